@@ -1,0 +1,50 @@
+// What every check produces and every face (CLI, server) prints. Engine-internal positions
+// (see engine/ir.ts): UTF-16 offsets, 0-based rows and columns.
+
+import type { SourceRange } from './ir';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface RelatedLocation {
+  range: SourceRange;
+  message: string;
+}
+
+export interface TextEdit {
+  range: SourceRange;
+  newText: string;
+}
+
+export interface QuickFix {
+  title: string;
+  edits: TextEdit[];
+}
+
+/** One step of a simulator trace (ARCHITECTURE.md "A trace is a list of steps"). */
+export interface TraceStep {
+  thread: number;
+  range?: SourceRange;
+  operation: string;
+  delta?: string;
+  note?: string;
+}
+
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  message: string;
+  range: SourceRange;
+  /** Name of the enclosing C function. */
+  function: string;
+  related: RelatedLocation[];
+  /** Architecture profile where it fails, when that matters. */
+  arch?: string;
+  trace?: TraceStep[];
+  fixes?: QuickFix[];
+}
+
+/** A problem with the input itself (binary file, broken patch), not with the code. */
+export interface InputProblem {
+  message: string;
+  range?: SourceRange;
+}

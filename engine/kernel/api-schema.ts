@@ -1,0 +1,32 @@
+// The shape of one API-table entry. The table (engine/kernel/api/*.ts, merged in
+// engine/kernel/api-table.ts) is the single place where a kernel function's behaviour is
+// written down (ARCHITECTURE.md): rules, hovers and the simulator read it; nobody else
+// hard-codes kernel API names. Each concern is a facet; an entry carries only the facets
+// that apply to it. Facet types live next to the data that uses them.
+
+import type { RefEffect } from './api/refs-schema';
+import type { UaccessEffect, FaultInEffect, LockEffect, PagefaultEffect, MemEffect } from './api/mm-schema';
+
+export interface ApiEntry {
+  name: string;
+  /** C prototype as of the version in `since` (or current mainline). */
+  signature: string;
+  /** Header that declares it, e.g. `include/linux/mm.h`. */
+  header: string;
+  /** First kernel version that has it, e.g. `v5.6`. */
+  since?: string;
+  /** First kernel version that no longer has it. */
+  removed?: string;
+  /** One sentence: what the call does, in the kernel's words. */
+  summary: string;
+  /** What the return value means. */
+  returns?: string;
+  /** Which seed thread / SEMANTICS.md section the facts come from. */
+  source?: string;
+  refs?: RefEffect;
+  uaccess?: UaccessEffect;
+  faultIn?: FaultInEffect;
+  lock?: LockEffect;
+  pagefault?: PagefaultEffect;
+  mem?: MemEffect;
+}

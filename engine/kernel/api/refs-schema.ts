@@ -1,0 +1,45 @@
+// Facet: what a call does to page references and pins (SEMANTICS.md section C).
+// Argument positions are 0-based indices into the C call's arguments.
+
+/** How pages were taken: FOLL_GET (plain reference, put_page) or FOLL_PIN (pin bias, unpin). */
+export type RefKind = 'get' | 'pin';
+
+export type RefEffect =
+  | {
+      op: 'acquire';
+      /** 'flags' = decided by FOLL_PIN in the gup_flags argument (`flagsArg`). */
+      kind: RefKind | 'flags';
+      /** Argument holding the `struct page **` array, or the single `struct page *` (`single`). */
+      pagesArg: number;
+      /** True when pagesArg is a pointer to the array pointer the call allocates (`_alloc`). */
+      allocatesArray?: boolean;
+      /** True for get_page / try_get_page: one page, no array. */
+      single?: boolean;
+      /** Argument with the number of pages asked for. */
+      countArg?: number;
+      flagsArg?: number;
+      /**
+       * What the return value says about how much was taken:
+       * 'count-or-errno' (rule R: 0..nr, negative only when none),
+       * 'count-nonneg' (fast_only: 0..nr), 'bytes-or-errno' (iov_iter_get_pages*: bytes),
+       * 'bool' (try_get_page: taken iff true), 'void' (always taken).
+       */
+      returns: 'count-or-errno' | 'count-nonneg' | 'bytes-or-errno' | 'bool' | 'void';
+    }
+  | {
+      op: 'release';
+      /** Which acquisitions it is the right release for; 'either' releases by a flag argument. */
+      kind: RefKind | 'either';
+      pagesArg: number;
+      single?: boolean;
+      countArg?: number;
+      /** Marks pages dirty before releasing: under the page lock, or not. */
+      dirties?: 'locked' | 'unlocked' | 'by-flag';
+    }
+  | {
+      /** The callee takes over the reference (bio_add_page, sg_set_page...). */
+      op: 'handoff';
+      pagesArg: number;
+      /** How the callee reports that it did NOT take the page. */
+      failure?: 'returns-zero' | 'returns-nonzero' | 'returns-negative' | 'never';
+    };

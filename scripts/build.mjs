@@ -1,0 +1,51 @@
+// Build: type-check and emit out/ (tests, bench), bundle the three faces into dist/ with
+// esbuild, and copy the grammar wasm next to them. The wasm files come from npm packages at
+// build time; nothing is downloaded at run time.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const args = new Set(process.argv.slice(2));
+
+mkdirSync(join(root, 'grammars'), { recursive: true });
+mkdirSync(join(root, 'dist'), { recursive: true });
+const grammarWasm = require.resolve('tree-sitter-c/tree-sitter-c.wasm');
+const runtimeWasm = require.resolve('web-tree-sitter/web-tree-sitter.wasm');
+copyFileSync(grammarWasm, join(root, 'grammars', 'tree-sitter-c.wasm'));
+copyFileSync(runtimeWasm, join(root, 'grammars', 'web-tree-sitter.wasm'));
+copyFileSync(grammarWasm, join(root, 'dist', 'tree-sitter-c.wasm'));
+copyFileSync(runtimeWasm, join(root, 'dist', 'web-tree-sitter.wasm'));
+
+if (!args.has('--no-tsc')) {
+  try {
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', root], { stdio: 'inherit' });
+  } catch {
+    console.error('build: TypeScript reported errors (see above)');
+    process.exit(1);
+  }
+}
+
+const esbuild = await import('esbuild');
+const bundles = [
+  { entry: 'engine/cli/main.ts', out: 'dist/cli.js', external: [] },
+  { entry: 'server/main.ts', out: 'dist/server.js', external: [] },
+  { entry: 'client/extension.ts', out: 'dist/extension.js', external: ['vscode'] },
+];
+for (const b of bundles) {
+  if (!existsSync(join(root, b.entry))) continue;
+  await esbuild.build({
+    entryPoints: [join(root, b.entry)],
+    outfile: join(root, b.out),
+    bundle: true,
+    platform: 'node',
+    target: 'node18',
+    format: 'cjs',
+    sourcemap: true,
+    external: b.external,
+    logLevel: 'warning',
+  });
+}

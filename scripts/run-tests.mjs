@@ -1,0 +1,32 @@
+// `npm test`: build, then run every compiled test file under out/test with node's test runner.
+// Editor end-to-end tests (test/e2e) run too; outside CI they may be skipped by setting
+// FAULTLINE_SKIP_E2E=1, and then they are reported as skipped, never as passed.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const filters = process.argv.slice(2);
+
+if (!process.env.FAULTLINE_NO_BUILD) {
+  const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
+
+function collect(dir, acc) {
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) collect(p, acc);
+    else if (name.endsWith('.test.js')) acc.push(p);
+  }
+  return acc;
+}
+let files = collect(join(root, 'out', 'test'), []);
+if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
+if (files.length === 0) {
+  console.error('run-tests: no test files found under out/test');
+  process.exit(1);
+}
+const run = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit', cwd: root });
+process.exit(run.status ?? 1);
