@@ -1,0 +1,165 @@
+// The VS Code side of Faultline as data: which documents the server handles, which settings and
+// commands the extension contributes, and the extension manifest generated at package time
+// (scripts/package-vsix.mjs). Plain TypeScript with no `vscode` import, so the packager and the
+// tests can read it without an editor.
+
+/** Extensions of files that carry patches: git format-patch output, saved mails (b4, mutt). */
+export const PATCH_FILE_EXTENSIONS = ['.patch', '.diff', '.mbox', '.eml'] as const;
+
+/** VS Code language ids whose documents go to the server. `diff` is VS Code's built-in id for
+ *  .patch/.diff; the manifest adds .mbox/.eml to it so mailed patches are checked too. */
+export const LANGUAGE_IDS = ['c', 'cpp', 'diff'] as const;
+
+/** A document filter as vscode-languageclient takes it (kept structural to avoid a vscode import). */
+export type DocumentFilterLike =
+  | { scheme: string; language: string; pattern?: string }
+  | { scheme: string; language?: string; pattern: string };
+
+/**
+ * The documents the client sends to the server. Language ids cover files VS Code already knows;
+ * the pattern catches patch files a user re-associated with another language (e.g. plaintext).
+ * Both `file` and `untitled` schemes: a patch pasted into a new editor is worth checking.
+ */
+export function documentSelector(): DocumentFilterLike[] {
+  const sel: DocumentFilterLike[] = [];
+  for (const scheme of ['file', 'untitled']) {
+    for (const language of LANGUAGE_IDS) sel.push({ scheme, language });
+  }
+  const exts = PATCH_FILE_EXTENSIONS.map((e) => e.slice(1)).join(',');
+  sel.push({ scheme: 'file', pattern: `**/*.{${exts}}` });
+  return sel;
+}
+
+export type RuleSetting = 'off' | 'error' | 'warning' | 'info';
+export const RULE_SETTING_VALUES: readonly RuleSetting[] = ['off', 'error', 'warning', 'info'];
+
+/** What the server receives as initializationOptions, and again (under `faultline`) on every
+ *  workspace/didChangeConfiguration. */
+export interface FaultlineSettings {
+  /** Per-rule override: `off` silences a rule, a severity replaces its default. */
+  rules: Record<string, RuleSetting>;
+  /** Kernel version the code targets (e.g. "6.8"); empty = the API table's default. Behaviour
+   *  changed across versions (SEMANTICS.md: fault_in_*() return values since 5.16). */
+  kernel: string;
+  /** Base URL for rule documentation links; empty = the pages shipped inside the extension. */
+  docsBaseUrl: string;
+}
+
+export interface FaultlineInitOptions extends FaultlineSettings {
+  /** Absolute path of the docs/rules directory shipped in the extension. */
+  docsDir: string;
+  client: 'vscode';
+}
+
+/** Reads raw configuration values into well-typed settings, dropping anything malformed
+ *  (a hand-edited settings.json must not break the server). */
+export function normalizeSettings(raw: { rules?: unknown; kernel?: unknown; docsBaseUrl?: unknown }): FaultlineSettings {
+  const rules: Record<string, RuleSetting> = {};
+  if (raw.rules && typeof raw.rules === 'object' && !Array.isArray(raw.rules)) {
+    for (const [id, v] of Object.entries(raw.rules as Record<string, unknown>)) {
+      if (typeof v === 'string' && (RULE_SETTING_VALUES as readonly string[]).includes(v)) rules[id] = v as RuleSetting;
+      else if (v === false) rules[id] = 'off';
+    }
+  }
+  const kernel = typeof raw.kernel === 'string' && /^\d+\.\d+(\.\d+)?$/.test(raw.kernel.trim()) ? raw.kernel.trim() : '';
+  const docsBaseUrl = typeof raw.docsBaseUrl === 'string' && /^https?:\/\//.test(raw.docsBaseUrl.trim()) ? raw.docsBaseUrl.trim() : '';
+  return { rules, kernel, docsBaseUrl };
+}
+
+/** A rule id as RULES.md writes them: lower-case words joined by dashes. Guards the path we
+ *  build from a command argument (it comes from a diagnostic or a code action). */
+export function isRuleId(id: unknown): id is string {
+  return typeof id === 'string' && /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(id) && id.length <= 64;
+}
+
+/** URL of a rule's page under a docs base URL. */
+export function ruleDocUrl(base: string, id: string): string {
+  return `${base.replace(/\/+$/, '')}/${id}.md`;
+}
+
+export const COMMANDS = {
+  showRuleDoc: 'faultline.showRuleDoc',
+  restartServer: 'faultline.restartServer',
+} as const;
+
+export interface ManifestInput {
+  version: string;
+  description?: string;
+  license?: string;
+  /** Rule ids with a page in docs/rules (for the settings schema's suggestions). */
+  ruleIds: string[];
+}
+
+/** The extension's package.json (the root package.json is the npm project, not this). */
+export function extensionManifest(input: ManifestInput): Record<string, unknown> {
+  const ruleProps: Record<string, unknown> = {};
+  for (const id of [...input.ruleIds].sort()) {
+    ruleProps[id] = { type: 'string', enum: RULE_SETTING_VALUES, description: `Severity of ${id}, or off.` };
+  }
+  return {
+    name: 'faultline',
+    displayName: 'Faultline',
+    description:
+      input.description ??
+      'Reason about Linux kernel patches that touch user memory: GUP reference balance, fault-in loops, faults under locks.',
+    version: input.version,
+    publisher: 'faultline',
+    license: input.license ?? 'MIT',
+    engines: { vscode: '^1.91.0' },
+    categories: ['Linters', 'Programming Languages'],
+    keywords: ['linux', 'kernel', 'gup', 'pin_user_pages', 'lsp'],
+    main: './dist/extension.js',
+    // Patch files are activated through `diff`, which the languages contribution below extends;
+    // no workspaceContains glob, which would walk a whole kernel tree at start-up.
+    activationEvents: LANGUAGE_IDS.map((l) => `onLanguage:${l}`),
+    capabilities: {
+      // Faultline executes no workspace code: it parses and interprets the IR (ARCHITECTURE.md).
+      untrustedWorkspaces: { supported: true },
+      virtualWorkspaces: false,
+    },
+    contributes: {
+      languages: [
+        {
+          id: 'diff',
+          extensions: [...PATCH_FILE_EXTENSIONS],
+        },
+      ],
+      commands: [
+        { command: COMMANDS.showRuleDoc, title: 'Show Rule Documentation', category: 'Faultline' },
+        { command: COMMANDS.restartServer, title: 'Restart Language Server', category: 'Faultline' },
+      ],
+      configuration: {
+        title: 'Faultline',
+        properties: {
+          'faultline.rules': {
+            type: 'object',
+            default: {},
+            markdownDescription:
+              'Per-rule severity override, e.g. `{ "gup-double-release": "warning", "gup-leak": "off" }`.',
+            properties: ruleProps,
+            additionalProperties: { type: 'string', enum: RULE_SETTING_VALUES },
+          },
+          'faultline.kernel': {
+            type: 'string',
+            default: '',
+            pattern: '^(\\d+\\.\\d+(\\.\\d+)?)?$',
+            markdownDescription:
+              'Kernel version the code targets (e.g. `6.8`). Empty: the API table\'s default. Some APIs changed behaviour across versions.',
+          },
+          'faultline.docsBaseUrl': {
+            type: 'string',
+            default: '',
+            markdownDescription:
+              'Base URL of the rule documentation (`<url>/<rule-id>.md`). Empty: the pages shipped with the extension.',
+          },
+          'faultline.trace.server': {
+            type: 'string',
+            enum: ['off', 'messages', 'verbose'],
+            default: 'off',
+            description: 'Trace the communication between VS Code and the Faultline language server.',
+          },
+        },
+      },
+    },
+  };
+}
