@@ -1,8 +1,23 @@
 // Facet: what a call does to page references and pins (SEMANTICS.md section C).
 // Argument positions are 0-based indices into the C call's arguments.
+//
+// A table entry WITHOUT a `refs` facet that the GUP analysis sees receiving a tracked page is a
+// known non-owning user (kmap, page_address, set_page_dirty...): the reference stays with the
+// caller. A callee that is neither in the table nor defined in the same file is treated as
+// taking the pages out of sight (no leak reported) — see docs/rules/gup-leak.md "policy".
 
 /** How pages were taken: FOLL_GET (plain reference, put_page) or FOLL_PIN (pin bias, unpin). */
 export type RefKind = 'get' | 'pin';
+
+/**
+ * Argument positions for one arity of a call whose prototype changed over time (v6.5 removed the
+ * `vmas` parameter of get_user_pages / pin_user_pages / *_remote; ~v4.6 dropped tsk/mm).
+ */
+export interface RefArity {
+  pagesArg: number;
+  countArg?: number;
+  flagsArg?: number;
+}
 
 export type RefEffect =
   | {
@@ -25,6 +40,13 @@ export type RefEffect =
        * 'bool' (try_get_page: taken iff true), 'void' (always taken).
        */
       returns: 'count-or-errno' | 'count-nonneg' | 'bytes-or-errno' | 'bool' | 'void';
+      /** Per-arity positions, keyed by the number of arguments at the call (overrides the above). */
+      byArity?: Record<number, RefArity>;
+      /**
+       * Set when the call may legitimately take no reference at all even on success (why, in
+       * words): iov_iter_extract_pages() only pins user-backed iterators (SEMANTICS.md C.5).
+       */
+      mayTakeNothing?: string;
     }
   | {
       op: 'release';
@@ -35,6 +57,8 @@ export type RefEffect =
       countArg?: number;
       /** Marks pages dirty before releasing: under the page lock, or not. */
       dirties?: 'locked' | 'unlocked' | 'by-flag';
+      /** The argument is a container (a bio) whose pages are released, not a page array. */
+      container?: boolean;
     }
   | {
       /** The callee takes over the reference (bio_add_page, sg_set_page...). */
