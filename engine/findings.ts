@@ -47,4 +47,9 @@ export interface Finding {
 export interface InputProblem {
   message: string;
   range?: SourceRange;
+  /**
+   * 'error' (the default when absent): the input could not be read in full (binary file, truncated
+   * hunk); the CLI exits 2. 'info': worth saying but not an error (a binary hunk in a patch).
+   */
+  severity?: 'error' | 'warning' | 'info';
 }

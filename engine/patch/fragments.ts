@@ -1,0 +1,197 @@
+// Rebuild analyzable C from a patch: the POST-image (context + added lines: the code the patch
+// leaves behind) and the PRE-image (context + removed lines: the code it replaces), one fragment
+// per patched .c/.h file, with a line map back to the patch text.
+//
+// A hunk usually starts and ends inside a function body (three lines of context), so its text
+// alone does not parse as a function. Two things make it analyzable:
+// - hunks of one file are joined in order, and when a hunk leaves a function open and the next
+//   hunk's section line (git's "@@ ... @@ static int foo(...)") is a line already seen, the
+//   next hunk continues that function: a body that spans two hunks is analyzed whole (with the
+//   lines between the hunks missing, marked by a `gap` line);
+// - a hunk that starts inside a block gets the function head from its section line and the
+//   missing opening braces, and an unclosed function gets closing braces. These invented lines
+//   are `synthetic`; findings anchored on them are about code we made up and are dropped.
+
+import type { FilePatch, Hunk, HunkLineKind, Patch, PatchSet } from './parse';
+
+export type FragmentLineKind = HunkLineKind | 'synthetic' | 'gap';
+
+export interface FragmentLine {
+  kind: FragmentLineKind;
+  text: string;
+  /** 0-based row in the patch text; for synthetic/gap lines, the row of the hunk header. */
+  patchRow: number;
+  /** Column in the patch text where this line's text starts (1 after the diff prefix). */
+  patchCol: number;
+  /** 1-based line in the reconstructed file (post-image: new line; pre-image: old line). */
+  fileLine?: number;
+}
+
+export interface Fragment {
+  /** The file the fragment belongs to (post-image: new path; pre-image: old path). */
+  path: string;
+  image: 'post' | 'pre';
+  patch: Patch;
+  file: FilePatch;
+  /** Index of the patch in the set (0-based), for "patch 2/3" in messages. */
+  patchIndex: number;
+  text: string;
+  lines: FragmentLine[];
+}
+
+const C_PATH = /\.(c|h)$/;
+
+export function isCPath(p: string | undefined): p is string {
+  return !!p && C_PATH.test(p);
+}
+
+export function postImageFragments(set: PatchSet): Fragment[] {
+  return buildFragments(set, 'post');
+}
+
+export function preImageFragments(set: PatchSet): Fragment[] {
+  return buildFragments(set, 'pre');
+}
+
+function buildFragments(set: PatchSet, image: 'post' | 'pre'): Fragment[] {
+  const out: Fragment[] = [];
+  set.patches.forEach((patch, patchIndex) => {
+    for (const file of patch.files) {
+      const path = image === 'post' ? file.newPath : file.oldPath;
+      if (file.binary || !isCPath(path) || file.hunks.length === 0) continue;
+      const frag = fragmentOf(patch, file, patchIndex, path, image);
+      if (frag) out.push(frag);
+    }
+  });
+  return out;
+}
+
+/** Scans braces outside comments, strings, char literals and preprocessor lines. */
+class BraceScanner {
+  private inBlockComment = false;
+  depth = 0;
+  minDepth = 0;
+  feed(line: string): void {
+    const t = line.trimStart();
+    if (!this.inBlockComment && t.startsWith('#')) return; // #if/#else arms could unbalance braces
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i];
+      if (this.inBlockComment) {
+        if (c === '*' && line[i + 1] === '/') { this.inBlockComment = false; i++; }
+        continue;
+      }
+      if (c === '/' && line[i + 1] === '*') { this.inBlockComment = true; i++; continue; }
+      if (c === '/' && line[i + 1] === '/') return;
+      if (c === '"' || c === "'") {
+        i++;
+        while (i < line.length && line[i] !== c) { if (line[i] === '\\') i++; i++; }
+        continue;
+      }
+      if (c === '{') this.depth++;
+      else if (c === '}') { this.depth--; if (this.depth < this.minDepth) this.minDepth = this.depth; }
+    }
+  }
+}
+
+interface HunkView {
+  hunk: Hunk;
+  lines: { kind: HunkLineKind; text: string; patchRow: number; fileLine?: number }[];
+  minDepth: number;
+  delta: number;
+}
+
+function viewOf(hunk: Hunk, image: 'post' | 'pre'): HunkView {
+  const skip: HunkLineKind = image === 'post' ? 'removed' : 'added';
+  const lines = hunk.lines.filter((l) => l.kind !== skip).map((l) => ({
+    kind: l.kind, text: l.text, patchRow: l.patchRow, fileLine: image === 'post' ? l.newLine : l.oldLine,
+  }));
+  const s = new BraceScanner();
+  for (const l of lines) s.feed(l.text);
+  return { hunk, lines, minDepth: s.minDepth, delta: s.depth };
+}
+
+/**
+ * A C function head from git's hunk section (`static long foo(struct bar *b, int n)`), or
+ * undefined when the section is not one (a struct, a label, nothing).
+ */
+export function functionHeadFromSection(section: string): string | undefined {
+  let s = section.trim().replace(/\s*\{\s*$/, '');
+  if (!/^[A-Za-z_][\w\s*]*\b([A-Za-z_]\w*)\s*\(/.test(s) || /;\s*$/.test(s) || /^(struct|union|enum)\s+\w+\s*$/.test(s)) {
+    return undefined;
+  }
+  if (/^(if|for|while|switch|return|else|do)\b/.test(s)) return undefined;
+  // git shows only the first line of a multi-line parameter list: keep the parameters that
+  // are complete and close the list, so the body's uses of the later ones are just unknowns.
+  let depth = 0;
+  for (const c of s) { if (c === '(') depth++; else if (c === ')') depth--; }
+  if (depth > 0) {
+    s = s.replace(/,[^,]*$/, '').replace(/\(\s*$/, '(void');
+    if (!s.includes('(')) return undefined;
+    s += ')'.repeat(depth);
+  }
+  return s;
+}
+
+/**
+ * Kernel style indents everything inside a function body and starts top-level constructs and
+ * goto labels in column 0, so a hunk whose first code line is indented (or is a label) starts
+ * inside a body. Comments, blank lines and preprocessor lines say nothing either way.
+ */
+function startsInsideBody(v: HunkView): boolean {
+  let inComment = false;
+  for (const l of v.lines) {
+    const t = l.text;
+    if (inComment) { if (t.includes('*/')) inComment = false; continue; }
+    const trimmed = t.trim();
+    if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith('//')) continue;
+    if (trimmed.startsWith('/*')) { if (!trimmed.includes('*/')) inComment = true; continue; }
+    if (/^[A-Za-z_]\w*:\s*$/.test(t)) return true; // `out:` label
+    return /^[ \t]/.test(t);
+  }
+  return false;
+}
+
+function fragmentOf(patch: Patch, file: FilePatch, patchIndex: number, path: string, image: 'post' | 'pre'): Fragment | undefined {
+  const lines: Fragment['lines'] = [];
+  const push = (kind: FragmentLineKind, text: string, patchRow: number, fileLine?: number) =>
+    lines.push({ kind, text, patchRow, patchCol: kind === 'synthetic' || kind === 'gap' ? 0 : 1, fileLine });
+  let depth = 0;
+  let seen = new Set<string>();
+  let prevEnd: number | undefined;
+  for (const hunk of file.hunks) {
+    const v = viewOf(hunk, image);
+    if (v.lines.length === 0) continue;
+    const head = functionHeadFromSection(hunk.section);
+    const firstLine = v.lines[0].fileLine;
+    const adjacent = prevEnd !== undefined && firstLine !== undefined && firstLine === prevEnd + 1;
+    const continues = depth > 0 && depth + v.minDepth >= 0 &&
+      (adjacent || (hunk.section.trim() !== '' && seen.has(hunk.section.trim())));
+    if (depth > 0 && !continues) {
+      // The previous hunk's function is not the one this hunk is in: close it.
+      for (; depth > 0; depth--) push('synthetic', '}', hunk.headerRow);
+    }
+    if (continues && !adjacent) push('gap', '', hunk.headerRow);
+    if (!continues) {
+      if (lines.length > 0) push('gap', '', hunk.headerRow);
+      seen = new Set();
+      const open = Math.max(-v.minDepth, startsInsideBody(v) ? 1 : 0);
+      if (open > 0 && head) {
+        push('synthetic', head, hunk.headerRow);
+        seen.add(hunk.section.trim());
+        push('synthetic', '{'.repeat(open), hunk.headerRow);
+        depth = open;
+      }
+    }
+    for (const l of v.lines) {
+      push(l.kind, l.text, l.patchRow, l.fileLine);
+      seen.add(l.text.trim());
+    }
+    depth = Math.max(0, depth + v.delta);
+    const last = v.lines[v.lines.length - 1].fileLine;
+    prevEnd = last;
+  }
+  if (lines.length === 0) return undefined;
+  const endRow = file.hunks[file.hunks.length - 1].headerRow;
+  for (; depth > 0; depth--) push('synthetic', '}', endRow);
+  return { path, image, patch, file, patchIndex, text: lines.map((l) => l.text).join('\n') + '\n', lines };
+}

@@ -1,0 +1,5 @@
+// Patch input: parse (unified diff, git format-patch, mbox), rebuild pre/post images, analyze.
+export * from './parse';
+export * from './fragments';
+export * from './analyze';
+export { splitLines } from './lines';
