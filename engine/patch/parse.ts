@@ -396,7 +396,7 @@ function readHunk(body: string[], i: number, hm: RegExpExecArray, rowOf: (i: num
       const c = l[0];
       if (c === '+') { hunk.lines.push({ kind: 'added', text: l.slice(1), patchRow: rowOf(i), newLine: newLine++ }); }
       else if (c === '-') { hunk.lines.push({ kind: 'removed', text: l.slice(1), patchRow: rowOf(i), oldLine: oldLine++ }); }
-      else if (c === ' ' && i + 1 < n && /^[ +\-]/.test(body[i + 1])) {
+      else if (c === ' ' && (i + 1 >= n || /^([ +\-]|diff --git |@@ )/.test(body[i + 1]))) {
         hunk.lines.push({ kind: 'context', text: l.slice(1), patchRow: rowOf(i), oldLine: oldLine++, newLine: newLine++ });
       } else break;
       extra++;
