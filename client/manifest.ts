@@ -30,16 +30,14 @@ export function documentSelector(): DocumentFilterLike[] {
   return sel;
 }
 
-export type RuleSetting = 'off' | 'error' | 'warning' | 'info';
-export const RULE_SETTING_VALUES: readonly RuleSetting[] = ['off', 'error', 'warning', 'info'];
-
-/** What the server receives as initializationOptions, and again (under `faultline`) on every
- *  workspace/didChangeConfiguration. */
+/** What the server receives as initializationOptions, and again (under `faultline`) through
+ *  workspace/configuration and workspace/didChangeConfiguration (server/settings.ts reads it). */
 export interface FaultlineSettings {
-  /** Per-rule override: `off` silences a rule, a severity replaces its default. */
-  rules: Record<string, RuleSetting>;
-  /** Kernel version the code targets (e.g. "6.8"); empty = the API table's default. Behaviour
-   *  changed across versions (SEMANTICS.md: fault_in_*() return values since 5.16). */
+  /** Rule ids to run; empty = every rule. */
+  rules: string[];
+  /** Kernel version the code targets, normalised to the API table's `v6.8` form; empty = the
+   *  table's default. Behaviour changed across versions (SEMANTICS.md A.4: fault_in_*() return
+   *  values since 5.16; C.2: the `vmas` argument went away in 6.5). */
   kernel: string;
   /** Base URL for rule documentation links; empty = the pages shipped inside the extension. */
   docsBaseUrl: string;
@@ -54,14 +52,10 @@ export interface FaultlineInitOptions extends FaultlineSettings {
 /** Reads raw configuration values into well-typed settings, dropping anything malformed
  *  (a hand-edited settings.json must not break the server). */
 export function normalizeSettings(raw: { rules?: unknown; kernel?: unknown; docsBaseUrl?: unknown }): FaultlineSettings {
-  const rules: Record<string, RuleSetting> = {};
-  if (raw.rules && typeof raw.rules === 'object' && !Array.isArray(raw.rules)) {
-    for (const [id, v] of Object.entries(raw.rules as Record<string, unknown>)) {
-      if (typeof v === 'string' && (RULE_SETTING_VALUES as readonly string[]).includes(v)) rules[id] = v as RuleSetting;
-      else if (v === false) rules[id] = 'off';
-    }
-  }
-  const kernel = typeof raw.kernel === 'string' && /^\d+\.\d+(\.\d+)?$/.test(raw.kernel.trim()) ? raw.kernel.trim() : '';
+  const list = typeof raw.rules === 'string' ? raw.rules.split(',') : Array.isArray(raw.rules) ? raw.rules : [];
+  const rules = [...new Set(list.map((r) => (typeof r === 'string' ? r.trim() : r)).filter(isRuleId))];
+  // The API table writes versions as `v5.6` (engine/kernel/api-schema.ts `since`); accept `5.6` too.
+  const kernel = typeof raw.kernel === 'string' && /^v?\d+\.\d+(\.\d+)?$/.test(raw.kernel.trim()) ? `v${raw.kernel.trim().replace(/^v/, '')}` : '';
   const docsBaseUrl = typeof raw.docsBaseUrl === 'string' && /^https?:\/\//.test(raw.docsBaseUrl.trim()) ? raw.docsBaseUrl.trim() : '';
   return { rules, kernel, docsBaseUrl };
 }
@@ -92,10 +86,7 @@ export interface ManifestInput {
 
 /** The extension's package.json (the root package.json is the npm project, not this). */
 export function extensionManifest(input: ManifestInput): Record<string, unknown> {
-  const ruleProps: Record<string, unknown> = {};
-  for (const id of [...input.ruleIds].sort()) {
-    ruleProps[id] = { type: 'string', enum: RULE_SETTING_VALUES, description: `Severity of ${id}, or off.` };
-  }
+  const ruleIds = [...new Set(input.ruleIds)].sort();
   return {
     name: 'faultline',
     displayName: 'Faultline',
@@ -132,17 +123,20 @@ export function extensionManifest(input: ManifestInput): Record<string, unknown>
         title: 'Faultline',
         properties: {
           'faultline.rules': {
-            type: 'object',
-            default: {},
+            type: 'array',
+            default: [],
+            uniqueItems: true,
+            // The ids that ship a docs page are offered; others are still accepted (a newer server).
+            items: ruleIds.length
+              ? { type: 'string', anyOf: [{ enum: ruleIds }, { pattern: '^[a-z][a-z0-9]*(-[a-z0-9]+)*$' }] }
+              : { type: 'string', pattern: '^[a-z][a-z0-9]*(-[a-z0-9]+)*$' },
             markdownDescription:
-              'Per-rule severity override, e.g. `{ "gup-double-release": "warning", "gup-leak": "off" }`.',
-            properties: ruleProps,
-            additionalProperties: { type: 'string', enum: RULE_SETTING_VALUES },
+              'Rule ids to run, e.g. `["gup-leak", "gup-release-mismatch"]`. Empty: every rule.',
           },
           'faultline.kernel': {
             type: 'string',
             default: '',
-            pattern: '^(\\d+\\.\\d+(\\.\\d+)?)?$',
+            pattern: '^(v?\\d+\\.\\d+(\\.\\d+)?)?$',
             markdownDescription:
               'Kernel version the code targets (e.g. `6.8`). Empty: the API table\'s default. Some APIs changed behaviour across versions.',
           },
