@@ -1,0 +1,146 @@
+// Hover, code actions and code lens over one document's latest analysis. Pure functions of the
+// session and the request, so the server stays a thin dispatcher (rust-analyzer's shape).
+
+import {
+  CodeActionKind,
+  MarkupKind,
+  type CodeAction,
+  type CodeActionParams,
+  type CodeLens,
+  type Diagnostic,
+  type Hover,
+  type Position,
+  type TextEdit as LspTextEdit,
+} from 'vscode-languageserver';
+import type { DocumentSession, SessionResult } from '../engine/session';
+import type { Finding } from '../engine/findings';
+import type { RuleMeta } from '../engine/rules/types';
+import { lookupApi } from '../engine/kernel/api-table';
+import { explainApi } from '../engine/explain/api-hover';
+import { lensTitle, summarizeFile } from '../engine/explain/function-summary';
+import { ruleById } from '../engine/rules/registry';
+import { docsUrl, findingToDiagnostic, rangeContains, rangesTouch, toRange } from './convert';
+
+/** The command the VS Code client implements (opens the page); other clients get it too. */
+export const SHOW_RULE_DOC_COMMAND = 'faultline.showRuleDoc';
+
+/** The registry may hand back a Rule ({meta, check}) or its meta; accept either. */
+export function ruleMeta(id: string): RuleMeta | undefined {
+  try {
+    const r = (ruleById as (id: string) => unknown)(id) as { meta?: RuleMeta } | RuleMeta | undefined;
+    if (!r) return undefined;
+    return 'meta' in r && r.meta ? r.meta : (r as RuleMeta);
+  } catch {
+    return undefined;
+  }
+}
+
+export function ruleDocsUrl(id: string, baseUrl: string | undefined): string {
+  return docsUrl(id, ruleMeta(id)?.docs, baseUrl);
+}
+
+const IDENT = /[A-Za-z0-9_]/;
+
+/** The C identifier under (or just before) the cursor. */
+export function identifierAt(text: string, offset: number): { name: string; start: number; end: number } | undefined {
+  let start = offset;
+  let end = offset;
+  while (start > 0 && IDENT.test(text[start - 1])) start--;
+  while (end < text.length && IDENT.test(text[end])) end++;
+  if (start === end || /[0-9]/.test(text[start])) return undefined;
+  return { name: text.slice(start, end), start, end };
+}
+
+export function hover(session: DocumentSession, result: SessionResult | undefined, pos: Position, docsBaseUrl?: string): Hover | null {
+  const sections: string[] = [];
+  let range: Hover['range'];
+  const offset = session.offsetAt(pos);
+  const ident = identifierAt(session.text, offset);
+  if (ident && lookupApi(ident.name)) {
+    const md = explainApi(ident.name);
+    if (md) {
+      sections.push(md);
+      const s = session.positionAt(ident.start);
+      const e = session.positionAt(ident.end);
+      range = { start: s, end: e };
+    }
+  }
+  for (const f of result?.findings ?? []) {
+    if (!rangeContains(f.range, pos.line, pos.character)) continue;
+    const meta = ruleMeta(f.rule);
+    const title = meta?.title ? ` — ${meta.title}` : '';
+    sections.push(`**faultline** \`${f.rule}\`${title}\n\n${f.message}\n\n[Documentation for ${f.rule}](${ruleDocsUrl(f.rule, docsBaseUrl)})`);
+    if (!range) range = toRange(f.range);
+  }
+  if (!sections.length) return null;
+  return { contents: { kind: MarkupKind.Markdown, value: sections.join('\n\n---\n\n') }, range };
+}
+
+/** Text of the comment that silences `rule` for the next line (docs/annotations.md). */
+export function suppressionComment(rule: string): string {
+  return `// @faultline suppress ${rule}: reason`;
+}
+
+function wants(only: string[] | undefined, kind: string): boolean {
+  if (!only || only.length === 0) return true;
+  return only.some((k) => kind === k || kind.startsWith(`${k}.`));
+}
+
+export function codeActions(
+  session: DocumentSession,
+  result: SessionResult | undefined,
+  params: CodeActionParams,
+  docsBaseUrl?: string,
+): CodeAction[] {
+  if (!result) return [];
+  const uri = session.uri;
+  const only = params.context.only;
+  const out: CodeAction[] = [];
+  const disabledLines = new Set<string>();
+  result.findings.forEach((f: Finding, index) => {
+    if (!rangesTouch(f.range, params.range)) return;
+    const href = ruleDocsUrl(f.rule, docsBaseUrl);
+    const diag: Diagnostic = findingToDiagnostic(f, index, uri, href);
+    if (wants(only, CodeActionKind.QuickFix)) {
+      (f.fixes ?? []).forEach((fix, i) => {
+        const edits: LspTextEdit[] = fix.edits.map((e) => ({ range: toRange(e.range), newText: e.newText }));
+        out.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [diag], isPreferred: i === 0, edit: { changes: { [uri]: edits } } });
+      });
+      // A patch document is not the code: suppressing there would edit the mail, not the source.
+      const key = `${f.rule}:${f.range.startRow}`;
+      if (session.kind === 'c' && !disabledLines.has(key)) {
+        disabledLines.add(key);
+        const line = f.range.startRow;
+        const lineStart = session.offsetAt({ line, character: 0 });
+        const indent = /^[ \t]*/.exec(session.text.slice(lineStart, lineStart + 200))?.[0] ?? '';
+        out.push({
+          title: `Disable ${f.rule} for this line`,
+          kind: CodeActionKind.QuickFix,
+          diagnostics: [diag],
+          edit: { changes: { [uri]: [{ range: { start: { line, character: 0 }, end: { line, character: 0 } }, newText: `${indent}${suppressionComment(f.rule)}\n` }] } },
+        });
+      }
+    }
+    if (wants(only, CodeActionKind.QuickFix) && !out.some((a) => a.command?.arguments?.[0] === f.rule)) {
+      out.push({
+        title: `Show documentation for ${f.rule}`,
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [diag],
+        command: { title: `Show documentation for ${f.rule}`, command: SHOW_RULE_DOC_COMMAND, arguments: [f.rule, href] },
+      });
+    }
+  });
+  return out;
+}
+
+export function codeLenses(session: DocumentSession, result: SessionResult | undefined, cancelled: () => boolean): CodeLens[] {
+  if (!result?.file || session.kind !== 'c') return [];
+  const lenses: CodeLens[] = [];
+  for (const s of summarizeFile(result.file, { cancelled })) {
+    const inside = result.findings.filter((f) => f.range.start >= s.range.start && f.range.end <= s.range.end).length;
+    const title = lensTitle(s, inside);
+    // No command id: the lens informs; a "Simulate" lens comes with the simulator (issue 4).
+    lenses.push({ range: toRange(s.nameRange), command: { title, command: '' } });
+  }
+  return lenses;
+}

@@ -1,0 +1,312 @@
+// The language server: documents, per-document analysis workers, diagnostics, hover, code actions,
+// code lens. The only code that knows LSP (ARCHITECTURE.md); the engine does the thinking.
+//
+// Scheduling follows clangd (STYLE.md): one worker per open document; an edit bumps the document's
+// generation, which cancels queued and running analysis (the engine polls `cancelled()` and the
+// session yields between pieces of work); reads (hover, code actions, lens) use the latest text,
+// re-analysing synchronously from the session's cache when the published result is stale.
+
+import {
+  DidChangeConfigurationNotification,
+  TextDocumentSyncKind,
+  type Connection,
+  type InitializeParams,
+  type InitializeResult,
+} from 'vscode-languageserver';
+import { fileURLToPath } from 'node:url';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { createEngine, type Engine } from '../engine/engine';
+import { DocumentSession, type SessionResult } from '../engine/session';
+import { findingToDiagnostic, problemToDiagnostic } from './convert';
+import { codeActions, codeLenses, hover, ruleDocsUrl, SHOW_RULE_DOC_COMMAND } from './features';
+import { mergeSettings, parseSettings, type FaultlineSettings } from './settings';
+
+/** Language ids we analyse: C sources and headers (some clients call .h cpp), and patches. */
+const C_LANGUAGES = new Set(['c', 'cpp', 'objective-c', 'h']);
+const PATCH_LANGUAGES = new Set(['diff', 'patch', 'git-commit', 'mail', 'email']);
+const DEFAULT_DEBOUNCE_MS = 15;
+
+function uriToPath(uri: string): string {
+  try {
+    return uri.startsWith('file:') ? fileURLToPath(uri) : uri;
+  } catch {
+    return uri;
+  }
+}
+
+function shouldAnalyze(languageId: string, path: string): boolean {
+  if (C_LANGUAGES.has(languageId) || PATCH_LANGUAGES.has(languageId)) return true;
+  // Clients that send a plain-text id for a .c / .patch file still get analysis by extension.
+  return /\.(c|h|patch|diff|mbox|eml)$/i.test(path);
+}
+
+interface Worker {
+  uri: string;
+  languageId: string;
+  version: number;
+  path: string;
+  /** Created once the engine is ready; until then `early` holds the text and takes the edits. */
+  session?: DocumentSession;
+  early?: TextDocument;
+  /** Bumped by every edit and by settings changes: running work compares against it. */
+  generation: number;
+  timer?: NodeJS.Timeout;
+  closed: boolean;
+  /** Version the last published diagnostics belong to. */
+  published?: number;
+}
+
+export interface ServerOptions {
+  /** Inject an engine (tests); default createEngine(). */
+  engine?: Promise<Engine>;
+}
+
+export function startServer(connection: Connection, options: ServerOptions = {}): void {
+  const workers = new Map<string, Worker>();
+  let engine: Engine | undefined;
+  const enginePromise = options.engine ?? createEngine();
+  const engineReady = enginePromise.then(
+    (e) => {
+      engine = e;
+      return e;
+    },
+    (err) => {
+      connection.console.error(`faultline: the engine failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      return undefined;
+    },
+  );
+
+  let initSettings: FaultlineSettings = {};
+  let settings: FaultlineSettings = {};
+  let hasConfiguration = false;
+  let hasDynamicConfig = false;
+  let canShowDocument = false;
+
+  const log = (msg: string) => connection.console.log(msg);
+  const logError = (what: string, err: unknown) =>
+    connection.console.error(`faultline: ${what} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+
+  /** Every handler goes through here: one feature's exception logs and answers empty, never kills the server. */
+  function guard<P, R>(what: string, fallback: R, fn: (p: P) => R | Promise<R>): (p: P) => Promise<R> {
+    return async (p: P) => {
+      try {
+        return await fn(p);
+      } catch (err) {
+        logError(what, err);
+        return fallback;
+      }
+    };
+  }
+
+  function sessionOptions() {
+    return { rules: settings.rules, kernel: settings.kernel };
+  }
+
+  function publish(w: Worker, result: SessionResult): void {
+    const diagnostics = result.findings.map((f, i) => findingToDiagnostic(f, i, w.uri, ruleDocsUrl(f.rule, settings.docsBaseUrl)));
+    for (const p of result.problems) diagnostics.push(problemToDiagnostic(p));
+    w.published = w.version;
+    void connection.sendDiagnostics({ uri: w.uri, version: w.version, diagnostics });
+  }
+
+  /** The worker's session, created from the early text the first time the engine is there. */
+  function sessionOf(w: Worker): DocumentSession | undefined {
+    if (w.session) return w.session;
+    if (!engine || !w.early) return undefined;
+    w.session = new DocumentSession(engine, w.uri, w.path, w.early.getText(), { ...sessionOptions(), languageId: w.languageId });
+    w.early = undefined;
+    return w.session;
+  }
+
+  async function run(w: Worker): Promise<void> {
+    const generation = w.generation;
+    const cancelled = () => w.closed || w.generation !== generation;
+    const session = sessionOf(w);
+    if (!session) return;
+    try {
+      const result = await session.analyzeAsync(cancelled);
+      if (!result || cancelled()) return;
+      publish(w, result);
+    } catch (err) {
+      logError(`analysis of ${w.uri}`, err);
+      // Leave the last diagnostics as they were: a crash in one rule should not blank the editor.
+    }
+  }
+
+  function schedule(w: Worker): void {
+    w.generation++;
+    if (w.timer) clearTimeout(w.timer);
+    const delay = settings.debounceMs ?? DEFAULT_DEBOUNCE_MS;
+    w.timer = setTimeout(() => {
+      w.timer = undefined;
+      void engineReady.then((e) => {
+        if (e && !w.closed) void run(w);
+      });
+    }, delay);
+  }
+
+  /** The result for the document's current text; analyses now (from cache) when the published one is stale. */
+  function currentResult(w: Worker): SessionResult | undefined {
+    const session = sessionOf(w);
+    if (!session) return undefined;
+    const cur = session.current;
+    if (cur) return cur;
+    try {
+      return session.analyze(() => w.closed);
+    } catch (err) {
+      logError(`analysis of ${w.uri}`, err);
+      return session.lastResult;
+    }
+  }
+
+  async function pullSettings(): Promise<void> {
+    let fromClient: FaultlineSettings = {};
+    if (hasConfiguration) {
+      try {
+        const [section] = await connection.workspace.getConfiguration([{ section: 'faultline' }]);
+        fromClient = parseSettings(section);
+      } catch (err) {
+        logError('workspace/configuration', err);
+      }
+    }
+    const next = mergeSettings(initSettings, fromClient);
+    const changed = JSON.stringify(next) !== JSON.stringify(settings);
+    settings = next;
+    if (!changed) return;
+    for (const w of workers.values()) {
+      w.session?.setOptions(sessionOptions());
+      schedule(w);
+    }
+  }
+
+  connection.onInitialize((params: InitializeParams): InitializeResult => {
+    const caps = params.capabilities;
+    hasConfiguration = !!caps.workspace?.configuration;
+    hasDynamicConfig = !!caps.workspace?.didChangeConfiguration?.dynamicRegistration;
+    canShowDocument = !!caps.window?.showDocument?.support;
+    initSettings = parseSettings(params.initializationOptions);
+    settings = initSettings;
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        hoverProvider: true,
+        codeActionProvider: { codeActionKinds: ['quickfix'] },
+        codeLensProvider: { resolveProvider: false },
+      },
+      serverInfo: { name: 'faultline', version: '0.1.0' },
+    };
+  });
+
+  connection.onInitialized(async () => {
+    if (hasDynamicConfig) {
+      try {
+        await connection.client.register(DidChangeConfigurationNotification.type, { section: 'faultline' });
+      } catch (err) {
+        logError('registering for configuration changes', err);
+      }
+    }
+    await pullSettings();
+  });
+
+  connection.onDidChangeConfiguration(
+    guard('didChangeConfiguration', undefined, async (p: { settings: unknown }) => {
+      // Clients without workspace/configuration push the settings themselves.
+      if (!hasConfiguration && p.settings) initSettings = mergeSettings(initSettings, parseSettings(p.settings));
+      await pullSettings();
+    }),
+  );
+
+  connection.onDidOpenTextDocument(
+    guard('didOpen', undefined, async (p) => {
+      const { uri, languageId, version, text } = p.textDocument;
+      const path = uriToPath(uri);
+      if (!shouldAnalyze(languageId, path)) return;
+      const existing = workers.get(uri);
+      if (existing) existing.closed = true;
+      // Created synchronously, before any await, so a didChange right behind the didOpen finds it.
+      const w: Worker = { uri, languageId, version, path, generation: 0, closed: false, early: TextDocument.create(uri, languageId, version, text) };
+      workers.set(uri, w);
+      sessionOf(w);
+      schedule(w);
+    }),
+  );
+
+  connection.onDidChangeTextDocument(
+    guard('didChange', undefined, async (p) => {
+      const w = workers.get(p.textDocument.uri);
+      if (!w) return;
+      const session = sessionOf(w);
+      if (session) for (const change of p.contentChanges) session.applyChange(change);
+      else if (w.early) w.early = TextDocument.update(w.early, p.contentChanges, p.textDocument.version);
+      w.version = p.textDocument.version;
+      schedule(w);
+    }),
+  );
+
+  connection.onDidCloseTextDocument(
+    guard('didClose', undefined, async (p) => {
+      const w = workers.get(p.textDocument.uri);
+      if (!w) return;
+      w.closed = true;
+      if (w.timer) clearTimeout(w.timer);
+      workers.delete(p.textDocument.uri);
+      void connection.sendDiagnostics({ uri: p.textDocument.uri, diagnostics: [] });
+    }),
+  );
+
+  connection.onHover(
+    guard('hover', null, async (p) => {
+      if (!engine) await engineReady;
+      const w = workers.get(p.textDocument.uri);
+      const session = w && sessionOf(w);
+      if (!w || !session) return null;
+      return hover(session, currentResult(w), p.position, settings.docsBaseUrl);
+    }),
+  );
+
+  connection.onCodeAction(
+    guard('codeAction', [], async (p) => {
+      if (!engine) await engineReady;
+      const w = workers.get(p.textDocument.uri);
+      const session = w && sessionOf(w);
+      if (!w || !session) return [];
+      return codeActions(session, currentResult(w), p, settings.docsBaseUrl);
+    }),
+  );
+
+  connection.onCodeLens(
+    guard('codeLens', [], async (p) => {
+      if (!engine) await engineReady;
+      const w = workers.get(p.textDocument.uri);
+      const session = w && sessionOf(w);
+      if (!w || !session) return [];
+      return codeLenses(session, currentResult(w), () => w.closed);
+    }),
+  );
+
+  // Not advertised (VS Code's client registers the command itself and would clash); generic
+  // clients that send it anyway get the page opened through window/showDocument when they can.
+  connection.onExecuteCommand(
+    guard('executeCommand', null, async (p) => {
+      if (p.command !== SHOW_RULE_DOC_COMMAND) return null;
+      const rule = typeof p.arguments?.[0] === 'string' ? (p.arguments[0] as string) : undefined;
+      if (!rule) return null;
+      const uri = typeof p.arguments?.[1] === 'string' ? (p.arguments[1] as string) : ruleDocsUrl(rule, settings.docsBaseUrl);
+      if (canShowDocument) await connection.window.showDocument({ uri, external: !uri.startsWith('file:') });
+      else connection.window.showInformationMessage(`${rule}: ${uri}`);
+      return null;
+    }),
+  );
+
+  connection.onShutdown(() => {
+    for (const w of workers.values()) {
+      w.closed = true;
+      if (w.timer) clearTimeout(w.timer);
+    }
+    workers.clear();
+  });
+
+  void engineReady.then((e) => {
+    if (e) log('faultline: engine ready');
+  });
+}

@@ -1,0 +1,57 @@
+// The server's settings: `faultline.rules` (enabled rule ids), `faultline.kernel` (kernel version
+// the model assumes), `faultline.docsBaseUrl` (where rule docs links point). They arrive through
+// initializationOptions (any client) and, when the client supports it, workspace/configuration.
+
+export interface FaultlineSettings {
+  /** Enabled rule ids; undefined = every rule. */
+  rules?: string[];
+  kernel?: string;
+  /** Base URL of the rule pages (`https://…/docs/rules/`); default: the install's docs/rules. */
+  docsBaseUrl?: string;
+  /** Delay between the last edit and the analysis, ms. */
+  debounceMs?: number;
+}
+
+function asStringList(v: unknown): string[] | undefined {
+  if (typeof v === 'string') {
+    const parts = v.split(',').map((s) => s.trim()).filter(Boolean);
+    return parts.length ? parts : undefined;
+  }
+  if (!Array.isArray(v)) return undefined;
+  const parts = v.filter((x): x is string => typeof x === 'string' && x.trim() !== '').map((s) => s.trim());
+  // An empty list means "nothing chosen", not "no rules": a user who wants silence disables the server.
+  return parts.length ? parts : undefined;
+}
+
+/**
+ * Read settings from whatever shape a client sends: `{faultline: {...}}`, `{...}`, or dotted keys
+ * (`{"faultline.rules": [...]}`, how some clients flatten VS Code settings).
+ */
+export function parseSettings(raw: unknown): FaultlineSettings {
+  if (!raw || typeof raw !== 'object') return {};
+  let o = raw as Record<string, unknown>;
+  if (o.faultline && typeof o.faultline === 'object') o = o.faultline as Record<string, unknown>;
+  const get = (k: string): unknown => (o[k] !== undefined ? o[k] : o[`faultline.${k}`]);
+  const out: FaultlineSettings = {};
+  const rules = asStringList(get('rules'));
+  if (rules) out.rules = rules;
+  const kernel = get('kernel');
+  if (typeof kernel === 'string' && kernel.trim()) out.kernel = kernel.trim();
+  const docs = get('docsBaseUrl');
+  if (typeof docs === 'string' && docs.trim()) out.docsBaseUrl = docs.trim();
+  const debounce = get('debounceMs');
+  if (typeof debounce === 'number' && Number.isFinite(debounce) && debounce >= 0) out.debounceMs = Math.min(debounce, 5000);
+  return out;
+}
+
+/** Later sources win, field by field. */
+export function mergeSettings(...all: FaultlineSettings[]): FaultlineSettings {
+  const out: FaultlineSettings = {};
+  for (const s of all) {
+    if (s.rules !== undefined) out.rules = s.rules;
+    if (s.kernel !== undefined) out.kernel = s.kernel;
+    if (s.docsBaseUrl !== undefined) out.docsBaseUrl = s.docsBaseUrl;
+    if (s.debounceMs !== undefined) out.debounceMs = s.debounceMs;
+  }
+  return out;
+}
