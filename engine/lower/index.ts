@@ -1,0 +1,249 @@
+// C syntax tree → FileIR: every function definition in the file lowered to a CFG
+// (docs/lowering.md). Never throws: a function whose lowering fails becomes an empty but valid
+// FunctionIR with a degraded note, and the rest of the file is still lowered.
+
+import type { FileIR, FunctionIR, Param, SourceRange } from '../ir';
+import type { CParser, Tree } from '../syntax/parser';
+import { blankKernelMacros } from '../syntax/macros';
+import { baseTypeText, normalizeSpace, readDeclarator, storageOf, typeText } from './declarators';
+import { type FunctionSignature, FunctionLowerer, type LowerEnv, emptyFunction } from './function';
+import { LineIndex, type SNode, type SyntaxProblem, childByField, mirrorTree } from './syntax-tree';
+
+export interface LowerOptions {
+  cancelled?: () => boolean;
+}
+
+/** Containers at file scope that may hold function definitions. */
+const TOP_CONTAINERS = new Set([
+  'translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef',
+  'linkage_specification', 'declaration_list', 'ERROR',
+]);
+
+/** Nesting of #if blocks / ERROR nodes at file scope we follow. */
+const MAX_TOP_DEPTH = 64;
+
+const MAX_SYNTAX_ERRORS = 500;
+
+class FileLowerer {
+  readonly functions: FunctionIR[] = [];
+  readonly globals = new Set<string>();
+  readonly env: LowerEnv;
+
+  constructor(
+    private readonly text: string,
+    lines: LineIndex,
+    problems: SyntaxProblem[],
+    private readonly cancelled?: () => boolean,
+  ) {
+    const problemOf = new Map<SNode, SyntaxProblem>();
+    for (const p of problems) problemOf.set(p.node, p);
+    this.env = { text, lines, problemOf, cancelled };
+  }
+
+  private range(n: SNode): SourceRange {
+    return this.env.lines.range(n.start, n.end);
+  }
+
+  walk(root: SNode): void {
+    const stack: { node: SNode; depth: number }[] = [{ node: root, depth: 0 }];
+    while (stack.length) {
+      if (this.cancelled?.()) return;
+      const { node, depth } = stack.pop() as { node: SNode; depth: number };
+      const kids = node.children;
+      const nested: SNode[] = [];
+      for (let i = 0; i < kids.length; i++) {
+        const c = kids[i];
+        switch (c.type) {
+          case 'function_definition':
+            this.functionDefinition(c);
+            break;
+          case 'declaration':
+            this.globalDeclaration(c);
+            break;
+          case 'expression_statement': {
+            // `SYSCALL_DEFINE3(name, type, arg, ...)` + `{ ... }`: a function defined by a macro.
+            const next = kids[i + 1];
+            if (next && next.type === 'compound_statement' && this.macroFunction(c, next)) i++;
+            break;
+          }
+          default:
+            if (TOP_CONTAINERS.has(c.type) && depth < MAX_TOP_DEPTH) nested.push(c);
+        }
+      }
+      // Keep source order: push in reverse so the first container is processed first.
+      for (let k = nested.length - 1; k >= 0; k--) stack.push({ node: nested[k], depth: depth + 1 });
+    }
+  }
+
+  private globalDeclaration(n: SNode): void {
+    for (const c of n.children) {
+      if (c.field !== 'declarator') continue;
+      const d = readDeclarator(c, this.text);
+      if (d.name && !(d.isFunction && !d.functionPointer)) this.globals.add(d.name);
+    }
+  }
+
+  private params(list: SNode | undefined): Param[] {
+    const out: Param[] = [];
+    if (!list) return out;
+    for (const p of list.children) {
+      if (p.type !== 'parameter_declaration') continue;
+      const base = baseTypeText(p, this.text);
+      const declNode = childByField(p, 'declarator');
+      const d = readDeclarator(declNode, this.text);
+      if (!declNode && base === 'void') continue;
+      out.push({ name: declNode ? d.name : '', type: declNode ? typeText(base, d) : base, range: this.range(p) });
+    }
+    return out;
+  }
+
+  private lowerSafely(sig: FunctionSignature, body: SNode | undefined): void {
+    let fn: FunctionIR;
+    try {
+      fn = new FunctionLowerer(this.env).lowerBody(sig, body, sig.params);
+    } catch (e) {
+      fn = emptyFunction(sig, `lowering failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    this.functions.push(fn);
+  }
+
+  private functionDefinition(n: SNode): void {
+    let sig: FunctionSignature;
+    try {
+      const declNode = childByField(n, 'declarator');
+      const d = readDeclarator(declNode, this.text);
+      const base = baseTypeText(n, this.text);
+      const nameNode = d.nameNode ?? declNode ?? n;
+      sig = {
+        name: d.name || '<anonymous>',
+        nameRange: this.range(nameNode),
+        range: this.range(n),
+        returnType: typeText(base, { ...d, arrays: [], functionPointer: false }),
+        params: this.params(d.params),
+        storage: storageOf(n, this.text),
+      };
+    } catch (e) {
+      sig = { name: '<unknown>', nameRange: this.range(n), range: this.range(n), returnType: '', params: [], storage: [] };
+    }
+    this.lowerSafely(sig, childByField(n, 'body'));
+  }
+
+  /**
+   * `SYSCALL_DEFINEn(name, type1, arg1, ...)` / `COMPAT_SYSCALL_DEFINEn` become `sys_name` /
+   * `compat_sys_name` with typed parameters; any other `MACRO(name, ...)` followed by a body
+   * is lowered as a function named after its first argument.
+   */
+  private macroFunction(stmt: SNode, body: SNode): boolean {
+    const call = stmt.children.find((c) => c.named);
+    if (!call || call.type !== 'call_expression') return false;
+    const fnNode = childByField(call, 'function');
+    if (!fnNode || fnNode.type !== 'identifier') return false;
+    const macro = this.text.slice(fnNode.start, fnNode.end);
+    const argList = childByField(call, 'arguments');
+    if (!argList) return false;
+    const inner = this.text.slice(argList.start + 1, Math.max(argList.start + 1, argList.end - 1));
+    const parts = splitTopLevelCommas(inner);
+    const first = normalizeSpace(parts[0] ?? '');
+    const syscall = /^(COMPAT_)?SYSCALL_DEFINE\d$/.exec(macro);
+    let name: string;
+    const params: Param[] = [];
+    let returnType = '';
+    const argRange = this.env.lines.range(argList.start, argList.end);
+    if (syscall) {
+      name = `${syscall[1] ? 'compat_sys_' : 'sys_'}${first}`;
+      returnType = 'long';
+      for (let k = 1; k + 1 < parts.length; k += 2) {
+        params.push({ name: normalizeSpace(parts[k + 1]), type: normalizeSpace(parts[k]), range: argRange });
+      }
+    } else {
+      name = /^[A-Za-z_]\w*$/.test(first) ? first : macro;
+    }
+    const problem = stmt.children[stmt.children.length - 1];
+    const p = problem && this.env.problemOf.get(problem);
+    if (p && problem.missing) p.accepted = true;
+    // The arguments did not parse as expressions; that is expected of a declaration macro.
+    for (const c of argList.children) {
+      const q = c.type === 'ERROR' ? this.env.problemOf.get(c) : undefined;
+      if (q) q.accepted = true;
+    }
+    const firstArg = argList.children.find((c) => c.named);
+    const sig: FunctionSignature = {
+      name,
+      nameRange: this.range(firstArg ?? fnNode),
+      range: this.env.lines.range(stmt.start, body.end),
+      returnType,
+      params,
+      storage: [],
+    };
+    this.lowerSafely(sig, body);
+    return true;
+  }
+}
+
+function splitTopLevelCommas(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let last = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 40 || c === 91 || c === 123) depth++;
+    else if (c === 41 || c === 93 || c === 125) depth--;
+    else if (c === 44 && depth === 0) {
+      out.push(s.slice(last, i));
+      last = i + 1;
+    }
+  }
+  out.push(s.slice(last));
+  return out;
+}
+
+/**
+ * Lower a parsed file. `text` must be the text the tree was parsed from (after
+ * blankKernelMacros, which keeps offsets, so ranges also fit the original).
+ */
+export function lowerTree(tree: Tree, text: string, opts?: LowerOptions): FileIR {
+  const lines = new LineIndex(text);
+  let root: SNode;
+  let problems: SyntaxProblem[];
+  try {
+    ({ root, problems } = mirrorTree(tree, opts?.cancelled));
+  } catch (e) {
+    return { functions: [], globals: [], syntaxErrors: [{ range: lines.range(0, 0), message: `cannot read syntax tree: ${String(e)}` }] };
+  }
+  const file = new FileLowerer(text, lines, problems, opts?.cancelled);
+  try {
+    file.walk(root);
+  } catch {
+    /* per-function failures are already contained; a failure of the walk itself keeps what we have */
+  }
+  const syntaxErrors: FileIR['syntaxErrors'] = [];
+  for (const p of problems) {
+    if (p.accepted) continue;
+    if (syntaxErrors.length >= MAX_SYNTAX_ERRORS) break;
+    syntaxErrors.push({ range: lines.range(p.node.start, p.node.end), message: p.message });
+  }
+  // Attach the problems inside each function to it (those not already noted by the lowering).
+  const open = problems.filter((p) => !p.accepted);
+  if (open.length) {
+    for (const fn of file.functions) {
+      const { start, end } = fn.range;
+      for (const p of open) {
+        if (p.node.start >= start && p.node.end <= end && fn.degraded.length < 200) {
+          fn.degraded.push({ range: lines.range(p.node.start, p.node.end), reason: p.message });
+        }
+      }
+    }
+  }
+  return { functions: file.functions, globals: [...file.globals], syntaxErrors };
+}
+
+/** Blank kernel annotation macros, parse, lower. */
+export function lowerC(parser: CParser, text: string, opts?: LowerOptions): FileIR {
+  const blanked = blankKernelMacros(text);
+  const tree = parser.parse(blanked);
+  try {
+    return lowerTree(tree, blanked, opts);
+  } finally {
+    tree.delete();
+  }
+}
