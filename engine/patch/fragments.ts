@@ -169,6 +169,9 @@ function fragmentOf(patch: Patch, file: FilePatch, patchIndex: number, path: str
     if (depth > 0 && !continues) {
       // The previous hunk's function is not the one this hunk is in: close it.
       for (; depth > 0; depth--) push('synthetic', '}', hunk.headerRow);
+      // The open construct may be a struct: without `;` the next function would parse as
+      // returning it. After a function body a lone `;` is harmless.
+      push('synthetic', ';', hunk.headerRow);
     }
     if (continues && !adjacent) push('gap', '', hunk.headerRow);
     if (!continues) {
@@ -192,6 +195,9 @@ function fragmentOf(patch: Patch, file: FilePatch, patchIndex: number, path: str
   }
   if (lines.length === 0) return undefined;
   const endRow = file.hunks[file.hunks.length - 1].headerRow;
-  for (; depth > 0; depth--) push('synthetic', '}', endRow);
+  if (depth > 0) {
+    for (; depth > 0; depth--) push('synthetic', '}', endRow);
+    push('synthetic', ';', endRow);
+  }
   return { path, image, patch, file, patchIndex, text: lines.map((l) => l.text).join('\n') + '\n', lines };
 }

@@ -161,7 +161,7 @@ test('post-image of a mid-function hunk gets the head from the section and balan
   const open = parsePatchSet(DIFF_ONE.replace('@@ -10,7 +10,9 @@', '@@ -10,6 +10,8 @@').split('\n').slice(0, -1).join('\n'));
   const f2 = postImageFragments(open)[0];
   assert.equal(f2.lines[f2.lines.length - 1].kind, 'synthetic');
-  assert.equal(f2.lines[f2.lines.length - 1].text, '}');
+  assert.deepEqual(f2.lines.slice(-2).map((l) => l.text), ['}', ';']);
 });
 
 test('a function spanning two hunks is joined (with a gap line); an unrelated hunk starts fresh', () => {

@@ -1,0 +1,30 @@
+/*
+ * Pinned pages released with the matching unpin, marking them dirty under the
+ * page lock since the device wrote to them.
+ */
+#include <linux/mm.h>
+
+#define GRAB_MAX 16
+
+void grab_fill(struct page *page, unsigned int idx);
+
+static long grab_user_range(unsigned long start, unsigned long nr)
+{
+	struct page *pages[GRAB_MAX];
+	long got, i;
+
+	if (nr > GRAB_MAX)
+		return -EINVAL;
+
+	mmap_read_lock(current->mm);
+	got = pin_user_pages(start, nr, FOLL_WRITE, pages);
+	mmap_read_unlock(current->mm);
+	if (got <= 0)
+		return got;
+
+	for (i = 0; i < got; i++)
+		grab_fill(pages[i], i);
+
+	unpin_user_pages_dirty_lock(pages, got, true);
+	return got;
+}
