@@ -462,9 +462,41 @@ export const gupApis: ApiEntry[] = [
     source: 'SEMANTICS.md E',
   },
   {
+    name: 'kfree',
+    signature: 'void kfree(const void *objp)',
+    header: 'include/linux/slab.h',
+    summary: 'Frees slab memory. Freeing a page array does not drop the page references it holds.',
+  },
+  {
+    name: 'kvfree',
+    signature: 'void kvfree(const void *addr)',
+    header: 'include/linux/slab.h',
+    summary: 'Frees kmalloc or vmalloc memory (iov_iter_get_pages_alloc arrays). Does not drop the page references the array holds.',
+  },
+  {
     name: 'page_to_pfn',
     signature: 'unsigned long page_to_pfn(const struct page *page)',
     header: 'include/asm-generic/memory_model.h',
     summary: 'The page frame number; takes no reference.',
   },
 ];
+
+/**
+ * The gup_flags bit that turns a get_user_pages*-style call into a pin (SEMANTICS.md C.1). The
+ * analysis looks for it in the flags argument (a constant, an `|` combination, or a variable
+ * assigned such a combination).
+ */
+export const GUP_PIN_FLAG = 'FOLL_PIN';
+
+/**
+ * Function-like macros that wrap a test of a GUP return value in branch conditions:
+ * 'identity' passes the value through (likely(ret < 0)), 'is-err-value' is true exactly for a
+ * negative errno (IS_ERR_VALUE(ret)). Data, so the analysis never names them itself.
+ */
+export const gupValueTests: Record<string, 'identity' | 'is-err-value'> = {
+  likely: 'identity',
+  unlikely: 'identity',
+  WARN_ON: 'identity',
+  WARN_ON_ONCE: 'identity',
+  IS_ERR_VALUE: 'is-err-value',
+};

@@ -1,0 +1,90 @@
+// Expression helpers shared by the static passes: a canonical key (to compare `pages`,
+// `obj->pages`, `ret`), C-like rendering for messages, and the root variable of an lvalue.
+
+import type { Expr } from '../ir';
+
+/** Canonical text of an expression; equal keys mean "the same lvalue / value" syntactically. */
+export function exprKey(e: Expr): string {
+  switch (e.kind) {
+    case 'int': return String(e.value);
+    case 'var': return e.name;
+    case 'const': return e.name;
+    case 'field': return `${exprKey(e.base)}${e.arrow ? '->' : '.'}${e.name}`;
+    case 'index': return `${exprKey(e.base)}[${exprKey(e.index)}]`;
+    case 'unary':
+      // `*&x` and `&*x` cancel; `(*obj).pages` keys like `obj->pages` through the field case.
+      if (e.op === '*' && e.arg.kind === 'unary' && e.arg.op === '&') return exprKey(e.arg.arg);
+      if (e.op === '&' && e.arg.kind === 'unary' && e.arg.op === '*') return exprKey(e.arg.arg);
+      return `${e.op}${wrap(e.arg)}`;
+    case 'binary': return `${wrap(e.left)} ${e.op} ${wrap(e.right)}`;
+    case 'unknown': return `?${e.text}`;
+  }
+}
+
+function wrap(e: Expr): string {
+  return e.kind === 'binary' ? `(${exprKey(e)})` : exprKey(e);
+}
+
+/** C-like rendering for messages (temporaries shown as `(call result)`). */
+export function renderExpr(e: Expr): string {
+  switch (e.kind) {
+    case 'int': return e.text ?? String(e.value);
+    case 'var': return e.name.startsWith('$') ? '(call result)' : e.name;
+    case 'const': return e.name;
+    case 'field': return `${renderExpr(e.base)}${e.arrow ? '->' : '.'}${e.name}`;
+    case 'index': return `${renderExpr(e.base)}[${renderExpr(e.index)}]`;
+    case 'unary': return `${e.op}${e.arg.kind === 'binary' ? `(${renderExpr(e.arg)})` : renderExpr(e.arg)}`;
+    case 'binary': {
+      const l = e.left.kind === 'binary' ? `(${renderExpr(e.left)})` : renderExpr(e.left);
+      const r = e.right.kind === 'binary' ? `(${renderExpr(e.right)})` : renderExpr(e.right);
+      return `${l} ${e.op} ${r}`;
+    }
+    case 'unknown': return e.text;
+  }
+}
+
+/** The variable an lvalue-ish expression hangs off: `obj->pages[i]` → `obj`, `&page` → `page`. */
+export function rootVar(e: Expr): string | undefined {
+  switch (e.kind) {
+    case 'var': return e.name;
+    case 'field': return rootVar(e.base);
+    case 'index': return rootVar(e.base);
+    case 'unary': return e.op === '-' || e.op === '!' || e.op === '~' ? undefined : rootVar(e.arg);
+    case 'binary': return e.op === '+' || e.op === '-' ? rootVar(e.left) : undefined;
+    default: return undefined;
+  }
+}
+
+/** Every variable name mentioned anywhere in the expression. */
+export function varsOf(e: Expr, out: Set<string> = new Set()): Set<string> {
+  switch (e.kind) {
+    case 'var': out.add(e.name); break;
+    case 'field': varsOf(e.base, out); break;
+    case 'index': varsOf(e.base, out); varsOf(e.index, out); break;
+    case 'unary': varsOf(e.arg, out); break;
+    case 'binary': varsOf(e.left, out); varsOf(e.right, out); break;
+    default: break;
+  }
+  return out;
+}
+
+/** True when a named constant (or an identifier the lowering left as a var) occurs in `e`. */
+export function mentionsName(e: Expr, name: string): boolean {
+  switch (e.kind) {
+    case 'const': return e.name === name;
+    case 'var': return e.name === name;
+    case 'field': return mentionsName(e.base, name);
+    case 'index': return mentionsName(e.base, name) || mentionsName(e.index, name);
+    case 'unary': return mentionsName(e.arg, name);
+    case 'binary': return mentionsName(e.left, name) || mentionsName(e.right, name);
+    case 'unknown': return new RegExp(`\\b${name}\\b`).test(e.text);
+    default: return false;
+  }
+}
+
+/** Strip casts the lowering may keep as unknown wrappers? No: casts are `unknown`; keep as is. */
+export function isIntValue(e: Expr, v: number): boolean {
+  if (e.kind === 'int') return e.value === v;
+  if (e.kind === 'unary' && e.op === '-' && e.arg.kind === 'int') return -e.arg.value === v;
+  return false;
+}

@@ -1,0 +1,890 @@
+// Path-sensitive reference analysis for pages taken by GUP (seed 002: "every get_user_pages /
+// iov_iter_get_pages must be balanced"; SEMANTICS.md C.2/C.3: release exactly the returned
+// count, nothing when it is <= 0, with the release that matches FOLL_GET or FOLL_PIN).
+//
+// Abstract interpretation over the CFG. A path state records, per acquisition site:
+//   - which outcomes of the call are still possible on this path (negative / zero / fewer than
+//     asked / all asked), refined by branch conditions on the returned count and its copies;
+//   - whether the pages are held, released, handed off (struct field, global, list, sink from
+//     the table, returned), or escaped to code we cannot see (then we say nothing);
+//   - where the path left the code that could still release them (for the leak message).
+// States that are equal at a block are merged; each block keeps at most `maxStatesPerBlock`
+// states and the whole run has a step budget, so a 500-line function with 40 gotos stays cheap.
+// Events (leak, mismatch, partial release, double release) are collected for the four rules.
+
+import type { CallStmt, Edge, Expr, FileIR, FunctionIR, SourceRange, Stmt } from '../ir';
+import { lookupApi } from '../kernel/api-table';
+import { GUP_PIN_FLAG, gupValueTests } from '../kernel/api/gup';
+import type { RefEffect } from '../kernel/api/refs-schema';
+import { exprKey, isIntValue, mentionsName, renderExpr, rootVar, varsOf } from './expr';
+import { helperSummary } from './gup-summaries';
+import { findReleaseLoops, releaseLoopBound, type ReleaseLoop } from './release-loops';
+
+type AcquireEffect = Extract<RefEffect, { op: 'acquire' }>;
+type ReleaseEffect = Extract<RefEffect, { op: 'release' }>;
+
+/** Outcome classes of an acquisition's return value. */
+const NEG = 1;
+const ZERO = 2;
+const PART = 4;
+const FULL = 8;
+const ALL = NEG | ZERO | PART | FULL;
+const TAKEN = PART | FULL;
+
+export interface GupAcquisition {
+  /** Index in `GupAnalysis.acquisitions`. */
+  id: number;
+  call: CallStmt;
+  api: string;
+  /** 'unknown' when FOLL_PIN cannot be decided from the flags expression. */
+  kind: 'get' | 'pin' | 'unknown';
+  arrayKey: string;
+  arrayText: string;
+  /** The variable the pages hang off (`pages`, `obj` for `obj->pages`). */
+  root: string;
+  single: boolean;
+  requestedKey?: string;
+  requestedText?: string;
+  resultKey?: string;
+  resultText?: string;
+  /** The return value counts pages (not bytes) and the array is not an offset into another. */
+  countTracked: boolean;
+  mayTakeNothing: boolean;
+}
+
+export type GupEvent =
+  | { kind: 'leak'; acq: GupAcquisition; at: SourceRange; via: string; branch?: { text: string; line: number } }
+  | { kind: 'mismatch'; acq: GupAcquisition; at: SourceRange; call: CallStmt; releaseApi: string; helper?: string; helperCall?: CallStmt }
+  | {
+      kind: 'partial';
+      acq: GupAcquisition;
+      at: SourceRange;
+      call: CallStmt;
+      releaseApi: string;
+      countText: string;
+      /** 'requested': released the count asked for; 'negative': the count may be -errno; 'nothing': nothing was taken on this path. */
+      reason: 'requested' | 'negative' | 'nothing';
+      /** Argument range of the count, when a quick fix can replace it. */
+      countRange?: SourceRange;
+      inLoop: boolean;
+      helper?: string;
+    }
+  | { kind: 'double'; acq: GupAcquisition; at: SourceRange; call: CallStmt; releaseApi: string; first: SourceRange; firstApi: string };
+
+export interface GupAnalysis {
+  acquisitions: GupAcquisition[];
+  events: GupEvent[];
+  /** Set when a budget ran out or the run was cancelled: findings are then a subset. */
+  exhausted?: string;
+}
+
+export interface GupOptions {
+  cancelled?: () => boolean;
+  maxStatesPerBlock?: number;
+  maxSteps?: number;
+}
+
+type Status = 'held' | 'released' | 'element' | 'handed' | 'escaped' | 'pending';
+
+interface AcqState {
+  id: number;
+  status: Status;
+  outcomes: number;
+  countKeys: string[];
+  pendingKey?: string;
+  pendingFailure?: string;
+  releasedAt?: SourceRange;
+  releasedApi?: string;
+  doomPending?: boolean;
+  reportAt?: { range: SourceRange; via: string };
+  /** Not part of the state key: the last branch taken before the pages were doomed. */
+  branch?: { text: string; line: number };
+}
+
+interface PathState {
+  acqs: AcqState[];
+  /** Copy propagation of simple values: `i = 0`, `n = ret`. */
+  vars: Record<string, string>;
+  /** Local variables that point at (an entry of) a tracked array or page. */
+  aliases: Record<string, number>;
+  /** Temporaries holding a test of a value (`$t = IS_ERR_VALUE(ret)`), substituted in conditions. */
+  tests: Record<string, Expr>;
+  /** Not part of the state key. */
+  lastBranch?: { text: string; line: number };
+}
+
+function cloneState(s: PathState): PathState {
+  return {
+    acqs: s.acqs.map((a) => ({ ...a, countKeys: [...a.countKeys] })),
+    vars: { ...s.vars },
+    aliases: { ...s.aliases },
+    tests: { ...s.tests },
+    lastBranch: s.lastBranch,
+  };
+}
+
+function stateKey(s: PathState): string {
+  const acqs = s.acqs.map((a) => [a.id, a.status, a.outcomes, [...a.countKeys].sort().join(','), a.pendingKey ?? '', a.doomPending ? 1 : 0,
+    a.reportAt ? `${a.reportAt.range.start}` : '', a.releasedAt ? a.releasedAt.start : '']);
+  return JSON.stringify([acqs, s.vars, s.aliases, Object.keys(s.tests).sort()]);
+}
+
+const line = (r: SourceRange): number => r.startRow + 1;
+
+const cache = new WeakMap<FunctionIR, GupAnalysis>();
+
+/** Run (or fetch the cached) analysis of one function. */
+export function analyzeGupRefs(fn: FunctionIR, file: FileIR, opts: GupOptions = {}): GupAnalysis {
+  const hit = cache.get(fn);
+  if (hit) return hit;
+  const result = new GupInterpreter(fn, file, opts).run();
+  if (!result.exhausted || result.exhausted.startsWith('state cap')) cache.set(fn, result);
+  return result;
+}
+
+class GupInterpreter {
+  private readonly acquisitions: GupAcquisition[] = [];
+  private readonly acqBySite = new Map<CallStmt, GupAcquisition>();
+  private readonly events: GupEvent[] = [];
+  private readonly eventKeys = new Set<string>();
+  private readonly releaseLoops: ReleaseLoop[];
+  private readonly loopOfCall = new Map<CallStmt, ReleaseLoop>();
+  private readonly loopsByHeader = new Map<number, ReleaseLoop[]>();
+  private readonly loopBody = new Map<number, Set<number>>();
+  private readonly flagSelected = new Set<CallStmt>();
+  private readonly mentionReach = new Map<string, Set<number>>();
+  private readonly globals: Set<string>;
+  private exhausted?: string;
+
+  constructor(private readonly fn: FunctionIR, private readonly file: FileIR, private readonly opts: GupOptions) {
+    this.globals = new Set(file.globals);
+    this.releaseLoops = findReleaseLoops(fn);
+    for (const rl of this.releaseLoops) {
+      this.loopOfCall.set(rl.call, rl);
+      const l = this.loopsByHeader.get(rl.loop.header) ?? [];
+      l.push(rl);
+      this.loopsByHeader.set(rl.loop.header, l);
+      this.loopBody.set(rl.loop.header, new Set(rl.loop.body));
+    }
+    this.findFlagSelectedReleases();
+  }
+
+  run(): GupAnalysis {
+    const fn = this.fn;
+    const maxPerBlock = this.opts.maxStatesPerBlock ?? 64;
+    const maxSteps = this.opts.maxSteps ?? 200_000;
+    const seen = new Map<number, Set<string>>();
+    const work: { block: number; state: PathState }[] = [{ block: fn.entry, state: { acqs: [], vars: {}, aliases: {}, tests: {} } }];
+    let steps = 0;
+    while (work.length) {
+      if (++steps > maxSteps) {
+        this.exhausted = `step budget (${maxSteps}) exhausted`;
+        break;
+      }
+      if ((steps & 255) === 0 && this.opts.cancelled?.()) {
+        this.exhausted = 'cancelled';
+        break;
+      }
+      const { block, state } = work.pop()!;
+      const key = stateKey(state);
+      let set = seen.get(block);
+      if (!set) seen.set(block, (set = new Set()));
+      if (set.has(key)) continue;
+      if (set.size >= maxPerBlock) {
+        // Widening by dropping: more states here would only repeat what is already known in
+        // another order; findings stay a subset (never invented).
+        this.exhausted = `state cap (${maxPerBlock} per block) reached`;
+        continue;
+      }
+      set.add(key);
+      const b = fn.blocks[block];
+      if (!b) continue;
+      let st = cloneState(state);
+      for (const s of b.stmts) st = this.step(st, s);
+      if (block === fn.exit || b.succs.length === 0) {
+        this.atExit(st);
+        continue;
+      }
+      for (const e of b.succs) {
+        const next = this.traverse(st, block, e);
+        if (next) work.push({ block: e.to, state: next });
+      }
+    }
+    return { acquisitions: this.acquisitions, events: this.events, exhausted: this.exhausted };
+  }
+
+  // ---- events ---------------------------------------------------------------------------
+
+  private emit(ev: GupEvent): void {
+    const k = `${ev.kind}:${ev.acq.id}:${ev.at.start}:${ev.at.end}`;
+    if (this.eventKeys.has(k)) return;
+    this.eventKeys.add(k);
+    this.events.push(ev);
+  }
+
+  // ---- references -----------------------------------------------------------------------
+
+  /** Which tracked acquisitions an expression designates, and whether only an entry of them. */
+  private refOf(e: Expr | undefined, st: PathState): { ids: number[]; element: boolean } | undefined {
+    if (!e) return undefined;
+    if (e.kind === 'var' && st.aliases[e.name] !== undefined) return { ids: [st.aliases[e.name]], element: true };
+    const key = exprKey(e);
+    const direct = st.acqs.filter((a) => this.acquisitions[a.id].arrayKey === key).map((a) => a.id);
+    if (direct.length) return { ids: direct, element: false };
+    if (e.kind === 'index') {
+      const r = this.refOf(e.base, st);
+      return r ? { ids: r.ids, element: true } : undefined;
+    }
+    if (e.kind === 'unary' && (e.op === '&' || e.op === '*')) {
+      const r = this.refOf(e.arg, st);
+      return r ? { ids: r.ids, element: r.element || e.op === '*' } : undefined;
+    }
+    if (e.kind === 'binary' && (e.op === '+' || e.op === '-')) {
+      const r = this.refOf(e.left, st);
+      return r ? { ids: r.ids, element: true } : undefined;
+    }
+    return undefined;
+  }
+
+  /** refOf, plus "a struct whose field holds the pages" (`obj` when pages are `obj->pages`). */
+  private refOrOwner(e: Expr, st: PathState): number[] {
+    const r = this.refOf(e, st);
+    if (r) return r.ids;
+    if (e.kind !== 'var') return [];
+    return st.acqs.filter((a) => {
+      const acq = this.acquisitions[a.id];
+      return acq.root === e.name && acq.arrayKey !== e.name;
+    }).map((a) => a.id);
+  }
+
+  private acqState(st: PathState, id: number): AcqState | undefined {
+    return st.acqs.find((a) => a.id === id);
+  }
+
+  // ---- statements -----------------------------------------------------------------------
+
+  private forget(st: PathState, key: string): void {
+    for (const a of st.acqs) {
+      a.countKeys = a.countKeys.filter((k) => k !== key);
+      if (a.pendingKey === key) {
+        a.pendingKey = undefined;
+        if (a.status === 'pending') a.status = 'handed';
+      }
+    }
+    delete st.vars[key];
+    delete st.aliases[key];
+    delete st.tests[key];
+  }
+
+  private step(st: PathState, s: Stmt): PathState {
+    switch (s.kind) {
+      case 'decl':
+        this.forget(st, s.name);
+        return st;
+      case 'assign':
+        return this.assign(st, s.target, s.value);
+      case 'havoc': {
+        if (s.target) this.forget(st, exprKey(s.target));
+        // Pages reachable from an unknown expression (a call through a function pointer):
+        // whoever that is may own them now.
+        for (const a of st.acqs) {
+          const acq = this.acquisitions[a.id];
+          if (a.status === 'held' && new RegExp(`\\b${escapeRe(acq.root)}\\b`).test(s.text)) a.status = 'escaped';
+        }
+        return st;
+      }
+      case 'return': {
+        if (s.value) {
+          for (const id of this.refOrOwner(s.value, st)) {
+            const a = this.acqState(st, id);
+            if (a && (a.status === 'held' || a.status === 'pending')) a.status = 'handed';
+          }
+        }
+        for (const a of st.acqs) {
+          if (!a.reportAt && this.isHeld(a)) a.reportAt = { range: s.range, via: `the function returns at line ${line(s.range)}` };
+        }
+        return st;
+      }
+      case 'call':
+        return this.call(st, s);
+    }
+  }
+
+  private assign(st: PathState, target: Expr, value: Expr): PathState {
+    const tKey = exprKey(target);
+    const vKey = exprKey(value);
+    const copiesCount = st.acqs.filter((a) => a.countKeys.includes(vKey)).map((a) => a.id);
+    const ref = this.refOf(value, st);
+    const testOf = value.kind === 'var' ? st.tests[value.name] : undefined;
+    let resolved: string | undefined;
+    if (value.kind === 'int' || (value.kind === 'unary' && value.op === '-' && value.arg.kind === 'int')) resolved = vKey;
+    else if (value.kind === 'var') resolved = st.vars[value.name] ?? value.name;
+    this.forget(st, tKey);
+    for (const id of copiesCount) this.acqState(st, id)?.countKeys.push(tKey);
+    if (target.kind === 'var' && resolved !== undefined && resolved !== tKey) st.vars[tKey] = resolved;
+    if (testOf && target.kind === 'var') st.tests[tKey] = testOf;
+    if (ref) {
+      const local = target.kind === 'var' && !this.globals.has(target.name);
+      if (local) {
+        if (ref.ids.length === 1) st.aliases[tKey] = ref.ids[0];
+      } else {
+        // Ownership hand-off: stored into a struct field, a global, an out-parameter or
+        // another array (seed 002: pages kept in a bio / request for completion to release).
+        for (const id of ref.ids) {
+          const a = this.acqState(st, id);
+          if (a && (a.status === 'held' || a.status === 'pending')) a.status = 'handed';
+        }
+      }
+    }
+    return st;
+  }
+
+  private call(st: PathState, c: CallStmt): PathState {
+    const api = lookupApi(c.callee);
+    const refs = api?.refs;
+    const resultKey = c.result ? exprKey(c.result) : undefined;
+    if (refs?.op === 'acquire') {
+      if (resultKey) this.forget(st, resultKey);
+      this.acquire(st, c, refs);
+      return st;
+    }
+    if (refs?.op === 'release') {
+      this.release(st, c, refs);
+    } else if (refs?.op === 'handoff') {
+      const ids = this.refOf(c.args[refs.pagesArg], st)?.ids ?? [];
+      for (const id of ids) {
+        const a = this.acqState(st, id);
+        if (!a || (a.status !== 'held' && a.status !== 'element')) continue;
+        if (refs.failure && refs.failure !== 'never' && resultKey) {
+          a.status = 'pending';
+          a.pendingKey = resultKey;
+          a.pendingFailure = refs.failure;
+        } else a.status = 'handed';
+      }
+      if (resultKey) {
+        // Keep the pending hand-off linked to the result we just set.
+        delete st.vars[resultKey];
+        delete st.aliases[resultKey];
+        for (const a of st.acqs) a.countKeys = a.countKeys.filter((k) => k !== resultKey);
+      }
+      return st;
+    } else if (api) {
+      // A known function that takes no ownership (kmap, set_page_dirty_lock, kvfree of the
+      // array...): the caller still holds the references.
+      const test = gupValueTests[c.callee];
+      if (test && resultKey && c.args[0]) {
+        this.forget(st, resultKey);
+        st.tests[resultKey] = test === 'identity' ? c.args[0] : { kind: 'binary', op: '<', left: c.args[0], right: { kind: 'int', value: 0 } };
+        return st;
+      }
+    } else {
+      const test = gupValueTests[c.callee];
+      if (test && resultKey && c.args[0]) {
+        this.forget(st, resultKey);
+        st.tests[resultKey] = test === 'identity' ? c.args[0] : { kind: 'binary', op: '<', left: c.args[0], right: { kind: 'int', value: 0 } };
+        return st;
+      }
+      const helper = this.file.functions.find((f) => f.name === c.callee);
+      if (helper) this.applyHelper(st, c);
+      else {
+        // Unknown callee: the pages may be released or kept there. Stay silent about them
+        // (docs/rules/gup-leak.md, "policy for unknown callees").
+        for (const arg of c.args) {
+          for (const id of this.refOrOwner(arg, st)) {
+            const a = this.acqState(st, id);
+            if (a && (a.status === 'held' || a.status === 'pending' || a.status === 'element')) a.status = 'escaped';
+          }
+        }
+      }
+    }
+    if (resultKey) this.forget(st, resultKey);
+    return st;
+  }
+
+  private isHeld(a: AcqState): boolean {
+    return (a.status === 'held') && (a.outcomes & TAKEN) !== 0;
+  }
+
+  // ---- acquire --------------------------------------------------------------------------
+
+  private decodeKind(c: CallStmt, r: AcquireEffect, flagsArg: number | undefined): 'get' | 'pin' | 'unknown' {
+    if (r.kind !== 'flags') return r.kind;
+    const flags = flagsArg !== undefined ? c.args[flagsArg] : undefined;
+    if (!flags) return 'get';
+    return this.flagsKind(flags, 0);
+  }
+
+  private flagsKind(e: Expr, depth: number): 'get' | 'pin' | 'unknown' {
+    if (mentionsName(e, GUP_PIN_FLAG)) return 'pin';
+    if (e.kind === 'unknown') return 'unknown';
+    const vars = [...varsOf(e)].filter((v) => v !== GUP_PIN_FLAG);
+    if (vars.length === 0) return 'get';
+    if (depth > 4) return 'unknown';
+    let sawUnknown = false;
+    for (const v of vars) {
+      // A flags variable: FOLL_PIN in any value it is assigned makes the call a pin.
+      const values: Expr[] = [];
+      for (const b of this.fn.blocks) for (const s of b.stmts) if (s.kind === 'assign' && s.target.kind === 'var' && s.target.name === v) values.push(s.value);
+      if (values.length === 0) {
+        // A parameter or a global the caller controls, or an uppercase constant the lowering kept as a variable.
+        if (this.fn.params.some((p) => p.name === v) || this.globals.has(v)) sawUnknown = true;
+        continue;
+      }
+      for (const val of values) {
+        const k = this.flagsKind(val, depth + 1);
+        if (k === 'pin') return 'pin';
+        if (k === 'unknown') sawUnknown = true;
+      }
+    }
+    return sawUnknown ? 'unknown' : 'get';
+  }
+
+  private acquisitionFor(c: CallStmt, r: AcquireEffect): GupAcquisition | undefined {
+    const cached = this.acqBySite.get(c);
+    if (cached) return cached;
+    const pos = r.byArity?.[c.args.length] ?? r;
+    const pagesExpr = c.args[pos.pagesArg];
+    if (!pagesExpr) return undefined;
+    let array: Expr = pagesExpr;
+    let single = !!r.single;
+    let countTracked = r.returns !== 'bytes-or-errno' && !r.single;
+    if (r.allocatesArray) {
+      array = pagesExpr.kind === 'unary' && pagesExpr.op === '&' ? pagesExpr.arg : { kind: 'unary', op: '*', arg: pagesExpr };
+    } else if (!single && pagesExpr.kind === 'unary' && pagesExpr.op === '&' && pagesExpr.arg.kind !== 'index') {
+      // get_user_pages_fast(addr, 1, flags, &page): an array of one, the page variable itself.
+      array = pagesExpr.arg;
+      single = true;
+    } else if (!single && pagesExpr.kind === 'binary' && (pagesExpr.op === '+' || pagesExpr.op === '-')) {
+      // Acquiring into `pages + done` (a loop filling one array): counts add up across calls.
+      array = pagesExpr.left;
+      countTracked = false;
+    } else if (!single && pagesExpr.kind === 'unary' && pagesExpr.op === '&' && pagesExpr.arg.kind === 'index') {
+      array = pagesExpr.arg.base;
+      countTracked = false;
+    }
+    const root = rootVar(array);
+    if (root === undefined) return undefined;
+    const requested = pos.countArg !== undefined ? c.args[pos.countArg] : undefined;
+    const acq: GupAcquisition = {
+      id: this.acquisitions.length,
+      call: c,
+      api: c.callee,
+      kind: this.decodeKind(c, r, pos.flagsArg),
+      arrayKey: exprKey(array),
+      arrayText: renderExpr(array),
+      root,
+      single,
+      requestedKey: requested ? exprKey(requested) : undefined,
+      requestedText: requested ? renderExpr(requested) : undefined,
+      resultKey: c.result ? exprKey(c.result) : undefined,
+      resultText: c.result ? renderExpr(c.result) : undefined,
+      countTracked,
+      mayTakeNothing: !!r.mayTakeNothing,
+    };
+    this.acquisitions.push(acq);
+    this.acqBySite.set(c, acq);
+    return acq;
+  }
+
+  private acquire(st: PathState, c: CallStmt, r: AcquireEffect): void {
+    const acq = this.acquisitionFor(c, r);
+    if (!acq) return;
+    let outcomes: number;
+    switch (r.returns) {
+      case 'count-or-errno': outcomes = ALL; break;
+      case 'count-nonneg': outcomes = ZERO | PART | FULL; break;
+      case 'bytes-or-errno': outcomes = ALL; break;
+      case 'bool': outcomes = ZERO | FULL; break;
+      case 'void': outcomes = FULL; break;
+    }
+    if (!c.result && r.returns !== 'void') {
+      // The result is ignored: we cannot tell how much was taken; assume some was.
+      outcomes &= TAKEN;
+    }
+    // A request for exactly one page cannot come back short.
+    const pos = r.byArity?.[c.args.length] ?? r;
+    const req = pos.countArg !== undefined ? c.args[pos.countArg] : undefined;
+    if (req && isIntValue(req, 1)) outcomes &= ~PART;
+    // The result variable is kept even when it counts bytes: its sign still says whether
+    // anything was taken (iov_iter_get_pages*: -errno only when none).
+    const fresh: AcqState = { id: acq.id, status: 'held', outcomes, countKeys: acq.resultKey ? [acq.resultKey] : [] };
+    const i = st.acqs.findIndex((a) => a.id === acq.id);
+    if (i >= 0) st.acqs[i] = fresh;
+    else st.acqs.push(fresh);
+  }
+
+  // ---- release --------------------------------------------------------------------------
+
+  private release(st: PathState, c: CallStmt, r: ReleaseEffect): void {
+    if (r.container) return;
+    const rl = this.loopOfCall.get(c);
+    if (rl) return; // applied once when the loop is entered
+    const ref = this.refOf(c.args[r.pagesArg], st);
+    if (!ref) return;
+    const count = r.countArg !== undefined ? c.args[r.countArg] : undefined;
+    for (const id of ref.ids) {
+      const whole = !ref.element || this.acquisitions[id].single || count !== undefined;
+      this.releaseOne(st, id, c, c.callee, r.kind, whole, count, r.countArg !== undefined ? c.argRanges[r.countArg] : undefined, false);
+    }
+  }
+
+  private releaseOne(
+    st: PathState, id: number, c: CallStmt, api: string, kind: 'get' | 'pin' | 'either', whole: boolean,
+    count: Expr | { key: string; text: string } | undefined, countRange: SourceRange | undefined, inLoop: boolean, helper?: string,
+  ): void {
+    const a = this.acqState(st, id);
+    const acq = this.acquisitions[id];
+    if (!a) return;
+    if (a.status === 'handed' || a.status === 'escaped' || a.status === 'pending') return;
+    // Mismatch: SEMANTICS.md C.3 pairing rule.
+    if (kind !== 'either' && acq.kind !== 'unknown' && kind !== acq.kind && !this.flagSelected.has(c)) {
+      this.emit({ kind: 'mismatch', acq, at: c.range, call: c, releaseApi: api, helper, helperCall: helper ? c : undefined });
+    }
+    if (a.status === 'released' && whole) {
+      this.emit({ kind: 'double', acq, at: c.range, call: c, releaseApi: helper ?? api, first: a.releasedAt ?? acq.call.range, firstApi: a.releasedApi ?? '' });
+      return;
+    }
+    if (whole && count !== undefined && !acq.single) {
+      const key = 'kind' in count ? exprKey(count) : count.key;
+      const text = 'kind' in count ? renderExpr(count) : count.text;
+      const isResult = a.countKeys.includes(key);
+      const isRequested = acq.requestedKey !== undefined && key === acq.requestedKey && !isResult;
+      let reason: 'requested' | 'negative' | 'nothing' | undefined;
+      if ((a.outcomes & TAKEN) === 0 && (isResult || isRequested) && (isRequested || (a.outcomes & NEG))) reason = 'nothing';
+      else if (isRequested && acq.countTracked && (a.outcomes & (NEG | ZERO | PART))) reason = 'requested';
+      else if (isResult && (a.outcomes & NEG) && !inLoop) reason = 'negative';
+      if (reason) {
+        this.emit({ kind: 'partial', acq, at: c.range, call: c, releaseApi: helper ?? api, countText: text, reason, countRange: 'kind' in count ? countRange : undefined, inLoop, helper });
+      }
+    }
+    if (whole) {
+      a.status = 'released';
+      a.releasedAt = c.range;
+      a.releasedApi = helper ?? api;
+    } else if (a.status === 'held') {
+      a.status = 'element';
+    }
+  }
+
+  private applyReleaseLoops(st: PathState, header: number): void {
+    for (const rl of this.loopsByHeader.get(header) ?? []) {
+      const r = lookupApi(rl.api)?.refs;
+      if (!r || r.op !== 'release') continue;
+      const ref = this.refOf(rl.array, st);
+      if (!ref) continue;
+      const bound = releaseLoopBound(this.fn, rl, (v) => st.vars[v]);
+      for (const id of ref.ids) {
+        this.releaseOne(st, id, rl.call, rl.api, r.kind, true, bound ?? undefined, undefined, true);
+      }
+    }
+  }
+
+  private applyHelper(st: PathState, c: CallStmt): void {
+    const sum = helperSummary(this.file, c.callee);
+    c.args.forEach((arg, i) => {
+      const ids = this.refOrOwner(arg, st);
+      if (!ids.length) return;
+      const eff = sum?.params[i];
+      if (!eff) {
+        for (const id of ids) {
+          const a = this.acqState(st, id);
+          if (a && a.status === 'held') a.status = 'escaped';
+        }
+        return;
+      }
+      for (const id of ids) {
+        const a = this.acqState(st, id);
+        if (!a) continue;
+        if (eff.release) {
+          const countArg = eff.release.countParam !== undefined ? c.args[eff.release.countParam] : undefined;
+          const countRange = eff.release.countParam !== undefined ? c.argRanges[eff.release.countParam] : undefined;
+          this.releaseOne(st, id, c, c.callee, eff.release.kind, true, countArg, countRange, false, `${c.callee}()`);
+        } else if (eff.handoff) {
+          if (a.status === 'held' || a.status === 'element') a.status = 'handed';
+        } else if (eff.escape) {
+          if (a.status === 'held' || a.status === 'element') a.status = 'escaped';
+        }
+      }
+    });
+  }
+
+  // ---- edges and conditions -------------------------------------------------------------
+
+  private traverse(st0: PathState, from: number, e: Edge): PathState | undefined {
+    let st = st0;
+    if (e.cond) {
+      const refined = this.refine(cloneState(st), e.cond);
+      if (!refined) return undefined;
+      st = refined;
+      if (e.range) st.lastBranch = { text: renderExpr(e.cond), line: line(e.range) };
+    } else st = cloneState(st);
+    // Entering a release loop from outside: apply the loop's release once.
+    const body = this.loopBody.get(e.to);
+    if (body && !body.has(from)) this.applyReleaseLoops(st, e.to);
+    const isGoto = !!e.label && /^goto\b/.test(e.label);
+    for (const a of st.acqs) {
+      if (a.reportAt || !this.isHeld(a)) continue;
+      const acq = this.acquisitions[a.id];
+      const doomed = a.doomPending || !this.canMention(acq.root).has(e.to);
+      if (!doomed) continue;
+      if (!a.doomPending) a.branch = st.lastBranch;
+      if (isGoto && e.range) a.reportAt = { range: e.range, via: `\`${e.label}\` is taken at line ${line(e.range)}` };
+      else a.doomPending = true;
+    }
+    if (e.to === this.fn.exit) {
+      for (const a of st.acqs) {
+        if (a.reportAt || !this.isHeld(a)) continue;
+        const end = this.fn.range;
+        const r: SourceRange = { start: end.end - 1, end: end.end, startRow: end.endRow, startCol: Math.max(0, end.endCol - 1), endRow: end.endRow, endCol: end.endCol };
+        a.reportAt = { range: e.range && e.label && /return/.test(e.label) ? e.range : r, via: `the function ends at line ${line(r)}` };
+      }
+    }
+    return st;
+  }
+
+  private atExit(st: PathState): void {
+    for (const a of st.acqs) {
+      if (!this.isHeld(a)) continue;
+      const acq = this.acquisitions[a.id];
+      if (acq.mayTakeNothing && this.releasedAnywhere(acq)) continue;
+      const at = a.reportAt ?? { range: this.fn.range, via: 'the function ends' };
+      this.emit({ kind: 'leak', acq, at: at.range, via: at.via, branch: a.branch });
+    }
+  }
+
+  /** Maps each outcome-relevant atom of a condition to the set of outcomes where it holds. */
+  private refine(st: PathState, cond: Expr): PathState | undefined {
+    for (const a of st.acqs) {
+      const acq = this.acquisitions[a.id];
+      if (a.countKeys.length && a.status !== 'escaped') {
+        const m = this.mask(cond, st, a, acq, 0);
+        if (m !== undefined) {
+          const next = a.outcomes & m;
+          if (next === 0 && a.outcomes !== 0) return undefined;
+          a.outcomes = next;
+        }
+      }
+      if (a.status === 'pending' && a.pendingKey) {
+        const f = this.failureMask(cond, st, a.pendingKey, a.pendingFailure ?? 'returns-zero', 0);
+        if (f === 1) a.status = 'held';
+        else if (f === 2) a.status = 'handed';
+      }
+    }
+    return st;
+  }
+
+  private subst(e: Expr, st: PathState): Expr {
+    if (e.kind === 'var' && st.tests[e.name]) return st.tests[e.name];
+    return e;
+  }
+
+  private mask(e0: Expr, st: PathState, a: AcqState, acq: GupAcquisition, depth: number): number | undefined {
+    if (depth > 8) return undefined;
+    const e = this.subst(e0, st);
+    if (e.kind === 'unary' && e.op === '!') {
+      const m = this.mask(e.arg, st, a, acq, depth + 1);
+      return m === undefined ? undefined : ALL & ~m;
+    }
+    if (e.kind === 'binary' && (e.op === '&&' || e.op === '||')) {
+      const l = this.mask(e.left, st, a, acq, depth + 1);
+      const r = this.mask(e.right, st, a, acq, depth + 1);
+      if (e.op === '&&') return l === undefined ? r : r === undefined ? l : l & r;
+      return l === undefined || r === undefined ? undefined : l | r;
+    }
+    const isCount = (x: Expr): boolean => a.countKeys.includes(exprKey(x)) || (x.kind === 'var' && st.vars[x.name] !== undefined && a.countKeys.includes(st.vars[x.name]));
+    if (isCount(e)) return NEG | PART | FULL; // truthy: non-zero
+    if (e.kind !== 'binary') return undefined;
+    let op = e.op;
+    let x = e.left;
+    let y = e.right;
+    if (!isCount(x) && isCount(y)) {
+      const flip: Record<string, string> = { '<': '>', '>': '<', '<=': '>=', '>=': '<=', '==': '==', '!=': '!=' };
+      if (!flip[op]) return undefined;
+      op = flip[op];
+      [x, y] = [y, x];
+    }
+    if (!isCount(x)) return undefined;
+    const yKey = exprKey(y);
+    const yVal = y.kind === 'var' && st.vars[y.name] !== undefined ? st.vars[y.name] : yKey;
+    const n = /^-?\d+$/.test(yVal) ? Number(yVal) : undefined;
+    if (n === 0) {
+      switch (op) {
+        case '<': return NEG;
+        case '<=': return NEG | ZERO;
+        case '>': return TAKEN;
+        case '>=': return ZERO | TAKEN;
+        case '==': return ZERO;
+        case '!=': return NEG | TAKEN;
+      }
+    }
+    if (n === -1) {
+      if (op === '>') return ZERO | TAKEN;
+      if (op === '<=') return NEG;
+    }
+    if (n === 1 && acq.requestedKey !== '1') {
+      if (op === '<') return NEG | ZERO;
+      if (op === '>=') return TAKEN;
+    }
+    const isRequested = acq.countTracked && acq.requestedKey !== undefined && (yKey === acq.requestedKey || yVal === acq.requestedKey);
+    if (isRequested) {
+      switch (op) {
+        case '==': case '>=': return FULL;
+        case '!=': case '<': return NEG | ZERO | PART;
+        case '>': return 0;
+        case '<=': return ALL;
+      }
+    }
+    return undefined;
+  }
+
+  /** 1 = the sink did NOT take the page on this branch, 2 = it did, undefined = unknown. */
+  private failureMask(e0: Expr, st: PathState, key: string, failure: string, depth: number): 1 | 2 | undefined {
+    if (depth > 8) return undefined;
+    const e = this.subst(e0, st);
+    if (e.kind === 'unary' && e.op === '!') {
+      const m = this.failureMask(e.arg, st, key, failure, depth + 1);
+      return m === undefined ? undefined : m === 1 ? 2 : 1;
+    }
+    const isR = (x: Expr): boolean => exprKey(x) === key;
+    // Truthy test of the result.
+    if (isR(e)) return failure === 'returns-zero' ? 2 : 1;
+    if (e.kind !== 'binary') return undefined;
+    const l = isR(e.left);
+    const r = isR(e.right);
+    if (!l && !r) return undefined;
+    const other = l ? e.right : e.left;
+    const zero = isIntValue(other, 0);
+    const op = l ? e.op : ({ '<': '>', '>': '<', '<=': '>=', '>=': '<=' } as Record<string, string>)[e.op] ?? e.op;
+    if (failure === 'returns-zero') {
+      if (zero) return op === '==' || op === '<=' ? 1 : op === '!=' || op === '>' ? 2 : undefined;
+      // `bio_add_page(...) != len` / `< len`: not (fully) added.
+      return op === '!=' || op === '<' ? 1 : op === '==' || op === '>=' ? 2 : undefined;
+    }
+    if (failure === 'returns-negative') return zero ? (op === '<' ? 1 : op === '>=' ? 2 : undefined) : undefined;
+    if (failure === 'returns-nonzero') return zero ? (op === '!=' ? 1 : op === '==' ? 2 : undefined) : undefined;
+    return undefined;
+  }
+
+  // ---- pre-passes -----------------------------------------------------------------------
+
+  /** Blocks from which some statement mentioning `root` (or a local derived from it) is reachable. */
+  private canMention(root: string): Set<number> {
+    const hit = this.mentionReach.get(root);
+    if (hit) return hit;
+    const fn = this.fn;
+    const related = new Set([root]);
+    for (let round = 0; round < 8; round++) {
+      let changed = false;
+      for (const b of fn.blocks) for (const s of b.stmts) {
+        if (s.kind !== 'assign' || s.target.kind !== 'var' || related.has(s.target.name)) continue;
+        if ([...varsOf(s.value)].some((v) => related.has(v))) {
+          related.add(s.target.name);
+          changed = true;
+        }
+      }
+      if (!changed) break;
+    }
+    const mentions = (s: Stmt): boolean => {
+      const exprs: Expr[] = [];
+      if (s.kind === 'call') exprs.push(...s.args);
+      else if (s.kind === 'assign') exprs.push(s.value, s.target);
+      else if (s.kind === 'return' && s.value) exprs.push(s.value);
+      else if (s.kind === 'havoc') return [...related].some((v) => new RegExp(`\\b${escapeRe(v)}\\b`).test(s.text));
+      return exprs.some((x) => [...varsOf(x)].some((v) => related.has(v)));
+    };
+    const preds = new Map<number, number[]>();
+    for (const b of fn.blocks) for (const e of b.succs) {
+      const l = preds.get(e.to) ?? [];
+      l.push(b.id);
+      preds.set(e.to, l);
+    }
+    const out = new Set<number>();
+    const work: number[] = [];
+    for (const b of fn.blocks) if (b.stmts.some(mentions)) { out.add(b.id); work.push(b.id); }
+    // Loop headers whose release loop walks this array count as mentions too.
+    for (const rl of this.releaseLoops) if (rootVar(rl.array) !== undefined && related.has(rootVar(rl.array)!)) {
+      if (!out.has(rl.loop.header)) { out.add(rl.loop.header); work.push(rl.loop.header); }
+    }
+    while (work.length) {
+      const b = work.pop()!;
+      for (const p of preds.get(b) ?? []) if (!out.has(p)) { out.add(p); work.push(p); }
+    }
+    this.mentionReach.set(root, out);
+    return out;
+  }
+
+  private releasedAnywhere(acq: GupAcquisition): boolean {
+    for (const b of this.fn.blocks) for (const s of b.stmts) {
+      if (s.kind !== 'call' || s === acq.call) continue;
+      const r = lookupApi(s.callee)?.refs;
+      if (r && (r.op === 'release' || r.op === 'handoff') && s.args.some((x) => rootVar(x) === acq.root)) return true;
+      if (!r && s.args.some((x) => rootVar(x) === acq.root) && this.file.functions.some((f) => f.name === s.callee)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Releases of opposite kinds on the same pages on paths that exclude each other: the code
+   * picks the release by a flag it tracks (`if (pinned) unpin_user_page(p); else put_page(p);`,
+   * seed 002's foo_bi_end_io_gup / _normal split). Neither is a mismatch.
+   */
+  private findFlagSelectedReleases(): void {
+    const fn = this.fn;
+    const sites: { c: CallStmt; block: number; idx: number; kind: string; root: string }[] = [];
+    fn.blocks.forEach((b) => b.stmts.forEach((s, idx) => {
+      if (s.kind !== 'call') return;
+      const r = lookupApi(s.callee)?.refs;
+      if (!r || r.op !== 'release' || r.kind === 'either') return;
+      const root = rootVar(s.args[r.pagesArg] ?? { kind: 'unknown', text: '' });
+      if (root !== undefined) sites.push({ c: s, block: b.id, idx, kind: r.kind, root });
+    }));
+    if (sites.length < 2) return;
+    // Page variables loaded from the same array count as the same root (`p = pages[i]`).
+    const rootOf = new Map<string, string>();
+    for (const b of fn.blocks) for (const s of b.stmts) {
+      if (s.kind === 'assign' && s.target.kind === 'var') {
+        const r = rootVar(s.value);
+        if (r !== undefined && r !== s.target.name) rootOf.set(s.target.name, r);
+      }
+    }
+    const canon = (r: string): string => {
+      let x = r;
+      for (let i = 0; i < 4 && rootOf.has(x); i++) x = rootOf.get(x)!;
+      return x;
+    };
+    const backEdge = (from: number, to: number): boolean => fn.loops.some((l) => l.header === to && l.body.includes(from));
+    const reach = (from: number): Set<number> => {
+      const seen = new Set<number>();
+      const work = [from];
+      while (work.length) {
+        const b = work.pop()!;
+        for (const e of fn.blocks[b]?.succs ?? []) {
+          if (backEdge(b, e.to) || seen.has(e.to)) continue;
+          seen.add(e.to);
+          work.push(e.to);
+        }
+      }
+      return seen;
+    };
+    const reachCache = new Map<number, Set<number>>();
+    const reaches = (a: { block: number; idx: number }, b: { block: number; idx: number }): boolean => {
+      if (a.block === b.block) return a.idx < b.idx;
+      let r = reachCache.get(a.block);
+      if (!r) reachCache.set(a.block, (r = reach(a.block)));
+      return r.has(b.block);
+    };
+    for (let i = 0; i < sites.length; i++) for (let j = i + 1; j < sites.length; j++) {
+      const x = sites[i];
+      const y = sites[j];
+      if (x.kind === y.kind || canon(x.root) !== canon(y.root)) continue;
+      if (!reaches(x, y) && !reaches(y, x)) {
+        this.flagSelected.add(x.c);
+        this.flagSelected.add(y.c);
+      }
+    }
+  }
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,165 @@
+// Same-file helper summaries for the GUP analysis: what a function does with each parameter
+// that carries pages (releases them, and with which kind / count parameter; stores them; lets
+// them escape to code we cannot see). Computed once per file, bottom-up through same-file calls,
+// recursion-safe (a call back into a function being summarized counts as an escape).
+//
+// Summaries are flow-insensitive on purpose: a helper that releases on some path counts as a
+// releasing helper, which keeps the caller silent (RULES.md: prefer silence to false alarms).
+// Seed 002's `foo_bi_end_io_common(bio, gup)` split is the motivating shape: a helper that picks
+// put_page or the GUP release by a flag releases with kind 'either'.
+
+import type { CallStmt, Expr, FileIR, FunctionIR } from '../ir';
+import { lookupApi } from '../kernel/api-table';
+import { rootVar } from './expr';
+import { findReleaseLoops, releaseLoopBound } from './release-loops';
+
+export type ReleaseKind = 'get' | 'pin' | 'either';
+
+export interface ParamEffect {
+  /** Released by the helper (on some path). */
+  release?: {
+    kind: ReleaseKind;
+    /** Parameter index holding how many entries are released, when it is a parameter. */
+    countParam?: number;
+    /** The release calls, for related locations and messages. */
+    calls: CallStmt[];
+  };
+  /** Stored into a struct / global, returned, or handed to a sink: the helper owns it. */
+  handoff?: boolean;
+  /** Passed to code we cannot see: no verdict about it. */
+  escape?: boolean;
+}
+
+export interface FunctionRefSummary {
+  name: string;
+  params: ParamEffect[];
+}
+
+const cache = new WeakMap<FileIR, Map<string, FunctionRefSummary>>();
+
+function mergeKind(a: ReleaseKind | undefined, b: ReleaseKind): ReleaseKind {
+  if (!a || a === b) return b;
+  return 'either';
+}
+
+/** Summary of a same-file function by name, or undefined if the file does not define it. */
+export function helperSummary(file: FileIR, name: string): FunctionRefSummary | undefined {
+  let m = cache.get(file);
+  if (!m) {
+    m = new Map();
+    cache.set(file, m);
+  }
+  const hit = m.get(name);
+  if (hit) return hit;
+  const fn = file.functions.find((f) => f.name === name);
+  if (!fn) return undefined;
+  return summarize(file, fn, m, new Set());
+}
+
+function summarize(file: FileIR, fn: FunctionIR, memo: Map<string, FunctionRefSummary>, active: Set<string>): FunctionRefSummary {
+  const hit = memo.get(fn.name);
+  if (hit) return hit;
+  active.add(fn.name);
+  const params: ParamEffect[] = fn.params.map(() => ({}));
+  const paramIndex = new Map(fn.params.map((p, i) => [p.name, i] as const));
+
+  // Which locals carry (part of) a parameter: `struct page **pages = obj->pages;`. A small
+  // fixpoint over the assignments, bounded by the number of locals.
+  const carrier = new Map<string, number>();
+  for (const [n, i] of paramIndex) carrier.set(n, i);
+  const assigns = fn.blocks.flatMap((b) => b.stmts.filter((s) => s.kind === 'assign'));
+  for (let round = 0; round < 8; round++) {
+    let changed = false;
+    for (const a of assigns) {
+      if (a.kind !== 'assign' || a.target.kind !== 'var' || carrier.has(a.target.name)) continue;
+      const r = rootVar(a.value);
+      if (r !== undefined && carrier.has(r)) {
+        carrier.set(a.target.name, carrier.get(r)!);
+        changed = true;
+      }
+    }
+    if (!changed) break;
+  }
+  const paramOf = (e: Expr | undefined): number | undefined => {
+    if (!e) return undefined;
+    const r = rootVar(e);
+    return r !== undefined ? carrier.get(r) : undefined;
+  };
+  const countParamOf = (e: Expr | undefined): number | undefined =>
+    e && e.kind === 'var' ? paramIndex.get(e.name) : undefined;
+
+  const loops = findReleaseLoops(fn);
+  const loopCalls = new Map(loops.map((l) => [l.call, l] as const));
+
+  for (const b of fn.blocks) {
+    for (const s of b.stmts) {
+      if (s.kind === 'assign') {
+        const p = paramOf(s.value);
+        if (p === undefined) continue;
+        const t = s.target;
+        const storesAway = t.kind !== 'var' || file.globals.includes(t.name);
+        if (storesAway) params[p].handoff = true;
+      } else if (s.kind === 'return') {
+        const p = paramOf(s.value);
+        if (p !== undefined) params[p].handoff = true;
+      } else if (s.kind === 'havoc') {
+        for (const [n, i] of carrier) if (new RegExp(`\\b${n}\\b`).test(s.text)) params[i].escape = true;
+      } else if (s.kind === 'call') {
+        const api = lookupApi(s.callee);
+        const r = api?.refs;
+        if (r && r.op === 'release') {
+          const p = paramOf(s.args[r.pagesArg]);
+          if (p === undefined) continue;
+          const rl = loopCalls.get(s);
+          let countParam: number | undefined;
+          if (r.countArg !== undefined) countParam = countParamOf(s.args[r.countArg]);
+          else if (rl) {
+            const bound = releaseLoopBound(fn, rl, () => undefined);
+            if (bound) countParam = paramIndex.get(bound.key);
+          }
+          const prev = params[p].release;
+          params[p].release = {
+            kind: mergeKind(prev?.kind, r.kind),
+            countParam: prev ? (prev.countParam === countParam ? countParam : undefined) : countParam,
+            calls: [...(prev?.calls ?? []), s],
+          };
+        } else if (r && r.op === 'handoff') {
+          const p = paramOf(s.args[r.pagesArg]);
+          if (p !== undefined) params[p].handoff = true;
+        } else if (api) {
+          // A known non-owning user (kmap, set_page_dirty_lock, kfree of the array...).
+        } else {
+          const callee = file.functions.find((f) => f.name === s.callee);
+          s.args.forEach((arg, ai) => {
+            const p = paramOf(arg);
+            if (p === undefined) return;
+            if (!callee || active.has(callee.name)) {
+              params[p].escape = true;
+              return;
+            }
+            const sub = summarize(file, callee, memo, active).params[ai];
+            if (!sub) {
+              params[p].escape = true;
+              return;
+            }
+            if (sub.handoff) params[p].handoff = true;
+            if (sub.escape) params[p].escape = true;
+            if (sub.release) {
+              const prev = params[p].release;
+              const cp = sub.release.countParam !== undefined ? countParamOf(s.args[sub.release.countParam]) : undefined;
+              params[p].release = {
+                kind: mergeKind(prev?.kind, sub.release.kind),
+                countParam: prev ? (prev.countParam === cp ? cp : undefined) : cp,
+                calls: [...(prev?.calls ?? []), ...sub.release.calls],
+              };
+            }
+          });
+        }
+      }
+    }
+  }
+  active.delete(fn.name);
+  const summary = { name: fn.name, params };
+  memo.set(fn.name, summary);
+  return summary;
+}

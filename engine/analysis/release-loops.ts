@@ -1,0 +1,143 @@
+// Release loops: `for (i = 0; i < ret; i++) put_page(pages[i]);`, `while (i--) put_page(pages[i]);`,
+// `for (i = ret - 1; i >= 0; i--) ...`, with or without a NULL-slot check. The loop as a whole
+// releases "bound" entries of the array; the GUP analysis applies that effect once, where the loop
+// is entered, instead of once per iteration (seed 002: "for(numpages) put_page()").
+
+import type { AssignStmt, CallStmt, Expr, FunctionIR, LoopInfo } from '../ir';
+import { lookupApi } from '../kernel/api-table';
+import { exprKey, isIntValue, renderExpr } from './expr';
+
+export interface ReleaseLoop {
+  loop: LoopInfo;
+  /** The per-page release inside the loop (put_page / unpin_user_page ...). */
+  call: CallStmt;
+  api: string;
+  /** The array whose entries are released (`pages`, `obj->pages`). */
+  array: Expr;
+  /** The loop counter used as the index. */
+  index: string;
+  direction: 'up' | 'down' | 'unknown';
+}
+
+export interface LoopBound {
+  key: string;
+  text: string;
+}
+
+function pageIndexOf(e: Expr): { array: Expr; index: string } | undefined {
+  if (e.kind === 'index') {
+    const ix = e.index;
+    if (ix.kind === 'var') return { array: e.base, index: ix.name };
+    // pages[i - 1] in a count-down loop
+    if (ix.kind === 'binary' && (ix.op === '-' || ix.op === '+') && ix.left.kind === 'var' && ix.right.kind === 'int') {
+      return { array: e.base, index: ix.left.name };
+    }
+  }
+  if (e.kind === 'unary' && e.op === '*' && e.arg.kind === 'binary' && e.arg.op === '+' && e.arg.right.kind === 'var') {
+    return { array: e.arg.left, index: e.arg.right.name };
+  }
+  return undefined;
+}
+
+function assignsIn(fn: FunctionIR, blocks: number[]): AssignStmt[] {
+  const out: AssignStmt[] = [];
+  for (const b of blocks) for (const s of fn.blocks[b]?.stmts ?? []) if (s.kind === 'assign') out.push(s);
+  return out;
+}
+
+function stepDirection(fn: FunctionIR, loop: LoopInfo, v: string): 'up' | 'down' | 'unknown' {
+  const steps: Expr[] = [];
+  if (loop.induction && loop.induction.variable === v) steps.push(loop.induction.step);
+  for (const a of assignsIn(fn, loop.body)) if (a.target.kind === 'var' && a.target.name === v) steps.push(a.value);
+  for (const s of steps) {
+    if (s.kind === 'binary' && s.left.kind === 'var' && s.left.name === v && s.right.kind === 'int') {
+      if (s.op === '+') return s.right.value > 0 ? 'up' : 'down';
+      if (s.op === '-') return s.right.value > 0 ? 'down' : 'up';
+    }
+    // A step recorded as the assignment itself: `i = i + 1`.
+    if (s.kind === 'unknown' && /\+\+|\+=/.test(s.text)) return 'up';
+    if (s.kind === 'unknown' && /--|-=/.test(s.text)) return 'down';
+  }
+  return 'unknown';
+}
+
+/** All release loops of a function, found once per function. */
+export function findReleaseLoops(fn: FunctionIR): ReleaseLoop[] {
+  const out: ReleaseLoop[] = [];
+  // Innermost loops first so a release is attributed to the loop that walks its index.
+  const loops = [...fn.loops].sort((a, b) => a.body.length - b.body.length);
+  const taken = new Set<CallStmt>();
+  for (const loop of loops) {
+    const pageVars = new Map<string, { array: Expr; index: string }>();
+    for (const a of assignsIn(fn, loop.body)) {
+      if (a.target.kind !== 'var') continue;
+      const pi = pageIndexOf(a.value);
+      if (pi) pageVars.set(a.target.name, pi);
+    }
+    for (const b of loop.body) {
+      for (const s of fn.blocks[b]?.stmts ?? []) {
+        if (s.kind !== 'call' || taken.has(s)) continue;
+        const r = lookupApi(s.callee)?.refs;
+        if (!r || r.op !== 'release' || !r.single) continue;
+        const arg = s.args[r.pagesArg];
+        if (!arg) continue;
+        const pi = pageIndexOf(arg) ?? (arg.kind === 'var' ? pageVars.get(arg.name) : undefined);
+        if (!pi) continue;
+        const counter = loop.induction?.variable;
+        if (counter !== undefined && counter !== pi.index) continue;
+        taken.add(s);
+        out.push({ loop, call: s, api: s.callee, array: pi.array, index: pi.index, direction: stepDirection(fn, loop, pi.index) });
+      }
+    }
+  }
+  return out;
+}
+
+function loopConds(fn: FunctionIR, loop: LoopInfo): Expr[] {
+  if (loop.induction) return [loop.induction.cond];
+  const body = new Set(loop.body);
+  const out: Expr[] = [];
+  for (const e of fn.blocks[loop.header]?.succs ?? []) if (e.cond && body.has(e.to)) out.push(e.cond);
+  return out;
+}
+
+function conjuncts(e: Expr, out: Expr[] = []): Expr[] {
+  if (e.kind === 'binary' && e.op === '&&') {
+    conjuncts(e.left, out);
+    conjuncts(e.right, out);
+  } else out.push(e);
+  return out;
+}
+
+/**
+ * How many entries the loop releases, as the key of an expression: the upper bound of a
+ * count-up loop from 0, or the start value of a count-down loop. `valueOf` gives what the
+ * path state knows about a variable at loop entry (copy propagation). Undefined = unknown.
+ */
+export function releaseLoopBound(fn: FunctionIR, rl: ReleaseLoop, valueOf: (v: string) => string | undefined): LoopBound | undefined {
+  const v = rl.index;
+  const conds = loopConds(fn, rl.loop).flatMap((c) => conjuncts(c));
+  const init = rl.loop.induction && rl.loop.induction.variable === v ? rl.loop.induction.init : undefined;
+  const initKey = init ? exprKey(init) : valueOf(v);
+  if (rl.direction !== 'down') {
+    for (const c of conds) {
+      if (c.kind !== 'binary') continue;
+      let bound: Expr | undefined;
+      if ((c.op === '<' || c.op === '!=') && c.left.kind === 'var' && c.left.name === v) bound = c.right;
+      else if (c.op === '>' && c.right.kind === 'var' && c.right.name === v) bound = c.left;
+      if (bound && initKey === '0') return { key: exprKey(bound), text: renderExpr(bound) };
+    }
+  }
+  if (rl.direction !== 'up') {
+    // for (i = n - 1; i >= 0; i--): n entries.
+    if (init && init.kind === 'binary' && init.op === '-' && isIntValue(init.right, 1)) {
+      return { key: exprKey(init.left), text: renderExpr(init.left) };
+    }
+    // while (i--) / while (--i >= 0) / for (; i > 0; i--) with pages[i - 1]: as many as i was.
+    if (rl.direction === 'down') {
+      const k = initKey ?? v;
+      return { key: k, text: k };
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,19 @@
+// The rule registry: one line per rule, sorted by id (STYLE.md, ESLint's shape). Adding a rule
+// touches its file, its docs page, its fixtures and one line here.
+
+import type { Rule } from './types';
+import { gupDoubleRelease } from './gup-double-release';
+import { gupLeak } from './gup-leak';
+import { gupPartialRelease } from './gup-partial-release';
+import { gupReleaseMismatch } from './gup-release-mismatch';
+
+export const allRules: Rule[] = [
+  gupDoubleRelease,
+  gupLeak,
+  gupPartialRelease,
+  gupReleaseMismatch,
+].sort((a, b) => a.meta.id.localeCompare(b.meta.id));
+
+export function ruleById(id: string): Rule | undefined {
+  return allRules.find((r) => r.meta.id === id);
+}
