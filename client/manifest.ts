@@ -55,7 +55,7 @@ export function normalizeSettings(raw: { rules?: unknown; kernel?: unknown; docs
   const list = typeof raw.rules === 'string' ? raw.rules.split(',') : Array.isArray(raw.rules) ? raw.rules : [];
   const rules = [...new Set(list.map((r) => (typeof r === 'string' ? r.trim() : r)).filter(isRuleId))];
   // The API table writes versions as `v5.6` (engine/kernel/api-schema.ts `since`); accept `5.6` too.
-  const kernel = typeof raw.kernel === 'string' && /^v?\d+\.\d+(\.\d+)?$/.test(raw.kernel.trim()) ? `v${raw.kernel.trim().replace(/^v/, '')}` : '';
+  const kernel = typeof raw.kernel === 'string' && /^v?\d+\.\d+(\.\d+)?(-rc\d+)?$/.test(raw.kernel.trim()) ? `v${raw.kernel.trim().replace(/^v/, '')}` : '';
   const docsBaseUrl = typeof raw.docsBaseUrl === 'string' && /^https?:\/\//.test(raw.docsBaseUrl.trim()) ? raw.docsBaseUrl.trim() : '';
   return { rules, kernel, docsBaseUrl };
 }
@@ -136,7 +136,7 @@ export function extensionManifest(input: ManifestInput): Record<string, unknown>
           'faultline.kernel': {
             type: 'string',
             default: '',
-            pattern: '^(v?\\d+\\.\\d+(\\.\\d+)?)?$',
+            pattern: '^(v?\\d+\\.\\d+(\\.\\d+)?(-rc\\d+)?)?$',
             markdownDescription:
               'Kernel version the code targets (e.g. `6.8`). Empty: the API table\'s default. Some APIs changed behaviour across versions.',
           },

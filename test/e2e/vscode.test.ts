@@ -193,6 +193,36 @@ test('VS Code (code-server + Chromium): Problems panel and hover from the packag
     assert.ok(hoverText.includes(HOVER_API), 'the hover names the API');
     if (api.since) assert.ok(hoverText.includes(api.since), `the hover says since ${api.since}: ${hoverText}`);
     assert.match(hoverText, /unpin_user_page/, 'the hover says how pinned pages are released');
+    // What the return value means, in the table's own words (its first clause).
+    if (api.returns) {
+      const clause = api.returns.split(/[;(]/)[0].replace(/\s+/g, ' ').trim();
+      assert.ok(hoverText.replace(/\s+/g, ' ').includes(clause), `the hover explains the return value ("${clause}"): ${hoverText}`);
+    }
+
+    // The contributed command opens a rule page shipped inside the .vsix in the Markdown preview.
+    const docRule = expectedRules.find((r) => existsSync(join(root, 'docs', 'rules', `${r}.md`)));
+    assert.ok(docRule, `docs/rules/<id>.md exists for one of ${expectedRules.join(', ')}`);
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    const quickInput = page.locator('.quick-input-widget input').first();
+    await quickInput.waitFor({ state: 'visible', timeout: 15_000 });
+    await quickInput.fill('>Faultline: Show Rule Documentation');
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Show Rule Documentation' }).first().waitFor({ timeout: 15_000 });
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: docRule }).first().waitFor({ timeout: 15_000 });
+    await quickInput.fill(docRule);
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: docRule }).first().waitFor({ timeout: 15_000 });
+    await page.keyboard.press('Enter');
+    await page.locator('.tabs-container .tab', { hasText: `${docRule}.md` }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    // The preview is a webview (nested iframes): wait until one frame shows the page's title.
+    const docText = readFileSync(join(root, 'docs', 'rules', `${docRule}.md`), 'utf8');
+    const title = (/^#\s+(.+)$/m.exec(docText)?.[1] ?? docRule).replace(/[`*_]/g, '').trim();
+    await poll(`the Markdown preview to show "${title}"`, 30_000, async () => {
+      const texts = await Promise.all(page.frames().map((f) => f.evaluate(() => document.body?.innerText ?? '').catch(() => '')));
+      return texts.some((t) => t.includes(title)) ? true : undefined;
+    });
+    await s.screenshot('rule-doc');
+    log(`rule page ${docRule}.md opened in the preview`);
   } catch (e) {
     await session?.screenshot('failure');
     log(`failed: ${String(e)}`);

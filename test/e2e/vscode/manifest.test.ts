@@ -106,6 +106,7 @@ test('settings normalisation keeps good values and drops malformed ones', () => 
   );
   assert.deepEqual(normalizeSettings({ rules: 'gup-leak, gup-partial-release', kernel: 'v5.16' }).rules, ['gup-leak', 'gup-partial-release']);
   assert.equal(normalizeSettings({ kernel: 'v5.16' }).kernel, 'v5.16');
+  assert.equal(normalizeSettings({ kernel: '5.17-rc8' }).kernel, 'v5.17-rc8');
   assert.deepEqual(normalizeSettings({ rules: { 'gup-leak': 'off' }, kernel: 'latest', docsBaseUrl: 'file:///etc' }), { rules: [], kernel: '', docsBaseUrl: '' });
   assert.equal(ruleDocUrl('https://example.org/rules/', 'gup-leak'), 'https://example.org/rules/gup-leak.md');
   assert.ok(isRuleId('gup-release-mismatch'));
