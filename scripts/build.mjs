@@ -46,6 +46,10 @@ for (const b of bundles) {
     format: 'cjs',
     sourcemap: true,
     external: b.external,
+    // web-tree-sitter's ESM build reads import.meta.url (createRequire, locating its wasm);
+    // in a CJS bundle that is empty, so give it this bundle's own file URL.
+    define: { 'import.meta.url': '__faultlineImportMetaUrl' },
+    banner: { js: "var __faultlineImportMetaUrl = require('url').pathToFileURL(__filename).href;" },
     logLevel: 'warning',
   });
 }
