@@ -94,6 +94,15 @@ export class CfgBuilder {
     return p;
   }
 
+  /** How many structured loops are being lowered (to restore after an aborted statement). */
+  get activeLoopDepth(): number {
+    return this.activeLoops.length;
+  }
+
+  abandonLoopsAbove(depth: number): void {
+    this.activeLoops.length = Math.min(this.activeLoops.length, depth);
+  }
+
   endLoop(p: PendingLoop): void {
     const i = this.activeLoops.lastIndexOf(p);
     if (i >= 0) this.activeLoops.splice(i, 1);

@@ -316,10 +316,17 @@ export class FunctionLowerer {
       this.cfg.emit({ kind: 'havoc', range: this.range(n), text: this.note(n) });
       return false;
     }
+    const loops = this.cfg.activeLoopDepth;
+    const breaks = this.breakStack.length;
+    const continues = this.continueStack.length;
     try {
       return this.stmtInner(n, follow);
     } catch (e) {
       if (!(e instanceof TooDeep)) throw e;
+      // Unwind what the aborted statement had opened, then keep going after it.
+      this.cfg.abandonLoopsAbove(loops);
+      this.breakStack.length = breaks;
+      this.continueStack.length = continues;
       this.degrade(n, `nesting deeper than ${MAX_NESTING}`);
       this.cfg.emit({ kind: 'havoc', range: this.range(n), text: this.note(n) });
       return false;
@@ -507,8 +514,12 @@ export class FunctionLowerer {
     if (shape) {
       for (const i of shape.cursors) if (args[i]) cursors.push(args[i]);
     } else {
-      // Unknown iterator: every plain variable argument may be assigned by it.
-      for (const a of args) if (a.type === 'identifier' && !this.isConstName(this.src(a))) cursors.push(a);
+      // Unknown iterator: its cursors are the local variables it is given (a list head or a
+      // count is usually a parameter or an expression); failing that, the first plain name,
+      // which is where most kernel iterators put the cursor.
+      const plain = args.filter((a) => a.type === 'identifier' && !this.isConstName(this.src(a)));
+      const locals = plain.filter((a) => this.locals.has(this.src(a)));
+      cursors.push(...(locals.length ? locals : plain.slice(0, 1)));
     }
     const counted = shape?.counted && args[shape.counted.index] && args[shape.counted.count]
       && this.strip(args[shape.counted.index]).type === 'identifier' ? shape.counted : undefined;
@@ -823,7 +834,7 @@ export class FunctionLowerer {
     const target = stack[stack.length - 1];
     if (!target) {
       this.degrade(n, `${isBreak ? 'break' : 'continue'} outside a loop or switch`);
-      this.cfg.setCur(null);
+      this.cfg.jump(this.cfg.exit, isBreak ? 'break' : 'continue', this.range(n));
       return;
     }
     this.cfg.jump(target.block, isBreak ? 'break' : 'continue', this.range(n));
@@ -1175,12 +1186,21 @@ export class FunctionLowerer {
     const tb = this.cfg.newBlock();
     const after = this.cfg.newBlock();
     const r = this.range(n);
-    this.cond(c, ta, tb, '?', ':');
-    this.cfg.setCur(ta);
-    // GNU `x ?: y` has no consequence: the condition's value is the result.
-    const first = a ?? c;
-    if (target) this.exprInto(first, target, r);
-    else if (!discard || this.hasEffects(first)) this.expr(first, true);
+    if (a) {
+      this.cond(c, ta, tb, '?', ':');
+      this.cfg.setCur(ta);
+      if (target) this.exprInto(a, target, r);
+      else if (!discard || this.hasEffects(a)) this.expr(a, true);
+    } else {
+      // GNU `x ?: y`: x is evaluated once and is the result when it is true.
+      const holder = target ?? this.temp();
+      this.exprInto(c, holder, r);
+      const from = this.cfg.here();
+      this.cfg.edge(from, ta, holder, '?', this.range(c));
+      this.cfg.edge(from, tb, this.negate(holder), ':', this.range(c));
+      this.cfg.setCur(ta);
+      target = holder;
+    }
     this.cfg.fallInto(after);
     this.cfg.setCur(tb);
     if (target) this.exprInto(b, target, r);
@@ -1207,6 +1227,23 @@ export class FunctionLowerer {
     if (s.type === 'conditional_expression') {
       this.conditional(s, target, false);
       return;
+    }
+    if (s.type === 'parenthesized_expression') {
+      const block = this.firstNamed(s);
+      const items = block && block.type === 'compound_statement' ? block.children.filter((c) => c.named) : [];
+      const last = items[items.length - 1];
+      const value = last && last.type === 'expression_statement' ? last.children.find((c) => c.named) : undefined;
+      if (value) {
+        // `x = ({ ...; v; })`: the statements, then v stored into x.
+        this.enter(s);
+        try {
+          this.statementList(items.slice(0, -1));
+          this.exprInto(value, target, range);
+        } finally {
+          this.leave();
+        }
+        return;
+      }
     }
     const value = this.expr(s, false);
     this.cfg.emit({ kind: 'assign', target, value, range });

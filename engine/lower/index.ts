@@ -44,34 +44,27 @@ class FileLowerer {
     return this.env.lines.range(n.start, n.end);
   }
 
-  walk(root: SNode): void {
-    const stack: { node: SNode; depth: number }[] = [{ node: root, depth: 0 }];
-    while (stack.length) {
+  walk(node: SNode, depth = 0): void {
+    const kids = node.children;
+    for (let i = 0; i < kids.length; i++) {
       if (this.cancelled?.()) return;
-      const { node, depth } = stack.pop() as { node: SNode; depth: number };
-      const kids = node.children;
-      const nested: SNode[] = [];
-      for (let i = 0; i < kids.length; i++) {
-        const c = kids[i];
-        switch (c.type) {
-          case 'function_definition':
-            this.functionDefinition(c);
-            break;
-          case 'declaration':
-            this.globalDeclaration(c);
-            break;
-          case 'expression_statement': {
-            // `SYSCALL_DEFINE3(name, type, arg, ...)` + `{ ... }`: a function defined by a macro.
-            const next = kids[i + 1];
-            if (next && next.type === 'compound_statement' && this.macroFunction(c, next)) i++;
-            break;
-          }
-          default:
-            if (TOP_CONTAINERS.has(c.type) && depth < MAX_TOP_DEPTH) nested.push(c);
+      const c = kids[i];
+      switch (c.type) {
+        case 'function_definition':
+          this.functionDefinition(c);
+          break;
+        case 'declaration':
+          this.globalDeclaration(c);
+          break;
+        case 'expression_statement': {
+          // `SYSCALL_DEFINE3(name, type, arg, ...)` + `{ ... }`: a function defined by a macro.
+          const next = kids[i + 1];
+          if (next && next.type === 'compound_statement' && this.macroFunction(c, next)) i++;
+          break;
         }
+        default:
+          if (TOP_CONTAINERS.has(c.type) && depth < MAX_TOP_DEPTH) this.walk(c, depth + 1);
       }
-      // Keep source order: push in reverse so the first container is processed first.
-      for (let k = nested.length - 1; k >= 0; k--) stack.push({ node: nested[k], depth: depth + 1 });
     }
   }
 
