@@ -1,31 +1,30 @@
 /*
- * One unpin, at the common exit, reached by both the error and the success path.
+ * One unpin, at the common exit, reached by both the short-pin and the normal path.
  */
 #include <linux/mm.h>
-#include <linux/slab.h>
 
 struct xfer_req {
 	unsigned long uaddr;
 	unsigned int nr_pages;
 	struct page **pages;
+	int status;
 };
-
-int xfer_submit(struct xfer_req *req, int nr);
 
 static int xfer_start(struct xfer_req *req)
 {
 	long pinned;
-	int ret;
+	int ret = 0;
 
 	pinned = pin_user_pages_fast(req->uaddr, req->nr_pages, FOLL_WRITE,
 				     req->pages);
 	if (pinned < 0)
 		return pinned;
 
-	ret = xfer_submit(req, pinned);
-	if (ret)
+	if (pinned != req->nr_pages) {
+		ret = -EFAULT;
 		goto out;
-	ret = pinned;
+	}
+	req->status = 1;
 out:
 	unpin_user_pages(req->pages, pinned);
 	return ret;

@@ -1,29 +1,34 @@
 /*
  * get_user_pages_fast() may take fewer pages than asked for: it returns how many
  * it took. Releasing nr_pages after a short return drops references on slots that
- * were never filled (stale pointers from an earlier call): a refcount underflow.
+ * were never filled: a refcount underflow on whatever those pointers hold.
  */
+#include <linux/highmem.h>
 #include <linux/mm.h>
 
-struct snoop_ctx {
-	struct page *pages[8];
-	unsigned int nr_pages;
-};
+#define SNOOP_MAX_PAGES 8
 
-int snoop_copy_pages(struct snoop_ctx *ctx, int nr);
-
-static int snoop_user_buffer(struct snoop_ctx *ctx, unsigned long ubuf)
+static u32 snoop_checksum_user(unsigned long ubuf, int nr_pages)
 {
-	int nr_pages = ctx->nr_pages;
-	int ret, i;
+	struct page *pages[SNOOP_MAX_PAGES];
+	u32 sum = 0;
+	int got, i;
 
-	ret = get_user_pages_fast(ubuf, nr_pages, 0, ctx->pages);
-	if (ret < 0)
-		return ret;
+	if (nr_pages > SNOOP_MAX_PAGES)
+		return 0;
 
-	ret = snoop_copy_pages(ctx, ret);
+	got = get_user_pages_fast(ubuf, nr_pages, 0, pages);
+	if (got < 0)
+		return 0;
+
+	for (i = 0; i < got; i++) {
+		u32 *va = kmap_local_page(pages[i]);
+
+		sum ^= va[0];
+		kunmap_local(va);
+	}
 
 	for (i = 0; i < nr_pages; i++)
-		put_page(ctx->pages[i]);
-	return ret;
+		put_page(pages[i]);
+	return sum;
 }

@@ -1,27 +1,32 @@
 /*
  * Release exactly the number of pages get_user_pages_fast() returned.
  */
+#include <linux/highmem.h>
 #include <linux/mm.h>
 
-struct snoop_ctx {
-	struct page *pages[8];
-	unsigned int nr_pages;
-};
+#define SNOOP_MAX_PAGES 8
 
-int snoop_copy_pages(struct snoop_ctx *ctx, int nr);
-
-static int snoop_user_buffer(struct snoop_ctx *ctx, unsigned long ubuf)
+static u32 snoop_checksum_user(unsigned long ubuf, int nr_pages)
 {
-	int nr_pages = ctx->nr_pages;
-	int got, ret, i;
+	struct page *pages[SNOOP_MAX_PAGES];
+	u32 sum = 0;
+	int got, i;
 
-	got = get_user_pages_fast(ubuf, nr_pages, 0, ctx->pages);
+	if (nr_pages > SNOOP_MAX_PAGES)
+		return 0;
+
+	got = get_user_pages_fast(ubuf, nr_pages, 0, pages);
 	if (got < 0)
-		return got;
+		return 0;
 
-	ret = snoop_copy_pages(ctx, got);
+	for (i = 0; i < got; i++) {
+		u32 *va = kmap_local_page(pages[i]);
+
+		sum ^= va[0];
+		kunmap_local(va);
+	}
 
 	for (i = 0; i < got; i++)
-		put_page(ctx->pages[i]);
-	return ret;
+		put_page(pages[i]);
+	return sum;
 }

@@ -3,11 +3,12 @@
  * unpin_user_page*(). put_page() drops a single reference while the pin added
  * GUP_PIN_COUNTING_BIAS, so the page stays "maybe DMA pinned" and is never freed.
  */
+#include <linux/highmem.h>
 #include <linux/mm.h>
 
 #define GRAB_MAX 16
+#define GRAB_POISON 0x5a
 
-void grab_fill(struct page *page, unsigned int idx);
 
 static long grab_user_range(unsigned long start, unsigned long nr)
 {
@@ -23,8 +24,12 @@ static long grab_user_range(unsigned long start, unsigned long nr)
 	if (got <= 0)
 		return got;
 
-	for (i = 0; i < got; i++)
-		grab_fill(pages[i], i);
+	for (i = 0; i < got; i++) {
+		void *va = kmap_local_page(pages[i]);
+
+		memset(va, GRAB_POISON, PAGE_SIZE);
+		kunmap_local(va);
+	}
 
 	for (i = 0; i < got; i++)
 		put_page(pages[i]);

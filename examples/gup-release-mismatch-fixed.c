@@ -2,11 +2,12 @@
  * Pinned pages released with the matching unpin, marking them dirty under the
  * page lock since the device wrote to them.
  */
+#include <linux/highmem.h>
 #include <linux/mm.h>
 
 #define GRAB_MAX 16
+#define GRAB_POISON 0x5a
 
-void grab_fill(struct page *page, unsigned int idx);
 
 static long grab_user_range(unsigned long start, unsigned long nr)
 {
@@ -22,8 +23,12 @@ static long grab_user_range(unsigned long start, unsigned long nr)
 	if (got <= 0)
 		return got;
 
-	for (i = 0; i < got; i++)
-		grab_fill(pages[i], i);
+	for (i = 0; i < got; i++) {
+		void *va = kmap_local_page(pages[i]);
+
+		memset(va, GRAB_POISON, PAGE_SIZE);
+		kunmap_local(va);
+	}
 
 	unpin_user_pages_dirty_lock(pages, got, true);
 	return got;

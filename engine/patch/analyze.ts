@@ -79,6 +79,18 @@ function functionHasAddedLine(file: FileIR | undefined, frag: Fragment, f: Findi
   return false;
 }
 
+/**
+ * Rule messages cite lines ("taken at line 26"); in a fragment those are fragment rows, which
+ * mean nothing to a reviewer. Rewrite them to the patched file's line numbers (the note under
+ * each finding names the file), leaving lines we invented alone.
+ */
+export function fileLines(frag: Fragment, message: string): string {
+  return message.replace(/\b(lines?) (\d+)\b/g, (m, word: string, n: string) => {
+    const l = frag.lines[Number(n) - 1];
+    return l && l.fileLine !== undefined && (l.kind === 'added' || l.kind === 'context') ? `${word} ${l.fileLine}` : m;
+  });
+}
+
 /** Map one fragment finding to the patch text, or undefined when the patch does not own it. */
 export function mapFinding(set: PatchSet, frag: Fragment, file: FileIR | undefined, f: Finding): { finding: Finding; target: PatchTarget } | undefined {
   const primary = mapRange(set, frag, f.range);
@@ -103,7 +115,7 @@ export function mapFinding(set: PatchSet, frag: Fragment, file: FileIR | undefin
     if (edits.some(({ m }) => !m || m.synthetic || m.start.kind !== 'added')) return [];
     return [{ title: fix.title, edits: edits.map(({ e, m }) => ({ range: m!.range, newText: e.newText })) }];
   });
-  const finding: Finding = { ...f, range: primary.range, related };
+  const finding: Finding = { ...f, message: fileLines(frag, f.message), range: primary.range, related: related.map((r) => ({ ...r, message: fileLines(frag, r.message) })) };
   if (trace) finding.trace = trace;
   if (fixes) finding.fixes = fixes;
   const target: PatchTarget = {

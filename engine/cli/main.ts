@@ -1,0 +1,268 @@
+// The `faultline` command (ARCHITECTURE.md, "CLI"): check, simulate, explain. bin/faultline
+// calls main(); tests call it in-process with their own io.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createEngine, type Engine } from '../engine';
+import type { RuleMeta } from '../rules/types';
+import { allRules } from '../rules/registry';
+import { explainApi } from '../explain/api-hover';
+import { annotationMeta, degradedMeta } from '../rules/run';
+import { expandPaths, maxInputBytes, readInputFile, readStdin } from '../input/files';
+import {
+  exitCodeOf, formatCheckpatch, formatJson, formatProblems, formatSarif, formatSummary, formatText,
+  STDIN_LABEL, type FileReport, type Report,
+} from './format';
+import { markdownToText } from './markdown';
+
+export interface CliIO {
+  stdout(s: string): void;
+  stderr(s: string): void;
+  stdin: NodeJS.ReadableStream;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface CliDeps {
+  /** An engine to use instead of loading one (tests). */
+  engine?: Engine;
+  /** Rule metadata to use instead of the registry's (tests). */
+  rules?: RuleMeta[];
+}
+
+const FORMATS = ['text', 'json', 'sarif', 'checkpatch'] as const;
+type Format = (typeof FORMATS)[number];
+
+/** Per-file time budget: a pathological file yields a partial result and an error, not a hang. */
+const DEFAULT_FILE_BUDGET_MS = 30_000;
+
+export const USAGE = `usage: faultline <command> [options]
+
+commands:
+  check [--format text|json|sarif|checkpatch] [--rule ID[,ID]] [--arch NAME|all]
+        [--kernel V] [--summary] PATH...
+      Check C files (.c .h), patches (.patch .diff .mbox .eml) and directories
+      (walked recursively); - reads a patch or C text from stdin.
+      Exit status: 0 nothing found, 1 at least one warning or error,
+      2 usage or input error (wins over 1). With --summary, 0 unless input errors.
+  simulate FILE --function NAME [--scenario NAME] [--arch NAME] [--json] [--max-states N]
+      Run a function in the kernel-model simulator and print the trace.
+  explain NAME
+      What the API table knows about a kernel function.
+
+options:
+  --help, -h      this text
+  --version, -V   print the version
+`;
+
+function defaultIO(): CliIO {
+  return {
+    stdout: (s) => { process.stdout.write(s); },
+    stderr: (s) => { process.stderr.write(s); },
+    stdin: process.stdin,
+    cwd: process.cwd(),
+    env: process.env,
+  };
+}
+
+/** The installed package root: the nearest directory upwards holding faultline's package.json. */
+export function packageRoot(from: string = typeof __dirname === 'string' ? __dirname : process.cwd()): string | undefined {
+  let dir = from;
+  for (let i = 0; i < 8; i++) {
+    const pj = join(dir, 'package.json');
+    if (existsSync(pj)) {
+      try {
+        if (JSON.parse(readFileSync(pj, 'utf8')).name === 'faultline') return dir;
+      } catch { /* not ours */ }
+    }
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return undefined;
+}
+
+export function toolVersion(): string {
+  const root = packageRoot();
+  if (!root) return '0.0.0';
+  try {
+    return String(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version ?? '0.0.0');
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Base for rule help URIs: FAULTLINE_DOCS_BASE, else the installed package root as a file:// URI. */
+export function docsBase(env: NodeJS.ProcessEnv): string {
+  if (env.FAULTLINE_DOCS_BASE) return env.FAULTLINE_DOCS_BASE;
+  const root = packageRoot() ?? process.cwd();
+  return pathToFileURL(root.endsWith('/') ? root : root + '/').href;
+}
+
+class UsageError extends Error {}
+
+interface CheckArgs {
+  format: Format;
+  rules?: string[];
+  arch?: string;
+  kernel?: string;
+  summary: boolean;
+  paths: string[];
+}
+
+function parseCheckArgs(argv: string[]): CheckArgs {
+  const a: CheckArgs = { format: 'text', summary: false, paths: [] };
+  const value = (i: number, name: string, inline?: string): string => {
+    if (inline !== undefined) return inline;
+    const v = argv[i + 1];
+    if (v === undefined || (v.startsWith('--') && v !== '-')) throw new UsageError(`${name} needs a value`);
+    return v;
+  };
+  let onlyPaths = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (onlyPaths || arg === '-' || !arg.startsWith('-')) { a.paths.push(arg); continue; }
+    if (arg === '--') { onlyPaths = true; continue; }
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
+    const consumed = inline === undefined ? 1 : 0;
+    switch (name) {
+      case '--format': case '-f': {
+        const v = value(i, name, inline);
+        if (!(FORMATS as readonly string[]).includes(v)) throw new UsageError(`unknown format '${v}' (use one of: ${FORMATS.join(', ')})`);
+        a.format = v as Format;
+        i += consumed;
+        break;
+      }
+      case '--rule': case '--rules': {
+        const v = value(i, name, inline);
+        a.rules = [...(a.rules ?? []), ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+        i += consumed;
+        break;
+      }
+      case '--arch': a.arch = value(i, name, inline); i += consumed; break;
+      case '--kernel': {
+        const v = value(i, name, inline);
+        if (!/^v?\d+\.\d+(\.\d+)?(-rc\d+)?$/.test(v)) throw new UsageError(`--kernel wants a version such as v6.1 or 5.16 (got '${v}')`);
+        a.kernel = v.startsWith('v') ? v : `v${v}`;
+        i += consumed;
+        break;
+      }
+      case '--summary': a.summary = true; break;
+      default: throw new UsageError(`unknown option '${arg}'`);
+    }
+  }
+  if (a.paths.length === 0) throw new UsageError('no PATH given (name files or directories, or - for stdin)');
+  return a;
+}
+
+function ruleMetas(deps: CliDeps): RuleMeta[] {
+  return deps.rules ?? allRules.map((r) => r.meta);
+}
+
+export async function runCheck(argv: string[], io: CliIO, deps: CliDeps = {}): Promise<number> {
+  let args: CheckArgs;
+  try {
+    args = parseCheckArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) { io.stderr(`faultline check: ${e.message}\n${USAGE}`); return 2; }
+    throw e;
+  }
+  const metas = ruleMetas(deps);
+  if (args.rules) {
+    const known = new Set(metas.map((m) => m.id));
+    const unknown = args.rules.filter((r) => !known.has(r));
+    if (unknown.length) {
+      io.stderr(`faultline check: unknown rule id${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `'${u}'`).join(', ')}; valid ids: ${[...known].join(', ')}\n`);
+      return 2;
+    }
+  }
+  // Annotation problems and degraded-check notes come from every run, whatever --rule says.
+  const selected = [...(args.rules ? metas.filter((m) => args.rules!.includes(m.id)) : metas), ...(deps.rules ? [] : [annotationMeta, degradedMeta])];
+  const engine = deps.engine ?? await createEngine();
+  const { files, errors } = expandPaths(args.paths, { cwd: io.cwd });
+  const report: Report = { files: [], failures: errors.map((e) => ({ path: e.path, message: e.message })), rules: selected };
+  const limit = maxInputBytes(io.env);
+  const budget = Number(io.env.FAULTLINE_FILE_BUDGET_MS) > 0 ? Number(io.env.FAULTLINE_FILE_BUDGET_MS) : DEFAULT_FILE_BUDGET_MS;
+  let stdinUsed = false;
+  for (const path of files) {
+    const isStdin = path === '-';
+    const label = isStdin ? STDIN_LABEL : path;
+    if (isStdin && stdinUsed) { report.failures.push({ path: label, message: 'stdin named more than once; read once' }); continue; }
+    stdinUsed ||= isStdin;
+    const decoded = isStdin ? await readStdin(io.stdin, limit) : readInputFile(resolve(io.cwd, path), limit);
+    if (!decoded.ok) { report.failures.push({ path: label, message: decoded.message }); continue; }
+    const deadline = Date.now() + budget;
+    const cancelled = () => Date.now() > deadline;
+    try {
+      const res = engine.analyze(decoded.text, { path: isStdin ? '' : path, rules: args.rules, arch: args.arch, kernel: args.kernel, cancelled });
+      res.tree?.delete();
+      const fr: FileReport = { path: label, kind: res.kind, findings: res.findings, problems: [...res.problems] };
+      if (res.targets) fr.targets = res.targets;
+      if (cancelled()) fr.problems.push({ severity: 'error', message: `analysis stopped after ${budget} ms (FAULTLINE_FILE_BUDGET_MS); results for this file may be incomplete` });
+      report.files.push(fr);
+    } catch (e) {
+      // One file that trips the engine must not hide the others' results.
+      report.failures.push({ path: label, message: `internal error while analyzing: ${(e as Error)?.message ?? e}` });
+    }
+  }
+  switch (args.format) {
+    case 'text': io.stdout(formatText(report)); break;
+    case 'json': io.stdout(formatJson(report)); break;
+    case 'checkpatch': io.stdout(formatCheckpatch(report)); break;
+    case 'sarif': io.stdout(formatSarif(report, { cwd: io.cwd, docsBase: docsBase(io.env), toolVersion: toolVersion() })); break;
+  }
+  io.stderr(formatProblems(report));
+  const code = exitCodeOf(report);
+  if (args.summary) {
+    // Machine formats keep stdout parseable: the summary goes to stderr there.
+    (args.format === 'text' ? io.stdout : io.stderr)(formatSummary(report));
+    return code === 2 ? 2 : 0;
+  }
+  return code;
+}
+
+function runExplain(argv: string[], io: CliIO): number {
+  const names = argv.filter((a) => !a.startsWith('-'));
+  if (names.length !== 1 || argv.length !== 1) {
+    io.stderr(`faultline explain: name exactly one kernel function, e.g. faultline explain pin_user_pages\n`);
+    return 2;
+  }
+  const md = explainApi(names[0]);
+  if (!md) {
+    io.stderr(`faultline explain: '${names[0]}' is not in the API table (it knows the GUP acquire/release family, fault-in helpers and uaccess copies; see engine/kernel/api/)\n`);
+    return 2;
+  }
+  io.stdout(markdownToText(md) + '\n');
+  return 0;
+}
+
+/** Entry point: returns the exit status (bin/faultline sets process.exitCode). */
+export async function main(argv: string[], ioOverride: Partial<CliIO> = {}, deps: CliDeps = {}): Promise<number> {
+  const io: CliIO = { ...defaultIO(), ...ioOverride };
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case undefined:
+      io.stderr(USAGE);
+      return 2;
+    case '--help': case '-h': case 'help':
+      io.stdout(USAGE);
+      return 0;
+    case '--version': case '-V': case 'version':
+      io.stdout(`faultline ${toolVersion()}\n`);
+      return 0;
+    case 'check':
+      if (rest.includes('--help') || rest.includes('-h')) { io.stdout(USAGE); return 0; }
+      return runCheck(rest, io, deps);
+    case 'explain':
+      return runExplain(rest, io);
+    case 'simulate':
+      io.stderr('faultline simulate: the simulator is not built yet\n');
+      return 2;
+    default:
+      io.stderr(`faultline: unknown command '${cmd}'\n${USAGE}`);
+      return 2;
+  }
+}

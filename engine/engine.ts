@@ -1,0 +1,138 @@
+// The one facade the CLI and the language server call (ARCHITECTURE.md: "two thin faces of the
+// same engine: the same input gives the same findings in both"). Text in, findings out; no fs,
+// no editor types.
+
+import type { FileIR } from './ir';
+import type { Finding, InputProblem } from './findings';
+import { loadCParser, type CParser, type Tree } from './syntax/parser';
+import { blankKernelMacros } from './syntax/macros';
+import { lowerTree } from './lower/lower';
+import { runRules } from './rules/run';
+import { analyzePatchText, type PatchTarget } from './patch/analyze';
+import { looksLikePatch } from './patch/parse';
+
+export type { Tree } from './syntax/parser';
+export type { PatchTarget } from './patch/analyze';
+
+export interface AnalyzeOptions {
+  /** Path or URI of the document; its extension picks C or patch in `analyze()`. */
+  path: string;
+  /** Rule ids to run (default: all). */
+  rules?: string[];
+  /** Architecture profile name, or 'all' (default): findings tied to another profile are dropped. */
+  arch?: string;
+  /** Kernel version the code targets (`v6.1`). */
+  kernel?: string;
+  cancelled?: () => boolean;
+  /** The previous tree of this document, already `edit()`ed, for an incremental parse (C only). */
+  oldTree?: Tree | null;
+}
+
+export interface AnalysisResult {
+  findings: Finding[];
+  problems: InputProblem[];
+  /** The syntax tree of C input (keep it for the next incremental parse). */
+  tree?: Tree;
+  /** The lowered IR of C input. */
+  file?: FileIR;
+  /** Patch input: where each finding lands in the patched file (parallel to `findings`). */
+  targets?: PatchTarget[];
+  /** What the text was analyzed as. */
+  kind: 'c' | 'patch';
+}
+
+export interface Engine {
+  /** Analyze C source (a .c or .h file). */
+  analyzeC(text: string, opts: AnalyzeOptions): AnalysisResult;
+  /** Analyze a patch / mbox / diff; findings are positioned in the PATCH text. */
+  analyzePatch(text: string, opts: AnalyzeOptions): AnalysisResult;
+  /** Dispatch on the extension (.c/.h → C; .patch/.diff/.mbox/.eml → patch), else sniff the text. */
+  analyze(text: string, opts: AnalyzeOptions): AnalysisResult;
+}
+
+const C_EXT = /\.(c|h)$/i;
+const PATCH_EXT = /\.(patch|diff|mbox|eml)$/i;
+
+/** Which way `analyze()` goes for this path and text. */
+export function inputKindOf(path: string, text: string): 'c' | 'patch' {
+  const p = path.replace(/[?#].*$/, '');
+  if (C_EXT.test(p)) return 'c';
+  if (PATCH_EXT.test(p)) return 'patch';
+  return looksLikePatch(text) ? 'patch' : 'c';
+}
+
+function compareFindings(a: Finding, b: Finding): number {
+  return a.range.start - b.range.start || a.range.startRow - b.range.startRow || a.range.startCol - b.range.startCol ||
+    a.range.end - b.range.end || a.rule.localeCompare(b.rule) || a.message.localeCompare(b.message);
+}
+
+function findingKey(f: Finding): string {
+  return `${f.rule}\u0000${f.range.startRow}:${f.range.startCol}-${f.range.endRow}:${f.range.endCol}\u0000${f.message}`;
+}
+
+/** Sort by position, drop exact duplicates (same rule, range and message); keeps `targets` parallel. */
+export function sortAndDedupe(findings: Finding[], targets?: PatchTarget[]): { findings: Finding[]; targets?: PatchTarget[] } {
+  const idx = findings.map((_, i) => i).sort((i, j) => compareFindings(findings[i], findings[j]) || i - j);
+  const seen = new Set<string>();
+  const outF: Finding[] = [];
+  const outT: PatchTarget[] = [];
+  for (const i of idx) {
+    const k = findingKey(findings[i]);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    outF.push(findings[i]);
+    if (targets) outT.push(targets[i]);
+  }
+  return targets ? { findings: outF, targets: outT } : { findings: outF };
+}
+
+function archFilter(arch: string | undefined): (f: Finding) => boolean {
+  if (!arch || arch === 'all') return () => true;
+  return (f) => !f.arch || f.arch === arch;
+}
+
+class FaultlineEngine implements Engine {
+  constructor(private readonly parser: CParser) {}
+
+  private runC(text: string, opts: AnalyzeOptions, oldTree?: Tree | null): { findings: Finding[]; tree: Tree; file: FileIR } {
+    const cancelled = opts.cancelled ?? (() => false);
+    // Blanking keeps every offset (kernel annotations become spaces), so positions in the tree
+    // and the IR are positions in `text`.
+    const blanked = blankKernelMacros(text);
+    const tree = this.parser.parse(blanked, oldTree ?? null);
+    const file = lowerTree(tree, blanked, { cancelled });
+    const findings = runRules(file, text, { rules: opts.rules, kernel: opts.kernel, cancelled });
+    return { findings, tree, file };
+  }
+
+  analyzeC(text: string, opts: AnalyzeOptions): AnalysisResult {
+    const { findings, tree, file } = this.runC(text, opts, opts.oldTree);
+    const keep = archFilter(opts.arch);
+    return { ...sortAndDedupe(findings.filter(keep)), problems: [], tree, file, kind: 'c' };
+  }
+
+  analyzePatch(text: string, opts: AnalyzeOptions): AnalysisResult {
+    const res = analyzePatchText(text, (frag) => {
+      const r = this.runC(frag.text, opts, null);
+      // Fragments are throwaway; free the wasm memory now rather than at GC time.
+      r.tree.delete();
+      return { findings: r.findings, file: r.file };
+    }, { cancelled: opts.cancelled });
+    const keep = archFilter(opts.arch);
+    const findings: Finding[] = [];
+    const targets: PatchTarget[] = [];
+    res.findings.forEach((f, i) => { if (keep(f)) { findings.push(f); targets.push(res.targets[i]); } });
+    const sorted = sortAndDedupe(findings, targets);
+    return { findings: sorted.findings, targets: sorted.targets, problems: res.problems, kind: 'patch' };
+  }
+
+  analyze(text: string, opts: AnalyzeOptions): AnalysisResult {
+    return inputKindOf(opts.path, text) === 'patch' ? this.analyzePatch(text, opts) : this.analyzeC(text, opts);
+  }
+}
+
+/** Load the parser (once per process) and return an engine. */
+export async function createEngine(opts?: { wasmDir?: string }): Promise<Engine> {
+  const parser = await loadCParser(opts);
+  return new FaultlineEngine(parser);
+}
