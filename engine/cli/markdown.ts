@@ -5,7 +5,7 @@ export function markdownToText(md: string): string {
   let inFence = false;
   for (const raw of md.split(/\r?\n/)) {
     if (/^\s*(```|~~~)/.test(raw)) { inFence = !inFence; continue; }
-    if (inFence) { out.push('    ' + raw); continue; }
+    if (inFence) { out.push(raw.trim() ? '    ' + raw : ''); continue; }
     let l = raw;
     if (/^\s*(---+|\*\*\*+|___+)\s*$/.test(l)) { out.push(''); continue; }
     l = l.replace(/^#{1,6}\s+/, '');
@@ -18,5 +18,5 @@ export function markdownToText(md: string): string {
     l = l.replace(/\\([\\`*_{}[\]()#+\-.!|])/g, '$1');
     out.push(l);
   }
-  return out.join('\n').replace(/\n{3,}/g, '\n\n').trim();
+  return out.join('\n').replace(/\n{3,}/g, '\n\n').replace(/^\n+|\s+$/g, '');
 }
