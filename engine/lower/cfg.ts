@@ -109,12 +109,51 @@ export class CfgBuilder {
   }
 
   /**
+   * Empty unlabelled blocks that only fall through (joins after if/else, loop continue points
+   * with no update) are bypassed so consumers see fewer, fuller blocks. Loop headers, labels,
+   * entry and exit stay. The incoming edge keeps its condition and label.
+   */
+  private threadEmptyBlocks(): void {
+    const keep = new Set<number>([this.entry, this.exit]);
+    for (const p of this.loops) {
+      keep.add(p.info.header);
+      keep.add(p.naturalHeader);
+    }
+    const n = this.blocks.length;
+    const forward = new Int32Array(n).fill(-1);
+    for (const b of this.blocks) {
+      if (keep.has(b.id) || b.stmts.length || b.label !== undefined || b.succs.length !== 1) continue;
+      const e = b.succs[0];
+      // A jump statement keeps its own block so its edge (`goto out`, `break`) stays visible.
+      if (e.cond || e.to === b.id || (e.label && /^(goto|break|continue)\b/.test(e.label))) continue;
+      forward[b.id] = e.to;
+    }
+    const resolve = (to: number): number => {
+      let t = to;
+      for (let hops = 0; forward[t] >= 0 && hops < n; hops++) t = forward[t];
+      return forward[t] >= 0 ? to : t; // a cycle of empty blocks: leave it alone
+    };
+    for (const b of this.blocks) {
+      for (const e of b.succs) {
+        if (forward[e.to] < 0) continue;
+        const target = resolve(e.to);
+        if (!e.label) {
+          const via = this.blocks[e.to].succs[0];
+          if (via?.label) e.label = via.label;
+        }
+        e.to = target;
+      }
+    }
+  }
+
+  /**
    * Drop blocks unreachable from the entry (dead code after return, labels never jumped to
    * stay if reachable), renumber densely, and compute each loop's body: the natural loop of
    * its latches united with the blocks lowered inside its syntax (a `while (1)` whose body
    * only leaves by return has no latch but still has a body).
    */
   finish(): { blocks: Block[]; entry: number; exit: number; loops: LoopInfo[] } {
+    this.threadEmptyBlocks();
     const n = this.blocks.length;
     const reach = new Uint8Array(n);
     const work = [this.entry];

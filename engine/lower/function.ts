@@ -50,7 +50,7 @@ const STATEMENT_TYPES = new Set([
   'do_statement', 'expression_statement', 'for_statement', 'goto_statement', 'if_statement',
   'labeled_statement', 'return_statement', 'switch_statement', 'while_statement', 'declaration',
   'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'ERROR',
-  'type_definition', 'seh_try_statement', 'seh_leave_statement',
+  'type_definition', 'seh_try_statement', 'seh_leave_statement', 'function_definition',
 ]);
 
 const PREPROC_BRANCHES = new Set(['preproc_if', 'preproc_ifdef', 'preproc_elif', 'preproc_elifdef', 'preproc_else']);
@@ -63,6 +63,17 @@ const EXPRESSION_TYPES = new Set([
   'pointer_expression', 'sizeof_expression', 'string_literal', 'subscript_expression', 'true',
   'unary_expression', 'update_expression', 'comma_expression',
 ]);
+
+/** A macro invocation heading a block: `name(args) body`. */
+interface MacroHead {
+  name: string;
+  args: SNode[];
+  /** The invocation without its body (ranges). */
+  head: SNode;
+  nameNode: SNode;
+  /** The call_expression when it parsed as one. */
+  call?: SNode;
+}
 
 interface JumpTarget {
   block: number;
@@ -388,6 +399,9 @@ export class FunctionLowerer {
       case 'ERROR':
         this.errorStatement(n);
         return false;
+      case 'function_definition':
+        this.nestedDefinition(n);
+        return false;
       case 'type_definition':
       case 'preproc_def':
       case 'preproc_function_def':
@@ -462,7 +476,8 @@ export class FunctionLowerer {
       if (name !== undefined || childByField(e, 'function')?.type === 'call_expression') {
         const problem = this.env.problemOf.get(last);
         if (problem) problem.accepted = true;
-        this.macroBlock(e, name ?? '', follow);
+        const fnNode = childByField(e, 'function') as SNode;
+        this.macroBlock({ name: name ?? '', args: this.callArgs(e), head: e, nameNode: fnNode, call: e }, follow);
         return true;
       }
     }
@@ -470,22 +485,70 @@ export class FunctionLowerer {
     return false;
   }
 
+  /**
+   * `for_each_x(cpu) { int v; ... }` with a declaration first in the block parses as an
+   * old-style function definition; it is the same loop macro.
+   */
+  private nestedDefinition(n: SNode): void {
+    const declNode = childByField(n, 'declarator');
+    const body = childByField(n, 'body');
+    const typeNode = childByField(n, 'type');
+    if (typeNode && typeNode.type === 'type_identifier' && declNode && declNode.type === 'parenthesized_declarator' && body) {
+      // `for_each_possible_cpu(cpu) {` read as type `for_each_possible_cpu` + declarator `(cpu)`.
+      const inner = declNode.children.find((c) => c.named);
+      const args = inner && inner.type === 'identifier' ? [inner] : [];
+      this.macroBlock({ name: this.src(typeNode), args, head: { ...declNode, start: typeNode.start }, nameNode: typeNode }, body);
+      return;
+    }
+    const fd = declNode && declNode.type === 'function_declarator' ? declNode : undefined;
+    const nameNode = fd ? childByField(fd, 'declarator') : undefined;
+    const params = fd ? childByField(fd, 'parameters') : undefined;
+    if (!fd || !nameNode || nameNode.type !== 'identifier' || !body || childByField(n, 'type')) {
+      this.degrade(n, 'a function definition inside a function');
+      this.cfg.emit({ kind: 'havoc', range: this.range(n), text: this.note(n) });
+      return;
+    }
+    const args: SNode[] = [];
+    for (const p of params ? params.children : []) {
+      if (!p.named) continue;
+      const only = p.type === 'parameter_declaration' && p.children.length === 1 ? p.children[0] : undefined;
+      // `cpu` in `for_each_cpu(cpu)` parsed as a parameter type name: it is a variable.
+      if (only && (only.type === 'type_identifier' || only.type === 'identifier')) args.push({ ...only, type: 'identifier', field: null });
+      else args.push(p);
+    }
+    this.macroBlock({ name: this.src(nameNode), args, head: fd, nameNode }, body);
+  }
+
+  /** The macro itself as a call statement (an unknown name: checks treat it as havoc). */
+  private macroCall(m: MacroHead): void {
+    if (m.call) {
+      this.expr(m.call, true);
+      return;
+    }
+    const lowered = m.args.map((a) => this.expr(a, false));
+    this.cfg.emit({
+      kind: 'call', callee: m.name, args: lowered, argRanges: m.args.map((a) => this.range(a)),
+      range: this.range(m.head), calleeRange: this.range(m.nameNode),
+    });
+  }
+
   /** `for_each_x(args) body`, `scoped_guard(lock, &l) body`, or an unknown `MACRO(args) body`. */
-  private macroBlock(call: SNode, name: string, body: SNode): void {
+  private macroBlock(m: MacroHead, body: SNode): void {
+    const name = m.name;
+    const call = m.head;
     const range = this.env.lines.range(call.start, body.end);
     if (isScopedGuardName(name)) {
       // Seen as a lock taken for the block: `scoped_guard(spinlock, &l)` → call `scoped_guard(spinlock)`(&l).
-      const args = this.callArgs(call);
+      const args = m.args;
       const kind = args[0] ? normalizeSpace(this.src(args[0])) : '';
       const lowered = args.slice(1).map((a) => this.expr(a, false));
-      const fn = childByField(call, 'function') as SNode;
       this.cfg.emit({
         kind: 'call',
         callee: `${name}(${kind})`,
         args: lowered,
         argRanges: args.slice(1).map((a) => this.range(a)),
         range: this.range(call),
-        calleeRange: this.range(fn),
+        calleeRange: this.range(m.nameNode),
       });
       // scoped_guard is a one-shot `for`: break/continue inside leave the block.
       const after = this.cfg.newBlock();
@@ -502,11 +565,11 @@ export class FunctionLowerer {
     }
     if (!isLoopMacroName(name)) {
       // An unknown `MACRO(args) { ... }`: the macro as a call, then the block once.
-      this.expr(call, true);
+      this.macroCall(m);
       this.stmt(body);
       return;
     }
-    const args = this.callArgs(call);
+    const args = m.args;
     const shape = loopMacroShape(name);
     // Arguments are evaluated once, before the first iteration (list heads, sg tables...).
     for (const a of args) if (this.hasEffects(a)) this.expr(a, true);

@@ -564,3 +564,55 @@ EXPORT_SYMBOL_GPL(foo_two);
   assert.ok(!ir.globals.includes('foo_proto'));
   assert.deepEqual(ir.syntaxErrors, []);
 });
+
+test('loop macros whose body starts with a declaration, or that sit under an if', async () => {
+  const fn = await lowerOne(`
+void foo_reset(int mode, struct list_head *head)
+{
+	struct foo_item *pos, *n;
+
+	for_each_possible_cpu(cpu) {
+		struct foo_pcpu *p = per_cpu_ptr(foo_pcpu, cpu);
+
+		foo_clear(p);
+	}
+	if (mode)
+		list_for_each_entry_safe(pos, n, head, node) {
+			int busy = foo_busy(pos);
+
+			if (!busy)
+				foo_free(pos);
+		}
+	foo_done();
+}
+`);
+  checkWellFormed(fn);
+  assert.deepEqual(fn.loops.map((l) => l.macro), ['for_each_possible_cpu', 'list_for_each_entry_safe']);
+  assert.deepEqual(fn.degraded, []);
+  const ps = paths(fn, { havocs: true });
+  assert.ok(ps.includes('[!mode] ; foo_done() ; return') || ps.some((p) => p.endsWith('[!mode] ; foo_done() ; return')), ps.join('\n'));
+  assert.ok(ps.some((p) => p.includes('havoc cpu ; p=per_cpu_ptr(foo_pcpu, cpu) ; foo_clear(p)')), ps.join('\n'));
+  assert.ok(ps.some((p) => p.includes('[mode] ; havoc pos ; havoc n ; busy=foo_busy(pos) ; [!busy] ; foo_free(pos)')), ps.join('\n'));
+  // The list walk is inside the `if`: with mode false it never runs.
+  assert.ok(ps.filter((p) => p.includes('[!mode]')).every((p) => !p.includes('foo_busy')), ps.join('\n'));
+});
+
+test('empty join blocks are threaded away but labels and jump edges stay', async () => {
+  const fn = await lowerOne(`
+int foo_thread(int a)
+{
+	if (a)
+		goto out;
+	if (a > 3) {
+	} else {
+	}
+out:
+	return a;
+}
+`);
+  checkWellFormed(fn);
+  const out = fn.blocks.find((b) => b.label === 'out');
+  assert.ok(out);
+  assert.ok(fn.blocks.some((b) => b.succs.some((e) => e.label === 'goto out' && e.to === out.id)));
+  assert.ok(fn.blocks.length <= 6, `blocks: ${fn.blocks.length}`);
+});
