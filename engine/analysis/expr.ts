@@ -26,18 +26,19 @@ function wrap(e: Expr): string {
 }
 
 /** C-like rendering for messages (temporaries shown as `(call result)`). */
-export function renderExpr(e: Expr): string {
+export function renderExpr(e: Expr, tempName?: (name: string) => string | undefined): string {
+  const r = (x: Expr): string => renderExpr(x, tempName);
   switch (e.kind) {
     case 'int': return e.text ?? String(e.value);
-    case 'var': return e.name.startsWith('$') ? '(call result)' : e.name;
+    case 'var': return e.name.startsWith('$') ? (tempName?.(e.name) ?? '(call result)') : e.name;
     case 'const': return e.name;
-    case 'field': return `${renderExpr(e.base)}${e.arrow ? '->' : '.'}${e.name}`;
-    case 'index': return `${renderExpr(e.base)}[${renderExpr(e.index)}]`;
-    case 'unary': return `${e.op}${e.arg.kind === 'binary' ? `(${renderExpr(e.arg)})` : renderExpr(e.arg)}`;
+    case 'field': return `${r(e.base)}${e.arrow ? '->' : '.'}${e.name}`;
+    case 'index': return `${r(e.base)}[${r(e.index)}]`;
+    case 'unary': return `${e.op}${e.arg.kind === 'binary' ? `(${r(e.arg)})` : r(e.arg)}`;
     case 'binary': {
-      const l = e.left.kind === 'binary' ? `(${renderExpr(e.left)})` : renderExpr(e.left);
-      const r = e.right.kind === 'binary' ? `(${renderExpr(e.right)})` : renderExpr(e.right);
-      return `${l} ${e.op} ${r}`;
+      const left = e.left.kind === 'binary' ? `(${r(e.left)})` : r(e.left);
+      const right = e.right.kind === 'binary' ? `(${r(e.right)})` : r(e.right);
+      return `${left} ${e.op} ${right}`;
     }
     case 'unknown': return e.text;
   }

@@ -96,6 +96,10 @@ interface AcqState {
   releasedAt?: SourceRange;
   releasedApi?: string;
   doomPending?: boolean;
+  /** The whole array went to a known non-owning function (kfree/kvfree of the array). */
+  freed?: boolean;
+  /** The returned count was stored in a struct field / global: that struct now tracks the pages. */
+  recorded?: boolean;
   reportAt?: { range: SourceRange; via: string };
   /** Not part of the state key: the last branch taken before the pages were doomed. */
   branch?: { text: string; line: number };
@@ -109,6 +113,8 @@ interface PathState {
   aliases: Record<string, number>;
   /** Temporaries holding a test of a value (`$t = IS_ERR_VALUE(ret)`), substituted in conditions. */
   tests: Record<string, Expr>;
+  /** The value returned on this path looks like an error (`-EFAULT`, a variable holding one). */
+  retErr?: boolean;
   /** Not part of the state key. */
   lastBranch?: { text: string; line: number };
 }
@@ -120,13 +126,14 @@ function cloneState(s: PathState): PathState {
     aliases: { ...s.aliases },
     tests: { ...s.tests },
     lastBranch: s.lastBranch,
+    retErr: s.retErr,
   };
 }
 
 function stateKey(s: PathState): string {
   const acqs = s.acqs.map((a) => [a.id, a.status, a.outcomes, [...a.countKeys].sort().join(','), a.pendingKey ?? '', a.doomPending ? 1 : 0,
-    a.reportAt ? `${a.reportAt.range.start}` : '', a.releasedAt ? a.releasedAt.start : '']);
-  return JSON.stringify([acqs, s.vars, s.aliases, Object.keys(s.tests).sort()]);
+    a.reportAt ? `${a.reportAt.range.start}` : '', a.releasedAt ? a.releasedAt.start : '', a.freed ? 1 : 0, a.recorded ? 1 : 0]);
+  return JSON.stringify([acqs, s.vars, s.aliases, Object.keys(s.tests).sort(), s.retErr ? 1 : 0]);
 }
 
 const line = (r: SourceRange): number => r.startRow + 1;
@@ -155,6 +162,9 @@ class GupInterpreter {
   private readonly mentionReach = new Map<string, Set<number>>();
   private readonly globals: Set<string>;
   private exhausted?: string;
+  /** `$t3` -> `bio_add_page()`: temporaries named by the call they hold, for messages. */
+  private readonly tempName = (name: string): string | undefined => this.tempCallee.get(name);
+  private readonly tempCallee = new Map<string, string>();
 
   constructor(private readonly fn: FunctionIR, private readonly file: FileIR, private readonly opts: GupOptions) {
     this.globals = new Set(file.globals);
@@ -167,6 +177,9 @@ class GupInterpreter {
       this.loopBody.set(rl.loop.header, new Set(rl.loop.body));
     }
     this.findFlagSelectedReleases();
+    for (const b of fn.blocks) for (const s of b.stmts) {
+      if (s.kind === 'call' && s.result?.kind === 'var' && s.result.name.startsWith('$')) this.tempCallee.set(s.result.name, `${s.callee}()`);
+    }
   }
 
   run(): GupAnalysis {
@@ -294,6 +307,7 @@ class GupInterpreter {
         return st;
       }
       case 'return': {
+        st.retErr = !!s.value && this.isErrorValue(s.value, st);
         if (s.value) {
           for (const id of this.refOrOwner(s.value, st)) {
             const a = this.acqState(st, id);
@@ -301,7 +315,10 @@ class GupInterpreter {
           }
         }
         for (const a of st.acqs) {
-          if (!a.reportAt && this.isHeld(a)) a.reportAt = { range: s.range, via: `the function returns at line ${line(s.range)}` };
+          if (!a.reportAt && this.isHeld(a)) {
+            a.reportAt = { range: s.range, via: `the function returns at line ${line(s.range)}` };
+            a.branch = st.lastBranch;
+          }
         }
         return st;
       }
@@ -317,10 +334,18 @@ class GupInterpreter {
     const ref = this.refOf(value, st);
     const testOf = value.kind === 'var' ? st.tests[value.name] : undefined;
     let resolved: string | undefined;
-    if (value.kind === 'int' || (value.kind === 'unary' && value.op === '-' && value.arg.kind === 'int')) resolved = vKey;
+    if (value.kind === 'int' || value.kind === 'const' || (value.kind === 'unary' && value.op === '-' && (value.arg.kind === 'int' || value.arg.kind === 'const'))) resolved = vKey;
     else if (value.kind === 'var') resolved = st.vars[value.name] ?? value.name;
     this.forget(st, tKey);
-    for (const id of copiesCount) this.acqState(st, id)?.countKeys.push(tKey);
+    const localTarget = target.kind === 'var' && !this.globals.has(target.name);
+    for (const id of copiesCount) {
+      const a = this.acqState(st, id);
+      if (!a) continue;
+      a.countKeys.push(tKey);
+      // `obj->nr_pages = ret`: the struct now records how many pages it holds; whoever tears
+      // it down releases them (RULES.md gup-leak: "count in a struct field").
+      if (!localTarget) a.recorded = true;
+    }
     if (target.kind === 'var' && resolved !== undefined && resolved !== tKey) st.vars[tKey] = resolved;
     if (testOf && target.kind === 'var') st.tests[tKey] = testOf;
     if (ref) {
@@ -370,7 +395,15 @@ class GupInterpreter {
       return st;
     } else if (api) {
       // A known function that takes no ownership (kmap, set_page_dirty_lock, kvfree of the
-      // array...): the caller still holds the references.
+      // array...): the caller still holds the references. The whole array going there is the
+      // array being freed (or read): if it lived in the caller's struct, it is gone now.
+      for (const arg of c.args) {
+        const r = this.refOf(arg, st);
+        if (r && !r.element) for (const id of r.ids) {
+          const a = this.acqState(st, id);
+          if (a && !this.acquisitions[id].single) a.freed = true;
+        }
+      }
       const test = gupValueTests[c.callee];
       if (test && resultKey && c.args[0]) {
         this.forget(st, resultKey);
@@ -399,6 +432,18 @@ class GupInterpreter {
     }
     if (resultKey) this.forget(st, resultKey);
     return st;
+  }
+
+  private isErrorValue(e: Expr, st: PathState): boolean {
+    if (e.kind === 'unary' && e.op === '-') return true;
+    if (e.kind === 'int') return e.value < 0;
+    if (e.kind === 'var') {
+      const v = st.vars[e.name];
+      if (v !== undefined && v.startsWith('-')) return true;
+      // The GUP result itself on a path where it is known negative.
+      return st.acqs.some((a) => a.countKeys.includes(e.name) && a.outcomes !== 0 && (a.outcomes & ~NEG) === 0);
+    }
+    return false;
   }
 
   private isHeld(a: AcqState): boolean {
@@ -443,7 +488,16 @@ class GupInterpreter {
     const cached = this.acqBySite.get(c);
     if (cached) return cached;
     const pos = r.byArity?.[c.args.length] ?? r;
-    const pagesExpr = c.args[pos.pagesArg];
+    let pagesExpr = c.args[pos.pagesArg];
+    // One arity can mean two prototypes (get_user_pages_remote had 8 arguments both as
+    // (tsk, mm, start, nr, write, force, pages, vmas) and (tsk, mm, start, nr, flags, pages,
+    // vmas, locked)): when the declared type of the chosen argument is known and is not a page
+    // array, take the argument that is one.
+    const t = this.typeOf(pagesExpr);
+    if (!r.single && !r.allocatesArray && t !== undefined && !/page/.test(t)) {
+      const alt = c.args.find((x) => /struct\s+page\s*\*\s*\*/.test(this.typeOf(x) ?? ''));
+      if (alt) pagesExpr = alt;
+    }
     if (!pagesExpr) return undefined;
     let array: Expr = pagesExpr;
     let single = !!r.single;
@@ -484,6 +538,11 @@ class GupInterpreter {
     this.acquisitions.push(acq);
     this.acqBySite.set(c, acq);
     return acq;
+  }
+
+  private typeOf(e: Expr | undefined): string | undefined {
+    if (!e || e.kind !== 'var') return undefined;
+    return this.fn.locals[e.name] ?? this.fn.params.find((p) => p.name === e.name)?.type;
   }
 
   private acquire(st: PathState, c: CallStmt, r: AcquireEffect): void {
@@ -616,7 +675,7 @@ class GupInterpreter {
       const refined = this.refine(cloneState(st), e.cond);
       if (!refined) return undefined;
       st = refined;
-      if (e.range) st.lastBranch = { text: renderExpr(e.cond), line: line(e.range) };
+      if (e.range) st.lastBranch = { text: renderExpr(e.cond, this.tempName), line: line(e.range) };
     } else st = cloneState(st);
     // Entering a release loop from outside: apply the loop's release once.
     const body = this.loopBody.get(e.to);
@@ -627,8 +686,10 @@ class GupInterpreter {
       const acq = this.acquisitions[a.id];
       const doomed = a.doomPending || !this.canMention(acq.root).has(e.to);
       if (!doomed) continue;
-      if (!a.doomPending) a.branch = st.lastBranch;
-      if (isGoto && e.range) a.reportAt = { range: e.range, via: `\`${e.label}\` is taken at line ${line(e.range)}` };
+      if (isGoto && e.range) {
+        a.reportAt = { range: e.range, via: `\`${e.label}\` is taken at line ${line(e.range)}` };
+        a.branch = st.lastBranch;
+      }
       else a.doomPending = true;
     }
     if (e.to === this.fn.exit) {
@@ -637,6 +698,7 @@ class GupInterpreter {
         const end = this.fn.range;
         const r: SourceRange = { start: end.end - 1, end: end.end, startRow: end.endRow, startCol: Math.max(0, end.endCol - 1), endRow: end.endRow, endCol: end.endCol };
         a.reportAt = { range: e.range && e.label && /return/.test(e.label) ? e.range : r, via: `the function ends at line ${line(r)}` };
+        a.branch = st.lastBranch;
       }
     }
     return st;
@@ -647,6 +709,12 @@ class GupInterpreter {
       if (!this.isHeld(a)) continue;
       const acq = this.acquisitions[a.id];
       if (acq.mayTakeNothing && this.releasedAnywhere(acq)) continue;
+      if (a.recorded) continue;
+      // Pages in the caller's memory (a parameter's array or struct, a global) are the caller's
+      // to release unless this function reports failure or freed the array (kernel convention:
+      // a function that fails cleans up what it took).
+      const visible = this.fn.params.some((p) => p.name === acq.root) || this.globals.has(acq.root);
+      if (visible && !st.retErr && !a.freed) continue;
       const at = a.reportAt ?? { range: this.fn.range, via: 'the function ends' };
       this.emit({ kind: 'leak', acq, at: at.range, via: at.via, branch: a.branch });
     }
@@ -784,11 +852,18 @@ class GupInterpreter {
       }
       if (!changed) break;
     }
+    // Only statements that could release or take over the pages count: a kfree() of the
+    // array or a kmap() of a page does not keep a leaking path "alive".
     const mentions = (s: Stmt): boolean => {
       const exprs: Expr[] = [];
-      if (s.kind === 'call') exprs.push(...s.args);
-      else if (s.kind === 'assign') exprs.push(s.value, s.target);
-      else if (s.kind === 'return' && s.value) exprs.push(s.value);
+      if (s.kind === 'call') {
+        const api = lookupApi(s.callee);
+        if (api && (!api.refs || api.refs.op === 'acquire')) return false;
+        exprs.push(...s.args);
+      } else if (s.kind === 'assign') {
+        if (s.target.kind === 'var' && !this.globals.has(s.target.name)) return false;
+        exprs.push(s.value);
+      } else if (s.kind === 'return' && s.value) exprs.push(s.value);
       else if (s.kind === 'havoc') return [...related].some((v) => new RegExp(`\\b${escapeRe(v)}\\b`).test(s.text));
       return exprs.some((x) => [...varsOf(x)].some((v) => related.has(v)));
     };
@@ -867,6 +942,18 @@ class GupInterpreter {
       return seen;
     };
     const reachCache = new Map<number, Set<number>>();
+    const blockReach = (b: number): Set<number> => {
+      let r = reachCache.get(b);
+      if (!r) reachCache.set(b, (r = reach(b)));
+      return r;
+    };
+    // The two arms of one if/else meet again before the function ends; two releases on
+    // unrelated error paths (a goto ladder) only meet at the exit.
+    const rejoin = (a: number, b: number): boolean => {
+      const ra = blockReach(a);
+      for (const x of blockReach(b)) if (x !== fn.exit && ra.has(x)) return true;
+      return false;
+    };
     const reaches = (a: { block: number; idx: number }, b: { block: number; idx: number }): boolean => {
       if (a.block === b.block) return a.idx < b.idx;
       let r = reachCache.get(a.block);
@@ -877,7 +964,7 @@ class GupInterpreter {
       const x = sites[i];
       const y = sites[j];
       if (x.kind === y.kind || canon(x.root) !== canon(y.root)) continue;
-      if (!reaches(x, y) && !reaches(y, x)) {
+      if (!reaches(x, y) && !reaches(y, x) && rejoin(x.block, y.block)) {
         this.flagSelected.add(x.c);
         this.flagSelected.add(y.c);
       }
