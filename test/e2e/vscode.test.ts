@@ -44,13 +44,13 @@ interface CliDiagnostic {
   column: number;
   rule: string;
   message: string;
+  related?: { line: number; column: number; message: string }[];
 }
 
 /** What the CLI reports for the same file: the reference for messages. */
 function cliDiagnostics(file: string): CliDiagnostic[] {
-  const cli = join(root, 'dist', 'cli.js');
-  assert.ok(existsSync(cli), `${cli} missing: run the build (node scripts/build.mjs)`);
-  const r = spawnSync(process.execPath, [cli, 'check', '--format', 'json', file], { encoding: 'utf8', timeout: 60_000 });
+  assert.ok(existsSync(join(root, 'dist', 'cli.js')), 'dist/cli.js missing: run the build (node scripts/build.mjs)');
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'faultline'), 'check', '--format', 'json', file], { encoding: 'utf8', timeout: 60_000 });
   assert.ok(r.status === 0 || r.status === 1, `faultline check exited ${r.status}: ${r.stderr}`);
   const parsed = JSON.parse(r.stdout) as { diagnostics: CliDiagnostic[] };
   return parsed.diagnostics;
@@ -66,6 +66,52 @@ function position(text: string, needle: string): { line: number; column: number 
   assert.ok(at >= 0, `${needle} not in the fixture`);
   const before = text.slice(0, at).split('\n');
   return { line: before.length, column: before[before.length - 1].length + 1 };
+}
+
+interface ProblemRow {
+  rule: string;
+  line: number;
+  column: number;
+  text: string;
+}
+interface Problems {
+  findings: ProblemRow[];
+  /** Nested related-information rows: `file[Ln L, Col C]: message`. */
+  related: string[];
+  all: string[];
+}
+
+/**
+ * Reads the Problems panel. Its list is virtualised (only visible rows are in the DOM), and
+ * each finding brings nested related-location rows, so scroll through it and collect. A finding
+ * row reads `message faultline(rule-id) [Ln L, Col C]` (the parentheses are drawn by CSS).
+ */
+async function readProblems(page: import('playwright-core').Page): Promise<Problems> {
+  const list = page.locator('.markers-panel .monaco-list').first();
+  // Keyed by the list's data-index (stable while scrolling), so two identical rows both count.
+  const seen = new Map<string, string>();
+  const box = await list.boundingBox();
+  if (box) await page.mouse.move(box.x + box.width / 2, box.y + Math.min(box.height / 2, 40));
+  await page.mouse.wheel(0, -10_000);
+  for (let round = 0; round < 40; round++) {
+    const before = seen.size;
+    const rows = await page.locator('.markers-panel .monaco-list-row').evaluateAll((els) =>
+      els.map((el) => ({ index: Number(el.getAttribute('data-index') ?? -1), text: (el.textContent ?? '').replace(/\s+/g, ' ').trim() })),
+    );
+    for (const r of rows) seen.set(r.index >= 0 ? String(r.index).padStart(6, '0') : `x${r.text}`, r.text);
+    if (round > 0 && seen.size === before) break;
+    await page.mouse.wheel(0, 150);
+    await page.waitForTimeout(120);
+  }
+  const all = [...seen.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, t]) => t);
+  const findings: ProblemRow[] = [];
+  const related: string[] = [];
+  for (const text of all) {
+    const m = /faultline\s*\(?([a-z0-9]+(?:-[a-z0-9]+)*)\)?\s*\[Ln (\d+), Col (\d+)\]\s*$/.exec(text);
+    if (m) findings.push({ rule: m[1], line: Number(m[2]), column: Number(m[3]), text });
+    else if (/\[Ln \d+, Col \d+\]:/.test(text)) related.push(text);
+  }
+  return { findings, related, all };
 }
 
 async function poll<T>(what: string, limitMs: number, probe: () => Promise<T | undefined>): Promise<T> {
@@ -138,31 +184,38 @@ test('VS Code (code-server + Chromium): Problems panel and hover from the packag
     await s.screenshot('squiggles');
 
     await page.keyboard.press('Control+Shift+M');
-    const markerRows = page.locator('.markers-panel .monaco-list-row');
-    const rows = await poll('Problems rows naming every expected rule', 30_000, async () => {
-      const texts = (await markerRows.allTextContents()).map((t) => t.replace(/\s+/g, ' '));
-      return expectedRules.every((r) => texts.some((t) => t.includes(r))) ? texts : undefined;
+    await page.locator('.markers-panel .monaco-list-row').first().waitFor({ state: 'visible', timeout: 30_000 });
+    let problems: Problems = { findings: [], related: [], all: [] };
+    await poll('Problems rows naming every expected rule', 30_000, async () => {
+      problems = await readProblems(page);
+      return expectedRules.every((r) => problems.findings.some((f) => f.rule === r)) ? true : undefined;
     }).catch(async (e: unknown) => {
       await s.screenshot('problems-incomplete');
-      const texts = await markerRows.allTextContents().catch(() => []);
-      throw new Error(`${String(e)}\nrows seen:\n${texts.join('\n')}`);
+      throw new Error(`${String(e)}\nrows seen:\n${problems.all.join('\n')}`);
     });
     await page.waitForTimeout(300);
     await s.screenshot('problems');
-    log(`Problems rows:\n  ${rows.join('\n  ')}`);
+    log(`Problems rows:\n  ${problems.all.join('\n  ')}`);
 
-    const findingRows = rows.filter((t) => /\[Ln \d+, Col \d+\]/.test(t));
+    const rowsText = problems.all.join('\n');
     for (const d of cli) {
       const want = headline(d.message).slice(0, 80);
-      const hit = findingRows.find((t) => t.includes(d.rule) && t.includes(want));
-      assert.ok(hit, `a Problems row shows ${d.rule} with "${want}"; rows:\n${rows.join('\n')}`);
-      assert.ok(hit.includes(`[Ln ${d.line}, Col ${d.column}]`), `${d.rule} at ${d.line}:${d.column} as in the CLI; row: ${hit}`);
+      const hit = problems.findings.find((f) => f.rule === d.rule && f.text.includes(want));
+      assert.ok(hit, `a Problems row shows ${d.rule} with "${want}"; rows:\n${rowsText}`);
+      assert.equal(`${hit.line}:${hit.column}`, `${d.line}:${d.column}`, `${d.rule} where the CLI puts it; row: ${hit.text}`);
+      // Related locations (where the pages were taken, which path leaks) as nested rows.
+      for (const r of d.related ?? []) {
+        assert.ok(
+          problems.related.some((t) => t.includes(`[Ln ${r.line}, Col ${r.column}]`) && t.includes(headline(r.message).slice(0, 60))),
+          `${d.rule}: related location ${r.line}:${r.column} "${r.message}" shown; rows:\n${rowsText}`,
+        );
+      }
     }
-    assert.equal(findingRows.length, cli.length, `as many Problems rows as CLI findings; rows:\n${rows.join('\n')}`);
+    assert.equal(problems.findings.length, cli.length, `as many findings in Problems as the CLI reports; rows:\n${rowsText}`);
     for (const m of marks) {
       assert.ok(
-        findingRows.some((t) => t.includes(m.rule) && t.includes(`[Ln ${m.line},`)),
-        `${m.rule} reported on line ${m.line} where the fixture marks it`,
+        problems.findings.some((f) => f.rule === m.rule && f.line === m.line),
+        `${m.rule} reported on line ${m.line} where the fixture marks it; rows:\n${rowsText}`,
       );
     }
 

@@ -1,5 +1,5 @@
 // A made-up driver that maps user buffers for DMA. Each function carries one GUP reference
-// bug of issue 2 (marked `// expect: <rule-id>` on the line the finding belongs to), except the
+// bug of issue 2 (an expect comment on the line the finding belongs to names the rule), except the
 // last, which is the fixed twin and must stay silent.
 
 #include <linux/mm.h>
@@ -24,7 +24,7 @@ static void xfer_release_pinned(unsigned long uaddr, struct page **pages, unsign
 		put_page(pages[i]); // expect: gup-release-mismatch
 }
 
-/* The error path after a successful pin returns without unpinning. */
+/* A short pin is refused, but the pages it did pin are never unpinned. */
 static int xfer_start(struct xfer_ctx *ctx, unsigned long uaddr, struct page **pages, unsigned long nr)
 {
 	long pinned;
@@ -33,11 +33,11 @@ static int xfer_start(struct xfer_ctx *ctx, unsigned long uaddr, struct page **p
 	pinned = pin_user_pages_fast(uaddr, nr, FOLL_WRITE, pages);
 	if (pinned < 0)
 		return pinned;
+	if (pinned != nr)
+		return -EFAULT; // expect: gup-leak
 	err = xfer_program_hw(ctx, pages, pinned);
-	if (err)
-		return err; // expect: gup-leak
 	unpin_user_pages(pages, pinned);
-	return 0;
+	return err;
 }
 
 /* get_user_pages() may take fewer pages than asked; releasing nr drops refs never taken. */
@@ -48,8 +48,8 @@ static int xfer_copy_in(unsigned long uaddr, struct page **pages, unsigned long 
 	taken = get_user_pages(uaddr, nr, 0, pages);
 	if (taken < 0)
 		return taken;
-	for (i = 0; i < nr; i++) // expect: gup-partial-release
-		put_page(pages[i]);
+	for (i = 0; i < nr; i++)
+		put_page(pages[i]); // expect: gup-partial-release
 	return 0;
 }
 
