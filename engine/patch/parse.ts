@@ -146,6 +146,33 @@ function readMessage(lines: string[], start: number, end: number, headerStart: n
   return msg;
 }
 
+// Byte-level decoding without Node's Buffer: the engine also runs in a browser.
+const utf8 = new TextDecoder('utf-8');
+
+function base64Bytes(data: string): Uint8Array {
+  try {
+    const bin = atob(data.replace(/[^A-Za-z0-9+/=]/g, ''));
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  } catch {
+    return new Uint8Array(0);
+  }
+}
+
+/** `=XX` escapes to bytes; other characters as their UTF-8 bytes; `_` as space when `underscore`. */
+function qpBytes(s: string, underscore: boolean): Uint8Array {
+  const bytes: number[] = [];
+  const enc = new TextEncoder();
+  for (let i = 0; i < s.length; i++) {
+    const h = s.slice(i + 1, i + 3);
+    if (s[i] === '=' && /^[0-9A-Fa-f]{2}$/.test(h)) { bytes.push(parseInt(h, 16)); i += 2; }
+    else if (underscore && s[i] === '_') bytes.push(0x20);
+    else bytes.push(...enc.encode(s[i]));
+  }
+  return Uint8Array.from(bytes);
+}
+
 function decodeQuotedPrintable(lines: string[]): string[] {
   const out: string[] = [];
   let cur = '';
@@ -155,39 +182,17 @@ function decodeQuotedPrintable(lines: string[]): string[] {
     if (!soft) { out.push(cur); cur = ''; }
   }
   if (cur) out.push(cur);
-  return out.map((s) => {
-    const bytes: number[] = [];
-    for (let i = 0; i < s.length; i++) {
-      const h = s.slice(i + 1, i + 3);
-      if (s[i] === '=' && /^[0-9A-Fa-f]{2}$/.test(h)) { bytes.push(parseInt(h, 16)); i += 2; }
-      else bytes.push(...Buffer.from(s[i], 'utf8'));
-    }
-    return Buffer.from(bytes).toString('utf8');
-  });
+  return out.map((s) => utf8.decode(qpBytes(s, false)));
 }
 
 function decodeBase64Body(lines: string[]): string[] {
-  const joined = lines.join('').replace(/\s+/g, '');
-  return Buffer.from(joined, 'base64').toString('utf8').split(/\r?\n/);
+  return utf8.decode(base64Bytes(lines.join(''))).split(/\r?\n/);
 }
 
 /** RFC 2047 encoded words in Subject/From (`=?UTF-8?q?...?=`). */
 function decodeHeader(v: string): string {
-  return v.replace(/=\?([^?]+)\?([qQbB])\?([^?]*)\?=\s*(?==\?)?/g, (_m, _cs: string, enc: string, data: string) => {
-    try {
-      if (enc.toLowerCase() === 'b') return Buffer.from(data, 'base64').toString('utf8');
-      const bytes: number[] = [];
-      for (let i = 0; i < data.length; i++) {
-        const h = data.slice(i + 1, i + 3);
-        if (data[i] === '_') bytes.push(0x20);
-        else if (data[i] === '=' && /^[0-9A-Fa-f]{2}$/.test(h)) { bytes.push(parseInt(h, 16)); i += 2; }
-        else bytes.push(data.charCodeAt(i) & 0xff);
-      }
-      return Buffer.from(bytes).toString('utf8');
-    } catch {
-      return data;
-    }
-  });
+  return v.replace(/=\?([^?]+)\?([qQbB])\?([^?]*)\?=\s*(?==\?)?/g, (_m, _cs: string, enc: string, data: string) =>
+    utf8.decode(enc.toLowerCase() === 'b' ? base64Bytes(data) : qpBytes(data, true)));
 }
 
 function stripPrefix(p: string, prefix: 'a/' | 'b/'): string {

@@ -304,3 +304,21 @@ test('findings map back to patch rows and columns; only changed functions; synth
   const ctxOnly = { functions: [{ name: 'foo_map', range: rangeAt(0, 0, 1) }, { name: 'other', range: { ...rangeAt(fragRow + 3, 0, 1), endRow: fragRow + 4 } }], globals: [], syntaxErrors: [] } as never;
   assert.equal(mapFinding(set, frag, ctxOnly, { ...base, function: 'other', range: rangeAt(fragRow + 3, 1, 3) }), undefined);
 });
+
+test('base64 mail bodies and B-encoded subjects are decoded', () => {
+  const diff = ['--- a/b.c', '+++ b/b.c', '@@ -1,1 +1,2 @@', ' int a;', '+int b; /* é */', ''].join('\n');
+  const b64 = Buffer.from(diff, 'utf8').toString('base64').replace(/(.{60})/g, '$1\n');
+  const text = [
+    'From: Dev <dev@example.org>',
+    `Subject: =?UTF-8?B?${Buffer.from('[PATCH] b: ünïcode', 'utf8').toString('base64')}?=`,
+    'Content-Transfer-Encoding: base64',
+    '',
+    b64,
+  ].join('\n');
+  const set = parsePatchSet(text);
+  assert.equal(set.patches[0].subject, '[PATCH] b: ünïcode');
+  const h = set.patches[0].files[0].hunks[0];
+  assert.deepEqual(h.lines.map((l) => [l.kind, l.text]), [['context', 'int a;'], ['added', 'int b; /* é */']]);
+  const rows = text.split('\n').length;
+  for (const l of h.lines) assert.ok(l.patchRow >= 4 && l.patchRow < rows, 'decoded lines map into the encoded body');
+});
