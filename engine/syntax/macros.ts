@@ -39,14 +39,6 @@ const STATEMENT_MACROS = /^(EXPORT_SYMBOL(_GPL|_NS|_NS_GPL|_FOR_TESTS_ONLY|_GPL_
 /** A parenthesised list longer than this is not an annotation argument: leave it alone. */
 const MAX_ARG_SPAN = 8192;
 
-function isIdentStart(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
-}
-
-function isIdentChar(c: number): boolean {
-  return isIdentStart(c) || (c >= 48 && c <= 57);
-}
-
 /** Index just past a string or char literal starting at `i` (the quote). */
 function skipQuoted(text: string, i: number): number {
   const quote = text.charCodeAt(i);
@@ -99,7 +91,10 @@ function skipSpaceAndComments(text: string, i: number): number {
   return i;
 }
 
-/** Index just past the `)` matching the `(` at `open`, or -1 when unbalanced within the span limit. */
+/**
+ * Index just past the `)` matching the `(` at `open`; when unbalanced within the span limit,
+ * minus one minus the index where the scan gave up (so callers can skip re-scanning it).
+ */
 function matchParen(text: string, open: number): number {
   let depth = 0;
   const limit = Math.min(text.length, open + MAX_ARG_SPAN);
@@ -123,11 +118,46 @@ function matchParen(text: string, open: number): number {
       if (depth === 0) return i + 1;
     } else if (c === 59 || c === 123 || c === 125) {
       // `;`, `{` or `}` inside an annotation's arguments means we misread something.
-      return -1;
+      return -1 - i;
     }
     i++;
   }
-  return -1;
+  return -1 - i;
+}
+
+/**
+ * What the scanner stops at: the start of a string, char literal or comment (skipped), a
+ * preprocessor line (skipped), or a word that could be an annotation. Everything in between
+ * is passed over by the regex engine, which is several times faster than a per-character loop.
+ */
+const INTERESTING =
+  /"|'|\/\/|\/\*|^[ \t]*#|\b(?:__[A-Za-z0-9_]*|____[A-Za-z0-9_]*|noinline(?:_for_stack)?|notrace|noinstr|asmlinkage|EXPORT_[A-Z_]+|ALLOW_ERROR_INJECTION|NOKPROBE_SYMBOL)\b/gm;
+
+function onlySpaceBefore(text: string, i: number): boolean {
+  for (let k = i - 1; k >= 0; k--) {
+    const c = text.charCodeAt(k);
+    if (c === 10) return true;
+    if (c !== 32 && c !== 9 && c !== 13) return false;
+  }
+  return true;
+}
+
+/** End of the preprocessor line starting at `i`, following `\` continuations. */
+function preprocessorLineEnd(text: string, i: number): number {
+  const n = text.length;
+  let j = i;
+  while (j < n) {
+    const nl = text.indexOf('\n', j);
+    if (nl < 0) return n;
+    let k = nl - 1;
+    if (k >= 0 && text.charCodeAt(k) === 13) k--;
+    if (k >= 0 && text.charCodeAt(k) === 92) {
+      j = nl + 1;
+      continue;
+    }
+    return nl;
+  }
+  return n;
 }
 
 /**
@@ -137,86 +167,51 @@ function matchParen(text: string, open: number): number {
  */
 export function blankKernelMacros(text: string): string {
   const spans: number[] = []; // [start, end) pairs to blank
-  const n = text.length;
-  let i = 0;
-  let lineStartCode = true; // only whitespace seen since the last newline (for EXPORT_SYMBOL lines)
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    if (c === 10) {
-      lineStartCode = true;
-      i++;
-      continue;
-    }
+  // An annotation whose `(` never closed was scanned up to here; openers before this point are
+  // inside the same unbalanced text and are not re-scanned (keeps broken input linear).
+  let unbalancedUntil = -1;
+  const re = new RegExp(INTERESTING.source, INTERESTING.flags);
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    const start = m.index;
+    const tok = m[0];
+    const c = tok.charCodeAt(0);
     if (c === 34 || c === 39) {
-      i = skipQuoted(text, i);
-      lineStartCode = false;
+      re.lastIndex = skipQuoted(text, start);
       continue;
     }
     if (c === 47) {
-      const after = skipComment(text, i);
-      if (after !== i) {
-        i = after;
-        continue;
-      }
-    }
-    if (c === 35 /* # */ && lineStartCode) {
-      // Preprocessor line: leave `#define __user` and friends alone, skipping continuations.
-      let j = i;
-      while (j < n) {
-        const nl = text.indexOf('\n', j);
-        if (nl < 0) {
-          j = n;
-          break;
-        }
-        let k = nl - 1;
-        if (k >= 0 && text.charCodeAt(k) === 13) k--;
-        if (k >= 0 && text.charCodeAt(k) === 92) {
-          j = nl + 1;
-          continue;
-        }
-        j = nl;
-        break;
-      }
-      i = j;
+      re.lastIndex = skipComment(text, start);
       continue;
     }
-    if (isIdentStart(c)) {
-      const start = i;
-      // An identifier must not be the tail of a number literal (0x__user is not a thing, but 1e5f is).
-      const prev = start > 0 ? text.charCodeAt(start - 1) : 0;
-      let j = i + 1;
-      while (j < n && isIdentChar(text.charCodeAt(j))) j++;
-      const word = text.slice(start, j);
-      i = j;
-      const atLineStart = lineStartCode;
-      lineStartCode = false;
-      if (isIdentChar(prev)) continue;
-      if (BARE.has(word)) {
-        spans.push(start, j);
-        continue;
-      }
-      const withArgs = WITH_ARGS.has(word);
-      const stmtMacro = !withArgs && atLineStart && STATEMENT_MACROS.test(word);
-      if (withArgs || stmtMacro) {
-        const open = skipSpaceAndComments(text, j);
-        if (text.charCodeAt(open) !== 40) {
-          if (withArgs && (word === '__attribute__' || word === '__attribute')) continue;
-          continue;
-        }
-        const close = matchParen(text, open);
-        if (close < 0) continue;
-        let end = close;
-        if (stmtMacro) {
-          const semi = skipSpaceAndComments(text, close);
-          if (text.charCodeAt(semi) === 59) end = semi + 1;
-        }
-        spans.push(start, end);
-        i = end;
-      }
+    if (tok.charCodeAt(tok.length - 1) === 35 /* # */) {
+      // Preprocessor line: leave `#define __user ...` and friends alone.
+      re.lastIndex = preprocessorLineEnd(text, start);
       continue;
     }
-    if (c !== 32 && c !== 9 && c !== 13) lineStartCode = false;
-    i++;
+    const word = tok;
+    const j = start + word.length;
+    if (BARE.has(word)) {
+      spans.push(start, j);
+      continue;
+    }
+    const withArgs = WITH_ARGS.has(word);
+    const stmtMacro = !withArgs && STATEMENT_MACROS.test(word) && onlySpaceBefore(text, start);
+    if (!withArgs && !stmtMacro) continue;
+    const open = skipSpaceAndComments(text, j);
+    if (text.charCodeAt(open) !== 40 || open < unbalancedUntil) continue;
+    const close = matchParen(text, open);
+    if (close < 0) {
+      unbalancedUntil = -1 - close;
+      continue;
+    }
+    let end = close;
+    if (stmtMacro) {
+      const semi = skipSpaceAndComments(text, close);
+      if (text.charCodeAt(semi) === 59) end = semi + 1;
+    }
+    spans.push(start, end);
+    re.lastIndex = end;
   }
   if (spans.length === 0) return text;
   const parts: string[] = [];
