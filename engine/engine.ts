@@ -51,7 +51,7 @@ export interface Engine {
 }
 
 const C_EXT = /\.(c|h)$/i;
-const PATCH_EXT = /\.(patch|diff|mbox|eml)$/i;
+const PATCH_EXT = /\.(patch|diff|mbox|mbx|eml)$/i;
 
 /** Which way `analyze()` goes for this path and text. */
 export function inputKindOf(path: string, text: string): 'c' | 'patch' {

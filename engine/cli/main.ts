@@ -42,7 +42,7 @@ export const USAGE = `usage: faultline <command> [options]
 commands:
   check [--format text|json|sarif|checkpatch] [--rule ID[,ID]] [--arch NAME|all]
         [--kernel V] [--summary] PATH...
-      Check C files (.c .h), patches (.patch .diff .mbox .eml) and directories
+      Check C files (.c .h), patches (.patch .diff .mbox .mbx .eml) and directories
       (walked recursively); - reads a patch or C text from stdin.
       Exit status: 0 nothing found, 1 at least one warning or error,
       2 usage or input error (wins over 1). With --summary, 0 unless input errors.

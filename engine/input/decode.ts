@@ -68,7 +68,7 @@ export function decodeInput(bytes: Uint8Array, maxBytes = DEFAULT_MAX_INPUT_BYTE
 }
 
 const C_EXT = /\.(c|h)$/i;
-const PATCH_EXT = /\.(patch|diff|mbox|eml)$/i;
+const PATCH_EXT = /\.(patch|diff|mbox|mbx|eml)$/i;
 
 /** Extensions the directory walk picks up. */
 export function isCheckablePath(p: string): boolean {

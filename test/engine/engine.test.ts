@@ -53,6 +53,7 @@ test('dispatch: extension first, then sniffing', () => {
   assert.equal(inputKindOf('x.patch', 'int x;'), 'patch');
   assert.equal(inputKindOf('x.mbox', ''), 'patch');
   assert.equal(inputKindOf('x.eml', ''), 'patch');
+  assert.equal(inputKindOf('v2_20250101_dev_foo.mbx', ''), 'patch');
   assert.equal(inputKindOf('x.diff', ''), 'patch');
   assert.equal(inputKindOf('', 'From 123 Mon Sep 17 00:00:00 2001\nFrom: a\n'), 'patch');
   assert.equal(inputKindOf('', '--- a/x.c\n+++ b/x.c\n'), 'patch');
