@@ -590,6 +590,7 @@ class GupInterpreter {
   private releaseOne(
     st: PathState, id: number, c: CallStmt, api: string, kind: 'get' | 'pin' | 'either', whole: boolean,
     count: Expr | { key: string; text: string } | undefined, countRange: SourceRange | undefined, inLoop: boolean, helper?: string,
+    nullChecked = false,
   ): void {
     const a = this.acqState(st, id);
     const acq = this.acquisitions[id];
@@ -610,7 +611,7 @@ class GupInterpreter {
       const isRequested = acq.requestedKey !== undefined && key === acq.requestedKey && !isResult;
       let reason: 'requested' | 'negative' | 'nothing' | undefined;
       if ((a.outcomes & TAKEN) === 0 && (isResult || isRequested) && (isRequested || (a.outcomes & NEG))) reason = 'nothing';
-      else if (isRequested && acq.countTracked && (a.outcomes & (NEG | ZERO | PART))) reason = 'requested';
+      else if (isRequested && acq.countTracked && !nullChecked && (a.outcomes & (NEG | ZERO | PART))) reason = 'requested';
       else if (isResult && (a.outcomes & NEG) && !inLoop) reason = 'negative';
       if (reason) {
         this.emit({ kind: 'partial', acq, at: c.range, call: c, releaseApi: helper ?? api, countText: text, reason, countRange: 'kind' in count ? countRange : undefined, inLoop, helper });
@@ -633,7 +634,7 @@ class GupInterpreter {
       if (!ref) continue;
       const bound = releaseLoopBound(this.fn, rl, (v) => st.vars[v]);
       for (const id of ref.ids) {
-        this.releaseOne(st, id, rl.call, rl.api, r.kind, true, bound ?? undefined, undefined, true);
+        this.releaseOne(st, id, rl.call, rl.api, r.kind, true, bound ?? undefined, undefined, true, undefined, rl.nullChecked);
       }
     }
   }

@@ -17,6 +17,11 @@ export interface ReleaseLoop {
   /** The loop counter used as the index. */
   index: string;
   direction: 'up' | 'down' | 'unknown';
+  /**
+   * The release is guarded by a NULL test of the slot (`if (pages[i]) put_page(pages[i])`):
+   * the loop relies on a zeroed array, so walking past the taken count is harmless.
+   */
+  nullChecked: boolean;
 }
 
 export interface LoopBound {
@@ -37,6 +42,15 @@ function pageIndexOf(e: Expr): { array: Expr; index: string } | undefined {
     return { array: e.arg.left, index: e.arg.right.name };
   }
   return undefined;
+}
+
+/** `p`, `p != NULL`, `p != 0`, `!!p` for the slot key. */
+function testsSlot(c: Expr, key: string): boolean {
+  if (exprKey(c) === key) return true;
+  if (c.kind === 'unary' && c.op === '!' && c.arg.kind === 'unary' && c.arg.op === '!') return testsSlot(c.arg.arg, key);
+  if (c.kind === 'binary' && c.op === '!=' && exprKey(c.left) === key && isIntValue(c.right, 0)) return true;
+  if (c.kind === 'binary' && c.op === '&&') return testsSlot(c.left, key) || testsSlot(c.right, key);
+  return false;
 }
 
 function assignsIn(fn: FunctionIR, blocks: number[]): AssignStmt[] {
@@ -86,7 +100,9 @@ export function findReleaseLoops(fn: FunctionIR): ReleaseLoop[] {
         const counter = loop.induction?.variable;
         if (counter !== undefined && counter !== pi.index) continue;
         taken.add(s);
-        out.push({ loop, call: s, api: s.callee, array: pi.array, index: pi.index, direction: stepDirection(fn, loop, pi.index) });
+        const argKey = exprKey(arg);
+        const nullChecked = loop.body.some((lb) => (fn.blocks[lb]?.succs ?? []).some((e) => e.cond !== undefined && e.to === b && testsSlot(e.cond, argKey)));
+        out.push({ loop, call: s, api: s.callee, array: pi.array, index: pi.index, direction: stepDirection(fn, loop, pi.index), nullChecked });
       }
     }
   }
