@@ -26,6 +26,12 @@ export interface AnalyzeOptions {
   cancelled?: () => boolean;
   /** The previous tree of this document, already `edit()`ed, for an incremental parse (C only). */
   oldTree?: Tree | null;
+  /**
+   * Patch only: text of a file of the tree the patch applies to (path relative to its root), or
+   * undefined. When given, patched files are analyzed whole (hunks applied to the base file, or
+   * found already applied) instead of as fragments rebuilt from the hunks.
+   */
+  readBase?: (path: string) => string | undefined;
 }
 
 export interface AnalysisResult {
@@ -117,7 +123,7 @@ class FaultlineEngine implements Engine {
       // Fragments are throwaway; free the wasm memory now rather than at GC time.
       r.tree.delete();
       return { findings: r.findings, file: r.file };
-    }, { cancelled: opts.cancelled });
+    }, { cancelled: opts.cancelled, readBase: opts.readBase });
     const keep = archFilter(opts.arch);
     const findings: Finding[] = [];
     const targets: PatchTarget[] = [];

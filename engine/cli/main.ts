@@ -1,8 +1,8 @@
 // The `faultline` command (ARCHITECTURE.md, "CLI"): check, simulate, explain. bin/faultline
 // calls main(); tests call it in-process with their own io.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createEngine, type Engine } from '../engine';
 import type { RuleMeta } from '../rules/types';
@@ -41,11 +41,13 @@ export const USAGE = `usage: faultline <command> [options]
 
 commands:
   check [--format text|json|sarif|checkpatch] [--rule ID[,ID]] [--arch NAME|all]
-        [--kernel V] [--summary] PATH...
+        [--kernel V] [--tree DIR] [--summary] PATH...
       Check C files (.c .h), patches (.patch .diff .mbox .mbx .eml) and directories
       (walked recursively); - reads a patch or C text from stdin.
       Exit status: 0 nothing found, 1 at least one warning or error,
       2 usage or input error (wins over 1). With --summary, 0 unless input errors.
+      --tree DIR: the kernel tree patches apply to; patched files are then analyzed
+      whole instead of as fragments rebuilt from the hunks.
   simulate FILE --function NAME [--scenario NAME] [--arch NAME] [--json] [--max-states N]
       Run a function in the kernel-model simulator and print the trace.
   explain NAME
@@ -108,6 +110,8 @@ interface CheckArgs {
   arch?: string;
   kernel?: string;
   summary: boolean;
+  /** Kernel tree the patches apply to (`--tree DIR`). */
+  tree?: string;
   paths: string[];
 }
 
@@ -151,6 +155,7 @@ function parseCheckArgs(argv: string[]): CheckArgs {
         break;
       }
       case '--summary': a.summary = true; break;
+      case '--tree': a.tree = value(i, name, inline); i += consumed; break;
       default: throw new UsageError(`unknown option '${arg}'`);
     }
   }
@@ -186,6 +191,22 @@ export async function runCheck(argv: string[], io: CliIO, deps: CliDeps = {}): P
   const report: Report = { files: [], failures: errors.map((e) => ({ path: e.path, message: e.message })), rules: selected };
   const limit = maxInputBytes(io.env);
   const budget = Number(io.env.FAULTLINE_FILE_BUDGET_MS) > 0 ? Number(io.env.FAULTLINE_FILE_BUDGET_MS) : DEFAULT_FILE_BUDGET_MS;
+  let readBase: ((p: string) => string | undefined) | undefined;
+  if (args.tree !== undefined) {
+    const treeRoot = resolve(io.cwd, args.tree);
+    try {
+      if (!statSync(treeRoot).isDirectory()) throw new Error('not a directory');
+    } catch (e) {
+      io.stderr(`faultline check: --tree ${args.tree}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (e as Error).message}\n`);
+      return 2;
+    }
+    readBase = (p: string) => {
+      // Paths come from the patch: never let one climb out of the tree.
+      if (isAbsolute(p) || p.split('/').includes('..')) return undefined;
+      const d = readInputFile(join(treeRoot, p), limit);
+      return d.ok ? d.text : undefined;
+    };
+  }
   let stdinUsed = false;
   for (const path of files) {
     const isStdin = path === '-';
@@ -197,7 +218,7 @@ export async function runCheck(argv: string[], io: CliIO, deps: CliDeps = {}): P
     const deadline = Date.now() + budget;
     const cancelled = () => Date.now() > deadline;
     try {
-      const res = engine.analyze(decoded.text, { path: isStdin ? '' : path, rules: args.rules, arch: args.arch, kernel: args.kernel, cancelled });
+      const res = engine.analyze(decoded.text, { path: isStdin ? '' : path, rules: args.rules, arch: args.arch, kernel: args.kernel, cancelled, readBase });
       res.tree?.delete();
       const fr: FileReport = { path: label, kind: res.kind, findings: res.findings, problems: [...res.problems] };
       if (res.targets) fr.targets = res.targets;

@@ -7,12 +7,14 @@
 // its locations (primary or related) sits on a line we invented to make the fragment parse
 // (a synthesized function head or brace). Findings in functions the patch only touches with
 // context lines are dropped. When the function cannot be found by name, the finding is kept
-// only if its primary line is an added line.
+// only if its primary line is an added line. With the tree (`readBase`, apply.ts) the whole
+// patched file is analyzed and the same policy applies to its functions.
 
 import type { FileIR, SourceRange } from '../ir';
 import type { Finding, InputProblem, RelatedLocation } from '../findings';
 import { parsePatchSet, type PatchSet } from './parse';
-import { postImageFragments, type Fragment, type FragmentLine } from './fragments';
+import type { Fragment, FragmentLine } from './fragments';
+import { postImages, type BaseResolver } from './apply';
 
 export interface CAnalysis {
   findings: Finding[];
@@ -42,6 +44,14 @@ export interface PatchAnalysis {
 
 export interface PatchAnalyzeOptions {
   cancelled?: () => boolean;
+  /** Files of the tree the patch applies to: analyze whole patched files instead of fragments. */
+  readBase?: BaseResolver;
+}
+
+type Where = 'patch' | 'invented' | 'outside';
+
+function whereOf(line: FragmentLine): Where {
+  return line.kind === 'synthetic' || line.kind === 'gap' ? 'invented' : line.kind === 'base' ? 'outside' : 'patch';
 }
 
 function mapPoint(set: PatchSet, frag: Fragment, row: number, col: number): { row: number; col: number; offset: number; line: FragmentLine } | undefined {
@@ -52,31 +62,41 @@ function mapPoint(set: PatchSet, frag: Fragment, row: number, col: number): { ro
   return { row: line.patchRow, col: patchCol, offset: start + patchCol, line };
 }
 
-function mapRange(set: PatchSet, frag: Fragment, r: SourceRange): { range: SourceRange; synthetic: boolean; start: FragmentLine } | undefined {
+interface Mapped { range: SourceRange; where: Where; start: FragmentLine }
+
+function rowRangeOf(set: PatchSet, line: FragmentLine, fromCol = 0): SourceRange {
+  const start = set.lineStarts[line.patchRow] ?? 0;
+  const a = line.patchCol + Math.min(fromCol, line.text.length);
+  const b = line.patchCol + line.text.length;
+  return { start: start + a, end: start + b, startRow: line.patchRow, startCol: a, endRow: line.patchRow, endCol: b };
+}
+
+function mapRange(set: PatchSet, frag: Fragment, r: SourceRange): Mapped | undefined {
   const a = mapPoint(set, frag, r.startRow, r.startCol);
   if (!a) return undefined;
-  let b = mapPoint(set, frag, r.endRow, r.endCol);
-  // A range that ends on an invented line (or on another patch row than it started, past a
-  // removed line) is clipped to the end of its first line: the patch text is not contiguous.
-  if (!b || b.line.kind === 'synthetic' || b.line.kind === 'gap' || b.row < a.row) {
-    const endCol = a.line.patchCol + a.line.text.length;
-    b = { row: a.row, col: endCol, offset: (set.lineStarts[a.row] ?? 0) + endCol, line: a.line };
-  }
-  const synthetic = a.line.kind === 'synthetic' || a.line.kind === 'gap';
+  const where = whereOf(a.line);
+  if (where !== 'patch') return { range: rowRangeOf(set, a.line), where, start: a.line };
+  const b = mapPoint(set, frag, r.endRow, r.endCol);
+  // A range that ends outside the patch text, on an invented line, or on a patch row before it
+  // started (past a removed line) is clipped to the end of its first line.
+  if (!b || whereOf(b.line) !== 'patch' || b.row < a.row) return { range: rowRangeOf(set, a.line, r.startCol), where, start: a.line };
   return {
     range: { start: a.offset, end: Math.max(a.offset, b.offset), startRow: a.row, startCol: a.col, endRow: b.row, endCol: b.col },
-    synthetic,
+    where,
     start: a.line,
   };
 }
 
-function functionHasAddedLine(file: FileIR | undefined, frag: Fragment, f: Finding): boolean | undefined {
-  const fn = file?.functions.find((g) => g.name === f.function && g.range.startRow <= f.range.startRow && f.range.startRow <= g.range.endRow);
-  if (!fn) return undefined;
+function functionOf(file: FileIR | undefined, f: Finding) {
+  return file?.functions.find((g) => g.name === f.function && g.range.startRow <= f.range.startRow && f.range.startRow <= g.range.endRow);
+}
+
+/** First added line of the function (0-based fragment row), or undefined when it has none. */
+function firstAddedRow(frag: Fragment, fn: { range: SourceRange }): number | undefined {
   for (let r = fn.range.startRow; r <= fn.range.endRow && r < frag.lines.length; r++) {
-    if (frag.lines[r].kind === 'added') return true;
+    if (frag.lines[r].kind === 'added') return r;
   }
-  return false;
+  return undefined;
 }
 
 /**
@@ -87,40 +107,54 @@ function functionHasAddedLine(file: FileIR | undefined, frag: Fragment, f: Findi
 export function fileLines(frag: Fragment, message: string): string {
   return message.replace(/\b(lines?) (\d+)\b/g, (m, word: string, n: string) => {
     const l = frag.lines[Number(n) - 1];
-    return l && l.fileLine !== undefined && (l.kind === 'added' || l.kind === 'context') ? `${word} ${l.fileLine}` : m;
+    return l && l.fileLine !== undefined && whereOf(l) !== 'invented' ? `${word} ${l.fileLine}` : m;
   });
 }
 
-/** Map one fragment finding to the patch text, or undefined when the patch does not own it. */
+/**
+ * Map one finding of a post-image to the patch text, or undefined when the patch does not own
+ * it. With a whole file (the tree was available), a finding whose primary line is outside the
+ * hunks (the leaking `return` the patch did not touch) is anchored on the first added line of
+ * its function; the note under it still names the real line. Related locations outside the
+ * patch text are dropped (the message cites their lines).
+ */
 export function mapFinding(set: PatchSet, frag: Fragment, file: FileIR | undefined, f: Finding): { finding: Finding; target: PatchTarget } | undefined {
-  const primary = mapRange(set, frag, f.range);
-  if (!primary || primary.synthetic) return undefined;
-  const inChangedFunction = functionHasAddedLine(file, frag, f);
-  if (inChangedFunction === false) return undefined;
-  if (inChangedFunction === undefined && primary.start.kind !== 'added') return undefined;
+  let primary = mapRange(set, frag, f.range);
+  if (!primary || primary.where === 'invented') return undefined;
+  const fn = functionOf(file, f);
+  const added = fn ? firstAddedRow(frag, fn) : undefined;
+  if (fn && added === undefined) return undefined;
+  if (!fn && primary.start.kind !== 'added') return undefined;
+  const original = primary.start;
+  if (primary.where === 'outside') {
+    const line = frag.lines[added!];
+    const indent = line.text.length - line.text.trimStart().length;
+    primary = { range: rowRangeOf(set, line, indent), where: 'patch', start: line };
+  }
   const related: RelatedLocation[] = [];
   for (const rl of f.related) {
     const m = mapRange(set, frag, rl.range);
-    if (!m || m.synthetic) return undefined; // reasoning about code we invented
-    related.push({ range: m.range, message: rl.message });
+    if (!m || m.where === 'invented') return undefined; // reasoning about code we invented
+    if (m.where === 'outside') continue;
+    related.push({ range: m.range, message: fileLines(frag, rl.message) });
   }
   const trace = f.trace?.map((s) => {
     if (!s.range) return s;
     const m = mapRange(set, frag, s.range);
-    return m && !m.synthetic ? { ...s, range: m.range } : { ...s, range: undefined };
+    return m && m.where === 'patch' ? { ...s, range: m.range } : { ...s, range: undefined };
   });
   const fixes = f.fixes?.flatMap((fix) => {
     const edits = fix.edits.map((e) => ({ e, m: mapRange(set, frag, e.range) }));
     // A fix is an edit of the source file; in a patch it only makes sense on the added lines.
-    if (edits.some(({ m }) => !m || m.synthetic || m.start.kind !== 'added')) return [];
+    if (edits.some(({ m }) => !m || m.where !== 'patch' || m.start.kind !== 'added')) return [];
     return [{ title: fix.title, edits: edits.map(({ e, m }) => ({ range: m!.range, newText: e.newText })) }];
   });
-  const finding: Finding = { ...f, message: fileLines(frag, f.message), range: primary.range, related: related.map((r) => ({ ...r, message: fileLines(frag, r.message) })) };
+  const finding: Finding = { ...f, message: fileLines(frag, f.message), range: primary.range, related };
   if (trace) finding.trace = trace;
   if (fixes) finding.fixes = fixes;
   const target: PatchTarget = {
     path: frag.path,
-    line: primary.start.fileLine ?? 0,
+    line: original.fileLine ?? 0,
     column: f.range.startCol + 1,
     patchIndex: frag.patchIndex + 1,
     subject: frag.patch.subject,
@@ -132,7 +166,7 @@ export function mapFinding(set: PatchSet, frag: Fragment, file: FileIR | undefin
 export function analyzePatchText(text: string, analyzeC: (fragment: Fragment) => CAnalysis, opts: PatchAnalyzeOptions = {}): PatchAnalysis {
   const set = parsePatchSet(text, { cancelled: opts.cancelled });
   const problems = [...set.problems];
-  const fragments = postImageFragments(set);
+  const fragments = postImages(set, opts.readBase ? { readBase: opts.readBase } : undefined);
   const findings: Finding[] = [];
   const targets: PatchTarget[] = [];
   for (const frag of fragments) {

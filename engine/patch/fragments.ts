@@ -14,12 +14,13 @@
 
 import type { FilePatch, Hunk, HunkLineKind, Patch, PatchSet } from './parse';
 
-export type FragmentLineKind = HunkLineKind | 'synthetic' | 'gap';
+/** `base`: a line of the tree's file outside every hunk (whole-file post-images, apply.ts). */
+export type FragmentLineKind = HunkLineKind | 'synthetic' | 'gap' | 'base';
 
 export interface FragmentLine {
   kind: FragmentLineKind;
   text: string;
-  /** 0-based row in the patch text; for synthetic/gap lines, the row of the hunk header. */
+  /** 0-based row in the patch text; synthetic/gap lines: the hunk header's row; base lines: -1. */
   patchRow: number;
   /** Column in the patch text where this line's text starts (1 after the diff prefix). */
   patchCol: number;
@@ -37,6 +38,8 @@ export interface Fragment {
   patchIndex: number;
   text: string;
   lines: FragmentLine[];
+  /** The whole patched file (the tree was available), not a fragment of it. */
+  whole?: boolean;
 }
 
 const C_PATH = /\.(c|h)$/;

@@ -2,4 +2,5 @@
 export * from './parse';
 export * from './fragments';
 export * from './analyze';
+export * from './apply';
 export { splitLines } from './lines';

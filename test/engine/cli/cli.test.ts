@@ -258,3 +258,55 @@ test('bin/faultline end to end (built bundle): exit codes, stdin pipe, npm start
   const ver = sh(['--version']);
   assert.equal(ver.status, 0);
 });
+
+test('--tree DIR: patched files are analyzed whole; a missing tree is a usage error', async () => {
+  const dir = tmp();
+  mkdirSync(join(dir, 'linux', 'mm'), { recursive: true });
+  const base = [
+    'static int grab_all(unsigned long start, struct page **pages, int nr)',
+    '{',
+    '\tlong got = 0;',
+    '',
+    '\tif (!nr)',
+    '\t\treturn 0;',
+    '',
+    '\tif (nr > 64)',
+    '\t\treturn -E2BIG;',
+    '\ttrace_grab(nr);',
+    '\tstats_inc(nr);',
+    '',
+    '\tif (signal_pending(current))',
+    '\t\treturn -EINTR;',
+    '\tunpin_user_pages(pages, got);',
+    '\treturn 0;',
+    '}',
+    '',
+  ];
+  writeFileSync(join(dir, 'linux', 'mm', 'grab.c'), base.join('\n'));
+  const patch = [
+    'diff --git a/mm/grab.c b/mm/grab.c',
+    '--- a/mm/grab.c',
+    '+++ b/mm/grab.c',
+    '@@ -8,4 +8,7 @@ static int grab_all(unsigned long start, struct page **pages, int nr)',
+    ' \tif (nr > 64)',
+    ' \t\treturn -E2BIG;',
+    '+\tgot = pin_user_pages_fast(start, nr, 0, pages);',
+    '+\tif (got <= 0)',
+    '+\t\treturn -EFAULT;',
+    ' \ttrace_grab(nr);',
+    ' \tstats_inc(nr);',
+    '',
+  ].join('\n');
+  writeFileSync(join(dir, 'grab.patch'), patch);
+  const without = await run(['check', 'grab.patch'], { cwd: dir });
+  assert.equal(without.code, 0, without.out + without.err);
+  const withTree = await run(['check', '--format', 'json', '--tree', 'linux', 'grab.patch'], { cwd: dir });
+  assert.equal(withTree.code, 1, withTree.err);
+  const d = JSON.parse(withTree.out).diagnostics;
+  assert.equal(d[0].rule, 'gup-leak');
+  assert.equal(d[0].line, 7, 'on the added pin line of the patch');
+  assert.deepEqual([d[0].target.file, d[0].target.line], ['mm/grab.c', 17]);
+  const missing = await run(['check', '--tree', 'nope', 'grab.patch'], { cwd: dir });
+  assert.equal(missing.code, 2);
+  assert.match(missing.err, /--tree nope: no such directory/);
+});
