@@ -13,7 +13,7 @@ const PIN_BIAS = 1024;
 const KIND_WORDS: Record<string, string> = {
   get: '+1 ref per page (FOLL_GET)',
   pin: `+GUP_PIN_COUNTING_BIAS (${PIN_BIAS}) per small page; +1 ref and +1 pincount per large folio (FOLL_PIN)`,
-  flags: `FOLL_GET (+1 ref per page), or FOLL_PIN (+${PIN_BIAS} per small page) when gup_flags contains FOLL_PIN`,
+  flags: `+1 ref per page (FOLL_GET); with FOLL_PIN in gup_flags, +GUP_PIN_COUNTING_BIAS (${PIN_BIAS}) per small page (FOLL_PIN)`,
 };
 
 function argName(e: ApiEntry, index: number): string {
@@ -28,23 +28,27 @@ function argName(e: ApiEntry, index: number): string {
 }
 
 /** Release functions in the table that fit pages taken with `kind`. */
-function releasesFor(kind: 'get' | 'pin'): string[] {
-  const names: string[] = [];
-  for (const e of allApis()) {
+function releasesFor(kind: 'get' | 'pin', pageType: string, header: string): string[] {
+  const all = allApis().filter((e) => {
     const r = e.refs;
-    if (r && r.op === 'release' && r.kind === kind && !r.container && !e.removed) names.push(e.name);
-  }
-  return names.sort((a, b) => a.length - b.length || a.localeCompare(b)).slice(0, 4);
+    return r && r.op === 'release' && r.kind === kind && !r.container && !e.removed && e.signature.includes(pageType);
+  });
+  // Shortest names first: the per-page and batch releases (put_page, release_pages) before
+  // historic or dirtying variants; ties broken by the acquisition's own header.
+  return all
+    .sort((a, b) => a.name.length - b.name.length || Number(b.header === header) - Number(a.header === header) || a.name.localeCompare(b.name))
+    .map((e) => e.name)
+    .slice(0, 3);
 }
 
 function acquireLines(e: ApiEntry, r: Extract<RefEffect, { op: 'acquire' }>): string[] {
   const out: string[] = [];
   const what = r.single ? `the page ${argName(e, r.pagesArg)}` : `each page stored into ${argName(e, r.pagesArg)}${r.allocatesArray ? ' (array allocated by the call)' : ''}`;
-  out.push(`**Takes:** ${KIND_WORDS[r.kind]} on ${what}.`);
+  out.push(`**Takes:** ${KIND_WORDS[r.kind]} — on ${what}.`);
   if (r.mayTakeNothing) out.push(`*May take nothing:* ${r.mayTakeNothing}.`);
   const kinds: ('get' | 'pin')[] = r.kind === 'flags' ? ['get', 'pin'] : [r.kind];
   const rel = kinds.map((k) => {
-    const names = releasesFor(k);
+    const names = releasesFor(k, /struct folio/.test(e.signature) ? 'struct folio' : 'struct page', e.header);
     return `${k === 'pin' ? 'FOLL_PIN' : 'FOLL_GET'} → ${names.length ? names.map((n) => `\`${n}()\``).join(' / ') : '(no release in the table)'}`;
   });
   out.push(`**Release with:** ${rel.join('; ')}.`);
@@ -101,11 +105,10 @@ export function explainApi(name: string): string | undefined {
   const e = lookupApi(name);
   if (!e) return undefined;
   const lines: string[] = [];
-  lines.push('```c', `${e.signature};`, '```');
+  lines.push(['```c', `${e.signature};`, '```'].join('\n'));
   lines.push(e.summary);
   if (e.refs) lines.push(...refsLines(e, e.refs));
   if (e.returns && !(e.refs && e.refs.op === 'acquire')) lines.push(`**Returns:** ${e.returns}`);
-  else if (e.returns && e.refs && e.refs.op === 'acquire') lines.push(`*Return (kernel-doc):* ${e.returns}`);
   for (const [k, v] of Object.entries(e)) {
     if (CORE_KEYS.has(k) || v === undefined) continue;
     lines.push(genericFacet(k, v));
