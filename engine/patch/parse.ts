@@ -273,6 +273,14 @@ function parseDiffs(body: string[], rowOf: (i: number) => number, patch: Patch, 
   const n = body.length;
   while (i < n) {
     const l = body[i];
+    if (l.startsWith('diff --cc ') || l.startsWith('diff --combined ')) {
+      // A merge commit's combined diff has two prefix columns; its hunks (`@@@`) are skipped.
+      problems.push({ ...at(i), severity: 'info', message: `combined diff of a merge (${l.split(' ').slice(2).join(' ')}) not analyzed` });
+      file = undefined;
+      i++;
+      while (i < n && !body[i].startsWith('diff --git ')) i++;
+      continue;
+    }
     if (l.startsWith('diff --git ')) {
       const names = parseDiffGitNames(l.slice('diff --git '.length));
       file = { oldPath: names.a, newPath: names.b, status: 'modified', binary: false, headerRow: rowOf(i), hunks: [] };

@@ -322,3 +322,20 @@ test('base64 mail bodies and B-encoded subjects are decoded', () => {
   const rows = text.split('\n').length;
   for (const l of h.lines) assert.ok(l.patchRow >= 4 && l.patchRow < rows, 'decoded lines map into the encoded body');
 });
+
+test('a combined diff (merge) is skipped with a note, the next file still parsed', () => {
+  const text = [
+    'diff --cc mm/a.c',
+    'index 1,2..3',
+    '--- a/mm/a.c',
+    '+++ b/mm/a.c',
+    '@@@ -1,2 -1,2 +1,3 @@@',
+    '  int a;',
+    '+ int b;',
+    '++int c;',
+    DIFF_ONE,
+  ].join('\n');
+  const set = parsePatchSet(text);
+  assert.ok(set.problems.some((p) => p.severity === 'info' && /combined diff/.test(p.message)));
+  assert.deepEqual(set.patches[0].files.map((f) => f.newPath), ['drivers/misc/foo.c']);
+});
