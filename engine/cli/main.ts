@@ -8,6 +8,7 @@ import { createEngine, type Engine } from '../engine';
 import type { RuleMeta } from '../rules/types';
 import { allRules } from '../rules/registry';
 import { explainApi } from '../explain/api-hover';
+import { allApis } from '../kernel/api-table';
 import { annotationMeta, degradedMeta } from '../rules/run';
 import { expandPaths, maxInputBytes, readInputFile, readStdin } from '../input/files';
 import {
@@ -245,15 +246,41 @@ export async function runCheck(argv: string[], io: CliIO, deps: CliDeps = {}): P
   return code;
 }
 
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length];
+}
+
+/** Table names close to a mistyped one (typos, or a prefix of a family). */
+function nearNames(name: string, known: string[]): string[] {
+  const scored = known
+    .map((k) => ({ k, d: k.startsWith(name) && name.length >= 4 ? 0.5 : editDistance(name, k) }))
+    .filter((x) => x.d <= Math.max(2, Math.floor(name.length / 5)))
+    .sort((x, y) => x.d - y.d || x.k.localeCompare(y.k));
+  return scored.slice(0, 4).map((x) => x.k);
+}
+
 function runExplain(argv: string[], io: CliIO): number {
   const names = argv.filter((a) => !a.startsWith('-'));
   if (names.length !== 1 || argv.length !== 1) {
     io.stderr(`faultline explain: name exactly one kernel function, e.g. faultline explain pin_user_pages\n`);
     return 2;
   }
-  const md = explainApi(names[0]);
+  const name = names[0].replace(/\(\)$/, '');
+  const md = explainApi(name);
   if (!md) {
-    io.stderr(`faultline explain: '${names[0]}' is not in the API table (it knows the GUP acquire/release family, fault-in helpers and uaccess copies; see engine/kernel/api/)\n`);
+    const near = nearNames(name, allApis().map((e) => e.name));
+    const hint = near.length ? `; did you mean ${near.join(', ')}?` : ' (it knows the GUP acquire/release family, fault-in helpers and uaccess copies; see engine/kernel/api/)';
+    io.stderr(`faultline explain: '${name}' is not in the API table${hint}\n`);
     return 2;
   }
   io.stdout(markdownToText(md) + '\n');

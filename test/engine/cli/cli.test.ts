@@ -210,6 +210,11 @@ test('explain prints plain text for a known API; unknown names exit 2', async ()
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /pin_user_pages/);
   assert.ok(!/```|\*\*[A-Z]|`\w/.test(r.out), 'markdown is rendered to plain text');
+  const paren = await run(['explain', 'pin_user_pages()']);
+  assert.equal(paren.code, 0);
+  const typo = await run(['explain', 'pin_user_page_fast']);
+  assert.equal(typo.code, 2);
+  assert.match(typo.err, /did you mean .*pin_user_pages_fast/);
   const u = await run(['explain', 'no_such_function_xyz']);
   assert.equal(u.code, 2);
   assert.match(u.err, /'no_such_function_xyz' is not in the API table/);
