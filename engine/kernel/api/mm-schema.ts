@@ -9,6 +9,10 @@ export interface UaccessEffect {
   returns: 'bytes-not-done' | 'bytes-done' | 'errno';
   userArg: number;
   lenArg?: number;
+  /** The user address comes from an iov_iter argument (simulator: a single ITER_UBUF segment). */
+  iter?: boolean;
+  /** Argument with the page (`struct page *`) for copy_page_{from,to}_iter*. */
+  pageArg?: number;
 }
 
 export interface FaultInEffect {
@@ -21,6 +25,11 @@ export interface FaultInEffect {
   lenArg: number;
   /** Iterator variants take an iov_iter instead of a pointer. */
   iter?: boolean;
+  /**
+   * Only the architecture's sub-page probe (probe_subpage_writeable / mte_probe_user_range):
+   * reads one byte per granule, never runs the page-fault handler (SEMANTICS A.2).
+   */
+  subpageOnly?: boolean;
 }
 
 export interface LockEffect {
@@ -32,14 +41,31 @@ export interface LockEffect {
   arg?: number;
   /** Whether the page-fault path of a filesystem may take this lock class. */
   takenByFaultPath?: boolean;
+  /** Re-acquiring a lock already held by the same thread self-deadlocks (glocks, mutexes, spinlocks). */
+  recursive?: boolean;
 }
 
 export type PagefaultEffect = 'disable' | 'enable';
 
-/** Memory-model operations the simulator performs (set_page_dirty, writeback, clear_refs...). */
+/**
+ * Memory-model operations the simulator performs. Vocabulary of `op` (engine/kernel/ops.ts):
+ * 'set-page-dirty', 'set-page-dirty-lock', 'try-to-free-buffers', 'clear-page-dirty-for-io',
+ * 'page-mkclean', 'inc-tlb-flush-pending', 'dec-tlb-flush-pending', 'flush-tlb-mm',
+ * 'flush-tlb-range', 'flush-tlb-page', 'kmap', 'kunmap', 'vmap', 'vunmap', 'kernel-write',
+ * 'kernel-read', 'mmu-notifier-register', 'mmu-notifier-unregister',
+ * 'mmu-notifier-invalidate', 'mmu-notifier-read-begin', 'mmu-notifier-read-retry', 'clear-soft-dirty', 'uffd-wp'.
+ */
 export interface MemEffect {
   op: string;
   pageArg?: number;
   /** Requires the page lock for correctness (set_page_dirty on a file page). */
   needsPageLock?: boolean;
+  /** Argument with a (user or kernel) address, and one with a length. */
+  addrArg?: number;
+  lenArg?: number;
+  /** Argument with a `struct page **` array and one with its count (vmap). */
+  pagesArg?: number;
+  countArg?: number;
+  /** Argument naming a callback function (mmu notifier ops). */
+  callbackArg?: number;
 }

@@ -1,0 +1,39 @@
+// Architecture profiles as data (ARCHITECTURE.md "Architecture profiles are data"; the table at
+// the top of SEMANTICS.md). The simulator reads nothing else about an architecture.
+
+export interface ArchProfile {
+  name: 'x86_64' | 'arm64' | 'arm64-mte';
+  pageSize: number;
+  /**
+   * How far before the faulting byte a failing user copy may stop (SEMANTICS.md B.2: arm64
+   * copy_to_user up to 15 bytes, copy_from_user up to 63; x86 is byte-exact, B.4).
+   */
+  faultWindow: { toUser: number; fromUser: number };
+  /** Sub-page fault granule: MTE sync mode faults per 16-byte granule (B.3); 0 = none. */
+  subpageGranule: number;
+  /** Kernel-mapping accesses of GUP'd pages are tag-checked? (B.3: match-all tag, never.) */
+  kernelMappingTagChecked: boolean;
+  /** arm64 copies are subject to the v5.14 one-byte-progress fix (295cf156231c, B.2). */
+  zeroProgressBeforeV514: boolean;
+}
+
+export const PROFILES: Record<ArchProfile['name'], ArchProfile> = {
+  x86_64: {
+    name: 'x86_64', pageSize: 4096, faultWindow: { toUser: 0, fromUser: 0 }, subpageGranule: 0,
+    kernelMappingTagChecked: false, zeroProgressBeforeV514: false,
+  },
+  arm64: {
+    name: 'arm64', pageSize: 4096, faultWindow: { toUser: 15, fromUser: 63 }, subpageGranule: 0,
+    kernelMappingTagChecked: false, zeroProgressBeforeV514: true,
+  },
+  'arm64-mte': {
+    name: 'arm64-mte', pageSize: 4096, faultWindow: { toUser: 15, fromUser: 63 }, subpageGranule: 16,
+    kernelMappingTagChecked: false, zeroProgressBeforeV514: true,
+  },
+};
+
+export const PROFILE_NAMES = Object.keys(PROFILES) as ArchProfile['name'][];
+
+export function getProfile(name: string): ArchProfile | undefined {
+  return (PROFILES as Record<string, ArchProfile>)[name];
+}

@@ -1,0 +1,667 @@
+// The interpreter of engine/ir.ts FunctionIR over the kernel model. One transition = the
+// thread's local statements (assignments to locals, branches) followed by one statement that
+// touches shared state; the explorer interleaves transitions. Calls are dispatched through the
+// API table's facets (lookupApi) — never by comparing callee names — then to functions of the
+// program (intra-program calls push a frame), then to the simulator's intrinsics (user-space
+// actions such as a store by another CPU).
+
+import type { CallStmt, Expr, FunctionIR, Stmt } from '../ir';
+import type { TraceStep } from '../findings';
+import type { ApiEntry } from '../kernel/api-schema';
+import type { ArchProfile } from '../kernel/profiles';
+import type { KernelSwitches } from '../kernel/versions';
+import {
+  cloneState, hex, kmapAddress, pageHandle, pageOfHandle, pageOfKernelAddress, type Frame, type SimState, type ThreadState, type Val,
+} from '../kernel/state';
+import {
+  Blocked, Violation, acquire, downgrade, faultIn, flushTlb, gupRange, holds, kernelWrite, mmapLockName, pageMkclean, release,
+  releasePage, setPageDirty, touch, tryAcquire, tryToFreeBuffers, userCopy, writebackClean, writeProtect,
+  type Access, type OpCtx, type Verdict,
+} from '../kernel/ops';
+import { exprText } from './builder';
+import { constantValue } from './constants';
+import { runIntrinsic, isIntrinsic } from './intrinsics';
+
+export interface Program {
+  functions: Record<string, FunctionIR>;
+  /** Ranges are real C source ranges (lowered C) rather than builder rows. */
+  fromC?: boolean;
+}
+
+export interface World {
+  program: Program;
+  profile: ArchProfile;
+  sw: KernelSwitches;
+  api(name: string): ApiEntry | undefined;
+}
+
+export interface TransitionResult {
+  state: SimState;
+  /** False when the thread could not move (blocked and already queued). */
+  changed: boolean;
+  steps: TraceStep[];
+  fp: Map<string, Access>;
+  violation?: { verdict: Verdict; note: string };
+  /** IR statements executed (naive-interleaving accounting). */
+  stmts: number;
+  blockedOn?: string;
+}
+
+const MAX_LOCAL = 256;
+
+export class SimError extends Error {}
+
+function frameOf(t: ThreadState): Frame {
+  return t.frames[t.frames.length - 1];
+}
+
+export function newFrame(fn: FunctionIR, args: Val[]): Frame {
+  const env: Record<string, Val> = {};
+  fn.params.forEach((p, i) => { env[p.name] = args[i] ?? null; });
+  return { fn: fn.name, block: fn.entry, idx: 0, env, phase: 0, scratch: null, calling: false, ret: null };
+}
+
+// ---- values ----
+
+function num(v: Val): number {
+  if (typeof v === 'number') return v;
+  if (v === null) return 0;
+  if (typeof v === 'string') return 1; // a non-NULL handle
+  return 1;
+}
+
+function show(v: Val): string {
+  if (typeof v === 'number') {
+    const page = pageOfHandle(v);
+    if (page !== undefined) return `page#${page}`;
+    return Math.abs(v) >= 0x10000 ? hex(v) : String(v);
+  }
+  if (v === null) return 'NULL';
+  if (typeof v === 'string') return v;
+  return `[${v.map(show).join(', ')}]`;
+}
+
+class Exec {
+  steps: TraceStep[] = [];
+  constructor(public world: World, public ctx: OpCtx) {}
+
+  get t(): ThreadState { return this.ctx.s.threads[this.ctx.tid]; }
+  get frame(): Frame { return frameOf(this.t); }
+  fnIR(name: string): FunctionIR {
+    const f = this.world.program.functions[name];
+    if (!f) throw new SimError(`no function ${name}`);
+    return f;
+  }
+
+  // Variables: the frame's locals, then the scenario's shared globals (footprint), else a new local.
+  private lookup(key: string): { scope: 'local' | 'global'; value: Val } {
+    const f = this.frame;
+    if (key in f.env) return { scope: 'local', value: f.env[key] };
+    if (key in this.ctx.s.globals) {
+      touch(this.ctx, `g:${key}`, 'r');
+      return { scope: 'global', value: this.ctx.s.globals[key] };
+    }
+    return { scope: 'local', value: null };
+  }
+
+  private store(key: string, v: Val): void {
+    const f = this.frame;
+    if (!(key in f.env) && key in this.ctx.s.globals) {
+      touch(this.ctx, `g:${key}`, 'w');
+      this.ctx.s.globals[key] = v;
+    } else f.env[key] = v;
+  }
+
+  eval(e: Expr): Val {
+    switch (e.kind) {
+      case 'int': return e.value;
+      case 'var': return this.lookup(e.name).value;
+      case 'const': {
+        const c = constantValue(e.name, this.ctx.profile);
+        if (c !== undefined) return c;
+        const g = this.lookup(e.name);
+        return g.value ?? 0;
+      }
+      case 'field': return this.lookup(exprText(e)).value;
+      case 'index': {
+        const base = this.eval(e.base);
+        const i = num(this.eval(e.index));
+        return Array.isArray(base) ? (base[i] ?? null) : null;
+      }
+      case 'unary': {
+        if (e.op === '&') return this.eval(e.arg) ?? exprText(e.arg);
+        const v = this.eval(e.arg);
+        if (e.op === '-') return -num(v);
+        if (e.op === '!') return v === null || v === 0 ? 1 : 0;
+        if (e.op === '~') return ~num(v);
+        return v; // '*': the model does not track pointees
+      }
+      case 'binary': {
+        if (e.op === '&&') return num(this.eval(e.left)) && num(this.eval(e.right)) ? 1 : 0;
+        if (e.op === '||') return num(this.eval(e.left)) || num(this.eval(e.right)) ? 1 : 0;
+        const l = this.eval(e.left);
+        const r = this.eval(e.right);
+        if (e.op === '==' || e.op === '!=') {
+          const eq = typeof l === 'string' || typeof r === 'string' ? l === r : num(l) === num(r);
+          return (e.op === '==') === eq ? 1 : 0;
+        }
+        const a = num(l), b = num(r);
+        switch (e.op) {
+          case '+': return a + b;
+          case '-': return a - b;
+          case '*': return a * b;
+          case '/': return b === 0 ? 0 : Math.trunc(a / b);
+          case '%': return b === 0 ? 0 : a % b;
+          case '<': return a < b ? 1 : 0;
+          case '<=': return a <= b ? 1 : 0;
+          case '>': return a > b ? 1 : 0;
+          case '>=': return a >= b ? 1 : 0;
+          case '&': return Number(BigInt.asIntN(64, BigInt(Math.trunc(a)) & BigInt(Math.trunc(b))));
+          case '|': return Number(BigInt.asIntN(64, BigInt(Math.trunc(a)) | BigInt(Math.trunc(b))));
+          case '^': return Number(BigInt.asIntN(64, BigInt(Math.trunc(a)) ^ BigInt(Math.trunc(b))));
+          case '<<': return a * 2 ** b;
+          case '>>': return Math.floor(a / 2 ** b);
+          default: return 0;
+        }
+      }
+      case 'unknown': return 0;
+    }
+  }
+
+  assignTo(target: Expr, v: Val): void {
+    if (target.kind === 'var') return this.store(target.name, v);
+    if (target.kind === 'field') return this.store(exprText(target), v);
+    if (target.kind === 'index') {
+      const base = target.base;
+      const key = base.kind === 'var' ? base.name : exprText(base);
+      const arr = this.lookup(key).value;
+      const i = num(this.eval(target.index));
+      const copy = Array.isArray(arr) ? [...arr] : [];
+      while (copy.length <= i) copy.push(null);
+      copy[i] = v;
+      return this.store(key, copy);
+    }
+    if (target.kind === 'unary' && target.op === '*') {
+      // *p = v through a kernel mapping of a page is a kernel store into that page.
+      const p = this.eval(target.arg);
+      const k = pageOfKernelAddress(p, this.ctx.profile);
+      if (k) kernelWrite(this.ctx, this.ctx.s.pages[k.page], `${exprText(target)} = ...`);
+    }
+  }
+
+  /** Write an array result (GUP's pages) into the lvalue named by an argument expression. */
+  storeArray(arg: Expr, values: Val[]): void {
+    const target = arg.kind === 'unary' && arg.op === '&' ? arg.arg : arg;
+    const key = target.kind === 'var' ? target.name : exprText(target);
+    const prev = this.lookup(key).value;
+    const arr = Array.isArray(prev) ? [...prev] : [];
+    values.forEach((v, i) => { arr[i] = v; });
+    this.store(key, arr);
+  }
+
+  lockInstance(entryLock: string, arg: Expr | undefined): string {
+    if (entryLock === 'mmap_lock') return mmapLockName(this.t.mm);
+    if (!arg) return entryLock;
+    const v = this.eval(arg);
+    if (entryLock === 'page_lock') {
+      const id = pageOfHandle(v);
+      return id !== undefined ? `page_lock(#${id})` : `page_lock(${exprText(arg)})`;
+    }
+    if (typeof v === 'string') return v;
+    const text = exprText(arg.kind === 'unary' && arg.op === '&' ? arg.arg : arg);
+    return text;
+  }
+
+  pageArg(entry: string, v: Val, what: string): number {
+    const id = pageOfHandle(v);
+    if (id === undefined) {
+      const k = pageOfKernelAddress(v, this.ctx.profile);
+      if (k) return k.page;
+      throw new Violation('underflow', `${what}: ${entry} on ${show(v)}, which is not a page the code took`);
+    }
+    return id;
+  }
+
+  trace(op: string, delta?: string, note?: string, range?: Stmt['range']): void {
+    const s: TraceStep = { thread: this.ctx.tid, operation: op };
+    if (range && this.world.program.fromC) s.range = range;
+    if (delta) s.delta = delta;
+    if (note) s.note = note;
+    this.steps.push(s);
+  }
+
+  /** Execute one statement (or one phase of one) of the current thread. */
+  stepStmt(): void {
+    const t = this.t;
+    const f = this.frame;
+    const fn = this.fnIR(f.fn);
+    const block = fn.blocks[f.block];
+    if (f.idx < block.stmts.length) {
+      const s = block.stmts[f.idx];
+      this.execStmt(s);
+      return;
+    }
+    // End of block: follow the first edge whose condition holds (assume edges).
+    if (f.block === fn.exit || block.succs.length === 0) return this.returnFromFrame();
+    for (const e of block.succs) {
+      if (!e.cond || num(this.eval(e.cond))) {
+        f.block = e.to;
+        f.idx = 0;
+        return;
+      }
+    }
+    throw new SimError(`${fn.name}: block ${block.id} has no feasible edge`);
+    void t;
+  }
+
+  returnFromFrame(): void {
+    const t = this.t;
+    const done = t.frames.pop()!;
+    if (t.frames.length === 0) {
+      t.done = true;
+      t.retval = done.ret;
+      this.trace(`return from ${done.fn}`, `returns ${show(done.ret)}`);
+      return;
+    }
+    const caller = frameOf(t);
+    const fn = this.fnIR(caller.fn);
+    const s = fn.blocks[caller.block].stmts[caller.idx] as CallStmt;
+    caller.calling = false;
+    if (caller.phase > 0) return; // a callback round trip: the call statement resumes
+    if (s.result) this.assignTo(s.result, done.ret);
+    caller.idx++;
+  }
+
+  execStmt(s: Stmt): void {
+    const f = this.frame;
+    switch (s.kind) {
+      case 'decl':
+        f.env[s.name] = s.arrayLength && s.arrayLength > 0 ? new Array(s.arrayLength).fill(null) : null;
+        f.idx++;
+        return;
+      case 'assign': {
+        const v = this.eval(s.value);
+        this.assignTo(s.target, v);
+        f.idx++;
+        if (this.ctx.fp.size) this.trace(`${exprText(s.target)} = ${exprText(s.value)}`, `= ${show(v)}`, undefined, s.range);
+        return;
+      }
+      case 'havoc':
+        if (s.target) this.assignTo(s.target, 0);
+        f.idx++;
+        return;
+      case 'return':
+        f.ret = s.value ? this.eval(s.value) : null;
+        f.idx++;
+        return;
+      case 'call':
+        return this.execCall(s);
+    }
+  }
+
+  execCall(s: CallStmt): void {
+    const f = this.frame;
+    const callee = this.world.program.functions[s.callee];
+    if (callee) {
+      const args = s.args.map((a) => this.eval(a));
+      f.calling = true;
+      this.t.frames.push(newFrame(callee, args));
+      return;
+    }
+    const entry = this.world.api(s.callee);
+    if (entry) return this.execApi(s, entry);
+    if (isIntrinsic(s.callee)) {
+      const args = s.args.map((a) => this.eval(a));
+      const r = runIntrinsic(s.callee, args, this.ctx, f);
+      if (r.trace) this.trace(`${s.callee}(${s.args.map(exprText).join(', ')})`, r.trace.delta, r.trace.note, s.range);
+      if (r.done) {
+        f.phase = 0;
+        f.scratch = null;
+        if (s.result) this.assignTo(s.result, r.value ?? 0);
+        f.idx++;
+      }
+      return;
+    }
+    // Unknown call: havoc of the result (ARCHITECTURE.md IR); the model picks 0.
+    if (s.result) this.assignTo(s.result, 0);
+    f.idx++;
+  }
+
+  finishCall(s: CallStmt, value: Val, delta?: string, note?: string): void {
+    const f = this.frame;
+    const op = `${s.callee}(${s.args.map(exprText).join(', ')})`;
+    const deltas = [...this.ctx.deltas];
+    if (delta) deltas.unshift(delta);
+    if (s.result) deltas.unshift(`returned ${show(value)}`);
+    this.ctx.deltas.length = 0;
+    const notes = [...this.ctx.notes];
+    if (note) notes.push(note);
+    this.ctx.notes.length = 0;
+    this.trace(op, deltas.join('; ') || undefined, notes.join('; ') || undefined, s.range);
+    f.phase = 0;
+    f.scratch = null;
+    if (s.result) this.assignTo(s.result, value);
+    f.idx++;
+  }
+
+  execApi(s: CallStmt, e: ApiEntry): void {
+    const ctx = this.ctx;
+    const t = this.t;
+    const f = this.frame;
+    const args = s.args.map((a) => this.eval(a));
+    const what = `${s.callee}()`;
+    let value: Val = 0;
+    const notes: string[] = [];
+    const deltas: string[] = [];
+
+    if (e.pagefault === 'disable') { t.pfDisabled++; deltas.push(`pagefault_disabled ${t.pfDisabled}`); }
+    if (e.pagefault === 'enable') {
+      if (t.pfDisabled === 0) throw new Violation('underflow', `${what}: pagefault_enable() without pagefault_disable()`);
+      t.pfDisabled--;
+      deltas.push(`pagefault_disabled ${t.pfDisabled}`);
+    }
+
+    if (e.lock) {
+      const l = e.lock;
+      const name = this.lockInstance(l.lock, l.arg !== undefined ? s.args[l.arg] : undefined);
+      const shared = l.mode === 'read' || l.mode === 'shared';
+      if (l.op === 'acquire') {
+        acquire(ctx, name, l.lock, shared, { what });
+        deltas.push(`${name} held ${shared ? 'shared' : 'exclusive'} by CPU${t.id}`);
+      } else if (l.op === 'trylock') {
+        value = tryAcquire(ctx, name, l.lock, shared) ? 1 : 0;
+        deltas.push(value ? `${name} taken` : `${name} busy`);
+      } else if (l.op === 'release') {
+        release(ctx, name);
+        deltas.push(`${name} released`);
+      } else {
+        downgrade(ctx, name);
+        deltas.push(`${name} downgraded to read`);
+      }
+    }
+
+    if (e.faultIn) {
+      const fi = e.faultIn;
+      const uaddr = num(args[fi.userArg]);
+      const size = num(args[fi.lenArg]);
+      const r = faultIn(ctx, uaddr, size, fi, s.callee);
+      value = r.ret;
+      notes.push(r.note);
+    }
+
+    if (e.uaccess) {
+      const u = e.uaccess;
+      const uaddr = num(args[u.userArg]);
+      const len = u.lenArg !== undefined ? num(args[u.lenArg]) : 8;
+      const service = !u.nofault && t.pfDisabled === 0;
+      const r = userCopy(ctx, uaddr, len, u.direction === 'to-user', service, what);
+      const copied = len - r.notCopied;
+      value = u.returns === 'bytes-done' ? copied : u.returns === 'errno' ? (r.notCopied ? -14 : 0) : r.notCopied;
+      if (u.iter && copied > 0) this.assignTo(s.args[u.userArg], uaddr + copied);
+      if (r.faultAt !== undefined) {
+        const window = r.stoppedAt < r.faultAt ? `; stopped ${r.faultAt - r.stoppedAt} byte(s) short of it (fault window)` : '';
+        notes.push(`copied ${copied} of ${len} bytes from ${hex(uaddr)}; faulted at ${hex(r.faultAt)}: ${r.reason ?? 'fault'}${window}${service ? '' : ' (page faults disabled: not serviced)'}`);
+      } else notes.push(`copied ${len} bytes${service ? '' : ' with page faults disabled'}`);
+    }
+
+    if (e.refs) {
+      const rf = e.refs as typeof e.refs & { startArg?: number };
+      if (rf.op === 'acquire') {
+        if (rf.single) {
+          const id = this.pageArg(s.callee, args[rf.pagesArg], what);
+          const p = ctx.s.pages[id];
+          touch(ctx, `page:${id}`, 'w');
+          p.refcount++;
+          p.gupGets++;
+          value = rf.returns === 'bool' ? 1 : 0;
+          deltas.push(`page #${id} refcount ${p.refcount - 1} -> ${p.refcount}`);
+        } else {
+          const flags = rf.flagsArg !== undefined ? num(args[rf.flagsArg]) : 0;
+          const kind = rf.kind === 'flags' ? ((flags & (constantValue('FOLL_PIN', ctx.profile) ?? 0)) ? 'pin' : 'get') : rf.kind;
+          const startArg = rf.startArg ?? (rf.countArg !== undefined ? rf.countArg - 1 : 0);
+          const start = num(args[startArg]);
+          const nr = rf.countArg !== undefined ? num(args[rf.countArg]) : 1;
+          const write = !!(flags & (constantValue('FOLL_WRITE', ctx.profile) ?? 1));
+          const noFault = !!(flags & (constantValue('FOLL_NOFAULT', ctx.profile) ?? 0));
+          const r = gupRange(ctx, start, nr, kind, write, noFault, s.callee);
+          this.storeArray(s.args[rf.pagesArg], r.pages.map(pageHandle));
+          value = rf.returns === 'bytes-or-errno' && r.ret > 0 ? r.ret * ctx.profile.pageSize : r.ret;
+          notes.push(r.note);
+        }
+      } else if (rf.op === 'release') {
+        const kind = rf.kind === 'either' ? 'get' : rf.kind;
+        const list: { v: Val; slot: string }[] = [];
+        if (rf.single) list.push({ v: args[rf.pagesArg], slot: exprText(s.args[rf.pagesArg]) });
+        else {
+          const arr = args[rf.pagesArg];
+          const n = rf.countArg !== undefined ? num(args[rf.countArg]) : 1;
+          if (n < 0) throw new Violation('underflow', `${what}: released ${n} pages (a negative GUP return passed as a count)`);
+          for (let i = 0; i < n; i++) list.push({ v: Array.isArray(arr) ? (arr[i] ?? null) : null, slot: `${exprText(s.args[rf.pagesArg])}[${i}]` });
+        }
+        for (const { v, slot } of list) {
+          const id = pageOfHandle(v);
+          if (rf.dirties && id !== undefined) setPageDirty(ctx, ctx.s.pages[id], what);
+          releasePage(ctx, id, kind, what, `${slot} (${show(v)})`);
+        }
+      } else {
+        const id = pageOfHandle(args[rf.pagesArg]);
+        if (id !== undefined) {
+          const p = ctx.s.pages[id];
+          if (p.gupPins > 0) p.gupPins--; else if (p.gupGets > 0) p.gupGets--;
+          notes.push(`page #${id} handed off to ${s.callee}`);
+        }
+      }
+    }
+
+    if (e.mem) {
+      const m = e.mem;
+      const page = m.pageArg !== undefined ? () => ctx.s.pages[this.pageArg(s.callee, args[m.pageArg!], what)] : undefined;
+      const mm = ctx.s.mms[t.mm];
+      switch (m.op) {
+        case 'set-page-dirty': setPageDirty(ctx, page!(), what); break;
+        case 'set-page-dirty-lock': {
+          const p = page!();
+          const ln = `page_lock(#${p.id})`;
+          acquire(ctx, ln, 'page_lock', false, { what });
+          setPageDirty(ctx, p, what);
+          release(ctx, ln);
+          break;
+        }
+        case 'try-to-free-buffers': {
+          const p = page!();
+          if (!holds(ctx.s, t.id, `page_lock(#${p.id})`)) notes.push('called without the page lock');
+          const freed = tryToFreeBuffers(ctx, p);
+          value = freed ? 1 : 0;
+          deltas.push(freed ? `page #${p.id} buffers stripped` : `page #${p.id} keeps its buffers${p.dirty ? ' (dirty)' : ''}`);
+          break;
+        }
+        case 'clear-page-dirty-for-io':
+        case 'page-mkclean': {
+          const p = page!();
+          if (f.phase === 0) {
+            this.beginInvalidate();
+            if (this.pushNotifiers(p.id, s)) return;
+          }
+          const n = pageMkclean(ctx, p);
+          this.endInvalidate();
+          deltas.push(`${n} pte(s) of page #${p.id} write-protected and cleaned`);
+          if (m.op === 'clear-page-dirty-for-io') {
+            const was = writebackClean(ctx, p);
+            value = was ? 1 : 0;
+            deltas.push(`page #${p.id} clean, written back (disk = "${p.disk}")`);
+          }
+          break;
+        }
+        case 'inc-tlb-flush-pending': touch(ctx, `mm:${mm.id}`, 'w'); mm.tlbFlushPending++; deltas.push(`tlb_flush_pending ${mm.tlbFlushPending}`); break;
+        case 'dec-tlb-flush-pending': touch(ctx, `mm:${mm.id}`, 'w'); mm.tlbFlushPending--; deltas.push(`tlb_flush_pending ${mm.tlbFlushPending}`); break;
+        case 'flush-tlb-mm': deltas.push(`${flushTlb(ctx, mm.id)} TLB entries flushed`); break;
+        case 'flush-tlb-range':
+        case 'flush-tlb-page': {
+          const a = num(args[m.addrArg!]);
+          const endA = m.op === 'flush-tlb-range' ? num(args[m.lenArg!]) : a + 1;
+          const vpns: number[] = [];
+          for (let v = Math.floor(a / ctx.profile.pageSize); v * ctx.profile.pageSize < endA; v++) vpns.push(v);
+          deltas.push(`${flushTlb(ctx, mm.id, vpns)} TLB entries flushed`);
+          break;
+        }
+        case 'kmap': { const p = page!(); value = kmapAddress(p.id, ctx.profile); deltas.push(`page #${p.id} mapped at ${hex(value)}`); break; }
+        case 'vmap': {
+          const arr = args[m.pagesArg ?? 0];
+          const first = Array.isArray(arr) ? arr[0] : arr;
+          const id = pageOfHandle(first ?? null);
+          value = id !== undefined ? kmapAddress(id, ctx.profile) : 0;
+          deltas.push(id !== undefined ? `page #${id} vmapped at ${hex(value)}` : 'vmap failed');
+          break;
+        }
+        case 'kunmap': case 'vunmap': break;
+        case 'kernel-write': {
+          const k = pageOfKernelAddress(args[m.addrArg ?? 0], ctx.profile);
+          if (k) {
+            kernelWrite(ctx, ctx.s.pages[k.page], what);
+            deltas.push(`page #${k.page} written through the kernel mapping (no uaccess: tag-unchecked, no fault)`);
+          }
+          break;
+        }
+        case 'kernel-read': break;
+        case 'mmu-notifier-register': {
+          const cbExpr = s.args[m.callbackArg ?? 0];
+          const cb = exprText(cbExpr.kind === 'unary' && cbExpr.op === '&' ? cbExpr.arg : cbExpr);
+          const start = m.addrArg !== undefined ? num(args[m.addrArg]) : 0;
+          const end = m.lenArg !== undefined ? start + num(args[m.lenArg]) : Number.MAX_SAFE_INTEGER;
+          touch(ctx, `mm:${mm.id}`, 'w');
+          mm.notifiers.push({ owner: t.id, callback: cb, start, end });
+          deltas.push(`mmu notifier ${cb} registered`);
+          break;
+        }
+        case 'mmu-notifier-unregister': {
+          const cbExpr = s.args[m.callbackArg ?? 0];
+          const cb = exprText(cbExpr.kind === 'unary' && cbExpr.op === '&' ? cbExpr.arg : cbExpr);
+          touch(ctx, `mm:${mm.id}`, 'w');
+          mm.notifiers = mm.notifiers.filter((n) => n.callback !== cb);
+          break;
+        }
+        case 'mmu-notifier-invalidate':
+          if (f.phase === 0) {
+            this.beginInvalidate();
+            if (this.pushNotifiers(undefined, s)) return;
+          }
+          this.endInvalidate();
+          break;
+        case 'mmu-notifier-read-begin': {
+          touch(ctx, `mm:${mm.id}`, 'r');
+          if (mm.invalidating > 0) throw new Blocked(`mmu_notifier_invalidate(mm${mm.id})`, false, `${what}: CPU${t.id} waits for the invalidation in progress to end`);
+          value = mm.notifierSeq;
+          break;
+        }
+        case 'mmu-notifier-read-retry': {
+          touch(ctx, `mm:${mm.id}`, 'r');
+          value = num(args[m.addrArg ?? 1]) !== mm.notifierSeq || mm.invalidating > 0 ? 1 : 0;
+          break;
+        }
+        case 'clear-soft-dirty':
+        case 'uffd-wp': {
+          const a = num(args[m.addrArg ?? 0]);
+          const len = m.lenArg !== undefined ? num(args[m.lenArg]) : 1;
+          deltas.push(...writeProtect(ctx, a, len, m.op === 'uffd-wp'));
+          break;
+        }
+      }
+    }
+    this.finishCall(s, value, deltas.join('; ') || undefined, notes.join('; ') || undefined);
+  }
+
+  /** invalidate_range_start: bump the interval sequence; readers (read_begin) wait until the end. */
+  beginInvalidate(): void {
+    for (const mm of this.ctx.s.mms) {
+      if (!mm.notifiers.length) continue;
+      touch(this.ctx, `mm:${mm.id}`, 'w');
+      mm.invalidating++;
+      mm.notifierSeq++;
+    }
+  }
+
+  endInvalidate(): void {
+    for (const mm of this.ctx.s.mms) {
+      if (!mm.notifiers.length || mm.invalidating === 0) continue;
+      touch(this.ctx, `mm:${mm.id}`, 'w');
+      mm.invalidating--;
+    }
+  }
+
+  /** Run the registered notifiers' invalidate callbacks on this thread (H): push their frames. */
+  pushNotifiers(pageId: number | undefined, s: CallStmt): boolean {
+    const ctx = this.ctx;
+    const f = this.frame;
+    const cbs: string[] = [];
+    for (const mm of ctx.s.mms) {
+      touch(ctx, `mm:${mm.id}`, 'r');
+      for (const n of mm.notifiers) {
+        const hit = pageId === undefined || Object.entries(mm.ptes).some(([k, p]) => p.page === pageId && Number(k) * ctx.profile.pageSize >= n.start && Number(k) * ctx.profile.pageSize < n.end);
+        if (hit && this.world.program.functions[n.callback]) cbs.push(n.callback);
+      }
+    }
+    if (!cbs.length) return false;
+    f.phase = 1;
+    f.calling = true;
+    this.trace(`${s.callee}(${s.args.map(exprText).join(', ')})`, undefined, `mmu notifier invalidate: running ${cbs.join(', ')} on CPU${ctx.tid} before the PTEs change`, s.range);
+    for (const cb of cbs.reverse()) this.t.frames.push(newFrame(this.world.program.functions[cb], []));
+    return true;
+  }
+}
+
+/**
+ * Run one transition of thread `tid` from `state`: local statements, then one statement that
+ * touches shared state. Returns the new state, or `changed: false` when the thread cannot move.
+ */
+export function runTransition(world: World, state: SimState, tid: number): TransitionResult {
+  let cur = cloneState(state);
+  const fp = new Map<string, Access>();
+  const steps: TraceStep[] = [];
+  let stmts = 0;
+  for (let n = 0; n < MAX_LOCAL; n++) {
+    const t = cur.threads[tid];
+    if (t.done) break;
+    const before = cloneState(cur);
+    const ctx: OpCtx = { s: cur, tid, profile: world.profile, sw: world.sw, fp: new Map(), label: '', notes: [], deltas: [] };
+    const f = frameOf(t);
+    ctx.label = `CPU${tid} store @${f.fn}:b${f.block}.${f.idx}`;
+    const ex = new Exec(world, ctx);
+    try {
+      ex.stepStmt();
+    } catch (err) {
+      if (err instanceof Blocked) {
+        // Queue on the lock (a waiting writer blocks new readers): that is the only effect.
+        const bt = before.threads[tid];
+        const l = before.locks[err.lock] ?? (before.locks[err.lock] = { cls: 'lock', writer: -1, readers: [], waitingWriters: [] });
+        let changed = n > 0;
+        if (bt.waiting !== err.lock) { bt.waiting = err.lock; changed = true; }
+        if (err.asWriter && !l.waitingWriters.includes(tid)) { l.waitingWriters.push(tid); changed = true; }
+        fp.set(`lock:${err.lock}`, 'w');
+        if (changed) steps.push({ thread: tid, operation: opText(world, before, tid), note: err.why });
+        return { state: before, changed, steps, fp, stmts, blockedOn: err.why };
+      }
+      if (err instanceof Violation) {
+        steps.push(...ex.steps);
+        steps.push({ thread: tid, operation: opText(world, before, tid), note: err.why });
+        return { state: cur, changed: true, steps, fp, violation: { verdict: err.verdict, note: err.why }, stmts: stmts + 1 };
+      }
+      throw err;
+    }
+    stmts++;
+    steps.push(...ex.steps);
+    for (const [k, a] of ctx.fp) if (fp.get(k) !== 'w') fp.set(k, a);
+    if (ctx.fp.size > 0 || cur.threads[tid].done) break;
+  }
+  return { state: cur, changed: true, steps, fp, stmts };
+}
+
+function opText(world: World, s: SimState, tid: number): string {
+  const t = s.threads[tid];
+  const f = t.frames[t.frames.length - 1];
+  if (!f) return 'exit';
+  const fn = world.program.functions[f.fn];
+  const st = fn?.blocks[f.block]?.stmts[f.idx];
+  if (st && st.kind === 'call') return `${st.callee}(${st.args.map(exprText).join(', ')})`;
+  if (st && st.kind === 'assign') return `${exprText(st.target)} = ${exprText(st.value)}`;
+  return `${f.fn}`;
+}
