@@ -230,7 +230,16 @@ class GupInterpreter {
 
   private emit(ev: GupEvent): void {
     const k = `${ev.kind}:${ev.acq.id}:${ev.at.start}:${ev.at.end}`;
-    if (this.eventKeys.has(k)) return;
+    if (this.eventKeys.has(k)) {
+      // One finding per site; when paths disagree on why a release count is wrong, keep the
+      // reason a reviewer acts on first (the requested count, then a negative count).
+      if (ev.kind !== 'partial') return;
+      const rank = { requested: 0, negative: 1, nothing: 2 } as const;
+      const i = this.events.findIndex((e) => e.kind === 'partial' && e.acq.id === ev.acq.id && e.at.start === ev.at.start && e.at.end === ev.at.end);
+      const prev = this.events[i];
+      if (prev && prev.kind === 'partial' && rank[ev.reason] < rank[prev.reason]) this.events[i] = ev;
+      return;
+    }
     this.eventKeys.add(k);
     this.events.push(ev);
   }
