@@ -913,6 +913,12 @@ export class FunctionLowerer {
       this.cfg.fallInto(l.block, `label ${name}`);
     }
     const inner = n.children.find((c) => c.named && c.field !== 'label');
+    if (inner && inner.type === 'expression_statement' && inner.children.length === 1 && inner.children[0].missing) {
+      // `out:` right before `}` (C23, accepted by GCC): a label on nothing, not a parse error.
+      const p = this.env.problemOf.get(inner.children[0]);
+      if (p) p.accepted = true;
+      return false;
+    }
     return inner ? this.stmt(inner, follow) : false;
   }
 

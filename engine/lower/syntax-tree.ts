@@ -34,28 +34,43 @@ export interface MirrorResult {
   problems: SyntaxProblem[];
 }
 
+/**
+ * Parents whose children never carry a field name: reading the field id (a wasm call) is
+ * skipped for their children. These are the most common parents (statement lists, argument
+ * lists), so this saves a good share of the walk.
+ */
+const FIELDLESS_PARENTS = new Set([
+  'translation_unit', 'compound_statement', 'expression_statement', 'argument_list', 'parameter_list',
+  'parenthesized_expression', 'return_statement', 'else_clause', 'initializer_list', 'string_literal',
+  'char_literal', 'concatenated_string', 'declaration_list', 'field_declaration_list', 'enumerator_list',
+  'type_qualifier', 'storage_class_specifier', 'parenthesized_declarator', 'attributed_statement',
+  'break_statement', 'continue_statement', 'comment', 'system_lib_string', 'preproc_params',
+]);
+
+/** Subtrees the lowering reads only as text: their insides are not mirrored. */
+const OPAQUE = new Set(['string_literal', 'char_literal', 'system_lib_string', 'preproc_arg', 'field_declaration_list', 'enumerator_list']);
+
 export function mirrorTree(tree: Tree, cancelled?: () => boolean): MirrorResult {
   const language = tree.language;
   const types = language.types;
   const fields = language.fields;
-  const namedCache = new Map<number, boolean>();
+  const namedById: (boolean | undefined)[] = [];
   const isNamed = (id: number): boolean => {
-    let v = namedCache.get(id);
+    let v = namedById[id];
     if (v === undefined) {
       v = id === 65535 ? true : language.nodeTypeIsNamed(id);
-      namedCache.set(id, v);
+      namedById[id] = v;
     }
     return v;
   };
   const problems: SyntaxProblem[] = [];
   const cursor = tree.walk();
   try {
-    const rootStart = cursor.startIndex;
     const root: SNode = {
       type: types[cursor.nodeTypeId] ?? 'ERROR',
       field: null,
       named: true,
-      start: rootStart,
+      start: cursor.startIndex,
       end: cursor.endIndex,
       children: [],
     };
@@ -63,40 +78,53 @@ export function mirrorTree(tree: Tree, cancelled?: () => boolean): MirrorResult 
     const stack: SNode[] = [root];
     let counter = 0;
     if (!cursor.gotoFirstChild()) return { root, problems };
+    let parent = root;
+    let parentHasFields = !FIELDLESS_PARENTS.has(root.type);
     for (;;) {
       const typeId = cursor.nodeTypeId;
-      const parent = stack[stack.length - 1];
-      let node: SNode | undefined;
       const type = typeId === 65535 ? 'ERROR' : types[typeId] ?? 'ERROR';
-      if (type !== 'comment') {
+      let descended = false;
+      if (type === 'comment') {
+        // Not mirrored; only its end matters if it is the parent's last child.
+        parent.end = cursor.endIndex;
+      } else {
         const start = cursor.startIndex;
-        const end = cursor.endIndex;
-        const fieldId = cursor.currentFieldId;
-        node = {
+        const fieldId = parentHasFields ? cursor.currentFieldId : 0;
+        const node: SNode = {
           type,
           field: fieldId ? fields[fieldId] ?? null : null,
           named: isNamed(typeId),
           start,
-          end,
+          end: start,
           children: [],
         };
-        if (start === end && cursor.nodeIsMissing) {
-          node.missing = true;
-          problems.push({ node, message: `missing ${type}` });
-        } else if (type === 'ERROR') {
-          problems.push({ node, message: 'syntax error' });
-        }
         parent.children.push(node);
+        if (!OPAQUE.has(type) && cursor.gotoFirstChild()) {
+          // An inner node ends where its last child ends; set when we climb back out.
+          stack.push(node);
+          parent = node;
+          parentHasFields = !FIELDLESS_PARENTS.has(type);
+          descended = true;
+        } else {
+          node.end = cursor.endIndex;
+          if (start === node.end && cursor.nodeIsMissing) {
+            node.missing = true;
+            problems.push({ node, message: `missing ${type}` });
+          } else if (type === 'ERROR') {
+            problems.push({ node, message: 'syntax error' });
+          }
+        }
+        if (type === 'ERROR' && descended) problems.push({ node, message: 'syntax error' });
+        if (!descended) parent.end = node.end;
       }
-      // Comments have no children worth seeing; everything else is entered.
-      if (node && cursor.gotoFirstChild()) {
-        stack.push(node);
-        continue;
-      }
+      if (descended) continue;
       if ((++counter & 0xffff) === 0 && cancelled?.()) break;
       while (!cursor.gotoNextSibling()) {
         if (!cursor.gotoParent() || stack.length <= 1) return { root, problems };
-        stack.pop();
+        const done = stack.pop() as SNode;
+        parent = stack[stack.length - 1];
+        parentHasFields = !FIELDLESS_PARENTS.has(parent.type);
+        parent.end = done.end;
       }
     }
     return { root, problems };

@@ -70,13 +70,42 @@ async function loadLanguage(wasmDir?: string): Promise<Language> {
   if (!grammar) {
     throw new Error(`faultline: cannot find ${GRAMMAR_WASM} (looked in ${candidateDirs(wasmDir).join(', ')}); run the build`);
   }
-  await TreeSitter.Parser.init({
+  const moduleOptions = {
     locateFile: (path: string, scriptDirectory: string) => {
       if (path === RUNTIME_WASM && runtime) return runtime;
       return join(scriptDirectory, path);
     },
-  });
+  };
+  await TreeSitter.Parser.init(moduleOptions);
+  installFastTransfer(moduleOptions);
   return TreeSitter.Language.load(grammar);
+}
+
+/**
+ * Every TreeCursor/Node call copies a few 32-bit words through the runtime's generic
+ * `setValue`/`getValue(ptr, type)`, which dispatch on the type string and go through a
+ * DataView. On a little-endian host an `i32` access is exactly `HEAP32[ptr >> 2]`; replacing
+ * the two helpers for that case makes the whole-tree walk of the lowering ~25% faster
+ * (measured on the performance test). The Emscripten module object is the options object we
+ * passed to `Parser.init`; if it is not (the runtime was initialised elsewhere first) or the
+ * shape differs, nothing is changed.
+ */
+function installFastTransfer(mod: Record<string, unknown>): void {
+  const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+  const origSet = mod.setValue;
+  const origGet = mod.getValue;
+  if (!littleEndian || typeof origSet !== 'function' || typeof origGet !== 'function' || !(mod.HEAP32 instanceof Int32Array)) return;
+  if ((mod as { faultlineFastTransfer?: boolean }).faultlineFastTransfer) return;
+  // HEAP32 is re-created when wasm memory grows, so it is read from the module on every call.
+  mod.setValue = (ptr: number, value: number, type?: string): void => {
+    if (type === 'i32') (mod.HEAP32 as Int32Array)[ptr >> 2] = value;
+    else (origSet as (p: number, v: number, t?: string) => void)(ptr, value, type);
+  };
+  mod.getValue = (ptr: number, type?: string): number => {
+    if (type === 'i32') return (mod.HEAP32 as Int32Array)[ptr >> 2];
+    return (origGet as (p: number, t?: string) => number)(ptr, type);
+  };
+  (mod as { faultlineFastTransfer?: boolean }).faultlineFastTransfer = true;
 }
 
 /**
