@@ -59,7 +59,19 @@ options:
   --version, -V   print the version
 `;
 
+let pipeGuard = false;
+
 function defaultIO(): CliIO {
+  if (!pipeGuard) {
+    pipeGuard = true;
+    // `faultline check ... | head`: the reader went away; stop quietly like other Unix tools.
+    for (const stream of [process.stdout, process.stderr]) {
+      stream.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+        throw e;
+      });
+    }
+  }
   return {
     stdout: (s) => { process.stdout.write(s); },
     stderr: (s) => { process.stderr.write(s); },
