@@ -18,7 +18,7 @@ import { GUP_PIN_FLAG, gupValueTests } from '../kernel/api/gup';
 import type { RefEffect } from '../kernel/api/refs-schema';
 import { exprKey, isIntValue, mentionsName, renderExpr, rootVar, varsOf } from './expr';
 import { helperSummary } from './gup-summaries';
-import { findReleaseLoops, releaseLoopBound, type ReleaseLoop } from './release-loops';
+import { findReleaseLoops, findTransferLoops, releaseLoopBound, type ReleaseLoop, type TransferLoop } from './release-loops';
 
 type AcquireEffect = Extract<RefEffect, { op: 'acquire' }>;
 type ReleaseEffect = Extract<RefEffect, { op: 'release' }>;
@@ -158,6 +158,7 @@ class GupInterpreter {
   private readonly loopOfCall = new Map<CallStmt, ReleaseLoop>();
   private readonly loopsByHeader = new Map<number, ReleaseLoop[]>();
   private readonly loopBody = new Map<number, Set<number>>();
+  private readonly transfersByHeader = new Map<number, TransferLoop[]>();
   private readonly flagSelected = new Set<CallStmt>();
   private readonly mentionReach = new Map<string, Set<number>>();
   private readonly globals: Set<string>;
@@ -175,6 +176,12 @@ class GupInterpreter {
       l.push(rl);
       this.loopsByHeader.set(rl.loop.header, l);
       this.loopBody.set(rl.loop.header, new Set(rl.loop.body));
+    }
+    for (const tl of findTransferLoops(fn, (name) => file.functions.some((f) => f.name === name))) {
+      const l = this.transfersByHeader.get(tl.loop.header) ?? [];
+      l.push(tl);
+      this.transfersByHeader.set(tl.loop.header, l);
+      this.loopBody.set(tl.loop.header, new Set(tl.loop.body));
     }
     this.findFlagSelectedReleases();
     for (const b of fn.blocks) for (const s of b.stmts) {
@@ -635,6 +642,15 @@ class GupInterpreter {
     }
   }
 
+  private applyTransferLoops(st: PathState, header: number): void {
+    for (const tl of this.transfersByHeader.get(header) ?? []) {
+      for (const id of this.refOf(tl.array, st)?.ids ?? []) {
+        const a = this.acqState(st, id);
+        if (a && (a.status === 'held' || a.status === 'element')) a.status = tl.effect;
+      }
+    }
+  }
+
   private applyReleaseLoops(st: PathState, header: number): void {
     for (const rl of this.loopsByHeader.get(header) ?? []) {
       const r = lookupApi(rl.api)?.refs;
@@ -689,7 +705,10 @@ class GupInterpreter {
     } else st = cloneState(st);
     // Entering a release loop from outside: apply the loop's release once.
     const body = this.loopBody.get(e.to);
-    if (body && !body.has(from)) this.applyReleaseLoops(st, e.to);
+    if (body && !body.has(from)) {
+      this.applyReleaseLoops(st, e.to);
+      this.applyTransferLoops(st, e.to);
+    }
     const isGoto = !!e.label && /^goto\b/.test(e.label);
     for (const a of st.acqs) {
       if (a.reportAt || !this.isHeld(a)) continue;

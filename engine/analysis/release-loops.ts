@@ -29,7 +29,7 @@ export interface LoopBound {
   text: string;
 }
 
-function pageIndexOf(e: Expr): { array: Expr; index: string } | undefined {
+export function pageIndexOf(e: Expr): { array: Expr; index: string } | undefined {
   if (e.kind === 'index') {
     const ix = e.index;
     if (ix.kind === 'var') return { array: e.base, index: ix.name };
@@ -156,4 +156,54 @@ export function releaseLoopBound(fn: FunctionIR, rl: ReleaseLoop, valueOf: (v: s
     }
   }
   return undefined;
+}
+
+/**
+ * Loops that pass the entries of an array on to an owner (`bio_add_page(bio, pages[i], ...)`,
+ * `sg_set_page(sg, pages[i], ...)`, `priv->pages[i] = pages[i]`) or to code we cannot see. The
+ * analysis applies the transfer when the loop is entered, so the path that runs zero iterations
+ * (the count is 0, so nothing was taken) is not mistaken for a leak.
+ */
+export interface TransferLoop {
+  loop: LoopInfo;
+  array: Expr;
+  effect: 'handed' | 'escaped';
+}
+
+export function findTransferLoops(fn: FunctionIR, isSameFile: (name: string) => boolean): TransferLoop[] {
+  const out: TransferLoop[] = [];
+  for (const loop of fn.loops) {
+    const pageVars = new Map<string, { array: Expr; index: string }>();
+    for (const a of assignsIn(fn, loop.body)) {
+      if (a.target.kind !== 'var') continue;
+      const pi = pageIndexOf(a.value);
+      if (pi) pageVars.set(a.target.name, pi);
+    }
+    const elem = (e: Expr | undefined): Expr | undefined => {
+      if (!e) return undefined;
+      const pi = pageIndexOf(e) ?? (e.kind === 'var' ? pageVars.get(e.name) : undefined);
+      return pi?.array;
+    };
+    for (const b of loop.body) {
+      for (const s of fn.blocks[b]?.stmts ?? []) {
+        if (s.kind === 'assign') {
+          const arr = elem(s.value);
+          if (arr && s.target.kind !== 'var') out.push({ loop, array: arr, effect: 'handed' });
+        } else if (s.kind === 'call') {
+          const api = lookupApi(s.callee);
+          const r = api?.refs;
+          if (r && r.op === 'handoff') {
+            const arr = elem(s.args[r.pagesArg]);
+            if (arr) out.push({ loop, array: arr, effect: 'handed' });
+          } else if (!api && !isSameFile(s.callee)) {
+            for (const x of s.args) {
+              const arr = elem(x);
+              if (arr) out.push({ loop, array: arr, effect: 'escaped' });
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
 }
