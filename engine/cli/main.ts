@@ -9,6 +9,8 @@ import type { RuleMeta } from '../rules/types';
 import { allRules } from '../rules/registry';
 import { explainApi } from '../explain/api-hover';
 import { allApis } from '../kernel/api-table';
+import { getProfile, PROFILE_NAMES } from '../kernel/profiles';
+import { parseKernelVersion } from '../kernel/versions';
 import { annotationMeta, degradedMeta } from '../rules/run';
 import { expandPaths, maxInputBytes, readInputFile, readStdin } from '../input/files';
 import {
@@ -159,11 +161,18 @@ function parseCheckArgs(argv: string[]): CheckArgs {
         i += consumed;
         break;
       }
-      case '--arch': a.arch = value(i, name, inline); i += consumed; break;
+      case '--arch': {
+        const v = value(i, name, inline);
+        if (v !== 'all' && !getProfile(v)) throw new UsageError(`unknown architecture profile '${v}' (use all, ${PROFILE_NAMES.join(', ')})`);
+        a.arch = v;
+        i += consumed;
+        break;
+      }
       case '--kernel': {
         const v = value(i, name, inline);
-        if (!/^v?\d+\.\d+(\.\d+)?(-rc\d+)?$/.test(v)) throw new UsageError(`--kernel wants a version such as v6.1 or 5.16 (got '${v}')`);
-        a.kernel = v.startsWith('v') ? v : `v${v}`;
+        const parsed = parseKernelVersion(v);
+        if (!parsed) throw new UsageError(`--kernel wants a version such as v6.1, 5.16 or v6.8-rc3 (got '${v}')`);
+        a.kernel = parsed.text;
         i += consumed;
         break;
       }

@@ -72,6 +72,13 @@ test('--help, --version, no command, unknown command', async () => {
   const bad = await run(['check', '--format', 'xml', 'examples']);
   assert.equal(bad.code, 2);
   assert.match(bad.err, /unknown format 'xml'/);
+  const arch = await run(['check', '--arch', 'sparc64', 'examples']);
+  assert.equal(arch.code, 2);
+  assert.match(arch.err, /unknown architecture profile 'sparc64' \(use all, .*arm64-mte/);
+  assert.equal((await run(['check', '--arch', 'arm64-mte', '--kernel', '6.1', 'examples/gup-leak-fixed.c'])).code, 0);
+  const kernel = await run(['check', '--kernel', 'latest', 'examples']);
+  assert.equal(kernel.code, 2);
+  assert.match(kernel.err, /--kernel wants a version/);
   const none = await run(['check']);
   assert.equal(none.code, 2);
   assert.match(none.err, /no PATH/);
