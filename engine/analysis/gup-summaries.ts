@@ -103,7 +103,7 @@ function summarize(file: FileIR, fn: FunctionIR, memo: Map<string, FunctionRefSu
         const p = paramOf(s.value);
         if (p !== undefined) params[p].handoff = true;
       } else if (s.kind === 'havoc') {
-        for (const [n, i] of carrier) if (new RegExp(`\\b${n}\\b`).test(s.text)) params[i].escape = true;
+        for (const [n, i] of carrier) if (new RegExp(`(^|[^A-Za-z0-9_$])${n.replace(/[$]/g, "\\$")}([^A-Za-z0-9_]|$)`).test(s.text)) params[i].escape = true;
       } else if (s.kind === 'call') {
         const api = lookupApi(s.callee);
         const r = api?.refs;
