@@ -8,7 +8,8 @@
 // (a synthesized function head or brace). Findings in functions the patch only touches with
 // context lines are dropped. When the function cannot be found by name, the finding is kept
 // only if its primary line is an added line. With the tree (`readBase`, apply.ts) the whole
-// patched file is analyzed and the same policy applies to its functions.
+// patched file is analyzed, and so is the file before the patch: the patch then reports what it
+// introduces (mapIntroduced), wherever that lands.
 
 import type { FileIR, SourceRange } from '../ir';
 import type { Finding, InputProblem, RelatedLocation } from '../findings';
@@ -162,8 +163,55 @@ export function mapFinding(set: PatchSet, frag: Fragment, file: FileIR | undefin
   return { finding, target };
 }
 
+/**
+ * Identity of a finding across the pre- and post-image: rule, function and message with the
+ * numbers taken out (the patch moves lines).
+ */
+function findingIdentity(f: Finding): string {
+  return `${f.rule}\u0000${f.function}\u0000${f.message.replace(/\d+/g, '#')}`;
+}
+
+/** The added line nearest (in file lines) to fragment row `row`, or undefined. */
+function nearestAddedRow(frag: Fragment, row: number): number | undefined {
+  let best: number | undefined;
+  frag.lines.forEach((l, r) => {
+    if (l.kind === 'added' && (best === undefined || Math.abs(r - row) < Math.abs(best - row))) best = r;
+  });
+  return best;
+}
+
+/**
+ * Whole-file mode: keep what the patch introduces — post-image findings with no counterpart in
+ * the pre-image (so old debt in a changed function is not blamed on the patch, and a bug the
+ * patch causes in an unchanged caller is). A new finding in a function without added lines is
+ * anchored on the nearest added line, and says where it really is.
+ */
+function mapIntroduced(set: PatchSet, frag: Fragment, post: CAnalysis, pre: CAnalysis): { finding: Finding; target: PatchTarget }[] {
+  const before = new Map<string, number>();
+  for (const f of pre.findings) before.set(findingIdentity(f), (before.get(findingIdentity(f)) ?? 0) + 1);
+  const out: { finding: Finding; target: PatchTarget }[] = [];
+  for (const f of post.findings) {
+    const id = findingIdentity(f);
+    const seen = before.get(id) ?? 0;
+    if (seen > 0) { before.set(id, seen - 1); continue; }
+    const m = mapFinding(set, frag, post.file, f);
+    if (m) { out.push(m); continue; }
+    const row = nearestAddedRow(frag, f.range.startRow);
+    const line = row === undefined ? undefined : frag.lines[row];
+    const original = frag.lines[f.range.startRow];
+    if (!line || !original || original.kind === 'synthetic' || original.kind === 'gap') continue;
+    const indent = line.text.length - line.text.trimStart().length;
+    const where = original.fileLine !== undefined ? ` (at line ${original.fileLine} of ${frag.path}, in ${f.function}(), which this patch does not change)` : '';
+    out.push({
+      finding: { ...f, message: fileLines(frag, f.message) + where, range: rowRangeOf(set, line, indent), related: [], trace: undefined, fixes: undefined },
+      target: { path: frag.path, line: original.fileLine ?? 0, column: f.range.startCol + 1, patchIndex: frag.patchIndex + 1, subject: frag.patch.subject },
+    });
+  }
+  return out;
+}
+
 /** Parse and analyze a patch / mbox / diff. Never throws on bad input. */
-export function analyzePatchText(text: string, analyzeC: (fragment: Fragment) => CAnalysis, opts: PatchAnalyzeOptions = {}): PatchAnalysis {
+export function analyzePatchText(text: string, analyzeC: (source: { text: string; path: string }) => CAnalysis, opts: PatchAnalyzeOptions = {}): PatchAnalysis {
   const set = parsePatchSet(text, { cancelled: opts.cancelled });
   const problems = [...set.problems];
   const fragments = postImages(set, opts.readBase ? { readBase: opts.readBase } : undefined);
@@ -172,17 +220,17 @@ export function analyzePatchText(text: string, analyzeC: (fragment: Fragment) =>
   for (const frag of fragments) {
     if (opts.cancelled?.()) break;
     let res: CAnalysis;
+    let pre: CAnalysis | undefined;
     try {
       res = analyzeC(frag);
+      if (frag.whole && frag.preText !== undefined) pre = frag.preText === '' ? { findings: [] } : analyzeC({ text: frag.preText, path: frag.path });
     } catch (e) {
       // One fragment that trips the analysis must not hide the others' findings.
       problems.push({ severity: 'error', message: `analysis of ${frag.path} (patch ${frag.patchIndex + 1}) failed: ${(e as Error)?.message ?? e}` });
       continue;
     }
-    for (const f of res.findings) {
-      const m = mapFinding(set, frag, res.file, f);
-      if (m) { findings.push(m.finding); targets.push(m.target); }
-    }
+    const mapped = pre ? mapIntroduced(set, frag, res, pre) : res.findings.map((f) => mapFinding(set, frag, res.file, f));
+    for (const m of mapped) if (m) { findings.push(m.finding); targets.push(m.target); }
   }
   return { findings, targets, problems, set, fragments };
 }

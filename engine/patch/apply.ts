@@ -89,6 +89,21 @@ export function mapApplied(current: string, file: FilePatch): Lines | undefined 
   return out;
 }
 
+/** The pre-image of a file that already has the patch: each hunk's new side back to its old side. */
+function unapply(current: string, file: FilePatch): string {
+  const lines = splitLines(current).lines;
+  if (lines.length > 0 && lines[lines.length - 1] === '' && current.endsWith('\n')) lines.pop();
+  const out: string[] = [];
+  let cursor = 0;
+  for (const h of file.hunks) {
+    const at = newIndex(h);
+    out.push(...lines.slice(cursor, at), ...oldSide(h));
+    cursor = at + newSide(h).length;
+  }
+  out.push(...lines.slice(cursor));
+  return out.join('\n') + '\n';
+}
+
 /** Does the file already look patched? Exact new-side positions and something that differs. */
 function looksApplied(current: string, file: FilePatch): boolean {
   const changes = file.hunks.some((h) => h.lines.some((l) => l.kind !== 'context'));
@@ -117,12 +132,17 @@ export function postImages(set: PatchSet, opts?: WholeFileOptions): Fragment[] {
       if (file.binary || !isCPath(path) || file.hunks.length === 0) continue;
       const fallback = fragments.find((f) => f.patch === patch && f.file === file);
       let lines: Lines | undefined;
+      let preText: string | undefined;
       const base = file.status === 'added' ? '' : current.get(file.oldPath ?? path) ?? opts.readBase(file.oldPath ?? path);
       if (base !== undefined) {
         // Exact positions first; then "already applied"; then let hunks drift like git apply.
         lines = applyHunks(base, file, 0);
-        if (!lines && file.status !== 'added' && looksApplied(base, file)) lines = mapApplied(base, file);
+        if (!lines && file.status !== 'added' && looksApplied(base, file)) {
+          lines = mapApplied(base, file);
+          preText = lines && unapply(base, file);
+        }
         if (!lines) lines = applyHunks(base, file, fuzz);
+        if (lines && preText === undefined) preText = base;
       }
       if (!lines) {
         if (fallback) out.push(fallback);
@@ -130,7 +150,7 @@ export function postImages(set: PatchSet, opts?: WholeFileOptions): Fragment[] {
       }
       const text = lines.map((l) => l.text).join('\n') + '\n';
       current.set(path, text);
-      out.push({ path, image: 'post', patch, file, patchIndex, text, lines, whole: true });
+      out.push({ path, image: 'post', patch, file, patchIndex, text, lines, whole: true, preText });
     }
   });
   return out;

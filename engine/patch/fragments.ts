@@ -40,6 +40,8 @@ export interface Fragment {
   lines: FragmentLine[];
   /** The whole patched file (the tree was available), not a fragment of it. */
   whole?: boolean;
+  /** Whole files: the file before this patch ('' for a new file), for "what did the patch introduce". */
+  preText?: string;
 }
 
 const C_PATH = /\.(c|h)$/;

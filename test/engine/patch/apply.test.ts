@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { parsePatchSet } from '../../../engine/patch/parse';
 import { applyHunks, mapApplied, postImages } from '../../../engine/patch/apply';
 import { createEngine } from '../../../engine/engine';
+import { analyzePatchText } from '../../../engine/patch/analyze';
 
 // A base file and a patch against it, both hand-written kernel-style code.
 const BASE = [
@@ -123,4 +124,75 @@ test('with the tree, a leak on an untouched return that the added pin creates is
   assert.equal(t.line, 21, 'the note names the real leaking line in the patched file');
   // the message cites patched-file lines
   assert.match(leak!.message, /line 21|line 11/);
+});
+
+test('with the tree, old debt in a function the patch touches is not blamed on the patch', async () => {
+  const engine = await createEngine();
+  // The leak on `return -EAGAIN` exists before the patch; the patch only adds a counter.
+  const base = BASE.map((l) => (l === '\tlong got = 0;' ? '\tlong got = pin_user_pages_fast(uaddr, nr, 0, pages);' : l));
+  assert.ok(engine.analyzeC(base.join('\n'), { path: 'frob.c' }).findings.some((f) => f.rule === 'gup-leak'), 'the base has the leak');
+  const patch = [
+    '--- a/drivers/misc/frob.c',
+    '+++ b/drivers/misc/frob.c',
+    '@@ -11,4 +11,5 @@ static int frob_submit(struct frob *f, unsigned long uaddr, struct page **pages, int nr)',
+    ' ',
+    ' \tf->count++;',
+    '+\tf->submits++;',
+    ' \tf->state = FROB_BUSY;',
+    ' \tf->stamp = jiffies;',
+    '',
+  ].join('\n');
+  const whole = engine.analyzePatch(patch, { path: 'p.patch', readBase: () => base.join('\n') + '\n' });
+  assert.deepEqual(whole.problems, []);
+  assert.deepEqual(whole.findings, [], 'pre-existing finding is not the patch\'s');
+});
+
+test('with the tree, a finding the patch causes in an unchanged function is anchored on the nearest added line', () => {
+  // A stand-in analyzer (the rules are tested elsewhere): it reports a leak in `caller` whenever
+  // `helper` no longer releases, the shape of a patch that breaks a same-file release helper.
+  const base = [
+    'static void helper(struct page **pages, long n)',
+    '{',
+    '\tunpin_user_pages(pages, n);',
+    '}',
+    '',
+    'static int caller(unsigned long uaddr, struct page **pages, int nr)',
+    '{',
+    '\tlong got = pin_user_pages_fast(uaddr, nr, 0, pages);',
+    '\thelper(pages, got);',
+    '\treturn 0;',
+    '}',
+    '',
+  ].join('\n');
+  const patch = [
+    '--- a/mm/x.c',
+    '+++ b/mm/x.c',
+    '@@ -1,4 +1,4 @@',
+    ' static void helper(struct page **pages, long n)',
+    ' {',
+    '-\tunpin_user_pages(pages, n);',
+    '+\tlog_pages(n);',
+    ' }',
+    '',
+  ].join('\n');
+  const fake = ({ text }: { text: string }) => {
+    const rows = text.split('\n');
+    const row = rows.findIndex((l) => l.includes('pin_user_pages_fast'));
+    const fnRow = rows.findIndex((l) => l.startsWith('static int caller'));
+    const range = { start: 0, end: 0, startRow: row, startCol: 1, endRow: row, endCol: 5 };
+    const fn = { name: 'caller', range: { ...range, startRow: fnRow, endRow: fnRow + 5 } };
+    const hfn = { name: 'helper', range: { ...range, startRow: 0, endRow: 3 } };
+    return {
+      findings: text.includes('unpin_user_pages(pages, n)') ? [] : [{ rule: 'gup-leak', severity: 'error' as const, message: `leak of pages taken at line ${row + 1}`, range, function: 'caller', related: [] }],
+      file: { functions: [hfn, fn], globals: [], syntaxErrors: [] } as never,
+    };
+  };
+  const r = analyzePatchText(patch, fake, { readBase: () => base });
+  assert.equal(r.findings.length, 1);
+  const f = r.findings[0];
+  assert.equal(patch.split('\n')[f.range.startRow], '+\tlog_pages(n);');
+  assert.match(f.message, /^leak of pages taken at line 8 \(at line 8 of mm\/x\.c, in caller\(\), which this patch does not change\)$/);
+  assert.deepEqual([r.targets[0].path, r.targets[0].line], ['mm/x.c', 8]);
+  // without the tree, the caller is not in the patch at all
+  assert.equal(analyzePatchText(patch, fake).findings.length, 0);
 });
