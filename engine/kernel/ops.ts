@@ -423,7 +423,7 @@ export function userCopy(ctx: OpCtx, addr: number, len: number, toUser: boolean,
     const tagAt = firstTagFault(ctx, r.page, vpn, pos, pageEnd);
     if (tagAt !== undefined) {
       pos = tagAt;
-      reason = `tag check fault at granule +${hex(tagAt - vpn * ps)} of page ${hex(vpn * ps)} (MTE tag mismatch; handle_mm_fault cannot fix it)`;
+      reason = `tag mismatch at granule +${hex(tagAt - vpn * ps)} of page ${hex(vpn * ps)}: MTE tag check fault, which handle_mm_fault cannot fix`;
       break;
     }
     pos = pageEnd;
@@ -502,7 +502,11 @@ export function faultIn(ctx: OpCtx, uaddr: number, size: number, f: { access: 'r
     ret = 0;
   } else ret = end - failedAt; // later probes sit on page starts: page-granular progress
   void reached;
-  let note = f.subpageOnly ? '' : `${what} probed ${probed.length === 1 ? `byte ${probed[0]} only` : `the first byte of ${probed.length} page(s) from ${probed[0]}`}`;
+  const pageText = (a: string): string => {
+    const n = Number(a);
+    return n % ps === 0 ? `the first byte of page ${a}` : `byte ${a} of page ${hex(n - (n % ps))}`;
+  };
+  let note = f.subpageOnly ? '' : `${what} probed ${probed.length === 1 ? `${pageText(probed[0])} only` : `${pageText(probed[0])} and the first byte of ${probed.length - 1} following page(s)`}`;
   if (failedAt !== undefined) note += `; ${hex(failedAt)} failed: ${failReason}`;
   if (failedAt !== undefined && ret === 0) note += `; returned 0 anyway (fault_in_safe_writeable return-value bug, ${ctx.sw.version})`;
   // Sub-page pass: mte_probe_user_range over what passed (A.2: fault_in_subpage_writeable).

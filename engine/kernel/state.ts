@@ -180,8 +180,37 @@ export function hex(n: number): string {
   return n < 0 ? `-0x${(-n).toString(16)}` : `0x${n.toString(16)}`;
 }
 
+function cloneVal(v: Val): Val {
+  return Array.isArray(v) ? v.map(cloneVal) : v;
+}
+
+function cloneRecord<T>(r: Record<string, T>, f: (x: T) => T): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k in r) out[k] = f(r[k]);
+  return out;
+}
+
+/** Structural copy (hand-written: the explorer clones a state per transition). */
 export function cloneState(s: SimState): SimState {
-  return JSON.parse(JSON.stringify(s)) as SimState;
+  return {
+    mms: s.mms.map((m) => ({
+      ...m,
+      vmas: m.vmas.map((v) => ({ ...v })),
+      ptes: cloneRecord(m.ptes, (p) => ({ ...p })),
+      notifiers: m.notifiers.map((n) => ({ ...n })),
+      unflushed: { ...m.unflushed },
+    })),
+    pages: s.pages.map((p) => ({ ...p, badGranules: p.badGranules.slice(), ...(p.gupFrom ? { gupFrom: { ...p.gupFrom } } : {}) })),
+    files: cloneRecord(s.files, (f) => ({ ...f, pages: { ...f.pages } })),
+    locks: cloneRecord(s.locks, (l) => ({ ...l, readers: l.readers.slice(), waitingWriters: l.waitingWriters.slice() })),
+    threads: s.threads.map((t) => ({
+      ...t,
+      retval: cloneVal(t.retval),
+      tlb: cloneRecord(t.tlb, (e) => ({ ...e })),
+      frames: t.frames.map((f) => ({ ...f, env: cloneRecord(f.env, cloneVal), scratch: cloneVal(f.scratch), ret: cloneVal(f.ret) })),
+    })),
+    globals: cloneRecord(s.globals, cloneVal),
+  };
 }
 
 export function stateKey(s: SimState): string {

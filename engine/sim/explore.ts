@@ -16,6 +16,8 @@ export interface Budget {
   maxStates?: number;
   timeMs?: number;
   cancelled?: () => boolean;
+  /** Turn the partial-order reduction off (tests and the bench compare). */
+  noReduction?: boolean;
 }
 
 export interface ExploreResult {
@@ -185,7 +187,12 @@ export function explore(world: World, initial: SimState, endOracle: EndOracle, b
         cycle.push(...r.steps);
         const again = cycle.map((s) => ({ ...s, note: s.note ? `${s.note} (again)` : '(again: same state)' }));
         const threads = [...stepping].map((u) => `CPU${u}`).join(', ');
-        const note = `non-progress cycle: after ${cycle.length} step(s) ${threads} ${stepping.size > 1 ? 'are' : 'is'} back in exactly the same state (nothing copied, no exit) — live-lock`;
+        // Say it in the kernel's words: what fault-in reported and where the copy failed.
+        const probe = cycle.find((s) => s.note?.includes('probed'))?.note?.split('; ')[0];
+        const copy = cycle.find((s) => s.note?.includes('faulted at'))?.note;
+        const fault = copy ? /faulted at (0x[0-9a-f]+): ([^;(]*)/.exec(copy) : null;
+        const why = [probe, fault ? `the copy faulted at ${fault[1]} again (${fault[2].trim()})` : undefined].filter(Boolean).join('; ');
+        const note = `${why ? `${why}; ` : ''}no progress: after ${cycle.length} step(s) ${threads} ${stepping.size > 1 ? 'are' : 'is'} back in exactly the same state (nothing copied, no exit) — live-lock`;
         const steps = [...prefix, ...cycle, ...again, { thread: tid, operation: 'state repeats', note }];
         return result('livelock', note, steps, steps.length - 1);
       }
@@ -194,8 +201,10 @@ export function explore(world: World, initial: SimState, endOracle: EndOracle, b
     }
     // Sleep set of the successor: threads asleep here or explored before, independent of t.
     const sleep = new Map<number, Fp>();
-    for (const [u, fp] of top.sleep) if (!dependent(fp, r.fp)) sleep.set(u, fp);
-    for (const [u, fp] of top.explored) if (!dependent(fp, r.fp)) sleep.set(u, fp);
+    if (!budget.noReduction) {
+      for (const [u, fp] of top.sleep) if (!dependent(fp, r.fp)) sleep.set(u, fp);
+      for (const [u, fp] of top.explored) if (!dependent(fp, r.fp)) sleep.set(u, fp);
+    }
     top.explored.set(tid, r.fp);
     const seen = visited.get(key);
     let pre: Set<number> | undefined;

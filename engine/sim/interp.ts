@@ -621,7 +621,11 @@ export function runTransition(world: World, state: SimState, tid: number): Trans
   for (let n = 0; n < MAX_LOCAL; n++) {
     const t = cur.threads[tid];
     if (t.done) break;
-    const before = cloneState(cur);
+    // Only calls can block: snapshot before them so a blocked attempt leaves no partial effect.
+    const f0 = frameOf(t);
+    const fn0 = world.program.functions[f0.fn];
+    const st0 = fn0?.blocks[f0.block]?.stmts[f0.idx];
+    const before = st0 && st0.kind === 'call' ? cloneState(cur) : cur;
     const ctx: OpCtx = { s: cur, tid, profile: world.profile, sw: world.sw, fp: new Map(), label: '', notes: [], deltas: [] };
     const f = frameOf(t);
     ctx.label = `CPU${tid} store @${f.fn}:b${f.block}.${f.idx}`;

@@ -228,6 +228,7 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}): SimResult {
       ...(opts.maxStates !== undefined ? { maxStates: opts.maxStates } : {}),
       ...(remaining !== undefined ? { timeMs: remaining } : {}),
       ...(opts.cancelled ? { cancelled: opts.cancelled } : {}),
+      ...(opts.noReduction ? { noReduction: true } : {}),
     });
     states += r.statesExplored;
     leaves += r.interleavings;
