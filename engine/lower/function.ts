@@ -53,7 +53,9 @@ const STATEMENT_TYPES = new Set([
   'type_definition', 'seh_try_statement', 'seh_leave_statement', 'function_definition',
 ]);
 
-const PREPROC_BRANCHES = new Set(['preproc_if', 'preproc_ifdef', 'preproc_elif', 'preproc_elifdef', 'preproc_else']);
+/** A macro argument that is a type name: `struct foo`, `unsigned long`, `const struct foo *`. */
+const TYPE_ARGUMENT = /^\s*((const|volatile|struct|union|enum|unsigned|signed|long|short|int|char|_Bool|bool)\s+)*[A-Za-z_]\w*[\s*]*$/;
+
 
 const EXPRESSION_TYPES = new Set([
   'alignof_expression', 'assignment_expression', 'binary_expression', 'call_expression', 'cast_expression',
@@ -180,10 +182,45 @@ export class FunctionLowerer {
     return n;
   }
 
+  /**
+   * The arguments of a call, one node per comma-separated argument. Kernel macros take types
+   * (`container_of(p, struct foo, member)`, `min_t(unsigned long, a, b)`), which tree-sitter
+   * splits into an identifier plus an ERROR node; such an argument becomes one synthetic
+   * `type_argument` node (an unknown value), and its ERROR is not reported when the text
+   * reads as a type.
+   */
   private callArgs(call: SNode): SNode[] {
     const list = childByField(call, 'arguments');
     if (!list) return [];
-    return list.children.filter((c) => c.named);
+    let simple = true;
+    for (const c of list.children) if (c.type === 'ERROR') simple = false;
+    if (simple) return list.children.filter((c) => c.named);
+    const out: SNode[] = [];
+    let group: SNode[] = [];
+    const flush = (): void => {
+      const named = group.filter((c) => c.named);
+      if (named.length === 1 && named[0].type !== 'ERROR') out.push(named[0]);
+      else if (group.length) {
+        const start = group[0].start;
+        const end = group[group.length - 1].end;
+        const text = this.text.slice(start, end);
+        if (TYPE_ARGUMENT.test(text)) {
+          for (const g of group) {
+            const p = g.type === 'ERROR' ? this.env.problemOf.get(g) : undefined;
+            if (p) p.accepted = true;
+          }
+        }
+        out.push({ type: 'type_argument', field: null, named: true, start, end, children: group });
+      }
+      group = [];
+    };
+    for (const c of list.children) {
+      if (c.type === '(' || c.type === ')') continue;
+      if (c.type === ',') flush();
+      else group.push(c);
+    }
+    flush();
+    return out;
   }
 
   /** The identifier a call is made through, if it is a plain name. */
@@ -1117,6 +1154,7 @@ export class FunctionLowerer {
         const inner = this.firstNamed(n);
         return inner ? this.expr(inner, discard) : this.unknown(n);
       }
+      case 'type_argument':
       case 'sizeof_expression':
       case 'alignof_expression':
       case 'offsetof_expression':

@@ -19,6 +19,9 @@ const TOP_CONTAINERS = new Set([
   'linkage_specification', 'declaration_list', 'ERROR',
 ]);
 
+/** `[static] NAME(...);` on its own at file scope. */
+const MACRO_INVOCATION = /^\s*(?:(?:static|extern)\s+)*([A-Za-z_]\w*)\s*\([\s\S]*\)\s*;?\s*$/;
+
 /** Nesting of #if blocks / ERROR nodes at file scope we follow. */
 const MAX_TOP_DEPTH = 64;
 
@@ -38,6 +41,43 @@ class FileLowerer {
     const problemOf = new Map<SNode, SyntaxProblem>();
     for (const p of problems) problemOf.set(p.node, p);
     this.env = { text, lines, problemOf, cancelled };
+    this.problems = problems;
+  }
+
+  /** Problems in source order (the mirror records them in a pre-order walk). */
+  private readonly problems: SyntaxProblem[];
+
+  private problemsIn(start: number, end: number): SyntaxProblem[] {
+    const ps = this.problems;
+    let lo = 0;
+    let hi = ps.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ps[mid].node.start < start) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: SyntaxProblem[] = [];
+    for (let i = lo; i < ps.length && ps[i].node.start <= end; i++) if (ps[i].node.end <= end) out.push(ps[i]);
+    return out;
+  }
+
+  /**
+   * A file-scope macro invocation (`static DEFINE_PER_CPU(struct foo, bar);`,
+   * `module_param(x, int, 0644);`) takes type arguments tree-sitter cannot parse; that is not
+   * a mistake in the user's code, so its parse errors are not reported.
+   */
+  private acceptMacroInvocation(n: SNode): void {
+    const inside = this.problemsIn(n.start, n.end);
+    if (!inside.length) return;
+    const text = this.text.slice(n.start, n.end);
+    const m = MACRO_INVOCATION.exec(text);
+    if (!m) return;
+    for (const p of inside) p.accepted = true;
+    if (/^(DEFINE|DECLARE)_/.test(m[1])) {
+      // `DEFINE_PER_CPU(type, name)`: the variable is the last argument.
+      const last = /([A-Za-z_]\w*)\s*\)\s*;?\s*$/.exec(text);
+      if (last) this.globals.add(last[1]);
+    }
   }
 
   private range(n: SNode): SourceRange {
@@ -55,11 +95,13 @@ class FileLowerer {
           break;
         case 'declaration':
           this.globalDeclaration(c);
+          this.acceptMacroInvocation(c);
           break;
         case 'expression_statement': {
           // `SYSCALL_DEFINE3(name, type, arg, ...)` + `{ ... }`: a function defined by a macro.
           const next = kids[i + 1];
           if (next && next.type === 'compound_statement' && this.macroFunction(c, next)) i++;
+          else this.acceptMacroInvocation(c);
           break;
         }
         default:

@@ -616,3 +616,39 @@ out:
   assert.ok(fn.blocks.some((b) => b.succs.some((e) => e.label === 'goto out' && e.to === out.id)));
   assert.ok(fn.blocks.length <= 6, `blocks: ${fn.blocks.length}`);
 });
+
+test('macros with type arguments are calls with an unknown argument, not syntax errors', async () => {
+  const ir = await lower(`
+static DEFINE_PER_CPU(struct foo_pcpu, foo_stats);
+module_param(foo_debug, int, 0644);
+
+static int foo_types(struct work_struct *work, unsigned long a, unsigned long b)
+{
+	struct foo *f = container_of(work, struct foo, work);
+	unsigned long n = min_t(unsigned long, a, b);
+	struct foo_item *it = list_first_entry(&f->items, struct foo_item, node);
+
+	return foo_use(f, it, n);
+}
+`);
+  assert.deepEqual(ir.syntaxErrors, []);
+  const fn = ir.functions[0];
+  assert.deepEqual(fn.degraded, []);
+  assert.deepEqual(paths(fn), [
+    'f=container_of(work, ?, work) ; n=min_t(?, a, b) ; it=list_first_entry(&f->items, ?, node) ; $t1=foo_use(f, it, n) ; return $t1',
+  ]);
+  const c = fn.blocks.flatMap((b) => b.stmts).find((s) => s.kind === 'call' && s.callee === 'container_of');
+  assert.ok(c && c.kind === 'call' && c.args[1].kind === 'unknown' && c.args[1].text === 'struct foo');
+  assert.ok(ir.globals.includes('foo_stats'));
+});
+
+test('a real syntax error inside call arguments is still reported', async () => {
+  const ir = await lower(`
+int foo_broken(int a)
+{
+	return foo_call(a, a +* );
+}
+`);
+  assert.ok(ir.syntaxErrors.length > 0);
+  assert.ok(ir.functions[0].degraded.length > 0);
+});
