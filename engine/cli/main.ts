@@ -12,6 +12,7 @@ import { allApis } from '../kernel/api-table';
 import { getProfile, PROFILE_NAMES } from '../kernel/profiles';
 import { parseKernelVersion } from '../kernel/versions';
 import { annotationMeta, degradedMeta } from '../rules/run';
+import { runSimulateCommand } from '../sim/simulate-command';
 import { expandPaths, maxInputBytes, readInputFile, readStdin } from '../input/files';
 import {
   exitCodeOf, formatCheckpatch, formatJson, formatProblems, formatSarif, formatSummary, formatText,
@@ -51,8 +52,9 @@ commands:
       2 usage or input error (wins over 1). With --summary, 0 unless input errors.
       --tree DIR: the kernel tree patches apply to; patched files are then analyzed
       whole instead of as fragments rebuilt from the hunks.
-  simulate FILE --function NAME [--scenario NAME] [--arch NAME] [--json] [--max-states N]
-      Run a function in the kernel-model simulator and print the trace.
+  simulate --scenario NAME [--arch NAME|all] [--kernel V] [--json] [--max-states N]
+  simulate --list
+      Run a scenario in the kernel-model simulator and print the verdict and trace.
   explain NAME
       What the API table knows about a kernel function.
 
@@ -328,8 +330,7 @@ export async function main(argv: string[], ioOverride: Partial<CliIO> = {}, deps
     case 'explain':
       return runExplain(rest, io);
     case 'simulate':
-      io.stderr('faultline simulate: the simulator is not built yet\n');
-      return 2;
+      return runSimulateCommand(rest, { out: io.stdout, err: io.stderr });
     default:
       io.stderr(`faultline: unknown command '${cmd}'\n${USAGE}`);
       return 2;

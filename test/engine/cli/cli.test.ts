@@ -326,3 +326,15 @@ test('--tree DIR: patched files are analyzed whole; a missing tree is a usage er
   assert.equal(missing.code, 2);
   assert.match(missing.err, /--tree nope: no such directory/);
 });
+
+test('simulate is delegated to the simulator command', async () => {
+  const list = await run(['simulate', '--list']);
+  assert.equal(list.code, 0, list.err);
+  const first = list.out.trim().split('\n')[0].split(/\s+/)[0];
+  assert.ok(first, 'at least one scenario is listed');
+  const r = await run(['simulate', '--scenario', first, '--json']);
+  assert.ok(r.code === 0 || r.code === 1, r.err);
+  const j = JSON.parse(r.out);
+  assert.ok(typeof (Array.isArray(j) ? j[0] : j).verdict === 'string');
+  assert.equal((await run(['simulate', '--scenario', 'no-such-scenario'])).code, 2);
+});
