@@ -131,6 +131,8 @@ export function baseTypeText(decl: SNode, text: string): string {
   for (const c of decl.children) {
     if (c.field === 'declarator') break;
     if (c.type === 'storage_class_specifier' || c.type === 'attribute_specifier' || c.type === 'attribute_declaration' || c.type === 'ms_declspec_modifier') continue;
+    // An annotation macro we do not blank (`__net_init`) shows up as an ERROR: not part of the type.
+    if (c.type === 'ERROR') continue;
     if (!c.named) continue;
     if (c.type === 'struct_specifier' || c.type === 'union_specifier' || c.type === 'enum_specifier') {
       // `struct foo { ... } x;` — keep `struct foo`, not the body.

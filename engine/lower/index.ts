@@ -143,6 +143,15 @@ class FileLowerer {
   }
 
   private functionDefinition(n: SNode): void {
+    // `static int __net_init foo(...)`: an unknown annotation macro between the specifiers and
+    // the name parses as an ERROR holding one identifier. The kernel has many of these.
+    for (const c of n.children) {
+      if (c.type !== 'ERROR' || c.field) continue;
+      if (c.children.length === 1 && c.children[0].type === 'identifier' && /^_*[a-z][a-z0-9_]*$/.test(this.text.slice(c.start, c.end))) {
+        const p = this.env.problemOf.get(c);
+        if (p) p.accepted = true;
+      }
+    }
     let sig: FunctionSignature;
     try {
       const declNode = childByField(n, 'declarator');

@@ -652,3 +652,18 @@ int foo_broken(int a)
   assert.ok(ir.syntaxErrors.length > 0);
   assert.ok(ir.functions[0].degraded.length > 0);
 });
+
+test('an unknown annotation macro in a signature is tolerated', async () => {
+  const ir = await lower(`
+static int __foo_section_init foo_setup(struct foo *f)
+{
+	return foo_a(f);
+}
+`);
+  assert.deepEqual(ir.syntaxErrors, []);
+  const fn = ir.functions[0];
+  assert.equal(fn.name, 'foo_setup');
+  assert.equal(fn.returnType, 'int');
+  assert.deepEqual(fn.degraded, []);
+  assert.deepEqual(paths(fn), ['$t1=foo_a(f) ; return $t1']);
+});
