@@ -67,6 +67,8 @@ export type GupEvent =
       /** Argument range of the count, when a quick fix can replace it. */
       countRange?: SourceRange;
       inLoop: boolean;
+      /** The release loop, when the count is its bound (for a quick fix in the loop header). */
+      loopRange?: SourceRange;
       helper?: string;
     }
   | { kind: 'double'; acq: GupAcquisition; at: SourceRange; call: CallStmt; releaseApi: string; first: SourceRange; firstApi: string };
@@ -279,11 +281,16 @@ class GupInterpreter {
   private refOrOwner(e: Expr, st: PathState): number[] {
     const r = this.refOf(e, st);
     if (r) return r.ids;
-    if (e.kind !== 'var') return [];
-    return st.acqs.filter((a) => {
-      const acq = this.acquisitions[a.id];
-      return acq.root === e.name && acq.arrayKey !== e.name;
-    }).map((a) => a.id);
+    // `obj` when the pages are `obj->pages`; `&page->lru` (list_add of the page itself);
+    // a local alias of a page (`p = pages[i]; list_add(&p->lru, ...)`).
+    if (e.kind === 'var') return st.acqs.filter((a) => this.acquisitions[a.id].root === e.name).map((a) => a.id);
+    let x: Expr = e;
+    while (x.kind === 'unary' && x.op === '&') x = x.arg;
+    if (x.kind === 'field') {
+      const base = this.refOf(x.base, st);
+      if (base) return base.ids;
+    }
+    return [];
   }
 
   private acqState(st: PathState, id: number): AcqState | undefined {
@@ -607,6 +614,7 @@ class GupInterpreter {
     st: PathState, id: number, c: CallStmt, api: string, kind: 'get' | 'pin' | 'either', whole: boolean,
     count: Expr | { key: string; text: string } | undefined, countRange: SourceRange | undefined, inLoop: boolean, helper?: string,
     nullChecked = false,
+    loopRange?: SourceRange,
   ): void {
     const a = this.acqState(st, id);
     const acq = this.acquisitions[id];
@@ -630,7 +638,7 @@ class GupInterpreter {
       else if (isRequested && acq.countTracked && !nullChecked && (a.outcomes & (NEG | ZERO | PART))) reason = 'requested';
       else if (isResult && (a.outcomes & NEG) && !inLoop) reason = 'negative';
       if (reason) {
-        this.emit({ kind: 'partial', acq, at: c.range, call: c, releaseApi: helper ?? api, countText: text, reason, countRange: 'kind' in count ? countRange : undefined, inLoop, helper });
+        this.emit({ kind: 'partial', acq, at: c.range, call: c, releaseApi: helper ?? api, countText: text, reason, countRange: 'kind' in count ? countRange : undefined, inLoop, loopRange, helper });
       }
     }
     if (whole) {
@@ -659,7 +667,7 @@ class GupInterpreter {
       if (!ref) continue;
       const bound = releaseLoopBound(this.fn, rl, (v) => st.vars[v]);
       for (const id of ref.ids) {
-        this.releaseOne(st, id, rl.call, rl.api, r.kind, true, bound ?? undefined, undefined, true, undefined, rl.nullChecked);
+        this.releaseOne(st, id, rl.call, rl.api, r.kind, true, bound ?? undefined, undefined, true, undefined, rl.nullChecked, rl.loop.range);
       }
     }
   }
