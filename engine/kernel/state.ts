@@ -213,8 +213,22 @@ export function cloneState(s: SimState): SimState {
   };
 }
 
+/**
+ * The state's identity for the explorer's visited set: a 53-bit hash (cyrb53) of its canonical
+ * text, pre-mixed with the text length, so map lookups do not rehash kilobytes of JSON.
+ */
 export function stateKey(s: SimState): string {
-  return JSON.stringify(s);
+  const str = JSON.stringify(s);
+  let h1 = 0xdeadbeef ^ str.length;
+  let h2 = 0x41c6ce57 ^ str.length;
+  for (let i = 0; i < str.length; i++) {
+    const ch = str.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return `${(h2 >>> 0).toString(36)}.${(h1 >>> 0).toString(36)}.${str.length.toString(36)}`;
 }
 
 // ---- initial memory layout (scenario data) ----

@@ -113,13 +113,18 @@ export function explore(world: World, initial: SimState, endOracle: EndOracle, b
     }
     const top = stack[stack.length - 1];
     if (!top.trans) {
-      top.trans = [];
-      for (let tid = 0; tid < nThreads; tid++) {
-        if (top.state.threads[tid].done) { top.trans.push(undefined); continue; }
+      const trans: (TransitionResult | undefined)[] = [];
+      top.trans = trans;
+      // Threads in the sleep set are not explored from here: only compute them when nothing
+      // else can move (to tell a deadlock from a pruned branch).
+      const compute = (tid: number): TransitionResult | undefined => {
+        if (top.state.threads[tid].done) return undefined;
         const r = runTransition(world, top.state, tid);
-        top.trans.push(r.changed ? r : undefined);
-      }
-      const enabled = top.trans.map((r, i) => (r ? i : -1)).filter((i) => i >= 0);
+        return r.changed ? r : undefined;
+      };
+      for (let tid = 0; tid < nThreads; tid++) trans.push(top.sleep.has(tid) ? undefined : compute(tid));
+      if (!trans.some((r) => r !== undefined)) for (const tid of top.sleep.keys()) trans[tid] = compute(tid);
+      const enabled = trans.map((r, i) => (r ? i : -1)).filter((i) => i >= 0);
       top.order = enabled.filter((i) => !top.pre?.has(i));
       for (const u of top.pre ?? []) if (top.trans[u]) top.explored.set(u, top.trans[u]!.fp);
       if (enabled.length === 0) {
@@ -175,7 +180,12 @@ export function explore(world: World, initial: SimState, endOracle: EndOracle, b
       for (let u = 0; u < nThreads && fair; u++) {
         if (stepping.has(u)) continue;
         let always = true;
-        for (let i = cycleAt; i < stack.length; i++) if (!stack[i].trans?.[u]) always = false;
+        for (let i = cycleAt; i < stack.length && always; i++) {
+          const node = stack[i];
+          if (!node.trans![u] && node.sleep.has(u) && !node.state.threads[u].done) node.trans![u] = runTransition(world, node.state, u);
+          const tr = node.trans![u];
+          if (!tr || !tr.changed) always = false;
+        }
         if (always) fair = false;
       }
       top.explored.set(tid, r.fp);
