@@ -20,6 +20,7 @@ import { lookupApi } from '../../engine/kernel/api-table';
 const root = repoRoot();
 const workspaceSource = join(root, 'test', 'e2e', 'vscode', 'workspace');
 const FIXTURE = 'pin_dma.c';
+const PATCH = 'xfer-pin.mbox';
 const HOVER_API = 'pin_user_pages';
 const artifacts = join(root, 'test-artifacts', 'e2e', 'vscode');
 
@@ -69,6 +70,8 @@ function position(text: string, needle: string): { line: number; column: number 
 }
 
 interface ProblemRow {
+  /** The file header row the finding sits under (its name, without the count badge). */
+  file: string;
   rule: string;
   line: number;
   column: number;
@@ -106,10 +109,12 @@ async function readProblems(page: import('playwright-core').Page): Promise<Probl
   const all = [...seen.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, t]) => t);
   const findings: ProblemRow[] = [];
   const related: string[] = [];
+  let file = '';
   for (const text of all) {
     const m = /faultline\s*\(?([a-z0-9]+(?:-[a-z0-9]+)*)\)?\s*\[Ln (\d+), Col (\d+)\]\s*$/.exec(text);
-    if (m) findings.push({ rule: m[1], line: Number(m[2]), column: Number(m[3]), text });
+    if (m) findings.push({ file, rule: m[1], line: Number(m[2]), column: Number(m[3]), text });
     else if (/\[Ln \d+, Col \d+\]:/.test(text)) related.push(text);
+    else file = text.replace(/\s*\d+$/, ''); // a file header: `pin_dma.c 4`
   }
   return { findings, related, all };
 }
@@ -188,7 +193,7 @@ test('VS Code (code-server + Chromium): Problems panel and hover from the packag
     let problems: Problems = { findings: [], related: [], all: [] };
     await poll('Problems rows naming every expected rule', 30_000, async () => {
       problems = await readProblems(page);
-      return expectedRules.every((r) => problems.findings.some((f) => f.rule === r)) ? true : undefined;
+      return expectedRules.every((r) => problems.findings.some((f) => f.file === FIXTURE && f.rule === r)) ? true : undefined;
     }).catch(async (e: unknown) => {
       await s.screenshot('problems-incomplete');
       throw new Error(`${String(e)}\nrows seen:\n${problems.all.join('\n')}`);
@@ -212,6 +217,7 @@ test('VS Code (code-server + Chromium): Problems panel and hover from the packag
       }
     }
     assert.equal(problems.findings.length, cli.length, `as many findings in Problems as the CLI reports; rows:\n${rowsText}`);
+    assert.ok(problems.findings.every((f) => f.file === FIXTURE), `all under ${FIXTURE}; rows:\n${rowsText}`);
     for (const m of marks) {
       assert.ok(
         problems.findings.some((f) => f.rule === m.rule && f.line === m.line),
@@ -258,11 +264,21 @@ test('VS Code (code-server + Chromium): Problems panel and hover from the packag
     const mismatch = cli.find((d) => d.rule === 'gup-release-mismatch');
     assert.ok(mismatch, 'the fixture has a gup-release-mismatch finding to fix');
     await page.keyboard.press('Escape');
-    await page.locator('.monaco-editor .view-lines').first().click();
-    await page.keyboard.press('Control+G');
-    await page.locator('.quick-input-widget input').first().waitFor({ state: 'visible', timeout: 15_000 });
-    await page.keyboard.type(`${mismatch.line}:${mismatch.column + 1}`);
+    // Go there as a user would from the Problems panel (Enter on the row puts the cursor on the
+    // finding and focuses the editor; "go to line:col" counts tabs as visual columns instead).
+    const list = page.locator('.markers-panel .monaco-list').first();
+    await list.hover();
+    await page.mouse.wheel(0, -10_000);
+    const mismatchRow = page
+      .locator('.markers-panel .monaco-list-row', { hasText: mismatch.rule })
+      .filter({ hasText: `[Ln ${mismatch.line}, Col ${mismatch.column}]` })
+      .first();
+    await mismatchRow.click();
     await page.keyboard.press('Enter');
+    await poll('the cursor on the finding', 10_000, async () => {
+      const status = (await page.locator('[id="status.editor.selection"]').textContent()) ?? '';
+      return status.includes(`Ln ${mismatch.line},`) ? true : undefined;
+    });
     await page.keyboard.press('Control+.');
     const fixRow = page.locator('.action-widget .monaco-list-row', { hasText: /unpin_user_page/ }).first();
     await fixRow.waitFor({ state: 'visible', timeout: 15_000 }).catch(async (e: unknown) => {
@@ -310,6 +326,42 @@ test('VS Code (code-server + Chromium): Problems panel and hover from the packag
     });
     await s.screenshot('rule-doc');
     log(`rule page ${docRule}.md opened in the preview`);
+
+    // A mailed patch (git format-patch output saved as .mbox): the extension adds .mbox to the
+    // `diff` language, the server checks the lines the patch adds and reports on the mbox lines.
+    const patchText = readFileSync(join(workspaceSource, PATCH), 'utf8');
+    const patchMarks = expectMarks(patchText);
+    const patchCli = cliDiagnostics(join(workspaceSource, PATCH));
+    assert.ok(patchMarks.length > 0 && patchCli.length > 0, `${PATCH} carries a marked finding the CLI reports`);
+    const patchRow = page.locator('.explorer-folders-view .monaco-list-row', { hasText: PATCH }).first();
+    await patchRow.dblclick();
+    await page.locator('.tabs-container .tab.active', { hasText: PATCH }).waitFor({ state: 'visible', timeout: 30_000 });
+    const mode = page.locator('[id="status.editor.mode"]');
+    await poll(`the language of ${PATCH} to be Diff`, 15_000, async () => ((await mode.textContent())?.includes('Diff') ? true : undefined));
+    await poll(`the findings of ${PATCH} in Problems`, 30_000, async () => {
+      const now = await readProblems(page);
+      const mine = now.findings.filter((f) => f.file === PATCH);
+      return patchCli.every((d) => mine.some((f) => f.rule === d.rule && f.line === d.line && f.column === d.column)) &&
+        patchMarks.every((m) => mine.some((f) => f.rule === m.rule && f.line === m.line)) &&
+        mine.length === patchCli.length
+        ? true
+        : undefined;
+    }).catch(async (e: unknown) => {
+      await s.screenshot('patch-incomplete');
+      throw new Error(`${String(e)}\nrows seen:\n${(await readProblems(page)).all.join('\n')}`);
+    });
+    // Reveal the finding (it may sit below the fold) and see its squiggle in the mbox editor.
+    const first = patchCli[0];
+    await page
+      .locator('.markers-panel .monaco-list-row', { hasText: first.rule })
+      .filter({ hasText: `[Ln ${first.line}, Col ${first.column}]` })
+      .last()
+      .click();
+    await page.keyboard.press('Enter');
+    await page.locator('.monaco-editor .squiggly-error, .monaco-editor .squiggly-warning').first().waitFor({ state: 'attached', timeout: 15_000 });
+    await page.waitForTimeout(300);
+    await s.screenshot('patch');
+    log(`${PATCH}: ${patchCli.length} finding(s) on the patch lines, language Diff`);
   } catch (e) {
     await session?.screenshot('failure');
     log(`failed: ${String(e)}`);
