@@ -7,7 +7,7 @@
 // workspace); this module does no I/O.
 
 import type { FilePatch, Hunk, Patch, PatchSet } from './parse';
-import { isCPath, postImageFragments, type Fragment, type FragmentLine } from './fragments';
+import { isCPath, postImageFragments, preImageFragments, type Fragment, type FragmentLine } from './fragments';
 import { splitLines } from './lines';
 
 /** Text of a file of the tree (path relative to the tree root), or undefined when absent. */
@@ -46,7 +46,6 @@ function baseLine(text: string, fileLine: number): FragmentLine {
 /** Apply the hunks to `base`; undefined when a hunk does not fit (within `fuzz` lines). */
 export function applyHunks(base: string, file: FilePatch, fuzz: number): Lines | undefined {
   const lines = base === '' ? [] : splitLines(base).lines;
-  if (lines.length > 0 && lines[lines.length - 1] === '' && base.endsWith('\n')) lines.pop();
   const out: Lines = [];
   let cursor = 0;
   let delta = 0; // how far earlier hunks moved things, as git apply carries it
@@ -70,7 +69,6 @@ export function applyHunks(base: string, file: FilePatch, fuzz: number): Lines |
 /** The tree already has the patch (b4 shazam, then check): map the hunks onto the file as is. */
 export function mapApplied(current: string, file: FilePatch): Lines | undefined {
   const lines = splitLines(current).lines;
-  if (lines.length > 0 && lines[lines.length - 1] === '' && current.endsWith('\n')) lines.pop();
   const out: Lines = lines.map((t, i) => baseLine(t, i + 1));
   let from = 0;
   for (const h of file.hunks) {
@@ -92,7 +90,6 @@ export function mapApplied(current: string, file: FilePatch): Lines | undefined 
 /** The pre-image of a file that already has the patch: each hunk's new side back to its old side. */
 function unapply(current: string, file: FilePatch): string {
   const lines = splitLines(current).lines;
-  if (lines.length > 0 && lines[lines.length - 1] === '' && current.endsWith('\n')) lines.pop();
   const out: string[] = [];
   let cursor = 0;
   for (const h of file.hunks) {
@@ -153,5 +150,51 @@ export function postImages(set: PatchSet, opts?: WholeFileOptions): Fragment[] {
       out.push({ path, image: 'post', patch, file, patchIndex, text, lines, whole: true, preText });
     }
   });
+  return out;
+}
+
+/**
+ * Pre-images (the code a patch replaces), whole when the tree has the file and every hunk's old
+ * side is found in it, else the fragments rebuilt from context and removed lines. Patches of a
+ * series each see the tree as given (the pre-image of patch 2 is not patch 1's result here).
+ */
+export function preImages(set: PatchSet, opts?: WholeFileOptions): Fragment[] {
+  const fragments = preImageFragments(set);
+  if (!opts) return fragments;
+  const fuzz = opts.fuzz ?? 4000;
+  const out: Fragment[] = [];
+  set.patches.forEach((patch, patchIndex) => {
+    for (const file of patch.files) {
+      const path = file.oldPath;
+      if (file.binary || !isCPath(path) || file.hunks.length === 0 || file.status === 'added') continue;
+      const fallback = fragments.find((f) => f.patch === patch && f.file === file);
+      const base = opts.readBase(path);
+      const lines = base === undefined ? undefined : markOldSides(base, file, fuzz);
+      if (!lines) { if (fallback) out.push(fallback); continue; }
+      out.push({ path, image: 'pre', patch, file, patchIndex, text: lines.map((l) => l.text).join('\n') + '\n', lines, whole: true });
+    }
+  });
+  return out;
+}
+
+function markOldSides(base: string, file: FilePatch, fuzz: number): Lines | undefined {
+  const lines = splitLines(base).lines;
+  const out: Lines = lines.map((t, i) => baseLine(t, i + 1));
+  let from = 0;
+  let delta = 0;
+  for (const h of file.hunks) {
+    if (h.truncated) return undefined;
+    const want = oldSide(h);
+    const at = locate(lines, want, oldIndex(h) + delta, from, fuzz);
+    if (at === undefined) return undefined;
+    delta = at - oldIndex(h);
+    let k = at;
+    for (const l of h.lines) {
+      if (l.kind === 'added') continue;
+      out[k] = { kind: l.kind, text: lines[k], patchRow: l.patchRow, patchCol: 1, fileLine: k + 1 };
+      k++;
+    }
+    from = at + want.length;
+  }
   return out;
 }

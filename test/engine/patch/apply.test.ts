@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parsePatchSet } from '../../../engine/patch/parse';
-import { applyHunks, mapApplied, postImages } from '../../../engine/patch/apply';
+import { applyHunks, mapApplied, postImages, preImages } from '../../../engine/patch/apply';
 import { createEngine } from '../../../engine/engine';
 import { analyzePatchText } from '../../../engine/patch/analyze';
 
@@ -195,4 +195,16 @@ test('with the tree, a finding the patch causes in an unchanged function is anch
   assert.deepEqual([r.targets[0].path, r.targets[0].line], ['mm/x.c', 8]);
   // without the tree, the caller is not in the patch at all
   assert.equal(analyzePatchText(patch, fake).findings.length, 0);
+});
+
+test('preImages: whole base file with the hunk old sides marked, else fragments', () => {
+  const set = parsePatchSet(pinPatch(8));
+  const whole = preImages(set, { readBase: () => BASE.join('\n') + '\n' });
+  assert.equal(whole.length, 1);
+  assert.equal(whole[0].whole, true);
+  assert.equal(whole[0].text, BASE.join('\n') + '\n');
+  assert.deepEqual(whole[0].lines.filter((l) => l.kind === 'context').map((l) => l.fileLine), [8, 9, 10, 11, 12, 13]);
+  const frag = preImages(set);
+  assert.equal(frag[0].whole, undefined);
+  assert.ok(!frag[0].text.includes('pin_user_pages_fast'));
 });
