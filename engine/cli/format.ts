@@ -99,14 +99,20 @@ export function formatProblems(report: Report): string {
   return out.length ? out.join('\n') + '\n' : '';
 }
 
-/** `FILE:LINE: ERROR:RULE-ID: message`, like `checkpatch.pl --terse`. */
-export function formatCheckpatch(report: Report): string {
+/**
+ * `FILE:LINE: ERROR:RULE-ID: message`, like `checkpatch.pl --terse`. With `showfile` (like
+ * checkpatch's `--showfile`), findings in a patch name the patched file and its line instead of
+ * the patch and the patch line.
+ */
+export function formatCheckpatch(report: Report, opts: { showfile?: boolean } = {}): string {
   const level: Record<Severity, string> = { error: 'ERROR', warning: 'WARNING', info: 'CHECK' };
   const out: string[] = [];
   for (const file of report.files) {
-    for (const f of file.findings) {
-      out.push(`${file.path}:${f.range.startRow + 1}: ${level[f.severity]}:${f.rule}: ${withArch(f)}`);
-    }
+    file.findings.forEach((f, i) => {
+      const t = opts.showfile ? file.targets?.[i] : undefined;
+      const where = t ? `${t.path}:${t.line}` : `${file.path}:${f.range.startRow + 1}`;
+      out.push(`${where}: ${level[f.severity]}:${f.rule}: ${withArch(f)}`);
+    });
   }
   return out.length ? out.join('\n') + '\n' : '';
 }

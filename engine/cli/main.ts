@@ -45,13 +45,14 @@ export const USAGE = `usage: faultline <command> [options]
 
 commands:
   check [--format text|json|sarif|checkpatch] [--rule ID[,ID]] [--arch NAME|all]
-        [--kernel V] [--tree DIR] [--summary] PATH...
+        [--kernel V] [--tree DIR] [--showfile] [--summary] PATH...
       Check C files (.c .h), patches (.patch .diff .mbox .mbx .eml) and directories
       (walked recursively); - reads a patch or C text from stdin.
       Exit status: 0 nothing found, 1 at least one warning or error,
       2 usage or input error (wins over 1). With --summary, 0 unless input errors.
       --tree DIR: the kernel tree patches apply to; patched files are then analyzed
       whole instead of as fragments rebuilt from the hunks.
+      --showfile: checkpatch format names the patched file and line (checkpatch --showfile).
   simulate --scenario NAME [--arch NAME|all] [--kernel V] [--json] [--max-states N]
   simulate --list
       Run a scenario in the kernel-model simulator and print the verdict and trace.
@@ -127,13 +128,15 @@ interface CheckArgs {
   arch?: string;
   kernel?: string;
   summary: boolean;
+  /** checkpatch format: name the patched file and line, not the patch (checkpatch --showfile). */
+  showfile: boolean;
   /** Kernel tree the patches apply to (`--tree DIR`). */
   tree?: string;
   paths: string[];
 }
 
 function parseCheckArgs(argv: string[]): CheckArgs {
-  const a: CheckArgs = { format: 'text', summary: false, paths: [] };
+  const a: CheckArgs = { format: 'text', summary: false, showfile: false, paths: [] };
   const value = (i: number, name: string, inline?: string): string => {
     if (inline !== undefined) return inline;
     const v = argv[i + 1];
@@ -179,6 +182,7 @@ function parseCheckArgs(argv: string[]): CheckArgs {
         break;
       }
       case '--summary': a.summary = true; break;
+      case '--showfile': a.showfile = true; break;
       case '--tree': a.tree = value(i, name, inline); i += consumed; break;
       default: throw new UsageError(`unknown option '${arg}'`);
     }
@@ -256,7 +260,7 @@ export async function runCheck(argv: string[], io: CliIO, deps: CliDeps = {}): P
   switch (args.format) {
     case 'text': io.stdout(formatText(report)); break;
     case 'json': io.stdout(formatJson(report)); break;
-    case 'checkpatch': io.stdout(formatCheckpatch(report)); break;
+    case 'checkpatch': io.stdout(formatCheckpatch(report, { showfile: args.showfile })); break;
     case 'sarif': io.stdout(formatSarif(report, { cwd: io.cwd, docsBase: docsBase(io.env), toolVersion: toolVersion() })); break;
   }
   io.stderr(formatProblems(report));

@@ -269,6 +269,9 @@ test('bin/faultline end to end (built bundle): exit codes, stdin pipe, npm start
   const pipe = sh(['check', '--format', 'checkpatch', '-'], readFileSync(join(EXAMPLES, 'gup-leak-introduced.patch')));
   assert.equal(pipe.status, 1, pipe.stderr);
   assert.match(pipe.stdout, /^<stdin>:\d+: ERROR:gup-leak: /m);
+  const showfile = sh(['check', '--format', 'checkpatch', '--showfile', '-'], readFileSync(join(EXAMPLES, 'gup-leak-introduced.patch')));
+  assert.equal(showfile.status, 1, showfile.stderr);
+  assert.match(showfile.stdout, /^drivers\/misc\/frob\.c:\d+: ERROR:gup-leak: /m);
   const usage = sh(['check', '--rule', 'nope', 'examples']);
   assert.equal(usage.status, 2);
   const ver = sh(['--version']);
