@@ -104,7 +104,7 @@ async function waitHealthy(url: string, child: ChildProcess, limitMs: number): P
   let last = '';
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`code-server exited early (${child.signalCode ?? 'exit ' + child.exitCode})`);
+      throw new Error(`code-server exited early (${child.signalCode ?? 'exit ' + child.exitCode}); see its log`);
     }
     try {
       const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
@@ -162,7 +162,7 @@ export interface StartOptions {
 
 /** Every code-server group we started, so an abrupt exit still kills them. */
 const liveGroups = new Set<number>();
-process.on('exit', () => {
+function killLiveGroups(): void {
   for (const pgid of liveGroups) {
     try {
       process.kill(-pgid, 'SIGKILL');
@@ -170,7 +170,16 @@ process.on('exit', () => {
       /* gone */
     }
   }
-});
+  liveGroups.clear();
+}
+process.on('exit', killLiveGroups);
+// A runner that gives up on us (Ctrl+C, a timeout's SIGTERM) must not leave VS Code running.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    killLiveGroups();
+    process.kill(process.pid, sig);
+  });
+}
 
 export async function startVsCode(opts: StartOptions): Promise<VsCodeSession> {
   const { install, log } = opts;
@@ -323,6 +332,12 @@ export async function startVsCode(opts: StartOptions): Promise<VsCodeSession> {
     };
   } catch (e) {
     await close();
-    throw e;
+    let tail = '';
+    try {
+      tail = readFileSync(serverLogPath, 'utf8').split('\n').slice(-30).join('\n');
+    } catch {
+      /* no log */
+    }
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\ncode-server log (last lines):\n${tail}`);
   }
 }
