@@ -119,6 +119,8 @@ interface PathState {
   retErr?: boolean;
   /** Not part of the state key. */
   lastBranch?: { text: string; line: number };
+  /** Not part of the state key: the last backward `goto` taken (`goto again`). */
+  lastJump?: { range: SourceRange; label: string };
 }
 
 function cloneState(s: PathState): PathState {
@@ -128,6 +130,7 @@ function cloneState(s: PathState): PathState {
     aliases: { ...s.aliases },
     tests: { ...s.tests },
     lastBranch: s.lastBranch,
+    lastJump: s.lastJump,
     retErr: s.retErr,
   };
 }
@@ -591,8 +594,20 @@ class GupInterpreter {
     // anything was taken (iov_iter_get_pages*: -errno only when none).
     const fresh: AcqState = { id: acq.id, status: 'held', outcomes, countKeys: acq.resultKey ? [acq.resultKey] : [] };
     const i = st.acqs.findIndex((a) => a.id === acq.id);
-    if (i >= 0) st.acqs[i] = fresh;
-    else st.acqs.push(fresh);
+    if (i >= 0) {
+      // The same call runs again (a retry loop, `goto again`) while the pages it took last time
+      // are still held: those references can no longer be released. An acquisition into
+      // `pages + done` fills new slots and is not this case.
+      const prev = st.acqs[i];
+      if (this.isHeld(prev) && (acq.countTracked || acq.single) && !prev.recorded) {
+        const jump = st.lastJump;
+        const via = jump
+          ? `\`${jump.label}\` at line ${line(jump.range)} runs ${acq.api}() again on the same ${acq.single ? 'variable' : 'array'}`
+          : `${acq.api}() at line ${line(c.range)} runs again on the same ${acq.single ? 'variable' : 'array'}`;
+        this.emit({ kind: 'leak', acq, at: jump?.range ?? c.range, via, branch: st.lastBranch });
+      }
+      st.acqs[i] = fresh;
+    } else st.acqs.push(fresh);
   }
 
   // ---- release --------------------------------------------------------------------------
@@ -621,7 +636,7 @@ class GupInterpreter {
     if (!a) return;
     if (a.status === 'handed' || a.status === 'escaped' || a.status === 'pending') return;
     // Mismatch: SEMANTICS.md C.3 pairing rule.
-    if (kind !== 'either' && acq.kind !== 'unknown' && kind !== acq.kind && !this.flagSelected.has(c)) {
+    if (kind !== 'either' && acq.kind !== 'unknown' && kind !== acq.kind && !(this.flagSelected.has(c) && this.mixedKinds(acq))) {
       this.emit({ kind: 'mismatch', acq, at: c.range, call: c, releaseApi: api, helper, helperCall: helper ? c : undefined });
     }
     if (a.status === 'released' && whole) {
@@ -718,6 +733,9 @@ class GupInterpreter {
       this.applyTransferLoops(st, e.to);
     }
     const isGoto = !!e.label && /^goto\b/.test(e.label);
+    if (this.fn.loops.some((l) => l.header === e.to && l.body.includes(from))) {
+      st.lastJump = isGoto && e.range ? { range: e.range, label: e.label! } : undefined;
+    }
     for (const a of st.acqs) {
       if (a.reportAt || !this.isHeld(a)) continue;
       const acq = this.acquisitions[a.id];
@@ -923,6 +941,26 @@ class GupInterpreter {
     }
     this.mentionReach.set(root, out);
     return out;
+  }
+
+  /**
+   * Whether this function also takes pages of the other kind into the same array (the
+   * `if (use_pin) pin_user_pages...; else get_user_pages...` shape): only then can a release
+   * chosen by a flag be right for both. A function that only pins and releases with put_page
+   * on one branch has a mismatch on that branch.
+   */
+  private mixedKinds(acq: GupAcquisition): boolean {
+    for (const b of this.fn.blocks) for (const s of b.stmts) {
+      if (s.kind !== 'call' || s === acq.call) continue;
+      const r = lookupApi(s.callee)?.refs;
+      if (!r || r.op !== 'acquire') continue;
+      const pos = r.byArity?.[s.args.length] ?? r;
+      const arg = s.args[pos.pagesArg];
+      if (!arg || rootVar(arg) !== acq.root) continue;
+      const k = this.decodeKind(s, r, pos.flagsArg);
+      if (k !== acq.kind) return true;
+    }
+    return false;
   }
 
   private releasedAnywhere(acq: GupAcquisition): boolean {
