@@ -214,7 +214,7 @@ function mapIntroduced(set: PatchSet, frag: Fragment, post: CAnalysis, pre: CAna
 export function analyzePatchText(text: string, analyzeC: (source: { text: string; path: string }) => CAnalysis, opts: PatchAnalyzeOptions = {}): PatchAnalysis {
   const set = parsePatchSet(text, { cancelled: opts.cancelled });
   const problems = [...set.problems];
-  const fragments = postImages(set, opts.readBase ? { readBase: opts.readBase } : undefined);
+  const fragments = postImages(set, opts.readBase ? { readBase: opts.readBase, cancelled: opts.cancelled } : undefined);
   const findings: Finding[] = [];
   const targets: PatchTarget[] = [];
   for (const frag of fragments) {

@@ -111,6 +111,8 @@ export interface WholeFileOptions {
   readBase: BaseResolver;
   /** How many lines a hunk may have moved from where its header says (git apply has no limit). */
   fuzz?: number;
+  /** Stop searching for drifted hunks when the caller gives up (the file falls back to a fragment). */
+  cancelled?: () => boolean;
 }
 
 /**
@@ -138,7 +140,7 @@ export function postImages(set: PatchSet, opts?: WholeFileOptions): Fragment[] {
           lines = mapApplied(base, file);
           preText = lines && unapply(base, file);
         }
-        if (!lines) lines = applyHunks(base, file, fuzz);
+        if (!lines && !opts.cancelled?.()) lines = applyHunks(base, file, fuzz);
         if (lines && preText === undefined) preText = base;
       }
       if (!lines) {
