@@ -36,6 +36,11 @@ export interface LowerEnv {
   /** Syntax problems by node, so the lowering can accept a loop macro's missing `;`. */
   problemOf: Map<SNode, SyntaxProblem>;
   cancelled?: () => boolean;
+  /**
+   * A full function definition found inside a body: almost always the next function, swallowed
+   * because a `}` is missing above (the user is typing). The file lowers it on its own.
+   */
+  nestedFunction?: (n: SNode) => void;
 }
 
 class Cancelled extends Error {}
@@ -540,7 +545,12 @@ export class FunctionLowerer {
     const fd = declNode && declNode.type === 'function_declarator' ? declNode : undefined;
     const nameNode = fd ? childByField(fd, 'declarator') : undefined;
     const params = fd ? childByField(fd, 'parameters') : undefined;
-    if (!fd || !nameNode || nameNode.type !== 'identifier' || !body || childByField(n, 'type')) {
+    if (typeNode && this.env.nestedFunction) {
+      this.degrade(n, 'a function definition inside a function (missing closing brace above?)');
+      this.env.nestedFunction(n);
+      return;
+    }
+    if (!fd || !nameNode || nameNode.type !== 'identifier' || !body || typeNode) {
       this.degrade(n, 'a function definition inside a function');
       this.cfg.emit({ kind: 'havoc', range: this.range(n), text: this.note(n) });
       return;

@@ -19,6 +19,18 @@ const TOP_CONTAINERS = new Set([
   'linkage_specification', 'declaration_list', 'ERROR',
 ]);
 
+/** Loose pieces of an unclosed function body inside a file-scope ERROR. */
+const UNCLOSED_BODY_ITEMS = new Set([
+  'expression_statement', 'declaration', 'if_statement', 'while_statement', 'for_statement', 'do_statement',
+  'return_statement', 'goto_statement', 'labeled_statement', 'switch_statement', 'compound_statement',
+  'break_statement', 'continue_statement',
+]);
+
+const SPECIFIER_TYPES = new Set([
+  'primitive_type', 'type_identifier', 'sized_type_specifier', 'struct_specifier', 'union_specifier',
+  'enum_specifier', 'storage_class_specifier', 'type_qualifier', 'macro_type_specifier',
+]);
+
 /** `[static] NAME(...);` on its own at file scope. */
 const MACRO_INVOCATION = /^\s*(?:(?:static|extern)\s+)*([A-Za-z_]\w*)\s*\([\s\S]*\)\s*;?\s*$/;
 
@@ -40,14 +52,18 @@ class FileLowerer {
   ) {
     const problemOf = new Map<SNode, SyntaxProblem>();
     for (const p of problems) problemOf.set(p.node, p);
-    this.env = { text, lines, problemOf, cancelled };
+    // Nested definitions are queued, not lowered recursively: 3000 functions each swallowed by
+    // the previous one's missing `}` must not deepen the JS stack.
+    this.env = { text, lines, problemOf, cancelled, nestedFunction: (n) => this.nestedQueue.push(n) };
     this.problems = problems;
   }
+
+  private readonly nestedQueue: SNode[] = [];
 
   /** Problems in source order (the mirror records them in a pre-order walk). */
   private readonly problems: SyntaxProblem[];
 
-  private problemsIn(start: number, end: number): SyntaxProblem[] {
+  problemsIn(start: number, end: number): SyntaxProblem[] {
     const ps = this.problems;
     let lo = 0;
     let hi = ps.length;
@@ -104,10 +120,55 @@ class FileLowerer {
           else this.acceptMacroInvocation(c);
           break;
         }
+        case 'function_declarator':
+        case 'pointer_declarator':
+          // Inside an ERROR: a function whose `{ ... }` did not parse (unclosed at end of file).
+          if (node.type === 'ERROR') i = this.unclosedFunction(kids, i);
+          break;
         default:
           if (TOP_CONTAINERS.has(c.type) && depth < MAX_TOP_DEPTH) this.walk(c, depth + 1);
       }
     }
+  }
+
+  /**
+   * `int foo(int a) { stmt; stmt;` left open at the end of the file comes back as a flat ERROR:
+   * specifiers, a function_declarator, then loose statements. Rebuild the function from those
+   * pieces so a function being typed still gets analysed. Returns the last index consumed.
+   */
+  private unclosedFunction(kids: SNode[], i: number): number {
+    const declNode = kids[i];
+    const d = readDeclarator(declNode, this.text);
+    if (!d.isFunction || d.functionPointer || !d.name) return i;
+    let j = i + 1;
+    const stmts: SNode[] = [];
+    for (; j < kids.length; j++) {
+      const k = kids[j];
+      if (!k.named) continue; // `{`
+      // Loose expressions are the remains of a statement that lost its shape (`for (` pieces).
+      if (!UNCLOSED_BODY_ITEMS.has(k.type) && !(k.type.endsWith('_expression') && k.type !== 'parenthesized_expression')) break;
+      stmts.push(k);
+    }
+    if (!stmts.length) return i; // a broken prototype, not a definition
+    let first = i;
+    while (first > 0 && SPECIFIER_TYPES.has(kids[first - 1].type)) first--;
+    const specs = kids.slice(first, i);
+    const base = specs.filter((k) => k.type !== 'storage_class_specifier').map((k) => normalizeSpace(this.text.slice(k.start, k.end))).join(' ');
+    const start = kids[first].start;
+    const end = stmts[stmts.length - 1].end;
+    const body: SNode = { type: 'compound_statement', field: 'body', named: true, start: stmts[0].start, end, children: stmts };
+    const sig: FunctionSignature = {
+      name: d.name,
+      nameRange: this.range(d.nameNode ?? declNode),
+      range: this.env.lines.range(start, end),
+      returnType: typeText(base, { ...d, arrays: [], functionPointer: false }),
+      params: this.params(d.params),
+      storage: specs.filter((k) => k.type === 'storage_class_specifier').map((k) => this.text.slice(k.start, k.end)),
+    };
+    this.lowerSafely(sig, body);
+    const fn = this.functions[this.functions.length - 1];
+    fn.degraded.unshift({ range: sig.range, reason: 'function body not closed' });
+    return j - 1;
   }
 
   private globalDeclaration(n: SNode): void {
@@ -140,7 +201,19 @@ class FileLowerer {
       fn = emptyFunction(sig, `lowering failed: ${e instanceof Error ? e.message : String(e)}`);
     }
     this.functions.push(fn);
+    // Functions found inside this one (a missing `}` above them) follow it, in source order.
+    if (this.nestedQueue.length && !this.drainingNested) {
+      this.drainingNested = true;
+      try {
+        for (let i = 0; i < this.nestedQueue.length && !this.cancelled?.(); i++) this.functionDefinition(this.nestedQueue[i]);
+      } finally {
+        this.nestedQueue.length = 0;
+        this.drainingNested = false;
+      }
+    }
   }
+
+  private drainingNested = false;
 
   private functionDefinition(n: SNode): void {
     // `static int __net_init foo(...)`: an unknown annotation macro between the specifiers and
@@ -266,15 +339,13 @@ export function lowerTree(tree: Tree, text: string, opts?: LowerOptions): FileIR
     if (syntaxErrors.length >= MAX_SYNTAX_ERRORS) break;
     syntaxErrors.push({ range: lines.range(p.node.start, p.node.end), message: p.message });
   }
-  // Attach the problems inside each function to it (those not already noted by the lowering).
-  const open = problems.filter((p) => !p.accepted);
-  if (open.length) {
+  // Attach the problems inside each function to it.
+  if (syntaxErrors.length) {
     for (const fn of file.functions) {
-      const { start, end } = fn.range;
-      for (const p of open) {
-        if (p.node.start >= start && p.node.end <= end && fn.degraded.length < 200) {
-          fn.degraded.push({ range: lines.range(p.node.start, p.node.end), reason: p.message });
-        }
+      for (const p of file.problemsIn(fn.range.start, fn.range.end)) {
+        if (p.accepted) continue;
+        if (fn.degraded.length >= 200) break;
+        fn.degraded.push({ range: lines.range(p.node.start, p.node.end), reason: p.message });
       }
     }
   }

@@ -166,3 +166,66 @@ int foo_call_hook(struct foo *f, struct page *page)
   const ps = paths(fn);
   assert.ok(ps.some((p) => p.includes('f->ops->unpin(page)')), ps.join('\n'));
 });
+
+test('a missing closing brace does not hide the functions after it', async () => {
+  const ir = await lower(`
+int foo_one(int a)
+{
+	if (a) {
+		foo_x();
+	return 0;
+}
+
+static int foo_two(struct foo *f)
+{
+	return foo_y(f);
+}
+
+int foo_three(void)
+{
+	return 3;
+}
+`);
+  assert.deepEqual(ir.functions.map((f) => f.name), ['foo_one', 'foo_two', 'foo_three']);
+  for (const f of ir.functions) checkWellFormed(f);
+  assert.deepEqual(paths(ir.functions[1]), ['$t1=foo_y(f) ; return $t1']);
+  assert.ok(ir.syntaxErrors.length > 0);
+});
+
+test('thousands of functions each nested in the previous one', async () => {
+  const n = 3000;
+  let text = '';
+  for (let i = 0; i < n; i++) text += `int foo_${i}(int a)\n{\n\tfoo_call(a);\n`;
+  const ir = await lower(text);
+  assert.equal(ir.functions.length, n);
+  for (const f of ir.functions) checkWellFormed(f);
+});
+
+test('a function being typed at the end of the file (unclosed) is still lowered', async () => {
+  const ir = await lower(`
+static int foo_done(int a)
+{
+	return a;
+}
+
+static int foo_typing(struct foo *f, unsigned long addr)
+{
+	int ret;
+
+	ret = pin_user_pages_fast(addr, 1, FOLL_WRITE, f->pages);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < ret; i++) {
+		put_page(f->pages[i]);
+`);
+  assert.deepEqual(ir.functions.map((f) => f.name), ['foo_done', 'foo_typing']);
+  const fn = ir.functions[1];
+  checkWellFormed(fn);
+  assert.deepEqual(fn.params.map((p) => p.name), ['f', 'addr']);
+  assert.deepEqual(fn.storage, ['static']);
+  assert.ok(fn.degraded.some((d) => d.reason === 'function body not closed'));
+  const ps = paths(fn);
+  assert.ok(ps.includes('ret=pin_user_pages_fast(addr, 1, FOLL_WRITE, f->pages) ; [ret < 0] ; return ret'), ps.join('\n'));
+  assert.ok(ps.some((p) => p.includes('put_page(f->pages[i])')), ps.join('\n'));
+  assert.ok(ir.syntaxErrors.length > 0);
+});
