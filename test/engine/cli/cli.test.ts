@@ -255,7 +255,11 @@ test('SARIF from a real run validates against the SARIF 2.1.0 schema', async (t)
 });
 
 test('bin/faultline end to end (built bundle): exit codes, stdin pipe, npm start command', (t) => {
-  if (!existsSync(join(ROOT, 'dist', 'cli.js'))) { t.skip('dist/cli.js not built'); return; }
+  if (!existsSync(join(ROOT, 'dist', 'cli.js'))) {
+    assert.ok(!process.env.CI, 'CI: dist/cli.js must be built (npm test builds it)');
+    t.skip('dist/cli.js not built');
+    return;
+  }
   const sh = (args: string[], input?: string | Buffer) =>
     spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, input, encoding: 'utf8', timeout: 60_000 });
   const all = sh(['check', 'examples/']);
