@@ -56,6 +56,8 @@ export interface Scenario {
    * declaring an API, ARCHITECTURE.md "It is data"). The table always wins.
    */
   assumeApis?: ApiEntry[];
+  /** The functions were lowered from C: trace steps carry their source ranges. */
+  fromC?: boolean;
 }
 
 export interface SimResult {
@@ -199,7 +201,7 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}): SimResult {
   const arch = opts.arch ?? 'arm64-mte';
   const profile = getProfile(arch) ?? PROFILES.x86_64;
   const kernel = opts.kernel ?? sc.kernel ?? MAINLINE;
-  const program: Program = { functions: Object.fromEntries(sc.functions.map((f) => [f.name, f])) };
+  const program: Program = { functions: Object.fromEntries(sc.functions.map((f) => [f.name, f])), ...(sc.fromC ? { fromC: true } : {}) };
   const assumed = new Map((sc.assumeApis ?? []).map((e) => [e.name, e]));
   const world: World = {
     program, profile, sw: kernelSwitches(kernel),
