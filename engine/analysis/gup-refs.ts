@@ -634,8 +634,8 @@ class GupInterpreter {
     const a = this.acqState(st, id);
     const acq = this.acquisitions[id];
     if (!a) return;
-    if (a.status === 'handed' || a.status === 'escaped' || a.status === 'pending') return;
-    // Mismatch: SEMANTICS.md C.3 pairing rule.
+    // The kind and the count are properties of the acquisition, whoever holds the pages now:
+    // check them even after a hand-off or an escape. Ownership only matters for "released twice".
     if (kind !== 'either' && acq.kind !== 'unknown' && kind !== acq.kind && !(this.flagSelected.has(c) && this.mixedKinds(acq))) {
       this.emit({ kind: 'mismatch', acq, at: c.range, call: c, releaseApi: api, helper, helperCall: helper ? c : undefined });
     }
@@ -656,6 +656,7 @@ class GupInterpreter {
         this.emit({ kind: 'partial', acq, at: c.range, call: c, releaseApi: helper ?? api, countText: text, reason, countRange: 'kind' in count ? countRange : undefined, inLoop, loopRange, helper });
       }
     }
+    if (a.status !== 'held' && a.status !== 'element') return;
     if (whole) {
       a.status = 'released';
       a.releasedAt = c.range;
@@ -779,7 +780,7 @@ class GupInterpreter {
   private refine(st: PathState, cond: Expr): PathState | undefined {
     for (const a of st.acqs) {
       const acq = this.acquisitions[a.id];
-      if (a.countKeys.length && a.status !== 'escaped') {
+      if (a.countKeys.length) {
         const m = this.mask(cond, st, a, acq, 0);
         if (m !== undefined) {
           const next = a.outcomes & m;
