@@ -69,7 +69,7 @@ export function formatText(report: Report): string {
     file.findings.forEach((f, i) => {
       const p = pos(f.range);
       out.push(`${file.path}:${p.line}:${p.column}: ${f.severity}: ${withArch(f)} [${f.rule}]`);
-      for (const r of f.related) {
+      for (const r of f.related ?? []) {
         const q = pos(r.range);
         out.push(`  ${file.path}:${q.line}:${q.column}: note: ${r.message}`);
       }
@@ -134,7 +134,7 @@ export function toJson(report: Report): unknown {
           ...(s.delta ? { delta: s.delta } : {}), ...(s.note ? { note: s.note } : {}),
         }));
       }
-      if (f.related.length) {
+      if (f.related?.length) {
         d.related = f.related.map((r) => ({ line: r.range.startRow + 1, column: r.range.startCol + 1, endLine: r.range.endRow + 1, endColumn: r.range.endCol + 1, message: r.message }));
       }
       const t = file.targets?.[i];
@@ -237,7 +237,7 @@ export function toSarif(report: Report, opts: SarifOptions): unknown {
       };
       const idx = ruleIndex.get(f.rule);
       if (idx !== undefined) result.ruleIndex = idx;
-      if (f.related.length) {
+      if (f.related?.length) {
         result.relatedLocations = f.related.map((r, k) => ({
           id: k + 1, physicalLocation: physical(file.path, r.range, opts.cwd), message: { text: r.message },
         }));
