@@ -11,7 +11,7 @@ import type { ApiEntry } from '../kernel/api-schema';
 import type { ArchProfile } from '../kernel/profiles';
 import type { KernelSwitches } from '../kernel/versions';
 import {
-  cloneState, hex, kmapAddress, pageHandle, pageOfHandle, pageOfKernelAddress, type Frame, type SimState, type ThreadState, type Val,
+  GUP_PIN_COUNTING_BIAS, cloneState, hex, kmapAddress, pageHandle, pageOfHandle, pageOfKernelAddress, type Frame, type SimState, type ThreadState, type Val,
 } from '../kernel/state';
 import {
   Blocked, Violation, acquire, downgrade, faultIn, flushTlb, gupRange, holds, kernelWrite, mmapLockName, pageMkclean, release,
@@ -405,31 +405,45 @@ class Exec {
     }
 
     if (e.refs) {
-      const rf = e.refs as typeof e.refs & { startArg?: number };
+      // Older prototypes (8-argument get_user_pages...) move the arguments: `byArity` says where.
+      const base = e.refs as typeof e.refs & { startArg?: number; byArity?: Record<number, Record<string, number>>; container?: boolean };
+      const rf = { ...base, ...(base.byArity?.[s.args.length] ?? {}) } as typeof base;
       if (rf.op === 'acquire') {
         if (rf.single) {
           const id = this.pageArg(s.callee, args[rf.pagesArg], what);
           const p = ctx.s.pages[id];
           touch(ctx, `page:${id}`, 'w');
-          p.refcount++;
-          p.gupGets++;
+          const flags = rf.flagsArg !== undefined ? num(args[rf.flagsArg]) : 0;
+          const pin = rf.kind === 'pin' || (rf.kind === 'flags' && !!(flags & (constantValue('FOLL_PIN', ctx.profile) ?? 0)));
+          const before = p.refcount;
+          if (pin) { p.refcount += GUP_PIN_COUNTING_BIAS; p.pincount++; p.gupPins++; } else { p.refcount++; p.gupGets++; }
           value = rf.returns === 'bool' ? 1 : 0;
-          deltas.push(`page #${id} refcount ${p.refcount - 1} -> ${p.refcount}`);
+          deltas.push(`page #${id} refcount ${before} -> ${p.refcount}`);
         } else {
           const flags = rf.flagsArg !== undefined ? num(args[rf.flagsArg]) : 0;
           const kind = rf.kind === 'flags' ? ((flags & (constantValue('FOLL_PIN', ctx.profile) ?? 0)) ? 'pin' : 'get') : rf.kind;
-          const startArg = rf.startArg ?? (rf.countArg !== undefined ? rf.countArg - 1 : 0);
+          // The start address is the argument before the page count in every get/pin_user_pages*
+          // prototype; iov_iter_get_pages* take it from the iterator (arg 0) and a byte size.
+          const fromIter = rf.returns === 'bytes-or-errno';
+          const startArg = rf.startArg ?? (fromIter ? 0 : rf.countArg !== undefined ? rf.countArg - 1 : 0);
           const start = num(args[startArg]);
-          const nr = rf.countArg !== undefined ? num(args[rf.countArg]) : 1;
+          const ps = ctx.profile.pageSize;
+          let nr = rf.countArg !== undefined ? num(args[rf.countArg]) : 1;
+          if (fromIter) {
+            const maxsize = num(args[2]);
+            const span = Math.ceil(((start % ps) + maxsize) / ps);
+            nr = rf.countArg !== undefined ? Math.min(nr, span) : span;
+          }
           const write = !!(flags & (constantValue('FOLL_WRITE', ctx.profile) ?? 1));
           const noFault = !!(flags & (constantValue('FOLL_NOFAULT', ctx.profile) ?? 0));
           const r = gupRange(ctx, start, nr, kind, write, noFault, s.callee);
           this.storeArray(s.args[rf.pagesArg], r.pages.map(pageHandle));
-          value = rf.returns === 'bytes-or-errno' && r.ret > 0 ? r.ret * ctx.profile.pageSize : r.ret;
+          value = fromIter && r.ret > 0 ? Math.min(num(args[2]), r.ret * ps - (start % ps)) : r.ret;
           notes.push(r.note);
         }
+      } else if (rf.op === 'release' && rf.container) {
+        notes.push(`${s.callee}: releases the pages of a container the model does not track`);
       } else if (rf.op === 'release') {
-        const kind = rf.kind === 'either' ? 'get' : rf.kind;
         const list: { v: Val; slot: string }[] = [];
         if (rf.single) list.push({ v: args[rf.pagesArg], slot: exprText(s.args[rf.pagesArg]) });
         else {
@@ -438,9 +452,13 @@ class Exec {
           if (n < 0) throw new Violation('underflow', `${what}: released ${n} pages (a negative GUP return passed as a count)`);
           for (let i = 0; i < n; i++) list.push({ v: Array.isArray(arr) ? (arr[i] ?? null) : null, slot: `${exprText(s.args[rf.pagesArg])}[${i}]` });
         }
+        const makeDirty = rf.dirties === 'by-flag' ? num(args[(rf.countArg ?? rf.pagesArg) + 1]) !== 0 : !!rf.dirties;
         for (const { v, slot } of list) {
           const id = pageOfHandle(v);
-          if (rf.dirties && id !== undefined) setPageDirty(ctx, ctx.s.pages[id], what);
+          const page = id !== undefined ? ctx.s.pages[id] : undefined;
+          // 'either' (put_user_page*, v5.3-v5.5) releases whatever the page carries.
+          const kind = rf.kind === 'either' ? (page && page.gupPins > 0 && page.gupGets === 0 ? 'pin' : 'get') : rf.kind;
+          if (makeDirty && page && !page.dirty) setPageDirty(ctx, page, what);
           releasePage(ctx, id, kind, what, `${slot} (${show(v)})`);
         }
       } else {
