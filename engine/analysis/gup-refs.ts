@@ -164,6 +164,8 @@ class GupInterpreter {
   private readonly loopsByHeader = new Map<number, ReleaseLoop[]>();
   private readonly loopBody = new Map<number, Set<number>>();
   private readonly transfersByHeader = new Map<number, TransferLoop[]>();
+  private readonly counterVars = new Set<string>();
+  private readonly returnedVars = new Set<string>();
   private readonly flagSelected = new Set<CallStmt>();
   private readonly mentionReach = new Map<string, Set<number>>();
   private readonly globals: Set<string>;
@@ -189,6 +191,8 @@ class GupInterpreter {
       this.loopBody.set(tl.loop.header, new Set(tl.loop.body));
     }
     this.findFlagSelectedReleases();
+    for (const rl of this.releaseLoops) this.counterVars.add(rl.index);
+    for (const b of fn.blocks) for (const s of b.stmts) if (s.kind === 'return' && s.value?.kind === 'var') this.returnedVars.add(s.value.name);
     for (const b of fn.blocks) for (const s of b.stmts) {
       if (s.kind === 'call' && s.result?.kind === 'var' && s.result.name.startsWith('$')) this.tempCallee.set(s.result.name, `${s.callee}()`);
     }
@@ -215,16 +219,24 @@ class GupInterpreter {
       let set = seen.get(block);
       if (!set) seen.set(block, (set = new Set()));
       if (set.has(key)) continue;
+      let current = state;
       if (set.size >= maxPerBlock) {
-        // Widening by dropping: more states here would only repeat what is already known in
-        // another order; findings stay a subset (never invented).
-        this.exhausted = `state cap (${maxPerBlock} per block) reached`;
-        continue;
-      }
-      set.add(key);
+        // Widening: forget the copy-propagated values and value tests (they only sharpen
+        // messages and loop bounds); if the coarser state is new, keep exploring it, up to a
+        // hard cap. Past that, drop: findings stay a subset, never invented.
+        const coarse = { ...cloneState(state), vars: {}, tests: {} };
+        const ck = stateKey(coarse);
+        if (set.has(ck)) continue;
+        if (set.size >= 2 * maxPerBlock) {
+          this.exhausted = `state cap (${maxPerBlock} per block) reached`;
+          continue;
+        }
+        set.add(ck);
+        current = coarse;
+      } else set.add(key);
       const b = fn.blocks[block];
       if (!b) continue;
-      let st = cloneState(state);
+      let st = cloneState(current);
       for (const s of b.stmts) st = this.step(st, s);
       if (block === fn.exit || b.succs.length === 0) {
         this.atExit(st);
@@ -372,7 +384,12 @@ class GupInterpreter {
       // it down releases them (RULES.md gup-leak: "count in a struct field").
       if (!localTarget) a.recorded = true;
     }
-    if (target.kind === 'var' && resolved !== undefined && resolved !== tKey) st.vars[tKey] = resolved;
+    // Copy propagation only for the variables a verdict reads (release-loop counters, returned
+    // variables): tracking every assignment would split paths on values nobody looks at.
+    if (target.kind === 'var' && resolved !== undefined && resolved !== tKey) {
+      if (this.counterVars.has(tKey)) st.vars[tKey] = resolved;
+      else if (this.returnedVars.has(tKey) && resolved.startsWith('-')) st.vars[tKey] = resolved;
+    }
     if (testOf && target.kind === 'var') st.tests[tKey] = testOf;
     if (ref) {
       const local = target.kind === 'var' && !this.globals.has(target.name);

@@ -36,3 +36,32 @@ test('GUP rules on a 500-line function with 40 gotos stay fast', async () => {
   assert.ok(ms < 2000, `took ${ms} ms`);
   assert.deepEqual(findings.filter((f) => f.rule.startsWith('gup-')), []);
 });
+
+/** 80 diamonds that assign different values, 80 gotos to three labels, loops in between. */
+function generateWorst(n: number): string {
+  const lines = ['static int worst(struct big *b, unsigned long uaddr, int nr, struct page **pages)', '{', '\tint ret, err = 0, i, v0, v1, v2, v3;', ''];
+  lines.push('\tret = pin_user_pages_fast(uaddr, nr, FOLL_WRITE, pages);', '\tif (ret < 0)', '\t\treturn ret;');
+  for (let k = 0; k < n; k++) {
+    lines.push(`\tif (b->f${k})`, `\t\tv${k % 4} = ${k};`, '\telse', `\t\tv${k % 4} = -${k};`);
+    lines.push(`\tif (big_check${k}(b))`, `\t\tgoto out_${k % 3};`);
+    if (k % 5 === 0) lines.push(`\tfor (i = 0; i < v${k % 4}; i++)`, '\t\tb->acc[i] += ret;');
+  }
+  lines.push('\tunpin_user_pages(pages, ret);', '\treturn 0;', 'out_0:', '\tunpin_user_pages(pages, ret);', 'out_1:', '\terr = -EIO;', 'out_2:', '\treturn err;', '}');
+  return lines.join('\n') + '\n';
+}
+
+test('path explosion stays bounded and every leaking goto is still found', async () => {
+  const text = generateWorst(80);
+  const parser = await loadCParser();
+  const ir = lowerC(parser, text);
+  const t0 = performance.now();
+  const findings = runRules(ir, text);
+  const ms = performance.now() - t0;
+  console.log(`# worst case: ${text.split('\n').length} lines: ${ms.toFixed(1)} ms, ${findings.length} findings`);
+  assert.ok(ms < 2000, `took ${ms} ms`);
+  // gotos to out_1 return -EIO with the pages still pinned (k % 3 == 1: 27 of them); out_0
+  // releases; out_2 returns 0 with the caller's array filled (the caller's to release).
+  const leaks = findings.filter((f) => f.rule === 'gup-leak').map((f) => text.split('\n')[f.range.startRow].trim());
+  assert.equal(leaks.length, 27);
+  assert.ok(leaks.every((l) => l === 'goto out_1;'), leaks.join('\n'));
+});
