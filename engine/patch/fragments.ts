@@ -121,10 +121,13 @@ function viewOf(hunk: Hunk, image: 'post' | 'pre'): HunkView {
  */
 export function functionHeadFromSection(section: string): string | undefined {
   let s = section.trim().replace(/\s*\{\s*$/, '');
-  if (!/^[A-Za-z_][\w\s*]*\b([A-Za-z_]\w*)\s*\(/.test(s) || /;\s*$/.test(s) || /^(struct|union|enum)\s+\w+\s*$/.test(s)) {
+  if (!/^[A-Za-z_][\w\s*]*\(/.test(s) || /;\s*$/.test(s) || /^(struct|union|enum)\s+\w+\s*$/.test(s)) {
     return undefined;
   }
   if (/^(if|for|while|switch|return|else|do)\b/.test(s)) return undefined;
+  // Kernel style may put the return type on the line above (`static int\nfoo(...)`); git then
+  // shows only `foo(...)`, which does not parse as a definition without a type.
+  if (/^[A-Za-z_]\w*\s*\(/.test(s)) s = `int ${s}`;
   // git shows only the first line of a multi-line parameter list: keep the parameters that
   // are complete and close the list, so the body's uses of the later ones are just unknowns.
   let depth = 0;

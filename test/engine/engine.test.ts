@@ -155,6 +155,11 @@ test('a hunk inside a function body (head only in the hunk section) is analyzed'
   const rows = patch.split('\n');
   assert.ok(rows[leak!.range.startRow].startsWith('+') || leak!.related.some((x) => rows[x.range.startRow].startsWith('+')));
   assert.match(leak!.message, /line 1[4-9]|line 2\d/, 'messages cite lines of the patched file');
+  // kernel style with the return type on the line above: git's section is just `name(...)`
+  const bare = patch.replace('@@ static int frob_leaky(', '@@ frob_leaky(');
+  assert.notEqual(bare, patch);
+  const r2 = e.analyzePatch(bare, { path: 'p.diff' });
+  assert.ok(r2.findings.some((f) => f.rule === 'gup-leak' && f.function === 'frob_leaky'), JSON.stringify(r2.findings));
 });
 
 test('bad input never throws: binary-ish text, junk patches, unbalanced braces', async () => {

@@ -199,6 +199,9 @@ test('function head from a hunk section', () => {
   assert.equal(functionHeadFromSection('static int foo(struct a *a, int b) {'), 'static int foo(struct a *a, int b)');
   assert.equal(functionHeadFromSection('static int foo(struct a *a,'), 'static int foo(struct a *a)');
   assert.equal(functionHeadFromSection('long bar(unsigned long start, unsigned long nr,'), 'long bar(unsigned long start, unsigned long nr)');
+  assert.equal(functionHeadFromSection('frob_submit(struct frob *f, int nr)'), 'int frob_submit(struct frob *f, int nr)');
+  assert.equal(functionHeadFromSection('static noinline long __init frob(void)'), 'static noinline long __init frob(void)');
+  assert.equal(functionHeadFromSection('if (x) {'), undefined);
   assert.equal(functionHeadFromSection('struct foo_ops {'), undefined);
   assert.equal(functionHeadFromSection(''), undefined);
   assert.equal(functionHeadFromSection('int x;'), undefined);
