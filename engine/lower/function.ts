@@ -89,6 +89,8 @@ interface JumpTarget {
 interface LabelState {
   block: number;
   placed: boolean;
+  /** Where `name:` is written (a backward goto's loop spans from here to the goto). */
+  at?: number;
   gotoLoop?: PendingLoop;
   firstGoto?: SourceRange;
 }
@@ -931,7 +933,8 @@ export class FunctionLowerer {
     if (l.placed && this.cfg.cur !== null) {
       // A backward goto (`goto retry;`): the label heads a loop.
       if (!l.gotoLoop) {
-        l.gotoLoop = this.cfg.addLoop({ kind: 'goto', header: l.block, body: [], range: this.env.lines.range(r.start, r.end) }, l.block);
+        const from = l.at !== undefined && l.at < r.start ? l.at : r.start;
+        l.gotoLoop = this.cfg.addLoop({ kind: 'goto', header: l.block, body: [], range: this.env.lines.range(from, r.end) }, l.block);
       }
       l.gotoLoop.latches.push(this.cfg.cur);
     }
@@ -957,6 +960,7 @@ export class FunctionLowerer {
       const l = this.label(name);
       if (l.placed) this.degrade(labelNode, `label '${name}' defined twice`);
       l.placed = true;
+      l.at = n.start;
       this.cfg.fallInto(l.block, `label ${name}`);
     }
     const inner = n.children.find((c) => c.named && c.field !== 'label');
