@@ -116,17 +116,26 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     vscode.commands.registerCommand(COMMANDS.showRuleDoc, (arg?: unknown) => showRuleDoc(context, arg)),
     vscode.commands.registerCommand(COMMANDS.restartServer, async () => {
-      if (!client) return;
       output?.info('restarting the Faultline language server');
-      // restart() re-reads nothing: rebuild the client so changed settings reach initialize.
+      // A fresh client rather than restart(): initializationOptions are read when it is built,
+      // so changed settings reach the new server's initialize.
       const old = client;
+      client = undefined;
+      if (old) {
+        try {
+          await old.stop(5000);
+        } catch (e) {
+          output?.warn(`stopping the old server failed: ${String(e)}`);
+        }
+      }
       client = createClient(context);
       try {
-        await old.stop(5000);
+        await client.start();
+        output?.info('Faultline language server restarted');
       } catch (e) {
-        output?.warn(`stopping the old server failed: ${String(e)}`);
+        output?.error(`could not restart the Faultline language server: ${String(e)}`);
+        void vscode.window.showErrorMessage('Faultline: the language server failed to restart; see the Faultline output.');
       }
-      await client.start();
     }),
     { dispose: () => void client?.stop() },
   );

@@ -362,6 +362,25 @@ test('VS Code (code-server + Chromium): Problems panel and hover from the packag
     await page.waitForTimeout(300);
     await s.screenshot('patch');
     log(`${PATCH}: ${patchCli.length} finding(s) on the patch lines, language Diff`);
+
+    // Faultline: Restart Language Server: a new server process re-checks the open documents.
+    const before = (await readProblems(page)).findings.length;
+    const oldPids = s.languageServerPids();
+    assert.equal(oldPids.length, 1, `one Faultline server runs (pids ${oldPids.join(', ')})`);
+    await page.keyboard.press('F1');
+    await quickInput.waitFor({ state: 'visible', timeout: 15_000 });
+    await quickInput.fill('>Faultline: Restart Language Server');
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Restart Language Server' }).first().waitFor({ timeout: 15_000 });
+    await page.keyboard.press('Enter');
+    const newPids = await poll('a new Faultline server process in place of the old one', 30_000, async () => {
+      const now = s.languageServerPids();
+      return now.length === 1 && now[0] !== oldPids[0] ? now : undefined;
+    });
+    await poll('the restarted server to publish the findings again', 60_000, async () =>
+      (await readProblems(page)).findings.length === before ? true : undefined,
+    );
+    await s.screenshot('restarted');
+    log(`restart: server pid ${oldPids[0]} -> ${newPids[0]}; ${before} findings again`);
   } catch (e) {
     await session?.screenshot('failure');
     log(`failed: ${String(e)}`);

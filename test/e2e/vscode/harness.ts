@@ -5,7 +5,7 @@
 // code-server in its own process group so the whole tree can be killed, every wait bounded.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -141,12 +141,35 @@ export const QUIET_SETTINGS: Record<string, unknown> = {
 export interface VsCodeSession {
   url: string;
   workspace: string;
+  /** Process ids of the Faultline language servers running from this session's extension. */
+  languageServerPids(): number[];
   /** playwright-core Page (typed loosely: playwright-core ships its own types). */
   page: import('playwright-core').Page;
   screenshot(name: string): Promise<void>;
   /** Idempotent; kills code-server's whole process group and the browser. */
   close(): Promise<void>;
   serverLog: string;
+}
+
+/** Pids whose command line has an argument under `dir` ending in `file` (Linux /proc). */
+export function processesRunning(dir: string, file: string): number[] {
+  const pids: number[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return pids;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const args = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
+      if (args.some((a) => a.startsWith(dir + '/') && a.endsWith('/' + file))) pids.push(Number(e));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return pids.sort((a, b) => a - b);
 }
 
 export interface StartOptions {
@@ -318,6 +341,7 @@ export async function startVsCode(opts: StartOptions): Promise<VsCodeSession> {
     return {
       url,
       workspace: dirs.workspace,
+      languageServerPids: () => processesRunning(dirs.extensions, 'server.js'),
       page,
       serverLog: serverLogPath,
       screenshot: async (name: string) => {
