@@ -134,7 +134,7 @@ async function poll<T>(what: string, limitMs: number, probe: () => Promise<T | u
   throw new Error(`timed out after ${limitMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
-test('VS Code (code-server + Chromium): Problems panel and hover from the packaged extension', { skip: e2eSkip(), timeout: 10 * 60_000 }, async () => {
+test('VS Code (code-server + Chromium) with the packaged .vsix: Problems, hover, quick fix, rule docs, patch mail, restart', { skip: e2eSkip(), timeout: 10 * 60_000 }, async () => {
   rmSync(artifacts, { recursive: true, force: true });
   mkdirSync(artifacts, { recursive: true });
   const logFile = join(artifacts, 'e2e.log');
