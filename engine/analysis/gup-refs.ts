@@ -647,6 +647,8 @@ class GupInterpreter {
     count: Expr | { key: string; text: string } | undefined, countRange: SourceRange | undefined, inLoop: boolean, helper?: string,
     nullChecked = false,
     loopRange?: SourceRange,
+    /** A helper that releases on some paths only: check kind and count, then stop tracking. */
+    maybe = false,
   ): void {
     const a = this.acqState(st, id);
     const acq = this.acquisitions[id];
@@ -656,7 +658,7 @@ class GupInterpreter {
     if (kind !== 'either' && acq.kind !== 'unknown' && kind !== acq.kind && !(this.flagSelected.has(c) && this.mixedKinds(acq))) {
       this.emit({ kind: 'mismatch', acq, at: c.range, call: c, releaseApi: api, helper, helperCall: helper ? c : undefined });
     }
-    if (a.status === 'released' && whole) {
+    if (a.status === 'released' && whole && !maybe) {
       this.emit({ kind: 'double', acq, at: c.range, call: c, releaseApi: helper ?? api, first: a.releasedAt ?? acq.call.range, firstApi: a.releasedApi ?? '' });
       return;
     }
@@ -674,6 +676,10 @@ class GupInterpreter {
       }
     }
     if (a.status !== 'held' && a.status !== 'element') return;
+    if (maybe) {
+      a.status = 'escaped';
+      return;
+    }
     if (whole) {
       a.status = 'released';
       a.releasedAt = c.range;
@@ -724,7 +730,7 @@ class GupInterpreter {
         if (eff.release) {
           const countArg = eff.release.countParam !== undefined ? c.args[eff.release.countParam] : undefined;
           const countRange = eff.release.countParam !== undefined ? c.argRanges[eff.release.countParam] : undefined;
-          this.releaseOne(st, id, c, c.callee, eff.release.kind, true, countArg, countRange, false, `${c.callee}()`);
+          this.releaseOne(st, id, c, c.callee, eff.release.kind, true, countArg, countRange, false, `${c.callee}()`, false, undefined, !eff.release.always);
         } else if (eff.handoff) {
           if (a.status === 'held' || a.status === 'element') a.status = 'handed';
         } else if (eff.escape) {

@@ -23,6 +23,8 @@ export interface ParamEffect {
     countParam?: number;
     /** The release calls, for related locations and messages. */
     calls: CallStmt[];
+    /** Released on every path through the helper (otherwise only on some, e.g. an error path). */
+    always: boolean;
   };
   /** Stored into a struct / global, returned, or handed to a sink: the helper owns it. */
   handoff?: boolean;
@@ -90,6 +92,9 @@ function summarize(file: FileIR, fn: FunctionIR, memo: Map<string, FunctionRefSu
 
   const loops = findReleaseLoops(fn);
   const loopCalls = new Map(loops.map((l) => [l.call, l] as const));
+  // Blocks that release a parameter (for a release loop: its header, which every path through
+  // the loop crosses), to tell "always releases" from "releases on some path".
+  const releaseBlocks: Set<number>[] = fn.params.map(() => new Set<number>());
 
   for (const b of fn.blocks) {
     for (const s of b.stmts) {
@@ -122,7 +127,9 @@ function summarize(file: FileIR, fn: FunctionIR, memo: Map<string, FunctionRefSu
             kind: mergeKind(prev?.kind, r.kind),
             countParam: prev ? (prev.countParam === countParam ? countParam : undefined) : countParam,
             calls: [...(prev?.calls ?? []), s],
+            always: false,
           };
+          releaseBlocks[p].add(rl ? rl.loop.header : b.id);
         } else if (r && r.op === 'handoff') {
           const p = paramOf(s.args[r.pagesArg]);
           if (p !== undefined) params[p].handoff = true;
@@ -151,15 +158,37 @@ function summarize(file: FileIR, fn: FunctionIR, memo: Map<string, FunctionRefSu
                 kind: mergeKind(prev?.kind, sub.release.kind),
                 countParam: prev ? (prev.countParam === cp ? cp : undefined) : cp,
                 calls: [...(prev?.calls ?? []), ...sub.release.calls],
+                always: false,
               };
+              if (sub.release.always) releaseBlocks[p].add(b.id);
             }
           });
         }
       }
     }
   }
+  params.forEach((eff, i) => {
+    if (eff.release) eff.release.always = !exitAvoiding(fn, releaseBlocks[i]);
+  });
   active.delete(fn.name);
   const summary = { name: fn.name, params };
   memo.set(fn.name, summary);
   return summary;
+}
+
+/** True when the exit is reachable from the entry without entering any of `avoid`. */
+function exitAvoiding(fn: FunctionIR, avoid: Set<number>): boolean {
+  if (avoid.has(fn.entry)) return false;
+  const seen = new Set<number>([fn.entry]);
+  const work = [fn.entry];
+  while (work.length) {
+    const b = work.pop()!;
+    if (b === fn.exit) return true;
+    for (const e of fn.blocks[b]?.succs ?? []) {
+      if (avoid.has(e.to) || seen.has(e.to)) continue;
+      seen.add(e.to);
+      work.push(e.to);
+    }
+  }
+  return false;
 }
