@@ -132,7 +132,14 @@ export function explore(world: World, initial: SimState, endOracle: EndOracle, b
         const blocked = s.threads.filter((t) => !t.done);
         if (blocked.length) {
           const steps = pathSteps(stack.length - 1);
-          const why = blocked.map((t) => `CPU${t.id} waits for ${t.waiting ?? 'nothing it can get'}`).join('; ');
+          const holder = (name: string | undefined): string => {
+            const l = name ? s.locks[name] : undefined;
+            if (!l) return '';
+            const by = l.writer >= 0 ? [`CPU${l.writer} (write)`] : [...new Set(l.readers)].map((r) => `CPU${r} (read)`);
+            const queued = l.waitingWriters.length ? `, writer ${l.waitingWriters.map((w) => `CPU${w}`).join(', ')} queued` : '';
+            return by.length || queued ? ` held by ${by.join(', ') || 'nobody'}${queued}` : '';
+          };
+          const why = blocked.map((t) => `CPU${t.id} waits for ${t.waiting ?? 'nothing it can get'}${holder(t.waiting)}`).join('; ');
           steps.push({ thread: blocked[0].id, operation: 'deadlock', note: `every unfinished thread is blocked: ${why}` });
           leaf(top.counts);
           return result('deadlock', `every unfinished thread is blocked: ${why}`, steps, steps.length - 1);

@@ -2,7 +2,6 @@
 
 import { fn } from '../builder';
 import type { Scenario } from '../scenario';
-import { assumedGupApis } from './assumed-apis';
 
 const Z = 0x7f0000040000;
 
@@ -36,7 +35,6 @@ export const gupPartialBefore: Scenario = {
   functions: [gupRelease('nr')],
   threads: [{ fn: 'gup_all', args: [Z, 4] }],
   layout: { vmas: [{ start: Z, pages: 4, kind: 'anon' }] }, choices: partialChoice,
-  assumeApis: assumedGupApis,
   expect: { '*': 'underflow' },
 };
 
@@ -67,7 +65,6 @@ export const pinPutBefore: Scenario = {
   functions: [pinRelease('put_page')],
   threads: [{ fn: 'pin_one', args: [Z] }],
   layout: { vmas: [{ start: Z, pages: 1, kind: 'anon' }] },
-  assumeApis: assumedGupApis,
   expect: { '*': 'underflow' },
 };
 
@@ -119,7 +116,6 @@ export const gupLeakBefore: Scenario = {
   threads: [{ fn: 'gup_two', args: [Z] }],
   layout: { vmas: [{ start: Z, pages: 2, kind: 'anon' }] },
   choices: [{ name: 'mapped', options: [{ label: 'both pages mapped' }, { label: 'second page unmapped', layout: { vmas: [{ start: Z, pages: 1, kind: 'anon' as const }] } }] }],
-  assumeApis: assumedGupApis,
   expect: { '*': 'leak' },
 };
 
@@ -169,7 +165,6 @@ export const gupDirtyBefore: Scenario = {
   ],
   threads: [{ fn: 'vhost_write_page', args: [Y], name: 'vhost' }, { fn: 'writeback_reclaim', args: [Y], name: 'writeback/reclaim' }],
   layout: ext4Layout, globals: { src: 0x1000 },
-  assumeApis: assumedGupApis,
   expect: { '*': 'data-loss' },
 };
 
