@@ -14,7 +14,7 @@
 
 import type { CallStmt, Edge, Expr, FileIR, FunctionIR, SourceRange, Stmt } from '../ir';
 import { lookupApi } from '../kernel/api-table';
-import { GUP_PIN_FLAG, gupValueTests } from '../kernel/api/gup';
+import { GUP_PIN_FLAG, gupPageAliases, gupValueTests } from '../kernel/api/gup';
 import type { RefEffect } from '../kernel/api/refs-schema';
 import { exprKey, isIntValue, mentionsName, renderExpr, rootVar, varsOf } from './expr';
 import { helperSummary } from './gup-summaries';
@@ -435,6 +435,12 @@ class GupInterpreter {
         delete st.aliases[resultKey];
         for (const a of st.acqs) a.countKeys = a.countKeys.filter((k) => k !== resultKey);
       }
+      return st;
+    } else if (api && gupPageAliases[c.callee] !== undefined && resultKey) {
+      // page_folio(pages[i]): the folio is the page's reference under another type.
+      const r = this.refOf(c.args[gupPageAliases[c.callee]], st);
+      this.forget(st, resultKey);
+      if (r && r.ids.length === 1 && c.result?.kind === 'var') st.aliases[resultKey] = r.ids[0];
       return st;
     } else if (api) {
       // A known function that takes no ownership (kmap, set_page_dirty_lock, kvfree of the

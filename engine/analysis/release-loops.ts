@@ -5,6 +5,7 @@
 
 import type { AssignStmt, CallStmt, Expr, FunctionIR, LoopInfo } from '../ir';
 import { lookupApi } from '../kernel/api-table';
+import { gupPageAliases } from '../kernel/api/gup';
 import { exprKey, isIntValue, renderExpr } from './expr';
 
 export interface ReleaseLoop {
@@ -53,6 +54,24 @@ function testsSlot(c: Expr, key: string): boolean {
   return false;
 }
 
+/** Locals a loop loads entries into: `p = pages[i]`, `folio = page_folio(pages[i])`. */
+function pageVarsIn(fn: FunctionIR, loop: LoopInfo): Map<string, { array: Expr; index: string }> {
+  const pageVars = new Map<string, { array: Expr; index: string }>();
+  for (const b of loop.body) {
+    for (const s of fn.blocks[b]?.stmts ?? []) {
+      if (s.kind === 'assign' && s.target.kind === 'var') {
+        const pi = pageIndexOf(s.value) ?? (s.value.kind === 'var' ? pageVars.get(s.value.name) : undefined);
+        if (pi) pageVars.set(s.target.name, pi);
+      } else if (s.kind === 'call' && s.result?.kind === 'var' && gupPageAliases[s.callee] !== undefined) {
+        const arg = s.args[gupPageAliases[s.callee]];
+        const pi = arg ? pageIndexOf(arg) ?? (arg.kind === 'var' ? pageVars.get(arg.name) : undefined) : undefined;
+        if (pi) pageVars.set(s.result.name, pi);
+      }
+    }
+  }
+  return pageVars;
+}
+
 function assignsIn(fn: FunctionIR, blocks: number[]): AssignStmt[] {
   const out: AssignStmt[] = [];
   for (const b of blocks) for (const s of fn.blocks[b]?.stmts ?? []) if (s.kind === 'assign') out.push(s);
@@ -82,12 +101,7 @@ export function findReleaseLoops(fn: FunctionIR): ReleaseLoop[] {
   const loops = [...fn.loops].sort((a, b) => a.body.length - b.body.length);
   const taken = new Set<CallStmt>();
   for (const loop of loops) {
-    const pageVars = new Map<string, { array: Expr; index: string }>();
-    for (const a of assignsIn(fn, loop.body)) {
-      if (a.target.kind !== 'var') continue;
-      const pi = pageIndexOf(a.value);
-      if (pi) pageVars.set(a.target.name, pi);
-    }
+    const pageVars = pageVarsIn(fn, loop);
     for (const b of loop.body) {
       for (const s of fn.blocks[b]?.stmts ?? []) {
         if (s.kind !== 'call' || taken.has(s)) continue;
@@ -173,12 +187,7 @@ export interface TransferLoop {
 export function findTransferLoops(fn: FunctionIR, isSameFile: (name: string) => boolean): TransferLoop[] {
   const out: TransferLoop[] = [];
   for (const loop of fn.loops) {
-    const pageVars = new Map<string, { array: Expr; index: string }>();
-    for (const a of assignsIn(fn, loop.body)) {
-      if (a.target.kind !== 'var') continue;
-      const pi = pageIndexOf(a.value);
-      if (pi) pageVars.set(a.target.name, pi);
-    }
+    const pageVars = pageVarsIn(fn, loop);
     const elem = (e: Expr | undefined): Expr | undefined => {
       if (!e) return undefined;
       const pi = pageIndexOf(e) ?? (e.kind === 'var' ? pageVars.get(e.name) : undefined);

@@ -614,3 +614,13 @@ export const gupValueTests: Record<string, 'identity' | 'is-err-value'> = {
   WARN_ON_ONCE: 'identity',
   IS_ERR_VALUE: 'is-err-value',
 };
+
+/**
+ * Functions that return the same reference-holding object as one of their arguments, in another
+ * type (page -> folio, tail page -> head page): `unpin_folio(page_folio(pages[i]))` releases
+ * pages[i]. Maps the function to the argument it passes through.
+ */
+export const gupPageAliases: Record<string, number> = {
+  page_folio: 0,
+  compound_head: 0,
+};
