@@ -9,7 +9,7 @@ import type { CallStmt, Expr, FunctionIR, Stmt } from '../ir';
 import type { TraceStep } from '../findings';
 import type { ApiEntry } from '../kernel/api-schema';
 import type { ArchProfile } from '../kernel/profiles';
-import type { KernelSwitches } from '../kernel/versions';
+import { compareVersions, parseKernelVersion, type KernelSwitches } from '../kernel/versions';
 import {
   GUP_PIN_COUNTING_BIAS, cloneState, hex, kmapAddress, pageHandle, pageOfHandle, pageOfKernelAddress, type Frame, type SimState, type ThreadState, type Val,
 } from '../kernel/state';
@@ -585,6 +585,13 @@ class Exec {
         }
       }
     }
+    // The API table says when a function appeared / went away: say so when the scenario's kernel
+    // does not have it (fault_in_writeable before v5.16, fault_in_pages_writeable after).
+    const kv = parseKernelVersion(ctx.sw.version);
+    const since = e.since ? parseKernelVersion(e.since) : undefined;
+    const removed = e.removed ? parseKernelVersion(e.removed) : undefined;
+    if (kv && since && compareVersions(kv, since) < 0) notes.push(`${s.callee}() does not exist in ${ctx.sw.version} (since ${e.since})`);
+    if (kv && removed && compareVersions(kv, removed) >= 0) notes.push(`${s.callee}() was removed in ${e.removed}`);
     this.finishCall(s, value, deltas.join('; ') || undefined, notes.join('; ') || undefined);
   }
 
