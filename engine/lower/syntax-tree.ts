@@ -80,6 +80,9 @@ export function mirrorTree(tree: Tree, cancelled?: () => boolean): MirrorResult 
     if (!cursor.gotoFirstChild()) return { root, problems };
     let parent = root;
     let parentHasFields = !FIELDLESS_PARENTS.has(root.type);
+    // File-scope initializer tables (`static const struct pci_device_id ids[] = { ... }`) can
+    // be large and nothing reads inside them; inside a function they may hold calls.
+    let functionsOpen = 0;
     for (;;) {
       const typeId = cursor.nodeTypeId;
       const type = typeId === 65535 ? 'ERROR' : types[typeId] ?? 'ERROR';
@@ -99,11 +102,14 @@ export function mirrorTree(tree: Tree, cancelled?: () => boolean): MirrorResult 
           children: [],
         };
         parent.children.push(node);
-        if (!OPAQUE.has(type) && cursor.gotoFirstChild()) {
+        // An opaque subtree that contains a parse error is walked anyway so the error is reported.
+        const opaque = (OPAQUE.has(type) || (type === 'initializer_list' && functionsOpen === 0)) && !cursor.currentNode.hasError;
+        if (!opaque && cursor.gotoFirstChild()) {
           // An inner node ends where its last child ends; set when we climb back out.
           stack.push(node);
           parent = node;
           parentHasFields = !FIELDLESS_PARENTS.has(type);
+          if (type === 'function_definition') functionsOpen++;
           descended = true;
         } else {
           node.end = cursor.endIndex;
@@ -122,6 +128,7 @@ export function mirrorTree(tree: Tree, cancelled?: () => boolean): MirrorResult 
       while (!cursor.gotoNextSibling()) {
         if (!cursor.gotoParent() || stack.length <= 1) return { root, problems };
         const done = stack.pop() as SNode;
+        if (done.type === 'function_definition') functionsOpen--;
         parent = stack[stack.length - 1];
         parentHasFields = !FIELDLESS_PARENTS.has(parent.type);
         parent.end = done.end;

@@ -229,3 +229,16 @@ static int foo_typing(struct foo *f, unsigned long addr)
   assert.ok(ps.some((p) => p.includes('put_page(f->pages[i])')), ps.join('\n'));
   assert.ok(ir.syntaxErrors.length > 0);
 });
+
+test('parse errors outside functions (struct bodies, tables) are still reported', async () => {
+  const ir = await lower(`
+struct foo_desc {
+	int a
+	int b;
+};
+static const int foo_tbl[] = { 1, 2 +, 3 };
+static const char *foo_names[] = { "a", "b" };
+`);
+  assert.deepEqual(ir.syntaxErrors.map((e) => e.range.startRow).sort(), [2, 5]);
+  assert.ok(ir.globals.includes('foo_names'));
+});
