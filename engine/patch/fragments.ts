@@ -159,6 +159,35 @@ function startsInsideBody(v: HunkView): boolean {
   return false;
 }
 
+const C_KEYWORDS = new Set(('auto break case char const continue default do double else enum extern float for goto if ' +
+  'inline int long register restrict return short signed sizeof static struct switch typedef union unsigned void ' +
+  'volatile while bool true false NULL').split(' '));
+
+/**
+ * The lines between two hunks of one function are unknown: they may release the pages, store
+ * them, change the counts. Stand in for them with a call to an unknown function that gets the
+ * address of every variable the function's visible lines name, so the analysis treats what it
+ * tracked as possibly released or handed off there (silence) instead of inventing a leak.
+ */
+export function gapStatement(linesSoFar: { kind: FragmentLineKind; text: string }[]): string {
+  let start = 0;
+  for (let i = linesSoFar.length - 1; i >= 0; i--) {
+    if (linesSoFar[i].kind === 'gap' && linesSoFar[i].text === '') { start = i + 1; break; }
+  }
+  const names = new Set<string>();
+  for (const l of linesSoFar.slice(start)) {
+    const code = l.text.replace(/\/\*.*?\*\/|\/\/.*$|"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'/g, ' ');
+    if (code.trimStart().startsWith('#')) continue;
+    for (const m of code.matchAll(/(->|\.)?\s*\b([A-Za-z_]\w*)\b(\s*\()?/g)) {
+      const [, member, id, call] = m;
+      if (member || call || C_KEYWORDS.has(id) || /^[A-Z0-9_]+$/.test(id) || /_t$/.test(id)) continue;
+      names.add(id);
+    }
+  }
+  const args = [...names].slice(0, 64).map((n) => `&${n}`).join(', ');
+  return `__faultline_unseen_lines(${args});`;
+}
+
 function fragmentOf(patch: Patch, file: FilePatch, patchIndex: number, path: string, image: 'post' | 'pre'): Fragment | undefined {
   const lines: Fragment['lines'] = [];
   const push = (kind: FragmentLineKind, text: string, patchRow: number, fileLine?: number) =>
@@ -181,7 +210,7 @@ function fragmentOf(patch: Patch, file: FilePatch, patchIndex: number, path: str
       // returning it. After a function body a lone `;` is harmless.
       push('synthetic', ';', hunk.headerRow);
     }
-    if (continues && !adjacent) push('gap', '', hunk.headerRow);
+    if (continues && !adjacent) push('gap', gapStatement(lines), hunk.headerRow);
     if (!continues) {
       if (lines.length > 0) push('gap', '', hunk.headerRow);
       seen = new Set();

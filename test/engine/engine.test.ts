@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createEngine, inputKindOf, sortAndDedupe, type Engine } from '../../engine/engine';
 import type { Finding } from '../../engine/findings';
+import { parsePatchSet } from '../../engine/patch/parse';
+import { postImageFragments } from '../../engine/patch/fragments';
 
 let enginePromise: Promise<Engine> | undefined;
 const engine = () => (enginePromise ??= createEngine());
@@ -187,4 +189,39 @@ test('cancellation is honoured: an already-cancelled analysis returns quickly wi
   assert.ok(Date.now() - t0 < 5000);
   assert.ok(Array.isArray(r.findings));
   r.tree?.delete();
+});
+
+test('lines hidden between two hunks of one function may release: no leak invented across the gap', async () => {
+  const e = await engine();
+  const hunks = (middle: string[]) => [
+    '--- a/drivers/misc/frob.c',
+    '+++ b/drivers/misc/frob.c',
+    '@@ -10,4 +10,5 @@ static int frob_long(struct frob *f, unsigned long uaddr, int nr)',
+    ' \tstruct page *pages[16];',
+    ' \tlong got;',
+    '+\tgot = pin_user_pages_fast(uaddr, nr, 0, pages);',
+    ' \tif (got <= 0)',
+    ' \t\treturn -EFAULT;',
+    ...middle,
+    '@@ -80,4 +81,5 @@ static int frob_long(struct frob *f, unsigned long uaddr, int nr)',
+    ' \tf->done = 1;',
+    '+\tf->count++;',
+    ' ',
+    ' \treturn 0;',
+    ' }',
+    '',
+  ].join('\n');
+  const r = e.analyzePatch(hunks([]), { path: 'p.patch' });
+  assert.deepEqual(r.problems, []);
+  // the stand-in for the unseen lines is what keeps it quiet: without it, the joined hunks leak
+  const frag = postImageFragments(parsePatchSet(hunks([])))[0];
+  const gap = frag.lines.find((l) => l.kind === 'gap')!;
+  assert.match(gap.text, /^__faultline_unseen_lines\(.*&pages.*\);$/);
+  assert.ok(e.analyzeC(frag.text.replace(gap.text, ''), { path: 'x.c' }).findings.some((f) => f.rule === 'gup-leak'));
+  assert.deepEqual(r.findings.filter((f) => f.rule === 'gup-leak'), [], 'the unpin may sit in the 60 unseen lines');
+  // a leak that is entirely visible inside one hunk is still reported
+  const visible = hunks([]).replace(' \t\treturn -EFAULT;\n', ' \t\treturn -EFAULT;\n+\tif (!f->ready)\n+\t\treturn -EAGAIN;\n').replace('@@ -10,4 +10,5 @@', '@@ -10,4 +10,7 @@').replace('@@ -80,4 +81,5 @@', '@@ -80,4 +83,5 @@');
+  const r2 = e.analyzePatch(visible, { path: 'p.patch' });
+  assert.deepEqual(r2.problems, []);
+  assert.ok(r2.findings.some((f) => f.rule === 'gup-leak'), JSON.stringify(r2.findings));
 });
