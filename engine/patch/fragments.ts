@@ -205,6 +205,7 @@ function fragmentOf(patch: Patch, file: FilePatch, patchIndex: number, path: str
       (adjacent || (hunk.section.trim() !== '' && seen.has(hunk.section.trim())));
     if (depth > 0 && !continues) {
       // The previous hunk's function is not the one this hunk is in: close it.
+      push('synthetic', gapStatement(lines), hunk.headerRow); // the rest of the body is unseen
       for (; depth > 0; depth--) push('synthetic', '}', hunk.headerRow);
       // The open construct may be a struct: without `;` the next function would parse as
       // returning it. After a function body a lone `;` is harmless.
@@ -233,6 +234,7 @@ function fragmentOf(patch: Patch, file: FilePatch, patchIndex: number, path: str
   if (lines.length === 0) return undefined;
   const endRow = file.hunks[file.hunks.length - 1].headerRow;
   if (depth > 0) {
+    push('synthetic', gapStatement(lines), endRow); // the rest of the body is unseen
     for (; depth > 0; depth--) push('synthetic', '}', endRow);
     push('synthetic', ';', endRow);
   }
