@@ -14,7 +14,7 @@
 
 import type { CallStmt, Edge, Expr, FileIR, FunctionIR, SourceRange, Stmt } from '../ir';
 import { lookupApi } from '../kernel/api-table';
-import { GUP_PIN_FLAG, gupPageAliases, gupValueTests } from '../kernel/api/gup';
+import { GUP_PIN_FLAG, gupArrayFreers, gupPageAliases, gupValueTests } from '../kernel/api/gup';
 import type { RefEffect } from '../kernel/api/refs-schema';
 import { exprKey, isIntValue, mentionsName, renderExpr, rootVar, varsOf } from './expr';
 import { helperSummary } from './gup-summaries';
@@ -444,14 +444,13 @@ class GupInterpreter {
       return st;
     } else if (api) {
       // A known function that takes no ownership (kmap, set_page_dirty_lock, kvfree of the
-      // array...): the caller still holds the references. The whole array going there is the
-      // array being freed (or read): if it lived in the caller's struct, it is gone now.
-      for (const arg of c.args) {
-        const r = this.refOf(arg, st);
-        if (r && !r.element) for (const id of r.ids) {
-          const a = this.acqState(st, id);
-          if (a && !this.acquisitions[id].single) a.freed = true;
-        }
+      // array...): the caller still holds the references. Freeing the array itself means
+      // nobody can release them any more, even if it lived in the caller's struct.
+      const freed = gupArrayFreers[c.callee];
+      const r = freed !== undefined ? this.refOf(c.args[freed], st) : undefined;
+      if (r && !r.element) for (const id of r.ids) {
+        const a = this.acqState(st, id);
+        if (a && !this.acquisitions[id].single) a.freed = true;
       }
       const test = gupValueTests[c.callee];
       if (test && resultKey && c.args[0]) {

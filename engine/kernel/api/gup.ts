@@ -624,3 +624,14 @@ export const gupPageAliases: Record<string, number> = {
   page_folio: 0,
   compound_head: 0,
 };
+
+/**
+ * Functions that free the memory of a page ARRAY (not the references it holds), by the argument
+ * holding it. Freeing the array of a caller's struct means the pages can no longer be released by
+ * anyone: the GUP analysis then reports a leak even on a success return.
+ */
+export const gupArrayFreers: Record<string, number> = {
+  kfree: 0,
+  kvfree: 0,
+  vfree: 0,
+};
