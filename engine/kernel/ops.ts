@@ -24,6 +24,9 @@ export class Violation extends Error {
 
 export type Access = 'r' | 'w';
 
+/** The model walks at most this many pages per operation (bad input never hangs). */
+export const MAX_WALK_PAGES = 1024;
+
 export interface OpCtx {
   s: SimState;
   tid: number;
@@ -407,6 +410,8 @@ export interface CopyResult {
  * stop the contract allows — but, since v5.14 on arm64, with at least one byte of progress.
  */
 export function userCopy(ctx: OpCtx, addr: number, len: number, toUser: boolean, serviceFaults: boolean, what: string): CopyResult {
+  // Bound the walk (bad input never hangs): at most MAX_WALK_PAGES pages per access.
+  len = Math.min(len, MAX_WALK_PAGES * ctx.profile.pageSize);
   const end = addr + len;
   if (len <= 0) return { notCopied: 0, stoppedAt: addr };
   const ps = ctx.profile.pageSize;
@@ -471,7 +476,7 @@ export function faultIn(ctx: OpCtx, uaddr: number, size: number, f: { access: 'r
   returns: 'bytes-not-faulted' | 'zero-or-efault'; subpageOnly?: boolean }, what: string): FaultInResult {
   const ps = ctx.profile.pageSize;
   if (size <= 0) return { ret: 0, note: `${what}: size 0` };
-  const end = uaddr + size;
+  const end = uaddr + Math.min(size, MAX_WALK_PAGES * ps);
   const write = f.access !== 'read';
   const probed: string[] = [];
   let reached = uaddr;
@@ -541,6 +546,7 @@ export function gupRange(ctx: OpCtx, start: number, nr: number, kind: 'get' | 'p
   const callerHolds = !!holds(ctx.s, t.id, mmapLockName(mm.id));
   const pages: number[] = [];
   let why = '';
+  nr = Math.min(nr, MAX_WALK_PAGES);
   for (let i = 0; i < nr; i++) {
     const addr = start + i * ctx.profile.pageSize;
     const vpn = vpnOf(ctx, addr);
@@ -669,7 +675,7 @@ export function writeProtect(ctx: OpCtx, addr: number, len: number, uffd: boolea
   const ps = ctx.profile.pageSize;
   const out: string[] = [];
   const first = vpnOf(ctx, addr);
-  const last = vpnOf(ctx, addr + Math.max(len, 1) - 1);
+  const last = Math.min(vpnOf(ctx, addr + Math.max(len, 1) - 1), first + MAX_WALK_PAGES);
   for (let vpn = first; vpn <= last; vpn++) {
     const pte = mm.ptes[String(vpn)];
     touch(ctx, `pte:${mm.id}:${vpn}`, 'w');

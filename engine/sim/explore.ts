@@ -77,6 +77,15 @@ export interface EndOracle {
 }
 
 export function explore(world: World, initial: SimState, endOracle: EndOracle, budget: Budget = {}): ExploreResult {
+  try {
+    return exploreInner(world, initial, endOracle, budget);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return { verdict: 'inconclusive', note: `the interpreter stopped: ${why}`, steps: [], decisive: -1, statesExplored: 0, interleavings: 0, naive: 0, bound: `unsupported: ${why}` };
+  }
+}
+
+function exploreInner(world: World, initial: SimState, endOracle: EndOracle, budget: Budget): ExploreResult {
   const maxStates = budget.maxStates ?? DEFAULT_BUDGET.maxStates;
   const timeMs = budget.timeMs ?? DEFAULT_BUDGET.timeMs;
   const t0 = Date.now();
@@ -122,8 +131,15 @@ export function explore(world: World, initial: SimState, endOracle: EndOracle, b
         const r = runTransition(world, top.state, tid);
         return r.changed ? r : undefined;
       };
+      try {
       for (let tid = 0; tid < nThreads; tid++) trans.push(top.sleep.has(tid) ? undefined : compute(tid));
       if (!trans.some((r) => r !== undefined)) for (const tid of top.sleep.keys()) trans[tid] = compute(tid);
+      } catch (err) {
+        // An IR shape the interpreter cannot run (recursion, a block with no feasible edge):
+        // never a crash — inconclusive, naming why.
+        const why = err instanceof Error ? err.message : String(err);
+        return result('inconclusive', `the interpreter stopped: ${why}`, pathSteps(stack.length - 1), -1, `unsupported: ${why}`);
+      }
       const enabled = trans.map((r, i) => (r ? i : -1)).filter((i) => i >= 0);
       top.order = enabled.filter((i) => !top.pre?.has(i));
       for (const u of top.pre ?? []) if (top.trans[u]) top.explored.set(u, top.trans[u]!.fp);

@@ -48,6 +48,17 @@ export interface TransitionResult {
 }
 
 const MAX_LOCAL = 256;
+const MAX_DEPTH = 32;
+const MAX_ARRAY = 1024;
+
+function finite(n: number): number {
+  return Number.isFinite(n) ? n : 0;
+}
+
+function bitop(a: number, b: number, op: (x: bigint, y: bigint) => bigint): number {
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return 0;
+  return Number(BigInt.asIntN(64, op(BigInt(Math.trunc(a)), BigInt(Math.trunc(b)))));
+}
 
 export class SimError extends Error {}
 
@@ -156,11 +167,11 @@ class Exec {
           case '<=': return a <= b ? 1 : 0;
           case '>': return a > b ? 1 : 0;
           case '>=': return a >= b ? 1 : 0;
-          case '&': return Number(BigInt.asIntN(64, BigInt(Math.trunc(a)) & BigInt(Math.trunc(b))));
-          case '|': return Number(BigInt.asIntN(64, BigInt(Math.trunc(a)) | BigInt(Math.trunc(b))));
-          case '^': return Number(BigInt.asIntN(64, BigInt(Math.trunc(a)) ^ BigInt(Math.trunc(b))));
-          case '<<': return a * 2 ** b;
-          case '>>': return Math.floor(a / 2 ** b);
+          case '&': return bitop(a, b, (x, y) => x & y);
+          case '|': return bitop(a, b, (x, y) => x | y);
+          case '^': return bitop(a, b, (x, y) => x ^ y);
+          case '<<': return finite(a * 2 ** Math.min(b, 63));
+          case '>>': return finite(Math.floor(a / 2 ** Math.min(b, 63)));
           default: return 0;
         }
       }
@@ -176,6 +187,8 @@ class Exec {
       const key = base.kind === 'var' ? base.name : exprText(base);
       const arr = this.lookup(key).value;
       const i = num(this.eval(target.index));
+      // Bad input never blows up memory: the model keeps arrays of at most MAX_ARRAY slots.
+      if (!Number.isInteger(i) || i < 0 || i >= MAX_ARRAY) return;
       const copy = Array.isArray(arr) ? [...arr] : [];
       while (copy.length <= i) copy.push(null);
       copy[i] = v;
@@ -276,7 +289,7 @@ class Exec {
     const f = this.frame;
     switch (s.kind) {
       case 'decl':
-        f.env[s.name] = s.arrayLength && s.arrayLength > 0 ? new Array(s.arrayLength).fill(null) : null;
+        f.env[s.name] = s.arrayLength && s.arrayLength > 0 ? new Array(Math.min(s.arrayLength, MAX_ARRAY)).fill(null) : null;
         f.idx++;
         return;
       case 'assign': {
@@ -304,6 +317,7 @@ class Exec {
     const callee = this.world.program.functions[s.callee];
     if (callee) {
       const args = s.args.map((a) => this.eval(a));
+      if (this.t.frames.length >= MAX_DEPTH) throw new SimError(`call depth ${MAX_DEPTH} exceeded calling ${s.callee} (recursion is not modelled)`);
       f.calling = true;
       this.t.frames.push(newFrame(callee, args));
       return;
@@ -448,7 +462,7 @@ class Exec {
         if (rf.single) list.push({ v: args[rf.pagesArg], slot: exprText(s.args[rf.pagesArg]) });
         else {
           const arr = args[rf.pagesArg];
-          const n = rf.countArg !== undefined ? num(args[rf.countArg]) : 1;
+          const n = Math.min(rf.countArg !== undefined ? num(args[rf.countArg]) : 1, MAX_ARRAY);
           if (n < 0) throw new Violation('underflow', `${what}: released ${n} pages (a negative GUP return passed as a count)`);
           for (let i = 0; i < n; i++) list.push({ v: Array.isArray(arr) ? (arr[i] ?? null) : null, slot: `${exprText(s.args[rf.pagesArg])}[${i}]` });
         }
@@ -518,7 +532,7 @@ class Exec {
           const a = num(args[m.addrArg!]);
           const endA = m.op === 'flush-tlb-range' ? num(args[m.lenArg!]) : a + 1;
           const vpns: number[] = [];
-          for (let v = Math.floor(a / ctx.profile.pageSize); v * ctx.profile.pageSize < endA; v++) vpns.push(v);
+          for (let v = Math.floor(a / ctx.profile.pageSize); v * ctx.profile.pageSize < endA && vpns.length < MAX_ARRAY; v++) vpns.push(v);
           deltas.push(`${flushTlb(ctx, mm.id, vpns)} TLB entries flushed`);
           break;
         }
