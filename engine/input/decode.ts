@@ -1,8 +1,6 @@
 // Turning input bytes into text we can analyze, or a one-line reason why not. Pure (no fs), so
 // the server and a browser build can use it too.
 
-export type InputKind = 'c' | 'patch';
-
 /** Beyond this a file is refused with a clear error instead of risking a slow parse (issue 2). */
 export const DEFAULT_MAX_INPUT_BYTES = 8 * 1024 * 1024;
 
@@ -70,14 +68,7 @@ export function decodeInput(bytes: Uint8Array, maxBytes = DEFAULT_MAX_INPUT_BYTE
 const C_EXT = /\.(c|h)$/i;
 const PATCH_EXT = /\.(patch|diff|mbox|mbx|eml)$/i;
 
-/** Extensions the directory walk picks up. */
+/** Extensions the directory walk picks up (engine.ts `inputKindOf` decides C vs patch). */
 export function isCheckablePath(p: string): boolean {
   return C_EXT.test(p) || PATCH_EXT.test(p);
-}
-
-/** What to analyze the text as: the extension decides; otherwise sniff the first lines. */
-export function inputKind(path: string | undefined, text: string, looksLikePatch: (t: string) => boolean): InputKind {
-  if (path && C_EXT.test(path)) return 'c';
-  if (path && PATCH_EXT.test(path)) return 'patch';
-  return looksLikePatch(text) ? 'patch' : 'c';
 }
