@@ -91,11 +91,12 @@ function refsLines(e: ApiEntry, r: RefEffect): string[] {
 }
 
 /** Any facet this file does not know: rendered as its fields, so new families show up. */
-function genericFacet(name: string, value: unknown): string {
+function genericFacet(e: ApiEntry, name: string, value: unknown): string {
   if (value === null || typeof value !== 'object') return `**${name}:** ${String(value)}`;
   const parts = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+    // `userArg: 0` reads better as the parameter's name.
+    .map(([k, v]) => `${k}: ${/Arg$/.test(k) && typeof v === 'number' ? argName(e, v) : typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
   return `**${name}:** ${parts.join(', ')}`;
 }
 
@@ -111,7 +112,7 @@ export function explainApi(name: string): string | undefined {
   if (e.returns && !(e.refs && e.refs.op === 'acquire')) lines.push(`**Returns:** ${e.returns}`);
   for (const [k, v] of Object.entries(e)) {
     if (CORE_KEYS.has(k) || v === undefined) continue;
-    lines.push(genericFacet(k, v));
+    lines.push(genericFacet(e, k, v));
   }
   const ver = [e.since ? `since ${e.since}` : '', e.removed ? `removed in ${e.removed}` : ''].filter(Boolean).join(', ');
   lines.push(`*${e.header}${ver ? ` — ${ver}` : ''}${e.source ? ` — source: ${e.source}` : ''}*`);
