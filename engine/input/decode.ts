@@ -60,7 +60,7 @@ export function decodeInput(bytes: Uint8Array, maxBytes = DEFAULT_MAX_INPUT_BYTE
     return { ok: false, message: `not valid UTF-8 (byte 0x${bytes[bad].toString(16).padStart(2, '0')} at line ${line}, column ${col}); convert it to UTF-8 first` };
   }
   let text = new TextDecoder('utf-8').decode(bytes);
-  // TextDecoder drops a leading BOM by default; a BOM that survives (ignoreBOM off) is blanked.
+  // TextDecoder drops a leading BOM; a space takes its one UTF-16 unit so offsets match the editor's.
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) text = ' ' + text;
   return { ok: true, text };
 }
