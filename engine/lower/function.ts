@@ -640,7 +640,7 @@ export class FunctionLowerer {
       const iv = this.strip(args[counted.index]);
       const indexVar: Expr = { kind: 'var', name: this.src(iv) };
       const bound = this.pure(args[counted.count]);
-      induction = { variable: this.src(iv), init: { kind: 'int', value: 0 }, cond: { kind: 'binary', op: '<', left: indexVar, right: bound }, step: { kind: 'int', value: 1 } };
+      induction = { variable: this.src(iv), init: { kind: 'int', value: 0 }, cond: { kind: 'binary', op: '<', left: indexVar, right: bound }, step: { kind: 'binary', op: '+', left: indexVar, right: { kind: 'int', value: 1 } } };
       this.cfg.emit({ kind: 'assign', target: indexVar, value: { kind: 'int', value: 0 }, range: this.range(args[counted.index]) });
     }
     const header = this.cfg.newBlock();
@@ -869,28 +869,25 @@ export class FunctionLowerer {
     const cr = childByField(c, 'right');
     const mentions = (x: SNode | undefined): boolean => !!x && this.strip(x).type === 'identifier' && this.src(this.strip(x)) === variable;
     if (!mentions(cl) && !mentions(cr)) return undefined;
+    // `step` is the value the update assigns: `i + 1` for `i++`, `i - k` for `i -= k`.
     let step: Expr | undefined;
+    const iv: Expr = { kind: 'var', name: variable };
     const u = this.strip(update);
     if (u.type === 'update_expression') {
       const arg = childByField(u, 'argument');
       const op = childByField(u, 'operator');
-      if (mentions(arg) && op) step = { kind: 'int', value: this.src(op) === '++' ? 1 : -1 };
+      if (mentions(arg) && op) step = { kind: 'binary', op: this.src(op) === '++' ? '+' : '-', left: iv, right: { kind: 'int', value: 1 } };
     } else if (u.type === 'assignment_expression') {
       const l = childByField(u, 'left');
       const op = childByField(u, 'operator');
       const r = childByField(u, 'right');
       if (mentions(l) && op && r) {
         const o = this.src(op);
-        if (o === '+=') step = this.pure(r);
-        else if (o === '-=') step = this.negateValue(this.pure(r));
+        if (o === '+=' || o === '-=') step = { kind: 'binary', op: o[0], left: iv, right: this.pure(r) };
         else if (o === '=') {
           const rr = this.strip(r);
           const rop = rr.type === 'binary_expression' ? childByField(rr, 'operator') : undefined;
-          if (rop && mentions(childByField(rr, 'left'))) {
-            const k = this.pure(childByField(rr, 'right') as SNode);
-            if (this.src(rop) === '+') step = k;
-            else if (this.src(rop) === '-') step = this.negateValue(k);
-          }
+          if (rop && (this.src(rop) === '+' || this.src(rop) === '-') && mentions(childByField(rr, 'left'))) step = this.pure(rr);
         }
       }
     }
@@ -1021,11 +1018,6 @@ export class FunctionLowerer {
     if (e.kind === 'binary' && COMPARISON_FLIP[e.op]) return { kind: 'binary', op: COMPARISON_FLIP[e.op], left: e.left, right: e.right };
     if (e.kind === 'unary' && e.op === '!') return e.arg;
     return { kind: 'unary', op: '!', arg: e };
-  }
-
-  private negateValue(e: Expr): Expr {
-    if (e.kind === 'int') return { kind: 'int', value: -e.value };
-    return { kind: 'unary', op: '-', arg: e };
   }
 
   /**

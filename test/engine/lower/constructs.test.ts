@@ -245,10 +245,10 @@ void foo_release(struct page **pages, int nr, int ret)
   assert.ok(first);
   assert.equal(showExpr(first.induction?.init), '0');
   assert.equal(showExpr(first.induction?.cond), '(i < ret)');
-  assert.equal(showExpr(first.induction?.step), '1');
+  assert.equal(showExpr(first.induction?.step), '(i + 1)');
   const inner = fn.loops.find((l) => l.induction?.variable === 'j');
   assert.ok(inner);
-  assert.equal(showExpr(inner.induction?.step), '-2');
+  assert.equal(showExpr(inner.induction?.step), '(j - 2)');
   const outer = fn.loops.find((l) => !l.induction);
   assert.ok(outer);
   // Nested: the inner loop's blocks are inside the outer loop's body.
@@ -358,6 +358,7 @@ void foo_walk(struct sg_table *sgt, struct list_head *head, int nents)
   const sgLoop = fn.loops[0];
   assert.equal(sgLoop.induction?.variable, 'i');
   assert.equal(showExpr(sgLoop.induction?.cond), '(i < nents)');
+  assert.equal(showExpr(sgLoop.induction?.step), '(i + 1)');
   // Body runs zero times on some path and the cursor is havoc'ed at the top of each iteration.
   const ps = paths(fn, { havocs: true });
   assert.ok(ps.includes('[i >= nents] ; foo_end() ; return'), ps.join('\n'));
