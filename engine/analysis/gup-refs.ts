@@ -238,10 +238,12 @@ class GupInterpreter {
       if (!b) continue;
       let st = cloneState(current);
       for (const s of b.stmts) st = this.step(st, s);
-      if (block === fn.exit || b.succs.length === 0) {
+      if (block === fn.exit) {
         this.atExit(st);
         continue;
       }
+      // A block with no successor other than the exit is a dead end the lowering left (code
+      // after a noreturn call): no verdict on that path.
       for (const e of b.succs) {
         const next = this.traverse(st, block, e);
         if (next) work.push({ block: e.to, state: next });
