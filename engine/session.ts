@@ -8,7 +8,7 @@
 // helper defined in the same file counts as a release, issue 2), so an edit inside one function
 // re-runs the rules only on that function and on the functions that call it.
 
-import { Edit, Parser } from 'web-tree-sitter';
+import { Edit, Parser, type Language } from 'web-tree-sitter';
 import type { FileIR, FunctionIR, SourceRange } from './ir';
 import type { Finding, InputProblem } from './findings';
 import { sortAndDedupe, type Engine, type Tree } from './engine';
@@ -37,7 +37,7 @@ export interface SessionOptions {
 export interface SessionResult {
   findings: Finding[];
   problems: InputProblem[];
-  /** The lowered file (C documents only): code lens, hover. */
+  /** The lowered file (C documents only): code lens. Live: valid until the next analyze(). */
   file?: FileIR;
   /** Edit count of the text this result belongs to (see DocumentSession.edits). */
   edits: number;
@@ -70,13 +70,16 @@ function computeLineStarts(text: string): number[] {
 }
 
 /**
- * Parse with the engine's parser for the first tree of a document. The engine keeps its parser
- * private; analyzeC hands back the tree it made, which is what we need.
+ * The C grammar the engine loaded. The engine keeps its parser private, but a tree knows its
+ * language: analysing an empty text (no rule selected) hands one back for almost nothing. The
+ * session then parses with its own parser, so the kept tree and the parser belong together.
  */
-function parseWithEngine(engine: Engine, blanked: string): Tree {
-  const r = engine.analyzeC(blanked, { path: 'session.c', rules: [], cancelled: () => false });
+function engineLanguage(engine: Engine): Language {
+  const r = engine.analyzeC('', { path: 'session.c', rules: ['\u0000none'], cancelled: () => false });
   if (!r.tree) throw new Error('faultline: the engine returned no syntax tree');
-  return r.tree;
+  const language = r.tree.language;
+  r.tree.delete();
+  return language;
 }
 
 /** A tree-sitter edit: where the old and new texts differ (common prefix / suffix). */
@@ -128,16 +131,57 @@ function shiftRange(r: SourceRange, dOffset: number, dRow: number): SourceRange 
   return { start: r.start + dOffset, end: r.end + dOffset, startRow: r.startRow + dRow, startCol: r.startCol, endRow: r.endRow + dRow, endCol: r.endCol };
 }
 
-function shiftFinding(f: Finding, dOffset: number, dRow: number): Finding {
-  if (dOffset === 0 && dRow === 0) return f;
+/**
+ * Messages name lines ("taken by pin_user_pages() at line 12"), so a cached finding's text moves
+ * with its function too. Lines inside the function are stored relative to its first row and
+ * rewritten on reuse; a line outside it makes the entry absolute (`outside`).
+ */
+const LINE_REF = /\bline (\d+)\b/g;
+const REL_LINE = /\u0002(-?\d+)\u0003/g;
+
+function relativizeText(s: string, fn: FunctionIR, outside: { hit: boolean }): string {
+  return s.replace(LINE_REF, (m, n: string) => {
+    const row = Number(n) - 1;
+    if (row < fn.range.startRow || row > fn.range.endRow) {
+      outside.hit = true;
+      return m;
+    }
+    return `line \u0002${row - fn.range.startRow}\u0003`;
+  });
+}
+
+function absolutizeText(s: string, startRow: number): string {
+  return s.includes('\u0002') ? s.replace(REL_LINE, (_m, n: string) => String(Number(n) + startRow + 1)) : s;
+}
+
+/** Map every range and every "line N" of a finding; `text` rewrites messages. */
+function mapFinding(f: Finding, range: (r: SourceRange) => SourceRange, text: (s: string) => string): Finding {
   const out: Finding = {
     ...f,
-    range: shiftRange(f.range, dOffset, dRow),
-    related: f.related.map((r) => ({ ...r, range: shiftRange(r.range, dOffset, dRow) })),
+    message: text(f.message),
+    range: range(f.range),
+    related: f.related.map((r) => ({ ...r, message: text(r.message), range: range(r.range) })),
   };
-  if (f.trace) out.trace = f.trace.map((t) => (t.range ? { ...t, range: shiftRange(t.range, dOffset, dRow) } : t));
-  if (f.fixes) out.fixes = f.fixes.map((x) => ({ ...x, edits: x.edits.map((e) => ({ ...e, range: shiftRange(e.range, dOffset, dRow) })) }));
+  if (f.trace)
+    out.trace = f.trace.map((t) => {
+      const u = { ...t, operation: text(t.operation) };
+      if (t.range) u.range = range(t.range);
+      if (t.note !== undefined) u.note = text(t.note);
+      if (t.delta !== undefined) u.delta = text(t.delta);
+      return u;
+    });
+  if (f.fixes) out.fixes = f.fixes.map((x) => ({ title: text(x.title), edits: x.edits.map((e) => ({ ...e, range: range(e.range) })) }));
   return out;
+}
+
+/** A finding of `fn` with positions relative to the function (for the cache). */
+function toRelative(f: Finding, fn: FunctionIR, outside: { hit: boolean }): Finding {
+  return mapFinding(f, (r) => shiftRange(r, -fn.range.start, -fn.range.startRow), (s) => relativizeText(s, fn, outside));
+}
+
+/** A cached finding placed back at the function's current position. */
+function toAbsolute(f: Finding, fn: FunctionIR): Finding {
+  return mapFinding(f, (r) => shiftRange(r, fn.range.start, fn.range.startRow), (s) => absolutizeText(s, fn.range.startRow));
 }
 
 /** Every range a finding carries. */
@@ -168,6 +212,56 @@ function calleeClosure(fn: FunctionIR, byName: Map<string, FunctionIR>, budget =
   return out.sort((a, b) => a.range.start - b.range.start);
 }
 
+/**
+ * Move, in place, a range that lies after an edit (tree-sitter's own rule for points past the
+ * edit). Ranges can be shared between IR objects: `seen` makes each move once.
+ */
+function mover(edit: Edit): (r: SourceRange) => void {
+  const dIndex = edit.newEndIndex - edit.oldEndIndex;
+  const dRow = edit.newEndPosition.row - edit.oldEndPosition.row;
+  const oldEndRow = edit.oldEndPosition.row;
+  const dCol = edit.newEndPosition.column - edit.oldEndPosition.column;
+  const seen = new Set<SourceRange>();
+  return (r) => {
+    // A range that ends before the edit stays; one that spans it (an ERROR node around the
+    // edited function) only has its end moved.
+    if (r.end < edit.oldEndIndex || seen.has(r)) return;
+    seen.add(r);
+    if (r.start >= edit.oldEndIndex) {
+      r.start += dIndex;
+      if (r.startRow === oldEndRow) r.startCol += dCol;
+      r.startRow += dRow;
+    }
+    r.end += dIndex;
+    if (r.endRow === oldEndRow) r.endCol += dCol;
+    r.endRow += dRow;
+  };
+}
+
+/**
+ * Move every range of a function's IR in place (allocation-free: this runs on every function
+ * after the edit, on every keystroke). Expressions carry no ranges. The equivalence test in
+ * test/server/session.test.ts compares against a fresh lowering, so a range-bearing field added
+ * to engine/ir.ts and missed here shows up there.
+ */
+function moveFunction(fn: FunctionIR, m: (r: SourceRange) => void): void {
+  m(fn.range);
+  m(fn.nameRange);
+  for (const p of fn.params) m(p.range);
+  for (const b of fn.blocks) {
+    for (const st of b.stmts) {
+      m(st.range);
+      if (st.kind === 'call') {
+        for (const a of st.argRanges) m(a);
+        m(st.calleeRange);
+      }
+    }
+    for (const e of b.succs) if (e.range) m(e.range);
+  }
+  for (const l of fn.loops) m(l.range);
+  for (const d of fn.degraded) m(d.range);
+}
+
 export class DocumentSession {
   readonly uri: string;
   readonly path: string;
@@ -184,11 +278,17 @@ export class DocumentSession {
   private parser: Parser | undefined;
   private parsedBlanked: string | undefined;
   private parsedStarts: number[] | undefined;
+  /** The lowering of `parsedBlanked`. */
+  private parsedFile: FileIR | undefined;
   private cache = new Map<string, CacheEntry>();
   private outsideText: string | undefined;
+  /** Cache keys and same-file callees per function of the last analysis (parallel to its functions). */
+  private lastKeys: { key: string; closure: string[] }[] | undefined;
+  /** Set by the one-function lowering path: which function changed, under which names. */
+  private lastEdit: { index: number; names: string[] } | undefined;
   private runs = 0;
   /** How the last analysis went (tests and the bench look at it). */
-  stats = { functions: 0, reanalyzed: 0, incrementalParse: false };
+  stats = { functions: 0, reanalyzed: 0, incrementalParse: false, relowered: -1, ms: { lower: 0, keys: 0, rules: 0, total: 0 }, lowerMs: { diff: 0, parse: 0, check: 0, iso: 0, shift: 0 } };
 
   constructor(engine: Engine, uri: string, path: string, text: string, opts: SessionOptions & { languageId?: string } = {}) {
     this.engine = engine;
@@ -222,6 +322,7 @@ export class DocumentSession {
     this.options = { rules: opts.rules, kernel: opts.kernel };
     // Findings depend on the rule set and the kernel version: nothing cached stays valid.
     this.cache.clear();
+    this.lastKeys = undefined;
     this._edits++;
   }
 
@@ -229,6 +330,8 @@ export class DocumentSession {
   dispose(): void {
     this.tree?.delete();
     this.tree = undefined;
+    this.parsedFile = undefined;
+    this.parsedBlanked = undefined;
     this.parser?.delete();
     this.parser = undefined;
     this.cache.clear();
@@ -295,77 +398,181 @@ export class DocumentSession {
     return { findings: r.findings, problems: r.problems };
   }
 
-  private parse(blanked: string): Tree {
+  /**
+   * Parse and lower the blanked text. When the edit since the last parse sits inside one function
+   * body and tree-sitter reports no structural change outside it, only that function is lowered
+   * again (parsed alone through `includedRanges`, which keeps absolute positions); the others are
+   * reused, moved if they follow the edit. Anything else lowers the whole file. Either way the
+   * kept tree is re-parsed incrementally.
+   */
+  private parseAndLower(blanked: string, cancelled: () => boolean): FileIR {
     const newStarts = computeLineStarts(blanked);
-    let old: Tree | undefined;
-    if (this.tree && this.parser && this.parsedBlanked !== undefined && this.parsedStarts) {
-      const edit = diffEdit(this.parsedBlanked, blanked, this.parsedStarts, newStarts);
-      if (!edit) {
-        this.stats.incrementalParse = true;
-        return this.tree;
-      }
-      this.tree.edit(edit);
-      old = this.tree;
-    }
+    const prevFile = this.parsedFile;
+    let edit: Edit | undefined;
     let tree: Tree;
-    if (this.parser) {
-      tree = this.parser.parse(blanked, old ?? null) ?? this.parser.parse(blanked)!;
-      this.stats.incrementalParse = old !== undefined;
-    } else {
-      // First parse: the engine's own parser (it loaded the grammar); later parses use ours,
-      // made from the same language, so the kept tree and the parser always belong together.
-      tree = parseWithEngine(this.engine, blanked);
+    let oldTree: Tree | undefined;
+    if (!this.parser) {
       this.parser = new Parser();
-      this.parser.setLanguage(tree.language);
+      this.parser.setLanguage(engineLanguage(this.engine));
+    }
+    const l0 = now();
+    if (this.tree && this.parsedBlanked !== undefined && this.parsedStarts) {
+      edit = diffEdit(this.parsedBlanked, blanked, this.parsedStarts, newStarts);
+      this.stats.lowerMs.diff = now() - l0;
+      this.stats.incrementalParse = true;
+      if (!edit) {
+        if (prevFile) {
+          this.stats.relowered = 0;
+          // Nothing changed: every key of the last analysis still holds.
+          this.lastEdit = { index: -1, names: [] };
+          return prevFile;
+        }
+        tree = this.tree;
+      } else {
+        this.tree.edit(edit);
+        oldTree = this.tree;
+        tree = this.parser.parse(blanked, oldTree) ?? this.parser.parse(blanked)!;
+      }
+    } else {
+      tree = this.parser.parse(blanked) ?? this.parser.parse(blanked)!;
       this.stats.incrementalParse = false;
     }
-    if (this.tree && this.tree !== tree) this.tree.delete();
+
+    this.stats.lowerMs.parse = now() - l0 - this.stats.lowerMs.diff;
+    this.lastEdit = undefined;
+    let file: FileIR | undefined;
+    if (edit && oldTree && prevFile) file = this.relowerOneFunction(blanked, edit, oldTree, tree, prevFile, cancelled);
+    if (!file) {
+      // Error recovery in an incremental re-parse can differ from a fresh parse of the same text;
+      // the whole-file path is the slow one anyway, so with errors around it parses afresh and
+      // the editor shows exactly what the CLI reports.
+      if (oldTree && tree.rootNode.hasError) {
+        const fresh = this.parser.parse(blanked);
+        if (fresh) {
+          tree.delete();
+          tree = fresh;
+        }
+      }
+      file = lowerTree(tree, blanked, { cancelled });
+      this.stats.relowered = file.functions.length;
+    }
+    if (oldTree && oldTree !== tree) oldTree.delete();
     this.tree = tree;
     this.parsedBlanked = blanked;
     this.parsedStarts = newStarts;
-    return tree;
+    this.parsedFile = cancelled() ? undefined : file;
+    return file;
+  }
+
+  private relowerOneFunction(blanked: string, edit: Edit, oldTree: Tree, tree: Tree, prev: FileIR, cancelled: () => boolean): FileIR | undefined {
+    const c0 = now();
+    const idx = prev.functions.findIndex((f) => f.range.start < edit.startIndex && edit.oldEndIndex < f.range.end);
+    if (idx < 0) return undefined;
+    const old = prev.functions[idx];
+    if (prev.functions.some((f, i) => i !== idx && f.range.start < old.range.end && old.range.start < f.range.end)) return undefined;
+    const newEnd = old.range.end + (edit.newEndIndex - edit.oldEndIndex);
+    // Structure outside the function must be untouched by the re-parse.
+    for (const r of tree.getChangedRanges(oldTree)) if (r.startIndex < old.range.start || r.endIndex > newEnd) return undefined;
+    // And the function must still be one plain function definition with the same extent
+    // (SYSCALL_DEFINE-style macro functions span two nodes: they take the whole-file path).
+    const node = tree.rootNode.namedDescendantForIndex(old.range.start, newEnd);
+    if (!node || node.type !== 'function_definition' || node.startIndex !== old.range.start || node.endIndex !== newEnd) return undefined;
+    const c1 = now();
+    const startPoint = node.startPosition;
+    const endPoint = node.endPosition;
+    const iso = this.parser!.parse(blanked, null, {
+      includedRanges: [{ startIndex: old.range.start, endIndex: newEnd, startPosition: startPoint, endPosition: endPoint }],
+    });
+    if (!iso) return undefined;
+    let part: FileIR;
+    try {
+      // Alone, the function must parse exactly as it does in the file (error recovery inside a
+      // half-typed function can differ when the rest of the file is absent).
+      const isoRoot = iso.rootNode;
+      if (isoRoot.namedChildCount !== 1 || isoRoot.namedChild(0)?.toString() !== node.toString()) return undefined;
+      part = lowerTree(iso, blanked, { cancelled });
+    } finally {
+      iso.delete();
+    }
+    if (part.functions.length !== 1 || part.functions[0].range.start !== old.range.start || part.functions[0].range.end !== newEnd) return undefined;
+    const c2 = now();
+    // The previous FileIR is dead from here on (SessionResult.file lives until the next analysis).
+    const move = mover(edit);
+    const functions = prev.functions.slice();
+    functions[idx] = part.functions[0];
+    for (let i = idx + 1; i < functions.length; i++) moveFunction(functions[i], move);
+    // Inside = what lowerTree counts as the function's (it attaches those to fn.degraded).
+    const syntaxErrors = prev.syntaxErrors.filter((e) => !(e.range.start >= old.range.start && e.range.end <= old.range.end));
+    for (const e of syntaxErrors) move(e.range);
+    syntaxErrors.push(...part.syntaxErrors);
+    syntaxErrors.sort((a, b) => a.range.start - b.range.start);
+    const c3 = now();
+    this.stats.lowerMs = { ...this.stats.lowerMs, check: c1 - c0, iso: c2 - c1, shift: c3 - c2 };
+    this.stats.relowered = 1;
+    this.lastEdit = { index: idx, names: [old.name, part.functions[0].name] };
+    return { functions, globals: prev.globals, syntaxErrors };
   }
 
   private analyzeC(cancelled: () => boolean): Omit<SessionResult, 'edits'> {
     const text = this._text;
+    const t0 = now();
     const blanked = blankKernelMacros(text);
-    const tree = this.parse(blanked);
-    const file = lowerTree(tree, blanked, { cancelled });
+    const file = this.parseAndLower(blanked, cancelled);
+    const t1 = now();
     const run = ++this.runs;
 
-    // Text outside every function (globals, macros, struct definitions, file-scope annotations)
-    // can change what a function's findings are without changing the function: when it changes,
-    // nothing cached is trusted. Typing inside a function leaves it alone.
-    let outside = '';
-    let at = 0;
-    for (const fn of file.functions) {
-      if (fn.range.start < at) continue;
-      outside += text.slice(at, fn.range.start) + '\u0000';
-      at = fn.range.end;
-    }
-    outside += text.slice(at);
-    if (outside !== this.outsideText) {
-      this.cache.clear();
-      this.outsideText = outside;
+    // `@faultline expect` annotations compare a whole function's findings, and are checked
+    // against the file's functions; with one in the text, run everything (fixtures, rarely edited).
+    const expectAnnotations = /@faultline\s+expect\b/.test(text);
+    // On the one-function path only that function's text changed (nothing outside it moved
+    // structurally), so keys of functions that do not reach it are still right.
+    const edited = this.lastEdit;
+    this.lastEdit = undefined;
+    const reuseKeys = edited !== undefined && this.lastKeys?.length === file.functions.length && !expectAnnotations;
+    if (!reuseKeys) {
+      // Text outside every function (globals, macros, struct definitions, file-scope annotations)
+      // can change what a function's findings are without changing the function: when it changes,
+      // nothing cached is trusted. Typing inside a function leaves it alone.
+      let outside = '';
+      let at = 0;
+      for (const fn of file.functions) {
+        if (fn.range.start < at) continue;
+        outside += text.slice(at, fn.range.start) + '\u0000';
+        at = fn.range.end;
+      }
+      outside += text.slice(at);
+      if (outside !== this.outsideText || expectAnnotations) {
+        this.cache.clear();
+        this.outsideText = outside;
+      }
     }
 
     const byName = new Map<string, FunctionIR>();
     for (const fn of file.functions) if (!byName.has(fn.name)) byName.set(fn.name, fn);
     const findings: Finding[] = [];
     const stale: { fn: FunctionIR; key: string; absoluteKey: string }[] = [];
-    for (const fn of file.functions) {
-      const closure = calleeClosure(fn, byName);
-      let key = `${fn.range.startCol}\u0000${functionText(text, fn)}`;
-      for (const g of closure) key += `\u0001${g.name}\u0000${functionText(text, g)}`;
-      const absoluteKey = [fn, ...closure].map((g) => g.range.start).join(',');
-      const hit = this.cache.get(key);
-      if (hit && (hit.absoluteKey === undefined || hit.absoluteKey === absoluteKey)) {
-        hit.used = run;
-        for (const f of hit.findings) findings.push(shiftFinding(f, fn.range.start, fn.range.startRow));
-      } else {
-        stale.push({ fn, key, absoluteKey });
+    const keys: { key: string; closure: string[] }[] = [];
+    file.functions.forEach((fn, i) => {
+      let entry = reuseKeys ? this.lastKeys![i] : undefined;
+      if (entry && (i === edited!.index || entry.closure.some((n) => edited!.names.includes(n)))) entry = undefined;
+      if (!entry) {
+        const closure = calleeClosure(fn, byName);
+        let key = `${fn.range.startCol}\u0000${functionText(text, fn)}`;
+        for (const g of closure) key += `\u0001${g.name}\u0000${functionText(text, g)}`;
+        entry = { key, closure: closure.map((g) => g.name) };
       }
-    }
+      keys.push(entry);
+      const absoluteKey = () => [fn.range.start, ...entry!.closure.map((n) => byName.get(n)?.range.start ?? -1)].join(',');
+      const hit = expectAnnotations ? undefined : this.cache.get(entry.key);
+      if (hit && (hit.absoluteKey === undefined || hit.absoluteKey === absoluteKey())) {
+        hit.used = run;
+        for (const f of hit.findings) findings.push(toAbsolute(f, fn));
+      } else {
+        stale.push({ fn, key: entry.key, absoluteKey: absoluteKey() });
+      }
+    });
+    this.lastKeys = cancelled() ? undefined : keys;
+    const t2 = now();
     this.stats = { ...this.stats, functions: file.functions.length, reanalyzed: stale.length };
 
     if (stale.length) {
@@ -377,18 +584,23 @@ export class DocumentSession {
         wanted.add(st.fn);
         for (const g of calleeClosure(st.fn, byName)) wanted.add(g);
       }
-      const subset: FileIR = stale.length === file.functions.length ? file : { ...file, functions: file.functions.filter((f) => wanted.has(f)) };
+      // Fresh FunctionIR identities: the analyses memoise per FunctionIR object (and per FileIR),
+      // which is right for one-shot engine runs but not for IR this session reuses across edits
+      // (same object, moved in place, its helpers changed). A shallow copy is a new identity.
+      const subset: FileIR = { ...file, functions: file.functions.filter((f) => wanted.has(f)).map((f) => ({ ...f })) };
       const fresh = runRules(subset, text, { rules: this.options.rules, kernel: this.options.kernel, cancelled });
       if (!cancelled()) {
         for (const st of stale) {
           const mine = fresh.filter((f) => f.range.start >= st.fn.range.start && f.range.end <= st.fn.range.end);
-          const outside = mine.some((f) => rangesOf(f).some((r) => !rangeWithin(r, st.fn.range)));
+          const outside = { hit: mine.some((f) => rangesOf(f).some((r) => !rangeWithin(r, st.fn.range))) };
+          const relative = mine.map((f) => toRelative(f, st.fn, outside));
           this.cache.set(st.key, {
-            findings: mine.map((f) => shiftFinding(f, -st.fn.range.start, -st.fn.range.startRow)),
-            absoluteKey: outside ? st.absoluteKey : undefined,
+            findings: relative,
+            absoluteKey: outside.hit ? st.absoluteKey : undefined,
             used: run,
           });
-          findings.push(...mine);
+          // Published findings never share range objects with the IR (which later edits move).
+          for (const f of relative) findings.push(toAbsolute(f, st.fn));
         }
         // A finding outside every function (a file-scope check) is kept as is, never cached.
         for (const f of fresh) if (!file.functions.some((fn) => f.range.start >= fn.range.start && f.range.end <= fn.range.end)) findings.push(f);
@@ -397,7 +609,10 @@ export class DocumentSession {
     // Entries not used by this analysis describe text that is gone (or an older version of it).
     if (this.cache.size > file.functions.length * 2 + 64) for (const [k, e] of this.cache) if (e.used !== run) this.cache.delete(k);
 
-    return { ...sortAndDedupe(findings), problems: [], file };
+    const out = { ...sortAndDedupe(findings), problems: [], file };
+    const t3 = now();
+    this.stats.ms = { lower: t1 - t0, keys: t2 - t1, rules: t3 - t2, total: t3 - t0 };
+    return out;
   }
 
   /**
@@ -412,6 +627,10 @@ export class DocumentSession {
     const r = this.analyze(stale);
     return stale() ? undefined : r;
   }
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
 }
 
 /** setImmediate where there is one (Node); a zero timeout in a browser. */

@@ -48,11 +48,13 @@ export function installRoot(): string {
 }
 
 /**
- * Link to a rule's page: `<docsBaseUrl>/<id>.md` when a base URL is configured, otherwise the
- * file URI of the page inside the install (the rule meta names it relative to the repo root).
+ * Link to a rule's page: `<docsBaseUrl>/<id>.md` when a base URL is configured; else the page in
+ * the docs directory the client named (the VS Code extension ships its own copy); else the file
+ * URI of the page inside the install (the rule meta names it relative to the repo root).
  */
-export function docsUrl(ruleId: string, docsPath: string | undefined, baseUrl: string | undefined): string {
+export function docsUrl(ruleId: string, docsPath: string | undefined, baseUrl: string | undefined, docsDir?: string): string {
   if (baseUrl) return `${baseUrl.replace(/\/+$/, '')}/${encodeURIComponent(ruleId)}.md`;
+  if (docsDir) return pathToFileURL(join(docsDir, `${ruleId}.md`)).href;
   return pathToFileURL(join(installRoot(), docsPath ?? join('docs', 'rules', `${ruleId}.md`))).href;
 }
 

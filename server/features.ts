@@ -35,8 +35,11 @@ export function ruleMeta(id: string): RuleMeta | undefined {
   }
 }
 
-export function ruleDocsUrl(id: string, baseUrl: string | undefined): string {
-  return docsUrl(id, ruleMeta(id)?.docs, baseUrl);
+/** Where a rule's page is, given the settings that may move it. */
+export type DocsLink = (ruleId: string) => string;
+
+export function docsLinker(baseUrl?: string, docsDir?: string): DocsLink {
+  return (id) => docsUrl(id, ruleMeta(id)?.docs, baseUrl, docsDir);
 }
 
 const IDENT = /[A-Za-z0-9_]/;
@@ -51,7 +54,7 @@ export function identifierAt(text: string, offset: number): { name: string; star
   return { name: text.slice(start, end), start, end };
 }
 
-export function hover(session: DocumentSession, result: SessionResult | undefined, pos: Position, docsBaseUrl?: string): Hover | null {
+export function hover(session: DocumentSession, result: SessionResult | undefined, pos: Position, docsLink: DocsLink = docsLinker()): Hover | null {
   const sections: string[] = [];
   let range: Hover['range'];
   const offset = session.offsetAt(pos);
@@ -69,7 +72,7 @@ export function hover(session: DocumentSession, result: SessionResult | undefine
     if (!rangeContains(f.range, pos.line, pos.character)) continue;
     const meta = ruleMeta(f.rule);
     const title = meta?.title ? ` — ${meta.title}` : '';
-    sections.push(`**faultline** \`${f.rule}\`${title}\n\n${f.message}\n\n[Documentation for ${f.rule}](${ruleDocsUrl(f.rule, docsBaseUrl)})`);
+    sections.push(`**faultline** \`${f.rule}\`${title}\n\n${f.message}\n\n[Documentation for ${f.rule}](${docsLink(f.rule)})`);
     if (!range) range = toRange(f.range);
   }
   if (!sections.length) return null;
@@ -90,7 +93,7 @@ export function codeActions(
   session: DocumentSession,
   result: SessionResult | undefined,
   params: CodeActionParams,
-  docsBaseUrl?: string,
+  docsLink: DocsLink = docsLinker(),
 ): CodeAction[] {
   if (!result) return [];
   const uri = session.uri;
@@ -99,7 +102,7 @@ export function codeActions(
   const disabledLines = new Set<string>();
   result.findings.forEach((f: Finding, index) => {
     if (!rangesTouch(f.range, params.range)) return;
-    const href = ruleDocsUrl(f.rule, docsBaseUrl);
+    const href = docsLink(f.rule);
     const diag: Diagnostic = findingToDiagnostic(f, index, uri, href);
     if (wants(only, CodeActionKind.QuickFix)) {
       (f.fixes ?? []).forEach((fix, i) => {

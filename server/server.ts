@@ -18,7 +18,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createEngine, type Engine } from '../engine/engine';
 import { DocumentSession, type SessionResult } from '../engine/session';
 import { findingToDiagnostic, problemToDiagnostic } from './convert';
-import { codeActions, codeLenses, hover, ruleDocsUrl, SHOW_RULE_DOC_COMMAND } from './features';
+import { codeActions, codeLenses, docsLinker, hover, SHOW_RULE_DOC_COMMAND } from './features';
 import { mergeSettings, parseSettings, type FaultlineSettings } from './settings';
 
 /** Language ids we analyse: C sources and headers (some clients call .h cpp), and patches. */
@@ -98,12 +98,17 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     };
   }
 
+  function docsLink() {
+    return docsLinker(settings.docsBaseUrl, settings.docsDir);
+  }
+
   function sessionOptions() {
     return { rules: settings.rules, kernel: settings.kernel };
   }
 
   function publish(w: Worker, result: SessionResult): void {
-    const diagnostics = result.findings.map((f, i) => findingToDiagnostic(f, i, w.uri, ruleDocsUrl(f.rule, settings.docsBaseUrl)));
+    const link = docsLink();
+    const diagnostics = result.findings.map((f, i) => findingToDiagnostic(f, i, w.uri, link(f.rule)));
     for (const p of result.problems) diagnostics.push(problemToDiagnostic(p));
     w.published = w.version;
     void connection.sendDiagnostics({ uri: w.uri, version: w.version, diagnostics });
@@ -222,7 +227,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       const path = uriToPath(uri);
       if (!shouldAnalyze(languageId, path)) return;
       const existing = workers.get(uri);
-      if (existing) existing.closed = true;
+      if (existing) {
+        existing.closed = true;
+        existing.session?.dispose();
+      }
       // Created synchronously, before any await, so a didChange right behind the didOpen finds it.
       const w: Worker = { uri, languageId, version, path, generation: 0, closed: false, early: TextDocument.create(uri, languageId, version, text) };
       workers.set(uri, w);
@@ -249,6 +257,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       if (!w) return;
       w.closed = true;
       if (w.timer) clearTimeout(w.timer);
+      w.session?.dispose();
       workers.delete(p.textDocument.uri);
       void connection.sendDiagnostics({ uri: p.textDocument.uri, diagnostics: [] });
     }),
@@ -260,7 +269,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       const w = workers.get(p.textDocument.uri);
       const session = w && sessionOf(w);
       if (!w || !session) return null;
-      return hover(session, currentResult(w), p.position, settings.docsBaseUrl);
+      return hover(session, currentResult(w), p.position, docsLink());
     }),
   );
 
@@ -270,7 +279,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       const w = workers.get(p.textDocument.uri);
       const session = w && sessionOf(w);
       if (!w || !session) return [];
-      return codeActions(session, currentResult(w), p, settings.docsBaseUrl);
+      return codeActions(session, currentResult(w), p, docsLink());
     }),
   );
 
@@ -291,7 +300,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       if (p.command !== SHOW_RULE_DOC_COMMAND) return null;
       const rule = typeof p.arguments?.[0] === 'string' ? (p.arguments[0] as string) : undefined;
       if (!rule) return null;
-      const uri = typeof p.arguments?.[1] === 'string' ? (p.arguments[1] as string) : ruleDocsUrl(rule, settings.docsBaseUrl);
+      const uri = typeof p.arguments?.[1] === 'string' ? (p.arguments[1] as string) : docsLink()(rule);
       if (canShowDocument) await connection.window.showDocument({ uri, external: !uri.startsWith('file:') });
       else connection.window.showInformationMessage(`${rule}: ${uri}`);
       return null;
@@ -302,6 +311,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     for (const w of workers.values()) {
       w.closed = true;
       if (w.timer) clearTimeout(w.timer);
+      w.session?.dispose();
     }
     workers.clear();
   });

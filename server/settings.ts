@@ -8,6 +8,8 @@ export interface FaultlineSettings {
   kernel?: string;
   /** Base URL of the rule pages (`https://…/docs/rules/`); default: the install's docs/rules. */
   docsBaseUrl?: string;
+  /** Directory holding the rule pages (`<dir>/<id>.md`), e.g. the copy inside the VS Code extension. */
+  docsDir?: string;
   /** Delay between the last edit and the analysis, ms. */
   debounceMs?: number;
 }
@@ -39,6 +41,8 @@ export function parseSettings(raw: unknown): FaultlineSettings {
   if (typeof kernel === 'string' && kernel.trim()) out.kernel = kernel.trim();
   const docs = get('docsBaseUrl');
   if (typeof docs === 'string' && docs.trim()) out.docsBaseUrl = docs.trim();
+  const dir = get('docsDir');
+  if (typeof dir === 'string' && dir.trim()) out.docsDir = dir.trim();
   const debounce = get('debounceMs');
   if (typeof debounce === 'number' && Number.isFinite(debounce) && debounce >= 0) out.debounceMs = Math.min(debounce, 5000);
   return out;
@@ -51,6 +55,7 @@ export function mergeSettings(...all: FaultlineSettings[]): FaultlineSettings {
     if (s.rules !== undefined) out.rules = s.rules;
     if (s.kernel !== undefined) out.kernel = s.kernel;
     if (s.docsBaseUrl !== undefined) out.docsBaseUrl = s.docsBaseUrl;
+    if (s.docsDir !== undefined) out.docsDir = s.docsDir;
     if (s.debounceMs !== undefined) out.debounceMs = s.debounceMs;
   }
   return out;

@@ -96,6 +96,13 @@ export class LspClient {
     }
   }
 
+  /** A short account of what arrived, for failure messages. */
+  summary(): string {
+    return this.received
+      .map((m) => (m.method ? `${m.method}${m.method === 'window/logMessage' ? `(${String(m.params?.message).slice(0, 300)})` : m.method === 'textDocument/publishDiagnostics' ? `(${m.params?.diagnostics?.length} v${m.params?.version})` : ''}` : `reply#${m.id}`))
+      .join(', ');
+  }
+
   write(msg: Message): void {
     this.sent.push(msg);
     const body = Buffer.from(JSON.stringify(msg), 'utf8');
@@ -132,7 +139,7 @@ export class LspClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w.timer !== timer);
-        reject(new Error(`timeout waiting for ${what} (${timeoutMs} ms); stderr: ${this.stderr}`));
+        reject(new Error(`timeout waiting for ${what} (${timeoutMs} ms); received: ${this.summary()}; stderr: ${this.stderr}`));
       }, timeoutMs);
       timer.unref();
       this.waiters.push({ pred, resolve, reject, timer });
