@@ -69,7 +69,7 @@ function createClient(context: vscode.ExtensionContext): LanguageClient {
 
 /** Opens a rule's page: the copy shipped in the extension, in the markdown preview; or, when
  *  faultline.docsBaseUrl is set (or the page is missing), the page on the web. */
-async function showRuleDoc(context: vscode.ExtensionContext, arg?: unknown): Promise<void> {
+async function showRuleDoc(context: vscode.ExtensionContext, arg?: unknown, href?: unknown): Promise<void> {
   let id: unknown = arg;
   // Called from a diagnostic/code action the argument may be the rule id or {rule} / {code}.
   if (id && typeof id === 'object') {
@@ -105,6 +105,12 @@ async function showRuleDoc(context: vscode.ExtensionContext, arg?: unknown): Pro
     await vscode.env.openExternal(vscode.Uri.parse(ruleDocUrl(docsBaseUrl, id)));
     return;
   }
+  // The server's code action passes the page's link as a second argument: use it when this
+  // install has no copy of the page (a server newer than the extension's docs).
+  if (typeof href === 'string' && /^https?:\/\//.test(href)) {
+    await vscode.env.openExternal(vscode.Uri.parse(href));
+    return;
+  }
   void vscode.window.showErrorMessage(`Faultline: no documentation page for rule ${id}.`);
 }
 
@@ -114,7 +120,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   client = createClient(context);
 
   context.subscriptions.push(
-    vscode.commands.registerCommand(COMMANDS.showRuleDoc, (arg?: unknown) => showRuleDoc(context, arg)),
+    vscode.commands.registerCommand(COMMANDS.showRuleDoc, (arg?: unknown, href?: unknown) => showRuleDoc(context, arg, href)),
     vscode.commands.registerCommand(COMMANDS.restartServer, async () => {
       output?.info('restarting the Faultline language server');
       // A fresh client rather than restart(): initializationOptions are read when it is built,

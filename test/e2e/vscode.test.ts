@@ -327,6 +327,31 @@ test('VS Code (code-server + Chromium) with the packaged .vsix: Problems, hover,
     await s.screenshot('rule-doc');
     log(`rule page ${docRule}.md opened in the preview`);
 
+    // The same page from a diagnostic: the server's "Show documentation for <rule>" code action
+    // runs the extension's command with the rule id.
+    const other = cli.find((d) => d.rule !== docRule && d.rule !== mismatch.rule && existsSync(join(root, 'docs', 'rules', `${d.rule}.md`)));
+    assert.ok(other, 'a second finding whose rule has a docs page');
+    {
+      await page.locator('.markers-panel .monaco-list').first().hover();
+      await page.mouse.wheel(0, -10_000);
+      await page
+        .locator('.markers-panel .monaco-list-row', { hasText: other.rule })
+        .filter({ hasText: `[Ln ${other.line}, Col ${other.column}]` })
+        .first()
+        .click();
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Control+.');
+      const docAction = page.locator('.action-widget .monaco-list-row', { hasText: other.rule }).filter({ hasText: /doc/i }).first();
+      await docAction.waitFor({ state: 'visible', timeout: 15_000 }).catch(async (e: unknown) => {
+        await s.screenshot('doc-action-menu');
+        const items = await page.locator('.action-widget .monaco-list-row').allTextContents().catch(() => []);
+        throw new Error(`${String(e)}\ncode-action menu: ${items.join(' | ')}`);
+      });
+      await docAction.click();
+      await page.locator('.tabs-container .tab', { hasText: `${other.rule}.md` }).first().waitFor({ state: 'visible', timeout: 30_000 });
+      log(`code action opened ${other.rule}.md`);
+    }
+
     // A mailed patch (git format-patch output saved as .mbox): the extension adds .mbox to the
     // `diff` language, the server checks the lines the patch adds and reports on the mbox lines.
     const patchText = readFileSync(join(workspaceSource, PATCH), 'utf8');
