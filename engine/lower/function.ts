@@ -84,6 +84,20 @@ interface MacroHead {
 
 interface JumpTarget {
   block: number;
+  /** How many guard scopes were open where the target lives (a jump leaves the deeper ones). */
+  scopes: number;
+}
+
+/**
+ * A `guard(mutex)(&l)` / `scoped_guard(spinlock, &l)` taken in a scope: released when control
+ * leaves the scope (cleanup attribute), which the lowering makes explicit as a `~guard(mutex)`
+ * call with the same arguments.
+ */
+interface GuardHeld {
+  callee: string;
+  args: Expr[];
+  argRanges: SourceRange[];
+  calleeRange: SourceRange;
 }
 
 interface LabelState {
@@ -91,6 +105,8 @@ interface LabelState {
   placed: boolean;
   /** Where `name:` is written (a backward goto's loop spans from here to the goto). */
   at?: number;
+  /** Guard scopes open at the label. */
+  scopes?: number;
   gotoLoop?: PendingLoop;
   firstGoto?: SourceRange;
 }
@@ -121,6 +137,8 @@ export class FunctionLowerer {
   private readonly labels = new Map<string, LabelState>();
   private readonly breakStack: JumpTarget[] = [];
   private readonly continueStack: JumpTarget[] = [];
+  /** One frame per open `{ }` (and scoped_guard block): the guards taken in it. */
+  private readonly scopes: GuardHeld[][] = [];
   private readonly text: string;
 
   constructor(private readonly env: LowerEnv) {
@@ -353,7 +371,34 @@ export class FunctionLowerer {
   }
 
   private blockBody(n: SNode): void {
-    this.statementList(n.children.filter((c) => c.named));
+    this.scopes.push([]);
+    try {
+      this.statementList(n.children.filter((c) => c.named));
+      // Falling out of the block at its `}` runs the guards' cleanups.
+      if (this.cfg.cur !== null) this.releaseGuards(this.scopes.length - 1, this.env.lines.range(Math.max(n.start, n.end - 1), n.end));
+    } finally {
+      this.scopes.pop();
+    }
+  }
+
+  private target(block: number): JumpTarget {
+    return { block, scopes: this.scopes.length };
+  }
+
+  /** Emit `~guard(...)` for every guard in scopes [depth, top), innermost first. */
+  private releaseGuards(depth: number, range: SourceRange): void {
+    for (let d = this.scopes.length - 1; d >= Math.max(0, depth); d--) {
+      const frame = this.scopes[d];
+      for (let k = frame.length - 1; k >= 0; k--) {
+        const g = frame[k];
+        this.cfg.emit({ kind: 'call', callee: `~${g.callee}`, args: g.args, argRanges: g.argRanges, range, calleeRange: g.calleeRange });
+      }
+    }
+  }
+
+  private holdGuard(g: GuardHeld): void {
+    const top = this.scopes[this.scopes.length - 1];
+    if (top) top.push(g);
   }
 
   /**
@@ -374,6 +419,7 @@ export class FunctionLowerer {
     const loops = this.cfg.activeLoopDepth;
     const breaks = this.breakStack.length;
     const continues = this.continueStack.length;
+    const scopes = this.scopes.length;
     try {
       return this.stmtInner(n, follow);
     } catch (e) {
@@ -382,6 +428,7 @@ export class FunctionLowerer {
       this.cfg.abandonLoopsAbove(loops);
       this.breakStack.length = breaks;
       this.continueStack.length = continues;
+      this.scopes.length = scopes;
       this.degrade(n, `nesting deeper than ${MAX_NESTING}`);
       this.cfg.emit({ kind: 'havoc', range: this.range(n), text: this.note(n) });
       return false;
@@ -601,11 +648,14 @@ export class FunctionLowerer {
       });
       // scoped_guard is a one-shot `for`: break/continue inside leave the block.
       const after = this.cfg.newBlock();
-      this.breakStack.push({ block: after });
-      this.continueStack.push({ block: after });
+      this.breakStack.push(this.target(after));
+      this.continueStack.push(this.target(after));
+      this.scopes.push([{ callee: `${name}(${kind})`, args: lowered, argRanges: args.slice(1).map((a) => this.range(a)), calleeRange: this.range(m.nameNode) }]);
       try {
         this.stmt(body);
+        if (this.cfg.cur !== null) this.releaseGuards(this.scopes.length - 1, this.env.lines.range(Math.max(body.start, body.end - 1), body.end));
       } finally {
+        this.scopes.pop();
         this.breakStack.pop();
         this.continueStack.pop();
       }
@@ -663,8 +713,8 @@ export class FunctionLowerer {
       this.cfg.emit({ kind: 'havoc', target, range: this.range(c), text: `${name} cursor` });
     }
     const cont = this.cfg.newBlock();
-    this.breakStack.push({ block: after });
-    this.continueStack.push({ block: cont });
+    this.breakStack.push(this.target(after));
+    this.continueStack.push(this.target(cont));
     try {
       this.stmt(body);
     } finally {
@@ -760,8 +810,8 @@ export class FunctionLowerer {
     else this.cfg.jump(bodyStart);
     this.cfg.setCur(bodyStart);
     let consumed = false;
-    this.breakStack.push({ block: after });
-    this.continueStack.push({ block: header });
+    this.breakStack.push(this.target(after));
+    this.continueStack.push(this.target(header));
     try {
       if (body) consumed = this.stmt(body, follow);
     } finally {
@@ -784,8 +834,8 @@ export class FunctionLowerer {
     const loop = once ? undefined : this.cfg.beginLoop({ kind: 'do', header: condB, body: [], range: this.range(n) }, bodyStart);
     this.cfg.fallInto(bodyStart);
     const after = this.cfg.newBlock();
-    this.breakStack.push({ block: after });
-    this.continueStack.push({ block: condB });
+    this.breakStack.push(this.target(after));
+    this.continueStack.push(this.target(condB));
     try {
       if (body) this.stmt(body);
     } finally {
@@ -821,8 +871,8 @@ export class FunctionLowerer {
     else this.cfg.jump(bodyStart);
     this.cfg.setCur(bodyStart);
     let consumed = false;
-    this.breakStack.push({ block: after });
-    this.continueStack.push({ block: cont });
+    this.breakStack.push(this.target(after));
+    this.continueStack.push(this.target(cont));
     try {
       if (body) consumed = this.stmt(body, follow);
     } finally {
@@ -898,12 +948,11 @@ export class FunctionLowerer {
   private returnStatement(n: SNode): void {
     const valueNode = n.children.find((c) => c.named);
     const r = this.range(n);
-    if (valueNode) {
-      const value = this.expr(valueNode, false);
-      this.cfg.emit({ kind: 'return', value, range: r });
-    } else {
-      this.cfg.emit({ kind: 'return', range: r });
-    }
+    // The value is computed before the guards' cleanups run.
+    const value = valueNode ? this.expr(valueNode, false) : undefined;
+    this.releaseGuards(0, r);
+    if (value) this.cfg.emit({ kind: 'return', value, range: r });
+    else this.cfg.emit({ kind: 'return', range: r });
     this.cfg.jump(this.cfg.exit, 'return', r);
   }
 
@@ -927,6 +976,9 @@ export class FunctionLowerer {
     const l = this.label(name);
     const r = this.range(n);
     if (!l.firstGoto) l.firstGoto = r;
+    // Leaving guard scopes: a placed label knows its scope; a forward label is assumed to be
+    // at function level (the kernel's `out:` cleanup labels), so nested guards are released.
+    this.releaseGuards(l.placed && l.scopes !== undefined ? l.scopes : 1, r);
     if (l.placed && this.cfg.cur !== null) {
       // A backward goto (`goto retry;`): the label heads a loop.
       if (!l.gotoLoop) {
@@ -947,7 +999,9 @@ export class FunctionLowerer {
       this.cfg.jump(this.cfg.exit, isBreak ? 'break' : 'continue', this.range(n));
       return;
     }
-    this.cfg.jump(target.block, isBreak ? 'break' : 'continue', this.range(n));
+    const r = this.range(n);
+    this.releaseGuards(target.scopes, r);
+    this.cfg.jump(target.block, isBreak ? 'break' : 'continue', r);
   }
 
   private labeledStatement(n: SNode, follow?: SNode): boolean {
@@ -958,6 +1012,7 @@ export class FunctionLowerer {
       if (l.placed) this.degrade(labelNode, `label '${name}' defined twice`);
       l.placed = true;
       l.at = n.start;
+      l.scopes = this.scopes.length;
       this.cfg.fallInto(l.block, `label ${name}`);
     }
     const inner = n.children.find((c) => c.named && c.field !== 'label');
@@ -982,7 +1037,7 @@ export class FunctionLowerer {
     this.cfg.setCur(null);
     const after = this.cfg.newBlock();
     let sawDefault = false;
-    this.breakStack.push({ block: after });
+    this.breakStack.push(this.target(after));
     try {
       const items = body ? body.children.filter((c) => c.named) : [];
       for (let i = 0; i < items.length; i++) {
@@ -1455,6 +1510,9 @@ export class FunctionLowerer {
     else if (result) value = result;
     if (value) stmt.result = value;
     this.cfg.emit(stmt);
+    if (info && /^guard\(/.test(info.name)) {
+      this.holdGuard({ callee: info.name, args: lowered, argRanges, calleeRange: stmt.calleeRange });
+    }
     return value ?? { kind: 'unknown', text: `${stmt.callee}(...)` };
   }
 

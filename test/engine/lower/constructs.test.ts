@@ -387,7 +387,54 @@ int foo_locked(struct foo *f)
   assert.equal(c[1].callee, 'scoped_guard(spinlock)');
   assert.deepEqual(c[1].args.map(showExpr), ['&f->slock']);
   const ps = paths(fn, { assigns: true });
-  assert.deepEqual(ps, ['guard(mutex)(&f->lock) ; scoped_guard(spinlock)(&f->slock) ; f->count:=(f->count + 1) ; $t1=foo_value(f) ; return $t1']);
+  // The cleanups run where the scopes end: the scoped_guard at its `}`, the guard at return
+  // (after the return value is computed).
+  assert.deepEqual(ps, [
+    'guard(mutex)(&f->lock) ; scoped_guard(spinlock)(&f->slock) ; f->count:=(f->count + 1) ; ~scoped_guard(spinlock)(&f->slock) ; ' +
+      '$t1=foo_value(f) ; ~guard(mutex)(&f->lock) ; return $t1',
+  ]);
+});
+
+test('guards are released on every way out of their scope', async () => {
+  const fn = await lowerOne(`
+int foo_scoped(struct foo *f, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		guard(spinlock)(&f->item_lock);
+		if (foo_skip(f, i))
+			continue;
+		if (foo_stop(f, i))
+			break;
+		if (foo_fail(f, i))
+			goto out;
+		foo_work(f, i);
+	}
+	scoped_guard(mutex, &f->lock) {
+		if (!f->ready)
+			return -EAGAIN;
+		foo_ready(f);
+	}
+out:
+	return 0;
+}
+`);
+  checkWellFormed(fn);
+  const ps = paths(fn, { maxVisits: 2 });
+  // Every path that takes a guard releases it before the next iteration, the exit, or return.
+  for (const p of ps) {
+    const toks = p.split(' ; ');
+    let held = 0;
+    for (const t of toks) {
+      if (/^(guard|scoped_guard)\(/.test(t)) held++;
+      if (/^~/.test(t)) held--;
+      assert.ok(held >= 0 && held <= 1, p);
+      if (t.startsWith('return')) assert.equal(held, 0, p);
+    }
+  }
+  assert.ok(ps.some((p) => p.includes('$t1=foo_skip(f, i) ; [$t1] ; ~guard(spinlock)(&f->item_lock)')), ps.join('\n'));
+  assert.ok(ps.some((p) => p.includes('[!f->ready] ; ~scoped_guard(mutex)(&f->lock) ; return -EAGAIN')), ps.join('\n'));
 });
 
 test('updates, compound assignment, casts, sizeof, fields, literals', async () => {
