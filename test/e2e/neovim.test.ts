@@ -14,7 +14,8 @@ import { e2eSkip, requireTool } from './helpers/skip';
 
 const root = join(__dirname, '..', '..', '..');
 const fixture = join(root, 'test', 'e2e', 'workspace', 'demo_dma.c');
-const server = join(root, 'dist', 'server.js');
+// The bundle editors run; FAULTLINE_SERVER overrides it (as in test/server/lsp-client.ts).
+const server = process.env.FAULTLINE_SERVER ?? join(root, 'dist', 'server.js');
 const MARKER = 'FAULTLINE_NVIM_RESULT ';
 
 /** `// expect: <rule-id>` marks: the diagnostics the fixture must produce, 0-based lines. */

@@ -143,3 +143,11 @@ test('summary counts GUP acquisitions through the API table', () => {
   const plain = summarizeFunction(fn([{ stmts: [call('demo_not_an_api')], succs: [] }]));
   assert.ok(!isInteresting(plain));
 });
+
+test('e2e skip policy: never in CI, only on request outside it', async () => {
+  const { e2eSkip } = await import('../e2e/helpers/skip');
+  assert.equal(e2eSkip({ CI: 'true', FAULTLINE_SKIP_E2E: '1' }), false, 'CI never skips');
+  assert.equal(e2eSkip({}), false, 'outside CI the tests run by default');
+  assert.equal(e2eSkip({ FAULTLINE_SKIP_E2E: '0' }), false);
+  assert.match(String(e2eSkip({ FAULTLINE_SKIP_E2E: '1' })), /FAULTLINE_SKIP_E2E=1/);
+});
