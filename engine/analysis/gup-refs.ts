@@ -808,6 +808,7 @@ class GupInterpreter {
 
   /** Maps each outcome-relevant atom of a condition to the set of outcomes where it holds. */
   private refine(st: PathState, cond: Expr): PathState | undefined {
+    if (this.constTruth(cond, st, 0) === false) return undefined;
     for (const a of st.acqs) {
       const acq = this.acquisitions[a.id];
       if (a.countKeys.length) {
@@ -825,6 +826,59 @@ class GupInterpreter {
       }
     }
     return st;
+  }
+
+  /**
+   * Truth of a condition on a variable whose value this path knows (`ret = -EFAULT; if (ret)`),
+   * so the other branch is not explored. Undefined when unknown.
+   */
+  private constTruth(e0: Expr, st: PathState, depth: number): boolean | undefined {
+    if (depth > 8) return undefined;
+    const e = this.subst(e0, st);
+    if (e.kind === 'unary' && e.op === '!') {
+      const t = this.constTruth(e.arg, st, depth + 1);
+      return t === undefined ? undefined : !t;
+    }
+    if (e.kind === 'binary' && e.op === '&&') {
+      const l = this.constTruth(e.left, st, depth + 1);
+      const r = this.constTruth(e.right, st, depth + 1);
+      return l === false || r === false ? false : l === true && r === true ? true : undefined;
+    }
+    if (e.kind === 'binary' && e.op === '||') {
+      const l = this.constTruth(e.left, st, depth + 1);
+      const r = this.constTruth(e.right, st, depth + 1);
+      return l === true || r === true ? true : l === false && r === false ? false : undefined;
+    }
+    const valueOf = (x: Expr): number | 'negative' | undefined => {
+      if (x.kind === 'int') return x.value;
+      if (x.kind === 'unary' && x.op === '-' && (x.arg.kind === 'const' || x.arg.kind === 'int')) return 'negative';
+      if (x.kind !== 'var') return undefined;
+      const v = st.vars[x.name];
+      if (v === undefined) return undefined;
+      if (/^-?\d+$/.test(v)) return Number(v);
+      return v.startsWith('-') ? 'negative' : undefined;
+    };
+    if (e.kind === 'var') {
+      const v = valueOf(e);
+      return v === undefined ? undefined : v === 'negative' ? true : v !== 0;
+    }
+    if (e.kind === 'binary' && ['<', '<=', '>', '>=', '==', '!='].includes(e.op)) {
+      const l = valueOf(e.left);
+      const r = valueOf(e.right);
+      if (l === 'negative' && r === 0) return e.op === '<' || e.op === '<=' || e.op === '!=';
+      if (l === 0 && r === 'negative') return e.op === '>' || e.op === '>=' || e.op === '!=';
+      if (typeof l === 'number' && typeof r === 'number' && e.left.kind === 'var') {
+        switch (e.op) {
+          case '<': return l < r;
+          case '<=': return l <= r;
+          case '>': return l > r;
+          case '>=': return l >= r;
+          case '==': return l === r;
+          case '!=': return l !== r;
+        }
+      }
+    }
+    return undefined;
   }
 
   private subst(e: Expr, st: PathState): Expr {
