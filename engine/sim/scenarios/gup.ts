@@ -218,3 +218,26 @@ export const gupDirtyAfter: Scenario = {
   globals: { src: 0x1000, map: 0, mpage: 0 },
   expect: { '*': 'ok' },
 };
+
+export const gupDirtyLockAfterReclaim: Scenario = {
+  ...gupDirtyBefore,
+  name: 'gup-dirty-lock-after-reclaim',
+  title: 'set_page_dirty_lock() instead: the page lock orders it after reclaim, which already stripped the buffers (still data-loss, Jan Kara 2018)',
+  source: 'seed 004; SEMANTICS E (DIO completion: set_page_dirty_lock on a page without buffers)',
+  side: 'before', pair: 'gup-dirty-notifier', oracle: 'data loss (page without buffers)',
+  functions: [
+    fn('vhost_write_page', ['uaddr'], (b) => {
+      b.decl('pages', 'struct page *', 1);
+      b.call('get_user_pages_fast', ['uaddr', 1, 'FOLL_WRITE', 'pages'], 'n');
+      b.if('n != 1', () => b.ret('-EFAULT'));
+      b.call('kmap', ['pages[0]'], 'va');
+      b.call('memcpy', ['va', 'src', 0x40]);
+      b.call('set_page_dirty_lock', ['pages[0]']);
+      b.call('kunmap', ['pages[0]']);
+      b.call('put_page', ['pages[0]']);
+      b.ret(0);
+    }),
+    reclaim,
+  ],
+  expect: { '*': 'data-loss' },
+};

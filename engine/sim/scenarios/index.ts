@@ -22,6 +22,7 @@ export const SCENARIOS: Scenario[] = [
   gup.getUnpinBefore,
   cow.vmspliceForkBefore, cow.vmspliceForkAfter,
   cow.clearRefsNoFlush, cow.clearRefsFlushed,
+  gup.gupDirtyLockAfterReclaim,
 ];
 
 /** RULES.md "Seed scenarios and their expected verdicts": row -> [before, after]. */

@@ -140,3 +140,10 @@ test('partial-order reduction: same verdicts, fewer interleavings, >= 10x below 
   const crNo = runScenario(findScenario('clear-refs-write-lock')!, { arch: 'x86_64', noReduction: true });
   assert.ok(cr.interleavings * 3 < crNo.interleavings, 'sleep sets prune a 3-thread scenario');
 });
+
+test('set_page_dirty_lock is ordered by the page lock but cannot bring back buffers reclaim stripped (SEMANTICS E)', () => {
+  const r = runScenario(findScenario('gup-dirty-lock-after-reclaim')!, { arch: 'x86_64' });
+  assert.equal(r.verdict, 'data-loss');
+  assert.match(r.steps[r.decisive].operation, /^set_page_dirty_lock\(/);
+  assert.ok(r.steps.some((s) => s.thread === 1 && /unlock_page/.test(s.operation)), 'reclaim finished under the page lock first');
+});

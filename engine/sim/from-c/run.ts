@@ -1,0 +1,96 @@
+// Run a lowered C function in the simulator under every architecture profile (issue 4): every
+// adversary layout of the user buffer (engine/sim/from-c/build.ts) times every choice of the
+// varied unknown results, one runScenario() each, with one shared budget. The first run that
+// fails decides a profile; inconclusive runs are remembered but never reported as failures.
+
+import type { FunctionIR } from '../../ir';
+import type { Verdict } from '../../kernel/ops';
+import { PROFILE_NAMES } from '../../kernel/profiles';
+import { runScenario, type ProfileName, type Scenario, type SimResult } from '../scenario';
+import { buildProgram, unknownCombos, userLayouts, type BuiltProgram } from './build';
+
+export interface FromCOptions {
+  arch?: ProfileName;
+  kernel?: string;
+  /** Per exploration (one layout, one choice, one profile). */
+  maxStates?: number;
+  /** For the whole function, every profile. */
+  timeMs?: number;
+  cancelled?: () => boolean;
+  onProgress?: (explored: number) => void;
+  /** Only these verdicts decide a profile (the rule asks for 'livelock'); default every failure. */
+  decidingVerdicts?: Verdict[];
+  /** Blocks of the loop under study (its unknown results are varied first). */
+  loopBlocks?: Set<number>;
+}
+
+export interface ProfileOutcome {
+  arch: ProfileName;
+  result: SimResult;
+  /** Which adversary layout and unknown choices produced the result. */
+  layout: string;
+}
+
+export interface FunctionSimulation {
+  fn: string;
+  program: BuiltProgram;
+  outcomes: ProfileOutcome[];
+  statesExplored: number;
+  runs: number;
+  /** The budget ran out (time, states or cancellation) before every run finished. */
+  bound?: string;
+}
+
+export const FROM_C_DEFAULTS = { maxStates: 4000, timeMs: 3000 };
+
+export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionIR>, opts: FromCOptions = {}): FunctionSimulation {
+  const t0 = Date.now();
+  const timeMs = opts.timeMs ?? FROM_C_DEFAULTS.timeMs;
+  const maxStates = opts.maxStates ?? FROM_C_DEFAULTS.maxStates;
+  const deciding = opts.decidingVerdicts;
+  const program = buildProgram(fn, byName, opts.loopBlocks);
+  const layouts = userLayouts();
+  const combos = unknownCombos(program);
+  const archs: ProfileName[] = opts.arch ? [opts.arch] : PROFILE_NAMES;
+  const outcomes: ProfileOutcome[] = [];
+  let states = 0;
+  let runs = 0;
+  let bound: string | undefined;
+  for (const [k, arch] of archs.entries()) {
+    // Each profile gets its share of the time: arm64-mte (last) must not starve behind x86_64.
+    const profileEnd = t0 + (timeMs * (k + 1)) / archs.length;
+    let decided: ProfileOutcome | undefined;
+    let last: ProfileOutcome | undefined;
+    let inconclusive: ProfileOutcome | undefined;
+    outer: for (const ul of layouts) {
+      for (const combo of combos) {
+        if (opts.cancelled?.()) { bound = 'cancelled'; break outer; }
+        const left = Math.floor(profileEnd - Date.now());
+        if (left <= 0) { bound = `time ${timeMs} ms`; break outer; }
+        const sc: Scenario = {
+          name: fn.name, title: `${fn.name}() from C`, source: 'lowered C', side: 'before', oracle: 'any', fromC: true,
+          functions: program.functions, threads: [{ fn: fn.name, args: program.args(ul.start) }],
+          layout: ul.layout, globals: combo.globals, expect: {},
+          ...(opts.kernel ? { kernel: opts.kernel } : {}),
+        };
+        const r = runScenario(sc, { arch, maxStates, timeMs: left, ...(opts.cancelled ? { cancelled: opts.cancelled } : {}) });
+        runs++;
+        states += r.statesExplored;
+        opts.onProgress?.(states);
+        const label = [ul.label, combo.label].filter(Boolean).join('; ');
+        const o: ProfileOutcome = { arch, result: { ...r, ...(label ? { choice: label } : {}) }, layout: label };
+        if (r.verdict === 'inconclusive') {
+          inconclusive ??= o;
+          if (r.bound === 'cancelled' || r.bound?.startsWith('time')) { bound = r.bound === 'cancelled' ? 'cancelled' : `time ${timeMs} ms`; break outer; }
+          continue;
+        }
+        last = o;
+        if (r.verdict !== 'ok' && (!deciding || deciding.includes(r.verdict))) { decided = o; break outer; }
+      }
+    }
+    const chosen = decided ?? inconclusive ?? last;
+    if (chosen) outcomes.push(chosen);
+    if (bound === 'cancelled') break;
+  }
+  return { fn: fn.name, program, outcomes, statesExplored: states, runs, ...(bound ? { bound } : {}) };
+}
