@@ -10,6 +10,7 @@ import { identifierAt } from '../../server/features';
 import { docsUrl, rangesTouch } from '../../server/convert';
 import { isInteresting, lensTitle, summarizeFunction } from '../../engine/explain/function-summary';
 import type { Block, CallStmt, Expr, FunctionIR, SourceRange, Stmt } from '../../engine/ir';
+import { e2eSkip } from '../e2e/helpers/skip';
 
 const noEngine = {} as Engine;
 
@@ -144,8 +145,7 @@ test('summary counts GUP acquisitions through the API table', () => {
   assert.ok(!isInteresting(plain));
 });
 
-test('e2e skip policy: never in CI, only on request outside it', async () => {
-  const { e2eSkip } = await import('../e2e/helpers/skip');
+test('e2e skip policy: never in CI, only on request outside it', () => {
   assert.equal(e2eSkip({ CI: 'true', FAULTLINE_SKIP_E2E: '1' }), false, 'CI never skips');
   assert.equal(e2eSkip({}), false, 'outside CI the tests run by default');
   assert.equal(e2eSkip({ FAULTLINE_SKIP_E2E: '0' }), false);
