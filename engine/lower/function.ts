@@ -637,20 +637,48 @@ export class FunctionLowerer {
       // Seen as a lock taken for the block: `scoped_guard(spinlock, &l)` → call `scoped_guard(spinlock)`(&l).
       const args = m.args;
       const kind = args[0] ? normalizeSpace(this.src(args[0])) : '';
-      const lowered = args.slice(1).map((a) => this.expr(a, false));
-      this.cfg.emit({
+      // scoped_cond_guard(kind, fail, lock...): the second argument is what runs when the lock
+      // cannot be taken (`return -EINTR`), not a lock argument.
+      const conditional = name === 'scoped_cond_guard';
+      const lockArgs = args.slice(conditional ? 2 : 1);
+      const lowered = lockArgs.map((a) => this.expr(a, false));
+      const taken = conditional ? this.temp() : undefined;
+      const stmt: CallStmt = {
         kind: 'call',
         callee: `${name}(${kind})`,
         args: lowered,
-        argRanges: args.slice(1).map((a) => this.range(a)),
+        argRanges: lockArgs.map((a) => this.range(a)),
         range: this.range(call),
         calleeRange: this.range(m.nameNode),
-      });
-      // scoped_guard is a one-shot `for`: break/continue inside leave the block.
+      };
+      if (taken) stmt.result = taken;
+      this.cfg.emit(stmt);
       const after = this.cfg.newBlock();
+      if (taken) {
+        const enter = this.cfg.newBlock();
+        const fail = this.cfg.newBlock();
+        const from = this.cfg.here();
+        this.cfg.edge(from, enter, taken, 'lock taken', stmt.range);
+        this.cfg.edge(from, fail, this.negate(taken), 'lock not taken', stmt.range);
+        this.cfg.setCur(fail);
+        const failText = args[1] ? normalizeSpace(this.src(args[1])) : '';
+        const ret = /^return\b\s*(.*)$/.exec(failText);
+        if (ret) {
+          const v = /^-\s*([A-Z][A-Z0-9_]*)$/.exec(ret[1]);
+          const value: Expr | undefined = v ? { kind: 'unary', op: '-', arg: { kind: 'const', name: v[1] } } : ret[1] ? { kind: 'unknown', text: ret[1] } : undefined;
+          const r = this.range(args[1]);
+          this.releaseGuards(0, r);
+          this.cfg.emit(value ? { kind: 'return', value, range: r } : { kind: 'return', range: r });
+          this.cfg.jump(this.cfg.exit, 'return', r);
+        } else {
+          this.cfg.jump(after, 'lock not taken');
+        }
+        this.cfg.setCur(enter);
+      }
+      // scoped_guard is a one-shot `for`: break/continue inside leave the block.
       this.breakStack.push(this.target(after));
       this.continueStack.push(this.target(after));
-      this.scopes.push([{ callee: `${name}(${kind})`, args: lowered, argRanges: args.slice(1).map((a) => this.range(a)), calleeRange: this.range(m.nameNode) }]);
+      this.scopes.push([{ callee: `${name}(${kind})`, args: lowered, argRanges: stmt.argRanges, calleeRange: stmt.calleeRange }]);
       try {
         this.stmt(body);
         if (this.cfg.cur !== null) this.releaseGuards(this.scopes.length - 1, this.env.lines.range(Math.max(body.start, body.end - 1), body.end));

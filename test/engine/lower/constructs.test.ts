@@ -715,3 +715,20 @@ static int __foo_section_init foo_setup(struct foo *f)
   assert.deepEqual(fn.degraded, []);
   assert.deepEqual(paths(fn), ['$t1=foo_a(f) ; return $t1']);
 });
+
+test('scoped_cond_guard: the block runs only when the lock is taken, else its fail statement', async () => {
+  const fn = await lowerOne(`
+int foo_cg(struct foo *f)
+{
+	scoped_cond_guard(mutex_intr, return -EINTR, &f->lock) {
+		foo_locked(f);
+	}
+	return 0;
+}
+`);
+  checkWellFormed(fn);
+  assert.deepEqual(paths(fn).sort(), [
+    '$t1=scoped_cond_guard(mutex_intr)(&f->lock) ; [!$t1] ; return -EINTR',
+    '$t1=scoped_cond_guard(mutex_intr)(&f->lock) ; [$t1] ; foo_locked(f) ; ~scoped_cond_guard(mutex_intr)(&f->lock) ; return 0',
+  ]);
+});
