@@ -166,6 +166,7 @@ class GupInterpreter {
   private readonly transfersByHeader = new Map<number, TransferLoop[]>();
   private readonly counterVars = new Set<string>();
   private readonly returnedVars = new Set<string>();
+  private readonly flagVars = new Set<string>();
   private readonly flagSelected = new Set<CallStmt>();
   private readonly mentionReach = new Map<string, Set<number>>();
   private readonly globals: Set<string>;
@@ -193,6 +194,13 @@ class GupInterpreter {
     this.findFlagSelectedReleases();
     for (const rl of this.releaseLoops) this.counterVars.add(rl.index);
     for (const b of fn.blocks) for (const s of b.stmts) if (s.kind === 'return' && s.value?.kind === 'var') this.returnedVars.add(s.value.name);
+    const flagOf = (e: Expr): void => {
+      if (e.kind === 'var') this.flagVars.add(e.name);
+      else if (e.kind === 'unary' && e.op === '!') flagOf(e.arg);
+      else if (e.kind === 'binary' && (e.op === '&&' || e.op === '||')) { flagOf(e.left); flagOf(e.right); }
+      else if (e.kind === 'binary' && e.left.kind === 'var' && e.right.kind === 'int') this.flagVars.add(e.left.name);
+    };
+    for (const b of fn.blocks) for (const e of b.succs) if (e.cond) flagOf(e.cond);
     for (const b of fn.blocks) for (const s of b.stmts) {
       if (s.kind === 'call' && s.result?.kind === 'var' && s.result.name.startsWith('$')) this.tempCallee.set(s.result.name, `${s.callee}()`);
     }
@@ -391,6 +399,8 @@ class GupInterpreter {
     if (target.kind === 'var' && resolved !== undefined && resolved !== tKey) {
       if (this.counterVars.has(tKey)) st.vars[tKey] = resolved;
       else if (this.returnedVars.has(tKey) && resolved.startsWith('-')) st.vars[tKey] = resolved;
+      // Flags the code branches on later (`pinned = true; ... if (pinned) unpin...`).
+      else if (this.flagVars.has(tKey) && (/^-?\d+$/.test(resolved) || resolved.startsWith('-'))) st.vars[tKey] = resolved;
     }
     if (testOf && target.kind === 'var') st.tests[tKey] = testOf;
     if (ref) {
