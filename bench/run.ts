@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { generateCorpus, generateLargeFile } from './generate-corpus';
 import { createEngine } from '../engine/engine';
 import { DocumentSession } from '../engine/session';
+import { benchSim } from './sim';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -75,7 +76,7 @@ async function benchLatency(edits: number): Promise<void> {
   session.analyze();
   // Edit inside a function in the middle of the file, alternating between inserting a leaking
   // early return and removing it again, so every edit changes the findings of that function.
-  const target = lines.findIndex((l, i) => i > lines.length / 2 && l.includes('if (ret != nr_pages) {'));
+  const target = lines.findIndex((l, i) => i > lines.length / 2 && l.includes('if (npinned != nr_pages) {'));
   if (target < 0) throw new Error('bench: no edit target in the generated file');
   const bug = '\tif (dev->abort) return -EINTR;\n';
   const times: number[] = [];
@@ -111,10 +112,7 @@ async function main(): Promise<void> {
   const sections: [string, () => Promise<void>][] = [
     ['throughput', () => benchThroughput(quick ? 2 : 5)],
     ['latency', () => benchLatency(quick ? 20 : 100)],
-    ['simulator', async () => {
-      const sim = await import('./sim');
-      await sim.benchSim();
-    }],
+    ['simulator', () => benchSim()],
   ];
   const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   for (const [name, run] of sections) {
