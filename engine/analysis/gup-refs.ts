@@ -653,7 +653,17 @@ class GupInterpreter {
     const ref = this.refOf(c.args[r.pagesArg], st);
     if (!ref) return;
     const count = r.countArg !== undefined ? c.args[r.countArg] : undefined;
-    for (const id of ref.ids) {
+    // Two references on one page (GUP, then an extra get_page()): one put drops one of them,
+    // the most recent one still held.
+    let ids = ref.ids;
+    if (ids.length > 1) {
+      const held = ids.filter((id) => {
+        const a = this.acqState(st, id);
+        return a !== undefined && (a.status === 'held' || a.status === 'element');
+      });
+      ids = held.length ? [held[held.length - 1]] : ids.slice(-1);
+    }
+    for (const id of ids) {
       const whole = !ref.element || this.acquisitions[id].single || count !== undefined;
       this.releaseOne(st, id, c, c.callee, r.kind, whole, count, r.countArg !== undefined ? c.argRanges[r.countArg] : undefined, false);
     }
