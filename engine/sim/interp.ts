@@ -664,7 +664,7 @@ export function runTransition(world: World, state: SimState, tid: number): Trans
     const f0 = frameOf(t);
     const fn0 = world.program.functions[f0.fn];
     const st0 = fn0?.blocks[f0.block]?.stmts[f0.idx];
-    const before = st0 && st0.kind === 'call' ? cloneState(cur) : cur;
+    const before = st0 && st0.kind === 'call' && mayBlock(world, st0) ? cloneState(cur) : cur;
     const ctx: OpCtx = { s: cur, tid, profile: world.profile, sw: world.sw, fp: new Map(), label: '', notes: [], deltas: [] };
     const f = frameOf(t);
     ctx.label = `CPU${tid} store @${f.fn}:b${f.block}.${f.idx}`;
@@ -696,6 +696,16 @@ export function runTransition(world: World, state: SimState, tid: number): Trans
     if (ctx.fp.size > 0 || cur.threads[tid].done) break;
   }
   return { state: cur, changed: true, steps, fp, stmts };
+}
+
+/** Calls that can block (take a lock, or fault and take mmap_lock / a filesystem lock). */
+function mayBlock(world: World, s: CallStmt): boolean {
+  if (world.program.functions[s.callee]) return false;
+  const e = world.api(s.callee);
+  if (!e) return isIntrinsic(s.callee);
+  if (e.lock && e.lock.op === 'acquire') return true;
+  if (e.uaccess || e.faultIn || (e.refs && e.refs.op === 'acquire')) return true;
+  return !!e.mem && (e.mem.op === 'set-page-dirty-lock' || e.mem.op === 'mmu-notifier-read-begin');
 }
 
 function opText(world: World, s: SimState, tid: number): string {
