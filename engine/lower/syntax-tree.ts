@@ -47,6 +47,16 @@ const FIELDLESS_PARENTS = new Set([
   'break_statement', 'continue_statement', 'comment', 'system_lib_string', 'preproc_params',
 ]);
 
+/**
+ * Named node types that are always leaves. Together with anonymous nodes (tokens, always
+ * leaves) this spares the failing `gotoFirstChild` call on most of the tree's nodes.
+ */
+const LEAF_TYPES = new Set([
+  'identifier', 'field_identifier', 'type_identifier', 'statement_identifier', 'primitive_type',
+  'number_literal', 'true', 'false', 'null', 'escape_sequence', 'string_content', 'system_lib_string',
+  'preproc_arg', 'preproc_directive', 'character',
+]);
+
 /** Subtrees the lowering reads only as text: their insides are not mirrored. */
 const OPAQUE = new Set(['string_literal', 'char_literal', 'system_lib_string', 'preproc_arg', 'field_declaration_list', 'enumerator_list']);
 
@@ -103,8 +113,10 @@ export function mirrorTree(tree: Tree, cancelled?: () => boolean): MirrorResult 
         };
         parent.children.push(node);
         // An opaque subtree that contains a parse error is walked anyway so the error is reported.
-        const opaque = (OPAQUE.has(type) || (type === 'initializer_list' && functionsOpen === 0)) && !cursor.currentNode.hasError;
-        if (!opaque && cursor.gotoFirstChild()) {
+        const named = node.named;
+        const leaf = !named || LEAF_TYPES.has(type);
+        const opaque = !leaf && (OPAQUE.has(type) || (type === 'initializer_list' && functionsOpen === 0)) && !cursor.currentNode.hasError;
+        if (!leaf && !opaque && cursor.gotoFirstChild()) {
           // An inner node ends where its last child ends; set when we climb back out.
           stack.push(node);
           parent = node;
