@@ -64,7 +64,8 @@ export function parseAnnotations(text: string): Annotation[] {
     let m: RegExpExecArray | null;
     while ((m = ANNOTATION.exec(ln))) {
       if (!commentStarts.some((c) => c <= m!.index)) continue;
-      let rest = m[2].replace(/\*\/.*$/, '').trim();
+      // The annotation ends at the comment's end or at another comment on the same line.
+      let rest = m[2].replace(/\*\/.*$/, '').replace(/\/\/.*$/, '').replace(/\/\*.*$/, '').trim();
       let reason: string | undefined;
       const colon = rest.indexOf(':');
       if (colon >= 0) {
