@@ -732,3 +732,36 @@ int foo_cg(struct foo *f)
     '$t1=scoped_cond_guard(mutex_intr)(&f->lock) ; [$t1] ; foo_locked(f) ; ~scoped_cond_guard(mutex_intr)(&f->lock) ; return 0',
   ]);
 });
+
+test('break inside a switch inside a loop leaves the switch; continue in do/while goes to the test', async () => {
+  const fn = await lowerOne(`
+int foo_mix(struct foo *f)
+{
+	int n = 0;
+
+	do {
+		switch (foo_kind(f)) {
+		case 1:
+			break;
+		case 2:
+			continue;
+		default:
+			return -EINVAL;
+		}
+		n++;
+	} while (foo_more(f));
+	return n;
+}
+`);
+  checkWellFormed(fn);
+  assert.equal(fn.loops.length, 1);
+  const ps = paths(fn, { maxVisits: 1 });
+  assert.deepEqual(ps.sort(), [
+    '$t1=foo_kind(f) ; [$t1 == 1] ; $t2=foo_more(f) ; [!$t2] ; return n',
+    '$t1=foo_kind(f) ; [$t1 == 2] ; $t2=foo_more(f) ; [!$t2] ; return n',
+    '$t1=foo_kind(f) ; return -EINVAL',
+  ].sort());
+  const withAssigns = paths(fn, { maxVisits: 1, assigns: true });
+  assert.ok(withAssigns.some((p) => p.includes('[$t1 == 1] ; n:=(n + 1) ; $t2=foo_more(f)')), withAssigns.join('\n'));
+  assert.ok(withAssigns.some((p) => p.includes('[$t1 == 2] ; $t2=foo_more(f)')), withAssigns.join('\n'));
+});
