@@ -364,7 +364,8 @@ class GupInterpreter {
         }
         for (const a of st.acqs) {
           if (!a.reportAt && this.isHeld(a)) {
-            a.reportAt = { range: s.range, via: `the function returns at line ${line(s.range)}` };
+            const what = s.value && (s.value.kind === 'unary' || s.value.kind === 'int' || s.value.kind === 'const') ? ` ${renderExpr(s.value)}` : '';
+            a.reportAt = { range: s.range, via: `the function returns${what} at line ${line(s.range)}` };
             a.branch = st.lastBranch;
           }
         }
