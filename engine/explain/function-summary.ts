@@ -4,6 +4,7 @@
 
 import type { Block, CallStmt, Expr, FileIR, FunctionIR, LoopInfo, SourceRange } from '../ir';
 import { lookupApi } from '../kernel/api-table';
+import type { LockEffect } from '../kernel/api/mm-schema';
 
 export interface FunctionSummary {
   name: string;
@@ -59,6 +60,19 @@ export function exprText(e: Expr | undefined): string {
 }
 
 /**
+ * Locks that make a user access worth a look: those the page-fault path itself may take (the
+ * table's `takenByFaultPath`: gfs2 glock, inode lock — seed 003, SEMANTICS.md F), mmap_lock and
+ * the per-VMA lock (the fault handler takes them, SEMANTICS.md I), the page lock (a fault on
+ * the same page needs it), and spinlocks (a fault may sleep). A driver mutex around a copy is
+ * everyday kernel code and would make the lens noise.
+ */
+const FAULT_RELEVANT_CLASSES = new Set(['mmap_lock', 'vma_lock', 'page_lock', 'spinlock']);
+
+function faultRelevant(lock: LockEffect | undefined): boolean {
+  return !!lock && (lock.takenByFaultPath === true || FAULT_RELEVANT_CLASSES.has(lock.lock));
+}
+
+/**
  * May-held lockset per block entry, a plain forward union fixpoint. Each lock is keyed by its
  * class and instance text. The iteration is bounded (every fixpoint has a budget: DEVELOPING.md):
  * locksets only grow, so blocks × distinct locks bounds it; the cap guards against surprises.
@@ -69,7 +83,7 @@ function uaccessUnderLock(fn: FunctionIR, cancelled: () => boolean): { call: Cal
   for (const b of fn.blocks) byId.set(b.id, b);
   // Cheap exit: a function that takes no lock at all cannot have uaccess under a lock.
   let anyLock = false;
-  for (const b of fn.blocks) for (const c of calls(b)) if (lookupApi(c.callee)?.lock) anyLock = true;
+  for (const b of fn.blocks) for (const c of calls(b)) if (faultRelevant(lookupApi(c.callee)?.lock)) anyLock = true;
   if (!anyLock) return [];
 
   const entry = new Map<number, Set<string>>();
@@ -80,7 +94,7 @@ function uaccessUnderLock(fn: FunctionIR, cancelled: () => boolean): { call: Cal
   const budget = Math.max(1000, n * 64);
   const transfer = (held: Set<string>, c: CallStmt): void => {
     const lock = lookupApi(c.callee)?.lock;
-    if (!lock) return;
+    if (!lock || !faultRelevant(lock)) return;
     const cls = lock.lock;
     const inst = lock.arg !== undefined ? exprText(c.args[lock.arg]) : '';
     const key = inst ? `${cls} ${inst}` : cls;

@@ -117,3 +117,26 @@ export const patchAdded = [
   '\treturn 0;',
   '}',
 ];
+
+/**
+ * Where to insert an early return that leaks, in a generated kernel-style file: the line after a
+ * `ret = get_user_pages*(...)` / `pin_user_pages*(...)` in the second half of the file, inside a
+ * function that has no finding yet (so the new leak is visible as one more finding).
+ * `findingRows` are the 0-based rows of the current findings.
+ */
+export function leakInsertionLine(text: string, findingRows: number[]): number {
+  const lines = text.split('\n');
+  for (let i = Math.floor(lines.length / 2); i < lines.length; i++) {
+    if (!/^\t\w+ = (get|pin)_user_pages\w*\(/.test(lines[i])) continue;
+    let start = i;
+    while (start > 0 && !/^\S/.test(lines[start])) start--;
+    let end = i;
+    while (end < lines.length && lines[end] !== '}') end++;
+    if (findingRows.some((r) => r >= start && r <= end)) continue;
+    return i + 1;
+  }
+  throw new Error('no GUP acquisition without findings in the second half of the file');
+}
+
+/** The early return `leakInsertionLine` is for. */
+export const leakingLine = '\tif (dev->abort) return -EINTR;\n';

@@ -7,8 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createEngine, type Engine } from '../../engine/engine';
 import { DocumentSession } from '../../engine/session';
+import { lensTitle, summarizeFile } from '../../engine/explain/function-summary';
 import { generateLargeFile } from '../../bench/generate-corpus';
-import { balancedC, earlyReturn, formatPatch, lineOf, mismatchC, patchAdded, patchContext } from './fixtures';
+import { balancedC, earlyReturn, formatPatch, leakInsertionLine, leakingLine, lineOf, mismatchC, patchAdded, patchContext } from './fixtures';
 
 let enginePromise: Promise<Engine> | undefined;
 const engine = () => (enginePromise ??= createEngine());
@@ -116,9 +117,8 @@ test('an edit inside one function re-checks only that function (and keeps the re
   const first = s.analyze();
   assert.ok(s.stats.functions > 10);
   assert.equal(s.stats.reanalyzed, s.stats.functions);
-  const lines = text.split('\n');
-  const target = lines.findIndex((l, i) => i > lines.length / 2 && l.includes('if (ret != nr_pages) {'));
-  s.applyChange({ range: { start: { line: target, character: 0 }, end: { line: target, character: 0 } }, text: '\tif (dev->abort) return -EINTR;\n' });
+  const target = leakInsertionLine(text, first.findings.map((f) => f.range.startRow));
+  s.applyChange({ range: { start: { line: target, character: 0 }, end: { line: target, character: 0 } }, text: leakingLine });
   const second = s.analyze();
   assert.equal(s.stats.relowered, 1, 'one function lowered again');
   assert.equal(s.stats.reanalyzed, 1, 'one function checked again');
@@ -183,4 +183,64 @@ test('analyzeAsync gives way to a newer edit and resolves undefined', async () =
   let calls = 0;
   assert.equal(await s.analyzeAsync(() => ++calls > 0), undefined, 'an outside cancellation is honoured too');
   s.dispose();
+});
+
+test('code-lens summaries: GUP acquisitions, fault-in retry loops, uaccess under a fault-relevant lock', async () => {
+  const e = await engine();
+  const text = `
+static ssize_t demo_read(struct demo_file *df, char __user *buf, size_t len)
+{
+	size_t left = len, done = 0;
+
+	for (;;) {
+		pagefault_disable();
+		left = copy_to_user(buf + done, df->data + done, len - done);
+		pagefault_enable();
+		if (!left)
+			break;
+		if (fault_in_writeable(buf + done, len - done) == len - done)
+			return -EFAULT;
+	}
+	return len;
+}
+
+static int demo_glock_read(struct demo_inode *ip, char __user *buf, size_t len)
+{
+	int ret;
+
+	gfs2_glock_nq(&ip->gh);
+	ret = copy_to_user(buf, ip->data, len) ? -EFAULT : 0;
+	gfs2_glock_dq(&ip->gh);
+	return ret;
+}
+
+static int demo_mutex_copy(struct demo_dev *dev, void __user *argp)
+{
+	int ret = 0;
+
+	mutex_lock(&dev->lock);
+	if (copy_to_user(argp, &dev->state, sizeof(dev->state)))
+		ret = -EFAULT;
+	mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static int demo_copy_after_unlock(struct demo_dev *dev, void __user *argp)
+{
+	struct demo_state st;
+
+	spin_lock(&dev->slock);
+	st = dev->state;
+	spin_unlock(&dev->slock);
+	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
+}
+`;
+  const r = e.analyzeC(text, { path: 'l.c' });
+  const sums = summarizeFile(r.file!);
+  const byName = new Map(sums.map((x) => [x.name, x]));
+  assert.deepEqual([...byName.keys()].sort(), ['demo_glock_read', 'demo_read'], 'driver mutex and copy after unlock get no lens');
+  assert.equal(byName.get('demo_read')!.faultInLoops.length, 1);
+  assert.equal(byName.get('demo_glock_read')!.uaccessUnderLock.length, 1);
+  assert.deepEqual(byName.get('demo_glock_read')!.uaccessUnderLock[0].locks, ['glock &ip->gh']);
+  assert.equal(lensTitle(byName.get('demo_read')!, 0), 'Faultline: 1 fault-in loop · no findings');
 });
