@@ -96,7 +96,7 @@ function paramRoles(fns: FunctionIR[], byName: Map<string, FunctionIR>): Map<str
   for (const f of fns) roles.set(f.name, { user: new Set(), len: new Set() });
   const mark = (f: FunctionIR, e: Expr | undefined, what: 'user' | 'len'): boolean => {
     if (!e) return false;
-    const names = what === 'user' ? [rootVar(e)].filter((x): x is string => !!x) : [...varsOf(e)];
+    const names = sources(f, what === 'user' ? [rootVar(e)].filter((x): x is string => !!x) : [...varsOf(e)], what);
     let changed = false;
     const r = roles.get(f.name)!;
     for (const n of names) {
@@ -126,6 +126,24 @@ function paramRoles(fns: FunctionIR[], byName: Map<string, FunctionIR>): Map<str
     if (!changed) break;
   }
   return roles;
+}
+
+/**
+ * Follow local copies back to what they were computed from: `bytes = count; copy(..., bytes, i)`
+ * makes `count` a length, `p = ubuf + off; copy(p, ...)` makes `ubuf` the buffer (bounded rounds).
+ */
+function sources(f: FunctionIR, names: string[], what: 'user' | 'len'): string[] {
+  const out = new Set(names);
+  for (let round = 0; round < 4; round++) {
+    let grew = false;
+    for (const b of f.blocks) for (const s of b.stmts) {
+      if (s.kind !== 'assign' || s.target.kind !== 'var' || !out.has(s.target.name)) continue;
+      const from = what === 'user' ? [rootVar(s.value)].filter((x): x is string => !!x) : [...varsOf(s.value)];
+      for (const v of from) if (!out.has(v) && !v.startsWith('$')) { out.add(v); grew = true; }
+    }
+    if (!grew) break;
+  }
+  return [...out];
 }
 
 function condVars(fns: FunctionIR[]): Set<string> {

@@ -165,3 +165,25 @@ export const safeWriteableV516: Scenario = {
   side: 'after', pair: 'safe-writeable-window', kernel: 'v5.16',
   expect: { '*': 'ok' },
 };
+
+const DIO = 0x7f0000007000;
+
+export const dioKernelMapping: Scenario = {
+  name: 'dio-kernel-mapping',
+  title: 'direct-I/O style: pin the user page, copy through kmap — the kernel mapping is tag-unchecked, so a tag mismatch cannot stall it (ok)',
+  source: 'seed 000 (Catalin: DIO goes through GUP + the kernel mapping, unchecked); SEMANTICS B.3',
+  side: 'after', pair: 'search-ioctl-mte', oracle: 'live-lock (absent)',
+  functions: [fn('dio_read', ['ubuf'], (b) => {
+    b.decl('pages', 'struct page *', 1);
+    b.call('pin_user_pages_fast', ['ubuf', 1, 'FOLL_WRITE', 'pages'], 'n');
+    b.if('n != 1', () => b.ret('-EFAULT'));
+    b.call('kmap_local_page', ['pages[0]'], 'va');
+    b.call('memcpy', ['va', 'src', 0x100]);
+    b.call('kunmap_local', ['va']);
+    b.call('unpin_user_pages_dirty_lock', ['pages', 1, 1]);
+    b.ret(0);
+  })],
+  threads: [{ fn: 'dio_read', args: [DIO] }],
+  layout: { vmas: [{ start: DIO, pages: 1, kind: 'anon' }], badGranules: [DIO + 0x40] }, globals: { src: 0x1000 },
+  expect: { '*': 'ok' },
+};

@@ -23,6 +23,7 @@ export const SCENARIOS: Scenario[] = [
   cow.vmspliceForkBefore, cow.vmspliceForkAfter,
   cow.clearRefsNoFlush, cow.clearRefsFlushed,
   gup.gupDirtyLockAfterReclaim,
+  faultin.dioKernelMapping,
 ];
 
 /** RULES.md "Seed scenarios and their expected verdicts": row -> [before, after]. */

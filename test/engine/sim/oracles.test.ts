@@ -5,6 +5,10 @@ import assert from 'node:assert/strict';
 import { SCENARIOS, findScenario } from '../../../engine/sim/scenarios/index';
 import { expectedVerdict, runScenario, type ProfileName } from '../../../engine/sim/scenario';
 import { fn } from '../../../engine/sim/builder';
+import { buildInitialState } from '../../../engine/sim/scenario';
+import { PROFILES } from '../../../engine/kernel/profiles';
+import { kernelSwitches } from '../../../engine/kernel/versions';
+import { userCopy, type OpCtx } from '../../../engine/kernel/ops';
 
 const ARCHS: ProfileName[] = ['x86_64', 'arm64', 'arm64-mte'];
 
@@ -146,4 +150,16 @@ test('set_page_dirty_lock is ordered by the page lock but cannot bring back buff
   assert.equal(r.verdict, 'data-loss');
   assert.match(r.steps[r.decisive].operation, /^set_page_dirty_lock\(/);
   assert.ok(r.steps.some((s) => s.thread === 1 && /unlock_page/.test(s.operation)), 'reclaim finished under the page lock first');
+});
+
+test('direct-I/O through the kernel mapping ignores the tag mismatch a uaccess copy trips on (seed 000)', () => {
+  const sc = findScenario('dio-kernel-mapping')!;
+  const r = runScenario(sc, { arch: 'arm64-mte' });
+  assert.equal(r.verdict, 'ok');
+  // The same page through uaccess faults at the tagged granule.
+  const { state } = buildInitialState(sc, sc.layout, sc.globals ?? {}, PROFILES['arm64-mte'], 'v6.18');
+  const ctx: OpCtx = { s: state, tid: 0, profile: PROFILES['arm64-mte'], sw: kernelSwitches(), fp: new Map(), label: 'L', notes: [], deltas: [] };
+  const c = userCopy(ctx, 0x7f0000007000, 0x100, true, false, 'copy_to_user_nofault');
+  assert.equal(c.faultAt, 0x7f0000007040);
+  assert.match(c.reason ?? '', /tag mismatch/);
 });
