@@ -6,12 +6,20 @@ import { gupDoubleRelease } from './gup-double-release';
 import { gupLeak } from './gup-leak';
 import { gupPartialRelease } from './gup-partial-release';
 import { gupReleaseMismatch } from './gup-release-mismatch';
+import { faultInNoFaultAddress } from './fault-in-no-fault-address';
+import { faultInResultIgnored } from './fault-in-result-ignored';
+import { pagefaultDisableUnbalanced } from './pagefault-disable-unbalanced';
+import { uaccessLivelock } from './uaccess-livelock';
 
 export const allRules: Rule[] = [
   gupDoubleRelease,
   gupLeak,
   gupPartialRelease,
   gupReleaseMismatch,
+  faultInNoFaultAddress,
+  faultInResultIgnored,
+  pagefaultDisableUnbalanced,
+  uaccessLivelock,
 ].sort((a, b) => a.meta.id.localeCompare(b.meta.id));
 
 export function ruleById(id: string): Rule | undefined {

@@ -4,7 +4,8 @@
 // with the depth changed (pagefault-disable-unbalanced). Same-file helpers are summarised by the
 // depths they return with; the API table's `pagefault` facet says what disables and enables.
 
-import type { CallStmt, FunctionIR } from '../../ir';
+import type { CallStmt, Expr, FunctionIR, Stmt } from '../../ir';
+import { exprKey, rootVar } from '../expr';
 import { lookupApi } from '../../kernel/api-table';
 
 /** Depths are clamped: a disable inside a loop without its enable must not grow forever. */
@@ -35,6 +36,49 @@ export interface PagefaultFacts {
 }
 
 const clamp = (d: number): number => Math.max(MIN_DEPTH, Math.min(MAX_DEPTH, d));
+const MAX_FACTS = 4;
+const MAX_STATES_PER_BLOCK = 12;
+
+interface PathState {
+  d: number;
+  facts: Map<string, boolean>;
+}
+
+function keyOf(p: PathState): string {
+  return `${p.d}|${[...p.facts].map(([k, v]) => `${v ? '' : '!'}${k}`).sort().join(',')}`;
+}
+
+const FLIP: Record<string, string> = { '!=': '==', '>=': '<', '<=': '>' };
+
+/** An edge condition as (canonical atom, polarity): `!atomic` -> (atomic, false), `x != 0` -> (x == 0, false). */
+function condFact(c: Expr): { key: string; value: boolean } | undefined {
+  if (c.kind === 'unary' && c.op === '!') {
+    const inner = condFact(c.arg);
+    return inner ? { key: inner.key, value: !inner.value } : undefined;
+  }
+  if (c.kind === 'binary' && FLIP[c.op]) return { key: exprKey({ ...c, op: FLIP[c.op] }), value: false };
+  if (c.kind === 'binary' && (c.op === '&&' || c.op === '||')) return undefined;
+  return { key: exprKey(c), value: true };
+}
+
+/** Variables a fact mentions (kept with the key so a later write can drop it). */
+function factVars(key: string): string[] {
+  return key.match(/[A-Za-z_$][\w$]*/g) ?? [];
+}
+
+function writtenVars(s: Stmt): string[] {
+  const roots = (e: Expr | undefined): string[] => {
+    const r = e ? rootVar(e) : undefined;
+    return r ? [r] : [];
+  };
+  switch (s.kind) {
+    case 'assign': return roots(s.target);
+    case 'havoc': return roots(s.target);
+    case 'call': return [...roots(s.result), ...s.args.filter((a) => a.kind === 'unary' && a.op === '&').flatMap((a) => roots(a))];
+    case 'decl': return [s.name];
+    default: return [];
+  }
+}
 
 export class PagefaultAnalysis {
   private memo = new Map<FunctionIR, PagefaultFacts>();
@@ -66,16 +110,18 @@ export class PagefaultAnalysis {
   }
 
   private compute(fn: FunctionIR, level: number): PagefaultFacts {
-    const blockIn = new Map<number, Set<number>>();
+    // A path state is the depth plus what the branches taken so far said about conditions whose
+    // variables have not changed since: `if (atomic) pagefault_disable(); ... if (atomic)
+    // pagefault_enable();` is balanced because the second branch must agree with the first.
+    const blockIn = new Map<number, Map<string, PathState>>();
     const beforeCall = new Map<string, Set<number>>();
     const underflow = new Map<string, { block: number; call: CallStmt }>();
     let touches = false;
     let partial = false;
-    blockIn.set(fn.entry, new Set([0]));
+    blockIn.set(fn.entry, new Map([[keyOf({ d: 0, facts: new Map() }), { d: 0, facts: new Map() }]]));
     const work = [fn.entry];
     const queued = new Set(work);
-    // Budget: each block can change its set at most (MAX_DEPTH - MIN_DEPTH + 1) times.
-    let budget = (fn.blocks.length + 1) * (MAX_DEPTH - MIN_DEPTH + 2) * 4;
+    let budget = (fn.blocks.length + 1) * (MAX_DEPTH - MIN_DEPTH + 2) * MAX_STATES_PER_BLOCK;
     const outOf = new Map<number, Set<number>>();
     while (work.length) {
       if (--budget < 0 || ((budget & 255) === 0 && this.cancelled())) { partial = true; break; }
@@ -83,30 +129,52 @@ export class PagefaultAnalysis {
       queued.delete(id);
       const block = fn.blocks[id];
       if (!block) continue;
-      let cur = new Set(blockIn.get(id) ?? []);
-      block.stmts.forEach((s, idx) => {
-        if (s.kind !== 'call') return;
+      let cur: PathState[] = [...(blockIn.get(id)?.values() ?? [])].map((p) => ({ d: p.d, facts: new Map(p.facts) }));
+      block.stmts.forEach((st, idx) => {
+        for (const k of writtenVars(st)) for (const p of cur) for (const fk of [...p.facts.keys()]) if (factVars(fk).includes(k)) p.facts.delete(fk);
+        if (st.kind !== 'call') return;
         const key = `${id}:${idx}`;
         const seen = beforeCall.get(key) ?? new Set<number>();
-        for (const d of cur) seen.add(d);
+        for (const p of cur) seen.add(p.d);
         beforeCall.set(key, seen);
-        const { deltas, touches: t } = this.callDeltas(s, level);
+        const { deltas, touches: t } = this.callDeltas(st, level);
         if (!t) return;
         touches = true;
-        const next = new Set<number>();
-        for (const d of cur) {
+        const next: PathState[] = [];
+        for (const p of cur) {
           for (const delta of deltas) {
-            if (delta < 0 && d + delta < 0) underflow.set(key, { block: id, call: s });
-            next.add(clamp(d + delta));
+            if (delta < 0 && p.d + delta < 0) underflow.set(key, { block: id, call: st });
+            next.push({ d: clamp(p.d + delta), facts: new Map(p.facts) });
           }
         }
         cur = next;
       });
-      outOf.set(id, cur);
+      const out = outOf.get(id) ?? new Set<number>();
+      for (const p of cur) out.add(p.d);
+      outOf.set(id, out);
       for (const e of block.succs) {
-        const tgt = blockIn.get(e.to) ?? new Set<number>();
+        const fact = e.cond ? condFact(e.cond) : undefined;
+        const tgt = blockIn.get(e.to) ?? new Map<string, PathState>();
         let changed = !blockIn.has(e.to);
-        for (const d of cur) if (!tgt.has(d)) { tgt.add(d); changed = true; }
+        for (const p of cur) {
+          let q = p;
+          if (fact) {
+            const known = p.facts.get(fact.key);
+            if (known !== undefined && known !== fact.value) continue; // contradicts an earlier branch
+            q = { d: p.d, facts: new Map(p.facts) };
+            if (q.facts.size < MAX_FACTS) q.facts.set(fact.key, fact.value);
+          }
+          const k = keyOf(q);
+          if (tgt.has(k)) continue;
+          if (tgt.size >= MAX_STATES_PER_BLOCK) {
+            // Too many paths: forget the facts (sound for depths, less precise).
+            const plain = { d: q.d, facts: new Map<string, boolean>() };
+            const pk = keyOf(plain);
+            if (tgt.has(pk)) continue;
+            tgt.set(pk, plain);
+          } else tgt.set(k, q);
+          changed = true;
+        }
         blockIn.set(e.to, tgt);
         if (changed && !queued.has(e.to)) { work.push(e.to); queued.add(e.to); }
       }

@@ -1,0 +1,87 @@
+// uaccess-livelock (RULES.md; seeds 000 and 003; SEMANTICS A.2, B.2-B.3, G): a retry loop that
+// copies with page faults disabled and calls fault_in_*() when the copy falls short can spin
+// forever when the fault-in succeeds while the copy keeps failing at the same place — a sub-page
+// (MTE) fault inside a present page, or a fault window the fault-in does not cover. The loop is
+// recognised statically (engine/analysis/faultin); the verdict comes from the simulator running
+// the lowered function under every architecture profile, and the finding carries its trace.
+
+import type { Finding, RelatedLocation, TraceStep } from '../findings';
+import type { FunctionIR } from '../ir';
+import type { Rule, RuleMeta } from './types';
+import { finderFor, showExpr, type FaultInLoop } from '../analysis/faultin/index';
+import { simulateFunctionIR } from '../sim/from-c/run';
+
+const meta: RuleMeta = {
+  id: 'uaccess-livelock',
+  severity: 'error',
+  title: 'Fault-in / uaccess retry loop can live-lock',
+  docs: 'docs/rules/uaccess-livelock.md',
+  description:
+    'A loop copies to or from user memory with page faults disabled and, when the copy falls short, calls fault_in_*() and retries. On some architecture profile the fault-in succeeds while the copy keeps failing at the same place (an MTE tag mismatch inside a present page that one-byte-per-page probing never touches, or a copy that stops short of the fault by its fault window), so the loop makes no progress forever. Proven by simulation, with the trace.',
+};
+
+/** Time for one function's simulation (all profiles, layouts and choices). */
+const SIM_TIME_MS = 2500;
+
+function probeWords(l: FaultInLoop): string {
+  const f = l.faultIns[0];
+  const what = f.faultIn.subpageOnly ? 'probes one byte per sub-page granule' : f.faultIn.probe === 'granule'
+    ? 'probes every 16-byte granule (on profiles with sub-page faults)' : 'probes one byte per page';
+  return `${f.faultCall.callee}(${showExpr(f.user)}, ${showExpr(f.len)}) ${what}`;
+}
+
+function copyWords(l: FaultInLoop): string {
+  const c = l.copies[0];
+  const how = c.how === 'nofault-api' ? 'page faults not serviced' : 'inside pagefault_disable()';
+  return `${c.copyCall.callee}() (${how}${c.helper ? `, in ${c.helper}()` : ''})`;
+}
+
+/** The loop the repeating part of the trace runs in. */
+function loopOfCycle(loops: FaultInLoop[], steps: TraceStep[]): FaultInLoop {
+  let best = loops[0];
+  let most = -1;
+  for (const l of loops) {
+    const n = steps.filter((s) => s.note?.includes('again') && s.range && s.range.startRow >= l.loop.range.startRow && s.range.endRow <= l.loop.range.endRow).length;
+    if (n > most) { most = n; best = l; }
+  }
+  return best;
+}
+
+function related(l: FaultInLoop): RelatedLocation[] {
+  const c = l.copies[0];
+  const f = l.faultIns[0];
+  const out: RelatedLocation[] = [];
+  out.push({ range: c.call.range, message: c.helper ? `${c.helper}() copies with ${c.copyCall.callee}() and returns to retry on a short copy` : `the copy with ${c.copyCall.callee}()` });
+  if (c.helper) out.push({ range: c.copyCall.range, message: `the copy that keeps failing (${c.copyCall.callee}())` });
+  out.push({ range: f.call.range, message: `${f.faultCall.callee}() succeeds: it probes ${f.faultIn.probe === 'granule' ? 'sub-page granules' : 'one byte per page'}, not the address the copy stopped at` });
+  return out;
+}
+
+export const uaccessLivelock: Rule = {
+  meta,
+  check(fn: FunctionIR, ctx): Finding[] {
+    const loops = finderFor(ctx.functionsByName, ctx.cancelled).loops(fn);
+    if (!loops.length || ctx.cancelled()) return [];
+    const blocks = new Set(loops.flatMap((l) => l.loop.body));
+    const sim = simulateFunctionIR(fn, ctx.functionsByName, {
+      ...(ctx.kernel ? { kernel: ctx.kernel } : {}), cancelled: ctx.cancelled, decidingVerdicts: ['livelock'], loopBlocks: blocks, timeMs: SIM_TIME_MS,
+    });
+    const out: Finding[] = [];
+    for (const o of sim.outcomes) {
+      if (o.result.verdict !== 'livelock') continue;
+      const l = loopOfCycle(loops, o.result.steps);
+      const kernel = ctx.kernel ? ` (kernel ${ctx.kernel})` : '';
+      const message = `${capital(l.label)} can live-lock on ${o.arch}${kernel}: it copies with ${copyWords(l)}, and on a short copy retries after `
+        + `${probeWords(l)}; with ${o.layout || 'the simulated buffer'}, the fault-in succeeds while the copy keeps failing at the same place (no progress). `
+        + 'Fault in from where the copy stopped at sub-page granularity (fault_in_subpage_writeable()), or return -EFAULT when the fault-in made no progress.';
+      out.push({
+        rule: meta.id, severity: meta.severity, message, range: l.head, function: fn.name, related: related(l), arch: o.arch, trace: o.result.steps,
+      });
+    }
+    return out;
+  },
+};
+
+function capital(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
