@@ -14,7 +14,7 @@
 
 import type { CallStmt, Edge, Expr, FileIR, FunctionIR, SourceRange, Stmt } from '../ir';
 import { lookupApi } from '../kernel/api-table';
-import { GUP_PIN_FLAG, gupArrayFreers, gupPageAliases, gupValueTests } from '../kernel/api/gup';
+import { GUP_FLAG_PREFIX, GUP_PIN_FLAG, gupArrayFreers, gupPageAliases, gupValueTests } from '../kernel/api/gup';
 import type { RefEffect } from '../kernel/api/refs-schema';
 import { exprKey, isIntValue, mentionsName, renderExpr, rootVar, varsOf } from './expr';
 import { helperSummary } from './gup-summaries';
@@ -523,6 +523,8 @@ class GupInterpreter {
   private flagsKind(e: Expr, depth: number): 'get' | 'pin' | 'unknown' {
     if (mentionsName(e, GUP_PIN_FLAG)) return 'pin';
     if (e.kind === 'unknown') return 'unknown';
+    // A driver macro (`#define FOO_GUP_FLAGS (FOLL_WRITE | FOLL_PIN)`) may hide FOLL_PIN.
+    if (constNames(e).some((n) => !n.startsWith(GUP_FLAG_PREFIX))) return 'unknown';
     const vars = [...varsOf(e)].filter((v) => v !== GUP_PIN_FLAG);
     if (vars.length === 0) return 'get';
     if (depth > 4) return 'unknown';
@@ -1155,4 +1157,14 @@ class GupInterpreter {
 
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function constNames(e: Expr, out: string[] = []): string[] {
+  switch (e.kind) {
+    case 'const': out.push(e.name); break;
+    case 'unary': constNames(e.arg, out); break;
+    case 'binary': constNames(e.left, out); constNames(e.right, out); break;
+    default: break;
+  }
+  return out;
 }

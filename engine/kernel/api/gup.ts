@@ -635,3 +635,6 @@ export const gupArrayFreers: Record<string, number> = {
   kvfree: 0,
   vfree: 0,
 };
+
+/** Every gup_flags bit is named FOLL_*; any other constant in a flags expression is a macro we cannot see into. */
+export const GUP_FLAG_PREFIX = 'FOLL_';
