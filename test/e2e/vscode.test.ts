@@ -119,6 +119,45 @@ async function readProblems(page: import('playwright-core').Page): Promise<Probl
   return { findings, related, all };
 }
 
+/**
+ * Puts the cursor on a finding as a user would, from its Problems row (Enter on the row places
+ * the cursor on the finding and focuses the editor; "go to line:col" would count tabs as visual
+ * columns), then opens the code actions (Ctrl+.) and returns the menu item `pick` selects.
+ * Retried: a Ctrl+. that lands while focus is still moving to the editor opens nothing.
+ */
+async function codeActionAt(
+  page: import('playwright-core').Page,
+  d: { rule: string; line: number; column: number },
+  pick: (rows: import('playwright-core').Locator) => import('playwright-core').Locator,
+  log: (m: string) => void,
+): Promise<import('playwright-core').Locator> {
+  let seen: string[] = [];
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    await page.keyboard.press('Escape');
+    await page.locator('.markers-panel .monaco-list').first().hover();
+    await page.mouse.wheel(0, -10_000);
+    await page.waitForTimeout(150);
+    await page
+      .locator('.markers-panel .monaco-list-row', { hasText: d.rule })
+      .filter({ hasText: `[Ln ${d.line}, Col ${d.column}]` })
+      .first()
+      .click();
+    await page.keyboard.press('Enter');
+    await poll(`the cursor on ${d.rule} at line ${d.line}`, 10_000, async () => {
+      const status = (await page.locator('[id="status.editor.selection"]').textContent()) ?? '';
+      return status.includes(`Ln ${d.line},`) ? true : undefined;
+    });
+    await page.locator('.monaco-editor.focused').first().waitFor({ state: 'attached', timeout: 5_000 }).catch(() => undefined);
+    await page.keyboard.press('Control+.');
+    const rows = page.locator('.action-widget .monaco-list-row');
+    const item = pick(rows).first();
+    if (await item.waitFor({ state: 'visible', timeout: 8_000 }).then(() => true, () => false)) return item;
+    seen = await rows.allTextContents().catch(() => []);
+    log(`code actions at ${d.rule} ${d.line}:${d.column}, attempt ${attempt}: [${seen.join(' | ')}]`);
+  }
+  throw new Error(`the code-action menu at ${d.rule} ${d.line}:${d.column} lacks the expected item; it had: ${seen.join(' | ')}`);
+}
+
 async function poll<T>(what: string, limitMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + limitMs;
   let last: unknown;
@@ -263,28 +302,9 @@ test('VS Code (code-server + Chromium) with the packaged .vsix: Problems, hover,
     // document changes, and leave the others.
     const mismatch = cli.find((d) => d.rule === 'gup-release-mismatch');
     assert.ok(mismatch, 'the fixture has a gup-release-mismatch finding to fix');
-    await page.keyboard.press('Escape');
-    // Go there as a user would from the Problems panel (Enter on the row puts the cursor on the
-    // finding and focuses the editor; "go to line:col" counts tabs as visual columns instead).
-    const list = page.locator('.markers-panel .monaco-list').first();
-    await list.hover();
-    await page.mouse.wheel(0, -10_000);
-    const mismatchRow = page
-      .locator('.markers-panel .monaco-list-row', { hasText: mismatch.rule })
-      .filter({ hasText: `[Ln ${mismatch.line}, Col ${mismatch.column}]` })
-      .first();
-    await mismatchRow.click();
-    await page.keyboard.press('Enter');
-    await poll('the cursor on the finding', 10_000, async () => {
-      const status = (await page.locator('[id="status.editor.selection"]').textContent()) ?? '';
-      return status.includes(`Ln ${mismatch.line},`) ? true : undefined;
-    });
-    await page.keyboard.press('Control+.');
-    const fixRow = page.locator('.action-widget .monaco-list-row', { hasText: /unpin_user_page/ }).first();
-    await fixRow.waitFor({ state: 'visible', timeout: 15_000 }).catch(async (e: unknown) => {
+    const fixRow = await codeActionAt(page, mismatch, (rows) => rows.filter({ hasText: /unpin_user_page/ }), log).catch(async (e: unknown) => {
       await s.screenshot('quick-fix-menu');
-      const items = await page.locator('.action-widget .monaco-list-row').allTextContents().catch(() => []);
-      throw new Error(`${String(e)}\nquick-fix menu: ${items.join(' | ')}`);
+      throw e;
     });
     await s.screenshot('quick-fix-menu');
     log(`applying "${(await fixRow.textContent())?.trim()}"`);
@@ -332,21 +352,12 @@ test('VS Code (code-server + Chromium) with the packaged .vsix: Problems, hover,
     const other = cli.find((d) => d.rule !== docRule && d.rule !== mismatch.rule && existsSync(join(root, 'docs', 'rules', `${d.rule}.md`)));
     assert.ok(other, 'a second finding whose rule has a docs page');
     {
-      await page.locator('.markers-panel .monaco-list').first().hover();
-      await page.mouse.wheel(0, -10_000);
-      await page
-        .locator('.markers-panel .monaco-list-row', { hasText: other.rule })
-        .filter({ hasText: `[Ln ${other.line}, Col ${other.column}]` })
-        .first()
-        .click();
-      await page.keyboard.press('Enter');
-      await page.keyboard.press('Control+.');
-      const docAction = page.locator('.action-widget .monaco-list-row', { hasText: other.rule }).filter({ hasText: /doc/i }).first();
-      await docAction.waitFor({ state: 'visible', timeout: 15_000 }).catch(async (e: unknown) => {
-        await s.screenshot('doc-action-menu');
-        const items = await page.locator('.action-widget .monaco-list-row').allTextContents().catch(() => []);
-        throw new Error(`${String(e)}\ncode-action menu: ${items.join(' | ')}`);
-      });
+      const docAction = await codeActionAt(page, other, (rows) => rows.filter({ hasText: other.rule }).filter({ hasText: /doc/i }), log).catch(
+        async (e: unknown) => {
+          await s.screenshot('doc-action-menu');
+          throw e;
+        },
+      );
       await docAction.click();
       await page.locator('.tabs-container .tab', { hasText: `${other.rule}.md` }).first().waitFor({ state: 'visible', timeout: 30_000 });
       log(`code action opened ${other.rule}.md`);
