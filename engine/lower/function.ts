@@ -71,6 +71,21 @@ const EXPRESSION_TYPES = new Set([
   'unary_expression', 'update_expression', 'comma_expression',
 ]);
 
+/** The statements after the current one in its list (a loop macro's body is the next one). */
+interface Rest {
+  items: SNode[];
+  from: number;
+}
+
+function nextStatement(rest: Rest | undefined): SNode | undefined {
+  const n = rest?.items[rest.from];
+  return n && STATEMENT_TYPES.has(n.type) && n.type !== 'case_statement' ? n : undefined;
+}
+
+function afterNext(rest: Rest | undefined): Rest | undefined {
+  return rest ? { items: rest.items, from: rest.from + 1 } : undefined;
+}
+
 /** A macro invocation heading a block: `name(args) body`. */
 interface MacroHead {
   name: string;
@@ -360,9 +375,7 @@ export class FunctionLowerer {
   private statementList(items: SNode[]): void {
     for (let i = 0; i < items.length; i++) {
       const n = items[i];
-      const follow = items[i + 1];
-      const consumed = this.stmt(n, follow && this.isStatementish(follow) ? follow : undefined);
-      if (consumed) i++;
+      i += this.stmt(n, { items, from: i + 1 });
     }
   }
 
@@ -406,7 +419,7 @@ export class FunctionLowerer {
    * written without `;` (`for_each_sg(...) { ... }`) ends at the macro and its body is the
    * following statement, which we then consume (returns true).
    */
-  private stmt(n: SNode, follow?: SNode): boolean {
+  private stmt(n: SNode, rest?: Rest): number {
     this.checkCancel();
     try {
       this.enter(n);
@@ -414,14 +427,14 @@ export class FunctionLowerer {
       if (!(e instanceof TooDeep)) throw e;
       this.degrade(n, `nesting deeper than ${MAX_NESTING}`);
       this.cfg.emit({ kind: 'havoc', range: this.range(n), text: this.note(n) });
-      return false;
+      return 0;
     }
     const loops = this.cfg.activeLoopDepth;
     const breaks = this.breakStack.length;
     const continues = this.continueStack.length;
     const scopes = this.scopes.length;
     try {
-      return this.stmtInner(n, follow);
+      return this.stmtInner(n, rest);
     } catch (e) {
       if (!(e instanceof TooDeep)) throw e;
       // Unwind what the aborted statement had opened, then keep going after it.
@@ -431,54 +444,54 @@ export class FunctionLowerer {
       this.scopes.length = scopes;
       this.degrade(n, `nesting deeper than ${MAX_NESTING}`);
       this.cfg.emit({ kind: 'havoc', range: this.range(n), text: this.note(n) });
-      return false;
+      return 0;
     } finally {
       this.leave();
     }
   }
 
-  private stmtInner(n: SNode, follow?: SNode): boolean {
+  private stmtInner(n: SNode, rest?: Rest): number {
     switch (n.type) {
       case 'compound_statement':
         this.blockBody(n);
-        return false;
+        return 0;
       case 'expression_statement':
-        return this.expressionStatement(n, follow);
+        return this.expressionStatement(n, rest);
       case 'declaration':
         this.declaration(n);
-        return false;
+        return 0;
       case 'if_statement':
-        return this.ifStatement(n, follow);
+        return this.ifStatement(n, rest);
       case 'while_statement':
-        return this.whileStatement(n, follow);
+        return this.whileStatement(n, rest);
       case 'do_statement':
         this.doStatement(n);
-        return false;
+        return 0;
       case 'for_statement':
-        return this.forStatement(n, follow);
+        return this.forStatement(n, rest);
       case 'return_statement':
         this.returnStatement(n);
-        return false;
+        return 0;
       case 'goto_statement':
         this.gotoStatement(n);
-        return false;
+        return 0;
       case 'break_statement':
       case 'continue_statement':
         this.breakContinue(n);
-        return false;
+        return 0;
       case 'labeled_statement':
-        return this.labeledStatement(n, follow);
+        return this.labeledStatement(n, rest);
       case 'switch_statement':
         this.switchStatement(n);
-        return false;
+        return 0;
       case 'case_statement':
         // A case label outside a switch body's top level (Duff's device): lower its statements.
         this.degrade(n, 'case label nested inside a statement');
         this.statementList(this.caseStatements(n));
-        return false;
+        return 0;
       case 'attributed_statement': {
         const inner = n.children.find((c) => c.named && c.type !== 'attribute_declaration');
-        return inner ? this.stmt(inner, follow) : false;
+        return inner ? this.stmt(inner, rest) : 0;
       }
       case 'preproc_if':
       case 'preproc_ifdef':
@@ -486,13 +499,13 @@ export class FunctionLowerer {
       case 'preproc_elifdef':
       case 'preproc_else':
         this.preprocBranches(n);
-        return false;
+        return 0;
       case 'ERROR':
         this.errorStatement(n);
-        return false;
+        return 0;
       case 'function_definition':
         this.nestedDefinition(n);
-        return false;
+        return 0;
       case 'type_definition':
       case 'preproc_def':
       case 'preproc_function_def':
@@ -502,17 +515,17 @@ export class FunctionLowerer {
       case 'union_specifier':
       case 'enum_specifier':
       case ';':
-        return false;
+        return 0;
       default:
         if (EXPRESSION_TYPES.has(n.type)) {
           this.expr(n, true);
-          return false;
+          return 0;
         }
         if (n.named) {
           this.degrade(n, `unsupported statement '${n.type}'`);
           this.cfg.emit({ kind: 'havoc', range: this.range(n), text: this.note(n) });
         }
-        return false;
+        return 0;
     }
   }
 
@@ -557,23 +570,23 @@ export class FunctionLowerer {
     this.statementList(items);
   }
 
-  private expressionStatement(n: SNode, follow?: SNode): boolean {
+  private expressionStatement(n: SNode, rest?: Rest): number {
     const e = n.children.find((c) => c.named);
-    if (!e) return false;
+    if (!e) return 0;
     const last = n.children[n.children.length - 1];
     const missingSemicolon = last && last.missing === true;
+    const follow = nextStatement(rest);
     if (missingSemicolon && e.type === 'call_expression' && follow) {
       const name = this.calleeName(e);
       if (name !== undefined || childByField(e, 'function')?.type === 'call_expression') {
         const problem = this.env.problemOf.get(last);
         if (problem) problem.accepted = true;
         const fnNode = childByField(e, 'function') as SNode;
-        this.macroBlock({ name: name ?? '', args: this.callArgs(e), head: e, nameNode: fnNode, call: e }, follow);
-        return true;
+        return 1 + this.macroBlock({ name: name ?? '', args: this.callArgs(e), head: e, nameNode: fnNode, call: e }, follow, afterNext(rest));
       }
     }
     this.expr(e, true);
-    return false;
+    return 0;
   }
 
   /**
@@ -629,7 +642,8 @@ export class FunctionLowerer {
   }
 
   /** `for_each_x(args) body`, `scoped_guard(lock, &l) body`, or an unknown `MACRO(args) body`. */
-  private macroBlock(m: MacroHead, body: SNode): void {
+  private macroBlock(m: MacroHead, body: SNode, rest?: Rest): number {
+    let used = 0;
     const name = m.name;
     const call = m.head;
     const range = this.env.lines.range(call.start, body.end);
@@ -680,7 +694,7 @@ export class FunctionLowerer {
       this.continueStack.push(this.target(after));
       this.scopes.push([{ callee: `${name}(${kind})`, args: lowered, argRanges: stmt.argRanges, calleeRange: stmt.calleeRange }]);
       try {
-        this.stmt(body);
+        used = this.stmt(body, rest);
         if (this.cfg.cur !== null) this.releaseGuards(this.scopes.length - 1, this.env.lines.range(Math.max(body.start, body.end - 1), body.end));
       } finally {
         this.scopes.pop();
@@ -688,13 +702,13 @@ export class FunctionLowerer {
         this.continueStack.pop();
       }
       this.cfg.fallInto(after);
-      return;
+      return used;
     }
     if (!isLoopMacroName(name)) {
       // An unknown `MACRO(args) { ... }`: the macro as a call, then the block once.
       this.macroCall(m);
-      this.stmt(body);
-      return;
+      used = this.stmt(body, rest);
+      return used;
     }
     const args = m.args;
     const shape = loopMacroShape(name);
@@ -744,7 +758,7 @@ export class FunctionLowerer {
     this.breakStack.push(this.target(after));
     this.continueStack.push(this.target(cont));
     try {
-      this.stmt(body);
+      used = this.stmt(body, rest);
     } finally {
       this.breakStack.pop();
       this.continueStack.pop();
@@ -757,6 +771,7 @@ export class FunctionLowerer {
     this.cfg.jump(header, 'loop back', callRange);
     this.cfg.endLoop(loop);
     this.cfg.setCur(after);
+    return used;
   }
 
   private declaration(n: SNode): void {
@@ -806,7 +821,7 @@ export class FunctionLowerer {
     }
   }
 
-  private ifStatement(n: SNode, follow?: SNode): boolean {
+  private ifStatement(n: SNode, rest?: Rest): number {
     const condNode = childByField(n, 'condition');
     const cons = childByField(n, 'consequence');
     const elseClause = childByField(n, 'alternative');
@@ -816,17 +831,17 @@ export class FunctionLowerer {
     if (condNode) this.cond(condNode, thenB, elseB, 'then', 'else');
     else this.cfg.jump(thenB);
     const after = this.cfg.newBlock();
-    let consumed = false;
+    let consumed = 0;
     this.cfg.setCur(thenB);
-    if (cons) consumed = this.stmt(cons, alt ? undefined : follow);
+    if (cons) consumed = this.stmt(cons, alt ? undefined : rest);
     this.cfg.fallInto(after);
     this.cfg.setCur(elseB);
-    if (alt) consumed = this.stmt(alt, follow);
+    if (alt) consumed = this.stmt(alt, rest);
     this.cfg.fallInto(after);
     return consumed;
   }
 
-  private whileStatement(n: SNode, follow?: SNode): boolean {
+  private whileStatement(n: SNode, rest?: Rest): number {
     const condNode = childByField(n, 'condition');
     const body = childByField(n, 'body');
     const header = this.cfg.newBlock();
@@ -837,11 +852,11 @@ export class FunctionLowerer {
     if (condNode) this.cond(condNode, bodyStart, after, 'loop', 'loop exit');
     else this.cfg.jump(bodyStart);
     this.cfg.setCur(bodyStart);
-    let consumed = false;
+    let consumed = 0;
     this.breakStack.push(this.target(after));
     this.continueStack.push(this.target(header));
     try {
-      if (body) consumed = this.stmt(body, follow);
+      if (body) consumed = this.stmt(body, rest);
     } finally {
       this.breakStack.pop();
       this.continueStack.pop();
@@ -877,7 +892,7 @@ export class FunctionLowerer {
     this.cfg.setCur(after);
   }
 
-  private forStatement(n: SNode, follow?: SNode): boolean {
+  private forStatement(n: SNode, rest?: Rest): number {
     const init = childByField(n, 'initializer');
     const condNode = childByField(n, 'condition');
     const update = childByField(n, 'update');
@@ -898,11 +913,11 @@ export class FunctionLowerer {
     if (condNode) this.cond(condNode, bodyStart, after, 'loop', 'loop exit');
     else this.cfg.jump(bodyStart);
     this.cfg.setCur(bodyStart);
-    let consumed = false;
+    let consumed = 0;
     this.breakStack.push(this.target(after));
     this.continueStack.push(this.target(cont));
     try {
-      if (body) consumed = this.stmt(body, follow);
+      if (body) consumed = this.stmt(body, rest);
     } finally {
       this.breakStack.pop();
       this.continueStack.pop();
@@ -1032,7 +1047,7 @@ export class FunctionLowerer {
     this.cfg.jump(target.block, isBreak ? 'break' : 'continue', r);
   }
 
-  private labeledStatement(n: SNode, follow?: SNode): boolean {
+  private labeledStatement(n: SNode, rest?: Rest): number {
     const labelNode = childByField(n, 'label');
     if (labelNode) {
       const name = this.src(labelNode);
@@ -1048,9 +1063,9 @@ export class FunctionLowerer {
       // `out:` right before `}` (C23, accepted by GCC): a label on nothing, not a parse error.
       const p = this.env.problemOf.get(inner.children[0]);
       if (p) p.accepted = true;
-      return false;
+      return 0;
     }
-    return inner ? this.stmt(inner, follow) : false;
+    return inner ? this.stmt(inner, rest) : 0;
   }
 
   private caseStatements(n: SNode): SNode[] {
@@ -1084,8 +1099,7 @@ export class FunctionLowerer {
           const stmts = this.caseStatements(item);
           this.statementList(stmts);
         } else {
-          const follow = items[i + 1];
-          if (this.stmt(item, follow && follow.type !== 'case_statement' ? follow : undefined)) i++;
+          i += this.stmt(item, { items, from: i + 1 });
         }
       }
     } finally {

@@ -765,3 +765,28 @@ int foo_mix(struct foo *f)
   assert.ok(withAssigns.some((p) => p.includes('[$t1 == 1] ; n:=(n + 1) ; $t2=foo_more(f)')), withAssigns.join('\n'));
   assert.ok(withAssigns.some((p) => p.includes('[$t1 == 2] ; $t2=foo_more(f)')), withAssigns.join('\n'));
 });
+
+test('loop macros nested without braces: the inner one takes the block', async () => {
+  const fn = await lowerOne(`
+void foo_nested(struct foo_table *t)
+{
+	struct foo_bucket *b;
+	struct foo_item *it;
+
+	list_for_each_entry(b, &t->buckets, node)
+		list_for_each_entry(it, &b->items, node) {
+			foo_visit(it);
+		}
+	foo_done(t);
+}
+`);
+  checkWellFormed(fn);
+  assert.equal(fn.loops.length, 2);
+  const [outer, inner] = fn.loops;
+  for (const b of inner.body) assert.ok(outer.body.includes(b), 'inner loop inside the outer one');
+  const visit = fn.blocks.find((b) => b.stmts.some((s) => s.kind === 'call' && s.callee === 'foo_visit'));
+  assert.ok(visit && inner.body.includes(visit.id));
+  const done = fn.blocks.find((b) => b.stmts.some((s) => s.kind === 'call' && s.callee === 'foo_done'));
+  assert.ok(done && !outer.body.includes(done.id));
+  assert.deepEqual(fn.degraded, []);
+});
