@@ -121,27 +121,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   context.subscriptions.push(
     vscode.commands.registerCommand(COMMANDS.showRuleDoc, (arg?: unknown, href?: unknown) => showRuleDoc(context, arg, href)),
-    vscode.commands.registerCommand(COMMANDS.restartServer, async () => {
-      output?.info('restarting the Faultline language server');
-      // A fresh client rather than restart(): initializationOptions are read when it is built,
-      // so changed settings reach the new server's initialize.
-      const old = client;
-      client = undefined;
-      if (old) {
-        try {
-          await old.stop(5000);
-        } catch (e) {
-          output?.warn(`stopping the old server failed: ${String(e)}`);
-        }
-      }
-      client = createClient(context);
-      try {
-        await client.start();
-        output?.info('Faultline language server restarted');
-      } catch (e) {
-        output?.error(`could not restart the Faultline language server: ${String(e)}`);
-        void vscode.window.showErrorMessage('Faultline: the language server failed to restart; see the Faultline output.');
-      }
+    vscode.commands.registerCommand(COMMANDS.restartServer, () => {
+      // Two quick restarts share one: never two servers for the same documents.
+      restarting ??= restartServer(context).finally(() => (restarting = undefined));
+      return restarting;
     }),
     { dispose: () => void client?.stop() },
   );
@@ -153,6 +136,31 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     // A server that cannot start must not take the extension host down; say why instead.
     output.error(`could not start the Faultline language server: ${String(e)}`);
     void vscode.window.showErrorMessage('Faultline: the language server failed to start; see the Faultline output.');
+  }
+}
+
+let restarting: Promise<void> | undefined;
+
+async function restartServer(context: vscode.ExtensionContext): Promise<void> {
+  output?.info('restarting the Faultline language server');
+  // A fresh client rather than restart(): initializationOptions are read when it is built,
+  // so changed settings reach the new server's initialize.
+  const old = client;
+  client = undefined;
+  if (old) {
+    try {
+      await old.stop(5000);
+    } catch (e) {
+      output?.warn(`stopping the old server failed: ${String(e)}`);
+    }
+  }
+  client = createClient(context);
+  try {
+    await client.start();
+    output?.info('Faultline language server restarted');
+  } catch (e) {
+    output?.error(`could not restart the Faultline language server: ${String(e)}`);
+    void vscode.window.showErrorMessage('Faultline: the language server failed to restart; see the Faultline output.');
   }
 }
 
