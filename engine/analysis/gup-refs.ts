@@ -17,7 +17,7 @@ import { lookupApi } from '../kernel/api-table';
 import { GUP_FLAG_PREFIX, GUP_PIN_FLAG, gupArrayFreers, gupPageAliases, gupValueTests } from '../kernel/api/gup';
 import type { RefEffect } from '../kernel/api/refs-schema';
 import { exprKey, isIntValue, mentionsName, renderExpr, rootVar, varsOf } from './expr';
-import { helperSummary } from './gup-summaries';
+import { fileFunction, helperSummary } from './gup-summaries';
 import { findReleaseLoops, findTransferLoops, releaseLoopBound, type ReleaseLoop, type TransferLoop } from './release-loops';
 
 type AcquireEffect = Extract<RefEffect, { op: 'acquire' }>;
@@ -185,7 +185,7 @@ class GupInterpreter {
       this.loopsByHeader.set(rl.loop.header, l);
       this.loopBody.set(rl.loop.header, new Set(rl.loop.body));
     }
-    for (const tl of findTransferLoops(fn, (name) => file.functions.some((f) => f.name === name))) {
+    for (const tl of findTransferLoops(fn, (name) => fileFunction(file, name) !== undefined)) {
       const l = this.transfersByHeader.get(tl.loop.header) ?? [];
       l.push(tl);
       this.transfersByHeader.set(tl.loop.header, l);
@@ -478,7 +478,7 @@ class GupInterpreter {
         st.tests[resultKey] = test === 'identity' ? c.args[0] : { kind: 'binary', op: '<', left: c.args[0], right: { kind: 'int', value: 0 } };
         return st;
       }
-      const helper = this.file.functions.find((f) => f.name === c.callee);
+      const helper = fileFunction(this.file, c.callee);
       if (helper) this.applyHelper(st, c);
       else {
         // Unknown callee: the pages may be released or kept there. Stay silent about them
@@ -1076,7 +1076,7 @@ class GupInterpreter {
       if (s.kind !== 'call' || s === acq.call) continue;
       const r = lookupApi(s.callee)?.refs;
       if (r && (r.op === 'release' || r.op === 'handoff') && s.args.some((x) => rootVar(x) === acq.root)) return true;
-      if (!r && s.args.some((x) => rootVar(x) === acq.root) && this.file.functions.some((f) => f.name === s.callee)) return true;
+      if (!r && s.args.some((x) => rootVar(x) === acq.root) && fileFunction(this.file, s.callee) !== undefined) return true;
     }
     return false;
   }

@@ -38,6 +38,18 @@ export interface FunctionRefSummary {
 }
 
 const cache = new WeakMap<FileIR, Map<string, FunctionRefSummary>>();
+const byNameCache = new WeakMap<FileIR, Map<string, FunctionIR>>();
+
+/** The file's functions by name (the first definition wins), built once per file. */
+export function fileFunction(file: FileIR, name: string): FunctionIR | undefined {
+  let m = byNameCache.get(file);
+  if (!m) {
+    m = new Map();
+    for (const f of file.functions) if (!m.has(f.name)) m.set(f.name, f);
+    byNameCache.set(file, m);
+  }
+  return m.get(name);
+}
 
 function mergeKind(a: ReleaseKind | undefined, b: ReleaseKind): ReleaseKind {
   if (!a || a === b) return b;
@@ -53,7 +65,7 @@ export function helperSummary(file: FileIR, name: string): FunctionRefSummary | 
   }
   const hit = m.get(name);
   if (hit) return hit;
-  const fn = file.functions.find((f) => f.name === name);
+  const fn = fileFunction(file, name);
   if (!fn) return undefined;
   return summarize(file, fn, m, new Set());
 }
@@ -136,7 +148,7 @@ function summarize(file: FileIR, fn: FunctionIR, memo: Map<string, FunctionRefSu
         } else if (api) {
           // A known non-owning user (kmap, set_page_dirty_lock, kfree of the array...).
         } else {
-          const callee = file.functions.find((f) => f.name === s.callee);
+          const callee = fileFunction(file, s.callee);
           s.args.forEach((arg, ai) => {
             const p = paramOf(arg);
             if (p === undefined) return;

@@ -65,3 +65,23 @@ test('path explosion stays bounded and every leaking goto is still found', async
   assert.equal(leaks.length, 27);
   assert.ok(leaks.every((l) => l === 'goto out_1;'), leaks.join('\n'));
 });
+
+test('a file with hundreds of GUP functions and same-file helpers stays fast', async () => {
+  const { readdirSync, readFileSync, existsSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  let dir = __dirname;
+  for (let i = 0; i < 6 && !existsSync(join(dir, 'test', 'fixtures')); i++) dir = join(dir, '..');
+  let text = '';
+  for (const d of ['gup-leak', 'gup-silent', 'gup-release-mismatch', 'gup-partial-release', 'gup-double-release']) {
+    const p = join(dir, 'test', 'fixtures', d);
+    for (const f of readdirSync(p).sort()) text += readFileSync(join(p, f), 'utf8') + '\n';
+  }
+  text = text.repeat(4);
+  const parser = await loadCParser();
+  const ir = lowerC(parser, text);
+  const t0 = performance.now();
+  const findings = runRules(ir, text, { rules: ['gup-leak', 'gup-release-mismatch', 'gup-partial-release', 'gup-double-release'] });
+  const ms = performance.now() - t0;
+  console.log(`# ${text.split('\n').length} lines, ${ir.functions.length} functions: ${ms.toFixed(0)} ms, ${findings.length} findings`);
+  assert.ok(ms < 10_000, `took ${ms} ms`);
+});
