@@ -457,8 +457,23 @@ export class FunctionLowerer {
         return 0;
       case 'expression_statement':
         return this.expressionStatement(n, rest);
-      case 'declaration':
+      case 'declaration': {
+        // `for_each_online_cpu(cpu) foo(cpu);` reads as a declaration: a macro type
+        // `for_each_online_cpu(cpu)` declaring `foo(cpu)`. It is a loop macro and its body.
+        const typeNode = childByField(n, 'type');
+        const macroName = typeNode && typeNode.type === 'macro_type_specifier' ? childByField(typeNode, 'name') : undefined;
+        if (typeNode && macroName && (isLoopMacroName(this.src(macroName)) || isScopedGuardName(this.src(macroName)))) {
+          const td = childByField(typeNode, 'type');
+          const only = td && td.children.length === 1 ? td.children[0] : undefined;
+          const args = only && (only.type === 'type_identifier' || only.type === 'identifier') ? [{ ...only, type: 'identifier', field: null }] : td ? [td] : [];
+          const body: SNode = { type: 'misparsed_statement', field: null, named: true, start: typeNode.end, end: n.end, children: n.children.filter((c) => c.field === 'declarator') };
+          return this.macroBlock({ name: this.src(macroName), args, head: typeNode, nameNode: macroName }, body, rest);
+        }
         this.declaration(n);
+        return 0;
+      }
+      case 'misparsed_statement':
+        for (const d of n.children) this.declaratorAsStatement(d);
         return 0;
       case 'if_statement':
         return this.ifStatement(n, rest);
@@ -772,6 +787,58 @@ export class FunctionLowerer {
     this.cfg.endLoop(loop);
     this.cfg.setCur(after);
     return used;
+  }
+
+  /**
+   * A statement tree-sitter read as a declarator (`foo(cpu)`, `*p = 0`, `per_cpu(x, cpu) = 0`
+   * after a one-argument macro): lower it as the expression it is.
+   */
+  private declaratorAsStatement(d: SNode): void {
+    if (d.type === 'init_declarator') {
+      const target = this.declaratorAsExpression(childByField(d, 'declarator'));
+      const value = childByField(d, 'value');
+      if (value) this.exprInto(value, target, this.range(d));
+      return;
+    }
+    this.declaratorAsExpression(d, 0, true);
+  }
+
+  private declaratorAsExpression(d: SNode | undefined, depth = 0, discard = false): Expr {
+    if (!d || depth > 32) return { kind: 'unknown', text: d ? this.note(d) : '?' };
+    switch (d.type) {
+      case 'identifier':
+        return this.exprInner(d, false);
+      case 'pointer_declarator':
+        return { kind: 'unary', op: '*', arg: this.declaratorAsExpression(childByField(d, 'declarator'), depth + 1) };
+      case 'parenthesized_declarator':
+        return this.declaratorAsExpression(d.children.find((c) => c.named), depth + 1);
+      case 'array_declarator': {
+        const size = childByField(d, 'size');
+        return { kind: 'index', base: this.declaratorAsExpression(childByField(d, 'declarator'), depth + 1), index: size ? this.expr(size, false) : { kind: 'unknown', text: '' } };
+      }
+      case 'function_declarator': {
+        const nameNode = childByField(d, 'declarator');
+        const params = childByField(d, 'parameters');
+        const args: Expr[] = [];
+        const argRanges: SourceRange[] = [];
+        for (const p of params ? params.children : []) {
+          if (!p.named) continue;
+          const text = normalizeSpace(this.src(p));
+          args.push(/^[A-Za-z_]\w*$/.test(text) ? (this.isConstName(text) ? { kind: 'const', name: text } : { kind: 'var', name: text }) : { kind: 'unknown', text });
+          argRanges.push(this.range(p));
+        }
+        const call: CallStmt = {
+          kind: 'call', callee: nameNode ? normalizeSpace(this.src(nameNode)) : '?', args, argRanges,
+          range: this.range(d), calleeRange: this.range(nameNode ?? d),
+        };
+        if (!discard) call.result = this.temp();
+        this.cfg.emit(call);
+        return call.result ?? { kind: 'unknown', text: `${call.callee}(...)` };
+      }
+      default:
+        this.cfg.emit({ kind: 'havoc', range: this.range(d), text: this.note(d) });
+        return { kind: 'unknown', text: this.note(d) };
+    }
   }
 
   private declaration(n: SNode): void {

@@ -790,3 +790,22 @@ void foo_nested(struct foo_table *t)
   assert.ok(done && !outer.body.includes(done.id));
   assert.deepEqual(fn.degraded, []);
 });
+
+test('a one-argument loop macro followed by a single call (read by tree-sitter as a declaration)', async () => {
+  const fn = await lowerOne(`
+void foo_reset_all(void)
+{
+	int cpu;
+
+	for_each_online_cpu(cpu)
+		foo_reset(cpu);
+	foo_end();
+}
+`);
+  checkWellFormed(fn);
+  assert.deepEqual(fn.loops.map((l) => l.macro), ['for_each_online_cpu']);
+  const ps = paths(fn, { havocs: true });
+  assert.ok(ps.includes('foo_end() ; return'), ps.join('\n'));
+  assert.ok(ps.includes('havoc cpu ; foo_reset(cpu) ; foo_end() ; return'), ps.join('\n'));
+  assert.deepEqual(fn.degraded, []);
+});
