@@ -8,7 +8,9 @@
 import { PROFILE_NAMES, getProfile } from '../kernel/profiles';
 import { MAINLINE, parseKernelVersion } from '../kernel/versions';
 import { renderTraceTable } from '../explain/trace-table';
-import { simResultToJson } from '../explain/trace-json';
+import { simResultToJson, stepToJson } from '../explain/trace-json';
+import { simulateFunction, type SimulationResult } from './simulate-function';
+import { readInputFile } from '../input/files';
 import { SCENARIOS, findScenario } from './scenarios/index';
 import { expectedVerdict, runScenario, type ProfileName, type SimResult } from './scenario';
 
@@ -18,6 +20,7 @@ export interface SimulateIo {
 }
 
 const USAGE = 'usage: faultline simulate --scenario NAME [--arch x86_64|arm64|arm64-mte|all] [--kernel vX.Y] [--json] [--max-states N]\n'
+  + '       faultline simulate FILE --function NAME [--arch P|all] [--kernel vX.Y] [--json] [--max-states N]\n'
   + '       faultline simulate --list';
 
 export function formatResult(r: SimResult): string {
@@ -78,10 +81,7 @@ export async function runSimulateCommand(argv: string[], io: SimulateIo): Promis
     for (const s of SCENARIOS) io.out(`${s.name.padEnd(28)} ${s.side.padEnd(6)} ${s.title}\n`);
     return 0;
   }
-  if (files.length || fnName) {
-    io.err(`faultline simulate: ${files[0] ?? ''}${fnName ? ` --function ${fnName}` : ''}: not yet supported: needs lowering of fault-in loops (issue 4); run a built-in scenario with --scenario NAME (see --list)\n`);
-    return 2;
-  }
+  if (files.length || fnName) return simulateFileFunction(files, fnName, { arch, kernel, json, maxStates, scenario }, io);
   if (!scenario) {
     io.err(`faultline simulate: --scenario NAME or --list is required\n${USAGE}\n`);
     return 2;
@@ -117,4 +117,58 @@ export async function runSimulateCommand(argv: string[], io: SimulateIo): Promis
     if (!kernel && !sc.kernel) io.out(`(kernel: current mainline, ${MAINLINE})\n`);
   }
   return failing ? 1 : 0;
+}
+
+/** Human rendering of a C function's simulation (issue 4): per-profile verdicts, then the trace. */
+export function formatFunctionResult(r: SimulationResult, file: string): string {
+  const head = [
+    `function ${r.function}() in ${file} on ${r.arch}, kernel ${r.kernel}: ${r.verdict}`,
+    ...(r.choice ? [`adversary choice: ${r.choice}`] : []),
+    r.loops.length ? `fault-in retry loop(s): ${r.loops.map((l) => l.label).join('; ')}` : 'no fault-in retry loop recognised; the function runs as written',
+    `user buffer: ${r.roles.user.join(', ') || '(none)'}; length: ${r.roles.len.join(', ') || '(none)'}`,
+  ];
+  const body = r.steps.length ? renderTraceTable(r.steps, { threads: [r.function], verdict: r.verdict, note: r.note, decisive: r.decisive }) : `  ${r.note}`;
+  const stats = `states explored: ${r.statesExplored}${r.bound ? `; bound: ${r.bound}` : ''}`;
+  return `${head.join('\n')}\n\n${body}\n\n${stats}\n`;
+}
+
+async function simulateFileFunction(files: string[], fnName: string | undefined,
+  o: { arch: string; kernel?: string; json: boolean; maxStates?: number; scenario?: string }, io: SimulateIo): Promise<number> {
+  if (o.scenario) {
+    io.err(`faultline simulate: give either --scenario NAME or FILE --function NAME, not both\n${USAGE}\n`);
+    return 2;
+  }
+  if (files.length !== 1 || !fnName) {
+    io.err(`faultline simulate: ${files.length > 1 ? 'one FILE at a time' : !fnName ? `${files[0]}: --function NAME is required` : '--function needs a FILE'}\n${USAGE}\n`);
+    return 2;
+  }
+  const file = files[0];
+  const read = readInputFile(file);
+  if (!read.ok) {
+    io.err(`faultline simulate: ${file}: ${read.message}\n`);
+    return 2;
+  }
+  const r = await simulateFunction(read.text, fnName, { path: file, arch: o.arch, ...(o.kernel ? { kernel: o.kernel } : {}), ...(o.maxStates ? { maxStates: o.maxStates } : {}) });
+  if (r.error) {
+    io.err(`faultline simulate: ${r.error.startsWith(file) ? '' : `${file}: `}${r.error}\n`);
+    return 2;
+  }
+  if (o.json) {
+    const obj: Record<string, unknown> = {
+      verdict: r.verdict, arch: r.arch, kernel: r.kernel, function: r.function, file, note: r.note,
+      ...(r.choice ? { choice: r.choice } : {}),
+      steps: r.steps.map(stepToJson), decisiveStep: r.decisive, statesExplored: r.statesExplored,
+      ...(r.bound ? { bound: r.bound } : {}),
+      profiles: r.profiles, loops: r.loops,
+    };
+    io.out(`${JSON.stringify(obj, null, 2)}\n`);
+  } else {
+    if (r.profiles.length > 1) {
+      for (const p of r.profiles) io.out(`${p.arch.padEnd(10)} ${p.verdict}\n`);
+      io.out('\n');
+    }
+    io.out(formatFunctionResult(r, file));
+    if (!o.kernel) io.out(`(kernel: current mainline, ${MAINLINE})\n`);
+  }
+  return r.verdict === 'ok' ? 0 : 1;
 }

@@ -229,54 +229,70 @@ function mapStmts(fn: FunctionIR, f: (x: Expr) => Expr | undefined): void {
  * A scalar local whose address is handed to a same-file helper becomes a global the caller
  * and the helper's `*param` both name — how btrfs' copy_to_sk() rewinds sk_offset (seed 000).
  */
-/** Another function of the program has a parameter or local with this name (the global would shadow it). */
-function nameTaken(fns: FunctionIR[], owner: FunctionIR, x: string): boolean {
-  return fns.some((f) => f !== owner && (x in f.locals || f.params.some((p) => p.name === x)));
-}
-
+/**
+ * The interpreter passes values, not references: `demo_copy_records(..., &sk_offset)` would
+ * advance a copy of the offset, and the caller would never see progress (a false live-lock).
+ * A scalar local whose address is handed to a same-file helper becomes a global the caller
+ * and the helper's `*param` both name — how btrfs' copy_to_sk() rewinds sk_offset (seed 000).
+ * The global keeps the local's name unless another function uses that name for something else.
+ */
 function byReference(fns: FunctionIR[], entry: FunctionIR): Record<string, Val> {
   const globals: Record<string, Val> = {};
   const byName = new Map(fns.map((f) => [f.name, f] as const));
-  const binding = new Map<string, string | null>(); // `${helper}#${param index}` -> global
-  const renamed = new Map<string, Map<string, string>>(); // caller -> local -> global
+  const sites: { f: FunctionIR; x: string; h: FunctionIR; i: number }[] = [];
   for (const f of fns) for (const b of f.blocks) for (const s of b.stmts) {
-    if (s.kind !== 'call' || !byName.has(s.callee)) continue;
+    const h = s.kind === 'call' ? byName.get(s.callee) : undefined;
+    if (!h || s.kind !== 'call') continue;
     s.args.forEach((a, i) => {
-      if (a.kind !== 'unary' || a.op !== '&' || a.arg.kind !== 'var') return;
+      if (a.kind !== 'unary' || a.op !== '&' || a.arg.kind !== 'var' || i >= h.params.length) return;
       const x = a.arg.name;
       const type = f.locals[x] ?? f.params.find((p) => p.name === x)?.type;
       if (type === undefined || /struct|union|\[/.test(type)) return;
-      const g = nameTaken(fns, f, x) ? `${x}@${f.name}` : x;
-      const k = `${s.callee}#${i}`;
-      const prev = binding.get(k);
-      binding.set(k, prev === undefined || prev === g ? g : null);
-      if (!renamed.has(f.name)) renamed.set(f.name, new Map());
-      renamed.get(f.name)!.set(x, g);
-      globals[g] = 0;
+      sites.push({ f, x, h, i });
     });
   }
+  const globalOf = new Map<string, string>(); // `${caller}:${x}` -> global
+  for (const { f, x } of sites) {
+    const key = `${f.name}:${x}`;
+    if (globalOf.has(key)) continue;
+    const bound = new Set(sites.filter((t) => t.f === f && t.x === x).map((t) => `${t.h.name}#${t.i}`));
+    const clash = f.params.some((p) => p.name === x) || fns.some((g) => g !== f && (x in g.locals
+      || g.params.some((p, i) => p.name === x && !bound.has(`${g.name}#${i}`))));
+    globalOf.set(key, clash ? `${x}@${f.name}` : x);
+  }
+  const binding = new Map<string, string | null>(); // `${helper}#${param index}` -> global
+  for (const { f, x, h, i } of sites) {
+    const g = globalOf.get(`${f.name}:${x}`)!;
+    const k = `${h.name}#${i}`;
+    const prev = binding.get(k);
+    binding.set(k, prev === undefined || prev === g ? g : null);
+    globals[g] = 0;
+  }
   for (const f of fns) {
-    const locals = renamed.get(f.name);
+    const locals = new Map<string, string>();
+    for (const [k, g] of globalOf) if (k.startsWith(`${f.name}:`)) locals.set(k.slice(f.name.length + 1), g);
     const params = new Map<string, string>();
     f.params.forEach((p, i) => {
       const g = binding.get(`${f.name}#${i}`);
       if (g) params.set(p.name, g);
     });
-    if (!locals?.size && !params.size) continue;
-    // The renamed locals' declarations would create a frame-local shadow of the global.
-    if (locals?.size) for (const b of f.blocks) b.stmts = b.stmts.filter((s) => !(s.kind === 'decl' && locals.has(s.name)));
+    if (!locals.size && !params.size) continue;
+    // The renamed locals' declarations would create a frame-local shadow of the global; a
+    // by-reference parameter named like its global is renamed (`sk_offset$ref`) for the same reason.
+    for (const b of f.blocks) b.stmts = b.stmts.filter((s) => !(s.kind === 'decl' && locals.has(s.name)));
+    const shadow = new Map<string, string>();
+    for (const [p, g] of params) if (p === g) shadow.set(p, `${p}$ref`);
+    f.params = f.params.map((p) => (shadow.has(p.name) ? { ...p, name: shadow.get(p.name)! } : p));
     mapStmts(f, (e) => {
       if (e.kind === 'unary' && e.op === '*' && e.arg.kind === 'var' && params.has(e.arg.name)) return { kind: 'var', name: params.get(e.arg.name)! };
-      if (e.kind === 'var' && locals?.has(e.name)) return { kind: 'var', name: locals.get(e.name)! };
+      if (e.kind === 'var' && shadow.has(e.name)) return { kind: 'var', name: shadow.get(e.name)! };
+      if (e.kind === 'var' && locals.has(e.name) && locals.get(e.name) !== e.name) return { kind: 'var', name: locals.get(e.name)! };
       return undefined;
     });
     // A parameter passed on by address starts with the argument's value.
-    if (locals) for (const p of f.params) {
+    if (f === entry) for (const p of f.params) {
       const g = locals.get(p.name);
-      if (g && f === entry) {
-        const entryBlock = f.blocks[f.entry];
-        entryBlock.stmts.unshift({ kind: 'assign', target: { kind: 'var', name: g }, value: { kind: 'var', name: p.name }, range: f.nameRange });
-      }
+      if (g) f.blocks[f.entry].stmts.unshift({ kind: 'assign', target: { kind: 'var', name: g }, value: { kind: 'var', name: p.name }, range: f.nameRange });
     }
   }
   return globals;

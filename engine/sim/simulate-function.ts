@@ -1,0 +1,107 @@
+// `faultline simulate FILE --function NAME` and the editor's "Simulate this function": lower the
+// C text, find the function, run it (with its same-file helpers) in the simulator under the
+// selected profile(s) — every adversary layout of the user buffer and every choice of the unknown
+// results (engine/sim/from-c) — and return the verdict and trace in the shape of the
+// ARCHITECTURE.md `simulate --json` contract.
+
+import type { TraceStep } from '../findings';
+import type { Verdict } from '../kernel/ops';
+import { PROFILE_NAMES, getProfile } from '../kernel/profiles';
+import { MAINLINE, parseKernelVersion } from '../kernel/versions';
+import { loadCParser } from '../syntax/parser';
+import { lowerC } from '../lower/index';
+import { FaultInLoopFinder } from '../analysis/faultin/index';
+import { simulateFunctionIR } from './from-c/run';
+import type { ProfileName } from './scenario';
+
+export interface SimulationResult {
+  verdict: Verdict;
+  /** The profile shown: the first failing one, else the first run. */
+  arch: string;
+  kernel: string;
+  function: string;
+  note: string;
+  steps: TraceStep[];
+  /** Index in `steps` of the deciding step (-1 when ok). */
+  decisive: number;
+  statesExplored: number;
+  interleavings: number;
+  naive: number;
+  /** The adversary layout and unknown choices that produced the verdict. */
+  choice?: string;
+  bound?: string;
+  /** Verdict per profile run. */
+  profiles: { arch: string; verdict: Verdict; choice?: string }[];
+  /** Fault-in retry loops recognised in the function. */
+  loops: { line: number; label: string }[];
+  /** Parameters taken as the user buffer and its length. */
+  roles: { user: string[]; len: string[] };
+  /** Input problem (unknown function, bad --arch/--kernel): verdict is 'inconclusive'. */
+  error?: string;
+}
+
+export interface SimulateFunctionOptions {
+  path?: string;
+  /** A profile name, or 'all' / undefined for every profile. */
+  arch?: string;
+  kernel?: string;
+  maxStates?: number;
+  /** Whole-run time budget (default 10 s, the explorer's default). */
+  timeMs?: number;
+  cancelled?: () => boolean;
+  onProgress?: (explored: number) => void;
+}
+
+function failed(fnName: string, kernel: string, error: string): SimulationResult {
+  return {
+    verdict: 'inconclusive', arch: '', kernel, function: fnName, note: error, steps: [], decisive: -1, statesExplored: 0,
+    interleavings: 0, naive: 0, profiles: [], loops: [], roles: { user: [], len: [] }, error,
+  };
+}
+
+export async function simulateFunction(text: string, fnName: string, opts: SimulateFunctionOptions = {}): Promise<SimulationResult> {
+  const kernel = opts.kernel ?? MAINLINE;
+  const where = opts.path ? `${opts.path}: ` : '';
+  if (opts.arch && opts.arch !== 'all' && !getProfile(opts.arch)) {
+    return failed(fnName, kernel, `unknown architecture profile "${opts.arch}" (${PROFILE_NAMES.join(', ')} or all)`);
+  }
+  if (opts.kernel !== undefined && !parseKernelVersion(opts.kernel)) {
+    return failed(fnName, kernel, `cannot parse kernel version "${opts.kernel}" (expected e.g. v5.16 or v5.17-rc8)`);
+  }
+  const parser = await loadCParser();
+  const file = lowerC(parser, text, { ...(opts.cancelled ? { cancelled: opts.cancelled } : {}) });
+  const byName = new Map(file.functions.map((f) => [f.name, f] as const));
+  const fn = byName.get(fnName);
+  if (!fn) {
+    const names = file.functions.map((f) => f.name);
+    const near = names.filter((n) => n.includes(fnName) || fnName.includes(n)).slice(0, 3);
+    return failed(fnName, kernel, `${where}no function "${fnName}" defined in the file${near.length ? ` (did you mean ${near.join(', ')}?)` : names.length ? '' : ' (no function definitions found)'}`);
+  }
+  const loops = new FaultInLoopFinder(byName, opts.cancelled).loops(fn);
+  const sim = simulateFunctionIR(fn, byName, {
+    ...(opts.arch && opts.arch !== 'all' ? { arch: opts.arch as ProfileName } : {}),
+    ...(opts.kernel ? { kernel: opts.kernel } : {}),
+    ...(opts.maxStates ? { maxStates: opts.maxStates } : {}),
+    timeMs: opts.timeMs ?? 10000,
+    ...(opts.cancelled ? { cancelled: opts.cancelled } : {}),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    loopBlocks: new Set(loops.flatMap((l) => l.loop.body)),
+  });
+  const shown = sim.outcomes.find((o) => o.result.verdict !== 'ok') ?? sim.outcomes[0];
+  const base = {
+    function: fn.name, kernel, profiles: sim.outcomes.map((o) => ({ arch: o.arch, verdict: o.result.verdict, ...(o.layout ? { choice: o.layout } : {}) })),
+    loops: loops.map((l) => ({ line: l.head.startRow + 1, label: l.label })), roles: sim.program.roles,
+  };
+  if (!shown) {
+    const note = sim.bound === 'cancelled' ? 'cancelled before the first run finished' : `no run finished within the budget (${sim.bound ?? 'nothing to run'})`;
+    return { ...base, verdict: 'inconclusive', arch: opts.arch && opts.arch !== 'all' ? opts.arch : PROFILE_NAMES[0], note, steps: [], decisive: -1,
+      statesExplored: sim.statesExplored, interleavings: 0, naive: 0, ...(sim.bound ? { bound: sim.bound } : {}) };
+  }
+  const r = shown.result;
+  return {
+    ...base, verdict: r.verdict, arch: shown.arch, kernel: r.kernel, note: r.note, steps: r.steps, decisive: r.decisive,
+    statesExplored: sim.statesExplored, interleavings: r.interleavings, naive: r.naive,
+    ...(shown.layout ? { choice: shown.layout } : {}),
+    ...(r.bound ?? sim.bound ? { bound: r.bound ?? sim.bound } : {}),
+  };
+}
