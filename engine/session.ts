@@ -387,9 +387,17 @@ export class DocumentSession {
   /** Analyze the current text synchronously (the bench's path). */
   analyze(cancelled: () => boolean = () => false): SessionResult {
     const edits = this._edits;
-    const result = this.kind === 'patch' ? this.analyzePatch(cancelled) : this.analyzeC(cancelled);
-    const out: SessionResult = { ...result, edits };
-    if (!cancelled() && edits === this._edits) this.last = out;
+    let result: Omit<SessionResult, 'edits'> | undefined;
+    if (this.kind === 'patch') result = this.analyzePatch(cancelled);
+    else {
+      const steps = this.analyzeCSteps(cancelled);
+      let step = steps.next();
+      while (!step.done) step = steps.next();
+      result = step.value;
+    }
+    // Cancelled part-way: what was finished is cached; the caller gets an empty, uncached result.
+    const out: SessionResult = { ...(result ?? { findings: [], problems: [] }), edits };
+    if (result && !cancelled() && edits === this._edits) this.last = out;
     return out;
   }
 
@@ -513,7 +521,12 @@ export class DocumentSession {
     return { functions, globals: prev.globals, syntaxErrors };
   }
 
-  private analyzeC(cancelled: () => boolean): Omit<SessionResult, 'edits'> {
+  /**
+   * The C analysis as steps: it yields between chunks of rule work so the async driver can give
+   * the event loop a turn (a newer edit then cancels the rest). Chunks already done stay in the
+   * cache, so cancelled work is not lost: the next analysis picks up from there.
+   */
+  private *analyzeCSteps(cancelled: () => boolean): Generator<void, Omit<SessionResult, 'edits'> | undefined, void> {
     const text = this._text;
     const t0 = now();
     const blanked = blankKernelMacros(text);
@@ -575,12 +588,19 @@ export class DocumentSession {
     const t2 = now();
     this.stats = { ...this.stats, functions: file.functions.length, reanalyzed: stale.length };
 
-    if (stale.length) {
+    // `expect` annotations are checked against the whole set of findings: one chunk then.
+    const chunkSize = expectAnnotations ? stale.length : RULE_CHUNK;
+    for (let c = 0; c < stale.length; c += chunkSize) {
+      if (c > 0) {
+        yield;
+        if (cancelled()) return undefined;
+      }
+      const chunk = stale.slice(c, c + chunkSize);
       // Run the rules on the stale functions plus the same-file functions they call (the rules
       // read helpers through ctx.functionsByName); findings in the helpers themselves come from
       // their own cache entries.
       const wanted = new Set<FunctionIR>();
-      for (const st of stale) {
+      for (const st of chunk) {
         wanted.add(st.fn);
         for (const g of calleeClosure(st.fn, byName)) wanted.add(g);
       }
@@ -589,22 +609,22 @@ export class DocumentSession {
       // (same object, moved in place, its helpers changed). A shallow copy is a new identity.
       const subset: FileIR = { ...file, functions: file.functions.filter((f) => wanted.has(f)).map((f) => ({ ...f })) };
       const fresh = runRules(subset, text, { rules: this.options.rules, kernel: this.options.kernel, cancelled });
-      if (!cancelled()) {
-        for (const st of stale) {
-          const mine = fresh.filter((f) => f.range.start >= st.fn.range.start && f.range.end <= st.fn.range.end);
-          const outside = { hit: mine.some((f) => rangesOf(f).some((r) => !rangeWithin(r, st.fn.range))) };
-          const relative = mine.map((f) => toRelative(f, st.fn, outside));
-          this.cache.set(st.key, {
-            findings: relative,
-            absoluteKey: outside.hit ? st.absoluteKey : undefined,
-            used: run,
-          });
-          // Published findings never share range objects with the IR (which later edits move).
-          for (const f of relative) findings.push(toAbsolute(f, st.fn));
-        }
-        // A finding outside every function (a file-scope check) is kept as is, never cached.
-        for (const f of fresh) if (!file.functions.some((fn) => f.range.start >= fn.range.start && f.range.end <= fn.range.end)) findings.push(f);
+      if (cancelled()) return undefined;
+      for (const st of chunk) {
+        const mine = fresh.filter((f) => f.range.start >= st.fn.range.start && f.range.end <= st.fn.range.end);
+        const outside = { hit: mine.some((f) => rangesOf(f).some((r) => !rangeWithin(r, st.fn.range))) };
+        const relative = mine.map((f) => toRelative(f, st.fn, outside));
+        this.cache.set(st.key, {
+          findings: relative,
+          absoluteKey: outside.hit ? st.absoluteKey : undefined,
+          used: run,
+        });
+        // Published findings never share range objects with the IR (which later edits move).
+        for (const f of relative) findings.push(toAbsolute(f, st.fn));
       }
+      // A finding outside every function (a file-scope check) is kept as is, never cached
+      // (every chunk reports those again; sortAndDedupe keeps one).
+      for (const f of fresh) if (!file.functions.some((fn) => f.range.start >= fn.range.start && f.range.end <= fn.range.end)) findings.push(f);
     }
     // Entries not used by this analysis describe text that is gone (or an older version of it).
     if (this.cache.size > file.functions.length * 2 + 64) for (const [k, e] of this.cache) if (e.used !== run) this.cache.delete(k);
@@ -624,10 +644,29 @@ export class DocumentSession {
     const stale = () => cancelled() || this._edits !== edits;
     await yieldToEventLoop();
     if (stale()) return undefined;
-    const r = this.analyze(stale);
-    return stale() ? undefined : r;
+    if (this.kind === 'patch') {
+      const r = this.analyze(stale);
+      return stale() ? undefined : r;
+    }
+    const steps = this.analyzeCSteps(stale);
+    let step = steps.next();
+    while (!step.done) {
+      await yieldToEventLoop();
+      if (stale()) {
+        steps.return(undefined);
+        return undefined;
+      }
+      step = steps.next();
+    }
+    if (!step.value || stale()) return undefined;
+    const out: SessionResult = { ...step.value, edits };
+    this.last = out;
+    return out;
   }
 }
+
+/** Stale functions checked between two turns of the event loop (analyzeAsync). */
+const RULE_CHUNK = 8;
 
 function now(): number {
   return typeof performance !== 'undefined' ? performance.now() : Date.now();

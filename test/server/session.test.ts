@@ -244,3 +244,23 @@ static int demo_copy_after_unlock(struct demo_dev *dev, void __user *argp)
   assert.deepEqual(byName.get('demo_glock_read')!.uaccessUnderLock[0].locks, ['glock &ip->gh']);
   assert.equal(lensTitle(byName.get('demo_read')!, 0), 'Faultline: 1 fault-in loop · no findings');
 });
+
+test('analyzeAsync yields between rule chunks: an edit mid-way cancels the rest, finished chunks stay cached', async () => {
+  const e = await engine();
+  const text = generateLargeFile(1200, 9);
+  const s = new DocumentSession(e, 'file:///c.c', '/c.c', text);
+  const pending = s.analyzeAsync();
+  // Turn 1 of the event loop: the analysis parses, lowers and checks its first chunk, then yields.
+  await new Promise((resolve) => setImmediate(resolve));
+  const lines = s.text.split('\n');
+  const last = lines.lastIndexOf('}');
+  s.applyChange({ range: { start: { line: last - 1, character: 0 }, end: { line: last - 1, character: 0 } }, text: ' ' });
+  assert.equal(await pending, undefined, 'superseded');
+  const r = s.analyze();
+  assert.ok(s.stats.functions > 20);
+  assert.ok(s.stats.reanalyzed < s.stats.functions, `${s.stats.reanalyzed} of ${s.stats.functions} re-checked: the first chunk was kept`);
+  const fresh = e.analyzeC(s.text, { path: s.path });
+  fresh.tree?.delete();
+  assert.deepEqual(strip(r.findings), strip(fresh.findings));
+  s.dispose();
+});
