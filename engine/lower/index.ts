@@ -259,7 +259,8 @@ class FileLowerer {
     const argList = childByField(call, 'arguments');
     if (!argList) return false;
     const inner = this.text.slice(argList.start + 1, Math.max(argList.start + 1, argList.end - 1));
-    const parts = splitTopLevelCommas(inner);
+    const pieces = splitTopLevelCommas(inner);
+    const parts = pieces.map((p) => p.text);
     const first = normalizeSpace(parts[0] ?? '');
     const syscall = /^(COMPAT_)?SYSCALL_DEFINE\d$/.exec(macro);
     let name: string;
@@ -270,7 +271,11 @@ class FileLowerer {
       name = `${syscall[1] ? 'compat_sys_' : 'sys_'}${first}`;
       returnType = 'long';
       for (let k = 1; k + 1 < parts.length; k += 2) {
-        params.push({ name: normalizeSpace(parts[k + 1]), type: normalizeSpace(parts[k]), range: argRange });
+        // The parameter spans its type and name arguments: `unsigned long, start`.
+        const from = argList.start + 1 + pieces[k].start;
+        const to = argList.start + 1 + pieces[k + 1].start + pieces[k + 1].text.length;
+        const range = from < to && to <= argList.end ? this.env.lines.range(from, to) : argRange;
+        params.push({ name: normalizeSpace(parts[k + 1]), type: normalizeSpace(parts[k]), range });
       }
     } else {
       name = /^[A-Za-z_]\w*$/.test(first) ? first : macro;
@@ -297,20 +302,26 @@ class FileLowerer {
   }
 }
 
-function splitTopLevelCommas(s: string): string[] {
-  const out: string[] = [];
+/** Top-level comma-separated pieces of `s`, each with its offset in `s` (leading spaces trimmed). */
+function splitTopLevelCommas(s: string): { text: string; start: number }[] {
+  const out: { text: string; start: number }[] = [];
   let depth = 0;
   let last = 0;
+  const push = (end: number): void => {
+    const raw = s.slice(last, end);
+    const lead = raw.length - raw.trimStart().length;
+    out.push({ text: raw.trim(), start: last + lead });
+  };
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c === 40 || c === 91 || c === 123) depth++;
     else if (c === 41 || c === 93 || c === 125) depth--;
     else if (c === 44 && depth === 0) {
-      out.push(s.slice(last, i));
+      push(i);
       last = i + 1;
     }
   }
-  out.push(s.slice(last));
+  push(s.length);
   return out;
 }
 

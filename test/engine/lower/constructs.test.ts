@@ -548,6 +548,12 @@ SYSCALL_DEFINE3(foo_pin, unsigned long, start, size_t, len, int, flags)
   assert.ok(fn, ir.functions.map((f) => f.name).join(','));
   checkWellFormed(fn);
   assert.deepEqual(fn.params.map((p) => `${p.type} ${p.name}`), ['unsigned long start', 'size_t len', 'int flags']);
+  const src = 'SYSCALL_DEFINE3(foo_pin, unsigned long, start, size_t, len, int, flags)';
+  assert.deepEqual(fn.params.map((p) => [p.range.startCol, p.range.endCol]), [
+    [src.indexOf('unsigned long'), src.indexOf(', size_t')],
+    [src.indexOf('size_t'), src.indexOf(', int')],
+    [src.indexOf('int,'), src.indexOf(')')],
+  ]);
   assert.equal(paths(fn).length, 2);
   assert.deepEqual(ir.syntaxErrors, []);
 });
