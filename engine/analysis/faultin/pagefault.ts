@@ -99,9 +99,37 @@ export class PagefaultAnalysis {
     return { deltas: [0], touches: false };
   }
 
+  private touchMemo = new Map<FunctionIR, boolean>();
+
+  /** Cheap scan: does the function (or a helper it calls) disable or enable page faults at all? */
+  touches(fn: FunctionIR, level = 0): boolean {
+    const hit = this.touchMemo.get(fn);
+    if (hit !== undefined) return hit;
+    this.touchMemo.set(fn, false); // recursion guard
+    let found = false;
+    for (const b of fn.blocks) {
+      for (const s of b.stmts) {
+        if (s.kind !== 'call') continue;
+        const api = lookupApi(s.callee);
+        if (api?.pagefault) { found = true; break; }
+        const h = api ? undefined : this.functionsByName.get(s.callee);
+        if (h && h !== fn && level < MAX_HELPER_DEPTH && this.touches(h, level + 1)) { found = true; break; }
+      }
+      if (found) break;
+    }
+    this.touchMemo.set(fn, found);
+    return found;
+  }
+
   facts(fn: FunctionIR, level = 0): PagefaultFacts {
     const hit = this.memo.get(fn);
     if (hit) return hit;
+    if (!this.touches(fn)) {
+      // Depth 0 everywhere: nothing to compute (most functions of a real file).
+      const flat: PagefaultFacts = { beforeCall: new Map(), returns: [], exitDepths: [0], enableWithoutDisable: [], touchesDepth: false, partial: false };
+      this.memo.set(fn, flat);
+      return flat;
+    }
     this.inProgress.add(fn);
     const res = this.compute(fn, level);
     this.inProgress.delete(fn);
