@@ -20,7 +20,9 @@ const BARE = new Set<string>([
   '__ksym', '__kprobes', '__must_be_array', '__iomem_rcu', '__percpu_rcu', '__counted_by_ptr',
   '__always_used', '__noinline_for_stack', '__jiffy_data', '__page_aligned_data', '__page_aligned_bss',
   '__irq_entry', '__softirq_entry', '__naked', '__fastcall', '__stdcall', '__aligned_largest',
-  '__tracepoint_string', '__rcu_bh',
+  '__tracepoint_string', '__rcu_bh', '__no_kcsan', '__no_sanitize_thread', '__no_sanitize_undefined',
+  '__no_sanitize_memory', '__noscs', '__init_memblock', '__meminitdata', '__refconst', '__exit_call',
+  '__attribute_used__', '__nostackprotector', '__no_profile', '__no_stack_protector', '__data_racy',
 ]);
 
 /** Annotations followed by a parenthesised argument list that goes too. */
