@@ -308,9 +308,13 @@ class GupInterpreter {
     if (r) return r.ids;
     // `obj` when the pages are `obj->pages`; `&page->lru` (list_add of the page itself);
     // a local alias of a page (`p = pages[i]; list_add(&p->lru, ...)`).
-    if (e.kind === 'var') return st.acqs.filter((a) => this.acquisitions[a.id].root === e.name).map((a) => a.id);
     let x: Expr = e;
     while (x.kind === 'unary' && x.op === '&') x = x.arg;
+    // `obj` or `&obj` (the patch-fragment stand-in passes `&name` for every local it saw).
+    if (x.kind === 'var') {
+      const name = x.name;
+      return st.acqs.filter((a) => this.acquisitions[a.id].root === name).map((a) => a.id);
+    }
     if (x.kind === 'field') {
       const base = this.refOf(x.base, st);
       if (base) return base.ids;
