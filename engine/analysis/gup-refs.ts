@@ -53,7 +53,7 @@ export interface GupAcquisition {
 }
 
 export type GupEvent =
-  | { kind: 'leak'; acq: GupAcquisition; at: SourceRange; via: string; branch?: { text: string; line: number } }
+  | { kind: 'leak'; acq: GupAcquisition; at: SourceRange; via: string; branch?: { text: string; line: number; range?: SourceRange } }
   | { kind: 'mismatch'; acq: GupAcquisition; at: SourceRange; call: CallStmt; releaseApi: string; helper?: string; helperCall?: CallStmt }
   | {
       kind: 'partial';
@@ -104,7 +104,7 @@ interface AcqState {
   recorded?: boolean;
   reportAt?: { range: SourceRange; via: string };
   /** Not part of the state key: the last branch taken before the pages were doomed. */
-  branch?: { text: string; line: number };
+  branch?: { text: string; line: number; range?: SourceRange };
 }
 
 interface PathState {
@@ -118,7 +118,7 @@ interface PathState {
   /** The value returned on this path looks like an error (`-EFAULT`, a variable holding one). */
   retErr?: boolean;
   /** Not part of the state key. */
-  lastBranch?: { text: string; line: number };
+  lastBranch?: { text: string; line: number; range?: SourceRange };
   /** Not part of the state key: the last backward `goto` taken (`goto again`). */
   lastJump?: { range: SourceRange; label: string };
 }
@@ -782,7 +782,7 @@ class GupInterpreter {
       const refined = this.refine(cloneState(st), e.cond);
       if (!refined) return undefined;
       st = refined;
-      if (e.range) st.lastBranch = { text: renderExpr(e.cond, this.tempName), line: line(e.range) };
+      if (e.range) st.lastBranch = { text: renderExpr(e.cond, this.tempName), line: line(e.range), range: e.range };
     } else st = cloneState(st);
     // Entering a release loop from outside: apply the loop's release once.
     const body = this.loopBody.get(e.to);

@@ -21,7 +21,9 @@ export const gupLeak: Rule = {
       const e = ev as EventOf<'leak'>;
       const branch = e.branch ? ` (${e.branch.text} branch at line ${e.branch.line})` : '';
       const msg = `${capital(takenWords(e.acq))} ${e.acq.single ? 'is' : 'are'} not released when ${e.via}${branch}`;
-      out.push(finding(meta, fn, e.at, msg, [acquisitionRelated(e.acq), { range: e.at, message: 'the path leaves the function here without releasing them' }]));
+      const related = [acquisitionRelated(e.acq)];
+      if (e.branch?.range) related.push({ range: e.branch.range, message: `the path takes the ${e.branch.text} branch here` });
+      out.push(finding(meta, fn, e.at, msg, related));
     }
     return out;
   },
