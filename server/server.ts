@@ -8,6 +8,8 @@
 
 import {
   DidChangeConfigurationNotification,
+  MessageType,
+  ShowMessageNotification,
   TextDocumentSyncKind,
   type Connection,
   type InitializeParams,
@@ -71,7 +73,12 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       return e;
     },
     (err) => {
-      connection.console.error(`faultline: the engine failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      const msg = err instanceof Error ? err.message : String(err);
+      connection.console.error(`faultline: the engine failed to start: ${err instanceof Error ? err.stack ?? msg : msg}`);
+      // Without the engine no document gets diagnostics: say so once, where the user looks.
+      void Promise.resolve()
+        .then(() => connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Error, message: `Faultline could not start its analysis engine: ${msg}` }))
+        .catch(() => undefined);
       return undefined;
     },
   );

@@ -41,8 +41,8 @@ export class LspClient {
   handlers = new Map<string, (params: any) => unknown>();
   exited: Promise<number | null>;
 
-  constructor(args: string[] = ['--stdio'], env: NodeJS.ProcessEnv = process.env) {
-    this.proc = spawn(process.execPath, [serverPath(), ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
+  constructor(args: string[] = ['--stdio'], env: NodeJS.ProcessEnv = process.env, server: string = serverPath()) {
+    this.proc = spawn(process.execPath, [server, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
     this.proc.stdout.on('data', (d: Buffer) => this.onData(d));
     this.proc.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.exited = new Promise((resolve) => this.proc.on('exit', (code) => resolve(code)));

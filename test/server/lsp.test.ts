@@ -3,7 +3,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LspClient } from './lsp-client';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LspClient, serverPath } from './lsp-client';
 import { balancedC, cursor, earlyReturn, formatPatch, lineOf, mismatchC, patchAdded, patchContext } from './fixtures';
 
 const cUri = 'file:///work/demo/drivers/demo/demo_pin.c';
@@ -333,3 +336,25 @@ function applyEdits(text: string, edits: { range: { start: { line: number; chara
   for (const e of sorted) out = out.slice(0, offset(e.range.start)) + e.newText + out.slice(offset(e.range.end));
   return out;
 }
+
+test('an engine that cannot start (no grammar next to the bundle): the server says so and keeps answering', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'faultline-nogrammar-'));
+  try {
+    // The bundle alone, away from the repository: no tree-sitter-c.wasm anywhere it looks.
+    copyFileSync(serverPath(), join(dir, 'server.js'));
+    const c = new LspClient(['--stdio'], { ...process.env, NODE_PATH: '' }, join(dir, 'server.js'));
+    try {
+      await c.initialize();
+      const shown = await c.waitFor((m) => m.method === 'window/showMessage', 15000, 0, 'window/showMessage');
+      assert.equal(shown.params.type, 1, 'an error message');
+      assert.match(shown.params.message, /Faultline could not start/);
+      c.open(cUri, 'c', cursor(mismatchC).text);
+      assert.equal(await c.request('textDocument/hover', { textDocument: { uri: cUri }, position: { line: 7, character: 10 } }), null);
+      assert.deepEqual(await c.request('textDocument/codeLens', { textDocument: { uri: cUri } }), []);
+    } finally {
+      assert.equal(await c.shutdown(), 0);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
