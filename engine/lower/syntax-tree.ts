@@ -57,6 +57,9 @@ const LEAF_TYPES = new Set([
   'preproc_arg', 'preproc_directive', 'character',
 ]);
 
+/** Shared by every leaf (never mutated): saves an array per token. */
+const NO_CHILDREN: SNode[] = Object.freeze([]) as unknown as SNode[];
+
 /** Subtrees the lowering reads only as text: their insides are not mirrored. */
 const OPAQUE = new Set(['string_literal', 'char_literal', 'system_lib_string', 'preproc_arg', 'field_declaration_list', 'enumerator_list']);
 
@@ -97,24 +100,39 @@ export function mirrorTree(tree: Tree, cancelled?: () => boolean): MirrorResult 
       const typeId = cursor.nodeTypeId;
       const type = typeId === 65535 ? 'ERROR' : types[typeId] ?? 'ERROR';
       let descended = false;
+      const named = typeId === 65535 || isNamed(typeId);
       if (type === 'comment') {
         // Not mirrored; only its end matters if it is the parent's last child.
         parent.end = cursor.endIndex;
+      } else if (!named) {
+        // A token. Only operators (they have a field), commas (argument grouping) and tokens
+        // inserted by error recovery are read by the lowering; the rest are not allocated.
+        const fieldId = parentHasFields ? cursor.currentFieldId : 0;
+        const start = cursor.startIndex;
+        const end = cursor.endIndex;
+        parent.end = end;
+        if (fieldId || start === end || type === ',') {
+          const node: SNode = { type, field: fieldId ? fields[fieldId] ?? null : null, named: false, start, end, children: NO_CHILDREN };
+          parent.children.push(node);
+          if (start === end && cursor.nodeIsMissing) {
+            node.missing = true;
+            problems.push({ node, message: `missing ${type}` });
+          }
+        }
       } else {
         const start = cursor.startIndex;
         const fieldId = parentHasFields ? cursor.currentFieldId : 0;
+        const leaf = LEAF_TYPES.has(type);
         const node: SNode = {
           type,
           field: fieldId ? fields[fieldId] ?? null : null,
-          named: isNamed(typeId),
+          named: true,
           start,
           end: start,
-          children: [],
+          children: leaf ? NO_CHILDREN : [],
         };
         parent.children.push(node);
         // An opaque subtree that contains a parse error is walked anyway so the error is reported.
-        const named = node.named;
-        const leaf = !named || LEAF_TYPES.has(type);
         const opaque = !leaf && (OPAQUE.has(type) || (type === 'initializer_list' && functionsOpen === 0)) && !cursor.currentNode.hasError;
         if (!leaf && !opaque && cursor.gotoFirstChild()) {
           // An inner node ends where its last child ends; set when we climb back out.
