@@ -96,7 +96,9 @@ export function faultWindowHover(file: FileIR, row: number, col: number, opts: F
   const api = call ? lookupApi(call.callee) : undefined;
   if (call && api?.uaccess) {
     const u = api.uaccess;
-    const loop = loops.find((l) => l.copies.some((c) => c.call === call || c.copyCall === call));
+    // The copy may sit in a helper whose caller holds the loop (copy_to_sk() in search_ioctl()).
+    const loop = loops.find((l) => l.copies.some((c) => c.call === call || c.copyCall === call))
+      ?? file.functions.flatMap((g) => (g === fn ? [] : finder.loops(g))).find((l) => l.copies.some((c) => c.copyFn === fn.name));
     const f = loop?.faultIns[0];
     const depths = finder.pagefault.facts(fn).beforeCall.get(at!.key) ?? [];
     const how = u.nofault ? 'page faults never serviced (nofault / atomic copy)'

@@ -62,11 +62,12 @@ export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionI
     let decided: ProfileOutcome | undefined;
     let last: ProfileOutcome | undefined;
     let inconclusive: ProfileOutcome | undefined;
+    let pBound: string | undefined;
     outer: for (const ul of layouts) {
       for (const combo of combos) {
-        if (opts.cancelled?.()) { bound = 'cancelled'; break outer; }
+        if (opts.cancelled?.()) { pBound = 'cancelled'; break outer; }
         const left = Math.floor(profileEnd - Date.now());
-        if (left <= 0) { bound = `time ${timeMs} ms`; break outer; }
+        if (left <= 0) { pBound = `time ${timeMs} ms`; break outer; }
         const sc: Scenario = {
           name: fn.name, title: `${fn.name}() from C`, source: 'lowered C', side: 'before', oracle: 'any', fromC: true,
           functions: program.functions, threads: [{ fn: fn.name, args: program.args(ul.start) }],
@@ -81,16 +82,21 @@ export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionI
         const o: ProfileOutcome = { arch, result: { ...r, ...(label ? { choice: label } : {}) }, layout: label };
         if (r.verdict === 'inconclusive') {
           inconclusive ??= o;
-          if (r.bound === 'cancelled' || r.bound?.startsWith('time')) { bound = r.bound === 'cancelled' ? 'cancelled' : `time ${timeMs} ms`; break outer; }
+          if (r.bound === 'cancelled' || r.bound?.startsWith('time')) { pBound = r.bound === 'cancelled' ? 'cancelled' : `time ${timeMs} ms`; break outer; }
           continue;
         }
         last = o;
         if (r.verdict !== 'ok' && (!deciding || deciding.includes(r.verdict))) { decided = o; break outer; }
       }
     }
-    const chosen = decided ?? inconclusive ?? last;
+    let chosen = decided ?? inconclusive ?? last;
+    // Interrupted before every run of this profile finished: "ok so far" is not ok.
+    if (!decided && pBound && chosen && chosen.result.verdict === 'ok') {
+      chosen = { ...chosen, result: { ...chosen.result, verdict: 'inconclusive', bound: pBound, note: `stopped (${pBound}) before every adversary layout and choice was explored` } };
+    }
     if (chosen) outcomes.push(chosen);
-    if (bound === 'cancelled') break;
+    bound ??= pBound;
+    if (pBound === 'cancelled') break;
   }
   return { fn: fn.name, program, outcomes, statesExplored: states, runs, ...(bound ? { bound } : {}) };
 }
