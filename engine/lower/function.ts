@@ -55,7 +55,7 @@ const STATEMENT_TYPES = new Set([
   'do_statement', 'expression_statement', 'for_statement', 'goto_statement', 'if_statement',
   'labeled_statement', 'return_statement', 'switch_statement', 'while_statement', 'declaration',
   'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'ERROR',
-  'type_definition', 'seh_try_statement', 'seh_leave_statement', 'function_definition',
+  'type_definition', 'seh_try_statement', 'seh_leave_statement', 'function_definition', 'macro_type_specifier',
 ]);
 
 /** A macro argument that is a type name: `struct foo`, `unsigned long`, `const struct foo *`. */
@@ -95,6 +95,12 @@ interface MacroHead {
   nameNode: SNode;
   /** The call_expression when it parsed as one. */
   call?: SNode;
+}
+
+interface SwitchContext {
+  dispatch: number;
+  scrutinee: Expr;
+  sawDefault: boolean;
 }
 
 interface JumpTarget {
@@ -152,6 +158,7 @@ export class FunctionLowerer {
   private readonly labels = new Map<string, LabelState>();
   private readonly breakStack: JumpTarget[] = [];
   private readonly continueStack: JumpTarget[] = [];
+  private readonly switchStack: SwitchContext[] = [];
   /** One frame per open `{ }` (and scoped_guard block): the guards taken in it. */
   private readonly scopes: GuardHeld[][] = [];
   private readonly text: string;
@@ -433,6 +440,7 @@ export class FunctionLowerer {
     const breaks = this.breakStack.length;
     const continues = this.continueStack.length;
     const scopes = this.scopes.length;
+    const switches = this.switchStack.length;
     try {
       return this.stmtInner(n, rest);
     } catch (e) {
@@ -442,6 +450,7 @@ export class FunctionLowerer {
       this.breakStack.length = breaks;
       this.continueStack.length = continues;
       this.scopes.length = scopes;
+      this.switchStack.length = switches;
       this.degrade(n, `nesting deeper than ${MAX_NESTING}`);
       this.cfg.emit({ kind: 'havoc', range: this.range(n), text: this.note(n) });
       return 0;
@@ -500,10 +509,21 @@ export class FunctionLowerer {
         this.switchStatement(n);
         return 0;
       case 'case_statement':
-        // A case label outside a switch body's top level (Duff's device): lower its statements.
-        this.degrade(n, 'case label nested inside a statement');
-        this.statementList(this.caseStatements(n));
+        this.caseLabel(n);
         return 0;
+      case 'macro_type_specifier': {
+        // `NAME(x);` read as a type: a macro invocation used as a statement.
+        const nameNode = childByField(n, 'name');
+        const td = childByField(n, 'type');
+        if (!nameNode) return 0;
+        const text = td ? normalizeSpace(this.src(td)) : '';
+        const arg: Expr = /^[A-Za-z_]\w*$/.test(text) ? (this.isConstName(text) ? { kind: 'const', name: text } : { kind: 'var', name: text }) : { kind: 'unknown', text };
+        this.cfg.emit({
+          kind: 'call', callee: this.src(nameNode), args: td ? [arg] : [], argRanges: td ? [this.range(td)] : [],
+          range: this.range(n), calleeRange: this.range(nameNode),
+        });
+        return 0;
+      }
       case 'attributed_statement': {
         const inner = n.children.find((c) => c.named && c.type !== 'attribute_declaration');
         return inner ? this.stmt(inner, rest) : 0;
@@ -1144,36 +1164,43 @@ export class FunctionLowerer {
     const body = childByField(n, 'body');
     const scrutinee = condNode ? this.expr(condNode, false) : { kind: 'unknown' as const, text: '?' };
     const dispatch = this.cfg.here();
+    // Code before the first case label is unreachable.
     this.cfg.setCur(null);
     const after = this.cfg.newBlock();
-    let sawDefault = false;
+    const ctx: SwitchContext = { dispatch, scrutinee, sawDefault: false };
+    this.switchStack.push(ctx);
     this.breakStack.push(this.target(after));
     try {
-      const items = body ? body.children.filter((c) => c.named) : [];
-      for (let i = 0; i < items.length; i++) {
-        const item = items[i];
-        if (item.type === 'case_statement') {
-          const valueNode = childByField(item, 'value');
-          const caseB = this.cfg.newBlock();
-          if (valueNode) {
-            const v = this.pure(valueNode);
-            this.cfg.edge(dispatch, caseB, { kind: 'binary', op: '==', left: scrutinee, right: v }, `case ${this.note(valueNode)}`, this.range(item));
-          } else {
-            sawDefault = true;
-            this.cfg.edge(dispatch, caseB, undefined, 'default', this.range(item));
-          }
-          this.cfg.fallInto(caseB, 'fallthrough');
-          const stmts = this.caseStatements(item);
-          this.statementList(stmts);
-        } else {
-          i += this.stmt(item, { items, from: i + 1 });
-        }
-      }
+      // Case labels are found wherever they sit in the body (also inside `#ifdef` blocks or
+      // nested braces): see caseLabel().
+      if (body) this.stmt(body);
     } finally {
       this.breakStack.pop();
+      this.switchStack.pop();
     }
-    if (!sawDefault) this.cfg.edge(dispatch, after, undefined, 'no case matched', condNode ? this.range(condNode) : undefined);
+    if (!ctx.sawDefault) this.cfg.edge(dispatch, after, undefined, 'no case matched', condNode ? this.range(condNode) : undefined);
     this.cfg.fallInto(after);
+  }
+
+  /** `case v:` / `default:` of the innermost switch: an edge from its dispatch, fallthrough from above. */
+  private caseLabel(n: SNode): void {
+    const ctx = this.switchStack[this.switchStack.length - 1];
+    if (!ctx) {
+      this.degrade(n, 'case label outside a switch');
+      this.statementList(this.caseStatements(n));
+      return;
+    }
+    const valueNode = childByField(n, 'value');
+    const caseB = this.cfg.newBlock();
+    if (valueNode) {
+      const v = this.pure(valueNode);
+      this.cfg.edge(ctx.dispatch, caseB, { kind: 'binary', op: '==', left: ctx.scrutinee, right: v }, `case ${this.note(valueNode)}`, this.range(n));
+    } else {
+      ctx.sawDefault = true;
+      this.cfg.edge(ctx.dispatch, caseB, undefined, 'default', this.range(n));
+    }
+    this.cfg.fallInto(caseB, 'fallthrough');
+    this.statementList(this.caseStatements(n));
   }
 
   // ---------------------------------------------------------------- conditions

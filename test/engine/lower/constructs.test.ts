@@ -815,3 +815,48 @@ void foo_reset_all(void)
   assert.ok(ps.includes('havoc cpu ; foo_reset(cpu) ; foo_end() ; return'), ps.join('\n'));
   assert.deepEqual(fn.degraded, []);
 });
+
+test('case labels inside #ifdef blocks and nested braces still dispatch from the switch', async () => {
+  const fn = await lowerOne(`
+long foo_ioctl_cmd(struct file *file, unsigned int cmd)
+{
+	switch (cmd) {
+	case FOO_GET:
+		return foo_get(file);
+#ifdef CONFIG_COMPAT
+	case FOO_GET32:
+		return foo_get32(file);
+#endif
+	case FOO_SET: {
+		int r = foo_set(file);
+		if (r)
+			return r;
+		break;
+	}
+	}
+	return -ENOTTY;
+}
+`);
+  checkWellFormed(fn);
+  assert.deepEqual(fn.degraded, []);
+  const ps = paths(fn);
+  for (const want of [
+    '[cmd == FOO_GET] ; $t1=foo_get(file) ; return $t1',
+    '[cmd == FOO_GET32] ; $t2=foo_get32(file) ; return $t2',
+    '[cmd == FOO_SET] ; r=foo_set(file) ; [r] ; return r',
+    '[cmd == FOO_SET] ; r=foo_set(file) ; [!r] ; return -ENOTTY',
+    'return -ENOTTY',
+  ]) assert.ok(ps.includes(want), `${want}\n--\n${ps.join('\n')}`);
+});
+
+test('a statement-level macro with one argument (read as a type) is a call', async () => {
+  const fn = await lowerOne(`
+void foo_unused(int x)
+{
+	UNUSED_PARAM(x);
+	foo_go();
+}
+`);
+  checkWellFormed(fn);
+  assert.deepEqual(paths(fn), ['UNUSED_PARAM(x) ; foo_go() ; return']);
+});
