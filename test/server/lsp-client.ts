@@ -115,7 +115,7 @@ export class LspClient {
     this.proc.stdin.write(data);
   }
 
-  async request(method: string, params?: unknown, timeoutMs = 10000): Promise<any> {
+  async request(method: string, params?: unknown, timeoutMs = 30000): Promise<any> {
     const id = this.nextId++;
     const p = new Promise<Message>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -134,7 +134,7 @@ export class LspClient {
   }
 
   /** Wait for a message (already received after `since`, or a future one) matching pred. */
-  waitFor(pred: (m: Message) => boolean, timeoutMs = 10000, since = 0, what = 'message'): Promise<Message> {
+  waitFor(pred: (m: Message) => boolean, timeoutMs = 30000, since = 0, what = 'message'): Promise<Message> {
     for (let i = since; i < this.received.length; i++) if (pred(this.received[i])) return Promise.resolve(this.received[i]);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -147,7 +147,7 @@ export class LspClient {
   }
 
   /** The next publishDiagnostics for uri after message index `since` (optionally matching a check). */
-  diagnostics(uri: string, since: number, check: (diags: any[]) => boolean = () => true, timeoutMs = 10000): Promise<any[]> {
+  diagnostics(uri: string, since: number, check: (diags: any[]) => boolean = () => true, timeoutMs = 30000): Promise<any[]> {
     return this.waitFor(
       (m) => m.method === 'textDocument/publishDiagnostics' && m.params?.uri === uri && check(m.params.diagnostics),
       timeoutMs,

@@ -122,7 +122,7 @@ test('transcript: initialize, open, diagnostics, hover, code action, shutdown, e
       const since = c.received.length;
       c.write(step.send);
       if (!step.expect) continue;
-      const got = await c.waitFor((m) => !!step.expect!([m]), 10000, since, JSON.stringify(step.send).slice(0, 80));
+      const got = await c.waitFor((m) => !!step.expect!([m]), 30000, since, JSON.stringify(step.send).slice(0, 80));
       const err = matches(got, step.want);
       assert.equal(err, undefined, `${err}\nsent: ${JSON.stringify(step.send)}\ngot: ${JSON.stringify(got, null, 1)}`);
     }
