@@ -358,3 +358,26 @@ test('an engine that cannot start (no grammar next to the bundle): the server sa
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('edits that arrive before the engine has loaded are not lost', async () => {
+  const c = new LspClient();
+  try {
+    // No waiting after initialize: the grammar is still loading when these arrive.
+    const init = c.request('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
+    c.notify('initialized', {});
+    const text = balancedC;
+    const line = lineOf(text, 'BUG_HERE');
+    c.open(cUri, 'c', text, 1);
+    c.notify('textDocument/didChange', {
+      textDocument: { uri: cUri, version: 2 },
+      contentChanges: [{ range: { start: { line, character: 1 }, end: { line, character: 1 } }, text: earlyReturn }],
+    });
+    await init;
+    const diags = await c.diagnostics(cUri, 0, (d) => d.some((x: any) => x.code === 'gup-leak'));
+    const last = c.received.filter((m) => m.method === 'textDocument/publishDiagnostics').pop();
+    assert.equal(last?.params.version, 2);
+    assert.equal(diags.find((x: any) => x.code === 'gup-leak').range.start.line, line + 1, 'the leaking return, in the edited text');
+  } finally {
+    assert.equal(await c.shutdown(), 0);
+  }
+});
