@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { e2eSkip } from './helpers/skip';
-import { CHROMIUM, ensureCodeServer, packageVsix, repoRoot, startVsCode, type VsCodeSession } from './vscode/harness';
+import { CHROMIUM, QUIET_SETTINGS, ensureCodeServer, packageVsix, repoRoot, startVsCode, type VsCodeSession } from './vscode/harness';
 import { lookupApi } from '../../engine/kernel/api-table';
 
 const root = repoRoot();
@@ -156,6 +156,43 @@ async function codeActionAt(
     log(`code actions at ${d.rule} ${d.line}:${d.column}, attempt ${attempt}: [${seen.join(' | ')}]`);
   }
   throw new Error(`the code-action menu at ${d.rule} ${d.line}:${d.column} lacks the expected item; it had: ${seen.join(' | ')}`);
+}
+
+/** Opens the command palette (F1), retrying when focus was in limbo (e.g. a modal editor just
+ *  closed) and the key went nowhere. */
+async function commandPalette(page: import('playwright-core').Page): Promise<import('playwright-core').Locator> {
+  const input = page.locator('.quick-input-widget input').first();
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    await page.keyboard.press('Escape');
+    if (attempt > 1) await page.locator('.monaco-workbench .part.editor .monaco-editor .view-lines').first().click().catch(() => undefined);
+    await page.keyboard.press('F1');
+    if (await input.waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false)) return input;
+  }
+  throw new Error('the command palette (F1) did not open');
+}
+
+/**
+ * Replaces the user settings through VS Code's own settings.json editor (Preferences: Open User
+ * Settings (JSON), select all, type, save). Writing the file behind VS Code's back relies on its
+ * file watcher, which was seen to miss changes here.
+ */
+async function editUserSettings(page: import('playwright-core').Page, settings: Record<string, unknown>): Promise<void> {
+  const input = await commandPalette(page);
+  await input.fill('>Preferences: Open User Settings (JSON)');
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Open User Settings (JSON)' }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+  // The editor shows the current user settings, which always hold the quiet defaults.
+  await page.locator('.monaco-editor.focused .view-line', { hasText: 'telemetry.telemetryLevel' }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Control+A');
+  // insertText is one input event (no auto-closed quotes or brackets doubling what we type);
+  // one line, so auto-indent has nothing to add.
+  await page.keyboard.insertText(JSON.stringify(settings));
+  await page.keyboard.press('Control+S');
+  await page.waitForTimeout(500);
+  await page.keyboard.press('Control+W');
+  // Should the save not have landed yet, the close asks: save then.
+  const save = page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Save$/ }).first();
+  if (await save.waitFor({ state: 'visible', timeout: 1_000 }).then(() => true, () => false)) await save.click();
 }
 
 async function poll<T>(what: string, limitMs: number, probe: () => Promise<T | undefined>): Promise<T> {
@@ -322,10 +359,7 @@ test('VS Code (code-server + Chromium) with the packaged .vsix: Problems, hover,
     // The contributed command opens a rule page shipped inside the .vsix in the Markdown preview.
     const docRule = expectedRules.find((r) => existsSync(join(root, 'docs', 'rules', `${r}.md`)));
     assert.ok(docRule, `docs/rules/<id>.md exists for one of ${expectedRules.join(', ')}`);
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('F1');
-    const quickInput = page.locator('.quick-input-widget input').first();
-    await quickInput.waitFor({ state: 'visible', timeout: 15_000 });
+    const quickInput = await commandPalette(page);
     await quickInput.fill('>Faultline: Show Rule Documentation');
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Show Rule Documentation' }).first().waitFor({ timeout: 15_000 });
     await page.keyboard.press('Enter');
@@ -403,9 +437,7 @@ test('VS Code (code-server + Chromium) with the packaged .vsix: Problems, hover,
     const before = (await readProblems(page)).findings.length;
     const oldPids = s.languageServerPids();
     assert.equal(oldPids.length, 1, `one Faultline server runs (pids ${oldPids.join(', ')})`);
-    await page.keyboard.press('F1');
-    await quickInput.waitFor({ state: 'visible', timeout: 15_000 });
-    await quickInput.fill('>Faultline: Restart Language Server');
+    await (await commandPalette(page)).fill('>Faultline: Restart Language Server');
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Restart Language Server' }).first().waitFor({ timeout: 15_000 });
     await page.keyboard.press('Enter');
     const newPids = await poll('a new Faultline server process in place of the old one', 30_000, async () => {
@@ -417,6 +449,24 @@ test('VS Code (code-server + Chromium) with the packaged .vsix: Problems, hover,
     );
     await s.screenshot('restarted');
     log(`restart: server pid ${oldPids[0]} -> ${newPids[0]}; ${before} findings again`);
+
+    // Settings reach the running server: faultline.rules narrowed to one rule leaves only its
+    // findings; clearing it brings the others back.
+    const only = 'gup-leak';
+    const afterRestart = (await readProblems(page)).findings;
+    const keep = afterRestart.filter((f) => f.rule === only).length;
+    assert.ok(keep > 0 && keep < afterRestart.length, `a mix of ${only} and other findings to narrow`);
+    await editUserSettings(page, { ...QUIET_SETTINGS, 'faultline.rules': [only] });
+    await poll(`only ${only} findings with faultline.rules = ["${only}"]`, 30_000, async () => {
+      const now = (await readProblems(page)).findings;
+      return now.length === keep && now.every((f) => f.rule === only) ? true : undefined;
+    });
+    await s.screenshot('rules-setting');
+    await editUserSettings(page, QUIET_SETTINGS);
+    await poll('every finding back with faultline.rules cleared', 30_000, async () =>
+      (await readProblems(page)).findings.length === afterRestart.length ? true : undefined,
+    );
+    log(`faultline.rules: ${afterRestart.length} findings -> ${keep} (${only} only) -> ${afterRestart.length}`);
   } catch (e) {
     await session?.screenshot('failure');
     log(`failed: ${String(e)}`);
