@@ -62,11 +62,15 @@ function headline(message: string): string {
   return message.split('\n')[0].replace(/\s+/g, ' ').trim();
 }
 
-function position(text: string, needle: string): { line: number; column: number } {
+/** 1-based line and *visual* column (tabs to the next multiple of `tabSize`) of `needle`, as
+ *  VS Code's "go to line:column" counts them. */
+function position(text: string, needle: string, tabSize = 4): { line: number; column: number } {
   const at = text.indexOf(needle);
   assert.ok(at >= 0, `${needle} not in the fixture`);
   const before = text.slice(0, at).split('\n');
-  return { line: before.length, column: before[before.length - 1].length + 1 };
+  let col = 0;
+  for (const ch of before[before.length - 1]) col = ch === '\t' ? col + tabSize - (col % tabSize) : col + 1;
+  return { line: before.length, column: col + 1 };
 }
 
 interface ProblemRow {
