@@ -190,12 +190,12 @@ export class FunctionLowerer {
     return { kind: 'var', name: `$t${++this.temps}` };
   }
 
-  private enter(n: SNode): void {
+  /** One more level of statement/expression nesting; throws TooDeep past MAX_NESTING. */
+  private enter(): void {
     if (++this.depth > MAX_NESTING) {
       this.depth--;
       throw new TooDeep();
     }
-    void n;
   }
 
   private leave(): void {
@@ -386,10 +386,6 @@ export class FunctionLowerer {
     }
   }
 
-  private isStatementish(n: SNode): boolean {
-    return STATEMENT_TYPES.has(n.type);
-  }
-
   private blockBody(n: SNode): void {
     this.scopes.push([]);
     try {
@@ -429,7 +425,7 @@ export class FunctionLowerer {
   private stmt(n: SNode, rest?: Rest): number {
     this.checkCancel();
     try {
-      this.enter(n);
+      this.enter();
     } catch (e) {
       if (!(e instanceof TooDeep)) throw e;
       this.degrade(n, `nesting deeper than ${MAX_NESTING}`);
@@ -1217,7 +1213,7 @@ export class FunctionLowerer {
    * condition, the false edge its negation (flipped comparison, or `!x`).
    */
   private cond(n: SNode, t: number, f: number, tLabel: string, fLabel: string): void {
-    this.enter(n);
+    this.enter();
     try {
       const s = this.strip(n);
       if (s.type === 'binary_expression') {
@@ -1295,7 +1291,7 @@ export class FunctionLowerer {
    */
   expr(n: SNode, discard: boolean): Expr {
     try {
-      this.enter(n);
+      this.enter();
     } catch (e) {
       if (!(e instanceof TooDeep)) throw e;
       this.degrade(n, `expression nested deeper than ${MAX_NESTING}`);
@@ -1539,7 +1535,7 @@ export class FunctionLowerer {
       const value = last && last.type === 'expression_statement' ? last.children.find((c) => c.named) : undefined;
       if (value) {
         // `x = ({ ...; v; })`: the statements, then v stored into x.
-        this.enter(s);
+        this.enter();
         try {
           this.statementList(items.slice(0, -1));
           this.exprInto(value, target, range);
