@@ -57,6 +57,28 @@ function related(l: FaultInLoop): RelatedLocation[] {
   return out;
 }
 
+/** Steps of the path into the cycle kept at each end; the middle is elided for the editor. */
+const PREFIX_KEEP = 4;
+
+/**
+ * The simulator's trace is the whole path to the repeating state, the cycle, the cycle again and
+ * the verdict. A byte-at-a-time approach to the fault (arm64's one-byte progress) can make the
+ * path long: keep its ends and say how much was skipped (`faultline simulate` prints it all).
+ */
+export function trimTrace(steps: TraceStep[]): TraceStep[] {
+  const firstAgain = steps.findIndex((s) => s.note?.includes('(again'));
+  if (firstAgain < 0) return steps;
+  const cycleLen = steps.filter((s) => s.note?.includes('(again')).length;
+  const cycleStart = Math.max(0, firstAgain - cycleLen);
+  if (cycleStart <= PREFIX_KEEP * 2 + 1) return steps;
+  const skipped = cycleStart - PREFIX_KEEP * 2;
+  return [
+    ...steps.slice(0, PREFIX_KEEP),
+    { thread: steps[PREFIX_KEEP].thread, operation: `... ${skipped} steps`, note: 'the loop runs on, making progress, until it reaches the state that repeats (faultline simulate shows every step)' },
+    ...steps.slice(cycleStart - PREFIX_KEEP),
+  ];
+}
+
 export const uaccessLivelock: Rule = {
   meta,
   check(fn: FunctionIR, ctx): Finding[] {
@@ -75,7 +97,7 @@ export const uaccessLivelock: Rule = {
         + `${probeWords(l)}; with ${o.layout || 'the simulated buffer'}, the fault-in succeeds while the copy keeps failing at the same place (no progress). `
         + 'Fault in from where the copy stopped at sub-page granularity (fault_in_subpage_writeable()), or return -EFAULT when the fault-in made no progress.';
       out.push({
-        rule: meta.id, severity: meta.severity, message, range: l.head, function: fn.name, related: related(l), arch: o.arch, trace: o.result.steps,
+        rule: meta.id, severity: meta.severity, message, range: l.head, function: fn.name, related: related(l), arch: o.arch, trace: trimTrace(o.result.steps),
       });
     }
     return out;
