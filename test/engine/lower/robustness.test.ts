@@ -242,3 +242,20 @@ static const char *foo_names[] = { "a", "b" };
   assert.deepEqual(ir.syntaxErrors.map((e) => e.range.startRow).sort(), [2, 5]);
   assert.ok(ir.globals.includes('foo_names'));
 });
+
+test('the IR is plain data (JSON round-trip) with ranges inside the text', async () => {
+  const ir = await lower(SAMPLE);
+  const copy = JSON.parse(JSON.stringify(ir));
+  assert.deepEqual(copy, ir);
+  const fn = ir.functions[0];
+  const lines = SAMPLE.split('\n');
+  for (const b of fn.blocks) {
+    for (const s of b.stmts) {
+      assert.ok(s.range.start >= 0 && s.range.end <= SAMPLE.length && s.range.start <= s.range.end);
+      assert.equal(lines[s.range.startRow].length >= s.range.startCol, true);
+      // Rows/columns and offsets agree.
+      const offset = lines.slice(0, s.range.startRow).reduce((n, l) => n + l.length + 1, 0) + s.range.startCol;
+      assert.equal(offset, s.range.start);
+    }
+  }
+});
