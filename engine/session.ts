@@ -496,8 +496,12 @@ export class DocumentSession {
     try {
       // Alone, the function must parse exactly as it does in the file (error recovery inside a
       // half-typed function can differ when the rest of the file is absent).
+      // Without errors on either side the (context-free) grammar gives the same tree; only
+      // error recovery needs the structural comparison, which costs a walk of both subtrees.
       const isoRoot = iso.rootNode;
-      if (isoRoot.namedChildCount !== 1 || isoRoot.namedChild(0)?.toString() !== node.toString()) return undefined;
+      if (isoRoot.namedChildCount !== 1) return undefined;
+      const same = !isoRoot.hasError && !node.hasError ? isoRoot.namedChild(0)?.type === 'function_definition' : isoRoot.namedChild(0)?.toString() === node.toString();
+      if (!same) return undefined;
       part = lowerTree(iso, blanked, { cancelled });
     } finally {
       iso.delete();
