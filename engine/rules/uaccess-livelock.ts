@@ -9,7 +9,8 @@ import type { Finding, RelatedLocation, TraceStep } from '../findings';
 import type { FunctionIR } from '../ir';
 import type { Rule, RuleMeta } from './types';
 import { finderFor, showExpr, type FaultInLoop } from '../analysis/faultin/index';
-import { simulateFunctionIR } from '../sim/from-c/run';
+import { simulateFunctionIR, type FunctionSimulation } from '../sim/from-c/run';
+import { reachable } from '../sim/from-c/build';
 
 const meta: RuleMeta = {
   id: 'uaccess-livelock',
@@ -79,15 +80,44 @@ export function trimTrace(steps: TraceStep[]): TraceStep[] {
   ];
 }
 
+/**
+ * The editor re-checks a document on every edit: a function whose lowered form (and helpers) did
+ * not change is not simulated again. Keyed by the IR text (ranges included, so traces stay right).
+ */
+const CACHE_SIZE = 64;
+const simCache = new Map<string, FunctionSimulation>();
+
+/** Forget every cached simulation (benchmarks measure the cold cost). */
+export function clearSimulationCache(): void {
+  simCache.clear();
+}
+
+function cached(key: string, run: () => FunctionSimulation): FunctionSimulation {
+  const hit = simCache.get(key);
+  if (hit) {
+    simCache.delete(key);
+    simCache.set(key, hit);
+    return hit;
+  }
+  const r = run();
+  // An interrupted run (time, cancellation) is not an answer worth keeping.
+  if (!r.bound) {
+    simCache.set(key, r);
+    if (simCache.size > CACHE_SIZE) simCache.delete(simCache.keys().next().value!);
+  }
+  return r;
+}
+
 export const uaccessLivelock: Rule = {
   meta,
   check(fn: FunctionIR, ctx): Finding[] {
     const loops = finderFor(ctx.functionsByName, ctx.cancelled).loops(fn);
     if (!loops.length || ctx.cancelled()) return [];
     const blocks = new Set(loops.flatMap((l) => l.loop.body));
-    const sim = simulateFunctionIR(fn, ctx.functionsByName, {
+    const key = `${ctx.kernel ?? ''}\u0000${JSON.stringify(reachable(fn, ctx.functionsByName))}`;
+    const sim = cached(key, () => simulateFunctionIR(fn, ctx.functionsByName, {
       ...(ctx.kernel ? { kernel: ctx.kernel } : {}), cancelled: ctx.cancelled, decidingVerdicts: ['livelock'], loopBlocks: blocks, timeMs: SIM_TIME_MS,
-    });
+    }));
     const out: Finding[] = [];
     for (const o of sim.outcomes) {
       if (o.result.verdict !== 'livelock') continue;

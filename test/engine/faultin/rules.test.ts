@@ -114,3 +114,15 @@ test('mutating a silent fixture into the bug it avoids makes it fail: the simula
   const gfs2 = fixture('uaccess-livelock/silent-gfs2-read.c').replace('if (!n && retried)\n\t\t\treturn read ? read : -EFAULT;', '');
   assert.deepEqual((await rules(gfs2, ['uaccess-livelock'])).map((f) => f.arch), ['arm64-mte']);
 });
+
+test('the finding trace keeps the ends of a long path into the cycle and counts the rest', async () => {
+  const { trimTrace } = await import('../../../engine/rules/uaccess-livelock');
+  const step = (op: string, note?: string) => ({ thread: 0, operation: op, ...(note ? { note } : {}) });
+  const prefix = Array.from({ length: 30 }, (_, i) => step(`p${i}`));
+  const cycle = [step('c0'), step('c1')];
+  const again = cycle.map((s) => ({ ...s, note: '(again: same state)' }));
+  const t = trimTrace([...prefix, ...cycle, ...again, step('state repeats', 'live-lock')]);
+  assert.deepEqual(t.map((s) => s.operation), ['p0', 'p1', 'p2', 'p3', '... 22 steps', 'p26', 'p27', 'p28', 'p29', 'c0', 'c1', 'c0', 'c1', 'state repeats']);
+  const short = [step('a'), step('b'), ...cycle, ...again];
+  assert.deepEqual(trimTrace(short), short);
+});
