@@ -3,6 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { trimTrace } from '../../../engine/rules/uaccess-livelock';
 import { fixture, lineOf, rules } from './helpers';
 
 test('uaccess-livelock: arch, trace with source ranges, message naming the loop, copy, fault-in and profile', async () => {
@@ -116,7 +117,6 @@ test('mutating a silent fixture into the bug it avoids makes it fail: the simula
 });
 
 test('the finding trace keeps the ends of a long path into the cycle and counts the rest', async () => {
-  const { trimTrace } = await import('../../../engine/rules/uaccess-livelock');
   const step = (op: string, note?: string) => ({ thread: 0, operation: op, ...(note ? { note } : {}) });
   const prefix = Array.from({ length: 30 }, (_, i) => step(`p${i}`));
   const cycle = [step('c0'), step('c1')];
