@@ -6,6 +6,9 @@
 import type { FunctionIR } from '../../ir';
 import type { Verdict } from '../../kernel/ops';
 import { PROFILE_NAMES } from '../../kernel/profiles';
+import { allApis } from '../../kernel/api-table';
+import type { ApiEntry } from '../../kernel/api-schema';
+import { kernelSwitches } from '../../kernel/versions';
 import { runScenario, type ProfileName, type Scenario, type SimResult } from '../scenario';
 import { buildProgram, unknownCombos, userLayouts, type BuiltProgram } from './build';
 
@@ -41,6 +44,17 @@ export interface FunctionSimulation {
   bound?: string;
 }
 
+/**
+ * Before v5.16 the fault-in helpers returned 0 or -EFAULT (SEMANTICS A.3): with --kernel older
+ * than that, every fault_in_* the code calls is simulated with the old convention, the same
+ * reading fault-in-result-ignored applies.
+ */
+function oldFaultInConvention(kernel: string | undefined): ApiEntry[] {
+  if (!kernel || kernelSwitches(kernel).faultInReturns !== 'zero-or-efault') return [];
+  return allApis().filter((e) => e.faultIn && e.faultIn.returns === 'bytes-not-faulted' && !e.faultIn.subpageOnly)
+    .map((e) => ({ ...e, faultIn: { ...e.faultIn!, returns: 'zero-or-efault' as const } }));
+}
+
 export const FROM_C_DEFAULTS = { maxStates: 4000, timeMs: 3000 };
 
 export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionIR>, opts: FromCOptions = {}): FunctionSimulation {
@@ -52,6 +66,7 @@ export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionI
   const layouts = userLayouts();
   const combos = unknownCombos(program);
   const archs: ProfileName[] = opts.arch ? [opts.arch] : PROFILE_NAMES;
+  const assumeApis = oldFaultInConvention(opts.kernel);
   const outcomes: ProfileOutcome[] = [];
   let states = 0;
   let runs = 0;
@@ -73,6 +88,7 @@ export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionI
           functions: program.functions, threads: [{ fn: fn.name, args: program.args(ul.start) }],
           layout: ul.layout, globals: combo.globals, expect: {},
           ...(opts.kernel ? { kernel: opts.kernel } : {}),
+          ...(assumeApis.length ? { assumeApis } : {}),
         };
         const r = runScenario(sc, { arch, maxStates, timeMs: left, ...(opts.cancelled ? { cancelled: opts.cancelled } : {}) });
         runs++;
