@@ -764,7 +764,10 @@ class GupInterpreter {
         if (eff.release) {
           const countArg = eff.release.countParam !== undefined ? c.args[eff.release.countParam] : undefined;
           const countRange = eff.release.countParam !== undefined ? c.argRanges[eff.release.countParam] : undefined;
-          this.releaseOne(st, id, c, c.callee, eff.release.kind, true, countArg, countRange, false, `${c.callee}()`, false, undefined, !eff.release.always);
+          // Name the release the helper performs (its first release call) so messages read
+          // "released with put_all(), which releases them with put_page()".
+          const inner = eff.release.calls[0]?.callee ?? c.callee;
+          this.releaseOne(st, id, c, inner, eff.release.kind, true, countArg, countRange, false, `${c.callee}()`, false, undefined, !eff.release.always);
         } else if (eff.handoff) {
           if (a.status === 'held' || a.status === 'element') a.status = 'handed';
         } else if (eff.escape) {

@@ -32,7 +32,7 @@ export const gupReleaseMismatch: Rule = {
       const msg = `\`${acq.arrayText}\` ${acq.single ? 'was' : 'were'} ${how} by ${acq.api}() at line ${line(acq.call.range)} but ${acq.single ? 'is' : 'are'} released with ${via}, ${effect}${right ? `; use ${right}()` : ''}`;
       const fixes: QuickFix[] = [];
       if (right && !e.helper) fixes.push({ title: `Release with ${right}()`, edits: [{ range: e.call.calleeRange, newText: right }] });
-      out.push(finding(meta, fn, e.at, msg, [acquisitionRelated(acq), { range: e.call.range, message: `released with ${e.releaseApi}() here` }], fixes));
+      out.push(finding(meta, fn, e.at, msg, [acquisitionRelated(acq), { range: e.call.range, message: `released with ${via} here` }], fixes));
     }
     return out;
   },
