@@ -40,7 +40,11 @@ async function benchThroughput(runs: number): Promise<void> {
     for (let run = 0; run < runs; run++) {
       const t0 = performance.now();
       let n = 0;
-      for (const { path, text } of texts) n += engine.analyzeC(text, { path }).findings.length;
+      for (const { path, text } of texts) {
+        const res = engine.analyzeC(text, { path });
+        n += res.findings.length;
+        res.tree?.delete();
+      }
       times.push(performance.now() - t0);
       findings = n;
     }
