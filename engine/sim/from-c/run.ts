@@ -23,6 +23,8 @@ export interface FromCOptions {
   onProgress?: (explored: number) => void;
   /** Only these verdicts decide a profile (the rule asks for 'livelock'); default every failure. */
   decidingVerdicts?: Verdict[];
+  /** Further filter on a deciding result (the rule only takes cycles through a failed copy and a fault-in). */
+  accept?: (r: SimResult) => boolean;
   /** Blocks of the loop under study (its unknown results are varied first). */
   loopBlocks?: Set<number>;
 }
@@ -102,7 +104,7 @@ export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionI
           continue;
         }
         last = o;
-        if (r.verdict !== 'ok' && (!deciding || deciding.includes(r.verdict))) { decided = o; break outer; }
+        if (r.verdict !== 'ok' && (!deciding || deciding.includes(r.verdict)) && (!opts.accept || opts.accept(r))) { decided = o; break outer; }
       }
     }
     let chosen = decided ?? inconclusive ?? last;
