@@ -9,9 +9,8 @@ import type { Finding, RelatedLocation, TraceStep } from '../findings';
 import type { FunctionIR } from '../ir';
 import type { Rule, RuleMeta } from './types';
 import { finderFor, showExpr, type FaultInLoop } from '../analysis/faultin/index';
-import { simulateFunctionIR, type FunctionSimulation } from '../sim/from-c/run';
+import { isFaultInCycle, simulateFunctionIR, type FunctionSimulation } from '../sim/from-c/run';
 import { reachable } from '../sim/from-c/build';
-import { lookupApi } from '../kernel/api-table';
 
 const meta: RuleMeta = {
   id: 'uaccess-livelock',
@@ -36,18 +35,6 @@ function copyWords(l: FaultInLoop): string {
   const c = l.copies[0];
   const how = c.how === 'nofault-api' ? 'page faults not serviced' : 'inside pagefault_disable()';
   return `${c.copyCall.callee}() (${how}${c.helper ? `, in ${c.helper}()` : ''})`;
-}
-
-/**
- * A live-lock this rule owns: the repeating part of the trace holds a copy that faulted and a
- * fault_in_*() call. A cycle without them comes from an unknown call modelled as a constant
- * (`next()` returning the same item for ever) and says nothing about fault-in.
- */
-export function isFaultInCycle(steps: TraceStep[]): boolean {
-  const again = steps.filter((s) => s.note?.includes('(again'));
-  const faulted = again.some((s) => s.note?.includes('faulted at'));
-  const faultIn = again.some((s) => !!lookupApi(s.operation.split('(')[0].trim())?.faultIn);
-  return faulted && faultIn;
 }
 
 /** The loop the repeating part of the trace runs in. */

@@ -11,7 +11,7 @@ import { MAINLINE, parseKernelVersion } from '../kernel/versions';
 import { loadCParser } from '../syntax/parser';
 import { lowerC } from '../lower/index';
 import { FaultInLoopFinder } from '../analysis/faultin/index';
-import { simulateFunctionIR } from './from-c/run';
+import { isFaultInCycle, simulateFunctionIR } from './from-c/run';
 import type { ProfileName } from './scenario';
 
 export interface SimulationResult {
@@ -86,6 +86,9 @@ export async function simulateFunction(text: string, fnName: string, opts: Simul
     ...(opts.cancelled ? { cancelled: opts.cancelled } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     loopBlocks: new Set(loops.flatMap((l) => l.loop.body)),
+    // A repeated state with no failed copy comes from constant unknown results: keep looking
+    // for a real verdict, show it only if nothing else fails.
+    accept: (r) => r.verdict !== 'livelock' || isFaultInCycle(r.steps),
   });
   const shown = sim.outcomes.find((o) => o.result.verdict !== 'ok') ?? sim.outcomes[0];
   const base = {

@@ -6,7 +6,8 @@
 import type { FunctionIR } from '../../ir';
 import type { Verdict } from '../../kernel/ops';
 import { PROFILE_NAMES } from '../../kernel/profiles';
-import { allApis } from '../../kernel/api-table';
+import { allApis, lookupApi } from '../../kernel/api-table';
+import type { TraceStep } from '../../findings';
 import type { ApiEntry } from '../../kernel/api-schema';
 import { kernelSwitches } from '../../kernel/versions';
 import { runScenario, type ProfileName, type Scenario, type SimResult } from '../scenario';
@@ -57,6 +58,18 @@ function oldFaultInConvention(kernel: string | undefined): ApiEntry[] {
     .map((e) => ({ ...e, faultIn: { ...e.faultIn!, returns: 'zero-or-efault' as const } }));
 }
 
+/**
+ * A live-lock of the fault-in kind: the repeating part of the trace holds a copy that faulted and
+ * a fault_in_*() call. A cycle without them comes from an unknown call modelled as a constant
+ * (`next()` returning the same item for ever) and says nothing about fault-in.
+ */
+export function isFaultInCycle(steps: TraceStep[]): boolean {
+  const again = steps.filter((s) => s.note?.includes('(again'));
+  const faulted = again.some((s) => s.note?.includes('faulted at'));
+  const faultIn = again.some((s) => !!lookupApi(s.operation.split('(')[0].trim())?.faultIn);
+  return faulted && faultIn;
+}
+
 export const FROM_C_DEFAULTS = { maxStates: 4000, timeMs: 3000 };
 
 export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionIR>, opts: FromCOptions = {}): FunctionSimulation {
@@ -80,6 +93,8 @@ export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionI
     let last: ProfileOutcome | undefined;
     let inconclusive: ProfileOutcome | undefined;
     let pBound: string | undefined;
+    /** A failure the caller does not take (another verdict, a cycle without a fault): shown only if nothing else ran. */
+    let rejected: ProfileOutcome | undefined;
     outer: for (const ul of layouts) {
       for (const combo of combos) {
         if (opts.cancelled?.()) { pBound = 'cancelled'; break outer; }
@@ -103,11 +118,12 @@ export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionI
           if (r.bound === 'cancelled' || r.bound?.startsWith('time')) { pBound = r.bound === 'cancelled' ? 'cancelled' : `time ${timeMs} ms`; break outer; }
           continue;
         }
-        last = o;
-        if (r.verdict !== 'ok' && (!deciding || deciding.includes(r.verdict)) && (!opts.accept || opts.accept(r))) { decided = o; break outer; }
+        if (r.verdict === 'ok') { last = o; continue; }
+        if ((!deciding || deciding.includes(r.verdict)) && (!opts.accept || opts.accept(r))) { decided = o; break outer; }
+        rejected ??= o;
       }
     }
-    let chosen = decided ?? inconclusive ?? last;
+    let chosen = decided ?? inconclusive ?? last ?? rejected;
     // Interrupted before every run of this profile finished: "ok so far" is not ok.
     if (!decided && pBound && chosen && chosen.result.verdict === 'ok') {
       chosen = { ...chosen, result: { ...chosen.result, verdict: 'inconclusive', bound: pBound, note: `stopped (${pBound}) before every adversary layout and choice was explored` } };
