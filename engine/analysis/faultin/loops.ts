@@ -226,7 +226,8 @@ export function keysOf(e: Expr): string[] {
 function lvalueKeys(e: Expr): string[] {
   if (e.kind === 'unary' && (e.op === '*' || e.op === '&')) return lvalueKeys(e.arg);
   if (e.kind === 'var') return [e.name];
-  if (e.kind === 'field' || e.kind === 'index') return [exprKey(e), ...lvalueKeys(e.base)];
+  // Writing `req->done` or `buf[i]` changes that lvalue, not the pointer it hangs off.
+  if (e.kind === 'field' || e.kind === 'index') return [exprKey(e)];
   return [];
 }
 

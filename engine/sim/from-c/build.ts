@@ -9,6 +9,7 @@ import type { Layout, Val } from '../../kernel/state';
 import { lookupApi } from '../../kernel/api-table';
 import { isIntrinsic } from '../intrinsics';
 import { exprKey, rootVar, varsOf } from '../../analysis/expr';
+import { exprText } from '../builder';
 
 /** Base of the user buffer's VMA: two anonymous pages. */
 export const USER_VMA = 0x7f0000010000;
@@ -65,6 +66,8 @@ export interface BuiltProgram {
   varied: UnknownSite[];
   /** Entry arguments per parameter role. */
   args(start: number): Val[];
+  /** Struct fields of the parameters that hold the buffer or its length (`req->ubuf`), as globals. */
+  fieldGlobals(start: number): Record<string, Val>;
   roles: { user: string[]; len: string[] };
 }
 
@@ -146,6 +149,59 @@ function sources(f: FunctionIR, names: string[], what: 'user' | 'len'): string[]
   return [...out];
 }
 
+function leftmost(e: Expr): Expr {
+  let x = e;
+  while (x.kind === 'binary' && (x.op === '+' || x.op === '-')) x = x.left;
+  return x;
+}
+
+function fieldsOf(e: Expr, out: Expr[] = []): Expr[] {
+  switch (e.kind) {
+    case 'field': out.push(e); break;
+    case 'unary': fieldsOf(e.arg, out); break;
+    case 'binary': fieldsOf(e.left, out); fieldsOf(e.right, out); break;
+    default: break;
+  }
+  return out;
+}
+
+/**
+ * Buffers and lengths kept in structs the function is handed (`req->ubuf + req->done`,
+ * `sk->buf_size - off`): the interpreter reads a field by its text, so those become globals.
+ */
+function fieldRoles(fn: FunctionIR): { user: Set<string>; len: Set<string> } {
+  const params = new Set(fn.params.map((p) => p.name));
+  const user = new Set<string>();
+  const len = new Set<string>();
+  const ofParam = (e: Expr): boolean => e.kind === 'field' && params.has(rootVar(e) ?? '');
+  // `p = req->ubuf + off; copy(p, ...)`: look through one local copy.
+  const assigned = new Map<string, Expr>();
+  for (const b of fn.blocks) for (const s of b.stmts) if (s.kind === 'assign' && s.target.kind === 'var') assigned.set(s.target.name, s.value);
+  const through = (e: Expr): Expr => {
+    const l = leftmost(e);
+    return l.kind === 'var' && assigned.has(l.name) ? leftmost(assigned.get(l.name)!) : l;
+  };
+  for (const b of fn.blocks) for (const s of b.stmts) {
+    if (s.kind !== 'call') continue;
+    const api = lookupApi(s.callee);
+    const u = api?.uaccess ?? api?.faultIn;
+    if (!u) continue;
+    const ue = s.args[u.userArg];
+    if (ue) {
+      const l = through(ue);
+      if (ofParam(l)) user.add(exprText(l));
+    }
+    const le = u.lenArg !== undefined ? s.args[u.lenArg] : undefined;
+    if (le) for (const f of fieldsOf(le)) if (ofParam(f)) len.add(exprText(f));
+  }
+  for (const k of user) len.delete(k);
+  // A field the function advances (`req->done += n`) is progress, not the buffer's size.
+  for (const b of fn.blocks) for (const s of b.stmts) {
+    if (s.kind === 'assign' && s.target.kind === 'field') { len.delete(exprText(s.target)); user.delete(exprText(s.target)); }
+  }
+  return { user, len };
+}
+
 function condVars(fns: FunctionIR[]): Set<string> {
   const out = new Set<string>();
   for (const f of fns) for (const b of f.blocks) for (const e of b.succs) if (e.cond) for (const v of varsOf(e.cond)) out.add(`${f.name}:${v}`);
@@ -190,9 +246,17 @@ export function buildProgram(fn: FunctionIR, byName: Map<string, FunctionIR>, lo
     // Other pointers: distinct non-NULL kernel objects; other integers: 0 (like a havoc).
     return p.type.includes('*') ? 0x100000 + 0x1000 * i : 0;
   });
+  const fields = fieldRoles(fn);
+  const fieldGlobals = (start: number): Record<string, Val> => ({
+    ...Object.fromEntries([...fields.len].map((k) => [k, USER_LEN])),
+    ...Object.fromEntries([...fields.user].map((k) => [k, start])),
+  });
   return {
-    functions: copies, globals, unknowns, varied, args,
-    roles: { user: [...roles.user].map((i) => fn.params[i].name), len: [...roles.len].map((i) => fn.params[i].name) },
+    functions: copies, globals, unknowns, varied, args, fieldGlobals,
+    roles: {
+      user: [...[...roles.user].map((i) => fn.params[i].name), ...fields.user],
+      len: [...[...roles.len].map((i) => fn.params[i].name), ...fields.len],
+    },
   };
 }
 

@@ -103,7 +103,7 @@ export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionI
         const sc: Scenario = {
           name: fn.name, title: `${fn.name}() from C`, source: 'lowered C', side: 'before', oracle: 'any', fromC: true,
           functions: program.functions, threads: [{ fn: fn.name, args: program.args(ul.start) }],
-          layout: ul.layout, globals: combo.globals, expect: {},
+          layout: ul.layout, globals: { ...combo.globals, ...program.fieldGlobals(ul.start) }, expect: {},
           ...(opts.kernel ? { kernel: opts.kernel } : {}),
           ...(assumeApis.length ? { assumeApis } : {}),
         };
