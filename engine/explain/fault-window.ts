@@ -9,10 +9,12 @@ import type { FaultInEffect, UaccessEffect } from '../kernel/api/mm-schema';
 import { lookupApi } from '../kernel/api-table';
 import { PROFILES, PROFILE_NAMES, type ArchProfile } from '../kernel/profiles';
 import { kernelSwitches, MAINLINE, type KernelSwitches } from '../kernel/versions';
-import { FaultInLoopFinder, keysOf, showExpr, type FaultInLoop } from '../analysis/faultin/index';
+import { FaultInLoopFinder, argSource, keysOf, type FaultInLoop } from '../analysis/faultin/index';
 
 export interface FaultWindowOptions {
   kernel?: string;
+  /** The document text: arguments are quoted as written. */
+  text?: string;
 }
 
 export interface FaultWindowHover {
@@ -105,8 +107,10 @@ export function faultWindowHover(file: FileIR, row: number, col: number, opts: F
       : depths.length && depths.every((d) => d > 0) ? 'inside pagefault_disable(): faults not serviced'
         : depths.some((d) => d > 0) ? 'page faults disabled on some paths' : 'page faults serviced (may sleep)';
     const head = `**Fault window of \`${call.callee}()\`** — ${u.direction === 'to-user' ? 'to' : 'from'} user, ${how}${kernelNote}`;
-    const lines = profileLines(u, f?.faultIn, sw, showExpr(f?.user), showExpr(f?.len), loop ? startsAtStop(loop) : undefined, loop);
-    const tail = f ? `Retried in ${loop!.label} after \`${f.faultCall.callee}(${showExpr(f.user)}, ${showExpr(f.len)})\`.` : 'Not in a fault-in retry loop.';
+    const fu = f ? argSource(f.faultCall, f.faultIn.userArg, opts.text) : '?';
+    const fl = f ? argSource(f.faultCall, f.faultIn.lenArg, opts.text) : '?';
+    const lines = profileLines(u, f?.faultIn, sw, fu, fl, loop ? startsAtStop(loop) : undefined, loop);
+    const tail = f ? `Retried in ${loop!.label} after \`${f.faultCall.callee}(${fu}, ${fl})\`.` : 'Not in a fault-in retry loop.';
     return { markdown: [head, '', ...lines, '', tail].join('\n'), range: call.range };
   }
   if (call && api?.faultIn) {
@@ -115,7 +119,7 @@ export function faultWindowHover(file: FileIR, row: number, col: number, opts: F
     const c = loop?.copies[0];
     const ret = (f.returns === 'zero-or-efault' || sw.faultInReturns === 'zero-or-efault') ? 'returns 0 or -EFAULT (all or nothing)' : 'returns the bytes NOT faulted in (page-granular progress)';
     const head = `**Fault-in \`${call.callee}()\`** — ${f.access} access, ${ret}${kernelNote}`;
-    const lines = profileLines(c?.uaccess, f, sw, showExpr(call.args[f.userArg]), showExpr(call.args[f.lenArg]), loop ? startsAtStop(loop) : undefined, loop);
+    const lines = profileLines(c?.uaccess, f, sw, argSource(call, f.userArg, opts.text), argSource(call, f.lenArg, opts.text), loop ? startsAtStop(loop) : undefined, loop);
     const tail = c ? `Guards \`${c.copyCall.callee}()\`${c.helper ? ` (in ${c.helper}())` : ''} in ${loop!.label}.` : 'No copy with page faults disabled in the same loop.';
     return { markdown: [head, '', ...lines, '', tail].join('\n'), range: call.range };
   }
@@ -123,9 +127,9 @@ export function faultWindowHover(file: FileIR, row: number, col: number, opts: F
   if (loop) {
     const c = loop.copies[0];
     const f = loop.faultIns[0];
-    const head = `**Fault-in retry loop** — copies with \`${c.copyCall.callee}()\`${c.helper ? ` in ${c.helper}()` : ''}, faults in with \`${f.faultCall.callee}(${showExpr(f.user)}, ${showExpr(f.len)})\`${kernelNote}`;
+    const head = `**Fault-in retry loop** — copies with \`${c.copyCall.callee}()\`${c.helper ? ` in ${c.helper}()` : ''}, faults in with \`${f.faultCall.callee}(${argSource(f.faultCall, f.faultIn.userArg, opts.text)}, ${argSource(f.faultCall, f.faultIn.lenArg, opts.text)})\`${kernelNote}`;
     const progress = loop.progress.length ? `Progress: ${loop.progress.map((p) => `\`${p}\``).join(', ')}.` : 'No progress variable: every retry starts over.';
-    const lines = profileLines(c.uaccess, f.faultIn, sw, showExpr(f.user), showExpr(f.len), startsAtStop(loop), loop);
+    const lines = profileLines(c.uaccess, f.faultIn, sw, argSource(f.faultCall, f.faultIn.userArg, opts.text), argSource(f.faultCall, f.faultIn.lenArg, opts.text), startsAtStop(loop), loop);
     return { markdown: [head, '', ...lines, '', progress].join('\n'), range: loop.head };
   }
   return undefined;

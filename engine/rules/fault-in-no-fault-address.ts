@@ -7,7 +7,7 @@
 import type { Finding } from '../findings';
 import type { FunctionIR } from '../ir';
 import type { Rule, RuleMeta } from './types';
-import { finderFor, keysOf, showExpr } from '../analysis/faultin/index';
+import { argSource, finderFor, keysOf } from '../analysis/faultin/index';
 
 const meta: RuleMeta = {
   id: 'fault-in-no-fault-address',
@@ -32,10 +32,11 @@ export const faultInNoFaultAddress: Rule = {
         const keys = keysOf(f.user);
         if (keys.some((k) => l.advanced.has(k))) continue;
         const copy = l.copies[0];
-        const resume = copy.helper ? `${copy.helper}() resumes at the advanced ${l.progress.join(', ')}` : `the copy resumes at ${showExpr(copy.user)}`;
+        const resume = copy.helper ? `${copy.helper}() resumes at the advanced ${l.progress.join(', ')}` : `the copy resumes at ${argSource(copy.copyCall, copy.uaccess.userArg, ctx.text)}`;
+        const start = argSource(f.faultCall, f.faultIn.userArg, ctx.text);
         out.push({
           rule: meta.id, severity: meta.severity, function: fn.name, range: f.call.range,
-          message: `In ${l.label}, ${f.faultCall.callee}(${showExpr(f.user)}, ${showExpr(f.len)}) faults in from the start of the buffer on every retry, but ${resume}: fault in from where the copy stopped (e.g. ${suggest(f.user, l.progress)}).`,
+          message: `In ${l.label}, ${f.faultCall.callee}(${start}, ${argSource(f.faultCall, f.faultIn.lenArg, ctx.text)}) faults in from the start of the buffer on every retry, but ${resume}: fault in from where the copy stopped (e.g. ${start} + ${l.progress[0]}).`,
           related: [{ range: copy.call.range, message: `the copy whose progress (${l.progress.join(', ')}) the fault-in ignores` }],
         });
       }
@@ -43,7 +44,3 @@ export const faultInNoFaultAddress: Rule = {
     return out;
   },
 };
-
-function suggest(user: import('../ir').Expr, progress: string[]): string {
-  return `${showExpr(user)} + ${progress[0]}`;
-}

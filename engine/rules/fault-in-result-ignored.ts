@@ -12,7 +12,7 @@ import type { Rule, RuleMeta } from './types';
 import { lookupApi } from '../kernel/api-table';
 import { kernelSwitches } from '../kernel/versions';
 import { exprKey } from '../analysis/expr';
-import { finderFor, resultUse, showExpr } from '../analysis/faultin/index';
+import { argSource, finderFor, resultUse } from '../analysis/faultin/index';
 
 const meta: RuleMeta = {
   id: 'fault-in-result-ignored',
@@ -36,7 +36,7 @@ export const faultInResultIgnored: Rule = {
         if (!f) continue;
         const old = f.returns === 'zero-or-efault' || oldKernel;
         const use = resultUse(fn, s);
-        const call = `${s.callee}(${showExpr(s.args[f.userArg])}, ${showExpr(s.args[f.lenArg])})`;
+        const call = `${s.callee}(${argSource(s, f.userArg, ctx.text)}, ${argSource(s, f.lenArg, ctx.text)})`;
         const convention = old ? `0 or -EFAULT${f.returns === 'zero-or-efault' ? '' : ` on ${ctx.kernel}`}` : 'the number of bytes NOT faulted in';
         if (use === 'ignored') {
           out.push(finding(fn, s, `The result of ${call} is ignored: it returns ${convention}, and a loop that retries without looking at it cannot tell a fault it can never fix from progress (check it: ${old ? '`if (ret) return -EFAULT;`' : '`if (... == len) return -EFAULT;`'}).`));
@@ -52,7 +52,7 @@ export const faultInResultIgnored: Rule = {
           const loop = loops.find((l) => l.faultIns.some((x) => x.call === s));
           const copy = loop?.copies.find((c) => !c.helper && c.uaccess.returns !== 'errno' && c.len && exprKey(c.len) === exprKey(s.args[f.lenArg]));
           if (!loop || !copy) continue;
-          out.push(finding(fn, s, `In ${loop.label}, ${call} is tested as all-or-nothing, but it returns ${convention}: when only part of the range can be faulted in, the loop fails although ${copy.copyCall.callee}() could copy that part. Fail only when nothing was faulted in: \`if (${s.callee}(...) == ${showExpr(s.args[f.lenArg])})\`.`));
+          out.push(finding(fn, s, `In ${loop.label}, ${call} is tested as all-or-nothing, but it returns ${convention}: when only part of the range can be faulted in, the loop fails although ${copy.copyCall.callee}() could copy that part. Fail only when nothing was faulted in: \`if (${s.callee}(...) == ${argSource(s, f.lenArg, ctx.text)})\`.`));
         }
       }
     }

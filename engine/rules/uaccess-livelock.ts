@@ -8,7 +8,7 @@
 import type { Finding, RelatedLocation, TraceStep } from '../findings';
 import type { FunctionIR } from '../ir';
 import type { Rule, RuleMeta } from './types';
-import { finderFor, showExpr, type FaultInLoop } from '../analysis/faultin/index';
+import { argSource, finderFor, type FaultInLoop } from '../analysis/faultin/index';
 import { isFaultInCycle, simulateFunctionIR, type FunctionSimulation } from '../sim/from-c/run';
 import { reachable } from '../sim/from-c/build';
 
@@ -24,11 +24,11 @@ const meta: RuleMeta = {
 /** Time for one function's simulation (all profiles, layouts and choices). */
 const SIM_TIME_MS = 2500;
 
-function probeWords(l: FaultInLoop): string {
+function probeWords(l: FaultInLoop, text: string): string {
   const f = l.faultIns[0];
   const what = f.faultIn.subpageOnly ? 'probes one byte per sub-page granule' : f.faultIn.probe === 'granule'
     ? 'probes every 16-byte granule (on profiles with sub-page faults)' : 'probes one byte per page';
-  return `${f.faultCall.callee}(${showExpr(f.user)}, ${showExpr(f.len)}) ${what}`;
+  return `${f.faultCall.callee}(${argSource(f.faultCall, f.faultIn.userArg, text)}, ${argSource(f.faultCall, f.faultIn.lenArg, text)}) ${what}`;
 }
 
 function copyWords(l: FaultInLoop): string {
@@ -125,7 +125,7 @@ export const uaccessLivelock: Rule = {
       const l = loopOfCycle(loops, o.result.steps);
       const kernel = ctx.kernel ? ` (kernel ${ctx.kernel})` : '';
       const message = `${capital(l.label)} can live-lock on ${o.arch}${kernel}: it copies with ${copyWords(l)}, and on a short copy retries after `
-        + `${probeWords(l)}; with ${o.layout || 'the simulated buffer'}, the fault-in succeeds while the copy keeps failing at the same place (no progress). `
+        + `${probeWords(l, ctx.text)}; with ${o.layout || 'the simulated buffer'}, the fault-in succeeds while the copy keeps failing at the same place (no progress). `
         + 'Fault in from where the copy stopped at sub-page granularity (fault_in_subpage_writeable()), or return -EFAULT when the fault-in made no progress.';
       out.push({
         rule: meta.id, severity: meta.severity, message, range: l.head, function: fn.name, related: related(l), arch: o.arch, trace: trimTrace(o.result.steps),

@@ -4,7 +4,7 @@
 import type { FunctionIR } from '../../ir';
 import { FaultInLoopFinder } from './loops';
 
-export { FaultInLoopFinder, resultUse, keysOf, showExpr, type FaultInLoop, type CopySite, type FaultInSite, type ResultUse } from './loops';
+export { FaultInLoopFinder, resultUse, keysOf, showExpr, argSource, type FaultInLoop, type CopySite, type FaultInSite, type ResultUse } from './loops';
 export { PagefaultAnalysis, type PagefaultFacts, type ReturnDepth } from './pagefault';
 
 const finders = new WeakMap<Map<string, FunctionIR>, FaultInLoopFinder>();

@@ -305,6 +305,13 @@ export function resultUse(fn: FunctionIR, call: CallStmt): ResultUse {
   return 'arithmetic';
 }
 
+/** An argument as the user wrote it (source text, spaces collapsed), else rendered from the IR. */
+export function argSource(call: CallStmt, index: number, text?: string): string {
+  const r = call.argRanges[index];
+  if (text && r && r.end > r.start && r.end <= text.length) return text.slice(r.start, r.end).replace(/\s+/g, ' ').trim();
+  return showExpr(call.args[index]);
+}
+
 /** `ubuf + sk_offset` for messages. */
 export function showExpr(e: Expr | undefined): string {
   return e ? renderExpr(e) : '?';
