@@ -116,6 +116,9 @@ test('mutating a silent fixture into the bug it avoids makes it fail: the simula
   // the no-progress exit removed
   const efault = fixture('uaccess-livelock/silent-efault-no-progress.c').replace('if (off == last_fail)\n\t\t\t\treturn -EFAULT;', '');
   assert.deepEqual((await rules(efault, ['uaccess-livelock'])).map((f) => f.arch), ['arm64-mte']);
+  // the 16-byte margin probed page-wise only (no sub-page probe)
+  const margin = fixture('uaccess-livelock/silent-probe-16-at-stop.c').replace('if (probe_subpage_writeable(dst + copied, margin))\n\t\t\treturn -EFAULT;', '');
+  assert.deepEqual((await rules(margin, ['uaccess-livelock'])).map((f) => f.arch), ['arm64-mte']);
   // the gfs2 progress guard removed
   const gfs2 = fixture('uaccess-livelock/silent-gfs2-read.c').replace('if (!n && retried)\n\t\t\treturn read ? read : -EFAULT;', '');
   assert.deepEqual((await rules(gfs2, ['uaccess-livelock'])).map((f) => f.arch), ['arm64-mte']);
