@@ -116,9 +116,12 @@ test('mutating a silent fixture into the bug it avoids makes it fail: the simula
   // the no-progress exit removed
   const efault = fixture('uaccess-livelock/silent-efault-no-progress.c').replace('if (off == last_fail)\n\t\t\t\treturn -EFAULT;', '');
   assert.deepEqual((await rules(efault, ['uaccess-livelock'])).map((f) => f.arch), ['arm64-mte']);
-  // the 16-byte margin probed page-wise only (no sub-page probe)
+  // the 16-byte margin probed page-wise only (no sub-page probe): on mainline the one-byte
+  // progress walks the copy onto the mismatched granule, where the page probe fails too; before
+  // v5.14 the copy may stop short with nothing copied and the probe never reaches the granule.
   const margin = fixture('uaccess-livelock/silent-probe-16-at-stop.c').replace('if (probe_subpage_writeable(dst + copied, margin))\n\t\t\treturn -EFAULT;', '');
-  assert.deepEqual((await rules(margin, ['uaccess-livelock'])).map((f) => f.arch), ['arm64-mte']);
+  assert.deepEqual(await rules(margin, ['uaccess-livelock']), []);
+  assert.deepEqual((await rules(margin, ['uaccess-livelock'], 'v5.13')).map((f) => f.arch), ['arm64-mte']);
   // the gfs2 progress guard removed
   const gfs2 = fixture('uaccess-livelock/silent-gfs2-read.c').replace('if (!n && retried)\n\t\t\treturn read ? read : -EFAULT;', '');
   assert.deepEqual((await rules(gfs2, ['uaccess-livelock'])).map((f) => f.arch), ['arm64-mte']);
