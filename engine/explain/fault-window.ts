@@ -128,7 +128,9 @@ export function faultWindowHover(file: FileIR, row: number, col: number, opts: F
     const c = loop.copies[0];
     const f = loop.faultIns[0];
     const head = `**Fault-in retry loop** — copies with \`${c.copyCall.callee}()\`${c.helper ? ` in ${c.helper}()` : ''}, faults in with \`${f.faultCall.callee}(${argSource(f.faultCall, f.faultIn.userArg, opts.text)}, ${argSource(f.faultCall, f.faultIn.lenArg, opts.text)})\`${kernelNote}`;
-    const progress = loop.progress.length ? `Progress: ${loop.progress.map((p) => `\`${p}\``).join(', ')}.` : 'No progress variable: every retry starts over.';
+    const rewind = c.onShortCopy === 'rewinds' ? ` ${c.helper}() moves it back on a short copy (the record is copied again).`
+      : c.onShortCopy === 'keeps-progress' ? ` ${c.helper}() keeps the partial progress of a short copy.` : '';
+    const progress = (loop.progress.length ? `Progress: ${loop.progress.map((p) => `\`${p}\``).join(', ')}.` : 'No progress variable: every retry starts over.') + rewind;
     const lines = profileLines(c.uaccess, f.faultIn, sw, argSource(f.faultCall, f.faultIn.userArg, opts.text), argSource(f.faultCall, f.faultIn.lenArg, opts.text), startsAtStop(loop), loop);
     return { markdown: [head, '', ...lines, '', progress].join('\n'), range: loop.head };
   }

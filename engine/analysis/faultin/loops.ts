@@ -42,6 +42,12 @@ export interface CopySite {
   /** User address and length expressions as written at the uaccess (helper-relative when via a helper). */
   user?: Expr;
   len?: Expr;
+  /**
+   * What the helper does with the caller's offset it was handed by address (`*off`): moves it
+   * back (`*off -= hdr` / `*off = start`: a short copy is retried from a record boundary, seed 000)
+   * or only forward. Undefined for direct copies.
+   */
+  onShortCopy?: 'rewinds' | 'keeps-progress';
 }
 
 export interface FaultInSite {
@@ -168,8 +174,10 @@ export class FaultInLoopFinder {
             const hf = this.helper(h);
             const c = hf.copy ?? (disabled && hf.anyCopy ? { ...hf.anyCopy, how: 'pagefault-disabled' as const } : undefined);
             if (c) {
+              const rw = rewinds(h, s);
               copies.push({ call: s, block: id, copyCall: c.call, copyFn: c.fn, api: c.api, uaccess: c.u, helper: h.name, how: c.how,
-                user: c.call.args[c.u.userArg], ...(c.u.lenArg !== undefined ? { len: c.call.args[c.u.lenArg] } : {}) });
+                user: c.call.args[c.u.userArg], ...(c.u.lenArg !== undefined ? { len: c.call.args[c.u.lenArg] } : {}),
+                ...(rw !== undefined ? { onShortCopy: rw ? 'rewinds' as const : 'keeps-progress' as const } : {}) });
             }
             if (hf.faultIn) {
               const f = hf.faultIn.f;
@@ -184,7 +192,11 @@ export class FaultInLoopFinder {
       for (const c of copies) if (c.uaccess.iter && !c.helper && c.user) advanced.add(exprKey(c.user));
       const progress = new Set<string>();
       for (const c of copies) {
-        const exprs = c.helper ? c.call.args : [c.user, c.len].filter((e): e is Expr => !!e);
+        // Through a helper, the offsets it is handed by address are the progress (`&sk_offset`);
+        // failing those, whatever advanced value it is passed.
+        const byRef = c.helper ? c.call.args.filter((a) => a.kind === 'unary' && a.op === '&').map((a) => (a as { arg: Expr }).arg) : [];
+        const refKeys = byRef.flatMap(keysOf).filter((v) => advanced.has(v));
+        const exprs = c.helper ? (refKeys.length ? byRef : c.call.args) : [c.user, c.len].filter((e): e is Expr => !!e);
         for (const e of exprs) for (const v of keysOf(e)) if (advanced.has(v)) progress.add(v);
       }
       found.push({ fn, loop, head: headRange(loop), label: loopLabel(fn, loop), copies, faultIns, advanced, progress: [...progress].sort() });
@@ -192,6 +204,26 @@ export class FaultInLoopFinder {
     // Nested loops that both qualify: keep the innermost (its body is contained in the outer's).
     return found.filter((l) => !found.some((o) => o !== l && o.loop.body.length < l.loop.body.length && o.loop.body.every((b) => l.loop.body.includes(b))));
   }
+}
+
+/**
+ * Does the helper move an offset it was handed by address backwards? `*off -= n`, `*off = x`
+ * with x not derived from `*off` going up. Undefined when it is handed no offset it writes.
+ */
+function rewinds(h: FunctionIR, call: CallStmt): boolean | undefined {
+  const byRef = new Set<string>();
+  call.args.forEach((a, i) => { if (a.kind === 'unary' && a.op === '&' && h.params[i]) byRef.add(h.params[i].name); });
+  if (!byRef.size) return undefined;
+  let wrote = false;
+  for (const b of h.blocks) for (const s of b.stmts) {
+    if (s.kind !== 'assign' || s.target.kind !== 'unary' || s.target.op !== '*' || s.target.arg.kind !== 'var' || !byRef.has(s.target.arg.name)) continue;
+    wrote = true;
+    const v = s.value;
+    const self = (e: Expr): boolean => e.kind === 'unary' && e.op === '*' && e.arg.kind === 'var' && e.arg.name === (s.target as { arg: { name: string } }).arg.name;
+    if (v.kind === 'binary' && v.op === '-' && self(v.left)) return true;
+    if (v.kind === 'var' || (v.kind === 'binary' && v.op === '+' && !self(v.left) && !self(v.right))) return true;
+  }
+  return wrote ? false : undefined;
 }
 
 function headRange(loop: LoopInfo): SourceRange {

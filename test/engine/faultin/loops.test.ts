@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FaultInLoopFinder, resultUse } from '../../../engine/analysis/faultin/index';
 import type { CallStmt } from '../../../engine/ir';
-import { lower } from './helpers';
+import { fixture, lower } from './helpers';
 
 function body(loopHead: string, loopTail: string, inner: string): string {
   return `
@@ -139,4 +139,32 @@ static void uses(char __user *p, size_t n)
 }`);
   const calls = fn('uses').blocks.flatMap((b) => b.stmts).filter((s): s is CallStmt => s.kind === 'call');
   assert.deepEqual(calls.map((c) => resultUse(fn('uses'), c)), ['ignored', 'truth-test', 'compared', 'errno-test', 'arithmetic']);
+});
+
+test('what a helper does with the caller offset on a short copy: rewinds or keeps the progress', async () => {
+  const rewind = await lower(fixture('uaccess-livelock/search-records-rewind.c'));
+  const l = new FaultInLoopFinder(rewind.byName).loops(rewind.fn('demo_search_ioctl'));
+  assert.equal(l[0].copies[0].onShortCopy, 'rewinds');
+  assert.deepEqual(l[0].progress, ['num_found', 'sk_offset']);
+  const again = await lower(fixture('uaccess-livelock/goto-again-records.c'));
+  assert.equal(new FaultInLoopFinder(again.byName).loops(again.fn('demo_dump_entries'))[0].copies[0].onShortCopy, 'rewinds');
+  const keeps = await lower(`
+static int put_rec(char __user *out, size_t *off, const void *rec)
+{
+	if (copy_to_user_nofault(out + *off, rec, 32))
+		return 0;
+	*off += 32;
+	return 1;
+}
+
+static long fill(char __user *out, size_t n, const void *rec)
+{
+	size_t off = 0;
+
+	while (off < n)
+		if (!put_rec(out, &off, rec) && fault_in_writeable(out + off, n - off))
+			return -EFAULT;
+	return 0;
+}`);
+  assert.equal(new FaultInLoopFinder(keeps.byName).loops(keeps.fn('fill'))[0].copies[0].onShortCopy, 'keeps-progress');
 });
