@@ -108,3 +108,31 @@ export async function simulateFunction(text: string, fnName: string, opts: Simul
     ...(r.bound ?? sim.bound ? { bound: r.bound ?? sim.bound } : {}),
   };
 }
+
+/**
+ * The trace as a read-only Markdown document for the editor ("Simulate this function"): the
+ * verdict per profile, then one line per step, each linked to its source line
+ * (`uri#L<line>`, 1-based) so the reader can jump from the trace to the code.
+ */
+export function traceDocument(r: SimulationResult, uri: string): string {
+  const out: string[] = [];
+  out.push(`# ${r.function}(): ${r.verdict}${r.arch ? ` on ${r.arch}` : ''} (kernel ${r.kernel})`, '');
+  if (r.error) return `${out.join('\n')}${r.error}\n`;
+  if (r.profiles.length) out.push(r.profiles.map((p) => `- **${p.arch}**: ${p.verdict}`).join('\n'), '');
+  if (r.choice) out.push(`Adversary: ${r.choice}.`, '');
+  if (r.loops.length) out.push(`Loops: ${r.loops.map((l) => `[${l.label}](${uri}#L${l.line})`).join('; ')}.`, '');
+  out.push(`User buffer: ${r.roles.user.map((u) => `\`${u}\``).join(', ') || '(none)'}; length: ${r.roles.len.map((u) => `\`${u}\``).join(', ') || '(none)'}.`, '');
+  if (r.steps.length) {
+    out.push('## Trace', '');
+    r.steps.forEach((s, i) => {
+      const line = s.range ? s.range.startRow + 1 : undefined;
+      const where = line ? `[L${line}](${uri}#L${line}) ` : '';
+      const mark = i === r.decisive ? '**→** ' : '';
+      const extra = [s.delta, s.note].filter(Boolean).join(' — ');
+      out.push(`${i + 1}. ${mark}${where}\`${s.operation.replace(/`/g, "'")}\`${extra ? ` — ${extra}` : ''}`);
+    });
+    out.push('');
+  }
+  out.push(`${r.note}`, '', `States explored: ${r.statesExplored}${r.bound ? `; bound: ${r.bound}` : ''}.`);
+  return `${out.join('\n')}\n`;
+}

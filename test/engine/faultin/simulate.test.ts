@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { simulateFunction } from '../../../engine/sim/simulate-function';
+import { simulateFunction, traceDocument } from '../../../engine/sim/simulate-function';
 import { runSimulateCommand } from '../../../engine/sim/simulate-command';
 import { fixture, repoRoot } from './helpers';
 
@@ -83,4 +83,13 @@ test('faultline simulate FILE --function NAME: text and --json (ARCHITECTURE.md 
   const noSuchFn = await cli([file, '--function', 'nope']);
   assert.equal(noSuchFn.code, 2);
   assert.match(noSuchFn.err, /no function "nope"/);
+});
+
+test('traceDocument: verdicts, loops and every step linked to its source line', async () => {
+  const r = await simulateFunction(fixture(SEARCH), 'demo_search_ioctl', { arch: 'arm64-mte' });
+  const doc = traceDocument(r, 'file:///w/search.c');
+  assert.match(doc, /^# demo_search_ioctl\(\): livelock on arm64-mte/);
+  assert.match(doc, /\[the while loop at line 45\]\(file:\/\/\/w\/search\.c#L45\)/);
+  assert.match(doc, /\[L27\]\(file:\/\/\/w\/search\.c#L27\) `copy_to_user_nofault\(/);
+  assert.match(doc, /\*\*→\*\* `state repeats`/);
 });
