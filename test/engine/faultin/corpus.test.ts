@@ -20,8 +20,11 @@ test('a generated file with the fixture loops appended: exactly the loops that l
   const text = `${generateLargeFile(3000, 5)}\n${loopFunctions(repoRoot())}`;
   const f = await rules(text, FAULTIN_RULES);
   const fns = [...new Set(f.map((x) => x.function))].sort();
-  // The five live-locking fixtures of test/fixtures/uaccess-livelock (renamed), nothing else.
-  assert.equal(fns.length, 5, fns.join(', '));
+  // The live-locking fixtures of test/fixtures/uaccess-livelock (renamed), nothing else.
+  const dir = join(repoRoot(), 'test', 'fixtures', 'uaccess-livelock');
+  const marked = readdirSync(dir).filter((n) => n.endsWith('.c') && fixture(`uaccess-livelock/${n}`).includes('expect: uaccess-livelock')).length;
+  assert.ok(marked >= 5);
+  assert.equal(fns.length, marked, fns.join(', '));
   assert.ok(f.every((x) => x.rule === 'uaccess-livelock'));
 });
 
