@@ -2,7 +2,8 @@
 //   1. check throughput (lines/s) over a generated corpus of >= 200 kernel-style files (>= 100k lines),
 //      in-process, median of repeated runs; plus the CLI end to end on the same directory;
 //   2. edit -> diagnostics latency on a 5,000-line file through the server's DocumentSession;
-//   3. the simulator's scenario suite (bench/sim.ts).
+//   3. the extra cost of the fault-in loop rules per file (bench/faultin.ts, issue 4);
+//   4. the simulator's scenario suite (bench/sim.ts).
 // Targets from issue 2: >= 100k lines/s single process; <= 20 ms median latency.
 // Target from issue 3: whole scenario suite <= 1 s; partial-order reduction >= 10x.
 
@@ -15,6 +16,7 @@ import { generateCorpus, generateLargeFile } from './generate-corpus';
 import { createEngine } from '../engine/engine';
 import { DocumentSession } from '../engine/session';
 import { benchSim } from './sim';
+import { benchFaultIn } from './faultin';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -116,6 +118,7 @@ async function main(): Promise<void> {
   const sections: [string, () => Promise<void>][] = [
     ['throughput', () => benchThroughput(quick ? 2 : 5)],
     ['latency', () => benchLatency(quick ? 20 : 100)],
+    ['faultin', () => benchFaultIn()],
     ['simulator', () => benchSim()],
   ];
   const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
