@@ -119,13 +119,22 @@ export const uaccessLivelock: Rule = {
       ...(ctx.kernel ? { kernel: ctx.kernel } : {}), cancelled: ctx.cancelled, decidingVerdicts: ['livelock'], loopBlocks: blocks, timeMs: SIM_TIME_MS,
       accept: (r) => isFaultInCycle(r.steps),
     }));
-    const out: Finding[] = [];
+    // One finding per loop: the first failing profile carries the trace, the others are named
+    // in the message (three findings on one line for one bug is noise a reviewer learns to skip).
+    const byLoop = new Map<FaultInLoop, typeof sim.outcomes>();
     for (const o of sim.outcomes) {
       if (o.result.verdict !== 'livelock' || !isFaultInCycle(o.result.steps)) continue;
       const l = loopOfCycle(loops, o.result.steps);
+      byLoop.set(l, [...(byLoop.get(l) ?? []), o]);
+    }
+    const out: Finding[] = [];
+    for (const [l, outcomes] of byLoop) {
+      const o = outcomes[0];
+      const others = outcomes.slice(1).map((x) => x.arch).filter((a) => a !== o.arch);
+      const also = others.length ? ` (also on ${[...new Set(others)].join(', ')})` : '';
       const kernel = ctx.kernel ? ` (kernel ${ctx.kernel})` : '';
-      const message = `${capital(l.label)} can live-lock on ${o.arch}${kernel}: it copies with ${copyWords(l)}, and on a short copy retries after `
-        + `${probeWords(l, ctx.text)}; with ${o.layout || 'the simulated buffer'}, the fault-in succeeds while the copy keeps failing at the same place (no progress). `
+      const message = `${capital(l.label)} can live-lock on ${o.arch}${also}${kernel}: it copies with ${copyWords(l)}, and on a short copy retries after `
+        + `${probeWords(l, ctx.text)}; with ${o.layout || 'the simulated buffer'}, ${faultInWords(o.result.steps)} while the copy keeps failing at the same place (no progress). `
         + 'Fault in from where the copy stopped at sub-page granularity (fault_in_subpage_writeable()), or return -EFAULT when the fault-in made no progress.';
       out.push({
         rule: meta.id, severity: meta.severity, message, range: l.head, function: fn.name, related: related(l), arch: o.arch, trace: trimTrace(o.result.steps),
@@ -134,6 +143,13 @@ export const uaccessLivelock: Rule = {
     return out;
   },
 };
+
+/** What the fault-in did in the repeating cycle: reported success, or a result the loop ignores. */
+function faultInWords(steps: TraceStep[]): string {
+  const last = [...steps].reverse().find((st) => /^fault_in_|fault_in_/.test(st.operation));
+  if (!last || /returned 0\b/.test(last.delta ?? '')) return 'the fault-in reports success';
+  return 'the fault-in reports a failure the loop does not act on';
+}
 
 function capital(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
