@@ -5,6 +5,9 @@
 import type { Block, CallStmt, Expr, FileIR, FunctionIR, LoopInfo, SourceRange } from '../ir';
 import { lookupApi } from '../kernel/api-table';
 import type { LockEffect } from '../kernel/api/mm-schema';
+import { exprText } from '../ir-text';
+
+export { exprText };
 
 export interface FunctionSummary {
   name: string;
@@ -36,28 +39,6 @@ function calls(block: Block): CallStmt[] {
   return out;
 }
 
-/** Compact text of an expression, enough to tell two lock instances apart (`&inode->i_rwsem`). */
-export function exprText(e: Expr | undefined): string {
-  if (!e) return '';
-  switch (e.kind) {
-    case 'int':
-      return e.text ?? String(e.value);
-    case 'var':
-      return e.name;
-    case 'const':
-      return e.name;
-    case 'field':
-      return `${exprText(e.base)}${e.arrow ? '->' : '.'}${e.name}`;
-    case 'index':
-      return `${exprText(e.base)}[${exprText(e.index)}]`;
-    case 'unary':
-      return `${e.op}${exprText(e.arg)}`;
-    case 'binary':
-      return `${exprText(e.left)} ${e.op} ${exprText(e.right)}`;
-    case 'unknown':
-      return e.text;
-  }
-}
 
 /**
  * Locks that make a user access worth a look: those the page-fault path itself may take (the

@@ -14,6 +14,9 @@
 // CAPITALS are named constants, like the lowering's `const` nodes).
 
 import type { Block, CallStmt, Edge, Expr, FunctionIR, LoopInfo, SourceRange, Stmt } from '../ir';
+import { exprText } from '../ir-text';
+
+export { exprText };
 
 function range(row: number): SourceRange {
   return { start: 0, end: 0, startRow: row, startCol: 0, endRow: row, endCol: 0 };
@@ -82,18 +85,6 @@ export function parseExpr(text: string): Expr {
   return e;
 }
 
-export function exprText(e: Expr): string {
-  switch (e.kind) {
-    case 'int': return e.text ?? String(e.value);
-    case 'var': return e.name;
-    case 'const': return e.name;
-    case 'field': return `${exprText(e.base)}${e.arrow ? '->' : '.'}${e.name}`;
-    case 'index': return `${exprText(e.base)}[${exprText(e.index)}]`;
-    case 'unary': return `${e.op}${exprText(e.arg)}`;
-    case 'binary': return `${exprText(e.left)} ${e.op} ${exprText(e.right)}`;
-    case 'unknown': return e.text;
-  }
-}
 
 function not(e: Expr): Expr {
   return { kind: 'unary', op: '!', arg: e };
