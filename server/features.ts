@@ -18,8 +18,11 @@ import type { RuleMeta } from '../engine/rules/types';
 import { lookupApi } from '../engine/kernel/api-table';
 import { explainApi } from '../engine/explain/api-hover';
 import { lensTitle, summarizeFile } from '../engine/explain/function-summary';
+import { faultWindowHover, simulateLenses } from '../engine/explain/fault-window';
+import type { FileIR } from '../engine/ir';
 import { ruleById } from '../engine/rules/registry';
 import { docsUrl, findingToDiagnostic, rangeContains, rangesTouch, toRange } from './convert';
+import { SIMULATE_COMMAND } from './simulate';
 
 /** The command the VS Code client implements (opens the page); other clients get it too. */
 export const SHOW_RULE_DOC_COMMAND = 'faultline.showRuleDoc';
@@ -54,7 +57,29 @@ export function identifierAt(text: string, offset: number): { name: string; star
   return { name: text.slice(start, end), start, end };
 }
 
-export function hover(session: DocumentSession, result: SessionResult | undefined, pos: Position, docsLink: DocsLink = docsLinker()): Hover | null {
+export interface HoverOptions {
+  /** Kernel version the fault-window numbers assume (settings `faultline.kernel`). */
+  kernel?: string;
+}
+
+/** The fault window of the call or loop head under the cursor (issue 4); never throws into the hover. */
+function faultWindowSection(file: FileIR | undefined, text: string, pos: Position, kernel?: string): { markdown: string; range: Hover['range'] } | undefined {
+  if (!file) return undefined;
+  try {
+    const fw = faultWindowHover(file, pos.line, pos.character, { text, ...(kernel ? { kernel } : {}) });
+    return fw ? { markdown: fw.markdown, range: toRange(fw.range) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function hover(
+  session: DocumentSession,
+  result: SessionResult | undefined,
+  pos: Position,
+  docsLink: DocsLink = docsLinker(),
+  opts: HoverOptions = {},
+): Hover | null {
   const sections: string[] = [];
   let range: Hover['range'];
   const offset = session.offsetAt(pos);
@@ -67,6 +92,12 @@ export function hover(session: DocumentSession, result: SessionResult | undefine
       const e = session.positionAt(ident.end);
       range = { start: s, end: e };
     }
+  }
+  // This call site's fault window goes first: it is about this line, the API text is generic.
+  const fw = session.kind === 'c' ? faultWindowSection(result?.file, session.text, pos, opts.kernel) : undefined;
+  if (fw) {
+    sections.unshift(fw.markdown);
+    range ??= fw.range;
   }
   for (const f of result?.findings ?? []) {
     if (!rangeContains(f.range, pos.line, pos.character)) continue;
@@ -136,14 +167,52 @@ export function codeActions(
   return out;
 }
 
+/** The argument of `faultline.simulate` (lens, code action) and `faultline.server.simulate`. */
+export interface SimulateArgs {
+  uri: string;
+  function: string;
+}
+
+/** Functions holding a fault-in retry loop, from the session's lowered file; none on error. */
+function simulatable(result: SessionResult | undefined, cancelled?: () => boolean) {
+  if (!result?.file) return [];
+  try {
+    return simulateLenses(result.file, cancelled);
+  } catch {
+    return [];
+  }
+}
+
+/** "Simulate this function" when the cursor or selection is inside a function with a fault-in retry loop. */
+export function simulateCodeActions(session: DocumentSession, result: SessionResult | undefined, params: CodeActionParams): CodeAction[] {
+  if (session.kind !== 'c' || !result?.file) return [];
+  // Not a quick fix: offered only when the client asks for every kind.
+  if (params.context.only?.length) return [];
+  const { start, end } = params.range;
+  const fn = result.file.functions.find(
+    (f) => (f.range.startRow < start.line || (f.range.startRow === start.line && f.range.startCol <= start.character))
+      && (end.line < f.range.endRow || (end.line === f.range.endRow && end.character <= f.range.endCol)),
+  );
+  if (!fn || !simulatable(result).some((l) => l.function === fn.name)) return [];
+  const args: SimulateArgs = { uri: session.uri, function: fn.name };
+  const title = 'Simulate this function';
+  return [{ title, command: { title, command: SIMULATE_COMMAND, arguments: [args] } }];
+}
+
 export function codeLenses(session: DocumentSession, result: SessionResult | undefined, cancelled: () => boolean): CodeLens[] {
   if (!result?.file || session.kind !== 'c') return [];
   const lenses: CodeLens[] = [];
   for (const s of summarizeFile(result.file, { cancelled })) {
     const inside = result.findings.filter((f) => f.range.start >= s.range.start && f.range.end <= s.range.end).length;
     const title = lensTitle(s, inside);
-    // No command id: the lens informs; a "Simulate" lens comes with the simulator (issue 4).
+    // No command id: the lens informs; the "Simulate" lens below acts.
     lenses.push({ range: toRange(s.nameRange), command: { title, command: '' } });
+  }
+  // "Simulate" over each function with a fault-in retry loop (issue 4): runs the simulator.
+  for (const l of simulatable(result, cancelled)) {
+    const args: SimulateArgs = { uri: session.uri, function: l.function };
+    const loops = l.loops.map((x) => x.label).join('; ');
+    lenses.push({ range: toRange(l.nameRange), command: { title: 'Simulate', command: SIMULATE_COMMAND, arguments: [args], ...(loops ? { tooltip: `Run ${l.function}() in the simulator (${loops})` } : {}) } as CodeLens['command'] });
   }
   return lenses;
 }

@@ -15,12 +15,23 @@ import {
   type InitializeParams,
   type InitializeResult,
 } from 'vscode-languageserver';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import type { CancellationToken, ExecuteCommandParams, WorkDoneProgressReporter } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createEngine, type Engine } from '../engine/engine';
 import { DocumentSession, type SessionResult } from '../engine/session';
 import { findingToDiagnostic, problemToDiagnostic } from './convert';
-import { codeActions, codeLenses, docsLinker, hover, SHOW_RULE_DOC_COMMAND } from './features';
+import { codeActions, codeLenses, docsLinker, hover, simulateCodeActions, SHOW_RULE_DOC_COMMAND } from './features';
+import {
+  DEFAULT_MAX_STATES,
+  DEFAULT_SIMULATION_TIME_MS,
+  runSimulation,
+  SERVER_SIMULATE_COMMAND,
+  SIMULATE_COMMAND,
+  toCommandResult,
+  type SimulateCommandResult,
+} from './simulate';
 import { mergeSettings, parseSettings, type FaultlineSettings } from './settings';
 
 /** Language ids we analyse: C sources and headers (some clients call .h cpp), and patches. */
@@ -61,6 +72,8 @@ interface Worker {
 export interface ServerOptions {
   /** Inject an engine (tests); default createEngine(). */
   engine?: Promise<Engine>;
+  /** Run "Simulate" on the main thread instead of a worker thread (in-process tests). */
+  simulateInProcess?: boolean;
 }
 
 export function startServer(connection: Connection, options: ServerOptions = {}): void {
@@ -88,6 +101,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   let hasConfiguration = false;
   let hasDynamicConfig = false;
   let canShowDocument = false;
+  let canWorkDoneProgress = false;
 
   const log = (msg: string) => connection.console.log(msg);
   const logError = (what: string, err: unknown) =>
@@ -196,6 +210,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     hasConfiguration = !!caps.workspace?.configuration;
     hasDynamicConfig = !!caps.workspace?.didChangeConfiguration?.dynamicRegistration;
     canShowDocument = !!caps.window?.showDocument?.support;
+    canWorkDoneProgress = !!caps.window?.workDoneProgress;
     initSettings = parseSettings(params.initializationOptions);
     settings = initSettings;
     return {
@@ -204,6 +219,9 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         hoverProvider: true,
         codeActionProvider: { codeActionKinds: ['quickfix'] },
         codeLensProvider: { resolveProvider: false },
+        // Only the server-side id: VS Code's client registers a command for every advertised id,
+        // and its own `faultline.simulate` (lens, code action, palette) calls this one.
+        executeCommandProvider: { commands: [SERVER_SIMULATE_COMMAND], workDoneProgress: true },
       },
       serverInfo: { name: 'faultline', version: '0.1.0' },
     };
@@ -276,7 +294,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       const w = workers.get(p.textDocument.uri);
       const session = w && sessionOf(w);
       if (!w || !session) return null;
-      return hover(session, currentResult(w), p.position, docsLink());
+      return hover(session, currentResult(w), p.position, docsLink(), { kernel: settings.kernel });
     }),
   );
 
@@ -286,7 +304,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       const w = workers.get(p.textDocument.uri);
       const session = w && sessionOf(w);
       if (!w || !session) return [];
-      return codeActions(session, currentResult(w), p, docsLink());
+      const result = currentResult(w);
+      return [...codeActions(session, result, p, docsLink()), ...simulateCodeActions(session, result, p)];
     }),
   );
 
@@ -300,10 +319,100 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     }),
   );
 
-  // Not advertised (VS Code's client registers the command itself and would clash); generic
-  // clients that send it anyway get the page opened through window/showDocument when they can.
-  connection.onExecuteCommand(
-    guard('executeCommand', null, async (p) => {
+  /**
+   * "Simulate this function" (issue 4): the document's current text in a worker thread, with
+   * window/workDoneProgress (the client's token, else one the server creates) and cancellation
+   * (the request's $/cancelRequest or the progress's cancel). Later edits do not cancel it: the
+   * result names the version it ran on and the version current when it finished.
+   */
+  async function simulate(p: ExecuteCommandParams, token: CancellationToken, attached: WorkDoneProgressReporter): Promise<SimulateCommandResult | null> {
+    const arg = p.arguments?.[0];
+    const uri = typeof arg === 'string' ? arg : typeof (arg as { uri?: unknown })?.uri === 'string' ? (arg as { uri: string }).uri : undefined;
+    const fnArg = typeof arg === 'string' ? p.arguments?.[1] : (arg as { function?: unknown })?.function;
+    const fnName = typeof fnArg === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(fnArg) ? fnArg : undefined;
+    const archArg = (arg as { arch?: unknown } | undefined)?.arch;
+    const arch = typeof archArg === 'string' ? archArg : undefined;
+    if (!uri || !fnName) {
+      connection.window.showErrorMessage('Faultline: simulate needs {uri, function}.');
+      return null;
+    }
+    if (!engine) await engineReady;
+    const w = workers.get(uri);
+    let text: string;
+    let version = 0;
+    let path = uriToPath(uri);
+    if (w) {
+      text = sessionOf(w)?.text ?? w.early?.getText() ?? '';
+      version = w.version;
+      path = w.path;
+    } else if (uri.startsWith('file:')) {
+      // Not open in the client (a generic client running the command by hand): the file on disk.
+      try {
+        text = await readFile(path, 'utf8');
+      } catch (err) {
+        connection.window.showErrorMessage(`Faultline: cannot read ${uri}: ${err instanceof Error ? err.message : String(err)}`);
+        return null;
+      }
+    } else return null;
+
+    let reporter: WorkDoneProgressReporter = attached;
+    let progressToken: CancellationToken | undefined;
+    // vscode-languageserver takes the client's workDoneToken out of the params and hands a
+    // reporter bound to it (or a null reporter without one): only the real one has a `_token`.
+    const clientToken = '_token' in (attached as object);
+    if (!clientToken && canWorkDoneProgress) {
+      try {
+        const created = await connection.window.createWorkDoneProgress();
+        reporter = created;
+        progressToken = created.token;
+      } catch (err) {
+        logError('window/workDoneProgress/create', err);
+      }
+    }
+    const cancelled = () => token.isCancellationRequested || !!progressToken?.isCancellationRequested || (w?.closed ?? false);
+    reporter.begin(`Faultline: simulating ${fnName}()`, undefined, 'starting', true);
+    let lastReport = 0;
+    try {
+      const r = await runSimulation(
+        {
+          text, function: fnName, path, ...(arch ? { arch } : {}), ...(settings.kernel ? { kernel: settings.kernel } : {}),
+          maxStates: settings.simulationMaxStates ?? DEFAULT_MAX_STATES,
+          timeMs: settings.simulationTimeMs ?? DEFAULT_SIMULATION_TIME_MS,
+        },
+        {
+          cancelled,
+          onCancel: (listener) => {
+            token.onCancellationRequested(listener);
+            progressToken?.onCancellationRequested(listener);
+          },
+          onProgress: (explored) => {
+            // Runs can finish in bursts: at most ten reports a second.
+            const now = Date.now();
+            if (now - lastReport < 100) return;
+            lastReport = now;
+            reporter.report(`${explored} states explored`);
+          },
+          ...(options.simulateInProcess ? { inProcess: true } : {}),
+        },
+      );
+      return toCommandResult(r, uri, version, workers.get(uri)?.version ?? version);
+    } finally {
+      reporter.done();
+    }
+  }
+
+  // faultline.server.simulate is advertised. faultline.simulate (what lenses and code actions name)
+  // and faultline.showRuleDoc are not (VS Code's client registers those itself and would clash);
+  // generic clients that send them anyway get them run here.
+  connection.onExecuteCommand(async (p, token, workDone) => {
+    try {
+      if (p.command === SERVER_SIMULATE_COMMAND) return await simulate(p, token, workDone);
+      if (p.command === SIMULATE_COMMAND) {
+        const r = await simulate(p, token, workDone);
+        // A generic client cannot show the trace document: say the verdict where the user looks.
+        if (r) connection.window.showInformationMessage(`Faultline: ${r.function}(): ${r.verdict}${r.arch ? ` on ${r.arch}` : ''}${r.cancelled ? ' (cancelled)' : ''}. ${r.error ?? r.note}`);
+        return r;
+      }
       if (p.command !== SHOW_RULE_DOC_COMMAND) return null;
       const rule = typeof p.arguments?.[0] === 'string' ? (p.arguments[0] as string) : undefined;
       if (!rule) return null;
@@ -311,8 +420,11 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       if (canShowDocument) await connection.window.showDocument({ uri, external: !uri.startsWith('file:') });
       else connection.window.showInformationMessage(`${rule}: ${uri}`);
       return null;
-    }),
-  );
+    } catch (err) {
+      logError(`executeCommand ${p.command}`, err);
+      return null;
+    }
+  });
 
   connection.onShutdown(() => {
     for (const w of workers.values()) {

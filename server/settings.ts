@@ -1,5 +1,6 @@
 // The server's settings: `faultline.rules` (enabled rule ids), `faultline.kernel` (kernel version
-// the model assumes), `faultline.docsBaseUrl` (where rule docs links point). They arrive through
+// the model assumes), `faultline.docsBaseUrl` (where rule docs links point),
+// `faultline.simulation.maxStates` / `.timeMs` (budget of "Simulate this function"). They arrive through
 // initializationOptions (any client) and, when the client supports it, workspace/configuration.
 
 export interface FaultlineSettings {
@@ -12,6 +13,17 @@ export interface FaultlineSettings {
   docsDir?: string;
   /** Delay between the last edit and the analysis, ms. */
   debounceMs?: number;
+  /** `faultline.simulation.maxStates`: state budget per simulator run ("Simulate this function"). */
+  simulationMaxStates?: number;
+  /** `faultline.simulation.timeMs`: whole-simulation time budget, ms. */
+  simulationTimeMs?: number;
+}
+
+/** A positive integer setting, clamped to [1, max]; anything else is ignored. */
+function asCount(v: unknown, max: number): number | undefined {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 1) return undefined;
+  return Math.min(Math.floor(n), max);
 }
 
 function asStringList(v: unknown): string[] | undefined {
@@ -45,6 +57,13 @@ export function parseSettings(raw: unknown): FaultlineSettings {
   if (typeof dir === 'string' && dir.trim()) out.docsDir = dir.trim();
   const debounce = get('debounceMs');
   if (typeof debounce === 'number' && Number.isFinite(debounce) && debounce >= 0) out.debounceMs = Math.min(debounce, 5000);
+  // VS Code sends `simulation: {maxStates}` under the faultline section; flattened clients send
+  // `simulation.maxStates` or `faultline.simulation.maxStates`.
+  const sim = o.simulation && typeof o.simulation === 'object' ? (o.simulation as Record<string, unknown>) : {};
+  const maxStates = asCount(sim.maxStates ?? get('simulation.maxStates'), 50_000_000);
+  if (maxStates !== undefined) out.simulationMaxStates = maxStates;
+  const timeMs = asCount(sim.timeMs ?? get('simulation.timeMs'), 600_000);
+  if (timeMs !== undefined) out.simulationTimeMs = timeMs;
   return out;
 }
 
@@ -57,6 +76,8 @@ export function mergeSettings(...all: FaultlineSettings[]): FaultlineSettings {
     if (s.docsBaseUrl !== undefined) out.docsBaseUrl = s.docsBaseUrl;
     if (s.docsDir !== undefined) out.docsDir = s.docsDir;
     if (s.debounceMs !== undefined) out.debounceMs = s.debounceMs;
+    if (s.simulationMaxStates !== undefined) out.simulationMaxStates = s.simulationMaxStates;
+    if (s.simulationTimeMs !== undefined) out.simulationTimeMs = s.simulationTimeMs;
   }
   return out;
 }
