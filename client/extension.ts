@@ -1,22 +1,34 @@
 // The VS Code extension: starts the Faultline language server (dist/server.js, bundled next to
-// this file) over node IPC, forwards the `faultline.*` settings, and adds two commands. All
-// analysis lives in the server; this file only wires VS Code to it (ARCHITECTURE.md "Layers").
+// this file) over node IPC, forwards the `faultline.*` settings, and adds three commands (rule
+// docs, restart, "Simulate This Function") plus the read-only `faultline-trace:` documents the
+// simulation trace opens in. All analysis lives in the server; this file only wires VS Code to
+// it (ARCHITECTURE.md "Layers").
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
+  ExecuteCommandRequest,
   LanguageClient,
   TransportKind,
+  WorkDoneProgress,
   type LanguageClientOptions,
   type ServerOptions,
+  type WorkDoneProgressBegin,
+  type WorkDoneProgressReport,
+  type WorkDoneProgressEnd,
 } from 'vscode-languageclient/node';
 import {
   COMMANDS,
+  SERVER_SIMULATE_COMMAND,
+  TRACE_SCHEME,
   documentSelector,
   isRuleId,
   normalizeSettings,
+  normalizeSimulation,
   ruleDocUrl,
+  simulateArgs,
   type FaultlineInitOptions,
+  type SimulateArgs,
 } from './manifest';
 
 let client: LanguageClient | undefined;
@@ -38,8 +50,10 @@ function createClient(context: vscode.ExtensionContext): LanguageClient {
     run: { module, transport: TransportKind.ipc },
     debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
   };
-  const initializationOptions: FaultlineInitOptions = {
+  const cfg = vscode.workspace.getConfiguration('faultline');
+  const initializationOptions: FaultlineInitOptions & { simulation: ReturnType<typeof normalizeSimulation> } = {
     ...readSettings(),
+    simulation: normalizeSimulation({ maxStates: cfg.get('simulation.maxStates'), timeMs: cfg.get('simulation.timeMs') }),
     docsDir: docsDir(context),
     client: 'vscode',
   };
@@ -55,11 +69,12 @@ function createClient(context: vscode.ExtensionContext): LanguageClient {
         configuration: async (params, token, next) => {
           const result = await next(params, token);
           if (!Array.isArray(result)) return result;
-          return result.map((value, i) =>
-            params.items[i]?.section === 'faultline' && value && typeof value === 'object'
-              ? { ...value, ...normalizeSettings(value as Record<string, unknown>) }
-              : value,
-          );
+          return result.map((value, i) => {
+            if (params.items[i]?.section !== 'faultline' || !value || typeof value !== 'object') return value;
+            const v = value as Record<string, unknown>;
+            const sim = v.simulation && typeof v.simulation === 'object' ? (v.simulation as Record<string, unknown>) : {};
+            return { ...v, ...normalizeSettings(v), simulation: normalizeSimulation(sim) };
+          });
         },
       },
     },
@@ -114,12 +129,127 @@ async function showRuleDoc(context: vscode.ExtensionContext, arg?: unknown, href
   void vscode.window.showErrorMessage(`Faultline: no documentation page for rule ${id}.`);
 }
 
+/** The trace documents: read-only, served from memory, one per simulated function. */
+class TraceDocuments implements vscode.TextDocumentContentProvider {
+  private readonly docs = new Map<string, string>();
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.docs.get(uri.toString()) ?? `# No Faultline trace\n\nRun **Faultline: Simulate This Function** to produce ${uri.path}.\n`;
+  }
+  set(uri: vscode.Uri, markdown: string): void {
+    this.docs.set(uri.toString(), markdown);
+    // Keep the last few: a trace is a few kB, but a long session should not hoard them.
+    while (this.docs.size > 32) this.docs.delete(this.docs.keys().next().value as string);
+    this.changed.fire(uri);
+  }
+  dispose(): void {
+    this.changed.dispose();
+  }
+}
+
+interface SimulateResult {
+  uri: string;
+  function: string;
+  version: number;
+  currentVersion: number;
+  verdict: string;
+  arch: string;
+  cancelled: boolean;
+  statesExplored: number;
+  note: string;
+  error?: string;
+  trace: string;
+  traceUri?: string;
+}
+
+/** The function to simulate when the palette runs the command: the server's code action at the
+ *  cursor, else a pick among the functions that have a Simulate lens. */
+async function pickFunction(editor: vscode.TextEditor): Promise<SimulateArgs | undefined> {
+  const uri = editor.document.uri;
+  const actions = (await vscode.commands.executeCommand<(vscode.CodeAction | vscode.Command)[]>('vscode.executeCodeActionProvider', uri, editor.selection)) ?? [];
+  for (const a of actions) {
+    const cmd = 'command' in a && a.command && typeof a.command === 'object' ? a.command : (a as vscode.Command);
+    if (cmd?.command === COMMANDS.simulate) {
+      const args = simulateArgs(cmd.arguments?.[0]);
+      if (args) return args;
+    }
+  }
+  const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [];
+  const fns = lenses.map((l) => simulateArgs(l.command?.command === COMMANDS.simulate ? l.command.arguments?.[0] : undefined)).filter((a): a is SimulateArgs => !!a);
+  if (fns.length === 0) {
+    void vscode.window.showInformationMessage('Faultline: no function in this file has a fault-in retry loop to simulate.');
+    return undefined;
+  }
+  if (fns.length === 1) return fns[0];
+  const picked = await vscode.window.showQuickPick(fns.map((f) => ({ label: f.function, args: f })), { placeHolder: 'Function to simulate' });
+  return picked?.args;
+}
+
+async function simulate(traces: TraceDocuments, arg?: unknown): Promise<SimulateResult | undefined> {
+  const c = client;
+  if (!c) {
+    void vscode.window.showErrorMessage('Faultline: the language server is not running.');
+    return undefined;
+  }
+  let args = simulateArgs(arg);
+  if (!args) {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      void vscode.window.showInformationMessage('Faultline: open a C file to simulate one of its functions.');
+      return undefined;
+    }
+    args = await pickFunction(editor);
+    if (!args) return undefined;
+  }
+  const target = args;
+  // Our own progress token: the server reports on it (no second, server-created progress) and the
+  // notification's Cancel button cancels the request ($/cancelRequest), which stops the run.
+  const workDoneToken = `faultline-simulate-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Faultline: simulating ${target.function}()`, cancellable: true },
+    async (progress, token) => {
+      const sub = c.onProgress(WorkDoneProgress.type, workDoneToken, (v: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd) => {
+        if (v.kind !== 'end' && v.message) progress.report({ message: v.message });
+      });
+      try {
+        return (await c.sendRequest(ExecuteCommandRequest.type, { command: SERVER_SIMULATE_COMMAND, arguments: [target], workDoneToken }, token)) as SimulateResult | null;
+      } catch (e) {
+        if (token.isCancellationRequested) return null;
+        throw e;
+      } finally {
+        sub.dispose();
+      }
+    },
+  );
+  if (!result) return undefined;
+  const traceUri = vscode.Uri.parse(result.traceUri ?? `${TRACE_SCHEME}:/${encodeURIComponent(result.function)}.md`);
+  traces.set(traceUri, result.trace);
+  try {
+    await vscode.commands.executeCommand('markdown.showPreviewToSide', traceUri);
+  } catch {
+    // No Markdown preview (disabled built-in): the read-only source of the same document.
+    const doc = await vscode.workspace.openTextDocument(traceUri);
+    await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true });
+  }
+  const stale = result.currentVersion !== result.version ? ' The document changed since; run it again for the current text.' : '';
+  const what = `Faultline: ${result.function}(): ${result.verdict}${result.arch ? ` on ${result.arch}` : ''}${result.cancelled ? ' (cancelled)' : ''}.${stale}`;
+  if (result.error) void vscode.window.showWarningMessage(`${what} ${result.error}`);
+  else if (result.verdict !== 'ok' || stale) void vscode.window.showInformationMessage(what);
+  return result;
+}
+
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   output = vscode.window.createOutputChannel('Faultline', { log: true });
   context.subscriptions.push(output);
   client = createClient(context);
+  const traces = new TraceDocuments();
 
   context.subscriptions.push(
+    traces,
+    vscode.workspace.registerTextDocumentContentProvider(TRACE_SCHEME, traces),
+    // Returns the result too, so other extensions and tests can read the verdict.
+    vscode.commands.registerCommand(COMMANDS.simulate, (arg?: unknown) => simulate(traces, arg)),
     vscode.commands.registerCommand(COMMANDS.showRuleDoc, (arg?: unknown, href?: unknown) => showRuleDoc(context, arg, href)),
     vscode.commands.registerCommand(COMMANDS.restartServer, () => {
       // Two quick restarts share one: never two servers for the same documents.

@@ -74,7 +74,44 @@ export function ruleDocUrl(base: string, id: string): string {
 export const COMMANDS = {
   showRuleDoc: 'faultline.showRuleDoc',
   restartServer: 'faultline.restartServer',
+  /** "Simulate this function" (code lens, code action, palette): runs the server's command below. */
+  simulate: 'faultline.simulate',
 } as const;
+
+/** The server-side command (advertised in executeCommandProvider; server/simulate.ts). A distinct id:
+ *  vscode-languageclient registers a client command for every id the server advertises, which
+ *  would clash with the extension's own `faultline.simulate`. */
+export const SERVER_SIMULATE_COMMAND = 'faultline.server.simulate';
+
+/** Scheme of the read-only trace documents (`faultline-trace:/<function>.md`). */
+export const TRACE_SCHEME = 'faultline-trace';
+
+/** Default of `faultline.simulation.maxStates` (the server uses the same). */
+export const DEFAULT_SIMULATION_MAX_STATES = 200000;
+/** Default of `faultline.simulation.timeMs`. */
+export const DEFAULT_SIMULATION_TIME_MS = 10000;
+
+/** The argument of `faultline.simulate` when a lens or a code action calls it. */
+export interface SimulateArgs {
+  uri: string;
+  function: string;
+  arch?: string;
+}
+
+/** Reads a command argument into {uri, function}; undefined when it is not one (palette call). */
+export function simulateArgs(arg: unknown): SimulateArgs | undefined {
+  if (!arg || typeof arg !== 'object') return undefined;
+  const o = arg as Record<string, unknown>;
+  if (typeof o.uri !== 'string' || typeof o.function !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(o.function)) return undefined;
+  return { uri: o.uri, function: o.function, ...(typeof o.arch === 'string' && /^[a-z0-9_-]+$/.test(o.arch) ? { arch: o.arch } : {}) };
+}
+
+/** The simulation budget from raw configuration values; malformed values fall back to the defaults. */
+export function normalizeSimulation(raw: { maxStates?: unknown; timeMs?: unknown }): { maxStates: number; timeMs: number } {
+  const count = (v: unknown, dflt: number, max: number) =>
+    typeof v === 'number' && Number.isFinite(v) && v >= 1 ? Math.min(Math.floor(v), max) : dflt;
+  return { maxStates: count(raw.maxStates, DEFAULT_SIMULATION_MAX_STATES, 50_000_000), timeMs: count(raw.timeMs, DEFAULT_SIMULATION_TIME_MS, 600_000) };
+}
 
 export interface ManifestInput {
   version: string;
@@ -118,7 +155,12 @@ export function extensionManifest(input: ManifestInput): Record<string, unknown>
       commands: [
         { command: COMMANDS.showRuleDoc, title: 'Show Rule Documentation', category: 'Faultline' },
         { command: COMMANDS.restartServer, title: 'Restart Language Server', category: 'Faultline' },
+        { command: COMMANDS.simulate, title: 'Simulate This Function', category: 'Faultline' },
       ],
+      menus: {
+        // The simulator reads C functions: offer it in the palette only for C editors.
+        commandPalette: [{ command: COMMANDS.simulate, when: 'editorLangId == c || editorLangId == cpp' }],
+      },
       configuration: {
         title: 'Faultline',
         properties: {
@@ -145,6 +187,20 @@ export function extensionManifest(input: ManifestInput): Record<string, unknown>
             default: '',
             markdownDescription:
               'Base URL of the rule documentation (`<url>/<rule-id>.md`). Empty: the pages shipped with the extension.',
+          },
+          'faultline.simulation.maxStates': {
+            type: 'number',
+            default: DEFAULT_SIMULATION_MAX_STATES,
+            minimum: 1,
+            markdownDescription:
+              'States the simulator may explore per run in **Simulate This Function** (per adversary layout and profile). Larger finds deeper live-locks and takes longer.',
+          },
+          'faultline.simulation.timeMs': {
+            type: 'number',
+            default: DEFAULT_SIMULATION_TIME_MS,
+            minimum: 1,
+            markdownDescription:
+              'Time budget of one **Simulate This Function** run, in milliseconds, shared by the architecture profiles. A run can always be cancelled from its progress notification.',
           },
           'faultline.trace.server': {
             type: 'string',

@@ -18,8 +18,15 @@ import {
   extensionManifest,
   isRuleId,
   normalizeSettings,
+  normalizeSimulation,
   ruleDocUrl,
+  simulateArgs,
+  DEFAULT_SIMULATION_MAX_STATES,
+  DEFAULT_SIMULATION_TIME_MS,
+  SERVER_SIMULATE_COMMAND,
+  TRACE_SCHEME,
 } from '../../../client/manifest';
+import * as serverSimulate from '../../../server/simulate';
 import { repoRoot } from './harness';
 
 const root = repoRoot();
@@ -32,6 +39,7 @@ type Manifest = {
   contributes: {
     languages: { id: string; extensions: string[] }[];
     commands: { command: string; title: string }[];
+    menus?: { commandPalette?: { command: string; when?: string }[] };
     configuration: { properties: Record<string, { type?: string; default?: unknown; items?: { anyOf?: { enum?: string[] }[] } }> };
   };
 };
@@ -81,6 +89,45 @@ test('manifest: commands and settings', () => {
   assert.equal(props['faultline.rules'].type, 'array');
   assert.deepEqual(props['faultline.rules'].default, []);
   assert.deepEqual(props['faultline.rules'].items?.anyOf?.[0].enum, ['gup-double-release', 'gup-leak']);
+});
+
+test('manifest: Simulate This Function and its budget settings (issue 4)', () => {
+  const m = manifest();
+  const sim = m.contributes.commands.find((c) => c.command === 'faultline.simulate');
+  assert.ok(sim, 'faultline.simulate is contributed');
+  assert.match(sim.title, /Simulate/);
+  const when = m.contributes.menus?.commandPalette?.find((c) => c.command === 'faultline.simulate')?.when ?? '';
+  assert.match(when, /editorLangId == c\b/, 'offered in the palette for C editors');
+  const props = m.contributes.configuration.properties as Record<string, { type?: string; default?: unknown; minimum?: number }>;
+  assert.equal(props['faultline.simulation.maxStates'].type, 'number');
+  assert.equal(props['faultline.simulation.maxStates'].default, DEFAULT_SIMULATION_MAX_STATES);
+  assert.equal(props['faultline.simulation.timeMs'].default, DEFAULT_SIMULATION_TIME_MS);
+  assert.equal(props['faultline.simulation.maxStates'].minimum, 1);
+  // The client and the server agree on ids and defaults (they are separate bundles).
+  assert.equal(SERVER_SIMULATE_COMMAND, serverSimulate.SERVER_SIMULATE_COMMAND);
+  assert.notEqual(SERVER_SIMULATE_COMMAND, COMMANDS.simulate, 'the server id must differ from the client command (vscode-languageclient registers advertised ids)');
+  assert.equal(COMMANDS.simulate, serverSimulate.SIMULATE_COMMAND, 'lenses and code actions name the client command');
+  assert.equal(DEFAULT_SIMULATION_MAX_STATES, serverSimulate.DEFAULT_MAX_STATES);
+  assert.equal(DEFAULT_SIMULATION_TIME_MS, serverSimulate.DEFAULT_SIMULATION_TIME_MS);
+  assert.ok(serverSimulate.traceUriFor('demo_fn').startsWith(`${TRACE_SCHEME}:/`));
+});
+
+test('simulate arguments and budget normalisation', () => {
+  assert.deepEqual(simulateArgs({ uri: 'file:///a.c', function: 'demo_fn' }), { uri: 'file:///a.c', function: 'demo_fn' });
+  assert.deepEqual(simulateArgs({ uri: 'file:///a.c', function: 'demo_fn', arch: 'arm64-mte' }), { uri: 'file:///a.c', function: 'demo_fn', arch: 'arm64-mte' });
+  for (const bad of [undefined, 'demo_fn', { uri: 'file:///a.c' }, { uri: 1, function: 'f' }, { uri: 'file:///a.c', function: 'a b' }]) {
+    assert.equal(simulateArgs(bad), undefined, JSON.stringify(bad));
+  }
+  assert.deepEqual(normalizeSimulation({}), { maxStates: DEFAULT_SIMULATION_MAX_STATES, timeMs: DEFAULT_SIMULATION_TIME_MS });
+  assert.deepEqual(normalizeSimulation({ maxStates: 5000.7, timeMs: 2500 }), { maxStates: 5000, timeMs: 2500 });
+  assert.deepEqual(normalizeSimulation({ maxStates: -1, timeMs: 'soon' }), { maxStates: DEFAULT_SIMULATION_MAX_STATES, timeMs: DEFAULT_SIMULATION_TIME_MS });
+  assert.equal(normalizeSimulation({ maxStates: 1e12 }).maxStates, 50_000_000);
+});
+
+test('extension source registers the trace document provider for its scheme', () => {
+  const src = readFileSync(join(root, 'client', 'extension.ts'), 'utf8');
+  assert.match(src, /registerTextDocumentContentProvider\(TRACE_SCHEME/);
+  assert.match(src, /SERVER_SIMULATE_COMMAND/, 'the client command calls the server command');
 });
 
 test('extension source registers exactly the contributed commands', () => {
