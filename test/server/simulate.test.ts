@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultCapabilities, LspClient, positionOf, type Message } from './lsp-client';
 import { endlessCounterC, searchIoctlC } from './simulate-fixtures';
+import { mergeSettings, parseSettings } from '../../server/settings';
 
 const uri = 'file:///work/demo/fs/demo/demo_ioctl.c';
 const slowUri = 'file:///work/demo/fs/demo/demo_ring.c';
@@ -246,6 +247,51 @@ test('cancelling the progress (window/workDoneProgress/cancel) ends a long simul
       assert.equal(m.result.currentVersion, 2);
       const values = progressOf(c, token, since);
       assert.equal(values[values.length - 1]?.kind, 'end');
+    },
+    { simulation: { maxStates: 5_000_000, timeMs: 60000 } },
+  );
+});
+
+test('settings: faultline.simulation.maxStates / timeMs in every shape clients send', () => {
+  assert.deepEqual(parseSettings({ faultline: { simulation: { maxStates: 5000, timeMs: 2000 } } }), { simulationMaxStates: 5000, simulationTimeMs: 2000 });
+  assert.deepEqual(parseSettings({ 'faultline.simulation.maxStates': 7 }), { simulationMaxStates: 7 });
+  assert.deepEqual(parseSettings({ 'simulation.maxStates': '9' }), { simulationMaxStates: 9 });
+  assert.deepEqual(parseSettings({ simulation: { maxStates: 0, timeMs: -3 } }), {}, 'non-positive budgets are ignored');
+  assert.deepEqual(parseSettings({ simulation: { maxStates: 1e15 } }), { simulationMaxStates: 50_000_000 });
+  assert.equal(mergeSettings({ simulationMaxStates: 3 }, { simulationMaxStates: 4 }).simulationMaxStates, 4);
+});
+
+test('the maxStates setting reaches the simulator: a budget of 1 state decides nothing', async () => {
+  await withServer(
+    async (c) => {
+      await openAndWait(c, uri, searchIoctlC);
+      const r = await c.request('workspace/executeCommand', { command: SERVER_CMD, arguments: [{ uri, function: 'demo_lookup_ioctl' }] }, 60000);
+      assert.equal(r.verdict, 'inconclusive', JSON.stringify({ verdict: r.verdict, profiles: r.profiles, bound: r.bound }));
+      assert.equal(r.cancelled, false);
+    },
+    { simulation: { maxStates: 1 } },
+  );
+});
+
+test('a running simulation does not block the server: hover answers meanwhile', async () => {
+  await withServer(
+    async (c) => {
+      await openAndWait(c, uri, searchIoctlC);
+      await openAndWait(c, slowUri, endlessCounterC);
+      const since = c.received.length;
+      const id = 902;
+      const token = 'slow-responsive';
+      c.write({ jsonrpc: '2.0', id, method: 'workspace/executeCommand', params: { command: SERVER_CMD, arguments: [{ uri: slowUri, function: 'demo_fill_counted' }], workDoneToken: token } });
+      await c.waitFor((m) => m.method === '$/progress' && m.params?.token === token && m.params.value?.kind === 'begin', 20000, since, 'progress begin');
+      await new Promise((r) => setTimeout(r, 300));
+      const t0 = Date.now();
+      const h = await c.request('textDocument/hover', { textDocument: { uri }, position: positionOf(searchIoctlC, 'fault_in_writeable(ubuf + pos', 2) }, 5000);
+      const took = Date.now() - t0;
+      assert.ok(h && /Fault-in/.test(h.contents.value));
+      assert.ok(took < 1500, `hover took ${took} ms during a simulation`);
+      assert.ok(!c.received.slice(since).some((m) => m.id === id && m.method === undefined), 'the simulation was still running');
+      c.notify('$/cancelRequest', { id });
+      await c.waitFor((m: Message) => m.id === id && m.method === undefined, 10000, since, 'the simulate reply');
     },
     { simulation: { maxStates: 5_000_000, timeMs: 60000 } },
   );

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { DocumentSession, documentKind } from '../../engine/session';
 import type { Engine } from '../../engine/engine';
 import { parseSettings, mergeSettings } from '../../server/settings';
+import { toCommandResult } from '../../server/simulate';
 import { identifierAt } from '../../server/features';
 import { docsUrl, rangesTouch } from '../../server/convert';
 import { isInteresting, lensTitle, summarizeFunction } from '../../engine/explain/function-summary';
@@ -150,4 +151,24 @@ test('e2e skip policy: never in CI, only on request outside it', () => {
   assert.equal(e2eSkip({}), false, 'outside CI the tests run by default');
   assert.equal(e2eSkip({ FAULTLINE_SKIP_E2E: '0' }), false);
   assert.match(String(e2eSkip({ FAULTLINE_SKIP_E2E: '1' })), /FAULTLINE_SKIP_E2E=1/);
+});
+
+test('toCommandResult: engine ranges become LSP ranges, the trace links to the uri, cancelled is read from the bound', () => {
+  const base = {
+    verdict: 'livelock' as const, arch: 'arm64-mte', kernel: 'v6.8', function: 'demo_fn', note: 'repeats', decisive: 1, statesExplored: 12,
+    interleavings: 1, naive: 1, profiles: [{ arch: 'arm64-mte', verdict: 'livelock' as const }], loops: [{ line: 3, label: 'the while loop at line 3' }],
+    roles: { user: ['ubuf'], len: ['len'] },
+    steps: [
+      { thread: 0, operation: 'x = 0' },
+      { thread: 0, operation: 'fault_in_writeable(ubuf, len)', range: { start: 40, end: 60, startRow: 4, startCol: 6, endRow: 4, endCol: 26 }, note: 'probed' },
+    ],
+  };
+  const r = toCommandResult(base, 'file:///d/a.c', 3, 5);
+  assert.deepEqual(r.steps[1].range, { start: { line: 4, character: 6 }, end: { line: 4, character: 26 } });
+  assert.equal(r.steps[0].range, undefined);
+  assert.equal(r.version, 3);
+  assert.equal(r.currentVersion, 5);
+  assert.equal(r.cancelled, false);
+  assert.ok(r.trace.includes('(file:///d/a.c#L5)'), r.trace);
+  assert.equal(toCommandResult({ ...base, verdict: 'inconclusive', bound: 'cancelled' }, 'file:///d/a.c', 1, 1).cancelled, true);
 });
