@@ -123,9 +123,13 @@ interface PathState {
   lastJump?: { range: SourceRange; label: string };
 }
 
+/**
+ * A copy the caller may change. `countKeys` arrays are shared: they are never changed in
+ * place, only replaced (copy-on-write), so copying them on every clone is not needed.
+ */
 function cloneState(s: PathState): PathState {
   return {
-    acqs: s.acqs.map((a) => ({ ...a, countKeys: [...a.countKeys] })),
+    acqs: s.acqs.map((a) => ({ ...a })),
     vars: { ...s.vars },
     aliases: { ...s.aliases },
     tests: { ...s.tests },
@@ -135,10 +139,30 @@ function cloneState(s: PathState): PathState {
   };
 }
 
+/**
+ * Identity of a path state for merging at a block. Two states get the same key exactly when
+ * their key-relevant parts are equal (strings are length-prefixed, every field is terminated,
+ * objects are read in their own key order as JSON.stringify would), built directly as one
+ * string: this runs once or twice per visited block and was the interpreter's hot spot.
+ */
 function stateKey(s: PathState): string {
-  const acqs = s.acqs.map((a) => [a.id, a.status, a.outcomes, [...a.countKeys].sort().join(','), a.pendingKey ?? '', a.doomPending ? 1 : 0,
-    a.reportAt ? `${a.reportAt.range.start}` : '', a.releasedAt ? a.releasedAt.start : '', a.freed ? 1 : 0, a.recorded ? 1 : 0]);
-  return JSON.stringify([acqs, s.vars, s.aliases, Object.keys(s.tests).sort(), s.retErr ? 1 : 0]);
+  let k = '';
+  for (const a of s.acqs) {
+    const ck = a.countKeys.length < 2 ? (a.countKeys.length ? a.countKeys[0] : '') : [...a.countKeys].sort().join(',');
+    const pk = a.pendingKey ?? '';
+    k += `${a.id};${a.status};${a.outcomes};${ck.length}:${ck};${pk.length}:${pk};${a.doomPending ? 1 : 0};${a.reportAt ? a.reportAt.range.start : ''};${a.releasedAt ? a.releasedAt.start : ''};${a.freed ? 1 : 0};${a.recorded ? 1 : 0}|`;
+  }
+  k += '#';
+  const vars = s.vars;
+  for (const name in vars) k += `${name.length}:${name}${vars[name].length}:${vars[name]}`;
+  k += '#';
+  const aliases = s.aliases;
+  for (const name in aliases) k += `${name.length}:${name}${aliases[name]};`;
+  k += '#';
+  const tests = Object.keys(s.tests);
+  if (tests.length > 1) tests.sort();
+  for (const name of tests) k += `${name.length}:${name}`;
+  return `${k}#${s.retErr ? 1 : 0}`;
 }
 
 const line = (r: SourceRange): number => r.startRow + 1;
@@ -261,7 +285,9 @@ class GupInterpreter {
       } else set.add(key);
       const b = fn.blocks[block];
       if (!b) continue;
-      let st = cloneState(current);
+      // Each queued state belongs to its work item alone (traverse() hands out copies), so
+      // it is stepped in place.
+      let st = current;
       for (const s of b.stmts) st = this.step(st, s);
       if (block === fn.exit) {
         this.atExit(st);
@@ -269,8 +295,11 @@ class GupInterpreter {
       }
       // A block with no successor other than the exit is a dead end the lowering left (code
       // after a noreturn call): no verdict on that path.
-      for (const e of b.succs) {
-        const next = this.traverse(st, block, e);
+      // The last edge takes the block's state itself; the others take copies.
+      const succs = b.succs;
+      for (let i = 0; i < succs.length; i++) {
+        const e = succs[i];
+        const next = this.traverse(st, block, e, i === succs.length - 1);
         if (next) work.push({ block: e.to, state: next });
       }
     }
@@ -347,16 +376,33 @@ class GupInterpreter {
 
   private forget(st: PathState, key: string): void {
     for (const a of st.acqs) {
-      a.countKeys = a.countKeys.filter((k) => k !== key);
+      // Replaced, not changed in place: clones share the array (see cloneState).
+      if (a.countKeys.includes(key)) a.countKeys = a.countKeys.filter((k) => k !== key);
       if (a.pendingKey === key) {
         a.pendingKey = undefined;
         if (a.status === 'pending') a.status = 'handed';
       }
     }
-    delete st.vars[key];
-    delete st.aliases[key];
-    delete st.tests[key];
+    // Only when present: `delete` of an absent key still costs (and the check is cheap).
+    if (st.vars[key] !== undefined) delete st.vars[key];
+    if (st.aliases[key] !== undefined) delete st.aliases[key];
+    if (st.tests[key] !== undefined) delete st.tests[key];
   }
+
+  /** Blocks of loops headed by `header` (a jump from one of them to it is a back edge). */
+  private backEdgeSources(header: number): Set<number> | undefined {
+    if (!this.loopBlocksByHeader) {
+      this.loopBlocksByHeader = new Map();
+      for (const l of this.fn.loops) {
+        const set = this.loopBlocksByHeader.get(l.header) ?? new Set<number>();
+        for (const b of l.body) set.add(b);
+        this.loopBlocksByHeader.set(l.header, set);
+      }
+    }
+    return this.loopBlocksByHeader.get(header);
+  }
+
+  private loopBlocksByHeader?: Map<number, Set<number>>;
 
   private step(st: PathState, s: Stmt): PathState {
     switch (s.kind) {
@@ -411,7 +457,7 @@ class GupInterpreter {
     for (const id of copiesCount) {
       const a = this.acqState(st, id);
       if (!a) continue;
-      a.countKeys.push(tKey);
+      a.countKeys = [...a.countKeys, tKey];
       // `obj->nr_pages = ret`: the struct now records how many pages it holds; whoever tears
       // it down releases them (RULES.md gup-leak: "count in a struct field").
       if (!localTarget) a.recorded = true;
@@ -467,7 +513,7 @@ class GupInterpreter {
         // Keep the pending hand-off linked to the result we just set.
         delete st.vars[resultKey];
         delete st.aliases[resultKey];
-        for (const a of st.acqs) a.countKeys = a.countKeys.filter((k) => k !== resultKey);
+        for (const a of st.acqs) if (a.countKeys.includes(resultKey)) a.countKeys = a.countKeys.filter((k) => k !== resultKey);
       }
       return st;
     } else if (api && gupPageAliases[c.callee] !== undefined && resultKey) {
@@ -796,14 +842,15 @@ class GupInterpreter {
 
   // ---- edges and conditions -------------------------------------------------------------
 
-  private traverse(st0: PathState, from: number, e: Edge): PathState | undefined {
-    let st = st0;
+  /** `owned`: the caller will not use `st0` again, so it may be changed instead of copied. */
+  private traverse(st0: PathState, from: number, e: Edge, owned = false): PathState | undefined {
+    let st = owned ? st0 : cloneState(st0);
     if (e.cond) {
-      const refined = this.refine(cloneState(st), e.cond);
+      const refined = this.refine(st, e.cond);
       if (!refined) return undefined;
       st = refined;
       if (e.range) st.lastBranch = { text: renderExpr(e.cond, this.tempName), line: line(e.range), range: e.range };
-    } else st = cloneState(st);
+    }
     // Entering a release loop from outside: apply the loop's release once.
     const body = this.loopBody.get(e.to);
     if (body && !body.has(from)) {
@@ -811,7 +858,7 @@ class GupInterpreter {
       this.applyTransferLoops(st, e.to);
     }
     const isGoto = !!e.label && /^goto\b/.test(e.label);
-    if (this.fn.loops.some((l) => l.header === e.to && l.body.includes(from))) {
+    if (this.backEdgeSources(e.to)?.has(from)) {
       st.lastJump = isGoto && e.range ? { range: e.range, label: e.label! } : undefined;
     }
     for (const a of st.acqs) {
