@@ -101,7 +101,9 @@ export function runSimulation(req: SimulationRequest, hooks: SimulationHooks): P
   const flag = new Int32Array(new SharedArrayBuffer(4));
   let worker: Worker;
   try {
-    worker = new Worker(__filename, { workerData: { kind: SIMULATION_WORKER, req, flag } });
+    // A heap cap of its own: a budget set too high ends this run (ERR_WORKER_OUT_OF_MEMORY, an
+    // inconclusive answer), not the server with every open document.
+    worker = new Worker(__filename, { workerData: { kind: SIMULATION_WORKER, req, flag }, resourceLimits: { maxOldGenerationSizeMb: 2048 } });
   } catch {
     return runInProcess(req, hooks);
   }
