@@ -8,7 +8,7 @@
 // enforces its own depth limit.
 
 import type { SourceRange } from '../ir';
-import type { Tree } from '../syntax/parser';
+import { type Tree, openWalkCursor } from '../syntax/parser';
 
 export interface SNode {
   type: string;
@@ -77,14 +77,14 @@ export function mirrorTree(tree: Tree, cancelled?: () => boolean): MirrorResult 
     return v;
   };
   const problems: SyntaxProblem[] = [];
-  const cursor = tree.walk();
+  const cursor = openWalkCursor(tree);
   try {
     const root: SNode = {
-      type: types[cursor.nodeTypeId] ?? 'ERROR',
+      type: types[cursor.typeId()] ?? 'ERROR',
       field: null,
       named: true,
-      start: cursor.startIndex,
-      end: cursor.endIndex,
+      start: cursor.startIndex(),
+      end: cursor.endIndex(),
       children: [],
     };
     if (root.type === 'ERROR') problems.push({ node: root, message: 'syntax error' });
@@ -103,35 +103,35 @@ export function mirrorTree(tree: Tree, cancelled?: () => boolean): MirrorResult 
     // a marshalled wasm call; this removes about a third of them (measured on the bench corpus).
     let cleanFrom = 0;
     for (;;) {
-      const typeId = cursor.nodeTypeId;
+      const typeId = cursor.typeId();
       const type = typeId === 65535 ? 'ERROR' : types[typeId] ?? 'ERROR';
       let descended = false;
       const named = typeId === 65535 || isNamed(typeId);
       if (type === 'comment') {
         // Not mirrored; only its end matters if it is the parent's last child.
-        if (cleanFrom === 0) parent.end = cursor.endIndex;
+        if (cleanFrom === 0) parent.end = cursor.endIndex();
       } else if (!named) {
         // A token. Only operators (they have a field), commas (argument grouping) and tokens
         // inserted by error recovery are read by the lowering; the rest are not allocated.
-        const fieldId = parentHasFields ? cursor.currentFieldId : 0;
+        const fieldId = parentHasFields ? cursor.fieldId() : 0;
         if (cleanFrom !== 0 && !fieldId && type !== ',') {
           // Not read by the lowering and cannot be MISSING here.
         } else {
-        const start = cursor.startIndex;
-        const end = cursor.endIndex;
+        const start = cursor.startIndex();
+        const end = cursor.endIndex();
         parent.end = end;
         if (fieldId || start === end || type === ',') {
           const node: SNode = { type, field: fieldId ? fields[fieldId] ?? null : null, named: false, start, end, children: NO_CHILDREN };
           parent.children.push(node);
-          if (start === end && cursor.nodeIsMissing) {
+          if (start === end && cursor.isMissing()) {
             node.missing = true;
             problems.push({ node, message: `missing ${type}` });
           }
         }
         }
       } else {
-        const start = cursor.startIndex;
-        const fieldId = parentHasFields ? cursor.currentFieldId : 0;
+        const start = cursor.startIndex();
+        const fieldId = parentHasFields ? cursor.fieldId() : 0;
         const leaf = LEAF_TYPES.has(type);
         const node: SNode = {
           type,
@@ -143,10 +143,10 @@ export function mirrorTree(tree: Tree, cancelled?: () => boolean): MirrorResult 
         };
         parent.children.push(node);
         // An opaque subtree that contains a parse error is walked anyway so the error is reported.
-        const opaque = !leaf && (OPAQUE.has(type) || (type === 'initializer_list' && functionsOpen === 0)) && !cursor.currentNode.hasError;
+        const opaque = !leaf && (OPAQUE.has(type) || (type === 'initializer_list' && functionsOpen === 0)) && !cursor.hasError();
         // Checked on file-scope items only (one extra call each): a function body is the
         // unit that is either clean or not.
-        const clean = cleanFrom === 0 && !leaf && !opaque && stack.length === 1 && !cursor.currentNode.hasError;
+        const clean = cleanFrom === 0 && !leaf && !opaque && stack.length === 1 && !cursor.hasError();
         if (!leaf && !opaque && cursor.gotoFirstChild()) {
           // An inner node ends where its last child ends; set when we climb back out.
           stack.push(node);
@@ -156,8 +156,8 @@ export function mirrorTree(tree: Tree, cancelled?: () => boolean): MirrorResult 
           descended = true;
           if (clean) cleanFrom = stack.length;
         } else {
-          node.end = cursor.endIndex;
-          if (start === node.end && cursor.nodeIsMissing) {
+          node.end = cursor.endIndex();
+          if (start === node.end && cursor.isMissing()) {
             node.missing = true;
             problems.push({ node, message: `missing ${type}` });
           } else if (type === 'ERROR') {
@@ -168,14 +168,14 @@ export function mirrorTree(tree: Tree, cancelled?: () => boolean): MirrorResult 
         if (!descended && cleanFrom === 0) parent.end = node.end;
       }
       if (descended) continue;
-      if ((++counter & 0xffff) === 0 && cancelled?.()) break;
+      if ((++counter & 0xffff) === 0 && cancelled && cursor.outside(cancelled)) break;
       while (!cursor.gotoNextSibling()) {
         if (!cursor.gotoParent() || stack.length <= 1) return { root, problems };
         const clean = cleanFrom !== 0;
         if (cleanFrom === stack.length) cleanFrom = 0;
         const done = stack.pop() as SNode;
         // In a clean subtree the node's end was not carried up from its children: read it.
-        if (clean) done.end = cursor.endIndex;
+        if (clean) done.end = cursor.endIndex();
         if (done.type === 'function_definition') functionsOpen--;
         parent = stack[stack.length - 1];
         parentHasFields = !FIELDLESS_PARENTS.has(parent.type);

@@ -106,6 +106,163 @@ function installFastTransfer(mod: Record<string, unknown>): void {
     return (origGet as (p: number, t?: string) => number)(ptr, type);
   };
   (mod as { faultlineFastTransfer?: boolean }).faultlineFastTransfer = true;
+  installRawCursor(mod);
+}
+
+// ---- a whole-tree walk without the per-call cursor copies ------------------------------------
+
+/**
+ * The cursor operations a whole-tree walk needs (engine/lower/syntax-tree.ts mirrorTree).
+ * Offsets are in the same units as `Node.startIndex`.
+ */
+export interface WalkCursor {
+  typeId(): number;
+  fieldId(): number;
+  startIndex(): number;
+  endIndex(): number;
+  isMissing(): boolean;
+  /** Whether the subtree at the cursor contains a parse error or a MISSING node. */
+  hasError(): boolean;
+  gotoFirstChild(): boolean;
+  gotoNextSibling(): boolean;
+  gotoParent(): boolean;
+  /** Run code that may itself call tree-sitter (a cancellation callback) without losing the walk. */
+  outside<T>(f: () => T): T;
+  delete(): void;
+}
+
+type WasmFn = (tree: number) => number;
+interface RawCursorApi {
+  mod: Record<string, unknown>;
+  /** Address of the runtime's transfer buffer (where every cursor call reads the cursor). */
+  buffer: number;
+  typeId: WasmFn;
+  fieldId: WasmFn;
+  start: WasmFn;
+  end: WasmFn;
+  missing: WasmFn;
+  firstChild: WasmFn;
+  nextSibling: WasmFn;
+  parent: WasmFn;
+  currentNode: WasmFn;
+  nodeHasError: WasmFn;
+}
+
+let rawCursorApi: RawCursorApi | undefined;
+
+/**
+ * web-tree-sitter's TreeCursor copies its four-word state into the runtime's transfer buffer
+ * before every call and back after every move; the C side reads the cursor from that buffer
+ * and writes it back there after a move. A walk that makes no other runtime call in between
+ * can leave the state in the buffer and call the exported functions directly: about 4.6 cursor
+ * calls per node over a million nodes for the bench corpus, each of them a getter, four
+ * buffer writes (four reads after a move) and the wasm call. Only used when every export is
+ * present; checked against the public cursor on each walk (openWalkCursor).
+ */
+function installRawCursor(mod: Record<string, unknown>): void {
+  const fn = (name: string): WasmFn | undefined => (typeof mod[name] === 'function' ? (mod[name] as WasmFn) : undefined);
+  const init = fn('_ts_init') as unknown as (() => number) | undefined;
+  const api = {
+    typeId: fn('_ts_tree_cursor_current_node_type_id_wasm'),
+    fieldId: fn('_ts_tree_cursor_current_field_id_wasm'),
+    start: fn('_ts_tree_cursor_start_index_wasm'),
+    end: fn('_ts_tree_cursor_end_index_wasm'),
+    missing: fn('_ts_tree_cursor_current_node_is_missing_wasm'),
+    firstChild: fn('_ts_tree_cursor_goto_first_child_wasm'),
+    nextSibling: fn('_ts_tree_cursor_goto_next_sibling_wasm'),
+    parent: fn('_ts_tree_cursor_goto_parent_wasm'),
+    currentNode: fn('_ts_tree_cursor_current_node_wasm'),
+    nodeHasError: fn('_ts_node_has_error_wasm'),
+  };
+  if (!init || Object.values(api).some((f) => f === undefined)) return;
+  // `ts_init` only stores the two language version numbers in the transfer buffer and returns
+  // its address (Parser.init has just called it the same way).
+  const buffer = init();
+  if (typeof buffer !== 'number' || buffer <= 0 || buffer % 4 !== 0) return;
+  rawCursorApi = { mod, buffer, ...(api as Omit<RawCursorApi, 'mod' | 'buffer'>) };
+}
+
+class ApiWalkCursor implements WalkCursor {
+  constructor(private readonly c: TreeSitter.TreeCursor) {}
+  typeId(): number { return this.c.nodeTypeId; }
+  fieldId(): number { return this.c.currentFieldId; }
+  startIndex(): number { return this.c.startIndex; }
+  endIndex(): number { return this.c.endIndex; }
+  isMissing(): boolean { return this.c.nodeIsMissing; }
+  hasError(): boolean { return this.c.currentNode.hasError; }
+  gotoFirstChild(): boolean { return this.c.gotoFirstChild(); }
+  gotoNextSibling(): boolean { return this.c.gotoNextSibling(); }
+  gotoParent(): boolean { return this.c.gotoParent(); }
+  outside<T>(f: () => T): T { return f(); }
+  delete(): void { this.c.delete(); }
+}
+
+/** The cursor state lives in the transfer buffer between calls (see installRawCursor). */
+class RawWalkCursor implements WalkCursor {
+  private readonly tree: number;
+  constructor(private readonly api: RawCursorApi, private readonly c: TreeSitter.TreeCursor, tree: Tree) {
+    this.tree = (tree as unknown as Record<number, number>)[0];
+    this.load();
+  }
+  /** Put the public cursor's state into the buffer. */
+  private load(): void {
+    const h = this.api.mod.HEAP32 as Int32Array;
+    const w = this.c as unknown as Record<number, number>;
+    const b = this.api.buffer >> 2;
+    h[b] = w[0]; h[b + 1] = w[1]; h[b + 2] = w[2]; h[b + 3] = w[3];
+  }
+  typeId(): number { return this.api.typeId(this.tree); }
+  fieldId(): number { return this.api.fieldId(this.tree); }
+  startIndex(): number { return this.api.start(this.tree); }
+  endIndex(): number { return this.api.end(this.tree); }
+  isMissing(): boolean { return this.api.missing(this.tree) === 1; }
+  hasError(): boolean {
+    // Reading the node overwrites the buffer: keep the cursor words and put them back.
+    return this.outside(() => {
+      this.api.currentNode(this.tree);
+      return this.api.nodeHasError(this.tree) === 1;
+    });
+  }
+  outside<T>(f: () => T): T {
+    const b = this.api.buffer >> 2;
+    let h = this.api.mod.HEAP32 as Int32Array;
+    const w0 = h[b], w1 = h[b + 1], w2 = h[b + 2], w3 = h[b + 3];
+    try {
+      return f();
+    } finally {
+      // HEAP32 is replaced when wasm memory grows: read it again.
+      h = this.api.mod.HEAP32 as Int32Array;
+      h[b] = w0; h[b + 1] = w1; h[b + 2] = w2; h[b + 3] = w3;
+    }
+  }
+  gotoFirstChild(): boolean { return this.api.firstChild(this.tree) === 1; }
+  gotoNextSibling(): boolean { return this.api.nextSibling(this.tree) === 1; }
+  gotoParent(): boolean { return this.api.parent(this.tree) === 1; }
+  delete(): void {
+    // Hand the moved state back to the public cursor so it frees what it owns.
+    const h = this.api.mod.HEAP32 as Int32Array;
+    const w = this.c as unknown as Record<number, number>;
+    const b = this.api.buffer >> 2;
+    w[0] = h[b]; w[1] = h[b + 1]; w[2] = h[b + 2]; w[3] = h[b + 3];
+    this.c.delete();
+  }
+}
+
+/**
+ * A cursor at the tree's root for one uninterrupted walk: no other tree-sitter call may run
+ * until `delete()` (the walk is synchronous). Uses the direct exports when available and they
+ * agree with the public cursor on the root; otherwise the public TreeCursor.
+ */
+export function openWalkCursor(tree: Tree): WalkCursor {
+  const api = rawCursorApi;
+  if (api) {
+    const probe = tree.walk();
+    const want = [probe.nodeTypeId, probe.startIndex, probe.endIndex];
+    const raw = new RawWalkCursor(api, probe, tree);
+    if (raw.typeId() === want[0] && raw.startIndex() === want[1] && raw.endIndex() === want[2]) return raw;
+    raw.delete();
+  }
+  return new ApiWalkCursor(tree.walk());
 }
 
 /**
