@@ -129,19 +129,58 @@ async function showRuleDoc(context: vscode.ExtensionContext, arg?: unknown, href
   void vscode.window.showErrorMessage(`Faultline: no documentation page for rule ${id}.`);
 }
 
-/** The trace documents: read-only, served from memory, one per simulated function. */
-class TraceDocuments implements vscode.TextDocumentContentProvider {
+/** The trace documents: read-only, served from memory, one per simulated function. Shown as
+ *  Markdown source, not in the Markdown preview: the preview's markdown-it drops `file:` links,
+ *  and every step line is such a link (`[L12](file:///…/x.c#L12)`). Here each one is a document
+ *  link that opens the source at that line (the `#L12` fragment selects it). */
+class TraceDocuments implements vscode.TextDocumentContentProvider, vscode.DocumentLinkProvider {
   private readonly docs = new Map<string, string>();
+  /** Trace uri -> the source document it was simulated from (relative links resolve against it). */
+  private readonly sources = new Map<string, vscode.Uri>();
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
   provideTextDocumentContent(uri: vscode.Uri): string {
     return this.docs.get(uri.toString()) ?? `# No Faultline trace\n\nRun **Faultline: Simulate This Function** to produce ${uri.path}.\n`;
   }
-  set(uri: vscode.Uri, markdown: string): void {
-    this.docs.set(uri.toString(), markdown);
+  /** Stores a trace; links to the source (`<source uri>#L12`) are shortened to `<file name>#L12`
+   *  for reading, and resolved back against the source by provideDocumentLinks. */
+  set(uri: vscode.Uri, markdown: string, source: string): void {
+    const src = vscode.Uri.parse(source);
+    const name = path.posix.basename(src.path);
+    const short = name && !/[()\s\]]/.test(name) ? markdown.split(`](${source}#L`).join(`](${name}#L`) : markdown;
+    this.docs.set(uri.toString(), short);
+    this.sources.set(uri.toString(), src);
     // Keep the last few: a trace is a few kB, but a long session should not hoard them.
-    while (this.docs.size > 32) this.docs.delete(this.docs.keys().next().value as string);
+    while (this.docs.size > 32) {
+      const first = this.docs.keys().next().value as string;
+      this.docs.delete(first);
+      this.sources.delete(first);
+    }
     this.changed.fire(uri);
+  }
+  provideDocumentLinks(doc: vscode.TextDocument): vscode.DocumentLink[] {
+    const links: vscode.DocumentLink[] = [];
+    const text = doc.getText();
+    const source = this.sources.get(doc.uri.toString());
+    const re = /\[([^\]\n]*)\]\(([^)\s]+)\)/g;
+    for (let m = re.exec(text); m && links.length < 5000; m = re.exec(text)) {
+      let target: vscode.Uri;
+      try {
+        const hash = m[2].indexOf('#');
+        const file = hash < 0 ? m[2] : m[2].slice(0, hash);
+        const fragment = hash < 0 ? '' : m[2].slice(hash + 1);
+        if (/^[a-z][a-z0-9+.-]*:/i.test(m[2])) target = vscode.Uri.parse(m[2]);
+        else if (source && file === path.posix.basename(source.path)) target = source.with({ fragment });
+        else continue;
+      } catch {
+        continue;
+      }
+      const link = new vscode.DocumentLink(new vscode.Range(doc.positionAt(m.index), doc.positionAt(m.index + m[0].length)), target);
+      const line = /#L(\d+)$/.exec(m[2])?.[1];
+      link.tooltip = line ? `Go to line ${line} of ${path.basename(target.path)}` : `Open ${path.basename(target.path)}`;
+      links.push(link);
+    }
+    return links;
   }
   dispose(): void {
     this.changed.dispose();
@@ -224,14 +263,9 @@ async function simulate(traces: TraceDocuments, arg?: unknown): Promise<Simulate
   );
   if (!result) return undefined;
   const traceUri = vscode.Uri.parse(result.traceUri ?? `${TRACE_SCHEME}:/${encodeURIComponent(result.function)}.md`);
-  traces.set(traceUri, result.trace);
-  try {
-    await vscode.commands.executeCommand('markdown.showPreviewToSide', traceUri);
-  } catch {
-    // No Markdown preview (disabled built-in): the read-only source of the same document.
-    const doc = await vscode.workspace.openTextDocument(traceUri);
-    await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true });
-  }
+  traces.set(traceUri, result.trace, result.uri);
+  const doc = await vscode.workspace.openTextDocument(traceUri);
+  await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true });
   const stale = result.currentVersion !== result.version ? ' The document changed since; run it again for the current text.' : '';
   const what = `Faultline: ${result.function}(): ${result.verdict}${result.arch ? ` on ${result.arch}` : ''}${result.cancelled ? ' (cancelled)' : ''}.${stale}`;
   if (result.error) void vscode.window.showWarningMessage(`${what} ${result.error}`);
@@ -248,6 +282,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     traces,
     vscode.workspace.registerTextDocumentContentProvider(TRACE_SCHEME, traces),
+    vscode.languages.registerDocumentLinkProvider({ scheme: TRACE_SCHEME }, traces),
     // Returns the result too, so other extensions and tests can read the verdict.
     vscode.commands.registerCommand(COMMANDS.simulate, (arg?: unknown) => simulate(traces, arg)),
     vscode.commands.registerCommand(COMMANDS.showRuleDoc, (arg?: unknown, href?: unknown) => showRuleDoc(context, arg, href)),
