@@ -230,7 +230,9 @@ test('cancelling the progress (window/workDoneProgress/cancel) ends a long simul
       const create = await c.waitFor((m) => m.method === 'window/workDoneProgress/create', 20000, since, 'progress create');
       const token = create.params.token;
       await c.waitFor((m) => m.method === '$/progress' && m.params?.token === token && m.params.value?.kind === 'begin', 20000, since, 'progress begin');
-      await new Promise((r) => setTimeout(r, 400));
+      // The explored states are reported as the runs finish.
+      const report = await c.waitFor((m) => m.method === '$/progress' && m.params?.token === token && m.params.value?.kind === 'report', 20000, since, 'a progress report');
+      assert.match(report.params.value.message, /^\d+ states explored$/);
       // An edit meanwhile does not cancel it; the result names the version it ran on.
       c.notify('textDocument/didChange', { textDocument: { uri: slowUri, version: 2 }, contentChanges: [{ text: `${endlessCounterC}\n` }] });
       await new Promise((r) => setTimeout(r, 200));
