@@ -124,12 +124,33 @@ interface PathState {
 }
 
 /**
+ * Every field listed, always in this order: acquisition states then share one object shape
+ * (a spread of objects that grew their optional fields in different orders gave many shapes,
+ * and every access site that sees several shapes is slower).
+ */
+function newAcq(id: number, status: Status, outcomes: number, countKeys: string[]): AcqState {
+  return {
+    id, status, outcomes, countKeys,
+    pendingKey: undefined, pendingFailure: undefined, releasedAt: undefined, releasedApi: undefined,
+    doomPending: undefined, freed: undefined, recorded: undefined, reportAt: undefined, branch: undefined,
+  };
+}
+
+function cloneAcq(a: AcqState): AcqState {
+  return {
+    id: a.id, status: a.status, outcomes: a.outcomes, countKeys: a.countKeys,
+    pendingKey: a.pendingKey, pendingFailure: a.pendingFailure, releasedAt: a.releasedAt, releasedApi: a.releasedApi,
+    doomPending: a.doomPending, freed: a.freed, recorded: a.recorded, reportAt: a.reportAt, branch: a.branch,
+  };
+}
+
+/**
  * A copy the caller may change. `countKeys` arrays are shared: they are never changed in
  * place, only replaced (copy-on-write), so copying them on every clone is not needed.
  */
 function cloneState(s: PathState): PathState {
   return {
-    acqs: s.acqs.map((a) => ({ ...a })),
+    acqs: s.acqs.map(cloneAcq),
     vars: { ...s.vars },
     aliases: { ...s.aliases },
     tests: { ...s.tests },
@@ -251,7 +272,7 @@ class GupInterpreter {
     const fn = this.fn;
     const maxPerBlock = this.opts.maxStatesPerBlock ?? 64;
     const maxSteps = this.opts.maxSteps ?? 200_000;
-    const seen = new Map<number, Set<string>>();
+    const seen: (Set<string> | undefined)[] = [];
     const work: { block: number; state: PathState }[] = [{ block: fn.entry, state: { acqs: [], vars: {}, aliases: {}, tests: {} } }];
     let steps = 0;
     while (work.length) {
@@ -265,8 +286,8 @@ class GupInterpreter {
       }
       const { block, state } = work.pop()!;
       const key = stateKey(state);
-      let set = seen.get(block);
-      if (!set) seen.set(block, (set = new Set()));
+      let set = seen[block];
+      if (!set) seen[block] = set = new Set();
       if (set.has(key)) continue;
       let current = state;
       if (set.size >= maxPerBlock) {
@@ -388,6 +409,15 @@ class GupInterpreter {
     if (st.aliases[key] !== undefined) delete st.aliases[key];
     if (st.tests[key] !== undefined) delete st.tests[key];
   }
+
+  /** The branch record of a conditional edge: one per edge (read-only, shared by the paths). */
+  private branchOf(e: Edge, cond: Expr, range: SourceRange): { text: string; line: number; range?: SourceRange } {
+    let b = this.branches.get(e);
+    if (!b) this.branches.set(e, (b = { text: renderExpr(cond, this.tempName), line: line(range), range }));
+    return b;
+  }
+
+  private readonly branches = new Map<Edge, { text: string; line: number; range?: SourceRange }>();
 
   /** Blocks of loops headed by `header` (a jump from one of them to it is a back edge). */
   private backEdgeSources(header: number): Set<number> | undefined {
@@ -696,7 +726,7 @@ class GupInterpreter {
     if (req && isIntValue(req, 1)) outcomes &= ~PART;
     // The result variable is kept even when it counts bytes: its sign still says whether
     // anything was taken (iov_iter_get_pages*: -errno only when none).
-    const fresh: AcqState = { id: acq.id, status: 'held', outcomes, countKeys: acq.resultKey ? [acq.resultKey] : [] };
+    const fresh = newAcq(acq.id, 'held', outcomes, acq.resultKey ? [acq.resultKey] : []);
     const i = st.acqs.findIndex((a) => a.id === acq.id);
     if (i >= 0) {
       // The same call runs again (a retry loop, `goto again`) while the pages it took last time
@@ -849,7 +879,7 @@ class GupInterpreter {
       const refined = this.refine(st, e.cond);
       if (!refined) return undefined;
       st = refined;
-      if (e.range) st.lastBranch = { text: renderExpr(e.cond, this.tempName), line: line(e.range), range: e.range };
+      if (e.range) st.lastBranch = this.branchOf(e, e.cond, e.range);
     }
     // Entering a release loop from outside: apply the loop's release once.
     const body = this.loopBody.get(e.to);
