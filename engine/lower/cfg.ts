@@ -177,12 +177,15 @@ export class CfgBuilder {
     }
     for (const b of out) {
       b.id = remap[b.id];
-      b.succs = b.succs.filter((e) => remap[e.to] >= 0);
+      // Filtered only when an edge goes to a dropped block (rare: most blocks keep all edges).
+      let dropped = false;
+      for (const e of b.succs) if (remap[e.to] < 0) dropped = true;
+      if (dropped) b.succs = b.succs.filter((e) => remap[e.to] >= 0);
       for (const e of b.succs) e.to = remap[e.to];
     }
-    // Predecessors, for the natural-loop walk.
-    const preds: number[][] = out.map(() => []);
-    for (const b of out) for (const e of b.succs) preds[e.to].push(b.id);
+    // Predecessors, for the natural-loop walk (only functions with loops need them).
+    const preds: number[][] = this.loops.length ? out.map(() => []) : [];
+    if (this.loops.length) for (const b of out) for (const e of b.succs) preds[e.to].push(b.id);
 
     const loops: LoopInfo[] = [];
     for (const p of this.loops) {

@@ -202,8 +202,14 @@ export class LineIndex {
     this.starts = starts;
   }
 
+  /** The row found last: the lowering asks for ranges mostly in source order. */
+  private lastRow = 0;
+
   private row(offset: number): number {
     const s = this.starts;
+    const r = this.lastRow;
+    if (s[r] <= offset && (r + 1 >= s.length || offset < s[r + 1])) return r;
+    if (r + 1 < s.length && s[r + 1] <= offset && (r + 2 >= s.length || offset < s[r + 2])) return (this.lastRow = r + 1);
     let lo = 0;
     let hi = s.length - 1;
     while (lo < hi) {
@@ -211,6 +217,7 @@ export class LineIndex {
       if (s[mid] <= offset) lo = mid;
       else hi = mid - 1;
     }
+    this.lastRow = lo;
     return lo;
   }
 
