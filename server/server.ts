@@ -325,6 +325,9 @@ export function startServer(connection: Connection, options: ServerOptions = {})
    * (the request's $/cancelRequest or the progress's cancel). Later edits do not cancel it: the
    * result names the version it ran on and the version current when it finished.
    */
+  /** Simulations in progress by uri + function + arch: a new request cancels the old one. */
+  const running = new Map<string, () => void>();
+
   async function simulate(p: ExecuteCommandParams, token: CancellationToken, attached: WorkDoneProgressReporter): Promise<SimulateCommandResult | null> {
     const arg = p.arguments?.[0];
     const uri = typeof arg === 'string' ? arg : typeof (arg as { uri?: unknown })?.uri === 'string' ? (arg as { uri: string }).uri : undefined;
@@ -369,7 +372,16 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         logError('window/workDoneProgress/create', err);
       }
     }
-    const cancelled = () => token.isCancellationRequested || !!progressToken?.isCancellationRequested || (w?.closed ?? false);
+    // Simulating the same function again supersedes the run still going (the user asked again,
+    // perhaps after an edit): one worker per function, never a pile of them.
+    const key = `${uri}\0${fnName}\0${arch ?? ''}`;
+    running.get(key)?.();
+    let superseded = false;
+    const supersede = () => {
+      superseded = true;
+    };
+    running.set(key, supersede);
+    const cancelled = () => superseded || token.isCancellationRequested || !!progressToken?.isCancellationRequested || (w?.closed ?? false);
     reporter.begin(`Faultline: simulating ${fnName}()`, undefined, 'starting', true);
     let lastReport = 0;
     try {
@@ -397,6 +409,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       );
       return toCommandResult(r, uri, version, workers.get(uri)?.version ?? version);
     } finally {
+      if (running.get(key) === supersede) running.delete(key);
       reporter.done();
     }
   }

@@ -81,7 +81,21 @@ function failedResult(fnName: string, kernel: string | undefined, error: string,
   };
 }
 
-function runInProcess(req: SimulationRequest, hooks: SimulationHooks): Promise<SimulationResult> {
+/**
+ * A run cancelled early can come back as an input error: lowering stopped by the cancel yields
+ * an empty file, and simulateFunction then reports "no function defined". Call it cancelled.
+ */
+function asCancelled(r: SimulationResult, req: SimulationRequest): SimulationResult {
+  if (r.bound === 'cancelled' || r.verdict !== 'inconclusive') return r;
+  return r.steps.length || r.profiles.length ? { ...r, bound: 'cancelled' } : failedResult(req.function, req.kernel ?? r.kernel, 'cancelled', true);
+}
+
+async function runInProcess(req: SimulationRequest, hooks: SimulationHooks): Promise<SimulationResult> {
+  const r = await runSimulationInThisThread(req, hooks);
+  return hooks.cancelled() ? asCancelled(r, req) : r;
+}
+
+function runSimulationInThisThread(req: SimulationRequest, hooks: SimulationHooks): Promise<SimulationResult> {
   return simulateFunction(req.text, req.function, {
     ...(req.path ? { path: req.path } : {}),
     ...(req.arch ? { arch: req.arch } : {}),
@@ -136,7 +150,7 @@ export function runSimulation(req: SimulationRequest, hooks: SimulationHooks): P
     }, req.timeMs + 15000));
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'progress') hooks.onProgress?.(m.explored);
-      else if (m.type === 'done') finish(m.result);
+      else if (m.type === 'done') finish(Atomics.load(flag, 0) === 1 ? asCancelled(m.result, req) : m.result);
       else finish(failedResult(req.function, req.kernel, `the simulation failed: ${m.message}`));
     });
     worker.on('error', (err) => finish(failedResult(req.function, req.kernel, `the simulation failed: ${err instanceof Error ? err.message : String(err)}`)));

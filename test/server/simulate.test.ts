@@ -298,3 +298,28 @@ test('a running simulation does not block the server: hover answers meanwhile', 
     { simulation: { maxStates: 5_000_000, timeMs: 60000 } },
   );
 });
+
+test('simulating the same function again supersedes the run still going', async () => {
+  await withServer(
+    async (c) => {
+      await openAndWait(c, slowUri, endlessCounterC);
+      const since = c.received.length;
+      const first = 903;
+      const params = { command: SERVER_CMD, arguments: [{ uri: slowUri, function: 'demo_fill_counted' }] };
+      const firstReply = c.waitFor((m: Message) => m.id === first && m.method === undefined, 40000, since, 'the first reply');
+      c.write({ jsonrpc: '2.0', id: first, method: 'workspace/executeCommand', params: { ...params, workDoneToken: 'first' } });
+      await c.waitFor((m) => m.method === '$/progress' && m.params?.token === 'first' && m.params.value?.kind === 'begin', 20000, since, 'first begin');
+      const second = 904;
+      const t0 = Date.now();
+      c.write({ jsonrpc: '2.0', id: second, method: 'workspace/executeCommand', params: { ...params, workDoneToken: 'second' } });
+      const m = await firstReply;
+      assert.ok(Date.now() - t0 < 2500, 'the first run ended promptly');
+      assert.equal(m.result.cancelled, true, JSON.stringify({ ...m.result, trace: undefined, steps: undefined }));
+      assert.ok(!c.received.slice(since).some((x) => x.id === second && x.method === undefined), 'the second one is still running');
+      c.notify('$/cancelRequest', { id: second });
+      const m2 = await c.waitFor((x: Message) => x.id === second && x.method === undefined, 10000, since, 'the second reply');
+      assert.ok(m2.error || m2.result.cancelled);
+    },
+    { simulation: { maxStates: 5_000_000, timeMs: 60000 } },
+  );
+});
