@@ -417,6 +417,9 @@ class GupInterpreter {
     return b;
   }
 
+  /** canMention() of each acquisition's root, by acquisition id (asked on every edge). */
+  private readonly reachOfAcq: (Set<number> | undefined)[] = [];
+
   private readonly branches = new Map<Edge, { text: string; line: number; range?: SourceRange }>();
 
   /** Blocks of loops headed by `header` (a jump from one of them to it is a back edge). */
@@ -887,14 +890,14 @@ class GupInterpreter {
       this.applyReleaseLoops(st, e.to);
       this.applyTransferLoops(st, e.to);
     }
-    const isGoto = !!e.label && /^goto\b/.test(e.label);
+    const isGoto = e.label !== undefined && isGotoLabel(e.label);
     if (this.backEdgeSources(e.to)?.has(from)) {
       st.lastJump = isGoto && e.range ? { range: e.range, label: e.label! } : undefined;
     }
     for (const a of st.acqs) {
       if (a.reportAt || !this.isHeld(a)) continue;
       const acq = this.acquisitions[a.id];
-      const doomed = a.doomPending || !this.canMention(acq.root).has(e.to);
+      const doomed = a.doomPending || !(this.reachOfAcq[a.id] ??= this.canMention(acq.root)).has(e.to);
       if (!doomed) continue;
       if (isGoto && e.range) {
         a.reportAt = { range: e.range, via: `\`${e.label}\` is taken at line ${line(e.range)}` };
@@ -1254,6 +1257,15 @@ class GupInterpreter {
       }
     }
   }
+}
+
+/** `/^goto\b/` without a regex: the edge label starts with the word `goto`. */
+function isGotoLabel(label: string): boolean {
+  if (!label.startsWith('goto')) return false;
+  if (label.length === 4) return true;
+  const c = label.charCodeAt(4);
+  // \b after `goto`: the next character is not a word character [A-Za-z0-9_].
+  return !((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95);
 }
 
 function escapeRe(s: string): string {

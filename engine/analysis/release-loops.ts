@@ -144,9 +144,14 @@ function conjuncts(e: Expr, out: Expr[] = []): Expr[] {
  * count-up loop from 0, or the start value of a count-down loop. `valueOf` gives what the
  * path state knows about a variable at loop entry (copy propagation). Undefined = unknown.
  */
+/** The loop's conditions split at `&&`, per loop (they depend on the CFG only). */
+const condsOfLoop = new WeakMap<LoopInfo, Expr[]>();
+
 export function releaseLoopBound(fn: FunctionIR, rl: ReleaseLoop, valueOf: (v: string) => string | undefined): LoopBound | undefined {
   const v = rl.index;
-  const conds = loopConds(fn, rl.loop).flatMap((c) => conjuncts(c));
+  // Asked once per path state entering the loop; the conditions do not depend on the state.
+  let conds = condsOfLoop.get(rl.loop);
+  if (!conds) condsOfLoop.set(rl.loop, (conds = loopConds(fn, rl.loop).flatMap((c) => conjuncts(c))));
   const init = rl.loop.induction && rl.loop.induction.variable === v ? rl.loop.induction.init : undefined;
   const initKey = init ? exprKey(init) : valueOf(v);
   if (rl.direction !== 'down') {
