@@ -70,6 +70,13 @@ export async function simulateFunction(text: string, fnName: string, opts: Simul
   }
   const parser = await loadCParser();
   const file = lowerC(parser, text, { ...(opts.cancelled ? { cancelled: opts.cancelled } : {}) });
+  // A cancel during lowering leaves a partial file: say "cancelled", not "no such function".
+  if (opts.cancelled?.()) {
+    return {
+      verdict: 'inconclusive', arch: '', kernel, function: fnName, note: 'cancelled before the simulation started', steps: [], decisive: -1,
+      statesExplored: 0, interleavings: 0, naive: 0, profiles: [], loops: [], roles: { user: [], len: [] }, bound: 'cancelled',
+    };
+  }
   const byName = new Map(file.functions.map((f) => [f.name, f] as const));
   const fn = byName.get(fnName);
   if (!fn) {
