@@ -114,20 +114,25 @@ export class CfgBuilder {
    * entry and exit stay. The incoming edge keeps its condition and label.
    */
   private threadEmptyBlocks(): void {
-    const keep = new Set<number>([this.entry, this.exit]);
-    for (const p of this.loops) {
-      keep.add(p.info.header);
-      keep.add(p.naturalHeader);
-    }
     const n = this.blocks.length;
+    const keep = new Uint8Array(n);
+    keep[this.entry] = 1;
+    keep[this.exit] = 1;
+    for (const p of this.loops) {
+      keep[p.info.header] = 1;
+      keep[p.naturalHeader] = 1;
+    }
     const forward = new Int32Array(n).fill(-1);
+    let any = false;
     for (const b of this.blocks) {
-      if (keep.has(b.id) || b.stmts.length || b.label !== undefined || b.succs.length !== 1) continue;
+      if (keep[b.id] || b.stmts.length || b.label !== undefined || b.succs.length !== 1) continue;
       const e = b.succs[0];
       // A jump statement keeps its own block so its edge (`goto out`, `break`) stays visible.
       if (e.cond || e.to === b.id || (e.label && /^(goto|break|continue)\b/.test(e.label))) continue;
       forward[b.id] = e.to;
+      any = true;
     }
+    if (!any) return;
     const resolve = (to: number): number => {
       let t = to;
       for (let hops = 0; forward[t] >= 0 && hops < n; hops++) t = forward[t];
