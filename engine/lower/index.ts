@@ -334,7 +334,7 @@ export function lowerTree(tree: Tree, text: string, opts?: LowerOptions): FileIR
   let root: SNode;
   let problems: SyntaxProblem[];
   try {
-    ({ root, problems } = mirrorTree(tree, opts?.cancelled));
+    ({ root, problems } = mirrorTree(tree, opts?.cancelled, text));
   } catch (e) {
     return { functions: [], globals: [], syntaxErrors: [{ range: lines.range(0, 0), message: `cannot read syntax tree: ${String(e)}` }] };
   }

@@ -8,7 +8,7 @@
 // enforces its own depth limit.
 
 import type { SourceRange } from '../ir';
-import { type Tree, openWalkCursor } from '../syntax/parser';
+import { type Tree, type WalkCursor, openWalkCursor } from '../syntax/parser';
 
 export interface SNode {
   type: string;
@@ -63,7 +63,33 @@ const NO_CHILDREN: SNode[] = Object.freeze([]) as unknown as SNode[];
 /** Subtrees the lowering reads only as text: their insides are not mirrored. */
 const OPAQUE = new Set(['string_literal', 'char_literal', 'system_lib_string', 'preproc_arg', 'field_declaration_list', 'enumerator_list']);
 
-export function mirrorTree(tree: Tree, cancelled?: () => boolean): MirrorResult {
+/** Leaves that are one identifier token (tree-sitter-c aliases of `identifier`). */
+const IDENTIFIER_TYPES = new Set(['identifier', 'field_identifier', 'type_identifier', 'statement_identifier']);
+
+/**
+ * End of the identifier token starting at `start`, read from the text instead of the tree
+ * (a wasm call per identifier, about a third of all leaves): the token is the longest run of
+ * identifier characters. Only used where no token can be MISSING (a clean item: a MISSING
+ * identifier is zero-width whatever the text says). Characters the grammar also allows in an
+ * identifier (`$`, `\u` escapes, non-ASCII letters) fall back to the tree.
+ */
+function identifierEnd(text: string, start: number, cursor: WalkCursor): number {
+  let i = start;
+  const n = text.length;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95) continue;
+    if (c === 36 || c === 92 || c >= 128) return cursor.endIndex();
+    break;
+  }
+  return i > start ? i : cursor.endIndex();
+}
+
+/**
+ * `text`, when given, must be the text the tree was parsed from; it lets identifier ends be
+ * read from the text (see identifierEnd).
+ */
+export function mirrorTree(tree: Tree, cancelled?: () => boolean, text?: string): MirrorResult {
   const language = tree.language;
   const types = language.types;
   const fields = language.fields;
@@ -156,7 +182,7 @@ export function mirrorTree(tree: Tree, cancelled?: () => boolean): MirrorResult 
           descended = true;
           if (clean) cleanFrom = stack.length;
         } else {
-          node.end = cursor.endIndex();
+          node.end = cleanFrom !== 0 && text !== undefined && IDENTIFIER_TYPES.has(type) ? identifierEnd(text, start, cursor) : cursor.endIndex();
           if (start === node.end && cursor.isMissing()) {
             node.missing = true;
             problems.push({ node, message: `missing ${type}` });
