@@ -16,12 +16,15 @@ import { join } from 'node:path';
 import { e2eSkip } from './helpers/skip';
 import { CHROMIUM, QUIET_SETTINGS, ensureCodeServer, packageVsix, repoRoot, startVsCode, type VsCodeSession } from './vscode/harness';
 import { lookupApi } from '../../engine/kernel/api-table';
+import { PROFILE_NAMES } from '../../engine/kernel/profiles';
 
 const root = repoRoot();
 const workspaceSource = join(root, 'test', 'e2e', 'vscode', 'workspace');
 const FIXTURE = 'pin_dma.c';
 const PATCH = 'xfer-pin.mbox';
 const HOVER_API = 'pin_user_pages';
+/** A search-ioctl-shaped fault-in retry loop (issue 4): Simulate lens, trace, fault-window hover. */
+const SIM_FIXTURE = 'search_records.c';
 const artifacts = join(root, 'test-artifacts', 'e2e', 'vscode');
 
 interface Mark {
@@ -46,6 +49,10 @@ interface CliDiagnostic {
   rule: string;
   message: string;
   related?: { line: number; column: number; message: string }[];
+  /** Simulator findings (uaccess-livelock): the function, the profile and the steps. */
+  function?: string;
+  arch?: string;
+  trace?: { line?: number; operation: string }[];
 }
 
 /** What the CLI reports for the same file: the reference for messages. */
@@ -214,7 +221,7 @@ async function poll<T>(what: string, limitMs: number, probe: () => Promise<T | u
   throw new Error(`timed out after ${limitMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
-test('VS Code (code-server + Chromium) with the packaged .vsix: Problems, hover, quick fix, rule docs, patch mail, restart', { skip: e2eSkip(), timeout: 10 * 60_000 }, async () => {
+test('VS Code (code-server + Chromium) with the packaged .vsix: Problems, hover, quick fix, rule docs, patch mail, restart, settings, Simulate lens + trace, fault-window hover', { skip: e2eSkip(), timeout: 10 * 60_000 }, async () => {
   rmSync(artifacts, { recursive: true, force: true });
   mkdirSync(artifacts, { recursive: true });
   const logFile = join(artifacts, 'e2e.log');
@@ -240,6 +247,26 @@ test('VS Code (code-server + Chromium) with the packaged .vsix: Problems, hover,
   );
   const api = lookupApi(HOVER_API);
   assert.ok(api, `${HOVER_API} is in the API table`);
+
+  // Issue 4: the retry loop the fixture marks live-locks, by the CLI, in a function on a profile.
+  const simText = readFileSync(join(workspaceSource, SIM_FIXTURE), 'utf8');
+  const simMarks = expectMarks(simText);
+  assert.ok(simMarks.length > 0, `${SIM_FIXTURE} marks a finding`);
+  const simCli = cliDiagnostics(join(workspaceSource, SIM_FIXTURE));
+  assert.deepEqual(
+    simCli.map((d) => `${d.rule}@${d.line}`).sort(),
+    simMarks.map((m) => `${m.rule}@${m.line}`).sort(),
+    `the CLI reports on ${SIM_FIXTURE} exactly what it marks`,
+  );
+  const livelock = simCli.find((d) => d.rule === 'uaccess-livelock');
+  assert.ok(livelock?.function && livelock.arch && livelock.trace?.length, `the ${SIM_FIXTURE} finding names its function, profile and steps`);
+  const simFn = livelock.function;
+  const simArch = livelock.arch;
+  // The fault-in and the copy it guards, as the fixture calls them, known to the API table as such.
+  const faultInName = /\b(fault_in_\w+)\s*\(/.exec(simText)?.[1] ?? '';
+  assert.ok(lookupApi(faultInName)?.faultIn, `${SIM_FIXTURE} calls a fault_in_*() the API table knows (${faultInName})`);
+  const copyName = [...simText.matchAll(/\b(\w+)\s*\(/g)].map((m) => m[1]).find((n) => lookupApi(n)?.uaccess?.nofault);
+  assert.ok(copyName, `${SIM_FIXTURE} copies with a nofault uaccess`);
 
   const install = await ensureCodeServer(log, 7 * 60_000);
   log(`code-server ${install.version} at ${install.entry}`);
@@ -471,6 +498,124 @@ test('VS Code (code-server + Chromium) with the packaged .vsix: Problems, hover,
       (await readProblems(page)).findings.length === afterRestart.length ? true : undefined,
     );
     log(`faultline.rules: ${afterRestart.length} findings -> ${keep} (${only} only) -> ${afterRestart.length}`);
+
+    // Issue 4 in the editor: the retry-loop file's finding in Problems where the CLI puts it, the
+    // "Simulate" code lens over its function, the read-only trace it opens, the fault-window hover.
+    const simRow = page.locator('.explorer-folders-view .monaco-list-row', { hasText: SIM_FIXTURE }).first();
+    await simRow.waitFor({ state: 'visible', timeout: 30_000 });
+    await simRow.dblclick();
+    await page.locator('.tabs-container .tab.active', { hasText: SIM_FIXTURE }).waitFor({ state: 'visible', timeout: 30_000 });
+    await poll(`the ${SIM_FIXTURE} finding in Problems`, 60_000, async () => {
+      const mine = (await readProblems(page)).findings.filter((f) => f.file === SIM_FIXTURE);
+      return mine.length === simCli.length &&
+        simCli.every((d) => mine.some((f) => f.rule === d.rule && f.line === d.line && f.column === d.column && f.text.includes(headline(d.message).slice(0, 80))))
+        ? true
+        : undefined;
+    }).catch(async (e: unknown) => {
+      await s.screenshot('simulate-problems-incomplete');
+      throw new Error(`${String(e)}\nrows seen:\n${(await readProblems(page)).all.join('\n')}`);
+    });
+    // Close the Problems panel: the code lens and the trace need the room.
+    await page.keyboard.press('Escape');
+    await (await commandPalette(page)).fill('>View: Hide Panel');
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Hide Panel' }).first().waitFor({ timeout: 15_000 });
+    await page.keyboard.press('Enter');
+    const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: /^\s*Simulate\s*$/ }).first();
+    await lens.waitFor({ state: 'visible', timeout: 60_000 }).catch(async (e: unknown) => {
+      await s.screenshot('simulate-lens-missing');
+      const lenses = await page.locator('.monaco-editor .codelens-decoration').allTextContents().catch(() => []);
+      throw new Error(`${String(e)}\ncode lenses seen: ${lenses.join(' | ') || '(none)'}`);
+    });
+    // The lens sits over the function the CLI names: it is drawn right above that line.
+    const fnLine = page.locator('.monaco-editor .view-line', { hasText: new RegExp(`\\b${simFn}\\s*\\(`) }).first();
+    const [lensBox, fnBox] = [await lens.boundingBox(), await fnLine.boundingBox()];
+    assert.ok(lensBox && fnBox && lensBox.y < fnBox.y && fnBox.y - lensBox.y < 3 * fnBox.height, `the Simulate lens is right above ${simFn}() (lens y ${lensBox?.y}, line y ${fnBox?.y})`);
+    await s.screenshot('simulate-lens');
+    log(`Simulate lens over ${simFn}()`);
+
+    await lens.click();
+    // Not "Preview <fn>.md": the rule page's Markdown preview, left open, follows the active
+    // Markdown editor and takes the trace's name.
+    const traceTab = page.locator('.tabs-container .tab', { hasText: new RegExp(`^\\s*${simFn}\\.md`) }).first();
+    await traceTab.waitFor({ state: 'visible', timeout: 60_000 }).catch(async (e: unknown) => {
+      await s.screenshot('simulate-no-trace');
+      throw e;
+    });
+    // The trace editor: the one whose first line is the verdict heading. Monaco draws spaces as
+    // NBSP and only the lines in view, which hold the heading, the profiles and the first steps.
+    const traceEditor = page.locator('.monaco-editor', { has: page.locator('.view-line', { hasText: `# ${simFn}():` }) }).first();
+    const traceLines = await poll('the trace document to show its steps', 30_000, async () => {
+      const lines = (await traceEditor.locator('.view-line').evaluateAll((els) =>
+        els
+          .map((el) => ({ top: parseFloat((el as HTMLElement).style.top || '0'), text: (el.textContent ?? '').replace(/\u00a0/g, ' ') }))
+          .sort((a, b) => a.top - b.top)
+          .map((l) => l.text),
+      ));
+      return lines.some((l) => /^\d+\. /.test(l)) ? lines : undefined;
+    });
+    await page.waitForTimeout(300);
+    await s.screenshot('simulate-trace');
+    log(`trace:\n  ${traceLines.join('\n  ')}`);
+    assert.match(traceLines[0], new RegExp(`^# ${simFn}\\(\\): livelock on ${simArch.replace(/[-]/g, '\\-')} `), `the trace's verdict: livelock on ${simArch}`);
+    assert.ok(traceLines.some((l) => l.trim() === `- **${simArch}**: livelock`), `the per-profile verdicts list ${simArch}: livelock`);
+    // Step lines `N. [L<n>](<file>#L<n>) \`operation\``: each at a line the CLI's trace visits.
+    // Markdown editors wrap long lines (a step's notes), so only the start of a step is matched:
+    // the operation may end on the next view line.
+    const cliLines = new Set(livelock.trace!.map((t) => t.line).filter((l): l is number => typeof l === 'number'));
+    const steps = traceLines.map((l) => /^\d+\. (?:\*\*→\*\* )?\[L(\d+)\]\(([^)#]+)#L(\d+)\) `([^`]*)/.exec(l)).filter((m): m is RegExpExecArray => !!m);
+    assert.ok(steps.length >= 3, `step lines with L<n> links in view; lines:\n${traceLines.join('\n')}`);
+    for (const m of steps) {
+      assert.equal(m[1], m[3], `the link text and target agree: ${m[0]}`);
+      assert.equal(m[2], SIM_FIXTURE, `steps link to the simulated file: ${m[0]}`);
+      assert.ok(cliLines.has(Number(m[1])), `step at L${m[1]} is a line the CLI's trace visits (${[...cliLines].join(', ')}): ${m[0]}`);
+    }
+    assert.ok(steps.some((m) => m[4].startsWith(faultInName)), `a step runs ${faultInName}(); steps:\n${steps.map((m) => m[0]).join('\n')}`);
+    // The links are live document links (the client's DocumentLinkProvider), and read-only text.
+    await traceEditor.locator('.detected-link').first().waitFor({ state: 'attached', timeout: 15_000 });
+    await poll('the verdict notification', 15_000, async () =>
+      (await page.locator('.notifications-toasts', { hasText: `${simFn}(): livelock on ${simArch}` }).count()) > 0 ? true : undefined,
+    );
+    log(`trace: livelock on ${simArch}, ${steps.length} linked steps in view`);
+
+    // Following a step link opens the source at that line (the #L<n> fragment).
+    const target = steps.find((m) => m[4].startsWith(faultInName)) ?? steps[0];
+    await traceEditor.locator('.view-line', { hasText: target[0].slice(0, 40) }).locator('.detected-link').first().click({ modifiers: ['Control'] });
+    await poll(`the cursor at line ${target[1]} of ${SIM_FIXTURE}`, 15_000, async () => {
+      const active = (await page.locator('.tabs-container .tab.active').allTextContents()).join(' ');
+      const status = (await page.locator('[id="status.editor.selection"]').textContent()) ?? '';
+      return active.includes(SIM_FIXTURE) && status.includes(`Ln ${target[1]},`) ? true : undefined;
+    });
+    log(`step link L${target[1]} opened ${SIM_FIXTURE} at that line`);
+
+    // Hover the fault-in in the source editor the link focused (with the cursor on that line;
+    // the trace's Markdown quotes the calls too, and the first group shows the same file).
+    const faultHover = page.locator('.monaco-hover').filter({ hasText: `Fault-in ${faultInName}()` });
+    const faultToken = page.locator('.monaco-editor.focused .view-lines .view-line span span').filter({ hasText: new RegExp(`^${faultInName}$`) }).first();
+    let faultHovered = false;
+    if ((await faultToken.count()) > 0) {
+      await faultToken.hover();
+      faultHovered = await faultHover.first().waitFor({ state: 'visible', timeout: 15_000 }).then(() => true, () => false);
+    }
+    if (!faultHovered) {
+      log('mouse hover on the fault-in showed nothing; using go-to-line + Show Hover');
+      const at = position(simText, `${faultInName}(`);
+      await page.locator('.monaco-editor.focused .view-lines').first().click();
+      await page.keyboard.press('Control+G');
+      await page.keyboard.type(`${at.line}:${at.column + 1}`);
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Control+K');
+      await page.keyboard.press('Control+I');
+      await faultHover.first().waitFor({ state: 'visible', timeout: 15_000 });
+    }
+    await page.waitForTimeout(600);
+    await s.screenshot('fault-window-hover');
+    const fwText = ((await faultHover.first().textContent()) ?? '').replace(/\s+/g, ' ');
+    log(`fault-window hover: ${fwText}`);
+    for (const p of PROFILE_NAMES) assert.ok(fwText.includes(`${p}:`), `the hover has a line for ${p}: ${fwText}`);
+    const mte = fwText.slice(fwText.lastIndexOf(`${simArch}:`));
+    assert.match(mte, /covers: no\b/, `on ${simArch} the fault-in does not cover the copy: ${mte}`);
+    assert.ok(fwText.includes(`Guards ${copyName}()`), `the hover names the copy it guards (${copyName}): ${fwText}`);
+    log('fault-window hover shown');
   } catch (e) {
     await session?.screenshot('failure');
     log(`failed: ${String(e)}`);
