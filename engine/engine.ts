@@ -8,6 +8,7 @@ import { loadCParser, type CParser, type Tree } from './syntax/parser';
 import { blankKernelMacros } from './syntax/macros';
 import { lowerTree } from './lower/lower';
 import { runRules } from './rules/run';
+import { relevantApiNames } from './rules/relevance';
 import { analyzePatchText, type PatchTarget } from './patch/analyze';
 import { looksLikePatch } from './patch/parse';
 
@@ -32,6 +33,13 @@ export interface AnalyzeOptions {
    * found already applied) instead of as fragments rebuilt from the hunks.
    */
   readBase?: (path: string) => string | undefined;
+  /**
+   * Batch use (`faultline check`), C input only (a patch's fragments are lowered whole): do
+   * not lower functions that cannot produce a finding (engine/rules/relevance.ts); they are
+   * absent from `file`. Findings are the same. The language server keeps the default (false):
+   * hovers and lenses need every function.
+   */
+  skipIrrelevant?: boolean;
 }
 
 export interface AnalysisResult {
@@ -100,19 +108,22 @@ function archFilter(arch: string | undefined): (f: Finding) => boolean {
 class FaultlineEngine implements Engine {
   constructor(private readonly parser: CParser) {}
 
-  private runC(text: string, opts: AnalyzeOptions, oldTree?: Tree | null): { findings: Finding[]; tree: Tree; file: FileIR } {
+  private runC(text: string, opts: AnalyzeOptions, oldTree?: Tree | null, skipIrrelevant = false): { findings: Finding[]; tree: Tree; file: FileIR } {
     const cancelled = opts.cancelled ?? (() => false);
     // Blanking keeps every offset (kernel annotations become spaces), so positions in the tree
     // and the IR are positions in `text`.
     const blanked = blankKernelMacros(text);
     const tree = this.parser.parse(blanked, oldTree ?? null);
-    const file = lowerTree(tree, blanked, { cancelled });
+    // `@faultline` annotations (expect/suppress) are matched against the file's functions, so a
+    // file that has any is lowered whole.
+    const relevantApis = skipIrrelevant && !text.includes('@faultline') ? relevantApiNames() : undefined;
+    const file = lowerTree(tree, blanked, { cancelled, relevantApis });
     const findings = runRules(file, text, { rules: opts.rules, kernel: opts.kernel, cancelled });
     return { findings, tree, file };
   }
 
   analyzeC(text: string, opts: AnalyzeOptions): AnalysisResult {
-    const { findings, tree, file } = this.runC(text, opts, opts.oldTree);
+    const { findings, tree, file } = this.runC(text, opts, opts.oldTree, opts.skipIrrelevant === true);
     const keep = archFilter(opts.arch);
     return { ...sortAndDedupe(findings.filter(keep)), problems: [], tree, file, kind: 'c' };
   }

@@ -246,7 +246,7 @@ export async function runCheck(argv: string[], io: CliIO, deps: CliDeps = {}): P
     const deadline = Date.now() + budget;
     const cancelled = () => Date.now() > deadline;
     try {
-      const res = engine.analyze(decoded.text, { path: isStdin ? '' : path, rules: args.rules, arch: args.arch, kernel: args.kernel, cancelled, readBase });
+      const res = engine.analyze(decoded.text, { path: isStdin ? '' : path, rules: args.rules, arch: args.arch, kernel: args.kernel, cancelled, readBase, skipIrrelevant: true });
       res.tree?.delete();
       const fr: FileReport = { path: label, kind: res.kind, findings: res.findings, problems: [...res.problems] };
       if (res.targets) fr.targets = res.targets;

@@ -7,10 +7,17 @@ import type { CParser, Tree } from '../syntax/parser';
 import { blankKernelMacros } from '../syntax/macros';
 import { baseTypeText, normalizeSpace, readDeclarator, storageOf, typeText } from './declarators';
 import { type FunctionSignature, FunctionLowerer, type LowerEnv, emptyFunction } from './function';
+import { skippableFunctions } from './relevance';
 import { LineIndex, type SNode, type SyntaxProblem, childByField, mirrorTree } from './syntax-tree';
 
 export interface LowerOptions {
   cancelled?: () => boolean;
+  /**
+   * Batch path only: names of the API-table entries that can start a finding
+   * (engine/rules/relevance.ts). When given, top-level functions not connected to any of them
+   * by same-file references are not lowered and are absent from FileIR.functions.
+   */
+  relevantApis?: ReadonlySet<string>;
 }
 
 /** Containers at file scope that may hold function definitions. */
@@ -334,7 +341,13 @@ export function lowerTree(tree: Tree, text: string, opts?: LowerOptions): FileIR
   let root: SNode;
   let problems: SyntaxProblem[];
   try {
-    ({ root, problems } = mirrorTree(tree, opts?.cancelled, text));
+    let skip: Set<number> | undefined;
+    try {
+      skip = opts?.relevantApis ? skippableFunctions(tree, text, opts.relevantApis, opts.cancelled) : undefined;
+    } catch {
+      skip = undefined; // the filter is an optimisation: when in doubt, lower everything
+    }
+    ({ root, problems } = mirrorTree(tree, opts?.cancelled, text, skip && skip.size ? skip : undefined));
   } catch (e) {
     return { functions: [], globals: [], syntaxErrors: [{ range: lines.range(0, 0), message: `cannot read syntax tree: ${String(e)}` }] };
   }

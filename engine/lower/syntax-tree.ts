@@ -87,9 +87,11 @@ function identifierEnd(text: string, start: number, cursor: WalkCursor): number 
 
 /**
  * `text`, when given, must be the text the tree was parsed from; it lets identifier ends be
- * read from the text (see identifierEnd).
+ * read from the text (see identifierEnd). `skip`, when given, holds start offsets of top-level
+ * function definitions that are left out entirely (the batch path's relevance filter,
+ * engine/lower/relevance.ts).
  */
-export function mirrorTree(tree: Tree, cancelled?: () => boolean, text?: string): MirrorResult {
+export function mirrorTree(tree: Tree, cancelled?: () => boolean, text?: string, skip?: ReadonlySet<number>): MirrorResult {
   const language = tree.language;
   const types = language.types;
   const fields = language.fields;
@@ -155,6 +157,9 @@ export function mirrorTree(tree: Tree, cancelled?: () => boolean, text?: string)
           }
         }
         }
+      } else if (skip !== undefined && stack.length === 1 && type === 'function_definition' && skip.has(cursor.startIndex())) {
+        // Left out: like a comment, only its end matters if it is the file's last item.
+        if (cleanFrom === 0) parent.end = cursor.endIndex();
       } else {
         const start = cursor.startIndex();
         const fieldId = parentHasFields ? cursor.fieldId() : 0;

@@ -1,0 +1,103 @@
+// The batch path's relevance filter (engine/rules/relevance.ts, engine/lower/relevance.ts) must
+// never change a finding: every fixture and a generated bench corpus are analyzed with
+// skipIrrelevant true and false and the findings compared whole. A new rule whose findings
+// can appear in a function the filter skips makes this test fail (widen isRelevantApi).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEngine, type Engine } from '../../engine/engine';
+import { allRules } from '../../engine/rules/registry';
+import { isRelevantApi, relevantApiNames } from '../../engine/rules/relevance';
+import { allApis } from '../../engine/kernel/api-table';
+import { generateCorpus } from '../../bench/generate-corpus';
+
+function repoRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'test', 'fixtures'))) return dir;
+    dir = join(dir, '..');
+  }
+  throw new Error(`relevance: cannot find the repository root from ${__dirname}`);
+}
+
+function walk(dir: string, acc: string[] = []): string[] {
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p, acc);
+    else if (name.endsWith('.c')) acc.push(p);
+  }
+  return acc;
+}
+
+let enginePromise: Promise<Engine> | undefined;
+const engine = (): Promise<Engine> => (enginePromise ??= createEngine());
+
+interface Compared { findings: number; full: number; kept: number }
+
+function compare(e: Engine, path: string, text: string): Compared {
+  const full = e.analyzeC(text, { path });
+  const fast = e.analyzeC(text, { path, skipIrrelevant: true });
+  full.tree?.delete();
+  fast.tree?.delete();
+  const pick = (r: typeof full) => r.findings.map((f) => ({ rule: f.rule, range: f.range, message: f.message, related: f.related, function: f.function, severity: f.severity }));
+  assert.deepEqual(pick(fast), pick(full), `${path}: findings differ with skipIrrelevant`);
+  return { findings: full.findings.length, full: full.file?.functions.length ?? 0, kept: fast.file?.functions.length ?? 0 };
+}
+
+test('relevance: the relevant API set comes from the table and is not empty', () => {
+  const names = relevantApiNames();
+  assert.ok(names.size > 0);
+  for (const e of allApis()) assert.equal(names.has(e.name), isRelevantApi(e), e.name);
+  // Every rule is exercised by the fixture comparison below: each has at least one fixture finding.
+  assert.ok(allRules.length > 0);
+});
+
+test('relevance: every fixture gives the same findings with and without skipIrrelevant', async () => {
+  const e = await engine();
+  const files = walk(join(repoRoot(), 'test', 'fixtures'));
+  assert.ok(files.length > 10);
+  const rulesSeen = new Set<string>();
+  for (const f of files) {
+    const text = readFileSync(f, 'utf8');
+    compare(e, f, text);
+    for (const x of e.analyzeC(text, { path: f, skipIrrelevant: true }).findings) rulesSeen.add(x.rule);
+  }
+  // The comparison only proves something for rules that actually report on some fixture.
+  for (const r of allRules) assert.ok(rulesSeen.has(r.meta.id), `no fixture reports ${r.meta.id}: the equivalence check does not cover it`);
+});
+
+test('relevance: the bench corpus gives the same findings, and the filter does skip functions', async () => {
+  const e = await engine();
+  const dir = mkdtempSync(join(tmpdir(), 'faultline-relevance-'));
+  try {
+    const corpus = generateCorpus(dir, 60);
+    let findings = 0, full = 0, kept = 0;
+    for (const f of corpus.files) {
+      const c = compare(e, f, readFileSync(f, 'utf8'));
+      findings += c.findings; full += c.full; kept += c.kept;
+    }
+    assert.ok(findings > 0, 'the corpus should have findings to compare');
+    assert.ok(kept < full, `nothing skipped (${kept}/${full} functions lowered)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('relevance: a caller of a pinning helper and the helper\'s other callees are kept', async () => {
+  const e = await engine();
+  const relevant = [...relevantApiNames()].find((n) => n.startsWith('pin_user_pages')) ?? [...relevantApiNames()][0];
+  const text = [
+    'static void note(int x) { (void)x; }',
+    `static long grab(unsigned long a, struct page **p) { return ${relevant}(a, 1, 0, p); }`,
+    'static int user(unsigned long a) { struct page *p; note(1); return grab(a, &p) > 0; }',
+    'static int lonely(int a) { return a + 1; }',
+    '',
+  ].join('\n');
+  const r = e.analyzeC(text, { path: 'x.c', skipIrrelevant: true });
+  r.tree?.delete();
+  const names = (r.file?.functions ?? []).map((f) => f.name).sort();
+  assert.deepEqual(names, ['grab', 'note', 'user']);
+});
