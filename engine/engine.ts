@@ -5,6 +5,7 @@
 import type { FileIR } from './ir';
 import type { Finding, InputProblem } from './findings';
 import { loadCParser, type CParser, type Tree } from './syntax/parser';
+import { blankIrrelevantFunctions } from './syntax/blank-irrelevant';
 import { blankKernelMacros } from './syntax/macros';
 import { lowerTree } from './lower/lower';
 import { runRules } from './rules/run';
@@ -112,11 +113,14 @@ class FaultlineEngine implements Engine {
     const cancelled = opts.cancelled ?? (() => false);
     // Blanking keeps every offset (kernel annotations become spaces), so positions in the tree
     // and the IR are positions in `text`.
-    const blanked = blankKernelMacros(text);
-    const tree = this.parser.parse(blanked, oldTree ?? null);
     // `@faultline` annotations (expect/suppress) are matched against the file's functions, so a
     // file that has any is lowered whole.
     const relevantApis = skipIrrelevant && !text.includes('@faultline') ? relevantApiNames() : undefined;
+    // In batch mode, functions that cannot report are blanked before the parse as well (offsets
+    // unchanged; engine/syntax/blank-irrelevant.ts); lowering's own filter catches the rest.
+    const macrosBlanked = blankKernelMacros(text);
+    const blanked = relevantApis ? blankIrrelevantFunctions(macrosBlanked, relevantApis) : macrosBlanked;
+    const tree = this.parser.parse(blanked, oldTree ?? null);
     const file = lowerTree(tree, blanked, { cancelled, relevantApis });
     const findings = runRules(file, text, { rules: opts.rules, kernel: opts.kernel, cancelled });
     return { findings, tree, file };

@@ -1,0 +1,186 @@
+// The batch path's cheapest saving: top-level function definitions that cannot produce a finding
+// are replaced by spaces BEFORE parsing (newlines kept, so every offset, row and column of the
+// rest of the file is unchanged), and tree-sitter never spends time on them. Parsing is the
+// largest single cost of `faultline check` (about half of it on a typical driver file).
+//
+// Which functions: the same rule as engine/lower/relevance.ts (which works on the parsed tree):
+// a function is relevant if it names a relevant API (engine/rules/relevance.ts), and relevance
+// spreads along same-file references both ways. This pass finds top-level items by scanning the
+// text (comments, strings, character literals and preprocessor lines skipped; braces counted),
+// so it is conservative everywhere it could be wrong: an item that contains a preprocessor line,
+// is not shaped like `name(...) { ... }`, has an upper-case (macro) name, or sits in a file whose
+// braces do not balance, is kept, and the whole pass gives up (returns the text unchanged) when
+// in doubt.
+
+const IDENT = /[A-Za-z_]\w*/g;
+
+interface Item {
+  start: number;
+  end: number;
+  /** Plain function definition that may be blanked. */
+  candidate: boolean;
+  name?: string;
+  ids: Set<string>;
+  relevant: boolean;
+}
+
+function identifiers(s: string): Set<string> {
+  const out = new Set<string>();
+  IDENT.lastIndex = 0;
+  for (let m = IDENT.exec(s); m; m = IDENT.exec(s)) out.add(m[0]);
+  return out;
+}
+
+/** Splits the file into top-level items ending at a depth-0 `;` or `}`; undefined when unsure. */
+function topLevelItems(text: string): { start: number; end: number; bodyOpen: number; hasDirective: boolean }[] | undefined {
+  const items: { start: number; end: number; bodyOpen: number; hasDirective: boolean }[] = [];
+  let depth = 0;
+  let itemStart = 0;
+  let bodyOpen = -1;
+  let hasDirective = false;
+  let lineStart = true;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 /* \n */) { lineStart = true; continue; }
+    if (c === 32 || c === 9 || c === 13) continue;
+    const atLineStart = lineStart;
+    lineStart = false;
+    if (c === 35 /* # */ && atLineStart) {
+      const dirStart = i;
+      // A directive runs to the end of the line, continued by backslash-newline.
+      while (i < n && text.charCodeAt(i) !== 10) {
+        if (text.charCodeAt(i) === 92 /* \ */ && text.charCodeAt(i + 1) === 10) i++;
+        i++;
+      }
+      lineStart = true;
+      // Between items (`#include`, `#define` before a function) a directive is an item of its
+      // own; inside one (a body, or a header split by #ifdef) it marks that item as unsure.
+      if (depth === 0 && onlyCommentsAndSpace(text.slice(itemStart, dirStart))) {
+        items.push({ start: itemStart, end: i, bodyOpen: -1, hasDirective: true });
+        itemStart = i;
+      } else {
+        hasDirective = true;
+      }
+      continue;
+    }
+    if (c === 47 /* / */ && text.charCodeAt(i + 1) === 42 /* * */) {
+      const close = text.indexOf('*/', i + 2);
+      if (close < 0) return undefined;
+      i = close + 1;
+      continue;
+    }
+    if (c === 47 && text.charCodeAt(i + 1) === 47) {
+      const nl = text.indexOf('\n', i);
+      i = (nl < 0 ? n : nl) - 1;
+      continue;
+    }
+    if (c === 34 /* " */ || c === 39 /* ' */) {
+      let j = i + 1;
+      while (j < n && text.charCodeAt(j) !== c) {
+        if (text.charCodeAt(j) === 92) j++;
+        else if (text.charCodeAt(j) === 10) return undefined;
+        j++;
+      }
+      if (j >= n) return undefined;
+      i = j;
+      continue;
+    }
+    if (c === 123 /* { */) {
+      if (depth === 0) bodyOpen = i;
+      depth++;
+    } else if (c === 125 /* } */) {
+      depth--;
+      if (depth < 0) return undefined;
+      if (depth === 0) {
+        // A function body ends the item at its `}`; `struct x { ... } v;` and `= { ... };` end at
+        // the `;` that follows.
+        if (definitionName(text.slice(itemStart, bodyOpen)) !== undefined || looksLikeFunctionHeader(text.slice(itemStart, bodyOpen))) {
+          items.push({ start: itemStart, end: i + 1, bodyOpen, hasDirective });
+          itemStart = i + 1;
+          bodyOpen = -1;
+          hasDirective = false;
+        }
+      }
+    } else if (c === 59 /* ; */ && depth === 0) {
+      items.push({ start: itemStart, end: i + 1, bodyOpen: -1, hasDirective });
+      itemStart = i + 1;
+      bodyOpen = -1;
+      hasDirective = false;
+    }
+  }
+  if (depth !== 0) return undefined;
+  if (itemStart < n) items.push({ start: itemStart, end: n, bodyOpen: -1, hasDirective });
+  return items;
+}
+
+function onlyCommentsAndSpace(s: string): boolean {
+  return s.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/[^\n]*/g, '').trim() === '';
+}
+
+/** Ends with `)` and has no `=`: a definition header, even when its name is a macro's. */
+function looksLikeFunctionHeader(header: string): boolean {
+  const h = header.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/[^\n]*/g, ' ').trimEnd();
+  return h.endsWith(')') && !h.includes('=');
+}
+
+/** `static long foo(struct x *p, int n)` → `foo`; undefined unless the header has that shape. */
+function definitionName(header: string): string | undefined {
+  const h = header.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/[^\n]*/g, ' ').trimEnd();
+  if (!h.endsWith(')') || h.includes('=')) return undefined;
+  const paren = h.indexOf('(');
+  if (paren < 0) return undefined;
+  const m = /([A-Za-z_]\w*)\s*$/.exec(h.slice(0, paren));
+  if (!m) return undefined;
+  const name = m[1];
+  // Upper-case names are macro-made definitions (SYSCALL_DEFINE3(...)): keep them.
+  if (/^[A-Z0-9_]+$/.test(name)) return undefined;
+  if (/\b(struct|union|enum)\s*$/.test(h.slice(0, m.index))) return undefined;
+  return name;
+}
+
+/**
+ * Returns `text` with the irrelevant top-level function definitions replaced by spaces (newlines
+ * kept), or `text` itself when nothing can be blanked or the scan is unsure.
+ */
+export function blankIrrelevantFunctions(text: string, relevantApis: ReadonlySet<string>): string {
+  const spans = topLevelItems(text);
+  if (!spans) return text;
+  const items: Item[] = spans.map((s) => {
+    const ids = identifiers(text.slice(s.start, s.end));
+    const name = !s.hasDirective && s.bodyOpen > s.start ? definitionName(text.slice(s.start, s.bodyOpen)) : undefined;
+    let relevant = name === undefined;
+    if (!relevant) for (const id of ids) if (relevantApis.has(id)) { relevant = true; break; }
+    return { start: s.start, end: s.end, candidate: name !== undefined, name, ids, relevant };
+  });
+  const byName = new Map<string, number[]>();
+  items.forEach((it, i) => {
+    if (!it.name) return;
+    const l = byName.get(it.name);
+    if (l) l.push(i); else byName.set(it.name, [i]);
+  });
+  const adj: number[][] = items.map(() => []);
+  items.forEach((it, i) => {
+    for (const id of it.ids) {
+      const targets = byName.get(id);
+      if (!targets) continue;
+      for (const j of targets) if (j !== i) { adj[i].push(j); adj[j].push(i); }
+    }
+  });
+  const work: number[] = [];
+  items.forEach((it, i) => { if (it.relevant) work.push(i); });
+  while (work.length) {
+    const i = work.pop() as number;
+    for (const j of adj[i]) if (!items[j].relevant) { items[j].relevant = true; work.push(j); }
+  }
+  const blank = items.filter((it) => it.candidate && !it.relevant);
+  if (!blank.length) return text;
+  const parts: string[] = [];
+  let at = 0;
+  for (const it of blank) {
+    parts.push(text.slice(at, it.start), text.slice(it.start, it.end).replace(/[^\n\r]/g, ' '));
+    at = it.end;
+  }
+  parts.push(text.slice(at));
+  return parts.join('');
+}

@@ -1,0 +1,95 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { blankIrrelevantFunctions } from '../../../engine/syntax/blank-irrelevant';
+
+const APIS = new Set(['pin_user_pages_fast', 'unpin_user_page']);
+
+const FILE = `/* a driver */
+#include <linux/mm.h>
+
+static int plain_sum(const int *v, int n)
+{
+	int i, s = 0;
+
+	for (i = 0; i < n; i++)
+		s += v[i];
+	return s;
+}
+
+static void drv_put(struct page *p)
+{
+	unpin_user_page(p);
+}
+
+static int drv_pin(unsigned long addr, struct page **pages)
+{
+	int ret = pin_user_pages_fast(addr, 1, FOLL_WRITE, pages);
+
+	if (ret == 1)
+		drv_put(pages[0]);
+	return drv_check(ret);
+}
+
+static int drv_check(int ret)
+{
+	return ret < 0 ? ret : 0;
+}
+`;
+
+test('irrelevant functions become spaces, newlines and every other offset unchanged', () => {
+  const out = blankIrrelevantFunctions(FILE, APIS);
+  assert.equal(out.length, FILE.length);
+  assert.deepEqual(out.split('\n').length, FILE.split('\n').length);
+  assert.ok(!out.includes('plain_sum'), 'a function naming no relevant API and not referenced is blanked');
+  for (const kept of ['drv_put', 'drv_pin', 'drv_check', '#include']) assert.ok(out.includes(kept), `${kept} is kept`);
+  // Everything that is kept sits at its original offset.
+  for (let i = 0; i < FILE.length; i++) if (out[i] !== ' ') assert.equal(out[i], FILE[i]);
+});
+
+test('helpers and callers of relevant functions are kept (relevance spreads both ways)', () => {
+  const out = blankIrrelevantFunctions(FILE, new Set(['unpin_user_page']));
+  // drv_put names the API; drv_pin calls drv_put; drv_check is called by drv_pin.
+  for (const kept of ['drv_put', 'drv_pin', 'drv_check']) assert.ok(out.includes(`static int ${kept}`) || out.includes(`static void ${kept}`), kept);
+});
+
+test('unsure input is returned unchanged', () => {
+  const unbalanced = 'static int f(void)\n{\n\treturn 0;\n';
+  assert.equal(blankIrrelevantFunctions(unbalanced, APIS), unbalanced);
+  const openComment = 'static int f(void) { return 0; } /* never closed';
+  assert.equal(blankIrrelevantFunctions(openComment, APIS), openComment);
+});
+
+test('functions with preprocessor lines, macro-made definitions and tables are kept', () => {
+  const src = `static int with_ifdef(void)
+{
+#ifdef CONFIG_X
+	return 1;
+#endif
+	return 0;
+}
+
+SYSCALL_DEFINE2(frob, int, a, int, b)
+{
+	return a + b;
+}
+
+static const struct file_operations fops = {
+	.open = opener,
+};
+
+static int opener(struct inode *i, struct file *f)
+{
+	return 0;
+}
+
+static int lonely(void)
+{
+	return 7;
+}
+`;
+  const out = blankIrrelevantFunctions(src, APIS);
+  assert.ok(out.includes('with_ifdef') && out.includes('#ifdef'), 'a body with a directive is kept');
+  assert.ok(out.includes('SYSCALL_DEFINE2'), 'upper-case (macro) definitions are kept');
+  assert.ok(out.includes('static int opener'), 'a function named by a kept table is kept');
+  assert.ok(!out.includes('lonely'), 'an unreferenced plain function is blanked');
+});
