@@ -10,15 +10,10 @@
 // such a caller decide whether a helper is "code we cannot see" or a known no-op.
 
 import type { SyntaxNode, Tree } from '../syntax/parser';
-
-const IDENT = /[A-Za-z_]\w*/g;
+import { identifiersOf, spreadRelevance } from '../syntax/relevance-graph';
 
 function identifiersIn(text: string, start: number, end: number): Set<string> {
-  const out = new Set<string>();
-  const s = text.slice(start, end);
-  IDENT.lastIndex = 0;
-  for (let m = IDENT.exec(s); m; m = IDENT.exec(s)) out.add(m[0]);
-  return out;
+  return identifiersOf(text.slice(start, end));
 }
 
 /** The declared name of a function_definition, or undefined when it is not a plain identifier. */
@@ -69,28 +64,7 @@ export function skippableFunctions(tree: Tree, text: string, relevantApis: Reado
     cursor.delete();
   }
   if (cancelled?.()) return new Set();
-  const byName = new Map<string, number[]>();
-  items.forEach((it, i) => {
-    if (!it.name) return;
-    const l = byName.get(it.name);
-    if (l) l.push(i); else byName.set(it.name, [i]);
-  });
-  // Undirected same-file reference graph: i -- j when i's body names j.
-  const adj: number[][] = items.map(() => []);
-  items.forEach((it, i) => {
-    for (const id of it.ids) {
-      const targets = byName.get(id);
-      if (!targets) continue;
-      for (const j of targets) if (j !== i) { adj[i].push(j); adj[j].push(i); }
-    }
-  });
-  // Each item enters the work list at most once: linear in the graph's size.
-  const work: number[] = [];
-  items.forEach((it, i) => { if (it.relevant) work.push(i); });
-  while (work.length) {
-    const i = work.pop() as number;
-    for (const j of adj[i]) if (!items[j].relevant) { items[j].relevant = true; work.push(j); }
-  }
+  spreadRelevance(items);
   const out = new Set<number>();
   for (const it of items) if (!it.relevant) out.add(it.start);
   return out;

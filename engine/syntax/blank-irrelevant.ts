@@ -12,23 +12,13 @@
 // braces do not balance, is kept, and the whole pass gives up (returns the text unchanged) when
 // in doubt.
 
-const IDENT = /[A-Za-z_]\w*/g;
+import { identifiersOf, spreadRelevance, type RelevanceItem } from './relevance-graph';
 
-interface Item {
+interface Item extends RelevanceItem {
   start: number;
   end: number;
   /** Plain function definition that may be blanked. */
   candidate: boolean;
-  name?: string;
-  ids: Set<string>;
-  relevant: boolean;
-}
-
-function identifiers(s: string): Set<string> {
-  const out = new Set<string>();
-  IDENT.lastIndex = 0;
-  for (let m = IDENT.exec(s); m; m = IDENT.exec(s)) out.add(m[0]);
-  return out;
 }
 
 /** Splits the file into top-level items ending at a depth-0 `;` or `}`; undefined when unsure. */
@@ -147,32 +137,13 @@ export function blankIrrelevantFunctions(text: string, relevantApis: ReadonlySet
   const spans = topLevelItems(text);
   if (!spans) return text;
   const items: Item[] = spans.map((s) => {
-    const ids = identifiers(text.slice(s.start, s.end));
+    const ids = identifiersOf(text.slice(s.start, s.end));
     const name = !s.hasDirective && s.bodyOpen > s.start ? definitionName(text.slice(s.start, s.bodyOpen)) : undefined;
     let relevant = name === undefined;
     if (!relevant) for (const id of ids) if (relevantApis.has(id)) { relevant = true; break; }
     return { start: s.start, end: s.end, candidate: name !== undefined, name, ids, relevant };
   });
-  const byName = new Map<string, number[]>();
-  items.forEach((it, i) => {
-    if (!it.name) return;
-    const l = byName.get(it.name);
-    if (l) l.push(i); else byName.set(it.name, [i]);
-  });
-  const adj: number[][] = items.map(() => []);
-  items.forEach((it, i) => {
-    for (const id of it.ids) {
-      const targets = byName.get(id);
-      if (!targets) continue;
-      for (const j of targets) if (j !== i) { adj[i].push(j); adj[j].push(i); }
-    }
-  });
-  const work: number[] = [];
-  items.forEach((it, i) => { if (it.relevant) work.push(i); });
-  while (work.length) {
-    const i = work.pop() as number;
-    for (const j of adj[i]) if (!items[j].relevant) { items[j].relevant = true; work.push(j); }
-  }
+  spreadRelevance(items);
   const blank = items.filter((it) => it.candidate && !it.relevant);
   if (!blank.length) return text;
   const parts: string[] = [];
