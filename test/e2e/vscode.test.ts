@@ -528,8 +528,16 @@ test('VS Code (code-server + Chromium) with the packaged .vsix: Problems, hover,
     });
     // The lens sits over the function the CLI names: it is drawn right above that line.
     const fnLine = page.locator('.monaco-editor .view-line', { hasText: new RegExp(`\\b${simFn}\\s*\\(`) }).first();
-    const [lensBox, fnBox] = [await lens.boundingBox(), await fnLine.boundingBox()];
-    assert.ok(lensBox && fnBox && lensBox.y < fnBox.y && fnBox.y - lensBox.y < 3 * fnBox.height, `the Simulate lens is right above ${simFn}() (lens y ${lensBox?.y}, line y ${fnBox?.y})`);
+    // Lenses are re-rendered when diagnostics or lenses refresh: the element can be detached for
+    // a moment, so measure until both boxes are there (bounded) instead of once.
+    let seen = '';
+    await poll(`the Simulate lens right above ${simFn}()`, 15_000, async () => {
+      const [lensBox, fnBox] = [await lens.boundingBox().catch(() => null), await fnLine.boundingBox().catch(() => null)];
+      seen = `lens y ${lensBox?.y}, line y ${fnBox?.y}`;
+      return lensBox && fnBox && lensBox.y < fnBox.y && fnBox.y - lensBox.y < 3 * fnBox.height ? true : undefined;
+    }).catch((e: unknown) => {
+      throw new Error(`${String(e)} (${seen})`);
+    });
     await s.screenshot('simulate-lens');
     log(`Simulate lens over ${simFn}()`);
 
