@@ -2,7 +2,7 @@
 // over functions that contain a fault-in loop, GUP acquisitions or lock+uaccess"). Computed from
 // the IR and the API table only: no API names here, the table says what a callee does.
 
-import type { Block, CallStmt, Expr, FileIR, FunctionIR, LoopInfo, SourceRange } from '../ir';
+import type { Block, CallStmt, FileIR, FunctionIR, LoopInfo, SourceRange } from '../ir';
 import { lookupApi } from '../kernel/api-table';
 import type { LockEffect } from '../kernel/api/mm-schema';
 import { exprText } from '../ir-text';

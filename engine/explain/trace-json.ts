@@ -3,21 +3,15 @@
 // Ranges become 1-based line/column like every other JSON the CLI prints.
 
 import type { TraceStep } from '../findings';
+import type { ExploreResult } from '../sim/explore';
 
-export interface SimJsonInput {
+/** What the JSON rendering needs: an explorer result plus the run's name, profile and kernel. */
+export interface SimJsonInput extends ExploreResult {
   scenario: string;
-  verdict: string;
   arch: string;
   kernel: string;
-  note: string;
-  steps: TraceStep[];
-  decisive: number;
-  statesExplored: number;
-  interleavings: number;
-  naive: number;
   expected?: string;
   choice?: string;
-  bound?: string;
   threads?: string[];
 }
 

@@ -8,7 +8,7 @@
 import type { ArchProfile } from './profiles';
 import type { KernelSwitches } from './versions';
 import {
-  GUP_PIN_COUNTING_BIAS, hex, newPage, pageHandle, type LockState, type Mm, type Page, type Pte, type SimState,
+  GUP_PIN_COUNTING_BIAS, hex, newPage, type LockState, type Mm, type Page, type Pte, type SimState,
   type ThreadState, type Vma,
 } from './state';
 
@@ -238,14 +238,9 @@ export function cowInstall(ctx: OpCtx, mm: Mm, vpn: number, old: Page, copy: Pag
   copy.refcount = 1;
   old.mapcount--;
   old.refcount--;
+  // A pin whose holder keeps writing through `old` now writes a page the process no longer maps;
+  // kernelWrite reports that as data loss when it happens (seed 001).
   flushTlb(ctx, mm.id, [vpn]);
-  checkDivergedPin(ctx, old, mm.id, vpn);
-}
-
-function checkDivergedPin(ctx: OpCtx, old: Page, mmId: number, vpn: number): void {
-  // A pin whose holder keeps writing through it now writes a page the process no longer maps:
-  // recorded here, reported when the holder writes (kernelWrite) — seed 001.
-  void old; void mmId; void vpn;
 }
 
 /**

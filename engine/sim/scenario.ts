@@ -3,7 +3,6 @@
 // them. One runner builds the initial state, explores every choice and compares.
 
 import type { FunctionIR } from '../ir';
-import type { TraceStep } from '../findings';
 import type { ApiEntry } from '../kernel/api-schema';
 import { lookupApi } from '../kernel/api-table';
 import { PROFILES, PROFILE_NAMES, getProfile, type ArchProfile } from '../kernel/profiles';
@@ -12,7 +11,7 @@ import {
   GUP_PIN_COUNTING_BIAS, hex, newPage, type FileState, type Layout, type Mm, type SimState, type Val,
 } from '../kernel/state';
 import { forkMm, type Verdict } from '../kernel/ops';
-import { explore, type Budget } from './explore';
+import { explore, type Budget, type ExploreResult } from './explore';
 import { newFrame, type Program, type World } from './interp';
 
 export type ProfileName = ArchProfile['name'];
@@ -60,19 +59,12 @@ export interface Scenario {
   fromC?: boolean;
 }
 
-export interface SimResult {
+/** One scenario run on one profile: the explorer's answer plus what was run. */
+export interface SimResult extends ExploreResult {
   scenario: string;
-  verdict: Verdict;
   expected?: Verdict;
   arch: ProfileName;
   kernel: string;
-  note: string;
-  steps: TraceStep[];
-  decisive: number;
-  statesExplored: number;
-  interleavings: number;
-  naive: number;
-  bound?: string;
   /** The adversary choice that produced the verdict. */
   choice?: string;
   threads: string[];

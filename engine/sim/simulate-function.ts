@@ -4,7 +4,6 @@
 // results (engine/sim/from-c) — and return the verdict and trace in the shape of the
 // ARCHITECTURE.md `simulate --json` contract.
 
-import type { TraceStep } from '../findings';
 import type { Verdict } from '../kernel/ops';
 import { PROFILE_NAMES, getProfile } from '../kernel/profiles';
 import { MAINLINE, parseKernelVersion } from '../kernel/versions';
@@ -13,23 +12,16 @@ import { lowerC } from '../lower/index';
 import { FaultInLoopFinder } from '../analysis/faultin/index';
 import { isFaultInCycle, simulateFunctionIR } from './from-c/run';
 import type { ProfileName } from './scenario';
+import type { ExploreResult } from './explore';
 
-export interface SimulationResult {
-  verdict: Verdict;
+/** A C function's simulation: the explorer's answer for the profile shown, plus per-profile verdicts. */
+export interface SimulationResult extends ExploreResult {
   /** The profile shown: the first failing one, else the first run. */
   arch: string;
   kernel: string;
   function: string;
-  note: string;
-  steps: TraceStep[];
-  /** Index in `steps` of the deciding step (-1 when ok). */
-  decisive: number;
-  statesExplored: number;
-  interleavings: number;
-  naive: number;
   /** The adversary layout and unknown choices that produced the verdict. */
   choice?: string;
-  bound?: string;
   /** Verdict per profile run. */
   profiles: { arch: string; verdict: Verdict; choice?: string }[];
   /** Fault-in retry loops recognised in the function. */
