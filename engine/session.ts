@@ -15,6 +15,7 @@ import { sortAndDedupe, type Engine, type Tree } from './engine';
 import { blankKernelMacros } from './syntax/macros';
 import { lowerTree } from './lower/lower';
 import { runRules } from './rules/run';
+import { lineOfOffset } from './line-starts';
 
 export interface Position {
   line: number;
@@ -93,14 +94,8 @@ function diffEdit(oldText: string, newText: string, oldStarts: number[], newStar
   // Never split a CRLF or a surrogate pair: widen by one where the cut falls inside either.
   if (pre > 0 && (isLowSurrogate(oldText.charCodeAt(pre)) || (oldText.charCodeAt(pre - 1) === 13 && oldText.charCodeAt(pre) === 10))) pre--;
   const point = (starts: number[], offset: number) => {
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid] <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { row: lo, column: offset - starts[lo] };
+    const row = lineOfOffset(starts, offset);
+    return { row, column: offset - starts[row] };
   };
   const oldEnd = oldText.length - suf;
   const newEnd = newText.length - suf;
@@ -357,14 +352,8 @@ export class DocumentSession {
   positionAt(offset: number): Position {
     const starts = this.starts();
     offset = Math.max(0, Math.min(offset, this._text.length));
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid] <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo, character: offset - starts[lo] };
+    const line = lineOfOffset(starts, offset);
+    return { line, character: offset - starts[line] };
   }
 
   /**

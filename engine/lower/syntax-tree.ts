@@ -9,6 +9,7 @@
 
 import type { SourceRange } from '../ir';
 import { type Tree, type WalkCursor, openWalkCursor } from '../syntax/parser';
+import { lineOfOffset } from '../line-starts';
 
 export interface SNode {
   type: string;
@@ -241,15 +242,8 @@ export class LineIndex {
     const r = this.lastRow;
     if (s[r] <= offset && (r + 1 >= s.length || offset < s[r + 1])) return r;
     if (r + 1 < s.length && s[r + 1] <= offset && (r + 2 >= s.length || offset < s[r + 2])) return (this.lastRow = r + 1);
-    let lo = 0;
-    let hi = s.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (s[mid] <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    this.lastRow = lo;
-    return lo;
+    this.lastRow = lineOfOffset(s, offset);
+    return this.lastRow;
   }
 
   range(start: number, end: number): SourceRange {

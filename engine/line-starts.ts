@@ -1,0 +1,15 @@
+// Offset → line for a sorted array of line-start offsets. The lowering (tree-sitter rows: `\n`
+// ends a line) and the document session (LSP lines: `\r\n`, `\n`, `\r`) build their own starts;
+// both search them here.
+
+/** The index of the last line starting at or before `offset` (binary search). */
+export function lineOfOffset(starts: readonly number[], offset: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
