@@ -6,8 +6,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Small deterministic PRNG (mulberry32) so every run measures the same corpus. */
-function rng(seed: number): () => number {
+/**
+ * Small deterministic PRNG (mulberry32) so every run measures the same corpus; the randomized
+ * tests use it too, so a failure reproduces from its seed.
+ */
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -5,30 +5,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { loadCParser, type CParser } from '../../engine/syntax/parser';
 import { lowerC } from '../../engine/lower/index';
 import { runRules } from '../../engine/rules/run';
+import { fixtureFiles, repoRoot } from '../helpers/repo';
 
-function repoRoot(): string {
-  // out/test/engine -> repo root; also works when run from the source tree.
-  let dir = __dirname;
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'test', 'fixtures'))) return dir;
-    dir = join(dir, '..');
-  }
-  throw new Error(`fixtures: cannot find the repository root from ${__dirname}`);
-}
 
-function walk(dir: string, acc: string[] = []): string[] {
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) walk(p, acc);
-    else if (name.endsWith('.c')) acc.push(p);
-  }
-  return acc;
-}
 
 const MARK = /(?:\/\/|\/\*)\s*expect:\s*([a-z0-9][a-z0-9-]*(?:\s*,\s*[a-z0-9][a-z0-9-]*)*)/g;
 
@@ -45,7 +29,7 @@ export function expectedMarks(text: string): string[] {
 
 const root = repoRoot();
 const fixtureDir = join(root, 'test', 'fixtures');
-const files = walk(fixtureDir);
+const files = fixtureFiles(fixtureDir);
 let parser: Promise<CParser> | undefined;
 
 test('fixture suite is not empty', () => {

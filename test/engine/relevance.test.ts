@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, type Engine } from '../../engine/engine';
@@ -13,24 +13,9 @@ import { allRules } from '../../engine/rules/registry';
 import { isRelevantApi, relevantApiNames } from '../../engine/rules/relevance';
 import { allApis } from '../../engine/kernel/api-table';
 import { generateCorpus, generateLargeFile } from '../../bench/generate-corpus';
+import { fixtureFiles, repoRoot } from '../helpers/repo';
 
-function repoRoot(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'test', 'fixtures'))) return dir;
-    dir = join(dir, '..');
-  }
-  throw new Error(`relevance: cannot find the repository root from ${__dirname}`);
-}
 
-function walk(dir: string, acc: string[] = []): string[] {
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) walk(p, acc);
-    else if (name.endsWith('.c')) acc.push(p);
-  }
-  return acc;
-}
 
 let enginePromise: Promise<Engine> | undefined;
 const engine = (): Promise<Engine> => (enginePromise ??= createEngine());
@@ -57,7 +42,7 @@ test('relevance: the relevant API set comes from the table and is not empty', ()
 
 test('relevance: every fixture gives the same findings with and without skipIrrelevant', async () => {
   const e = await engine();
-  const files = walk(join(repoRoot(), 'test', 'fixtures'));
+  const files = fixtureFiles(join(repoRoot(), 'test', 'fixtures'));
   assert.ok(files.length > 10);
   const rulesSeen = new Set<string>();
   // Fixture functions all call something relevant; appending generated driver code (most of it

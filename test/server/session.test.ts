@@ -8,22 +8,12 @@ import assert from 'node:assert/strict';
 import { createEngine, type Engine } from '../../engine/engine';
 import { DocumentSession } from '../../engine/session';
 import { lensTitle, summarizeFile } from '../../engine/explain/function-summary';
-import { generateLargeFile } from '../../bench/generate-corpus';
+import { generateLargeFile, rng } from '../../bench/generate-corpus';
 import { balancedC, earlyReturn, formatPatch, leakInsertionLine, leakingLine, lineOf, mismatchC, patchAdded, patchContext } from './fixtures';
 
 let enginePromise: Promise<Engine> | undefined;
 const engine = () => (enginePromise ??= createEngine());
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A same-file release helper, so intra-file summaries matter to the cache. */
 const helperC = `

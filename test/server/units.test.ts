@@ -12,6 +12,7 @@ import { docsUrl, rangesTouch } from '../../server/convert';
 import { isInteresting, lensTitle, summarizeFunction } from '../../engine/explain/function-summary';
 import type { Block, CallStmt, Expr, FunctionIR, SourceRange, Stmt } from '../../engine/ir';
 import { e2eSkip } from '../e2e/helpers/skip';
+import { rng } from '../../bench/generate-corpus';
 
 const noEngine = {} as Engine;
 
@@ -19,17 +20,6 @@ function session(text: string): DocumentSession {
   return new DocumentSession(noEngine, 'file:///x.c', '/x.c', text);
 }
 
-/** A tiny deterministic PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('session applies ranged and full edits like LSP says (UTF-16, CRLF, clamping)', () => {
   const s = session('ab\r\ncd\nef😀g\n');

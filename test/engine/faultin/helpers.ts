@@ -1,12 +1,13 @@
 // Shared by the fault-in tests: lower C text, run rules, read fixtures.
 
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCParser } from '../../../engine/syntax/parser';
 import { lowerC } from '../../../engine/lower/index';
 import { runRules } from '../../../engine/rules/run';
 import type { FileIR, FunctionIR } from '../../../engine/ir';
 import type { Finding } from '../../../engine/findings';
+import { repoRoot } from '../../helpers/repo';
 
 export async function lower(text: string): Promise<{ file: FileIR; byName: Map<string, FunctionIR>; fn: (name: string) => FunctionIR }> {
   const file = lowerC(await loadCParser(), text);
@@ -26,14 +27,7 @@ export async function rules(text: string, ids: string[], kernel?: string): Promi
   return runRules(file, text, { rules: ids, ...(kernel ? { kernel } : {}) });
 }
 
-export function repoRoot(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'test', 'fixtures'))) return dir;
-    dir = join(dir, '..');
-  }
-  throw new Error('cannot find the repository root');
-}
+export { repoRoot };
 
 export function fixture(rel: string): string {
   return readFileSync(join(repoRoot(), 'test', 'fixtures', rel), 'utf8');

@@ -3,21 +3,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEngine } from '../../../engine/engine';
+import { rng } from '../../../bench/generate-corpus';
 
 // out/test/engine/patch -> repository root
 const ROOT = join(__dirname, '..', '..', '..', '..');
 
-/** Small deterministic PRNG (mulberry32) so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const JUNK = ['@@ -1,3 +1,4 @@', 'diff --git a/x.c b/x.c', '+}', '-{', ' {', '\\ No newline at end of file', 'GIT binary patch', '--- a/y.c', '+++ /dev/null', 'From x', '', '+\tunpin_user_pages(pages, got);', '+\tgoto out;'];
 
