@@ -144,23 +144,26 @@ const reclaim = fn('writeback_reclaim', ['uaddr'], (b) => {
   b.ret(0);
 });
 
+/** The vhost-style writer of seed 004: GUP one page, write it through kmap, dirty it with `dirty`. */
+const vhostWritePage = (dirty: string) => fn('vhost_write_page', ['uaddr'], (b) => {
+  b.decl('pages', 'struct page *', 1);
+  b.call('get_user_pages_fast', ['uaddr', 1, 'FOLL_WRITE', 'pages'], 'n');
+  b.if('n != 1', () => b.ret('-EFAULT'));
+  b.call('kmap', ['pages[0]'], 'va');
+  b.call('memcpy', ['va', 'src', 0x40]);
+  b.call(dirty, ['pages[0]']);
+  b.call('kunmap', ['pages[0]']);
+  b.call('put_page', ['pages[0]']);
+  b.ret(0);
+});
+
 export const gupDirtyBefore: Scenario = {
   name: 'gup-dirty-after-writeback',
   title: 'GUP\'d VM_SHARED ext4 page written through kmap, then set_page_dirty() after writeback + try_to_free_buffers (data-loss)',
   source: 'seed 004; SEMANTICS E (Jan Kara 2018, cc5095747edf)',
   side: 'before', pair: 'gup-dirty-notifier', oracle: 'data loss (page without buffers)',
   functions: [
-    fn('vhost_write_page', ['uaddr'], (b) => {
-      b.decl('pages', 'struct page *', 1);
-      b.call('get_user_pages_fast', ['uaddr', 1, 'FOLL_WRITE', 'pages'], 'n');
-      b.if('n != 1', () => b.ret('-EFAULT'));
-      b.call('kmap', ['pages[0]'], 'va');
-      b.call('memcpy', ['va', 'src', 0x40]);
-      b.call('set_page_dirty', ['pages[0]']);
-      b.call('kunmap', ['pages[0]']);
-      b.call('put_page', ['pages[0]']);
-      b.ret(0);
-    }),
+    vhostWritePage('set_page_dirty'),
     reclaim,
   ],
   threads: [{ fn: 'vhost_write_page', args: [Y], name: 'vhost' }, { fn: 'writeback_reclaim', args: [Y], name: 'writeback/reclaim' }],
@@ -226,17 +229,7 @@ export const gupDirtyLockAfterReclaim: Scenario = {
   source: 'seed 004; SEMANTICS E (DIO completion: set_page_dirty_lock on a page without buffers)',
   side: 'before', pair: 'gup-dirty-notifier', oracle: 'data loss (page without buffers)',
   functions: [
-    fn('vhost_write_page', ['uaddr'], (b) => {
-      b.decl('pages', 'struct page *', 1);
-      b.call('get_user_pages_fast', ['uaddr', 1, 'FOLL_WRITE', 'pages'], 'n');
-      b.if('n != 1', () => b.ret('-EFAULT'));
-      b.call('kmap', ['pages[0]'], 'va');
-      b.call('memcpy', ['va', 'src', 0x40]);
-      b.call('set_page_dirty_lock', ['pages[0]']);
-      b.call('kunmap', ['pages[0]']);
-      b.call('put_page', ['pages[0]']);
-      b.ret(0);
-    }),
+    vhostWritePage('set_page_dirty_lock'),
     reclaim,
   ],
   expect: { '*': 'data-loss' },
