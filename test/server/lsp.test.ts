@@ -76,14 +76,20 @@ test('hover on pin_user_pages_fast explains the pin and its release', async () =
   });
 });
 
+/** Opens the release-mismatch fixture and returns its gup-release-mismatch diagnostic. */
+async function openMismatch(c: LspClient): Promise<any> {
+  const { text } = cursor(mismatchC);
+  const since = c.received.length;
+  c.open(cUri, 'c', text);
+  const diags = await c.diagnostics(cUri, since, (d) => d.length > 0);
+  const d = diags.find((x) => x.code === 'gup-release-mismatch');
+  assert.ok(d, 'the fixture reports gup-release-mismatch');
+  return d;
+}
+
 test('hover on a diagnostic range shows the finding, the rule title and the docs link', async () => {
   await withServer(async (c) => {
-    const { text } = cursor(mismatchC);
-    const since = c.received.length;
-    c.open(cUri, 'c', text);
-    const diags = await c.diagnostics(cUri, since, (d) => d.length > 0);
-    const d = diags.find((x) => x.code === 'gup-release-mismatch');
-    assert.ok(d);
+    const d = await openMismatch(c);
     const h = await c.request('textDocument/hover', { textDocument: { uri: cUri }, position: d.range.start });
     assert.ok(h);
     assert.ok(h.contents.value.includes(d.message.replace(/ \([^)]*\)$/, '')), 'the message');
@@ -93,12 +99,7 @@ test('hover on a diagnostic range shows the finding, the rule title and the docs
 
 test('code actions: the mechanical fix (preferred), disable for this line, show documentation', async () => {
   await withServer(async (c) => {
-    const { text } = cursor(mismatchC);
-    const since = c.received.length;
-    c.open(cUri, 'c', text);
-    const diags = await c.diagnostics(cUri, since, (d) => d.length > 0);
-    const d = diags.find((x) => x.code === 'gup-release-mismatch');
-    assert.ok(d);
+    const d = await openMismatch(c);
     const actions = await c.request('textDocument/codeAction', {
       textDocument: { uri: cUri },
       range: d.range,
@@ -112,7 +113,7 @@ test('code actions: the mechanical fix (preferred), disable for this line, show 
     const edits = fix.edit.changes[cUri];
     assert.ok(edits.length > 0);
     // Applying the fix yields text where the put_page of pinned pages is gone.
-    const fixed = applyEdits(text, edits);
+    const fixed = applyEdits(cursor(mismatchC).text, edits);
     assert.ok(!/\bput_page\(/.test(fixed), fixed);
     assert.ok(/unpin_user_page/.test(fixed));
 
