@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readInputFile } from '../../engine/input/files';
 import { allRules } from '../../engine/rules/registry';
 import { repoRoot } from '../helpers/repo';
 import {
-  baselineDir, compare, inScope, loadBaseline, realcodeSkip, runFailures,
+  baselineDir, compare, inScope, isSizeLimitNote, loadBaseline, realcodeSkip, runFailures,
   type Alarm, type BaselineEntry, type CheckRun,
 } from './baseline';
 
@@ -80,13 +81,16 @@ test('the committed baseline is well formed and names only known rules', () => {
   assert.deepEqual(entries.filter((e) => !known.has(e.rule)).map((e) => e.rule), []);
 });
 
-test('runFailures: crashes, internal errors, degraded rules and budget stops fail; notes do not', () => {
+test('runFailures: crashes, internal errors, degraded rules, unreadable files and time stops fail; notes and size-limit skips do not', () => {
   const run: CheckRun = { alarms: [], notes: [alarm('a.c', 'f', 'gup-leak')], degraded: [], problems: [], status: 0, stderr: '', wallMs: 1 };
   assert.deepEqual(runFailures(run), []);
   assert.equal(runFailures({ ...run, crash: 'the CLI printed no JSON report (exit null, signal SIGKILL)' }).length, 1);
   assert.equal(runFailures({ ...run, degraded: [alarm('a.c', 'f', 'degraded')] }).length, 1);
   assert.equal(runFailures({ ...run, problems: [{ path: 'a.c', severity: 'error', message: 'analysis stopped after 30000 ms' }] }).length, 1);
   assert.equal(runFailures({ ...run, problems: [{ path: 'a.c', severity: 'info', message: 'step budget reached in f()' }] }).length, 0);
+  assert.equal(runFailures({ ...run, problems: [{ path: 'big.h', severity: 'error', message: 'file too large (9000000 bytes; the limit is 8388608 bytes, set FAULTLINE_MAX_FILE_BYTES to change it)' }] }).length, 0);
+  assert.equal(runFailures({ ...run, problems: [{ path: 'a.c', severity: 'error', message: 'internal error while analyzing: boom' }] }).length, 1);
+  assert.equal(runFailures({ ...run, problems: [{ path: 'a.c', severity: 'error', message: 'EACCES: permission denied' }] }).length, 1);
 });
 
 test('realcodeSkip: CI never skips; outside CI a missing tree or the opt-out skips with a reason', () => {
@@ -97,4 +101,17 @@ test('realcodeSkip: CI never skips; outside CI a missing tree or the opt-out ski
   assert.match(String(realcodeSkip({}, none)), /scripts\/ensure-linux-tree\.sh/);
   assert.match(String(realcodeSkip({ FAULTLINE_SKIP_REALCODE: '1' }, some)), /FAULTLINE_SKIP_REALCODE=1/);
   assert.equal(realcodeSkip({}, some), false);
+});
+
+test('isSizeLimitNote recognises the message the CLI prints for a file past the size limit', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'faultline-baseline-'));
+  try {
+    const file = join(dir, 'big.h');
+    writeFileSync(file, '#define A 1\n'.repeat(64));
+    const r = readInputFile(file, 16);
+    assert.equal(r.ok, false);
+    assert.ok(!r.ok && isSizeLimitNote({ path: 'big.h', severity: 'error', message: r.message }), !r.ok ? r.message : '');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

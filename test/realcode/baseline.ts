@@ -208,13 +208,26 @@ export function runCheck(root: string, tree: string, opts: RunOptions = {}): Che
   return run;
 }
 
-/** Problems that make a run's alarm set untrustworthy: unreadable files, internal errors, crashes. */
+/**
+ * A file skipped by the input size limit (FAULTLINE_MAX_FILE_BYTES): a bound the user is told
+ * about, by name, like a budget note; the 6.1 tree has a few generated register headers past it.
+ */
+export function isSizeLimitNote(p: RunProblem): boolean {
+  return /^file too large \(/.test(p.message);
+}
+
+/**
+ * Problems that make a run's alarm set untrustworthy: crashes, internal errors, rules that threw
+ * (`degraded`), unreadable files, analyses stopped by the wall-clock budget (an error today; a
+ * time bound makes the findings depend on the machine). Notes (info/warning) and files skipped
+ * by the size limit are reported by formatReport, not failures.
+ */
 export function runFailures(run: CheckRun): string[] {
   const out: string[] = [];
   if (run.crash) out.push(`${run.crash}\n${run.stderr.slice(-4000)}`);
-  if (/internal error/.test(run.stderr) && !run.problems.length) out.push(`stderr: ${run.stderr.slice(-2000)}`);
+  if (/internal error/.test(run.stderr) && !run.problems.some((p) => /internal error/.test(p.message))) out.push(`stderr: ${run.stderr.slice(-2000)}`);
   for (const p of run.problems) {
-    if (p.severity === 'info' || p.severity === 'warning') continue;
+    if (p.severity === 'info' || p.severity === 'warning' || isSizeLimitNote(p)) continue;
     out.push(`${p.path}${p.line ? `:${p.line}` : ''}: ${p.severity}: ${p.message}`);
   }
   for (const d of run.degraded) out.push(`${d.path}:${d.line}: ${d.function}(): ${d.message}`);
@@ -276,6 +289,11 @@ export function formatReport(run: CheckRun, cmp: Comparison, size: { files: numb
   if (cmp.vanished.length) {
     out.push('', `VANISHED baseline entries (${cmp.vanished.length}): no longer reported; if the analysis was right to drop them, remove them from the baseline (a "real" one needs a reason why it is not a bug after all).`);
     for (const e of cmp.vanished) out.push(`  ${e.path}: ${e.function}(): ${e.rule} [${e.verdict}] ${e.reason}`);
+  }
+  const skipped = run.problems.filter(isSizeLimitNote);
+  if (skipped.length) {
+    out.push('', `skipped by the size limit (${skipped.length}):`);
+    for (const p of skipped) out.push(`  ${p.path}: ${p.message}`);
   }
   if (run.notes.length) {
     const shown = run.notes.slice(0, 50);
