@@ -111,7 +111,9 @@ export function formatCheckpatch(report: Report, opts: { showfile?: boolean } = 
     file.findings.forEach((f, i) => {
       const t = opts.showfile ? file.targets?.[i] : undefined;
       const where = t ? `${t.path}:${t.line}` : `${file.path}:${f.range.startRow + 1}`;
-      out.push(`${where}: ${level[f.severity]}:${f.rule}: ${withArch(f)}`);
+      // The message cites lines in the numbering of the location printed before it.
+      const shown = t?.message !== undefined ? { ...f, message: t.message } : f;
+      out.push(`${where}: ${level[f.severity]}:${f.rule}: ${withArch(shown)}`);
     });
   }
   return out.length ? out.join('\n') + '\n' : '';
@@ -138,7 +140,7 @@ export function toJson(report: Report): unknown {
         d.related = f.related.map((r) => ({ line: r.range.startRow + 1, column: r.range.startCol + 1, endLine: r.range.endRow + 1, endColumn: r.range.endCol + 1, message: r.message }));
       }
       const t = file.targets?.[i];
-      if (t) d.target = { file: t.path, line: t.line, column: t.column, patch: t.patchIndex, ...(t.subject ? { subject: t.subject } : {}) };
+      if (t) d.target = { file: t.path, line: t.line, column: t.column, patch: t.patchIndex, ...(t.subject ? { subject: t.subject } : {}), ...(t.message !== undefined ? { message: t.message } : {}) };
       diagnostics.push(d);
     });
   }

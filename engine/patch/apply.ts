@@ -39,30 +39,46 @@ const newIndex = (h: Hunk) => (h.newCount === 0 ? h.newStart : h.newStart - 1);
 
 type Lines = Fragment['lines'];
 
-function baseLine(text: string, fileLine: number): FragmentLine {
+export function baseLine(text: string, fileLine: number): FragmentLine {
   return { kind: 'base', text, patchRow: -1, patchCol: 0, fileLine };
 }
 
 /** Apply the hunks to `base`; undefined when a hunk does not fit (within `fuzz` lines). */
 export function applyHunks(base: string, file: FilePatch, fuzz: number): Lines | undefined {
-  const lines = base === '' ? [] : splitLines(base).lines;
+  return applyHunksToLines(base === '' ? [] : splitLines(base).lines.map((t, i) => baseLine(t, i + 1)), file, fuzz);
+}
+
+/**
+ * Apply the hunks to a file already held as lines (a series: the result of the patches before
+ * this one). Lines outside the hunks keep what they were (base, or added by an earlier patch);
+ * a context line that an earlier patch added stays `added` with that patch's row, so a finding
+ * on it points at the patch that wrote it.
+ */
+export function applyHunksToLines(base: Lines, file: FilePatch, fuzz: number): Lines | undefined {
+  const lines = base.map((l) => l.text);
   const out: Lines = [];
   let cursor = 0;
   let delta = 0; // how far earlier hunks moved things, as git apply carries it
+  const carry = (l: FragmentLine) => out.push({ ...l, fileLine: out.length + 1 });
   for (const h of file.hunks) {
     if (h.truncated) return undefined;
     const want = oldSide(h);
     const at = locate(lines, want, oldIndex(h) + delta, cursor, fuzz);
     if (at === undefined) return undefined;
     delta = at - oldIndex(h);
-    for (; cursor < at; cursor++) out.push(baseLine(lines[cursor], out.length + 1));
+    for (; cursor < at; cursor++) carry(base[cursor]);
+    let k = at;
     for (const l of h.lines) {
-      if (l.kind === 'removed') continue;
+      if (l.kind === 'removed') { k++; continue; }
+      if (l.kind === 'context') {
+        const before = base[k++];
+        if (before && before.kind === 'added') { carry(before); continue; }
+      }
       out.push({ kind: l.kind, text: l.text, patchRow: l.patchRow, patchCol: 1, fileLine: out.length + 1 });
     }
     cursor = at + want.length;
   }
-  for (; cursor < lines.length; cursor++) out.push(baseLine(lines[cursor], out.length + 1));
+  for (; cursor < lines.length; cursor++) carry(base[cursor]);
   return out;
 }
 
@@ -88,7 +104,7 @@ export function mapApplied(current: string, file: FilePatch): Lines | undefined 
 }
 
 /** The pre-image of a file that already has the patch: each hunk's new side back to its old side. */
-function unapply(current: string, file: FilePatch): string {
+export function unapply(current: string, file: FilePatch): string {
   const lines = splitLines(current).lines;
   const out: string[] = [];
   let cursor = 0;
@@ -102,7 +118,7 @@ function unapply(current: string, file: FilePatch): string {
 }
 
 /** Does the file already look patched? Exact new-side positions and something that differs. */
-function looksApplied(current: string, file: FilePatch): boolean {
+export function looksApplied(current: string, file: FilePatch): boolean {
   const changes = file.hunks.some((h) => h.lines.some((l) => l.kind !== 'context'));
   return changes && mapApplied(current, file) !== undefined;
 }

@@ -42,6 +42,11 @@ export interface Fragment {
   whole?: boolean;
   /** Whole files: the file before this patch ('' for a new file), for "what did the patch introduce". */
   preText?: string;
+  /**
+   * Hunks that change code inside a function whose head could not be rebuilt (no function name
+   * in the hunk header, as in a plain `diff -u`): their lines are not analyzed.
+   */
+  unanalyzed?: Hunk[];
 }
 
 const C_PATH = /\.(c|h)$/;
@@ -188,7 +193,13 @@ export function gapStatement(linesSoFar: { kind: FragmentLineKind; text: string 
   return `__faultline_unseen_lines(${args});`;
 }
 
-function fragmentOf(patch: Patch, file: FilePatch, patchIndex: number, path: string, image: 'post' | 'pre'): Fragment | undefined {
+/** Does the hunk change anything (an added or removed line)? */
+function changes(h: Hunk): boolean {
+  return h.lines.some((l) => l.kind !== 'context');
+}
+
+export function fragmentOf(patch: Patch, file: FilePatch, patchIndex: number, path: string, image: 'post' | 'pre', changed: (h: Hunk) => boolean = changes): Fragment | undefined {
+  const unanalyzed: Hunk[] = [];
   const lines: Fragment['lines'] = [];
   const push = (kind: FragmentLineKind, text: string, patchRow: number, fileLine?: number) =>
     lines.push({ kind, text, patchRow, patchCol: kind === 'synthetic' || kind === 'gap' ? 0 : 1, fileLine });
@@ -221,6 +232,9 @@ function fragmentOf(patch: Patch, file: FilePatch, patchIndex: number, path: str
         seen.add(hunk.section.trim());
         push('synthetic', '{'.repeat(open), hunk.headerRow);
         depth = open;
+      } else if (open > 0 && changed(hunk)) {
+        // Statements outside any function do not parse as code: this hunk cannot be checked.
+        unanalyzed.push(hunk);
       }
     }
     for (const l of v.lines) {
@@ -238,5 +252,7 @@ function fragmentOf(patch: Patch, file: FilePatch, patchIndex: number, path: str
     for (; depth > 0; depth--) push('synthetic', '}', endRow);
     push('synthetic', ';', endRow);
   }
-  return { path, image, patch, file, patchIndex, text: lines.map((l) => l.text).join('\n') + '\n', lines };
+  const frag: Fragment = { path, image, patch, file, patchIndex, text: lines.map((l) => l.text).join('\n') + '\n', lines };
+  if (unanalyzed.length) frag.unanalyzed = unanalyzed;
+  return frag;
 }
