@@ -12,7 +12,7 @@
 //   missing opening braces, and an unclosed function gets closing braces. These invented lines
 //   are `synthetic`; findings anchored on them are about code we made up and are dropped.
 
-import type { FilePatch, Hunk, HunkLineKind, Patch, PatchSet } from './parse';
+import type { FilePatch, Hunk, HunkLine, HunkLineKind, Patch, PatchSet } from './parse';
 
 /** `base`: a line of the tree's file outside every hunk (whole-file post-images, apply.ts). */
 export type FragmentLineKind = HunkLineKind | 'synthetic' | 'gap' | 'base';
@@ -193,12 +193,24 @@ export function gapStatement(linesSoFar: { kind: FragmentLineKind; text: string 
   return `__faultline_unseen_lines(${args});`;
 }
 
-/** Does the hunk change anything (an added or removed line)? */
-function changes(h: Hunk): boolean {
-  return h.lines.some((l) => l.kind !== 'context');
+const isChange = (l: HunkLine) => l.kind !== 'context';
+
+/**
+ * Does the hunk change a line of the function it starts in (`open` braces deep), before that
+ * function closes? Without the function's head those lines cannot be analyzed; what follows the
+ * close (whole new functions) still can.
+ */
+function changesHeadlessPart(h: Hunk, open: number, changed: (l: HunkLine) => boolean): boolean {
+  const s = new BraceScanner();
+  for (const l of h.lines) {
+    if (s.depth <= -open) return false;
+    if (changed(l)) return true;
+    if (l.kind !== 'removed') s.feed(l.text);
+  }
+  return false;
 }
 
-export function fragmentOf(patch: Patch, file: FilePatch, patchIndex: number, path: string, image: 'post' | 'pre', changed: (h: Hunk) => boolean = changes): Fragment | undefined {
+export function fragmentOf(patch: Patch, file: FilePatch, patchIndex: number, path: string, image: 'post' | 'pre', changed: (l: HunkLine) => boolean = isChange): Fragment | undefined {
   const unanalyzed: Hunk[] = [];
   const lines: Fragment['lines'] = [];
   const push = (kind: FragmentLineKind, text: string, patchRow: number, fileLine?: number) =>
@@ -232,7 +244,7 @@ export function fragmentOf(patch: Patch, file: FilePatch, patchIndex: number, pa
         seen.add(hunk.section.trim());
         push('synthetic', '{'.repeat(open), hunk.headerRow);
         depth = open;
-      } else if (open > 0 && changed(hunk)) {
+      } else if (open > 0 && changesHeadlessPart(hunk, open, changed)) {
         // Statements outside any function do not parse as code: this hunk cannot be checked.
         unanalyzed.push(hunk);
       }

@@ -50,11 +50,10 @@ interface Known {
   /** Section line and header row of the hunk that last showed the line (function head, notes). */
   section: string;
   headerRow: number;
-  /** That hunk changes code. */
+  /** Added, or next to a removed line (where a patch changed the code). */
   changed: boolean;
 }
 
-const hunkChanges = (h: Hunk) => h.lines.some((l) => l.kind !== 'context');
 const oldLen = (h: Hunk) => h.lines.filter((l) => l.kind !== 'added').length;
 const newLen = (h: Hunk) => h.lines.filter((l) => l.kind !== 'removed').length;
 /** Last old line the hunk covers; for a pure insertion (`-N,0`), the line it inserts after. */
@@ -75,16 +74,18 @@ export function applySparse(known: Known[], file: FilePatch): Known[] {
   }
   const shown: Known[] = [];
   for (const h of hunks) {
-    const changed = hunkChanges(h);
-    for (const l of h.lines as HunkLine[]) {
-      if (l.kind === 'removed' || l.newLine === undefined) continue;
+    const ls = h.lines as HunkLine[];
+    ls.forEach((l, i) => {
+      if (l.kind === 'removed' || l.newLine === undefined) return;
+      // An added line, or the context next to a removal (where removed code was).
+      const changed = l.kind === 'added' || ls[i - 1]?.kind === 'removed' || ls[i + 1]?.kind === 'removed';
       const before = l.kind === 'context' && l.oldLine !== undefined ? covered.get(l.oldLine) : undefined;
       if (before && before.kind === 'added' && same(before.text, l.text)) {
         shown.push({ ...before, line: l.newLine, section: h.section, headerRow: h.headerRow, changed: before.changed || changed });
       } else {
         shown.push({ text: l.text, line: l.newLine, kind: l.kind, patchRow: l.patchRow, section: h.section, headerRow: h.headerRow, changed });
       }
-    }
+    });
   }
   // A patch that does not fit what earlier patches showed may put two lines on one number:
   // the hunk's own line wins (it is what this patch says the file holds).
@@ -97,7 +98,7 @@ export function applySparse(known: Known[], file: FilePatch): Known[] {
 /** Rebuild analyzable C from the sparse picture: runs of consecutive lines as hunks. */
 function sparseFragment(known: Known[], patch: Patch, file: FilePatch, patchIndex: number, path: string): { frag?: Fragment; changedRuns: number } {
   const runs: Hunk[] = [];
-  const changedRun = new WeakSet<Hunk>();
+  const changedLine = new WeakSet<HunkLine>();
   let changedRuns = 0;
   for (let i = 0; i < known.length;) {
     let j = i + 1;
@@ -107,13 +108,18 @@ function sparseFragment(known: Known[], patch: Patch, file: FilePatch, patchInde
     const hunk: Hunk = {
       oldStart: run[0].line, oldCount: n, newStart: run[0].line, newCount: n,
       section: run[0].section, headerRow: run[0].headerRow,
-      lines: run.map((k) => ({ kind: k.kind, text: k.text, patchRow: k.patchRow, oldLine: k.line, newLine: k.line })),
+      lines: run.map((k) => {
+        const l: HunkLine = { kind: k.kind, text: k.text, patchRow: k.patchRow, oldLine: k.line, newLine: k.line };
+        // A hunk that only removes lines leaves no added line: its context stands for the change.
+        if (k.kind === 'added' || k.changed) changedLine.add(l);
+        return l;
+      }),
     };
-    if (run.some((k) => k.kind === 'added') || run.some((k) => k.changed)) { changedRun.add(hunk); changedRuns++; }
+    if (run.some((k) => k.kind === 'added' || k.changed)) changedRuns++;
     runs.push(hunk);
     i = j;
   }
-  const frag = fragmentOf(patch, { ...file, hunks: runs }, patchIndex, path, 'post', (h) => changedRun.has(h));
+  const frag = fragmentOf(patch, { ...file, hunks: runs }, patchIndex, path, 'post', (l) => changedLine.has(l));
   return { frag, changedRuns };
 }
 
@@ -151,7 +157,8 @@ export function seriesHistories(set: PatchSet, opts?: HistoryOptions): FileHisto
         st = { known: [], whole: opts !== undefined, steps: [], wholeSteps: [], changedRuns: 0 };
         order.push(st);
         if (opts) {
-          const base = file.status === 'added' ? '' : opts.readBase(from ?? path);
+          // A plain `diff -u mm/x.c.orig mm/x.c` names the old file after a copy the tree lacks.
+          const base = file.status === 'added' ? '' : opts.readBase(from ?? path) ?? (from && from !== path ? opts.readBase(path) : undefined);
           if (base === undefined) st.whole = false;
           else {
             st.preText = base;
