@@ -1,8 +1,12 @@
 // `npm test`: build, then run every compiled test file under out/test with node's test runner.
 // Editor end-to-end tests (test/e2e) run too; outside CI they may be skipped by setting
 // FAULTLINE_SKIP_E2E=1, and then they are reported as skipped, never as passed.
+// The tests run with TMPDIR set to a fresh directory: whatever a test (or a program it starts)
+// leaves there is listed and fails the run, and the directory is removed either way, so the
+// suite leaves nothing behind in /tmp.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,5 +32,20 @@ if (files.length === 0) {
   console.error('run-tests: no test files found under out/test');
   process.exit(1);
 }
-const run = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit', cwd: root });
-process.exit(run.status ?? 1);
+const scratch = mkdtempSync(join(tmpdir(), 'faultline-tests-'));
+let status;
+let leftovers = [];
+try {
+  const run = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], {
+    stdio: 'inherit', cwd: root, env: { ...process.env, TMPDIR: scratch, TMP: scratch, TEMP: scratch },
+  });
+  status = run.status ?? 1;
+  leftovers = readdirSync(scratch);
+} finally {
+  rmSync(scratch, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+}
+if (leftovers.length) {
+  console.error(`run-tests: the tests left ${leftovers.length} entr${leftovers.length === 1 ? 'y' : 'ies'} in the temporary directory (removed now): ${leftovers.slice(0, 20).join(', ')}`);
+  if (status === 0) status = 1;
+}
+process.exit(status);
