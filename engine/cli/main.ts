@@ -274,7 +274,7 @@ export async function runCheck(argv: string[], io: CliIO, deps: CliDeps = {}): P
     case 'text': io.stdout(formatText(report)); break;
     case 'json': io.stdout(formatJson(report)); break;
     case 'checkpatch': io.stdout(formatCheckpatch(report, { showfile: args.showfile })); break;
-    case 'sarif': io.stdout(formatSarif(report, { cwd: io.cwd, docsBase: docsBase(io.env), toolVersion: toolVersion() })); break;
+    case 'sarif': io.stdout(formatSarif(report, { cwd: io.cwd, docsBase: docsBase(io.env), toolVersion: toolVersion(), tree: args.tree })); break;
   }
   io.stderr(formatProblems(report));
   let code = exitCodeOf(report);
