@@ -5,7 +5,7 @@
 // leaves there is listed and fails the run, and the directory is removed either way, so the
 // suite leaves nothing behind in /tmp.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,25 @@ if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x
 if (files.length === 0) {
   console.error('run-tests: no test files found under out/test');
   process.exit(1);
+}
+
+// The editor end-to-end tests need Neovim, Chromium and code-server. When they are about to run
+// and something is missing, install it now (.ci/e2e-deps: Debian packages with root or sudo,
+// code-server from npm into a cache outside the clone), so `npm test` works on a fresh machine.
+const e2eSelected = files.some((f) => f.includes(`${join('out', 'test', 'e2e')}`));
+if (e2eSelected && process.env.FAULTLINE_SKIP_E2E !== '1' && !process.env.FAULTLINE_E2E_DEPS_DONE) {
+  const has = (cmd) => spawnSync('sh', ['-c', `command -v "$1"`, 'sh', cmd], { stdio: 'ignore' }).status === 0;
+  const codeServer = spawnSync(process.execPath, [join(root, 'scripts', 'ensure-code-server.mjs'), '--check'], { stdio: 'ignore' }).status === 0;
+  const missing = [!has('nvim') && 'neovim', !existsSync('/usr/bin/chromium') && 'chromium', !codeServer && 'code-server'].filter(Boolean);
+  if (missing.length) {
+    console.error(`run-tests: the editor end-to-end tests need ${missing.join(', ')}; installing (bash .ci/e2e-deps)`);
+    const deps = spawnSync('bash', [join(root, '.ci', 'e2e-deps')], { stdio: ['ignore', 'inherit', 'inherit'], cwd: root });
+    if (deps.status !== 0) {
+      console.error('run-tests: could not install what the editor end-to-end tests need (root or passwordless sudo is needed for the Debian packages). ' +
+        'Install them (see README.md, "Prerequisites"), or run FAULTLINE_SKIP_E2E=1 npm test to skip those tests.');
+      process.exit(deps.status ?? 1);
+    }
+  }
 }
 const scratch = mkdtempSync(join(tmpdir(), 'faultline-tests-'));
 let status;

@@ -82,45 +82,62 @@ export function applyHunksToLines(base: Lines, file: FilePatch, fuzz: number): L
   return out;
 }
 
-/** The tree already has the patch (b4 shazam, then check): map the hunks onto the file as is. */
-export function mapApplied(current: string, file: FilePatch): Lines | undefined {
-  const lines = splitLines(current).lines;
-  const out: Lines = lines.map((t, i) => baseLine(t, i + 1));
+/** Where each hunk's new side starts in a file that already has the patch (0-based), or undefined. */
+function appliedStarts(lines: string[], file: FilePatch, fuzz: number): number[] | undefined {
+  const starts: number[] = [];
   let from = 0;
+  let delta = 0;
   for (const h of file.hunks) {
     if (h.truncated) return undefined;
     const want = newSide(h);
-    const at = newIndex(h);
-    if (at < from || !matchesAt(lines, at, want)) return undefined;
-    let k = at;
+    const at = locate(lines, want, newIndex(h) + delta, from, fuzz);
+    if (at === undefined) return undefined;
+    delta = at - newIndex(h);
+    starts.push(at);
+    from = at + want.length;
+  }
+  return starts;
+}
+
+/**
+ * The tree already has the patch (b4 shazam, then check): map the hunks onto the file as is.
+ * With `fuzz`, the hunks may sit that many lines from where the header says (later patches of
+ * the series, also applied, moved them).
+ */
+export function mapApplied(current: string, file: FilePatch, fuzz = 0): Lines | undefined {
+  const lines = splitLines(current).lines;
+  const starts = appliedStarts(lines, file, fuzz);
+  if (!starts) return undefined;
+  const out: Lines = lines.map((t, i) => baseLine(t, i + 1));
+  file.hunks.forEach((h, n) => {
+    let k = starts[n];
     for (const l of h.lines) {
       if (l.kind === 'removed') continue;
       out[k] = { kind: l.kind, text: lines[k], patchRow: l.patchRow, patchCol: 1, fileLine: k + 1 };
       k++;
     }
-    from = at + want.length;
-  }
+  });
   return out;
 }
 
 /** The pre-image of a file that already has the patch: each hunk's new side back to its old side. */
-export function unapply(current: string, file: FilePatch): string {
+export function unapply(current: string, file: FilePatch, fuzz = 0): string {
   const lines = splitLines(current).lines;
+  const starts = appliedStarts(lines, file, fuzz) ?? file.hunks.map(newIndex);
   const out: string[] = [];
   let cursor = 0;
-  for (const h of file.hunks) {
-    const at = newIndex(h);
-    out.push(...lines.slice(cursor, at), ...oldSide(h));
-    cursor = at + newSide(h).length;
-  }
+  file.hunks.forEach((h, n) => {
+    out.push(...lines.slice(cursor, starts[n]), ...oldSide(h));
+    cursor = starts[n] + newSide(h).length;
+  });
   out.push(...lines.slice(cursor));
   return out.join('\n') + '\n';
 }
 
-/** Does the file already look patched? Exact new-side positions and something that differs. */
-export function looksApplied(current: string, file: FilePatch): boolean {
+/** Does the file already look patched? New sides found (within `fuzz` lines) and something that differs. */
+export function looksApplied(current: string, file: FilePatch, fuzz = 0): boolean {
   const changes = file.hunks.some((h) => h.lines.some((l) => l.kind !== 'context'));
-  return changes && mapApplied(current, file) !== undefined;
+  return changes && mapApplied(current, file, fuzz) !== undefined;
 }
 
 export interface WholeFileOptions {

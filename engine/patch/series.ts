@@ -178,9 +178,14 @@ export function seriesHistories(set: PatchSet, opts?: HistoryOptions): FileHisto
         // Exact positions first; then "the tree already has it" (first patch of the file only);
         // then let hunks drift like git apply.
         let next = applyHunksToLines(st.lines, file, 0);
-        if (!next && st.wholeSteps.length === 0 && file.status !== 'added' && st.preText !== undefined && looksApplied(st.preText, file)) {
-          next = mapApplied(st.preText, file);
-          if (next) st.preText = unapply(st.preText, file);
+        if (!next && st.wholeSteps.length === 0 && file.status !== 'added' && st.preText !== undefined) {
+          // The tree has the patch already (b4 prep: your branch), maybe moved by later ones.
+          const base = st.preText;
+          const fz = looksApplied(base, file, 0) ? 0 : !opts?.cancelled?.() && looksApplied(base, file, fuzz) ? fuzz : undefined;
+          if (fz !== undefined) {
+            next = mapApplied(base, file, fz);
+            if (next) st.preText = unapply(base, file, fz);
+          }
         }
         if (!next && !opts?.cancelled?.()) next = applyHunksToLines(st.lines, file, fuzz);
         if (!next) { st.whole = false; st.lines = undefined; continue; }

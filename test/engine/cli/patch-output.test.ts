@@ -162,4 +162,6 @@ test('b4 recipes: am-perpatch-check-cmd and prep-perpatch-check-cmd, one patch o
   const m = /^faultline: drivers\/misc\/wobble\.c:(\d+): ERROR:gup-leak: .*returns -EBUSY at line (\d+)/.exec(p2[0][1]);
   assert.ok(m, p2[0][1]);
   assert.equal(m![1], m![2]);
+  // the line in the branch's file, which patch 3 (applied too) moved down by one
+  assert.equal(applied(ADD_PIN, ADD_BUSY, COUNT_RESETS).split('\n')[Number(m![1]) - 1], '\t\treturn -EBUSY;');
 });
