@@ -17,6 +17,8 @@ export interface FileReport {
   findings: Finding[];
   /** For patches: where each finding lands in the patched file (parallel to `findings`). */
   targets?: (PatchTarget | undefined)[];
+  /** For patches: how many patches the input holds (a series when more than one). */
+  patches?: number;
   problems: InputProblem[];
 }
 
@@ -114,7 +116,9 @@ export function formatCheckpatch(report: Report, opts: { showfile?: boolean } = 
       const where = t ? `${t.path}:${t.line}` : `${file.path}:${f.range.startRow + 1}`;
       // The message cites lines in the numbering of the location printed before it.
       const shown = t?.message !== undefined ? { ...f, message: t.message } : f;
-      out.push(`${where}: ${level[f.severity]}:${f.rule}: ${withArch(shown)}`);
+      // In a series, name the patch that introduced the finding (one line per finding, as review bots do).
+      const patch = (file.patches ?? 0) > 1 && file.targets?.[i] ? ` (introduced by ${file.targets[i]!.subject ?? `patch ${file.targets[i]!.patchIndex}`})` : '';
+      out.push(`${where}: ${level[f.severity]}:${f.rule}: ${withArch(shown)}${patch}`);
     });
   }
   return out.length ? out.join('\n') + '\n' : '';

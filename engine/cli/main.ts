@@ -264,6 +264,7 @@ export async function runCheck(argv: string[], io: CliIO, deps: CliDeps = {}): P
       res.tree?.delete();
       const fr: FileReport = { path: label, kind: res.kind, findings: res.findings, problems: [...res.problems] };
       if (res.targets) fr.targets = res.targets;
+      if (res.patches !== undefined) fr.patches = res.patches;
       if (cancelled()) fr.problems.push({ severity: 'error', message: `analysis stopped after ${budget} ms (FAULTLINE_FILE_BUDGET_MS); results for this file may be incomplete` });
       report.files.push(fr);
     } catch (e) {

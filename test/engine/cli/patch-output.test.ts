@@ -98,6 +98,11 @@ test('checkpatch --showfile: the patched file, its line, and a message in that n
   assert.ok(m, r.out);
   assert.equal(m![1], m![2]);
   assert.equal(final[Number(m![1]) - 1], '\t\treturn -EBUSY;');
+  // a series: each line names the patch that introduced the finding; a single patch does not
+  assert.match(r.out, /\(introduced by \[PATCH 2\/3\] wobble: refuse a busy device\)$/m);
+  const one = await run(['check', '--format', 'checkpatch', '-'], dir, mail(2, 3, busy));
+  assert.match(one.out, /^<stdin>:\d+: ERROR:gup-leak: /m);
+  assert.doesNotMatch(one.out, /introduced by/);
 });
 
 test('a plain diff -u that cannot be analyzed: a note naming the hunk and --tree, exit 2; with --tree it is checked', async () => {
