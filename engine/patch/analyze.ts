@@ -107,10 +107,13 @@ function functionOf(file: FileIR | undefined, f: Finding) {
   return file?.functions.find((g) => g.name === f.function && g.range.startRow <= f.range.startRow && f.range.startRow <= g.range.endRow);
 }
 
-/** First added line of the function (0-based fragment row), or undefined when it has none. */
+/** Did the patch change the code on this line (added it, or removed lines next to it)? */
+const isChanged = (l: FragmentLine) => l.kind === 'added' || l.changed === true;
+
+/** First changed line of the function (0-based fragment row), or undefined when it has none. */
 function firstAddedRow(frag: Fragment, fn: { range: SourceRange }): number | undefined {
   for (let r = fn.range.startRow; r <= fn.range.endRow && r < frag.lines.length; r++) {
-    if (frag.lines[r].kind === 'added') return r;
+    if (isChanged(frag.lines[r])) return r;
   }
   return undefined;
 }
@@ -164,7 +167,7 @@ export function mapFinding(set: PatchSet, frag: Fragment, file: FileIR | undefin
   const fn = functionOf(file, f);
   const added = fn ? firstAddedRow(frag, fn) : undefined;
   if (fn && added === undefined) return undefined;
-  if (!fn && primary.start.kind !== 'added') return undefined;
+  if (!fn && !isChanged(primary.start)) return undefined;
   const original = primary.start;
   if (primary.where === 'outside') {
     const line = frag.lines[added!];
@@ -215,7 +218,7 @@ function findingIdentity(f: Finding): string {
 function nearestAddedRow(frag: Fragment, row: number): number | undefined {
   let best: number | undefined;
   frag.lines.forEach((l, r) => {
-    if (l.kind === 'added' && (best === undefined || Math.abs(r - row) < Math.abs(best - row))) best = r;
+    if (isChanged(l) && (best === undefined || Math.abs(r - row) < Math.abs(best - row))) best = r;
   });
   return best;
 }

@@ -7,7 +7,7 @@
 // workspace); this module does no I/O.
 
 import type { FilePatch, Hunk, Patch, PatchSet } from './parse';
-import { isCPath, postImageFragments, preImageFragments, type Fragment, type FragmentLine } from './fragments';
+import { changedLines, isCPath, postImageFragments, preImageFragments, type Fragment, type FragmentLine } from './fragments';
 import { splitLines } from './lines';
 
 /** Text of a file of the tree (path relative to the tree root), or undefined when absent. */
@@ -68,13 +68,14 @@ export function applyHunksToLines(base: Lines, file: FilePatch, fuzz: number): L
     delta = at - oldIndex(h);
     for (; cursor < at; cursor++) carry(base[cursor]);
     let k = at;
+    const touched = changedLines(h, 'post');
     for (const l of h.lines) {
       if (l.kind === 'removed') { k++; continue; }
       if (l.kind === 'context') {
         const before = base[k++];
-        if (before && before.kind === 'added') { carry(before); continue; }
+        if (before && before.kind === 'added') { carry(touched.has(l) ? { ...before, changed: true } : before); continue; }
       }
-      out.push({ kind: l.kind, text: l.text, patchRow: l.patchRow, patchCol: 1, fileLine: out.length + 1 });
+      out.push({ kind: l.kind, text: l.text, patchRow: l.patchRow, patchCol: 1, fileLine: out.length + 1, ...(touched.has(l) ? { changed: true } : {}) });
     }
     cursor = at + want.length;
   }
@@ -111,9 +112,10 @@ export function mapApplied(current: string, file: FilePatch, fuzz = 0): Lines | 
   const out: Lines = lines.map((t, i) => baseLine(t, i + 1));
   file.hunks.forEach((h, n) => {
     let k = starts[n];
+    const touched = changedLines(h, 'post');
     for (const l of h.lines) {
       if (l.kind === 'removed') continue;
-      out[k] = { kind: l.kind, text: lines[k], patchRow: l.patchRow, patchCol: 1, fileLine: k + 1 };
+      out[k] = { kind: l.kind, text: lines[k], patchRow: l.patchRow, patchCol: 1, fileLine: k + 1, ...(touched.has(l) ? { changed: true } : {}) };
       k++;
     }
   });

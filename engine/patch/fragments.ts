@@ -26,6 +26,11 @@ export interface FragmentLine {
   patchCol: number;
   /** 1-based line in the reconstructed file (post-image: new line; pre-image: old line). */
   fileLine?: number;
+  /**
+   * The patch changed the code here: an added line, or the line next to where lines were
+   * removed (a removal-only hunk, e.g. a dropped release, leaves no added line to own a finding).
+   */
+  changed?: boolean;
 }
 
 export interface Fragment {
@@ -105,15 +110,39 @@ class BraceScanner {
 
 interface HunkView {
   hunk: Hunk;
-  lines: { kind: HunkLineKind; text: string; patchRow: number; fileLine?: number }[];
+  lines: { kind: HunkLineKind; text: string; patchRow: number; fileLine?: number; changed: boolean }[];
   minDepth: number;
   delta: number;
 }
 
-function viewOf(hunk: Hunk, image: 'post' | 'pre'): HunkView {
+/**
+ * Lines of the image that the patch changed: its own lines (added in the post-image, removed in
+ * the pre-image), and the kept line right after (else right before) a run of lines of the other
+ * side, where code went away.
+ */
+export function changedLines(hunk: Hunk, image: 'post' | 'pre'): Set<HunkLine> {
   const skip: HunkLineKind = image === 'post' ? 'removed' : 'added';
+  const own: HunkLineKind = image === 'post' ? 'added' : 'removed';
+  const out = new Set<HunkLine>();
+  const ls = hunk.lines;
+  for (let i = 0; i < ls.length; i++) {
+    if (ls[i].kind === own) { out.add(ls[i]); continue; }
+    if (ls[i].kind !== skip || (i > 0 && ls[i - 1].kind === skip)) continue;
+    let j = i;
+    while (j < ls.length && ls[j].kind === skip) j++;
+    const after = ls.slice(j).find((l) => l.kind !== skip);
+    const before = [...ls.slice(0, i)].reverse().find((l) => l.kind !== skip);
+    if (after ?? before) out.add((after ?? before)!);
+  }
+  return out;
+}
+
+function viewOf(hunk: Hunk, image: 'post' | 'pre', changed?: (l: HunkLine) => boolean): HunkView {
+  const skip: HunkLineKind = image === 'post' ? 'removed' : 'added';
+  const touched = changedLines(hunk, image);
   const lines = hunk.lines.filter((l) => l.kind !== skip).map((l) => ({
     kind: l.kind, text: l.text, patchRow: l.patchRow, fileLine: image === 'post' ? l.newLine : l.oldLine,
+    changed: touched.has(l) || (changed?.(l) ?? false),
   }));
   const s = new BraceScanner();
   for (const l of lines) s.feed(l.text);
@@ -213,13 +242,13 @@ function changesHeadlessPart(h: Hunk, open: number, changed: (l: HunkLine) => bo
 export function fragmentOf(patch: Patch, file: FilePatch, patchIndex: number, path: string, image: 'post' | 'pre', changed: (l: HunkLine) => boolean = isChange): Fragment | undefined {
   const unanalyzed: Hunk[] = [];
   const lines: Fragment['lines'] = [];
-  const push = (kind: FragmentLineKind, text: string, patchRow: number, fileLine?: number) =>
-    lines.push({ kind, text, patchRow, patchCol: kind === 'synthetic' || kind === 'gap' ? 0 : 1, fileLine });
+  const push = (kind: FragmentLineKind, text: string, patchRow: number, fileLine?: number, changed?: boolean) =>
+    lines.push({ kind, text, patchRow, patchCol: kind === 'synthetic' || kind === 'gap' ? 0 : 1, fileLine, ...(changed ? { changed } : {}) });
   let depth = 0;
   let seen = new Set<string>();
   let prevEnd: number | undefined;
   for (const hunk of file.hunks) {
-    const v = viewOf(hunk, image);
+    const v = viewOf(hunk, image, changed === isChange ? undefined : changed);
     if (v.lines.length === 0) continue;
     const head = functionHeadFromSection(hunk.section);
     const firstLine = v.lines[0].fileLine;
@@ -250,7 +279,7 @@ export function fragmentOf(patch: Patch, file: FilePatch, patchIndex: number, pa
       }
     }
     for (const l of v.lines) {
-      push(l.kind, l.text, l.patchRow, l.fileLine);
+      push(l.kind, l.text, l.patchRow, l.fileLine, l.changed);
       seen.add(l.text.trim());
     }
     depth = Math.max(0, depth + v.delta);

@@ -4,7 +4,7 @@ import { createEngine, type AnalysisResult } from '../../../engine/engine';
 import { parsePatchSet } from '../../../engine/patch/parse';
 import { seriesHistories } from '../../../engine/patch/series';
 import {
-  ADD_BUSY, ADD_PIN, applied, COUNT_RESETS, FIX_BUSY, MARK_PINNED, plainDiff, series, WOBBLE_BASE, WOBBLE_PATH,
+  ADD_BUSY, ADD_PIN, applied, COUNT_RESETS, DROP_RELEASE, FIX_BUSY, MARK_PINNED, plainDiff, series, WOBBLE_BASE, WOBBLE_PATH,
 } from './wobble-series';
 
 const pin = { subject: 'pin the user buffer', hunks: [ADD_PIN] };
@@ -62,6 +62,26 @@ for (const withTree of [false, true]) {
     const leaks = r.findings.filter((f) => f.rule === 'gup-leak');
     assert.equal(leaks.length, 1, JSON.stringify(r.findings, null, 1));
     assert.equal(r.targets![r.findings.indexOf(leaks[0])].patchIndex, 2);
+  });
+
+  test(`series ${mode}: a patch that only removes lines (drops a release) is blamed for the leak`, async () => {
+    const engine = await createEngine();
+    const drop = { subject: 'drop the release on a short pin', hunks: [DROP_RELEASE] };
+    const text = series(pin, drop);
+    const r = engine.analyze(text, opts('wobble.mbx'));
+    assert.deepEqual(r.problems, []);
+    const leaks = r.findings.filter((f) => f.rule === 'gup-leak');
+    assert.equal(leaks.length, 1, JSON.stringify(r.findings, null, 1));
+    assert.equal(r.targets![r.findings.indexOf(leaks[0])].subject, '[PATCH 2/2] wobble: drop the release on a short pin');
+    // shown on the leaking return as patch 1 wrote it (a line keeps pointing at the patch that added it)
+    const rows = text.split('\n');
+    assert.equal(rows[leaks[0].range.startRow], '+\t\treturn -EFAULT;');
+    // the same patch alone, against the file as patch 1 leaves it: on the line next to the removal
+    const alone = series(drop).replace('[PATCH 1/1]', '[PATCH]');
+    const single = engine.analyze(alone, withTree ? { path: 'p.patch', readBase: (p) => (p === WOBBLE_PATH ? applied(ADD_PIN) : undefined) } : { path: 'p.patch' });
+    const sl = single.findings.filter((f) => f.rule === 'gup-leak');
+    assert.equal(sl.length, withTree ? 1 : 0, 'without the tree the pin is not in the hunk');
+    if (withTree) assert.equal(alone.split('\n')[sl[0].range.startRow], ' \t\treturn -EFAULT;');
   });
 
   test(`series ${mode}: a leak a later patch fixes is not reported`, async () => {

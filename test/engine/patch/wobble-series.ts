@@ -69,6 +69,16 @@ export const MARK_PINNED = [
   ' \treturn 0;',
 ];
 
+/** A removal-only hunk (after ADD_PIN): drops the release on the short-pin path (a leak). */
+export const DROP_RELEASE = [
+  '@@ -15,5 +15,4 @@ static int wobble_pin(struct wobble *w, unsigned long uaddr, struct page **pages, int nr)',
+  ' \t\treturn got ? got : -EFAULT;',
+  ' \tif (got != nr) {',
+  '-\t\tunpin_user_pages(pages, got);',
+  ' \t\treturn -EFAULT;',
+  ' \t}',
+];
+
 /** The fix of ADD_BUSY's leak (after ADD_BUSY). */
 export const FIX_BUSY = [
   '@@ -15,4 +15,6 @@ static int wobble_pin(struct wobble *w, unsigned long uaddr, struct page **pages, int nr)',
