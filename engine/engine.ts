@@ -52,6 +52,8 @@ export interface AnalysisResult {
   file?: FileIR;
   /** Patch input: where each finding lands in the patched file (parallel to `findings`). */
   targets?: PatchTarget[];
+  /** Patch input: how many patches (mails) the input holds; more than one is a series. */
+  patches?: number;
   /** What the text was analyzed as. */
   kind: 'c' | 'patch';
 }
@@ -144,7 +146,7 @@ class FaultlineEngine implements Engine {
     const targets: PatchTarget[] = [];
     res.findings.forEach((f, i) => { if (keep(f)) { findings.push(f); targets.push(res.targets[i]); } });
     const sorted = sortAndDedupe(findings, targets);
-    return { findings: sorted.findings, targets: sorted.targets, problems: res.problems, kind: 'patch' };
+    return { findings: sorted.findings, targets: sorted.targets, problems: res.problems, kind: 'patch', patches: res.set.patches.length };
   }
 
   analyze(text: string, opts: AnalyzeOptions): AnalysisResult {

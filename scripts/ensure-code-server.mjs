@@ -137,7 +137,11 @@ export async function ensureCodeServer({ limitMs = 15 * 60_000 } = {}) {
     mkdirSync(join(dir, 'node'), { recursive: true });
     mkdirSync(join(dir, 'cs'), { recursive: true });
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    const baseEnv = { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false' };
+    // Run under `npm test`, the environment carries the outer npm's settings (npm_*); code-server's
+    // postinstall reads the Node version from npm_config_user_agent, which would name the Node 20
+    // running the outer npm, and refuse. Start the installs from a clean npm environment.
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|NODE$|INIT_CWD$)/i.test(k)));
+    const baseEnv = { ...inherited, npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false' };
     // Each scratch dir gets its own package.json so npm never walks up into someone else's project.
     for (const sub of ['node', 'cs']) {
       writeFileSync(join(dir, sub, 'package.json'), JSON.stringify({ name: `faultline-e2e-${sub}`, private: true }) + '\n');

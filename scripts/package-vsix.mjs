@@ -2,8 +2,10 @@
 // Package the VS Code extension as faultline-<version>.vsix.
 //
 // The root package.json is the npm project (CLI, tests, dev tools), not an extension manifest,
-// so the extension is assembled in a staging directory: the esbuild bundles, the grammar wasm,
-// the rule pages, a README and LICENSE, and a package.json generated from client/manifest.ts
+// so the extension is assembled in a staging directory: the minified esbuild bundles, grammars/
+// (the tree-sitter wasm and query files), the rule pages, a README and LICENSE, and a
+// package.json generated from client/manifest.ts; the repository's .vscodeignore says what of it
+// ships
 // (one source of truth for contributes/activation, also read by the tests). Then vsce 3.9.2
 // (vsce 4 needs Node >= 22) packages it; the bundles have no runtime dependencies, hence
 // --no-dependencies.
@@ -84,7 +86,9 @@ export async function packageVsix({ build = true, out, keep = false, server } = 
     log('building (node scripts/build.mjs)');
     execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: ['ignore', 2, 2] });
   }
-  const needed = ['dist/extension.js', 'dist/server.js', 'dist/tree-sitter-c.wasm', 'dist/web-tree-sitter.wasm'];
+  // The grammar wasm ships in grammars/ (next to the tree-sitter queries, ARCHITECTURE.md); the
+  // bundled server finds it there (dist/../grammars).
+  const needed = ['dist/extension.js', 'dist/server.js', 'grammars/tree-sitter-c.wasm', 'grammars/web-tree-sitter.wasm'];
   const source = (f) => (f === 'dist/server.js' && server ? resolve(server) : join(root, f));
   const missing = needed.filter((f) => !existsSync(source(f)));
   if (missing.length) throw new Error(`missing build outputs: ${missing.join(', ')} (run node scripts/build.mjs)`);
@@ -92,6 +96,7 @@ export async function packageVsix({ build = true, out, keep = false, server } = 
   const scratch = mkdtempSync(join(tmpdir(), 'faultline-vsix-'));
   const staging = join(scratch, 'extension');
   mkdirSync(join(staging, 'dist'), { recursive: true });
+  mkdirSync(join(staging, 'grammars'), { recursive: true });
   try {
     for (const f of needed) copyFileSync(source(f), join(staging, f));
 
@@ -130,8 +135,9 @@ export async function packageVsix({ build = true, out, keep = false, server } = 
     const { extensionManifest } = await loadManifestModule(staging);
     const manifest = extensionManifest({ version, description: pkg.description, license: pkg.license, ruleIds });
     writeFileSync(join(staging, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
-    // Nothing but what we staged goes in (no source maps: they point at paths outside the vsix).
-    writeFileSync(join(staging, '.vscodeignore'), '**/*.map\n');
+    // What ships is decided by the repository's .vscodeignore (the extension convention), applied
+    // by vsce to what we staged: no source maps (they point at paths outside the vsix).
+    copyFileSync(join(root, '.vscodeignore'), join(staging, '.vscodeignore'));
 
     mkdirSync(dirname(vsixPath), { recursive: true });
     rmSync(vsixPath, { force: true });

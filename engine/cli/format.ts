@@ -2,7 +2,8 @@
 // engine hands over is 0-based (rows, UTF-16 columns); everything printed here is 1-based,
 // columns counted in UTF-16 code units (what editors and SARIF's default columnKind use).
 
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { createHash } from 'node:crypto';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SourceRange } from '../ir';
 import type { Finding, InputProblem, Severity } from '../findings';
@@ -16,6 +17,8 @@ export interface FileReport {
   findings: Finding[];
   /** For patches: where each finding lands in the patched file (parallel to `findings`). */
   targets?: (PatchTarget | undefined)[];
+  /** For patches: how many patches the input holds (a series when more than one). */
+  patches?: number;
   problems: InputProblem[];
 }
 
@@ -111,7 +114,11 @@ export function formatCheckpatch(report: Report, opts: { showfile?: boolean } = 
     file.findings.forEach((f, i) => {
       const t = opts.showfile ? file.targets?.[i] : undefined;
       const where = t ? `${t.path}:${t.line}` : `${file.path}:${f.range.startRow + 1}`;
-      out.push(`${where}: ${level[f.severity]}:${f.rule}: ${withArch(f)}`);
+      // The message cites lines in the numbering of the location printed before it.
+      const shown = t?.message !== undefined ? { ...f, message: t.message } : f;
+      // In a series, name the patch that introduced the finding (one line per finding, as review bots do).
+      const patch = (file.patches ?? 0) > 1 && file.targets?.[i] ? ` (introduced by ${file.targets[i]!.subject ?? `patch ${file.targets[i]!.patchIndex}`})` : '';
+      out.push(`${where}: ${level[f.severity]}:${f.rule}: ${withArch(shown)}${patch}`);
     });
   }
   return out.length ? out.join('\n') + '\n' : '';
@@ -138,7 +145,7 @@ export function toJson(report: Report): unknown {
         d.related = f.related.map((r) => ({ line: r.range.startRow + 1, column: r.range.startCol + 1, endLine: r.range.endRow + 1, endColumn: r.range.endCol + 1, message: r.message }));
       }
       const t = file.targets?.[i];
-      if (t) d.target = { file: t.path, line: t.line, column: t.column, patch: t.patchIndex, ...(t.subject ? { subject: t.subject } : {}) };
+      if (t) d.target = { file: t.path, line: t.line, column: t.column, patch: t.patchIndex, ...(t.subject ? { subject: t.subject } : {}), ...(t.message !== undefined ? { message: t.message } : {}) };
       diagnostics.push(d);
     });
   }
@@ -168,6 +175,17 @@ export interface SarifOptions {
    */
   docsBase: string;
   toolVersion: string;
+  /** `--tree DIR`: patched files' post-image locations are resolved in it (else in `cwd`). */
+  tree?: string;
+}
+
+/**
+ * A fingerprint that survives line moves (GitHub code scanning matches alerts across runs by
+ * `partialFingerprints`): rule, file, function and message with every number taken out, plus
+ * the occurrence of that key in the run.
+ */
+export function fingerprintKey(rule: string, path: string, fn: string, message: string): string {
+  return createHash('sha256').update(`${rule}\u0000${path}\u0000${fn}\u0000${message.replace(/\d+/g, '#')}`).digest('hex').slice(0, 32);
 }
 
 const SARIF_LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warning: 'warning', info: 'note' };
@@ -224,24 +242,48 @@ export function toSarif(report: Report, opts: SarifOptions): unknown {
     };
   });
   const results: unknown[] = [];
+  // Patches are artifacts of their own (the analysis target); a patch finding's location is in
+  // the patched file (the post-image), which is what code scanning can show in the repository.
+  const artifacts: Record<string, unknown>[] = [];
+  const artifactIndex = new Map<string, number>();
+  const occurrences = new Map<string, number>();
   for (const file of report.files) {
+    if (file.kind === 'patch' && file.findings.length > 0) {
+      artifactIndex.set(file.path, artifacts.length);
+      artifacts.push({ location: artifactLocation(file.path, opts.cwd), roles: ['analysisTarget'], mimeType: 'text/x-diff', sourceLanguage: 'diff' });
+    }
     file.findings.forEach((f, i) => {
+      const t = file.targets?.[i];
+      const logical = f.function ? { logicalLocations: [{ name: f.function, kind: 'function' }] } : {};
+      const patchLocation = { physicalLocation: { artifactLocation: { ...artifactLocation(file.path, opts.cwd), ...(artifactIndex.has(file.path) ? { index: artifactIndex.get(file.path) } : {}) }, region: region(f.range) } };
+      const postImage = t ? {
+        physicalLocation: {
+          artifactLocation: opts.tree ? artifactLocation(join(resolve(opts.cwd, opts.tree), t.path), opts.cwd) : { uri: encodePath(t.path), uriBaseId: '%SRCROOT%' },
+          region: { startLine: Math.max(1, t.line), startColumn: Math.max(1, t.column) },
+        },
+      } : undefined;
+      const key = fingerprintKey(f.rule, t ? t.path : file.path, f.function, t?.message ?? f.message);
+      const nth = (occurrences.get(key) ?? 0) + 1;
+      occurrences.set(key, nth);
       const result: Record<string, unknown> = {
         ruleId: f.rule,
         level: SARIF_LEVEL[f.severity],
-        message: { text: withArch(f) },
-        locations: [{
-          physicalLocation: physical(file.path, f.range, opts.cwd),
-          ...(f.function ? { logicalLocations: [{ name: f.function, kind: 'function' }] } : {}),
-        }],
+        // The message cites lines in the numbering of the primary location (the patched file).
+        message: { text: withArch(t?.message !== undefined ? { ...f, message: t.message } : f) },
+        locations: [postImage ? { ...postImage, ...logical } : { physicalLocation: physical(file.path, f.range, opts.cwd), ...logical }],
+        partialFingerprints: { 'faultlineFinding/v1': `${key}:${nth}` },
       };
       const idx = ruleIndex.get(f.rule);
       if (idx !== undefined) result.ruleIndex = idx;
-      if (f.related?.length) {
-        result.relatedLocations = f.related.map((r, k) => ({
-          id: k + 1, physicalLocation: physical(file.path, r.range, opts.cwd), message: { text: r.message },
-        }));
+      const related: unknown[] = [];
+      if (t) {
+        result.analysisTarget = patchLocation.physicalLocation.artifactLocation;
+        related.push({ id: 0, ...patchLocation, message: { text: `in the patch${t.subject ? ` ${t.subject}` : ` (patch ${t.patchIndex})`}: ${f.message}` } });
       }
+      for (const r of f.related ?? []) {
+        related.push({ id: related.length + (t ? 0 : 1), physicalLocation: physical(file.path, r.range, opts.cwd), message: { text: r.message } });
+      }
+      if (related.length) result.relatedLocations = related;
       if (f.trace?.length) {
         const threads = new Map<number, unknown[]>();
         let order = 0;
@@ -259,8 +301,10 @@ export function toSarif(report: Report, opts: SarifOptions): unknown {
       }
       const props: Record<string, unknown> = {};
       if (f.arch) props.arch = f.arch;
-      const t = file.targets?.[i];
-      if (t) props.patchedFile = { path: t.path, line: t.line, column: t.column, patch: t.patchIndex };
+      if (t) {
+        props.patchedFile = { path: t.path, line: t.line, column: t.column, patch: t.patchIndex };
+        props.patch = { index: t.patchIndex, ...(t.subject ? { subject: t.subject } : {}) };
+      }
       if (Object.keys(props).length) result.properties = props;
       results.push(result);
     });
@@ -295,6 +339,7 @@ export function toSarif(report: Report, opts: SarifOptions): unknown {
       },
       originalUriBaseIds: { '%SRCROOT%': { uri: srcroot } },
       columnKind: 'utf16CodeUnits',
+      ...(artifacts.length ? { artifacts } : {}),
       invocations: [{ executionSuccessful: !hasInputErrors(report), ...(notifications.length ? { toolExecutionNotifications: notifications } : {}) }],
       results,
     }],

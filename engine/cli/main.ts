@@ -13,6 +13,7 @@ import { getProfile, PROFILE_NAMES } from '../kernel/profiles';
 import { parseKernelVersion } from '../kernel/versions';
 import { annotationMeta, degradedMeta } from '../rules/run';
 import { runSimulateCommand } from '../sim/simulate-command';
+import { publicText } from '../kernel/citations';
 import { expandPaths, maxInputBytes, readInputFile, readStdin } from '../input/files';
 import {
   exitCodeOf, formatCheckpatch, formatJson, formatProblems, formatSarif, formatSummary, formatText,
@@ -45,14 +46,18 @@ export const USAGE = `usage: faultline <command> [options]
 
 commands:
   check [--format text|json|sarif|checkpatch] [--rule ID[,ID]] [--arch NAME|all]
-        [--kernel V] [--tree DIR] [--showfile] [--summary] PATH...
+        [--kernel V] [--tree DIR] [--showfile] [--summary] [--exit-zero] PATH...
       Check C files (.c .h), patches (.patch .diff .mbox .mbx .eml) and directories
-      (walked recursively); - reads a patch or C text from stdin.
+      (walked recursively); - reads a patch or C text from stdin. A patch series
+      (an mbox, b4 am output) is judged in its final state; each finding names
+      the patch that introduced it.
       Exit status: 0 nothing found, 1 at least one warning or error,
-      2 usage or input error (wins over 1). With --summary, 0 unless input errors.
+      2 usage or input error, or no file checked (2 wins over 1).
       --tree DIR: the kernel tree patches apply to; patched files are then analyzed
       whole instead of as fragments rebuilt from the hunks.
       --showfile: checkpatch format names the patched file and line (checkpatch --showfile).
+      --summary: a count per rule and the files checked, after the findings.
+      --exit-zero: exit 0 even when there are findings (2 still means an input error).
   simulate --scenario NAME [--arch NAME|all] [--kernel V] [--json] [--max-states N]
   simulate --list
       Run a scenario in the kernel-model simulator and print the verdict and trace.
@@ -122,12 +127,20 @@ export function docsBase(env: NodeJS.ProcessEnv): string {
 
 class UsageError extends Error {}
 
+/** A usage error: one line saying what is wrong, one line saying where the help is. */
+function usageError(io: CliIO, command: string | undefined, message: string): void {
+  const prefix = command ? `faultline ${command}` : 'faultline';
+  io.stderr(`${prefix}: ${message}\nTry '${prefix} --help' for more information.\n`);
+}
+
 interface CheckArgs {
   format: Format;
   rules?: string[];
   arch?: string;
   kernel?: string;
   summary: boolean;
+  /** Findings do not make the exit status 1 (input errors still give 2). */
+  exitZero: boolean;
   /** checkpatch format: name the patched file and line, not the patch (checkpatch --showfile). */
   showfile: boolean;
   /** Kernel tree the patches apply to (`--tree DIR`). */
@@ -136,7 +149,7 @@ interface CheckArgs {
 }
 
 function parseCheckArgs(argv: string[]): CheckArgs {
-  const a: CheckArgs = { format: 'text', summary: false, showfile: false, paths: [] };
+  const a: CheckArgs = { format: 'text', summary: false, exitZero: false, showfile: false, paths: [] };
   const value = (i: number, name: string, inline?: string): string => {
     if (inline !== undefined) return inline;
     const v = argv[i + 1];
@@ -182,6 +195,7 @@ function parseCheckArgs(argv: string[]): CheckArgs {
         break;
       }
       case '--summary': a.summary = true; break;
+      case '--exit-zero': a.exitZero = true; break;
       case '--showfile': a.showfile = true; break;
       case '--tree': a.tree = value(i, name, inline); i += consumed; break;
       default: throw new UsageError(`unknown option '${arg}'`);
@@ -200,7 +214,7 @@ export async function runCheck(argv: string[], io: CliIO, deps: CliDeps = {}): P
   try {
     args = parseCheckArgs(argv);
   } catch (e) {
-    if (e instanceof UsageError) { io.stderr(`faultline check: ${e.message}\n${USAGE}`); return 2; }
+    if (e instanceof UsageError) { usageError(io, 'check', e.message); return 2; }
     throw e;
   }
   const metas = ruleMetas(deps);
@@ -208,7 +222,7 @@ export async function runCheck(argv: string[], io: CliIO, deps: CliDeps = {}): P
     const known = new Set(metas.map((m) => m.id));
     const unknown = args.rules.filter((r) => !known.has(r));
     if (unknown.length) {
-      io.stderr(`faultline check: unknown rule id${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `'${u}'`).join(', ')}; valid ids: ${[...known].join(', ')}\n`);
+      usageError(io, 'check', `unknown rule id${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `'${u}'`).join(', ')}; valid ids: ${[...known].join(', ')}`);
       return 2;
     }
   }
@@ -250,6 +264,7 @@ export async function runCheck(argv: string[], io: CliIO, deps: CliDeps = {}): P
       res.tree?.delete();
       const fr: FileReport = { path: label, kind: res.kind, findings: res.findings, problems: [...res.problems] };
       if (res.targets) fr.targets = res.targets;
+      if (res.patches !== undefined) fr.patches = res.patches;
       if (cancelled()) fr.problems.push({ severity: 'error', message: `analysis stopped after ${budget} ms (FAULTLINE_FILE_BUDGET_MS); results for this file may be incomplete` });
       report.files.push(fr);
     } catch (e) {
@@ -261,15 +276,20 @@ export async function runCheck(argv: string[], io: CliIO, deps: CliDeps = {}): P
     case 'text': io.stdout(formatText(report)); break;
     case 'json': io.stdout(formatJson(report)); break;
     case 'checkpatch': io.stdout(formatCheckpatch(report, { showfile: args.showfile })); break;
-    case 'sarif': io.stdout(formatSarif(report, { cwd: io.cwd, docsBase: docsBase(io.env), toolVersion: toolVersion() })); break;
+    case 'sarif': io.stdout(formatSarif(report, { cwd: io.cwd, docsBase: docsBase(io.env), toolVersion: toolVersion(), tree: args.tree })); break;
   }
   io.stderr(formatProblems(report));
-  const code = exitCodeOf(report);
+  let code = exitCodeOf(report);
   if (args.summary) {
     // Machine formats keep stdout parseable: the summary goes to stderr there.
     (args.format === 'text' ? io.stdout : io.stderr)(formatSummary(report));
-    return code === 2 ? 2 : 0;
   }
+  if (report.files.length === 0 && report.failures.length === 0) {
+    // A run that checked nothing must not look like a clean one.
+    io.stderr(`faultline check: no file checked (${args.paths.join(' ')}: no .c, .h, .patch, .diff, .mbox, .mbx or .eml file)\n`);
+    code = 2;
+  }
+  if (args.exitZero && code === 1) code = 0;
   return code;
 }
 
@@ -320,7 +340,7 @@ export async function main(argv: string[], ioOverride: Partial<CliIO> = {}, deps
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case undefined:
-      io.stderr(USAGE);
+      usageError(io, undefined, 'no command given (check, simulate or explain)');
       return 2;
     case '--help': case '-h': case 'help':
       io.stdout(USAGE);
@@ -334,9 +354,10 @@ export async function main(argv: string[], ioOverride: Partial<CliIO> = {}, deps
     case 'explain':
       return runExplain(rest, io);
     case 'simulate':
-      return runSimulateCommand(rest, { out: io.stdout, err: io.stderr });
+      // Scenario titles and sources cite the public threads and commits, not the working notes.
+      return runSimulateCommand(rest, { out: (t) => io.stdout(publicText(t)), err: io.stderr });
     default:
-      io.stderr(`faultline: unknown command '${cmd}'\n${USAGE}`);
+      usageError(io, undefined, `unknown command '${cmd}' (use check, simulate or explain)`);
       return 2;
   }
 }

@@ -5,6 +5,7 @@
 
 import { allApis, lookupApi } from '../kernel/api-table';
 import type { ApiEntry } from '../kernel/api-schema';
+import { publicText } from '../kernel/citations';
 import type { RefEffect } from '../kernel/api/refs-schema';
 
 /** GUP_PIN_COUNTING_BIAS (SEMANTICS.md C.1). */
@@ -116,5 +117,6 @@ export function explainApi(name: string): string | undefined {
   }
   const ver = [e.since ? `since ${e.since}` : '', e.removed ? `removed in ${e.removed}` : ''].filter(Boolean).join(', ');
   lines.push(`*${e.header}${ver ? ` — ${ver}` : ''}${e.source ? ` — source: ${e.source}` : ''}*`);
-  return lines.join('\n\n');
+  // Sources are cited publicly (the table's notes name the working notes' sections).
+  return publicText(lines.join('\n\n'));
 }

@@ -10,12 +10,25 @@
 // only if its primary line is an added line. With the tree (`readBase`, apply.ts) the whole
 // patched file is analyzed, and so is the file before the patch: the patch then reports what it
 // introduces (mapIntroduced), wherever that lands.
+//
+// A series is judged in its final state (series.ts): each file's state after the last patch
+// that touches it is analyzed, and a finding names the patch that introduced it — the first
+// patch from which it is present in every later state. A finding a later patch fixes is absent
+// from the final state and is not reported.
+//
+// Line numbers in messages: rules cite lines of what they analyzed ("taken at line 26"). A
+// finding is shown on the patch text, so its message cites patch lines (the same numbers as its
+// location); a line that is not in the patch is cited as "line N of FILE". The target (where the
+// finding is in the patched file: checkpatch --showfile, SARIF) carries the same message with
+// patched-file lines, agreeing with its own location.
 
 import type { FileIR, SourceRange } from '../ir';
 import type { Finding, InputProblem, RelatedLocation } from '../findings';
 import { parsePatchSet, type PatchSet } from './parse';
 import type { Fragment, FragmentLine } from './fragments';
-import { postImages, type BaseResolver } from './apply';
+import type { BaseResolver } from './apply';
+import { seriesHistories, type FileHistory } from './series';
+import { rowRange } from './lines';
 
 export interface CAnalysis {
   findings: Finding[];
@@ -29,9 +42,11 @@ export interface PatchTarget {
   line: number;
   /** 1-based column (UTF-16 units). */
   column: number;
-  /** 1-based index of the patch in a series (mbox), and its subject. */
+  /** 1-based index of the patch in a series (mbox) that introduced the finding, and its subject. */
   patchIndex: number;
   subject?: string;
+  /** The finding's message citing patched-file lines (agrees with `line`). */
+  message?: string;
 }
 
 export interface PatchAnalysis {
@@ -92,23 +107,50 @@ function functionOf(file: FileIR | undefined, f: Finding) {
   return file?.functions.find((g) => g.name === f.function && g.range.startRow <= f.range.startRow && f.range.startRow <= g.range.endRow);
 }
 
-/** First added line of the function (0-based fragment row), or undefined when it has none. */
+/** Did the patch change the code on this line (added it, or removed lines next to it)? */
+const isChanged = (l: FragmentLine) => l.kind === 'added' || l.changed === true;
+
+/** First changed line of the function (0-based fragment row), or undefined when it has none. */
 function firstAddedRow(frag: Fragment, fn: { range: SourceRange }): number | undefined {
   for (let r = fn.range.startRow; r <= fn.range.endRow && r < frag.lines.length; r++) {
-    if (frag.lines[r].kind === 'added') return r;
+    if (isChanged(frag.lines[r])) return r;
   }
   return undefined;
 }
 
+const LINE_REF = /\b(lines?) (\d+)\b/g;
+
+function outsidePatch(word: string): string {
+  return word === 'line' ? 'a line outside the patch' : 'lines outside the patch';
+}
+
 /**
- * Rule messages cite lines ("taken at line 26"); in a fragment those are fragment rows, which
- * mean nothing to a reviewer. Rewrite them to the patched file's line numbers (the note under
- * each finding names the file), leaving lines we invented alone.
+ * Rule messages cite lines of the text they analyzed ("taken at line 26"); in a fragment those
+ * are fragment rows, which mean nothing to a reader. Rewrite them to the patched file's lines
+ * (for the target, which points into that file); a line we invented is "a line outside the patch".
  */
 export function fileLines(frag: Fragment, message: string): string {
-  return message.replace(/\b(lines?) (\d+)\b/g, (m, word: string, n: string) => {
+  return message.replace(LINE_REF, (m, word: string, n: string) => {
     const l = frag.lines[Number(n) - 1];
-    return l && l.fileLine !== undefined && whereOf(l) !== 'invented' ? `${word} ${l.fileLine}` : m;
+    if (!l) return m;
+    if (whereOf(l) === 'invented' || l.fileLine === undefined) return outsidePatch(word);
+    return `${word} ${l.fileLine}`;
+  });
+}
+
+/**
+ * The same rewrite for a message shown on the patch text: lines of the patch (1-based rows of
+ * the patch text, the numbering of the finding's own location); a line of the tree's file that
+ * the patch does not show is "line N of FILE".
+ */
+export function patchLines(frag: Fragment, message: string): string {
+  return message.replace(LINE_REF, (m, word: string, n: string) => {
+    const l = frag.lines[Number(n) - 1];
+    if (!l) return m;
+    const where = whereOf(l);
+    if (where === 'invented') return outsidePatch(word);
+    if (where === 'patch') return `${word} ${l.patchRow + 1}`;
+    return l.fileLine !== undefined ? `${word} ${l.fileLine} of ${frag.path}` : outsidePatch(word);
   });
 }
 
@@ -125,7 +167,7 @@ export function mapFinding(set: PatchSet, frag: Fragment, file: FileIR | undefin
   const fn = functionOf(file, f);
   const added = fn ? firstAddedRow(frag, fn) : undefined;
   if (fn && added === undefined) return undefined;
-  if (!fn && primary.start.kind !== 'added') return undefined;
+  if (!fn && !isChanged(primary.start)) return undefined;
   const original = primary.start;
   if (primary.where === 'outside') {
     const line = frag.lines[added!];
@@ -137,7 +179,7 @@ export function mapFinding(set: PatchSet, frag: Fragment, file: FileIR | undefin
     const m = mapRange(set, frag, rl.range);
     if (!m || m.where === 'invented') return undefined; // reasoning about code we invented
     if (m.where === 'outside') continue;
-    related.push({ range: m.range, message: fileLines(frag, rl.message) });
+    related.push({ range: m.range, message: patchLines(frag, rl.message) });
   }
   const trace = f.trace?.map((s) => {
     if (!s.range) return s;
@@ -150,7 +192,7 @@ export function mapFinding(set: PatchSet, frag: Fragment, file: FileIR | undefin
     if (edits.some(({ m }) => !m || m.where !== 'patch' || m.start.kind !== 'added')) return [];
     return [{ title: fix.title, edits: edits.map(({ e, m }) => ({ range: m!.range, newText: e.newText })) }];
   });
-  const finding: Finding = { ...f, message: fileLines(frag, f.message), range: primary.range, related };
+  const finding: Finding = { ...f, message: patchLines(frag, f.message), range: primary.range, related };
   if (trace) finding.trace = trace;
   if (fixes) finding.fixes = fixes;
   const target: PatchTarget = {
@@ -159,13 +201,14 @@ export function mapFinding(set: PatchSet, frag: Fragment, file: FileIR | undefin
     column: f.range.startCol + 1,
     patchIndex: frag.patchIndex + 1,
     subject: frag.patch.subject,
+    message: fileLines(frag, f.message),
   };
   return { finding, target };
 }
 
 /**
- * Identity of a finding across the pre- and post-image: rule, function and message with the
- * numbers taken out (the patch moves lines).
+ * Identity of a finding across the pre- and post-image and across the states of a series: rule,
+ * function and message with the numbers taken out (patches move lines).
  */
 function findingIdentity(f: Finding): string {
   return `${f.rule}\u0000${f.function}\u0000${f.message.replace(/\d+/g, '#')}`;
@@ -175,10 +218,12 @@ function findingIdentity(f: Finding): string {
 function nearestAddedRow(frag: Fragment, row: number): number | undefined {
   let best: number | undefined;
   frag.lines.forEach((l, r) => {
-    if (l.kind === 'added' && (best === undefined || Math.abs(r - row) < Math.abs(best - row))) best = r;
+    if (isChanged(l) && (best === undefined || Math.abs(r - row) < Math.abs(best - row))) best = r;
   });
   return best;
 }
+
+interface MappedFinding { finding: Finding; target: PatchTarget; id: string }
 
 /**
  * Whole-file mode: keep what the patch introduces — post-image findings with no counterpart in
@@ -186,16 +231,16 @@ function nearestAddedRow(frag: Fragment, row: number): number | undefined {
  * patch causes in an unchanged caller is). A new finding in a function without added lines is
  * anchored on the nearest added line, and says where it really is.
  */
-function mapIntroduced(set: PatchSet, frag: Fragment, post: CAnalysis, pre: CAnalysis): { finding: Finding; target: PatchTarget }[] {
+function mapIntroduced(set: PatchSet, frag: Fragment, post: CAnalysis, pre: CAnalysis): MappedFinding[] {
   const before = new Map<string, number>();
   for (const f of pre.findings) before.set(findingIdentity(f), (before.get(findingIdentity(f)) ?? 0) + 1);
-  const out: { finding: Finding; target: PatchTarget }[] = [];
+  const out: MappedFinding[] = [];
   for (const f of post.findings) {
     const id = findingIdentity(f);
     const seen = before.get(id) ?? 0;
     if (seen > 0) { before.set(id, seen - 1); continue; }
     const m = mapFinding(set, frag, post.file, f);
-    if (m) { out.push(m); continue; }
+    if (m) { out.push({ ...m, id }); continue; }
     const row = nearestAddedRow(frag, f.range.startRow);
     const line = row === undefined ? undefined : frag.lines[row];
     const original = frag.lines[f.range.startRow];
@@ -203,34 +248,98 @@ function mapIntroduced(set: PatchSet, frag: Fragment, post: CAnalysis, pre: CAna
     const indent = line.text.length - line.text.trimStart().length;
     const where = original.fileLine !== undefined ? ` (at line ${original.fileLine} of ${frag.path}, in ${f.function}(), which this patch does not change)` : '';
     out.push({
-      finding: { ...f, message: fileLines(frag, f.message) + where, range: rowRangeOf(set, line, indent), related: [], trace: undefined, fixes: undefined },
-      target: { path: frag.path, line: original.fileLine ?? 0, column: f.range.startCol + 1, patchIndex: frag.patchIndex + 1, subject: frag.patch.subject },
+      finding: { ...f, message: patchLines(frag, f.message) + where, range: rowRangeOf(set, line, indent), related: [], trace: undefined, fixes: undefined },
+      target: { path: frag.path, line: original.fileLine ?? 0, column: f.range.startCol + 1, patchIndex: frag.patchIndex + 1, subject: frag.patch.subject, message: fileLines(frag, f.message) },
+      id,
     });
   }
   return out;
+}
+
+/** Fragment mode: the findings the patch owns (see the top of this file). */
+function mapOwned(set: PatchSet, frag: Fragment, res: CAnalysis): MappedFinding[] {
+  const out: MappedFinding[] = [];
+  for (const f of res.findings) {
+    const m = mapFinding(set, frag, res.file, f);
+    if (m) out.push({ ...m, id: findingIdentity(f) });
+  }
+  return out;
+}
+
+function hunkHeader(set: PatchSet, text: string, row: number): string {
+  const start = set.lineStarts[row] ?? 0;
+  const end = set.lineStarts[row + 1] ?? text.length;
+  const line = text.slice(start, end).replace(/\r?\n$/, '');
+  const m = /^@@ [^@]*@@/.exec(line);
+  return m ? m[0] : line;
 }
 
 /** Parse and analyze a patch / mbox / diff. Never throws on bad input. */
 export function analyzePatchText(text: string, analyzeC: (source: { text: string; path: string }) => CAnalysis, opts: PatchAnalyzeOptions = {}): PatchAnalysis {
   const set = parsePatchSet(text, { cancelled: opts.cancelled });
   const problems = [...set.problems];
-  const fragments = postImages(set, opts.readBase ? { readBase: opts.readBase, cancelled: opts.cancelled } : undefined);
+  const histories = seriesHistories(set, opts.readBase ? { readBase: opts.readBase, cancelled: opts.cancelled } : undefined);
   const findings: Finding[] = [];
   const targets: PatchTarget[] = [];
-  for (const frag of fragments) {
+  const fragments: Fragment[] = [];
+  const unanalyzable: string[] = [];
+  for (const h of histories) {
     if (opts.cancelled?.()) break;
-    let res: CAnalysis;
-    let pre: CAnalysis | undefined;
+    const final = h.steps[h.steps.length - 1];
+    fragments.push(final);
+    for (const hunk of final.unanalyzed ?? []) {
+      problems.push({
+        severity: 'info',
+        message: `could not analyze ${h.path} hunk ${hunkHeader(set, text, hunk.headerRow)}: its header names no function (a plain diff -u), so the function cannot be rebuilt from the hunk; pass --tree DIR (the kernel tree the patch applies to)`,
+        range: rowRange(set.lineStarts, hunk.headerRow),
+      });
+    }
+    if (!final.whole && (final.unanalyzed?.length ?? 0) >= (h.changedRuns ?? 0) && (final.unanalyzed?.length ?? 0) > 0) unanalyzable.push(h.path);
+    let judged: { mapped: MappedFinding[]; introducedBy: (m: MappedFinding) => number };
     try {
-      res = analyzeC(frag);
-      if (frag.whole && frag.preText !== undefined) pre = frag.preText === '' ? { findings: [] } : analyzeC({ text: frag.preText, path: frag.path });
+      judged = judgeHistory(set, h, analyzeC, opts.cancelled);
     } catch (e) {
-      // One fragment that trips the analysis must not hide the others' findings.
-      problems.push({ severity: 'error', message: `analysis of ${frag.path} (patch ${frag.patchIndex + 1}) failed: ${(e as Error)?.message ?? e}` });
+      // One file that trips the analysis must not hide the others' findings.
+      problems.push({ severity: 'error', message: `analysis of ${h.path} (patch ${final.patchIndex + 1}) failed: ${(e as Error)?.message ?? e}` });
       continue;
     }
-    const mapped = pre ? mapIntroduced(set, frag, res, pre) : res.findings.map((f) => mapFinding(set, frag, res.file, f));
-    for (const m of mapped) if (m) { findings.push(m.finding); targets.push(m.target); }
+    for (const m of judged.mapped) {
+      const index = judged.introducedBy(m);
+      findings.push(m.finding);
+      targets.push({ ...m.target, patchIndex: index + 1, subject: set.patches[index]?.subject });
+    }
+  }
+  if (histories.length > 0 && unanalyzable.length === histories.length) {
+    problems.push({
+      severity: 'error',
+      message: `could not analyze ${unanalyzable.join(', ')}: no changed hunk can be rebuilt into a function (the hunk headers name none, as in a plain diff -u); pass --tree DIR (the kernel tree the patch applies to), or use git diff / git format-patch`,
+    });
   }
   return { findings, targets, problems, set, fragments };
+
+}
+
+/**
+ * The findings of a file's final state, and for each the patch (0-based index) that introduced
+ * it: the first patch after which it is present in every later state of the file.
+ */
+function judgeHistory(set: PatchSet, h: FileHistory, analyzeC: (source: { text: string; path: string }) => CAnalysis, cancelled?: () => boolean): { mapped: MappedFinding[]; introducedBy: (m: MappedFinding) => number } {
+  const pre = h.preText === undefined ? undefined : h.preText === '' ? { findings: [] } : analyzeC({ text: h.preText, path: h.path });
+  const judge = (frag: Fragment) => {
+    const res = analyzeC(frag);
+    return pre ? mapIntroduced(set, frag, res, pre) : mapOwned(set, frag, res);
+  };
+  const steps = h.steps;
+  const last = steps[steps.length - 1].patchIndex;
+  const mapped = judge(steps[steps.length - 1]);
+  if (mapped.length === 0 || steps.length === 1) return { mapped, introducedBy: () => last };
+  const present: Set<string>[] = steps.slice(0, -1).map((s) => new Set(cancelled?.() ? [] : judge(s).map((m) => m.id)));
+  return {
+    mapped,
+    introducedBy: (m) => {
+      let k = steps.length - 1;
+      while (k > 0 && present[k - 1].has(m.id)) k--;
+      return steps[k].patchIndex;
+    },
+  };
 }

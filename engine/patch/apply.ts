@@ -7,7 +7,7 @@
 // workspace); this module does no I/O.
 
 import type { FilePatch, Hunk, Patch, PatchSet } from './parse';
-import { isCPath, postImageFragments, preImageFragments, type Fragment, type FragmentLine } from './fragments';
+import { changedLines, isCPath, postImageFragments, preImageFragments, type Fragment, type FragmentLine } from './fragments';
 import { splitLines } from './lines';
 
 /** Text of a file of the tree (path relative to the tree root), or undefined when absent. */
@@ -39,72 +39,107 @@ const newIndex = (h: Hunk) => (h.newCount === 0 ? h.newStart : h.newStart - 1);
 
 type Lines = Fragment['lines'];
 
-function baseLine(text: string, fileLine: number): FragmentLine {
+export function baseLine(text: string, fileLine: number): FragmentLine {
   return { kind: 'base', text, patchRow: -1, patchCol: 0, fileLine };
 }
 
 /** Apply the hunks to `base`; undefined when a hunk does not fit (within `fuzz` lines). */
 export function applyHunks(base: string, file: FilePatch, fuzz: number): Lines | undefined {
-  const lines = base === '' ? [] : splitLines(base).lines;
+  return applyHunksToLines(base === '' ? [] : splitLines(base).lines.map((t, i) => baseLine(t, i + 1)), file, fuzz);
+}
+
+/**
+ * Apply the hunks to a file already held as lines (a series: the result of the patches before
+ * this one). Lines outside the hunks keep what they were (base, or added by an earlier patch);
+ * a context line that an earlier patch added stays `added` with that patch's row, so a finding
+ * on it points at the patch that wrote it.
+ */
+export function applyHunksToLines(base: Lines, file: FilePatch, fuzz: number): Lines | undefined {
+  const lines = base.map((l) => l.text);
   const out: Lines = [];
   let cursor = 0;
   let delta = 0; // how far earlier hunks moved things, as git apply carries it
+  const carry = (l: FragmentLine) => out.push({ ...l, fileLine: out.length + 1 });
   for (const h of file.hunks) {
     if (h.truncated) return undefined;
     const want = oldSide(h);
     const at = locate(lines, want, oldIndex(h) + delta, cursor, fuzz);
     if (at === undefined) return undefined;
     delta = at - oldIndex(h);
-    for (; cursor < at; cursor++) out.push(baseLine(lines[cursor], out.length + 1));
+    for (; cursor < at; cursor++) carry(base[cursor]);
+    let k = at;
+    const touched = changedLines(h, 'post');
     for (const l of h.lines) {
-      if (l.kind === 'removed') continue;
-      out.push({ kind: l.kind, text: l.text, patchRow: l.patchRow, patchCol: 1, fileLine: out.length + 1 });
+      if (l.kind === 'removed') { k++; continue; }
+      if (l.kind === 'context') {
+        const before = base[k++];
+        if (before && before.kind === 'added') { carry(touched.has(l) ? { ...before, changed: true } : before); continue; }
+      }
+      out.push({ kind: l.kind, text: l.text, patchRow: l.patchRow, patchCol: 1, fileLine: out.length + 1, ...(touched.has(l) ? { changed: true } : {}) });
     }
     cursor = at + want.length;
   }
-  for (; cursor < lines.length; cursor++) out.push(baseLine(lines[cursor], out.length + 1));
+  for (; cursor < lines.length; cursor++) carry(base[cursor]);
   return out;
 }
 
-/** The tree already has the patch (b4 shazam, then check): map the hunks onto the file as is. */
-export function mapApplied(current: string, file: FilePatch): Lines | undefined {
-  const lines = splitLines(current).lines;
-  const out: Lines = lines.map((t, i) => baseLine(t, i + 1));
+/** Where each hunk's new side starts in a file that already has the patch (0-based), or undefined. */
+function appliedStarts(lines: string[], file: FilePatch, fuzz: number): number[] | undefined {
+  const starts: number[] = [];
   let from = 0;
+  let delta = 0;
   for (const h of file.hunks) {
     if (h.truncated) return undefined;
     const want = newSide(h);
-    const at = newIndex(h);
-    if (at < from || !matchesAt(lines, at, want)) return undefined;
-    let k = at;
-    for (const l of h.lines) {
-      if (l.kind === 'removed') continue;
-      out[k] = { kind: l.kind, text: lines[k], patchRow: l.patchRow, patchCol: 1, fileLine: k + 1 };
-      k++;
-    }
+    const at = locate(lines, want, newIndex(h) + delta, from, fuzz);
+    if (at === undefined) return undefined;
+    delta = at - newIndex(h);
+    starts.push(at);
     from = at + want.length;
   }
+  return starts;
+}
+
+/**
+ * The tree already has the patch (b4 shazam, then check): map the hunks onto the file as is.
+ * With `fuzz`, the hunks may sit that many lines from where the header says (later patches of
+ * the series, also applied, moved them).
+ */
+export function mapApplied(current: string, file: FilePatch, fuzz = 0): Lines | undefined {
+  const lines = splitLines(current).lines;
+  const starts = appliedStarts(lines, file, fuzz);
+  if (!starts) return undefined;
+  const out: Lines = lines.map((t, i) => baseLine(t, i + 1));
+  file.hunks.forEach((h, n) => {
+    let k = starts[n];
+    const touched = changedLines(h, 'post');
+    for (const l of h.lines) {
+      if (l.kind === 'removed') continue;
+      out[k] = { kind: l.kind, text: lines[k], patchRow: l.patchRow, patchCol: 1, fileLine: k + 1, ...(touched.has(l) ? { changed: true } : {}) };
+      k++;
+    }
+  });
   return out;
 }
 
 /** The pre-image of a file that already has the patch: each hunk's new side back to its old side. */
-function unapply(current: string, file: FilePatch): string {
+export function unapply(current: string, file: FilePatch, fuzz = 0): string {
   const lines = splitLines(current).lines;
+  const starts = appliedStarts(lines, file, fuzz) ?? file.hunks.map(newIndex);
   const out: string[] = [];
   let cursor = 0;
-  for (const h of file.hunks) {
-    const at = newIndex(h);
-    out.push(...lines.slice(cursor, at), ...oldSide(h));
-    cursor = at + newSide(h).length;
-  }
+  file.hunks.forEach((h, n) => {
+    out.push(...lines.slice(cursor, starts[n]), ...oldSide(h));
+    cursor = starts[n] + newSide(h).length;
+  });
   out.push(...lines.slice(cursor));
   return out.join('\n') + '\n';
 }
 
-/** Does the file already look patched? Exact new-side positions and something that differs. */
-function looksApplied(current: string, file: FilePatch): boolean {
+/** Does the file already look patched? New sides found (within `fuzz` lines) and something that differs. */
+export function looksApplied(current: string, file: FilePatch, fuzz = 0): boolean {
   const changes = file.hunks.some((h) => h.lines.some((l) => l.kind !== 'context'));
-  return changes && mapApplied(current, file) !== undefined;
+  return changes && mapApplied(current, file, fuzz) !== undefined;
 }
 
 export interface WholeFileOptions {

@@ -12,7 +12,7 @@
 //   missing opening braces, and an unclosed function gets closing braces. These invented lines
 //   are `synthetic`; findings anchored on them are about code we made up and are dropped.
 
-import type { FilePatch, Hunk, HunkLineKind, Patch, PatchSet } from './parse';
+import type { FilePatch, Hunk, HunkLine, HunkLineKind, Patch, PatchSet } from './parse';
 
 /** `base`: a line of the tree's file outside every hunk (whole-file post-images, apply.ts). */
 export type FragmentLineKind = HunkLineKind | 'synthetic' | 'gap' | 'base';
@@ -26,6 +26,11 @@ export interface FragmentLine {
   patchCol: number;
   /** 1-based line in the reconstructed file (post-image: new line; pre-image: old line). */
   fileLine?: number;
+  /**
+   * The patch changed the code here: an added line, or the line next to where lines were
+   * removed (a removal-only hunk, e.g. a dropped release, leaves no added line to own a finding).
+   */
+  changed?: boolean;
 }
 
 export interface Fragment {
@@ -42,6 +47,11 @@ export interface Fragment {
   whole?: boolean;
   /** Whole files: the file before this patch ('' for a new file), for "what did the patch introduce". */
   preText?: string;
+  /**
+   * Hunks that change code inside a function whose head could not be rebuilt (no function name
+   * in the hunk header, as in a plain `diff -u`): their lines are not analyzed.
+   */
+  unanalyzed?: Hunk[];
 }
 
 const C_PATH = /\.(c|h)$/;
@@ -100,15 +110,39 @@ class BraceScanner {
 
 interface HunkView {
   hunk: Hunk;
-  lines: { kind: HunkLineKind; text: string; patchRow: number; fileLine?: number }[];
+  lines: { kind: HunkLineKind; text: string; patchRow: number; fileLine?: number; changed: boolean }[];
   minDepth: number;
   delta: number;
 }
 
-function viewOf(hunk: Hunk, image: 'post' | 'pre'): HunkView {
+/**
+ * Lines of the image that the patch changed: its own lines (added in the post-image, removed in
+ * the pre-image), and the kept line right after (else right before) a run of lines of the other
+ * side, where code went away.
+ */
+export function changedLines(hunk: Hunk, image: 'post' | 'pre'): Set<HunkLine> {
   const skip: HunkLineKind = image === 'post' ? 'removed' : 'added';
+  const own: HunkLineKind = image === 'post' ? 'added' : 'removed';
+  const out = new Set<HunkLine>();
+  const ls = hunk.lines;
+  for (let i = 0; i < ls.length; i++) {
+    if (ls[i].kind === own) { out.add(ls[i]); continue; }
+    if (ls[i].kind !== skip || (i > 0 && ls[i - 1].kind === skip)) continue;
+    let j = i;
+    while (j < ls.length && ls[j].kind === skip) j++;
+    const after = ls.slice(j).find((l) => l.kind !== skip);
+    const before = [...ls.slice(0, i)].reverse().find((l) => l.kind !== skip);
+    if (after ?? before) out.add((after ?? before)!);
+  }
+  return out;
+}
+
+function viewOf(hunk: Hunk, image: 'post' | 'pre', changed?: (l: HunkLine) => boolean): HunkView {
+  const skip: HunkLineKind = image === 'post' ? 'removed' : 'added';
+  const touched = changedLines(hunk, image);
   const lines = hunk.lines.filter((l) => l.kind !== skip).map((l) => ({
     kind: l.kind, text: l.text, patchRow: l.patchRow, fileLine: image === 'post' ? l.newLine : l.oldLine,
+    changed: touched.has(l) || (changed?.(l) ?? false),
   }));
   const s = new BraceScanner();
   for (const l of lines) s.feed(l.text);
@@ -188,15 +222,33 @@ export function gapStatement(linesSoFar: { kind: FragmentLineKind; text: string 
   return `__faultline_unseen_lines(${args});`;
 }
 
-function fragmentOf(patch: Patch, file: FilePatch, patchIndex: number, path: string, image: 'post' | 'pre'): Fragment | undefined {
+const isChange = (l: HunkLine) => l.kind !== 'context';
+
+/**
+ * Does the hunk change a line of the function it starts in (`open` braces deep), before that
+ * function closes? Without the function's head those lines cannot be analyzed; what follows the
+ * close (whole new functions) still can.
+ */
+function changesHeadlessPart(h: Hunk, open: number, changed: (l: HunkLine) => boolean): boolean {
+  const s = new BraceScanner();
+  for (const l of h.lines) {
+    if (s.depth <= -open) return false;
+    if (changed(l)) return true;
+    if (l.kind !== 'removed') s.feed(l.text);
+  }
+  return false;
+}
+
+export function fragmentOf(patch: Patch, file: FilePatch, patchIndex: number, path: string, image: 'post' | 'pre', changed: (l: HunkLine) => boolean = isChange): Fragment | undefined {
+  const unanalyzed: Hunk[] = [];
   const lines: Fragment['lines'] = [];
-  const push = (kind: FragmentLineKind, text: string, patchRow: number, fileLine?: number) =>
-    lines.push({ kind, text, patchRow, patchCol: kind === 'synthetic' || kind === 'gap' ? 0 : 1, fileLine });
+  const push = (kind: FragmentLineKind, text: string, patchRow: number, fileLine?: number, changed?: boolean) =>
+    lines.push({ kind, text, patchRow, patchCol: kind === 'synthetic' || kind === 'gap' ? 0 : 1, fileLine, ...(changed ? { changed } : {}) });
   let depth = 0;
   let seen = new Set<string>();
   let prevEnd: number | undefined;
   for (const hunk of file.hunks) {
-    const v = viewOf(hunk, image);
+    const v = viewOf(hunk, image, changed === isChange ? undefined : changed);
     if (v.lines.length === 0) continue;
     const head = functionHeadFromSection(hunk.section);
     const firstLine = v.lines[0].fileLine;
@@ -221,10 +273,13 @@ function fragmentOf(patch: Patch, file: FilePatch, patchIndex: number, path: str
         seen.add(hunk.section.trim());
         push('synthetic', '{'.repeat(open), hunk.headerRow);
         depth = open;
+      } else if (open > 0 && changesHeadlessPart(hunk, open, changed)) {
+        // Statements outside any function do not parse as code: this hunk cannot be checked.
+        unanalyzed.push(hunk);
       }
     }
     for (const l of v.lines) {
-      push(l.kind, l.text, l.patchRow, l.fileLine);
+      push(l.kind, l.text, l.patchRow, l.fileLine, l.changed);
       seen.add(l.text.trim());
     }
     depth = Math.max(0, depth + v.delta);
@@ -238,5 +293,7 @@ function fragmentOf(patch: Patch, file: FilePatch, patchIndex: number, path: str
     for (; depth > 0; depth--) push('synthetic', '}', endRow);
     push('synthetic', ';', endRow);
   }
-  return { path, image, patch, file, patchIndex, text: lines.map((l) => l.text).join('\n') + '\n', lines };
+  const frag: Fragment = { path, image, patch, file, patchIndex, text: lines.map((l) => l.text).join('\n') + '\n', lines };
+  if (unanalyzed.length) frag.unanalyzed = unanalyzed;
+  return frag;
 }

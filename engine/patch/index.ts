@@ -4,3 +4,4 @@ export * from './fragments';
 export * from './analyze';
 export * from './apply';
 export { splitLines } from './lines';
+export * from './series';

@@ -5,6 +5,7 @@ import { PROFILE_NAMES } from '../kernel/profiles';
 import { MAINLINE } from '../kernel/versions';
 import { SCENARIOS, SEED_ROWS } from './scenarios/index';
 import { expectedVerdict } from './scenario';
+import { publicText } from '../kernel/citations';
 
 export function scenariosMarkdown(): string {
   const lines: string[] = [];
@@ -14,9 +15,9 @@ export function scenariosMarkdown(): string {
   lines.push('fails when this file and the data disagree. Run one with');
   lines.push('`faultline simulate --scenario NAME [--arch P|all] [--kernel V] [--json]`.');
   lines.push('');
-  lines.push('## Seed rows (RULES.md "Seed scenarios and their expected verdicts")');
+  lines.push('## The mailing-list scenarios, before and after their fixes');
   lines.push('');
-  lines.push('| seed row | before | after |');
+  lines.push('| scenario | before | after |');
   lines.push('|---|---|---|');
   for (const r of SEED_ROWS) lines.push(`| ${r.row} | \`${r.before}\` | ${r.after.map((a) => `\`${a}\``).join(', ')} |`);
   lines.push('');
@@ -29,5 +30,6 @@ export function scenariosMarkdown(): string {
     lines.push(`| \`${sc.name}\` | ${sc.side} | ${sc.oracle} | ${sc.kernel ?? `mainline (${MAINLINE})`} | ${v.join(' | ')} | ${sc.source} | ${sc.title.replace(/\|/g, '\\|')} |`);
   }
   lines.push('');
-  return lines.join('\n');
+  // Sources are cited publicly: threads with subject, author, date and lore link; kernel files and commits.
+  return publicText(lines.join('\n'));
 }

@@ -19,6 +19,7 @@ export interface SimulateIo {
   err(s: string): void;
 }
 
+const HINT = "Try 'faultline simulate --help' for more information.";
 const USAGE = 'usage: faultline simulate --scenario NAME [--arch x86_64|arm64|arm64-mte|all] [--kernel vX.Y] [--json] [--max-states N]\n'
   + '       faultline simulate FILE --function NAME [--arch P|all] [--kernel vX.Y] [--json] [--max-states N]\n'
   + '       faultline simulate --list';
@@ -62,7 +63,7 @@ export async function runSimulateCommand(argv: string[], io: SimulateIo): Promis
         const v = val();
         const n = Number(v);
         if (!v || !Number.isInteger(n) || n <= 0) {
-          io.err(`faultline simulate: --max-states needs a positive integer, got "${v ?? ''}"\n${USAGE}\n`);
+          io.err(`faultline simulate: --max-states needs a positive integer, got "${v ?? ''}"\n${HINT}\n`);
           return 2;
         }
         maxStates = n;
@@ -71,7 +72,7 @@ export async function runSimulateCommand(argv: string[], io: SimulateIo): Promis
       case '-h': case '--help': io.out(`${USAGE}\n`); return 0;
       default:
         if (a.startsWith('-')) {
-          io.err(`faultline simulate: unknown option ${a}\n${USAGE}\n`);
+          io.err(`faultline simulate: unknown option ${a}\n${HINT}\n`);
           return 2;
         }
         files.push(a);
@@ -83,7 +84,7 @@ export async function runSimulateCommand(argv: string[], io: SimulateIo): Promis
   }
   if (files.length || fnName) return simulateFileFunction(files, fnName, { arch, kernel, json, maxStates, scenario }, io);
   if (!scenario) {
-    io.err(`faultline simulate: --scenario NAME or --list is required\n${USAGE}\n`);
+    io.err(`faultline simulate: --scenario NAME or --list is required\n${HINT}\n`);
     return 2;
   }
   const sc = findScenario(scenario);
@@ -135,11 +136,11 @@ export function formatFunctionResult(r: SimulationResult, file: string): string 
 async function simulateFileFunction(files: string[], fnName: string | undefined,
   o: { arch: string; kernel?: string; json: boolean; maxStates?: number; scenario?: string }, io: SimulateIo): Promise<number> {
   if (o.scenario) {
-    io.err(`faultline simulate: give either --scenario NAME or FILE --function NAME, not both\n${USAGE}\n`);
+    io.err(`faultline simulate: give either --scenario NAME or FILE --function NAME, not both\n${HINT}\n`);
     return 2;
   }
   if (files.length !== 1 || !fnName) {
-    io.err(`faultline simulate: ${files.length > 1 ? 'one FILE at a time' : !fnName ? `${files[0]}: --function NAME is required` : '--function needs a FILE'}\n${USAGE}\n`);
+    io.err(`faultline simulate: ${files.length > 1 ? 'one FILE at a time' : !fnName ? `${files[0]}: --function NAME is required` : '--function needs a FILE'}\n${HINT}\n`);
     return 2;
   }
   const file = files[0];

@@ -203,11 +203,17 @@ test('package-vsix: the .vsix carries the bundles, the grammar wasm, the rule pa
     assert.equal(r.status, 0, `package-vsix failed:\n${r.stderr}`);
     assert.equal(r.stdout.trim().split('\n').pop(), out, 'prints the .vsix path');
     const zip = readZip(readFileSync(out));
-    for (const f of ['dist/extension.js', 'dist/server.js', 'dist/tree-sitter-c.wasm', 'dist/web-tree-sitter.wasm', 'package.json', 'readme.md']) {
+    for (const f of ['dist/extension.js', 'dist/server.js', 'grammars/tree-sitter-c.wasm', 'grammars/web-tree-sitter.wasm', 'package.json', 'readme.md']) {
       assert.ok(zip.has(`extension/${f}`), `extension/${f} in the vsix (has: ${[...zip.keys()].join(', ')})`);
     }
     assert.ok([...zip.keys()].some((k) => /^extension\/LICENSE/i.test(k)), 'a licence file');
     assert.ok(![...zip.keys()].some((k) => k.endsWith('.map') || k.includes('node_modules/')), 'no source maps, no node_modules');
+    // .vscodeignore decides: only the listed files, the bundles minified
+    const allowed = /^(extension\/(package\.json|readme\.md|LICENSE(\.txt|\.md)?|dist\/(extension|server)\.js|grammars\/[^/]+\.(wasm|scm)|docs\/rules\/[^/]+\.md)|\[Content_Types\]\.xml|extension\.vsixmanifest)$/i;
+    for (const k of zip.keys()) assert.match(k, allowed, `${k} is not in .vscodeignore's list`);
+    assert.ok(existsSync(join(root, '.vscodeignore')), 'the repository has a .vscodeignore');
+    const server = zip.get('extension/dist/server.js')!.toString('utf8');
+    assert.ok(server.split('\n').length < 200, `dist/server.js is minified (${server.split('\n').length} lines)`);
     const pkg = JSON.parse(zip.get('extension/package.json')!.toString('utf8')) as Manifest & { name: string; publisher: string; version: string };
     assert.equal(pkg.name, 'faultline');
     assert.equal(pkg.publisher, 'faultline');

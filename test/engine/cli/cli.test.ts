@@ -1,7 +1,7 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -47,8 +47,16 @@ const BUG_SNIPPET = [
 
 const CLEAN_SNIPPET = BUG_SNIPPET.replace('\tfor (i = 0; i < got; i++)\n\t\tput_page(pages[i]);', '\tunpin_user_pages(pages, got);');
 
+const made: string[] = [];
+after(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+/** A scratch directory, removed when the file's tests end. */
 function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'faultline-cli-'));
+  const d = mkdtempSync(join(tmpdir(), 'faultline-cli-'));
+  made.push(d);
+  return d;
 }
 
 /** Rule id a bundled example is about, from its file name (`gup-leak-bug.c` -> gup-leak). */
@@ -163,7 +171,7 @@ test('directories are walked in sorted order, skipping hidden dirs, node_modules
   writeFileSync(join(dir, 'a', 'x.h'), 'struct x { int a; };\n');
   symlinkSync(dir, join(dir, 'a', 'loop')); // a cycle must not hang the walk
   const r = await run(['check', '--format', 'json', '--summary', '.'], { cwd: dir });
-  assert.equal(r.code, 0, r.err);
+  assert.equal(r.code, 1, r.err);
   const files = [...new Set(JSON.parse(r.out).diagnostics.map((d: { file: string }) => d.file))];
   assert.deepEqual(files, ['a/one.c', 'b/two.c']);
   assert.match(r.err, /^3 files checked, 2 with findings/m);
@@ -193,14 +201,38 @@ test('binary, non-UTF-8, unreadable, missing and huge inputs: one-line error nam
   assert.match(bigStdin.err, /^faultline: <stdin>: input too large/m);
 });
 
-test('--summary: findings, then a count per rule and the files checked; exit 0 unless input errors', async () => {
+test('--summary: findings, then a count per rule and the files checked; the exit status is not changed by it', async () => {
   const r = await run(['check', '--summary', 'examples']);
-  assert.equal(r.code, 0, r.err);
+  assert.equal(r.code, 1, r.err);
+  assert.equal((await run(['check', '--summary', '--exit-zero', 'examples'])).code, 0);
+  assert.equal((await run(['check', '--exit-zero', 'examples'])).code, 0);
   for (const rule of allRules) assert.match(r.out, new RegExp(`^${rule.meta.id}: \\d+ findings?$`, 'm'));
   const n = readdirSync(EXAMPLES).filter((x) => /\.(c|patch)$/.test(x)).length;
   assert.match(r.out, new RegExp(`^${n} files checked, \\d+ with findings`, 'm'));
   const withError = await run(['check', '--summary', 'examples', 'no-such-dir']);
   assert.equal(withError.code, 2);
+  assert.equal((await run(['check', '--summary', '--exit-zero', 'examples', 'no-such-dir'])).code, 2, '--exit-zero keeps input errors');
+});
+
+test('usage errors: one line saying what is wrong and a hint, never the whole help', async () => {
+  for (const argv of [[], ['frobnicate'], ['check'], ['check', '--bogus', 'examples'], ['check', '--format', 'xml', 'examples'], ['check', '--rule', 'nope', 'examples'], ['simulate', '--bogus']]) {
+    const r = await run(argv);
+    assert.equal(r.code, 2, argv.join(' '));
+    const lines = r.err.trimEnd().split('\n');
+    assert.equal(lines.length, 2, `${argv.join(' ')}: ${r.err}`);
+    assert.match(lines[0], /^faultline( \w+)?: /);
+    assert.match(lines[1], /^Try 'faultline( \w+)? --help' for more information\.$/);
+    assert.equal(r.out, '');
+  }
+});
+
+test('a run that checks no file says so and exits 2', async () => {
+  const dir = tmp();
+  writeFileSync(join(dir, 'notes.txt'), 'not code\n');
+  const r = await run(['check', '.'], { cwd: dir });
+  assert.equal(r.code, 2);
+  assert.match(r.err, /^faultline check: no file checked \(\.: no \.c, \.h, /m);
+  assert.equal((await run(['check', '--exit-zero', '.'], { cwd: dir })).code, 2);
 });
 
 test('a broken patch yields a partial result plus an error line naming the patch row', async () => {
@@ -265,8 +297,12 @@ test('bin/faultline end to end (built bundle): exit codes, stdin pipe, npm start
   const all = sh(['check', 'examples/']);
   assert.equal(all.status, 1, all.stderr);
   assert.match(all.stdout, /\[gup-leak\]/);
-  const start = sh(['check', 'examples/', '--summary']);
+  // the npm start command, as package.json has it: findings, a summary, exit 0
+  const startArgs = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start as string).split(/\s+/).slice(2);
+  assert.equal(startArgs[0], 'check');
+  const start = sh(startArgs);
   assert.equal(start.status, 0, start.stderr);
+  assert.match(start.stdout, /\[gup-leak\]/);
   assert.match(start.stdout, /files checked/);
   const clean = sh(['check', 'examples/gup-leak-fixed.c']);
   assert.equal(clean.status, 0, clean.stdout + clean.stderr);

@@ -122,8 +122,11 @@ test('with the tree, a leak on an untouched return that the added pin creates is
   const t = whole.targets![whole.findings.indexOf(leak!)];
   assert.equal(t.path, 'drivers/misc/frob.c');
   assert.equal(t.line, 21, 'the note names the real leaking line in the patched file');
-  // the message cites patched-file lines
-  assert.match(leak!.message, /line 21|line 11/);
+  // the message cites patch lines where the patch shows them, file lines (named) elsewhere;
+  // the target cites patched-file lines
+  assert.match(leak!.message, /at line 7\b/, leak!.message);
+  assert.match(leak!.message, /line 21 of drivers\/misc\/frob\.c/, leak!.message);
+  assert.match(t.message!, /at line 11\b.*line 21\b/, t.message);
 });
 
 test('with the tree, old debt in a function the patch touches is not blamed on the patch', async () => {
@@ -191,7 +194,9 @@ test('with the tree, a finding the patch causes in an unchanged function is anch
   assert.equal(r.findings.length, 1);
   const f = r.findings[0];
   assert.equal(patch.split('\n')[f.range.startRow], '+\tlog_pages(n);');
-  assert.match(f.message, /^leak of pages taken at line 8 \(at line 8 of mm\/x\.c, in caller\(\), which this patch does not change\)$/);
+  // a line the patch does not show is cited with its file; the target cites the file's lines
+  assert.match(f.message, /^leak of pages taken at line 8 of mm\/x\.c \(at line 8 of mm\/x\.c, in caller\(\), which this patch does not change\)$/);
+  assert.equal(r.targets[0].message, 'leak of pages taken at line 8');
   assert.deepEqual([r.targets[0].path, r.targets[0].line], ['mm/x.c', 8]);
   // without the tree, the caller is not in the patch at all
   assert.equal(analyzePatchText(patch, fake).findings.length, 0);

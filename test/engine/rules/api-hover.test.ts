@@ -11,7 +11,9 @@ test('pin_user_pages hover: signature, pin bias, release, short return, version'
   assert.match(h, /`unpin_user_page\(\)`/);
   assert.match(h, /may be fewer than `nr_pages`/);
   assert.match(h, /since v5\.6/);
-  assert.match(h, /SEMANTICS\.md C/);
+  // the source is cited publicly (the kernel document), never the working notes
+  assert.match(h, /source: Documentation\/core-api\/pin_user_pages\.rst/);
+  assert.doesNotMatch(h, /SEMANTICS/);
 });
 
 test('get_user_pages hover explains both flag outcomes and the put_page release', () => {
