@@ -10,6 +10,8 @@ import { faultInNoFaultAddress } from './fault-in-no-fault-address';
 import { faultInResultIgnored } from './fault-in-result-ignored';
 import { pagefaultDisableUnbalanced } from './pagefault-disable-unbalanced';
 import { uaccessLivelock } from './uaccess-livelock';
+import { faultUnderLock } from './fault-under-lock';
+import { wrprotectUnderReadLock } from './wrprotect-under-read-lock';
 
 export const allRules: Rule[] = [
   gupDoubleRelease,
@@ -20,6 +22,8 @@ export const allRules: Rule[] = [
   faultInResultIgnored,
   pagefaultDisableUnbalanced,
   uaccessLivelock,
+  faultUnderLock,
+  wrprotectUnderReadLock,
 ].sort((a, b) => a.meta.id.localeCompare(b.meta.id));
 
 export function ruleById(id: string): Rule | undefined {
