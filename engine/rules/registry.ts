@@ -12,6 +12,9 @@ import { pagefaultDisableUnbalanced } from './pagefault-disable-unbalanced';
 import { uaccessLivelock } from './uaccess-livelock';
 import { faultUnderLock } from './fault-under-lock';
 import { wrprotectUnderReadLock } from './wrprotect-under-read-lock';
+import { vmaModifyReadLock } from './vma-modify-read-lock';
+import { gupDirtyUnlocked } from './gup-dirty-unlocked';
+import { gupVaddrNoNotifier } from './gup-vaddr-no-notifier';
 
 export const allRules: Rule[] = [
   gupDoubleRelease,
@@ -24,6 +27,9 @@ export const allRules: Rule[] = [
   uaccessLivelock,
   faultUnderLock,
   wrprotectUnderReadLock,
+  vmaModifyReadLock,
+  gupDirtyUnlocked,
+  gupVaddrNoNotifier,
 ].sort((a, b) => a.meta.id.localeCompare(b.meta.id));
 
 export function ruleById(id: string): Rule | undefined {

@@ -37,3 +37,6 @@ export const vmaFacets: FacetEntry[] = [
   { name: 'kunmap_local', kunmap: { arg: 0 } },
   { name: 'kunmap_atomic', kunmap: { arg: 0 } },
 ];
+
+/** Ops types of mmu notifiers: their callbacks run on invalidation (before PTEs change). */
+export const NOTIFIER_OPS_TYPES = ['mmu_notifier_ops', 'mmu_interval_notifier_ops'];
