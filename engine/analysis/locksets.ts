@@ -1,6 +1,6 @@
-// Locksets: which locks may be held before each statement of a function (ARCHITECTURE.md
-// "analysis/: locksets"). A forward may-analysis over the CFG: an acquisition adds the lock, a
-// release removes it, blocks join by union; `goto out` unlock paths fall out of the CFG. A
+// Locksets: which locks are held before each statement of a function (ARCHITECTURE.md
+// "analysis/: locksets"). A forward must-analysis over the CFG: an acquisition adds the lock, a
+// release removes it, blocks join by intersection (held on every path that reaches them); `goto out` unlock paths fall out of the CFG. A
 // trylock (or a lock call returning 0 / -errno, like mmap_read_lock_killable or gfs2_glock_nq) is
 // held only on the branch where its result says it was taken. Same-file helpers are summarised by
 // the locks they return holding and the locks they release without taking (their caller's), so
@@ -68,8 +68,18 @@ export function lockOf(call: CallStmt): { op: string; cls: string; mode?: string
   return { op: l.op, cls, ...(l.mode ? { mode: l.mode } : {}), key };
 }
 
+/** Identity of a lock in a lockset: class and instance. */
 function idOf(h: HeldLock): string {
-  return `${h.cls}|${h.key}|${h.site.range.start}:${h.site.range.startRow}|${h.chain.join('/')}|${h.pending ? `${h.pending.v}${h.pending.how}` : ''}|${h.demotable ? 'd' : ''}`;
+  return `${h.cls}|${h.key}`;
+}
+
+/** Of two states of the same lock at a join, the one that claims less (pending, demotable, read). */
+function weakest(a: HeldLock, b: HeldLock): HeldLock {
+  if (a.pending && !b.pending) return a;
+  if (b.pending && !a.pending) return b;
+  if (a.demotable !== b.demotable) return a.demotable ? a : b;
+  if (a.mode !== b.mode && (b.mode === 'read' || b.mode === 'shared')) return b;
+  return a;
 }
 
 /** What an edge condition says about variable v: true (nonzero), false (zero), 'neg' (< 0), or nothing. */
@@ -145,19 +155,29 @@ export class LockAnalysis {
         this.transfer(fn, st, cur, releasesUnheld, level);
       }
       for (const e of block.succs) {
-        const tgt = blockIn.get(e.to) ?? new Map<string, HeldLock>();
-        let changed = !blockIn.has(e.to);
-        for (const h of cur.values()) {
-          let q = h;
-          if (h.pending) {
-            const r = resolve(h.pending, e.cond);
-            if (r === 'drop') continue;
-            if (r === 'take') { q = { ...h }; delete q.pending; }
-          }
-          const k = idOf(q);
-          if (!tgt.has(k)) { tgt.set(k, q); changed = true; }
+        const out = new Map<string, HeldLock>();
+        for (const [k, h] of cur) {
+          if (!h.pending) { out.set(k, h); continue; }
+          const r = resolve(h.pending, e.cond);
+          if (r === 'drop') continue;
+          if (r === 'take') { const q = { ...h }; delete q.pending; out.set(k, q); } else out.set(k, h);
         }
-        blockIn.set(e.to, tgt);
+        const prev = blockIn.get(e.to);
+        let changed = false;
+        if (!prev) {
+          blockIn.set(e.to, out);
+          changed = true;
+        } else {
+          // Must-analysis: a lock is held at a join only if every incoming path holds it (so a
+          // lock taken under `if (needs_lock)` and a conditional unlock do not leak into code
+          // that runs without it). The weaker state wins when both hold it.
+          for (const [k, h] of [...prev]) {
+            const o = out.get(k);
+            if (!o) { prev.delete(k); changed = true; continue; }
+            const weaker = weakest(h, o);
+            if (weaker !== h) { prev.set(k, weaker); changed = true; }
+          }
+        }
         if (changed && !queued.has(e.to)) { work.push(e.to); queued.add(e.to); }
       }
     }

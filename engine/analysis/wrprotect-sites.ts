@@ -35,6 +35,13 @@ export class WrprotectSiteAnalysis {
     return fn.blocks.some((b) => b.stmts.some((s) => s.kind === 'call' && FLUSH_OPS.has(lookupApi(s.callee)?.mem?.op ?? '')));
   }
 
+  /** The PTE value was built for a page being mapped (mk_pte...), not read from a live PTE. */
+  private freshValue(fn: FunctionIR, arg: Expr | undefined): boolean {
+    if (!arg || arg.kind !== 'var') return false;
+    const v = arg.name;
+    return fn.blocks.some((b) => b.stmts.some((s) => s.kind === 'call' && s.result?.kind === 'var' && s.result.name === v && lookupApi(s.callee)?.pteValue?.source === 'new'));
+  }
+
   sites(fn: FunctionIR, level = 0): WrprotectSite[] {
     const hit = this.memo.get(fn);
     if (hit) return hit;
@@ -47,6 +54,7 @@ export class WrprotectSiteAnalysis {
         if (st.kind !== 'call') continue;
         const api = lookupApi(st.callee);
         if (api?.wrprotect) {
+          if (api.wrprotect.valueArg !== undefined && this.freshValue(fn, st.args[api.wrprotect.valueArg])) continue;
           if (!flushes && !api.wrprotect.flushes) out.push({ call: st, wp: { fn: fn.name, callee: st.callee, range: st.range, kind: api.wrprotect.kind }, chain: [] });
           continue;
         }

@@ -39,6 +39,13 @@ export interface WrprotectFacet {
   kind: 'soft-dirty' | 'uffd-wp' | 'wrprotect';
   /** The call flushes the TLB itself (ptep_clear_flush-style): nothing is deferred. */
   flushes?: boolean;
+  /** Argument holding a PTE value (pte_wrprotect(pte)): only a value read from a live PTE counts. */
+  valueArg?: number;
+}
+
+/** On calls that build a PTE value for a page that is not mapped yet (mk_pte): nothing cached in a TLB. */
+export interface PteValueFacet {
+  source: 'new';
 }
 
 /** On a page-table walker taking an ops table (struct mm_walk_ops) whose callbacks run under the caller's lock. */

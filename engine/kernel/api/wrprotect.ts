@@ -18,15 +18,15 @@ export const wrprotectApis: ApiEntry[] = [
     'Clear the write bit of a hugetlb PTE; the TLB is not flushed.'),
   wp('pmdp_set_wrprotect', 'void pmdp_set_wrprotect(struct mm_struct *mm, unsigned long addr, pmd_t *pmdp)', PGT, { kind: 'wrprotect' },
     'Clear the write bit of a huge PMD in place; the TLB is not flushed.'),
-  wp('pte_wrprotect', 'pte_t pte_wrprotect(pte_t pte)', 'arch/*/include/asm/pgtable.h', { kind: 'wrprotect' },
+  wp('pte_wrprotect', 'pte_t pte_wrprotect(pte_t pte)', 'arch/*/include/asm/pgtable.h', { kind: 'wrprotect', valueArg: 0 },
     'A read-only copy of a PTE value, to be stored back (set_pte_at / ptep_modify_prot_commit) without a flush.'),
-  wp('pmd_wrprotect', 'pmd_t pmd_wrprotect(pmd_t pmd)', 'arch/*/include/asm/pgtable.h', { kind: 'wrprotect' }, 'A read-only copy of a PMD value.'),
-  wp('pte_clear_soft_dirty', 'pte_t pte_clear_soft_dirty(pte_t pte)', 'arch/*/include/asm/pgtable.h', { kind: 'soft-dirty' },
+  wp('pmd_wrprotect', 'pmd_t pmd_wrprotect(pmd_t pmd)', 'arch/*/include/asm/pgtable.h', { kind: 'wrprotect', valueArg: 0 }, 'A read-only copy of a PMD value.'),
+  wp('pte_clear_soft_dirty', 'pte_t pte_clear_soft_dirty(pte_t pte)', 'arch/*/include/asm/pgtable.h', { kind: 'soft-dirty', valueArg: 0 },
     'A PTE value with soft-dirty cleared; clear_refs pairs it with pte_wrprotect() so the next write faults.'),
-  wp('pmd_clear_soft_dirty', 'pmd_t pmd_clear_soft_dirty(pmd_t pmd)', 'arch/*/include/asm/pgtable.h', { kind: 'soft-dirty' }, 'A PMD value with soft-dirty cleared.'),
-  wp('pte_mkuffd_wp', 'pte_t pte_mkuffd_wp(pte_t pte)', 'arch/*/include/asm/pgtable.h', { kind: 'uffd-wp' },
+  wp('pmd_clear_soft_dirty', 'pmd_t pmd_clear_soft_dirty(pmd_t pmd)', 'arch/*/include/asm/pgtable.h', { kind: 'soft-dirty', valueArg: 0 }, 'A PMD value with soft-dirty cleared.'),
+  wp('pte_mkuffd_wp', 'pte_t pte_mkuffd_wp(pte_t pte)', 'arch/*/include/asm/pgtable.h', { kind: 'uffd-wp', valueArg: 0 },
     'A PTE value marked userfaultfd write-protected (and read-only).'),
-  wp('pmd_mkuffd_wp', 'pmd_t pmd_mkuffd_wp(pmd_t pmd)', 'arch/*/include/asm/pgtable.h', { kind: 'uffd-wp' }, 'A PMD value marked userfaultfd write-protected.'),
+  wp('pmd_mkuffd_wp', 'pmd_t pmd_mkuffd_wp(pmd_t pmd)', 'arch/*/include/asm/pgtable.h', { kind: 'uffd-wp', valueArg: 0 }, 'A PMD value marked userfaultfd write-protected.'),
   { name: 'walk_page_range', signature: 'int walk_page_range(struct mm_struct *mm, unsigned long start, unsigned long end, const struct mm_walk_ops *ops, void *private)',
     header: 'include/linux/pagewalk.h', summary: 'Walk the page tables of [start, end) calling the ops\' per-entry callbacks; the caller holds mmap_lock (read is enough for the walk itself).',
     source: 'seed 001', pageWalk: { opsArg: 3, callbacks: ['pgd_entry', 'p4d_entry', 'pud_entry', 'pmd_entry', 'pte_entry', 'hugetlb_entry'] } },
@@ -39,6 +39,19 @@ export const wrprotectApis: ApiEntry[] = [
   { name: 'ptep_clear_flush', signature: 'pte_t ptep_clear_flush(struct vm_area_struct *vma, unsigned long address, pte_t *ptep)', header: PGT,
     summary: 'Clear a PTE and flush its TLB entry at once (nothing deferred).', source: 'SEMANTICS D.2', mem: { op: 'flush-tlb-page', addrArg: 1 } },
 ];
+
+function newPte(name: string, signature: string): ApiEntry {
+  return { name, signature, header: 'arch/*/include/asm/pgtable.h', summary: 'Build a PTE/PMD value for a page being mapped (not yet visible to any TLB).', source: 'SEMANTICS D.2', pteValue: { source: 'new' } };
+}
+
+wrprotectApis.push(
+  newPte('mk_pte', 'pte_t mk_pte(struct page *page, pgprot_t pgprot)'),
+  newPte('pfn_pte', 'pte_t pfn_pte(unsigned long pfn, pgprot_t prot)'),
+  newPte('mk_huge_pte', 'pte_t mk_huge_pte(struct page *page, pgprot_t pgprot)'),
+  newPte('mk_pmd', 'pmd_t mk_pmd(struct page *page, pgprot_t pgprot)'),
+  newPte('pfn_pmd', 'pmd_t pfn_pmd(unsigned long pfn, pgprot_t prot)'),
+  newPte('mk_huge_pmd', 'pmd_t mk_huge_pmd(struct page *page, pgprot_t prot)'),
+);
 
 export const wrprotectFacets: FacetEntry[] = [
   { name: 'clear_soft_dirty', wrprotect: { kind: 'soft-dirty' } },
