@@ -8,7 +8,7 @@
 import type { CallStmt, FunctionIR, SourceRange } from '../ir';
 import { lookupApi } from '../kernel/api-table';
 import { PagefaultAnalysis } from './faultin/pagefault';
-import { lockAnalysisFor, nofaultIters, type HeldLock } from './locksets';
+import { lockAnalysisFor, nofaultIters, releasedClasses, type HeldLock } from './locksets';
 import { exprKey } from './expr';
 
 export interface FaultSite {
@@ -23,6 +23,8 @@ export interface FaultSite {
   mmapLock: 'caller-holds' | 'takes';
   /** The locks held before the call, in the analysed function. */
   held: HeldLock[];
+  /** Lock classes a helper on the way released (its caller's) before the fault: not held there. */
+  releasedBefore: Set<string>;
 }
 
 const MAX_HELPER_DEPTH = 4;
@@ -64,26 +66,28 @@ export class FaultSiteAnalysis {
         const iterOff = (arg: number | undefined): boolean => arg !== undefined && !!st.args[arg] && nofault.has(exprKey(strip(st.args[arg])));
         const api = lookupApi(st.callee);
         const self = { fn: fn.name, callee: st.callee, range: st.range };
+        const releasedBefore = releasedClasses(held);
         if (api?.uaccess && !api.uaccess.nofault) {
           if (api.uaccess.iter && iterOff(api.uaccess.userArg)) return;
-          out.push({ call: st, fault: self, chain: [], how: 'uaccess', direction: api.uaccess.direction, mmapLock: 'takes', held });
+          out.push({ call: st, fault: self, chain: [], how: 'uaccess', direction: api.uaccess.direction, mmapLock: 'takes', held, releasedBefore });
           return;
         }
         if (api?.faultIn && !api.faultIn.subpageOnly) {
-          out.push({ call: st, fault: self, chain: [], how: 'fault-in', direction: api.faultIn.access === 'read' ? 'from-user' : 'to-user', mmapLock: 'takes', held });
+          out.push({ call: st, fault: self, chain: [], how: 'fault-in', direction: api.faultIn.access === 'read' ? 'from-user' : 'to-user', mmapLock: 'takes', held, releasedBefore });
           return;
         }
         if (api?.faults) {
           if (iterOff(api.faults.iterArg)) return;
           const how = api.faults.how === 'uaccess' ? 'uaccess' : api.faults.how;
-          out.push({ call: st, fault: self, chain: [], how, direction: 'to-user', mmapLock: api.faults.mmapLock, held });
+          out.push({ call: st, fault: self, chain: [], how, direction: 'to-user', mmapLock: api.faults.mmapLock, held, releasedBefore });
           return;
         }
         if (api || level >= MAX_HELPER_DEPTH) return;
         const h = this.byName.get(st.callee);
         if (!h || h === fn || this.inProgress.has(h)) return;
         for (const s of this.sites(h, level + 1)) {
-          out.push({ ...s, call: st, chain: [h.name, ...s.chain], held });
+          // What the helper (or its helpers) released of the caller's locks before the fault.
+          out.push({ ...s, call: st, chain: [h.name, ...s.chain], held, releasedBefore: new Set([...s.releasedBefore, ...releasedBefore]) });
         }
       });
     }

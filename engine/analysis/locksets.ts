@@ -16,6 +16,8 @@ import { RWSEM_CLASS_BY_FIELD } from '../kernel/api/locks';
 import { exprKey } from './expr';
 
 export const NOFAULT = '$nofault';
+/** Pseudo-lock: the function released its caller's lock `key` (`cls|key`) on every path so far. */
+export const RELEASED = '$released';
 
 export interface LockSite {
   fn: string;
@@ -203,7 +205,11 @@ export class LockAnalysis {
     const release = (cls: string, key: string): void => {
       const exact = [...cur].filter(([, h]) => h.cls === cls && h.key === key);
       const victims = exact.length ? exact : [...cur].filter(([, h]) => h.cls === cls);
-      if (!victims.length) releasesUnheld.set(`${cls}|${key}`, { cls, key });
+      if (!victims.length) {
+        releasesUnheld.set(`${cls}|${key}`, { cls, key });
+        const r: HeldLock = { cls: RELEASED, key: `${cls}|${key}`, call: st, site: { fn: fn.name, callee: st.callee, range: st.range }, chain: [] };
+        cur.set(idOf(r), r);
+      }
       for (const [k] of victims) cur.delete(k);
     };
     const api = lookupApi(st.callee);
@@ -234,6 +240,7 @@ export class LockAnalysis {
       const zeroOk = /^0 or|<0 error/.test(api?.returns ?? '');
       const pending: HeldLock['pending'] = res && l.op === 'trylock' ? { v: res, how: 'taken-if-true' }
         : res && zeroOk ? { v: res, how: 'taken-if-zero' } : undefined;
+      for (const [k, r] of [...cur]) if (r.cls === RELEASED && r.key.startsWith(`${l.cls}|`)) cur.delete(k);
       const h: HeldLock = { cls: l.cls, ...(l.mode ? { mode: l.mode } : {}), key: l.key, call: st, site: { fn: fn.name, callee: st.callee, range: st.range }, chain: [], ...(pending ? { pending } : {}) };
       cur.set(idOf(h), h);
       return;
@@ -249,7 +256,7 @@ export class LockAnalysis {
     };
     for (const r of sub.releasesUnheld) release(r.cls, mapKey(r.key));
     for (const h of sub.exitHeld) {
-      if (h.cls === NOFAULT) continue;
+      if (h.cls === NOFAULT || h.cls === RELEASED) continue;
       const q: HeldLock = { ...h, key: mapKey(h.key), call: st, chain: [helper.name, ...h.chain] };
       delete q.pending;
       if (h.pending) {
@@ -264,7 +271,12 @@ export class LockAnalysis {
 
 /** Locks held before a statement, pending ones (a trylock not yet tested) included, pseudo-locks excluded. */
 export function realLocks(held: HeldLock[] | undefined): HeldLock[] {
-  return (held ?? []).filter((h) => h.cls !== NOFAULT);
+  return (held ?? []).filter((h) => h.cls !== NOFAULT && h.cls !== RELEASED);
+}
+
+/** Lock classes the function released on behalf of its caller before this point (on every path). */
+export function releasedClasses(held: HeldLock[] | undefined): Set<string> {
+  return new Set((held ?? []).filter((h) => h.cls === RELEASED).map((h) => h.key.split('|')[0]));
 }
 
 /** Iterators marked nofault before a statement. */

@@ -6,7 +6,7 @@
 
 import type { RefEffect } from './api/refs-schema';
 import type { UaccessEffect, FaultInEffect, LockEffect, PagefaultEffect, MemEffect } from './api/mm-schema';
-import type { FaultLockFacet, FaultLockWindowFacet, FaultsFacet, KmappingFacet, KunmapFacet, PageWalkFacet, PteValueFacet, VmaWriteFacet, WrprotectFacet } from './api/seed-schema';
+import type { FaultLockFacet, FaultLockWindowFacet, FaultsFacet, KmappingFacet, KunmapFacet, PageWalkFacet, PteValueFacet, RawDirtyFacet, VmaWriteFacet, WrprotectFacet } from './api/seed-schema';
 
 export interface ApiEntry {
   name: string;
@@ -40,7 +40,8 @@ export interface ApiEntry {
   kunmap?: KunmapFacet;
   vmaWrite?: VmaWriteFacet;
   pteValue?: PteValueFacet;
+  rawDirty?: RawDirtyFacet;
 }
 
 /** Only facets, for an entry another family wrote (engine/kernel/api-table.ts registerFacets). */
-export type FacetEntry = { name: string } & Partial<Pick<ApiEntry, 'faultLock' | 'faultLockWindow' | 'faults' | 'wrprotect' | 'pageWalk' | 'kmapping' | 'kunmap' | 'vmaWrite' | 'pteValue' | 'lock'>>;
+export type FacetEntry = { name: string } & Partial<Pick<ApiEntry, 'faultLock' | 'faultLockWindow' | 'faults' | 'wrprotect' | 'pageWalk' | 'kmapping' | 'kunmap' | 'vmaWrite' | 'pteValue' | 'rawDirty' | 'lock'>>;

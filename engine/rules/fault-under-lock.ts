@@ -42,6 +42,7 @@ export interface Conflict {
 /** Whether a fault at `site` can wait on `h` (no when the call needs the caller to hold mmap_lock, or the class never conflicts). */
 export function conflictOf(site: FaultSite, h: HeldLock, ctx: Pick<RuleContext, 'text' | 'functionsByName' | 'cancelled'>): Conflict | undefined {
   if (h.pending || h.demotable) return undefined;
+  if (site.chain.length && site.releasedBefore.has(h.cls)) return undefined;
   const facet = faultLockOf(h);
   if (!facet) return undefined;
   if (h.cls === 'mmap_lock' && site.mmapLock === 'caller-holds') return undefined;

@@ -7,7 +7,8 @@
 // and in a function registered as an mmu notifier's invalidate callback in this file.
 
 import type { Finding } from '../findings';
-import type { FunctionIR } from '../ir';
+import type { Expr, FunctionIR } from '../ir';
+import { exprKey } from '../analysis/expr';
 import type { Rule, RuleMeta } from './types';
 import { lookupApi } from '../kernel/api-table';
 import { gupFieldsOfFile, gupPagesOf, isGupPage } from '../analysis/gup-pages';
@@ -31,10 +32,26 @@ export function gupFieldsFor(byName: Map<string, FunctionIR>): Set<string> {
   return f;
 }
 
+/** The file takes pages with GUP somewhere (so a page it releases with a GUP release is likely one). */
+function fileGups(byName: Map<string, FunctionIR>): boolean {
+  for (const f of byName.values()) if (gupPagesOf(f).acquisitions.length) return true;
+  return false;
+}
+
+/** The function drops a reference on this same page with a release of the table (put_page, unpin_user_page). */
+function releasedHere(fn: FunctionIR, page: Expr): boolean {
+  const key = exprKey(page);
+  return fn.blocks.some((b) => b.stmts.some((s) => {
+    if (s.kind !== 'call') return false;
+    const r = lookupApi(s.callee)?.refs;
+    return !!r && r.op === 'release' && !!r.single && !!s.args[r.pagesArg] && exprKey(s.args[r.pagesArg]) === key;
+  }));
+}
+
 export const gupDirtyUnlocked: Rule = {
   meta,
   check(fn: FunctionIR, ctx): Finding[] {
-    const calls = fn.blocks.flatMap((b) => b.stmts).filter((s) => s.kind === 'call' && lookupApi(s.callee)?.mem?.op === 'set-page-dirty');
+    const calls = fn.blocks.flatMap((b) => b.stmts).filter((s) => s.kind === 'call' && (lookupApi(s.callee)?.mem?.op === 'set-page-dirty' || !!lookupApi(s.callee)?.rawDirty));
     if (!calls.length) return [];
     if (notifierCallbacks(ctx.text).has(fn.name)) return [];
     const fields = gupFieldsFor(ctx.functionsByName);
@@ -43,14 +60,14 @@ export const gupDirtyUnlocked: Rule = {
     const out: Finding[] = [];
     for (const c of calls) {
       if (c.kind !== 'call') continue;
-      const m = lookupApi(c.callee)!.mem!;
-      const arg = c.args[m.pageArg ?? 0];
-      if (!arg || !isGupPage(arg, g, fields)) continue;
+      const api = lookupApi(c.callee)!;
+      const arg = c.args[api.mem?.pageArg ?? 0];
+      if (!arg || !(isGupPage(arg, g, fields) || (fileGups(ctx.functionsByName) && releasedHere(fn, arg)))) continue;
       if (realLocks(locks.before.get(c)).some((h) => h.cls === 'page_lock' && !h.pending)) continue;
       const acq = g.acquisitions[0];
       out.push({
         rule: meta.id, severity: meta.severity, function: fn.name, range: c.range,
-        message: `${c.callee}() on a page taken by GUP${acq ? ` (${acq.call.callee}() on line ${acq.call.range.startRow + 1})` : ''} without the page lock: if the user mapping is a shared file, writeback may have cleaned the page and try_to_free_buffers() stripped its buffers, and this unlocked dirtying races it. Use set_page_dirty_lock() (or unpin_user_pages_dirty_lock() for pinned pages).`,
+        message: `${c.callee}() ${api.rawDirty ? '(PG_dirty set directly, no ->dirty_folio, no lock) ' : ''}on a page taken by GUP${acq ? ` (${acq.call.callee}() on line ${acq.call.range.startRow + 1})` : ''} without the page lock: if the user mapping is a shared file, writeback may have cleaned the page and try_to_free_buffers() stripped its buffers, and this unlocked dirtying races it. Use set_page_dirty_lock() (or unpin_user_pages_dirty_lock() for pinned pages).`,
         related: acq ? [{ range: acq.call.range, message: `pages taken here (${acq.call.callee}())` }] : [],
         fixes: c.callee === 'set_page_dirty' && lookupApi('set_page_dirty_lock') ? [{ title: 'Use set_page_dirty_lock()', edits: [{ range: c.calleeRange, newText: 'set_page_dirty_lock' }] }] : [],
       });

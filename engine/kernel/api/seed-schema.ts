@@ -82,3 +82,9 @@ export interface VmaWriteFacet {
   field: string;
   vmaArg: number;
 }
+
+/** On calls that mark a page dirty without the page lock and without the mapping's ->dirty_folio (SetPageDirty). */
+export interface RawDirtyFacet {
+  /** Also skips the dirty accounting of the mapping (PG_dirty set directly). */
+  skipsMapping: boolean;
+}

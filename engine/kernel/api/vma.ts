@@ -27,6 +27,7 @@ export const vmaApis: ApiEntry[] = [
 ];
 
 export const vmaFacets: FacetEntry[] = [
+  { name: 'SetPageDirty', rawDirty: { skipsMapping: true } },
   { name: 'vmap', kmapping: { kind: 'vmap', pageArg: 0, unmap: 'vunmap' } },
   { name: 'kmap', kmapping: { kind: 'kmap', pageArg: 0, unmap: 'kunmap' } },
   { name: 'page_address', kmapping: { kind: 'page-address', pageArg: 0 } },
