@@ -18,12 +18,12 @@ const MM = 'include/linux/mm.h';
 export const vmaApis: ApiEntry[] = [
   ...['vm_flags_set', 'vm_flags_clear', 'vm_flags_reset', 'vm_flags_mod'].map((name): ApiEntry => ({
     name, signature: `void ${name}(struct vm_area_struct *vma, vm_flags_t flags)`, header: MM, since: 'v6.3',
-    summary: 'Change vma->vm_flags; asserts mmap_lock held for write.', source: 'SEMANTICS I', vmaWrite: { field: 'vm_flags', vmaArg: 0 },
+    summary: 'Change vma->vm_flags; asserts mmap_lock held for write.', source: 'mm: introduce vma->vm_flags wrapper functions (v6.3)', vmaWrite: { field: 'vm_flags', vmaArg: 0 },
   })),
   { name: 'vm_map_ram', signature: 'void *vm_map_ram(struct page **pages, unsigned int count, int node)', header: 'include/linux/vmalloc.h',
-    summary: 'Map pages contiguously in kernel space (a cheaper vmap).', source: 'SEMANTICS H', kmapping: { kind: 'vmap', pageArg: 0, unmap: 'vm_unmap_ram' } },
+    summary: 'Map pages contiguously in kernel space (a cheaper vmap).', source: 'vhost: access vq metadata through kernel virtual address (2019; reverted for v5.3)', kmapping: { kind: 'vmap', pageArg: 0, unmap: 'vm_unmap_ram' } },
   { name: 'vm_unmap_ram', signature: 'void vm_unmap_ram(const void *mem, unsigned int count)', header: 'include/linux/vmalloc.h',
-    summary: 'Undo vm_map_ram().', source: 'SEMANTICS H', kunmap: { arg: 0 } },
+    summary: 'Undo vm_map_ram().', source: 'vhost: access vq metadata through kernel virtual address (2019; reverted for v5.3)', kunmap: { arg: 0 } },
 ];
 
 export const vmaFacets: FacetEntry[] = [

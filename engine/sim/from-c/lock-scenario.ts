@@ -79,7 +79,7 @@ export function simulateLockFault(m: LockFaultModel): SimResult {
       b.ret(0);
     });
     sc = {
-      name: `${m.fn}-mmap-lock-fault`, title: `${m.fn}() faults on the user buffer while holding mmap_lock`, source: 'SEMANTICS I; engine/sim/scenarios/locks.ts',
+      name: `${m.fn}-mmap-lock-fault`, title: `${m.fn}() faults on the user buffer while holding mmap_lock`, source: 'mmap_lock rwsem with a queued writer (scenario mmap-lock-writer-queued)',
       side: 'before', oracle: 'deadlock', fromC: true,
       functions: writeHeld ? [main] : [main, writer],
       threads: writeHeld ? [{ fn: m.fn, args: [MAP + 0x100, LEN] }] : [{ fn: m.fn, args: [MAP + 0x100, LEN] }, { fn: 'mmap_writer', name: 'another thread (mmap_write_lock: mprotect, munmap...)' }],
@@ -87,7 +87,7 @@ export function simulateLockFault(m: LockFaultModel): SimResult {
     };
   } else {
     sc = {
-      name: `${m.fn}-fs-lock-fault`, title: `${m.fn}() faults on an mmap of the same file while holding ${m.lock.cls}`, source: 'seed 003; engine/sim/scenarios/locks.ts',
+      name: `${m.fn}-fs-lock-fault`, title: `${m.fn}() faults on an mmap of the same file while holding ${m.lock.cls}`, source: 'gfs2: Fix mmap + page fault deadlocks (scenario gfs2-glock-fault)',
       side: 'before', oracle: 'deadlock', fromC: true,
       functions: [main], threads: [{ fn: m.fn, args: [MAP + 0x100, LEN] }],
       layout: {
