@@ -7,6 +7,7 @@
 
 import type { CallStmt, FunctionIR, SourceRange } from '../ir';
 import { lookupApi } from '../kernel/api-table';
+import { ATOMIC_LOCK_CLASSES } from '../kernel/api/locks';
 import { PagefaultAnalysis } from './faultin/pagefault';
 import { lockAnalysisFor, nofaultIters, releasedClasses, type HeldLock } from './locksets';
 import { exprKey } from './expr';
@@ -62,6 +63,8 @@ export class FaultSiteAnalysis {
         const depths = pf.beforeCall.get(`${b.id}:${idx}`);
         if (depths && depths.length && depths.every((d) => d > 0)) return;
         const held = locks.before.get(st) ?? [];
+        // Under a spinlock the task is atomic: the fault handler does not run (no lock it takes).
+        if (held.some((h) => !h.pending && ATOMIC_LOCK_CLASSES.includes(h.cls))) return;
         const nofault = nofaultIters(held);
         const iterOff = (arg: number | undefined): boolean => arg !== undefined && !!st.args[arg] && nofault.has(exprKey(strip(st.args[arg])));
         const api = lookupApi(st.callee);

@@ -7,7 +7,7 @@
 // and in a function registered as an mmu notifier's invalidate callback in this file.
 
 import type { Finding } from '../findings';
-import type { Expr, FunctionIR } from '../ir';
+import type { Expr, FunctionIR, Stmt } from '../ir';
 import { exprKey } from '../analysis/expr';
 import type { Rule, RuleMeta } from './types';
 import { lookupApi } from '../kernel/api-table';
@@ -38,6 +38,16 @@ function fileGups(byName: Map<string, FunctionIR>): boolean {
   return false;
 }
 
+/**
+ * The dirtying runs in a container-iteration macro loop (for_each_sg_page and kin): the pages come
+ * from a scatterlist or array the file filled, not from a page-table lookup (which mm's own code
+ * does under the PTE or folio lock).
+ */
+function inMacroLoop(fn: FunctionIR, c: Stmt): boolean {
+  const block = fn.blocks.find((b) => b.stmts.includes(c));
+  return !!block && fn.loops.some((l) => !!l.macro && l.body.includes(block.id));
+}
+
 /** The function drops a reference on this same page with a release of the table (put_page, unpin_user_page). */
 function releasedHere(fn: FunctionIR, page: Expr): boolean {
   const key = exprKey(page);
@@ -62,7 +72,7 @@ export const gupDirtyUnlocked: Rule = {
       if (c.kind !== 'call') continue;
       const api = lookupApi(c.callee)!;
       const arg = c.args[api.mem?.pageArg ?? 0];
-      if (!arg || !(isGupPage(arg, g, fields) || (fileGups(ctx.functionsByName) && releasedHere(fn, arg)))) continue;
+      if (!arg || !(isGupPage(arg, g, fields) || (fileGups(ctx.functionsByName) && inMacroLoop(fn, c) && releasedHere(fn, arg)))) continue;
       if (realLocks(locks.before.get(c)).some((h) => h.cls === 'page_lock' && !h.pending)) continue;
       const acq = g.acquisitions[0];
       out.push({

@@ -43,6 +43,12 @@ export const RWSEM_CLASS_BY_FIELD: Record<string, string> = {
   mmap_sem: 'mmap_lock', mmap_lock: 'mmap_lock', i_rwsem: 'inode_lock', invalidate_lock: 'invalidate_lock',
 };
 
+/**
+ * Lock classes that make the holder atomic (preempt count raised): a user access there never runs
+ * the fault handler (faulthandler_disabled() sees in_atomic()), it fails and takes the fixup.
+ */
+export const ATOMIC_LOCK_CLASSES = ['spinlock'];
+
 /** The fault-lock facet of a lock class, whichever entry acquired it. */
 export const FAULT_LOCK_BY_CLASS: Record<string, FaultLockFacet> = {
   mmap_lock: MMAP, glock: GLOCK, inode_lock: INODE, invalidate_lock: INVALIDATE, btrfs_tree_lock: BTRFS_PATH, extent_lock: EXTENT,
@@ -89,6 +95,13 @@ export const lockApis: ApiEntry[] = [
     { op: 'release', lock: 'extent_lock', arg: 0 }, 'Unlock a file range of the io_tree.'),
   lock('unlock_extent_cached', 'int unlock_extent_cached(struct extent_io_tree *tree, u64 start, u64 end, struct extent_state **cached)', 'fs/btrfs/extent-io-tree.h',
     { op: 'release', lock: 'extent_lock', arg: 0 }, 'Unlock a file range with a cached state.', { removed: 'v6.1' }),
+
+  lock('pte_offset_map_lock', 'pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long address, spinlock_t **ptlp)', 'include/linux/mm.h',
+    { op: 'acquire', lock: 'spinlock', mode: 'exclusive', arg: 3, recursive: false },
+    'Map the PTE page and take its page-table lock (a spinlock: atomic context, a user access there cannot run the fault handler).',
+    { returns: 'the mapped PTE' }),
+  lock('pte_unmap_unlock', 'void pte_unmap_unlock(pte_t *pte, spinlock_t *ptl)', 'include/linux/mm.h',
+    { op: 'release', lock: 'spinlock', arg: 1 }, 'Drop the page-table lock and unmap the PTE page.'),
 
   // ---- calls that fault on user memory without being a uaccess / fault_in_* entry ----
   io('iomap_dio_rw', 'ssize_t iomap_dio_rw(struct kiocb *iocb, struct iov_iter *iter, const struct iomap_ops *ops, const struct iomap_dio_ops *dops, unsigned int dio_flags, void *private, size_t done_before)',
