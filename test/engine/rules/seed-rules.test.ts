@@ -9,6 +9,7 @@ import { runRules } from '../../../engine/rules/run';
 import type { Finding } from '../../../engine/findings';
 import { lockHover } from '../../../engine/explain/lock-hover';
 import { repoRoot } from '../../helpers/repo';
+import { unattachedFacets } from '../../../engine/kernel/api-table';
 
 let parser: Promise<CParser> | undefined;
 async function run(text: string, opts: { rules?: string[]; kernel?: string } = {}): Promise<{ findings: Finding[]; file: ReturnType<typeof lowerC> }> {
@@ -79,4 +80,8 @@ test('lock hover: the acquisition says what the fault path takes; the faulting c
   const r2 = await run(inode);
   const onInodeCopy = lockHover(r2.file, inode, 9, 7)!;
   assert.match(onInodeCopy.markdown, /no deadlock/);
+});
+
+test('every seed-rule facet attached to an entry of the table', () => {
+  assert.deepEqual(unattachedFacets, []);
 });
