@@ -17,6 +17,7 @@ import type { Finding } from '../engine/findings';
 import type { RuleMeta } from '../engine/rules/types';
 import { lookupApi } from '../engine/kernel/api-table';
 import { explainApi } from '../engine/explain/api-hover';
+import { lockHover } from '../engine/explain/lock-hover';
 import { lensTitle, summarizeFile } from '../engine/explain/function-summary';
 import { faultWindowHover, simulateLenses } from '../engine/explain/fault-window';
 import type { FileIR } from '../engine/ir';
@@ -98,6 +99,17 @@ export function hover(
   if (fw) {
     sections.unshift(fw.markdown);
     range ??= fw.range;
+  }
+  if (session.kind === 'c' && result?.file) {
+    try {
+      const lh = lockHover(result.file, session.text, pos.line, pos.character);
+      if (lh) {
+        sections.unshift(lh.markdown);
+        range ??= toRange(lh.range);
+      }
+    } catch {
+      // A hover never fails because of one analysis.
+    }
   }
   for (const f of result?.findings ?? []) {
     if (!rangeContains(f.range, pos.line, pos.character)) continue;

@@ -6,6 +6,7 @@
 
 import type { RefEffect } from './api/refs-schema';
 import type { UaccessEffect, FaultInEffect, LockEffect, PagefaultEffect, MemEffect } from './api/mm-schema';
+import type { FaultLockFacet, FaultLockWindowFacet, FaultsFacet, KmappingFacet, KunmapFacet, PageWalkFacet, PteValueFacet, RawDirtyFacet, VmaWriteFacet, WrprotectFacet } from './api/seed-schema';
 
 export interface ApiEntry {
   name: string;
@@ -29,4 +30,18 @@ export interface ApiEntry {
   lock?: LockEffect;
   pagefault?: PagefaultEffect;
   mem?: MemEffect;
+  /** Seed-rule facets (engine/kernel/api/seed-schema.ts). */
+  faultLock?: FaultLockFacet;
+  faultLockWindow?: FaultLockWindowFacet;
+  faults?: FaultsFacet;
+  wrprotect?: WrprotectFacet;
+  pageWalk?: PageWalkFacet;
+  kmapping?: KmappingFacet;
+  kunmap?: KunmapFacet;
+  vmaWrite?: VmaWriteFacet;
+  pteValue?: PteValueFacet;
+  rawDirty?: RawDirtyFacet;
 }
+
+/** Only facets, for an entry another family wrote (engine/kernel/api-table.ts registerFacets). */
+export type FacetEntry = { name: string } & Partial<Pick<ApiEntry, 'faultLock' | 'faultLockWindow' | 'faults' | 'wrprotect' | 'pageWalk' | 'kmapping' | 'kunmap' | 'vmaWrite' | 'pteValue' | 'rawDirty' | 'lock'>>;

@@ -1,9 +1,12 @@
 // The merged API table. Each file under engine/kernel/api/ contributes a list of entries for
 // one family; this is the only lookup everybody uses.
 
-import type { ApiEntry } from './api-schema';
+import type { ApiEntry, FacetEntry } from './api-schema';
 import { gupApis } from './api/gup';
 import { mmApis } from './api/mm';
+import { lockApis, lockFacets } from './api/locks';
+import { wrprotectApis, wrprotectFacets } from './api/wrprotect';
+import { vmaApis, vmaFacets } from './api/vma';
 
 const table = new Map<string, ApiEntry>();
 
@@ -20,6 +23,25 @@ function register(entries: ApiEntry[]): void {
 
 register(gupApis);
 register(mmApis);
+register(lockApis);
+register(wrprotectApis);
+register(vmaApis);
+
+/** Facet entries whose function no family defines (should stay empty). */
+export const unattachedFacets: string[] = [];
+
+/** Facets added to entries another family defines (the entry's text stays the family's). */
+function registerFacets(facets: FacetEntry[]): void {
+  for (const f of facets) {
+    const prev = table.get(f.name);
+    // Another family may rename or drop an entry: its facets then have nothing to attach to
+    // (test/engine/rules/seed-rules.test.ts checks that every facet found its entry).
+    if (!prev) { unattachedFacets.push(f.name); continue; }
+    table.set(f.name, { ...prev, ...f, name: prev.name });
+  }
+}
+
+registerFacets([...lockFacets, ...wrprotectFacets, ...vmaFacets]);
 
 export function lookupApi(name: string): ApiEntry | undefined {
   return table.get(name);

@@ -10,6 +10,11 @@ import { faultInNoFaultAddress } from './fault-in-no-fault-address';
 import { faultInResultIgnored } from './fault-in-result-ignored';
 import { pagefaultDisableUnbalanced } from './pagefault-disable-unbalanced';
 import { uaccessLivelock } from './uaccess-livelock';
+import { faultUnderLock } from './fault-under-lock';
+import { wrprotectUnderReadLock } from './wrprotect-under-read-lock';
+import { vmaModifyReadLock } from './vma-modify-read-lock';
+import { gupDirtyUnlocked } from './gup-dirty-unlocked';
+import { gupVaddrNoNotifier } from './gup-vaddr-no-notifier';
 
 export const allRules: Rule[] = [
   gupDoubleRelease,
@@ -20,6 +25,11 @@ export const allRules: Rule[] = [
   faultInResultIgnored,
   pagefaultDisableUnbalanced,
   uaccessLivelock,
+  faultUnderLock,
+  wrprotectUnderReadLock,
+  vmaModifyReadLock,
+  gupDirtyUnlocked,
+  gupVaddrNoNotifier,
 ].sort((a, b) => a.meta.id.localeCompare(b.meta.id));
 
 export function ruleById(id: string): Rule | undefined {

@@ -9,13 +9,14 @@
 
 import type { ApiEntry } from '../kernel/api-schema';
 import { allApis } from '../kernel/api-table';
+import { isSeedRelevant } from './seed-relevance';
 
 /**
  * gup-* rules: `refs` (pins, gets, releases); fault-in-*: `faultIn`; pagefault-disable-unbalanced:
  * `pagefault`; uaccess-livelock: `uaccess.nofault` (a copy that never services the fault).
  */
 export function isRelevantApi(e: ApiEntry): boolean {
-  return !!(e.refs || e.faultIn || e.pagefault || e.uaccess?.nofault);
+  return !!(e.refs || e.faultIn || e.pagefault || e.uaccess?.nofault) || isSeedRelevant(e);
 }
 
 /** Names of the relevant entries of the current table (read each call: extendApiTable may add some). */

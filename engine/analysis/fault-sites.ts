@@ -1,0 +1,99 @@
+// Calls that can take a page fault with page faults enabled (fault-under-lock): a uaccess that
+// services faults, a fault_in_*(), GUP, and the I/O entry points the API table marks `faults`
+// (iomap_dio_rw, filemap_read...). Silent where faults are off: inside pagefault_disable() (the
+// depth analysis of engine/analysis/faultin/pagefault.ts), a `*_nofault` / `_inatomic` copy, an
+// iterator marked `iter->nofault = true` (engine/analysis/locksets.ts tracks it). Same-file
+// helpers contribute their own unprotected sites, reported at the call in the caller.
+
+import type { CallStmt, FunctionIR, SourceRange } from '../ir';
+import { lookupApi } from '../kernel/api-table';
+import { ATOMIC_LOCK_CLASSES } from '../kernel/api/locks';
+import { PagefaultAnalysis } from './faultin/pagefault';
+import { lockAnalysisFor, nofaultIters, releasedClasses, type HeldLock } from './locksets';
+import { exprKey } from './expr';
+
+export interface FaultSite {
+  /** The call in the analysed function: the faulting API call, or the helper that reaches it. */
+  call: CallStmt;
+  /** The faulting API call itself (in a helper when `chain` is not empty). */
+  fault: { fn: string; callee: string; range: SourceRange };
+  chain: string[];
+  how: 'uaccess' | 'fault-in' | 'gup' | 'io';
+  direction: 'to-user' | 'from-user';
+  /** Whether the call needs the caller to hold mmap_lock (get_user_pages) or takes it (copy_to_user). */
+  mmapLock: 'caller-holds' | 'takes';
+  /** The locks held before the call, in the analysed function. */
+  held: HeldLock[];
+  /** Lock classes a helper on the way released (its caller's) before the fault: not held there. */
+  releasedBefore: Set<string>;
+}
+
+const MAX_HELPER_DEPTH = 4;
+
+function strip(e: import('../ir').Expr): import('../ir').Expr {
+  return e.kind === 'unary' && e.op === '&' ? e.arg : e;
+}
+
+export class FaultSiteAnalysis {
+  private memo = new Map<FunctionIR, FaultSite[]>();
+  private inProgress = new Set<FunctionIR>();
+  private pf: PagefaultAnalysis;
+
+  constructor(private readonly byName: Map<string, FunctionIR>, private readonly cancelled: () => boolean) {
+    this.pf = new PagefaultAnalysis(byName, cancelled);
+  }
+
+  sites(fn: FunctionIR, level = 0): FaultSite[] {
+    const hit = this.memo.get(fn);
+    if (hit) return hit;
+    this.inProgress.add(fn);
+    const out = this.compute(fn, level);
+    this.inProgress.delete(fn);
+    this.memo.set(fn, out);
+    return out;
+  }
+
+  private compute(fn: FunctionIR, level: number): FaultSite[] {
+    const locks = lockAnalysisFor(this.byName, this.cancelled).facts(fn);
+    const pf = this.pf.facts(fn);
+    const out: FaultSite[] = [];
+    for (const b of fn.blocks) {
+      b.stmts.forEach((st, idx) => {
+        if (st.kind !== 'call') return;
+        const depths = pf.beforeCall.get(`${b.id}:${idx}`);
+        if (depths && depths.length && depths.every((d) => d > 0)) return;
+        const held = locks.before.get(st) ?? [];
+        // Under a spinlock the task is atomic: the fault handler does not run (no lock it takes).
+        if (held.some((h) => !h.pending && ATOMIC_LOCK_CLASSES.includes(h.cls))) return;
+        const nofault = nofaultIters(held);
+        const iterOff = (arg: number | undefined): boolean => arg !== undefined && !!st.args[arg] && nofault.has(exprKey(strip(st.args[arg])));
+        const api = lookupApi(st.callee);
+        const self = { fn: fn.name, callee: st.callee, range: st.range };
+        const releasedBefore = releasedClasses(held);
+        if (api?.uaccess && !api.uaccess.nofault) {
+          if (api.uaccess.iter && iterOff(api.uaccess.userArg)) return;
+          out.push({ call: st, fault: self, chain: [], how: 'uaccess', direction: api.uaccess.direction, mmapLock: 'takes', held, releasedBefore });
+          return;
+        }
+        if (api?.faultIn && !api.faultIn.subpageOnly) {
+          out.push({ call: st, fault: self, chain: [], how: 'fault-in', direction: api.faultIn.access === 'read' ? 'from-user' : 'to-user', mmapLock: 'takes', held, releasedBefore });
+          return;
+        }
+        if (api?.faults) {
+          if (iterOff(api.faults.iterArg)) return;
+          const how = api.faults.how === 'uaccess' ? 'uaccess' : api.faults.how;
+          out.push({ call: st, fault: self, chain: [], how, direction: 'to-user', mmapLock: api.faults.mmapLock, held, releasedBefore });
+          return;
+        }
+        if (api || level >= MAX_HELPER_DEPTH) return;
+        const h = this.byName.get(st.callee);
+        if (!h || h === fn || this.inProgress.has(h)) return;
+        for (const s of this.sites(h, level + 1)) {
+          // What the helper (or its helpers) released of the caller's locks before the fault.
+          out.push({ ...s, call: st, chain: [h.name, ...s.chain], held, releasedBefore: new Set([...s.releasedBefore, ...releasedBefore]) });
+        }
+      });
+    }
+    return out;
+  }
+}

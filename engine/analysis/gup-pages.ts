@@ -1,0 +1,101 @@
+// A small, stable query for "pages taken by GUP" (gup-dirty-unlocked, gup-vaddr-no-notifier):
+// which arrays and page variables hold pages an acquisition of the API table (`refs.op ==
+// 'acquire'`) filled, in one function, and which struct fields of the file such arrays are kept in
+// (`obj->pages = pages;`, or GUP straight into `obj->pvec`) so a release path in another function
+// of the file is recognised. Deliberately shallow: the GUP ownership analysis (gup-refs.ts) owns
+// the counting questions.
+
+import type { Expr, FunctionIR, CallStmt } from '../ir';
+import { lookupApi } from '../kernel/api-table';
+import { LONGTERM_GUP_FLAGS } from '../kernel/api/vma';
+import { exprKey, varsOf } from './expr';
+
+export interface GupPages {
+  /** exprKeys of page arrays GUP filled (`pages`, `obj->pvec`). */
+  arrays: Set<string>;
+  /** Variables holding one of those pages (`page = pages[i]`). */
+  vars: Set<string>;
+  acquisitions: { call: CallStmt; longterm: boolean; array: string; field?: string }[];
+}
+
+function strip(e: Expr): Expr {
+  return e.kind === 'unary' && e.op === '&' ? e.arg : e;
+}
+
+function fieldName(e: Expr): string | undefined {
+  const s = strip(e);
+  return s.kind === 'field' ? s.name : undefined;
+}
+
+export function gupPagesOf(fn: FunctionIR, fields: Set<string> = new Set()): GupPages {
+  const out: GupPages = { arrays: new Set(), vars: new Set(), acquisitions: [] };
+  for (const b of fn.blocks) {
+    for (const s of b.stmts) {
+      if (s.kind !== 'call') continue;
+      const r = lookupApi(s.callee)?.refs;
+      if (!r || r.op !== 'acquire' || r.single) continue;
+      const arity = r.byArity?.[s.args.length];
+      const pa = arity?.pagesArg ?? r.pagesArg;
+      const fa = arity?.flagsArg ?? r.flagsArg;
+      const arg = s.args[pa];
+      if (!arg) continue;
+      const key = exprKey(r.allocatesArray ? strip(arg) : arg);
+      const flags = fa !== undefined && s.args[fa] ? varsOf(s.args[fa]) : new Set<string>();
+      const flagText = fa !== undefined && s.args[fa] ? exprKey(s.args[fa]) : '';
+      const longterm = LONGTERM_GUP_FLAGS.some((f) => flags.has(f) || flagText.includes(f));
+      out.arrays.add(key);
+      const f = fieldName(r.allocatesArray ? strip(arg) : arg);
+      out.acquisitions.push({ call: s, longterm, array: key, ...(f ? { field: f } : {}) });
+    }
+  }
+  if (!out.arrays.size && !fields.size) return out;
+  // Copies of the array and page variables taken from it (one pass in block order, twice for loops).
+  for (let pass = 0; pass < 2; pass++) {
+    for (const b of fn.blocks) {
+      for (const s of b.stmts) {
+        if (s.kind !== 'assign') continue;
+        const v = strip(s.value);
+        const t = exprKey(s.target);
+        if (v.kind === 'index' && isGupArray(v.base, out, fields) && s.target.kind === 'var') out.vars.add(t);
+        else if ((v.kind === 'var' || v.kind === 'field') && out.arrays.has(exprKey(v))) out.arrays.add(t);
+      }
+    }
+  }
+  return out;
+}
+
+/** Field names of the file's structs that hold GUP'd page arrays. */
+export function gupFieldsOfFile(fns: FunctionIR[]): Set<string> {
+  const out = new Set<string>();
+  for (const fn of fns) {
+    const g = gupPagesOf(fn);
+    for (const a of g.acquisitions) if (a.field) out.add(a.field);
+    for (const b of fn.blocks) {
+      for (const s of b.stmts) {
+        if (s.kind === 'assign' && s.target.kind === 'field' && g.arrays.has(exprKey(strip(s.value)))) out.add(s.target.name);
+      }
+    }
+  }
+  return out;
+}
+
+/** Is `e` (a `struct page *` argument) a page GUP took: `pages[i]`, a page variable, `obj->pvec[i]` of a GUP'd field? */
+export function isGupPage(e: Expr, g: GupPages, fields: Set<string>): boolean {
+  const s = strip(e);
+  if (s.kind === 'var') return g.vars.has(s.name);
+  if (s.kind === 'index') {
+    if (g.arrays.has(exprKey(s.base))) return true;
+    const f = fieldName(s.base);
+    return !!f && fields.has(f);
+  }
+  if (s.kind === 'unary' && s.op === '*') return g.arrays.has(exprKey(s.arg));
+  return false;
+}
+
+/** Is `e` a GUP'd page array (for vmap)? */
+export function isGupArray(e: Expr, g: GupPages, fields: Set<string>): boolean {
+  const s = strip(e);
+  if (g.arrays.has(exprKey(s))) return true;
+  const f = fieldName(s);
+  return !!f && fields.has(f);
+}

@@ -1,0 +1,43 @@
+import type { ApiEntry, FacetEntry } from '../api-schema';
+
+// VMA fields that only the mmap_lock writer may change, and the kernel mappings of user pages
+// that gup-vaddr-no-notifier follows (seed 004: "vhost: access vq metadata through kernel virtual
+// address", Jason Wang, 2019, reverted in v5.3; SEMANTICS H, I).
+
+/** Fields of struct vm_area_struct that move or re-flag the VMA (written only under mmap_write_lock). */
+export const VMA_LOCKED_FIELDS = ['vm_start', 'vm_end', 'vm_flags'];
+
+/** Flags that mark a stack VMA that may grow (expand_downwards / expand_upwards run under the read lock before v6.5). */
+export const STACK_GROWTH_FLAGS = ['VM_GROWSDOWN', 'VM_GROWSUP'];
+
+/** GUP flag that marks a long-term pin (the documented way to keep user pages mapped past the call). */
+export const LONGTERM_GUP_FLAGS = ['FOLL_LONGTERM'];
+
+const MM = 'include/linux/mm.h';
+
+export const vmaApis: ApiEntry[] = [
+  ...['vm_flags_set', 'vm_flags_clear', 'vm_flags_reset', 'vm_flags_mod'].map((name): ApiEntry => ({
+    name, signature: `void ${name}(struct vm_area_struct *vma, vm_flags_t flags)`, header: MM, since: 'v6.3',
+    summary: 'Change vma->vm_flags; asserts mmap_lock held for write.', source: 'mm: introduce vma->vm_flags wrapper functions (v6.3)', vmaWrite: { field: 'vm_flags', vmaArg: 0 },
+  })),
+  { name: 'vm_map_ram', signature: 'void *vm_map_ram(struct page **pages, unsigned int count, int node)', header: 'include/linux/vmalloc.h',
+    summary: 'Map pages contiguously in kernel space (a cheaper vmap).', source: 'vhost: access vq metadata through kernel virtual address (2019; reverted for v5.3)', kmapping: { kind: 'vmap', pageArg: 0, unmap: 'vm_unmap_ram' } },
+  { name: 'vm_unmap_ram', signature: 'void vm_unmap_ram(const void *mem, unsigned int count)', header: 'include/linux/vmalloc.h',
+    summary: 'Undo vm_map_ram().', source: 'vhost: access vq metadata through kernel virtual address (2019; reverted for v5.3)', kunmap: { arg: 0 } },
+];
+
+export const vmaFacets: FacetEntry[] = [
+  { name: 'SetPageDirty', rawDirty: { skipsMapping: true } },
+  { name: 'vmap', kmapping: { kind: 'vmap', pageArg: 0, unmap: 'vunmap' } },
+  { name: 'kmap', kmapping: { kind: 'kmap', pageArg: 0, unmap: 'kunmap' } },
+  { name: 'page_address', kmapping: { kind: 'page-address', pageArg: 0 } },
+  { name: 'kmap_local_page', kmapping: { kind: 'kmap-local', pageArg: 0, unmap: 'kunmap_local' } },
+  { name: 'kmap_atomic', kmapping: { kind: 'kmap-local', pageArg: 0, unmap: 'kunmap_atomic' } },
+  { name: 'vunmap', kunmap: { arg: 0 } },
+  { name: 'kunmap', kunmap: { arg: 0 } },
+  { name: 'kunmap_local', kunmap: { arg: 0 } },
+  { name: 'kunmap_atomic', kunmap: { arg: 0 } },
+];
+
+/** Ops types of mmu notifiers: their callbacks run on invalidation (before PTEs change). */
+export const NOTIFIER_OPS_TYPES = ['mmu_notifier_ops', 'mmu_interval_notifier_ops'];

@@ -1,0 +1,59 @@
+import type { ApiEntry, FacetEntry } from '../api-schema';
+import type { WrprotectFacet } from './seed-schema';
+
+// Write-protecting PTEs and walking page tables (seed 001: "mm: fix clear_refs_write locking",
+// Linus Torvalds / Peter Xu, January 2021, 29a951dfb3c3; SEMANTICS D.2). wrprotect-under-read-lock
+// reads these facets; TLB flushes and inc_tlb_flush_pending() are `mem` ops of ./mm.ts.
+
+function wp(name: string, signature: string, header: string, w: WrprotectFacet, summary: string): ApiEntry {
+  return { name, signature, header, summary, source: 'mm: fix clear_refs_write locking (29a951dfb3c3, v5.11)', wrprotect: w };
+}
+
+const PGT = 'include/linux/pgtable.h';
+
+export const wrprotectApis: ApiEntry[] = [
+  wp('ptep_set_wrprotect', 'void ptep_set_wrprotect(struct mm_struct *mm, unsigned long addr, pte_t *ptep)', PGT, { kind: 'wrprotect' },
+    'Clear the write bit of a PTE in place; the TLB is not flushed.'),
+  wp('huge_ptep_set_wrprotect', 'void huge_ptep_set_wrprotect(struct mm_struct *mm, unsigned long addr, pte_t *ptep)', 'include/linux/hugetlb.h', { kind: 'wrprotect' },
+    'Clear the write bit of a hugetlb PTE; the TLB is not flushed.'),
+  wp('pmdp_set_wrprotect', 'void pmdp_set_wrprotect(struct mm_struct *mm, unsigned long addr, pmd_t *pmdp)', PGT, { kind: 'wrprotect' },
+    'Clear the write bit of a huge PMD in place; the TLB is not flushed.'),
+  wp('pte_wrprotect', 'pte_t pte_wrprotect(pte_t pte)', 'arch/*/include/asm/pgtable.h', { kind: 'wrprotect', valueArg: 0 },
+    'A read-only copy of a PTE value, to be stored back (set_pte_at / ptep_modify_prot_commit) without a flush.'),
+  wp('pmd_wrprotect', 'pmd_t pmd_wrprotect(pmd_t pmd)', 'arch/*/include/asm/pgtable.h', { kind: 'wrprotect', valueArg: 0 }, 'A read-only copy of a PMD value.'),
+  wp('pte_clear_soft_dirty', 'pte_t pte_clear_soft_dirty(pte_t pte)', 'arch/*/include/asm/pgtable.h', { kind: 'soft-dirty', valueArg: 0 },
+    'A PTE value with soft-dirty cleared; clear_refs pairs it with pte_wrprotect() so the next write faults.'),
+  wp('pmd_clear_soft_dirty', 'pmd_t pmd_clear_soft_dirty(pmd_t pmd)', 'arch/*/include/asm/pgtable.h', { kind: 'soft-dirty', valueArg: 0 }, 'A PMD value with soft-dirty cleared.'),
+  wp('pte_mkuffd_wp', 'pte_t pte_mkuffd_wp(pte_t pte)', 'arch/*/include/asm/pgtable.h', { kind: 'uffd-wp', valueArg: 0 },
+    'A PTE value marked userfaultfd write-protected (and read-only).'),
+  wp('pmd_mkuffd_wp', 'pmd_t pmd_mkuffd_wp(pmd_t pmd)', 'arch/*/include/asm/pgtable.h', { kind: 'uffd-wp', valueArg: 0 }, 'A PMD value marked userfaultfd write-protected.'),
+  { name: 'walk_page_range', signature: 'int walk_page_range(struct mm_struct *mm, unsigned long start, unsigned long end, const struct mm_walk_ops *ops, void *private)',
+    header: 'include/linux/pagewalk.h', summary: 'Walk the page tables of [start, end) calling the ops\' per-entry callbacks; the caller holds mmap_lock (read is enough for the walk itself).',
+    source: 'mm: fix clear_refs_write locking (29a951dfb3c3, v5.11)', pageWalk: { opsArg: 3, callbacks: ['pgd_entry', 'p4d_entry', 'pud_entry', 'pmd_entry', 'pte_entry', 'hugetlb_entry'] } },
+  { name: 'walk_page_vma', signature: 'int walk_page_vma(struct vm_area_struct *vma, const struct mm_walk_ops *ops, void *private)',
+    header: 'include/linux/pagewalk.h', summary: 'walk_page_range() over one VMA.', source: 'mm: fix clear_refs_write locking (29a951dfb3c3, v5.11)',
+    pageWalk: { opsArg: 1, callbacks: ['pgd_entry', 'p4d_entry', 'pud_entry', 'pmd_entry', 'pte_entry', 'hugetlb_entry'] } },
+  { name: 'walk_page_range_novma', signature: 'int walk_page_range_novma(struct mm_struct *mm, unsigned long start, unsigned long end, const struct mm_walk_ops *ops, pgd_t *pgd, void *private)',
+    header: 'include/linux/pagewalk.h', summary: 'Walk kernel page tables without VMAs.', source: 'mm: fix clear_refs_write locking (29a951dfb3c3, v5.11)',
+    pageWalk: { opsArg: 3, callbacks: ['pgd_entry', 'p4d_entry', 'pud_entry', 'pmd_entry', 'pte_entry', 'hugetlb_entry'] } },
+  { name: 'ptep_clear_flush', signature: 'pte_t ptep_clear_flush(struct vm_area_struct *vma, unsigned long address, pte_t *ptep)', header: PGT,
+    summary: 'Clear a PTE and flush its TLB entry at once (nothing deferred).', source: 'mm: fix clear_refs_write locking (29a951dfb3c3, v5.11)', mem: { op: 'flush-tlb-page', addrArg: 1 } },
+];
+
+function newPte(name: string, signature: string): ApiEntry {
+  return { name, signature, header: 'arch/*/include/asm/pgtable.h', summary: 'Build a PTE/PMD value for a page being mapped (not yet visible to any TLB).', source: 'mm: fix clear_refs_write locking (29a951dfb3c3, v5.11)', pteValue: { source: 'new' } };
+}
+
+wrprotectApis.push(
+  newPte('mk_pte', 'pte_t mk_pte(struct page *page, pgprot_t pgprot)'),
+  newPte('pfn_pte', 'pte_t pfn_pte(unsigned long pfn, pgprot_t prot)'),
+  newPte('mk_huge_pte', 'pte_t mk_huge_pte(struct page *page, pgprot_t pgprot)'),
+  newPte('mk_pmd', 'pmd_t mk_pmd(struct page *page, pgprot_t pgprot)'),
+  newPte('pfn_pmd', 'pmd_t pfn_pmd(unsigned long pfn, pgprot_t prot)'),
+  newPte('mk_huge_pmd', 'pmd_t mk_huge_pmd(struct page *page, pgprot_t prot)'),
+);
+
+export const wrprotectFacets: FacetEntry[] = [
+  { name: 'clear_soft_dirty', wrprotect: { kind: 'soft-dirty' } },
+  { name: 'mwriteprotect_range', wrprotect: { kind: 'uffd-wp' } },
+];

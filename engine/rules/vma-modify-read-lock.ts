@@ -1,0 +1,85 @@
+// vma-modify-read-lock (RULES.md; seed 001's locking discussion; SEMANTICS I): vm_start, vm_end
+// or vm_flags of a VMA written while mmap_lock is held only for read. Readers of the VMA tree
+// (page faults, GUP, /proc walkers) run concurrently under the same read lock and see the VMA
+// change under them. Silent under mmap_write_lock and in stack expansion (the function tests the
+// VMA's growth flag: expand_downwards/upwards serialise on their own locks before v6.5).
+
+import type { Finding } from '../findings';
+import type { Expr, FunctionIR, SourceRange, Stmt } from '../ir';
+import type { Rule, RuleMeta } from './types';
+import { lookupApi } from '../kernel/api-table';
+import { STACK_GROWTH_FLAGS, VMA_LOCKED_FIELDS } from '../kernel/api/vma';
+import { lockAnalysisFor, realLocks } from '../analysis/locksets';
+import { varsOf } from '../analysis/expr';
+
+const meta: RuleMeta = {
+  id: 'vma-modify-read-lock',
+  severity: 'warning',
+  title: 'VMA bounds or flags changed under mmap_read_lock',
+  docs: 'docs/rules/vma-modify-read-lock.md',
+  description:
+    'vm_start, vm_end or vm_flags of a VMA is written while mmap_lock is held only for read: page faults, GUP and other readers run concurrently under the same read lock and see the VMA change under them. Take mmap_write_lock (vm_flags_set() asserts it since v6.3). Stack expansion (VM_GROWSDOWN / VM_GROWSUP) is the historical exception.',
+};
+
+interface VmaWrite {
+  stmt: Stmt;
+  field: string;
+  fn: string;
+  range: SourceRange;
+  chain: string[];
+}
+
+const MAX_DEPTH = 4;
+
+function testsGrowth(fn: FunctionIR): boolean {
+  const flags = new Set(STACK_GROWTH_FLAGS);
+  const mentions = (e: Expr | undefined): boolean => !!e && [...varsOf(e)].some((v) => flags.has(v)) || (!!e && JSON.stringify(e).includes('"const"') && STACK_GROWTH_FLAGS.some((f) => JSON.stringify(e).includes(`"${f}"`)));
+  return fn.blocks.some((b) => b.succs.some((e) => mentions(e.cond)) || b.stmts.some((s) => s.kind === 'assign' && mentions(s.value)));
+}
+
+function writesIn(fn: FunctionIR, byName: Map<string, FunctionIR>, level: number, stack: Set<FunctionIR>): VmaWrite[] {
+  if (level > MAX_DEPTH || stack.has(fn) || testsGrowth(fn)) return [];
+  stack.add(fn);
+  const out: VmaWrite[] = [];
+  for (const b of fn.blocks) {
+    for (const s of b.stmts) {
+      if (s.kind === 'assign' && s.target.kind === 'field' && VMA_LOCKED_FIELDS.includes(s.target.name)) {
+        out.push({ stmt: s, field: s.target.name, fn: fn.name, range: s.range, chain: [] });
+      } else if (s.kind === 'call') {
+        const api = lookupApi(s.callee);
+        if (api?.vmaWrite) { out.push({ stmt: s, field: api.vmaWrite.field, fn: fn.name, range: s.range, chain: [] }); continue; }
+        if (api) continue;
+        const h = byName.get(s.callee);
+        if (!h) continue;
+        for (const w of writesIn(h, byName, level + 1, stack)) out.push({ ...w, stmt: s, chain: [h.name, ...w.chain] });
+      }
+    }
+  }
+  stack.delete(fn);
+  return out;
+}
+
+export const vmaModifyReadLock: Rule = {
+  meta,
+  check(fn: FunctionIR, ctx): Finding[] {
+    const writes = writesIn(fn, ctx.functionsByName, 0, new Set());
+    if (!writes.length) return [];
+    const locks = lockAnalysisFor(ctx.functionsByName, ctx.cancelled).facts(fn);
+    const out: Finding[] = [];
+    const seen = new Set<Stmt>();
+    for (const w of writes) {
+      if (seen.has(w.stmt)) continue;
+      const held = realLocks(locks.before.get(w.stmt)).filter((h) => h.cls === 'mmap_lock' && !h.pending);
+      const read = held.find((h) => h.mode === 'read' || h.mode === 'shared');
+      if (!read || held.some((h) => h.mode === 'write')) continue;
+      seen.add(w.stmt);
+      const via = w.chain.length ? ` (in ${w.chain.join('() -> ')}())` : '';
+      out.push({
+        rule: meta.id, severity: meta.severity, function: fn.name, range: w.stmt.range,
+        message: `${w.field} of a VMA is written${via} while mmap_lock is held only for read (${read.site.callee}() on line ${read.site.range.startRow + 1}): page faults and GUP walk the VMA concurrently under the same read lock. Take mmap_write_lock() for the change.`,
+        related: [{ range: read.site.range, message: `mmap_lock taken for read (${read.site.callee}())` }, ...(w.chain.length ? [{ range: w.range, message: `${w.field} written in ${w.fn}()` }] : [])],
+      });
+    }
+    return out;
+  },
+};

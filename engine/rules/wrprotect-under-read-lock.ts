@@ -1,0 +1,65 @@
+// wrprotect-under-read-lock (RULES.md; seed 001: "mm: fix clear_refs_write locking", January 2021,
+// 29a951dfb3c3, and the thread on COW of pinned pages that led to it): PTEs write-protected
+// (soft-dirty clearing, uffd-wp, ptep_set_wrprotect / pte_wrprotect in a page-walk callback of the
+// file) while mmap_lock is held only for read and the TLB flush is deferred. A write fault racing
+// the walk sees a read-only PTE while other CPUs still write through stale TLB entries; since
+// v5.9 do_wp_page() decides reuse by page_count, so a GUP-pinned page is copied and the pin and
+// the mapping diverge. Before v5.9 (reuse by mapcount) the same code is fine.
+
+import type { Finding, RelatedLocation } from '../findings';
+import type { FunctionIR } from '../ir';
+import type { Rule, RuleMeta } from './types';
+import { lookupApi } from '../kernel/api-table';
+import { MAINLINE, kernelSwitches } from '../kernel/versions';
+import { lockAnalysisFor, realLocks } from '../analysis/locksets';
+import { WrprotectSiteAnalysis } from '../analysis/wrprotect-sites';
+import { simulateWrprotect } from '../sim/from-c/wrprotect-scenario';
+
+const meta: RuleMeta = {
+  id: 'wrprotect-under-read-lock',
+  severity: 'error',
+  title: 'PTEs write-protected under mmap_read_lock with a deferred TLB flush',
+  docs: 'docs/rules/wrprotect-under-read-lock.md',
+  description:
+    'PTEs are write-protected (soft-dirty clearing, uffd-wp, ptep_set_wrprotect / pte_wrprotect in a page-walk callback) while mmap_lock is held only for read and the TLB flush is deferred to the end of the walk. A concurrent write fault sees the read-only PTE while another CPU still writes through its stale TLB entry, and since v5.9 do_wp_page() copies a page whose count is raised by a GUP pin: the pinned page and the mapped page diverge. Take mmap_write_lock, or pair inc_tlb_flush_pending() with a fault path that flushes when mm_tlb_flush_pending(). Proven by simulation, with the trace.',
+};
+
+export const wrprotectUnderReadLock: Rule = {
+  meta,
+  check(fn: FunctionIR, ctx): Finding[] {
+    const sw = kernelSwitches(ctx.kernel ?? MAINLINE);
+    if (sw.wpReuse === 'mapcount') return [];
+    const locks = lockAnalysisFor(ctx.functionsByName, ctx.cancelled).facts(fn);
+    const sites = new WrprotectSiteAnalysis(ctx.functionsByName, ctx.text, ctx.cancelled).sites(fn);
+    if (!sites.length) return [];
+    const pendingFlush = fn.blocks.some((b) => b.stmts.some((s) => s.kind === 'call' && lookupApi(s.callee)?.mem?.op === 'inc-tlb-flush-pending'));
+    const out: Finding[] = [];
+    const seen = new Set<string>();
+    for (const s of sites) {
+      const held = realLocks(locks.before.get(s.call)).filter((h) => h.cls === 'mmap_lock' && !h.pending);
+      const read = held.find((h) => h.mode === 'read' || h.mode === 'shared');
+      if (!read || held.some((h) => h.mode === 'write')) continue;
+      // uffd-wp: since ~v5.12 do_wp_page flushes a pending flush on uffd-wp VMAs before deciding.
+      if (s.wp.kind === 'uffd-wp' && pendingFlush && sw.wpFlushesPendingUffd) continue;
+      const k = `${s.call.range.start}:${s.call.range.startRow}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      const what = s.wp.kind === 'soft-dirty' ? 'clears soft-dirty and write-protects PTEs' : s.wp.kind === 'uffd-wp' ? 'marks PTEs uffd-wp (read-only)' : 'write-protects PTEs';
+      const via = s.chain.length ? ` through ${s.chain.join(' -> ')}` : '';
+      const sim = simulateWrprotect({
+        fn: fn.name, lock: { callee: read.site.callee, range: read.site.range }, wp: { range: s.wp.range },
+        ...(ctx.kernel ? { kernel: ctx.kernel } : {}), cancelled: ctx.cancelled,
+      });
+      const proven = sim.verdict === 'data-loss' || sim.verdict === 'stale-tlb';
+      const message = `${s.call.callee}() ${what}${via} (${s.wp.callee}()) while mmap_lock is held only for read (${read.site.callee}() on line ${read.site.range.startRow + 1}) and the TLB flush comes later: `
+        + `a concurrent write fault can COW a page that a GUP pin still references (do_wp_page() reuses by page_count since v5.9) while another CPU writes through its stale TLB entry`
+        + `${proven ? ` (simulated on ${sim.kernel}: ${sim.verdict})` : ''}. Take mmap_write_lock() for the write-protect (29a951dfb3c3), or flush before dropping the PTE lock.`;
+      const related: RelatedLocation[] = [
+        { range: read.site.range, message: `mmap_lock taken for read (${read.site.callee}())` },
+        { range: s.wp.range, message: `${s.wp.callee}() in ${s.wp.fn}(): the PTE becomes read-only, the TLB is not flushed here` },
+      ];
+      out.push({ rule: meta.id, severity: meta.severity, message, range: s.call.range, function: fn.name, related, ...(proven ? { trace: sim.steps } : {}) });
+    }
+    return out;
+  },
+};

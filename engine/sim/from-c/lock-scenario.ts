@@ -1,0 +1,111 @@
+// The fault-under-lock trace (issue 9): the seed scenarios of engine/sim/scenarios/locks.ts —
+// the gfs2 glock read into an mmap of the same file, and the mmap_lock reader faulting while a
+// writer queues — instantiated with what the C says: the function's name, the lock call and its
+// line, the faulting call and its line. The interpreter then runs a real same-thread (recursive
+// fault) or two-thread (queued writer) interleaving and the explorer reports the deadlock.
+
+import type { FunctionIR, SourceRange } from '../../ir';
+import { allApis, lookupApi } from '../../kernel/api-table';
+import { fn as build } from '../builder';
+import { runScenario, type Scenario, type SimResult } from '../scenario';
+import type { Val } from '../../kernel/state';
+
+/** The user buffer: one page of an mmap of the locked file (or of anonymous memory for mmap_lock). */
+const MAP = 0x7f0000010000;
+const LEN = 0x40;
+
+export interface LockFaultModel {
+  /** The C function (thread 0 runs a model of it under this name). */
+  fn: string;
+  lock: { callee: string; cls: string; mode?: string; range: SourceRange };
+  fault: { callee: string; range: SourceRange; direction: 'to-user' | 'from-user' };
+  kernel?: string;
+  cancelled?: () => boolean;
+  maxStates?: number;
+}
+
+function setRanges(f: FunctionIR, ranges: Map<string, SourceRange>): FunctionIR {
+  for (const b of f.blocks) {
+    for (const s of b.stmts) {
+      if (s.kind !== 'call') continue;
+      const r = ranges.get(s.callee);
+      if (r) { s.range = r; s.calleeRange = r; s.argRanges = s.args.map(() => r); }
+    }
+  }
+  return f;
+}
+
+/** Arguments for a lock call with the instance at the table's argument position. */
+function lockArgs(callee: string, inst: string): string[] {
+  const l = lookupApi(callee)?.lock;
+  const n = Math.max(1, (l?.arg ?? 0) + 1);
+  return [...Array(n).keys()].map((i) => (i === (l?.arg ?? 0) ? inst : '0'));
+}
+
+/** A release entry of the table for the lock an acquisition takes (same class, same mode). */
+function releaseOf(acquire: string): string | undefined {
+  const l = lookupApi(acquire)?.lock;
+  if (!l) return undefined;
+  const all = allApis().filter((e) => e.lock?.op === 'release' && e.lock.lock === l.lock);
+  return (all.find((e) => e.lock!.mode === l.mode) ?? all.find((e) => !e.lock!.mode) ?? all[0])?.name;
+}
+
+/** Run the model; the verdict is 'deadlock' when the C shape deadlocks in the simulator. */
+export function simulateLockFault(m: LockFaultModel): SimResult {
+  // The fault: the C call when the simulator models it with a plain user pointer, else
+  // copy_to_user / copy_from_user standing for it (an I/O entry point or GUP faults the same way).
+  const api = lookupApi(m.fault.callee);
+  const plain = api?.uaccess && !api.uaccess.iter && !api.uaccess.nofault ? api.uaccess : undefined;
+  const faultCallee = plain ? m.fault.callee : m.fault.direction === 'to-user' ? 'copy_to_user' : 'copy_from_user';
+  const fu = lookupApi(faultCallee)!.uaccess!;
+  const n = Math.max(fu.userArg, fu.lenArg ?? 0) + 1;
+  const faultArgs = [...Array(n).keys()].map((i) => (i === fu.userArg ? 'ubuf' : i === fu.lenArg ? 'len' : 'kbuf'));
+  const ranges = new Map<string, SourceRange>([[m.lock.callee, m.lock.range], [faultCallee, m.fault.range]]);
+  const mmap = m.lock.cls === 'mmap_lock';
+  const writeHeld = m.lock.mode === 'write' || m.lock.mode === 'exclusive';
+  const unlock = releaseOf(m.lock.callee);
+  const main = setRanges(build(m.fn, ['ubuf', 'len'], (b) => {
+    b.call(m.lock.callee, lockArgs(m.lock.callee, mmap ? 'mm' : 'lk'));
+    b.call(faultCallee, faultArgs, 'left');
+    if (unlock) b.call(unlock, lockArgs(unlock, mmap ? 'mm' : 'lk'));
+    b.ret('left');
+  }), ranges);
+  const globals: Record<string, Val> = { kbuf: 0x1000, lk: `${m.lock.cls}(inodeA)` };
+  let sc: Scenario;
+  if (mmap) {
+    const writer = build('mmap_writer', [], (b) => {
+      b.call('mmap_write_lock', ['mm']);
+      b.call('mmap_write_unlock', ['mm']);
+      b.ret(0);
+    });
+    sc = {
+      name: `${m.fn}-mmap-lock-fault`, title: `${m.fn}() faults on the user buffer while holding mmap_lock`, source: 'mmap_lock rwsem with a queued writer (scenario mmap-lock-writer-queued)',
+      side: 'before', oracle: 'deadlock', fromC: true,
+      functions: writeHeld ? [main] : [main, writer],
+      threads: writeHeld ? [{ fn: m.fn, args: [MAP + 0x100, LEN] }] : [{ fn: m.fn, args: [MAP + 0x100, LEN] }, { fn: 'mmap_writer', name: 'another thread (mmap_write_lock: mprotect, munmap...)' }],
+      layout: { vmas: [{ start: MAP, pages: 1, kind: 'anon', present: [] }] }, globals, expect: { '*': 'deadlock' },
+    };
+  } else {
+    sc = {
+      name: `${m.fn}-fs-lock-fault`, title: `${m.fn}() faults on an mmap of the same file while holding ${m.lock.cls}`, source: 'gfs2: Fix mmap + page fault deadlocks (scenario gfs2-glock-fault)',
+      side: 'before', oracle: 'deadlock', fromC: true,
+      functions: [main], threads: [{ fn: m.fn, args: [MAP + 0x100, LEN] }],
+      layout: {
+        files: [{ name: 'inodeA', faultLock: `${m.lock.cls}(inodeA)`, faultLockClass: m.lock.cls }],
+        vmas: [{ start: MAP, pages: 1, kind: 'shared-file', file: 'inodeA', present: [] }],
+      },
+      globals, expect: { '*': 'deadlock' },
+    };
+  }
+  const r = runScenario(sc, { arch: 'x86_64', maxStates: m.maxStates ?? 2000, ...(m.kernel ? { kernel: m.kernel } : {}), ...(m.cancelled ? { cancelled: m.cancelled } : {}) });
+  // Blocked and deadlock steps name the operation but carry no range: give the C's lines back.
+  const steps = r.steps.map((st) => {
+    const callee = st.operation.split('(')[0].trim();
+    const rr = ranges.get(callee);
+    if (rr && st.thread === 0) return { ...st, range: rr };
+    const { range: _drop, ...rest } = st;
+    void _drop;
+    return rest;
+  });
+  return { ...r, steps };
+}
