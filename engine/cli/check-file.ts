@@ -6,9 +6,9 @@
 //   open without blocking, fstat (a FIFO found by the walk is skipped, never read);
 //   size limit, NUL byte, UTF-8 validity (native checks; failures keep the exact messages of
 //   engine/input: the rare path goes through readInputFile / decodeInput);
-//   content hash, compared with the cached one (engine/cli/cache.ts);
 //   the byte prefilter (engine/cli/prefilter.ts): nothing can be reported, so no decode, parse
-//   or lowering;
+//   or lowering (and no cache entry: ruling the file out again costs what hashing it would);
+//   content hash, compared with the cached one (engine/cli/cache.ts);
 // and only then decode and analyze.
 
 import { createHash } from 'node:crypto';
@@ -183,11 +183,13 @@ export function checkFile(ctx: FileContext, job: FileJob): FileOutcome {
       const bytes = got.bytes;
       if (bytes.indexOf(0) >= 0 || !isUtf8(bytes)) decoded = decodeInput(bytes, opts.limit);
       else {
+        // The prefilter first: it is about as fast as hashing, and a file it rules out needs no
+        // cache entry (the next run rules it out again for the same price).
+        if (pathKind === 'c' && ctx.prefilter && !ctx.prefilter.mayReport(bytes)) return { k: 'clean', prefiltered: true };
         if (opts.hash) {
           hash = contentHash(bytes);
           if (hash === job.cachedHash) return { k: 'cached' };
         }
-        if (pathKind === 'c' && ctx.prefilter && !ctx.prefilter.mayReport(bytes)) return { k: 'clean', hash, prefiltered: true };
         decoded = decodeInput(bytes, opts.limit);
       }
     }

@@ -189,6 +189,7 @@ export async function checkFiles(walked: WalkedFile[], rc: RunContext): Promise<
       case 'clean':
         if (o.prefiltered) stats.prefiltered++; else stats.analyzed++;
         if (o.hash !== undefined) cache?.set(abs, { h: o.hash });
+        else if (o.prefiltered) cache?.delete(abs);
         push(undefined);
         break;
       case 'report':

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, type Engine } from '../../../engine/engine';
-import { compilePrefilter, tablePrefilter, ANNOTATION_MARKER } from '../../../engine/cli/prefilter';
+import { ahoCorasick, compilePrefilter, tablePrefilter, ANNOTATION_MARKER } from '../../../engine/cli/prefilter';
 import { checkFile, type CheckOptions, type FileContext, type FileOutcome } from '../../../engine/cli/check-file';
 import { relevantApiNames } from '../../../engine/rules/relevance';
 import { generateCorpus, rng } from '../../../bench/generate-corpus';
@@ -56,19 +56,33 @@ function compareAll(e: Engine, paths: string[]): { ruledOut: number; analyzed: n
   return { ruledOut, analyzed, findings };
 }
 
-test('prefilter: the automaton finds exactly the names a substring search finds', () => {
-  const names = ['put_page', 'get_page', 'pagefault_disable', 'page', 'fault_in_readable', '@faultline', 'ab', 'bab'];
-  const pf = compilePrefilter(names);
+test('prefilter: the matcher finds exactly the names a substring search finds', () => {
+  const table = [...relevantApiNames(), ANNOTATION_MARKER];
+  const sets: string[][] = [
+    ['put_page', 'get_page', 'pagefault_disable', 'page', 'fault_in_readable', '@faultline', 'ab', 'bab'], // shortest 2: Wu-Manber, shift 1
+    ['put_page', 'q', 'get_page'], // a one-byte name: the Aho-Corasick fallback
+    table, // the real table: Wu-Manber with a long window
+  ];
   const r = rng(11);
-  const alphabet = 'abgpu_etfdisl@ \n';
-  for (let i = 0; i < 4000; i++) {
-    let s = '';
-    const len = Math.floor(r() * 40);
-    for (let k = 0; k < len; k++) s += alphabet[Math.floor(r() * alphabet.length)];
-    // Plant a name now and then, at a random place.
-    if (r() < 0.3) { const n = names[Math.floor(r() * names.length)]; const at = Math.floor(r() * (s.length + 1)); s = s.slice(0, at) + n + s.slice(at); }
-    const expected = names.some((n) => s.includes(n));
-    assert.equal(pf.mayReport(Buffer.from(s)), expected, JSON.stringify(s));
+  for (const names of sets) {
+    const pf = compilePrefilter(names);
+    const ac = ahoCorasick([...names]);
+    const alphabet = 'abgpu_etfdislq@ \n' + names.join('').slice(0, 40);
+    for (let i = 0; i < 3000; i++) {
+      let s = '';
+      const len = Math.floor(r() * 60);
+      for (let k = 0; k < len; k++) s += alphabet[Math.floor(r() * alphabet.length)];
+      // Plant a name (or most of one) now and then, at a random place.
+      if (r() < 0.4) {
+        const n = names[Math.floor(r() * names.length)];
+        const cut = r() < 0.5 ? n : n.slice(0, Math.max(1, n.length - 1 - Math.floor(r() * 3)));
+        const at = Math.floor(r() * (s.length + 1));
+        s = s.slice(0, at) + cut + s.slice(at);
+      }
+      const expected = names.some((n) => s.includes(n));
+      assert.equal(pf.mayReport(Buffer.from(s)), expected, `${names.length} names: ${JSON.stringify(s)}`);
+      assert.equal(ac(Buffer.from(s)), expected, `automaton, ${names.length} names: ${JSON.stringify(s)}`);
+    }
   }
   assert.equal(compilePrefilter([]).mayReport(Buffer.from('put_page')), false);
 });
