@@ -74,8 +74,9 @@ export interface PoolOptions {
 }
 
 /**
- * Run `jobs` on worker threads; resolves with the outcomes in the jobs' order. Rejects only when
- * no worker could start at all (the caller then runs the files itself).
+ * Run `jobs` on worker threads; resolves with the outcomes in the jobs' order. Rejects when
+ * workers cannot start (three died or failed before they were ready): the caller then runs the
+ * files itself.
  */
 export function runPool(jobs: FileJob[], p: PoolOptions): Promise<FileOutcome[]> {
   const script = p.script ?? __filename;
@@ -88,9 +89,11 @@ export function runPool(jobs: FileJob[], p: PoolOptions): Promise<FileOutcome[]>
   const nWorkers = Math.max(1, Math.min(p.workers, jobs.length));
   return new Promise((resolvePool, rejectPool) => {
     let live = 0;
-    let everReady = false;
     let finished = false;
     let startFailure: string | undefined;
+    /** Workers that died or failed before they were ready: after 3, no more are started. */
+    let initDeaths = 0;
+    const MAX_INIT_DEATHS = 3;
     const finish = () => {
       if (finished) return;
       finished = true;
@@ -112,12 +115,13 @@ export function runPool(jobs: FileJob[], p: PoolOptions): Promise<FileOutcome[]>
         worker = new Worker(script, { workerData: init });
       } catch (e) {
         startFailure = (e as Error).message;
-        if (live === 0 && !everReady) rejectPool(new Error(startFailure));
+        if (live === 0) rejectPool(new Error(startFailure));
         return;
       }
       live++;
       let inFlight: number[] = [];
       let retired = false;
+      let ready = false;
       const send = () => {
         inFlight = nextBatch();
         if (!inFlight.length) { retired = true; void worker.terminate(); return; }
@@ -129,8 +133,8 @@ export function runPool(jobs: FileJob[], p: PoolOptions): Promise<FileOutcome[]>
         if (queue.length) spawn();
       };
       worker.on('message', (msg: FromWorker) => {
-        if (msg.type === 'ready') { everReady = true; send(); return; }
-        if (msg.type === 'init-failed') { startFailure = msg.message; retired = true; void worker.terminate(); return; }
+        if (msg.type === 'ready') { ready = true; send(); return; }
+        if (msg.type === 'init-failed') { startFailure = msg.message; initDeaths++; retired = true; void worker.terminate(); return; }
         for (const { index, outcome } of msg.outcomes) {
           const pos = byIndex.get(index)!;
           if (!outcomes[pos]) { outcomes[pos] = outcome; done++; }
@@ -158,16 +162,18 @@ export function runPool(jobs: FileJob[], p: PoolOptions): Promise<FileOutcome[]>
         }
         inFlight = [];
         queue = [...left, ...queue];
-        if (queue.length && (everReady || at >= 0)) spawn();
+        if (!ready) { initDeaths++; startFailure = why; }
+        if (queue.length && initDeaths < MAX_INIT_DEATHS) spawn();
       };
       worker.on('error', (e) => died(e?.message ?? String(e)));
       worker.on('exit', (code) => {
         live--;
         if (!retired) died(`worker exited with status ${code}`);
         if (live === 0) {
-          if (!everReady && queue.length) rejectPool(new Error(startFailure ?? 'no worker could start'));
-          else if (queue.length) spawn();
-          else finish();
+          if (!queue.length) finish();
+          // Workers keep dying before they are ready: the caller checks the files itself.
+          else if (initDeaths >= MAX_INIT_DEATHS) rejectPool(new Error(startFailure ?? 'no worker could start'));
+          else spawn();
         }
       });
     };

@@ -159,7 +159,7 @@ export async function checkFiles(walked: WalkedFile[], rc: RunContext): Promise<
       // No worker could start (an unusual host): check the files here instead.
     }
   }
-  if (!pooled) {
+  if (!pooled && jobs.length) {
     const engine = rc.engine ?? await createEngine();
     const ctx: FileContext = {
       engine: () => engine,

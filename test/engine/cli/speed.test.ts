@@ -115,6 +115,20 @@ parentPort.postMessage({ type: 'ready' });
   }
 });
 
+test('pool: workers that die before they are ready make it give up (the caller checks the files itself)', async () => {
+  const dir = tmp();
+  try {
+    const script = join(dir, 'dying-worker.js');
+    writeFileSync(script, "require('node:fs').appendFileSync(__filename + '.starts', 'x'); process.exit(3);\n");
+    const jobs = Array.from({ length: 10 }, (_, index) => ({ index, path: `f${index}.c`, explicit: false }));
+    await assert.rejects(runPool(jobs, { workers: 2, opts: { cwd: dir, limit: 1 << 20, budgetMs: 1000, prefilter: true, hash: false }, script }));
+    const starts = readFileSync(script + '.starts', 'utf8').length;
+    assert.ok(starts >= 3 && starts <= 5, `bounded restarts, got ${starts}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('cache: a warm run gives the same output without analyzing; a changed file or option misses', async () => {
   const dir = tmp();
   const cacheDir = join(dir, 'cache') + '/';
