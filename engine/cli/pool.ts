@@ -12,7 +12,7 @@
 
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { createEngine, type Engine } from '../engine';
-import { checkFile, treeReader, type CheckOptions, type FileContext, type FileJob, type FileOutcome } from './check-file';
+import { checkFile, readyOf, treeReader, type CheckOptions, type FileContext, type FileJob, type FileOutcome } from './check-file';
 import { tablePrefilter } from './prefilter';
 
 interface WorkerInit {
@@ -41,12 +41,13 @@ function startWorker(init: WorkerInit): void {
     prefilter: init.opts.prefilter ? tablePrefilter() : undefined,
     readBase: treeReader(init.opts.tree, init.opts.limit),
   };
-  port.on('message', (msg: ToWorker) => {
+  port.on('message', async (msg: ToWorker) => {
     if (msg.type !== 'batch') return;
     const outcomes: { index: number; outcome: FileOutcome }[] = [];
     let stopped = false;
     for (const job of msg.jobs) {
       Atomics.store(current, 0, job.index);
+      await readyOf(engine!);
       const outcome = checkFile(ctx, job);
       outcomes.push({ index: job.index, outcome });
       if (outcome.k === 'failure' && outcome.internal) { stopped = true; break; }
