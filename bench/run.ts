@@ -3,7 +3,8 @@
 //      in-process, median of repeated runs; plus the CLI end to end on the same directory;
 //   2. edit -> diagnostics latency on a 5,000-line file through the server's DocumentSession;
 //   3. the extra cost of the fault-in loop rules per file (bench/faultin.ts, issue 4);
-//   4. the simulator's scenario suite (bench/sim.ts).
+//   4. the simulator's scenario suite (bench/sim.ts);
+//   5. the whole Linux 6.1 tree beside grep: cold and warm cache, lines/s, peak RSS (bench/tree.ts).
 // Targets from issue 2: >= 100k lines/s single process; <= 20 ms median latency.
 // Target from issue 3: whole scenario suite <= 1 s; partial-order reduction >= 10x.
 
@@ -17,6 +18,7 @@ import { createEngine } from '../engine/engine';
 import { DocumentSession } from '../engine/session';
 import { benchSim } from './sim';
 import { benchFaultIn } from './faultin';
+import { benchTree } from './tree';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -122,6 +124,7 @@ async function main(): Promise<void> {
     ['latency', () => benchLatency(quick ? 20 : 100)],
     ['faultin', () => benchFaultIn()],
     ['simulator', () => benchSim()],
+    ['tree', () => benchTree()],
   ];
   const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   for (const [name, run] of sections) {

@@ -2,9 +2,9 @@
 // calls main(); tests call it in-process with their own io.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createEngine, type Engine } from '../engine';
+import type { Engine } from '../engine';
 import type { RuleMeta } from '../rules/types';
 import { allRules } from '../rules/registry';
 import { explainApi } from '../explain/api-hover';
@@ -14,12 +14,14 @@ import { parseKernelVersion } from '../kernel/versions';
 import { annotationMeta, degradedMeta } from '../rules/run';
 import { runSimulateCommand } from '../sim/simulate-command';
 import { publicText } from '../kernel/citations';
-import { expandPaths, maxInputBytes, readInputFile, readStdin } from '../input/files';
+import { maxInputBytes } from '../input/files';
 import {
   exitCodeOf, formatCheckpatch, formatJson, formatProblems, formatSarif, formatSummary, formatText,
-  STDIN_LABEL, type FileReport, type Report,
+  type Report,
 } from './format';
 import { markdownToText } from './markdown';
+import { checkFiles, extractSpeedArgs, SPEED_USAGE } from './run-files';
+import { formatSkipped, walkPaths } from './walk';
 
 export interface CliIO {
   stdout(s: string): void;
@@ -27,6 +29,8 @@ export interface CliIO {
   stdin: NodeJS.ReadableStream;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** stderr is a terminal (progress is shown on it); default false. */
+  stderrTTY?: boolean;
 }
 
 export interface CliDeps {
@@ -58,7 +62,7 @@ commands:
       --showfile: checkpatch format names the patched file and line (checkpatch --showfile).
       --summary: a count per rule and the files checked, after the findings.
       --exit-zero: exit 0 even when there are findings (2 still means an input error).
-  simulate --scenario NAME [--arch NAME|all] [--kernel V] [--json] [--max-states N]
+${SPEED_USAGE}  simulate --scenario NAME [--arch NAME|all] [--kernel V] [--json] [--max-states N]
   simulate --list
       Run a scenario in the kernel-model simulator and print the verdict and trace.
   explain NAME
@@ -88,6 +92,7 @@ function defaultIO(): CliIO {
     stdin: process.stdin,
     cwd: process.cwd(),
     env: process.env,
+    stderrTTY: process.stderr.isTTY === true,
   };
 }
 
@@ -211,8 +216,10 @@ function ruleMetas(deps: CliDeps): RuleMeta[] {
 
 export async function runCheck(argv: string[], io: CliIO, deps: CliDeps = {}): Promise<number> {
   let args: CheckArgs;
+  const speedArgs = extractSpeedArgs(argv);
   try {
-    args = parseCheckArgs(argv);
+    if ('error' in speedArgs) throw new UsageError(speedArgs.error);
+    args = parseCheckArgs(speedArgs.argv);
   } catch (e) {
     if (e instanceof UsageError) { usageError(io, 'check', e.message); return 2; }
     throw e;
@@ -228,50 +235,29 @@ export async function runCheck(argv: string[], io: CliIO, deps: CliDeps = {}): P
   }
   // Annotation problems and degraded-check notes come from every run, whatever --rule says.
   const selected = [...(args.rules ? metas.filter((m) => args.rules!.includes(m.id)) : metas), ...(deps.rules ? [] : [annotationMeta, degradedMeta])];
-  const engine = deps.engine ?? await createEngine();
-  const { files, errors } = expandPaths(args.paths, { cwd: io.cwd });
-  const report: Report = { files: [], failures: errors.map((e) => ({ path: e.path, message: e.message })), rules: selected };
+  const walk = walkPaths(args.paths, { cwd: io.cwd });
+  const report: Report = { files: [], failures: walk.errors.map((e) => ({ path: e.path, message: e.message })), rules: selected };
   const limit = maxInputBytes(io.env);
   const budget = Number(io.env.FAULTLINE_FILE_BUDGET_MS) > 0 ? Number(io.env.FAULTLINE_FILE_BUDGET_MS) : DEFAULT_FILE_BUDGET_MS;
-  let readBase: ((p: string) => string | undefined) | undefined;
+  let treeRoot: string | undefined;
   if (args.tree !== undefined) {
-    const treeRoot = resolve(io.cwd, args.tree);
+    treeRoot = resolve(io.cwd, args.tree);
     try {
       if (!statSync(treeRoot).isDirectory()) throw new Error('not a directory');
     } catch (e) {
       io.stderr(`faultline check: --tree ${args.tree}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (e as Error).message}\n`);
       return 2;
     }
-    readBase = (p: string) => {
-      // Paths come from the patch: never let one climb out of the tree.
-      if (isAbsolute(p) || p.split('/').includes('..')) return undefined;
-      const d = readInputFile(join(treeRoot, p), limit);
-      return d.ok ? d.text : undefined;
-    };
   }
-  let stdinUsed = false;
-  for (const path of files) {
-    const isStdin = path === '-';
-    const label = isStdin ? STDIN_LABEL : path;
-    if (isStdin && stdinUsed) { report.failures.push({ path: label, message: 'stdin named more than once; read once' }); continue; }
-    stdinUsed ||= isStdin;
-    const decoded = isStdin ? await readStdin(io.stdin, limit) : readInputFile(resolve(io.cwd, path), limit);
-    if (!decoded.ok) { report.failures.push({ path: label, message: decoded.message }); continue; }
-    const deadline = Date.now() + budget;
-    const cancelled = () => Date.now() > deadline;
-    try {
-      const res = engine.analyze(decoded.text, { path: isStdin ? '' : path, rules: args.rules, arch: args.arch, kernel: args.kernel, cancelled, readBase, skipIrrelevant: true });
-      res.tree?.delete();
-      const fr: FileReport = { path: label, kind: res.kind, findings: res.findings, problems: [...res.problems] };
-      if (res.targets) fr.targets = res.targets;
-      if (res.patches !== undefined) fr.patches = res.patches;
-      if (cancelled()) fr.problems.push({ severity: 'error', message: `analysis stopped after ${budget} ms (FAULTLINE_FILE_BUDGET_MS); results for this file may be incomplete` });
-      report.files.push(fr);
-    } catch (e) {
-      // One file that trips the engine must not hide the others' results.
-      report.failures.push({ path: label, message: `internal error while analyzing: ${(e as Error)?.message ?? e}` });
-    }
-  }
+  // Reading, the prefilter, the cache and the worker threads: engine/cli/run-files.ts.
+  const run = await checkFiles(walk.files, {
+    opts: { rules: args.rules, arch: args.arch, kernel: args.kernel, tree: treeRoot, cwd: io.cwd, limit, budgetMs: budget, prefilter: true, hash: false },
+    speed: 'error' in speedArgs ? { cache: false, prefilter: true } : speedArgs.speed,
+    stdin: io.stdin, env: io.env, stderr: io.stderr, stderrTTY: io.stderrTTY === true,
+    engine: deps.engine, toolVersion: toolVersion(),
+  });
+  report.files.push(...run.files);
+  report.failures.push(...run.failures);
   switch (args.format) {
     case 'text': io.stdout(formatText(report)); break;
     case 'json': io.stdout(formatJson(report)); break;
@@ -279,6 +265,7 @@ export async function runCheck(argv: string[], io: CliIO, deps: CliDeps = {}): P
     case 'sarif': io.stdout(formatSarif(report, { cwd: io.cwd, docsBase: docsBase(io.env), toolVersion: toolVersion(), tree: args.tree })); break;
   }
   io.stderr(formatProblems(report));
+  io.stderr(formatSkipped([...walk.skipped, ...run.skipped]));
   let code = exitCodeOf(report);
   if (args.summary) {
     // Machine formats keep stdout parseable: the summary goes to stderr there.

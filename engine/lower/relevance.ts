@@ -12,6 +12,9 @@
 import type { SyntaxNode, Tree } from '../syntax/parser';
 import { identifiersOf, spreadRelevance } from '../syntax/relevance-graph';
 
+/** Top-level node types that hold no code of their own. */
+const DATA_ITEMS = new Set(['declaration', 'type_definition', 'struct_specifier', 'union_specifier', 'enum_specifier', 'expression_statement']);
+
 function identifiersIn(text: string, start: number, end: number): Set<string> {
   return identifiersOf(text.slice(start, end));
 }
@@ -33,7 +36,7 @@ function functionName(fn: SyntaxNode): string | undefined {
  * text the tree was parsed from. Returns an empty set when in doubt.
  */
 export function skippableFunctions(tree: Tree, text: string, relevantApis: ReadonlySet<string>, cancelled?: () => boolean): Set<number> {
-  interface Item { start: number; name?: string; ids: Set<string>; relevant: boolean }
+  interface Item { start: number; name?: string; ids: Set<string>; relevant: boolean; data?: boolean }
   const items: Item[] = [];
   const cursor = tree.walk();
   try {
@@ -58,13 +61,15 @@ export function skippableFunctions(tree: Tree, text: string, relevantApis: Reado
         }
       }
       // Anything else (declarations, tables, macro-defined functions, #if blocks, errors) is kept.
-      items.push({ start, ids: identifiersIn(text, start, end), relevant: true });
+      // Declarations and top-level macro invocations are data: the functions they name (an ops
+      // table, EXPORT_SYMBOL) are references, not calls (relevance-graph.ts).
+      items.push({ start, ids: identifiersIn(text, start, end), relevant: true, data: DATA_ITEMS.has(node.type) });
     } while (cursor.gotoNextSibling());
   } finally {
     cursor.delete();
   }
   if (cancelled?.()) return new Set();
-  spreadRelevance(items);
+  spreadRelevance(items, relevantApis);
   const out = new Set<number>();
   for (const it of items) if (!it.relevant) out.add(it.start);
   return out;

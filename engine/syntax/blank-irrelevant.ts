@@ -143,7 +143,7 @@ export function blankIrrelevantFunctions(text: string, relevantApis: ReadonlySet
     if (!relevant) for (const id of ids) if (relevantApis.has(id)) { relevant = true; break; }
     return { start: s.start, end: s.end, candidate: name !== undefined, name, ids, relevant };
   });
-  spreadRelevance(items);
+  spreadRelevance(items, relevantApis);
   const blank = items.filter((it) => it.candidate && !it.relevant);
   if (!blank.length) return text;
   const parts: string[] = [];

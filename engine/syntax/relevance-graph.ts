@@ -1,40 +1,79 @@
 // Relevance spreading shared by the two batch-mode filters (engine/syntax/blank-irrelevant.ts on
-// the text, engine/lower/relevance.ts on the tree): an item is relevant if it names a relevant
-// API, and relevance spreads along same-file references both ways (a relevant function's callees
-// feed its helper summaries; a caller of a relevant helper may see its pin or release).
+// the text, engine/lower/relevance.ts on the tree). Which same-file functions the rules can need:
+//
+// - seeds: items that name a relevant API (engine/rules/relevance.ts);
+// - callers, transitively: a function that names a needed caller-side function may see its pin
+//   or release through the helper summaries (gup-summaries.ts), so it is needed too ("up");
+// - callees, transitively, of everything needed so far: a needed function's helpers must be
+//   present for their summaries ("code we cannot see" and "a known no-op" differ) ("down").
+//
+// Directed on purpose: a helper that a needed function calls does not make that helper's other
+// callers needed (they cannot see anything relevant through it), and a data item (an ops table,
+// an EXPORT_SYMBOL line) that names a function is a reference, not a call: it neither needs the
+// functions it names nor is needed by them. Items the callers keep anyway (anything that is not
+// a plain function definition) stay kept, but only feed the spreading when they name a relevant
+// API or a needed function (then they are code that may report, and their callees are needed).
 
 export interface RelevanceItem {
   /** Function name, for items that are function definitions. */
   name?: string;
   /** Identifiers the item's text mentions. */
   ids: Set<string>;
-  /** In: names a relevant API (or must be kept anyway). Out: relevant after spreading. */
+  /** In: names a relevant API (or must be kept anyway). Out: kept (in) or needed after spreading. */
   relevant: boolean;
+  /**
+   * A data item (declaration, initializer, top-level macro invocation): the names in it are
+   * references, not calls. Undefined: treated as code (the conservative side).
+   */
+  data?: boolean;
 }
 
-export function spreadRelevance(items: RelevanceItem[]): void {
+/**
+ * Mark every needed item relevant. `relevantApis`: the relevant API names, to tell a kept item
+ * that names one (a seed) from one that is only kept; without it every item that comes in
+ * relevant is a seed (the previous, coarser behaviour).
+ */
+export function spreadRelevance(items: RelevanceItem[], relevantApis?: ReadonlySet<string>): void {
   const byName = new Map<string, number[]>();
   items.forEach((it, i) => {
     if (!it.name) return;
     const l = byName.get(it.name);
     if (l) l.push(i); else byName.set(it.name, [i]);
   });
-  // Undirected same-file reference graph: i -- j when i's text names j.
-  const adj: number[][] = items.map(() => []);
+  // Directed same-file reference graph: i -> j when i's text names function j (j != i).
+  const callees: number[][] = items.map(() => []);
+  const callers: number[][] = items.map(() => []);
   items.forEach((it, i) => {
     for (const id of it.ids) {
       const targets = byName.get(id);
       if (!targets) continue;
-      for (const j of targets) if (j !== i) { adj[i].push(j); adj[j].push(i); }
+      for (const j of targets) if (j !== i) { callees[i].push(j); callers[j].push(i); }
     }
   });
-  // Each item enters the work list at most once: linear in the graph's size.
+  const namesApi = (it: RelevanceItem): boolean => {
+    if (!relevantApis) return true;
+    for (const id of it.ids) if (relevantApis.has(id)) return true;
+    return false;
+  };
+  const seed = items.map((it) => it.relevant && (it.name !== undefined ? true : namesApi(it)));
+  // Up: callers of needed items, transitively (data items are not callers).
+  const up = seed.slice();
   const work: number[] = [];
-  items.forEach((it, i) => { if (it.relevant) work.push(i); });
+  up.forEach((u, i) => { if (u) work.push(i); });
   while (work.length) {
     const i = work.pop() as number;
-    for (const j of adj[i]) if (!items[j].relevant) { items[j].relevant = true; work.push(j); }
+    for (const j of callers[i]) if (!up[j] && !items[j].data) { up[j] = true; work.push(j); }
   }
+  // Down: callees of needed items, transitively. A data item that is a seed (it names an API)
+  // is treated as code: it may be a definition the scan did not recognize.
+  const need = up.slice();
+  need.forEach((u, i) => { if (u) work.push(i); });
+  while (work.length) {
+    const i = work.pop() as number;
+    for (const j of callees[i]) if (!need[j]) { need[j] = true; work.push(j); }
+  }
+  // Each item enters each work list at most once: linear in the graph's size.
+  items.forEach((it, i) => { it.relevant = it.relevant || need[i]; });
 }
 
 const IDENT = /[A-Za-z_]\w*/g;

@@ -93,3 +93,22 @@ test('relevance: a caller of a pinning helper and the helper\'s other callees ar
   const names = (r.file?.functions ?? []).map((f) => f.name).sort();
   assert.deepEqual(names, ['grab', 'note', 'user']);
 });
+
+test('relevance: spreads to callers and callees only; a table naming functions keeps none of them', async () => {
+  const e = await engine();
+  const text = [
+    'static int helper(int x) { return x + 1; }',
+    'static int pinner(unsigned long a, struct page **p) { return helper(pin_user_pages_fast(a, 1, 0, p)); }',
+    'static int callee_of_caller(unsigned long a) { return (int)a; }',
+    'static int caller(unsigned long a) { struct page *p; return pinner(a, &p) + callee_of_caller(a); }',
+    'static int other_user_of_helper(int y) { return helper(y); }',
+    'static int only_in_table(int y) { return y; }',
+    'static const struct frob_ops ops = { .grab = pinner, .other = other_user_of_helper, .more = only_in_table };',
+    'EXPORT_SYMBOL(only_in_table);',
+    '',
+  ].join('\n');
+  const r = e.analyzeC(text, { path: 'x.c', skipIrrelevant: true });
+  r.tree?.delete();
+  const names = (r.file?.functions ?? []).map((f) => f.name).sort();
+  assert.deepEqual(names, ['callee_of_caller', 'caller', 'helper', 'pinner']);
+});

@@ -90,6 +90,49 @@ static int lonely(void)
   const out = blankIrrelevantFunctions(src, APIS);
   assert.ok(out.includes('with_ifdef') && out.includes('#ifdef'), 'a body with a directive is kept');
   assert.ok(out.includes('SYSCALL_DEFINE2'), 'upper-case (macro) definitions are kept');
-  assert.ok(out.includes('static int opener'), 'a function named by a kept table is kept');
+  // A table names `opener` (a reference, not a call) and `opener` names no API: it cannot report.
+  assert.ok(!out.includes('static int opener'), 'a function only named by a table is blanked');
+  assert.ok(out.includes('.open = opener'), 'the table itself is kept');
   assert.ok(!out.includes('lonely'), 'an unreferenced plain function is blanked');
+});
+
+test('relevance spreads up to callers and down to callees, not across a shared helper', () => {
+  const src = `static int helper(int x)
+{
+	return x + 1;
+}
+
+static int pinner(unsigned long a, struct page **p)
+{
+	return helper(pin_user_pages_fast(a, 1, 0, p));
+}
+
+static int caller(unsigned long a)
+{
+	struct page *p;
+
+	return pinner(a, &p) + callee_of_caller(a);
+}
+
+static int callee_of_caller(unsigned long a)
+{
+	return (int)a;
+}
+
+static int other_user_of_helper(int y)
+{
+	return helper(y);
+}
+
+static const struct frob_ops ops = {
+	.other = other_user_of_helper,
+};
+`;
+  // (This text pass cannot tell a table from code: a table naming a needed function would count
+  // as its caller and keep everything it names. The tree-based filter knows declarations.)
+  const out = blankIrrelevantFunctions(src, APIS);
+  for (const kept of ['static int helper', 'static int pinner', 'static int caller', 'static int callee_of_caller'])
+    assert.ok(out.includes(kept), `${kept} is kept`);
+  assert.ok(!out.includes('static int other_user_of_helper'), 'another caller of a needed helper cannot see anything relevant: blanked');
+  assert.ok(out.includes('.other = other_user_of_helper'), 'the table is kept');
 });

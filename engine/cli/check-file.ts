@@ -1,0 +1,226 @@
+// One file of `faultline check`, from its path to its outcome: the same function runs in the main
+// thread (serial runs, tests) and in the worker threads (engine/cli/pool.ts), so both give the
+// same result for the same file.
+//
+// Order of the cheap steps, each of which can end the file's work:
+//   open without blocking, fstat (a FIFO found by the walk is skipped, never read);
+//   size limit, NUL byte, UTF-8 validity (native checks; failures keep the exact messages of
+//   engine/input: the rare path goes through readInputFile / decodeInput);
+//   the byte prefilter (engine/cli/prefilter.ts): nothing can be reported, so no decode, parse
+//   or lowering (and no cache entry: ruling the file out again costs what hashing it would);
+//   content hash, compared with the cached one (engine/cli/cache.ts);
+// and only then decode and analyze.
+
+import { createHash } from 'node:crypto';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import * as buffer from 'node:buffer';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { Engine } from '../engine';
+import type { InputProblem, Finding } from '../findings';
+import type { PatchTarget } from '../patch/analyze';
+import { decodeInput, firstInvalidUtf8, type Decoded } from '../input/decode';
+import { readInputFile } from '../input/files';
+import type { Prefilter } from './prefilter';
+import { fileTypeName } from './walk';
+
+/** What every file of one run shares (plain data: it is sent to the workers). */
+export interface CheckOptions {
+  rules?: string[];
+  arch?: string;
+  kernel?: string;
+  /** `--tree DIR`, absolute. */
+  tree?: string;
+  cwd: string;
+  /** Input size limit in bytes (FAULTLINE_MAX_FILE_BYTES). */
+  limit: number;
+  /** Per-file time budget in ms (FAULTLINE_FILE_BUDGET_MS). */
+  budgetMs: number;
+  /** Use the byte prefilter (off only to prove that it changes nothing). */
+  prefilter: boolean;
+  /** Compute content hashes (the cache is on). */
+  hash: boolean;
+}
+
+export interface FileJob {
+  /** Position in the run's file list (outcomes are put back in this order). */
+  index: number;
+  /** As printed; `-` for stdin. */
+  path: string;
+  explicit: boolean;
+  /** The content hash this path had in the cache, if any. */
+  cachedHash?: string;
+  /** Stdin, already read by the main thread. */
+  stdin?: Decoded;
+}
+
+/** A file's result without its printed path (what the cache stores). */
+export interface FileResult {
+  kind: 'c' | 'patch';
+  findings: Finding[];
+  problems: InputProblem[];
+  targets?: (PatchTarget | undefined)[];
+  /** Patch input: how many patches it holds (a series when more than one). */
+  patches?: number;
+}
+
+export type FileOutcome =
+  /** Nothing to report (C): the prefilter ruled it out, or the analysis found nothing. */
+  | { k: 'clean'; hash?: string; prefiltered?: boolean }
+  | { k: 'report'; result: FileResult; hash?: string; cacheable: boolean }
+  /** Same content as the cached entry: reuse it. */
+  | { k: 'cached' }
+  /** Not read or not analyzed; `internal` when the engine threw (the worker starts afresh). */
+  | { k: 'failure'; message: string; internal?: boolean }
+  | { k: 'skipped'; what: string };
+
+const C_EXT = /\.(c|h)$/i;
+const PATCH_EXT = /\.(patch|diff|mbox|mbx|eml)$/i;
+
+const isUtf8: (b: Uint8Array) => boolean =
+  typeof (buffer as { isUtf8?: unknown }).isUtf8 === 'function'
+    ? (b) => (buffer as unknown as { isUtf8(b: Uint8Array): boolean }).isUtf8(b)
+    : (b) => firstInvalidUtf8(b) < 0;
+
+/**
+ * One read buffer per thread, reused from file to file: a tree of 55,000 files would otherwise
+ * allocate (and garbage-collect) a buffer per file. The bytes returned are valid until the next
+ * read; nothing keeps them (decoding copies into a string).
+ */
+let scratch: Buffer = Buffer.allocUnsafe(1 << 20);
+
+function readAll(fd: number, sizeHint: number, limit: number): Buffer {
+  if (scratch.length < sizeHint + 1) scratch = Buffer.allocUnsafe(Math.max(sizeHint + 1, scratch.length * 2));
+  let n = 0;
+  for (;;) {
+    if (n === scratch.length) {
+      const bigger = Buffer.allocUnsafe(scratch.length * 2);
+      scratch.copy(bigger, 0, 0, n);
+      scratch = bigger;
+    }
+    const got = readSync(fd, scratch, n, scratch.length - n, null);
+    if (got <= 0) break;
+    n += got;
+    // A file growing while it is read: past the limit, decodeInput refuses it.
+    if (n > limit) break;
+  }
+  return scratch.subarray(0, n);
+}
+
+type Bytes = { bytes: Buffer } | { decoded: Decoded } | { skipped: string };
+
+/**
+ * Read a file's bytes. Never blocks on a FIFO the walk found (opened non-blocking, then fstat);
+ * anything unusual (an error, a named pipe the user asked for, a size over the limit) goes
+ * through readInputFile so the messages are the usual ones.
+ */
+function readBytes(abs: string, explicit: boolean, limit: number): Bytes {
+  let fd: number | undefined;
+  try {
+    fd = openSync(abs, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch {
+    return { decoded: readInputFile(abs, limit) };
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      if (!explicit && !st.isDirectory()) return { skipped: fileTypeName(st) };
+      closeSync(fd);
+      fd = undefined;
+      return { decoded: readInputFile(abs, limit) };
+    }
+    if (st.size > limit) {
+      closeSync(fd);
+      fd = undefined;
+      return { decoded: readInputFile(abs, limit) };
+    }
+    return { bytes: readAll(fd, st.size, limit) };
+  } catch {
+    if (fd !== undefined) { try { closeSync(fd); } catch { /* closed */ } fd = undefined; }
+    return { decoded: readInputFile(abs, limit) };
+  } finally {
+    if (fd !== undefined) try { closeSync(fd); } catch { /* closed */ }
+  }
+}
+
+/** `engine.ready()` where the engine has one (a fresh parser after a parser failure). */
+export function readyOf(engine: Engine): Promise<void> | undefined {
+  return (engine as Engine & { ready?: () => Promise<void> }).ready?.();
+}
+
+export function contentHash(bytes: Uint8Array): string {
+  return createHash('sha1').update(bytes).digest('base64');
+}
+
+function kindOfPath(label: string): 'c' | 'patch' | undefined {
+  if (C_EXT.test(label)) return 'c';
+  if (PATCH_EXT.test(label)) return 'patch';
+  return undefined;
+}
+
+/** The tree reader for `--tree` (patch paths never climb out of the tree). */
+export function treeReader(tree: string | undefined, limit: number): ((p: string) => string | undefined) | undefined {
+  if (tree === undefined) return undefined;
+  return (p: string) => {
+    if (isAbsolute(p) || p.split('/').includes('..')) return undefined;
+    const d = readInputFile(join(tree, p), limit);
+    return d.ok ? d.text : undefined;
+  };
+}
+
+export interface FileContext {
+  engine: () => Engine;
+  opts: CheckOptions;
+  prefilter: Prefilter | undefined;
+  readBase: ((p: string) => string | undefined) | undefined;
+}
+
+export function checkFile(ctx: FileContext, job: FileJob): FileOutcome {
+  const { opts } = ctx;
+  const isStdin = job.path === '-';
+  let decoded: Decoded | undefined;
+  let hash: string | undefined;
+  const pathKind = isStdin ? undefined : kindOfPath(job.path);
+  if (isStdin) {
+    decoded = job.stdin ?? { ok: false, message: 'stdin was not read' };
+  } else {
+    const got = readBytes(resolve(opts.cwd, job.path), job.explicit, opts.limit);
+    if ('skipped' in got) return { k: 'skipped', what: got.skipped };
+    if ('decoded' in got) decoded = got.decoded;
+    else {
+      const bytes = got.bytes;
+      if (bytes.indexOf(0) >= 0 || !isUtf8(bytes)) decoded = decodeInput(bytes, opts.limit);
+      else {
+        // The prefilter first: it is about as fast as hashing, and a file it rules out needs no
+        // cache entry (the next run rules it out again for the same price).
+        if (pathKind === 'c' && ctx.prefilter && !ctx.prefilter.mayReport(bytes)) return { k: 'clean', prefiltered: true };
+        if (opts.hash) {
+          hash = contentHash(bytes);
+          if (hash === job.cachedHash) return { k: 'cached' };
+        }
+        decoded = decodeInput(bytes, opts.limit);
+      }
+    }
+  }
+  if (!decoded.ok) return { k: 'failure', message: decoded.message };
+  const deadline = Date.now() + opts.budgetMs;
+  const cancelled = () => Date.now() > deadline;
+  let result: FileResult;
+  try {
+    const res = ctx.engine().analyze(decoded.text, {
+      path: isStdin ? '' : job.path, rules: opts.rules, arch: opts.arch, kernel: opts.kernel, cancelled, readBase: ctx.readBase, skipIrrelevant: true,
+    });
+    res.tree?.delete();
+    result = { kind: res.kind, findings: res.findings, problems: [...res.problems] };
+    if (res.targets) result.targets = res.targets;
+    if (res.patches !== undefined) result.patches = res.patches;
+  } catch (e) {
+    // One file that trips the engine must not hide the others' results.
+    return { k: 'failure', message: `internal error while analyzing: ${(e as Error)?.message ?? e}`, internal: true };
+  }
+  const timedOut = cancelled();
+  if (timedOut) result.problems.push({ severity: 'error', message: `analysis stopped after ${opts.budgetMs} ms (FAULTLINE_FILE_BUDGET_MS); results for this file may be incomplete` });
+  if (result.kind === 'c' && !result.findings.length && !result.problems.length && !result.targets) return { k: 'clean', hash: timedOut ? undefined : hash };
+  // A patch checked against --tree depends on other files than itself: never cached.
+  const cacheable = !timedOut && !isStdin && hash !== undefined && !(result.kind === 'patch' && opts.tree !== undefined);
+  return { k: 'report', result, hash: cacheable ? hash : undefined, cacheable };
+}

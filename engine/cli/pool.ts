@@ -1,0 +1,183 @@
+// Worker threads over files for `faultline check` (issue 10: use both cores). Each worker loads
+// its own engine (parser, wasm) and runs engine/cli/check-file.ts on batches of jobs; outcomes
+// come back tagged with the job's index, and the caller puts them back in the walk's order, so
+// the output is the serial run's, byte for byte.
+//
+// A worker is this very file (the esbuild bundle dist/cli.js, or out/engine/cli/pool.js in a
+// development build) started with `workerData.faultlineCheckWorker`. Failure isolation: a file
+// whose analysis throws is reported as an internal error and its worker is replaced before the
+// next file (the wasm parser may be left in a bad state); a worker that dies outright (a wasm
+// abort, out of memory) costs only the file it was on, found through a shared progress cell, and
+// the rest of its batch is handed to a fresh worker.
+
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { createEngine, type Engine } from '../engine';
+import { checkFile, readyOf, treeReader, type CheckOptions, type FileContext, type FileJob, type FileOutcome } from './check-file';
+import { tablePrefilter } from './prefilter';
+
+interface WorkerInit {
+  faultlineCheckWorker: true;
+  opts: CheckOptions;
+  /** Int32 cell: index of the job the worker is on (-1 between jobs). */
+  current: SharedArrayBuffer;
+}
+
+type ToWorker = { type: 'batch'; jobs: FileJob[] };
+type FromWorker =
+  | { type: 'ready' }
+  | { type: 'init-failed'; message: string }
+  /** `stopped`: the worker stops after the outcomes it sent (an internal error); the rest is requeued. */
+  | { type: 'done'; outcomes: { index: number; outcome: FileOutcome }[]; stopped: boolean };
+
+// ---- worker side ------------------------------------------------------------------------------
+
+function startWorker(init: WorkerInit): void {
+  const port = parentPort!;
+  const current = new Int32Array(init.current);
+  let engine: Engine | undefined;
+  const ctx: FileContext = {
+    engine: () => engine!,
+    opts: init.opts,
+    prefilter: init.opts.prefilter ? tablePrefilter() : undefined,
+    readBase: treeReader(init.opts.tree, init.opts.limit),
+  };
+  port.on('message', async (msg: ToWorker) => {
+    if (msg.type !== 'batch') return;
+    const outcomes: { index: number; outcome: FileOutcome }[] = [];
+    let stopped = false;
+    for (const job of msg.jobs) {
+      Atomics.store(current, 0, job.index);
+      await readyOf(engine!);
+      const outcome = checkFile(ctx, job);
+      outcomes.push({ index: job.index, outcome });
+      if (outcome.k === 'failure' && outcome.internal) { stopped = true; break; }
+    }
+    Atomics.store(current, 0, -1);
+    port.postMessage({ type: 'done', outcomes, stopped } satisfies FromWorker);
+  });
+  createEngine().then(
+    (e) => { engine = e; port.postMessage({ type: 'ready' } satisfies FromWorker); },
+    (e) => { port.postMessage({ type: 'init-failed', message: (e as Error)?.message ?? String(e) } satisfies FromWorker); },
+  );
+}
+
+if (!isMainThread && (workerData as Partial<WorkerInit> | null)?.faultlineCheckWorker) startWorker(workerData as WorkerInit);
+
+// ---- main side --------------------------------------------------------------------------------
+
+export interface PoolOptions {
+  workers: number;
+  opts: CheckOptions;
+  /** Called after each batch with the number of files done so far. */
+  onProgress?: (done: number) => void;
+  /** The worker script (default: this module's file). */
+  script?: string;
+}
+
+/**
+ * Run `jobs` on worker threads; resolves with the outcomes in the jobs' order. Rejects when
+ * workers cannot start (three died or failed before they were ready): the caller then runs the
+ * files itself.
+ */
+export function runPool(jobs: FileJob[], p: PoolOptions): Promise<FileOutcome[]> {
+  const script = p.script ?? __filename;
+  const outcomes: (FileOutcome | undefined)[] = new Array(jobs.length);
+  const byIndex = new Map<number, number>();
+  jobs.forEach((j, i) => byIndex.set(j.index, i));
+  // Work queue of positions in `jobs`; requeued work goes to the front.
+  let queue: number[] = jobs.map((_, i) => i);
+  let done = 0;
+  const nWorkers = Math.max(1, Math.min(p.workers, jobs.length));
+  return new Promise((resolvePool, rejectPool) => {
+    let live = 0;
+    let finished = false;
+    let startFailure: string | undefined;
+    /** Workers that died or failed before they were ready: after 3, no more are started. */
+    let initDeaths = 0;
+    const MAX_INIT_DEATHS = 3;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      resolvePool(outcomes.map((o, i) => o ?? { k: 'failure', message: `internal error: no result for ${jobs[i].path}` }));
+    };
+    const nextBatch = (): number[] => {
+      const size = Math.max(1, Math.min(32, Math.ceil(queue.length / (2 * nWorkers))));
+      const batch = queue.slice(0, size);
+      queue = queue.slice(size);
+      return batch;
+    };
+    const spawn = () => {
+      const current = new SharedArrayBuffer(4);
+      const cell = new Int32Array(current);
+      Atomics.store(cell, 0, -1);
+      const init: WorkerInit = { faultlineCheckWorker: true, opts: p.opts, current };
+      let worker: Worker;
+      try {
+        worker = new Worker(script, { workerData: init });
+      } catch (e) {
+        startFailure = (e as Error).message;
+        if (live === 0) rejectPool(new Error(startFailure));
+        return;
+      }
+      live++;
+      let inFlight: number[] = [];
+      let retired = false;
+      let ready = false;
+      const send = () => {
+        inFlight = nextBatch();
+        if (!inFlight.length) { retired = true; void worker.terminate(); return; }
+        worker.postMessage({ type: 'batch', jobs: inFlight.map((i) => jobs[i]) } satisfies ToWorker);
+      };
+      const replace = () => {
+        retired = true;
+        void worker.terminate();
+        if (queue.length) spawn();
+      };
+      worker.on('message', (msg: FromWorker) => {
+        if (msg.type === 'ready') { ready = true; send(); return; }
+        if (msg.type === 'init-failed') { startFailure = msg.message; initDeaths++; retired = true; void worker.terminate(); return; }
+        for (const { index, outcome } of msg.outcomes) {
+          const pos = byIndex.get(index)!;
+          if (!outcomes[pos]) { outcomes[pos] = outcome; done++; }
+        }
+        p.onProgress?.(done);
+        if (msg.stopped) {
+          const left = inFlight.slice(msg.outcomes.length);
+          queue = [...left, ...queue];
+          inFlight = [];
+          replace();
+        } else {
+          send();
+        }
+      });
+      const died = (why: string) => {
+        if (retired) return;
+        retired = true;
+        // The file it was on is the one that killed it; the others of its batch are retried.
+        const at = Atomics.load(cell, 0);
+        const left: number[] = [];
+        for (const i of inFlight) {
+          if (outcomes[i]) continue;
+          if (jobs[i].index === at) { outcomes[i] = { k: 'failure', message: `internal error while analyzing: the analysis crashed (${why}); the other files were checked by a fresh worker`, internal: true }; done++; }
+          else left.push(i);
+        }
+        inFlight = [];
+        queue = [...left, ...queue];
+        if (!ready) { initDeaths++; startFailure = why; }
+        if (queue.length && initDeaths < MAX_INIT_DEATHS) spawn();
+      };
+      worker.on('error', (e) => died(e?.message ?? String(e)));
+      worker.on('exit', (code) => {
+        live--;
+        if (!retired) died(`worker exited with status ${code}`);
+        if (live === 0) {
+          if (!queue.length) finish();
+          // Workers keep dying before they are ready: the caller checks the files itself.
+          else if (initDeaths >= MAX_INIT_DEATHS) rejectPool(new Error(startFailure ?? 'no worker could start'));
+          else spawn();
+        }
+      });
+    };
+    for (let i = 0; i < nWorkers; i++) spawn();
+  });
+}

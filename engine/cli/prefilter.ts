@@ -1,0 +1,150 @@
+// The batch path's first and cheapest decision (issue 10, "Speed over a tree"): one pass over a
+// C file's bytes says whether anything at all can be reported on it, before any decode, parse or
+// lowering. On a kernel tree about 2% of the files pass; the others cost a read and this scan.
+//
+// What can report, and so what the matcher looks for:
+// - every rule starts from a call to a relevant API-table entry (engine/rules/relevance.ts; the
+//   batch relevance filter already relies on it, and test/engine/relevance.test.ts holds every
+//   rule to it), so a file whose bytes contain none of those names cannot produce a finding;
+// - the annotation checker reports only on `@faultline` comments, so that marker counts too.
+// Both are matched as plain byte substrings (a name inside a longer identifier or a comment
+// counts), a superset of what the engine can see as a call: the filter can only keep too much,
+// never drop a file the engine would report on. The names are ASCII, so a match in the UTF-8
+// bytes is a match in the decoded text and the other way round.
+//
+// The matcher is compiled once per run. Wu-Manber (a multi-pattern Boyer-Moore-Horspool over
+// two-byte blocks): the window is as long as the shortest name, and a block that occurs in no
+// name's prefix moves it by up to that length minus one, so most bytes are never looked at
+// (about 1 GB/s on kernel C, three times the byte-at-a-time automaton). With a name shorter than
+// two bytes it falls back to an Aho-Corasick automaton (one table load per byte).
+
+import { relevantApiNames } from '../rules/relevance';
+
+/** The annotation marker (engine/rules/annotations.ts): a file that has one is always analyzed. */
+export const ANNOTATION_MARKER = '@faultline';
+
+export interface Prefilter {
+  /** True when some name occurs in `bytes`: the file must be analyzed. */
+  mayReport(bytes: Uint8Array): boolean;
+  /** The names compiled in (sorted). */
+  readonly names: readonly string[];
+}
+
+/** Compile `names` (non-empty ASCII strings) into one matcher. */
+export function compilePrefilter(names: Iterable<string>): Prefilter {
+  const list = [...new Set([...names].filter((n) => n.length > 0))].sort();
+  if (list.length === 0) return { names: list, mayReport: () => false };
+  const min = Math.min(...list.map((n) => n.length));
+  return { names: list, mayReport: min >= 2 ? wuManber(list, min) : ahoCorasick(list) };
+}
+
+/**
+ * Wu-Manber with blocks of B = 2 bytes and window m = the shortest name's length. shift[block]:
+ * how far the window may move when its last two bytes are `block` (0: a name's first m bytes
+ * may end here; then the names whose m-prefix ends with `block` are compared in full).
+ */
+function wuManber(list: string[], m: number): (bytes: Uint8Array) => boolean {
+  const pats = list.map((n) => Buffer.from(n, 'latin1'));
+  const shift = new Uint8Array(65536).fill(Math.min(255, m - 1));
+  const cands: (Uint8Array[] | undefined)[] = new Array(65536);
+  for (const p of pats) {
+    for (let q = 1; q < m; q++) {
+      const block = (p[q - 1] << 8) | p[q];
+      const sh = m - 1 - q;
+      if (sh < shift[block]) shift[block] = sh;
+    }
+    const last = (p[m - 2] << 8) | p[m - 1];
+    (cands[last] ??= []).push(p);
+  }
+  return (bytes: Uint8Array): boolean => {
+    const n = bytes.length;
+    let pos = m - 1;
+    while (pos < n) {
+      const block = (bytes[pos - 1] << 8) | bytes[pos];
+      const sh = shift[block];
+      if (sh !== 0) { pos += sh; continue; }
+      const start = pos - m + 1;
+      const cs = cands[block]!;
+      for (let c = 0; c < cs.length; c++) {
+        const p = cs[c];
+        const len = p.length;
+        if (start + len > n) continue;
+        let k = 0;
+        while (k < len && bytes[start + k] === p[k]) k++;
+        if (k === len) return true;
+      }
+      pos++;
+    }
+    return false;
+  };
+}
+
+/**
+ * Aho-Corasick over bytes (the fallback for names shorter than two bytes). Transitions are stored as
+ * `next state * 256`, with -1 for "a name ends here", so the hot loop is one load and one sign
+ * test per byte.
+ */
+export function ahoCorasick(list: string[]): (bytes: Uint8Array) => boolean {
+  // Trie.
+  const edges: Map<number, number>[] = [new Map()];
+  const accept: boolean[] = [false];
+  for (const name of list) {
+    let s = 0;
+    for (const byte of Buffer.from(name, 'latin1')) {
+      let t = edges[s].get(byte);
+      if (t === undefined) {
+        t = edges.length;
+        edges.push(new Map());
+        accept.push(false);
+        edges[s].set(byte, t);
+      }
+      s = t;
+    }
+    accept[s] = true;
+  }
+  // Failure links, breadth first, folded into a complete DFA.
+  const n = edges.length;
+  const delta = new Int32Array(n * 256);
+  const fail = new Int32Array(n);
+  const queue: number[] = [];
+  for (let c = 0; c < 256; c++) {
+    const t = edges[0].get(c);
+    delta[c] = t ?? 0;
+    if (t !== undefined) queue.push(t);
+  }
+  for (let qi = 0; qi < queue.length; qi++) {
+    const s = queue[qi];
+    accept[s] = accept[s] || accept[fail[s]];
+    for (let c = 0; c < 256; c++) {
+      const t = edges[s].get(c);
+      if (t !== undefined) {
+        fail[t] = delta[fail[s] * 256 + c];
+        delta[s * 256 + c] = t;
+        queue.push(t);
+      } else {
+        delta[s * 256 + c] = delta[fail[s] * 256 + c];
+      }
+    }
+  }
+  const table = new Int32Array(n * 256);
+  for (let i = 0; i < table.length; i++) {
+    const t = delta[i];
+    table[i] = accept[t] ? -1 : t * 256;
+  }
+  return (bytes: Uint8Array): boolean => {
+    let s = 0;
+    for (let i = 0, len = bytes.length; i < len; i++) {
+      s = table[s + bytes[i]];
+      if (s < 0) return true;
+    }
+    return false;
+  };
+}
+
+/**
+ * The prefilter for the current API table (read at call time: a table extended at run time is
+ * covered). Compile it once per run, not per file.
+ */
+export function tablePrefilter(): Prefilter {
+  return compilePrefilter([...relevantApiNames(), ANNOTATION_MARKER]);
+}

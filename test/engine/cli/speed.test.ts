@@ -1,0 +1,244 @@
+// `faultline check` over many files: worker threads give the serial run's output byte for byte,
+// a crashing worker costs only its file, the cache gives the same output without analyzing
+// again and misses when the content or the options change, the walk skips FIFOs (issue 11:
+// one named *.c used to block the run forever), and progress shows only on a terminal.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { main } from '../../../engine/cli/main';
+import { createEngine, type Engine, type AnalyzeOptions } from '../../../engine/engine';
+import { runPool } from '../../../engine/cli/pool';
+import { createProgress, progressLine } from '../../../engine/cli/progress';
+import { tablePrefilter } from '../../../engine/cli/prefilter';
+import { extractSpeedArgs } from '../../../engine/cli/run-files';
+import { walkPaths } from '../../../engine/cli/walk';
+import { generateCorpus } from '../../../bench/generate-corpus';
+import { repoRoot } from '../../helpers/repo';
+
+interface Run { code: number; out: string; err: string }
+
+async function run(argv: string[], opts: { engine?: Engine; env?: NodeJS.ProcessEnv; tty?: boolean; cwd?: string } = {}): Promise<Run> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, {
+    stdout: (s) => { out += s; },
+    stderr: (s) => { err += s; },
+    stdin: Readable.from([]),
+    cwd: opts.cwd ?? repoRoot(),
+    env: { ...(opts.env ?? {}) },
+    stderrTTY: opts.tty === true,
+  }, opts.engine ? { engine: opts.engine } : {});
+  return { code, out, err };
+}
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'faultline-speed-'));
+}
+
+/** An engine that counts analyze() calls (the cache and the prefilter are seen through it). */
+async function countingEngine(): Promise<{ engine: Engine; calls: string[] }> {
+  const real = await createEngine();
+  const calls: string[] = [];
+  const engine: Engine = {
+    analyzeC: (t, o) => real.analyzeC(t, o),
+    analyzePatch: (t, o) => real.analyzePatch(t, o),
+    analyze: (t: string, o: AnalyzeOptions) => { calls.push(o.path); return real.analyze(t, o); },
+  } as Engine;
+  return { engine, calls };
+}
+
+test('--jobs 2 gives the serial output byte for byte (fixtures, examples, generated corpus)', async () => {
+  const dir = tmp();
+  try {
+    generateCorpus(join(dir, 'corpus'), 60, 300);
+    cpSync(join(repoRoot(), 'test', 'fixtures'), join(dir, 'fixtures'), { recursive: true });
+    cpSync(join(repoRoot(), 'examples'), join(dir, 'examples'), { recursive: true });
+    writeFileSync(join(dir, 'broken.c'), Buffer.from([0x69, 0x6e, 0x74, 0x00, 0x0a]));
+    for (const format of ['json', 'text', 'sarif']) {
+      const serial = await run(['check', '--no-cache', '--jobs', '1', '--format', format, dir]);
+      const pooled = await run(['check', '--no-cache', '--jobs', '2', '--format', format, dir]);
+      assert.equal(pooled.code, serial.code);
+      assert.equal(pooled.out, serial.out, `${format}: output differs between --jobs 1 and --jobs 2`);
+      assert.equal(pooled.err, serial.err);
+      assert.ok(serial.out.length > 1000);
+      assert.match(serial.err, /broken\.c: binary file/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('pool: a worker that dies costs only the file it was on; an internal error replaces the worker', async () => {
+  const dir = tmp();
+  try {
+    // A stand-in worker speaking the pool's protocol: it dies on *boom*, reports an internal
+    // error on *oops*, and counts how many workers were started.
+    const script = join(dir, 'fake-worker.js');
+    writeFileSync(script, `
+const { parentPort, workerData } = require('node:worker_threads');
+const cell = new Int32Array(workerData.current);
+parentPort.on('message', (msg) => {
+  const outcomes = [];
+  for (const job of msg.jobs) {
+    Atomics.store(cell, 0, job.index);
+    if (job.path.includes('boom')) process.exit(7);
+    if (job.path.includes('oops')) {
+      outcomes.push({ index: job.index, outcome: { k: 'failure', message: 'internal error while analyzing: oops', internal: true } });
+      parentPort.postMessage({ type: 'done', outcomes, stopped: true });
+      return;
+    }
+    outcomes.push({ index: job.index, outcome: { k: 'clean', hash: job.path } });
+  }
+  Atomics.store(cell, 0, -1);
+  parentPort.postMessage({ type: 'done', outcomes, stopped: false });
+});
+parentPort.postMessage({ type: 'ready' });
+`);
+    const names = Array.from({ length: 200 }, (_, i) => (i === 37 ? 'f37-boom.c' : i === 120 ? 'f120-oops.c' : `f${i}.c`));
+    const jobs = names.map((path, index) => ({ index, path, explicit: false }));
+    let progressCalls = 0;
+    const out = await runPool(jobs, { workers: 2, opts: { cwd: dir, limit: 1 << 20, budgetMs: 1000, prefilter: true, hash: false }, script, onProgress: () => { progressCalls++; } });
+    assert.equal(out.length, 200);
+    out.forEach((o, i) => {
+      if (i === 37) assert.ok(o.k === 'failure' && /crashed/.test(o.message) && /status 7/.test(o.message), JSON.stringify(o));
+      else if (i === 120) assert.ok(o.k === 'failure' && /oops/.test(o.message), JSON.stringify(o));
+      else assert.deepEqual(o, { k: 'clean', hash: names[i] }, `job ${i}`);
+    });
+    assert.ok(progressCalls > 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('pool: workers that die before they are ready make it give up (the caller checks the files itself)', async () => {
+  const dir = tmp();
+  try {
+    const script = join(dir, 'dying-worker.js');
+    writeFileSync(script, "require('node:fs').appendFileSync(__filename + '.starts', 'x'); process.exit(3);\n");
+    const jobs = Array.from({ length: 10 }, (_, index) => ({ index, path: `f${index}.c`, explicit: false }));
+    await assert.rejects(runPool(jobs, { workers: 2, opts: { cwd: dir, limit: 1 << 20, budgetMs: 1000, prefilter: true, hash: false }, script }));
+    const starts = readFileSync(script + '.starts', 'utf8').length;
+    assert.ok(starts >= 3 && starts <= 5, `bounded restarts, got ${starts}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('cache: a warm run gives the same output without analyzing; a changed file or option misses', async () => {
+  const dir = tmp();
+  const cacheDir = join(dir, 'cache') + '/';
+  try {
+    const src = join(dir, 'src');
+    const corpus = generateCorpus(src, 30, 200);
+    // One file naming no API: ruled out by the prefilter, never analyzed.
+    writeFileSync(join(src, 'plain.c'), 'static int add(int a, int b)\n{\n\treturn a + b;\n}\n');
+    const { engine, calls } = await countingEngine();
+    const args = ['check', '--format', 'json', '--cache-location', cacheDir, 'src'];
+    const cold = await run(args, { engine, cwd: dir });
+    const pf = tablePrefilter();
+    const naming = corpus.files.filter((f) => pf.mayReport(readFileSync(f))).length;
+    assert.ok(naming > 10);
+    assert.equal(calls.length, naming, 'cold: every file naming an API is analyzed, the others are not');
+    assert.ok(!calls.some((c) => c.endsWith('plain.c')));
+    assert.equal(readdirSync(cacheDir).filter((n) => n.endsWith('.json')).length, 1, 'one cache file in the directory');
+    calls.length = 0;
+    const warm = await run(args, { engine, cwd: dir });
+    assert.equal(calls.length, 0, `warm: nothing analyzed, got ${calls.join(', ')}`);
+    assert.equal(warm.out, cold.out);
+    assert.equal(warm.code, cold.code);
+    // One file changes: only it is analyzed again.
+    const changed = corpus.files[3];
+    writeFileSync(changed, '/* edited: put_page */\n' + readFileSync(changed, 'utf8'));
+    const third = await run(args, { engine, cwd: dir });
+    assert.deepEqual(calls.map((c) => join(dir, c)), [changed]);
+    assert.notEqual(third.out, cold.out, 'line numbers moved in the edited file');
+    // Other options: another cache key, so everything is analyzed again.
+    calls.length = 0;
+    await run([...args.slice(0, 1), '--rule', 'gup-leak', ...args.slice(1)], { engine, cwd: dir });
+    assert.equal(calls.length, naming);
+    // --no-cache: analyzed, nothing written or read.
+    calls.length = 0;
+    const none = await run(['check', '--no-cache', '--format', 'json', 'src'], { engine, cwd: dir, env: { HOME: join(dir, 'home') } });
+    assert.equal(calls.length, naming);
+    assert.equal(none.out, third.out);
+    assert.ok(!existsSync(join(dir, 'home')), '--no-cache must not create the default cache directory');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('cache: default location under XDG_CACHE_HOME (or HOME/.cache), never in the checked tree', async () => {
+  const dir = tmp();
+  try {
+    mkdirSync(join(dir, 'src'));
+    writeFileSync(join(dir, 'src', 'a.c'), 'static void f(struct page *p) { put_page(p); }\n');
+    await run(['check', 'src'], { cwd: dir, env: { XDG_CACHE_HOME: join(dir, 'xdg'), HOME: join(dir, 'home') } });
+    assert.equal(readdirSync(join(dir, 'xdg', 'faultline')).filter((n) => /^check-[0-9a-f]{16}\.json$/.test(n)).length, 1);
+    assert.ok(!existsSync(join(dir, 'home')));
+    await run(['check', 'src'], { cwd: dir, env: { HOME: join(dir, 'home') } });
+    assert.equal(readdirSync(join(dir, 'home', '.cache', 'faultline')).length, 1);
+    assert.deepEqual(readdirSync(join(dir, 'src')), ['a.c']);
+    // A file path as the location: that file is the cache.
+    await run(['check', '--cache-location', join(dir, 'one.cache'), 'src'], { cwd: dir, env: {} });
+    assert.ok(existsSync(join(dir, 'one.cache')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('walk: a FIFO named *.c is skipped with a note (the run does not block); symlink loops are safe', { skip: process.platform === 'win32' }, async () => {
+  const dir = tmp();
+  try {
+    writeFileSync(join(dir, 'a.c'), 'static void f(struct page *p) { put_page(p); }\n');
+    const mk = spawnSync('mkfifo', [join(dir, 'pipe.c')]);
+    assert.equal(mk.status, 0, 'mkfifo failed');
+    symlinkSync('.', join(dir, 'loop'));
+    symlinkSync('self.c', join(dir, 'self.c'));
+    const w = walkPaths([dir]);
+    assert.deepEqual(w.files.map((f) => f.path), [join(dir, 'a.c')]);
+    assert.deepEqual(w.skipped, [{ path: join(dir, 'pipe.c'), what: 'FIFO' }]);
+    assert.deepEqual(w.errors.map((e) => e.message), ['too many levels of symbolic links']);
+    for (const jobs of ['1', '2']) {
+      const r = await run(['check', '--no-cache', '--jobs', jobs, join(dir, 'a.c'), dir]);
+      assert.match(r.err, /skipped .*pipe\.c: not a regular file \(FIFO\)/);
+      assert.match(r.err, /self\.c: too many levels of symbolic links/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('progress: on stderr only when it is a terminal; files, rate and ETA', async () => {
+  assert.equal(progressLine(50, 200, 10_000), 'faultline: 50/200 files (25%), 5 files/s, ETA 30s');
+  let t = 0;
+  let written = '';
+  const p = createProgress(3, { tty: true, write: (s) => { written += s; }, now: () => t, minIntervalMs: 100 });
+  p.update(1);
+  t = 50; p.update(2); // too soon: not drawn
+  t = 200; p.update(3);
+  p.end();
+  assert.equal(written.split('\r').filter((s) => s.startsWith('faultline:')).length, 2);
+  assert.ok(written.endsWith('\r\x1b[K'));
+  let quiet = '';
+  const q = createProgress(3, { tty: false, write: (s) => { quiet += s; } });
+  q.update(3); q.end();
+  assert.equal(quiet, '');
+  const examples = join(repoRoot(), 'examples');
+  const tty = await run(['check', '--no-cache', examples], { tty: true });
+  assert.match(tty.err, /\rfaultline: \d+\/\d+ files \(\d+%\), \d+ files\/s, ETA /);
+  const plain = await run(['check', '--no-cache', examples]);
+  assert.doesNotMatch(plain.err, /files\/s/);
+});
+
+test('options: --jobs, --cache-location need values; -- ends options', () => {
+  assert.deepEqual(extractSpeedArgs(['--jobs', '3', 'x']), { argv: ['x'], speed: { cache: true, prefilter: true, jobs: 3 } });
+  assert.deepEqual(extractSpeedArgs(['--no-cache', '--cache-location=/c/', '--', '--no-cache']), { argv: ['--', '--no-cache'], speed: { cache: false, prefilter: true, cacheLocation: '/c/' } });
+  assert.ok('error' in extractSpeedArgs(['--jobs', '0']));
+  assert.ok('error' in extractSpeedArgs(['--jobs']));
+  assert.ok('error' in extractSpeedArgs(['--cache-location']));
+});
