@@ -9,7 +9,7 @@ import type { Finding, RelatedLocation, TraceStep } from '../findings';
 import type { FunctionIR } from '../ir';
 import type { Rule, RuleMeta } from './types';
 import { argSource, finderFor, type FaultInLoop } from '../analysis/faultin/index';
-import { isFaultInCycle, simulateFunctionIR, type FunctionSimulation } from '../sim/from-c/run';
+import { copyFaulted, faultInCalled, isFaultInCycle, simulateFunctionIR, type FunctionSimulation } from '../sim/from-c/run';
 import { reachable } from '../sim/from-c/build';
 
 const meta: RuleMeta = {
@@ -21,8 +21,8 @@ const meta: RuleMeta = {
     'A loop copies to or from user memory with page faults disabled and, when the copy falls short, calls fault_in_*() and retries. On some architecture profile the fault-in succeeds while the copy keeps failing at the same place (an MTE tag mismatch inside a present page that one-byte-per-page probing never touches, or a copy that stops short of the fault by its fault window), so the loop makes no progress forever. Proven by simulation, with the trace.',
 };
 
-/** Time for one function's simulation (all profiles, layouts and choices). */
-const SIM_TIME_MS = 2500;
+/** States for one function's simulation (all profiles, lengths, layouts and choices). */
+const SIM_STATES = 30000;
 
 function probeWords(l: FaultInLoop, text: string): string {
   const f = l.faultIns[0];
@@ -42,7 +42,7 @@ function loopOfCycle(loops: FaultInLoop[], steps: TraceStep[]): FaultInLoop {
   let best = loops[0];
   let most = -1;
   for (const l of loops) {
-    const n = steps.filter((s) => s.note?.includes('again') && s.range && s.range.startRow >= l.loop.range.startRow && s.range.endRow <= l.loop.range.endRow).length;
+    const n = steps.filter((s) => s.facts?.cycle === 'again' && s.range && s.range.startRow >= l.loop.range.startRow && s.range.endRow <= l.loop.range.endRow).length;
     if (n > most) { most = n; best = l; }
   }
   return best;
@@ -67,9 +67,9 @@ const PREFIX_KEEP = 4;
  * path long: keep its ends and say how much was skipped (`faultline simulate` prints it all).
  */
 export function trimTrace(steps: TraceStep[]): TraceStep[] {
-  const firstAgain = steps.findIndex((s) => s.note?.includes('(again'));
+  const firstAgain = steps.findIndex((s) => s.facts?.cycle === 'again');
   if (firstAgain < 0) return steps;
-  const cycleLen = steps.filter((s) => s.note?.includes('(again')).length;
+  const cycleLen = steps.filter((s) => s.facts?.cycle === 'again').length;
   const cycleStart = Math.max(0, firstAgain - cycleLen);
   if (cycleStart <= PREFIX_KEEP * 2 + 1) return steps;
   const skipped = cycleStart - PREFIX_KEEP * 2;
@@ -116,8 +116,8 @@ export const uaccessLivelock: Rule = {
     const blocks = new Set(loops.flatMap((l) => l.loop.body));
     const key = `${ctx.kernel ?? ''}\u0000${JSON.stringify(reachable(fn, ctx.functionsByName))}`;
     const sim = cached(key, () => simulateFunctionIR(fn, ctx.functionsByName, {
-      ...(ctx.kernel ? { kernel: ctx.kernel } : {}), cancelled: ctx.cancelled, decidingVerdicts: ['livelock'], loopBlocks: blocks, timeMs: SIM_TIME_MS,
-      accept: (r) => isFaultInCycle(r.steps),
+      ...(ctx.kernel ? { kernel: ctx.kernel } : {}), cancelled: ctx.cancelled, decidingVerdicts: ['livelock'], loopBlocks: blocks, maxTotalStates: SIM_STATES,
+      livelockRequires: [copyFaulted, faultInCalled], accept: (r) => isFaultInCycle(r.steps),
     }));
     // One finding per loop: the first failing profile carries the trace, the others are named
     // in the message (three findings on one line for one bug is noise a reviewer learns to skip).
@@ -146,8 +146,8 @@ export const uaccessLivelock: Rule = {
 
 /** What the fault-in did in the repeating cycle: reported success, or a result the loop ignores. */
 function faultInWords(steps: TraceStep[]): string {
-  const last = [...steps].reverse().find((st) => /^fault_in_|fault_in_/.test(st.operation));
-  if (!last || /returned 0\b/.test(last.delta ?? '')) return 'the fault-in reports success';
+  const last = [...steps].reverse().find((st) => st.facts?.faultIn);
+  if (!last || last.facts?.faultIn?.ok) return 'the fault-in reports success';
   return 'the fault-in reports a failure the loop does not act on';
 }
 

@@ -10,7 +10,7 @@ import { MAINLINE, parseKernelVersion } from '../kernel/versions';
 import { loadCParser } from '../syntax/parser';
 import { lowerC } from '../lower/index';
 import { FaultInLoopFinder } from '../analysis/faultin/index';
-import { isFaultInCycle, simulateFunctionIR } from './from-c/run';
+import { copyFaulted, faultInCalled, isFaultInCycle, simulateFunctionIR } from './from-c/run';
 import type { ProfileName } from './scenario';
 import type { ExploreResult } from './explore';
 
@@ -38,7 +38,9 @@ export interface SimulateFunctionOptions {
   arch?: string;
   kernel?: string;
   maxStates?: number;
-  /** Whole-run time budget (default 10 s, the explorer's default). */
+  /** Whole-function state budget (every profile, length and layout). */
+  maxTotalStates?: number;
+  /** Accepted for old callers; ignored: budgets count states, never time. */
   timeMs?: number;
   cancelled?: () => boolean;
   onProgress?: (explored: number) => void;
@@ -81,12 +83,13 @@ export async function simulateFunction(text: string, fnName: string, opts: Simul
     ...(opts.arch && opts.arch !== 'all' ? { arch: opts.arch as ProfileName } : {}),
     ...(opts.kernel ? { kernel: opts.kernel } : {}),
     ...(opts.maxStates ? { maxStates: opts.maxStates } : {}),
-    timeMs: opts.timeMs ?? 10000,
+    ...(opts.maxTotalStates ? { maxTotalStates: opts.maxTotalStates } : {}),
     ...(opts.cancelled ? { cancelled: opts.cancelled } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     loopBlocks: new Set(loops.flatMap((l) => l.loop.body)),
-    // A repeated state with no failed copy comes from constant unknown results: keep looking
-    // for a real verdict, show it only if nothing else fails.
+    // A repeated state with no failed copy and fault-in is the adversary repeating a choice:
+    // the explorer goes on looking for a real verdict.
+    livelockRequires: [copyFaulted, faultInCalled],
     accept: (r) => r.verdict !== 'livelock' || isFaultInCycle(r.steps),
   });
   const shown = sim.outcomes.find((o) => o.result.verdict !== 'ok') ?? sim.outcomes[0];
