@@ -21,6 +21,7 @@ import type { CancellationToken, ExecuteCommandParams, WorkDoneProgressReporter 
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createEngine, type Engine } from '../engine/engine';
 import { DocumentSession, type SessionResult } from '../engine/session';
+import { treeRootVersion, treeVersionOf } from '../engine/input/tree-version';
 import { findingToDiagnostic, problemToDiagnostic } from './convert';
 import { codeActions, codeLenses, docsLinker, hover, simulateCodeActions, SHOW_RULE_DOC_COMMAND } from './features';
 import {
@@ -98,6 +99,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
 
   let initSettings: FaultlineSettings = {};
   let settings: FaultlineSettings = {};
+  /** The workspace folder (its Makefile gives the kernel version when a file's tree has none). */
+  let workspaceRoot: string | undefined;
   let hasConfiguration = false;
   let hasDynamicConfig = false;
   let canShowDocument = false;
@@ -123,8 +126,22 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     return docsLinker(settings.docsBaseUrl, settings.docsDir);
   }
 
-  function sessionOptions() {
-    return { rules: settings.rules, kernel: settings.kernel };
+  /**
+   * The kernel version a document is judged with: `faultline.kernel`, else the tree's own (the
+   * top-level Makefile above the file, else the workspace root's), else mainline (issue 8).
+   */
+  function kernelFor(path: string): string | undefined {
+    if (settings.kernel) return settings.kernel;
+    try {
+      return (path ? treeVersionOf(path) : undefined)?.version ?? (workspaceRoot ? treeRootVersion(workspaceRoot)?.version : undefined);
+    } catch {
+      return undefined;
+    }
+  }
+
+  function sessionOptions(path: string) {
+    const kernel = kernelFor(path);
+    return { rules: settings.rules, ...(kernel ? { kernel } : {}) };
   }
 
   function publish(w: Worker, result: SessionResult): void {
@@ -139,7 +156,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   function sessionOf(w: Worker): DocumentSession | undefined {
     if (w.session) return w.session;
     if (!engine || !w.early) return undefined;
-    w.session = new DocumentSession(engine, w.uri, w.path, w.early.getText(), { ...sessionOptions(), languageId: w.languageId });
+    w.session = new DocumentSession(engine, w.uri, w.path, w.early.getText(), { ...sessionOptions(w.path), languageId: w.languageId });
     w.early = undefined;
     return w.session;
   }
@@ -200,7 +217,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     settings = next;
     if (!changed) return;
     for (const w of workers.values()) {
-      w.session?.setOptions(sessionOptions());
+      w.session?.setOptions(sessionOptions(w.path));
       schedule(w);
     }
   }
@@ -212,6 +229,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     canShowDocument = !!caps.window?.showDocument?.support;
     canWorkDoneProgress = !!caps.window?.workDoneProgress;
     initSettings = parseSettings(params.initializationOptions);
+    const rootUri = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
+    if (rootUri?.startsWith('file:')) {
+      try { workspaceRoot = fileURLToPath(rootUri); } catch { workspaceRoot = undefined; }
+    }
     settings = initSettings;
     return {
       capabilities: {
@@ -294,7 +315,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       const w = workers.get(p.textDocument.uri);
       const session = w && sessionOf(w);
       if (!w || !session) return null;
-      return hover(session, currentResult(w), p.position, docsLink(), { kernel: settings.kernel });
+      return hover(session, currentResult(w), p.position, docsLink(), { kernel: kernelFor(w.path) });
     }),
   );
 
@@ -387,7 +408,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     try {
       const r = await runSimulation(
         {
-          text, function: fnName, path, ...(arch ? { arch } : {}), ...(settings.kernel ? { kernel: settings.kernel } : {}),
+          text, function: fnName, path, ...(arch ? { arch } : {}), ...(kernelFor(path) ? { kernel: kernelFor(path) } : {}),
           maxStates: settings.simulationMaxStates ?? DEFAULT_MAX_STATES,
           timeMs: settings.simulationTimeMs ?? DEFAULT_SIMULATION_TIME_MS,
         },

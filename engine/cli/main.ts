@@ -11,6 +11,7 @@ import { explainApi } from '../explain/api-hover';
 import { allApis } from '../kernel/api-table';
 import { getProfile, PROFILE_NAMES } from '../kernel/profiles';
 import { parseKernelVersion } from '../kernel/versions';
+import { treeRootVersion, treeVersionOf } from '../input/tree-version';
 import { annotationMeta, degradedMeta } from '../rules/run';
 import { runSimulateCommand } from '../sim/simulate-command';
 import { expandPaths, maxInputBytes, readInputFile, readStdin } from '../input/files';
@@ -246,7 +247,9 @@ export async function runCheck(argv: string[], io: CliIO, deps: CliDeps = {}): P
     const deadline = Date.now() + budget;
     const cancelled = () => Date.now() > deadline;
     try {
-      const res = engine.analyze(decoded.text, { path: isStdin ? '' : path, rules: args.rules, arch: args.arch, kernel: args.kernel, cancelled, readBase, skipIrrelevant: true });
+      // The kernel version: --kernel, else the tree's own (--tree, or the Makefile above the file).
+      const kernel = args.kernel ?? (args.tree !== undefined ? treeRootVersion(resolve(io.cwd, args.tree)) : isStdin ? undefined : treeVersionOf(resolve(io.cwd, path)))?.version;
+      const res = engine.analyze(decoded.text, { path: isStdin ? '' : path, rules: args.rules, arch: args.arch, kernel, cancelled, readBase, skipIrrelevant: true });
       res.tree?.delete();
       const fr: FileReport = { path: label, kind: res.kind, findings: res.findings, problems: [...res.problems] };
       if (res.targets) fr.targets = res.targets;

@@ -7,6 +7,7 @@
 
 import { PROFILE_NAMES, getProfile } from '../kernel/profiles';
 import { MAINLINE, parseKernelVersion } from '../kernel/versions';
+import { treeVersionOf } from '../input/tree-version';
 import { renderTraceTable } from '../explain/trace-table';
 import { simResultToJson, stepToJson } from '../explain/trace-json';
 import { simulateFunction, type SimulationResult } from './simulate-function';
@@ -148,7 +149,10 @@ async function simulateFileFunction(files: string[], fnName: string | undefined,
     io.err(`faultline simulate: ${file}: ${read.message}\n`);
     return 2;
   }
-  const r = await simulateFunction(read.text, fnName, { path: file, arch: o.arch, ...(o.kernel ? { kernel: o.kernel } : {}), ...(o.maxStates ? { maxStates: o.maxStates } : {}) });
+  // --kernel, else the version of the tree the file is in (its top-level Makefile), else mainline.
+  const tree = o.kernel ? undefined : treeVersionOf(file);
+  const kernel = o.kernel ?? tree?.version;
+  const r = await simulateFunction(read.text, fnName, { path: file, arch: o.arch, ...(kernel ? { kernel } : {}), ...(o.maxStates ? { maxStates: o.maxStates } : {}) });
   if (r.error) {
     io.err(`faultline simulate: ${r.error.startsWith(file) ? '' : `${file}: `}${r.error}\n`);
     return 2;
@@ -168,7 +172,8 @@ async function simulateFileFunction(files: string[], fnName: string | undefined,
       io.out('\n');
     }
     io.out(formatFunctionResult(r, file));
-    if (!o.kernel) io.out(`(kernel: current mainline, ${MAINLINE})\n`);
+    if (tree) io.out(`(kernel ${tree.version}, from ${tree.makefile}; --kernel overrides)\n`);
+    else if (!o.kernel) io.out(`(kernel: current mainline, ${MAINLINE})\n`);
   }
   return r.verdict === 'ok' ? 0 : 1;
 }
