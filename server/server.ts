@@ -22,6 +22,8 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createEngine, type Engine } from '../engine/engine';
 import { DocumentSession, type SessionResult } from '../engine/session';
 import { treeRootVersion, treeVersionOf } from '../engine/input/tree-version';
+import { setSimulationBroker } from '../engine/sim/broker';
+import { SimulationPool } from './sim-pool';
 import { findingToDiagnostic, problemToDiagnostic } from './convert';
 import { codeActions, codeLenses, docsLinker, hover, simulateCodeActions, SHOW_RULE_DOC_COMMAND } from './features';
 import {
@@ -75,10 +77,36 @@ export interface ServerOptions {
   engine?: Promise<Engine>;
   /** Run "Simulate" on the main thread instead of a worker thread (in-process tests). */
   simulateInProcess?: boolean;
+  /**
+   * Where the rules' simulations run: a pool of worker threads (default), one job per event-loop
+   * turn on this thread ('in-process', tests), or in place inside the analysis ('inline': blocks).
+   */
+  simulations?: 'workers' | 'in-process' | 'inline';
+  /** Worker threads of the simulation pool. */
+  simulationWorkers?: number;
 }
 
 export function startServer(connection: Connection, options: ServerOptions = {}): void {
   const workers = new Map<string, Worker>();
+  // Every simulation a rule needs runs off this thread (issue 8): the rule gets "pending", the
+  // pool runs the job, and the documents with that text are checked again when it finishes.
+  const mode = options.simulations ?? (options.simulateInProcess ? 'in-process' : 'workers');
+  const pool = mode === 'inline' ? undefined : new SimulationPool({
+    inProcess: mode === 'in-process',
+    ...(options.simulationWorkers ? { size: options.simulationWorkers } : {}),
+    log: (msg) => connection.console.log(msg),
+    onResult: (text) => {
+      for (const w of workers.values()) {
+        if (w.closed || w.session?.text !== text) continue;
+        // The cached findings of that text were computed without the simulation: drop them.
+        w.session.setOptions(sessionOptions(w.path));
+        schedule(w);
+      }
+    },
+  });
+  setSimulationBroker(pool);
+  /** Jobs for texts no open document has any more are dropped or cancelled. */
+  const retainOpenTexts = () => pool?.retainTexts(new Set([...workers.values()].map((w) => w.session?.text ?? w.early?.getText() ?? '')));
   let engine: Engine | undefined;
   const enginePromise = options.engine ?? createEngine();
   const engineReady = enginePromise.then(
@@ -293,6 +321,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       if (session) for (const change of p.contentChanges) session.applyChange(change);
       else if (w.early) w.early = TextDocument.update(w.early, p.contentChanges, p.textDocument.version);
       w.version = p.textDocument.version;
+      retainOpenTexts();
       schedule(w);
     }),
   );
@@ -305,6 +334,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       if (w.timer) clearTimeout(w.timer);
       w.session?.dispose();
       workers.delete(p.textDocument.uri);
+      retainOpenTexts();
       void connection.sendDiagnostics({ uri: p.textDocument.uri, diagnostics: [] });
     }),
   );
@@ -404,6 +434,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     running.set(key, supersede);
     const cancelled = () => superseded || token.isCancellationRequested || !!progressToken?.isCancellationRequested || (w?.closed ?? false);
     reporter.begin(`Faultline: simulating ${fnName}()`, undefined, 'starting', true);
+    // What the user asked for first: background simulations wait until it is done.
+    const release = pool?.hold();
     let lastReport = 0;
     try {
       const r = await runSimulation(
@@ -431,6 +463,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       return toCommandResult(r, uri, version, workers.get(uri)?.version ?? version);
     } finally {
       if (running.get(key) === supersede) running.delete(key);
+      release?.();
       reporter.done();
     }
   }
@@ -467,6 +500,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       w.session?.dispose();
     }
     workers.clear();
+    pool?.dispose();
+    setSimulationBroker(undefined);
   });
 
   void engineReady.then((e) => {

@@ -11,6 +11,7 @@ import type { Rule, RuleMeta } from './types';
 import { argSource, finderFor, type FaultInLoop } from '../analysis/faultin/index';
 import { copyFaulted, faultInCalled, isFaultInCycle, simulateFunctionIR, type FunctionSimulation } from '../sim/from-c/run';
 import { reachable } from '../sim/from-c/build';
+import { registerRuleSimulation, simulationBroker, type SimSummary } from '../sim/broker';
 
 const meta: RuleMeta = {
   id: 'uaccess-livelock',
@@ -85,14 +86,14 @@ export function trimTrace(steps: TraceStep[]): TraceStep[] {
  * not change is not simulated again. Keyed by the IR text (ranges included, so traces stay right).
  */
 const CACHE_SIZE = 64;
-const simCache = new Map<string, FunctionSimulation>();
+const simCache = new Map<string, SimSummary>();
 
 /** Forget every cached simulation (benchmarks measure the cold cost). */
 export function clearSimulationCache(): void {
   simCache.clear();
 }
 
-function cached(key: string, run: () => FunctionSimulation): FunctionSimulation {
+function cached(key: string, run: () => SimSummary): SimSummary {
   const hit = simCache.get(key);
   if (hit) {
     simCache.delete(key);
@@ -108,6 +109,21 @@ function cached(key: string, run: () => FunctionSimulation): FunctionSimulation 
   return r;
 }
 
+/** The rule's simulation of one function: live-locks only, through a failed copy and a fault-in. */
+function simulateLoops(fn: FunctionIR, byName: Map<string, FunctionIR>, blocks: Set<number>, kernel: string | undefined, cancelled: () => boolean): SimSummary {
+  const r: FunctionSimulation = simulateFunctionIR(fn, byName, {
+    ...(kernel ? { kernel } : {}), cancelled, decidingVerdicts: ['livelock'], loopBlocks: blocks, maxTotalStates: SIM_STATES,
+    livelockRequires: [copyFaulted, faultInCalled], accept: (x) => isFaultInCycle(x.steps),
+  });
+  return { outcomes: r.outcomes, statesExplored: r.statesExplored, runs: r.runs, ...(r.bound ? { bound: r.bound } : {}) };
+}
+
+// The worker of the server's pool runs the same simulation from a job (engine/sim/broker.ts).
+registerRuleSimulation(meta.id, (fn, byName, o) => {
+  const loops = finderFor(byName, o.cancelled).loops(fn);
+  return simulateLoops(fn, byName, new Set(loops.flatMap((l) => l.loop.body)), o.kernel, o.cancelled);
+});
+
 export const uaccessLivelock: Rule = {
   meta,
   check(fn: FunctionIR, ctx): Finding[] {
@@ -115,10 +131,13 @@ export const uaccessLivelock: Rule = {
     if (!loops.length || ctx.cancelled()) return [];
     const blocks = new Set(loops.flatMap((l) => l.loop.body));
     const key = `${ctx.kernel ?? ''}\u0000${JSON.stringify(reachable(fn, ctx.functionsByName))}`;
-    const sim = cached(key, () => simulateFunctionIR(fn, ctx.functionsByName, {
-      ...(ctx.kernel ? { kernel: ctx.kernel } : {}), cancelled: ctx.cancelled, decidingVerdicts: ['livelock'], loopBlocks: blocks, maxTotalStates: SIM_STATES,
-      livelockRequires: [copyFaulted, faultInCalled], accept: (r) => isFaultInCycle(r.steps),
-    }));
+    // In the editor the simulation runs in a worker pool: nothing to report until it finishes
+    // (the server re-checks the document then). The CLI simulates here.
+    const broker = simulationBroker();
+    const sim = broker
+      ? simCache.get(key) ?? broker.get({ rule: meta.id, key, text: ctx.text, fn: fn.name, ...(ctx.kernel ? { kernel: ctx.kernel } : {}) })
+      : cached(key, () => simulateLoops(fn, ctx.functionsByName, blocks, ctx.kernel, ctx.cancelled));
+    if (!sim) return [];
     // One finding per loop: the first failing profile carries the trace, the others are named
     // in the message (three findings on one line for one bug is noise a reviewer learns to skip).
     const byLoop = new Map<FaultInLoop, typeof sim.outcomes>();

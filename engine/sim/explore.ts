@@ -84,6 +84,8 @@ interface Node {
 interface Edge { from: string; to: string; tid: number; steps: TraceStep[] }
 
 export const DEFAULT_BUDGET = { maxStates: 200000 };
+/** Steps of the search path kept in an inconclusive result. */
+const STOPPED_PATH_STEPS = 100;
 
 function dependent(a: Fp, b: Fp): boolean {
   for (const [k, x] of a) {
@@ -189,9 +191,16 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
   };
   /** A stop before the end: a live-lock already in the explored graph still counts. */
   const stopped = (verdict: Verdict, note: string, bound: string): ExploreResult => {
-    const ll = graphLivelock();
+    // A cancel means stop now (the graph may be large); a budget stop still looks.
+    const ll = bound === 'cancelled' ? undefined : graphLivelock();
     if (ll) return ll;
-    return result(verdict, note, pathSteps(stack.length - 1), -1, bound);
+    // The path the search was on when it stopped (its last steps: a deep search can be
+    // thousands of steps down, which nobody reads and every face would have to render).
+    const path = pathSteps(stack.length - 1);
+    const tail = path.length > STOPPED_PATH_STEPS
+      ? [{ thread: path[0].thread, operation: `... ${path.length - STOPPED_PATH_STEPS} earlier steps`, note: 'the search was this deep when it stopped' }, ...path.slice(-STOPPED_PATH_STEPS)]
+      : path;
+    return result(verdict, note, tail, -1, bound);
   };
 
   const graphLivelock = (): ExploreResult | undefined => {
