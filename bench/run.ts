@@ -15,7 +15,8 @@ import { performance } from 'node:perf_hooks';
 import { generateCorpus, generateLargeFile } from './generate-corpus';
 import { createEngine } from '../engine/engine';
 import { DocumentSession } from '../engine/session';
-import { benchSim } from './sim';
+import { benchReductions, benchSim } from './sim';
+import { benchEditorSim } from './sim-editor';
 import { benchFaultIn } from './faultin';
 
 function median(xs: number[]): number {
@@ -122,6 +123,8 @@ async function main(): Promise<void> {
     ['latency', () => benchLatency(quick ? 20 : 100)],
     ['faultin', () => benchFaultIn()],
     ['simulator', () => benchSim()],
+    ['reductions', () => benchReductions()],
+    ['editor-sim', () => benchEditorSim()],
   ];
   const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   for (const [name, run] of sections) {

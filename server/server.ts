@@ -70,7 +70,12 @@ interface Worker {
   closed: boolean;
   /** Version the last published diagnostics belong to. */
   published?: number;
+  /** A re-check after simulation answers, pending. */
+  recheck?: NodeJS.Timeout;
 }
+
+/** Simulation answers arriving within this window are published together. */
+const RECHECK_DELAY_MS = 150;
 
 export interface ServerOptions {
   /** Inject an engine (tests); default createEngine(). */
@@ -98,9 +103,15 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     onResult: (text) => {
       for (const w of workers.values()) {
         if (w.closed || w.session?.text !== text) continue;
-        // The cached findings of that text were computed without the simulation: drop them.
-        w.session.setOptions(sessionOptions(w.path));
-        schedule(w);
+        // Answers come in bursts (one per function): re-check once per burst, not per answer.
+        if (w.recheck) continue;
+        w.recheck = setTimeout(() => {
+          w.recheck = undefined;
+          if (w.closed || w.session?.text !== text) return;
+          // The cached findings of that text were computed without the simulation: drop them.
+          w.session.setOptions(sessionOptions(w.path));
+          schedule(w);
+        }, RECHECK_DELAY_MS);
       }
     },
   });

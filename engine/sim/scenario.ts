@@ -235,6 +235,7 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}): SimResult {
       ...(opts.cancelled ? { cancelled: opts.cancelled } : {}),
       ...(opts.noReduction ? { noReduction: true } : {}),
       ...(opts.noHashing ? { noHashing: true } : {}),
+      ...(opts.noDeadLocals ? { noDeadLocals: true } : {}),
       ...(opts.livelockRequires ? { livelockRequires: opts.livelockRequires } : {}),
     });
     transitions += r.transitions ?? 0;

@@ -36,6 +36,7 @@ export interface FromCOptions {
   /** Compare: without the partial-order reduction / without state hashing (bench). */
   noReduction?: boolean;
   noHashing?: boolean;
+  noDeadLocals?: boolean;
 }
 
 export interface ProfileOutcome {
@@ -128,6 +129,7 @@ export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionI
           ...(opts.livelockRequires ? { livelockRequires: opts.livelockRequires } : {}),
           ...(opts.noReduction ? { noReduction: true } : {}),
           ...(opts.noHashing ? { noHashing: true } : {}),
+          ...(opts.noDeadLocals ? { noDeadLocals: true } : {}),
         });
         runs++;
         states += r.statesExplored;
