@@ -306,7 +306,8 @@ class Exec {
   }
 
   trace(op: string, delta?: string, note?: string, range?: Stmt['range']): void {
-    const s: TraceStep = { thread: this.ctx.tid, operation: op };
+    const fn = this.t.frames.length ? this.world.program.functions[this.frame.fn] : undefined;
+    const s: TraceStep = { thread: this.ctx.tid, operation: fn ? readable(fn, op) : op };
     if (range && this.world.program.fromC) s.range = range;
     if (delta) s.delta = delta;
     if (note) s.note = note;
@@ -367,7 +368,7 @@ class Exec {
         const v = this.eval(s.value);
         this.assignTo(s.target, v);
         f.idx++;
-        if (this.ctx.fp.size) this.trace(`${exprText(s.target)} = ${exprText(s.value)}`, `= ${show(v)}`, undefined, s.range);
+        if (this.ctx.fp.size) this.trace(`${exprText(s.target)} = ${exprText(s.value)}`, `now ${show(v)}`, undefined, s.range);
         return;
       }
       case 'havoc':
@@ -771,7 +772,7 @@ export function runTransition(world: World, state: SimState, tid: number, choice
     const before = st0 && st0.kind === 'call' && mayBlock(world, st0) ? cloneState(cur) : cur;
     const ctx: OpCtx = { s: cur, tid, profile: world.profile, sw: world.sw, fp: new Map(), label: '', notes: [], deltas: [] };
     const f = frameOf(t);
-    ctx.label = `CPU${tid} store @${f.fn}:b${f.block}.${f.idx}`;
+    ctx.label = storeLabel(world, tid, f);
     const ex = new Exec(world, ctx, n === 0 ? choice : 0);
     try {
       ex.stepStmt();
@@ -812,13 +813,56 @@ function mayBlock(world: World, s: CallStmt): boolean {
   return !!e.mem && (e.mem.op === 'set-page-dirty-lock' || e.mem.op === 'mmu-notifier-read-begin');
 }
 
+const temps = new WeakMap<FunctionIR, Map<string, string>>();
+
+/**
+ * What a reader sees instead of the lowering's names: a temporary (`$t4`) is the expression it
+ * holds (`fault_in_writeable(ubuf, len)`), a renamed by-reference variable (`off@caller`,
+ * `pos$ref`) its C name.
+ */
+export function readable(fn: FunctionIR, text: string): string {
+  if (!/[$@]/.test(text)) return text;
+  let m = temps.get(fn);
+  if (!m) {
+    m = new Map();
+    for (const b of fn.blocks) for (const st of b.stmts) {
+      if (st.kind === 'call' && st.result?.kind === 'var' && st.result.name.startsWith('$')) m.set(st.result.name, `${st.callee}(${st.args.map(exprText).join(', ')})`);
+      if (st.kind === 'assign' && st.target.kind === 'var' && st.target.name.startsWith('$')) m.set(st.target.name, exprText(st.value));
+    }
+    temps.set(fn, m);
+  }
+  const map = m;
+  return text
+    .replace(/\$t\d+/g, (t) => (map.has(t) ? readable(fn, map.get(t)!) : 'the result'))
+    .replace(/\b([A-Za-z_]\w*)@[A-Za-z_]\w*/g, '$1')
+    .replace(/\b([A-Za-z_]\w*)\$ref\b/g, '$1');
+}
+
+const ordinals = new WeakMap<FunctionIR, Map<Stmt, number>>();
+
+/** Names a user-space store by where it is: its source line (from C), else its place in the function. */
+function storeLabel(world: World, tid: number, f: Frame): string {
+  const fn = world.program.functions[f.fn];
+  const st = fn?.blocks[f.block]?.stmts[f.idx];
+  if (!fn || !st) return `CPU${tid}'s store in ${f.fn}()`;
+  if (world.program.fromC && st.range) return `CPU${tid}'s store at line ${st.range.startRow + 1}`;
+  let m = ordinals.get(fn);
+  if (!m) {
+    m = new Map();
+    let k = 0;
+    for (const b of fn.blocks) for (const x of b.stmts) if (x.kind === 'call') m.set(x, ++k);
+    ordinals.set(fn, m);
+  }
+  return `CPU${tid}'s store #${m.get(st) ?? 0} in ${f.fn}()`;
+}
+
 function opText(world: World, s: SimState, tid: number): string {
   const t = s.threads[tid];
   const f = t.frames[t.frames.length - 1];
   if (!f) return 'exit';
   const fn = world.program.functions[f.fn];
   const st = fn?.blocks[f.block]?.stmts[f.idx];
-  if (st && st.kind === 'call') return `${st.callee}(${st.args.map(exprText).join(', ')})`;
-  if (st && st.kind === 'assign') return `${exprText(st.target)} = ${exprText(st.value)}`;
+  if (st && st.kind === 'call') return readable(fn, `${st.callee}(${st.args.map(exprText).join(', ')})`);
+  if (st && st.kind === 'assign') return readable(fn, `${exprText(st.target)} = ${exprText(st.value)}`);
   return `${f.fn}`;
 }

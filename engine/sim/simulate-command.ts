@@ -31,7 +31,8 @@ export function formatResult(r: SimResult): string {
   ];
   const body = r.steps.length ? renderTraceTable(r.steps, { threads: r.threads, verdict: r.verdict, note: r.note, decisive: r.decisive }) : `  ${r.note}`;
   const ratio = r.interleavings ? (r.naive / r.interleavings) : 0;
-  const stats = `states explored: ${r.statesExplored}; interleavings explored: ${r.interleavings}; naive enumeration: ${r.naive}${ratio >= 1 ? ` (${ratio >= 100 ? Math.round(ratio) : ratio.toFixed(1)}x reduction)` : ''}${r.bound ? `; bound: ${r.bound}` : ''}`;
+  const stats = `states explored: ${r.statesExplored}; interleavings explored: ${r.interleavings}${r.bound ? `; bound: ${r.bound}` : ''}\n`
+    + `naive enumeration: ${r.naive}${ratio >= 1 ? ` (${ratio >= 100 ? Math.round(ratio) : ratio.toFixed(1)}x reduction)` : ''}`;
   return `${head.join('\n')}\n\n${body}\n\n${stats}\n`;
 }
 
@@ -120,11 +121,19 @@ export async function runSimulateCommand(argv: string[], io: SimulateIo): Promis
   return failing ? 1 : 0;
 }
 
+/** The head line within 100 columns: a long path is shown by its last part (the user named it). */
+function fitHeader(line: string, file: string): string {
+  if (line.length <= 100) return line;
+  const short = file.split('/').pop() ?? file;
+  return line.replace(file, short);
+}
+
 /** Human rendering of a C function's simulation (issue 4): per-profile verdicts, then the trace. */
 export function formatFunctionResult(r: SimulationResult, file: string): string {
   const head = [
-    `function ${r.function}() in ${file} on ${r.arch}, kernel ${r.kernel}: ${r.verdict}`,
-    ...(r.choice ? [`adversary choice: ${r.choice}`] : []),
+    fitHeader(`function ${r.function}() in ${file} on ${r.arch}, kernel ${r.kernel}: ${r.verdict}`, file),
+    ...(r.choice && r.verdict !== 'ok' ? [`adversary choice: ${r.choice}`] : []),
+    ...(r.verdict === 'ok' && r.lengths ? [`covered: ${r.runs ?? 0} runs (buffer lengths ${r.lengths.join(', ')} bytes x user-buffer layouts), every adversary choice`] : []),
     r.loops.length ? `fault-in retry loop(s): ${r.loops.map((l) => l.label).join('; ')}` : 'no fault-in retry loop recognised; the function runs as written',
     `user buffer: ${r.roles.user.join(', ') || '(none)'}; length: ${r.roles.len.join(', ') || '(none)'}`,
   ];

@@ -28,6 +28,9 @@ export interface SimulationResult extends ExploreResult {
   loops: { line: number; label: string }[];
   /** Parameters taken as the user buffer and its length. */
   roles: { user: string[]; len: string[] };
+  /** Buffer lengths tried (from the code's guards) and how many runs (length x layout x profile). */
+  lengths?: number[];
+  runs?: number;
   /** Input problem (unknown function, bad --arch/--kernel): verdict is 'inconclusive'. */
   error?: string;
 }
@@ -96,6 +99,7 @@ export async function simulateFunction(text: string, fnName: string, opts: Simul
   const base = {
     function: fn.name, kernel, profiles: sim.outcomes.map((o) => ({ arch: o.arch, verdict: o.result.verdict, ...(o.layout ? { choice: o.layout } : {}) })),
     loops: loops.map((l) => ({ line: l.head.startRow + 1, label: l.label })), roles: sim.program.roles,
+    lengths: sim.program.lengths, runs: sim.runs,
   };
   if (!shown) {
     const note = sim.bound === 'cancelled' ? 'cancelled before the first run finished' : `no run finished within the budget (${sim.bound ?? 'nothing to run'})`;
