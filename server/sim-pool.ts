@@ -117,6 +117,11 @@ export class SimulationPool implements SimBroker {
    */
   hold(): () => void {
     this.holds++;
+    if (this.running && this.takenBack !== this.running.id) {
+      this.queue.unshift(this.running);
+      this.takenBack = this.running.id;
+      this.runningCancelled = true;
+    }
     for (const s of this.slots) {
       if (!s.busy) continue;
       this.queue.unshift(s.busy);
@@ -134,6 +139,8 @@ export class SimulationPool implements SimBroker {
   }
 
   private holds = 0;
+  /** The in-process job hold() took back (its cancelled answer is ignored). */
+  private takenBack: number | undefined;
 
   dispose(): void {
     this.closed = true;
@@ -154,9 +161,16 @@ export class SimulationPool implements SimBroker {
       this.runningCancelled = false;
       // One job per macrotask: hovers and edits are served between jobs.
       setImmediate(() => {
+        const back = () => {
+          if (this.takenBack !== next.id) return false;
+          this.takenBack = undefined;
+          this.running = undefined;
+          this.pump();
+          return true;
+        };
         void runJob(next.job, () => this.runningCancelled || this.closed).then(
-          (summary) => { this.running = undefined; this.settle(next.job, summary); this.pump(); },
-          (err) => { this.running = undefined; this.fail(next.job, err); this.pump(); },
+          (summary) => { if (back()) return; this.running = undefined; this.settle(next.job, summary); this.pump(); },
+          (err) => { if (back()) return; this.running = undefined; this.fail(next.job, err); this.pump(); },
         );
       });
       return;
