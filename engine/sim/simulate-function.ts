@@ -10,7 +10,7 @@ import { MAINLINE, parseKernelVersion } from '../kernel/versions';
 import { loadCParser } from '../syntax/parser';
 import { lowerC } from '../lower/index';
 import { FaultInLoopFinder } from '../analysis/faultin/index';
-import { copyFaulted, faultInCalled, isFaultInCycle, simulateFunctionIR } from './from-c/run';
+import { FROM_C_DEFAULTS, copyFaulted, faultInCalled, isFaultInCycle, simulateFunctionIR } from './from-c/run';
 import type { ProfileName } from './scenario';
 import type { ExploreResult } from './explore';
 
@@ -86,7 +86,8 @@ export async function simulateFunction(text: string, fnName: string, opts: Simul
     ...(opts.arch && opts.arch !== 'all' ? { arch: opts.arch as ProfileName } : {}),
     ...(opts.kernel ? { kernel: opts.kernel } : {}),
     ...(opts.maxStates ? { maxStates: opts.maxStates } : {}),
-    ...(opts.maxTotalStates ? { maxTotalStates: opts.maxTotalStates } : {}),
+    // A larger per-run budget (the editor's faultline.simulation.maxStates) raises the whole one too.
+    maxTotalStates: opts.maxTotalStates ?? Math.max(FROM_C_DEFAULTS.maxTotalStates, opts.maxStates ?? 0),
     ...(opts.cancelled ? { cancelled: opts.cancelled } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     loopBlocks: new Set(loops.flatMap((l) => l.loop.body)),
