@@ -29,6 +29,8 @@ export interface Budget {
   noHashing?: boolean;
   /** Keep dead locals in the state (the bench compares; engine/sim/liveness.ts). */
   noDeadLocals?: boolean;
+  /** Called with the states explored so far, every few thousand steps of a long exploration. */
+  progress?: (states: number) => void;
   /**
    * A live-lock counts only when its cycle holds, for each predicate, a step that satisfies it
    * (the uaccess-livelock rule asks for a copy that faulted and a fault-in that reported
@@ -217,7 +219,8 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
 
   let iter = 0;
   while (stack.length) {
-    if ((++iter & 63) === 0) {
+    if ((++iter & 4095) === 0) budget.progress?.(states);
+    if ((iter & 63) === 0) {
       if (budget.cancelled?.()) return stopped('inconclusive', 'cancelled before the exploration finished', 'cancelled');
       if (timeMs !== undefined && Date.now() - t0 > timeMs) return stopped('inconclusive', `time budget of ${timeMs} ms exhausted after ${states} states`, `time ${timeMs} ms`);
     }

@@ -130,6 +130,7 @@ export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionI
           ...(opts.noReduction ? { noReduction: true } : {}),
           ...(opts.noHashing ? { noHashing: true } : {}),
           ...(opts.noDeadLocals ? { noDeadLocals: true } : {}),
+          ...(opts.onProgress ? { progress: (n: number) => opts.onProgress!(states + n) } : {}),
         });
         runs++;
         states += r.statesExplored;
