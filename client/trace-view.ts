@@ -29,10 +29,12 @@ function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-/** The first sentence (the one-line reason), at most 200 characters. */
+/** The reason in one line: the verdict's note, cut at a word boundary near 240 characters. */
 function oneLine(note: string): string {
-  const first = note.split(/(?<=[.;])\s/)[0] ?? note;
-  return first.length > 200 ? `${first.slice(0, 197)}...` : first;
+  const flat = note.replace(/\s+/g, ' ').trim();
+  if (flat.length <= 240) return flat;
+  const cut = flat.slice(0, 240);
+  return `${cut.slice(0, Math.max(cut.lastIndexOf(' '), 200))} ...`;
 }
 
 export function traceViewHtml(r: TraceViewInput, nonce: string, cspSource = ''): string {
@@ -62,7 +64,7 @@ table { border-collapse: collapse; width: 100%; } th { text-align: left; border-
 td { vertical-align: top; padding: 2px 6px; } td.n { color: var(--vscode-descriptionForeground); text-align: right; }
 td.state { color: var(--vscode-descriptionForeground); font-size: 0.9em; border-right: 1px solid var(--vscode-panel-border); }
 tr.decisive { background: var(--vscode-editor-selectionBackground); } .note { font-size: 0.9em; color: var(--vscode-descriptionForeground); }
-.p { margin-right: 1em; }
+.p { margin-right: 1em; } code { line-height: 1.6; }
 </style></head>
 <body>
 <h1>${esc(r.function)}(): <span class="verdict ${esc(r.verdict)}">${esc(r.verdict)}</span>${r.arch ? ` on ${esc(r.arch)}` : ''} (kernel ${esc(r.kernel)})</h1>

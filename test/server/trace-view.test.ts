@@ -28,7 +28,9 @@ test('trace panel: CSP with the nonce only, no remote content, every inline bloc
 test('trace panel: verdict and one-line reason on top, a lane per CPU, links to lines, state beside steps', () => {
   const html = traceViewHtml(result, 'n');
   assert.match(html, /<h1>demo_dump\(\): <span class="verdict livelock">livelock<\/span> on arm64-mte \(kernel v6\.1\)<\/h1>/);
-  assert.match(html, /<p class="reason">fault_in_writeable probed one byte per page;<\/p>/);
+  assert.match(html, /<p class="reason">fault_in_writeable probed one byte per page; the copy faulted at 0x7f0000010f90 again\. More detail here\.<\/p>/);
+  const long = traceViewHtml({ ...result, note: 'word '.repeat(100) }, 'n');
+  assert.match(long, /<p class="reason">(word ){30,}\.\.\.<\/p>/, 'a long reason is cut to one line');
   assert.match(html, /<th>CPU0<\/th><th>state changed<\/th><th>CPU1<\/th><th>state changed<\/th>/);
   assert.match(html, /data-line="11" title="go to line 12">L12<\/a>/);
   assert.match(html, /<td class="state"><div class="delta">page #0 refcount 2 -&gt; 3<\/div><\/td>/);
