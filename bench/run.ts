@@ -16,7 +16,8 @@ import { performance } from 'node:perf_hooks';
 import { generateCorpus, generateLargeFile } from './generate-corpus';
 import { createEngine } from '../engine/engine';
 import { DocumentSession } from '../engine/session';
-import { benchSim } from './sim';
+import { benchReductions, benchSim } from './sim';
+import { benchEditorSim } from './sim-editor';
 import { benchFaultIn } from './faultin';
 import { benchTree } from './tree';
 
@@ -125,6 +126,8 @@ async function main(): Promise<void> {
     ['faultin', () => benchFaultIn()],
     ['simulator', () => benchSim()],
     ['tree', () => benchTree()],
+    ['reductions', () => benchReductions()],
+    ['editor-sim', () => benchEditorSim()],
   ];
   const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   for (const [name, run] of sections) {

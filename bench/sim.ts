@@ -5,6 +5,13 @@
 import { performance } from 'node:perf_hooks';
 import { SCENARIOS } from '../engine/sim/scenarios/index';
 import { runScenario, type ProfileName } from '../engine/sim/scenario';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCParser } from '../engine/syntax/parser';
+import { lowerC } from '../engine/lower/index';
+import { FaultInLoopFinder } from '../engine/analysis/faultin/index';
+import { copyFaulted, faultInCalled, simulateFunctionIR } from '../engine/sim/from-c/run';
+import type { Budget } from '../engine/sim/explore';
 
 const ARCHS: ProfileName[] = ['x86_64', 'arm64', 'arm64-mte'];
 
@@ -60,4 +67,69 @@ export async function benchSim(): Promise<void> {
   console.log(`  without sleep sets: ${fmt(f.withoutReduction.interleavings, 0)} interleavings in ${fmt(f.withoutReduction.wallMs)} ms`);
 }
 
-if (require.main === module) void benchSim();
+if (require.main === module && !process.argv.includes('--reductions')) void benchSim();
+
+// ---- Reductions, measured (issue 8): the same inputs with each reduction turned off. ----
+
+
+type Config = { name: string; flags: Pick<Budget, 'noReduction' | 'noHashing' | 'noDeadLocals'> };
+const CONFIGS: Config[] = [
+  { name: 'all reductions', flags: {} },
+  { name: 'no sleep sets', flags: { noReduction: true } },
+  { name: 'no dead-local merging', flags: { noDeadLocals: true } },
+  { name: 'no state hashing', flags: { noHashing: true } },
+];
+
+export interface ReductionRow { config: string; scenarioStates: number; scenarioTransitions: number; scenarioMs: number; fromCStates: number; fromCTransitions: number; fromCMs: number; verdicts: string }
+
+export async function measureReductions(): Promise<ReductionRow[]> {
+  const dir = join(__dirname, '..', '..', 'test', 'fixtures', 'uaccess-livelock');
+  const parser = await loadCParser();
+  const inputs = readdirSync(dir).filter((f) => f.endsWith('.c')).flatMap((f) => {
+    const file = lowerC(parser, readFileSync(join(dir, f), 'utf8'));
+    const byName = new Map(file.functions.map((fn) => [fn.name, fn] as const));
+    const finder = new FaultInLoopFinder(byName);
+    return file.functions.map((fn) => ({ f, fn, byName, loops: finder.loops(fn) })).filter((x) => x.loops.length);
+  });
+  const rows: ReductionRow[] = [];
+  // The first configuration runs twice: once to warm the JIT (not reported).
+  for (const [k, c] of [CONFIGS[0], ...CONFIGS].entries()) {
+    let sStates = 0, sTrans = 0;
+    const t0 = performance.now();
+    for (const sc of SCENARIOS) for (const arch of ARCHS) {
+      const r = runScenario(sc, { arch, maxStates: 20000, ...c.flags });
+      sStates += r.statesExplored;
+      sTrans += r.transitions ?? 0;
+    }
+    const sMs = performance.now() - t0;
+    let fStates = 0, fTrans = 0;
+    const verdicts: string[] = [];
+    const t1 = performance.now();
+    for (const x of inputs) {
+      const r = simulateFunctionIR(x.fn, x.byName, {
+        loopBlocks: new Set(x.loops.flatMap((l) => l.loop.body)), decidingVerdicts: ['livelock'], livelockRequires: [copyFaulted, faultInCalled],
+        maxStates: 4000, maxTotalStates: 30000, ...c.flags,
+      });
+      fStates += r.statesExplored;
+      fTrans += r.transitions;
+      verdicts.push(r.outcomes.map((o) => o.result.verdict[0]).join(''));
+    }
+    if (k === 0) continue;
+    rows.push({ config: c.name, scenarioStates: sStates, scenarioTransitions: sTrans, scenarioMs: sMs, fromCStates: fStates, fromCTransitions: fTrans, fromCMs: performance.now() - t1, verdicts: verdicts.join(' ') });
+  }
+  return rows;
+}
+
+export async function benchReductions(): Promise<void> {
+  const rows = await measureReductions();
+  const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d });
+  console.log(`reductions, measured (scenario suite x ${ARCHS.length} profiles, 20,000 states per run; uaccess-livelock fixtures from C, 30,000 states per function)`);
+  console.log(`  ${'configuration'.padEnd(24)} ${'scen. states'.padStart(12)} ${'transitions'.padStart(12)} ${'ms'.padStart(8)}   ${'C states'.padStart(10)} ${'transitions'.padStart(12)} ${'ms'.padStart(8)}`);
+  for (const r of rows) {
+    console.log(`  ${r.config.padEnd(24)} ${fmt(r.scenarioStates).padStart(12)} ${fmt(r.scenarioTransitions).padStart(12)} ${fmt(r.scenarioMs).padStart(8)}   ${fmt(r.fromCStates).padStart(10)} ${fmt(r.fromCTransitions).padStart(12)} ${fmt(r.fromCMs).padStart(8)}`);
+  }
+  const base = rows[0].verdicts;
+  for (const r of rows.slice(1)) if (r.verdicts !== base) console.log(`  note: verdicts differ with '${r.config}' (budget hit): ${r.verdicts}`);
+}
+
+if (require.main === module && process.argv.includes('--reductions')) void benchReductions();

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { traceViewHtml, type TraceViewStep } from './trace-view';
 import {
   ExecuteCommandRequest,
   LanguageClient,
@@ -200,6 +201,37 @@ interface SimulateResult {
   error?: string;
   trace: string;
   traceUri?: string;
+  kernel: string;
+  decisive: number;
+  steps: TraceViewStep[];
+  profiles?: { arch: string; verdict: string }[];
+}
+
+let lastResult: SimulateResult | undefined;
+let tracePanel: vscode.WebviewPanel | undefined;
+
+/** The last simulation as a webview panel: strict CSP with a nonce, no remote content. */
+function showTracePanel(): void {
+  const r = lastResult;
+  if (!r) {
+    void vscode.window.showInformationMessage('Faultline: run Simulate This Function first.');
+    return;
+  }
+  if (!tracePanel) {
+    tracePanel = vscode.window.createWebviewPanel('faultlineTrace', `Trace: ${r.function}()`, vscode.ViewColumn.Beside, { enableScripts: true, localResourceRoots: [] });
+    tracePanel.onDidDispose(() => { tracePanel = undefined; });
+    tracePanel.webview.onDidReceiveMessage(async (m: { line?: unknown }) => {
+      const src = lastResult;
+      if (!src || typeof m.line !== 'number') return;
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(src.uri));
+      const pos = new vscode.Position(m.line, 0);
+      await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(pos, pos) });
+    });
+  }
+  tracePanel.title = `Trace: ${r.function}()`;
+  const nonce = [...Array(32)].map(() => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 62)]).join('');
+  tracePanel.webview.html = traceViewHtml(r, nonce);
+  tracePanel.reveal(vscode.ViewColumn.Beside);
 }
 
 /** The function to simulate when the palette runs the command: the server's code action at the
@@ -262,6 +294,8 @@ async function simulate(traces: TraceDocuments, arg?: unknown): Promise<Simulate
     },
   );
   if (!result) return undefined;
+  lastResult = result;
+  if (tracePanel) showTracePanel();
   const traceUri = vscode.Uri.parse(result.traceUri ?? `${TRACE_SCHEME}:/${encodeURIComponent(result.function)}.md`);
   traces.set(traceUri, result.trace, result.uri);
   const doc = await vscode.workspace.openTextDocument(traceUri);
@@ -269,7 +303,9 @@ async function simulate(traces: TraceDocuments, arg?: unknown): Promise<Simulate
   const stale = result.currentVersion !== result.version ? ' The document changed since; run it again for the current text.' : '';
   const what = `Faultline: ${result.function}(): ${result.verdict}${result.arch ? ` on ${result.arch}` : ''}${result.cancelled ? ' (cancelled)' : ''}.${stale}`;
   if (result.error) void vscode.window.showWarningMessage(`${what} ${result.error}`);
-  else if (result.verdict !== 'ok' || stale) void vscode.window.showInformationMessage(what);
+  else if (result.verdict !== 'ok' || stale) {
+    void vscode.window.showInformationMessage(what, 'Trace Panel').then((pick) => { if (pick) showTracePanel(); });
+  }
   return result;
 }
 
@@ -285,6 +321,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.languages.registerDocumentLinkProvider({ scheme: TRACE_SCHEME }, traces),
     // Returns the result too, so other extensions and tests can read the verdict.
     vscode.commands.registerCommand(COMMANDS.simulate, (arg?: unknown) => simulate(traces, arg)),
+    vscode.commands.registerCommand(COMMANDS.showTracePanel, () => showTracePanel()),
     vscode.commands.registerCommand(COMMANDS.showRuleDoc, (arg?: unknown, href?: unknown) => showRuleDoc(context, arg, href)),
     vscode.commands.registerCommand(COMMANDS.restartServer, () => {
       // Two quick restarts share one: never two servers for the same documents.

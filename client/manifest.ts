@@ -76,6 +76,8 @@ export const COMMANDS = {
   restartServer: 'faultline.restartServer',
   /** "Simulate this function" (code lens, code action, palette): runs the server's command below. */
   simulate: 'faultline.simulate',
+  /** The last simulation's trace as a panel (webview: lanes per CPU, state beside each step). */
+  showTracePanel: 'faultline.showTracePanel',
 } as const;
 
 /** The server-side command (advertised in executeCommandProvider; server/simulate.ts). A distinct id:
@@ -156,6 +158,7 @@ export function extensionManifest(input: ManifestInput): Record<string, unknown>
         { command: COMMANDS.showRuleDoc, title: 'Show Rule Documentation', category: 'Faultline' },
         { command: COMMANDS.restartServer, title: 'Restart Language Server', category: 'Faultline' },
         { command: COMMANDS.simulate, title: 'Simulate This Function', category: 'Faultline' },
+        { command: COMMANDS.showTracePanel, title: 'Show Simulation Trace Panel', category: 'Faultline' },
       ],
       menus: {
         // The simulator reads C functions: offer it in the palette only for C editors.

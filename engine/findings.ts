@@ -27,6 +27,24 @@ export interface TraceStep {
   operation: string;
   delta?: string;
   note?: string;
+  /** What the step did, typed (rules read these, never the words of `note`). */
+  facts?: StepFacts;
+}
+
+/** Typed facts of one simulator step (engine/sim). */
+export interface StepFacts {
+  /** A user copy: bytes asked and copied, where it faulted when it fell short, whether faults were serviced. */
+  copy?: { asked: number; copied: number; faultAt?: number; serviced: boolean };
+  /** A fault-in: the range it was asked for and what it returned (`ok`: it reported success). */
+  faultIn?: { addr: number; len: number; ret: number; ok: boolean };
+  /** An adversary choice: the result of a call the model does not know, or an input. */
+  choice?: { of: string; value: number; among: number };
+  /** Part of a live-lock cycle: its first lap, or the lap that shows the state repeating. */
+  cycle?: 'first' | 'again';
+  /** The state at the end of this step repeats an earlier one (the live-lock verdict). */
+  sameState?: boolean;
+  /** A precondition assumed from the caller (a lock or reference released without being taken here). */
+  precondition?: string;
 }
 
 export interface Finding {

@@ -5,9 +5,10 @@
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { startServer } from './server';
 import { isSimulationWorker } from './simulate';
+import { isPoolWorker } from './sim-pool';
 
-// The same bundle runs the simulation worker thread (server/simulate.ts); it starts no server.
-if (!isSimulationWorker()) main();
+// The same bundle runs the simulation worker threads (server/simulate.ts, server/sim-pool.ts); they start no server.
+if (!isSimulationWorker() && !isPoolWorker()) main();
 
 function main(): void {
   const transports = ['--stdio', '--node-ipc', '--socket', '--pipe'];

@@ -21,6 +21,9 @@ import type { CancellationToken, ExecuteCommandParams, WorkDoneProgressReporter 
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createEngine, type Engine } from '../engine/engine';
 import { DocumentSession, type SessionResult } from '../engine/session';
+import { treeRootVersion, treeVersionOf } from '../engine/input/tree-version';
+import { setSimulationBroker } from '../engine/sim/broker';
+import { SimulationPool } from './sim-pool';
 import { findingToDiagnostic, problemToDiagnostic } from './convert';
 import { codeActions, codeLenses, docsLinker, hover, simulateCodeActions, SHOW_RULE_DOC_COMMAND } from './features';
 import {
@@ -67,17 +70,54 @@ interface Worker {
   closed: boolean;
   /** Version the last published diagnostics belong to. */
   published?: number;
+  /** A re-check after simulation answers, pending. */
+  recheck?: NodeJS.Timeout;
 }
+
+/** Simulation answers arriving within this window are published together. */
+const RECHECK_DELAY_MS = 150;
 
 export interface ServerOptions {
   /** Inject an engine (tests); default createEngine(). */
   engine?: Promise<Engine>;
   /** Run "Simulate" on the main thread instead of a worker thread (in-process tests). */
   simulateInProcess?: boolean;
+  /**
+   * Where the rules' simulations run: a pool of worker threads (default), one job per event-loop
+   * turn on this thread ('in-process', tests), or in place inside the analysis ('inline': blocks).
+   */
+  simulations?: 'workers' | 'in-process' | 'inline';
+  /** Worker threads of the simulation pool. */
+  simulationWorkers?: number;
 }
 
 export function startServer(connection: Connection, options: ServerOptions = {}): void {
   const workers = new Map<string, Worker>();
+  // Every simulation a rule needs runs off this thread (issue 8): the rule gets "pending", the
+  // pool runs the job, and the documents with that text are checked again when it finishes.
+  const mode = options.simulations ?? (options.simulateInProcess ? 'in-process' : 'workers');
+  const pool = mode === 'inline' ? undefined : new SimulationPool({
+    inProcess: mode === 'in-process',
+    ...(options.simulationWorkers ? { size: options.simulationWorkers } : {}),
+    log: (msg) => connection.console.log(msg),
+    onResult: (text) => {
+      for (const w of workers.values()) {
+        if (w.closed || w.session?.text !== text) continue;
+        // Answers come in bursts (one per function): re-check once per burst, not per answer.
+        if (w.recheck) continue;
+        w.recheck = setTimeout(() => {
+          w.recheck = undefined;
+          if (w.closed || w.session?.text !== text) return;
+          // The cached findings of that text were computed without the simulation: drop them.
+          w.session.setOptions(sessionOptions(w.path));
+          schedule(w);
+        }, RECHECK_DELAY_MS);
+      }
+    },
+  });
+  setSimulationBroker(pool);
+  /** Jobs for texts no open document has any more are dropped or cancelled. */
+  const retainOpenTexts = () => pool?.retainTexts(new Set([...workers.values()].map((w) => w.session?.text ?? w.early?.getText() ?? '')));
   let engine: Engine | undefined;
   const enginePromise = options.engine ?? createEngine();
   const engineReady = enginePromise.then(
@@ -98,6 +138,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
 
   let initSettings: FaultlineSettings = {};
   let settings: FaultlineSettings = {};
+  /** The workspace folder (its Makefile gives the kernel version when a file's tree has none). */
+  let workspaceRoot: string | undefined;
   let hasConfiguration = false;
   let hasDynamicConfig = false;
   let canShowDocument = false;
@@ -123,8 +165,22 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     return docsLinker(settings.docsBaseUrl, settings.docsDir);
   }
 
-  function sessionOptions() {
-    return { rules: settings.rules, kernel: settings.kernel };
+  /**
+   * The kernel version a document is judged with: `faultline.kernel`, else the tree's own (the
+   * top-level Makefile above the file, else the workspace root's), else mainline (issue 8).
+   */
+  function kernelFor(path: string): string | undefined {
+    if (settings.kernel) return settings.kernel;
+    try {
+      return (path ? treeVersionOf(path) : undefined)?.version ?? (workspaceRoot ? treeRootVersion(workspaceRoot)?.version : undefined);
+    } catch {
+      return undefined;
+    }
+  }
+
+  function sessionOptions(path: string) {
+    const kernel = kernelFor(path);
+    return { rules: settings.rules, ...(kernel ? { kernel } : {}) };
   }
 
   function publish(w: Worker, result: SessionResult): void {
@@ -139,7 +195,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   function sessionOf(w: Worker): DocumentSession | undefined {
     if (w.session) return w.session;
     if (!engine || !w.early) return undefined;
-    w.session = new DocumentSession(engine, w.uri, w.path, w.early.getText(), { ...sessionOptions(), languageId: w.languageId });
+    w.session = new DocumentSession(engine, w.uri, w.path, w.early.getText(), { ...sessionOptions(w.path), languageId: w.languageId });
     w.early = undefined;
     return w.session;
   }
@@ -200,7 +256,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     settings = next;
     if (!changed) return;
     for (const w of workers.values()) {
-      w.session?.setOptions(sessionOptions());
+      w.session?.setOptions(sessionOptions(w.path));
       schedule(w);
     }
   }
@@ -212,6 +268,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     canShowDocument = !!caps.window?.showDocument?.support;
     canWorkDoneProgress = !!caps.window?.workDoneProgress;
     initSettings = parseSettings(params.initializationOptions);
+    const rootUri = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
+    if (rootUri?.startsWith('file:')) {
+      try { workspaceRoot = fileURLToPath(rootUri); } catch { workspaceRoot = undefined; }
+    }
     settings = initSettings;
     return {
       capabilities: {
@@ -272,6 +332,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       if (session) for (const change of p.contentChanges) session.applyChange(change);
       else if (w.early) w.early = TextDocument.update(w.early, p.contentChanges, p.textDocument.version);
       w.version = p.textDocument.version;
+      retainOpenTexts();
       schedule(w);
     }),
   );
@@ -284,6 +345,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       if (w.timer) clearTimeout(w.timer);
       w.session?.dispose();
       workers.delete(p.textDocument.uri);
+      retainOpenTexts();
       void connection.sendDiagnostics({ uri: p.textDocument.uri, diagnostics: [] });
     }),
   );
@@ -294,7 +356,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       const w = workers.get(p.textDocument.uri);
       const session = w && sessionOf(w);
       if (!w || !session) return null;
-      return hover(session, currentResult(w), p.position, docsLink(), { kernel: settings.kernel });
+      return hover(session, currentResult(w), p.position, docsLink(), { kernel: kernelFor(w.path) });
     }),
   );
 
@@ -383,11 +445,13 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     running.set(key, supersede);
     const cancelled = () => superseded || token.isCancellationRequested || !!progressToken?.isCancellationRequested || (w?.closed ?? false);
     reporter.begin(`Faultline: simulating ${fnName}()`, undefined, 'starting', true);
+    // What the user asked for first: background simulations wait until it is done.
+    const release = pool?.hold();
     let lastReport = 0;
     try {
       const r = await runSimulation(
         {
-          text, function: fnName, path, ...(arch ? { arch } : {}), ...(settings.kernel ? { kernel: settings.kernel } : {}),
+          text, function: fnName, path, ...(arch ? { arch } : {}), ...(kernelFor(path) ? { kernel: kernelFor(path) } : {}),
           maxStates: settings.simulationMaxStates ?? DEFAULT_MAX_STATES,
           timeMs: settings.simulationTimeMs ?? DEFAULT_SIMULATION_TIME_MS,
         },
@@ -410,6 +474,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       return toCommandResult(r, uri, version, workers.get(uri)?.version ?? version);
     } finally {
       if (running.get(key) === supersede) running.delete(key);
+      release?.();
       reporter.done();
     }
   }
@@ -446,6 +511,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       w.session?.dispose();
     }
     workers.clear();
+    pool?.dispose();
+    setSimulationBroker(undefined);
   });
 
   void engineReady.then((e) => {

@@ -20,6 +20,7 @@ import type { InputProblem, Finding } from '../findings';
 import type { PatchTarget } from '../patch/analyze';
 import { decodeInput, firstInvalidUtf8, type Decoded } from '../input/decode';
 import { readInputFile } from '../input/files';
+import { treeRootVersion, treeVersionOf } from '../input/tree-version';
 import type { Prefilter } from './prefilter';
 import { fileTypeName } from './walk';
 
@@ -180,6 +181,9 @@ export function checkFile(ctx: FileContext, job: FileJob): FileOutcome {
   let decoded: Decoded | undefined;
   let hash: string | undefined;
   const pathKind = isStdin ? undefined : kindOfPath(job.path);
+  // The kernel version: --kernel, else the tree's own (--tree, or the top-level Makefile above the
+  // file). It changes results, so it is part of the cached content key.
+  const kernel = opts.kernel ?? (opts.tree !== undefined ? treeRootVersion(opts.tree) : isStdin ? undefined : treeVersionOf(resolve(opts.cwd, job.path)))?.version;
   if (isStdin) {
     decoded = job.stdin ?? { ok: false, message: 'stdin was not read' };
   } else {
@@ -194,7 +198,7 @@ export function checkFile(ctx: FileContext, job: FileJob): FileOutcome {
         // cache entry (the next run rules it out again for the same price).
         if (pathKind === 'c' && ctx.prefilter && !ctx.prefilter.mayReport(bytes)) return { k: 'clean', prefiltered: true };
         if (opts.hash) {
-          hash = contentHash(bytes);
+          hash = contentHash(bytes) + (kernel ? `@${kernel}` : '');
           if (hash === job.cachedHash) return { k: 'cached' };
         }
         decoded = decodeInput(bytes, opts.limit);
@@ -207,7 +211,7 @@ export function checkFile(ctx: FileContext, job: FileJob): FileOutcome {
   let result: FileResult;
   try {
     const res = ctx.engine().analyze(decoded.text, {
-      path: isStdin ? '' : job.path, rules: opts.rules, arch: opts.arch, kernel: opts.kernel, cancelled, readBase: ctx.readBase, skipIrrelevant: true,
+      path: isStdin ? '' : job.path, rules: opts.rules, arch: opts.arch, kernel, cancelled, readBase: ctx.readBase, skipIrrelevant: true,
     });
     res.tree?.delete();
     result = { kind: res.kind, findings: res.findings, problems: [...res.problems] };

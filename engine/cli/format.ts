@@ -292,7 +292,8 @@ export function toSarif(report: Report, opts: SarifOptions): unknown {
           const loc: Record<string, unknown> = { message: { text } };
           if (s.range) loc.physicalLocation = physical(file.path, s.range, opts.cwd);
           if (!threads.has(s.thread)) threads.set(s.thread, []);
-          threads.get(s.thread)!.push({ location: loc, executionOrder: ++order });
+          const state = stepState(s);
+          threads.get(s.thread)!.push({ location: loc, executionOrder: ++order, ...(state ? { state } : {}) });
         }
         result.codeFlows = [{
           message: { text: `How ${f.rule} happens` },
@@ -366,4 +367,20 @@ export function formatSummary(report: Report): string {
   lines.push(`${checked} file${checked === 1 ? '' : 's'} checked, ${withFindings} with findings, ${total} finding${total === 1 ? '' : 's'} in all` +
     (failed ? `, ${failed} file${failed === 1 ? '' : 's'} could not be read` : ''));
   return lines.join('\n') + '\n';
+}
+
+/** SARIF threadFlowLocation.state: what changed at the step, from its typed facts and delta. */
+function stepState(s: NonNullable<Finding['trace']>[number]): Record<string, { text: string }> | undefined {
+  const st: Record<string, { text: string }> = {};
+  const f = s.facts;
+  if (f?.copy) {
+    st['bytes copied'] = { text: `${f.copy.copied} of ${f.copy.asked}` };
+    if (f.copy.faultAt !== undefined) st['fault address'] = { text: `0x${f.copy.faultAt.toString(16)}` };
+  }
+  if (f?.faultIn) st['fault-in'] = { text: `0x${f.faultIn.addr.toString(16)} +${f.faultIn.len}: ${f.faultIn.ok ? 'success' : `${f.faultIn.ret} left`}` };
+  if (f?.choice) st.choice = { text: `${f.choice.of} = ${f.choice.value}` };
+  if (f?.precondition) st.precondition = { text: f.precondition };
+  if (f?.cycle === 'again') st.cycle = { text: 'repeats' };
+  if (s.delta) st.changed = { text: s.delta };
+  return Object.keys(st).length ? st : undefined;
 }

@@ -24,12 +24,15 @@ export interface SimJsonStep {
   column?: number;
   endLine?: number;
   endColumn?: number;
+  /** Typed facts of the step (copy, faultIn, choice, cycle, sameState, precondition). */
+  facts?: TraceStep['facts'];
 }
 
 export function stepToJson(s: TraceStep): SimJsonStep {
   const o: SimJsonStep = { thread: s.thread, operation: s.operation };
   if (s.delta) o.delta = s.delta;
   if (s.note) o.note = s.note;
+  if (s.facts) o.facts = s.facts;
   if (s.range) {
     o.line = s.range.startRow + 1;
     o.column = s.range.startCol + 1;

@@ -9,8 +9,9 @@ import type { Finding, RelatedLocation, TraceStep } from '../findings';
 import type { FunctionIR } from '../ir';
 import type { Rule, RuleMeta } from './types';
 import { argSource, finderFor, type FaultInLoop } from '../analysis/faultin/index';
-import { isFaultInCycle, simulateFunctionIR, type FunctionSimulation } from '../sim/from-c/run';
+import { copyFaulted, faultInCalled, isFaultInCycle, simulateFunctionIR, type FunctionSimulation } from '../sim/from-c/run';
 import { reachable } from '../sim/from-c/build';
+import { registerRuleSimulation, simulationBroker, type SimSummary } from '../sim/broker';
 
 const meta: RuleMeta = {
   id: 'uaccess-livelock',
@@ -21,8 +22,8 @@ const meta: RuleMeta = {
     'A loop copies to or from user memory with page faults disabled and, when the copy falls short, calls fault_in_*() and retries. On some architecture profile the fault-in succeeds while the copy keeps failing at the same place (an MTE tag mismatch inside a present page that one-byte-per-page probing never touches, or a copy that stops short of the fault by its fault window), so the loop makes no progress forever. Proven by simulation, with the trace.',
 };
 
-/** Time for one function's simulation (all profiles, layouts and choices). */
-const SIM_TIME_MS = 2500;
+/** States for one function's simulation (all profiles, lengths, layouts and choices). */
+const SIM_STATES = 30000;
 
 function probeWords(l: FaultInLoop, text: string): string {
   const f = l.faultIns[0];
@@ -42,7 +43,7 @@ function loopOfCycle(loops: FaultInLoop[], steps: TraceStep[]): FaultInLoop {
   let best = loops[0];
   let most = -1;
   for (const l of loops) {
-    const n = steps.filter((s) => s.note?.includes('again') && s.range && s.range.startRow >= l.loop.range.startRow && s.range.endRow <= l.loop.range.endRow).length;
+    const n = steps.filter((s) => s.facts?.cycle === 'again' && s.range && s.range.startRow >= l.loop.range.startRow && s.range.endRow <= l.loop.range.endRow).length;
     if (n > most) { most = n; best = l; }
   }
   return best;
@@ -67,9 +68,9 @@ const PREFIX_KEEP = 4;
  * path long: keep its ends and say how much was skipped (`faultline simulate` prints it all).
  */
 export function trimTrace(steps: TraceStep[]): TraceStep[] {
-  const firstAgain = steps.findIndex((s) => s.note?.includes('(again'));
+  const firstAgain = steps.findIndex((s) => s.facts?.cycle === 'again');
   if (firstAgain < 0) return steps;
-  const cycleLen = steps.filter((s) => s.note?.includes('(again')).length;
+  const cycleLen = steps.filter((s) => s.facts?.cycle === 'again').length;
   const cycleStart = Math.max(0, firstAgain - cycleLen);
   if (cycleStart <= PREFIX_KEEP * 2 + 1) return steps;
   const skipped = cycleStart - PREFIX_KEEP * 2;
@@ -85,14 +86,14 @@ export function trimTrace(steps: TraceStep[]): TraceStep[] {
  * not change is not simulated again. Keyed by the IR text (ranges included, so traces stay right).
  */
 const CACHE_SIZE = 64;
-const simCache = new Map<string, FunctionSimulation>();
+const simCache = new Map<string, SimSummary>();
 
 /** Forget every cached simulation (benchmarks measure the cold cost). */
 export function clearSimulationCache(): void {
   simCache.clear();
 }
 
-function cached(key: string, run: () => FunctionSimulation): FunctionSimulation {
+function cached(key: string, run: () => SimSummary): SimSummary {
   const hit = simCache.get(key);
   if (hit) {
     simCache.delete(key);
@@ -108,6 +109,21 @@ function cached(key: string, run: () => FunctionSimulation): FunctionSimulation 
   return r;
 }
 
+/** The rule's simulation of one function: live-locks only, through a failed copy and a fault-in. */
+function simulateLoops(fn: FunctionIR, byName: Map<string, FunctionIR>, blocks: Set<number>, kernel: string | undefined, cancelled: () => boolean): SimSummary {
+  const r: FunctionSimulation = simulateFunctionIR(fn, byName, {
+    ...(kernel ? { kernel } : {}), cancelled, decidingVerdicts: ['livelock'], loopBlocks: blocks, maxTotalStates: SIM_STATES,
+    livelockRequires: [copyFaulted, faultInCalled], accept: (x) => isFaultInCycle(x.steps),
+  });
+  return { outcomes: r.outcomes, statesExplored: r.statesExplored, runs: r.runs, ...(r.bound ? { bound: r.bound } : {}) };
+}
+
+// The worker of the server's pool runs the same simulation from a job (engine/sim/broker.ts).
+registerRuleSimulation(meta.id, (fn, byName, o) => {
+  const loops = finderFor(byName, o.cancelled).loops(fn);
+  return simulateLoops(fn, byName, new Set(loops.flatMap((l) => l.loop.body)), o.kernel, o.cancelled);
+});
+
 export const uaccessLivelock: Rule = {
   meta,
   check(fn: FunctionIR, ctx): Finding[] {
@@ -115,10 +131,13 @@ export const uaccessLivelock: Rule = {
     if (!loops.length || ctx.cancelled()) return [];
     const blocks = new Set(loops.flatMap((l) => l.loop.body));
     const key = `${ctx.kernel ?? ''}\u0000${JSON.stringify(reachable(fn, ctx.functionsByName))}`;
-    const sim = cached(key, () => simulateFunctionIR(fn, ctx.functionsByName, {
-      ...(ctx.kernel ? { kernel: ctx.kernel } : {}), cancelled: ctx.cancelled, decidingVerdicts: ['livelock'], loopBlocks: blocks, timeMs: SIM_TIME_MS,
-      accept: (r) => isFaultInCycle(r.steps),
-    }));
+    // In the editor the simulation runs in a worker pool: nothing to report until it finishes
+    // (the server re-checks the document then). The CLI simulates here.
+    const broker = simulationBroker();
+    const sim = broker
+      ? simCache.get(key) ?? broker.get({ rule: meta.id, key, text: ctx.text, fn: fn.name, ...(ctx.kernel ? { kernel: ctx.kernel } : {}) })
+      : cached(key, () => simulateLoops(fn, ctx.functionsByName, blocks, ctx.kernel, ctx.cancelled));
+    if (!sim) return [];
     // One finding per loop: the first failing profile carries the trace, the others are named
     // in the message (three findings on one line for one bug is noise a reviewer learns to skip).
     const byLoop = new Map<FaultInLoop, typeof sim.outcomes>();
@@ -146,8 +165,8 @@ export const uaccessLivelock: Rule = {
 
 /** What the fault-in did in the repeating cycle: reported success, or a result the loop ignores. */
 function faultInWords(steps: TraceStep[]): string {
-  const last = [...steps].reverse().find((st) => /^fault_in_|fault_in_/.test(st.operation));
-  if (!last || /returned 0\b/.test(last.delta ?? '')) return 'the fault-in reports success';
+  const last = [...steps].reverse().find((st) => st.facts?.faultIn);
+  if (!last || last.facts?.faultIn?.ok) return 'the fault-in reports success';
   return 'the fault-in reports a failure the loop does not act on';
 }
 

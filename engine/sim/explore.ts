@@ -1,23 +1,42 @@
-// The explorer: a deterministic depth-first search over interleavings of up to three threads,
-// with state hashing (a state reached twice is explored once) and sleep sets (Godefroid's
-// partial-order reduction: after exploring transition t from a state, t is not re-explored from
-// successors reached through transitions independent of it). Oracles: live-lock = a reachable
-// cycle of states under fair scheduling (nothing changes, so nothing progresses); deadlock =
-// every unfinished thread blocked (self-waits are caught when they happen); reference leak at
-// exit; lost writes at exit. Budget: states, time and a cancellation callback, each giving
-// `inconclusive` with the bound named.
+// The explorer: a deterministic depth-first search over the interleavings of up to three threads
+// and over the adversary's choices (results of calls the model does not know), with state
+// hashing (a state reached twice is expanded once) and sleep sets (Godefroid's partial-order
+// reduction: after exploring transition t from a state, t is not re-explored from successors
+// reached through transitions independent of it). A thread at an adversary choice has one
+// transition per value; transitions of one thread are always dependent on each other.
+//
+// Oracles: live-lock = a fair cycle of states (nothing changes, so nothing progresses): found at
+// once when a transition closes a cycle on the DFS stack, and over the whole explored graph
+// (strongly connected components, so a cycle through states explored on another branch counts
+// too); deadlock = every unfinished thread blocked; reference leak and lost writes at exit.
+// Budget: states (and, only when a caller asks for it, time) and a cancellation callback, each
+// giving `inconclusive` with the bound named.
 
 import type { TraceStep } from '../findings';
 import { stateKey, type SimState } from '../kernel/state';
 import type { Access, Verdict } from '../kernel/ops';
-import { runTransition, type TransitionResult, type World } from './interp';
+import { choiceCount, runTransition, type TransitionResult, type World } from './interp';
+import { forgetDeadLocals } from './liveness';
 
 export interface Budget {
   maxStates?: number;
+  /** Wall-clock bound; none unless asked for (a verdict must not depend on machine speed). */
   timeMs?: number;
   cancelled?: () => boolean;
   /** Turn the partial-order reduction off (tests and the bench compare). */
   noReduction?: boolean;
+  /** Turn state hashing off (the bench compares): a state is expanded again on every visit, up to the budget. */
+  noHashing?: boolean;
+  /** Keep dead locals in the state (the bench compares; engine/sim/liveness.ts). */
+  noDeadLocals?: boolean;
+  /** Called with the states explored so far, every few thousand steps of a long exploration. */
+  progress?: (states: number) => void;
+  /**
+   * A live-lock counts only when its cycle holds, for each predicate, a step that satisfies it
+   * (the uaccess-livelock rule asks for a copy that faulted and a fault-in that reported
+   * success). Cycles that do not are ordinary back edges: the search goes on.
+   */
+  livelockRequires?: ((s: TraceStep) => boolean)[];
 }
 
 export interface ExploreResult {
@@ -29,27 +48,46 @@ export interface ExploreResult {
   statesExplored: number;
   interleavings: number;
   naive: number;
+  /** Transitions executed (edges of the explored graph). */
+  transitions?: number;
+  /** Steps that ran a user copy, over the whole exploration (coverage: was the copy reached?). */
+  copiesRun?: number;
+  /** Adversary choice points met (distinct states where an unknown result was chosen). */
+  choicePoints?: number;
+  /** Preconditions the function relied on (its caller's locks and references). */
+  preconditions?: string[];
   bound?: string;
 }
 
 type Fp = Map<string, Access>;
 
+/** Transition id: thread and adversary choice. */
+const CH = 64;
+const trId = (tid: number, choice: number): number => tid * CH + choice;
+const tidOf = (tr: number): number => Math.floor(tr / CH);
+
 interface Node {
   key: string;
   state: SimState;
   sleep: Map<number, Fp>;
-  trans?: (TransitionResult | undefined)[];
+  trans?: Map<number, TransitionResult>;
   order?: number[];
   next: number;
   explored: Map<number, Fp>;
   /** The transition that led here. */
-  via?: { tid: number; r: TransitionResult };
+  via?: { tr: number; r: TransitionResult };
   counts: number[];
-  /** Threads already explored from this state on an earlier visit. */
-  pre?: Set<number>;
+  /** A revisit: only these transitions (asleep on the earlier visit) are left to explore; the rest were explored then. */
+  only?: Set<number>;
+  /** Threads with at least one enabled transition here. */
+  enabled?: boolean[];
 }
 
-export const DEFAULT_BUDGET = { maxStates: 200000, timeMs: 10000 };
+interface Edge { from: string; to: string; tid: number; steps: TraceStep[] }
+
+export const DEFAULT_BUDGET = { maxStates: 200000 };
+/** Steps of the search path kept in an inconclusive result. */
+const STOPPED_PATH_STEPS = 100;
 
 function dependent(a: Fp, b: Fp): boolean {
   for (const [k, x] of a) {
@@ -85,19 +123,50 @@ export function explore(world: World, initial: SimState, endOracle: EndOracle, b
   }
 }
 
+function withThread(r: TransitionResult, tid: number): TransitionResult {
+  r.fp.set(`thread:${tid}`, 'w');
+  return r;
+}
+
+/** Mark a cycle's steps and build the live-lock note in the kernel's words (from typed facts). */
+function livelockSteps(prefix: TraceStep[], cycle: TraceStep[], tids: Set<number>): { steps: TraceStep[]; note: string } {
+  const first = cycle.map((s) => ({ ...s, facts: { ...s.facts, cycle: 'first' as const } }));
+  const again = cycle.map((s) => ({ ...s, note: s.note ? `${s.note} (again)` : '(again: same state)', facts: { ...s.facts, cycle: 'again' as const } }));
+  const threads = [...tids].sort().map((u) => `CPU${u}`).join(', ');
+  const fi = cycle.find((s) => s.facts?.faultIn)?.facts?.faultIn;
+  const probe = fi ? cycle.find((s) => s.facts?.faultIn)?.note?.split('; ')[0] : undefined;
+  const copy = cycle.find((s) => s.facts?.copy?.faultAt !== undefined);
+  const fault = copy?.note ? /faulted at (0x[0-9a-f]+): ([^;(]*)/.exec(copy.note) : null;
+  const why = [probe, fault ? `the copy faulted at ${fault[1]} again (${fault[2].trim()})` : undefined].filter(Boolean).join('; ');
+  const note = `${why ? `${why}; ` : ''}no progress: after ${cycle.length} step(s) ${threads} ${tids.size > 1 ? 'are' : 'is'} back in exactly the same state (nothing copied, no exit) — live-lock`;
+  const last = cycle[cycle.length - 1];
+  return { steps: [...prefix, ...first, ...again, { thread: last?.thread ?? 0, operation: 'state repeats', note, facts: { sameState: true } }], note };
+}
+
 function exploreInner(world: World, initial: SimState, endOracle: EndOracle, budget: Budget): ExploreResult {
   const maxStates = budget.maxStates ?? DEFAULT_BUDGET.maxStates;
-  const timeMs = budget.timeMs ?? DEFAULT_BUDGET.timeMs;
+  const timeMs = budget.timeMs;
   const t0 = Date.now();
   const nThreads = initial.threads.length;
   const visited = new Map<string, Set<number>>();
   const onStack = new Map<string, number>();
+  const requires = budget.livelockRequires ?? [];
   let states = 1;
   let leaves = 0;
   let naive = 0;
+  let transitions = 0;
+  let copiesRun = 0;
+  let choicePoints = 0;
+  const preconditions = new Set<string>();
+  // The explored graph, for live-locks through states explored on another branch.
+  const edges: Edge[] = [];
+  const parent = new Map<string, Edge | null>();
+  const enabledAt = new Map<string, boolean[]>();
 
-  const root: Node = { key: stateKey(initial), state: initial, sleep: new Map(), next: 0, explored: new Map(), counts: new Array(nThreads).fill(0) };
+  const rootKey = stateKey(initial);
+  const root: Node = { key: rootKey, state: initial, sleep: new Map(), next: 0, explored: new Map(), counts: new Array(nThreads).fill(0) };
   visited.set(root.key, new Set());
+  parent.set(root.key, null);
   const stack: Node[] = [root];
   onStack.set(root.key, 0);
 
@@ -111,39 +180,86 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
     if (naive === 0) naive = multinomial(counts);
   };
   const result = (verdict: Verdict, note: string, steps: TraceStep[], decisive: number, bound?: string): ExploreResult => ({
-    verdict, note, steps, decisive, statesExplored: states, interleavings: Math.max(leaves, 1), naive: Math.max(naive, 1), ...(bound ? { bound } : {}),
+    verdict, note, steps, decisive, statesExplored: states, interleavings: Math.max(leaves, 1), naive: Math.max(naive, 1),
+    transitions, copiesRun, choicePoints, ...(preconditions.size ? { preconditions: [...preconditions] } : {}), ...(bound ? { bound } : {}),
   });
+  const satisfies = (steps: TraceStep[]): boolean => requires.every((p) => steps.some(p));
+  const account = (r: TransitionResult): void => {
+    transitions++;
+    for (const s of r.steps) {
+      if (s.facts?.copy) copiesRun++;
+      if (s.facts?.precondition) preconditions.add(s.facts.precondition);
+    }
+  };
+  /** A stop before the end: a live-lock already in the explored graph still counts. */
+  const stopped = (verdict: Verdict, note: string, bound: string): ExploreResult => {
+    // A cancel means stop now (the graph may be large); a budget stop still looks.
+    const ll = bound === 'cancelled' ? undefined : graphLivelock();
+    if (ll) return ll;
+    // The path the search was on when it stopped (its last steps: a deep search can be
+    // thousands of steps down, which nobody reads and every face would have to render).
+    const path = pathSteps(stack.length - 1);
+    const tail = path.length > STOPPED_PATH_STEPS
+      ? [{ thread: path[0].thread, operation: `... ${path.length - STOPPED_PATH_STEPS} earlier steps`, note: 'the search was this deep when it stopped' }, ...path.slice(-STOPPED_PATH_STEPS)]
+      : path;
+    return result(verdict, note, tail, -1, bound);
+  };
+
+  const graphLivelock = (): ExploreResult | undefined => {
+    const found = fairCycle(edges, enabledAt, nThreads, requires);
+    if (!found) return undefined;
+    const prefix: TraceStep[] = [];
+    const chain: Edge[] = [];
+    for (let e = parent.get(found.start); e; e = parent.get(e.from)) chain.push(e);
+    for (const e of chain.reverse()) prefix.push(...e.steps);
+    const cycle = found.walk.flatMap((e) => e.steps);
+    const { steps, note } = livelockSteps(prefix, cycle, new Set(found.walk.map((e) => e.tid)));
+    return result('livelock', note, steps, steps.length - 1);
+  };
 
   let iter = 0;
   while (stack.length) {
-    if ((++iter & 63) === 0) {
-      if (budget.cancelled?.()) return result('inconclusive', 'cancelled before the exploration finished', pathSteps(stack.length - 1), -1, 'cancelled');
-      if (Date.now() - t0 > timeMs) return result('inconclusive', `time budget of ${timeMs} ms exhausted after ${states} states`, pathSteps(stack.length - 1), -1, `time ${timeMs} ms`);
+    if ((++iter & 4095) === 0) budget.progress?.(states);
+    if ((iter & 63) === 0) {
+      if (budget.cancelled?.()) return stopped('inconclusive', 'cancelled before the exploration finished', 'cancelled');
+      if (timeMs !== undefined && Date.now() - t0 > timeMs) return stopped('inconclusive', `time budget of ${timeMs} ms exhausted after ${states} states`, `time ${timeMs} ms`);
     }
     const top = stack[stack.length - 1];
     if (!top.trans) {
-      const trans: (TransitionResult | undefined)[] = [];
+      const trans = new Map<number, TransitionResult>();
       top.trans = trans;
-      // Threads in the sleep set are not explored from here: only compute them when nothing
+      const enabled: boolean[] = new Array(nThreads).fill(false);
+      // Transitions in the sleep set are not explored from here: only compute them when nothing
       // else can move (to tell a deadlock from a pruned branch).
-      const compute = (tid: number): TransitionResult | undefined => {
-        if (top.state.threads[tid].done) return undefined;
-        const r = runTransition(world, top.state, tid);
-        return r.changed ? r : undefined;
+      const compute = (tid: number, onlyAsleep: boolean): void => {
+        if (top.state.threads[tid].done) return;
+        const n = choiceCount(world, top.state, tid);
+        if (n > 1 && !onlyAsleep) choicePoints++;
+        for (let c = 0; c < n; c++) {
+          const tr = trId(tid, c);
+          if (top.sleep.has(tr) !== onlyAsleep) continue;
+          const r = runTransition(world, top.state, tid, c);
+          if (!r.changed) continue;
+          if (!budget.noDeadLocals) forgetDeadLocals(world.program.functions, r.state, tid);
+          trans.set(tr, withThread(r, tid));
+          enabled[tid] = true;
+        }
       };
       try {
-      for (let tid = 0; tid < nThreads; tid++) trans.push(top.sleep.has(tid) ? undefined : compute(tid));
-      if (!trans.some((r) => r !== undefined)) for (const tid of top.sleep.keys()) trans[tid] = compute(tid);
+        for (let tid = 0; tid < nThreads; tid++) compute(tid, false);
+        if (trans.size === 0) for (let tid = 0; tid < nThreads; tid++) compute(tid, true);
       } catch (err) {
         // An IR shape the interpreter cannot run (recursion, a block with no feasible edge):
         // never a crash — inconclusive, naming why.
         const why = err instanceof Error ? err.message : String(err);
-        return result('inconclusive', `the interpreter stopped: ${why}`, pathSteps(stack.length - 1), -1, `unsupported: ${why}`);
+        return stopped('inconclusive', `the interpreter stopped: ${why}`, `unsupported: ${why}`);
       }
-      const enabled = trans.map((r, i) => (r ? i : -1)).filter((i) => i >= 0);
-      top.order = enabled.filter((i) => !top.pre?.has(i));
-      for (const u of top.pre ?? []) if (top.trans[u]) top.explored.set(u, top.trans[u]!.fp);
-      if (enabled.length === 0) {
+      top.enabled = enabled;
+      enabledAt.set(top.key, enabled);
+      const ids = [...trans.keys()];
+      top.order = top.only ? ids.filter((i) => top.only!.has(i)) : ids;
+      if (top.only) for (const [u, r] of trans) if (!top.only.has(u)) top.explored.set(u, r.fp);
+      if (ids.length === 0) {
         const s = top.state;
         const blocked = s.threads.filter((t) => !t.done);
         if (blocked.length) {
@@ -173,17 +289,19 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
       }
     }
     // Next transition not in the sleep set and not yet explored from here.
-    let tid = -1;
+    let tr = -1;
     while (top.next < top.order!.length) {
       const c = top.order![top.next++];
-      if (!top.sleep.has(c)) { tid = c; break; }
+      if (!top.sleep.has(c)) { tr = c; break; }
     }
-    if (tid < 0) {
+    if (tr < 0) {
       onStack.delete(top.key);
       stack.pop();
       continue;
     }
-    const r = top.trans![tid]!;
+    const tid = tidOf(tr);
+    const r = top.trans!.get(tr)!;
+    account(r);
     const counts = top.counts.slice();
     counts[tid] += r.stmts;
     if (r.violation) {
@@ -193,70 +311,170 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
       return result(r.violation.verdict, r.violation.note, steps, steps.length - 1);
     }
     const key = stateKey(r.state);
+    const edge: Edge = { from: top.key, to: key, tid, steps: r.steps };
+    edges.push(edge);
     const cycleAt = onStack.get(key);
     if (cycleAt !== undefined) {
-      // A cycle of states: live-lock if the schedule is fair (every thread enabled all along
-      // the cycle takes a step in it).
+      // A cycle of states on the stack: live-lock if the schedule is fair (every thread enabled
+      // all along the cycle takes a step in it) and the cycle holds what the caller requires.
       const stepping = new Set<number>([tid]);
-      for (let i = cycleAt + 1; i < stack.length; i++) stepping.add(stack[i].via!.tid);
+      for (let i = cycleAt + 1; i < stack.length; i++) stepping.add(tidOf(stack[i].via!.tr));
       let fair = true;
       for (let u = 0; u < nThreads && fair; u++) {
         if (stepping.has(u)) continue;
         let always = true;
         for (let i = cycleAt; i < stack.length && always; i++) {
           const node = stack[i];
-          if (!node.trans![u] && node.sleep.has(u) && !node.state.threads[u].done) node.trans![u] = runTransition(world, node.state, u);
-          const tr = node.trans![u];
-          if (!tr || !tr.changed) always = false;
+          let on = node.enabled?.[u] ?? false;
+          if (!on && !node.state.threads[u].done) {
+            // Asleep here (not computed): is it enabled?
+            for (let c = 0; c < choiceCount(world, node.state, u) && !on; c++) on = runTransition(world, node.state, u, c).changed;
+          }
+          if (!on) always = false;
         }
         if (always) fair = false;
       }
-      top.explored.set(tid, r.fp);
-      if (fair) {
+      top.explored.set(tr, r.fp);
+      const cycle: TraceStep[] = [];
+      for (let i = cycleAt + 1; i < stack.length; i++) cycle.push(...stack[i].via!.r.steps);
+      cycle.push(...r.steps);
+      if (fair && satisfies(cycle)) {
         leaf(counts);
-        const prefix = pathSteps(cycleAt);
-        const cycle: TraceStep[] = [];
-        for (let i = cycleAt + 1; i < stack.length; i++) cycle.push(...stack[i].via!.r.steps);
-        cycle.push(...r.steps);
-        const again = cycle.map((s) => ({ ...s, note: s.note ? `${s.note} (again)` : '(again: same state)' }));
-        const threads = [...stepping].map((u) => `CPU${u}`).join(', ');
-        // Say it in the kernel's words: what fault-in reported and where the copy failed.
-        const probe = cycle.find((s) => s.note?.includes('probed'))?.note?.split('; ')[0];
-        const copy = cycle.find((s) => s.note?.includes('faulted at'))?.note;
-        const fault = copy ? /faulted at (0x[0-9a-f]+): ([^;(]*)/.exec(copy) : null;
-        const why = [probe, fault ? `the copy faulted at ${fault[1]} again (${fault[2].trim()})` : undefined].filter(Boolean).join('; ');
-        const note = `${why ? `${why}; ` : ''}no progress: after ${cycle.length} step(s) ${threads} ${stepping.size > 1 ? 'are' : 'is'} back in exactly the same state (nothing copied, no exit) — live-lock`;
-        const steps = [...prefix, ...cycle, ...again, { thread: tid, operation: 'state repeats', note }];
+        const { steps, note } = livelockSteps(pathSteps(cycleAt), cycle, stepping);
         return result('livelock', note, steps, steps.length - 1);
       }
       leaf(counts);
       continue;
     }
-    // Sleep set of the successor: threads asleep here or explored before, independent of t.
+    // Sleep set of the successor: transitions asleep here or explored before, independent of t.
     const sleep = new Map<number, Fp>();
     if (!budget.noReduction) {
       for (const [u, fp] of top.sleep) if (!dependent(fp, r.fp)) sleep.set(u, fp);
       for (const [u, fp] of top.explored) if (!dependent(fp, r.fp)) sleep.set(u, fp);
     }
-    top.explored.set(tid, r.fp);
-    const seen = visited.get(key);
-    let pre: Set<number> | undefined;
+    top.explored.set(tr, r.fp);
+    const seen = budget.noHashing ? undefined : visited.get(key);
+    let only: Set<number> | undefined;
     if (seen) {
-      // Revisit (Godefroid's sleep sets with state caching): only threads that were asleep last
-      // time and are awake now need exploring; the others were explored from this state before.
+      // Revisit (Godefroid's sleep sets with state caching): only transitions that were asleep
+      // last time and are awake now need exploring; the others were explored from this state before.
       const again = [...seen].filter((u) => !sleep.has(u));
       if (again.length === 0) { leaf(counts); continue; }
-      pre = new Set<number>();
-      for (let u = 0; u < nThreads; u++) if (!seen.has(u)) pre.add(u);
+      only = new Set(seen);
       visited.set(key, new Set([...seen].filter((u) => sleep.has(u))));
     } else {
       visited.set(key, new Set(sleep.keys()));
+      if (!parent.has(key)) parent.set(key, edge);
       states++;
-      if (states > maxStates) return result('inconclusive', `state budget of ${maxStates} states exhausted`, pathSteps(stack.length - 1), -1, `${maxStates} states`);
+      if (states > maxStates) return stopped('inconclusive', `state budget of ${maxStates} states exhausted`, `${maxStates} states`);
     }
-    const child: Node = { key, state: r.state, sleep, next: 0, explored: new Map(), via: { tid, r }, counts, ...(pre ? { pre } : {}) };
+    const child: Node = { key, state: r.state, sleep, next: 0, explored: new Map(), via: { tr, r }, counts, ...(only ? { only } : {}) };
     onStack.set(key, stack.length);
     stack.push(child);
   }
+  const ll = graphLivelock();
+  if (ll) return ll;
   return result('ok', 'every explored interleaving and adversary choice ends cleanly', [], -1);
+}
+
+/**
+ * A weakly fair cycle in the explored graph that holds a step for every requirement: Tarjan's
+ * strongly connected components; in a component, a thread enabled in every state must step
+ * inside it. The walk returned starts and ends at `start` and covers one edge per requirement
+ * and per such thread (shortest paths inside the component).
+ */
+function fairCycle(edges: Edge[], enabledAt: Map<string, boolean[]>, nThreads: number, requires: ((s: TraceStep) => boolean)[]): { start: string; walk: Edge[] } | undefined {
+  const out = new Map<string, Edge[]>();
+  for (const e of edges) {
+    if (!out.has(e.from)) out.set(e.from, []);
+    out.get(e.from)!.push(e);
+  }
+  // Iterative Tarjan.
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onSt = new Set<string>();
+  const st: string[] = [];
+  const comps: string[][] = [];
+  let idx = 0;
+  for (const v0 of out.keys()) {
+    if (index.has(v0)) continue;
+    const work: { v: string; i: number }[] = [{ v: v0, i: 0 }];
+    index.set(v0, idx); low.set(v0, idx); idx++; st.push(v0); onSt.add(v0);
+    while (work.length) {
+      const w = work[work.length - 1];
+      const succ = out.get(w.v) ?? [];
+      if (w.i < succ.length) {
+        const to = succ[w.i++].to;
+        if (!index.has(to)) {
+          index.set(to, idx); low.set(to, idx); idx++; st.push(to); onSt.add(to);
+          work.push({ v: to, i: 0 });
+        } else if (onSt.has(to)) low.set(w.v, Math.min(low.get(w.v)!, index.get(to)!));
+        continue;
+      }
+      work.pop();
+      if (work.length) { const p = work[work.length - 1].v; low.set(p, Math.min(low.get(p)!, low.get(w.v)!)); }
+      if (low.get(w.v) === index.get(w.v)) {
+        const comp: string[] = [];
+        let x: string;
+        do { x = st.pop()!; onSt.delete(x); comp.push(x); } while (x !== w.v);
+        comps.push(comp);
+      }
+    }
+  }
+  for (const comp of comps) {
+    const inC = new Set(comp);
+    const inner = comp.flatMap((v) => (out.get(v) ?? []).filter((e) => inC.has(e.to)));
+    if (!inner.length) continue;
+    // Fairness: a thread enabled in every state of the component must step in it.
+    const needThreads: number[] = [];
+    let fair = true;
+    for (let u = 0; u < nThreads; u++) {
+      if (inner.some((e) => e.tid === u)) continue;
+      if (comp.every((v) => enabledAt.get(v)?.[u])) { fair = false; break; }
+    }
+    if (!fair) continue;
+    for (let u = 0; u < nThreads; u++) if (inner.some((e) => e.tid === u) && comp.every((v) => enabledAt.get(v)?.[u])) needThreads.push(u);
+    const wanted: ((e: Edge) => boolean)[] = [
+      ...requires.map((p) => (e: Edge) => e.steps.some(p)),
+      ...needThreads.map((u) => (e: Edge) => e.tid === u),
+    ];
+    if (!wanted.every((w) => inner.some(w))) continue;
+    const start = inner.find(wanted[0] ?? (() => true))!.from;
+    const walk: Edge[] = [];
+    let at = start;
+    const pathTo = (from: string, pred: (e: Edge) => boolean): Edge[] | undefined => {
+      // BFS inside the component to an edge satisfying pred; returns the edges taken, that edge last.
+      const prev = new Map<string, Edge | null>([[from, null]]);
+      const q = [from];
+      for (let qi = 0; qi < q.length; qi++) {
+        const v = q[qi];
+        for (const e of out.get(v) ?? []) {
+          if (!inC.has(e.to)) continue;
+          if (pred(e)) {
+            const path: Edge[] = [e];
+            for (let p = prev.get(v); p; p = prev.get(p.from)) path.push(p);
+            return path.reverse();
+          }
+          if (!prev.has(e.to)) { prev.set(e.to, e); q.push(e.to); }
+        }
+      }
+      return undefined;
+    };
+    let ok = true;
+    for (const w of wanted) {
+      if (walk.some(w)) continue;
+      const p = pathTo(at, w);
+      if (!p) { ok = false; break; }
+      walk.push(...p);
+      at = walk[walk.length - 1].to;
+    }
+    if (!ok) continue;
+    if (at !== start || !walk.length) {
+      const back = pathTo(at, (e) => e.to === start);
+      if (!back) continue;
+      walk.push(...back);
+    }
+    return { start, walk };
+  }
+  return undefined;
 }

@@ -6,7 +6,7 @@
 // actions such as a store by another CPU).
 
 import type { CallStmt, Expr, FunctionIR, Stmt } from '../ir';
-import type { TraceStep } from '../findings';
+import type { StepFacts, TraceStep } from '../findings';
 import type { ApiEntry } from '../kernel/api-schema';
 import type { ArchProfile } from '../kernel/profiles';
 import { compareVersions, parseKernelVersion, type KernelSwitches } from '../kernel/versions';
@@ -19,13 +19,47 @@ import {
   type Access, type OpCtx, type Verdict,
 } from '../kernel/ops';
 import { exprText } from './builder';
-import { constantValue } from './constants';
+import { constantValue, errnoName } from './constants';
 import { runIntrinsic, isIntrinsic } from './intrinsics';
 
 export interface Program {
   functions: Record<string, FunctionIR>;
   /** Ranges are real C source ranges (lowered C) rather than builder rows. */
   fromC?: boolean;
+  /**
+   * Calls the model does not know whose result the adversary chooses (engine/sim/from-c): the
+   * explorer branches over `values` at the call, like it branches over threads. A call statement
+   * of the program not listed here havocs to 0.
+   */
+  choices?: Map<CallStmt, ChoiceSite>;
+  /**
+   * Locks and references released without being taken are the caller's (the function's
+   * precondition, issue 11 item 7) instead of an underflow: the release is recorded as an
+   * assumption on the step and the verdict that depends on it becomes inconclusive.
+   */
+  callerHolds?: boolean;
+}
+
+export interface ChoiceSite {
+  /** How the trace names the choice (`btrfs_search_forward()`, `sk->nr_items`). */
+  label: string;
+  values: Val[];
+  /** Why these values (`result tested against 0 and 512`). */
+  why?: string;
+}
+
+/** Choices at the thread's next statement (1 when it is not an adversary choice). */
+export function choiceCount(world: World, state: SimState, tid: number): number {
+  const t = state.threads[tid];
+  if (t.done || !t.frames.length) return 1;
+  const f = t.frames[t.frames.length - 1];
+  const st = world.program.functions[f.fn]?.blocks[f.block]?.stmts[f.idx];
+  if (!st || st.kind !== 'call' || !world.program.choices) return 1;
+  return Math.max(1, world.program.choices.get(st)?.values.length ?? 1);
+}
+
+function isChoiceStmt(world: World, st: Stmt | undefined): boolean {
+  return !!st && st.kind === 'call' && (world.program.choices?.get(st)?.values.length ?? 0) > 1;
 }
 
 export interface World {
@@ -48,6 +82,9 @@ export interface TransitionResult {
 }
 
 const MAX_LOCAL = 256;
+/** Global keys (never C identifiers) for locks the thread took, and preconditions assumed. */
+const TOOK = 'took\u0000';
+const ASSUMED = 'assumed\u0000';
 const MAX_DEPTH = 32;
 const MAX_ARRAY = 1024;
 
@@ -81,8 +118,31 @@ function num(v: Val): number {
   return 1;
 }
 
+/**
+ * `sizeof(...)` the model cannot see the type of: C's sizes for scalar types, a 32-byte record
+ * otherwise (a length of 0 would make every copy trivially succeed). Other unknown expressions: 0.
+ */
+const SCALAR_SIZES: [RegExp, number][] = [
+  [/\b(char|u8|s8|__u8|bool)\b/, 1], [/\b(short|u16|s16|__u16|__le16|__be16)\b/, 2],
+  [/\b(u64|s64|__u64|__le64|__be64|size_t|ssize_t|loff_t|long)\b|\*\s*\)$/, 8], [/\b(int|u32|s32|__u32|__le32|__be32|unsigned)\b/, 4],
+];
+export const SIZEOF_RECORD = 32;
+function sizeofValue(text: string): number {
+  const m = /^sizeof\s*\(?\s*(.*?)\s*\)?$/s.exec(text.trim());
+  if (!m) return 0;
+  if (/^(struct|union)\b/.test(m[1])) return SIZEOF_RECORD;
+  for (const [re, n] of SCALAR_SIZES) if (re.test(m[1])) return n;
+  return SIZEOF_RECORD;
+}
+
+function showValue(v: Val): string {
+  return show(v);
+}
+
 function show(v: Val): string {
   if (typeof v === 'number') {
+    const errno = errnoName(v);
+    if (errno) return errno;
     const page = pageOfHandle(v);
     if (page !== undefined) return `page#${page}`;
     return Math.abs(v) >= 0x10000 ? hex(v) : String(v);
@@ -94,7 +154,9 @@ function show(v: Val): string {
 
 class Exec {
   steps: TraceStep[] = [];
-  constructor(public world: World, public ctx: OpCtx) {}
+  /** Facts the next traced step carries. */
+  facts: StepFacts | undefined;
+  constructor(public world: World, public ctx: OpCtx, public choice = 0) {}
 
   get t(): ThreadState { return this.ctx.s.threads[this.ctx.tid]; }
   get frame(): Frame { return frameOf(this.t); }
@@ -175,7 +237,7 @@ class Exec {
           default: return 0;
         }
       }
-      case 'unknown': return 0;
+      case 'unknown': return sizeofValue(e.text);
     }
   }
 
@@ -235,11 +297,21 @@ class Exec {
     return id;
   }
 
+  /** Record a precondition the function relies on (its caller's lock or reference). */
+  assume(what: string): void {
+    const key = `${ASSUMED}${what}`;
+    if (!this.ctx.s.globals[key]) this.ctx.s.globals[key] = 1;
+    this.ctx.notes.push(`precondition: ${what}`);
+    this.facts = { ...this.facts, precondition: what };
+  }
+
   trace(op: string, delta?: string, note?: string, range?: Stmt['range']): void {
-    const s: TraceStep = { thread: this.ctx.tid, operation: op };
+    const fn = this.t.frames.length ? this.world.program.functions[this.frame.fn] : undefined;
+    const s: TraceStep = { thread: this.ctx.tid, operation: fn ? readable(fn, op) : op };
     if (range && this.world.program.fromC) s.range = range;
     if (delta) s.delta = delta;
     if (note) s.note = note;
+    if (this.facts) { s.facts = this.facts; this.facts = undefined; }
     this.steps.push(s);
   }
 
@@ -296,7 +368,7 @@ class Exec {
         const v = this.eval(s.value);
         this.assignTo(s.target, v);
         f.idx++;
-        if (this.ctx.fp.size) this.trace(`${exprText(s.target)} = ${exprText(s.value)}`, `= ${show(v)}`, undefined, s.range);
+        if (this.ctx.fp.size) this.trace(`${exprText(s.target)} = ${exprText(s.value)}`, `now ${show(v)}`, undefined, s.range);
         return;
       }
       case 'havoc':
@@ -336,7 +408,20 @@ class Exec {
       }
       return;
     }
-    // Unknown call: havoc of the result (ARCHITECTURE.md IR); the model picks 0.
+    // Unknown call: an adversary choice when the program lists its values, else a havoc to 0.
+    const site = this.world.program.choices?.get(s);
+    if (site && site.values.length) {
+      const k = Math.min(Math.max(0, this.choice), site.values.length - 1);
+      const v = site.values[k];
+      if (s.result) this.assignTo(s.result, v);
+      f.idx++;
+      if (site.values.length > 1) {
+        this.facts = { choice: { of: site.label, value: num(v), among: site.values.length } };
+        const op = s.args.length || s.callee ? `${s.callee}(${s.args.map(exprText).join(', ')})` : site.label;
+        this.trace(op, `${s.result ? 'returns' : 'is'} ${showValue(v)}`, `adversary choice ${k + 1} of ${site.values.length}${site.why ? ` (${site.why})` : ''}`, s.range);
+      }
+      return;
+    }
     if (s.result) this.assignTo(s.result, 0);
     f.idx++;
   }
@@ -369,7 +454,9 @@ class Exec {
     const deltas: string[] = [];
 
     if (e.pagefault === 'disable') { t.pfDisabled++; deltas.push(`pagefault_disabled ${t.pfDisabled}`); }
-    if (e.pagefault === 'enable') {
+    if (e.pagefault === 'enable' && t.pfDisabled === 0 && this.world.program.callerHolds) {
+      this.assume(`page faults disabled by the caller (${s.callee}() without a pagefault_disable() here)`);
+    } else if (e.pagefault === 'enable') {
       if (t.pfDisabled === 0) throw new Violation('underflow', `${what}: pagefault_enable() without pagefault_disable()`);
       t.pfDisabled--;
       deltas.push(`pagefault_disabled ${t.pfDisabled}`);
@@ -381,13 +468,21 @@ class Exec {
       const shared = l.mode === 'read' || l.mode === 'shared';
       if (l.op === 'acquire') {
         acquire(ctx, name, l.lock, shared, { what });
+        if (this.world.program.callerHolds) ctx.s.globals[`${TOOK}${name}`] = 1;
         deltas.push(`${name} held ${shared ? 'shared' : 'exclusive'} by CPU${t.id}`);
       } else if (l.op === 'trylock') {
         value = tryAcquire(ctx, name, l.lock, shared) ? 1 : 0;
         deltas.push(value ? `${name} taken` : `${name} busy`);
       } else if (l.op === 'release') {
-        release(ctx, name);
-        deltas.push(`${name} released`);
+        if (this.world.program.callerHolds && !holds(ctx.s, t.id, name) && !ctx.s.globals[`${TOOK}${name}`]) {
+          // Released without being taken here: the caller took it (the function's precondition).
+          touch(ctx, `lock:${name}`, 'w');
+          this.assume(`${name} held by the caller`);
+          deltas.push(`${name} released (the caller's)`);
+        } else {
+          release(ctx, name);
+          deltas.push(`${name} released`);
+        }
       } else {
         downgrade(ctx, name);
         deltas.push(`${name} downgraded to read`);
@@ -401,6 +496,7 @@ class Exec {
       const r = faultIn(ctx, uaddr, size, fi, s.callee);
       value = r.ret;
       notes.push(r.note);
+      this.facts = { ...this.facts, faultIn: { addr: uaddr, len: size, ret: r.ret, ok: r.ret === 0 } };
     }
 
     if (e.uaccess) {
@@ -410,6 +506,7 @@ class Exec {
       const service = !u.nofault && t.pfDisabled === 0;
       const r = userCopy(ctx, uaddr, len, u.direction === 'to-user', service, what);
       const copied = len - r.notCopied;
+      this.facts = { ...this.facts, copy: { asked: len, copied, serviced: service, ...(r.faultAt !== undefined ? { faultAt: r.faultAt } : {}) } };
       value = u.returns === 'bytes-done' ? copied : u.returns === 'errno' ? (r.notCopied ? -14 : 0) : r.notCopied;
       if (u.iter && copied > 0) this.assignTo(s.args[u.userArg], uaddr + copied);
       if (r.faultAt !== undefined) {
@@ -473,6 +570,12 @@ class Exec {
           // 'either' (put_user_page*, v5.3-v5.5) releases whatever the page carries.
           const kind = rf.kind === 'either' ? (page && page.gupPins > 0 && page.gupGets === 0 ? 'pin' : 'get') : rf.kind;
           if (makeDirty && page && !page.dirty) setPageDirty(ctx, page, what);
+          if (id === undefined && typeof v === 'number' && v !== 0 && this.world.program.callerHolds && pageOfKernelAddress(v, ctx.profile) === undefined) {
+            // A page this code was handed (a parameter, a field), not one its GUP call filled:
+            // the reference is the caller's.
+            this.assume(`a reference on ${slot} held by the caller`);
+            continue;
+          }
           releasePage(ctx, id, kind, what, `${slot} (${show(v)})`);
         }
       } else {
@@ -652,7 +755,7 @@ class Exec {
  * Run one transition of thread `tid` from `state`: local statements, then one statement that
  * touches shared state. Returns the new state, or `changed: false` when the thread cannot move.
  */
-export function runTransition(world: World, state: SimState, tid: number): TransitionResult {
+export function runTransition(world: World, state: SimState, tid: number, choice = 0): TransitionResult {
   let cur = cloneState(state);
   const fp = new Map<string, Access>();
   const steps: TraceStep[] = [];
@@ -664,11 +767,13 @@ export function runTransition(world: World, state: SimState, tid: number): Trans
     const f0 = frameOf(t);
     const fn0 = world.program.functions[f0.fn];
     const st0 = fn0?.blocks[f0.block]?.stmts[f0.idx];
+    // An adversary choice starts a transition of its own (the explorer branches over it).
+    if (n > 0 && isChoiceStmt(world, st0)) break;
     const before = st0 && st0.kind === 'call' && mayBlock(world, st0) ? cloneState(cur) : cur;
     const ctx: OpCtx = { s: cur, tid, profile: world.profile, sw: world.sw, fp: new Map(), label: '', notes: [], deltas: [] };
     const f = frameOf(t);
-    ctx.label = `CPU${tid} store @${f.fn}:b${f.block}.${f.idx}`;
-    const ex = new Exec(world, ctx);
+    ctx.label = storeLabel(world, tid, f);
+    const ex = new Exec(world, ctx, n === 0 ? choice : 0);
     try {
       ex.stepStmt();
     } catch (err) {
@@ -708,13 +813,56 @@ function mayBlock(world: World, s: CallStmt): boolean {
   return !!e.mem && (e.mem.op === 'set-page-dirty-lock' || e.mem.op === 'mmu-notifier-read-begin');
 }
 
+const temps = new WeakMap<FunctionIR, Map<string, string>>();
+
+/**
+ * What a reader sees instead of the lowering's names: a temporary (`$t4`) is the expression it
+ * holds (`fault_in_writeable(ubuf, len)`), a renamed by-reference variable (`off@caller`,
+ * `pos$ref`) its C name.
+ */
+export function readable(fn: FunctionIR, text: string): string {
+  if (!/[$@]/.test(text)) return text;
+  let m = temps.get(fn);
+  if (!m) {
+    m = new Map();
+    for (const b of fn.blocks) for (const st of b.stmts) {
+      if (st.kind === 'call' && st.result?.kind === 'var' && st.result.name.startsWith('$')) m.set(st.result.name, `${st.callee}(${st.args.map(exprText).join(', ')})`);
+      if (st.kind === 'assign' && st.target.kind === 'var' && st.target.name.startsWith('$')) m.set(st.target.name, exprText(st.value));
+    }
+    temps.set(fn, m);
+  }
+  const map = m;
+  return text
+    .replace(/\$t\d+/g, (t) => (map.has(t) ? readable(fn, map.get(t)!) : 'the result'))
+    .replace(/\b([A-Za-z_]\w*)@[A-Za-z_]\w*/g, '$1')
+    .replace(/\b([A-Za-z_]\w*)\$ref\b/g, '$1');
+}
+
+const ordinals = new WeakMap<FunctionIR, Map<Stmt, number>>();
+
+/** Names a user-space store by where it is: its source line (from C), else its place in the function. */
+function storeLabel(world: World, tid: number, f: Frame): string {
+  const fn = world.program.functions[f.fn];
+  const st = fn?.blocks[f.block]?.stmts[f.idx];
+  if (!fn || !st) return `CPU${tid}'s store in ${f.fn}()`;
+  if (world.program.fromC && st.range) return `CPU${tid}'s store at line ${st.range.startRow + 1}`;
+  let m = ordinals.get(fn);
+  if (!m) {
+    m = new Map();
+    let k = 0;
+    for (const b of fn.blocks) for (const x of b.stmts) if (x.kind === 'call') m.set(x, ++k);
+    ordinals.set(fn, m);
+  }
+  return `CPU${tid}'s store #${m.get(st) ?? 0} in ${f.fn}()`;
+}
+
 function opText(world: World, s: SimState, tid: number): string {
   const t = s.threads[tid];
   const f = t.frames[t.frames.length - 1];
   if (!f) return 'exit';
   const fn = world.program.functions[f.fn];
   const st = fn?.blocks[f.block]?.stmts[f.idx];
-  if (st && st.kind === 'call') return `${st.callee}(${st.args.map(exprText).join(', ')})`;
-  if (st && st.kind === 'assign') return `${exprText(st.target)} = ${exprText(st.value)}`;
+  if (st && st.kind === 'call') return readable(fn, `${st.callee}(${st.args.map(exprText).join(', ')})`);
+  if (st && st.kind === 'assign') return readable(fn, `${exprText(st.target)} = ${exprText(st.value)}`);
   return `${f.fn}`;
 }

@@ -2,7 +2,7 @@
 // layout, adversary choices, the kernel version, and the expected verdict per profile beside
 // them. One runner builds the initial state, explores every choice and compares.
 
-import type { FunctionIR } from '../ir';
+import type { CallStmt, FunctionIR } from '../ir';
 import type { ApiEntry } from '../kernel/api-schema';
 import { lookupApi } from '../kernel/api-table';
 import { PROFILES, PROFILE_NAMES, getProfile, type ArchProfile } from '../kernel/profiles';
@@ -12,7 +12,7 @@ import {
 } from '../kernel/state';
 import { forkMm, type Verdict } from '../kernel/ops';
 import { explore, type Budget, type ExploreResult } from './explore';
-import { newFrame, type Program, type World } from './interp';
+import { newFrame, type ChoiceSite, type Program, type World } from './interp';
 
 export type ProfileName = ArchProfile['name'];
 
@@ -57,6 +57,10 @@ export interface Scenario {
   assumeApis?: ApiEntry[];
   /** The functions were lowered from C: trace steps carry their source ranges. */
   fromC?: boolean;
+  /** Adversary choices at unknown call sites (engine/sim/from-c): the explorer branches over them. */
+  choiceSites?: Map<CallStmt, ChoiceSite>;
+  /** Locks / references released without being taken are the caller's (a precondition), not an underflow. */
+  callerHolds?: boolean;
 }
 
 /** One scenario run on one profile: the explorer's answer plus what was run. */
@@ -193,7 +197,10 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}): SimResult {
   const arch = opts.arch ?? 'arm64-mte';
   const profile = getProfile(arch) ?? PROFILES.x86_64;
   const kernel = opts.kernel ?? sc.kernel ?? MAINLINE;
-  const program: Program = { functions: Object.fromEntries(sc.functions.map((f) => [f.name, f])), ...(sc.fromC ? { fromC: true } : {}) };
+  const program: Program = {
+    functions: Object.fromEntries(sc.functions.map((f) => [f.name, f])), ...(sc.fromC ? { fromC: true } : {}),
+    ...(sc.choiceSites ? { choices: sc.choiceSites } : {}), ...(sc.callerHolds ? { callerHolds: true } : {}),
+  };
   const assumed = new Map((sc.assumeApis ?? []).map((e) => [e.name, e]));
   const world: World = {
     program, profile, sw: kernelSwitches(kernel),
@@ -207,6 +214,10 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}): SimResult {
   let states = 0;
   let leaves = 0;
   let naive = 0;
+  let transitions = 0;
+  let copiesRun = 0;
+  let choicePoints = 0;
+  const preconditions = new Set<string>();
   let inconclusive: SimResult | undefined;
   const t0 = Date.now();
   for (const combo of combos(sc)) {
@@ -223,14 +234,23 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}): SimResult {
       ...(remaining !== undefined ? { timeMs: remaining } : {}),
       ...(opts.cancelled ? { cancelled: opts.cancelled } : {}),
       ...(opts.noReduction ? { noReduction: true } : {}),
+      ...(opts.noHashing ? { noHashing: true } : {}),
+      ...(opts.noDeadLocals ? { noDeadLocals: true } : {}),
+      ...(opts.progress ? { progress: (n: number) => opts.progress!(states + n) } : {}),
+      ...(opts.livelockRequires ? { livelockRequires: opts.livelockRequires } : {}),
     });
+    transitions += r.transitions ?? 0;
+    copiesRun += r.copiesRun ?? 0;
+    choicePoints += r.choicePoints ?? 0;
+    for (const p of r.preconditions ?? []) preconditions.add(p);
+    const extra = { transitions, copiesRun, choicePoints, ...(preconditions.size ? { preconditions: [...preconditions] } : {}) };
     states += r.statesExplored;
     leaves += r.interleavings;
     naive += r.naive;
     const label = combo.map((o) => o.label).join(', ') || undefined;
     const res: SimResult = {
       scenario: sc.name, verdict: r.verdict, arch, kernel, note: r.note, steps: r.steps, decisive: r.decisive,
-      statesExplored: states, interleavings: leaves, naive, threads: sc.threads.map((t) => t.name ?? t.fn),
+      statesExplored: states, interleavings: leaves, naive, threads: sc.threads.map((t) => t.name ?? t.fn), ...extra,
       ...(r.bound ? { bound: r.bound } : {}), ...(label ? { choice: label } : {}),
     };
     const exp = expectedVerdict(sc, arch);
@@ -247,7 +267,10 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}): SimResult {
     steps: [], decisive: -1, statesExplored: states, interleavings: leaves, naive, threads: sc.threads.map((t) => t.name ?? t.fn),
   };
   const exp = expectedVerdict(sc, arch);
-  return { ...base, statesExplored: states, interleavings: leaves, naive, ...(exp ? { expected: exp } : {}) };
+  return {
+    ...base, statesExplored: states, interleavings: leaves, naive, transitions, copiesRun, choicePoints,
+    ...(preconditions.size ? { preconditions: [...preconditions] } : {}), ...(exp ? { expected: exp } : {}),
+  };
 }
 
 export function runScenarioAllProfiles(sc: Scenario, opts: Omit<RunOptions, 'arch'> = {}): SimResult[] {

@@ -7,6 +7,7 @@
 
 import { PROFILE_NAMES, getProfile } from '../kernel/profiles';
 import { MAINLINE, parseKernelVersion } from '../kernel/versions';
+import { treeVersionOf } from '../input/tree-version';
 import { renderTraceTable } from '../explain/trace-table';
 import { simResultToJson, stepToJson } from '../explain/trace-json';
 import { simulateFunction, type SimulationResult } from './simulate-function';
@@ -31,7 +32,8 @@ export function formatResult(r: SimResult): string {
   ];
   const body = r.steps.length ? renderTraceTable(r.steps, { threads: r.threads, verdict: r.verdict, note: r.note, decisive: r.decisive }) : `  ${r.note}`;
   const ratio = r.interleavings ? (r.naive / r.interleavings) : 0;
-  const stats = `states explored: ${r.statesExplored}; interleavings explored: ${r.interleavings}; naive enumeration: ${r.naive}${ratio >= 1 ? ` (${ratio >= 100 ? Math.round(ratio) : ratio.toFixed(1)}x reduction)` : ''}${r.bound ? `; bound: ${r.bound}` : ''}`;
+  const stats = `states explored: ${r.statesExplored}; interleavings explored: ${r.interleavings}${r.bound ? `; bound: ${r.bound}` : ''}\n`
+    + `naive enumeration: ${r.naive}${ratio >= 1 ? ` (${ratio >= 100 ? Math.round(ratio) : ratio.toFixed(1)}x reduction)` : ''}`;
   return `${head.join('\n')}\n\n${body}\n\n${stats}\n`;
 }
 
@@ -120,11 +122,19 @@ export async function runSimulateCommand(argv: string[], io: SimulateIo): Promis
   return failing ? 1 : 0;
 }
 
+/** The head line within 100 columns: a long path is shown by its last part (the user named it). */
+function fitHeader(line: string, file: string): string {
+  if (line.length <= 100) return line;
+  const short = file.split('/').pop() ?? file;
+  return line.replace(file, short);
+}
+
 /** Human rendering of a C function's simulation (issue 4): per-profile verdicts, then the trace. */
 export function formatFunctionResult(r: SimulationResult, file: string): string {
   const head = [
-    `function ${r.function}() in ${file} on ${r.arch}, kernel ${r.kernel}: ${r.verdict}`,
-    ...(r.choice ? [`adversary choice: ${r.choice}`] : []),
+    fitHeader(`function ${r.function}() in ${file} on ${r.arch}, kernel ${r.kernel}: ${r.verdict}`, file),
+    ...(r.choice && r.verdict !== 'ok' ? [`adversary choice: ${r.choice}`] : []),
+    ...(r.verdict === 'ok' && r.lengths ? [`covered: ${r.runs ?? 0} runs (buffer lengths ${r.lengths.join(', ')} bytes x user-buffer layouts), every adversary choice`] : []),
     r.loops.length ? `fault-in retry loop(s): ${r.loops.map((l) => l.label).join('; ')}` : 'no fault-in retry loop recognised; the function runs as written',
     `user buffer: ${r.roles.user.join(', ') || '(none)'}; length: ${r.roles.len.join(', ') || '(none)'}`,
   ];
@@ -149,7 +159,10 @@ async function simulateFileFunction(files: string[], fnName: string | undefined,
     io.err(`faultline simulate: ${file}: ${read.message}\n`);
     return 2;
   }
-  const r = await simulateFunction(read.text, fnName, { path: file, arch: o.arch, ...(o.kernel ? { kernel: o.kernel } : {}), ...(o.maxStates ? { maxStates: o.maxStates } : {}) });
+  // --kernel, else the version of the tree the file is in (its top-level Makefile), else mainline.
+  const tree = o.kernel ? undefined : treeVersionOf(file);
+  const kernel = o.kernel ?? tree?.version;
+  const r = await simulateFunction(read.text, fnName, { path: file, arch: o.arch, ...(kernel ? { kernel } : {}), ...(o.maxStates ? { maxStates: o.maxStates } : {}) });
   if (r.error) {
     io.err(`faultline simulate: ${r.error.startsWith(file) ? '' : `${file}: `}${r.error}\n`);
     return 2;
@@ -169,7 +182,8 @@ async function simulateFileFunction(files: string[], fnName: string | undefined,
       io.out('\n');
     }
     io.out(formatFunctionResult(r, file));
-    if (!o.kernel) io.out(`(kernel: current mainline, ${MAINLINE})\n`);
+    if (tree) io.out(`(kernel ${tree.version}, from ${tree.makefile}; --kernel overrides)\n`);
+    else if (!o.kernel) io.out(`(kernel: current mainline, ${MAINLINE})\n`);
   }
   return r.verdict === 'ok' ? 0 : 1;
 }

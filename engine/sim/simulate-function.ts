@@ -10,7 +10,7 @@ import { MAINLINE, parseKernelVersion } from '../kernel/versions';
 import { loadCParser } from '../syntax/parser';
 import { lowerC } from '../lower/index';
 import { FaultInLoopFinder } from '../analysis/faultin/index';
-import { isFaultInCycle, simulateFunctionIR } from './from-c/run';
+import { FROM_C_DEFAULTS, copyFaulted, faultInCalled, isFaultInCycle, simulateFunctionIR } from './from-c/run';
 import type { ProfileName } from './scenario';
 import type { ExploreResult } from './explore';
 
@@ -28,6 +28,9 @@ export interface SimulationResult extends ExploreResult {
   loops: { line: number; label: string }[];
   /** Parameters taken as the user buffer and its length. */
   roles: { user: string[]; len: string[] };
+  /** Buffer lengths tried (from the code's guards) and how many runs (length x layout x profile). */
+  lengths?: number[];
+  runs?: number;
   /** Input problem (unknown function, bad --arch/--kernel): verdict is 'inconclusive'. */
   error?: string;
 }
@@ -38,7 +41,9 @@ export interface SimulateFunctionOptions {
   arch?: string;
   kernel?: string;
   maxStates?: number;
-  /** Whole-run time budget (default 10 s, the explorer's default). */
+  /** Whole-function state budget (every profile, length and layout). */
+  maxTotalStates?: number;
+  /** Accepted for old callers; ignored: budgets count states, never time. */
   timeMs?: number;
   cancelled?: () => boolean;
   onProgress?: (explored: number) => void;
@@ -81,18 +86,21 @@ export async function simulateFunction(text: string, fnName: string, opts: Simul
     ...(opts.arch && opts.arch !== 'all' ? { arch: opts.arch as ProfileName } : {}),
     ...(opts.kernel ? { kernel: opts.kernel } : {}),
     ...(opts.maxStates ? { maxStates: opts.maxStates } : {}),
-    timeMs: opts.timeMs ?? 10000,
+    // A larger per-run budget (the editor's faultline.simulation.maxStates) raises the whole one too.
+    maxTotalStates: opts.maxTotalStates ?? Math.max(FROM_C_DEFAULTS.maxTotalStates, opts.maxStates ?? 0),
     ...(opts.cancelled ? { cancelled: opts.cancelled } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     loopBlocks: new Set(loops.flatMap((l) => l.loop.body)),
-    // A repeated state with no failed copy comes from constant unknown results: keep looking
-    // for a real verdict, show it only if nothing else fails.
+    // A repeated state with no failed copy and fault-in is the adversary repeating a choice:
+    // the explorer goes on looking for a real verdict.
+    livelockRequires: [copyFaulted, faultInCalled],
     accept: (r) => r.verdict !== 'livelock' || isFaultInCycle(r.steps),
   });
   const shown = sim.outcomes.find((o) => o.result.verdict !== 'ok') ?? sim.outcomes[0];
   const base = {
     function: fn.name, kernel, profiles: sim.outcomes.map((o) => ({ arch: o.arch, verdict: o.result.verdict, ...(o.layout ? { choice: o.layout } : {}) })),
     loops: loops.map((l) => ({ line: l.head.startRow + 1, label: l.label })), roles: sim.program.roles,
+    lengths: sim.program.lengths, runs: sim.runs,
   };
   if (!shown) {
     const note = sim.bound === 'cancelled' ? 'cancelled before the first run finished' : `no run finished within the budget (${sim.bound ?? 'nothing to run'})`;

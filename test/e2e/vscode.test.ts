@@ -624,6 +624,30 @@ test('VS Code (code-server + Chromium) with the packaged .vsix: Problems, hover,
     assert.match(mte, /covers: no\b/, `on ${simArch} the fault-in does not cover the copy: ${mte}`);
     assert.ok(fwText.includes(`Guards ${copyName}()`), `the hover names the copy it guards (${copyName}): ${fwText}`);
     log('fault-window hover shown');
+
+    // The trace panel (webview): verdict and reason on top, lanes per CPU, state beside steps.
+    await page.keyboard.press('Escape');
+    const palette = await commandPalette(page);
+    await palette.fill('>Faultline: Show Simulation Trace Panel');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Show Simulation Trace Panel' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    await page.keyboard.press('Enter');
+    const heading = await poll('the trace panel to render its verdict', 30_000, async () => {
+      for (const f of page.frames()) {
+        const h = await f.locator('h1').first().textContent({ timeout: 200 }).catch(() => null);
+        if (h && h.includes(`${simFn}():`)) {
+          const lanes = await f.locator('th').allTextContents().catch(() => [] as string[]);
+          const links = await f.locator('a.step').count().catch(() => 0);
+          return { h, lanes, links };
+        }
+      }
+      return undefined;
+    });
+    await page.waitForTimeout(500);
+    await s.screenshot('trace-panel');
+    log(`trace panel: ${heading.h}; lanes ${heading.lanes.join(' | ')}; ${heading.links} linked steps`);
+    assert.match(heading.h, new RegExp(`${simFn}\\(\\): livelock on ${simArch.replace(/[-]/g, '\\-')}`));
+    assert.ok(heading.lanes.includes('CPU0') && heading.lanes.includes('state changed'), `lanes: ${heading.lanes.join(', ')}`);
+    assert.ok(heading.links >= 3, 'steps link to source lines');
   } catch (e) {
     await session?.screenshot('failure');
     log(`failed: ${String(e)}`);

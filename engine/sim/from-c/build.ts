@@ -1,10 +1,15 @@
-// Building a simulation from a lowered C function (issue 4): the program (the function and the
-// same-file helpers it reaches), the arguments (the user buffer from the pointer and length
-// expressions the copies and fault-ins use), the adversary's memory layouts, and the results of
-// calls nobody knows (not in the API table, not in the file) as nondeterministic choices in a
-// small return range. The interpreter and explorer of engine/sim run it unchanged.
+// Building a simulation from a lowered C function (issues 4 and 8): the program (the function and
+// the same-file helpers it reaches), the arguments (the user buffer from the pointer and length
+// expressions the copies and fault-ins use), the buffer lengths the code tests (`size < 512`
+// gives 511, 512 and 513), the adversary's memory layouts, and the results of calls nobody knows
+// (not in the API table, not in the file) as adversary choices the explorer branches over at the
+// call: error, zero, one, the constants the result is compared with (each side of them), and a
+// partial and a full length when it is compared with a variable.
 
 import type { CallStmt, Expr, FunctionIR, Stmt } from '../../ir';
+import type { ChoiceSite } from '../interp';
+import { constantValue } from '../constants';
+import { PROFILES } from '../../kernel/profiles';
 import type { Layout, Val } from '../../kernel/state';
 import { lookupApi } from '../../kernel/api-table';
 import { isIntrinsic } from '../intrinsics';
@@ -13,12 +18,16 @@ import { exprText } from '../builder';
 
 /** Base of the user buffer's VMA: two anonymous pages. */
 export const USER_VMA = 0x7f0000010000;
-/** Length handed to the function's length parameters (bytes). */
+/** Length handed to the function's length parameters when the code tests no bound (bytes). */
 export const USER_LEN = 0x100;
+/** Buffer lengths tried at most (from the guards the code tests, plus USER_LEN). */
+export const MAX_LENGTHS = 4;
 /** Functions pulled into one program (the function plus helpers it reaches). */
 const MAX_FUNCTIONS = 32;
-/** Unknown call sites whose result the adversary varies (the rest return 0, like the interpreter's havoc). */
-export const MAX_VARIED_SITES = 3;
+/** Values one adversary choice ranges over at most. */
+export const MAX_CHOICE_VALUES = 6;
+/** Base of the distinct non-NULL kernel objects an unknown pointer-returning call gives. */
+const OBJECT_BASE = 0x200000;
 
 export interface UserLayout {
   label: string;
@@ -34,17 +43,21 @@ export interface UserLayout {
  * page); the second page not present (fault-in must fail or make progress); and a buffer 8 bytes
  * short of an unmapped page (a copy with a fault window may stop short of the fault).
  */
-export function userLayouts(): UserLayout[] {
+export function userLayouts(len = USER_LEN): UserLayout[] {
   const cross = USER_VMA + 0x1000 - 0x80;
   const edge = USER_VMA + 0x1000 - 8;
-  const vma = (present?: number[]) => ({ start: USER_VMA, pages: 2, kind: 'anon' as const, ...(present ? { present } : {}) });
-  return [
-    { label: 'buffer crossing a page boundary, all present', start: cross, layout: { vmas: [vma()] } },
-    { label: 'MTE tag mismatch at granule +0x30 of the buffer', start: cross, layout: { vmas: [vma()], badGranules: [cross + 0x30] } },
-    { label: 'MTE tag mismatch at granule +0x50 of the buffer', start: cross, layout: { vmas: [vma()], badGranules: [cross + 0x50] } },
-    { label: 'second page of the buffer not present (unmapped)', start: cross, layout: { vmas: [{ ...vma(), pages: 1 }] } },
-    { label: 'buffer starting 8 bytes before an unmapped page', start: edge, layout: { vmas: [{ ...vma(), pages: 1 }] } },
-  ];
+  // Enough pages for the whole buffer from `cross` (lengths come from the code's guards).
+  const pages = 2 + Math.ceil(Math.max(0, len - 0x80) / 0x1000);
+  const vma = (present?: number[]) => ({ start: USER_VMA, pages, kind: 'anon' as const, ...(present ? { present } : {}) });
+  const out: UserLayout[] = [{ label: 'buffer crossing a page boundary, all present', start: cross, layout: { vmas: [vma()] } }];
+  // A tag mismatch inside the first record (+0x10), past one (+0x30), further on (+0x50): only
+  // where the buffer reaches.
+  for (const off of [0x10, 0x30, 0x50]) {
+    if (off < len) out.push({ label: `MTE tag mismatch at granule +0x${off.toString(16)} of the buffer`, start: cross, layout: { vmas: [vma()], badGranules: [cross + off] } });
+  }
+  if (len > 0x80) out.push({ label: 'second page of the buffer not present (unmapped)', start: cross, layout: { vmas: [{ ...vma(), pages: 1 }] } });
+  out.push({ label: 'buffer starting 8 bytes before an unmapped page', start: edge, layout: { vmas: [{ ...vma(), pages: 1 }] } });
+  return out;
 }
 
 export interface UnknownSite {
@@ -62,12 +75,16 @@ export interface BuiltProgram {
   /** Globals the program needs declared up front (locals passed by address, see byReference). */
   globals: Record<string, Val>;
   unknowns: UnknownSite[];
-  /** Unknown sites the adversary varies (at most MAX_VARIED_SITES). */
+  /** Unknown sites the adversary varies (their result decides a branch). */
   varied: UnknownSite[];
+  /** The adversary's values per unknown call site, for a buffer of `len` bytes. */
+  choices(len: number): Map<CallStmt, ChoiceSite>;
+  /** Buffer lengths to try: the code's guards on the length (each side), else USER_LEN. */
+  lengths: number[];
   /** Entry arguments per parameter role. */
-  args(start: number): Val[];
+  args(start: number, len?: number): Val[];
   /** Struct fields of the parameters that hold the buffer or its length (`req->ubuf`), as globals. */
-  fieldGlobals(start: number): Record<string, Val>;
+  fieldGlobals(start: number, len?: number): Record<string, Val>;
   roles: { user: string[]; len: string[] };
 }
 
@@ -219,40 +236,54 @@ export function buildProgram(fn: FunctionIR, byName: Map<string, FunctionIR>, lo
   const cv = condVars(fns);
   const unknowns: UnknownSite[] = [];
   const count = new Map<string, number>();
-  const copies = fns.map((f) => {
-    const c = clone(f);
-    for (const b of c.blocks) {
-      b.stmts = b.stmts.map((s): Stmt => {
-        if (s.kind !== 'call' || inProgram.has(s.callee) || lookupApi(s.callee) || isIntrinsic(s.callee) || !s.result) return s;
-        const n = (count.get(s.callee) ?? 0) + 1;
-        count.set(s.callee, n);
-        const key = n === 1 ? `${s.callee}()` : `${s.callee}()#${n}`;
-        const res = s.result;
-        const decides = res.kind === 'var' && cv.has(`${f.name}:${res.name}`);
-        const inLoop = f === fn && (loopBlocks?.has(b.id) ?? false);
-        unknowns.push({ key, callee: s.callee, fn: f.name, call: s, decides: decides || inLoop });
-        return { kind: 'assign', target: res, value: { kind: 'var', name: key }, range: s.range };
-      });
-    }
-    return c;
-  });
+  const copies = fns.map((f) => clone(f));
   const globals = byReference(copies, fn);
-  // Vary the sites that decide branches, helpers and the loop first, in source order.
-  const varied = unknowns.filter((u) => u.decides).slice(0, MAX_VARIED_SITES);
+  // After byReference (it renames locals): the unknown sites of the program the explorer runs.
+  copies.forEach((c) => {
+    for (const b of c.blocks) for (const s of b.stmts) {
+      if (s.kind !== 'call' || inProgram.has(s.callee) || lookupApi(s.callee) || isIntrinsic(s.callee) || !s.result) continue;
+      const n = (count.get(s.callee) ?? 0) + 1;
+      count.set(s.callee, n);
+      const key = n === 1 ? `${s.callee}()` : `${s.callee}()#${n}`;
+      const res = s.result;
+      const decides = res.kind === 'var' && cv.has(`${c.name}:${res.name}`);
+      const inLoop = c.name === fn.name && (loopBlocks?.has(b.id) ?? false);
+      unknowns.push({ key, callee: s.callee, fn: c.name, call: s, decides: decides || inLoop });
+    }
+  });
+  const varied = unknowns.filter((u) => u.decides);
   const roles = paramRoles(fns, byName).get(fn.name)!;
-  const args = (start: number): Val[] => fn.params.map((p, i) => {
+  const args = (start: number, len = USER_LEN): Val[] => fn.params.map((p, i) => {
     if (roles.user.has(i)) return start;
-    if (roles.len.has(i)) return USER_LEN;
+    if (roles.len.has(i)) return len;
     // Other pointers: distinct non-NULL kernel objects; other integers: 0 (like a havoc).
     return p.type.includes('*') ? 0x100000 + 0x1000 * i : 0;
   });
   const fields = fieldRoles(fn);
-  const fieldGlobals = (start: number): Record<string, Val> => ({
-    ...Object.fromEntries([...fields.len].map((k) => [k, USER_LEN])),
+  const fieldGlobals = (start: number, len = USER_LEN): Record<string, Val> => ({
+    ...Object.fromEntries([...fields.len].map((k) => [k, len])),
     ...Object.fromEntries([...fields.user].map((k) => [k, start])),
   });
+  const byFn = new Map(copies.map((c) => [c.name, c] as const));
+  const choices = (len: number): Map<CallStmt, ChoiceSite> => {
+    const m = new Map<CallStmt, ChoiceSite>();
+    unknowns.forEach((u, i) => {
+      const f = byFn.get(u.fn)!;
+      const res = u.call.result!;
+      const type = res.kind === 'var' ? f.locals[res.name] ?? f.params.find((p) => p.name === res.name)?.type : undefined;
+      if (type?.includes('*')) {
+        m.set(u.call, u.decides ? { label: u.key, values: [0, OBJECT_BASE + 0x1000 * i], why: 'NULL or an object' } : { label: u.key, values: [OBJECT_BASE + 0x1000 * i] });
+        return;
+      }
+      if (!u.decides) return;
+      const { values, why } = resultValues(f, res, type, len);
+      m.set(u.call, { label: u.key, values, why });
+    });
+    return m;
+  };
+  const lengths = guardLengths(fns, roles, fields, fn);
   return {
-    functions: copies, globals, unknowns, varied, args, fieldGlobals,
+    functions: copies, globals, unknowns, varied, choices, lengths, args, fieldGlobals,
     roles: {
       user: [...[...roles.user].map((i) => fn.params[i].name), ...fields.user],
       len: [...[...roles.len].map((i) => fn.params[i].name), ...fields.len],
@@ -362,17 +393,128 @@ function byReference(fns: FunctionIR[], entry: FunctionIR): Record<string, Val> 
   return globals;
 }
 
-/** Every assignment of the varied sites' results (0 or 1 each; the rest stay 0). */
-export function unknownCombos(b: BuiltProgram): { label: string; globals: Record<string, Val> }[] {
-  const base: Record<string, Val> = { ...b.globals, ...Object.fromEntries(b.unknowns.map((u) => [u.key, 0])) };
-  let out: { label: string; globals: Record<string, Val> }[] = [{ label: '', globals: base }];
-  for (const u of b.varied) {
-    out = out.flatMap((c) => [0, 1].map((v) => ({
-      label: [c.label, `${u.key} returns ${v}`].filter(Boolean).join(', '),
-      globals: { ...c.globals, [u.key]: v },
-    })));
+export { exprKey };
+
+const PROFILE_FOR_CONSTANTS = PROFILES.x86_64;
+
+/** The integer value of a constant expression (`512`, `-EFAULT`, `PAGE_SIZE`, `sizeof(...)`), if it is one. */
+function constOf(e: Expr): number | undefined {
+  switch (e.kind) {
+    case 'int': return e.value;
+    case 'const': return constantValue(e.name, PROFILE_FOR_CONSTANTS);
+    case 'unary': {
+      const v = constOf(e.arg);
+      if (v === undefined) return undefined;
+      return e.op === '-' ? -v : e.op === '~' ? ~v : e.op === '!' ? (v ? 0 : 1) : undefined;
+    }
+    case 'binary': {
+      const a = constOf(e.left);
+      const b = constOf(e.right);
+      if (a === undefined || b === undefined) return undefined;
+      switch (e.op) { case '+': return a + b; case '-': return a - b; case '*': return a * b; case '<<': return a * 2 ** b; default: return undefined; }
+    }
+    case 'unknown': return /^sizeof\b/.test(e.text.trim()) ? sizeofGuess(e.text) : undefined;
+    default: return undefined;
   }
+}
+
+function sizeofGuess(text: string): number {
+  return /\b(char|u8|s8|bool)\b/.test(text) ? 1 : /\b(int|u32|s32|unsigned)\b/.test(text) && !/\b(long|u64)\b/.test(text) ? 4
+    : /\b(long|u64|s64|size_t|loff_t)\b/.test(text) ? 8 : 32;
+}
+
+const COMPARE = new Set(['<', '<=', '>', '>=', '==', '!=']);
+
+/** Comparisons in `e` with one side mentioning `is(side)`: the other side. */
+function comparedWith(e: Expr, is: (x: Expr) => boolean, out: Expr[] = []): Expr[] {
+  if (e.kind === 'binary') {
+    if (COMPARE.has(e.op)) {
+      if (is(e.left)) out.push(e.right);
+      else if (is(e.right)) out.push(e.left);
+    }
+    comparedWith(e.left, is, out);
+    comparedWith(e.right, is, out);
+  } else if (e.kind === 'unary') comparedWith(e.arg, is, out);
   return out;
 }
 
-export { exprKey };
+/** `x`, `*x`, `x + k`: the expression is the variable (up to a deref or an offset). */
+function isVarLike(e: Expr, names: Set<string>): boolean {
+  if (e.kind === 'var') return names.has(e.name);
+  if (e.kind === 'unary' && e.op === '*') return isVarLike(e.arg, names);
+  if (e.kind === 'binary' && (e.op === '+' || e.op === '-')) return isVarLike(e.left, names) && constOf(e.right) !== undefined;
+  return false;
+}
+
+function unsignedType(type: string | undefined): boolean {
+  return !!type && /\b(unsigned|u8|u16|u32|u64|size_t|bool|__u32|__u64)\b/.test(type);
+}
+
+/**
+ * What an unknown call's result ranges over, from what the code tests: a result only tested for
+ * truth is 0 or 1; compared with constants, each side of every constant (an error code for the
+ * negative side of 0 when the result is signed); compared with a variable, 0, 1 and 2 (none, one,
+ * many); a result deciding nothing the code tests directly (it only feeds the loop), error, 0, 1.
+ */
+function resultValues(f: FunctionIR, res: Expr, type: string | undefined, len: number): { values: Val[]; why: string } {
+  void len;
+  const names = new Set<string>(res.kind === 'var' ? [res.name] : []);
+  const consts: number[] = [];
+  let vsVar = false;
+  let tested = false;
+  if (names.size) {
+    for (const b of f.blocks) for (const e of b.succs) {
+      if (!e.cond) continue;
+      if (varsOf(e.cond).has(res.kind === 'var' ? res.name : '')) tested = true;
+      for (const other of comparedWith(e.cond, (x) => isVarLike(x, names))) {
+        const c = constOf(other);
+        if (c !== undefined) consts.push(c); else vsVar = true;
+      }
+    }
+  }
+  const unsigned = unsignedType(type);
+  const errno = -(constantValue('EINVAL', PROFILE_FOR_CONSTANTS) ?? 22);
+  const vals: number[] = [];
+  const add = (v: number): void => { if (Number.isFinite(v) && !vals.includes(v) && !(unsigned && v < 0)) vals.push(v); };
+  let why: string;
+  if (consts.length || vsVar) {
+    for (const c of consts) { add(c === 0 ? errno : c - 1); add(c); add(c + 1); }
+    if (vsVar) { add(0); add(1); add(2); }
+    why = [consts.length ? `each side of ${[...new Set(consts)].join(', ')}` : '', vsVar ? 'none, one or many' : ''].filter(Boolean).join('; ');
+  } else if (tested) {
+    add(0); add(1);
+    why = 'zero or not';
+  } else {
+    add(errno); add(0); add(1);
+    why = 'error, 0 or 1';
+  }
+  return { values: vals.slice(0, MAX_CHOICE_VALUES), why };
+}
+
+/**
+ * Buffer lengths to try: each side of every constant a length is compared with in the program
+ * (`size < 512`, `len > PAGE_SIZE`, `*buf_size < sizeof(...)`), at most MAX_LENGTHS (the larger
+ * ones first: they pass the guards), and USER_LEN when nothing is tested.
+ */
+function guardLengths(fns: FunctionIR[], roles: { user: Set<number>; len: Set<number> }, fields: { len: Set<string> }, entry: FunctionIR): number[] {
+  const lenNames = new Set<string>([...roles.len].map((i) => entry.params[i].name));
+  const consts = new Set<number>();
+  const isLen = (x: Expr): boolean => isVarLike(x, lenNames) || (x.kind === 'field' && fields.len.has(exprText(x)));
+  for (const f of fns) {
+    // Helpers see the length under their own parameter names only through the entry's; the
+    // entry's guards are the ones that decide whether the loop is reached.
+    if (f !== entry) continue;
+    for (const b of f.blocks) for (const e of b.succs) {
+      if (!e.cond) continue;
+      for (const other of comparedWith(e.cond, isLen)) {
+        const c = constOf(other);
+        if (c !== undefined && c > 0 && c <= 0x4000) consts.add(c);
+      }
+    }
+  }
+  const out = new Set<number>();
+  for (const c of [...consts].sort((a, b) => b - a)) for (const v of [c + 1, c, c - 1]) if (v > 0) out.add(v);
+  const list = [...out].slice(0, MAX_LENGTHS - 1);
+  if (!list.length || Math.max(...list) < USER_LEN) list.unshift(USER_LEN);
+  return [...new Set(list)].slice(0, MAX_LENGTHS);
+}

@@ -1,7 +1,10 @@
-// Run a lowered C function in the simulator under every architecture profile (issue 4): every
-// adversary layout of the user buffer (engine/sim/from-c/build.ts) times every choice of the
-// varied unknown results, one runScenario() each, with one shared budget. The first run that
-// fails decides a profile; inconclusive runs are remembered but never reported as failures.
+// Run a lowered C function in the simulator under every architecture profile (issues 4 and 8):
+// every buffer length the code's guards suggest times every adversary layout of the user buffer
+// (engine/sim/from-c/build.ts), one runScenario() each; the results of unknown calls are choices
+// the explorer branches over inside each run. Budgets count states (per run and for the whole
+// function), never time, so a verdict does not depend on the machine. The first run that fails
+// decides a profile; `ok` needs every run finished and a user copy reached, else `inconclusive`
+// naming why.
 
 import type { FunctionIR } from '../../ir';
 import type { Verdict } from '../../kernel/ops';
@@ -11,29 +14,35 @@ import type { TraceStep } from '../../findings';
 import type { ApiEntry } from '../../kernel/api-schema';
 import { kernelSwitches } from '../../kernel/versions';
 import { runScenario, type ProfileName, type Scenario, type SimResult } from '../scenario';
-import { buildProgram, unknownCombos, userLayouts, type BuiltProgram } from './build';
+import { buildProgram, userLayouts, type BuiltProgram } from './build';
 
 export interface FromCOptions {
   arch?: ProfileName;
   kernel?: string;
-  /** Per exploration (one layout, one choice, one profile). */
+  /** Per exploration (one length, one layout, one profile). */
   maxStates?: number;
-  /** For the whole function, every profile. */
-  timeMs?: number;
+  /** For the whole function, every profile (split evenly between profiles). */
+  maxTotalStates?: number;
   cancelled?: () => boolean;
   onProgress?: (explored: number) => void;
   /** Only these verdicts decide a profile (the rule asks for 'livelock'); default every failure. */
   decidingVerdicts?: Verdict[];
-  /** Further filter on a deciding result (the rule only takes cycles through a failed copy and a fault-in). */
+  /** Further filter on a deciding result. */
   accept?: (r: SimResult) => boolean;
+  /** A live-lock counts only when its cycle holds a step for each predicate (see explore.ts). */
+  livelockRequires?: ((s: TraceStep) => boolean)[];
   /** Blocks of the loop under study (its unknown results are varied first). */
   loopBlocks?: Set<number>;
+  /** Compare: without the partial-order reduction / without state hashing (bench). */
+  noReduction?: boolean;
+  noHashing?: boolean;
+  noDeadLocals?: boolean;
 }
 
 export interface ProfileOutcome {
   arch: ProfileName;
   result: SimResult;
-  /** Which adversary layout and unknown choices produced the result. */
+  /** Which buffer length and adversary layout produced the result. */
   layout: string;
 }
 
@@ -42,8 +51,9 @@ export interface FunctionSimulation {
   program: BuiltProgram;
   outcomes: ProfileOutcome[];
   statesExplored: number;
+  transitions: number;
   runs: number;
-  /** The budget ran out (time, states or cancellation) before every run finished. */
+  /** The budget ran out (states or cancellation) before every run finished. */
   bound?: string;
 }
 
@@ -58,79 +68,110 @@ function oldFaultInConvention(kernel: string | undefined): ApiEntry[] {
     .map((e) => ({ ...e, faultIn: { ...e.faultIn!, returns: 'zero-or-efault' as const } }));
 }
 
+/** A step of a user copy that stopped at a fault (typed fact). */
+export const copyFaulted = (s: TraceStep): boolean => s.facts?.copy?.faultAt !== undefined;
+/** A step of a fault-in that reported success (typed fact). */
+export const faultInCalled = (s: TraceStep): boolean => !!s.facts?.faultIn;
+
 /**
  * A live-lock of the fault-in kind: the repeating part of the trace holds a copy that faulted and
- * a fault_in_*() call. A cycle without them comes from an unknown call modelled as a constant
- * (`next()` returning the same item for ever) and says nothing about fault-in.
+ * a fault_in_*() call (typed step facts). A cycle without them comes from an unknown result the
+ * adversary keeps choosing and says nothing about fault-in.
  */
 export function isFaultInCycle(steps: TraceStep[]): boolean {
-  const again = steps.filter((s) => s.note?.includes('(again'));
-  const faulted = again.some((s) => s.note?.includes('faulted at'));
-  const faultIn = again.some((s) => !!lookupApi(s.operation.split('(')[0].trim())?.faultIn);
-  return faulted && faultIn;
+  const again = steps.filter((s) => s.facts?.cycle === 'again');
+  return again.some(copyFaulted) && again.some(faultInCalled);
 }
 
-export const FROM_C_DEFAULTS = { maxStates: 4000, timeMs: 3000 };
+export const FROM_C_DEFAULTS = { maxStates: 4000, maxTotalStates: 60000 };
 
 export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionIR>, opts: FromCOptions = {}): FunctionSimulation {
-  const t0 = Date.now();
-  const timeMs = opts.timeMs ?? FROM_C_DEFAULTS.timeMs;
   const maxStates = opts.maxStates ?? FROM_C_DEFAULTS.maxStates;
+  const total = opts.maxTotalStates ?? FROM_C_DEFAULTS.maxTotalStates;
   const deciding = opts.decidingVerdicts;
   const program = buildProgram(fn, byName, opts.loopBlocks);
-  const layouts = userLayouts();
-  const combos = unknownCombos(program);
   const archs: ProfileName[] = opts.arch ? [opts.arch] : PROFILE_NAMES;
   const assumeApis = oldFaultInConvention(opts.kernel);
+  const hasCopy = program.functions.some((f) => f.blocks.some((b) => b.stmts.some((s) => s.kind === 'call' && !!lookupApi(s.callee)?.uaccess)));
   const outcomes: ProfileOutcome[] = [];
   let states = 0;
+  let transitions = 0;
   let runs = 0;
   let bound: string | undefined;
   for (const [k, arch] of archs.entries()) {
-    // Each profile gets its share of the time: arm64-mte (last) must not starve behind x86_64.
-    const profileEnd = t0 + (timeMs * (k + 1)) / archs.length;
+    // Each profile gets its share of the states: arm64-mte (last) must not starve behind x86_64.
+    const profileEnd = Math.floor((total * (k + 1)) / archs.length);
     let decided: ProfileOutcome | undefined;
     let last: ProfileOutcome | undefined;
     let inconclusive: ProfileOutcome | undefined;
     let pBound: string | undefined;
-    /** A failure the caller does not take (another verdict, a cycle without a fault): shown only if nothing else ran. */
+    let copies = 0;
+    const preconditions = new Set<string>();
+    /** A failure the caller does not take (another verdict): shown only if nothing else ran. */
     let rejected: ProfileOutcome | undefined;
-    outer: for (const ul of layouts) {
-      for (const combo of combos) {
+    outer: for (const len of program.lengths) {
+      const choices = program.choices(len);
+      for (const ul of userLayouts(len)) {
         if (opts.cancelled?.()) { pBound = 'cancelled'; break outer; }
-        const left = Math.floor(profileEnd - Date.now());
-        if (left <= 0) { pBound = `time ${timeMs} ms`; break outer; }
+        const left = profileEnd - states;
+        if (left <= 0) { pBound = `${total} states`; break outer; }
         const sc: Scenario = {
           name: fn.name, title: `${fn.name}() from C`, source: 'lowered C', side: 'before', oracle: 'any', fromC: true,
-          functions: program.functions, threads: [{ fn: fn.name, args: program.args(ul.start) }],
-          layout: ul.layout, globals: { ...combo.globals, ...program.fieldGlobals(ul.start) }, expect: {},
+          functions: program.functions, threads: [{ fn: fn.name, args: program.args(ul.start, len) }],
+          layout: ul.layout, globals: { ...program.globals, ...program.fieldGlobals(ul.start, len) }, expect: {},
+          choiceSites: choices, callerHolds: true,
           ...(opts.kernel ? { kernel: opts.kernel } : {}),
           ...(assumeApis.length ? { assumeApis } : {}),
         };
-        const r = runScenario(sc, { arch, maxStates, timeMs: left, ...(opts.cancelled ? { cancelled: opts.cancelled } : {}) });
+        const r = runScenario(sc, {
+          arch, maxStates: Math.min(maxStates, left),
+          ...(opts.cancelled ? { cancelled: opts.cancelled } : {}),
+          ...(opts.livelockRequires ? { livelockRequires: opts.livelockRequires } : {}),
+          ...(opts.noReduction ? { noReduction: true } : {}),
+          ...(opts.noHashing ? { noHashing: true } : {}),
+          ...(opts.noDeadLocals ? { noDeadLocals: true } : {}),
+          ...(opts.onProgress ? { progress: (n: number) => opts.onProgress!(states + n) } : {}),
+        });
         runs++;
         states += r.statesExplored;
+        transitions += r.transitions ?? 0;
+        copies += r.copiesRun ?? 0;
+        for (const p of r.preconditions ?? []) preconditions.add(p);
         opts.onProgress?.(states);
-        const label = [ul.label, combo.label].filter(Boolean).join('; ');
-        const o: ProfileOutcome = { arch, result: { ...r, ...(label ? { choice: label } : {}) }, layout: label };
-        if (r.verdict === 'inconclusive') {
+        const label = `${len}-byte buffer; ${ul.label}`;
+        let res: SimResult = { ...r, choice: label };
+        // A failure that rests on what the caller holds is not a verdict on this function.
+        if (res.verdict !== 'ok' && res.verdict !== 'inconclusive' && res.verdict !== 'livelock' && res.preconditions?.length
+          && res.steps.some((st) => st.facts?.precondition)) {
+          res = { ...res, verdict: 'inconclusive', bound: 'precondition', note: `${res.note} — this depends on the caller's precondition (${res.preconditions.join('; ')}), which the simulation cannot see` };
+        }
+        const o: ProfileOutcome = { arch, result: res, layout: label };
+        if (res.verdict === 'inconclusive') {
           inconclusive ??= o;
-          if (r.bound === 'cancelled' || r.bound?.startsWith('time')) { pBound = r.bound === 'cancelled' ? 'cancelled' : `time ${timeMs} ms`; break outer; }
+          if (res.bound === 'cancelled') { pBound = 'cancelled'; break outer; }
           continue;
         }
-        if (r.verdict === 'ok') { last = o; continue; }
-        if ((!deciding || deciding.includes(r.verdict)) && (!opts.accept || opts.accept(r))) { decided = o; break outer; }
+        if (res.verdict === 'ok') { last = o; continue; }
+        if ((!deciding || deciding.includes(res.verdict)) && (!opts.accept || opts.accept(res))) { decided = o; break outer; }
         rejected ??= o;
       }
     }
     let chosen = decided ?? inconclusive ?? last ?? rejected;
     // Interrupted before every run of this profile finished: "ok so far" is not ok.
     if (!decided && pBound && chosen && chosen.result.verdict === 'ok') {
-      chosen = { ...chosen, result: { ...chosen.result, verdict: 'inconclusive', bound: pBound, note: `stopped (${pBound}) before every adversary layout and choice was explored` } };
+      chosen = { ...chosen, result: { ...chosen.result, verdict: 'inconclusive', bound: pBound, note: `stopped (${pBound}) before every buffer length, layout and adversary choice was explored` } };
+    }
+    // `ok` says the copy ran: a function whose copy was never reached is not proven ok.
+    if (chosen && chosen.result.verdict === 'ok' && hasCopy && copies === 0) {
+      chosen = { ...chosen, result: { ...chosen.result, verdict: 'inconclusive', bound: 'copy not reached',
+        note: `no run reached a user copy (lengths ${program.lengths.join(', ')} bytes, every adversary choice): the loop or the copy was never entered, so nothing was proven` } };
+    }
+    if (chosen && chosen.result.verdict === 'ok' && preconditions.size) {
+      chosen = { ...chosen, result: { ...chosen.result, note: `${chosen.result.note} (assuming the caller's precondition: ${[...preconditions].join('; ')})` } };
     }
     if (chosen) outcomes.push(chosen);
     bound ??= pBound;
     if (pBound === 'cancelled') break;
   }
-  return { fn: fn.name, program, outcomes, statesExplored: states, runs, ...(bound ? { bound } : {}) };
+  return { fn: fn.name, program, outcomes, statesExplored: states, transitions, runs, ...(bound ? { bound } : {}) };
 }

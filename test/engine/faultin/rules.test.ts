@@ -137,7 +137,7 @@ test('the finding trace keeps the ends of a long path into the cycle and counts 
   const step = (op: string, note?: string) => ({ thread: 0, operation: op, ...(note ? { note } : {}) });
   const prefix = Array.from({ length: 30 }, (_, i) => step(`p${i}`));
   const cycle = [step('c0'), step('c1')];
-  const again = cycle.map((s) => ({ ...s, note: '(again: same state)' }));
+  const again = cycle.map((s) => ({ ...s, note: '(again: same state)', facts: { cycle: 'again' as const } }));
   const t = trimTrace([...prefix, ...cycle, ...again, step('state repeats', 'live-lock')]);
   assert.deepEqual(t.map((s) => s.operation), ['p0', 'p1', 'p2', 'p3', '... 22 steps', 'p26', 'p27', 'p28', 'p29', 'c0', 'c1', 'c0', 'c1', 'state repeats']);
   const short = [step('a'), step('b'), ...cycle, ...again];

@@ -31,7 +31,7 @@ test('simulateFunction: one profile, cancellation and the state budget give inco
   assert.deepEqual(one.profiles.map((p) => p.arch), ['x86_64']);
   assert.equal(one.verdict, 'ok');
   let polls = 0;
-  const cancelled = await simulateFunction(fixture(SEARCH), 'demo_search_ioctl', { cancelled: () => ++polls > 20 });
+  const cancelled = await simulateFunction(fixture(SEARCH), 'demo_search_ioctl', { cancelled: () => ++polls > 5 });
   assert.equal(cancelled.verdict, 'inconclusive');
   assert.equal(cancelled.bound, 'cancelled');
   const tiny = await simulateFunction(fixture(SEARCH), 'demo_search_ioctl', { maxStates: 3, arch: 'arm64-mte' });

@@ -1,0 +1,149 @@
+// Verdicts that mean what they say (issue 8) and preconditions (issue 11 item 7): unknown
+// results are adversary choices over what the code tests, buffer lengths come from the guards,
+// `ok` needs the copy reached, live-locks are found over the whole explored graph, a lock or
+// reference released without being taken is the caller's.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { simulateFunction } from '../../../engine/sim/simulate-function';
+import { isFaultInCycle } from '../../../engine/sim/from-c/run';
+
+// The copy is reached only when an unknown count is at least 4 and the buffer at least 512
+// bytes: a fixed havoc result (0) and a fixed 256-byte length both return before the loop.
+const GUARDED = `
+static long demo_dump_records(struct demo_index *ix, char __user *ubuf, size_t size)
+{
+	unsigned long off = 0;
+	long ret;
+
+	if (size < 512)
+		return -EINVAL;
+	if (demo_index_count(ix) < 4)
+		return 0;
+	while (1) {
+		ret = -EFAULT;
+		if (fault_in_writeable(ubuf + off, size - off))
+			break;
+		if (copy_to_user_nofault(ubuf + off, ix, 32))
+			continue;
+		off += 32;
+		if (off + 32 > size) {
+			ret = 0;
+			break;
+		}
+	}
+	return ret;
+}
+`;
+
+test('guards on the length and on an unknown result are passed: live-lock on arm64-mte, ok elsewhere', async () => {
+  const r = await simulateFunction(GUARDED, 'demo_dump_records');
+  assert.deepEqual(r.profiles.map((p) => [p.arch, p.verdict]), [['x86_64', 'ok'], ['arm64', 'ok'], ['arm64-mte', 'livelock']]);
+  assert.match(r.choice ?? '', /^51[23]-byte buffer/, 'a length that passes `size < 512`');
+  const pick = r.steps.find((s) => s.facts?.choice?.of === 'demo_index_count()');
+  assert.ok(pick && pick.facts!.choice!.value >= 4, 'the adversary picked a count that passes `< 4`');
+  assert.match(pick!.note ?? '', /each side of 4/);
+  assert.ok(isFaultInCycle(r.steps), 'typed facts: a faulted copy and a fault-in in the repeating part');
+  assert.ok(r.steps.some((s) => s.facts?.sameState));
+});
+
+test('ok only when the copy was reached: a loop behind a guard no chosen length passes is inconclusive', async () => {
+  const never = `
+static long demo_big_only(char __user *ubuf, size_t size, const void *rec)
+{
+	if (size <= 0x100000)
+		return -E2BIG;
+	while (copy_to_user_nofault(ubuf, rec, 32))
+		if (fault_in_writeable(ubuf, 32))
+			return -EFAULT;
+	return 0;
+}
+`;
+  const r = await simulateFunction(never, 'demo_big_only', { arch: 'x86_64' });
+  assert.equal(r.verdict, 'inconclusive');
+  assert.equal(r.bound, 'copy not reached');
+  assert.match(r.note, /no run reached a user copy/);
+});
+
+test('a live-lock whose cycle needs two branches of the loop is found over the explored graph', async () => {
+  // Each lap alone repeats a state (only the fault-in, or only the failed copy) and is not a
+  // fault-in live-lock; alternating them is: the adversary can choose the phase every time.
+  const alternating = `
+static long demo_phased(struct demo_dev *d, char __user *ubuf, size_t len)
+{
+	while (1) {
+		if (demo_phase(d)) {
+			if (fault_in_writeable(ubuf, len))
+				return -EFAULT;
+		} else if (copy_to_user_nofault(ubuf, d, 32))
+			continue;
+		else
+			return 0;
+	}
+}
+`;
+  const r = await simulateFunction(alternating, 'demo_phased', { arch: 'arm64-mte' });
+  assert.equal(r.verdict, 'livelock');
+  const again = r.steps.filter((s) => s.facts?.cycle === 'again');
+  assert.ok(again.some((s) => s.facts?.faultIn) && again.some((s) => s.facts?.copy?.faultAt !== undefined));
+  const x86 = await simulateFunction(alternating, 'demo_phased', { arch: 'x86_64' });
+  assert.equal(x86.verdict, 'ok');
+});
+
+test('budgets count states: the same input gives the same verdict and figures every time', async () => {
+  const a = await simulateFunction(GUARDED, 'demo_dump_records', { maxStates: 40 });
+  const b = await simulateFunction(GUARDED, 'demo_dump_records', { maxStates: 40 });
+  assert.deepEqual([a.verdict, a.statesExplored, a.bound], [b.verdict, b.statesExplored, b.bound]);
+});
+
+test('a lock the function releases without taking it is its caller\'s (precondition), not an underflow', async () => {
+  const dropsCallers = `
+static long demo_vcpu_read(struct demo_vcpu *vcpu, char __user *ubuf, const void *regs)
+{
+	long ret = 0;
+
+	mutex_unlock(&vcpu->mutex);
+	if (copy_to_user(ubuf, regs, 64))
+		ret = -EFAULT;
+	mutex_lock(&vcpu->mutex);
+	return ret;
+}
+`;
+  const r = await simulateFunction(dropsCallers, 'demo_vcpu_read', { arch: 'x86_64' });
+  assert.equal(r.verdict, 'ok');
+  assert.match(r.note, /assuming the caller's precondition: vcpu->mutex held by the caller/);
+  // A double unlock of a mutex taken here is still an underflow.
+  const twice = `
+static long demo_twice(struct demo_vcpu *vcpu, char __user *ubuf, const void *regs)
+{
+	mutex_lock(&vcpu->mutex);
+	mutex_unlock(&vcpu->mutex);
+	if (copy_to_user(ubuf, regs, 64))
+		return -EFAULT;
+	mutex_unlock(&vcpu->mutex);
+	return 0;
+}
+`;
+  const t = await simulateFunction(twice, 'demo_twice', { arch: 'x86_64' });
+  assert.equal(t.verdict, 'underflow');
+});
+
+test('a page reference the function was handed is the caller\'s; a failure resting on a precondition is inconclusive', async () => {
+  const handed = `
+static int demo_drop_page(struct page *page, char __user *ubuf, const void *buf)
+{
+	int ret = copy_to_user(ubuf, buf, 16) ? -EFAULT : 0;
+
+	put_page(page);
+	return ret;
+}
+`;
+  const r = await simulateFunction(handed, 'demo_drop_page', { arch: 'x86_64' });
+  assert.equal(r.verdict, 'ok');
+  assert.match(r.note, /a reference on page held by the caller/);
+  // Released twice: the second release rests on the caller holding two references.
+  const twice = handed.replace('put_page(page);', 'put_page(page);\n\tspin_unlock(&demo_lock);\n\tspin_lock(&demo_lock);\n\tspin_unlock(&demo_lock);\n\tspin_unlock(&demo_lock);');
+  const t = await simulateFunction(twice, 'demo_drop_page', { arch: 'x86_64' });
+  assert.equal(t.verdict, 'inconclusive', 'an underflow after assuming the caller held the lock depends on that precondition');
+  assert.equal(t.bound, 'precondition');
+});
