@@ -15,6 +15,7 @@
 import type { CallStmt, Edge, Expr, FileIR, FunctionIR, SourceRange, Stmt } from '../ir';
 import { lookupApi } from '../kernel/api-table';
 import { GUP_FLAG_PREFIX, GUP_PIN_FLAG, gupArrayFreers, gupPageAliases, gupValueTests } from '../kernel/api/gup';
+import { isObserverCall } from '../kernel/api/ownership';
 import type { RefEffect } from '../kernel/api/refs-schema';
 import { exprKey, isIntValue, mentionsName, renderExpr, rootVar, varsOf } from './expr';
 import { fileFunction, helperSummary } from './gup-summaries';
@@ -24,12 +25,12 @@ type AcquireEffect = Extract<RefEffect, { op: 'acquire' }>;
 type ReleaseEffect = Extract<RefEffect, { op: 'release' }>;
 
 /** Outcome classes of an acquisition's return value. */
-const NEG = 1;
-const ZERO = 2;
-const PART = 4;
-const FULL = 8;
+export const NEG = 1;
+export const ZERO = 2;
+export const PART = 4;
+export const FULL = 8;
 const ALL = NEG | ZERO | PART | FULL;
-const TAKEN = PART | FULL;
+export const TAKEN = PART | FULL;
 
 export interface GupAcquisition {
   /** Index in `GupAnalysis.acquisitions`. */
@@ -50,32 +51,113 @@ export interface GupAcquisition {
   /** The return value counts pages (not bytes) and the array is not an offset into another. */
   countTracked: boolean;
   mayTakeNothing: boolean;
+  /** The acquisition fills the array from this offset (`pages + done`, `&map[n]`); undefined = from 0. */
+  offsetKey?: string;
+  /** The offset moves between runs (a loop filling one array): running again fills new slots. */
+  accumulates: boolean;
+  /** Other lvalues that hold this array (`bo->pages` after `bo->pages = pages`). */
+  ownerKeys: string[];
+  /** Their root variables (`bo`). */
+  ownerRoots: string[];
 }
 
-export type GupEvent =
-  | { kind: 'leak'; acq: GupAcquisition; at: SourceRange; via: string; branch?: { text: string; line: number; range?: SourceRange } }
-  | { kind: 'mismatch'; acq: GupAcquisition; at: SourceRange; call: CallStmt; releaseApi: string; helper?: string; helperCall?: CallStmt }
-  | {
-      kind: 'partial';
-      acq: GupAcquisition;
-      at: SourceRange;
-      call: CallStmt;
-      releaseApi: string;
-      countText: string;
-      /** 'requested': released the count asked for; 'negative': the count may be -errno; 'nothing': nothing was taken on this path. */
-      reason: 'requested' | 'negative' | 'nothing';
-      /** Argument range of the count, when a quick fix can replace it. */
-      countRange?: SourceRange;
-      inLoop: boolean;
-      /** The release loop, when the count is its bound (for a quick fix in the loop header). */
-      loopRange?: SourceRange;
-      helper?: string;
-    }
-  | { kind: 'double'; acq: GupAcquisition; at: SourceRange; call: CallStmt; releaseApi: string; first: SourceRange; firstApi: string };
+/**
+ * What the shared ownership analysis observed on some path, for the rules to judge. The analysis
+ * says what happened (a release of this kind, with this count, while the pages were in this
+ * state; pages still held where the function returns); each rule file decides whether that is a
+ * bug (engine/rules/gup-*.ts).
+ */
+export type GupFact = ReleaseFact | HeldFact | RetakeFact | HandBackFact;
+
+/** A release (or a same-file helper that releases) reached with the acquisition in some state. */
+export interface ReleaseFact {
+  kind: 'release';
+  acq: GupAcquisition;
+  at: SourceRange;
+  call: CallStmt;
+  /** The release function itself (the helper's inner release when `helper` is set). */
+  api: string;
+  /** `helper()` when the release happens inside a same-file helper called here. */
+  helper?: string;
+  releaseKind: 'get' | 'pin' | 'either';
+  /** The release is one of two opposite-kind releases picked by a flag on exclusive paths, and the function takes both kinds into this array. */
+  flagSelected: boolean;
+  /** Ownership state of the pages just before this release on this path. */
+  before: Status;
+  /** Where this path released them already (when `before` is 'released'). */
+  first?: { at: SourceRange; api: string };
+  /** Releases the whole acquisition (not one entry of it). */
+  whole: boolean;
+  /** A helper that releases only on some of its paths. */
+  maybe: boolean;
+  /** Outcomes of the acquisition still possible on this path (NEG/ZERO/PART/FULL bits). */
+  outcomes: number;
+  count?: ReleaseCount;
+  inLoop: boolean;
+  nullChecked: boolean;
+  loopRange?: SourceRange;
+}
+
+export interface ReleaseCount {
+  key: string;
+  text: string;
+  /** Argument range (for a quick fix). */
+  range?: SourceRange;
+  /** The count is the acquisition's result (or a copy of it) on this path. */
+  isResult: boolean;
+  /** The count is the requested count, still holding what was asked for on this path. */
+  isRequested: boolean;
+  /** The count lives in an unsigned variable: a negative result wraps to a huge count. */
+  unsigned: boolean;
+}
+
+/** Pages still held (some taken, none released or handed on) where the path leaves the function. */
+export interface HeldFact {
+  kind: 'held';
+  acq: GupAcquisition;
+  at: SourceRange;
+  via: string;
+  branch?: { text: string; line: number; range?: SourceRange };
+  /** The pages live in memory the caller sees (a parameter's array or struct, a global). */
+  visible: boolean;
+  /** The path returns an error value. */
+  retErr: boolean;
+  /** The array itself was freed on this path. */
+  freed: boolean;
+  /** The returned count was recorded in a struct field or global. */
+  recorded: boolean;
+  /** The function releases or hands off this array somewhere. */
+  releasedSomewhere: boolean;
+}
+
+/** The acquisition runs again (a retry loop) while the pages of its previous run are held. */
+export interface RetakeFact {
+  kind: 'retake';
+  acq: GupAcquisition;
+  at: SourceRange;
+  via: string;
+  branch?: { text: string; line: number; range?: SourceRange };
+  recorded: boolean;
+}
+
+/**
+ * A function that implements an acquiring API-table entry returns a value computed from the
+ * acquisition's result (not the result itself) on a path where that result may say "nothing
+ * taken": the caller reads that value with the entry's return convention.
+ */
+export interface HandBackFact {
+  kind: 'handback';
+  acq: GupAcquisition;
+  at: SourceRange;
+  /** The table entry this function implements. */
+  implements: string;
+  outcomes: number;
+  valueText: string;
+}
 
 export interface GupAnalysis {
   acquisitions: GupAcquisition[];
-  events: GupEvent[];
+  facts: GupFact[];
   /** Set when a budget ran out or the run was cancelled: findings are then a subset. */
   exhausted?: string;
 }
@@ -86,7 +168,7 @@ export interface GupOptions {
   maxSteps?: number;
 }
 
-type Status = 'held' | 'released' | 'element' | 'handed' | 'escaped' | 'pending';
+export type Status = 'held' | 'released' | 'element' | 'handed' | 'escaped' | 'pending';
 
 interface AcqState {
   id: number;
@@ -103,6 +185,8 @@ interface AcqState {
   /** The returned count was stored in a struct field / global: that struct now tracks the pages. */
   recorded?: boolean;
   reportAt?: { range: SourceRange; via: string };
+  /** The variable holding the requested count was assigned since the call: it no longer says what was asked for. */
+  requestStale?: boolean;
   /** Not part of the state key: the last branch taken before the pages were doomed. */
   branch?: { text: string; line: number; range?: SourceRange };
 }
@@ -132,7 +216,7 @@ function newAcq(id: number, status: Status, outcomes: number, countKeys: string[
   return {
     id, status, outcomes, countKeys,
     pendingKey: undefined, pendingFailure: undefined, releasedAt: undefined, releasedApi: undefined,
-    doomPending: undefined, freed: undefined, recorded: undefined, reportAt: undefined, branch: undefined,
+    doomPending: undefined, freed: undefined, recorded: undefined, reportAt: undefined, requestStale: undefined, branch: undefined,
   };
 }
 
@@ -140,7 +224,7 @@ function cloneAcq(a: AcqState): AcqState {
   return {
     id: a.id, status: a.status, outcomes: a.outcomes, countKeys: a.countKeys,
     pendingKey: a.pendingKey, pendingFailure: a.pendingFailure, releasedAt: a.releasedAt, releasedApi: a.releasedApi,
-    doomPending: a.doomPending, freed: a.freed, recorded: a.recorded, reportAt: a.reportAt, branch: a.branch,
+    doomPending: a.doomPending, freed: a.freed, recorded: a.recorded, reportAt: a.reportAt, requestStale: a.requestStale, branch: a.branch,
   };
 }
 
@@ -171,7 +255,7 @@ function stateKey(s: PathState): string {
   for (const a of s.acqs) {
     const ck = a.countKeys.length < 2 ? (a.countKeys.length ? a.countKeys[0] : '') : [...a.countKeys].sort().join(',');
     const pk = a.pendingKey ?? '';
-    k += `${a.id};${a.status};${a.outcomes};${ck.length}:${ck};${pk.length}:${pk};${a.doomPending ? 1 : 0};${a.reportAt ? a.reportAt.range.start : ''};${a.releasedAt ? a.releasedAt.start : ''};${a.freed ? 1 : 0};${a.recorded ? 1 : 0}|`;
+    k += `${a.id};${a.status};${a.outcomes};${ck.length}:${ck};${pk.length}:${pk};${a.doomPending ? 1 : 0};${a.reportAt ? a.reportAt.range.start : ''};${a.releasedAt ? a.releasedAt.start : ''};${a.freed ? 1 : 0};${a.recorded ? 1 : 0};${a.requestStale ? 1 : 0}|`;
   }
   k += '#';
   const vars = s.vars;
@@ -198,7 +282,7 @@ export function analyzeGupRefs(fn: FunctionIR, file: FileIR, opts: GupOptions = 
   // acquiring API has nothing to report; most functions of a real file are such (measured:
   // this halves the check time of the benchmark corpus).
   if (!acquiresPages(fn)) {
-    const none: GupAnalysis = { acquisitions: [], events: [] };
+    const none: GupAnalysis = { acquisitions: [], facts: [] };
     cache.set(fn, none);
     return none;
   }
@@ -219,8 +303,8 @@ function acquiresPages(fn: FunctionIR): boolean {
 class GupInterpreter {
   private readonly acquisitions: GupAcquisition[] = [];
   private readonly acqBySite = new Map<CallStmt, GupAcquisition>();
-  private readonly events: GupEvent[] = [];
-  private readonly eventKeys = new Set<string>();
+  private readonly facts: GupFact[] = [];
+  private readonly factKeys = new Set<string>();
   private readonly releaseLoops: ReleaseLoop[];
   private readonly loopOfCall = new Map<CallStmt, ReleaseLoop>();
   private readonly loopsByHeader = new Map<number, ReleaseLoop[]>();
@@ -228,6 +312,8 @@ class GupInterpreter {
   private readonly transfersByHeader = new Map<number, TransferLoop[]>();
   private readonly counterVars = new Set<string>();
   private readonly returnedVars = new Set<string>();
+  /** Variables assigned the result of a call that is not a GUP acquisition (error codes, mostly). */
+  private readonly callResults = new Set<string>();
   private readonly flagVars = new Set<string>();
   private readonly flagSelected = new Set<CallStmt>();
   private readonly mentionReach = new Map<string, Set<number>>();
@@ -237,8 +323,14 @@ class GupInterpreter {
   private readonly tempName = (name: string): string | undefined => this.tempCallee.get(name);
   private readonly tempCallee = new Map<string, string>();
 
+  /** Locals that only ever point into another array: `pages = pvec + pinned`. */
+  private readonly derived = new Map<string, { base: Expr; offset: string }>();
+  /** Non-local lvalues an array variable is stored into anywhere in the function: `bo->pages = pages`. */
+  private readonly storedInto = new Map<string, { key: string; root: string }[]>();
+
   constructor(private readonly fn: FunctionIR, private readonly file: FileIR, private readonly opts: GupOptions) {
     this.globals = new Set(file.globals);
+    this.findArrayAliases();
     this.releaseLoops = findReleaseLoops(fn);
     for (const rl of this.releaseLoops) {
       this.loopOfCall.set(rl.call, rl);
@@ -256,6 +348,7 @@ class GupInterpreter {
     this.findFlagSelectedReleases();
     for (const rl of this.releaseLoops) this.counterVars.add(rl.index);
     for (const b of fn.blocks) for (const s of b.stmts) if (s.kind === 'return' && s.value?.kind === 'var') this.returnedVars.add(s.value.name);
+    for (const b of fn.blocks) for (const s of b.stmts) if (s.kind === 'call' && s.result?.kind === 'var' && !lookupApi(s.callee)?.refs) this.callResults.add(s.result.name);
     const flagOf = (e: Expr): void => {
       if (e.kind === 'var') this.flagVars.add(e.name);
       else if (e.kind === 'unary' && e.op === '!') flagOf(e.arg);
@@ -324,25 +417,31 @@ class GupInterpreter {
         if (next) work.push({ block: e.to, state: next });
       }
     }
-    return { acquisitions: this.acquisitions, events: this.events, exhausted: this.exhausted };
+    return { acquisitions: this.acquisitions, facts: this.facts, exhausted: this.exhausted };
   }
 
-  // ---- events ---------------------------------------------------------------------------
+  // ---- facts ----------------------------------------------------------------------------
 
-  private emit(ev: GupEvent): void {
-    const k = `${ev.kind}:${ev.acq.id}:${ev.at.start}:${ev.at.end}`;
-    if (this.eventKeys.has(k)) {
-      // One finding per site; when paths disagree on why a release count is wrong, keep the
-      // reason a reviewer acts on first (the requested count, then a negative count).
-      if (ev.kind !== 'partial') return;
-      const rank = { requested: 0, negative: 1, nothing: 2 } as const;
-      const i = this.events.findIndex((e) => e.kind === 'partial' && e.acq.id === ev.acq.id && e.at.start === ev.at.start && e.at.end === ev.at.end);
-      const prev = this.events[i];
-      if (prev && prev.kind === 'partial' && rank[ev.reason] < rank[prev.reason]) this.events[i] = ev;
-      return;
+  /** Record a fact once: paths that agree on everything a rule reads give one fact. */
+  private emit(f: GupFact): void {
+    let k: string;
+    switch (f.kind) {
+      case 'release':
+        k = `r:${f.acq.id}:${f.at.start}:${f.api}:${f.helper ?? ''}:${f.before}:${f.whole}:${f.maybe}:${f.outcomes}:${f.flagSelected}:${f.count ? `${f.count.key}:${f.count.isResult}:${f.count.isRequested}` : ''}:${f.inLoop}:${f.nullChecked}:${f.first?.at.start ?? ''}`;
+        break;
+      case 'held':
+        k = `h:${f.acq.id}:${f.at.start}:${f.visible}:${f.retErr}:${f.freed}:${f.recorded}`;
+        break;
+      case 'retake':
+        k = `t:${f.acq.id}:${f.at.start}:${f.recorded}`;
+        break;
+      case 'handback':
+        k = `b:${f.acq.id}:${f.at.start}:${f.outcomes}`;
+        break;
     }
-    this.eventKeys.add(k);
-    this.events.push(ev);
+    if (this.factKeys.has(k)) return;
+    this.factKeys.add(k);
+    this.facts.push(f);
   }
 
   // ---- references -----------------------------------------------------------------------
@@ -352,8 +451,16 @@ class GupInterpreter {
     if (!e) return undefined;
     if (e.kind === 'var' && st.aliases[e.name] !== undefined) return { ids: [st.aliases[e.name]], element: true };
     const key = exprKey(e);
-    const direct = st.acqs.filter((a) => this.acquisitions[a.id].arrayKey === key).map((a) => a.id);
+    const direct = st.acqs.filter((a) => {
+      const acq = this.acquisitions[a.id];
+      return acq.arrayKey === key || acq.ownerKeys.includes(key);
+    }).map((a) => a.id);
     if (direct.length) return { ids: direct, element: false };
+    if (e.kind === 'var' && this.derived.has(e.name)) {
+      const d = this.derived.get(e.name)!;
+      const r = this.refOf(d.base, st);
+      return r ? { ids: r.ids, element: r.element || d.offset !== '0' } : undefined;
+    }
     if (e.kind === 'index') {
       const r = this.refOf(e.base, st);
       return r ? { ids: r.ids, element: true } : undefined;
@@ -380,7 +487,7 @@ class GupInterpreter {
     // `obj` or `&obj` (the patch-fragment stand-in passes `&name` for every local it saw).
     if (x.kind === 'var') {
       const name = x.name;
-      return st.acqs.filter((a) => this.acquisitions[a.id].root === name).map((a) => a.id);
+      return st.acqs.filter((a) => this.acquisitions[a.id].root === name || this.acquisitions[a.id].ownerRoots.includes(name)).map((a) => a.id);
     }
     if (x.kind === 'field') {
       const base = this.refOf(x.base, st);
@@ -486,6 +593,8 @@ class GupInterpreter {
     if (value.kind === 'int' || value.kind === 'const' || (value.kind === 'unary' && value.op === '-' && (value.arg.kind === 'int' || value.arg.kind === 'const'))) resolved = vKey;
     else if (value.kind === 'var') resolved = st.vars[value.name] ?? value.name;
     this.forget(st, tKey);
+    // `nr = ret` / `nr = 0` before the release: the variable no longer holds the requested count.
+    for (const a of st.acqs) if (!a.requestStale && this.acquisitions[a.id].requestedKey === tKey) a.requestStale = true;
     const localTarget = target.kind === 'var' && !this.globals.has(target.name);
     for (const id of copiesCount) {
       const a = this.acqState(st, id);
@@ -580,14 +689,33 @@ class GupInterpreter {
       }
       const helper = fileFunction(this.file, c.callee);
       if (helper) this.applyHelper(st, c);
-      else {
-        // Unknown callee: the pages may be released or kept there. Stay silent about them
-        // (docs/rules/gup-leak.md, "policy for unknown callees").
+      else if (!isObserverCall(c.callee)) {
+        // A function we cannot see. It borrows the pages unless there is evidence it takes
+        // them: if this function still releases, stores or returns them after the call on some
+        // path, the call borrowed; if nothing after the call ever does, the callee took them.
+        // A callee that reports success (0) may keep them: on its success branch they count as
+        // taken unless an ownership use is still ahead there (refine()).
+        let lent = false;
         for (const arg of c.args) {
           for (const id of this.refOrOwner(arg, st)) {
             const a = this.acqState(st, id);
-            if (a && (a.status === 'held' || a.status === 'pending' || a.status === 'element')) a.status = 'escaped';
+            if (!a || (a.status !== 'held' && a.status !== 'pending' && a.status !== 'element')) continue;
+            if (!this.usedAfter(c, this.acquisitions[id])) a.status = 'escaped';
+            else if (resultKey && a.status !== 'pending') {
+              a.status = 'pending';
+              a.pendingKey = resultKey;
+              a.pendingFailure = 'lent';
+              lent = true;
+            }
           }
+        }
+        if (lent && resultKey) {
+          // Keep the pending loan linked to the result we just set (as for a hand-off).
+          if (st.vars[resultKey] !== undefined) delete st.vars[resultKey];
+          if (st.aliases[resultKey] !== undefined) delete st.aliases[resultKey];
+          if (st.tests[resultKey] !== undefined) delete st.tests[resultKey];
+          for (const a of st.acqs) if (a.countKeys.includes(resultKey)) a.countKeys = a.countKeys.filter((k) => k !== resultKey);
+          return st;
         }
       }
     }
@@ -664,30 +792,43 @@ class GupInterpreter {
     if (!pagesExpr) return undefined;
     let array: Expr = pagesExpr;
     let single = !!r.single;
-    let countTracked = r.returns !== 'bytes-or-errno' && !r.single;
+    const countTracked = r.returns !== 'bytes-or-errno' && !r.single;
+    let offsetKey: string | undefined;
     if (r.allocatesArray) {
       array = pagesExpr.kind === 'unary' && pagesExpr.op === '&' ? pagesExpr.arg : { kind: 'unary', op: '*', arg: pagesExpr };
     } else if (!single && pagesExpr.kind === 'unary' && pagesExpr.op === '&' && pagesExpr.arg.kind !== 'index') {
       // get_user_pages_fast(addr, 1, flags, &page): an array of one, the page variable itself.
       array = pagesExpr.arg;
       single = true;
-    } else if (!single && pagesExpr.kind === 'binary' && (pagesExpr.op === '+' || pagesExpr.op === '-')) {
-      // Acquiring into `pages + done` (a loop filling one array): counts add up across calls.
-      array = pagesExpr.left;
-      countTracked = false;
-    } else if (!single && pagesExpr.kind === 'unary' && pagesExpr.op === '&' && pagesExpr.arg.kind === 'index') {
-      array = pagesExpr.arg.base;
-      countTracked = false;
+    } else if (!single) {
+      // Acquiring into a sub-range (`pages + done`, `&map[n]`): the acquisition is the range
+      // from that offset; releases of the same range designate it.
+      const sub = subRange(pagesExpr);
+      if (sub) {
+        array = sub.base;
+        offsetKey = sub.offset;
+      }
     }
+    // A local that only ever points into another array (`pages = pvec + pinned`): the pages
+    // are that array's entries.
+    if (!single && array.kind === 'var' && this.derived.has(array.name)) {
+      const d = this.derived.get(array.name)!;
+      array = d.base;
+      if (d.offset !== '0') offsetKey = offsetKey === undefined || offsetKey === '0' ? d.offset : `${d.offset} + ${offsetKey}`;
+    }
+    if (offsetKey === '0') offsetKey = undefined;
     const root = rootVar(array);
     if (root === undefined) return undefined;
     const requested = pos.countArg !== undefined ? c.args[pos.countArg] : undefined;
+    const arrayKey = exprKey(array);
+    // Where this array was stored before (or after) it was filled: `bo->pages = pages`.
+    const stored = this.storedInto.get(arrayKey) ?? [];
     const acq: GupAcquisition = {
       id: this.acquisitions.length,
       call: c,
       api: c.callee,
       kind: this.decodeKind(c, r, pos.flagsArg),
-      arrayKey: exprKey(array),
+      arrayKey,
       arrayText: renderExpr(array),
       root,
       single,
@@ -697,6 +838,10 @@ class GupInterpreter {
       resultText: c.result ? renderExpr(c.result) : undefined,
       countTracked,
       mayTakeNothing: !!r.mayTakeNothing,
+      offsetKey,
+      accumulates: offsetKey !== undefined,
+      ownerKeys: stored.map((x) => x.key),
+      ownerRoots: stored.map((x) => x.root),
     };
     this.acquisitions.push(acq);
     this.acqBySite.set(c, acq);
@@ -736,12 +881,12 @@ class GupInterpreter {
       // are still held: those references can no longer be released. An acquisition into
       // `pages + done` fills new slots and is not this case.
       const prev = st.acqs[i];
-      if (this.isHeld(prev) && (acq.countTracked || acq.single) && !prev.recorded) {
+      if (this.isHeld(prev)) {
         const jump = st.lastJump;
         const via = jump
           ? `\`${jump.label}\` at line ${line(jump.range)} runs ${acq.api}() again on the same ${acq.single ? 'variable' : 'array'}`
           : `${acq.api}() at line ${line(c.range)} runs again on the same ${acq.single ? 'variable' : 'array'}`;
-        this.emit({ kind: 'leak', acq, at: jump?.range ?? c.range, via, branch: st.lastBranch });
+        this.emit({ kind: 'retake', acq, at: jump?.range ?? c.range, via, branch: st.lastBranch, recorded: !!prev.recorded });
       }
       st.acqs[i] = fresh;
     } else st.acqs.push(fresh);
@@ -764,7 +909,20 @@ class GupInterpreter {
         const a = this.acqState(st, id);
         return a !== undefined && (a.status === 'held' || a.status === 'element');
       });
-      ids = held.length ? [held[held.length - 1]] : ids.slice(-1);
+      // Sub-ranges of one array (`&map[0]` and `&map[n]` filled by two calls): a release of a
+      // range designates the acquisition that filled it; a release of the whole array with a
+      // count that is not one acquisition's own count releases all of them.
+      const arg = c.args[r.pagesArg];
+      const sub = arg ? subRange(arg) : undefined;
+      const offset = sub ? (sub.offset === '0' ? undefined : sub.offset) : undefined;
+      const sameOffset = held.filter((id) => this.acquisitions[id].offsetKey === offset);
+      const countKey = count ? exprKey(count) : undefined;
+      const byCount = countKey !== undefined ? held.filter((id) => this.acqState(st, id)!.countKeys.includes(countKey)) : [];
+      const offsets = new Set(ids.map((id) => this.acquisitions[id].offsetKey ?? '0'));
+      if (offsets.size > 1 && byCount.length === 1) ids = byCount;
+      else if (offsets.size > 1 && offset !== undefined && sameOffset.length) ids = sameOffset.slice(-1);
+      else if (offsets.size > 1 && offset === undefined && count !== undefined && held.length) ids = held;
+      else ids = held.length ? [held[held.length - 1]] : ids.slice(-1);
     }
     for (const id of ids) {
       const whole = !ref.element || this.acquisitions[id].single || count !== undefined;
@@ -784,27 +942,21 @@ class GupInterpreter {
     const acq = this.acquisitions[id];
     if (!a) return;
     // The kind and the count are properties of the acquisition, whoever holds the pages now:
-    // check them even after a hand-off or an escape. Ownership only matters for "released twice".
-    if (kind !== 'either' && acq.kind !== 'unknown' && kind !== acq.kind && !(this.flagSelected.has(c) && this.mixedKinds(acq))) {
-      this.emit({ kind: 'mismatch', acq, at: c.range, call: c, releaseApi: api, helper, helperCall: helper ? c : undefined });
-    }
-    if (a.status === 'released' && whole && !maybe) {
-      this.emit({ kind: 'double', acq, at: c.range, call: c, releaseApi: helper ?? api, first: a.releasedAt ?? acq.call.range, firstApi: a.releasedApi ?? '' });
-      return;
-    }
-    if (whole && count !== undefined && !acq.single) {
+    // the fact is recorded whatever the state; the rules judge it.
+    let rc: ReleaseCount | undefined;
+    if (count !== undefined) {
       const key = 'kind' in count ? exprKey(count) : count.key;
       const text = 'kind' in count ? renderExpr(count) : count.text;
       const isResult = a.countKeys.includes(key);
-      const isRequested = acq.requestedKey !== undefined && key === acq.requestedKey && !isResult;
-      let reason: 'requested' | 'negative' | 'nothing' | undefined;
-      if ((a.outcomes & TAKEN) === 0 && (isResult || isRequested) && (isRequested || (a.outcomes & NEG))) reason = 'nothing';
-      else if (isRequested && acq.countTracked && !nullChecked && (a.outcomes & (NEG | ZERO | PART))) reason = 'requested';
-      else if (isResult && (a.outcomes & NEG) && !inLoop) reason = 'negative';
-      if (reason) {
-        this.emit({ kind: 'partial', acq, at: c.range, call: c, releaseApi: helper ?? api, countText: text, reason, countRange: 'kind' in count ? countRange : undefined, inLoop, loopRange, helper });
-      }
+      const isRequested = acq.requestedKey !== undefined && key === acq.requestedKey && !isResult && !a.requestStale;
+      rc = { key, text, range: 'kind' in count ? countRange : undefined, isResult, isRequested, unsigned: this.isUnsignedVar(key) };
     }
+    this.emit({
+      kind: 'release', acq, at: c.range, call: c, api, helper, releaseKind: kind,
+      flagSelected: this.flagSelected.has(c) && this.mixedKinds(acq),
+      before: a.status, first: a.status === 'released' ? { at: a.releasedAt ?? acq.call.range, api: a.releasedApi ?? '' } : undefined,
+      whole, maybe, outcomes: a.outcomes, count: whole && !acq.single ? rc : undefined, inLoop, nullChecked, loopRange,
+    });
     if (a.status !== 'held' && a.status !== 'element') return;
     if (maybe) {
       a.status = 'escaped';
@@ -879,7 +1031,7 @@ class GupInterpreter {
   private traverse(st0: PathState, from: number, e: Edge, owned = false): PathState | undefined {
     let st = owned ? st0 : cloneState(st0);
     if (e.cond) {
-      const refined = this.refine(st, e.cond);
+      const refined = this.refine(st, e.cond, e.to);
       if (!refined) return undefined;
       st = refined;
       if (e.range) st.lastBranch = this.branchOf(e, e.cond, e.range);
@@ -897,7 +1049,7 @@ class GupInterpreter {
     for (const a of st.acqs) {
       if (a.reportAt || !this.isHeld(a)) continue;
       const acq = this.acquisitions[a.id];
-      const doomed = a.doomPending || !(this.reachOfAcq[a.id] ??= this.canMention(acq.root)).has(e.to);
+      const doomed = a.doomPending || !(this.reachOfAcq[a.id] ??= this.canMention(acq)).has(e.to);
       if (!doomed) continue;
       if (isGoto && e.range) {
         a.reportAt = { range: e.range, via: `\`${e.label}\` is taken at line ${line(e.range)}` };
@@ -921,21 +1073,18 @@ class GupInterpreter {
     for (const a of st.acqs) {
       if (!this.isHeld(a)) continue;
       const acq = this.acquisitions[a.id];
-      if (acq.mayTakeNothing && this.releasedAnywhere(acq)) continue;
-      if (a.recorded) continue;
-      // Pages in the caller's memory (a parameter's array or struct, a global) are the caller's
-      // to release unless this function reports failure or freed the array (kernel convention:
-      // a function that fails cleans up what it took).
-      const visible = this.fn.params.some((p) => p.name === acq.root) || this.globals.has(acq.root);
-      if (visible && !st.retErr && !a.freed) continue;
       const at = a.reportAt ?? { range: this.fn.range, via: 'the function ends' };
-      this.emit({ kind: 'leak', acq, at: at.range, via: at.via, branch: a.branch });
+      this.emit({
+        kind: 'held', acq, at: at.range, via: at.via, branch: a.branch, visible: this.isVisible(acq), retErr: !!st.retErr,
+        freed: !!a.freed, recorded: !!a.recorded, releasedSomewhere: this.releasedAnywhere(acq),
+      });
     }
   }
 
   /** Maps each outcome-relevant atom of a condition to the set of outcomes where it holds. */
-  private refine(st: PathState, cond: Expr): PathState | undefined {
+  private refine(st: PathState, cond: Expr, to: number): PathState | undefined {
     if (this.constTruth(cond, st, 0) === false) return undefined;
+    this.noteErrorTest(st, cond);
     for (const a of st.acqs) {
       const acq = this.acquisitions[a.id];
       if (a.countKeys.length) {
@@ -949,10 +1098,27 @@ class GupInterpreter {
       if (a.status === 'pending' && a.pendingKey) {
         const f = this.failureMask(cond, st, a.pendingKey, a.pendingFailure ?? 'returns-zero', 0);
         if (f === 1) a.status = 'held';
-        else if (f === 2) a.status = 'handed';
+        // A loan that succeeded: taken, unless this branch still releases or stores them.
+        else if (f === 2) a.status = a.pendingFailure === 'lent' && this.canMention(acq, true).has(to) ? 'held' : 'handed';
       }
     }
     return st;
+  }
+
+  /**
+   * `if (err)`, `if (err < 0)`, `if (err != 0)` on a returned variable that holds the result of
+   * some other call (not a GUP count): on the branch where it holds, the variable is an error
+   * code (kernel convention: 0 on success, -errno on failure), so returning it reports failure.
+   */
+  private noteErrorTest(st: PathState, cond: Expr): void {
+    let x: Expr | undefined;
+    if (cond.kind === 'var') x = cond;
+    else if (cond.kind === 'binary' && (cond.op === '<' || cond.op === '!=') && isIntValue(cond.right, 0)) x = cond.left;
+    if (!x || x.kind !== 'var' || !this.returnedVars.has(x.name) || st.vars[x.name] !== undefined) return;
+    const name = x.name;
+    if (st.acqs.some((a) => a.countKeys.includes(name))) return;
+    if (!this.callResults.has(name)) return;
+    st.vars[name] = '-errno';
   }
 
   /**
@@ -1095,6 +1261,12 @@ class GupInterpreter {
       // `bio_add_page(...) != len` / `< len`: not (fully) added.
       return op === '!=' || op === '<' ? 1 : op === '==' || op === '>=' ? 2 : undefined;
     }
+    if (failure === 'lent') {
+      // 0 on success, -errno (or another non-zero code) on failure.
+      if (isR(e)) return 1;
+      if (!zero) return undefined;
+      return op === '!=' || op === '<' ? 1 : op === '==' || op === '>=' ? 2 : undefined;
+    }
     if (failure === 'returns-negative') return zero ? (op === '<' ? 1 : op === '>=' ? 2 : undefined) : undefined;
     if (failure === 'returns-nonzero') return zero ? (op === '!=' ? 1 : op === '==' ? 2 : undefined) : undefined;
     return undefined;
@@ -1102,15 +1274,39 @@ class GupInterpreter {
 
   // ---- pre-passes -----------------------------------------------------------------------
 
-  /** Blocks from which some statement mentioning `root` (or a local derived from it) is reachable. */
-  private canMention(root: string): Set<number> {
-    const hit = this.mentionReach.get(root);
+  private stmtPos?: Map<Stmt, { block: number; idx: number }>;
+
+  /** Some statement that releases, stores, hands off or returns the pages is reachable after `c`. */
+  private usedAfter(c: CallStmt, acq: GupAcquisition): boolean {
+    if (!this.stmtPos) {
+      this.stmtPos = new Map();
+      for (const b of this.fn.blocks) b.stmts.forEach((s, idx) => this.stmtPos!.set(s, { block: b.id, idx }));
+    }
+    const pos = this.stmtPos.get(c);
+    if (!pos) return true;
+    const reach = this.canMention(acq, true);
+    const b = this.fn.blocks[pos.block];
+    if (b.stmts.slice(pos.idx + 1).some((s) => s !== acq.call && this.ownershipUseIn(s, acq))) return true;
+    return b.succs.some((e) => reach.has(e.to));
+  }
+
+  private ownershipUseIn(s: Stmt, acq: GupAcquisition): boolean {
+    return this.mentionsStmt(s, this.relatedVars(acq), true);
+  }
+
+  private readonly relatedCache = new Map<string, Set<string>>();
+
+  /** The acquisition's root, the roots that hold it, and the locals derived from them. */
+  private relatedVars(acq: GupAcquisition): Set<string> {
+    const root = acq.root;
+    const key = `${root}:${acq.ownerRoots.join(',')}`;
+    const hit = this.relatedCache.get(key);
     if (hit) return hit;
-    const fn = this.fn;
-    const related = new Set([root]);
+    const related = new Set([root, ...acq.ownerRoots]);
+    for (const [name, d] of this.derived) if (rootVar(d.base) === root) related.add(name);
     for (let round = 0; round < 8; round++) {
       let changed = false;
-      for (const b of fn.blocks) for (const s of b.stmts) {
+      for (const b of this.fn.blocks) for (const s of b.stmts) {
         if (s.kind !== 'assign' || s.target.kind !== 'var' || related.has(s.target.name)) continue;
         if ([...varsOf(s.value)].some((v) => related.has(v))) {
           related.add(s.target.name);
@@ -1119,21 +1315,39 @@ class GupInterpreter {
       }
       if (!changed) break;
     }
-    // Only statements that could release or take over the pages count: a kfree() of the
-    // array or a kmap() of a page does not keep a leaking path "alive".
-    const mentions = (s: Stmt): boolean => {
-      const exprs: Expr[] = [];
-      if (s.kind === 'call') {
-        const api = lookupApi(s.callee);
-        if (api && (!api.refs || api.refs.op === 'acquire')) return false;
-        exprs.push(...s.args);
-      } else if (s.kind === 'assign') {
-        if (s.target.kind === 'var' && !this.globals.has(s.target.name)) return false;
-        exprs.push(s.value);
-      } else if (s.kind === 'return' && s.value) exprs.push(s.value);
-      else if (s.kind === 'havoc') return [...related].some((v) => new RegExp(`\\b${escapeRe(v)}\\b`).test(s.text));
-      return exprs.some((x) => [...varsOf(x)].some((v) => related.has(v)));
-    };
+    this.relatedCache.set(key, related);
+    return related;
+  }
+
+  /**
+   * A statement that could release or take over the pages: a kfree() of the array or a kmap()
+   * of a page does not keep a leaking path "alive", nor does logging. With `ownershipOnly`, a
+   * call we cannot see does not count either (it is no evidence that the caller still owns them).
+   */
+  private mentionsStmt(s: Stmt, related: Set<string>, ownershipOnly: boolean): boolean {
+    const exprs: Expr[] = [];
+    if (s.kind === 'call') {
+      const api = lookupApi(s.callee);
+      if (api && (!api.refs || api.refs.op === 'acquire')) return false;
+      if (!api && isObserverCall(s.callee)) return false;
+      if (ownershipOnly && !api && fileFunction(this.file, s.callee) === undefined) return false;
+      exprs.push(...s.args);
+    } else if (s.kind === 'assign') {
+      if (s.target.kind === 'var' && !this.globals.has(s.target.name)) return false;
+      exprs.push(s.value);
+    } else if (s.kind === 'return' && s.value) exprs.push(s.value);
+    else if (s.kind === 'havoc') return !ownershipOnly && [...related].some((v) => new RegExp(`\\b${escapeRe(v)}\\b`).test(s.text));
+    return exprs.some((x) => [...varsOf(x)].some((v) => related.has(v)));
+  }
+
+  /** Blocks from which a statement that could release or take over the pages is reachable. */
+  private canMention(acq: GupAcquisition, ownershipOnly = false): Set<number> {
+    const cacheKey = `${ownershipOnly ? 'o' : 'm'}:${acq.root}:${acq.ownerRoots.join(',')}`;
+    const hit = this.mentionReach.get(cacheKey);
+    if (hit) return hit;
+    const fn = this.fn;
+    const related = this.relatedVars(acq);
+    const mentions = (s: Stmt): boolean => this.mentionsStmt(s, related, ownershipOnly);
     const preds = new Map<number, number[]>();
     for (const b of fn.blocks) for (const e of b.succs) {
       const l = preds.get(e.to) ?? [];
@@ -1151,7 +1365,7 @@ class GupInterpreter {
       const b = work.pop()!;
       for (const p of preds.get(b) ?? []) if (!out.has(p)) { out.add(p); work.push(p); }
     }
-    this.mentionReach.set(root, out);
+    this.mentionReach.set(cacheKey, out);
     return out;
   }
 
@@ -1175,14 +1389,63 @@ class GupInterpreter {
     return false;
   }
 
+  /** A local or parameter declared with an unsigned type: a negative value stored in it wraps. */
+  private isUnsignedVar(key: string): boolean {
+    const t = this.fn.locals[key] ?? this.fn.params.find((p) => p.name === key)?.type;
+    return t !== undefined && /\bunsigned\b|\bsize_t\b|\bu(8|16|32|64)\b|\b__u(8|16|32|64)\b/.test(t);
+  }
+
+  /**
+   * The pages live in memory the caller sees: the array or struct hangs off a parameter or a
+   * global, or the array was stored into such memory before the call filled it.
+   */
+  private isVisible(acq: GupAcquisition): boolean {
+    const vis = (r: string): boolean => this.fn.params.some((p) => p.name === r) || this.globals.has(r);
+    return vis(acq.root) || acq.ownerRoots.some(vis);
+  }
+
   private releasedAnywhere(acq: GupAcquisition): boolean {
+    const related = this.relatedVars(acq);
+    const mentioned = (x: Expr): boolean => [...varsOf(x)].some((v) => related.has(v));
     for (const b of this.fn.blocks) for (const s of b.stmts) {
       if (s.kind !== 'call' || s === acq.call) continue;
       const r = lookupApi(s.callee)?.refs;
-      if (r && (r.op === 'release' || r.op === 'handoff') && s.args.some((x) => rootVar(x) === acq.root)) return true;
-      if (!r && s.args.some((x) => rootVar(x) === acq.root) && fileFunction(this.file, s.callee) !== undefined) return true;
+      if (r && (r.op === 'release' || r.op === 'handoff') && s.args.some(mentioned)) return true;
+      if (!r && s.args.some(mentioned) && fileFunction(this.file, s.callee) !== undefined) return true;
     }
     return false;
+  }
+
+
+  /** Fills `derived` and `storedInto` (path-insensitive: one pass over the assignments). */
+  private findArrayAliases(): void {
+    const isParam = (n: string): boolean => this.fn.params.some((p) => p.name === n);
+    const bases = new Map<string, { base: Expr; offset: string } | null>();
+    for (const b of this.fn.blocks) for (const s of b.stmts) {
+      if (s.kind !== 'assign') continue;
+      const t = s.target;
+      if (t.kind === 'var' && !this.globals.has(t.name)) {
+        if (isParam(t.name)) continue;
+        const sub = subRange(s.value) ?? (s.value.kind === 'var' || s.value.kind === 'field' ? { base: s.value, offset: '0' } : undefined);
+        const prev = bases.get(t.name);
+        if (!sub || rootVar(sub.base) === t.name || prev === null) { bases.set(t.name, null); continue; }
+        if (prev && exprKey(prev.base) !== exprKey(sub.base)) { bases.set(t.name, null); continue; }
+        // Different offsets over the assignments: keep the base, the offset is unknown.
+        bases.set(t.name, prev && prev.offset !== sub.offset ? { base: sub.base, offset: '?' } : sub);
+      } else if (s.value.kind === 'var') {
+        const root = rootVar(t);
+        if (root === undefined) continue;
+        const l = this.storedInto.get(s.value.name) ?? [];
+        l.push({ key: exprKey(t), root });
+        this.storedInto.set(s.value.name, l);
+      }
+    }
+    for (const [name, d] of bases) {
+      // Only pointer-to-pointer locals (`struct page **`): an index or a count is not an alias.
+      if (d && /\*\s*\*/.test(this.fn.locals[name] ?? '')) {
+        this.derived.set(name, d);
+      }
+    }
   }
 
   /**
@@ -1280,4 +1543,11 @@ function constNames(e: Expr, out: string[] = []): string[] {
     default: break;
   }
   return out;
+}
+
+/** `base + k`, `&base[k]`, `base`: the array and the offset key ('0' for the start). */
+export function subRange(e: Expr): { base: Expr; offset: string } | undefined {
+  if (e.kind === 'binary' && e.op === '+') return { base: e.left, offset: exprKey(e.right) };
+  if (e.kind === 'unary' && e.op === '&' && e.arg.kind === 'index') return { base: e.arg.base, offset: exprKey(e.arg.index) };
+  return undefined;
 }

@@ -4,6 +4,7 @@
 import type { ApiEntry } from './api-schema';
 import { gupApis } from './api/gup';
 import { mmApis } from './api/mm';
+import { ownershipApis } from './api/ownership';
 
 const table = new Map<string, ApiEntry>();
 
@@ -20,6 +21,7 @@ function register(entries: ApiEntry[]): void {
 
 register(gupApis);
 register(mmApis);
+register(ownershipApis);
 
 export function lookupApi(name: string): ApiEntry | undefined {
   return table.get(name);
