@@ -201,6 +201,8 @@ interface PathState {
   tests: Record<string, Expr>;
   /** The value returned on this path looks like an error (`-EFAULT`, a variable holding one). */
   retErr?: boolean;
+  /** Truth of conditions over variables the function never assigns (`flags & USER`), per path. */
+  conds: Record<string, boolean>;
   /** Not part of the state key. */
   lastBranch?: { text: string; line: number; range?: SourceRange };
   /** Not part of the state key: the last backward `goto` taken (`goto again`). */
@@ -238,6 +240,7 @@ function cloneState(s: PathState): PathState {
     vars: { ...s.vars },
     aliases: { ...s.aliases },
     tests: { ...s.tests },
+    conds: { ...s.conds },
     lastBranch: s.lastBranch,
     lastJump: s.lastJump,
     retErr: s.retErr,
@@ -267,6 +270,8 @@ function stateKey(s: PathState): string {
   const tests = Object.keys(s.tests);
   if (tests.length > 1) tests.sort();
   for (const name of tests) k += `${name.length}:${name}`;
+  k += '#';
+  for (const c in s.conds) k += `${c.length}:${c}${s.conds[c] ? 1 : 0}`;
   return `${k}#${s.retErr ? 1 : 0}`;
 }
 
@@ -366,7 +371,7 @@ class GupInterpreter {
     const maxPerBlock = this.opts.maxStatesPerBlock ?? 64;
     const maxSteps = this.opts.maxSteps ?? 200_000;
     const seen: (Set<string> | undefined)[] = [];
-    const work: { block: number; state: PathState }[] = [{ block: fn.entry, state: { acqs: [], vars: {}, aliases: {}, tests: {} } }];
+    const work: { block: number; state: PathState }[] = [{ block: fn.entry, state: { acqs: [], vars: {}, aliases: {}, tests: {}, conds: {} } }];
     let steps = 0;
     while (work.length) {
       if (++steps > maxSteps) {
@@ -387,7 +392,7 @@ class GupInterpreter {
         // Widening: forget the copy-propagated values and value tests (they only sharpen
         // messages and loop bounds); if the coarser state is new, keep exploring it, up to a
         // hard cap. Past that, drop: findings stay a subset, never invented.
-        const coarse = { ...cloneState(state), vars: {}, tests: {} };
+        const coarse = { ...cloneState(state), vars: {}, tests: {}, conds: {} };
         const ck = stateKey(coarse);
         if (set.has(ck)) continue;
         if (set.size >= 2 * maxPerBlock) {
@@ -511,6 +516,7 @@ class GupInterpreter {
         if (a.status === 'pending') a.status = 'handed';
       }
     }
+    for (const c in st.conds) if (mentionsWord(c, key)) delete st.conds[c];
     // Only when present: `delete` of an absent key still costs (and the check is cheap).
     if (st.vars[key] !== undefined) delete st.vars[key];
     if (st.aliases[key] !== undefined) delete st.aliases[key];
@@ -547,6 +553,10 @@ class GupInterpreter {
   private step(st: PathState, s: Stmt): PathState {
     switch (s.kind) {
       case 'decl':
+        for (const a of st.acqs) {
+          const acq = this.acquisitions[a.id];
+          if (acq.single && acq.arrayKey === s.name && (a.status === 'held' || a.status === 'element' || a.status === 'pending')) a.status = 'escaped';
+        }
         this.forget(st, s.name);
         return st;
       case 'assign':
@@ -593,6 +603,12 @@ class GupInterpreter {
     if (value.kind === 'int' || value.kind === 'const' || (value.kind === 'unary' && value.op === '-' && (value.arg.kind === 'int' || value.arg.kind === 'const'))) resolved = vKey;
     else if (value.kind === 'var') resolved = st.vars[value.name] ?? value.name;
     this.forget(st, tKey);
+    // The variable naming a single referenced page gets another page: where the old one went
+    // is not visible here (copied earlier, or lost); stop tracking it rather than guess.
+    for (const a of st.acqs) {
+      const acq = this.acquisitions[a.id];
+      if (acq.single && acq.arrayKey === tKey && (a.status === 'held' || a.status === 'element' || a.status === 'pending')) a.status = 'escaped';
+    }
     // `nr = ret` / `nr = 0` before the release: the variable no longer holds the requested count.
     for (const a of st.acqs) if (!a.requestStale && this.acquisitions[a.id].requestedKey === tKey) a.requestStale = true;
     const localTarget = target.kind === 'var' && !this.globals.has(target.name);
@@ -655,6 +671,7 @@ class GupInterpreter {
         // Keep the pending hand-off linked to the result we just set.
         delete st.vars[resultKey];
         delete st.aliases[resultKey];
+        for (const c in st.conds) if (mentionsWord(c, resultKey)) delete st.conds[c];
         for (const a of st.acqs) if (a.countKeys.includes(resultKey)) a.countKeys = a.countKeys.filter((k) => k !== resultKey);
       }
       return st;
@@ -714,6 +731,7 @@ class GupInterpreter {
           if (st.vars[resultKey] !== undefined) delete st.vars[resultKey];
           if (st.aliases[resultKey] !== undefined) delete st.aliases[resultKey];
           if (st.tests[resultKey] !== undefined) delete st.tests[resultKey];
+          for (const c in st.conds) if (mentionsWord(c, resultKey)) delete st.conds[c];
           for (const a of st.acqs) if (a.countKeys.includes(resultKey)) a.countKeys = a.countKeys.filter((k) => k !== resultKey);
           return st;
         }
@@ -790,6 +808,11 @@ class GupInterpreter {
       if (alt) pagesExpr = alt;
     }
     if (!pagesExpr) return undefined;
+    // A single reference taken on a page that this function designates only through memory
+    // others see or through a handle it derived the page from (a struct field, an array slot,
+    // `get_page(virt_to_page(p))`): that memory or handle carries the reference, not a local
+    // of this function. Tracked only when a local variable or a parameter names the page.
+    if (r.single && (pagesExpr.kind !== 'var' || pagesExpr.name.startsWith('$'))) return undefined;
     let array: Expr = pagesExpr;
     let single = !!r.single;
     const countTracked = r.returns !== 'bytes-or-errno' && !r.single;
@@ -1084,6 +1107,13 @@ class GupInterpreter {
   /** Maps each outcome-relevant atom of a condition to the set of outcomes where it holds. */
   private refine(st: PathState, cond: Expr, to: number): PathState | undefined {
     if (this.constTruth(cond, st, 0) === false) return undefined;
+    // The same test of values nothing changes gives the same answer on one path.
+    const stable = this.stableCond(cond);
+    if (stable) {
+      const prev = st.conds[stable.key];
+      if (prev !== undefined && prev !== stable.truth) return undefined;
+      st.conds[stable.key] = stable.truth;
+    }
     this.noteErrorTest(st, cond);
     for (const a of st.acqs) {
       const acq = this.acquisitions[a.id];
@@ -1103,6 +1133,58 @@ class GupInterpreter {
       }
     }
     return st;
+  }
+
+  private stableVarsCache?: Set<string>;
+
+  /**
+   * Variables whose value only changes by a visible write (assignment, call result,
+   * declaration): locals and parameters whose address is never taken. A recorded condition
+   * over them is dropped when one of them is written (forget()).
+   */
+  private stableVars(): Set<string> {
+    if (this.stableVarsCache) return this.stableVarsCache;
+    const unstable = new Set<string>(this.globals);
+    const addrOf = (e: Expr): void => {
+      if (e.kind === 'unary') {
+        if (e.op === '&') { const r = rootVar(e.arg); if (r !== undefined) unstable.add(r); }
+        addrOf(e.arg);
+      } else if (e.kind === 'binary') { addrOf(e.left); addrOf(e.right); }
+      else if (e.kind === 'field' || e.kind === 'index') addrOf(e.base);
+    };
+    for (const b of this.fn.blocks) for (const st of b.stmts) {
+      if (st.kind === 'havoc') { for (const v of varsOfText(st.text)) unstable.add(v); }
+      else if (st.kind === 'call') st.args.forEach(addrOf);
+      else if (st.kind === 'assign') addrOf(st.value);
+    }
+    const out = new Set<string>();
+    for (const p of this.fn.params) if (!unstable.has(p.name)) out.add(p.name);
+    for (const l of Object.keys(this.fn.locals)) if (!unstable.has(l)) out.add(l);
+    this.stableVarsCache = out;
+    return out;
+  }
+
+  /** A condition over stable variables and constants only, normalized to a key and a truth value. */
+  private stableCond(cond: Expr): { key: string; truth: boolean } | undefined {
+    let e = cond;
+    let truth = true;
+    while (e.kind === 'unary' && e.op === '!') { e = e.arg; truth = !truth; }
+    const stable = this.stableVars();
+    const ok = (x: Expr): boolean => {
+      switch (x.kind) {
+        case 'int': case 'const': return true;
+        case 'var': return stable.has(x.name);
+        case 'unary': return x.op !== '*' && x.op !== '&' && ok(x.arg);
+        case 'binary': return ok(x.left) && ok(x.right);
+        default: return false;
+      }
+    };
+    if (!ok(e) || varsOf(e).size === 0) return undefined;
+    if (e.kind === 'binary') {
+      const neg: Record<string, string> = { '!=': '==', '>=': '<', '>': '<=' };
+      if (neg[e.op]) { e = { ...e, op: neg[e.op] } as Expr; truth = !truth; }
+    }
+    return { key: exprKey(e), truth };
   }
 
   /**
@@ -1550,4 +1632,25 @@ export function subRange(e: Expr): { base: Expr; offset: string } | undefined {
   if (e.kind === 'binary' && e.op === '+') return { base: e.left, offset: exprKey(e.right) };
   if (e.kind === 'unary' && e.op === '&' && e.arg.kind === 'index') return { base: e.arg.base, offset: exprKey(e.arg.index) };
   return undefined;
+}
+
+function isWordChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36;
+}
+
+/** `name` occurs in `text` as a whole identifier. */
+function mentionsWord(text: string, name: string): boolean {
+  let i = text.indexOf(name);
+  while (i >= 0) {
+    const before = i > 0 ? text.charCodeAt(i - 1) : 32;
+    const after = i + name.length < text.length ? text.charCodeAt(i + name.length) : 32;
+    if (!isWordChar(before) && !isWordChar(after)) return true;
+    i = text.indexOf(name, i + 1);
+  }
+  return false;
+}
+
+/** Identifiers in a piece of C text. */
+function varsOfText(text: string): string[] {
+  return text.match(/[A-Za-z_$][A-Za-z0-9_$]*/g) ?? [];
 }
