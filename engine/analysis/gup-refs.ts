@@ -14,7 +14,7 @@
 
 import type { CallStmt, Edge, Expr, FileIR, FunctionIR, SourceRange, Stmt } from '../ir';
 import { lookupApi } from '../kernel/api-table';
-import { GUP_FLAG_PREFIX, GUP_PIN_FLAG, gupArrayFreers, gupPageAliases, gupValueTests } from '../kernel/api/gup';
+import { GUP_FLAG_PREFIX, GUP_PIN_FLAG, gupArrayFreers, gupPageAliases, gupPageCarriers, gupValueTests } from '../kernel/api/gup';
 import { isObserverCall } from '../kernel/api/ownership';
 import type { RefEffect } from '../kernel/api/refs-schema';
 import { exprKey, isIntValue, mentionsName, renderExpr, rootVar, varsOf } from './expr';
@@ -197,6 +197,8 @@ interface PathState {
   vars: Record<string, string>;
   /** Local variables that point at (an entry of) a tracked array or page. */
   aliases: Record<string, number>;
+  /** Locals holding a handle on a tracked page (its PFN, its address): storing or returning one hands the page on. */
+  handles: Record<string, number>;
   /** Temporaries holding a test of a value (`$t = IS_ERR_VALUE(ret)`), substituted in conditions. */
   tests: Record<string, Expr>;
   /** The value returned on this path looks like an error (`-EFAULT`, a variable holding one). */
@@ -239,6 +241,7 @@ function cloneState(s: PathState): PathState {
     acqs: s.acqs.map(cloneAcq),
     vars: { ...s.vars },
     aliases: { ...s.aliases },
+    handles: { ...s.handles },
     tests: { ...s.tests },
     conds: { ...s.conds },
     lastBranch: s.lastBranch,
@@ -266,6 +269,8 @@ function stateKey(s: PathState): string {
   k += '#';
   const aliases = s.aliases;
   for (const name in aliases) k += `${name.length}:${name}${aliases[name]};`;
+  k += '#';
+  for (const name in s.handles) k += `${name.length}:${name}${s.handles[name]};`;
   k += '#';
   const tests = Object.keys(s.tests);
   if (tests.length > 1) tests.sort();
@@ -371,7 +376,7 @@ class GupInterpreter {
     const maxPerBlock = this.opts.maxStatesPerBlock ?? 64;
     const maxSteps = this.opts.maxSteps ?? 200_000;
     const seen: (Set<string> | undefined)[] = [];
-    const work: { block: number; state: PathState }[] = [{ block: fn.entry, state: { acqs: [], vars: {}, aliases: {}, tests: {}, conds: {} } }];
+    const work: { block: number; state: PathState }[] = [{ block: fn.entry, state: { acqs: [], vars: {}, aliases: {}, handles: {}, tests: {}, conds: {} } }];
     let steps = 0;
     while (work.length) {
       if (++steps > maxSteps) {
@@ -520,6 +525,7 @@ class GupInterpreter {
     // Only when present: `delete` of an absent key still costs (and the check is cheap).
     if (st.vars[key] !== undefined) delete st.vars[key];
     if (st.aliases[key] !== undefined) delete st.aliases[key];
+    if (st.handles[key] !== undefined) delete st.handles[key];
     if (st.tests[key] !== undefined) delete st.tests[key];
   }
 
@@ -574,6 +580,11 @@ class GupInterpreter {
       case 'return': {
         st.retErr = !!s.value && this.isErrorValue(s.value, st);
         if (s.value) {
+          for (const v of varsOf(s.value)) {
+            const h = st.handles[v];
+            const a = h !== undefined ? this.acqState(st, h) : undefined;
+            if (a && (a.status === 'held' || a.status === 'pending' || a.status === 'element')) a.status = 'handed';
+          }
           for (const id of this.refOrOwner(s.value, st)) {
             const a = this.acqState(st, id);
             if (a && (a.status === 'held' || a.status === 'pending')) a.status = 'handed';
@@ -603,6 +614,20 @@ class GupInterpreter {
     if (value.kind === 'int' || value.kind === 'const' || (value.kind === 'unary' && value.op === '-' && (value.arg.kind === 'int' || value.arg.kind === 'const'))) resolved = vKey;
     else if (value.kind === 'var') resolved = st.vars[value.name] ?? value.name;
     this.forget(st, tKey);
+    // `vsg->state = PAGES_LOCKED` after filling vsg->pages: the caller's struct now records that
+    // it holds the pages (its teardown releases them by that state).
+    if (target.kind === 'field' && value.kind === 'const' && value.name !== 'NULL') {
+      const troot = rootVar(target);
+      for (const a of st.acqs) {
+        const acq = this.acquisitions[a.id];
+        if (a.status === 'held' && troot !== undefined && (acq.root === troot || acq.ownerRoots.includes(troot)) && this.isVisible(acq)) a.recorded = true;
+      }
+    }
+    // `pvec = NULL`: a later `if (pvec)` on this path is false.
+    if (target.kind === 'var' && (isIntValue(value, 0) || (value.kind === 'const' && value.name === 'NULL'))) {
+      const z = this.stableCond(target);
+      if (z) st.conds[z.key] = !z.truth;
+    }
     // The variable naming a single referenced page gets another page: where the old one went
     // is not visible here (copied earlier, or lost); stop tracking it rather than guess.
     for (const a of st.acqs) {
@@ -629,17 +654,33 @@ class GupInterpreter {
       else if (this.flagVars.has(tKey) && (/^-?\d+$/.test(resolved) || resolved.startsWith('-'))) st.vars[tKey] = resolved;
     }
     if (testOf && target.kind === 'var') st.tests[tKey] = testOf;
+    if (localTarget && target.kind === 'var') {
+      for (const v of varsOf(value)) if (st.handles[v] !== undefined) { st.handles[tKey] = st.handles[v]; break; }
+    }
     if (ref) {
       const local = target.kind === 'var' && !this.globals.has(target.name);
       if (local) {
         if (ref.ids.length === 1) st.aliases[tKey] = ref.ids[0];
       } else {
         // Ownership hand-off: stored into a struct field, a global, an out-parameter or
-        // another array (seed 002: pages kept in a bio / request for completion to release).
+        // another array (pages kept in a bio / request for completion to release).
         for (const id of ref.ids) {
           const a = this.acqState(st, id);
           if (a && (a.status === 'held' || a.status === 'pending')) a.status = 'handed';
         }
+      }
+    } else if (!localTarget) {
+      // The struct that holds the pages (`*pmem = mem` when the pages are mem->hpages), or a
+      // value computed from a page handle (`hpas[i] = page_to_pfn(page) << PAGE_SHIFT`), stored
+      // where someone else finds it: that memory carries the references now.
+      const ids = new Set<number>(this.refOrOwner(value, st));
+      for (const v of varsOf(value)) {
+        if (st.aliases[v] !== undefined) ids.add(st.aliases[v]);
+        if (st.handles[v] !== undefined) ids.add(st.handles[v]);
+      }
+      for (const id of ids) {
+        const a = this.acqState(st, id);
+        if (a && (a.status === 'held' || a.status === 'pending' || a.status === 'element')) a.status = 'handed';
       }
     }
     return st;
@@ -680,6 +721,13 @@ class GupInterpreter {
       const r = this.refOf(c.args[gupPageAliases[c.callee]], st);
       this.forget(st, resultKey);
       if (r && r.ids.length === 1 && c.result?.kind === 'var') st.aliases[resultKey] = r.ids[0];
+      return st;
+    } else if (api && gupPageCarriers[c.callee] !== undefined && resultKey) {
+      // page_to_pfn(page) / page_address(page): a handle that can carry the same reference
+      // when it is kept (stored where others find it, or returned).
+      const r = this.refOf(c.args[gupPageCarriers[c.callee]], st);
+      this.forget(st, resultKey);
+      if (r && r.ids.length === 1 && c.result?.kind === 'var') st.handles[resultKey] = r.ids[0];
       return st;
     } else if (api) {
       // A known function that takes no ownership (kmap, set_page_dirty_lock, kvfree of the
@@ -898,6 +946,12 @@ class GupInterpreter {
     // The result variable is kept even when it counts bytes: its sign still says whether
     // anything was taken (iov_iter_get_pages*: -errno only when none).
     const fresh = newAcq(acq.id, 'held', outcomes, acq.resultKey ? [acq.resultKey] : []);
+    // The call wrote through the array pointer: a later NULL test of that pointer (while
+    // nothing assigned it) is true.
+    if (!acq.single && acq.arrayKey !== undefined) {
+      const nn = this.stableCond({ kind: 'var', name: acq.arrayKey });
+      if (nn && !acq.arrayKey.includes('*')) st.conds[nn.key] = nn.truth;
+    }
     const i = st.acqs.findIndex((a) => a.id === acq.id);
     if (i >= 0) {
       // The same call runs again (a retry loop, `goto again`) while the pages it took last time
@@ -1145,9 +1199,14 @@ class GupInterpreter {
   private stableVars(): Set<string> {
     if (this.stableVarsCache) return this.stableVarsCache;
     const unstable = new Set<string>(this.globals);
+    // `&x` and `&x.f` let a callee write x; `&p[i]` and `&p->f` write what p points to, not p.
+    const taken = (e: Expr): void => {
+      if (e.kind === 'var') unstable.add(e.name);
+      else if (e.kind === 'field' && !e.arrow) taken(e.base);
+    };
     const addrOf = (e: Expr): void => {
       if (e.kind === 'unary') {
-        if (e.op === '&') { const r = rootVar(e.arg); if (r !== undefined) unstable.add(r); }
+        if (e.op === '&') taken(e.arg);
         addrOf(e.arg);
       } else if (e.kind === 'binary') { addrOf(e.left); addrOf(e.right); }
       else if (e.kind === 'field' || e.kind === 'index') addrOf(e.base);
@@ -1180,6 +1239,12 @@ class GupInterpreter {
       }
     };
     if (!ok(e) || varsOf(e).size === 0) return undefined;
+    // `p == NULL` / `p != 0` test the pointer's truth.
+    if (e.kind === 'binary' && (e.op === '==' || e.op === '!=') && (isIntValue(e.right, 0) || (e.right.kind === 'const' && e.right.name === 'NULL'))) {
+      if (e.op === '==') truth = !truth;
+      e = e.left;
+      if (!ok(e) || varsOf(e).size === 0) return undefined;
+    }
     if (e.kind === 'binary') {
       const neg: Record<string, string> = { '!=': '==', '>=': '<', '>': '<=' };
       if (neg[e.op]) { e = { ...e, op: neg[e.op] } as Expr; truth = !truth; }

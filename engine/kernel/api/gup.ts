@@ -626,6 +626,21 @@ export const gupPageAliases: Record<string, number> = {
 };
 
 /**
+ * Functions whose result is a handle on the page they are given (its kernel address, its PFN,
+ * its physical address): code that keeps or returns the handle keeps the page reference with
+ * it and releases it later through the inverse conversion (virt_to_page(), pfn_to_page()).
+ * Maps the function to the page argument.
+ */
+export const gupPageCarriers: Record<string, number> = {
+  page_address: 0,
+  page_to_pfn: 0,
+  page_to_phys: 0,
+  page_to_virt: 0,
+  folio_pfn: 0,
+  folio_address: 0,
+};
+
+/**
  * Functions that free the memory of a page ARRAY (not the references it holds), by the argument
  * holding it. Freeing the array of a caller's struct means the pages can no longer be released by
  * anyone: the GUP analysis then reports a leak even on a success return.
