@@ -786,6 +786,12 @@ class GupInterpreter {
       }
     }
     if (resultKey) this.forget(st, resultKey);
+    // __pa(page_address(page)): a value computed from a handle is a handle on the same page.
+    if (resultKey && c.result?.kind === 'var' && (!api || !api.refs)) {
+      for (const x of c.args) for (const v of varsOf(x)) {
+        if (st.handles[v] !== undefined) st.handles[resultKey] = st.handles[v];
+      }
+    }
     return st;
   }
 
@@ -1329,6 +1335,11 @@ class GupInterpreter {
   private mask(e0: Expr, st: PathState, a: AcqState, acq: GupAcquisition, depth: number): number | undefined {
     if (depth > 8) return undefined;
     const e = this.subst(e0, st);
+    // `!page` after `gup(..., 1, ..., &page)`: the call stored a page when it took one.
+    if (acq.single && ((e.kind === 'unary' && e.op === '!' && exprKey(e.arg) === acq.arrayKey) ||
+      (e.kind === 'binary' && e.op === '==' && exprKey(e.left) === acq.arrayKey && (isIntValue(e.right, 0) || (e.right.kind === 'const' && e.right.name === 'NULL'))))) {
+      return NEG | ZERO;
+    }
     if (e.kind === 'unary' && e.op === '!') {
       const m = this.mask(e.arg, st, a, acq, depth + 1);
       return m === undefined ? undefined : ALL & ~m;
