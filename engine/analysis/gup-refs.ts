@@ -1093,7 +1093,10 @@ class GupInterpreter {
         const a = this.acqState(st, id);
         if (!a) continue;
         if (eff.release) {
-          const countArg = eff.release.countParam !== undefined ? c.args[eff.release.countParam] : undefined;
+          const cf = eff.release.countField;
+          const cfArg = cf ? c.args[cf.param] : undefined;
+          const countArg = eff.release.countParam !== undefined ? c.args[eff.release.countParam]
+            : cf && cfArg && cfArg.kind === 'var' ? { key: `${cfArg.name}${cf.suffix}`, text: `${cfArg.name}${cf.suffix}` } : undefined;
           const countRange = eff.release.countParam !== undefined ? c.argRanges[eff.release.countParam] : undefined;
           // Name the release the helper performs (its first release call) so messages read
           // "released with put_all(), which releases them with put_page()".
