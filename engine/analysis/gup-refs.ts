@@ -1040,6 +1040,12 @@ class GupInterpreter {
       before: a.status, first: a.status === 'released' ? { at: a.releasedAt ?? acq.call.range, api: a.releasedApi ?? '' } : undefined,
       whole, maybe, outcomes: a.outcomes, count: whole && !acq.single ? rc : undefined, inLoop, nullChecked, loopRange,
     });
+    // Released while a hand-off or a loan is undecided: the caller still owned them.
+    if (a.status === 'pending') {
+      a.status = 'held';
+      a.pendingKey = undefined;
+      a.pendingFailure = undefined;
+    }
     if (a.status !== 'held' && a.status !== 'element') return;
     if (maybe) {
       a.status = 'escaped';

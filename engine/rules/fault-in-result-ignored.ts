@@ -50,7 +50,7 @@ export const faultInResultIgnored: Rule = {
             continue;
           }
         }
-        if (old && (use === 'compared' || use === 'arithmetic')) {
+        if (old && (use === 'compared' || use === 'arithmetic') && readAsBytes(fn, s)) {
           out.push(finding(fn, s, `${call} returns ${convention}, not a byte count: the result is used as bytes not faulted in, so the failure is never seen (test \`if (ret)\`).`));
           continue;
         }
@@ -141,6 +141,45 @@ export function invertedTest(fn: FunctionIR, block: number, call: CallStmt): { l
     if (leaves(onZero.to) && !leaves(onFail.to)) return { line: (onZero.range ?? e1.range ?? call.range).startRow + 1 };
   }
   return undefined;
+}
+
+/**
+ * The 0/-EFAULT result is read as a byte count: compared with something other than 0 or an
+ * errno, or used in arithmetic. Returning it or passing it on unchanged propagates the errno.
+ */
+export function readAsBytes(fn: FunctionIR, call: CallStmt): boolean {
+  if (!call.result) return false;
+  const names = new Set([exprKey(call.result)]);
+  for (const b of fn.blocks) for (const st of b.stmts) {
+    if (st.kind === 'assign' && st.target.kind === 'var' && st.value.kind === 'var' && names.has(st.value.name)) names.add(st.target.name);
+  }
+  const isR = (e: Expr): boolean => names.has(exprKey(e));
+  const zeroOrErrno = (e: Expr): boolean => isIntValue(e, 0) || (e.kind === 'unary' && e.op === '-') || (e.kind === 'int' && e.value < 0);
+  const bad = (e: Expr): boolean => {
+    switch (e.kind) {
+      case 'unary': return bad(e.arg);
+      case 'binary': {
+        if (['==', '!=', '<', '<=', '>', '>='].includes(e.op)) {
+          if (isR(e.left)) return !zeroOrErrno(e.right) || bad(e.right);
+          if (isR(e.right)) return !zeroOrErrno(e.left) || bad(e.left);
+        } else if (['+', '-', '*', '/', '<<', '>>'].includes(e.op) && (isR(e.left) || isR(e.right))) return true;
+        return bad(e.left) || bad(e.right);
+      }
+      case 'field': return bad(e.base);
+      case 'index': return bad(e.base) || bad(e.index);
+      default: return false;
+    }
+  };
+  for (const b of fn.blocks) {
+    for (const st of b.stmts) {
+      if (st === call) continue;
+      if (st.kind === 'assign' && bad(st.value)) return true;
+      if (st.kind === 'call' && st.args.some(bad)) return true;
+      if (st.kind === 'return' && st.value && bad(st.value)) return true;
+    }
+    for (const e of b.succs) if (e.cond && bad(e.cond)) return true;
+  }
+  return false;
 }
 
 function finding(fn: FunctionIR, s: CallStmt, message: string): Finding {
