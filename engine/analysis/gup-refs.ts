@@ -559,10 +559,7 @@ class GupInterpreter {
   private step(st: PathState, s: Stmt): PathState {
     switch (s.kind) {
       case 'decl':
-        for (const a of st.acqs) {
-          const acq = this.acquisitions[a.id];
-          if (acq.single && acq.arrayKey === s.name && (a.status === 'held' || a.status === 'element' || a.status === 'pending')) a.status = 'escaped';
-        }
+        this.untrackSingle(st, s.name);
         this.forget(st, s.name);
         return st;
       case 'assign':
@@ -629,11 +626,9 @@ class GupInterpreter {
       if (z) st.conds[z.key] = !z.truth;
     }
     // The variable naming a single referenced page gets another page: where the old one went
-    // is not visible here (copied earlier, or lost); stop tracking it rather than guess.
-    for (const a of st.acqs) {
-      const acq = this.acquisitions[a.id];
-      if (acq.single && acq.arrayKey === tKey && (a.status === 'held' || a.status === 'element' || a.status === 'pending')) a.status = 'escaped';
-    }
+    // is not visible here (copied earlier, or lost), and what the variable names from now on is
+    // another page; stop tracking the old one rather than guess.
+    this.untrackSingle(st, tKey);
     // `nr = ret` / `nr = 0` before the release: the variable no longer holds the requested count.
     for (const a of st.acqs) if (!a.requestStale && this.acquisitions[a.id].requestedKey === tKey) a.requestStale = true;
     const localTarget = target.kind === 'var' && !this.globals.has(target.name);
@@ -793,6 +788,23 @@ class GupInterpreter {
       }
     }
     return st;
+  }
+
+  /** Stop tracking single-page acquisitions named by `key` (it is about to name another page). */
+  private untrackSingle(st: PathState, key: string): void {
+    let drop = false;
+    for (const a of st.acqs) {
+      const acq = this.acquisitions[a.id];
+      if (acq.single && acq.arrayKey === key) drop = true;
+    }
+    if (!drop) return;
+    st.acqs = st.acqs.filter((a) => !(this.acquisitions[a.id].single && this.acquisitions[a.id].arrayKey === key));
+    for (const name in st.aliases) {
+      if (!st.acqs.some((a) => a.id === st.aliases[name])) delete st.aliases[name];
+    }
+    for (const name in st.handles) {
+      if (!st.acqs.some((a) => a.id === st.handles[name])) delete st.handles[name];
+    }
   }
 
   private isErrorValue(e: Expr, st: PathState): boolean {
