@@ -335,6 +335,8 @@ class GupInterpreter {
 
   /** Locals that only ever point into another array: `pages = pvec + pinned`. */
   private readonly derived = new Map<string, { base: Expr; offset: string }>();
+  /** Pointer variables that advance over an array (`pages += n`). */
+  private readonly advancing = new Set<string>();
   /** Non-local lvalues an array variable is stored into anywhere in the function: `bo->pages = pages`. */
   private readonly storedInto = new Map<string, { key: string; root: string }[]>();
 
@@ -637,8 +639,14 @@ class GupInterpreter {
       if (!a) continue;
       a.countKeys = [...a.countKeys, tKey];
       // `obj->nr_pages = ret`: the struct now records how many pages it holds; whoever tears
-      // it down releases them (RULES.md gup-leak: "count in a struct field").
+      // it down releases them ("count in a struct field").
       if (!localTarget) a.recorded = true;
+    }
+    // `*pinned += ret`, `umem->num_pages += rv`: a running count kept in the caller's memory
+    // (an out-parameter, a struct field) records the pages too.
+    if (!localTarget) {
+      const vs = varsOf(value);
+      for (const a of st.acqs) if (!copiesCount.includes(a.id) && a.countKeys.some((k) => vs.has(k))) a.recorded = true;
     }
     // Copy propagation only for the variables a verdict reads (release-loop counters, returned
     // variables): tracking every assignment would split paths on values nobody looks at.
@@ -928,7 +936,7 @@ class GupInterpreter {
       countTracked,
       mayTakeNothing: !!r.mayTakeNothing,
       offsetKey,
-      accumulates: offsetKey !== undefined,
+      accumulates: offsetKey !== undefined || (array.kind === 'var' && this.advancing.has(array.name)),
       ownerKeys: stored.map((x) => x.key),
       ownerRoots: stored.map((x) => x.root),
     };
@@ -1604,6 +1612,9 @@ class GupInterpreter {
       if (s.kind !== 'assign') continue;
       const t = s.target;
       if (t.kind === 'var' && !this.globals.has(t.name)) {
+        // `pages += n`: the pointer advances past what was filled; the next fill takes new slots.
+        const adv = subRange(s.value);
+        if (adv && adv.base.kind === 'var' && adv.base.name === t.name) this.advancing.add(t.name);
         if (isParam(t.name)) continue;
         const sub = subRange(s.value) ?? (s.value.kind === 'var' || s.value.kind === 'field' ? { base: s.value, offset: '0' } : undefined);
         const prev = bases.get(t.name);

@@ -72,3 +72,24 @@ export function matchingRelease(api: string, kind: 'get' | 'pin'): string | unde
 }
 
 export type FactOf<K extends GupFact['kind']> = Extract<GupFact, { kind: K }>;
+
+const noted = new WeakSet<FunctionIR>();
+
+/**
+ * An info-level note when the ownership analysis of `fn` stopped at a budget (steps or states
+ * per block, never time): its findings are then a subset. Given once per function, by the first
+ * GUP rule that runs on it.
+ */
+export function budgetNote(meta: RuleMeta, fn: FunctionIR, ctx: RuleContext): Finding[] {
+  const why = gupAnalysis(fn, ctx).exhausted;
+  if (!why || why === 'cancelled' || noted.has(fn)) return [];
+  noted.add(fn);
+  return [{
+    rule: meta.id,
+    severity: 'info',
+    message: `The page-reference analysis of ${fn.name}() stopped early: ${why}. GUP findings for this function may be incomplete.`,
+    range: fn.nameRange,
+    function: fn.name,
+    related: [],
+  }];
+}

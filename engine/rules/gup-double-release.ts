@@ -3,7 +3,7 @@
 import type { Finding } from '../findings';
 import type { Rule, RuleMeta } from './types';
 import type { ReleaseFact } from '../analysis/gup-refs';
-import { acquisitionRelated, bySite, finding, gupFacts, line } from './gup-common';
+import { acquisitionRelated, bySite, finding, gupFacts, line, budgetNote } from './gup-common';
 
 const meta: RuleMeta = {
   id: 'gup-double-release',
@@ -25,7 +25,7 @@ export function isDoubleRelease(f: ReleaseFact): boolean {
 export const gupDoubleRelease: Rule = {
   meta,
   check(fn, ctx): Finding[] {
-    const out: Finding[] = [];
+    const out: Finding[] = budgetNote(meta, fn, ctx);
     for (const e of bySite(gupFacts(fn, ctx, 'release').filter(isDoubleRelease))) {
       const acq = e.acq;
       const releaseApi = e.helper ?? e.api;

@@ -5,7 +5,7 @@
 import type { Finding } from '../findings';
 import type { Rule, RuleMeta } from './types';
 import type { HeldFact, RetakeFact } from '../analysis/gup-refs';
-import { acquisitionRelated, bySite, finding, gupFacts, takenWords } from './gup-common';
+import { acquisitionRelated, bySite, finding, gupFacts, takenWords, budgetNote } from './gup-common';
 
 const meta: RuleMeta = {
   id: 'gup-leak',
@@ -41,7 +41,7 @@ export function retakeIsLeak(f: RetakeFact): boolean {
 export const gupLeak: Rule = {
   meta,
   check(fn, ctx): Finding[] {
-    const out: Finding[] = [];
+    const out: Finding[] = budgetNote(meta, fn, ctx);
     const leaks: (HeldFact | RetakeFact)[] = [
       ...gupFacts(fn, ctx, 'retake').filter(retakeIsLeak),
       ...gupFacts(fn, ctx, 'held').filter(heldIsLeak),

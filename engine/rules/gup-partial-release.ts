@@ -4,7 +4,7 @@ import type { Finding, QuickFix } from '../findings';
 import type { SourceRange } from '../ir';
 import type { Rule, RuleMeta } from './types';
 import { NEG, TAKEN, ZERO, PART, type ReleaseFact } from '../analysis/gup-refs';
-import { acquisitionRelated, bySite, finding, gupFacts, line } from './gup-common';
+import { acquisitionRelated, bySite, finding, gupFacts, line, budgetNote } from './gup-common';
 
 const meta: RuleMeta = {
   id: 'gup-partial-release',
@@ -38,7 +38,7 @@ export function partialReason(f: ReleaseFact): PartialReason | undefined {
 export const gupPartialRelease: Rule = {
   meta,
   check(fn, ctx): Finding[] {
-    const out: Finding[] = [];
+    const out: Finding[] = budgetNote(meta, fn, ctx);
     const judged = gupFacts(fn, ctx, 'release').flatMap((f) => {
       const reason = partialReason(f);
       return reason ? [{ ...f, reason }] : [];

@@ -3,7 +3,7 @@
 import type { Finding, QuickFix } from '../findings';
 import type { Rule, RuleMeta } from './types';
 import type { ReleaseFact } from '../analysis/gup-refs';
-import { acquisitionRelated, bySite, finding, gupFacts, line, matchingRelease } from './gup-common';
+import { acquisitionRelated, bySite, finding, gupFacts, line, matchingRelease, budgetNote } from './gup-common';
 
 const meta: RuleMeta = {
   id: 'gup-release-mismatch',
@@ -29,7 +29,7 @@ export function isMismatch(f: ReleaseFact): boolean {
 export const gupReleaseMismatch: Rule = {
   meta,
   check(fn, ctx): Finding[] {
-    const out: Finding[] = [];
+    const out: Finding[] = budgetNote(meta, fn, ctx);
     for (const e of bySite(gupFacts(fn, ctx, 'release').filter(isMismatch))) {
       const acq = e.acq;
       const pinned = acq.kind === 'pin';
