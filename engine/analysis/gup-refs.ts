@@ -168,7 +168,7 @@ export interface GupOptions {
   maxSteps?: number;
 }
 
-export type Status = 'held' | 'released' | 'element' | 'handed' | 'escaped' | 'pending';
+export type Status = 'held' | 'released' | 'element' | 'handed' | 'escaped' | 'pending' | 'walking';
 
 interface AcqState {
   id: number;
@@ -187,6 +187,8 @@ interface AcqState {
   reportAt?: { range: SourceRange; via: string };
   /** The variable holding the requested count was assigned since the call: it no longer says what was asked for. */
   requestStale?: boolean;
+  /** Header of the transfer loop walking the array (status 'walking'). */
+  walkHeader?: number;
   /** Not part of the state key: the last branch taken before the pages were doomed. */
   branch?: { text: string; line: number; range?: SourceRange };
 }
@@ -220,7 +222,7 @@ function newAcq(id: number, status: Status, outcomes: number, countKeys: string[
   return {
     id, status, outcomes, countKeys,
     pendingKey: undefined, pendingFailure: undefined, releasedAt: undefined, releasedApi: undefined,
-    doomPending: undefined, freed: undefined, recorded: undefined, reportAt: undefined, requestStale: undefined, branch: undefined,
+    doomPending: undefined, freed: undefined, recorded: undefined, reportAt: undefined, requestStale: undefined, walkHeader: undefined, branch: undefined,
   };
 }
 
@@ -228,7 +230,7 @@ function cloneAcq(a: AcqState): AcqState {
   return {
     id: a.id, status: a.status, outcomes: a.outcomes, countKeys: a.countKeys,
     pendingKey: a.pendingKey, pendingFailure: a.pendingFailure, releasedAt: a.releasedAt, releasedApi: a.releasedApi,
-    doomPending: a.doomPending, freed: a.freed, recorded: a.recorded, reportAt: a.reportAt, requestStale: a.requestStale, branch: a.branch,
+    doomPending: a.doomPending, freed: a.freed, recorded: a.recorded, reportAt: a.reportAt, requestStale: a.requestStale, walkHeader: a.walkHeader, branch: a.branch,
   };
 }
 
@@ -261,7 +263,7 @@ function stateKey(s: PathState): string {
   for (const a of s.acqs) {
     const ck = a.countKeys.length < 2 ? (a.countKeys.length ? a.countKeys[0] : '') : [...a.countKeys].sort().join(',');
     const pk = a.pendingKey ?? '';
-    k += `${a.id};${a.status};${a.outcomes};${ck.length}:${ck};${pk.length}:${pk};${a.doomPending ? 1 : 0};${a.reportAt ? a.reportAt.range.start : ''};${a.releasedAt ? a.releasedAt.start : ''};${a.freed ? 1 : 0};${a.recorded ? 1 : 0};${a.requestStale ? 1 : 0}|`;
+    k += `${a.id};${a.status};${a.outcomes};${ck.length}:${ck};${pk.length}:${pk};${a.doomPending ? 1 : 0};${a.reportAt ? a.reportAt.range.start : ''};${a.releasedAt ? a.releasedAt.start : ''};${a.freed ? 1 : 0};${a.recorded ? 1 : 0};${a.requestStale ? 1 : 0};${a.walkHeader ?? ''}|`;
   }
   k += '#';
   const vars = s.vars;
@@ -314,6 +316,8 @@ class GupInterpreter {
   private readonly acquisitions: GupAcquisition[] = [];
   private readonly acqBySite = new Map<CallStmt, GupAcquisition>();
   private readonly facts: GupFact[] = [];
+  /** The block whose statements are being stepped. */
+  private curBlock = 0;
   private readonly factKeys = new Set<string>();
   private readonly releaseLoops: ReleaseLoop[];
   private readonly loopOfCall = new Map<CallStmt, ReleaseLoop>();
@@ -414,6 +418,7 @@ class GupInterpreter {
       // Each queued state belongs to its work item alone (traverse() hands out copies), so
       // it is stepped in place.
       let st = current;
+      this.curBlock = block;
       for (const s of b.stmts) st = this.step(st, s);
       if (block === fn.exit) {
         this.atExit(st);
@@ -577,6 +582,7 @@ class GupInterpreter {
         return st;
       }
       case 'return': {
+        this.walkExit(st, this.curBlock, this.fn.exit, true);
         st.retErr = !!s.value && this.isErrorValue(s.value, st);
         if (s.value) {
           for (const v of varsOf(s.value)) {
@@ -1066,6 +1072,17 @@ class GupInterpreter {
       a.pendingKey = undefined;
       a.pendingFailure = undefined;
     }
+    // A release of the whole (rest of the) array while a loop walks it: the entries not yet
+    // handed on are released here (`while (i < n) put_page(pages[i++]); return -EIO;`).
+    if (a.status === 'walking') {
+      if (whole && !maybe) {
+        a.status = 'released';
+        a.walkHeader = undefined;
+        a.releasedAt = c.range;
+        a.releasedApi = helper ?? api;
+      }
+      return;
+    }
     if (a.status !== 'held' && a.status !== 'element') return;
     if (maybe) {
       a.status = 'escaped';
@@ -1081,11 +1098,31 @@ class GupInterpreter {
   }
 
   private applyTransferLoops(st: PathState, header: number): void {
-    for (const tl of this.transfersByHeader.get(header) ?? []) {
+    // Hand-offs to a known owner first: a loop that also passes entries to code we cannot see
+    // still walks the array (the walk decides what its early exits leave behind).
+    const tls = [...(this.transfersByHeader.get(header) ?? [])].sort((x, y) => Number(y.effect === 'handed') - Number(x.effect === 'handed'));
+    for (const tl of tls) {
       for (const id of this.refOf(tl.array, st)?.ids ?? []) {
         const a = this.acqState(st, id);
-        if (a && (a.status === 'held' || a.status === 'element')) a.status = tl.effect;
+        if (!a || (a.status !== 'held' && a.status !== 'element')) continue;
+        // A loop handing entries to an owner walks the array: the entries it has not reached
+        // yet are still the caller's if it leaves by a return or a goto (walkExit()).
+        if (tl.effect === 'handed') {
+          a.status = 'walking';
+          a.walkHeader = header;
+        } else a.status = tl.effect;
       }
+    }
+  }
+
+  /** Leaving a walking loop: through its condition (or break) all entries went on; by a return or goto, the rest are still held. */
+  private walkExit(st: PathState, from: number, to: number, early: boolean): void {
+    for (const a of st.acqs) {
+      if (a.status !== 'walking' || a.walkHeader === undefined) continue;
+      const body = this.loopBody.get(a.walkHeader);
+      if (!body || !body.has(from) || body.has(to)) continue;
+      a.status = early ? 'held' : 'handed';
+      a.walkHeader = undefined;
     }
   }
 
@@ -1155,6 +1192,7 @@ class GupInterpreter {
       this.applyTransferLoops(st, e.to);
     }
     const isGoto = e.label !== undefined && isGotoLabel(e.label);
+    this.walkExit(st, from, e.to, isGoto);
     if (this.backEdgeSources(e.to)?.has(from)) {
       st.lastJump = isGoto && e.range ? { range: e.range, label: e.label! } : undefined;
     }

@@ -102,6 +102,10 @@ export function findReleaseLoops(fn: FunctionIR): ReleaseLoop[] {
   const taken = new Set<CallStmt>();
   for (const loop of loops) {
     const pageVars = pageVarsIn(fn, loop);
+    // A loop that also hands entries on (bio_add_page(bio, pages[i]...), a call we cannot see)
+    // walks the array giving each entry to one owner or another: its releases are per entry,
+    // not "release them all" (a transfer loop, findTransferLoops()).
+    if (handsEntriesOn(fn, loop, pageVars)) continue;
     for (const b of loop.body) {
       for (const s of fn.blocks[b]?.stmts ?? []) {
         if (s.kind !== 'call' || taken.has(s)) continue;
@@ -259,6 +263,16 @@ function handleOutlivesLoop(fn: FunctionIR, loop: LoopInfo, result: Expr): boole
       if (s.kind === 'call' && s.args.some(mentions)) return true;
       if (s.kind === 'return' && s.value && mentions(s.value)) return true;
     }
+  }
+  return false;
+}
+
+function handsEntriesOn(fn: FunctionIR, loop: LoopInfo, pageVars: Map<string, { array: Expr; index: string }>): boolean {
+  const isEntry = (e: Expr | undefined): boolean => !!e && (pageIndexOf(e) !== undefined || (e.kind === 'var' && pageVars.has(e.name)));
+  for (const b of loop.body) for (const s of fn.blocks[b]?.stmts ?? []) {
+    if (s.kind !== 'call') continue;
+    const r = lookupApi(s.callee)?.refs;
+    if (r && r.op === 'handoff' && isEntry(s.args[r.pagesArg])) return true;
   }
   return false;
 }
