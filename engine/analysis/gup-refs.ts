@@ -355,7 +355,11 @@ class GupInterpreter {
       this.loopsByHeader.set(rl.loop.header, l);
       this.loopBody.set(rl.loop.header, new Set(rl.loop.body));
     }
-    for (const tl of findTransferLoops(fn, (name) => fileFunction(file, name) !== undefined)) {
+    const helperTakes = (name: string, i: number): boolean => {
+      const eff = helperSummary(file, name)?.params[i];
+      return !!eff && (!!eff.handoff || !!eff.release);
+    };
+    for (const tl of findTransferLoops(fn, (name) => fileFunction(file, name) !== undefined, helperTakes)) {
       const l = this.transfersByHeader.get(tl.loop.header) ?? [];
       l.push(tl);
       this.transfersByHeader.set(tl.loop.header, l);
@@ -621,7 +625,9 @@ class GupInterpreter {
     this.forget(st, tKey);
     // `vsg->state = PAGES_LOCKED` after filling vsg->pages: the caller's struct now records that
     // it holds the pages (its teardown releases them by that state).
-    if (target.kind === 'field' && value.kind === 'const' && value.name !== 'NULL') {
+    const enumLike = value.kind === 'const' ? value.name !== 'NULL'
+      : value.kind === 'var' && !value.name.startsWith('$') && this.fn.locals[value.name] === undefined && !this.fn.params.some((p) => p.name === value.name) && !this.globals.has(value.name);
+    if (target.kind === 'field' && enumLike) {
       const troot = rootVar(target);
       for (const a of st.acqs) {
         const acq = this.acquisitions[a.id];
@@ -650,9 +656,9 @@ class GupInterpreter {
     }
     // `*pinned += ret`, `umem->num_pages += rv`: a running count kept in the caller's memory
     // (an out-parameter, a struct field) records the pages too.
-    if (!localTarget) {
-      const vs = varsOf(value);
-      for (const a of st.acqs) if (!copiesCount.includes(a.id) && a.countKeys.some((k) => vs.has(k))) a.recorded = true;
+    if (!localTarget && target.kind !== 'index' && value.kind === 'binary' && value.op === '+' && exprKey(value.left) === tKey) {
+      const added = exprKey(value.right);
+      for (const a of st.acqs) if (!copiesCount.includes(a.id) && a.countKeys.includes(added)) a.recorded = true;
     }
     // Copy propagation only for the variables a verdict reads (release-loop counters, returned
     // variables): tracking every assignment would split paths on values nobody looks at.
@@ -803,6 +809,52 @@ class GupInterpreter {
     }
     return st;
   }
+
+  /**
+   * Going back from `c` through its block (and straight-line predecessors), `name` was stored
+   * into non-local memory or given to a table owner before anything assigned it.
+   */
+  private handedJustBefore(c: CallStmt, name: string): boolean {
+    if (!this.stmtPos) {
+      this.stmtPos = new Map();
+      for (const b of this.fn.blocks) b.stmts.forEach((x, idx) => this.stmtPos!.set(x, { block: b.id, idx }));
+    }
+    const pos = this.stmtPos.get(c);
+    if (!pos) return false;
+    if (!this.predsCache) {
+      this.predsCache = new Map();
+      for (const b of this.fn.blocks) for (const e of b.succs) {
+        const l = this.predsCache.get(e.to) ?? [];
+        l.push(b.id);
+        this.predsCache.set(e.to, l);
+      }
+    }
+    let block = pos.block;
+    let end = pos.idx;
+    for (let hop = 0; hop < 4; hop++) {
+      const stmts = this.fn.blocks[block]?.stmts ?? [];
+      for (let i = end - 1; i >= 0; i--) {
+        const x = stmts[i];
+        if (x.kind === 'assign') {
+          if (x.target.kind === 'var' && x.target.name === name) return false;
+          const local = x.target.kind === 'var' && !this.globals.has(x.target.name);
+          if (!local && x.value.kind === 'var' && x.value.name === name) return true;
+        } else if (x.kind === 'call') {
+          const r = lookupApi(x.callee)?.refs;
+          const arg = r && r.op === 'handoff' ? x.args[r.pagesArg] : undefined;
+          if (arg && arg.kind === 'var' && arg.name === name) return true;
+          if (x.result?.kind === 'var' && x.result.name === name) return false;
+        } else if (x.kind === 'decl' && x.name === name) return false;
+      }
+      const preds = this.predsCache.get(block) ?? [];
+      if (preds.length !== 1) return false;
+      block = preds[0];
+      end = this.fn.blocks[block]?.stmts.length ?? 0;
+    }
+    return false;
+  }
+
+  private predsCache?: Map<number, number[]>;
 
   /** Stop tracking single-page acquisitions named by `key` (it is about to name another page). */
   private untrackSingle(st: PathState, key: string): void {
@@ -977,7 +1029,9 @@ class GupInterpreter {
     if (req && isIntValue(req, 1)) outcomes &= ~PART;
     // The result variable is kept even when it counts bytes: its sign still says whether
     // anything was taken (iov_iter_get_pages*: -errno only when none).
-    const fresh = newAcq(acq.id, 'held', outcomes, acq.resultKey ? [acq.resultKey] : []);
+    // get_page(page) right after handing `page` to an owner (rx_buf->page = page,
+    // __skb_fill_page_desc(skb, 0, page, ...)): the reference is the one that owner keeps.
+    const fresh = newAcq(acq.id, acq.single && this.handedJustBefore(c, acq.arrayKey) ? 'handed' : 'held', outcomes, acq.resultKey ? [acq.resultKey] : []);
     // The call wrote through the array pointer: a later NULL test of that pointer (while
     // nothing assigned it) is true.
     if (!acq.single && acq.arrayKey !== undefined) {
@@ -1236,7 +1290,7 @@ class GupInterpreter {
     if (this.constTruth(cond, st, 0) === false) return undefined;
     // The same test of values nothing changes gives the same answer on one path.
     const stable = this.stableCond(cond);
-    if (stable) {
+    if (stable && this.repeatedCond(stable.key)) {
       const prev = st.conds[stable.key];
       if (prev !== undefined && prev !== stable.truth) return undefined;
       st.conds[stable.key] = stable.truth;
@@ -1284,16 +1338,47 @@ class GupInterpreter {
       } else if (e.kind === 'binary') { addrOf(e.left); addrOf(e.right); }
       else if (e.kind === 'field' || e.kind === 'index') addrOf(e.base);
     };
+    // Variables written in many places (loop counters, accumulators) would only multiply the
+    // paths kept apart; the tests worth remembering are on flags and pointers set once or twice.
+    const writes = new Map<string, number>();
+    const wrote = (e: Expr | undefined): void => {
+      if (e && e.kind === 'var') writes.set(e.name, (writes.get(e.name) ?? 0) + 1);
+    };
     for (const b of this.fn.blocks) for (const st of b.stmts) {
       if (st.kind === 'havoc') { for (const v of varsOfText(st.text)) unstable.add(v); }
-      else if (st.kind === 'call') st.args.forEach(addrOf);
-      else if (st.kind === 'assign') addrOf(st.value);
+      else if (st.kind === 'call') { st.args.forEach(addrOf); wrote(st.result); }
+      else if (st.kind === 'assign') { addrOf(st.value); wrote(st.target); }
     }
+    for (const [name, n] of writes) if (n > 2) unstable.add(name);
+    for (const b of this.fn.blocks) for (const st of b.stmts) if (st.kind === 'call' && st.result?.kind === 'var' && st.result.name.startsWith('$')) unstable.add(st.result.name);
     const out = new Set<string>();
     for (const p of this.fn.params) if (!unstable.has(p.name)) out.add(p.name);
     for (const l of Object.keys(this.fn.locals)) if (!unstable.has(l)) out.add(l);
     this.stableVarsCache = out;
     return out;
+  }
+
+  private repeatedConds?: Set<string>;
+
+  /**
+   * The condition (by key) is tested in more than one place, or is the NULL test of a pointer:
+   * only those are worth remembering per path (others would only keep paths apart).
+   */
+  private repeatedCond(key: string): boolean {
+    if (!this.repeatedConds) {
+      const seen = new Map<string, number>();
+      for (const b of this.fn.blocks) {
+        const keys = new Set<string>();
+        for (const e of b.succs) {
+          if (!e.cond) continue;
+          const sc = this.stableCond(e.cond);
+          if (sc) keys.add(sc.key);
+        }
+        for (const k of keys) seen.set(k, (seen.get(k) ?? 0) + 1);
+      }
+      this.repeatedConds = new Set([...seen].filter(([, n]) => n > 1).map(([k]) => k));
+    }
+    return this.repeatedConds.has(key) || /^[A-Za-z_][A-Za-z0-9_]*$/.test(key);
   }
 
   /** A condition over stable variables and constants only, normalized to a key and a truth value. */

@@ -193,7 +193,11 @@ export interface TransferLoop {
   effect: 'handed' | 'escaped';
 }
 
-export function findTransferLoops(fn: FunctionIR, isSameFile: (name: string) => boolean): TransferLoop[] {
+export function findTransferLoops(
+  fn: FunctionIR, isSameFile: (name: string) => boolean,
+  /** A same-file helper that stores, hands on or releases what it gets in argument `i`. */
+  helperTakes: (name: string, i: number) => boolean = () => false,
+): TransferLoop[] {
   const out: TransferLoop[] = [];
   for (const loop of fn.loops) {
     const pageVars = pageVarsIn(fn, loop);
@@ -223,6 +227,11 @@ export function findTransferLoops(fn: FunctionIR, isSameFile: (name: string) => 
               const arr = elem(x);
               if (arr) out.push({ loop, array: arr, effect: 'escaped' });
             }
+          } else if (!api) {
+            s.args.forEach((x, i) => {
+              const arr = elem(x);
+              if (arr && helperTakes(s.callee, i)) out.push({ loop, array: arr, effect: 'handed' });
+            });
           }
         }
       }
