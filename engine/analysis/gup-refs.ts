@@ -55,6 +55,8 @@ export interface GupAcquisition {
   offsetKey?: string;
   /** The offset moves between runs (a loop filling one array): running again fills new slots. */
   accumulates: boolean;
+  /** The kind comes from gup_flags this function was given (an mm/gup.c internal called with a parameter). */
+  kindFromCaller: boolean;
   /** Other lvalues that hold this array (`bo->pages` after `bo->pages = pages`). */
   ownerKeys: string[];
   /** Their root variables (`bo`). */
@@ -82,6 +84,8 @@ export interface ReleaseFact {
   releaseKind: 'get' | 'pin' | 'either';
   /** The release is one of two opposite-kind releases picked by a flag on exclusive paths, and the function takes both kinds into this array. */
   flagSelected: boolean;
+  /** The release comes after a test of FOLL_PIN (only computed when the kind comes from the caller). */
+  pinTested: boolean;
   /** Ownership state of the pages just before this release on this path. */
   before: Status;
   /** Where this path released them already (when `before` is 'released'). */
@@ -995,12 +999,46 @@ class GupInterpreter {
       mayTakeNothing: !!r.mayTakeNothing,
       offsetKey,
       accumulates: offsetKey !== undefined || (array.kind === 'var' && this.advancing.has(array.name)),
+      kindFromCaller: !!r.kindFromCaller && this.flagsFromParam(pos.flagsArg !== undefined ? c.args[pos.flagsArg] : undefined),
       ownerKeys: stored.map((x) => x.key),
       ownerRoots: stored.map((x) => x.root),
     };
     this.acquisitions.push(acq);
     this.acqBySite.set(c, acq);
     return acq;
+  }
+
+  /** The gup_flags expression mentions a parameter of this function (`gup_flags | FOLL_LONGTERM`). */
+  private flagsFromParam(e: Expr | undefined): boolean {
+    if (!e) return false;
+    const vs = varsOf(e);
+    return this.fn.params.some((p) => vs.has(p.name));
+  }
+
+  /**
+   * The release comes after a test of FOLL_PIN (`if (gup_flags & FOLL_PIN) unpin...; else
+   * put...`, or `if (WARN_ON(!(gup_flags & FOLL_PIN))) return -EINVAL;` before the pin): some
+   * edge testing it leads to the release's block.
+   */
+  private pinTested(c: CallStmt): boolean {
+    if (!this.stmtPos) {
+      this.stmtPos = new Map();
+      for (const b of this.fn.blocks) b.stmts.forEach((x, idx) => this.stmtPos!.set(x, { block: b.id, idx }));
+    }
+    const pos = this.stmtPos.get(c);
+    if (!pos) return false;
+    const test = (e: Expr): boolean => mentionsName(e, GUP_PIN_FLAG) || [...varsOf(e)].some((v) => callTestsPinFlag(this.fn, v));
+    for (const b of this.fn.blocks) for (const e of b.succs) {
+      if (!e.cond || !test(e.cond)) continue;
+      const seen = new Set<number>([e.to]);
+      const work = [e.to];
+      while (work.length) {
+        const x = work.pop()!;
+        if (x === pos.block) return true;
+        for (const n of this.fn.blocks[x]?.succs ?? []) if (!seen.has(n.to)) { seen.add(n.to); work.push(n.to); }
+      }
+    }
+    return false;
   }
 
   private typeOf(e: Expr | undefined): string | undefined {
@@ -1117,6 +1155,7 @@ class GupInterpreter {
     this.emit({
       kind: 'release', acq, at: c.range, call: c, api, helper, releaseKind: kind,
       flagSelected: this.flagSelected.has(c) && this.mixedKinds(acq),
+      pinTested: acq.kindFromCaller ? this.pinTested(c) : false,
       before: a.status, first: a.status === 'released' ? { at: a.releasedAt ?? acq.call.range, api: a.releasedApi ?? '' } : undefined,
       whole, maybe, outcomes: a.outcomes, count: whole && !acq.single ? rc : undefined, inLoop, nullChecked, loopRange,
     });
@@ -1884,4 +1923,12 @@ function mentionsWord(text: string, name: string): boolean {
 /** Identifiers in a piece of C text. */
 function varsOfText(text: string): string[] {
   return text.match(/[A-Za-z_$][A-Za-z0-9_$]*/g) ?? [];
+}
+
+/** A temporary (`$t = WARN_ON(!(flags & FOLL_PIN))`) holding a call that tests FOLL_PIN. */
+function callTestsPinFlag(fn: FunctionIR, name: string): boolean {
+  for (const b of fn.blocks) for (const s of b.stmts) {
+    if (s.kind === 'call' && s.result?.kind === 'var' && s.result.name === name && s.args.some((a) => mentionsName(a, GUP_PIN_FLAG))) return true;
+  }
+  return false;
 }

@@ -23,6 +23,9 @@ export function heldIsLeak(f: HeldFact): boolean {
   if (f.acq.mayTakeNothing && f.releasedSomewhere) return false;
   // The returned count went into a struct field or global: that struct tracks the pages now.
   if (f.recorded) return false;
+  // mm/gup.c internals fill the caller's array with the caller's flags: the function is part of
+  // an acquiring entry and hands what it took back (its kind and counts are still checked).
+  if (f.acq.kindFromCaller) return false;
   // Pages in the caller's memory (a parameter's array or struct, a global) are the caller's to
   // release when this function succeeds (an acquiring function hands them back); a function
   // that fails cleans up what it took, and freeing the array drops the only way to release them.
@@ -32,7 +35,7 @@ export function heldIsLeak(f: HeldFact): boolean {
 
 /** The acquisition ran again over pages it still held: a leak unless the slots differ each run. */
 export function retakeIsLeak(f: RetakeFact): boolean {
-  if (f.recorded) return false;
+  if (f.recorded || f.acq.kindFromCaller) return false;
   // `pages + done`: a loop filling one array takes new slots every run.
   if (f.acq.accumulates) return false;
   return f.acq.countTracked || f.acq.single;

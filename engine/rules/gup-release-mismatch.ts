@@ -21,7 +21,11 @@ const meta: RuleMeta = {
  * a flag on exclusive paths while the function takes both kinds into that array.
  */
 export function isMismatch(f: ReleaseFact): boolean {
-  if (f.releaseKind === 'either' || f.acq.kind === 'unknown') return false;
+  if (f.releaseKind === 'either') return false;
+  // mm/gup.c internals called with the caller's gup_flags take either kind: a release of one
+  // fixed kind must sit behind a FOLL_PIN test (96e1fac162cc fixed a put_page() there).
+  if (f.acq.kind === 'unknown' && f.acq.kindFromCaller) return !f.pinTested;
+  if (f.acq.kind === 'unknown') return false;
   if (f.releaseKind === f.acq.kind) return false;
   return !f.flagSelected;
 }
@@ -32,6 +36,11 @@ export const gupReleaseMismatch: Rule = {
     const out: Finding[] = budgetNote(meta, fn, ctx);
     for (const e of bySite(gupFacts(fn, ctx, 'release').filter(isMismatch))) {
       const acq = e.acq;
+      if (acq.kind === 'unknown') {
+        const msg = `\`${acq.arrayText}\` ${acq.single ? 'was' : 'were'} taken by ${acq.api}() at line ${line(acq.call.range)} with the caller's gup_flags, which may hold FOLL_PIN (pin_user_pages*() pass it), but ${acq.single ? 'is' : 'are'} released with ${e.helper ? `${e.helper}, which uses ${e.api}()` : `${e.api}()`} on a path that never tested FOLL_PIN: pinned pages need unpin_user_page*(), others put_page()`;
+        out.push(finding(meta, fn, e.at, msg, [acquisitionRelated(acq), { range: e.call.range, message: 'released here' }]));
+        continue;
+      }
       const pinned = acq.kind === 'pin';
       const how = pinned ? 'pinned (FOLL_PIN)' : 'referenced (FOLL_GET)';
       const right = matchingRelease(e.api, acq.kind as 'get' | 'pin');
