@@ -14,7 +14,8 @@
 
 import type { CallStmt, Edge, Expr, FileIR, FunctionIR, SourceRange, Stmt } from '../ir';
 import { lookupApi } from '../kernel/api-table';
-import { GUP_FLAG_PREFIX, GUP_PIN_FLAG, gupArrayFreers, gupPageAliases, gupValueTests } from '../kernel/api/gup';
+import { GUP_FLAG_PREFIX, GUP_PIN_FLAG, gupArrayFreers, gupPageAliases, gupPageCarriers, gupValueTests } from '../kernel/api/gup';
+import { isObserverCall } from '../kernel/api/ownership';
 import type { RefEffect } from '../kernel/api/refs-schema';
 import { exprKey, isIntValue, mentionsName, renderExpr, rootVar, varsOf } from './expr';
 import { fileFunction, helperSummary } from './gup-summaries';
@@ -24,12 +25,12 @@ type AcquireEffect = Extract<RefEffect, { op: 'acquire' }>;
 type ReleaseEffect = Extract<RefEffect, { op: 'release' }>;
 
 /** Outcome classes of an acquisition's return value. */
-const NEG = 1;
-const ZERO = 2;
-const PART = 4;
-const FULL = 8;
+export const NEG = 1;
+export const ZERO = 2;
+export const PART = 4;
+export const FULL = 8;
 const ALL = NEG | ZERO | PART | FULL;
-const TAKEN = PART | FULL;
+export const TAKEN = PART | FULL;
 
 export interface GupAcquisition {
   /** Index in `GupAnalysis.acquisitions`. */
@@ -50,32 +51,117 @@ export interface GupAcquisition {
   /** The return value counts pages (not bytes) and the array is not an offset into another. */
   countTracked: boolean;
   mayTakeNothing: boolean;
+  /** The acquisition fills the array from this offset (`pages + done`, `&map[n]`); undefined = from 0. */
+  offsetKey?: string;
+  /** The offset moves between runs (a loop filling one array): running again fills new slots. */
+  accumulates: boolean;
+  /** The kind comes from gup_flags this function was given (an mm/gup.c internal called with a parameter). */
+  kindFromCaller: boolean;
+  /** Other lvalues that hold this array (`bo->pages` after `bo->pages = pages`). */
+  ownerKeys: string[];
+  /** Their root variables (`bo`). */
+  ownerRoots: string[];
 }
 
-export type GupEvent =
-  | { kind: 'leak'; acq: GupAcquisition; at: SourceRange; via: string; branch?: { text: string; line: number; range?: SourceRange } }
-  | { kind: 'mismatch'; acq: GupAcquisition; at: SourceRange; call: CallStmt; releaseApi: string; helper?: string; helperCall?: CallStmt }
-  | {
-      kind: 'partial';
-      acq: GupAcquisition;
-      at: SourceRange;
-      call: CallStmt;
-      releaseApi: string;
-      countText: string;
-      /** 'requested': released the count asked for; 'negative': the count may be -errno; 'nothing': nothing was taken on this path. */
-      reason: 'requested' | 'negative' | 'nothing';
-      /** Argument range of the count, when a quick fix can replace it. */
-      countRange?: SourceRange;
-      inLoop: boolean;
-      /** The release loop, when the count is its bound (for a quick fix in the loop header). */
-      loopRange?: SourceRange;
-      helper?: string;
-    }
-  | { kind: 'double'; acq: GupAcquisition; at: SourceRange; call: CallStmt; releaseApi: string; first: SourceRange; firstApi: string };
+/**
+ * What the shared ownership analysis observed on some path, for the rules to judge. The analysis
+ * says what happened (a release of this kind, with this count, while the pages were in this
+ * state; pages still held where the function returns); each rule file decides whether that is a
+ * bug (engine/rules/gup-*.ts).
+ */
+export type GupFact = ReleaseFact | HeldFact | RetakeFact | HandBackFact;
+
+/** A release (or a same-file helper that releases) reached with the acquisition in some state. */
+export interface ReleaseFact {
+  kind: 'release';
+  acq: GupAcquisition;
+  at: SourceRange;
+  call: CallStmt;
+  /** The release function itself (the helper's inner release when `helper` is set). */
+  api: string;
+  /** `helper()` when the release happens inside a same-file helper called here. */
+  helper?: string;
+  releaseKind: 'get' | 'pin' | 'either';
+  /** The release is one of two opposite-kind releases picked by a flag on exclusive paths, and the function takes both kinds into this array. */
+  flagSelected: boolean;
+  /** The release comes after a test of FOLL_PIN (only computed when the kind comes from the caller). */
+  pinTested: boolean;
+  /** Ownership state of the pages just before this release on this path. */
+  before: Status;
+  /** Where this path released them already (when `before` is 'released'). */
+  first?: { at: SourceRange; api: string };
+  /** Releases the whole acquisition (not one entry of it). */
+  whole: boolean;
+  /** A helper that releases only on some of its paths. */
+  maybe: boolean;
+  /** Outcomes of the acquisition still possible on this path (NEG/ZERO/PART/FULL bits). */
+  outcomes: number;
+  count?: ReleaseCount;
+  inLoop: boolean;
+  nullChecked: boolean;
+  loopRange?: SourceRange;
+}
+
+export interface ReleaseCount {
+  key: string;
+  text: string;
+  /** Argument range (for a quick fix). */
+  range?: SourceRange;
+  /** The count is the acquisition's result (or a copy of it) on this path. */
+  isResult: boolean;
+  /** The count is the requested count, still holding what was asked for on this path. */
+  isRequested: boolean;
+  /** The count lives in an unsigned variable: a negative result wraps to a huge count. */
+  unsigned: boolean;
+}
+
+/** Pages still held (some taken, none released or handed on) where the path leaves the function. */
+export interface HeldFact {
+  kind: 'held';
+  acq: GupAcquisition;
+  at: SourceRange;
+  via: string;
+  branch?: { text: string; line: number; range?: SourceRange };
+  /** The pages live in memory the caller sees (a parameter's array or struct, a global). */
+  visible: boolean;
+  /** The path returns an error value. */
+  retErr: boolean;
+  /** The array itself was freed on this path. */
+  freed: boolean;
+  /** The returned count was recorded in a struct field or global. */
+  recorded: boolean;
+  /** The function releases or hands off this array somewhere. */
+  releasedSomewhere: boolean;
+}
+
+/** The acquisition runs again (a retry loop) while the pages of its previous run are held. */
+export interface RetakeFact {
+  kind: 'retake';
+  acq: GupAcquisition;
+  at: SourceRange;
+  via: string;
+  branch?: { text: string; line: number; range?: SourceRange };
+  recorded: boolean;
+}
+
+/**
+ * A function that implements an acquiring API-table entry returns a value computed from the
+ * acquisition's result (not the result itself) on a path where that result may say "nothing
+ * taken": the caller reads that value with the entry's return convention.
+ */
+export interface HandBackFact {
+  kind: 'handback';
+  acq: GupAcquisition;
+  at: SourceRange;
+  /** The table entry this function implements. */
+  implements: string;
+  outcomes: number;
+  valueText: string;
+}
 
 export interface GupAnalysis {
   acquisitions: GupAcquisition[];
-  events: GupEvent[];
+  facts: GupFact[];
   /** Set when a budget ran out or the run was cancelled: findings are then a subset. */
   exhausted?: string;
 }
@@ -86,7 +172,7 @@ export interface GupOptions {
   maxSteps?: number;
 }
 
-type Status = 'held' | 'released' | 'element' | 'handed' | 'escaped' | 'pending';
+export type Status = 'held' | 'released' | 'element' | 'handed' | 'escaped' | 'pending' | 'walking';
 
 interface AcqState {
   id: number;
@@ -103,6 +189,10 @@ interface AcqState {
   /** The returned count was stored in a struct field / global: that struct now tracks the pages. */
   recorded?: boolean;
   reportAt?: { range: SourceRange; via: string };
+  /** The variable holding the requested count was assigned since the call: it no longer says what was asked for. */
+  requestStale?: boolean;
+  /** Header of the transfer loop walking the array (status 'walking'). */
+  walkHeader?: number;
   /** Not part of the state key: the last branch taken before the pages were doomed. */
   branch?: { text: string; line: number; range?: SourceRange };
 }
@@ -113,10 +203,14 @@ interface PathState {
   vars: Record<string, string>;
   /** Local variables that point at (an entry of) a tracked array or page. */
   aliases: Record<string, number>;
+  /** Locals holding a handle on a tracked page (its PFN, its address): storing or returning one hands the page on. */
+  handles: Record<string, number>;
   /** Temporaries holding a test of a value (`$t = IS_ERR_VALUE(ret)`), substituted in conditions. */
   tests: Record<string, Expr>;
   /** The value returned on this path looks like an error (`-EFAULT`, a variable holding one). */
   retErr?: boolean;
+  /** Truth of conditions over variables the function never assigns (`flags & USER`), per path. */
+  conds: Record<string, boolean>;
   /** Not part of the state key. */
   lastBranch?: { text: string; line: number; range?: SourceRange };
   /** Not part of the state key: the last backward `goto` taken (`goto again`). */
@@ -132,7 +226,7 @@ function newAcq(id: number, status: Status, outcomes: number, countKeys: string[
   return {
     id, status, outcomes, countKeys,
     pendingKey: undefined, pendingFailure: undefined, releasedAt: undefined, releasedApi: undefined,
-    doomPending: undefined, freed: undefined, recorded: undefined, reportAt: undefined, branch: undefined,
+    doomPending: undefined, freed: undefined, recorded: undefined, reportAt: undefined, requestStale: undefined, walkHeader: undefined, branch: undefined,
   };
 }
 
@@ -140,7 +234,7 @@ function cloneAcq(a: AcqState): AcqState {
   return {
     id: a.id, status: a.status, outcomes: a.outcomes, countKeys: a.countKeys,
     pendingKey: a.pendingKey, pendingFailure: a.pendingFailure, releasedAt: a.releasedAt, releasedApi: a.releasedApi,
-    doomPending: a.doomPending, freed: a.freed, recorded: a.recorded, reportAt: a.reportAt, branch: a.branch,
+    doomPending: a.doomPending, freed: a.freed, recorded: a.recorded, reportAt: a.reportAt, requestStale: a.requestStale, walkHeader: a.walkHeader, branch: a.branch,
   };
 }
 
@@ -153,7 +247,9 @@ function cloneState(s: PathState): PathState {
     acqs: s.acqs.map(cloneAcq),
     vars: { ...s.vars },
     aliases: { ...s.aliases },
+    handles: { ...s.handles },
     tests: { ...s.tests },
+    conds: { ...s.conds },
     lastBranch: s.lastBranch,
     lastJump: s.lastJump,
     retErr: s.retErr,
@@ -171,7 +267,7 @@ function stateKey(s: PathState): string {
   for (const a of s.acqs) {
     const ck = a.countKeys.length < 2 ? (a.countKeys.length ? a.countKeys[0] : '') : [...a.countKeys].sort().join(',');
     const pk = a.pendingKey ?? '';
-    k += `${a.id};${a.status};${a.outcomes};${ck.length}:${ck};${pk.length}:${pk};${a.doomPending ? 1 : 0};${a.reportAt ? a.reportAt.range.start : ''};${a.releasedAt ? a.releasedAt.start : ''};${a.freed ? 1 : 0};${a.recorded ? 1 : 0}|`;
+    k += `${a.id};${a.status};${a.outcomes};${ck.length}:${ck};${pk.length}:${pk};${a.doomPending ? 1 : 0};${a.reportAt ? a.reportAt.range.start : ''};${a.releasedAt ? a.releasedAt.start : ''};${a.freed ? 1 : 0};${a.recorded ? 1 : 0};${a.requestStale ? 1 : 0};${a.walkHeader ?? ''}|`;
   }
   k += '#';
   const vars = s.vars;
@@ -180,9 +276,13 @@ function stateKey(s: PathState): string {
   const aliases = s.aliases;
   for (const name in aliases) k += `${name.length}:${name}${aliases[name]};`;
   k += '#';
+  for (const name in s.handles) k += `${name.length}:${name}${s.handles[name]};`;
+  k += '#';
   const tests = Object.keys(s.tests);
   if (tests.length > 1) tests.sort();
   for (const name of tests) k += `${name.length}:${name}`;
+  k += '#';
+  for (const c in s.conds) k += `${c.length}:${c}${s.conds[c] ? 1 : 0}`;
   return `${k}#${s.retErr ? 1 : 0}`;
 }
 
@@ -198,7 +298,7 @@ export function analyzeGupRefs(fn: FunctionIR, file: FileIR, opts: GupOptions = 
   // acquiring API has nothing to report; most functions of a real file are such (measured:
   // this halves the check time of the benchmark corpus).
   if (!acquiresPages(fn)) {
-    const none: GupAnalysis = { acquisitions: [], events: [] };
+    const none: GupAnalysis = { acquisitions: [], facts: [] };
     cache.set(fn, none);
     return none;
   }
@@ -219,8 +319,10 @@ function acquiresPages(fn: FunctionIR): boolean {
 class GupInterpreter {
   private readonly acquisitions: GupAcquisition[] = [];
   private readonly acqBySite = new Map<CallStmt, GupAcquisition>();
-  private readonly events: GupEvent[] = [];
-  private readonly eventKeys = new Set<string>();
+  private readonly facts: GupFact[] = [];
+  /** The block whose statements are being stepped. */
+  private curBlock = 0;
+  private readonly factKeys = new Set<string>();
   private readonly releaseLoops: ReleaseLoop[];
   private readonly loopOfCall = new Map<CallStmt, ReleaseLoop>();
   private readonly loopsByHeader = new Map<number, ReleaseLoop[]>();
@@ -228,6 +330,8 @@ class GupInterpreter {
   private readonly transfersByHeader = new Map<number, TransferLoop[]>();
   private readonly counterVars = new Set<string>();
   private readonly returnedVars = new Set<string>();
+  /** Variables assigned the result of a call that is not a GUP acquisition (error codes, mostly). */
+  private readonly callResults = new Set<string>();
   private readonly flagVars = new Set<string>();
   private readonly flagSelected = new Set<CallStmt>();
   private readonly mentionReach = new Map<string, Set<number>>();
@@ -237,8 +341,16 @@ class GupInterpreter {
   private readonly tempName = (name: string): string | undefined => this.tempCallee.get(name);
   private readonly tempCallee = new Map<string, string>();
 
+  /** Locals that only ever point into another array: `pages = pvec + pinned`. */
+  private readonly derived = new Map<string, { base: Expr; offset: string }>();
+  /** Pointer variables that advance over an array (`pages += n`). */
+  private readonly advancing = new Set<string>();
+  /** Non-local lvalues an array variable is stored into anywhere in the function: `bo->pages = pages`. */
+  private readonly storedInto = new Map<string, { key: string; root: string }[]>();
+
   constructor(private readonly fn: FunctionIR, private readonly file: FileIR, private readonly opts: GupOptions) {
     this.globals = new Set(file.globals);
+    this.findArrayAliases();
     this.releaseLoops = findReleaseLoops(fn);
     for (const rl of this.releaseLoops) {
       this.loopOfCall.set(rl.call, rl);
@@ -247,7 +359,11 @@ class GupInterpreter {
       this.loopsByHeader.set(rl.loop.header, l);
       this.loopBody.set(rl.loop.header, new Set(rl.loop.body));
     }
-    for (const tl of findTransferLoops(fn, (name) => fileFunction(file, name) !== undefined)) {
+    const helperTakes = (name: string, i: number): boolean => {
+      const eff = helperSummary(file, name)?.params[i];
+      return !!eff && (!!eff.handoff || !!eff.release);
+    };
+    for (const tl of findTransferLoops(fn, (name) => fileFunction(file, name) !== undefined, helperTakes)) {
       const l = this.transfersByHeader.get(tl.loop.header) ?? [];
       l.push(tl);
       this.transfersByHeader.set(tl.loop.header, l);
@@ -256,6 +372,7 @@ class GupInterpreter {
     this.findFlagSelectedReleases();
     for (const rl of this.releaseLoops) this.counterVars.add(rl.index);
     for (const b of fn.blocks) for (const s of b.stmts) if (s.kind === 'return' && s.value?.kind === 'var') this.returnedVars.add(s.value.name);
+    for (const b of fn.blocks) for (const s of b.stmts) if (s.kind === 'call' && s.result?.kind === 'var' && !lookupApi(s.callee)?.refs) this.callResults.add(s.result.name);
     const flagOf = (e: Expr): void => {
       if (e.kind === 'var') this.flagVars.add(e.name);
       else if (e.kind === 'unary' && e.op === '!') flagOf(e.arg);
@@ -273,7 +390,7 @@ class GupInterpreter {
     const maxPerBlock = this.opts.maxStatesPerBlock ?? 64;
     const maxSteps = this.opts.maxSteps ?? 200_000;
     const seen: (Set<string> | undefined)[] = [];
-    const work: { block: number; state: PathState }[] = [{ block: fn.entry, state: { acqs: [], vars: {}, aliases: {}, tests: {} } }];
+    const work: { block: number; state: PathState }[] = [{ block: fn.entry, state: { acqs: [], vars: {}, aliases: {}, handles: {}, tests: {}, conds: {} } }];
     let steps = 0;
     while (work.length) {
       if (++steps > maxSteps) {
@@ -294,7 +411,7 @@ class GupInterpreter {
         // Widening: forget the copy-propagated values and value tests (they only sharpen
         // messages and loop bounds); if the coarser state is new, keep exploring it, up to a
         // hard cap. Past that, drop: findings stay a subset, never invented.
-        const coarse = { ...cloneState(state), vars: {}, tests: {} };
+        const coarse = { ...cloneState(state), vars: {}, tests: {}, conds: {} };
         const ck = stateKey(coarse);
         if (set.has(ck)) continue;
         if (set.size >= 2 * maxPerBlock) {
@@ -309,6 +426,7 @@ class GupInterpreter {
       // Each queued state belongs to its work item alone (traverse() hands out copies), so
       // it is stepped in place.
       let st = current;
+      this.curBlock = block;
       for (const s of b.stmts) st = this.step(st, s);
       if (block === fn.exit) {
         this.atExit(st);
@@ -324,25 +442,31 @@ class GupInterpreter {
         if (next) work.push({ block: e.to, state: next });
       }
     }
-    return { acquisitions: this.acquisitions, events: this.events, exhausted: this.exhausted };
+    return { acquisitions: this.acquisitions, facts: this.facts, exhausted: this.exhausted };
   }
 
-  // ---- events ---------------------------------------------------------------------------
+  // ---- facts ----------------------------------------------------------------------------
 
-  private emit(ev: GupEvent): void {
-    const k = `${ev.kind}:${ev.acq.id}:${ev.at.start}:${ev.at.end}`;
-    if (this.eventKeys.has(k)) {
-      // One finding per site; when paths disagree on why a release count is wrong, keep the
-      // reason a reviewer acts on first (the requested count, then a negative count).
-      if (ev.kind !== 'partial') return;
-      const rank = { requested: 0, negative: 1, nothing: 2 } as const;
-      const i = this.events.findIndex((e) => e.kind === 'partial' && e.acq.id === ev.acq.id && e.at.start === ev.at.start && e.at.end === ev.at.end);
-      const prev = this.events[i];
-      if (prev && prev.kind === 'partial' && rank[ev.reason] < rank[prev.reason]) this.events[i] = ev;
-      return;
+  /** Record a fact once: paths that agree on everything a rule reads give one fact. */
+  private emit(f: GupFact): void {
+    let k: string;
+    switch (f.kind) {
+      case 'release':
+        k = `r:${f.acq.id}:${f.at.start}:${f.api}:${f.helper ?? ''}:${f.before}:${f.whole}:${f.maybe}:${f.outcomes}:${f.flagSelected}:${f.count ? `${f.count.key}:${f.count.isResult}:${f.count.isRequested}` : ''}:${f.inLoop}:${f.nullChecked}:${f.first?.at.start ?? ''}`;
+        break;
+      case 'held':
+        k = `h:${f.acq.id}:${f.at.start}:${f.visible}:${f.retErr}:${f.freed}:${f.recorded}`;
+        break;
+      case 'retake':
+        k = `t:${f.acq.id}:${f.at.start}:${f.recorded}`;
+        break;
+      case 'handback':
+        k = `b:${f.acq.id}:${f.at.start}:${f.outcomes}`;
+        break;
     }
-    this.eventKeys.add(k);
-    this.events.push(ev);
+    if (this.factKeys.has(k)) return;
+    this.factKeys.add(k);
+    this.facts.push(f);
   }
 
   // ---- references -----------------------------------------------------------------------
@@ -352,8 +476,16 @@ class GupInterpreter {
     if (!e) return undefined;
     if (e.kind === 'var' && st.aliases[e.name] !== undefined) return { ids: [st.aliases[e.name]], element: true };
     const key = exprKey(e);
-    const direct = st.acqs.filter((a) => this.acquisitions[a.id].arrayKey === key).map((a) => a.id);
+    const direct = st.acqs.filter((a) => {
+      const acq = this.acquisitions[a.id];
+      return acq.arrayKey === key || acq.ownerKeys.includes(key);
+    }).map((a) => a.id);
     if (direct.length) return { ids: direct, element: false };
+    if (e.kind === 'var' && this.derived.has(e.name)) {
+      const d = this.derived.get(e.name)!;
+      const r = this.refOf(d.base, st);
+      return r ? { ids: r.ids, element: r.element || d.offset !== '0' } : undefined;
+    }
     if (e.kind === 'index') {
       const r = this.refOf(e.base, st);
       return r ? { ids: r.ids, element: true } : undefined;
@@ -380,7 +512,7 @@ class GupInterpreter {
     // `obj` or `&obj` (the patch-fragment stand-in passes `&name` for every local it saw).
     if (x.kind === 'var') {
       const name = x.name;
-      return st.acqs.filter((a) => this.acquisitions[a.id].root === name).map((a) => a.id);
+      return st.acqs.filter((a) => this.acquisitions[a.id].root === name || this.acquisitions[a.id].ownerRoots.includes(name)).map((a) => a.id);
     }
     if (x.kind === 'field') {
       const base = this.refOf(x.base, st);
@@ -404,9 +536,11 @@ class GupInterpreter {
         if (a.status === 'pending') a.status = 'handed';
       }
     }
+    for (const c in st.conds) if (mentionsWord(c, key)) delete st.conds[c];
     // Only when present: `delete` of an absent key still costs (and the check is cheap).
     if (st.vars[key] !== undefined) delete st.vars[key];
     if (st.aliases[key] !== undefined) delete st.aliases[key];
+    if (st.handles[key] !== undefined) delete st.handles[key];
     if (st.tests[key] !== undefined) delete st.tests[key];
   }
 
@@ -440,6 +574,7 @@ class GupInterpreter {
   private step(st: PathState, s: Stmt): PathState {
     switch (s.kind) {
       case 'decl':
+        this.untrackSingle(st, s.name);
         this.forget(st, s.name);
         return st;
       case 'assign':
@@ -455,8 +590,14 @@ class GupInterpreter {
         return st;
       }
       case 'return': {
+        this.walkExit(st, this.curBlock, this.fn.exit, true);
         st.retErr = !!s.value && this.isErrorValue(s.value, st);
         if (s.value) {
+          for (const v of varsOf(s.value)) {
+            const h = st.handles[v];
+            const a = h !== undefined ? this.acqState(st, h) : undefined;
+            if (a && (a.status === 'held' || a.status === 'pending' || a.status === 'element')) a.status = 'handed';
+          }
           for (const id of this.refOrOwner(s.value, st)) {
             const a = this.acqState(st, id);
             if (a && (a.status === 'held' || a.status === 'pending')) a.status = 'handed';
@@ -486,14 +627,42 @@ class GupInterpreter {
     if (value.kind === 'int' || value.kind === 'const' || (value.kind === 'unary' && value.op === '-' && (value.arg.kind === 'int' || value.arg.kind === 'const'))) resolved = vKey;
     else if (value.kind === 'var') resolved = st.vars[value.name] ?? value.name;
     this.forget(st, tKey);
+    // `vsg->state = PAGES_LOCKED` after filling vsg->pages: the caller's struct now records that
+    // it holds the pages (its teardown releases them by that state).
+    const enumLike = value.kind === 'const' ? value.name !== 'NULL'
+      : value.kind === 'var' && !value.name.startsWith('$') && this.fn.locals[value.name] === undefined && !this.fn.params.some((p) => p.name === value.name) && !this.globals.has(value.name);
+    if (target.kind === 'field' && enumLike) {
+      const troot = rootVar(target);
+      for (const a of st.acqs) {
+        const acq = this.acquisitions[a.id];
+        if (a.status === 'held' && troot !== undefined && (acq.root === troot || acq.ownerRoots.includes(troot)) && this.isVisible(acq)) a.recorded = true;
+      }
+    }
+    // `pvec = NULL`: a later `if (pvec)` on this path is false.
+    if (target.kind === 'var' && (isIntValue(value, 0) || (value.kind === 'const' && value.name === 'NULL'))) {
+      const z = this.stableCond(target);
+      if (z) st.conds[z.key] = !z.truth;
+    }
+    // The variable naming a single referenced page gets another page: where the old one went
+    // is not visible here (copied earlier, or lost), and what the variable names from now on is
+    // another page; stop tracking the old one rather than guess.
+    this.untrackSingle(st, tKey);
+    // `nr = ret` / `nr = 0` before the release: the variable no longer holds the requested count.
+    for (const a of st.acqs) if (!a.requestStale && this.acquisitions[a.id].requestedKey === tKey) a.requestStale = true;
     const localTarget = target.kind === 'var' && !this.globals.has(target.name);
     for (const id of copiesCount) {
       const a = this.acqState(st, id);
       if (!a) continue;
       a.countKeys = [...a.countKeys, tKey];
       // `obj->nr_pages = ret`: the struct now records how many pages it holds; whoever tears
-      // it down releases them (RULES.md gup-leak: "count in a struct field").
+      // it down releases them ("count in a struct field").
       if (!localTarget) a.recorded = true;
+    }
+    // `*pinned += ret`, `umem->num_pages += rv`: a running count kept in the caller's memory
+    // (an out-parameter, a struct field) records the pages too.
+    if (!localTarget && target.kind !== 'index' && value.kind === 'binary' && value.op === '+' && exprKey(value.left) === tKey) {
+      const added = exprKey(value.right);
+      for (const a of st.acqs) if (!copiesCount.includes(a.id) && a.countKeys.includes(added)) a.recorded = true;
     }
     // Copy propagation only for the variables a verdict reads (release-loop counters, returned
     // variables): tracking every assignment would split paths on values nobody looks at.
@@ -504,17 +673,33 @@ class GupInterpreter {
       else if (this.flagVars.has(tKey) && (/^-?\d+$/.test(resolved) || resolved.startsWith('-'))) st.vars[tKey] = resolved;
     }
     if (testOf && target.kind === 'var') st.tests[tKey] = testOf;
+    if (localTarget && target.kind === 'var') {
+      for (const v of varsOf(value)) if (st.handles[v] !== undefined) { st.handles[tKey] = st.handles[v]; break; }
+    }
     if (ref) {
       const local = target.kind === 'var' && !this.globals.has(target.name);
       if (local) {
         if (ref.ids.length === 1) st.aliases[tKey] = ref.ids[0];
       } else {
         // Ownership hand-off: stored into a struct field, a global, an out-parameter or
-        // another array (seed 002: pages kept in a bio / request for completion to release).
+        // another array (pages kept in a bio / request for completion to release).
         for (const id of ref.ids) {
           const a = this.acqState(st, id);
           if (a && (a.status === 'held' || a.status === 'pending')) a.status = 'handed';
         }
+      }
+    } else if (!localTarget) {
+      // The struct that holds the pages (`*pmem = mem` when the pages are mem->hpages), or a
+      // value computed from a page handle (`hpas[i] = page_to_pfn(page) << PAGE_SHIFT`), stored
+      // where someone else finds it: that memory carries the references now.
+      const ids = new Set<number>(this.refOrOwner(value, st));
+      for (const v of varsOf(value)) {
+        if (st.aliases[v] !== undefined) ids.add(st.aliases[v]);
+        if (st.handles[v] !== undefined) ids.add(st.handles[v]);
+      }
+      for (const id of ids) {
+        const a = this.acqState(st, id);
+        if (a && (a.status === 'held' || a.status === 'pending' || a.status === 'element')) a.status = 'handed';
       }
     }
     return st;
@@ -546,6 +731,7 @@ class GupInterpreter {
         // Keep the pending hand-off linked to the result we just set.
         delete st.vars[resultKey];
         delete st.aliases[resultKey];
+        for (const c in st.conds) if (mentionsWord(c, resultKey)) delete st.conds[c];
         for (const a of st.acqs) if (a.countKeys.includes(resultKey)) a.countKeys = a.countKeys.filter((k) => k !== resultKey);
       }
       return st;
@@ -554,6 +740,13 @@ class GupInterpreter {
       const r = this.refOf(c.args[gupPageAliases[c.callee]], st);
       this.forget(st, resultKey);
       if (r && r.ids.length === 1 && c.result?.kind === 'var') st.aliases[resultKey] = r.ids[0];
+      return st;
+    } else if (api && gupPageCarriers[c.callee] !== undefined && resultKey) {
+      // page_to_pfn(page) / page_address(page): a handle that can carry the same reference
+      // when it is kept (stored where others find it, or returned).
+      const r = this.refOf(c.args[gupPageCarriers[c.callee]], st);
+      this.forget(st, resultKey);
+      if (r && r.ids.length === 1 && c.result?.kind === 'var') st.handles[resultKey] = r.ids[0];
       return st;
     } else if (api) {
       // A known function that takes no ownership (kmap, set_page_dirty_lock, kvfree of the
@@ -580,19 +773,108 @@ class GupInterpreter {
       }
       const helper = fileFunction(this.file, c.callee);
       if (helper) this.applyHelper(st, c);
-      else {
-        // Unknown callee: the pages may be released or kept there. Stay silent about them
-        // (docs/rules/gup-leak.md, "policy for unknown callees").
+      else if (!isObserverCall(c.callee)) {
+        // A function we cannot see. It borrows the pages unless there is evidence it takes
+        // them: if this function still releases, stores or returns them after the call on some
+        // path, the call borrowed; if nothing after the call ever does, the callee took them.
+        // A callee that reports success (0) may keep them: on its success branch they count as
+        // taken unless an ownership use is still ahead there (refine()).
+        let lent = false;
         for (const arg of c.args) {
           for (const id of this.refOrOwner(arg, st)) {
             const a = this.acqState(st, id);
-            if (a && (a.status === 'held' || a.status === 'pending' || a.status === 'element')) a.status = 'escaped';
+            if (!a || (a.status !== 'held' && a.status !== 'pending' && a.status !== 'element')) continue;
+            if (!this.usedAfter(c, this.acquisitions[id])) a.status = 'escaped';
+            else if (resultKey && a.status !== 'pending') {
+              a.status = 'pending';
+              a.pendingKey = resultKey;
+              a.pendingFailure = 'lent';
+              lent = true;
+            }
           }
+        }
+        if (lent && resultKey) {
+          // Keep the pending loan linked to the result we just set (as for a hand-off).
+          if (st.vars[resultKey] !== undefined) delete st.vars[resultKey];
+          if (st.aliases[resultKey] !== undefined) delete st.aliases[resultKey];
+          if (st.tests[resultKey] !== undefined) delete st.tests[resultKey];
+          for (const c in st.conds) if (mentionsWord(c, resultKey)) delete st.conds[c];
+          for (const a of st.acqs) if (a.countKeys.includes(resultKey)) a.countKeys = a.countKeys.filter((k) => k !== resultKey);
+          return st;
         }
       }
     }
     if (resultKey) this.forget(st, resultKey);
+    // __pa(page_address(page)): a value computed from a handle is a handle on the same page.
+    if (resultKey && c.result?.kind === 'var' && (!api || !api.refs)) {
+      for (const x of c.args) for (const v of varsOf(x)) {
+        if (st.handles[v] !== undefined) st.handles[resultKey] = st.handles[v];
+      }
+    }
     return st;
+  }
+
+  /**
+   * Going back from `c` through its block (and straight-line predecessors), `name` was stored
+   * into non-local memory or given to a table owner before anything assigned it.
+   */
+  private handedJustBefore(c: CallStmt, name: string): boolean {
+    if (!this.stmtPos) {
+      this.stmtPos = new Map();
+      for (const b of this.fn.blocks) b.stmts.forEach((x, idx) => this.stmtPos!.set(x, { block: b.id, idx }));
+    }
+    const pos = this.stmtPos.get(c);
+    if (!pos) return false;
+    if (!this.predsCache) {
+      this.predsCache = new Map();
+      for (const b of this.fn.blocks) for (const e of b.succs) {
+        const l = this.predsCache.get(e.to) ?? [];
+        l.push(b.id);
+        this.predsCache.set(e.to, l);
+      }
+    }
+    let block = pos.block;
+    let end = pos.idx;
+    for (let hop = 0; hop < 4; hop++) {
+      const stmts = this.fn.blocks[block]?.stmts ?? [];
+      for (let i = end - 1; i >= 0; i--) {
+        const x = stmts[i];
+        if (x.kind === 'assign') {
+          if (x.target.kind === 'var' && x.target.name === name) return false;
+          const local = x.target.kind === 'var' && !this.globals.has(x.target.name);
+          if (!local && x.value.kind === 'var' && x.value.name === name) return true;
+        } else if (x.kind === 'call') {
+          const r = lookupApi(x.callee)?.refs;
+          const arg = r && r.op === 'handoff' ? x.args[r.pagesArg] : undefined;
+          if (arg && arg.kind === 'var' && arg.name === name) return true;
+          if (x.result?.kind === 'var' && x.result.name === name) return false;
+        } else if (x.kind === 'decl' && x.name === name) return false;
+      }
+      const preds = this.predsCache.get(block) ?? [];
+      if (preds.length !== 1) return false;
+      block = preds[0];
+      end = this.fn.blocks[block]?.stmts.length ?? 0;
+    }
+    return false;
+  }
+
+  private predsCache?: Map<number, number[]>;
+
+  /** Stop tracking single-page acquisitions named by `key` (it is about to name another page). */
+  private untrackSingle(st: PathState, key: string): void {
+    let drop = false;
+    for (const a of st.acqs) {
+      const acq = this.acquisitions[a.id];
+      if (acq.single && acq.arrayKey === key) drop = true;
+    }
+    if (!drop) return;
+    st.acqs = st.acqs.filter((a) => !(this.acquisitions[a.id].single && this.acquisitions[a.id].arrayKey === key));
+    for (const name in st.aliases) {
+      if (!st.acqs.some((a) => a.id === st.aliases[name])) delete st.aliases[name];
+    }
+    for (const name in st.handles) {
+      if (!st.acqs.some((a) => a.id === st.handles[name])) delete st.handles[name];
+    }
   }
 
   private isErrorValue(e: Expr, st: PathState): boolean {
@@ -662,32 +944,50 @@ class GupInterpreter {
       if (alt) pagesExpr = alt;
     }
     if (!pagesExpr) return undefined;
+    // A single reference taken on a page that this function designates only through memory
+    // others see or through a handle it derived the page from (a struct field, an array slot,
+    // `get_page(virt_to_page(p))`): that memory or handle carries the reference, not a local
+    // of this function. Tracked only when a local variable or a parameter names the page.
+    if (r.single && (pagesExpr.kind !== 'var' || pagesExpr.name.startsWith('$'))) return undefined;
     let array: Expr = pagesExpr;
     let single = !!r.single;
-    let countTracked = r.returns !== 'bytes-or-errno' && !r.single;
+    const countTracked = r.returns !== 'bytes-or-errno' && !r.single;
+    let offsetKey: string | undefined;
     if (r.allocatesArray) {
       array = pagesExpr.kind === 'unary' && pagesExpr.op === '&' ? pagesExpr.arg : { kind: 'unary', op: '*', arg: pagesExpr };
     } else if (!single && pagesExpr.kind === 'unary' && pagesExpr.op === '&' && pagesExpr.arg.kind !== 'index') {
       // get_user_pages_fast(addr, 1, flags, &page): an array of one, the page variable itself.
       array = pagesExpr.arg;
       single = true;
-    } else if (!single && pagesExpr.kind === 'binary' && (pagesExpr.op === '+' || pagesExpr.op === '-')) {
-      // Acquiring into `pages + done` (a loop filling one array): counts add up across calls.
-      array = pagesExpr.left;
-      countTracked = false;
-    } else if (!single && pagesExpr.kind === 'unary' && pagesExpr.op === '&' && pagesExpr.arg.kind === 'index') {
-      array = pagesExpr.arg.base;
-      countTracked = false;
+    } else if (!single) {
+      // Acquiring into a sub-range (`pages + done`, `&map[n]`): the acquisition is the range
+      // from that offset; releases of the same range designate it.
+      const sub = subRange(pagesExpr);
+      if (sub) {
+        array = sub.base;
+        offsetKey = sub.offset;
+      }
     }
+    // A local that only ever points into another array (`pages = pvec + pinned`): the pages
+    // are that array's entries.
+    if (!single && array.kind === 'var' && this.derived.has(array.name)) {
+      const d = this.derived.get(array.name)!;
+      array = d.base;
+      if (d.offset !== '0') offsetKey = offsetKey === undefined || offsetKey === '0' ? d.offset : `${d.offset} + ${offsetKey}`;
+    }
+    if (offsetKey === '0') offsetKey = undefined;
     const root = rootVar(array);
     if (root === undefined) return undefined;
     const requested = pos.countArg !== undefined ? c.args[pos.countArg] : undefined;
+    const arrayKey = exprKey(array);
+    // Where this array was stored before (or after) it was filled: `bo->pages = pages`.
+    const stored = this.storedInto.get(arrayKey) ?? [];
     const acq: GupAcquisition = {
       id: this.acquisitions.length,
       call: c,
       api: c.callee,
       kind: this.decodeKind(c, r, pos.flagsArg),
-      arrayKey: exprKey(array),
+      arrayKey,
       arrayText: renderExpr(array),
       root,
       single,
@@ -697,10 +997,48 @@ class GupInterpreter {
       resultText: c.result ? renderExpr(c.result) : undefined,
       countTracked,
       mayTakeNothing: !!r.mayTakeNothing,
+      offsetKey,
+      accumulates: offsetKey !== undefined || (array.kind === 'var' && this.advancing.has(array.name)),
+      kindFromCaller: !!r.kindFromCaller && this.flagsFromParam(pos.flagsArg !== undefined ? c.args[pos.flagsArg] : undefined),
+      ownerKeys: stored.map((x) => x.key),
+      ownerRoots: stored.map((x) => x.root),
     };
     this.acquisitions.push(acq);
     this.acqBySite.set(c, acq);
     return acq;
+  }
+
+  /** The gup_flags expression mentions a parameter of this function (`gup_flags | FOLL_LONGTERM`). */
+  private flagsFromParam(e: Expr | undefined): boolean {
+    if (!e) return false;
+    const vs = varsOf(e);
+    return this.fn.params.some((p) => vs.has(p.name));
+  }
+
+  /**
+   * The release comes after a test of FOLL_PIN (`if (gup_flags & FOLL_PIN) unpin...; else
+   * put...`, or `if (WARN_ON(!(gup_flags & FOLL_PIN))) return -EINVAL;` before the pin): some
+   * edge testing it leads to the release's block.
+   */
+  private pinTested(c: CallStmt): boolean {
+    if (!this.stmtPos) {
+      this.stmtPos = new Map();
+      for (const b of this.fn.blocks) b.stmts.forEach((x, idx) => this.stmtPos!.set(x, { block: b.id, idx }));
+    }
+    const pos = this.stmtPos.get(c);
+    if (!pos) return false;
+    const test = (e: Expr): boolean => mentionsName(e, GUP_PIN_FLAG) || [...varsOf(e)].some((v) => callTestsPinFlag(this.fn, v));
+    for (const b of this.fn.blocks) for (const e of b.succs) {
+      if (!e.cond || !test(e.cond)) continue;
+      const seen = new Set<number>([e.to]);
+      const work = [e.to];
+      while (work.length) {
+        const x = work.pop()!;
+        if (x === pos.block) return true;
+        for (const n of this.fn.blocks[x]?.succs ?? []) if (!seen.has(n.to)) { seen.add(n.to); work.push(n.to); }
+      }
+    }
+    return false;
   }
 
   private typeOf(e: Expr | undefined): string | undefined {
@@ -729,19 +1067,27 @@ class GupInterpreter {
     if (req && isIntValue(req, 1)) outcomes &= ~PART;
     // The result variable is kept even when it counts bytes: its sign still says whether
     // anything was taken (iov_iter_get_pages*: -errno only when none).
-    const fresh = newAcq(acq.id, 'held', outcomes, acq.resultKey ? [acq.resultKey] : []);
+    // get_page(page) right after handing `page` to an owner (rx_buf->page = page,
+    // __skb_fill_page_desc(skb, 0, page, ...)): the reference is the one that owner keeps.
+    const fresh = newAcq(acq.id, acq.single && this.handedJustBefore(c, acq.arrayKey) ? 'handed' : 'held', outcomes, acq.resultKey ? [acq.resultKey] : []);
+    // The call wrote through the array pointer: a later NULL test of that pointer (while
+    // nothing assigned it) is true.
+    if (!acq.single && acq.arrayKey !== undefined) {
+      const nn = this.stableCond({ kind: 'var', name: acq.arrayKey });
+      if (nn && !acq.arrayKey.includes('*')) st.conds[nn.key] = nn.truth;
+    }
     const i = st.acqs.findIndex((a) => a.id === acq.id);
     if (i >= 0) {
       // The same call runs again (a retry loop, `goto again`) while the pages it took last time
       // are still held: those references can no longer be released. An acquisition into
       // `pages + done` fills new slots and is not this case.
       const prev = st.acqs[i];
-      if (this.isHeld(prev) && (acq.countTracked || acq.single) && !prev.recorded) {
+      if (this.isHeld(prev)) {
         const jump = st.lastJump;
         const via = jump
           ? `\`${jump.label}\` at line ${line(jump.range)} runs ${acq.api}() again on the same ${acq.single ? 'variable' : 'array'}`
           : `${acq.api}() at line ${line(c.range)} runs again on the same ${acq.single ? 'variable' : 'array'}`;
-        this.emit({ kind: 'leak', acq, at: jump?.range ?? c.range, via, branch: st.lastBranch });
+        this.emit({ kind: 'retake', acq, at: jump?.range ?? c.range, via, branch: st.lastBranch, recorded: !!prev.recorded });
       }
       st.acqs[i] = fresh;
     } else st.acqs.push(fresh);
@@ -764,7 +1110,20 @@ class GupInterpreter {
         const a = this.acqState(st, id);
         return a !== undefined && (a.status === 'held' || a.status === 'element');
       });
-      ids = held.length ? [held[held.length - 1]] : ids.slice(-1);
+      // Sub-ranges of one array (`&map[0]` and `&map[n]` filled by two calls): a release of a
+      // range designates the acquisition that filled it; a release of the whole array with a
+      // count that is not one acquisition's own count releases all of them.
+      const arg = c.args[r.pagesArg];
+      const sub = arg ? subRange(arg) : undefined;
+      const offset = sub ? (sub.offset === '0' ? undefined : sub.offset) : undefined;
+      const sameOffset = held.filter((id) => this.acquisitions[id].offsetKey === offset);
+      const countKey = count ? exprKey(count) : undefined;
+      const byCount = countKey !== undefined ? held.filter((id) => this.acqState(st, id)!.countKeys.includes(countKey)) : [];
+      const offsets = new Set(ids.map((id) => this.acquisitions[id].offsetKey ?? '0'));
+      if (offsets.size > 1 && byCount.length === 1) ids = byCount;
+      else if (offsets.size > 1 && offset !== undefined && sameOffset.length) ids = sameOffset.slice(-1);
+      else if (offsets.size > 1 && offset === undefined && count !== undefined && held.length) ids = held;
+      else ids = held.length ? [held[held.length - 1]] : ids.slice(-1);
     }
     for (const id of ids) {
       const whole = !ref.element || this.acquisitions[id].single || count !== undefined;
@@ -784,26 +1143,38 @@ class GupInterpreter {
     const acq = this.acquisitions[id];
     if (!a) return;
     // The kind and the count are properties of the acquisition, whoever holds the pages now:
-    // check them even after a hand-off or an escape. Ownership only matters for "released twice".
-    if (kind !== 'either' && acq.kind !== 'unknown' && kind !== acq.kind && !(this.flagSelected.has(c) && this.mixedKinds(acq))) {
-      this.emit({ kind: 'mismatch', acq, at: c.range, call: c, releaseApi: api, helper, helperCall: helper ? c : undefined });
-    }
-    if (a.status === 'released' && whole && !maybe) {
-      this.emit({ kind: 'double', acq, at: c.range, call: c, releaseApi: helper ?? api, first: a.releasedAt ?? acq.call.range, firstApi: a.releasedApi ?? '' });
-      return;
-    }
-    if (whole && count !== undefined && !acq.single) {
+    // the fact is recorded whatever the state; the rules judge it.
+    let rc: ReleaseCount | undefined;
+    if (count !== undefined) {
       const key = 'kind' in count ? exprKey(count) : count.key;
       const text = 'kind' in count ? renderExpr(count) : count.text;
       const isResult = a.countKeys.includes(key);
-      const isRequested = acq.requestedKey !== undefined && key === acq.requestedKey && !isResult;
-      let reason: 'requested' | 'negative' | 'nothing' | undefined;
-      if ((a.outcomes & TAKEN) === 0 && (isResult || isRequested) && (isRequested || (a.outcomes & NEG))) reason = 'nothing';
-      else if (isRequested && acq.countTracked && !nullChecked && (a.outcomes & (NEG | ZERO | PART))) reason = 'requested';
-      else if (isResult && (a.outcomes & NEG) && !inLoop) reason = 'negative';
-      if (reason) {
-        this.emit({ kind: 'partial', acq, at: c.range, call: c, releaseApi: helper ?? api, countText: text, reason, countRange: 'kind' in count ? countRange : undefined, inLoop, loopRange, helper });
+      const isRequested = acq.requestedKey !== undefined && key === acq.requestedKey && !isResult && !a.requestStale;
+      rc = { key, text, range: 'kind' in count ? countRange : undefined, isResult, isRequested, unsigned: this.isUnsignedVar(key) };
+    }
+    this.emit({
+      kind: 'release', acq, at: c.range, call: c, api, helper, releaseKind: kind,
+      flagSelected: this.flagSelected.has(c) && this.mixedKinds(acq),
+      pinTested: acq.kindFromCaller ? this.pinTested(c) : false,
+      before: a.status, first: a.status === 'released' ? { at: a.releasedAt ?? acq.call.range, api: a.releasedApi ?? '' } : undefined,
+      whole, maybe, outcomes: a.outcomes, count: whole && !acq.single ? rc : undefined, inLoop, nullChecked, loopRange,
+    });
+    // Released while a hand-off or a loan is undecided: the caller still owned them.
+    if (a.status === 'pending') {
+      a.status = 'held';
+      a.pendingKey = undefined;
+      a.pendingFailure = undefined;
+    }
+    // A release of the whole (rest of the) array while a loop walks it: the entries not yet
+    // handed on are released here (`while (i < n) put_page(pages[i++]); return -EIO;`).
+    if (a.status === 'walking') {
+      if (whole && !maybe) {
+        a.status = 'released';
+        a.walkHeader = undefined;
+        a.releasedAt = c.range;
+        a.releasedApi = helper ?? api;
       }
+      return;
     }
     if (a.status !== 'held' && a.status !== 'element') return;
     if (maybe) {
@@ -820,11 +1191,31 @@ class GupInterpreter {
   }
 
   private applyTransferLoops(st: PathState, header: number): void {
-    for (const tl of this.transfersByHeader.get(header) ?? []) {
+    // Hand-offs to a known owner first: a loop that also passes entries to code we cannot see
+    // still walks the array (the walk decides what its early exits leave behind).
+    const tls = [...(this.transfersByHeader.get(header) ?? [])].sort((x, y) => Number(y.effect === 'handed') - Number(x.effect === 'handed'));
+    for (const tl of tls) {
       for (const id of this.refOf(tl.array, st)?.ids ?? []) {
         const a = this.acqState(st, id);
-        if (a && (a.status === 'held' || a.status === 'element')) a.status = tl.effect;
+        if (!a || (a.status !== 'held' && a.status !== 'element')) continue;
+        // A loop handing entries to an owner walks the array: the entries it has not reached
+        // yet are still the caller's if it leaves by a return or a goto (walkExit()).
+        if (tl.effect === 'handed') {
+          a.status = 'walking';
+          a.walkHeader = header;
+        } else a.status = tl.effect;
       }
+    }
+  }
+
+  /** Leaving a walking loop: through its condition (or break) all entries went on; by a return or goto, the rest are still held. */
+  private walkExit(st: PathState, from: number, to: number, early: boolean): void {
+    for (const a of st.acqs) {
+      if (a.status !== 'walking' || a.walkHeader === undefined) continue;
+      const body = this.loopBody.get(a.walkHeader);
+      if (!body || !body.has(from) || body.has(to)) continue;
+      a.status = early ? 'held' : 'handed';
+      a.walkHeader = undefined;
     }
   }
 
@@ -858,7 +1249,10 @@ class GupInterpreter {
         const a = this.acqState(st, id);
         if (!a) continue;
         if (eff.release) {
-          const countArg = eff.release.countParam !== undefined ? c.args[eff.release.countParam] : undefined;
+          const cf = eff.release.countField;
+          const cfArg = cf ? c.args[cf.param] : undefined;
+          const countArg = eff.release.countParam !== undefined ? c.args[eff.release.countParam]
+            : cf && cfArg && cfArg.kind === 'var' ? { key: `${cfArg.name}${cf.suffix}`, text: `${cfArg.name}${cf.suffix}` } : undefined;
           const countRange = eff.release.countParam !== undefined ? c.argRanges[eff.release.countParam] : undefined;
           // Name the release the helper performs (its first release call) so messages read
           // "released with put_all(), which releases them with put_page()".
@@ -879,7 +1273,7 @@ class GupInterpreter {
   private traverse(st0: PathState, from: number, e: Edge, owned = false): PathState | undefined {
     let st = owned ? st0 : cloneState(st0);
     if (e.cond) {
-      const refined = this.refine(st, e.cond);
+      const refined = this.refine(st, e.cond, e.to);
       if (!refined) return undefined;
       st = refined;
       if (e.range) st.lastBranch = this.branchOf(e, e.cond, e.range);
@@ -891,13 +1285,14 @@ class GupInterpreter {
       this.applyTransferLoops(st, e.to);
     }
     const isGoto = e.label !== undefined && isGotoLabel(e.label);
+    this.walkExit(st, from, e.to, isGoto);
     if (this.backEdgeSources(e.to)?.has(from)) {
       st.lastJump = isGoto && e.range ? { range: e.range, label: e.label! } : undefined;
     }
     for (const a of st.acqs) {
       if (a.reportAt || !this.isHeld(a)) continue;
       const acq = this.acquisitions[a.id];
-      const doomed = a.doomPending || !(this.reachOfAcq[a.id] ??= this.canMention(acq.root)).has(e.to);
+      const doomed = a.doomPending || !(this.reachOfAcq[a.id] ??= this.canMention(acq)).has(e.to);
       if (!doomed) continue;
       if (isGoto && e.range) {
         a.reportAt = { range: e.range, via: `\`${e.label}\` is taken at line ${line(e.range)}` };
@@ -921,21 +1316,25 @@ class GupInterpreter {
     for (const a of st.acqs) {
       if (!this.isHeld(a)) continue;
       const acq = this.acquisitions[a.id];
-      if (acq.mayTakeNothing && this.releasedAnywhere(acq)) continue;
-      if (a.recorded) continue;
-      // Pages in the caller's memory (a parameter's array or struct, a global) are the caller's
-      // to release unless this function reports failure or freed the array (kernel convention:
-      // a function that fails cleans up what it took).
-      const visible = this.fn.params.some((p) => p.name === acq.root) || this.globals.has(acq.root);
-      if (visible && !st.retErr && !a.freed) continue;
       const at = a.reportAt ?? { range: this.fn.range, via: 'the function ends' };
-      this.emit({ kind: 'leak', acq, at: at.range, via: at.via, branch: a.branch });
+      this.emit({
+        kind: 'held', acq, at: at.range, via: at.via, branch: a.branch, visible: this.isVisible(acq), retErr: !!st.retErr,
+        freed: !!a.freed, recorded: !!a.recorded, releasedSomewhere: this.releasedAnywhere(acq),
+      });
     }
   }
 
   /** Maps each outcome-relevant atom of a condition to the set of outcomes where it holds. */
-  private refine(st: PathState, cond: Expr): PathState | undefined {
+  private refine(st: PathState, cond: Expr, to: number): PathState | undefined {
     if (this.constTruth(cond, st, 0) === false) return undefined;
+    // The same test of values nothing changes gives the same answer on one path.
+    const stable = this.stableCond(cond);
+    if (stable && this.repeatedCond(stable.key)) {
+      const prev = st.conds[stable.key];
+      if (prev !== undefined && prev !== stable.truth) return undefined;
+      st.conds[stable.key] = stable.truth;
+    }
+    this.noteErrorTest(st, cond);
     for (const a of st.acqs) {
       const acq = this.acquisitions[a.id];
       if (a.countKeys.length) {
@@ -949,10 +1348,121 @@ class GupInterpreter {
       if (a.status === 'pending' && a.pendingKey) {
         const f = this.failureMask(cond, st, a.pendingKey, a.pendingFailure ?? 'returns-zero', 0);
         if (f === 1) a.status = 'held';
-        else if (f === 2) a.status = 'handed';
+        // A loan that succeeded: taken, unless this branch still releases or stores them.
+        else if (f === 2) a.status = a.pendingFailure === 'lent' && this.canMention(acq, true).has(to) ? 'held' : 'handed';
       }
     }
     return st;
+  }
+
+  private stableVarsCache?: Set<string>;
+
+  /**
+   * Variables whose value only changes by a visible write (assignment, call result,
+   * declaration): locals and parameters whose address is never taken. A recorded condition
+   * over them is dropped when one of them is written (forget()).
+   */
+  private stableVars(): Set<string> {
+    if (this.stableVarsCache) return this.stableVarsCache;
+    const unstable = new Set<string>(this.globals);
+    // `&x` and `&x.f` let a callee write x; `&p[i]` and `&p->f` write what p points to, not p.
+    const taken = (e: Expr): void => {
+      if (e.kind === 'var') unstable.add(e.name);
+      else if (e.kind === 'field' && !e.arrow) taken(e.base);
+    };
+    const addrOf = (e: Expr): void => {
+      if (e.kind === 'unary') {
+        if (e.op === '&') taken(e.arg);
+        addrOf(e.arg);
+      } else if (e.kind === 'binary') { addrOf(e.left); addrOf(e.right); }
+      else if (e.kind === 'field' || e.kind === 'index') addrOf(e.base);
+    };
+    // Variables written in many places (loop counters, accumulators) would only multiply the
+    // paths kept apart; the tests worth remembering are on flags and pointers set once or twice.
+    const writes = new Map<string, number>();
+    const wrote = (e: Expr | undefined): void => {
+      if (e && e.kind === 'var') writes.set(e.name, (writes.get(e.name) ?? 0) + 1);
+    };
+    for (const b of this.fn.blocks) for (const st of b.stmts) {
+      if (st.kind === 'havoc') { for (const v of varsOfText(st.text)) unstable.add(v); }
+      else if (st.kind === 'call') { st.args.forEach(addrOf); wrote(st.result); }
+      else if (st.kind === 'assign') { addrOf(st.value); wrote(st.target); }
+    }
+    for (const [name, n] of writes) if (n > 2) unstable.add(name);
+    for (const b of this.fn.blocks) for (const st of b.stmts) if (st.kind === 'call' && st.result?.kind === 'var' && st.result.name.startsWith('$')) unstable.add(st.result.name);
+    const out = new Set<string>();
+    for (const p of this.fn.params) if (!unstable.has(p.name)) out.add(p.name);
+    for (const l of Object.keys(this.fn.locals)) if (!unstable.has(l)) out.add(l);
+    this.stableVarsCache = out;
+    return out;
+  }
+
+  private repeatedConds?: Set<string>;
+
+  /**
+   * The condition (by key) is tested in more than one place, or is the NULL test of a pointer:
+   * only those are worth remembering per path (others would only keep paths apart).
+   */
+  private repeatedCond(key: string): boolean {
+    if (!this.repeatedConds) {
+      const seen = new Map<string, number>();
+      for (const b of this.fn.blocks) {
+        const keys = new Set<string>();
+        for (const e of b.succs) {
+          if (!e.cond) continue;
+          const sc = this.stableCond(e.cond);
+          if (sc) keys.add(sc.key);
+        }
+        for (const k of keys) seen.set(k, (seen.get(k) ?? 0) + 1);
+      }
+      this.repeatedConds = new Set([...seen].filter(([, n]) => n > 1).map(([k]) => k));
+    }
+    return this.repeatedConds.has(key) || /^[A-Za-z_][A-Za-z0-9_]*$/.test(key);
+  }
+
+  /** A condition over stable variables and constants only, normalized to a key and a truth value. */
+  private stableCond(cond: Expr): { key: string; truth: boolean } | undefined {
+    let e = cond;
+    let truth = true;
+    while (e.kind === 'unary' && e.op === '!') { e = e.arg; truth = !truth; }
+    const stable = this.stableVars();
+    const ok = (x: Expr): boolean => {
+      switch (x.kind) {
+        case 'int': case 'const': return true;
+        case 'var': return stable.has(x.name);
+        case 'unary': return x.op !== '*' && x.op !== '&' && ok(x.arg);
+        case 'binary': return ok(x.left) && ok(x.right);
+        default: return false;
+      }
+    };
+    if (!ok(e) || varsOf(e).size === 0) return undefined;
+    // `p == NULL` / `p != 0` test the pointer's truth.
+    if (e.kind === 'binary' && (e.op === '==' || e.op === '!=') && (isIntValue(e.right, 0) || (e.right.kind === 'const' && e.right.name === 'NULL'))) {
+      if (e.op === '==') truth = !truth;
+      e = e.left;
+      if (!ok(e) || varsOf(e).size === 0) return undefined;
+    }
+    if (e.kind === 'binary') {
+      const neg: Record<string, string> = { '!=': '==', '>=': '<', '>': '<=' };
+      if (neg[e.op]) { e = { ...e, op: neg[e.op] } as Expr; truth = !truth; }
+    }
+    return { key: exprKey(e), truth };
+  }
+
+  /**
+   * `if (err)`, `if (err < 0)`, `if (err != 0)` on a returned variable that holds the result of
+   * some other call (not a GUP count): on the branch where it holds, the variable is an error
+   * code (kernel convention: 0 on success, -errno on failure), so returning it reports failure.
+   */
+  private noteErrorTest(st: PathState, cond: Expr): void {
+    let x: Expr | undefined;
+    if (cond.kind === 'var') x = cond;
+    else if (cond.kind === 'binary' && (cond.op === '<' || cond.op === '!=') && isIntValue(cond.right, 0)) x = cond.left;
+    if (!x || x.kind !== 'var' || !this.returnedVars.has(x.name) || st.vars[x.name] !== undefined) return;
+    const name = x.name;
+    if (st.acqs.some((a) => a.countKeys.includes(name))) return;
+    if (!this.callResults.has(name)) return;
+    st.vars[name] = '-errno';
   }
 
   /**
@@ -1016,6 +1526,11 @@ class GupInterpreter {
   private mask(e0: Expr, st: PathState, a: AcqState, acq: GupAcquisition, depth: number): number | undefined {
     if (depth > 8) return undefined;
     const e = this.subst(e0, st);
+    // `!page` after `gup(..., 1, ..., &page)`: the call stored a page when it took one.
+    if (acq.single && ((e.kind === 'unary' && e.op === '!' && exprKey(e.arg) === acq.arrayKey) ||
+      (e.kind === 'binary' && e.op === '==' && exprKey(e.left) === acq.arrayKey && (isIntValue(e.right, 0) || (e.right.kind === 'const' && e.right.name === 'NULL'))))) {
+      return NEG | ZERO;
+    }
     if (e.kind === 'unary' && e.op === '!') {
       const m = this.mask(e.arg, st, a, acq, depth + 1);
       return m === undefined ? undefined : ALL & ~m;
@@ -1095,6 +1610,12 @@ class GupInterpreter {
       // `bio_add_page(...) != len` / `< len`: not (fully) added.
       return op === '!=' || op === '<' ? 1 : op === '==' || op === '>=' ? 2 : undefined;
     }
+    if (failure === 'lent') {
+      // 0 on success, -errno (or another non-zero code) on failure.
+      if (isR(e)) return 1;
+      if (!zero) return undefined;
+      return op === '!=' || op === '<' ? 1 : op === '==' || op === '>=' ? 2 : undefined;
+    }
     if (failure === 'returns-negative') return zero ? (op === '<' ? 1 : op === '>=' ? 2 : undefined) : undefined;
     if (failure === 'returns-nonzero') return zero ? (op === '!=' ? 1 : op === '==' ? 2 : undefined) : undefined;
     return undefined;
@@ -1102,15 +1623,39 @@ class GupInterpreter {
 
   // ---- pre-passes -----------------------------------------------------------------------
 
-  /** Blocks from which some statement mentioning `root` (or a local derived from it) is reachable. */
-  private canMention(root: string): Set<number> {
-    const hit = this.mentionReach.get(root);
+  private stmtPos?: Map<Stmt, { block: number; idx: number }>;
+
+  /** Some statement that releases, stores, hands off or returns the pages is reachable after `c`. */
+  private usedAfter(c: CallStmt, acq: GupAcquisition): boolean {
+    if (!this.stmtPos) {
+      this.stmtPos = new Map();
+      for (const b of this.fn.blocks) b.stmts.forEach((s, idx) => this.stmtPos!.set(s, { block: b.id, idx }));
+    }
+    const pos = this.stmtPos.get(c);
+    if (!pos) return true;
+    const reach = this.canMention(acq, true);
+    const b = this.fn.blocks[pos.block];
+    if (b.stmts.slice(pos.idx + 1).some((s) => s !== acq.call && this.ownershipUseIn(s, acq))) return true;
+    return b.succs.some((e) => reach.has(e.to));
+  }
+
+  private ownershipUseIn(s: Stmt, acq: GupAcquisition): boolean {
+    return this.mentionsStmt(s, this.relatedVars(acq), true);
+  }
+
+  private readonly relatedCache = new Map<string, Set<string>>();
+
+  /** The acquisition's root, the roots that hold it, and the locals derived from them. */
+  private relatedVars(acq: GupAcquisition): Set<string> {
+    const root = acq.root;
+    const key = `${root}:${acq.ownerRoots.join(',')}`;
+    const hit = this.relatedCache.get(key);
     if (hit) return hit;
-    const fn = this.fn;
-    const related = new Set([root]);
+    const related = new Set([root, ...acq.ownerRoots]);
+    for (const [name, d] of this.derived) if (rootVar(d.base) === root) related.add(name);
     for (let round = 0; round < 8; round++) {
       let changed = false;
-      for (const b of fn.blocks) for (const s of b.stmts) {
+      for (const b of this.fn.blocks) for (const s of b.stmts) {
         if (s.kind !== 'assign' || s.target.kind !== 'var' || related.has(s.target.name)) continue;
         if ([...varsOf(s.value)].some((v) => related.has(v))) {
           related.add(s.target.name);
@@ -1119,21 +1664,39 @@ class GupInterpreter {
       }
       if (!changed) break;
     }
-    // Only statements that could release or take over the pages count: a kfree() of the
-    // array or a kmap() of a page does not keep a leaking path "alive".
-    const mentions = (s: Stmt): boolean => {
-      const exprs: Expr[] = [];
-      if (s.kind === 'call') {
-        const api = lookupApi(s.callee);
-        if (api && (!api.refs || api.refs.op === 'acquire')) return false;
-        exprs.push(...s.args);
-      } else if (s.kind === 'assign') {
-        if (s.target.kind === 'var' && !this.globals.has(s.target.name)) return false;
-        exprs.push(s.value);
-      } else if (s.kind === 'return' && s.value) exprs.push(s.value);
-      else if (s.kind === 'havoc') return [...related].some((v) => new RegExp(`\\b${escapeRe(v)}\\b`).test(s.text));
-      return exprs.some((x) => [...varsOf(x)].some((v) => related.has(v)));
-    };
+    this.relatedCache.set(key, related);
+    return related;
+  }
+
+  /**
+   * A statement that could release or take over the pages: a kfree() of the array or a kmap()
+   * of a page does not keep a leaking path "alive", nor does logging. With `ownershipOnly`, a
+   * call we cannot see does not count either (it is no evidence that the caller still owns them).
+   */
+  private mentionsStmt(s: Stmt, related: Set<string>, ownershipOnly: boolean): boolean {
+    const exprs: Expr[] = [];
+    if (s.kind === 'call') {
+      const api = lookupApi(s.callee);
+      if (api && (!api.refs || api.refs.op === 'acquire')) return false;
+      if (!api && isObserverCall(s.callee)) return false;
+      if (ownershipOnly && !api && fileFunction(this.file, s.callee) === undefined) return false;
+      exprs.push(...s.args);
+    } else if (s.kind === 'assign') {
+      if (s.target.kind === 'var' && !this.globals.has(s.target.name)) return false;
+      exprs.push(s.value);
+    } else if (s.kind === 'return' && s.value) exprs.push(s.value);
+    else if (s.kind === 'havoc') return !ownershipOnly && [...related].some((v) => new RegExp(`\\b${escapeRe(v)}\\b`).test(s.text));
+    return exprs.some((x) => [...varsOf(x)].some((v) => related.has(v)));
+  }
+
+  /** Blocks from which a statement that could release or take over the pages is reachable. */
+  private canMention(acq: GupAcquisition, ownershipOnly = false): Set<number> {
+    const cacheKey = `${ownershipOnly ? 'o' : 'm'}:${acq.root}:${acq.ownerRoots.join(',')}`;
+    const hit = this.mentionReach.get(cacheKey);
+    if (hit) return hit;
+    const fn = this.fn;
+    const related = this.relatedVars(acq);
+    const mentions = (s: Stmt): boolean => this.mentionsStmt(s, related, ownershipOnly);
     const preds = new Map<number, number[]>();
     for (const b of fn.blocks) for (const e of b.succs) {
       const l = preds.get(e.to) ?? [];
@@ -1151,7 +1714,7 @@ class GupInterpreter {
       const b = work.pop()!;
       for (const p of preds.get(b) ?? []) if (!out.has(p)) { out.add(p); work.push(p); }
     }
-    this.mentionReach.set(root, out);
+    this.mentionReach.set(cacheKey, out);
     return out;
   }
 
@@ -1175,14 +1738,66 @@ class GupInterpreter {
     return false;
   }
 
+  /** A local or parameter declared with an unsigned type: a negative value stored in it wraps. */
+  private isUnsignedVar(key: string): boolean {
+    const t = this.fn.locals[key] ?? this.fn.params.find((p) => p.name === key)?.type;
+    return t !== undefined && /\bunsigned\b|\bsize_t\b|\bu(8|16|32|64)\b|\b__u(8|16|32|64)\b/.test(t);
+  }
+
+  /**
+   * The pages live in memory the caller sees: the array or struct hangs off a parameter or a
+   * global, or the array was stored into such memory before the call filled it.
+   */
+  private isVisible(acq: GupAcquisition): boolean {
+    const vis = (r: string): boolean => this.fn.params.some((p) => p.name === r) || this.globals.has(r);
+    return vis(acq.root) || acq.ownerRoots.some(vis);
+  }
+
   private releasedAnywhere(acq: GupAcquisition): boolean {
+    const related = this.relatedVars(acq);
+    const mentioned = (x: Expr): boolean => [...varsOf(x)].some((v) => related.has(v));
     for (const b of this.fn.blocks) for (const s of b.stmts) {
       if (s.kind !== 'call' || s === acq.call) continue;
       const r = lookupApi(s.callee)?.refs;
-      if (r && (r.op === 'release' || r.op === 'handoff') && s.args.some((x) => rootVar(x) === acq.root)) return true;
-      if (!r && s.args.some((x) => rootVar(x) === acq.root) && fileFunction(this.file, s.callee) !== undefined) return true;
+      if (r && (r.op === 'release' || r.op === 'handoff') && s.args.some(mentioned)) return true;
+      if (!r && s.args.some(mentioned) && fileFunction(this.file, s.callee) !== undefined) return true;
     }
     return false;
+  }
+
+
+  /** Fills `derived` and `storedInto` (path-insensitive: one pass over the assignments). */
+  private findArrayAliases(): void {
+    const isParam = (n: string): boolean => this.fn.params.some((p) => p.name === n);
+    const bases = new Map<string, { base: Expr; offset: string } | null>();
+    for (const b of this.fn.blocks) for (const s of b.stmts) {
+      if (s.kind !== 'assign') continue;
+      const t = s.target;
+      if (t.kind === 'var' && !this.globals.has(t.name)) {
+        // `pages += n`: the pointer advances past what was filled; the next fill takes new slots.
+        const adv = subRange(s.value);
+        if (adv && adv.base.kind === 'var' && adv.base.name === t.name) this.advancing.add(t.name);
+        if (isParam(t.name)) continue;
+        const sub = subRange(s.value) ?? (s.value.kind === 'var' || s.value.kind === 'field' ? { base: s.value, offset: '0' } : undefined);
+        const prev = bases.get(t.name);
+        if (!sub || rootVar(sub.base) === t.name || prev === null) { bases.set(t.name, null); continue; }
+        if (prev && exprKey(prev.base) !== exprKey(sub.base)) { bases.set(t.name, null); continue; }
+        // Different offsets over the assignments: keep the base, the offset is unknown.
+        bases.set(t.name, prev && prev.offset !== sub.offset ? { base: sub.base, offset: '?' } : sub);
+      } else if (s.value.kind === 'var') {
+        const root = rootVar(t);
+        if (root === undefined) continue;
+        const l = this.storedInto.get(s.value.name) ?? [];
+        l.push({ key: exprKey(t), root });
+        this.storedInto.set(s.value.name, l);
+      }
+    }
+    for (const [name, d] of bases) {
+      // Only pointer-to-pointer locals (`struct page **`): an index or a count is not an alias.
+      if (d && /\*\s*\*/.test(this.fn.locals[name] ?? '')) {
+        this.derived.set(name, d);
+      }
+    }
   }
 
   /**
@@ -1280,4 +1895,40 @@ function constNames(e: Expr, out: string[] = []): string[] {
     default: break;
   }
   return out;
+}
+
+/** `base + k`, `&base[k]`, `base`: the array and the offset key ('0' for the start). */
+export function subRange(e: Expr): { base: Expr; offset: string } | undefined {
+  if (e.kind === 'binary' && e.op === '+') return { base: e.left, offset: exprKey(e.right) };
+  if (e.kind === 'unary' && e.op === '&' && e.arg.kind === 'index') return { base: e.arg.base, offset: exprKey(e.arg.index) };
+  return undefined;
+}
+
+function isWordChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36;
+}
+
+/** `name` occurs in `text` as a whole identifier. */
+function mentionsWord(text: string, name: string): boolean {
+  let i = text.indexOf(name);
+  while (i >= 0) {
+    const before = i > 0 ? text.charCodeAt(i - 1) : 32;
+    const after = i + name.length < text.length ? text.charCodeAt(i + name.length) : 32;
+    if (!isWordChar(before) && !isWordChar(after)) return true;
+    i = text.indexOf(name, i + 1);
+  }
+  return false;
+}
+
+/** Identifiers in a piece of C text. */
+function varsOfText(text: string): string[] {
+  return text.match(/[A-Za-z_$][A-Za-z0-9_$]*/g) ?? [];
+}
+
+/** A temporary (`$t = WARN_ON(!(flags & FOLL_PIN))`) holding a call that tests FOLL_PIN. */
+function callTestsPinFlag(fn: FunctionIR, name: string): boolean {
+  for (const b of fn.blocks) for (const s of b.stmts) {
+    if (s.kind === 'call' && s.result?.kind === 'var' && s.result.name === name && s.args.some((a) => mentionsName(a, GUP_PIN_FLAG))) return true;
+  }
+  return false;
 }

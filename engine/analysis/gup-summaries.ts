@@ -10,7 +10,7 @@
 
 import type { CallStmt, Expr, FileIR, FunctionIR } from '../ir';
 import { lookupApi } from '../kernel/api-table';
-import { rootVar } from './expr';
+import { exprKey, rootVar } from './expr';
 import { findReleaseLoops, releaseLoopBound } from './release-loops';
 
 export type ReleaseKind = 'get' | 'pin' | 'either';
@@ -21,6 +21,8 @@ export interface ParamEffect {
     kind: ReleaseKind;
     /** Parameter index holding how many entries are released, when it is a parameter. */
     countParam?: number;
+    /** The count as a field of a parameter (`bo->pgnr`): the parameter and the field path after it. */
+    countField?: { param: number; suffix: string };
     /** The release calls, for related locations and messages. */
     calls: CallStmt[];
     /** Released on every path through the helper (otherwise only on some, e.g. an error path). */
@@ -129,14 +131,24 @@ function summarize(file: FileIR, fn: FunctionIR, memo: Map<string, FunctionRefSu
           if (p === undefined) continue;
           const rl = loopCalls.get(s);
           let countParam: number | undefined;
-          if (r.countArg !== undefined) countParam = countParamOf(s.args[r.countArg]);
-          else if (rl) {
+          let countKey: string | undefined;
+          if (r.countArg !== undefined) {
+            countParam = countParamOf(s.args[r.countArg]);
+            if (s.args[r.countArg]) countKey = exprKey(s.args[r.countArg]);
+          } else if (rl) {
             const bound = releaseLoopBound(fn, rl, () => undefined);
-            if (bound) countParam = paramIndex.get(bound.key);
+            if (bound) {
+              countParam = paramIndex.get(bound.key);
+              countKey = bound.key;
+            }
           }
+          const countField = countParam === undefined && countKey !== undefined ? fieldOfParam(countKey, paramIndex) : undefined;
           const prev = params[p].release;
+          const sameField = (a?: { param: number; suffix: string }, b?: { param: number; suffix: string }): boolean =>
+            a !== undefined && b !== undefined && a.param === b.param && a.suffix === b.suffix;
           params[p].release = {
             kind: mergeKind(prev?.kind, r.kind),
+            countField: prev ? (sameField(prev.countField, countField) ? countField : undefined) : countField,
             countParam: prev ? (prev.countParam === countParam ? countParam : undefined) : countParam,
             calls: [...(prev?.calls ?? []), s],
             always: false,
@@ -203,4 +215,12 @@ function exitAvoiding(fn: FunctionIR, avoid: Set<number>): boolean {
     }
   }
   return false;
+}
+
+/** `bo->pgnr` with `bo` a parameter: that parameter and the path after it (`->pgnr`). */
+function fieldOfParam(key: string, paramIndex: Map<string, number>): { param: number; suffix: string } | undefined {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)((?:->|\.)[A-Za-z_][A-Za-z0-9_]*(?:(?:->|\.)[A-Za-z_][A-Za-z0-9_]*)*)$/.exec(key);
+  if (!m) return undefined;
+  const i = paramIndex.get(m[1]);
+  return i === undefined ? undefined : { param: i, suffix: m[2] };
 }

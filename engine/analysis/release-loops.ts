@@ -5,7 +5,7 @@
 
 import type { AssignStmt, CallStmt, Expr, FunctionIR, LoopInfo } from '../ir';
 import { lookupApi } from '../kernel/api-table';
-import { gupPageAliases } from '../kernel/api/gup';
+import { gupPageAliases, gupPageCarriers } from '../kernel/api/gup';
 import { exprKey, isIntValue, renderExpr } from './expr';
 
 export interface ReleaseLoop {
@@ -102,6 +102,10 @@ export function findReleaseLoops(fn: FunctionIR): ReleaseLoop[] {
   const taken = new Set<CallStmt>();
   for (const loop of loops) {
     const pageVars = pageVarsIn(fn, loop);
+    // A loop that also hands entries on (bio_add_page(bio, pages[i]...), a call we cannot see)
+    // walks the array giving each entry to one owner or another: its releases are per entry,
+    // not "release them all" (a transfer loop, findTransferLoops()).
+    if (handsEntriesOn(fn, loop, pageVars)) continue;
     for (const b of loop.body) {
       for (const s of fn.blocks[b]?.stmts ?? []) {
         if (s.kind !== 'call' || taken.has(s)) continue;
@@ -189,7 +193,11 @@ export interface TransferLoop {
   effect: 'handed' | 'escaped';
 }
 
-export function findTransferLoops(fn: FunctionIR, isSameFile: (name: string) => boolean): TransferLoop[] {
+export function findTransferLoops(
+  fn: FunctionIR, isSameFile: (name: string) => boolean,
+  /** A same-file helper that stores, hands on or releases what it gets in argument `i`. */
+  helperTakes: (name: string, i: number) => boolean = () => false,
+): TransferLoop[] {
   const out: TransferLoop[] = [];
   for (const loop of fn.loops) {
     const pageVars = pageVarsIn(fn, loop);
@@ -209,15 +217,71 @@ export function findTransferLoops(fn: FunctionIR, isSameFile: (name: string) => 
           if (r && r.op === 'handoff') {
             const arr = elem(s.args[r.pagesArg]);
             if (arr) out.push({ loop, array: arr, effect: 'handed' });
+          } else if (api && gupPageCarriers[s.callee] !== undefined && s.result && handleOutlivesLoop(fn, loop, s.result)) {
+            // Each entry turned into a handle (its PFN, its address) that outlives the
+            // iteration: the references are carried by those handles from now on.
+            const arr = elem(s.args[gupPageCarriers[s.callee]]);
+            if (arr) out.push({ loop, array: arr, effect: 'handed' });
           } else if (!api && !isSameFile(s.callee)) {
             for (const x of s.args) {
               const arr = elem(x);
               if (arr) out.push({ loop, array: arr, effect: 'escaped' });
             }
+          } else if (!api) {
+            s.args.forEach((x, i) => {
+              const arr = elem(x);
+              if (arr && helperTakes(s.callee, i)) out.push({ loop, array: arr, effect: 'handed' });
+            });
           }
         }
       }
     }
   }
   return out;
+}
+
+/**
+ * The handle a loop computed is kept: stored into non-local memory inside the loop, or read
+ * (itself or a local it was copied to) outside the loop.
+ */
+function handleOutlivesLoop(fn: FunctionIR, loop: LoopInfo, result: Expr): boolean {
+  if (result.kind !== 'var') return true;
+  const body = new Set(loop.body);
+  const names = new Set([result.name]);
+  const mentions = (e: Expr): boolean => {
+    switch (e.kind) {
+      case 'var': return names.has(e.name);
+      case 'field': return mentions(e.base);
+      case 'index': return mentions(e.base) || mentions(e.index);
+      case 'unary': return mentions(e.arg);
+      case 'binary': return mentions(e.left) || mentions(e.right);
+      default: return false;
+    }
+  };
+  for (let round = 0; round < 4; round++) {
+    for (const b of loop.body) for (const s of fn.blocks[b]?.stmts ?? []) {
+      if (s.kind !== 'assign' || !mentions(s.value)) continue;
+      if (s.target.kind !== 'var') return true;
+      names.add(s.target.name);
+    }
+  }
+  for (const b of fn.blocks) {
+    if (body.has(b.id)) continue;
+    for (const s of b.stmts) {
+      if (s.kind === 'assign' && mentions(s.value)) return true;
+      if (s.kind === 'call' && s.args.some(mentions)) return true;
+      if (s.kind === 'return' && s.value && mentions(s.value)) return true;
+    }
+  }
+  return false;
+}
+
+function handsEntriesOn(fn: FunctionIR, loop: LoopInfo, pageVars: Map<string, { array: Expr; index: string }>): boolean {
+  const isEntry = (e: Expr | undefined): boolean => !!e && (pageIndexOf(e) !== undefined || (e.kind === 'var' && pageVars.has(e.name)));
+  for (const b of loop.body) for (const s of fn.blocks[b]?.stmts ?? []) {
+    if (s.kind !== 'call') continue;
+    const r = lookupApi(s.callee)?.refs;
+    if (r && r.op === 'handoff' && isEntry(s.args[r.pagesArg])) return true;
+  }
+  return false;
 }

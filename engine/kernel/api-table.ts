@@ -7,6 +7,7 @@ import { mmApis } from './api/mm';
 import { lockApis, lockFacets } from './api/locks';
 import { wrprotectApis, wrprotectFacets } from './api/wrprotect';
 import { vmaApis, vmaFacets } from './api/vma';
+import { ownershipApis } from './api/ownership';
 
 const table = new Map<string, ApiEntry>();
 
@@ -26,6 +27,7 @@ register(mmApis);
 register(lockApis);
 register(wrprotectApis);
 register(vmaApis);
+register(ownershipApis);
 
 /** Facet entries whose function no family defines (should stay empty). */
 export const unattachedFacets: string[] = [];

@@ -1,16 +1,32 @@
-// Shared by the four GUP reference rules: run the analysis once per function (it is cached)
-// and turn its events into findings with concrete messages, related locations and fixes.
+// Shared by the four GUP reference rules: run the ownership analysis once per function (it is
+// cached) and give each rule its facts; the decision "is this a bug" lives in each rule's file.
 
 import type { FunctionIR, SourceRange } from '../ir';
 import type { Finding, QuickFix, RelatedLocation } from '../findings';
 import type { RuleContext, RuleMeta } from './types';
 import { allApis, lookupApi } from '../kernel/api-table';
-import { analyzeGupRefs, type GupAcquisition, type GupEvent } from '../analysis/gup-refs';
+import { analyzeGupRefs, type GupAcquisition, type GupAnalysis, type GupFact } from '../analysis/gup-refs';
 
 export const line = (r: SourceRange): number => r.startRow + 1;
 
-export function gupEvents(fn: FunctionIR, ctx: RuleContext): GupEvent[] {
-  return analyzeGupRefs(fn, ctx.file, { cancelled: () => ctx.cancelled() }).events;
+export function gupAnalysis(fn: FunctionIR, ctx: RuleContext): GupAnalysis {
+  return analyzeGupRefs(fn, ctx.file, { cancelled: () => ctx.cancelled() });
+}
+
+/** The facts of one kind the ownership analysis observed in `fn`. */
+export function gupFacts<K extends GupFact['kind']>(fn: FunctionIR, ctx: RuleContext, kind: K): FactOf<K>[] {
+  return gupAnalysis(fn, ctx).facts.filter((f): f is FactOf<K> => f.kind === kind);
+}
+
+/** One finding per (acquisition, site): the first fact that a rule accepts wins unless `better` says otherwise. */
+export function bySite<T extends { acq: GupAcquisition; at: SourceRange }>(items: T[], better?: (a: T, b: T) => boolean): T[] {
+  const m = new Map<string, T>();
+  for (const x of items) {
+    const k = `${x.acq.id}:${x.at.start}:${x.at.end}`;
+    const prev = m.get(k);
+    if (!prev || (better && better(x, prev))) m.set(k, x);
+  }
+  return [...m.values()];
 }
 
 export function takenWords(acq: GupAcquisition): string {
@@ -55,4 +71,25 @@ export function matchingRelease(api: string, kind: 'get' | 'pin'): string | unde
   return candidates[0]?.name;
 }
 
-export type EventOf<K extends GupEvent['kind']> = Extract<GupEvent, { kind: K }>;
+export type FactOf<K extends GupFact['kind']> = Extract<GupFact, { kind: K }>;
+
+const noted = new WeakSet<FunctionIR>();
+
+/**
+ * An info-level note when the ownership analysis of `fn` stopped at a budget (steps or states
+ * per block, never time): its findings are then a subset. Given once per function, by the first
+ * GUP rule that runs on it.
+ */
+export function budgetNote(meta: RuleMeta, fn: FunctionIR, ctx: RuleContext): Finding[] {
+  const why = gupAnalysis(fn, ctx).exhausted;
+  if (!why || why === 'cancelled' || noted.has(fn)) return [];
+  noted.add(fn);
+  return [{
+    rule: meta.id,
+    severity: 'info',
+    message: `The page-reference analysis of ${fn.name}() stopped early: ${why}. GUP findings for this function may be incomplete.`,
+    range: fn.nameRange,
+    function: fn.name,
+    related: [],
+  }];
+}

@@ -2,7 +2,8 @@
 // dropping a reference twice on one path underflows it or frees a page still in use).
 import type { Finding } from '../findings';
 import type { Rule, RuleMeta } from './types';
-import { acquisitionRelated, finding, gupEvents, line, type EventOf } from './gup-common';
+import type { ReleaseFact } from '../analysis/gup-refs';
+import { acquisitionRelated, bySite, finding, gupFacts, line, budgetNote } from './gup-common';
 
 const meta: RuleMeta = {
   id: 'gup-double-release',
@@ -13,16 +14,24 @@ const meta: RuleMeta = {
     'A page reference taken by GUP is released twice on the same path (typically once in an error branch and again at the common exit label): the second release underflows the refcount or pin count, or frees a page someone else still uses.',
 };
 
+/**
+ * The whole acquisition is released while this path already released it. A helper that
+ * releases only on some of its paths is not counted (it may not have released here).
+ */
+export function isDoubleRelease(f: ReleaseFact): boolean {
+  return f.before === 'released' && f.whole && !f.maybe && f.first !== undefined;
+}
+
 export const gupDoubleRelease: Rule = {
   meta,
   check(fn, ctx): Finding[] {
-    const out: Finding[] = [];
-    for (const ev of gupEvents(fn, ctx)) {
-      if (ev.kind !== 'double') continue;
-      const e = ev as EventOf<'double'>;
+    const out: Finding[] = budgetNote(meta, fn, ctx);
+    for (const e of bySite(gupFacts(fn, ctx, 'release').filter(isDoubleRelease))) {
       const acq = e.acq;
-      const msg = `\`${acq.arrayText}\` (taken by ${acq.api}() at line ${line(acq.call.range)}) ${acq.single ? 'is' : 'are'} released again by ${e.releaseApi.endsWith(')') ? e.releaseApi : `${e.releaseApi}()`}; this path already released ${acq.single ? 'it' : 'them'} with ${e.firstApi.endsWith(')') ? e.firstApi : `${e.firstApi}()`} at line ${line(e.first)}`;
-      out.push(finding(meta, fn, e.at, msg, [acquisitionRelated(acq), { range: e.first, message: 'first released here' }]));
+      const releaseApi = e.helper ?? e.api;
+      const firstApi = e.first!.api;
+      const msg = `\`${acq.arrayText}\` (taken by ${acq.api}() at line ${line(acq.call.range)}) ${acq.single ? 'is' : 'are'} released again by ${releaseApi.endsWith(')') ? releaseApi : `${releaseApi}()`}; this path already released ${acq.single ? 'it' : 'them'} with ${firstApi.endsWith(')') ? firstApi : `${firstApi}()`} at line ${line(e.first!.at)}`;
+      out.push(finding(meta, fn, e.at, msg, [acquisitionRelated(acq), { range: e.first!.at, message: 'first released here' }]));
     }
     return out;
   },

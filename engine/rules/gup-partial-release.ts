@@ -3,7 +3,8 @@
 import type { Finding, QuickFix } from '../findings';
 import type { SourceRange } from '../ir';
 import type { Rule, RuleMeta } from './types';
-import { acquisitionRelated, finding, gupEvents, line, type EventOf } from './gup-common';
+import { NEG, TAKEN, ZERO, PART, type ReleaseFact } from '../analysis/gup-refs';
+import { acquisitionRelated, bySite, finding, gupFacts, line, budgetNote } from './gup-common';
 
 const meta: RuleMeta = {
   id: 'gup-partial-release',
@@ -14,22 +15,48 @@ const meta: RuleMeta = {
     'get_user_pages*/pin_user_pages* may take fewer pages than asked and return that count (negative only when none were taken). Releasing the requested count drops references on pages that were never taken (underflow); releasing after a negative return passes an error code as a count.',
 };
 
+export type PartialReason = 'requested' | 'negative' | 'nothing';
+
+/**
+ * Why the count of a whole release is wrong on this path, or undefined when it is right:
+ * - 'nothing': the acquisition took no pages here, yet its result (when it may be negative) or
+ *   the requested count is released;
+ * - 'requested': the count asked for is released although fewer may have been taken (unless
+ *   the loop skips empty slots of a zeroed array);
+ * - 'negative': the result, possibly -errno, is the count of a release call, or the bound of a
+ *   release loop over an unsigned count (a negative value wraps to a huge count).
+ */
+export function partialReason(f: ReleaseFact): PartialReason | undefined {
+  const c = f.count;
+  if (!f.whole || !c || f.acq.single) return undefined;
+  if ((f.outcomes & TAKEN) === 0 && (c.isResult || c.isRequested) && (c.isRequested || (f.outcomes & NEG))) return 'nothing';
+  if (c.isRequested && f.acq.countTracked && !f.nullChecked && (f.outcomes & (NEG | ZERO | PART))) return 'requested';
+  if (c.isResult && (f.outcomes & NEG) && (!f.inLoop || c.unsigned)) return 'negative';
+  return undefined;
+}
+
 export const gupPartialRelease: Rule = {
   meta,
   check(fn, ctx): Finding[] {
-    const out: Finding[] = [];
-    for (const ev of gupEvents(fn, ctx)) {
-      if (ev.kind !== 'partial') continue;
-      const e = ev as EventOf<'partial'>;
+    const out: Finding[] = budgetNote(meta, fn, ctx);
+    const judged = gupFacts(fn, ctx, 'release').flatMap((f) => {
+      const reason = partialReason(f);
+      return reason ? [{ ...f, reason }] : [];
+    });
+    // Paths that disagree on why a count is wrong: keep the reason a reviewer acts on first.
+    const rank = { requested: 0, negative: 1, nothing: 2 } as const;
+    for (const e of bySite(judged, (a, b) => rank[a.reason] < rank[b.reason])) {
       const acq = e.acq;
+      const releaseApi = e.helper ?? e.api;
+      const countText = e.count!.text;
       const res = acq.resultText && !acq.resultText.startsWith('(') ? `\`${acq.resultText}\`` : 'its return value';
-      const how = e.inLoop ? `The ${e.releaseApi}() loop over \`${e.countText}\`` : `${e.releaseApi.endsWith(')') ? e.releaseApi : `${e.releaseApi}()`} with \`${e.countText}\``;
+      const how = e.inLoop ? `The ${releaseApi}() loop over \`${countText}\`` : `${releaseApi.endsWith(')') ? releaseApi : `${releaseApi}()`} with \`${countText}\``;
       let msg: string;
       const fixes: QuickFix[] = [];
       if (e.reason === 'requested') {
         msg = `${how} releases the requested count, but ${acq.api}() at line ${line(acq.call.range)} may have taken fewer pages into \`${acq.arrayText}\` (it returns the number taken in ${res}): entries past that were never taken`;
         const result = acq.resultText && !acq.resultText.startsWith('(') ? acq.resultText : undefined;
-        const range = e.countRange ?? (e.loopRange ? boundInLoopHeader(ctx.text, e.loopRange, e.countText) : undefined);
+        const range = e.count!.range ?? (e.loopRange ? boundInLoopHeader(ctx.text, e.loopRange, countText) : undefined);
         if (range && result) {
           fixes.push({ title: `Release ${result} pages (the count ${acq.api}() returned)`, edits: [{ range, newText: result }] });
         }

@@ -187,6 +187,25 @@ export const gupApis: ApiEntry[] = [
       mayTakeNothing: 'only user-backed iterators are pinned; kernel-backed pages are merely listed (iov_iter_extract_will_pin())',
     },
   },
+  // ---- acquire: mm/gup.c internals (code that implements the entries above) ------------
+  {
+    name: '__get_user_pages_locked',
+    signature: 'static long __get_user_pages_locked(struct mm_struct *mm, unsigned long start, unsigned long nr_pages, struct page **pages, struct vm_area_struct **vmas, int *locked, unsigned int flags)',
+    header: 'mm/gup.c',
+    summary: 'mm/gup.c internal behind get_user_pages*() and pin_user_pages*(): takes FOLL_GET or FOLL_PIN references as the gup_flags it is passed say.',
+    returns: R,
+    source: 'mm/gup.c (v5.9 to v6.4 prototype)',
+    refs: { op: 'acquire', kind: 'flags', pagesArg: 3, countArg: 2, flagsArg: 6, returns: 'count-or-errno', kindFromCaller: true },
+  },
+  {
+    name: '__get_user_pages',
+    signature: 'static long __get_user_pages(struct mm_struct *mm, unsigned long start, unsigned long nr_pages, unsigned int gup_flags, struct page **pages, struct vm_area_struct **vmas, int *locked)',
+    header: 'mm/gup.c',
+    summary: 'mm/gup.c page-table walk under mmap_lock: takes FOLL_GET or FOLL_PIN references as gup_flags say.',
+    returns: R,
+    source: 'mm/gup.c (v5.x to v6.4 prototype)',
+    refs: { op: 'acquire', kind: 'flags', pagesArg: 4, countArg: 2, flagsArg: 3, returns: 'count-or-errno', kindFromCaller: true },
+  },
   // ---- acquire: single page references -------------------------------------------------
   {
     name: 'get_page',
@@ -623,6 +642,21 @@ export const gupValueTests: Record<string, 'identity' | 'is-err-value'> = {
 export const gupPageAliases: Record<string, number> = {
   page_folio: 0,
   compound_head: 0,
+};
+
+/**
+ * Functions whose result is a handle on the page they are given (its kernel address, its PFN,
+ * its physical address): code that keeps or returns the handle keeps the page reference with
+ * it and releases it later through the inverse conversion (virt_to_page(), pfn_to_page()).
+ * Maps the function to the page argument.
+ */
+export const gupPageCarriers: Record<string, number> = {
+  page_address: 0,
+  page_to_pfn: 0,
+  page_to_phys: 0,
+  page_to_virt: 0,
+  folio_pfn: 0,
+  folio_address: 0,
 };
 
 /**

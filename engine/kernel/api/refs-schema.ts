@@ -47,6 +47,12 @@ export type RefEffect =
        * words): iov_iter_extract_pages() only pins user-backed iterators (SEMANTICS.md C.5).
        */
       mayTakeNothing?: string;
+      /**
+       * An mm/gup.c internal that takes FOLL_GET or FOLL_PIN references as its caller's gup_flags
+       * say: when those flags come from the caller, a release of one fixed kind is right only on
+       * a path that tested FOLL_PIN.
+       */
+      kindFromCaller?: boolean;
     }
   | {
       op: 'release';

@@ -1,11 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyzeGupRefs } from '../../../engine/analysis/gup-refs';
+import { heldIsLeak, retakeIsLeak } from '../../../engine/rules/gup-leak';
+import { isMismatch } from '../../../engine/rules/gup-release-mismatch';
+import { isDoubleRelease } from '../../../engine/rules/gup-double-release';
+import { partialReason } from '../../../engine/rules/gup-partial-release';
 import { addr, assign, bin, c, call, edge, field, file, fn, idx, n, not, ret, v } from './ir-builder';
 
+/** The verdicts the four rules draw from the analysis' facts, as `kind@row`, one per site. */
 const kinds = (f: ReturnType<typeof fn>) => {
   const r = analyzeGupRefs(f, file(f));
-  return r.events.map((e) => `${e.kind}@${e.at.startRow}`).sort();
+  const out = new Set<string>();
+  for (const x of r.facts) {
+    if (x.kind === 'release') {
+      if (isMismatch(x)) out.add(`mismatch@${x.at.startRow}`);
+      if (isDoubleRelease(x)) out.add(`double@${x.at.startRow}`);
+      if (partialReason(x)) out.add(`partial@${x.at.startRow}`);
+    } else if (x.kind === 'held' ? heldIsLeak(x) : x.kind === 'retake' ? retakeIsLeak(x) : false) out.add(`leak@${x.at.startRow}`);
+  }
+  return [...out].sort();
 };
 
 test('leak: error return after a partial pin, reported at the return', () => {
