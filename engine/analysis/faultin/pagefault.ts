@@ -65,7 +65,7 @@ export type FunctionSummary =
    * (returns the mapping), `object` (keeps the mapping in an object reachable from a parameter or
    * a global: `handles` are its lvalues in the helper's terms).
    */
-  | { kind: 'opens'; how: 'pure' | 'handle' | 'object'; handles: string[] }
+  | { kind: 'opens'; how: 'pure' | 'handle' | 'object'; handles: string[]; nonNull?: boolean }
   /** Closes a region the caller (or an object) holds: `args` are the keys of the closed handles, empty for a plain enable. */
   | { kind: 'closes'; args: string[][] }
   | { kind: 'unknown' };
@@ -98,6 +98,8 @@ interface Token {
   handles: string[];
   /** The handle was stored where the caller can reach it (a parameter's object, a global). */
   escaped: boolean;
+  /** The handle is never NULL (kmap_atomic(), a helper returning its non-NULL result). */
+  nonNull: boolean;
   n: number;
 }
 
@@ -115,7 +117,7 @@ interface Fact {
 }
 
 function stateKey(p: PathState): string {
-  const t = p.toks.map((k) => `${k.origin}/${k.kind}/${k.n}/${k.escaped ? 'e' : ''}/${k.handles.join('+')}`).join(';');
+  const t = p.toks.map((k) => `${k.origin}/${k.kind}/${k.n}/${k.escaped ? 'e' : ''}${k.nonNull ? 'n' : ''}/${k.handles.join('+')}`).join(';');
   const f = [...p.facts].map(([k, x]) => `${x.v ? '' : '!'}${k}`).sort().join(',');
   return `${t}|${f}`;
 }
@@ -168,6 +170,7 @@ const rootOf = (key: string): string => key.match(/^[^-.[]+/)?.[0] ?? key;
 
 /** A write to `w` changes the value read through access path `d`. */
 function clobbers(w: string, d: string): boolean {
+  if (w.startsWith('=')) return d === w.slice(1);
   if (d === w) return true;
   if (!d.startsWith(w)) return false;
   const rest = d.slice(w.length);
@@ -262,7 +265,9 @@ function writes(s: Stmt): string[] {
   switch (s.kind) {
     case 'assign': return target(s.target);
     case 'havoc': return target(s.target);
-    case 'call': return [...target(s.result), ...s.args.filter((a) => a.kind === 'unary' && a.op === '&').flatMap((a) => target((a as { arg: Expr }).arg))];
+    // `f(&x)` may change x itself; the fields of a struct passed by address are kept, like the
+    // fields behind any pointer argument (a re-tested flag in a setup struct stays correlated).
+    case 'call': return [...target(s.result), ...s.args.filter((a) => a.kind === 'unary' && a.op === '&').flatMap((a) => target((a as { arg: Expr }).arg).map((k) => `=${k}`))];
     case 'decl': return [s.name];
     default: return [];
   }
@@ -451,6 +456,7 @@ export class PagefaultAnalysis {
         for (const h of tok.handles) if (!same.handles.includes(h) && same.handles.length < MAX_HANDLES) same.handles.push(h);
         same.handles.sort();
         same.escaped ||= tok.escaped;
+        same.nonNull &&= tok.nonNull;
         return;
       }
       if (p.toks.length >= MAX_TOKENS) { stop(`${MAX_TOKENS} regions open at once`); return; }
@@ -514,7 +520,7 @@ export class PagefaultAnalysis {
         openers.set(key, st);
         for (const p of cur) {
           const handles = pf.result && resultKey !== undefined ? [resultKey] : [];
-          open(p, { origin: key, kind: 'direct', handles, escaped: handles.some((h) => !isLocalPath(h, info)) });
+          open(p, { origin: key, kind: 'direct', handles, escaped: handles.some((h) => !isLocalPath(h, info)), nonNull: pf.nonNull });
           if (pf.nonNull && resultKey !== undefined) setFact(p, resultKey, { v: true, deps: [resultKey] });
         }
         return cur;
@@ -550,7 +556,8 @@ export class PagefaultAnalysis {
         const handles = sum.how === 'handle' ? (resultKey !== undefined ? [resultKey] : [])
           : sum.how === 'object' ? sum.handles.flatMap((h) => translate(h, helper, st.args)) : [];
         for (const p of cur) {
-          open(p, { origin: key, kind: sum.how, handles, escaped: sum.how === 'object' || handles.some((h) => !isLocalPath(h, info)) });
+          open(p, { origin: key, kind: sum.how, handles, escaped: sum.how === 'object' || handles.some((h) => !isLocalPath(h, info)), nonNull: !!sum.nonNull });
+          if (sum.how === 'handle' && sum.nonNull && resultKey !== undefined) setFact(p, resultKey, { v: true, deps: [resultKey] });
         }
         return cur;
       }
@@ -590,6 +597,9 @@ export class PagefaultAnalysis {
           if (facts.length) {
             q = clone(p);
             for (const f of facts) setFact(q, f.key, { v: f.v, deps: f.deps, ...(f.temp ? { temp: f.temp } : {}) }, true);
+            // `if (!p)` after `p = helper_map()` that may return NULL: on this edge nothing was mapped.
+            const nulls = facts.filter((f) => !f.v).map((f) => f.key);
+            if (nulls.length) q.toks = q.toks.filter((t) => t.kind !== 'handle' || t.nonNull || !t.handles.some((h) => nulls.includes(h)));
           }
           const k = stateKey(q);
           if (tgt.has(k)) continue;
@@ -611,6 +621,7 @@ export class PagefaultAnalysis {
     const leaks: LeakPath[] = [];
     const exit = new Set<number>();
     let opensAtExit = false;
+    let returnedMaybeNull = false;
     const exitHow = new Set<'pure' | 'handle' | 'object'>();
     const exitHandles = new Set<string>();
     for (const b of fn.blocks) {
@@ -628,7 +639,7 @@ export class PagefaultAnalysis {
         for (const t of p.toks) {
           const returned = t.handles.some((h) => retReads.has(h));
           opensAtExit = true;
-          if (returned) exitHow.add('handle');
+          if (returned) { exitHow.add('handle'); if (!t.nonNull) returnedMaybeNull = true; }
           else if (t.escaped || t.kind === 'object') {
             exitHow.add('object');
             for (const h of t.handles) if (!isLocalPath(h, info)) exitHandles.add(h);
@@ -649,7 +660,7 @@ export class PagefaultAnalysis {
     else if (opensAtExit && foreignCloses.length) summary = { kind: 'unknown' };
     else if (opensAtExit) {
       const how = exitHow.has('handle') ? 'handle' : exitHow.has('object') ? 'object' : 'pure';
-      summary = { kind: 'opens', how, handles: [...exitHandles].sort() };
+      summary = { kind: 'opens', how, handles: [...exitHandles].sort(), ...(how === 'handle' && !returnedMaybeNull ? { nonNull: true } : {}) };
     } else {
       // In the caller's terms only parameters' and globals' paths mean something.
       const outside = (k: string): boolean => { const r = rootOf(k); return info.params.includes(r) || !(r.startsWith('$') || info.locals.has(r)); };
