@@ -48,7 +48,7 @@ export const pagefaultDisableUnbalanced: Rule = {
       const opener = l.opener;
       out.push({
         rule: meta.id, severity: meta.severity, function: fn.name, range,
-        message: `${fn.name}() ${l.stmt ? `returns at line ${line}` : 'runs off its end'} with page faults still disabled by ${opener.callee}() at line ${opener.range.startRow + 1} (depth ${l.depth} here; other paths re-enable them): ${opener.callee === 'pagefault_disable' ? 'add pagefault_enable()' : 'undo it'} before this return.`,
+        message: `${fn.name}() ${l.stmt ? `returns at line ${line}` : 'runs off its end'} with page faults still disabled by ${opener.callee}() at line ${opener.range.startRow + 1} (depth ${l.depth}${l.more ? ' or more' : ''} here; other paths re-enable them): ${opener.callee === 'pagefault_disable' ? 'add pagefault_enable()' : 'undo it'} before this return.`,
         related: [{ range: opener.range, message: `page faults disabled here by ${opener.callee}()` }],
       });
     }

@@ -51,8 +51,10 @@ export interface ReturnDepth {
 export interface LeakPath {
   block: number;
   stmt?: ReturnStmt;
-  /** Regions open on that path (the reported depth). */
+  /** Regions open on the shortest such path (the reported depth). */
   depth: number;
+  /** Longer paths (another loop turn) leave more open. */
+  more: boolean;
   /** The call that opened the leaked region. */
   opener: CallStmt;
 }
@@ -633,6 +635,8 @@ export class PagefaultAnalysis {
       const depths = new Set<number>();
       let worst: LeakPath | undefined;
       for (const p of out) {
+        // A path that returns no mapping (NULL, an error) makes the helper's result maybe-NULL.
+        if (!p.toks.some((t) => t.handles.some((h) => retReads.has(h)))) returnedMaybeNull = true;
         const d = depthOf(p);
         depths.add(d);
         exit.add(d);
@@ -646,7 +650,9 @@ export class PagefaultAnalysis {
           } else if (t.handles.length && t.kind !== 'pure') exitHow.add('object'); // a mapping kept where we cannot see: the caller's doubt, not an error
           else exitHow.add('pure');
           const mine = t.kind !== 'object' && !t.escaped && !returned && closedOrigins.has(t.origin);
-          if (mine && (!worst || d > worst.depth)) worst = { block: b.id, ...(ret ? { stmt: ret } : {}), depth: d, opener: openers.get(t.origin)! };
+          if (!mine) continue;
+          if (!worst) worst = { block: b.id, ...(ret ? { stmt: ret } : {}), depth: d, more: false, opener: openers.get(t.origin)! };
+          else if (d !== worst.depth) { worst.more = true; if (d < worst.depth) { worst.depth = d; worst.opener = openers.get(t.origin)!; } }
         }
       }
       returns.push({ block: b.id, ...(ret ? { stmt: ret } : {}), depths: [...depths].sort((a, c) => a - c) });
