@@ -275,10 +275,16 @@ function writes(s: Stmt): string[] {
   }
 }
 
-/** Where a handle stored at `key` lives: in this frame, or where the caller can reach it. */
-function isLocalPath(key: string, info: FnInfo): boolean {
+/**
+ * Where a handle stored at `key` lives: in this frame (a local, a temporary, a field of a local
+ * struct, or a parameter variable itself, which the caller cannot see), or where the caller can
+ * reach it (behind a pointer, a global). `ownOnly`: parameters count as the caller's (an unmap
+ * of a parameter undoes the caller's mapping).
+ */
+function isLocalPath(key: string, info: FnInfo, ownOnly = false): boolean {
   const root = rootOf(key);
-  if (!(root.startsWith('$') || info.locals.has(root))) return false;
+  const own = root.startsWith('$') || info.locals.has(root);
+  if (!own && (ownOnly || !info.params.includes(root) || key !== root)) return false;
   return !key.slice(root.length).includes('->');
 }
 
@@ -478,7 +484,7 @@ export class PagefaultAnalysis {
     const close = (p: PathState, argKeys: string[] | undefined, anyNewest = false): Token | 'foreign' | undefined => {
       if (argKeys && argKeys.length) {
         for (let i = p.toks.length - 1; i >= 0; i--) if (p.toks[i]!.handles.some((h) => argKeys.includes(h))) return dropOne(p, i);
-        if (argKeys.every((k) => !isLocalPath(k, info))) return 'foreign';
+        if (argKeys.every((k) => !isLocalPath(k, info, true))) return 'foreign';
       }
       if (!p.toks.length) return undefined;
       let i = p.toks.length - 1;
