@@ -46,6 +46,14 @@ export const pagefaultDisableUnbalanced: Rule = {
       const range = l.stmt?.range ?? closingBrace(fn);
       const line = range.startRow + 1;
       const opener = l.opener;
+      if (l.lost) {
+        out.push({
+          rule: meta.id, severity: meta.severity, function: fn.name, range,
+          message: `${fn.name}() ${l.stmt ? `returns at line ${line}` : 'runs off its end'} with the mapping of ${opener.callee}() at line ${opener.range.startRow + 1} still in place: no path unmaps it and its address is neither returned nor stored, so page faults stay disabled (depth ${l.depth}${l.more ? ' or more' : ''} here).`,
+          related: [{ range: opener.range, message: `mapped here by ${opener.callee}()` }],
+        });
+        continue;
+      }
       out.push({
         rule: meta.id, severity: meta.severity, function: fn.name, range,
         message: `${fn.name}() ${l.stmt ? `returns at line ${line}` : 'runs off its end'} with page faults still disabled by ${opener.callee}() at line ${opener.range.startRow + 1} (depth ${l.depth}${l.more ? ' or more' : ''} here; other paths re-enable them): ${opener.callee === 'pagefault_disable' ? 'add pagefault_enable()' : 'undo it'} before this return.`,

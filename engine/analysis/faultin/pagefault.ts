@@ -55,6 +55,11 @@ export interface LeakPath {
   depth: number;
   /** Longer paths (another loop turn) leave more open. */
   more: boolean;
+  /**
+   * No path closes this region and its mapping was neither returned, stored where the caller can
+   * reach it, nor passed to a function we cannot see: nobody can ever unmap it.
+   */
+  lost?: boolean;
   /** The call that opened the leaked region. */
   opener: CallStmt;
 }
@@ -100,6 +105,10 @@ interface Token {
   handles: string[];
   /** The handle was stored where the caller can reach it (a parameter's object, a global). */
   escaped: boolean;
+  /** Lvalues holding exactly the pointer the map call returned (no offset added): their NULL test is the map's. */
+  exact: string[];
+  /** The handle was passed to a function we cannot see (it may have unmapped or kept it). */
+  passed: boolean;
   /** The handle is never NULL (kmap_atomic(), a helper returning its non-NULL result). */
   nonNull: boolean;
   n: number;
@@ -119,12 +128,12 @@ interface Fact {
 }
 
 function stateKey(p: PathState): string {
-  const t = p.toks.map((k) => `${k.origin}/${k.kind}/${k.n}/${k.escaped ? 'e' : ''}${k.nonNull ? 'n' : ''}/${k.handles.join('+')}`).join(';');
+  const t = p.toks.map((k) => `${k.origin}/${k.kind}/${k.n}/${k.escaped ? 'e' : ''}${k.passed ? 'p' : ''}${k.nonNull ? 'n' : ''}/${k.handles.join('+')}/${k.exact.join('+')}`).join(';');
   const f = [...p.facts].map(([k, x]) => `${x.v ? '' : '!'}${k}`).sort().join(',');
   return `${t}|${f}`;
 }
 
-const clone = (p: PathState): PathState => ({ toks: p.toks.map((t) => ({ ...t, handles: [...t.handles] })), facts: new Map(p.facts) });
+const clone = (p: PathState): PathState => ({ toks: p.toks.map((t) => ({ ...t, handles: [...t.handles], exact: [...t.exact] })), facts: new Map(p.facts) });
 const depthOf = (p: PathState): number => p.toks.reduce((a, t) => a + t.n, 0);
 
 /** Key of an access path: `a`, `a->b.c`, `a[]` (indexes ignored); undefined for other shapes. */
@@ -465,6 +474,8 @@ export class PagefaultAnalysis {
         same.handles.sort();
         same.escaped ||= tok.escaped;
         same.nonNull &&= tok.nonNull;
+        same.passed ||= tok.passed;
+        for (const h of tok.exact) if (!same.exact.includes(h)) same.exact.push(h);
         return;
       }
       if (p.toks.length >= MAX_TOKENS) { stop(`${MAX_TOKENS} regions open at once`); return; }
@@ -503,8 +514,11 @@ export class PagefaultAnalysis {
           if (target !== undefined && isNull(st.value)) setFact(p, target, { v: false, deps: [target] });
           else if (target !== undefined && st.value.kind === 'int') setFact(p, target, { v: true, deps: [target] });
           if (target === undefined) continue;
+          const copied = pathKey(st.value);
           for (const t of p.toks) {
             // The mapping copied elsewhere (`vaddr = $t2 + off`, `walk->addr = vaddr`).
+            if (t.exact.includes(target) && !(copied !== undefined && t.exact.includes(copied))) t.exact = t.exact.filter((h) => h !== target);
+            else if (copied !== undefined && t.exact.includes(copied) && !t.exact.includes(target) && t.exact.length < MAX_HANDLES) t.exact.push(target);
             if (t.handles.includes(target)) { if (![...reads].some((r) => t.handles.includes(r))) t.handles = t.handles.filter((h) => h !== target); continue; }
             if (![...reads].some((r) => t.handles.includes(r))) continue;
             if (t.handles.length < MAX_HANDLES) t.handles = [...t.handles, target].sort();
@@ -522,13 +536,13 @@ export class PagefaultAnalysis {
       const api = lookupApi(st.callee);
       const pf = apiPf(api);
       const resultKey = st.result ? pathKey(st.result) : undefined;
-      if (resultKey !== undefined) for (const p of cur) for (const t of p.toks) if (t.handles.includes(resultKey)) t.handles = t.handles.filter((h) => h !== resultKey);
+      if (resultKey !== undefined) for (const p of cur) for (const t of p.toks) if (t.handles.includes(resultKey)) { t.handles = t.handles.filter((h) => h !== resultKey); t.exact = t.exact.filter((h) => h !== resultKey); }
       if (pf?.op === 'disable') {
         touches = true;
         openers.set(key, st);
         for (const p of cur) {
           const handles = pf.result && resultKey !== undefined ? [resultKey] : [];
-          open(p, { origin: key, kind: 'direct', handles, escaped: handles.some((h) => !isLocalPath(h, info)), nonNull: pf.nonNull });
+          open(p, { origin: key, kind: 'direct', handles, exact: [...handles], passed: false, escaped: handles.some((h) => !isLocalPath(h, info)), nonNull: pf.nonNull });
           if (pf.nonNull && resultKey !== undefined) setFact(p, resultKey, { v: true, deps: [resultKey] });
         }
         return cur;
@@ -552,8 +566,16 @@ export class PagefaultAnalysis {
         return cur;
       }
       const helper = api ? undefined : this.functionsByName.get(st.callee);
+      const sum: FunctionSummary = helper && helper !== fn ? this.summaryOf(helper, level) : { kind: 'unknown' };
+      if (!api && helper && helper !== fn && sum.kind !== 'balanced' && sum.kind !== 'closes') {
+        // The mapping handed to a same-file helper whose effect is unknown: it may unmap or keep
+        // it. Other calls borrow (memcpy, a checksum): a call that unmaps for us is in the API
+        // table (scsi_kunmap_atomic_sg) or is a same-file helper with a summary.
+        const reads = new Set<string>();
+        for (const a of st.args) accessPaths(a, reads);
+        for (const p of cur) for (const t of p.toks) if (t.handles.some((h) => reads.has(h))) t.passed = true;
+      }
       if (!helper || helper === fn) return cur;
-      const sum = this.summaryOf(helper, level);
       if (sum.kind === 'balanced' || sum.kind === 'unknown') {
         if (sum.kind === 'unknown' && this.touches(helper, level + 1)) touches = true;
         return cur;
@@ -564,7 +586,7 @@ export class PagefaultAnalysis {
         const handles = sum.how === 'handle' ? (resultKey !== undefined ? [resultKey] : [])
           : sum.how === 'object' ? sum.handles.flatMap((h) => translate(h, helper, st.args)) : [];
         for (const p of cur) {
-          open(p, { origin: key, kind: sum.how, handles, escaped: sum.how === 'object' || handles.some((h) => !isLocalPath(h, info)), nonNull: !!sum.nonNull });
+          open(p, { origin: key, kind: sum.how, handles, exact: sum.how === 'handle' ? [...handles] : [], passed: false, escaped: sum.how === 'object' || handles.some((h) => !isLocalPath(h, info)), nonNull: !!sum.nonNull });
           if (sum.how === 'handle' && sum.nonNull && resultKey !== undefined) setFact(p, resultKey, { v: true, deps: [resultKey] });
         }
         return cur;
@@ -607,7 +629,7 @@ export class PagefaultAnalysis {
             for (const f of facts) setFact(q, f.key, { v: f.v, deps: f.deps, ...(f.temp ? { temp: f.temp } : {}) }, true);
             // `if (!p)` after `p = helper_map()` that may return NULL: on this edge nothing was mapped.
             const nulls = facts.filter((f) => !f.v).map((f) => f.key);
-            if (nulls.length) q.toks = q.toks.filter((t) => t.kind !== 'handle' || t.nonNull || !t.handles.some((h) => nulls.includes(h)));
+            if (nulls.length) q.toks = q.toks.filter((t) => t.kind === 'object' || t.kind === 'pure' || t.nonNull || !t.exact.some((h) => nulls.includes(h)));
           }
           const k = stateKey(q);
           if (tgt.has(k)) continue;
@@ -655,9 +677,11 @@ export class PagefaultAnalysis {
             for (const h of t.handles) if (!isLocalPath(h, info)) exitHandles.add(h);
           } else if (t.handles.length && t.kind !== 'pure') exitHow.add('object'); // a mapping kept where we cannot see: the caller's doubt, not an error
           else exitHow.add('pure');
-          const mine = t.kind !== 'object' && !t.escaped && !returned && closedOrigins.has(t.origin);
+          const kept = t.kind === 'object' || t.escaped || returned;
+          const lost = !kept && !closedOrigins.has(t.origin) && t.kind === 'direct' && t.handles.length > 0 && !t.passed;
+          const mine = !kept && (closedOrigins.has(t.origin) || lost);
           if (!mine) continue;
-          if (!worst) worst = { block: b.id, ...(ret ? { stmt: ret } : {}), depth: d, more: false, opener: openers.get(t.origin)! };
+          if (!worst) worst = { block: b.id, ...(ret ? { stmt: ret } : {}), depth: d, more: false, opener: openers.get(t.origin)!, ...(lost ? { lost } : {}) };
           else if (d !== worst.depth) { worst.more = true; if (d < worst.depth) { worst.depth = d; worst.opener = openers.get(t.origin)!; } }
         }
       }
