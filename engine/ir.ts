@@ -94,6 +94,12 @@ export interface Edge {
   label?: string;
   /** Range of the condition or jump statement that created the edge. */
   range?: SourceRange;
+  /**
+   * `#if`/`#ifdef`/`#else` branches: what the preprocessor condition(s) must be for this branch
+   * to be the compiled one (`{ key: 'defined(CONFIG_64BIT)', value: false }` on an `#else`), so
+   * two `#ifdef` blocks on the same symbol can be correlated. Not an `assume`: `cond` stays unset.
+   */
+  preproc?: { key: string; value: boolean }[];
 }
 
 export type LoopKind = 'for' | 'while' | 'do' | 'macro' | 'goto';

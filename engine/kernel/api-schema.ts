@@ -5,7 +5,7 @@
 // that apply to it. Facet types live next to the data that uses them.
 
 import type { RefEffect } from './api/refs-schema';
-import type { UaccessEffect, FaultInEffect, LockEffect, PagefaultEffect, MemEffect } from './api/mm-schema';
+import type { UaccessEffect, FaultInEffect, LockEffect, PagefaultEffect, PagefaultHandle, MemEffect } from './api/mm-schema';
 import type { FaultLockFacet, FaultLockWindowFacet, FaultsFacet, KmappingFacet, KunmapFacet, PageWalkFacet, PteValueFacet, RawDirtyFacet, VmaWriteFacet, WrprotectFacet } from './api/seed-schema';
 
 export interface ApiEntry {
@@ -29,6 +29,8 @@ export interface ApiEntry {
   faultIn?: FaultInEffect;
   lock?: LockEffect;
   pagefault?: PagefaultEffect;
+  /** For map/unmap calls that disable/enable page faults: where the mapping (handle) goes. */
+  pagefaultHandle?: PagefaultHandle;
   mem?: MemEffect;
   /** Seed-rule facets (engine/kernel/api/seed-schema.ts). */
   faultLock?: FaultLockFacet;

@@ -569,12 +569,18 @@ export class FunctionLowerer {
     const after = this.cfg.newBlock();
     let alt: SNode | undefined = n;
     let sawElse = false;
+    const earlier: { key: string; value: boolean }[] = [];
     for (let guard = 0; alt && guard < 64; guard++) {
       const stmts = alt.children.filter(
         (c) => c.named && c.field !== 'condition' && c.field !== 'name' && c.field !== 'alternative' && c.type !== 'preproc_arg' && c.type !== 'preproc_directive',
       );
       const start = this.cfg.newBlock();
+      const own = alt.type === 'preproc_else' ? undefined : this.preprocCondition(alt);
+      const facts = [...earlier.map((f) => ({ key: f.key, value: !f.value })), ...(own ? [own] : [])];
       this.cfg.edge(branchStart, start, undefined, alt.type === 'preproc_else' ? '#else' : '#if');
+      const edges = this.cfg.blocks[branchStart]!.succs;
+      if (facts.length) edges[edges.length - 1]!.preproc = facts;
+      if (own) earlier.push(own);
       this.cfg.setCur(start);
       this.statementList(stmts);
       this.cfg.fallInto(after);
@@ -582,8 +588,27 @@ export class FunctionLowerer {
       if (alt.type === 'preproc_else') sawElse = true;
       alt = alt.type === 'preproc_else' ? undefined : childByField(alt, 'alternative');
     }
-    if (!sawElse) this.cfg.edge(branchStart, after, undefined, '#if not compiled');
+    if (!sawElse) {
+      this.cfg.edge(branchStart, after, undefined, '#if not compiled');
+      const edges = this.cfg.blocks[branchStart]!.succs;
+      if (earlier.length) edges[edges.length - 1]!.preproc = earlier.map((f) => ({ key: f.key, value: !f.value }));
+    }
     this.cfg.setCur(after);
+  }
+
+  /** `#ifdef X` → (defined(X), true), `#ifndef X` → (defined(X), false), `#if E` → (E, true). */
+  private preprocCondition(n: SNode): { key: string; value: boolean } | undefined {
+    const name = childByField(n, 'name');
+    if (name) {
+      const negated = /^#\s*(ifndef|elifndef)/.test(this.src(n));
+      return { key: `defined(${this.src(name)})`, value: !negated };
+    }
+    const cond = childByField(n, 'condition');
+    if (!cond) return undefined;
+    const text = normalizeSpace(this.src(cond));
+    const m = /^!\s*(defined\s*\(?\s*\w+\s*\)?)$/.exec(text);
+    const norm = (t: string): string => t.replace(/^defined\s*\(?\s*(\w+)\s*\)?$/, 'defined($1)');
+    return m ? { key: norm(m[1]!), value: false } : { key: norm(text), value: true };
   }
 
   /** An ERROR node: lower the statements and expressions we can still recognise inside it. */

@@ -1,12 +1,16 @@
-// pagefault-disable-unbalanced (RULES.md; SEMANTICS B.5): pagefault_disable() without
-// pagefault_enable() on some path out of the function (an early return, a goto that skips the
-// enable), or an enable without a disable. A leaked disable turns every later user access of the
-// task into a short copy / -EFAULT and makes sleeping functions warn. A function that leaves the
-// depth changed on EVERY path is a wrapper (it disables for its caller) and is not reported; the
-// depth is followed through same-file helpers.
+// pagefault-disable-unbalanced (RULES.md; SEMANTICS B.5): a page-fault-disabled region
+// (pagefault_disable(), kmap_atomic()) that some path out of the function leaves open while other
+// paths close it (an early return, a goto that skips the enable), or an enable reached without
+// the disable on a path where other paths pair them. A leaked disable turns every later user
+// access of the task into a short copy / -EFAULT and makes sleeping functions warn.
+//
+// Silent, by construction of the region analysis (engine/analysis/faultin/pagefault.ts): regions
+// a function opens for its caller (never closed in the function: wrappers, `*_map` helpers, a
+// mapping returned or kept in an object), closes for its caller (`*_unmap` helpers), maps and
+// unmaps under the same condition, and anything a helper with an unknown summary does.
 
 import type { Finding } from '../findings';
-import type { FunctionIR } from '../ir';
+import type { FunctionIR, SourceRange } from '../ir';
 import type { Rule, RuleMeta } from './types';
 import { finderFor } from '../analysis/faultin/index';
 
@@ -16,37 +20,52 @@ const meta: RuleMeta = {
   title: 'pagefault_disable() and pagefault_enable() are not balanced',
   docs: 'docs/rules/pagefault-disable-unbalanced.md',
   description:
-    'pagefault_disable() without pagefault_enable() on some path out of the function (typically an early return or a goto that skips the enable), or pagefault_enable() without a matching disable. The task keeps page faults disabled: later user copies return short or -EFAULT, and might_sleep() checks fire.',
+    'pagefault_disable() (or kmap_atomic()) without pagefault_enable() (kunmap_atomic()) on some path out of the function while other paths pair them (typically an early return or a goto that skips the enable), or an enable without the matching disable. The task keeps page faults disabled: later user copies return short or -EFAULT, and might_sleep() checks fire.',
 };
+
+/** The closing brace of a function that runs off its end. */
+function closingBrace(fn: FunctionIR): SourceRange {
+  const r = fn.range;
+  return { start: Math.max(r.start, r.end - 1), end: r.end, startRow: r.endRow, startCol: Math.max(0, r.endCol - 1), endRow: r.endRow, endCol: r.endCol };
+}
 
 export const pagefaultDisableUnbalanced: Rule = {
   meta,
   check(fn: FunctionIR, ctx): Finding[] {
     const facts = finderFor(ctx.functionsByName, ctx.cancelled).pagefault.facts(fn);
-    if (!facts.touchesDepth || facts.partial) return [];
-    const out: Finding[] = [];
-    const balancedSomewhere = facts.returns.some((r) => r.depths.includes(0));
-    if (balancedSomewhere) {
-      for (const r of facts.returns) {
-        const bad = r.depths.filter((d) => d > 0);
-        if (!bad.length || !r.stmt) continue;
-        const line = r.stmt.range.startRow + 1;
-        out.push({
-          rule: meta.id, severity: meta.severity, function: fn.name, range: r.stmt.range,
-          message: `${fn.name}() returns at line ${line} with page faults still disabled (pagefault_disable() depth ${bad[bad.length - 1]} here, 0 on other paths): add pagefault_enable() before this return.`,
-          related: [],
-        });
-      }
+    if (!facts.touchesDepth) return [];
+    if (facts.partial) {
+      if (facts.bound === 'cancelled') return [];
+      return [{
+        rule: meta.id, severity: 'info', function: fn.name, range: fn.nameRange, related: [],
+        message: `${fn.name}() not checked for unbalanced pagefault_disable(): the page-fault region analysis stopped at its bound (${facts.bound}).`,
+      }];
     }
-    const onlyNegative = facts.exitDepths.every((d) => d < 0);
-    if (!onlyNegative) {
-      for (const u of facts.enableWithoutDisable) {
+    const out: Finding[] = [];
+    for (const l of facts.leaks) {
+      const range = l.stmt?.range ?? closingBrace(fn);
+      const line = range.startRow + 1;
+      const opener = l.opener;
+      if (l.lost) {
         out.push({
-          rule: meta.id, severity: meta.severity, function: fn.name, range: u.call.range,
-          message: `${u.call.callee}() re-enables page faults on a path where ${fn.name}() did not disable them (pagefault_disable() depth 0 here).`,
-          related: [],
+          rule: meta.id, severity: meta.severity, function: fn.name, range,
+          message: `${fn.name}() ${l.stmt ? `returns at line ${line}` : 'runs off its end'} with the mapping of ${opener.callee}() at line ${opener.range.startRow + 1} still in place: no path unmaps it and its address is neither returned nor stored, so page faults stay disabled (depth ${l.depth}${l.more ? ' or more' : ''} here).`,
+          related: [{ range: opener.range, message: `mapped here by ${opener.callee}()` }],
         });
+        continue;
       }
+      out.push({
+        rule: meta.id, severity: meta.severity, function: fn.name, range,
+        message: `${fn.name}() ${l.stmt ? `returns at line ${line}` : 'runs off its end'} with page faults still disabled by ${opener.callee}() at line ${opener.range.startRow + 1} (depth ${l.depth}${l.more ? ' or more' : ''} here; other paths re-enable them): ${opener.callee === 'pagefault_disable' ? 'add pagefault_enable()' : 'undo it'} before this return.`,
+        related: [{ range: opener.range, message: `page faults disabled here by ${opener.callee}()` }],
+      });
+    }
+    for (const u of facts.enableWithoutDisable) {
+      out.push({
+        rule: meta.id, severity: meta.severity, function: fn.name, range: u.call.range,
+        message: `${u.call.callee}() re-enables page faults on a path where ${fn.name}() did not disable them (other paths reach it after the disable).`,
+        related: [],
+      });
     }
     return out;
   },

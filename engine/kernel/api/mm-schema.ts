@@ -48,6 +48,20 @@ export interface LockEffect {
 export type PagefaultEffect = 'disable' | 'enable';
 
 /**
+ * Where the mapping of a page-fault-disabling map call goes: `kmap_atomic()` returns it (never
+ * NULL), `kunmap_atomic(addr)` takes it back through argument 0. The pagefault-disabled region
+ * analysis pairs a close with the open whose handle it names.
+ */
+export interface PagefaultHandle {
+  /** The call's result is the mapping (the region's handle). */
+  result?: boolean;
+  /** The argument naming the mapping this call undoes. */
+  arg?: number;
+  /** The result is never NULL (a NULL test on it takes one branch only). */
+  nonNull?: boolean;
+}
+
+/**
  * Memory-model operations the simulator performs. Vocabulary of `op` (engine/kernel/ops.ts):
  * 'set-page-dirty', 'set-page-dirty-lock', 'try-to-free-buffers', 'clear-page-dirty-for-io',
  * 'page-mkclean', 'inc-tlb-flush-pending', 'dec-tlb-flush-pending', 'flush-tlb-mm',
