@@ -1,16 +1,25 @@
 // The kernel version defaults to the tree's own (issue 8): the top-level Makefile above the file,
 // or the --tree / workspace root; a subdirectory's Makefile is not a top-level one.
 
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clearTreeVersionCache, makefileVersion, treeRootVersion, treeVersionOf } from '../../../engine/input/tree-version';
 import { runSimulateCommand } from '../../../engine/sim/simulate-command';
 
+// Every directory a test makes is removed when the file's tests end (nothing left in /tmp).
+const made: string[] = [];
+after(() => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
+function scratchDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+}
+
 function tree(version: string, patch: string, extra = ''): string {
-  const root = mkdtempSync(join(tmpdir(), 'faultline-tree-'));
+  const root = scratchDir('faultline-tree-');
   writeFileSync(join(root, 'Makefile'), `# top\nVERSION = ${version}\nPATCHLEVEL = ${patch}\nSUBLEVEL = 3\nEXTRAVERSION =${extra}\nNAME = Test\n`);
   mkdirSync(join(root, 'fs', 'demo'), { recursive: true });
   writeFileSync(join(root, 'fs', 'demo', 'Makefile'), 'obj-y += demo.o\n');
@@ -34,7 +43,7 @@ test('treeVersionOf walks up from a file past subdirectory Makefiles; treeRootVe
   assert.equal(treeVersionOf(join(root, 'fs'))?.version, 'v5.10');
   assert.equal(treeRootVersion(root)?.version, 'v5.10');
   assert.equal(treeRootVersion(join(root, 'fs', 'demo')), undefined, 'a subdirectory Makefile is not a tree root');
-  const bare = mkdtempSync(join(tmpdir(), 'faultline-notree-'));
+  const bare = scratchDir('faultline-notree-');
   assert.equal(treeRootVersion(bare), undefined);
 });
 

@@ -7,7 +7,7 @@ import { SCENARIOS } from '../../../engine/sim/scenarios/index';
 import { runSimulateCommand } from '../../../engine/sim/simulate-command';
 import { simulateFunction } from '../../../engine/sim/simulate-function';
 import { formatFunctionResult } from '../../../engine/sim/simulate-command';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -48,8 +48,9 @@ static long demo_collect(struct demo_ring *r, char __user *ubuf, size_t len)
 }
 `;
 
-test('a C function trace: temporaries named by their expression, errno names, 100 columns, JSON facts', async () => {
+test('a C function trace: temporaries named by their expression, errno names, 100 columns, JSON facts', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'faultline-trace-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'collect.c');
   writeFileSync(file, TEMPS);
   const text = await run([file, '--function', 'demo_collect', '--arch', 'all']);
