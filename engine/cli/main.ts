@@ -12,6 +12,7 @@ import { allApis } from '../kernel/api-table';
 import { getProfile, PROFILE_NAMES } from '../kernel/profiles';
 import { parseKernelVersion } from '../kernel/versions';
 import { annotationMeta, degradedMeta } from '../rules/run';
+import { budgetMeta } from '../budget';
 import { runSimulateCommand } from '../sim/simulate-command';
 import { expandPaths, maxInputBytes, readInputFile, readStdin } from '../input/files';
 import {
@@ -212,8 +213,8 @@ export async function runCheck(argv: string[], io: CliIO, deps: CliDeps = {}): P
       return 2;
     }
   }
-  // Annotation problems and degraded-check notes come from every run, whatever --rule says.
-  const selected = [...(args.rules ? metas.filter((m) => args.rules!.includes(m.id)) : metas), ...(deps.rules ? [] : [annotationMeta, degradedMeta])];
+  // Annotation problems, degraded-check and budget notes come from every run, whatever --rule says.
+  const selected = [...(args.rules ? metas.filter((m) => args.rules!.includes(m.id)) : metas), ...(deps.rules ? [] : [annotationMeta, degradedMeta, budgetMeta])];
   const engine = deps.engine ?? await createEngine();
   const { files, errors } = expandPaths(args.paths, { cwd: io.cwd });
   const report: Report = { files: [], failures: errors.map((e) => ({ path: e.path, message: e.message })), rules: selected };
@@ -243,6 +244,8 @@ export async function runCheck(argv: string[], io: CliIO, deps: CliDeps = {}): P
     stdinUsed ||= isStdin;
     const decoded = isStdin ? await readStdin(io.stdin, limit) : readInputFile(resolve(io.cwd, path), limit);
     if (!decoded.ok) { report.failures.push({ path: label, message: decoded.message }); continue; }
+    // After a parser failure on an earlier file, a fresh parser (the failure stays that file's).
+    await engine.ready?.();
     const deadline = Date.now() + budget;
     const cancelled = () => Date.now() > deadline;
     try {

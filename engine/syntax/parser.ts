@@ -14,8 +14,12 @@ export type SyntaxNode = TreeSitter.Node;
 export type Language = TreeSitter.Language;
 
 export interface CParser {
-  /** Parse C text (already macro-blanked if the caller wants kernel tolerance). Never returns null. */
-  parse(text: string, oldTree?: Tree | null): Tree;
+  /**
+   * Parse C text (already macro-blanked if the caller wants kernel tolerance). Never returns null.
+   * Bounded (ParseLimits; defaults from the text's length): throws ParseStopped when a bound is
+   * hit, ParserFailed when the wasm runtime failed (it is being restarted: await parserReady()).
+   */
+  parse(text: string, oldTree?: Tree | null, options?: ParseOptions): Tree;
   /** The loaded grammar (node type / field tables, queries). */
   readonly language: Language;
 }
@@ -62,23 +66,278 @@ function findWasm(file: string, wasmDir?: string): string | undefined {
   return undefined;
 }
 
-let languagePromise: Promise<Language> | undefined;
+/**
+ * The runtime: one instance of the web-tree-sitter wasm module and the grammar loaded into it.
+ * A wasm abort (out of memory, `unreachable`) leaves the instance unusable for good, and a parse
+ * stopped by the memory bound leaves its memory grown; both are answered by loading a fresh
+ * instance (restartRuntime). `generation` tells trees and parsers of a dead instance apart.
+ */
+interface Runtime {
+  generation: number;
+  language: Language;
+  /** The Emscripten module object (our options object; HEAP8 etc. live on it). */
+  module: Record<string, unknown>;
+}
 
-async function loadLanguage(wasmDir?: string): Promise<Language> {
-  const runtime = findWasm(RUNTIME_WASM, wasmDir);
+let runtime: Runtime | undefined;
+let runtimePromise: Promise<Runtime> | undefined;
+let generationCounter = 0;
+let lastWasmDir: string | undefined;
+
+async function loadLanguage(wasmDir?: string): Promise<Runtime> {
+  const runtimeWasm = findWasm(RUNTIME_WASM, wasmDir);
   const grammar = findWasm(GRAMMAR_WASM, wasmDir);
   if (!grammar) {
     throw new Error(`faultline: cannot find ${GRAMMAR_WASM} (looked in ${candidateDirs(wasmDir).join(', ')}); run the build`);
   }
-  const moduleOptions = {
+  const moduleOptions: Record<string, unknown> = {
     locateFile: (path: string, scriptDirectory: string) => {
-      if (path === RUNTIME_WASM && runtime) return runtime;
+      if (path === RUNTIME_WASM && runtimeWasm) return runtimeWasm;
       return join(scriptDirectory, path);
     },
   };
   await TreeSitter.Parser.init(moduleOptions);
   installFastTransfer(moduleOptions);
-  return TreeSitter.Language.load(grammar);
+  const language = await TreeSitter.Language.load(grammar);
+  return { generation: ++generationCounter, language, module: moduleOptions };
+}
+
+function startRuntime(wasmDir?: string): Promise<Runtime> {
+  lastWasmDir = wasmDir;
+  const p = loadLanguage(wasmDir).then((r) => {
+    runtime = r;
+    return r;
+  });
+  runtimePromise = p;
+  // A failed load must not poison the cache: a later call (e.g. after a build) may succeed.
+  p.catch(() => {
+    if (runtimePromise === p) runtimePromise = undefined;
+  });
+  return p;
+}
+
+// ---- objects of a dead runtime -----------------------------------------------------------------
+//
+// web-tree-sitter keeps its module in one module-level variable and frees trees and parsers from
+// FinalizationRegistry callbacks through it. Once a fresh instance replaces a dead one, a tree of
+// the old instance that is garbage-collected (or deleted by its owner) would free an address of
+// the OLD heap in the NEW one. So every tree and parser we hand out is tracked weakly; at a
+// restart the ones still alive get a no-op `delete` and are kept (strongly, forever: a few small
+// wrapper objects per restart) so their finalizers never run.
+
+const tracked: WeakRef<object>[] = [];
+let trackedPruneAt = 1024;
+const dead = new WeakSet<object>();
+const graveyard: object[] = [];
+
+function track<T extends object>(o: T): T {
+  tracked.push(new WeakRef(o));
+  if (tracked.length >= trackedPruneAt) {
+    let w = 0;
+    for (const r of tracked) if (r.deref() !== undefined) tracked[w++] = r;
+    tracked.length = w;
+    trackedPruneAt = Math.max(1024, w * 2);
+  }
+  return o;
+}
+
+/** False for a tree (or parser) of a runtime that has been replaced: do not touch it. */
+export function isLive(o: object | null | undefined): boolean {
+  return !!o && !dead.has(o) && runtime !== undefined;
+}
+
+/** Runtime generation: changes when a fresh wasm instance replaces a failed one. */
+export function runtimeGeneration(): number {
+  return runtime?.generation ?? 0;
+}
+
+/**
+ * Replace the wasm instance (after an abort, or to give back memory a stopped parse grew). Every
+ * tree and parser made so far becomes dead (isLive false, delete a no-op). Resolves when the new
+ * instance is ready; concurrent calls share one restart.
+ */
+export function restartRuntime(): Promise<void> {
+  if (runtime === undefined && runtimePromise) return runtimePromise.then(() => undefined);
+  runtime = undefined;
+  for (const r of tracked) {
+    const o = r.deref();
+    if (!o) continue;
+    dead.add(o);
+    Object.defineProperty(o, 'delete', { value: () => undefined, configurable: true });
+    graveyard.push(o);
+  }
+  tracked.length = 0;
+  rawCursorApi = undefined;
+  return startRuntime(lastWasmDir).then(() => undefined);
+}
+
+/** Whether a runtime is loaded (no restart in progress). */
+export function parserIsReady(): boolean {
+  return runtime !== undefined;
+}
+
+/** Resolves once a usable runtime is loaded (after a restart in progress). */
+export async function parserReady(): Promise<void> {
+  if (runtime) return;
+  if (!runtimePromise) startRuntime(lastWasmDir);
+  await runtimePromise;
+}
+
+/** Bytes of wasm memory of the current runtime (grows, never shrinks). */
+export function wasmMemoryBytes(): number {
+  const heap = runtime?.module.HEAP8 as Int8Array | undefined;
+  return heap ? heap.buffer.byteLength : 0;
+}
+
+// ---- bounded parses ----------------------------------------------------------------------------
+
+/**
+ * Why a parse was stopped: its step budget, the memory bound, or the caller's cancellation. The
+ * caller reports it (engine/budget.ts) and analyses nothing of the text.
+ */
+export class ParseStopped extends Error {
+  constructor(readonly reason: 'steps' | 'memory' | 'cancelled', readonly bound: string) {
+    super(`parse stopped: ${bound}`);
+    this.name = 'ParseStopped';
+  }
+}
+
+/** The parser itself failed (a wasm abort); the runtime is being replaced. */
+export class ParserFailed extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`the C parser failed (${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}); it was restarted`);
+    this.name = 'ParserFailed';
+  }
+}
+
+/**
+ * Parse steps: tree-sitter calls the progress callback every 100 parser operations, and the input
+ * callback each time the lexer needs text it does not have in its buffer. Input is handed out in
+ * chunks of PARSE_CHUNK characters, so a lexer that scans the rest of the file again and again
+ * (an unterminated comment re-lexed from every position: quadratic) pays for every chunk it reads.
+ * Measured on Linux 6.1 (mm/gup.c, mm/memory.c, a 16 MB register header): 0.3 to 0.8 steps per
+ * character; 12 KB of repeated `/* `: 1,600 steps per character.
+ */
+export const PARSE_CHUNK = 1024;
+const STEPS_PER_PROGRESS = 100;
+const STEPS_PER_READ = 100;
+
+export interface ParseLimits {
+  /** Steps the parse may take (see PARSE_CHUNK); default parseStepBound(text.length). */
+  maxSteps?: number;
+  /** Wasm memory the parse may grow the runtime to, bytes (default PARSE_MEMORY_BOUND). */
+  maxMemory?: number;
+  cancelled?: () => boolean;
+}
+
+/** Default parse budget: 40 steps per character (50x what real code takes) plus a floor. */
+export function parseStepBound(length: number): number {
+  return 400_000 + 40 * length;
+}
+
+/** Default memory bound of one parse: 768 MiB of wasm memory (the instance can grow to 2 GiB). */
+export const PARSE_MEMORY_BOUND = 768 * 1024 * 1024;
+
+export interface ParseOptions {
+  limits?: ParseLimits;
+  includedRanges?: TreeSitter.Range[];
+}
+
+/** Steps the last parse took (tests, fuzz statistics). */
+export let lastParseSteps = 0;
+
+function boundedParse(parser: TreeSitter.Parser, text: string, oldTree: Tree | null, opts: ParseOptions | undefined): Tree | null {
+  const limits = opts?.limits ?? {};
+  const maxSteps = limits.maxSteps ?? parseStepBound(text.length);
+  const maxMemory = limits.maxMemory ?? PARSE_MEMORY_BOUND;
+  const cancelled = limits.cancelled;
+  let steps = 0;
+  let stopped: ParseStopped | undefined;
+  const over = (): boolean => {
+    if (stopped) return true;
+    if (steps > maxSteps) stopped = new ParseStopped('steps', `parse step budget (${maxSteps} steps for ${text.length} characters)`);
+    else if (wasmMemoryBytes() > maxMemory) stopped = new ParseStopped('memory', `parser memory bound (${Math.round(maxMemory / 1048576)} MiB)`);
+    else if (cancelled?.()) stopped = new ParseStopped('cancelled', 'cancelled');
+    return stopped !== undefined;
+  };
+  const input = (index: number): string => {
+    steps += STEPS_PER_READ;
+    // Past the budget the lexer sees the end of the text: the parse then finishes at once (its
+    // tree is thrown away); the progress callback alone would let one long lexer scan run on.
+    if (steps > maxSteps) return '';
+    return text.slice(index, index + PARSE_CHUNK);
+  };
+  const options: TreeSitter.ParseOptions = {
+    progressCallback: () => {
+      steps += STEPS_PER_PROGRESS;
+      return over();
+    },
+  };
+  if (opts?.includedRanges) options.includedRanges = opts.includedRanges;
+  let tree: Tree | null;
+  try {
+    tree = parser.parse(input, oldTree, options);
+  } finally {
+    lastParseSteps = steps;
+  }
+  over();
+  if (stopped) {
+    tree?.delete();
+    // A parse stopped by memory leaves the instance grown: replace it to give the memory back.
+    if (stopped.reason === 'memory') void restartRuntime();
+    throw stopped;
+  }
+  return tree ? track(tree) : null;
+}
+
+/**
+ * A parser of the current runtime. Replaced by a fresh one when the runtime was restarted; a
+ * failure inside the wasm restarts the runtime and throws ParserFailed (the caller reports that
+ * one input; the next parse, after parserReady(), works again).
+ */
+export class BoundedParser {
+  private parser: TreeSitter.Parser | undefined;
+  private generation = -1;
+
+  /** The grammar of the current runtime (throws while a restart is in progress). */
+  get language(): Language {
+    return this.current().language!;
+  }
+
+  private current(): TreeSitter.Parser {
+    const rt = runtime;
+    if (!rt) throw new ParserFailed(new Error('the parser runtime is restarting'));
+    if (!this.parser || this.generation !== rt.generation || dead.has(this.parser)) {
+      const p = track(new TreeSitter.Parser());
+      p.setLanguage(rt.language);
+      this.parser = p;
+      this.generation = rt.generation;
+    }
+    return this.parser;
+  }
+
+  /** Parse, or null when tree-sitter gives no tree. Throws ParseStopped or ParserFailed. */
+  parse(text: string, oldTree?: Tree | null, opts?: ParseOptions): Tree | null {
+    const p = this.current();
+    const old = oldTree && isLive(oldTree) ? oldTree : null;
+    try {
+      return boundedParse(p, text, old, opts);
+    } catch (err) {
+      if (err instanceof ParseStopped) {
+        // A cancelled parse may leave state behind for resumption: start clean next time.
+        if (isLive(p)) p.reset();
+        throw err;
+      }
+      this.parser = undefined;
+      void restartRuntime();
+      throw new ParserFailed(err);
+    }
+  }
+
+  delete(): void {
+    if (this.parser && isLive(this.parser)) this.parser.delete();
+    this.parser = undefined;
+  }
 }
 
 /**
@@ -266,28 +525,22 @@ export function openWalkCursor(tree: Tree): WalkCursor {
 }
 
 /**
- * Load the C parser. The runtime and grammar are loaded once per process; later calls only
- * create a fresh Parser object around the cached language.
+ * Load the C parser. The runtime and grammar are loaded once per process (again after a restart);
+ * later calls only create a fresh parser around the cached language.
  */
 export async function loadCParser(opts?: { wasmDir?: string }): Promise<CParser> {
-  if (!languagePromise) {
-    languagePromise = loadLanguage(opts?.wasmDir);
-    // A failed load must not poison the cache: a later call (e.g. after a build) may succeed.
-    languagePromise.catch(() => {
-      languagePromise = undefined;
-    });
-  }
-  const language = await languagePromise;
-  const parser = new TreeSitter.Parser();
-  parser.setLanguage(language);
+  if (!runtimePromise) startRuntime(opts?.wasmDir);
+  await parserReady();
+  const parser = new BoundedParser();
   return {
-    language,
-    parse(text: string, oldTree?: Tree | null): Tree {
-      const tree = parser.parse(text, oldTree ?? null);
+    get language() {
+      return parser.language;
+    },
+    parse(text: string, oldTree?: Tree | null, options?: ParseOptions): Tree {
+      const tree = parser.parse(text, oldTree ?? null, options);
       if (tree) return tree;
       // parse() only returns null when cancelled or without a language; retry from scratch once.
-      parser.reset();
-      const again = parser.parse(text);
+      const again = parser.parse(text, null, options);
       if (!again) throw new Error('faultline: tree-sitter returned no tree');
       return again;
     },
