@@ -8,8 +8,9 @@
 import type { FunctionIR } from './ir';
 
 /**
- * A 106-bit string hash (two independent 53-bit lanes of cyrb53). Not cryptographic: a collision
- * would reuse another function's cached findings, at odds of about 2^-100 per pair.
+ * A 128-bit string hash (four independent multiplicative lanes, cyrb53-style, each finished with
+ * murmur3's fmix32) plus the length. Not cryptographic: a collision would reuse another function's
+ * cached findings.
  */
 export function hashText(s: string, from = 0, to = s.length): string {
   let h1 = 0xdeadbeef, h2 = 0x41c6ce57, h3 = 0x9e3779b9, h4 = 0x85ebca6b;
@@ -20,12 +21,16 @@ export function hashText(s: string, from = 0, to = s.length): string {
     h3 = Math.imul(h3 ^ c, 2246822507);
     h4 = Math.imul(h4 ^ c, 3266489909);
   }
-  const fin = (a: number, b: number): string => {
-    a = Math.imul(a ^ (a >>> 16), 2246822507) ^ Math.imul(b ^ (b >>> 13), 3266489909);
-    b = Math.imul(b ^ (b >>> 16), 2246822507) ^ Math.imul(a ^ (a >>> 13), 3266489909);
-    return (4294967296 * (2097151 & b) + (a >>> 0)).toString(36);
+  // Final avalanche per lane (murmur3's fmix32), then four 32-bit words in hex.
+  const fmix = (h: number): string => {
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    return (h >>> 0).toString(16);
   };
-  return `${fin(h1, h2)}.${fin(h3, h4)}.${to - from}`;
+  return `${fmix(h1 ^ Math.imul(h2, 31))}${fmix(h2 ^ h3)}.${fmix(h3 ^ Math.imul(h4, 17))}${fmix(h4 ^ h1)}.${to - from}`;
 }
 
 export interface CallGraphKeys {

@@ -84,7 +84,8 @@ export async function packageVsix({ build = true, out, keep = false, server } = 
     log('building (node scripts/build.mjs)');
     execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: ['ignore', 2, 2] });
   }
-  const needed = ['dist/extension.js', 'dist/server.js', 'dist/tree-sitter-c.wasm', 'dist/web-tree-sitter.wasm'];
+  // web-tree-sitter.cjs: a fresh copy of the parser library after a wasm abort (engine/syntax/parser.ts).
+  const needed = ['dist/extension.js', 'dist/server.js', 'dist/tree-sitter-c.wasm', 'dist/web-tree-sitter.wasm', 'dist/web-tree-sitter.cjs'];
   const source = (f) => (f === 'dist/server.js' && server ? resolve(server) : join(root, f));
   const missing = needed.filter((f) => !existsSync(source(f)));
   if (missing.length) throw new Error(`missing build outputs: ${missing.join(', ')} (run node scripts/build.mjs)`);

@@ -69,20 +69,54 @@ function findWasm(file: string, wasmDir?: string): string | undefined {
 /**
  * The runtime: one instance of the web-tree-sitter wasm module and the grammar loaded into it.
  * A wasm abort (out of memory, `unreachable`) leaves the instance unusable for good, and a parse
- * stopped by the memory bound leaves its memory grown; both are answered by loading a fresh
- * instance (restartRuntime). `generation` tells trees and parsers of a dead instance apart.
+ * stopped by the memory bound leaves its memory grown; both are answered by a fresh instance
+ * (restartRuntime). web-tree-sitter keeps ONE module per copy of its JavaScript (Parser.init
+ * returns the cached one even after an abort), so a fresh instance needs a fresh copy of the
+ * library: the build ships `web-tree-sitter.cjs` next to the wasm files and a restart loads it
+ * again outside the require cache. `generation` tells trees and parsers of a dead instance apart.
  */
+type TreeSitterLib = typeof TreeSitter;
+
 interface Runtime {
   generation: number;
+  lib: TreeSitterLib;
   language: Language;
   /** The Emscripten module object (our options object; HEAP8 etc. live on it). */
   module: Record<string, unknown>;
 }
 
+const LIBRARY_JS = 'web-tree-sitter.cjs';
+
 let runtime: Runtime | undefined;
 let runtimePromise: Promise<Runtime> | undefined;
 let generationCounter = 0;
 let lastWasmDir: string | undefined;
+/** Runtimes loaded so far (the first uses the bundled library; later ones a fresh copy). */
+let loads = 0;
+
+/** A fresh copy of the library (its own module, finalizers and state), or undefined outside Node. */
+function freshLibrary(wasmDir?: string): TreeSitterLib | undefined {
+  try {
+    let path: string | undefined;
+    for (const d of candidateDirs(wasmDir)) if (existsSync(join(d, LIBRARY_JS))) { path = join(d, LIBRARY_JS); break; }
+    if (!path) {
+      try {
+        path = require.resolve('web-tree-sitter');
+      } catch {
+        return undefined;
+      }
+    }
+    // A require the bundler leaves alone: it must load the file at run time, every time afresh.
+    const { createRequire } = require('node:module') as typeof import('node:module');
+    const req = createRequire(path);
+    delete req.cache[path];
+    const lib = req(path) as TreeSitterLib;
+    delete req.cache[path];
+    return lib;
+  } catch {
+    return undefined;
+  }
+}
 
 async function loadLanguage(wasmDir?: string): Promise<Runtime> {
   const runtimeWasm = findWasm(RUNTIME_WASM, wasmDir);
@@ -96,11 +130,22 @@ async function loadLanguage(wasmDir?: string): Promise<Runtime> {
       return join(scriptDirectory, path);
     },
   };
-  await TreeSitter.Parser.init(moduleOptions);
+  if (runtimeMemoryForTests.maximumPages) {
+    // A small ceiling makes a real wasm abort (out of memory) cheap to provoke in a test.
+    moduleOptions.wasmMemory = new WebAssembly.Memory({ initial: 512, maximum: Math.max(512, runtimeMemoryForTests.maximumPages) });
+  }
+  const lib = loads++ === 0 ? TreeSitter : freshLibrary(wasmDir) ?? TreeSitter;
+  await lib.Parser.init(moduleOptions);
   installFastTransfer(moduleOptions);
-  const language = await TreeSitter.Language.load(grammar);
-  return { generation: ++generationCounter, language, module: moduleOptions };
+  const language = await lib.Language.load(grammar);
+  return { generation: ++generationCounter, lib, language, module: moduleOptions };
 }
+
+/**
+ * Tests only: the wasm memory ceiling (64 KiB pages) of runtimes loaded from now on (default:
+ * web-tree-sitter's 2 GiB). Set before the first parser is loaded.
+ */
+export const runtimeMemoryForTests: { maximumPages?: number } = {};
 
 function startRuntime(wasmDir?: string): Promise<Runtime> {
   lastWasmDir = wasmDir;
@@ -116,34 +161,17 @@ function startRuntime(wasmDir?: string): Promise<Runtime> {
   return p;
 }
 
-// ---- objects of a dead runtime -----------------------------------------------------------------
-//
-// web-tree-sitter keeps its module in one module-level variable and frees trees and parsers from
-// FinalizationRegistry callbacks through it. Once a fresh instance replaces a dead one, a tree of
-// the old instance that is garbage-collected (or deleted by its owner) would free an address of
-// the OLD heap in the NEW one. So every tree and parser we hand out is tracked weakly; at a
-// restart the ones still alive get a no-op `delete` and are kept (strongly, forever: a few small
-// wrapper objects per restart) so their finalizers never run.
-
-const tracked: WeakRef<object>[] = [];
-let trackedPruneAt = 1024;
-const dead = new WeakSet<object>();
-const graveyard: object[] = [];
+/** Generation of the runtime each tree and parser we handed out belongs to. */
+const generationOf = new WeakMap<object, number>();
 
 function track<T extends object>(o: T): T {
-  tracked.push(new WeakRef(o));
-  if (tracked.length >= trackedPruneAt) {
-    let w = 0;
-    for (const r of tracked) if (r.deref() !== undefined) tracked[w++] = r;
-    tracked.length = w;
-    trackedPruneAt = Math.max(1024, w * 2);
-  }
+  if (runtime) generationOf.set(o, runtime.generation);
   return o;
 }
 
-/** False for a tree (or parser) of a runtime that has been replaced: do not touch it. */
+/** False for a tree (or parser) of a runtime that has been replaced: do not use it. */
 export function isLive(o: object | null | undefined): boolean {
-  return !!o && !dead.has(o) && runtime !== undefined;
+  return !!o && runtime !== undefined && generationOf.get(o) === runtime.generation;
 }
 
 /** Runtime generation: changes when a fresh wasm instance replaces a failed one. */
@@ -152,23 +180,35 @@ export function runtimeGeneration(): number {
 }
 
 /**
+ * Cut a replaced instance loose: every function on its module object becomes a no-op and its
+ * memory views go, so trees and parsers of it that are deleted or finalized later touch nothing
+ * (an aborted instance would throw from a finalizer) and its memory can be collected.
+ */
+function retire(mod: Record<string, unknown>): void {
+  for (const k of Object.keys(mod)) {
+    const v = mod[k];
+    try {
+      if (typeof v === 'function') mod[k] = () => 0;
+      else if (ArrayBuffer.isView(v)) mod[k] = undefined;
+    } catch {
+      /* a read-only property: leave it */
+    }
+  }
+}
+
+/**
  * Replace the wasm instance (after an abort, or to give back memory a stopped parse grew). Every
- * tree and parser made so far becomes dead (isLive false, delete a no-op). Resolves when the new
- * instance is ready; concurrent calls share one restart.
+ * tree and parser made so far becomes dead (isLive false; its methods do nothing). Resolves when
+ * the new instance is ready; concurrent calls share one restart.
  */
 export function restartRuntime(): Promise<void> {
   if (runtime === undefined && runtimePromise) return runtimePromise.then(() => undefined);
+  const old = runtime;
   runtime = undefined;
-  for (const r of tracked) {
-    const o = r.deref();
-    if (!o) continue;
-    dead.add(o);
-    Object.defineProperty(o, 'delete', { value: () => undefined, configurable: true });
-    graveyard.push(o);
-  }
-  tracked.length = 0;
   rawCursorApi = undefined;
-  return startRuntime(lastWasmDir).then(() => undefined);
+  const next = startRuntime(lastWasmDir);
+  if (old) retire(old.module);
+  return next.then(() => undefined);
 }
 
 /** Whether a runtime is loaded (no restart in progress). */
@@ -178,9 +218,8 @@ export function parserIsReady(): boolean {
 
 /** Resolves once a usable runtime is loaded (after a restart in progress). */
 export async function parserReady(): Promise<void> {
-  if (runtime) return;
-  if (!runtimePromise) startRuntime(lastWasmDir);
-  await runtimePromise;
+  // A restart may begin while we wait for another: wait until one is loaded.
+  for (let i = 0; !runtime && i < 4; i++) await (runtimePromise ?? startRuntime(lastWasmDir));
 }
 
 /** Bytes of wasm memory of the current runtime (grows, never shrinks). */
@@ -235,8 +274,13 @@ export function parseStepBound(length: number): number {
   return 400_000 + 40 * length;
 }
 
-/** Default memory bound of one parse: 768 MiB of wasm memory (the instance can grow to 2 GiB). */
-export const PARSE_MEMORY_BOUND = 768 * 1024 * 1024;
+/**
+ * Default memory bound of one parse: 256 MiB of wasm memory. The instance can grow to 2 GiB, but
+ * a stack that doubles an array near the top aborts before any callback sees it (8 MB of
+ * unclosed `__acquires(` did at 768 MiB). Real code is far below: the first 8 MB of Linux 6.1's
+ * largest header (an amdgpu register mask file) parse in 32 MiB.
+ */
+export const PARSE_MEMORY_BOUND = 256 * 1024 * 1024;
 
 export interface ParseOptions {
   limits?: ParseLimits;
@@ -307,8 +351,8 @@ export class BoundedParser {
   private current(): TreeSitter.Parser {
     const rt = runtime;
     if (!rt) throw new ParserFailed(new Error('the parser runtime is restarting'));
-    if (!this.parser || this.generation !== rt.generation || dead.has(this.parser)) {
-      const p = track(new TreeSitter.Parser());
+    if (!this.parser || this.generation !== rt.generation) {
+      const p = track(new rt.lib.Parser());
       p.setLanguage(rt.language);
       this.parser = p;
       this.generation = rt.generation;
