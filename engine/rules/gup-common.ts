@@ -10,7 +10,10 @@ import { analyzeGupRefs, type GupAcquisition, type GupEvent } from '../analysis/
 export const line = (r: SourceRange): number => r.startRow + 1;
 
 export function gupEvents(fn: FunctionIR, ctx: RuleContext): GupEvent[] {
-  return analyzeGupRefs(fn, ctx.file, { cancelled: () => ctx.cancelled() }).events;
+  const r = analyzeGupRefs(fn, ctx.file, { cancelled: () => ctx.cancelled() });
+  // A bound hit (not a cancellation, whose result nobody sees) is said, never silent.
+  if (r.exhausted && !ctx.cancelled()) ctx.budgetHit?.(fn, 'The GUP reference analysis', r.exhausted);
+  return r.events;
 }
 
 export function takenWords(acq: GupAcquisition): string {

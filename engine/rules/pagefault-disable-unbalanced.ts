@@ -23,6 +23,7 @@ export const pagefaultDisableUnbalanced: Rule = {
   meta,
   check(fn: FunctionIR, ctx): Finding[] {
     const facts = finderFor(ctx.functionsByName, ctx.cancelled).pagefault.facts(fn);
+    if (facts.partial && facts.touchesDepth && !ctx.cancelled()) ctx.budgetHit?.(fn, 'The pagefault-disabled depth analysis', `its state bound (${fn.blocks.length + 1} blocks x depths x states per block)`);
     if (!facts.touchesDepth || facts.partial) return [];
     const out: Finding[] = [];
     const balancedSomewhere = facts.returns.some((r) => r.depths.includes(0));

@@ -211,13 +211,20 @@ export function restartRuntime(): Promise<void> {
   return next.then(() => undefined);
 }
 
-/** Whether a runtime is loaded (no restart in progress). */
+/** Set when the instance should be replaced at the next parserReady() (its memory grew). */
+let restartWanted = false;
+
+/** Whether a runtime is loaded and no restart is in progress or wanted. */
 export function parserIsReady(): boolean {
-  return runtime !== undefined;
+  return runtime !== undefined && !restartWanted;
 }
 
 /** Resolves once a usable runtime is loaded (after a restart in progress). */
 export async function parserReady(): Promise<void> {
+  if (restartWanted && runtime) {
+    restartWanted = false;
+    await restartRuntime();
+  }
   // A restart may begin while we wait for another: wait until one is loaded.
   for (let i = 0; !runtime && i < 4; i++) await (runtimePromise ?? startRuntime(lastWasmDir));
 }
@@ -327,8 +334,9 @@ function boundedParse(parser: TreeSitter.Parser, text: string, oldTree: Tree | n
   over();
   if (stopped) {
     tree?.delete();
-    // A parse stopped by memory leaves the instance grown: replace it to give the memory back.
-    if (stopped.reason === 'memory') void restartRuntime();
+    // A parse stopped by memory leaves the instance grown: it is replaced (and the memory given
+    // back) at the next parserReady(), the point where callers can wait; until then it still works.
+    if (stopped.reason === 'memory') restartWanted = true;
     throw stopped;
   }
   return tree ? track(tree) : null;

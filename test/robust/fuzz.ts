@@ -274,7 +274,9 @@ export class FuzzRunner {
     if (!decoded.ok) return { index: input.index, kind: input.kind, bytes: input.text.length, problems, ms: Date.now() - t0 };
     const text = decoded.text;
 
-    // 2. Engine, whole text (no batch shortcut).
+    // 2. Engine, whole text (no batch shortcut). Between inputs a caller awaits ready() (the
+    // parser may be replaced after a failure or a memory stop), as the CLI and the server do.
+    await this.engine.ready();
     let engineFindings: Finding[] = [];
     try {
       const r = this.engine.analyze(text, { path: file });

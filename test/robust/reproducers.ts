@@ -66,7 +66,7 @@ export function manyFunctions(n: number, every = 50): string {
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
     if (i % every === 0)
-      out.push(`static int demo_many_${i}(unsigned long uaddr, struct page **pages, int err)\n{\n\tint got = pin_user_pages_fast(uaddr, 1, FOLL_WRITE, pages);\n\n\tif (got != 1)\n\t\treturn -EFAULT;\n\tif (err)\n\t\treturn err;\n\tunpin_user_page(pages[0]);\n\treturn 0;\n}\n`);
+      out.push(`static int demo_many_${i}(unsigned long uaddr, int err)\n{\n\tstruct page *page;\n\n\tif (get_user_pages_fast(uaddr, 1, 0, &page) != 1)\n\t\treturn -EFAULT;\n\tif (err)\n\t\treturn err;\n\tput_page(page);\n\treturn 0;\n}\n`);
     else out.push(`static int demo_many_${i}(int a, int b)\n{\n\treturn a * ${i} + b;\n}\n`);
   }
   return out.join('\n');
