@@ -56,7 +56,7 @@ function record(i, what, problems) {
 
 async function runChild(start) {
   return new Promise((resolve) => {
-    const child = fork(join(root, 'out', 'test', 'robust', 'fuzz-worker.js'), [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: ['--max-old-space-size=4096'] });
+    child = fork(join(root, 'out', 'test', 'robust', 'fuzz-worker.js'), [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: ['--max-old-space-size=4096'] });
     let current = -1;
     let startedAt = 0;
     let prevPeak = 0;
@@ -109,11 +109,21 @@ async function runChild(start) {
 
 const t0 = Date.now();
 let next = from;
-while (next < end && Date.now() < deadline) next = await runChild(next);
-const summary = {
+let child;
+function summarize() {
+  return {
   seed, from, to: next, inputs: stats.inputs, seconds: Math.round((Date.now() - t0) / 1000),
   crashes: stats.crashes, hangs: stats.hangs, differences: stats.differences, overMemoryGoal: stats.overMemory,
   peakRssMiB: Math.round(stats.peakRss / 1048576), peakInput: stats.peakInput, slowest: stats.slowest, byKind: stats.byKind, failures: failures.slice(0, 50),
-};
+  };
+}
+// Stopped from outside (Ctrl-C, kill): the child goes too, and what was run is still reported.
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => {
+  child?.kill('SIGKILL');
+  console.log(JSON.stringify({ ...summarize(), stoppedBy: sig }, null, 2));
+  process.exit(130);
+});
+while (next < end && Date.now() < deadline) next = await runChild(next);
+const summary = summarize();
 console.log(JSON.stringify(summary, null, 2));
 process.exit(stats.crashes + stats.hangs + stats.differences + stats.overMemory === 0 ? 0 : 1);
