@@ -242,7 +242,7 @@ export function wasmMemoryBytes(): number {
  * caller reports it (engine/budget.ts) and analyses nothing of the text.
  */
 export class ParseStopped extends Error {
-  constructor(readonly reason: 'steps' | 'memory' | 'cancelled', readonly bound: string) {
+  constructor(readonly reason: 'steps' | 'memory' | 'nesting' | 'cancelled', readonly bound: string) {
     super(`parse stopped: ${bound}`);
     this.name = 'ParseStopped';
   }
@@ -273,6 +273,8 @@ export interface ParseLimits {
   maxSteps?: number;
   /** Wasm memory the parse may grow the runtime to, bytes (default PARSE_MEMORY_BOUND). */
   maxMemory?: number;
+  /** Bracket nesting the text may have (default MAX_NESTING). */
+  maxNesting?: number;
   cancelled?: () => boolean;
 }
 
@@ -294,11 +296,68 @@ export interface ParseOptions {
   includedRanges?: TreeSitter.Range[];
 }
 
+/**
+ * Bracket nesting a parse accepts. tree-sitter's error recovery over millions of unclosed `(` or
+ * `{` does work per step that grows with the depth (2 MB of unclosed `__attribute__((` ran 16 s
+ * before its memory bound), so such text is not parsed at all. Real code is nowhere near: kernel
+ * C nests brackets a few dozen deep.
+ */
+export const MAX_NESTING = 10_000;
+
+/**
+ * Deepest nesting of ( [ { in `text`, outside comments, string and character literals (a linear
+ * scan; stops counting once past `limit`).
+ */
+export function bracketDepth(text: string, limit = Infinity): number {
+  let depth = 0;
+  let max = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 40 || c === 91 || c === 123) {
+      if (++depth > max) {
+        max = depth;
+        if (max > limit) return max;
+      }
+    } else if (c === 41 || c === 93 || c === 125) {
+      if (depth > 0) depth--;
+    } else if (c === 47 /* / */) {
+      const d = text.charCodeAt(i + 1);
+      if (d === 42 /* * */) {
+        const close = text.indexOf('*/', i + 2);
+        i = close < 0 ? n : close + 1;
+      } else if (d === 47) {
+        const nl = text.indexOf('\n', i + 2);
+        i = nl < 0 ? n : nl;
+      }
+    } else if (c === 34 || c === 39) {
+      // A literal ends at its quote or at the end of the line (an unterminated one).
+      let j = i + 1;
+      while (j < n) {
+        const e = text.charCodeAt(j);
+        if (e === 92) j += 2;
+        else if (e === c || e === 10) break;
+        else j++;
+      }
+      i = j;
+    }
+  }
+  return max;
+}
+
+/** Tests only: defaults of every parse that does not set them (to provoke a real wasm abort). */
+export const parseDefaultsForTests: { maxNesting?: number } = {};
+
 /** Steps the last parse took (tests, fuzz statistics). */
 export let lastParseSteps = 0;
 
 function boundedParse(parser: TreeSitter.Parser, text: string, oldTree: Tree | null, opts: ParseOptions | undefined): Tree | null {
   const limits = opts?.limits ?? {};
+  const maxNesting = limits.maxNesting ?? parseDefaultsForTests.maxNesting ?? MAX_NESTING;
+  if (text.length > maxNesting && bracketDepth(text, maxNesting) > maxNesting) {
+    lastParseSteps = 0;
+    throw new ParseStopped('nesting', `bracket nesting bound (${maxNesting} levels)`);
+  }
   const maxSteps = limits.maxSteps ?? parseStepBound(text.length);
   const maxMemory = limits.maxMemory ?? PARSE_MEMORY_BOUND;
   const cancelled = limits.cancelled;

@@ -7,9 +7,9 @@ import { createEngine, type Engine } from '../../engine/engine';
 import type { Finding } from '../../engine/findings';
 import { DocumentSession } from '../../engine/session';
 import { hashText, sameFileCallGraphKeys } from '../../engine/session-keys';
-import { loadCParser, ParseStopped, lastParseSteps, parseStepBound } from '../../engine/syntax/parser';
+import { bracketDepth, loadCParser, MAX_NESTING, ParseStopped, lastParseSteps, parseStepBound } from '../../engine/syntax/parser';
 import { blankKernelMacros } from '../../engine/syntax/macros';
-import { backwardGotoLabels, callChain, callCycle, expectOutsideFunction, manyFunctions, repeatedCommentOpeners } from './reproducers';
+import { backwardGotoLabels, callChain, callCycle, expectOutsideFunction, manyFunctions, repeatedCommentOpeners, unclosedAnnotations } from './reproducers';
 
 let enginePromise: Promise<Engine> | undefined;
 const engine = () => (enginePromise ??= createEngine());
@@ -129,4 +129,18 @@ test('item 5: batch-mode blanking never changes findings next to broken code', a
       whole.tree?.delete();
       assert.deepEqual(shape(batch.findings), shape(whole.findings), `${JSON.stringify(b)} ${order ? 'before' : 'after'}`);
     }
+});
+
+test('item 1: 8 MB of unclosed `__acquires(` / `__attribute__((` / `{` stop at the nesting bound before the parse, with a note', async () => {
+  const e = await engine();
+  for (const text of [unclosedAnnotations(8_000_000), unclosedAnnotations(8_000_000, '__attribute__(('), '{'.repeat(8_000_000)]) {
+    const r = e.analyze(text, { path: 'n.c', skipIrrelevant: true });
+    assert.deepEqual(r.findings.map((f) => f.message), [`Parsing stopped early in this file: bracket nesting bound (${MAX_NESTING} levels); findings for this file may be missing.`]);
+  }
+  // Deep but not absurd nesting still parses; comments and literals do not count.
+  assert.equal(bracketDepth('f(a[1], "((((", \'(\') /* {{{{ */ { g(); }'), 2);
+  const deep = `static int demo_deep(int x)\n{\n\treturn ${'('.repeat(500)}x${')'.repeat(500)};\n}\n`;
+  const r = e.analyze(deep, { path: 'd.c' });
+  assert.equal(r.file?.functions.length, 1);
+  r.tree?.delete();
 });
