@@ -56,22 +56,25 @@ function record(i, what, problems) {
 
 async function runChild(start) {
   return new Promise((resolve) => {
-    child = fork(join(root, 'out', 'test', 'robust', 'fuzz-worker.js'), [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: ['--max-old-space-size=4096'] });
+    const proc = fork(join(root, 'out', 'test', 'robust', 'fuzz-worker.js'), [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: ['--max-old-space-size=4096'] });
+    child = proc;
     let current = -1;
     let startedAt = 0;
     let prevPeak = 0;
     let finished = false;
-    child.stderr.on('data', () => {});
+    proc.stderr.on('data', () => {});
     const timer = setInterval(() => {
-      if (current >= 0 && Date.now() - startedAt > timeoutMs) {
+      if (!finished && current >= 0 && Date.now() - startedAt > timeoutMs) {
+        // Once: this child is done for; a new one resumes after the input.
+        clearInterval(timer);
         stats.hangs++;
         record(current, 'hang', [`no result after ${timeoutMs / 1000} s`]);
         finished = true;
-        child.kill('SIGKILL');
+        proc.kill('SIGKILL');
         resolve(current + 1);
       }
     }, 250);
-    child.on('message', (m) => {
+    proc.on('message', (m) => {
       if (m.t === 'start') {
         current = m.i;
         startedAt = Date.now();
@@ -91,19 +94,19 @@ async function runChild(start) {
         }
         current = -1;
         if (stats.inputs % 500 === 0) process.stderr.write(`fuzz: ${stats.inputs} inputs (at ${m.i}), ${stats.failures} failing, ${stats.hangs} hangs, peak RSS ${Math.round(stats.peakRss / 1048576)} MiB\n`);
-        if (Date.now() > deadline) { finished = true; child.kill('SIGKILL'); resolve(end); }
+        if (Date.now() > deadline) { finished = true; proc.kill('SIGKILL'); resolve(end); }
       } else if (m.t === 'end') {
         finished = true;
       }
     });
-    child.on('exit', (code, signal) => {
+    proc.on('exit', (code, signal) => {
       clearInterval(timer);
       if (finished) return resolve(current >= 0 ? current + 1 : end);
       stats.crashes++;
       record(Math.max(current, start), 'crash', [`worker died (code ${code}, signal ${signal})`]);
       resolve(Math.max(current, start) + 1);
     });
-    child.send({ seed, from: start, to: end, sizeLimitEvery });
+    proc.send({ seed, from: start, to: end, sizeLimitEvery });
   });
 }
 
