@@ -73,6 +73,13 @@ function computeLineStarts(text: string): number[] {
   return starts;
 }
 
+/** Start offsets of every row as tree-sitter counts them: only `\n` ends a row. */
+function treeSitterLineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
 /** A tree-sitter edit: where the old and new texts differ (common prefix / suffix). */
 function diffEdit(oldText: string, newText: string, oldStarts: number[], newStarts: number[]): Edit | undefined {
   if (oldText === newText) return undefined;
@@ -389,7 +396,10 @@ export class DocumentSession {
    * kept tree is re-parsed incrementally.
    */
   private parseAndLower(blanked: string, cancelled: () => boolean): FileIR {
-    const newStarts = computeLineStarts(blanked);
+    // Rows as tree-sitter counts them (only `\n` ends a row), for the tree edit and the moved IR:
+    // with LSP's rows (a lone `\r` ends one too) an edit removing a lone CR moved every later
+    // function one row off what a fresh parse says (fuzz run, seed 1, input 9864).
+    const newStarts = treeSitterLineStarts(blanked);
     const prevFile = this.parsedFile;
     let edit: Edit | undefined;
     let tree: Tree;

@@ -126,8 +126,18 @@ export function runRules(file: FileIR, text: string, opts: RunOptions = {}): Fin
 function applyAnnotations(findings: Finding[], file: FileIR, text: string, ranRules: string[], scope?: { only: ReadonlySet<FunctionIR>; fileScope: boolean }): Finding[] {
   const { annotations, lines, lineStarts } = annotationsOf(text);
   if (!annotations.length) return sortFindings(findings);
-  // Whether an annotation problem belongs to this run (see RunOptions.only).
-  const mine = (fn: FunctionIR | undefined): boolean => !scope || (fn ? scope.only.has(fn) : scope.fileScope);
+  // Whether an annotation problem belongs to this run (see RunOptions.only): to the functions
+  // whose extent holds its range (as the session files findings), else to the file scope.
+  const mine = (range: SourceRange): boolean => {
+    if (!scope) return true;
+    let owned = false;
+    for (const fn of file.functions) {
+      if (range.start < fn.range.start || range.end > fn.range.end) continue;
+      if (scope.only.has(fn)) return true;
+      owned = true;
+    }
+    return !owned && scope.fileScope;
+  };
   const out: Finding[] = [];
   const suppressions = annotations.filter((a) => a.kind === 'suppress');
   for (const f of findings) {
@@ -137,7 +147,7 @@ function applyAnnotations(findings: Finding[], file: FileIR, text: string, ranRu
   }
   const fnAt = (row: number): FunctionIR | undefined => file.functions.find((fn) => fn.range.startRow <= row && row <= fn.range.endRow);
   for (const s of suppressions) {
-    if (s.reason || !mine(fnAt(s.row))) continue;
+    if (s.reason || !mine(withOffsets(rowRange(s.row, s.col, s.length), lineStarts))) continue;
     out.push({
       rule: annotationMeta.id,
       severity: annotationMeta.severity,
@@ -150,8 +160,8 @@ function applyAnnotations(findings: Finding[], file: FileIR, text: string, ranRu
   for (const a of annotations) {
     if (a.kind !== 'expect') continue;
     const fn = functionForExpect(a, file.functions, lines);
-    if (!mine(fn)) continue;
     const range = withOffsets(rowRange(a.row, a.col, a.length), lineStarts);
+    if (!mine(range)) continue;
     if (!fn) {
       out.push({ rule: annotationMeta.id, severity: annotationMeta.severity, message: '`@faultline expect` is not at the top of a function', range, function: '', related: [] });
       continue;

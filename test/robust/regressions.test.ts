@@ -144,3 +144,31 @@ test('item 1: 8 MB of unclosed `__acquires(` / `__attribute__((` / `{` stop at t
   assert.equal(r.file?.functions.length, 1);
   r.tree?.delete();
 });
+
+test('fuzz (seed 1, input 9864): an edit removing a lone CR inside a function leaves later findings on the rows a fresh parse gives', async () => {
+  const e = await engine();
+  const text = manyFunctions(60, 10);
+  const at = text.indexOf('return a * 5 + b;');
+  const s = new DocumentSession(e, 'file:///cr.c', '/cr.c', text.slice(0, at + 3) + '\r' + text.slice(at + 3));
+  await s.analyzeAsync();
+  s.applyChange({ text });
+  const got = await s.analyzeAsync();
+  s.dispose();
+  const fresh = e.analyze(text, { path: 'cr.c' });
+  fresh.tree?.delete();
+  assert.deepEqual(shape(got!.findings), shape(fresh.findings));
+});
+
+test('fuzz (seed 1, input 10519): a suppression without a reason after a function\'s closing brace stays reported when the function is cached', async () => {
+  const e = await engine();
+  const text = `static int demo_a(int a)\n{\n\treturn a; } // @faultline suppress \n\nstatic int demo_b(int b)\n{\n\treturn b;\n}\n`;
+  const s = new DocumentSession(e, 'file:///sup.c', '/sup.c', text);
+  await s.analyzeAsync();
+  s.applyChange({ text: text.replace('return b;', 'return b + 1;') });
+  const got = await s.analyzeAsync();
+  s.dispose();
+  const fresh = e.analyze(s.text, { path: 'sup.c' });
+  fresh.tree?.delete();
+  assert.ok(fresh.findings.some((f) => f.rule === 'annotation'));
+  assert.deepEqual(shape(got!.findings), shape(fresh.findings));
+});
