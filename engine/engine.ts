@@ -4,7 +4,8 @@
 
 import type { FileIR } from './ir';
 import type { Finding, InputProblem } from './findings';
-import { loadCParser, type CParser, type Tree } from './syntax/parser';
+import { loadCParser, parserReady, ParseStopped, type CParser, type Tree } from './syntax/parser';
+import { budgetNote } from './budget';
 import { blankIrrelevantFunctions } from './syntax/blank-irrelevant';
 import { blankKernelMacros } from './syntax/macros';
 import { lowerTree } from './lower/lower';
@@ -65,6 +66,12 @@ export interface Engine {
   analyzePatch(text: string, opts: AnalyzeOptions): AnalysisResult;
   /** Dispatch on the extension (.c/.h → C; .patch/.diff/.mbox/.eml → patch), else sniff the text. */
   analyze(text: string, opts: AnalyzeOptions): AnalysisResult;
+  /**
+   * Resolves when the parser can be used: after a failure inside the wasm parser (an abort: one
+   * input reported as an internal error), a fresh instance is loaded; await this before the next
+   * input (the CLI between files, the server before each analysis).
+   */
+  ready(): Promise<void>;
 }
 
 const C_EXT = /\.(c|h)$/i;
@@ -103,6 +110,17 @@ export function sortAndDedupe(findings: Finding[], targets?: PatchTarget[]): { f
   return targets ? { findings: outF, targets: outT } : { findings: outF };
 }
 
+/** The lowering of a text that could not be parsed: no function. */
+function EMPTY_FILE(): FileIR {
+  return { functions: [], globals: [], syntaxErrors: [] };
+}
+
+/**
+ * Whether batch mode blanks irrelevant functions before the parse (a switch for the bench and
+ * the CLI-vs-server fuzz comparison; findings must be the same either way).
+ */
+export const BLANK_IRRELEVANT = { enabled: true };
+
 function archFilter(arch: string | undefined): (f: Finding) => boolean {
   if (!arch || arch === 'all') return () => true;
   return (f) => !f.arch || f.arch === arch;
@@ -111,21 +129,42 @@ function archFilter(arch: string | undefined): (f: Finding) => boolean {
 class FaultlineEngine implements Engine {
   constructor(private readonly parser: CParser) {}
 
-  private runC(text: string, opts: AnalyzeOptions, oldTree?: Tree | null, skipIrrelevant = false): { findings: Finding[]; tree: Tree; file: FileIR } {
+  private runC(text: string, opts: AnalyzeOptions, oldTree?: Tree | null, skipIrrelevant = false): { findings: Finding[]; tree?: Tree; file: FileIR } {
     const cancelled = opts.cancelled ?? (() => false);
     // Blanking keeps every offset (kernel annotations become spaces), so positions in the tree
     // and the IR are positions in `text`.
     // `@faultline` annotations (expect/suppress) are matched against the file's functions, so a
     // file that has any is lowered whole.
     const relevantApis = skipIrrelevant && !text.includes('@faultline') ? relevantApiNames() : undefined;
-    // In batch mode, functions that cannot report are blanked before the parse as well (offsets
-    // unchanged; engine/syntax/blank-irrelevant.ts); lowering's own filter catches the rest.
     const macrosBlanked = blankKernelMacros(text);
-    const blanked = relevantApis ? blankIrrelevantFunctions(macrosBlanked, relevantApis) : macrosBlanked;
-    const tree = this.parser.parse(blanked, oldTree ?? null);
-    const file = lowerTree(tree, blanked, { cancelled, relevantApis });
+    let parsed: { tree: Tree; text: string };
+    try {
+      parsed = this.parseForBatch(macrosBlanked, relevantApis, oldTree, cancelled);
+    } catch (e) {
+      // A parse stopped at its bound: nothing of the file is analysed, and the user is told.
+      if (e instanceof ParseStopped) return { findings: e.reason === 'cancelled' ? [] : [budgetNote(undefined, 'Parsing', e.bound)], file: EMPTY_FILE() };
+      throw e;
+    }
+    const file = lowerTree(parsed.tree, parsed.text, { cancelled, relevantApis });
     const findings = runRules(file, text, { rules: opts.rules, kernel: opts.kernel, cancelled });
-    return { findings, tree, file };
+    return { findings, tree: parsed.tree, file };
+  }
+
+  /**
+   * In batch mode, functions that cannot report are blanked before the parse as well (offsets
+   * unchanged; engine/syntax/blank-irrelevant.ts); lowering's own filter catches the rest. The
+   * shortcut must never change a result (ARCHITECTURE.md: the CLI and the server give the same
+   * findings): tree-sitter's error recovery near broken code depends on what surrounds it, so
+   * when the blanked text does not parse cleanly the whole text is parsed instead, and the
+   * blanking pass itself only removes items that are balanced in every bracket kind.
+   */
+  private parseForBatch(macrosBlanked: string, relevantApis: ReadonlySet<string> | undefined, oldTree: Tree | null | undefined, cancelled: () => boolean): { tree: Tree; text: string } {
+    const limits = { cancelled };
+    const blanked = relevantApis && BLANK_IRRELEVANT.enabled ? blankIrrelevantFunctions(macrosBlanked, relevantApis) : macrosBlanked;
+    const tree = this.parser.parse(blanked, oldTree ?? null, { limits });
+    if (blanked === macrosBlanked || !tree.rootNode.hasError) return { tree, text: blanked };
+    tree.delete();
+    return { tree: this.parser.parse(macrosBlanked, null, { limits }), text: macrosBlanked };
   }
 
   analyzeC(text: string, opts: AnalyzeOptions): AnalysisResult {
@@ -138,7 +177,7 @@ class FaultlineEngine implements Engine {
     const res = analyzePatchText(text, (frag) => {
       const r = this.runC(frag.text, opts, null);
       // Fragments are throwaway; free the wasm memory now rather than at GC time.
-      r.tree.delete();
+      r.tree?.delete();
       return { findings: r.findings, file: r.file };
     }, { cancelled: opts.cancelled, readBase: opts.readBase });
     const keep = archFilter(opts.arch);
@@ -147,6 +186,10 @@ class FaultlineEngine implements Engine {
     res.findings.forEach((f, i) => { if (keep(f)) { findings.push(f); targets.push(res.targets[i]); } });
     const sorted = sortAndDedupe(findings, targets);
     return { findings: sorted.findings, targets: sorted.targets, problems: res.problems, kind: 'patch', patches: res.set.patches.length };
+  }
+
+  ready(): Promise<void> {
+    return parserReady();
   }
 
   analyze(text: string, opts: AnalyzeOptions): AnalysisResult {

@@ -8,7 +8,7 @@
 // helper defined in the same file counts as a release, issue 2), so an edit inside one function
 // re-runs the rules only on that function and on the functions that call it.
 
-import { Edit, Parser, type Language } from 'web-tree-sitter';
+import { Edit } from 'web-tree-sitter';
 import type { FileIR, FunctionIR, SourceRange } from './ir';
 import type { Finding, InputProblem } from './findings';
 import { sortAndDedupe, type Engine, type Tree } from './engine';
@@ -16,6 +16,9 @@ import { blankKernelMacros } from './syntax/macros';
 import { lowerTree } from './lower/lower';
 import { runRules } from './rules/run';
 import { lineOfOffset } from './line-starts';
+import { BoundedParser, isLive, ParserFailed, ParseStopped, parserIsReady } from './syntax/parser';
+import { budgetNote } from './budget';
+import { hashText, sameFileCallGraphKeys } from './session-keys';
 
 export interface Position {
   line: number;
@@ -70,17 +73,11 @@ function computeLineStarts(text: string): number[] {
   return starts;
 }
 
-/**
- * The C grammar the engine loaded. The engine keeps its parser private, but a tree knows its
- * language: analysing an empty text (no rule selected) hands one back for almost nothing. The
- * session then parses with its own parser, so the kept tree and the parser belong together.
- */
-function engineLanguage(engine: Engine): Language {
-  const r = engine.analyzeC('', { path: 'session.c', rules: ['\u0000none'], cancelled: () => false });
-  if (!r.tree) throw new Error('faultline: the engine returned no syntax tree');
-  const language = r.tree.language;
-  r.tree.delete();
-  return language;
+/** Start offsets of every row as tree-sitter counts them: only `\n` ends a row. */
+function treeSitterLineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
 }
 
 /** A tree-sitter edit: where the old and new texts differ (common prefix / suffix). */
@@ -187,26 +184,6 @@ function rangesOf(f: Finding): SourceRange[] {
   return out;
 }
 
-/** Same-file functions `fn` calls, transitively (their summaries feed `fn`'s findings). */
-function calleeClosure(fn: FunctionIR, byName: Map<string, FunctionIR>, budget = 4096): FunctionIR[] {
-  const seen = new Set<string>([fn.name]);
-  const out: FunctionIR[] = [];
-  const work = [fn];
-  while (work.length && budget-- > 0) {
-    const f = work.pop()!;
-    for (const b of f.blocks)
-      for (const s of b.stmts) {
-        if (s.kind !== 'call' || seen.has(s.callee)) continue;
-        const g = byName.get(s.callee);
-        if (!g) continue;
-        seen.add(s.callee);
-        out.push(g);
-        work.push(g);
-      }
-  }
-  return out.sort((a, b) => a.range.start - b.range.start);
-}
-
 /**
  * Move, in place, a range that lies after an edit (tree-sitter's own rule for points past the
  * edit). Ranges can be shared between IR objects: `seen` makes each move once.
@@ -270,15 +247,15 @@ export class DocumentSession {
   private last: SessionResult | undefined;
   /** The tree of `parsedBlanked`, and the parser that made it (our own, so parses are incremental). */
   private tree: Tree | undefined;
-  private parser: Parser | undefined;
+  private parser: BoundedParser | undefined;
   private parsedBlanked: string | undefined;
   private parsedStarts: number[] | undefined;
   /** The lowering of `parsedBlanked`. */
   private parsedFile: FileIR | undefined;
   private cache = new Map<string, CacheEntry>();
   private outsideText: string | undefined;
-  /** Cache keys and same-file callees per function of the last analysis (parallel to its functions). */
-  private lastKeys: { key: string; closure: string[] }[] | undefined;
+  /** Hash of each function's own text in the last analysis (parallel to its functions). */
+  private lastOwn: string[] | undefined;
   /** Set by the one-function lowering path: which function changed, under which names. */
   private lastEdit: { index: number; names: string[] } | undefined;
   private runs = 0;
@@ -317,8 +294,19 @@ export class DocumentSession {
     this.options = { rules: opts.rules, kernel: opts.kernel };
     // Findings depend on the rule set and the kernel version: nothing cached stays valid.
     this.cache.clear();
-    this.lastKeys = undefined;
+    this.lastOwn = undefined;
     this._edits++;
+  }
+
+  /** Drop the kept tree and everything derived from it (the next parse starts afresh). */
+  private forgetTree(): void {
+    this.tree?.delete();
+    this.tree = undefined;
+    this.parsedFile = undefined;
+    this.parsedBlanked = undefined;
+    this.parsedStarts = undefined;
+    this.lastOwn = undefined;
+    this.lastEdit = undefined;
   }
 
   /** Free the tree-sitter tree (wasm memory is not garbage-collected promptly). */
@@ -391,8 +379,13 @@ export class DocumentSession {
   }
 
   private analyzePatch(cancelled: () => boolean): Omit<SessionResult, 'edits'> {
-    const r = this.engine.analyzePatch(this._text, { path: this.path, rules: this.options.rules, kernel: this.options.kernel, cancelled });
-    return { findings: r.findings, problems: r.problems };
+    try {
+      const r = this.engine.analyzePatch(this._text, { path: this.path, rules: this.options.rules, kernel: this.options.kernel, cancelled });
+      return { findings: r.findings, problems: r.problems };
+    } catch (e) {
+      if (e instanceof ParserFailed) return { findings: [], problems: [{ severity: 'error', message: `Faultline could not analyze this text: ${e.message}` }] };
+      throw e;
+    }
   }
 
   /**
@@ -403,15 +396,18 @@ export class DocumentSession {
    * kept tree is re-parsed incrementally.
    */
   private parseAndLower(blanked: string, cancelled: () => boolean): FileIR {
-    const newStarts = computeLineStarts(blanked);
+    // Rows as tree-sitter counts them (only `\n` ends a row), for the tree edit and the moved IR:
+    // with LSP's rows (a lone `\r` ends one too) an edit removing a lone CR moved every later
+    // function one row off what a fresh parse says (fuzz run, seed 1, input 9864).
+    const newStarts = treeSitterLineStarts(blanked);
     const prevFile = this.parsedFile;
     let edit: Edit | undefined;
     let tree: Tree;
     let oldTree: Tree | undefined;
-    if (!this.parser) {
-      this.parser = new Parser();
-      this.parser.setLanguage(engineLanguage(this.engine));
-    }
+    if (!this.parser) this.parser = new BoundedParser();
+    // After a parser failure the runtime was replaced: the kept tree belongs to the dead one.
+    if (this.tree && !isLive(this.tree)) this.forgetTree();
+    const limits = { limits: { cancelled } };
     const l0 = now();
     if (this.tree && this.parsedBlanked !== undefined && this.parsedStarts) {
       edit = diffEdit(this.parsedBlanked, blanked, this.parsedStarts, newStarts);
@@ -428,10 +424,18 @@ export class DocumentSession {
       } else {
         this.tree.edit(edit);
         oldTree = this.tree;
-        tree = this.parser.parse(blanked, oldTree) ?? this.parser.parse(blanked)!;
+        // The kept tree is edited: if this parse stops, it no longer matches any text we know.
+        this.tree = undefined;
+        this.parsedFile = undefined;
+        try {
+          tree = this.parser.parse(blanked, oldTree, limits) ?? this.parser.parse(blanked, null, limits)!;
+        } catch (e) {
+          oldTree.delete();
+          throw e;
+        }
       }
     } else {
-      tree = this.parser.parse(blanked) ?? this.parser.parse(blanked)!;
+      tree = this.parser.parse(blanked, null, limits) ?? this.parser.parse(blanked, null, limits)!;
       this.stats.incrementalParse = false;
     }
 
@@ -444,7 +448,14 @@ export class DocumentSession {
       // the whole-file path is the slow one anyway, so with errors around it parses afresh and
       // the editor shows exactly what the CLI reports.
       if (oldTree && tree.rootNode.hasError) {
-        const fresh = this.parser.parse(blanked);
+        let fresh: Tree | null;
+        try {
+          fresh = this.parser.parse(blanked, null, limits);
+        } catch (e) {
+          tree.delete();
+          oldTree.delete();
+          throw e;
+        }
         if (fresh) {
           tree.delete();
           tree = fresh;
@@ -477,9 +488,17 @@ export class DocumentSession {
     const c1 = now();
     const startPoint = node.startPosition;
     const endPoint = node.endPosition;
-    const iso = this.parser!.parse(blanked, null, {
-      includedRanges: [{ startIndex: old.range.start, endIndex: newEnd, startPosition: startPoint, endPosition: endPoint }],
-    });
+    let iso: Tree | null;
+    try {
+      iso = this.parser!.parse(blanked, null, {
+        includedRanges: [{ startIndex: old.range.start, endIndex: newEnd, startPosition: startPoint, endPosition: endPoint }],
+        limits: { cancelled },
+      });
+    } catch (e) {
+      // Stopped or failed alone: the whole-file path (with its own bound) decides.
+      if (e instanceof ParseStopped) return undefined;
+      throw e;
+    }
     if (!iso) return undefined;
     let part: FileIR;
     try {
@@ -523,7 +542,19 @@ export class DocumentSession {
     const text = this._text;
     const t0 = now();
     const blanked = blankKernelMacros(text);
-    const file = this.parseAndLower(blanked, cancelled);
+    let file: FileIR;
+    try {
+      file = this.parseAndLower(blanked, cancelled);
+    } catch (e) {
+      this.forgetTree();
+      if (e instanceof ParseStopped) {
+        if (e.reason === 'cancelled') return undefined;
+        // Said where the user looks; the same note the CLI prints for this text.
+        return { findings: [budgetNote(undefined, 'Parsing', e.bound)], problems: [] };
+      }
+      if (e instanceof ParserFailed) return { findings: [], problems: [{ severity: 'error', message: `Faultline could not analyze this text: ${e.message}` }] };
+      throw e;
+    }
     const t1 = now();
     const run = ++this.runs;
 
@@ -534,7 +565,7 @@ export class DocumentSession {
     // structurally), so keys of functions that do not reach it are still right.
     const edited = this.lastEdit;
     this.lastEdit = undefined;
-    const reuseKeys = edited !== undefined && this.lastKeys?.length === file.functions.length && !expectAnnotations;
+    const reuseKeys = edited !== undefined && this.lastOwn?.length === file.functions.length && !expectAnnotations;
     if (!reuseKeys) {
       // Text outside every function (globals, macros, struct definitions, file-scope annotations)
       // can change what a function's findings are without changing the function: when it changes,
@@ -553,58 +584,64 @@ export class DocumentSession {
       }
     }
 
-    const byName = new Map<string, FunctionIR>();
-    for (const fn of file.functions) if (!byName.has(fn.name)) byName.set(fn.name, fn);
+    // Own-text hashes: reused for the functions the one-function path did not touch.
+    const own: string[] = file.functions.map((fn, i) =>
+      reuseKeys && i !== edited!.index ? this.lastOwn![i] : hashText(`${fn.range.startCol}\u0000${fn.name}\u0000`) + hashText(text, fn.range.start, fn.range.end));
+    const graph = sameFileCallGraphKeys(file.functions, own);
     const findings: Finding[] = [];
-    const stale: { fn: FunctionIR; key: string; absoluteKey: string }[] = [];
-    const keys: { key: string; closure: string[] }[] = [];
+    const stale: { fn: FunctionIR; index: number; key: string; absoluteKey: string }[] = [];
     file.functions.forEach((fn, i) => {
-      let entry = reuseKeys ? this.lastKeys![i] : undefined;
-      if (entry && (i === edited!.index || entry.closure.some((n) => edited!.names.includes(n)))) entry = undefined;
-      if (!entry) {
-        const closure = calleeClosure(fn, byName);
-        let key = `${fn.range.startCol}\u0000${functionText(text, fn)}`;
-        for (const g of closure) key += `\u0001${g.name}\u0000${functionText(text, g)}`;
-        entry = { key, closure: closure.map((g) => g.name) };
-      }
-      keys.push(entry);
-      const absoluteKey = () => [fn.range.start, ...entry!.closure.map((n) => byName.get(n)?.range.start ?? -1)].join(',');
-      const hit = expectAnnotations ? undefined : this.cache.get(entry.key);
-      if (hit && (hit.absoluteKey === undefined || hit.absoluteKey === absoluteKey())) {
+      const key = graph.key(i);
+      const hit = expectAnnotations ? undefined : this.cache.get(key);
+      if (hit && (hit.absoluteKey === undefined || hit.absoluteKey === graph.absoluteKey(i))) {
         hit.used = run;
         for (const f of hit.findings) findings.push(toAbsolute(f, fn));
       } else {
-        stale.push({ fn, key: entry.key, absoluteKey: absoluteKey() });
+        stale.push({ fn, index: i, key, absoluteKey: graph.absoluteKey(i) });
       }
     });
-    this.lastKeys = cancelled() ? undefined : keys;
+    this.lastOwn = cancelled() ? undefined : own;
     const t2 = now();
     this.stats = { ...this.stats, functions: file.functions.length, reanalyzed: stale.length };
 
+    // Fresh FunctionIR identities: the analyses memoise per FunctionIR object (and per FileIR and
+    // per functionsByName), which is right for one-shot engine runs but not for IR this session
+    // reuses across edits (same object, moved in place, its helpers changed). A shallow copy is a
+    // new identity; one copy of the file per analysis, so the chunks share helper summaries.
+    const copies = file.functions.map((f) => ({ ...f }));
+    const fileCopy: FileIR = { ...file, functions: copies };
+    const runOpts = { rules: this.options.rules, kernel: this.options.kernel, cancelled };
+    // Annotation problems outside every function (an `expect` with no function under it, a
+    // suppression without a reason at file scope): every analysis, the same as the CLI's.
+    for (const f of runRules(fileCopy, text, { ...runOpts, only: new Set(), fileScope: true })) findings.push(f);
     // `expect` annotations are checked against the whole set of findings: one chunk then.
-    const chunkSize = expectAnnotations ? stale.length : RULE_CHUNK;
+    const chunkSize = expectAnnotations ? Math.max(1, stale.length) : RULE_CHUNK;
     for (let c = 0; c < stale.length; c += chunkSize) {
       if (c > 0) {
         yield;
         if (cancelled()) return undefined;
       }
       const chunk = stale.slice(c, c + chunkSize);
-      // Run the rules on the stale functions plus the same-file functions they call (the rules
-      // read helpers through ctx.functionsByName); findings in the helpers themselves come from
-      // their own cache entries.
-      const wanted = new Set<FunctionIR>();
-      for (const st of chunk) {
-        wanted.add(st.fn);
-        for (const g of calleeClosure(st.fn, byName)) wanted.add(g);
-      }
-      // Fresh FunctionIR identities: the analyses memoise per FunctionIR object (and per FileIR),
-      // which is right for one-shot engine runs but not for IR this session reuses across edits
-      // (same object, moved in place, its helpers changed). A shallow copy is a new identity.
-      const subset: FileIR = { ...file, functions: file.functions.filter((f) => wanted.has(f)).map((f) => ({ ...f })) };
-      const fresh = runRules(subset, text, { rules: this.options.rules, kernel: this.options.kernel, cancelled });
+      // The rules read same-file helpers through ctx.functionsByName (the whole file); findings in
+      // the helpers themselves come from their own cache entries.
+      const only = new Set(chunk.map((st) => copies[st.index]));
+      const fresh = runRules(fileCopy, text, { ...runOpts, only });
       if (cancelled()) return undefined;
-      for (const st of chunk) {
-        const mine = fresh.filter((f) => f.range.start >= st.fn.range.start && f.range.end <= st.fn.range.end);
+      // A finding belongs to every chunk function whose extent holds it (extents can nest when
+      // error recovery wraps one function in another); one outside every function is kept as
+      // is, never cached.
+      const byChunkFn: Finding[][] = chunk.map(() => []);
+      const chunkIndex = new Map(chunk.map((st, k) => [st.fn, k] as const));
+      for (const f of fresh) {
+        const holders = functionsHolding(file.functions, f.range);
+        if (!holders.length) findings.push(f);
+        for (const h of holders) {
+          const k = chunkIndex.get(h);
+          if (k !== undefined) byChunkFn[k].push(f);
+        }
+      }
+      chunk.forEach((st, k) => {
+        const mine = byChunkFn[k];
         const outside = { hit: mine.some((f) => rangesOf(f).some((r) => !rangeWithin(r, st.fn.range))) };
         const relative = mine.map((f) => toRelative(f, st.fn, outside));
         this.cache.set(st.key, {
@@ -614,10 +651,7 @@ export class DocumentSession {
         });
         // Published findings never share range objects with the IR (which later edits move).
         for (const f of relative) findings.push(toAbsolute(f, st.fn));
-      }
-      // A finding outside every function (a file-scope check) is kept as is, never cached
-      // (every chunk reports those again; sortAndDedupe keeps one).
-      for (const f of fresh) if (!file.functions.some((fn) => f.range.start >= fn.range.start && f.range.end <= fn.range.end)) findings.push(f);
+      });
     }
     // Entries not used by this analysis describe text that is gone (or an older version of it).
     if (this.cache.size > file.functions.length * 2 + 64) for (const [k, e] of this.cache) if (e.used !== run) this.cache.delete(k);
@@ -635,6 +669,8 @@ export class DocumentSession {
   async analyzeAsync(cancelled: () => boolean = () => false): Promise<SessionResult | undefined> {
     const edits = this._edits;
     const stale = () => cancelled() || this._edits !== edits;
+    // After a parser failure (in this document or another), wait for the fresh parser.
+    if (!parserIsReady()) await this.engine.ready();
     await yieldToEventLoop();
     if (stale()) return undefined;
     if (this.kind === 'patch') {
@@ -669,6 +705,33 @@ function now(): number {
 function yieldToEventLoop(): Promise<void> {
   const g = globalThis as { setImmediate?: (f: () => void) => unknown };
   return new Promise<void>((resolve) => (g.setImmediate ? g.setImmediate(resolve) : setTimeout(resolve, 0)));
+}
+
+/**
+ * The functions of `functions` (sorted by start) whose extent holds `r`: a binary search for the
+ * last one starting at or before it, then a walk back over the ones that may still enclose it.
+ */
+function functionsHolding(functions: FunctionIR[], r: SourceRange): FunctionIR[] {
+  let lo = 0;
+  let hi = functions.length - 1;
+  let at = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (functions[mid].range.start <= r.start) {
+      at = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  const out: FunctionIR[] = [];
+  // Plain files have disjoint extents (one step back); nested ones (error recovery, macro-made
+  // functions) are few and adjacent.
+  let misses = 0;
+  for (let i = at; i >= 0 && misses < 16; i--) {
+    const g = functions[i];
+    if (r.start >= g.range.start && r.end <= g.range.end) out.push(g);
+    else misses++;
+  }
+  return out;
 }
 
 /** Text of a function definition (cache key material). */

@@ -19,6 +19,10 @@ copyFileSync(grammarWasm, join(root, 'grammars', 'tree-sitter-c.wasm'));
 copyFileSync(runtimeWasm, join(root, 'grammars', 'web-tree-sitter.wasm'));
 copyFileSync(grammarWasm, join(root, 'dist', 'tree-sitter-c.wasm'));
 copyFileSync(runtimeWasm, join(root, 'dist', 'web-tree-sitter.wasm'));
+// The library itself, next to the bundles: after a wasm abort the parser loads a fresh copy of it
+// (web-tree-sitter keeps one module per copy; engine/syntax/parser.ts, restartRuntime).
+const runtimeJs = join(dirname(runtimeWasm), 'web-tree-sitter.cjs');
+copyFileSync(runtimeJs, join(root, 'dist', 'web-tree-sitter.cjs'));
 
 if (!args.has('--no-tsc')) {
   try {

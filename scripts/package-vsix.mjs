@@ -88,7 +88,9 @@ export async function packageVsix({ build = true, out, keep = false, server } = 
   }
   // The grammar wasm ships in grammars/ (next to the tree-sitter queries, ARCHITECTURE.md); the
   // bundled server finds it there (dist/../grammars).
-  const needed = ['dist/extension.js', 'dist/server.js', 'grammars/tree-sitter-c.wasm', 'grammars/web-tree-sitter.wasm'];
+  const needed = ['dist/extension.js', 'dist/server.js', 'grammars/tree-sitter-c.wasm', 'grammars/web-tree-sitter.wasm',
+    // web-tree-sitter.cjs: a fresh copy of the parser library after a wasm abort (engine/syntax/parser.ts).
+    'dist/web-tree-sitter.cjs'];
   const source = (f) => (f === 'dist/server.js' && server ? resolve(server) : join(root, f));
   const missing = needed.filter((f) => !existsSync(source(f)));
   if (missing.length) throw new Error(`missing build outputs: ${missing.join(', ')} (run node scripts/build.mjs)`);

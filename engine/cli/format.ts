@@ -359,7 +359,7 @@ export function formatSummary(report: Report): string {
   for (const f of report.files) for (const x of f.findings) { counts.set(x.rule, (counts.get(x.rule) ?? 0) + 1); total++; }
   // Always-on pseudo-rules (annotation problems, degraded checks) only show when they fired.
   const selected = new Set(report.rules.map((m) => m.id));
-  for (const id of ['annotation', 'degraded']) if (selected.has(id) && counts.get(id) === 0) counts.delete(id);
+  for (const id of ['annotation', 'degraded', 'budget']) if (selected.has(id) && counts.get(id) === 0) counts.delete(id);
   const lines = [...counts.entries()].map(([id, n]) => `${id}: ${n} finding${n === 1 ? '' : 's'}`);
   const withFindings = report.files.filter((f) => f.findings.length > 0).length;
   const checked = report.files.length;

@@ -12,6 +12,7 @@ import { allApis } from '../kernel/api-table';
 import { getProfile, PROFILE_NAMES } from '../kernel/profiles';
 import { parseKernelVersion } from '../kernel/versions';
 import { annotationMeta, degradedMeta } from '../rules/run';
+import { budgetMeta } from '../budget';
 import { runSimulateCommand } from '../sim/simulate-command';
 import { publicText } from '../kernel/citations';
 import { maxInputBytes } from '../input/files';
@@ -233,8 +234,8 @@ export async function runCheck(argv: string[], io: CliIO, deps: CliDeps = {}): P
       return 2;
     }
   }
-  // Annotation problems and degraded-check notes come from every run, whatever --rule says.
-  const selected = [...(args.rules ? metas.filter((m) => args.rules!.includes(m.id)) : metas), ...(deps.rules ? [] : [annotationMeta, degradedMeta])];
+  // Annotation problems, degraded-check and budget notes come from every run, whatever --rule says.
+  const selected = [...(args.rules ? metas.filter((m) => args.rules!.includes(m.id)) : metas), ...(deps.rules ? [] : [annotationMeta, degradedMeta, budgetMeta])];
   const walk = walkPaths(args.paths, { cwd: io.cwd });
   const report: Report = { files: [], failures: walk.errors.map((e) => ({ path: e.path, message: e.message })), rules: selected };
   const limit = maxInputBytes(io.env);

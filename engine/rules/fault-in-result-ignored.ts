@@ -58,7 +58,9 @@ export const faultInResultIgnored: Rule = {
           // All-or-nothing only hurts where the copy it guards can use partial progress: a
           // byte-granular copy of the same length in the same loop (A.5).
           const loop = loops.find((l) => l.faultIns.some((x) => x.call === s));
-          const copy = loop?.copies.find((c) => !c.helper && c.uaccess.returns !== 'errno' && c.len && exprKey(c.len) === exprKey(s.args[f.lenArg]));
+          // A call still being typed may lack the length argument: then no copy matches it.
+          const lenArg = s.args[f.lenArg];
+          const copy = lenArg && loop?.copies.find((c) => !c.helper && c.uaccess.returns !== 'errno' && c.len && exprKey(c.len) === exprKey(lenArg));
           if (!loop || !copy) continue;
           out.push(finding(fn, s, `In ${loop.label}, ${call} is tested as all-or-nothing, but it returns ${convention}: when only part of the range can be faulted in, the loop fails although ${copy.copyCall.callee}() could copy that part. Fail only when nothing was faulted in: \`if (${s.callee}(...) == ${argSource(s, f.lenArg, ctx.text)})\`.`));
         }

@@ -82,8 +82,10 @@ const noted = new WeakSet<FunctionIR>();
  */
 export function budgetNote(meta: RuleMeta, fn: FunctionIR, ctx: RuleContext): Finding[] {
   const why = gupAnalysis(fn, ctx).exhausted;
-  if (!why || why === 'cancelled' || noted.has(fn)) return [];
+  if (!why || why === 'cancelled' || ctx.cancelled() || noted.has(fn)) return [];
   noted.add(fn);
+  // The engine's one budget note (engine/budget.ts) where the context carries it.
+  if (ctx.budgetHit) { ctx.budgetHit(fn, 'The page-reference (GUP) analysis', why); return []; }
   return [{
     rule: meta.id,
     severity: 'info',

@@ -35,7 +35,9 @@ export const pagefaultDisableUnbalanced: Rule = {
     const facts = finderFor(ctx.functionsByName, ctx.cancelled).pagefault.facts(fn);
     if (!facts.touchesDepth) return [];
     if (facts.partial) {
-      if (facts.bound === 'cancelled') return [];
+      if (facts.bound === 'cancelled' || ctx.cancelled()) return [];
+      // The engine's one budget note (engine/budget.ts) where the context carries it.
+      if (ctx.budgetHit) { ctx.budgetHit(fn, 'The page-fault region analysis', facts.bound ?? 'its bound'); return []; }
       return [{
         rule: meta.id, severity: 'info', function: fn.name, range: fn.nameRange, related: [],
         message: `${fn.name}() not checked for unbalanced pagefault_disable(): the page-fault region analysis stopped at its bound (${facts.bound}).`,

@@ -8,6 +8,7 @@ import type { Finding } from '../findings';
 import type { Rule, RuleContext, RuleMeta } from './types';
 import { allRules } from './registry';
 import { functionForExpect, parseAnnotations, type Annotation } from './annotations';
+import { budgetNote } from '../budget';
 
 /** Findings about the annotations themselves (missing reason, unmet expectation). */
 export const annotationMeta: RuleMeta = {
@@ -31,6 +32,37 @@ export interface RunOptions {
   rules?: string[];
   kernel?: string;
   cancelled?: () => boolean;
+  /**
+   * Check only these functions of `file` (the others still serve as same-file helpers through
+   * ctx.functionsByName). Default: every function. Annotation problems are then reported for
+   * annotations of these functions only, plus file-scope ones when `fileScope` is true.
+   */
+  only?: ReadonlySet<FunctionIR>;
+  /** With `only`: also report annotation problems outside every function (default false). */
+  fileScope?: boolean;
+}
+
+/** One functionsByName per FileIR: the analyses memoise per map, so chunks of one run share it. */
+const byNameOf = new WeakMap<FileIR, Map<string, FunctionIR>>();
+
+/** Annotations and line starts of the last text seen (parsed once per text, not per chunk). */
+let annotationCache: { text: string; annotations: Annotation[]; lines: string[]; lineStarts: number[] } | undefined;
+
+function annotationsOf(text: string): { annotations: Annotation[]; lines: string[]; lineStarts: number[] } {
+  if (annotationCache && annotationCache.text === text) return annotationCache;
+  const annotations = text.includes('@faultline') ? parseAnnotations(text) : [];
+  let lines: string[] = [];
+  const lineStarts: number[] = [];
+  if (annotations.length) {
+    lines = text.split('\n');
+    let off = 0;
+    for (const l of lines) {
+      lineStarts.push(off);
+      off += l.length + 1;
+    }
+  }
+  annotationCache = { text, annotations, lines, lineStarts };
+  return annotationCache;
 }
 
 function rowRange(row: number, col: number, length: number): SourceRange {
@@ -46,15 +78,31 @@ function withOffsets(r: SourceRange, lineStarts: number[]): SourceRange {
 export function runRules(file: FileIR, text: string, opts: RunOptions = {}): Finding[] {
   const cancelled = opts.cancelled ?? (() => false);
   const selected: Rule[] = opts.rules && opts.rules.length ? allRules.filter((r) => opts.rules!.includes(r.meta.id)) : allRules;
+  let functionsByName = byNameOf.get(file);
+  if (!functionsByName) {
+    functionsByName = new Map<string, FunctionIR>();
+    // The first definition of a name wins (a later one is a redefinition under another #ifdef).
+    for (const f of file.functions) if (!functionsByName.has(f.name)) functionsByName.set(f.name, f);
+    byNameOf.set(file, functionsByName);
+  }
+  const raw: Finding[] = [];
+  const noted = new Set<string>();
   const ctx: RuleContext = {
     file,
     text,
-    functionsByName: new Map(file.functions.map((f) => [f.name, f] as const)),
+    functionsByName,
     kernel: opts.kernel,
     cancelled,
+    budgetHit(fn, analysis, bound) {
+      const k = `${fn.name}\u0000${analysis}`;
+      if (noted.has(k)) return;
+      noted.add(k);
+      raw.push(budgetNote(fn, analysis, bound));
+    },
   };
-  const raw: Finding[] = [];
-  for (const fn of file.functions) {
+  // `only` in its own order (callers pass file order): filtering the file per chunk is quadratic.
+  const functions: Iterable<FunctionIR> = opts.only ?? file.functions;
+  for (const fn of functions) {
     for (const rule of selected) {
       if (cancelled()) return raw;
       try {
@@ -71,19 +119,25 @@ export function runRules(file: FileIR, text: string, opts: RunOptions = {}): Fin
       }
     }
   }
-  return applyAnnotations(raw, file, text, selected.map((r) => r.meta.id));
+  const scope = opts.only ? { only: opts.only, fileScope: opts.fileScope === true } : undefined;
+  return applyAnnotations(raw, file, text, selected.map((r) => r.meta.id), scope);
 }
 
-function applyAnnotations(findings: Finding[], file: FileIR, text: string, ranRules: string[]): Finding[] {
-  const annotations: Annotation[] = parseAnnotations(text);
+function applyAnnotations(findings: Finding[], file: FileIR, text: string, ranRules: string[], scope?: { only: ReadonlySet<FunctionIR>; fileScope: boolean }): Finding[] {
+  const { annotations, lines, lineStarts } = annotationsOf(text);
   if (!annotations.length) return sortFindings(findings);
-  const lines = text.split('\n');
-  const lineStarts: number[] = [];
-  let off = 0;
-  for (const l of lines) {
-    lineStarts.push(off);
-    off += l.length + 1;
-  }
+  // Whether an annotation problem belongs to this run (see RunOptions.only): to the functions
+  // whose extent holds its range (as the session files findings), else to the file scope.
+  const mine = (range: SourceRange): boolean => {
+    if (!scope) return true;
+    let owned = false;
+    for (const fn of file.functions) {
+      if (range.start < fn.range.start || range.end > fn.range.end) continue;
+      if (scope.only.has(fn)) return true;
+      owned = true;
+    }
+    return !owned && scope.fileScope;
+  };
   const out: Finding[] = [];
   const suppressions = annotations.filter((a) => a.kind === 'suppress');
   for (const f of findings) {
@@ -93,7 +147,7 @@ function applyAnnotations(findings: Finding[], file: FileIR, text: string, ranRu
   }
   const fnAt = (row: number): FunctionIR | undefined => file.functions.find((fn) => fn.range.startRow <= row && row <= fn.range.endRow);
   for (const s of suppressions) {
-    if (s.reason) continue;
+    if (s.reason || !mine(withOffsets(rowRange(s.row, s.col, s.length), lineStarts))) continue;
     out.push({
       rule: annotationMeta.id,
       severity: annotationMeta.severity,
@@ -107,6 +161,7 @@ function applyAnnotations(findings: Finding[], file: FileIR, text: string, ranRu
     if (a.kind !== 'expect') continue;
     const fn = functionForExpect(a, file.functions, lines);
     const range = withOffsets(rowRange(a.row, a.col, a.length), lineStarts);
+    if (!mine(range)) continue;
     if (!fn) {
       out.push({ rule: annotationMeta.id, severity: annotationMeta.severity, message: '`@faultline expect` is not at the top of a function', range, function: '', related: [] });
       continue;

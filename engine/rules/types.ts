@@ -24,6 +24,12 @@ export interface RuleContext {
   kernel?: string;
   /** Stops long work when the document changes or the CLI gives up. */
   cancelled(): boolean;
+  /**
+   * An analysis stopped at its step bound on `fn`: the user gets an information-level note naming
+   * the function and the bound (engine/budget.ts; one per function and analysis). `analysis`
+   * names what stopped ("The GUP reference analysis"), `bound` the bound and its value.
+   */
+  budgetHit?(fn: FunctionIR, analysis: string, bound: string): void;
 }
 
 export interface Rule {

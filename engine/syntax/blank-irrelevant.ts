@@ -14,6 +14,15 @@
 
 import { identifiersOf, spreadRelevance, type RelevanceItem } from './relevance-graph';
 
+interface Span {
+  start: number;
+  end: number;
+  bodyOpen: number;
+  hasDirective: boolean;
+  /** Parentheses and brackets balance inside the item. */
+  balanced: boolean;
+}
+
 interface Item extends RelevanceItem {
   start: number;
   end: number;
@@ -22,8 +31,19 @@ interface Item extends RelevanceItem {
 }
 
 /** Splits the file into top-level items ending at a depth-0 `;` or `}`; undefined when unsure. */
-function topLevelItems(text: string): { start: number; end: number; bodyOpen: number; hasDirective: boolean }[] | undefined {
-  const items: { start: number; end: number; bodyOpen: number; hasDirective: boolean }[] = [];
+function topLevelItems(text: string): Span[] | undefined {
+  const items: Span[] = [];
+  // Parentheses and brackets of the current item: an item where they do not balance is kept
+  // (tree-sitter's recovery from it could reach into its neighbours).
+  let parens = 0;
+  let brackets = 0;
+  let unbalanced = false;
+  const push = (start: number, end: number, bodyOpen: number, hasDirective: boolean) => {
+    items.push({ start, end, bodyOpen, hasDirective, balanced: !unbalanced && parens === 0 && brackets === 0 });
+    parens = 0;
+    brackets = 0;
+    unbalanced = false;
+  };
   let depth = 0;
   let itemStart = 0;
   let bodyOpen = -1;
@@ -47,7 +67,7 @@ function topLevelItems(text: string): { start: number; end: number; bodyOpen: nu
       // Between items (`#include`, `#define` before a function) a directive is an item of its
       // own; inside one (a body, or a header split by #ifdef) it marks that item as unsure.
       if (depth === 0 && onlyCommentsAndSpace(text.slice(itemStart, dirStart))) {
-        items.push({ start: itemStart, end: i, bodyOpen: -1, hasDirective: true });
+        push(itemStart, i, -1, true);
         itemStart = i;
       } else {
         hasDirective = true;
@@ -76,6 +96,10 @@ function topLevelItems(text: string): { start: number; end: number; bodyOpen: nu
       i = j;
       continue;
     }
+    if (c === 40 /* ( */) parens++;
+    else if (c === 41 /* ) */) { if (--parens < 0) unbalanced = true; }
+    else if (c === 91 /* [ */) brackets++;
+    else if (c === 93 /* ] */) { if (--brackets < 0) unbalanced = true; }
     if (c === 123 /* { */) {
       if (depth === 0) bodyOpen = i;
       depth++;
@@ -86,21 +110,21 @@ function topLevelItems(text: string): { start: number; end: number; bodyOpen: nu
         // A function body ends the item at its `}`; `struct x { ... } v;` and `= { ... };` end at
         // the `;` that follows.
         if (definitionName(text.slice(itemStart, bodyOpen)) !== undefined || looksLikeFunctionHeader(text.slice(itemStart, bodyOpen))) {
-          items.push({ start: itemStart, end: i + 1, bodyOpen, hasDirective });
+          push(itemStart, i + 1, bodyOpen, hasDirective);
           itemStart = i + 1;
           bodyOpen = -1;
           hasDirective = false;
         }
       }
     } else if (c === 59 /* ; */ && depth === 0) {
-      items.push({ start: itemStart, end: i + 1, bodyOpen: -1, hasDirective });
+      push(itemStart, i + 1, -1, hasDirective);
       itemStart = i + 1;
       bodyOpen = -1;
       hasDirective = false;
     }
   }
   if (depth !== 0) return undefined;
-  if (itemStart < n) items.push({ start: itemStart, end: n, bodyOpen: -1, hasDirective });
+  if (itemStart < n) push(itemStart, n, -1, hasDirective);
   return items;
 }
 
@@ -138,7 +162,7 @@ export function blankIrrelevantFunctions(text: string, relevantApis: ReadonlySet
   if (!spans) return text;
   const items: Item[] = spans.map((s) => {
     const ids = identifiersOf(text.slice(s.start, s.end));
-    const name = !s.hasDirective && s.bodyOpen > s.start ? definitionName(text.slice(s.start, s.bodyOpen)) : undefined;
+    const name = !s.hasDirective && s.balanced && s.bodyOpen > s.start ? definitionName(text.slice(s.start, s.bodyOpen)) : undefined;
     let relevant = name === undefined;
     if (!relevant) for (const id of ids) if (relevantApis.has(id)) { relevant = true; break; }
     return { start: s.start, end: s.end, candidate: name !== undefined, name, ids, relevant };

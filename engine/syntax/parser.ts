@@ -14,8 +14,12 @@ export type SyntaxNode = TreeSitter.Node;
 export type Language = TreeSitter.Language;
 
 export interface CParser {
-  /** Parse C text (already macro-blanked if the caller wants kernel tolerance). Never returns null. */
-  parse(text: string, oldTree?: Tree | null): Tree;
+  /**
+   * Parse C text (already macro-blanked if the caller wants kernel tolerance). Never returns null.
+   * Bounded (ParseLimits; defaults from the text's length): throws ParseStopped when a bound is
+   * hit, ParserFailed when the wasm runtime failed (it is being restarted: await parserReady()).
+   */
+  parse(text: string, oldTree?: Tree | null, options?: ParseOptions): Tree;
   /** The loaded grammar (node type / field tables, queries). */
   readonly language: Language;
 }
@@ -62,23 +66,389 @@ function findWasm(file: string, wasmDir?: string): string | undefined {
   return undefined;
 }
 
-let languagePromise: Promise<Language> | undefined;
+/**
+ * The runtime: one instance of the web-tree-sitter wasm module and the grammar loaded into it.
+ * A wasm abort (out of memory, `unreachable`) leaves the instance unusable for good, and a parse
+ * stopped by the memory bound leaves its memory grown; both are answered by a fresh instance
+ * (restartRuntime). web-tree-sitter keeps ONE module per copy of its JavaScript (Parser.init
+ * returns the cached one even after an abort), so a fresh instance needs a fresh copy of the
+ * library: the build ships `web-tree-sitter.cjs` next to the wasm files and a restart loads it
+ * again outside the require cache. `generation` tells trees and parsers of a dead instance apart.
+ */
+type TreeSitterLib = typeof TreeSitter;
 
-async function loadLanguage(wasmDir?: string): Promise<Language> {
-  const runtime = findWasm(RUNTIME_WASM, wasmDir);
+interface Runtime {
+  generation: number;
+  lib: TreeSitterLib;
+  language: Language;
+  /** The Emscripten module object (our options object; HEAP8 etc. live on it). */
+  module: Record<string, unknown>;
+}
+
+const LIBRARY_JS = 'web-tree-sitter.cjs';
+
+let runtime: Runtime | undefined;
+let runtimePromise: Promise<Runtime> | undefined;
+let generationCounter = 0;
+let lastWasmDir: string | undefined;
+/** Runtimes loaded so far (the first uses the bundled library; later ones a fresh copy). */
+let loads = 0;
+
+/** A fresh copy of the library (its own module, finalizers and state), or undefined outside Node. */
+function freshLibrary(wasmDir?: string): TreeSitterLib | undefined {
+  try {
+    let path: string | undefined;
+    for (const d of candidateDirs(wasmDir)) if (existsSync(join(d, LIBRARY_JS))) { path = join(d, LIBRARY_JS); break; }
+    if (!path) {
+      try {
+        path = require.resolve('web-tree-sitter');
+      } catch {
+        return undefined;
+      }
+    }
+    // A require the bundler leaves alone: it must load the file at run time, every time afresh.
+    const { createRequire } = require('node:module') as typeof import('node:module');
+    const req = createRequire(path);
+    delete req.cache[path];
+    const lib = req(path) as TreeSitterLib;
+    delete req.cache[path];
+    return lib;
+  } catch {
+    return undefined;
+  }
+}
+
+async function loadLanguage(wasmDir?: string): Promise<Runtime> {
+  const runtimeWasm = findWasm(RUNTIME_WASM, wasmDir);
   const grammar = findWasm(GRAMMAR_WASM, wasmDir);
   if (!grammar) {
     throw new Error(`faultline: cannot find ${GRAMMAR_WASM} (looked in ${candidateDirs(wasmDir).join(', ')}); run the build`);
   }
-  const moduleOptions = {
+  const moduleOptions: Record<string, unknown> = {
     locateFile: (path: string, scriptDirectory: string) => {
-      if (path === RUNTIME_WASM && runtime) return runtime;
+      if (path === RUNTIME_WASM && runtimeWasm) return runtimeWasm;
       return join(scriptDirectory, path);
     },
   };
-  await TreeSitter.Parser.init(moduleOptions);
+  if (runtimeMemoryForTests.maximumPages) {
+    // A small ceiling makes a real wasm abort (out of memory) cheap to provoke in a test.
+    moduleOptions.wasmMemory = new WebAssembly.Memory({ initial: 512, maximum: Math.max(512, runtimeMemoryForTests.maximumPages) });
+  }
+  const lib = loads++ === 0 ? TreeSitter : freshLibrary(wasmDir) ?? TreeSitter;
+  await lib.Parser.init(moduleOptions);
   installFastTransfer(moduleOptions);
-  return TreeSitter.Language.load(grammar);
+  const language = await lib.Language.load(grammar);
+  return { generation: ++generationCounter, lib, language, module: moduleOptions };
+}
+
+/**
+ * Tests only: the wasm memory ceiling (64 KiB pages) of runtimes loaded from now on (default:
+ * web-tree-sitter's 2 GiB). Set before the first parser is loaded.
+ */
+export const runtimeMemoryForTests: { maximumPages?: number } = {};
+
+function startRuntime(wasmDir?: string): Promise<Runtime> {
+  lastWasmDir = wasmDir;
+  const p = loadLanguage(wasmDir).then((r) => {
+    runtime = r;
+    return r;
+  });
+  runtimePromise = p;
+  // A failed load must not poison the cache: a later call (e.g. after a build) may succeed.
+  p.catch(() => {
+    if (runtimePromise === p) runtimePromise = undefined;
+  });
+  return p;
+}
+
+/** Generation of the runtime each tree and parser we handed out belongs to. */
+const generationOf = new WeakMap<object, number>();
+
+function track<T extends object>(o: T): T {
+  if (runtime) generationOf.set(o, runtime.generation);
+  return o;
+}
+
+/** False for a tree (or parser) of a runtime that has been replaced: do not use it. */
+export function isLive(o: object | null | undefined): boolean {
+  return !!o && runtime !== undefined && generationOf.get(o) === runtime.generation;
+}
+
+/** Runtime generation: changes when a fresh wasm instance replaces a failed one. */
+export function runtimeGeneration(): number {
+  return runtime?.generation ?? 0;
+}
+
+/**
+ * Cut a replaced instance loose: every function on its module object becomes a no-op and its
+ * memory views go, so trees and parsers of it that are deleted or finalized later touch nothing
+ * (an aborted instance would throw from a finalizer) and its memory can be collected.
+ */
+function retire(mod: Record<string, unknown>): void {
+  for (const k of Object.keys(mod)) {
+    const v = mod[k];
+    try {
+      if (typeof v === 'function') mod[k] = () => 0;
+      else if (ArrayBuffer.isView(v)) mod[k] = undefined;
+    } catch {
+      /* a read-only property: leave it */
+    }
+  }
+}
+
+/**
+ * Replace the wasm instance (after an abort, or to give back memory a stopped parse grew). Every
+ * tree and parser made so far becomes dead (isLive false; its methods do nothing). Resolves when
+ * the new instance is ready; concurrent calls share one restart.
+ */
+export function restartRuntime(): Promise<void> {
+  if (runtime === undefined && runtimePromise) return runtimePromise.then(() => undefined);
+  const old = runtime;
+  runtime = undefined;
+  rawCursorApi = undefined;
+  const next = startRuntime(lastWasmDir);
+  if (old) retire(old.module);
+  return next.then(() => undefined);
+}
+
+/** Set when the instance should be replaced at the next parserReady() (its memory grew). */
+let restartWanted = false;
+
+/** Whether a runtime is loaded and no restart is in progress or wanted. */
+export function parserIsReady(): boolean {
+  return runtime !== undefined && !restartWanted;
+}
+
+/** Resolves once a usable runtime is loaded (after a restart in progress). */
+export async function parserReady(): Promise<void> {
+  if (restartWanted && runtime) {
+    restartWanted = false;
+    await restartRuntime();
+  }
+  // A restart may begin while we wait for another: wait until one is loaded.
+  for (let i = 0; !runtime && i < 4; i++) await (runtimePromise ?? startRuntime(lastWasmDir));
+}
+
+/** Bytes of wasm memory of the current runtime (grows, never shrinks). */
+export function wasmMemoryBytes(): number {
+  const heap = runtime?.module.HEAP8 as Int8Array | undefined;
+  return heap ? heap.buffer.byteLength : 0;
+}
+
+// ---- bounded parses ----------------------------------------------------------------------------
+
+/**
+ * Why a parse was stopped: its step budget, the memory bound, or the caller's cancellation. The
+ * caller reports it (engine/budget.ts) and analyses nothing of the text.
+ */
+export class ParseStopped extends Error {
+  constructor(readonly reason: 'steps' | 'memory' | 'nesting' | 'cancelled', readonly bound: string) {
+    super(`parse stopped: ${bound}`);
+    this.name = 'ParseStopped';
+  }
+}
+
+/** The parser itself failed (a wasm abort); the runtime is being replaced. */
+export class ParserFailed extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`the C parser failed (${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}); it was restarted`);
+    this.name = 'ParserFailed';
+  }
+}
+
+/**
+ * Parse steps: tree-sitter calls the progress callback every 100 parser operations, and the input
+ * callback each time the lexer needs text it does not have in its buffer. Input is handed out in
+ * chunks of PARSE_CHUNK characters, so a lexer that scans the rest of the file again and again
+ * (an unterminated comment re-lexed from every position: quadratic) pays for every chunk it reads.
+ * Measured on Linux 6.1 (mm/gup.c, mm/memory.c, a 16 MB register header): 0.3 to 0.8 steps per
+ * character; 12 KB of repeated `/* `: 1,600 steps per character.
+ */
+export const PARSE_CHUNK = 1024;
+const STEPS_PER_PROGRESS = 100;
+const STEPS_PER_READ = 100;
+
+export interface ParseLimits {
+  /** Steps the parse may take (see PARSE_CHUNK); default parseStepBound(text.length). */
+  maxSteps?: number;
+  /** Wasm memory the parse may grow the runtime to, bytes (default PARSE_MEMORY_BOUND). */
+  maxMemory?: number;
+  /** Bracket nesting the text may have (default MAX_NESTING). */
+  maxNesting?: number;
+  cancelled?: () => boolean;
+}
+
+/** Default parse budget: 40 steps per character (50x what real code takes) plus a floor. */
+export function parseStepBound(length: number): number {
+  return 400_000 + 40 * length;
+}
+
+/**
+ * Default memory bound of one parse: 256 MiB of wasm memory. The instance can grow to 2 GiB, but
+ * a stack that doubles an array near the top aborts before any callback sees it (8 MB of
+ * unclosed `__acquires(` did at 768 MiB). Real code is far below: the first 8 MB of Linux 6.1's
+ * largest header (an amdgpu register mask file) parse in 32 MiB.
+ */
+export const PARSE_MEMORY_BOUND = 256 * 1024 * 1024;
+
+export interface ParseOptions {
+  limits?: ParseLimits;
+  includedRanges?: TreeSitter.Range[];
+}
+
+/**
+ * Bracket nesting a parse accepts. tree-sitter's error recovery over millions of unclosed `(` or
+ * `{` does work per step that grows with the depth (2 MB of unclosed `__attribute__((` ran 16 s
+ * before its memory bound), so such text is not parsed at all. Real code is nowhere near: kernel
+ * C nests brackets a few dozen deep.
+ */
+export const MAX_NESTING = 10_000;
+
+/**
+ * Deepest nesting of ( [ { in `text`, outside comments, string and character literals (a linear
+ * scan; stops counting once past `limit`).
+ */
+export function bracketDepth(text: string, limit = Infinity): number {
+  let depth = 0;
+  let max = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 40 || c === 91 || c === 123) {
+      if (++depth > max) {
+        max = depth;
+        if (max > limit) return max;
+      }
+    } else if (c === 41 || c === 93 || c === 125) {
+      if (depth > 0) depth--;
+    } else if (c === 47 /* / */) {
+      const d = text.charCodeAt(i + 1);
+      if (d === 42 /* * */) {
+        const close = text.indexOf('*/', i + 2);
+        i = close < 0 ? n : close + 1;
+      } else if (d === 47) {
+        const nl = text.indexOf('\n', i + 2);
+        i = nl < 0 ? n : nl;
+      }
+    } else if (c === 34 || c === 39) {
+      // A literal ends at its quote or at the end of the line (an unterminated one).
+      let j = i + 1;
+      while (j < n) {
+        const e = text.charCodeAt(j);
+        if (e === 92) j += 2;
+        else if (e === c || e === 10) break;
+        else j++;
+      }
+      i = j;
+    }
+  }
+  return max;
+}
+
+/** Tests only: defaults of every parse that does not set them (to provoke a real wasm abort). */
+export const parseDefaultsForTests: { maxNesting?: number } = {};
+
+/** Steps the last parse took (tests, fuzz statistics). */
+export let lastParseSteps = 0;
+
+function boundedParse(parser: TreeSitter.Parser, text: string, oldTree: Tree | null, opts: ParseOptions | undefined): Tree | null {
+  const limits = opts?.limits ?? {};
+  const maxNesting = limits.maxNesting ?? parseDefaultsForTests.maxNesting ?? MAX_NESTING;
+  if (text.length > maxNesting && bracketDepth(text, maxNesting) > maxNesting) {
+    lastParseSteps = 0;
+    throw new ParseStopped('nesting', `bracket nesting bound (${maxNesting} levels)`);
+  }
+  const maxSteps = limits.maxSteps ?? parseStepBound(text.length);
+  const maxMemory = limits.maxMemory ?? PARSE_MEMORY_BOUND;
+  const cancelled = limits.cancelled;
+  let steps = 0;
+  let stopped: ParseStopped | undefined;
+  const over = (): boolean => {
+    if (stopped) return true;
+    if (steps > maxSteps) stopped = new ParseStopped('steps', `parse step budget (${maxSteps} steps for ${text.length} characters)`);
+    else if (wasmMemoryBytes() > maxMemory) stopped = new ParseStopped('memory', `parser memory bound (${Math.round(maxMemory / 1048576)} MiB)`);
+    else if (cancelled?.()) stopped = new ParseStopped('cancelled', 'cancelled');
+    return stopped !== undefined;
+  };
+  const input = (index: number): string => {
+    steps += STEPS_PER_READ;
+    // Past the budget the lexer sees the end of the text: the parse then finishes at once (its
+    // tree is thrown away); the progress callback alone would let one long lexer scan run on.
+    if (steps > maxSteps) return '';
+    return text.slice(index, index + PARSE_CHUNK);
+  };
+  const options: TreeSitter.ParseOptions = {
+    progressCallback: () => {
+      steps += STEPS_PER_PROGRESS;
+      return over();
+    },
+  };
+  if (opts?.includedRanges) options.includedRanges = opts.includedRanges;
+  let tree: Tree | null;
+  try {
+    tree = parser.parse(input, oldTree, options);
+  } finally {
+    lastParseSteps = steps;
+  }
+  over();
+  if (stopped) {
+    tree?.delete();
+    // A parse stopped by memory leaves the instance grown: it is replaced (and the memory given
+    // back) at the next parserReady(), the point where callers can wait; until then it still works.
+    if (stopped.reason === 'memory') restartWanted = true;
+    throw stopped;
+  }
+  return tree ? track(tree) : null;
+}
+
+/**
+ * A parser of the current runtime. Replaced by a fresh one when the runtime was restarted; a
+ * failure inside the wasm restarts the runtime and throws ParserFailed (the caller reports that
+ * one input; the next parse, after parserReady(), works again).
+ */
+export class BoundedParser {
+  private parser: TreeSitter.Parser | undefined;
+  private generation = -1;
+
+  /** The grammar of the current runtime (throws while a restart is in progress). */
+  get language(): Language {
+    return this.current().language!;
+  }
+
+  private current(): TreeSitter.Parser {
+    const rt = runtime;
+    if (!rt) throw new ParserFailed(new Error('the parser runtime is restarting'));
+    if (!this.parser || this.generation !== rt.generation) {
+      const p = track(new rt.lib.Parser());
+      p.setLanguage(rt.language);
+      this.parser = p;
+      this.generation = rt.generation;
+    }
+    return this.parser;
+  }
+
+  /** Parse, or null when tree-sitter gives no tree. Throws ParseStopped or ParserFailed. */
+  parse(text: string, oldTree?: Tree | null, opts?: ParseOptions): Tree | null {
+    const p = this.current();
+    const old = oldTree && isLive(oldTree) ? oldTree : null;
+    try {
+      return boundedParse(p, text, old, opts);
+    } catch (err) {
+      if (err instanceof ParseStopped) {
+        // A cancelled parse may leave state behind for resumption: start clean next time.
+        if (isLive(p)) p.reset();
+        throw err;
+      }
+      this.parser = undefined;
+      void restartRuntime();
+      throw new ParserFailed(err);
+    }
+  }
+
+  delete(): void {
+    if (this.parser && isLive(this.parser)) this.parser.delete();
+    this.parser = undefined;
+  }
 }
 
 /**
@@ -266,28 +636,22 @@ export function openWalkCursor(tree: Tree): WalkCursor {
 }
 
 /**
- * Load the C parser. The runtime and grammar are loaded once per process; later calls only
- * create a fresh Parser object around the cached language.
+ * Load the C parser. The runtime and grammar are loaded once per process (again after a restart);
+ * later calls only create a fresh parser around the cached language.
  */
 export async function loadCParser(opts?: { wasmDir?: string }): Promise<CParser> {
-  if (!languagePromise) {
-    languagePromise = loadLanguage(opts?.wasmDir);
-    // A failed load must not poison the cache: a later call (e.g. after a build) may succeed.
-    languagePromise.catch(() => {
-      languagePromise = undefined;
-    });
-  }
-  const language = await languagePromise;
-  const parser = new TreeSitter.Parser();
-  parser.setLanguage(language);
+  if (!runtimePromise) startRuntime(opts?.wasmDir);
+  await parserReady();
+  const parser = new BoundedParser();
   return {
-    language,
-    parse(text: string, oldTree?: Tree | null): Tree {
-      const tree = parser.parse(text, oldTree ?? null);
+    get language() {
+      return parser.language;
+    },
+    parse(text: string, oldTree?: Tree | null, options?: ParseOptions): Tree {
+      const tree = parser.parse(text, oldTree ?? null, options);
       if (tree) return tree;
       // parse() only returns null when cancelled or without a language; retry from scratch once.
-      parser.reset();
-      const again = parser.parse(text);
+      const again = parser.parse(text, null, options);
       if (!again) throw new Error('faultline: tree-sitter returned no tree');
       return again;
     },

@@ -5,7 +5,7 @@
 // those) and calls a fault_in_*() function, so a short copy is retried after faulting in.
 // Everything here is static and cheap; the simulator (engine/sim/from-c) proves the live-lock.
 
-import type { CallStmt, Expr, FunctionIR, LoopInfo, SourceRange } from '../../ir';
+import type { AssignStmt, CallStmt, Expr, FunctionIR, LoopInfo, SourceRange, Stmt } from '../../ir';
 import type { ApiEntry } from '../../kernel/api-schema';
 import type { FaultInEffect, UaccessEffect } from '../../kernel/api/mm-schema';
 import { lookupApi } from '../../kernel/api-table';
@@ -289,13 +289,82 @@ function isNegConst(e: Expr): boolean {
   return (e.kind === 'unary' && e.op === '-') || (e.kind === 'int' && e.value < 0);
 }
 
+/**
+ * Where each name is read in a function, built once per function: resultUse() then looks only at
+ * the statements and branch conditions that mention the result's names, instead of scanning the
+ * whole function for every fault-in call (200 retry labels, each with a fault-in, made that
+ * quadratic: robustness issue, item 4).
+ */
+interface UseIndex {
+  /** `x = v` copies by the name of v, with their position in block order. */
+  copies: Map<string, { s: AssignStmt; at: number }[]>;
+  /** Statements and branch conditions whose expressions mention a key (keysOf or exprKey). */
+  byKey: Map<string, ({ s: Stmt } | { cond: Expr })[]>;
+}
+
+const useIndexes = new WeakMap<FunctionIR, UseIndex>();
+
+function useIndex(fn: FunctionIR): UseIndex {
+  let idx = useIndexes.get(fn);
+  if (idx) return idx;
+  const copies = new Map<string, { s: AssignStmt; at: number }[]>();
+  const byKey = new Map<string, ({ s: Stmt } | { cond: Expr })[]>();
+  const add = (item: { s: Stmt } | { cond: Expr }, exprs: Expr[]) => {
+    const keys = new Set<string>();
+    for (const e of exprs) {
+      keys.add(exprKey(e));
+      for (const k of keysOf(e)) keys.add(k);
+    }
+    for (const k of keys) {
+      const l = byKey.get(k);
+      if (l) l.push(item);
+      else byKey.set(k, [item]);
+    }
+  };
+  let at = 0;
+  for (const b of fn.blocks) {
+    for (const s of b.stmts) {
+      at++;
+      if (s.kind === 'assign') {
+        if (s.value.kind === 'var') {
+          const l = copies.get(s.value.name);
+          if (l) l.push({ s, at });
+          else copies.set(s.value.name, [{ s, at }]);
+        }
+        add({ s }, [s.value]);
+      } else if (s.kind === 'call') add({ s }, s.args);
+      else if (s.kind === 'return' && s.value) add({ s }, [s.value]);
+    }
+    for (const e of b.succs) if (e.cond) add({ cond: e.cond }, [e.cond]);
+  }
+  idx = { copies, byKey };
+  useIndexes.set(fn, idx);
+  return idx;
+}
+
 /** Classify how the function reads the result of a fault-in call (following one copy `x = r`). */
 export function resultUse(fn: FunctionIR, call: CallStmt): ResultUse {
   if (!call.result) return 'ignored';
+  const index = useIndex(fn);
   const names = new Set<string>([exprKey(call.result)]);
-  // One level of aliasing: `ret = $t1;` / `left = nr;`.
-  for (const b of fn.blocks) for (const s of b.stmts) {
-    if (s.kind === 'assign' && s.value.kind === 'var' && names.has(s.value.name)) for (const k of lvalueKeys(s.target)) names.add(k);
+  // One level of aliasing: `ret = $t1;` / `left = nr;`. A copy counts when the name it reads was
+  // known at that point of the function (block order), as a scan in that order would find it.
+  const known = new Map<string, number>([[exprKey(call.result), -1]]);
+  const work = [exprKey(call.result)];
+  const candidates: { s: AssignStmt; at: number }[] = [];
+  const queued = new Set<AssignStmt>();
+  while (work.length) {
+    for (const c of index.copies.get(work.pop()!) ?? []) {
+      if (queued.has(c.s)) continue;
+      queued.add(c.s);
+      candidates.push(c);
+      for (const k of lvalueKeys(c.s.target)) if (!known.has(k)) { known.set(k, Infinity); work.push(k); }
+    }
+  }
+  candidates.sort((x, y) => x.at - y.at);
+  for (const c of candidates) {
+    if (c.s.value.kind !== 'var' || !names.has(c.s.value.name)) continue;
+    for (const k of lvalueKeys(c.s.target)) names.add(k);
   }
   const uses: ResultUse[] = [];
   const mentions = (e: Expr): boolean => keysOf(e).some((k) => names.has(k)) || names.has(exprKey(e));
@@ -316,8 +385,16 @@ export function resultUse(fn: FunctionIR, call: CallStmt): ResultUse {
     }
     uses.push('arithmetic');
   };
-  for (const b of fn.blocks) {
-    for (const s of b.stmts) {
+  const seen = new Set<object>();
+  for (const name of names) {
+    for (const item of index.byKey.get(name) ?? []) {
+      if (seen.has(item)) continue;
+      seen.add(item);
+      if ('cond' in item) {
+        classifyCond(item.cond);
+        continue;
+      }
+      const s = item.s;
       if (s === call) continue;
       if (s.kind === 'assign') {
         if (s.value.kind === 'var' && names.has(s.value.name)) continue;
@@ -330,7 +407,6 @@ export function resultUse(fn: FunctionIR, call: CallStmt): ResultUse {
         if (s.args.some(mentions)) uses.push('arithmetic');
       } else if (s.kind === 'return' && s.value && mentions(s.value)) uses.push('arithmetic');
     }
-    for (const e of b.succs) if (e.cond) classifyCond(e.cond);
   }
   if (!uses.length) return 'ignored';
   for (const u of ['arithmetic', 'compared', 'errno-test', 'truth-test'] as const) if (uses.includes(u)) return u;

@@ -1,0 +1,174 @@
+// Regressions of "No input can crash, hang or poison a run; the CLI and the server agree" (items
+// 2, 4 and 5; item 1 is parser-failure.test.ts, item 3 arity.test.ts), each on a generated input.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createEngine, type Engine } from '../../engine/engine';
+import type { Finding } from '../../engine/findings';
+import { DocumentSession } from '../../engine/session';
+import { hashText, sameFileCallGraphKeys } from '../../engine/session-keys';
+import { bracketDepth, loadCParser, MAX_NESTING, ParseStopped, lastParseSteps, parseStepBound } from '../../engine/syntax/parser';
+import { blankKernelMacros } from '../../engine/syntax/macros';
+import { backwardGotoLabels, callChain, callCycle, expectOutsideFunction, manyFunctions, repeatedCommentOpeners, unclosedAnnotations } from './reproducers';
+
+let enginePromise: Promise<Engine> | undefined;
+const engine = () => (enginePromise ??= createEngine());
+
+const shape = (fs: Finding[]) => fs.map((f) => `${f.range.startRow}:${f.range.startCol} ${f.rule} ${f.message}`).sort();
+
+async function sessionFindings(e: Engine, text: string): Promise<Finding[]> {
+  const s = new DocumentSession(e, 'file:///r.c', '/r.c', text);
+  try {
+    const r = await s.analyzeAsync();
+    assert.ok(r, 'the session finished');
+    return r.findings;
+  } finally {
+    s.dispose();
+  }
+}
+
+test('item 2: an unterminated comment repeated over 24 KB stops at the parse step budget, with a note, in the CLI path and the server', async () => {
+  const e = await engine();
+  const text = repeatedCommentOpeners(24_000);
+  const cli = e.analyze(text, { path: 'c.c', skipIrrelevant: true });
+  const notes = cli.findings.filter((f) => f.rule === 'budget');
+  assert.equal(notes.length, 1, JSON.stringify(cli.findings));
+  assert.match(notes[0].message, /^Parsing stopped early in this file: parse step budget \(\d+ steps for 24000 characters\)/);
+  assert.equal(notes[0].severity, 'info');
+  assert.deepEqual(shape(await sessionFindings(e, text)), shape(cli.findings), 'the server says the same');
+});
+
+test('item 2: the parse budget counts steps: the same input stops at the same step on every run; real-sized code stays far below', async () => {
+  const parser = await loadCParser();
+  const text = blankKernelMacros(repeatedCommentOpeners(6_000));
+  const steps: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    assert.throws(() => parser.parse(text), (err) => err instanceof ParseStopped && err.reason === 'steps');
+    steps.push(lastParseSteps);
+  }
+  assert.equal(steps[0], steps[1]);
+  // Past the bound the lexer sees the end of the text; the parse stops at its next check.
+  assert.ok(steps[0] > parseStepBound(text.length) && steps[0] < parseStepBound(text.length) * 1.1, `${steps[0]}`);
+  // 300 small functions: under two steps per character (the bound allows 40).
+  const ok = blankKernelMacros(manyFunctions(300, 10));
+  parser.parse(ok).delete();
+  assert.ok(lastParseSteps < 2 * ok.length, `${lastParseSteps} steps for ${ok.length} characters`);
+});
+
+test('item 4: session cache keys are linear: constant-size keys on a 5,000-function chain, and a change at its end reaches its head', () => {
+  const fns = (n: number, leaf: string) => {
+    const names = Array.from({ length: n }, (_, i) => `f${i}`);
+    return names.map((name, i) => ({
+      name,
+      range: { start: i * 10, end: i * 10 + 9, startRow: i, startCol: 0, endRow: i, endCol: 9 },
+      blocks: [{ stmts: i + 1 < n ? [{ kind: 'call', callee: names[i + 1] }] : [] }],
+      own: i + 1 < n ? hashText(name) : hashText(leaf),
+    }));
+  };
+  const a = fns(5000, 'leaf v1');
+  const b = fns(5000, 'leaf v2');
+  // The keys read only name, range, blocks[].stmts[].kind/callee.
+  const ka = sameFileCallGraphKeys(a as never, a.map((f) => f.own));
+  const kb = sameFileCallGraphKeys(b as never, b.map((f) => f.own));
+  assert.ok(ka.key(0).length < 100, 'a key does not spell out the closure');
+  assert.notEqual(ka.key(0), kb.key(0), 'the head depends on the leaf');
+  assert.equal(ka.key(0).split(':')[0], kb.key(0).split(':')[0], 'its own part is unchanged');
+  // A cycle: every member reaches every other.
+  const cyc = fns(3000, 'x').map((f, i, all) => ({ ...f, blocks: [{ stmts: [{ kind: 'call', callee: all[(i + 1) % all.length].name }] }] }));
+  const kc = sameFileCallGraphKeys(cyc as never, cyc.map((f) => f.own));
+  const changed = cyc.map((f, i) => (i === 1500 ? hashText('changed') : f.own));
+  const kd = sameFileCallGraphKeys(cyc as never, changed);
+  assert.notEqual(kc.key(0), kd.key(0));
+  assert.notEqual(kc.key(2999), kd.key(2999));
+});
+
+test('item 4: a 5,000-function call chain, a 3,000-function cycle, 20,000 functions and 200 backward goto labels: the server session finishes with the engine\'s findings', async () => {
+  const e = await engine();
+  for (const [what, text] of [
+    ['chain', callChain(5000)],
+    ['cycle', callCycle(3000)],
+    ['many', manyFunctions(20000, 500)],
+    ['labels', backwardGotoLabels(200)],
+  ] as const) {
+    const fresh = e.analyze(text, { path: `${what}.c` });
+    fresh.tree?.delete();
+    const got = await sessionFindings(e, text);
+    assert.deepEqual(shape(got), shape(fresh.findings), what);
+    if (what === 'many') assert.equal(got.filter((f) => f.rule === 'gup-leak').length, 40, 'one leak per 500 functions');
+    if (what === 'chain') assert.equal(got.length, 0, 'the chain is balanced');
+  }
+});
+
+test('item 5: an `@faultline expect` outside any function is reported by the CLI path and the server alike', async () => {
+  const e = await engine();
+  const cli = e.analyze(expectOutsideFunction, { path: 'x.c', skipIrrelevant: true });
+  assert.deepEqual(cli.findings.map((f) => f.message), ['`@faultline expect` is not at the top of a function']);
+  assert.deepEqual(shape(await sessionFindings(e, expectOutsideFunction)), shape(cli.findings));
+  // Also when the file has functions and the session's cache holds all of them.
+  const s = new DocumentSession(e, 'file:///y.c', '/y.c', expectOutsideFunction + manyFunctions(3, 1));
+  const first = await s.analyzeAsync();
+  s.applyChange({ text: s.text + '\n' });
+  const second = await s.analyzeAsync();
+  s.dispose();
+  for (const r of [first, second]) assert.ok(r?.findings.some((f) => f.rule === 'annotation' && /not at the top/.test(f.message)), JSON.stringify(r?.findings));
+});
+
+test('item 5: batch-mode blanking never changes findings next to broken code', async () => {
+  const e = await engine();
+  const leak = `static int demo_leak(unsigned long uaddr, int err)\n{\n\tstruct page *page;\n\n\tif (get_user_pages_fast(uaddr, 1, 0, &page) != 1)\n\t\treturn -EFAULT;\n\tif (err)\n\t\treturn err;\n\tput_page(page);\n\treturn 0;\n}\n`;
+  // Irrelevant neighbours broken in the ways error recovery can reach across: unbalanced
+  // parentheses or brackets inside balanced braces, a stray `else`, a half-typed declaration.
+  const broken = ['return f(a;', 'x = a[1;', 'return a);', 'x = ];', 'else return 0;', 'int', 'if (a) {} else', 'a = (b ? c : ;', 'switch (a) { case 1: }'];
+  for (const b of broken)
+    for (const order of [0, 1]) {
+      const neighbour = `static int demo_other(int a)\n{\n\tint x;\n\t${b}\n\treturn x;\n}\n`;
+      const text = order ? neighbour + '\n' + leak : leak + '\n' + neighbour;
+      const batch = e.analyze(text, { path: 'b.c', skipIrrelevant: true });
+      const whole = e.analyze(text, { path: 'b.c' });
+      batch.tree?.delete();
+      whole.tree?.delete();
+      assert.deepEqual(shape(batch.findings), shape(whole.findings), `${JSON.stringify(b)} ${order ? 'before' : 'after'}`);
+    }
+});
+
+test('item 1: 8 MB of unclosed `__acquires(` / `__attribute__((` / `{` stop at the nesting bound before the parse, with a note', async () => {
+  const e = await engine();
+  for (const text of [unclosedAnnotations(8_000_000), unclosedAnnotations(8_000_000, '__attribute__(('), '{'.repeat(8_000_000)]) {
+    const r = e.analyze(text, { path: 'n.c', skipIrrelevant: true });
+    assert.deepEqual(r.findings.map((f) => f.message), [`Parsing stopped early in this file: bracket nesting bound (${MAX_NESTING} levels); findings for this file may be missing.`]);
+  }
+  // Deep but not absurd nesting still parses; comments and literals do not count.
+  assert.equal(bracketDepth('f(a[1], "((((", \'(\') /* {{{{ */ { g(); }'), 2);
+  const deep = `static int demo_deep(int x)\n{\n\treturn ${'('.repeat(500)}x${')'.repeat(500)};\n}\n`;
+  const r = e.analyze(deep, { path: 'd.c' });
+  assert.equal(r.file?.functions.length, 1);
+  r.tree?.delete();
+});
+
+test('fuzz (seed 1, input 9864): an edit removing a lone CR inside a function leaves later findings on the rows a fresh parse gives', async () => {
+  const e = await engine();
+  const text = manyFunctions(60, 10);
+  const at = text.indexOf('return a * 5 + b;');
+  const s = new DocumentSession(e, 'file:///cr.c', '/cr.c', text.slice(0, at + 3) + '\r' + text.slice(at + 3));
+  await s.analyzeAsync();
+  s.applyChange({ text });
+  const got = await s.analyzeAsync();
+  s.dispose();
+  const fresh = e.analyze(text, { path: 'cr.c' });
+  fresh.tree?.delete();
+  assert.deepEqual(shape(got!.findings), shape(fresh.findings));
+});
+
+test('fuzz (seed 1, input 10519): a suppression without a reason after a function\'s closing brace stays reported when the function is cached', async () => {
+  const e = await engine();
+  const text = `static int demo_a(int a)\n{\n\treturn a; } // @faultline suppress \n\nstatic int demo_b(int b)\n{\n\treturn b;\n}\n`;
+  const s = new DocumentSession(e, 'file:///sup.c', '/sup.c', text);
+  await s.analyzeAsync();
+  s.applyChange({ text: text.replace('return b;', 'return b + 1;') });
+  const got = await s.analyzeAsync();
+  s.dispose();
+  const fresh = e.analyze(s.text, { path: 'sup.c' });
+  fresh.tree?.delete();
+  assert.ok(fresh.findings.some((f) => f.rule === 'annotation'));
+  assert.deepEqual(shape(got!.findings), shape(fresh.findings));
+});

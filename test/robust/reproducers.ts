@@ -1,0 +1,76 @@
+// Generated reproducers of the defects of "No input can crash, hang or poison a run" (all
+// synthetic: no kernel code). Shared by the regression tests (test/robust/*.test.ts) and the fuzz
+// suite (scripts/fuzz.mjs -> out/test/robust/fuzz.js).
+
+/** `__acquires(` repeated up to `bytes` characters: unclosed nesting the parser keeps on its stack. */
+export function unclosedAnnotations(bytes: number, word = '__acquires('): string {
+  return word.repeat(Math.max(1, Math.floor(bytes / word.length)));
+}
+
+/** One unterminated comment: `/* ` repeated (re-lexed from every position: quadratic). */
+export function repeatedCommentOpeners(bytes: number): string {
+  return '/* '.repeat(Math.max(1, Math.floor(bytes / 3)));
+}
+
+/** A fault-in call with `n` arguments in a retry loop around a byte-granular copy. */
+export function faultInWithArgs(callee: string, args: string[]): string {
+  return `static int demo_retry(char __user *ubuf, const char *kbuf, size_t len)
+{
+	size_t left;
+
+	for (;;) {
+		left = copy_to_user(ubuf, kbuf, len);
+		if (!left)
+			return 0;
+		while (${callee}(${args.join(', ')})) {
+			left = len;
+		}
+	}
+}
+`;
+}
+
+/** One function with `labels` backward `goto` retry labels, each with a fault-in and a copy. */
+export function backwardGotoLabels(labels: number): string {
+  const body: string[] = [];
+  for (let i = 0; i < labels; i++) {
+    body.push(`retry_${i}:`);
+    body.push(`\tleft = copy_from_user(kbuf + ${i}, ubuf + ${i}, len);`);
+    body.push(`\tif (left && !fault_in_readable(ubuf + ${i}, len))`);
+    body.push(`\t\tgoto retry_${i};`);
+  }
+  return `static int demo_labels(char *kbuf, const char __user *ubuf, size_t len)\n{\n\tsize_t left = 0;\n\n${body.join('\n')}\n\treturn left ? -EFAULT : 0;\n}\n`;
+}
+
+/** `n` functions, each calling the next (the last pins and releases pages). */
+export function callChain(n: number): string {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const next = i + 1 < n ? `\treturn demo_chain_${i + 1}(uaddr, pages);` : `\tint got = pin_user_pages_fast(uaddr, 1, FOLL_WRITE, pages);\n\n\tif (got == 1)\n\t\tunpin_user_page(pages[0]);\n\treturn got;`;
+    out.push(`static int demo_chain_${i}(unsigned long uaddr, struct page **pages)\n{\n${next}\n}\n`);
+  }
+  return out.reverse().join('\n');
+}
+
+/** `n` functions calling each other in one cycle. */
+export function callCycle(n: number): string {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push(`static int demo_cycle_${i}(unsigned long uaddr, struct page **pages)\n{\n\tif (!uaddr)\n\t\treturn 0;\n\treturn demo_cycle_${(i + 1) % n}(uaddr - 1, pages);\n}\n`);
+  }
+  return out.join('\n');
+}
+
+/** `n` small independent functions, one in `every` of them pinning pages and leaking on error. */
+export function manyFunctions(n: number, every = 50): string {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i % every === 0)
+      out.push(`static int demo_many_${i}(unsigned long uaddr, int err)\n{\n\tstruct page *page;\n\n\tif (get_user_pages_fast(uaddr, 1, 0, &page) != 1)\n\t\treturn -EFAULT;\n\tif (err)\n\t\treturn err;\n\tput_page(page);\n\treturn 0;\n}\n`);
+    else out.push(`static int demo_many_${i}(int a, int b)\n{\n\treturn a * ${i} + b;\n}\n`);
+  }
+  return out.join('\n');
+}
+
+/** An `@faultline expect` annotation with no function under it. */
+export const expectOutsideFunction = `struct demo_state {\n\tint x;\n};\n\n/* @faultline expect gup-leak */\n\nstatic int demo_value;\n`;
