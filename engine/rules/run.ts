@@ -161,7 +161,10 @@ function applyAnnotations(findings: Finding[], file: FileIR, text: string, ranRu
     if (a.kind !== 'expect') continue;
     const fn = functionForExpect(a, file.functions, lines);
     const range = withOffsets(rowRange(a.row, a.col, a.length), lineStarts);
-    if (!mine(range)) continue;
+    // An `expect` belongs to the function it describes (often the one just below the comment,
+    // so outside its extent): checked in the run that has that function's findings, never in
+    // the file-scope pass.
+    if (scope ? (fn ? !scope.only.has(fn) : !mine(range)) : false) continue;
     if (!fn) {
       out.push({ rule: annotationMeta.id, severity: annotationMeta.severity, message: '`@faultline expect` is not at the top of a function', range, function: '', related: [] });
       continue;

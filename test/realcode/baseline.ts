@@ -176,7 +176,8 @@ export interface RunOptions extends Scope {
  * the whole tree), the way a user does, and sort what it reports.
  */
 export function runCheck(root: string, tree: string, opts: RunOptions = {}): CheckRun {
-  const argv = [join(root, 'bin', 'faultline'), 'check', '--format', 'json'];
+  // --no-cache: a result reused from an earlier run could hide a crash of this one.
+  const argv = [join(root, 'bin', 'faultline'), 'check', '--format', 'json', '--no-cache'];
   if (opts.rules?.length) argv.push('--rule', opts.rules.join(','));
   argv.push(...(opts.args ?? []), '--', ...(opts.dirs?.length ? opts.dirs : ['.']));
   const t0 = Date.now();

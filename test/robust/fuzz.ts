@@ -298,7 +298,7 @@ export class FuzzRunner {
       if (!r) problems.push('session: no result');
       else {
         sessionFindings = r.findings;
-        for (const p of r.problems) if (/could not analyze/.test(p.message)) problems.push(`session: ${p.message}`);
+        for (const p of r.problems) if (/Faultline could not analyze this text/.test(p.message)) problems.push(`session: ${p.message}`);
       }
     } catch (e) {
       problems.push(`session threw: ${(e as Error)?.stack ?? e}`);

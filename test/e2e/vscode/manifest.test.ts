@@ -209,7 +209,7 @@ test('package-vsix: the .vsix carries the bundles, the grammar wasm, the rule pa
     assert.ok([...zip.keys()].some((k) => /^extension\/LICENSE/i.test(k)), 'a licence file');
     assert.ok(![...zip.keys()].some((k) => k.endsWith('.map') || k.includes('node_modules/')), 'no source maps, no node_modules');
     // .vscodeignore decides: only the listed files, the bundles minified
-    const allowed = /^(extension\/(package\.json|readme\.md|LICENSE(\.txt|\.md)?|dist\/(extension|server)\.js|grammars\/[^/]+\.(wasm|scm)|docs\/rules\/[^/]+\.md)|\[Content_Types\]\.xml|extension\.vsixmanifest)$/i;
+    const allowed = /^(extension\/(package\.json|readme\.md|LICENSE(\.txt|\.md)?|dist\/(extension|server)\.js|dist\/web-tree-sitter\.cjs|grammars\/[^/]+\.(wasm|scm)|docs\/rules\/[^/]+\.md)|\[Content_Types\]\.xml|extension\.vsixmanifest)$/i;
     for (const k of zip.keys()) assert.match(k, allowed, `${k} is not in .vscodeignore's list`);
     assert.ok(existsSync(join(root, '.vscodeignore')), 'the repository has a .vscodeignore');
     const server = zip.get('extension/dist/server.js')!.toString('utf8');
