@@ -36,7 +36,8 @@ export interface FaultlineSettings {
   /** Rule ids to run; empty = every rule. */
   rules: string[];
   /** Kernel version the code targets, normalised to the API table's `v6.8` form; empty = the
-   *  table's default. Behaviour changed across versions (SEMANTICS.md A.4: fault_in_*() return
+   *  table's default. Behaviour changed across versions (commit bb523b406c84, v5.16: fault_in_*()
+   * return
    *  values since 5.16; C.2: the `vmas` argument went away in 6.5). */
   kernel: string;
   /** Base URL for rule documentation links; empty = the pages shipped inside the extension. */
@@ -60,7 +61,7 @@ export function normalizeSettings(raw: { rules?: unknown; kernel?: unknown; docs
   return { rules, kernel, docsBaseUrl };
 }
 
-/** A rule id as RULES.md writes them: lower-case words joined by dashes. Guards the path we
+/** A rule id as the rule catalog writes them: lower-case words joined by dashes. Guards the path we
  *  build from a command argument (it comes from a diagnostic or a code action). */
 export function isRuleId(id: unknown): id is string {
   return typeof id === 'string' && /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(id) && id.length <= 64;

@@ -1,7 +1,8 @@
 /*
  * Example: a status dump copied with page faults disabled that, after a short copy, faults in
  * the whole buffer again from its start. The fault-in never looks at where the copy stopped
- * ("missing fault address tracking", seed 000).
+ * ("missing fault address tracking", thread "Avoid live-lock in fault-in+uaccess loops with
+ * sub-page faults", 2021-12-03).
  */
 #include <linux/uaccess.h>
 

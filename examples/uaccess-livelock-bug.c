@@ -3,7 +3,8 @@
  * page faults disabled (the tree lock is held); on a short copy the loop faults in the rest of
  * the buffer and tries the same record again. fault_in_writeable() probes one byte per page, so
  * on arm64 with MTE a tag mismatch inside a record is never seen by the fault-in: it reports
- * success, the copy fails at the same granule again, and the ioctl spins (seed 000).
+ * success, the copy fails at the same granule again, and the ioctl spins (thread "Avoid live-lock
+ * in fault-in+uaccess loops with sub-page faults", 2021-12-03).
  */
 #include <linux/uaccess.h>
 

@@ -1,5 +1,6 @@
 /*
- * The same query ioctl, fixed the way seed 000 settled it: fault in at sub-page granularity
+ * The same query ioctl, fixed the way the thread "Avoid live-lock in fault-in+uaccess loops with
+ * sub-page faults" (2021-12-03) settled it: fault in at sub-page granularity
  * (fault_in_subpage_writeable() probes every 16-byte MTE granule of the range), so a tag mismatch
  * makes the fault-in fail and the loop leaves with -EFAULT instead of spinning.
  */

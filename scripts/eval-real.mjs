@@ -5,7 +5,8 @@
 //   npm run eval:real -- [--list FILE] [--cases DIR] [--rule ID[,ID]] [--root DIR] [--json] [--verbose]
 //
 // --list   the case list (JSON array of {id, class, expect, expect_any, function, kernel_version,
-//          repo, path, commit}); default ../shared/realcode/dev-cases.json next to the clone,
+//          repo, path, commit}); default shared/realcode/dev-cases.json in the folder beside the
+// clone,
 //          else <cases>/cases.json.
 // --cases  the folder the cases were materialized into: `<id>.c` holds the named functions alone,
 //          `whole/<id>.c` the whole file; default .realcode (git-ignored).

@@ -1,5 +1,6 @@
-// Path-sensitive reference analysis for pages taken by GUP (seed 002: "every get_user_pages /
-// iov_iter_get_pages must be balanced"; SEMANTICS.md C.2/C.3: release exactly the returned
+// Path-sensitive reference analysis for pages taken by GUP (thread "Keep track of GUPed pages in fs
+// and block", Apr 2019: every get_user_pages / iov_iter_get_pages must be balanced; mm/gup.c and
+// Documentation/core-api/pin_user_pages.rst: release exactly the returned
 // count, nothing when it is <= 0, with the release that matches FOLL_GET or FOLL_PIN).
 //
 // Abstract interpretation over the CFG. A path state records, per acquisition site:
@@ -1803,7 +1804,7 @@ class GupInterpreter {
   /**
    * Releases of opposite kinds on the same pages on paths that exclude each other: the code
    * picks the release by a flag it tracks (`if (pinned) unpin_user_page(p); else put_page(p);`,
-   * seed 002's foo_bi_end_io_gup / _normal split). Neither is a mismatch.
+   * the GUPed-pages thread's foo_bi_end_io_gup / _normal split). Neither is a mismatch.
    */
   private findFlagSelectedReleases(): void {
     const fn = this.fn;

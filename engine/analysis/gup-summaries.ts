@@ -4,9 +4,10 @@
 // recursion-safe (a call back into a function being summarized counts as an escape).
 //
 // Summaries are flow-insensitive on purpose: a helper that releases on some path counts as a
-// releasing helper, which keeps the caller silent (RULES.md: prefer silence to false alarms).
-// Seed 002's `foo_bi_end_io_common(bio, gup)` split is the motivating shape: a helper that picks
-// put_page or the GUP release by a flag releases with kind 'either'.
+// releasing helper, which keeps the caller silent (the rule catalog: prefer silence to false
+// alarms). The "Keep track of GUPed pages in fs and block" thread's `foo_bi_end_io_common(bio,
+// gup)` split is the motivating shape: a helper that picks put_page or the GUP release by a flag
+// releases with kind 'either'.
 
 import type { CallStmt, Expr, FileIR, FunctionIR } from '../ir';
 import { lookupApi } from '../kernel/api-table';

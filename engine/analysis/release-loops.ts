@@ -1,7 +1,8 @@
 // Release loops: `for (i = 0; i < ret; i++) put_page(pages[i]);`, `while (i--) put_page(pages[i]);`,
 // `for (i = ret - 1; i >= 0; i--) ...`, with or without a NULL-slot check. The loop as a whole
 // releases "bound" entries of the array; the GUP analysis applies that effect once, where the loop
-// is entered, instead of once per iteration (seed 002: "for(numpages) put_page()").
+// is entered, instead of once per iteration (thread "Keep track of GUPed pages in fs and block":
+// "for(numpages) put_page()").
 
 import type { AssignStmt, CallStmt, Expr, FunctionIR, LoopInfo } from '../ir';
 import { lookupApi } from '../kernel/api-table';

@@ -14,7 +14,6 @@ import { parseKernelVersion } from '../kernel/versions';
 import { annotationMeta, degradedMeta } from '../rules/run';
 import { budgetMeta } from '../budget';
 import { runSimulateCommand } from '../sim/simulate-command';
-import { publicText } from '../kernel/citations';
 import { maxInputBytes } from '../input/files';
 import {
   exitCodeOf, formatCheckpatch, formatJson, formatProblems, formatSarif, formatSummary, formatText,
@@ -347,8 +346,7 @@ export async function main(argv: string[], ioOverride: Partial<CliIO> = {}, deps
     case 'explain':
       return runExplain(rest, io);
     case 'simulate':
-      // Scenario titles and sources cite the public threads and commits, not the working notes.
-      return runSimulateCommand(rest, { out: (t) => io.stdout(publicText(t)), err: io.stderr });
+      return runSimulateCommand(rest, { out: (t) => io.stdout(t), err: io.stderr });
     default:
       usageError(io, undefined, `unknown command '${cmd}' (use check, simulate or explain)`);
       return 2;

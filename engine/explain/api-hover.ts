@@ -5,10 +5,9 @@
 
 import { allApis, lookupApi } from '../kernel/api-table';
 import type { ApiEntry } from '../kernel/api-schema';
-import { publicText } from '../kernel/citations';
 import type { RefEffect } from '../kernel/api/refs-schema';
 
-/** GUP_PIN_COUNTING_BIAS (SEMANTICS.md C.1). */
+/** GUP_PIN_COUNTING_BIAS (include/linux/mm.h; Documentation/core-api/pin_user_pages.rst). */
 const PIN_BIAS = 1024;
 
 const KIND_WORDS: Record<string, string> = {
@@ -117,6 +116,5 @@ export function explainApi(name: string): string | undefined {
   }
   const ver = [e.since ? `since ${e.since}` : '', e.removed ? `removed in ${e.removed}` : ''].filter(Boolean).join(', ');
   lines.push(`*${e.header}${ver ? ` — ${ver}` : ''}${e.source ? ` — source: ${e.source}` : ''}*`);
-  // Sources are cited publicly (the table's notes name the working notes' sections).
-  return publicText(lines.join('\n\n'));
+  return lines.join('\n\n');
 }

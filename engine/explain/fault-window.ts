@@ -2,7 +2,8 @@
 // the head of a fault-in retry loop — per architecture profile, where the copy can fail (byte
 // exact, up to N bytes short of the fault, per 16-byte MTE granule inside a present page), what
 // the fault-in probes (one byte per page vs every granule, from which address), and whether the
-// two cover each other. Numbers from engine/kernel/profiles.ts and versions.ts (SEMANTICS A, B).
+// two cover each other. Numbers from engine/kernel/profiles.ts and versions.ts (mm/gup.c
+// fault_in_*(); include/linux/uaccess.h).
 
 import type { CallStmt, FileIR, FunctionIR } from '../ir';
 import type { FaultInEffect, UaccessEffect } from '../kernel/api/mm-schema';

@@ -13,13 +13,20 @@ export interface FunctionSummary {
   name: string;
   range: SourceRange;
   nameRange: SourceRange;
-  /** Calls that take page references or pins (refs facet `acquire`): seeds 002, 004. */
+  /**
+   * Calls that take page references or pins (refs facet `acquire`): threads "Keep track of GUPed
+   * pages in fs and block", "vhost: access vq metadata through kernel virtual address".
+   */
   gupAcquisitions: CallStmt[];
-  /** Loops whose body calls a fault_in_* helper (faultIn facet): the retry loops of seeds 000, 003. */
+  /**
+   * Loops whose body calls a fault_in_* helper (faultIn facet): the retry loops of threads "Avoid
+   * live-lock in fault-in+uaccess loops with sub-page faults", "gfs2: Fix mmap + page fault deadlocks".
+   */
   faultInLoops: LoopInfo[];
   /**
    * uaccess / fault-in calls reachable while a lock may be held (lock facet): the gfs2 glock
-   * deadlock shape of seed 003 and SEMANTICS.md F, or mmap_lock around a copy (SEMANTICS.md I).
+   * deadlock shape of thread "gfs2: Fix mmap + page fault deadlocks" (commit 00bfe02f4796), or
+   * mmap_lock around a copy (include/linux/mmap_lock.h).
    */
   uaccessUnderLock: { call: CallStmt; locks: string[] }[];
 }
@@ -42,10 +49,11 @@ function calls(block: Block): CallStmt[] {
 
 /**
  * Locks that make a user access worth a look: those the page-fault path itself may take (the
- * table's `takenByFaultPath`: gfs2 glock, inode lock — seed 003, SEMANTICS.md F), mmap_lock and
- * the per-VMA lock (the fault handler takes them, SEMANTICS.md I), the page lock (a fault on
- * the same page needs it), and spinlocks (a fault may sleep). A driver mutex around a copy is
- * everyday kernel code and would make the lens noise.
+ * table's `takenByFaultPath`: gfs2 glock, inode lock — thread "gfs2: Fix mmap + page fault
+ * deadlocks", commit 00bfe02f4796), mmap_lock and the per-VMA lock (the fault handler takes them,
+ * include/linux/mmap_lock.h), the page lock (a fault on the same page needs it), and spinlocks (a
+ * fault may sleep). A driver mutex around a copy is everyday kernel code and would make the lens
+ * noise.
  */
 const FAULT_RELEVANT_CLASSES = new Set(['mmap_lock', 'vma_lock', 'page_lock', 'spinlock']);
 

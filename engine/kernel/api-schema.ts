@@ -22,7 +22,8 @@ export interface ApiEntry {
   summary: string;
   /** What the return value means. */
   returns?: string;
-  /** Which seed thread / SEMANTICS.md section the facts come from. */
+  /** Public citation of where the facts come from: kernel files / Documentation pages / commits
+   * and, for facts from a mailing-list thread, its subject, date and lore link. */
   source?: string;
   refs?: RefEffect;
   uaccess?: UaccessEffect;

@@ -69,7 +69,8 @@ export function findVma(mm: Mm, addr: number): Vma | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Locks (SEMANTICS I, F.1): mmap_lock is an rwsem where a waiting writer blocks new readers;
+// Locks (include/linux/mmap_lock.h, kernel/locking/rwsem.c; commit 00bfe02f4796): mmap_lock is an
+// rwsem where a waiting writer blocks new readers;
 // glocks and mutexes are not recursive; a thread waiting on a lock it holds is a deadlock.
 
 export function lockState(ctx: OpCtx, name: string, cls: string): LockState {
@@ -153,7 +154,7 @@ export function mmapLockName(mmId: number): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// TLB (D.2)
+// TLB (commit 29a951dfb3c3 "mm: fix clear_refs_write locking")
 
 export function flushTlb(ctx: OpCtx, mmId: number, vpns?: number[]): number {
   let n = 0;
@@ -173,7 +174,7 @@ export function flushTlb(ctx: OpCtx, mmId: number, vpns?: number[]): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Page faults (B.5, D, E, F): handled only with faults enabled; may take mmap_lock and the
+// Page faults (include/linux/uaccess.h, mm/memory.c, mm/page-writeback.c, fs/gfs2): handled only with faults enabled; may take mmap_lock and the
 // filesystem's fault lock, run ->fault and ->page_mkwrite, and do_wp_page's reuse decision.
 
 export interface FaultResult {
@@ -202,7 +203,7 @@ export function mapPage(ctx: OpCtx, mm: Mm, vpn: number, page: Page, write: bool
   return pte;
 }
 
-/** do_wp_page's reuse decision per kernel version (D.1, D.3). */
+/** do_wp_page's reuse decision per kernel version (mm/memory.c; commit 09854ba94c6a). */
 export function wpReuse(ctx: OpCtx, page: Page): { reuse: boolean; why: string } {
   const rule = ctx.sw.wpReuse;
   if (rule === 'mapcount') {
@@ -239,7 +240,8 @@ export function cowInstall(ctx: OpCtx, mm: Mm, vpn: number, old: Page, copy: Pag
   old.mapcount--;
   old.refcount--;
   // A pin whose holder keeps writing through `old` now writes a page the process no longer maps;
-  // kernelWrite reports that as data loss when it happens (seed 001).
+  // kernelWrite reports that as data loss when it happens (thread "fs/task_mmu: acquire mmap_lock
+  // for write on soft-dirty cleanup").
   flushTlb(ctx, mm.id, [vpn]);
 }
 
@@ -271,7 +273,7 @@ export function handleFault(ctx: OpCtx, addr: number, write: boolean, opts: { ca
     const fsLocked = (file?.faultLock && (vma.kind === 'shared-file' || vma.kind === 'private-file')) ? file.faultLock : undefined;
     if (fsLocked) {
       // gfs2_fault takes the inode glock (shared, exclusive for a write fault); gfs2_page_mkwrite
-      // takes it exclusive (F.1). Glocks are not recursive.
+      // takes it exclusive (fs/gfs2/glock.c). Glocks are not recursive.
       const mode = write ? 'exclusive' : 'shared';
       acquire(ctx, fsLocked, file!.faultLockClass ?? 'glock', !write, { what: `${what}: ->${write ? 'page_mkwrite' : 'fault'} of ${vma.file} takes ${fsLocked} ${mode}` });
     }
@@ -294,7 +296,7 @@ export function handleFault(ctx: OpCtx, addr: number, write: boolean, opts: { ca
             pte = mapPage(ctx, mm, vpn, p, false, false);
           } else {
             // Shared file: a read fault maps clean and write-protected (write-notify); a write
-            // fault runs ->page_mkwrite: blocks allocated, buffers attached, page dirtied (E).
+            // fault runs ->page_mkwrite: blocks allocated, buffers attached, page dirtied (mm/page-writeback.c).
             pte = mapPage(ctx, mm, vpn, p, write && vma.write, write);
             if (write) pageMkwrite(ctx, p);
             ctx.deltas.push(`pte ${hex(pageBase(ctx, vpn))} -> ${vma.file} page ${index} (#${p.id})${write ? ', ->page_mkwrite: buffers attached, dirty' : ''}`);
@@ -400,7 +402,7 @@ export interface CopyResult {
 }
 
 /**
- * raw_copy_{to,from}_user semantics (B.1): find the first byte that faults (servicing page faults
+ * raw_copy_{to,from}_user semantics (arch/arm64/lib/copy_*_user.S): find the first byte that faults (servicing page faults
  * when allowed), then stop up to the arch fault window before it — the model takes the worst
  * stop the contract allows — but, since v5.14 on arm64, with at least one byte of progress.
  */
@@ -459,7 +461,7 @@ export function writePage(ctx: OpCtx, page: Page, label: string): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// fault_in_* (A.2, A.3): one byte per page (from uaddr, then the first byte of every following
+// fault_in_* (mm/gup.c): one byte per page (from uaddr, then the first byte of every following
 // page), or per granule; real return values per version.
 
 export interface FaultInResult {
@@ -498,7 +500,7 @@ export function faultIn(ctx: OpCtx, uaddr: number, size: number, f: { access: 'r
   else if (failedAt === uaddr) ret = size;
   else if (f.access === 'safe-write' && ctx.sw.faultInSafeWriteableReturnsZero) {
     // fe673d3f5bf1 computed size - (uaddr - start) with the wrong sign: a later page failing
-    // makes it report 0, "everything faulted in" (A.2, v5.17-rc8 .. 8c03ebd7cdc0).
+    // makes it report 0, "everything faulted in" (mm/gup.c, v5.17-rc8 .. 8c03ebd7cdc0).
     ret = 0;
   } else ret = end - failedAt; // later probes sit on page starts: page-granular progress
   void reached;
@@ -509,7 +511,7 @@ export function faultIn(ctx: OpCtx, uaddr: number, size: number, f: { access: 'r
   let note = f.subpageOnly ? '' : `${what} probed ${probed.length === 1 ? `${pageText(probed[0])} only` : `${pageText(probed[0])} and the first byte of ${probed.length - 1} following page(s)`}`;
   if (failedAt !== undefined) note += `; ${hex(failedAt)} failed: ${failReason}`;
   if (failedAt !== undefined && ret === 0) note += `; returned 0 anyway (fault_in_safe_writeable return-value bug, ${ctx.sw.version})`;
-  // Sub-page pass: mte_probe_user_range over what passed (A.2: fault_in_subpage_writeable).
+  // Sub-page pass: mte_probe_user_range over what passed (mm/gup.c fault_in_subpage_writeable()).
   if (f.probe === 'granule' && ctx.profile.subpageGranule && (f.subpageOnly || ret < size) && ctx.sw.subpageProbe) {
     const passedEnd = f.subpageOnly ? end : end - ret;
     const g = ctx.profile.subpageGranule;
@@ -533,7 +535,7 @@ export function faultIn(ctx: OpCtx, uaddr: number, size: number, f: { access: 'r
 }
 
 // ---------------------------------------------------------------------------------------------
-// GUP (C.1-C.3): FOLL_GET adds a reference, FOLL_PIN adds GUP_PIN_COUNTING_BIAS (small folio).
+// GUP (mm/gup.c; Documentation/core-api/pin_user_pages.rst): FOLL_GET adds a reference, FOLL_PIN adds GUP_PIN_COUNTING_BIAS (small folio).
 
 export function gupRange(ctx: OpCtx, start: number, nr: number, kind: 'get' | 'pin', write: boolean, noFault: boolean, what: string): { ret: number; pages: number[]; note: string } {
   const t = thread(ctx);
@@ -604,7 +606,7 @@ export function releasePage(ctx: OpCtx, pageId: number | undefined, kind: 'get' 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Dirtying, writeback, buffers (E).
+// Dirtying, writeback, buffers (mm/page-writeback.c, fs/buffer.c).
 
 export function setPageDirty(ctx: OpCtx, page: Page, what: string): void {
   touch(ctx, `page:${page.id}`, 'w');
@@ -647,7 +649,8 @@ export function tryToFreeBuffers(ctx: OpCtx, page: Page): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Kernel-mapping accesses of GUP'd pages (H, seed 004): never tag-checked, never fault.
+// Kernel-mapping accesses of GUP'd pages (drivers/vhost/vhost.c; thread "vhost: access vq metadata
+// through kernel virtual address"): never tag-checked, never fault.
 
 export function kernelWrite(ctx: OpCtx, page: Page, what: string): void {
   touch(ctx, `page:${page.id}`, 'w');
@@ -663,7 +666,7 @@ export function kernelWrite(ctx: OpCtx, page: Page, what: string): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Write-protect (D.2): clear_refs soft-dirty and uffd-wp turn PTEs read-only without flushing.
+// Write-protect (fs/proc/task_mmu.c; commit 29a951dfb3c3): clear_refs soft-dirty and uffd-wp turn PTEs read-only without flushing.
 
 export function writeProtect(ctx: OpCtx, addr: number, len: number, uffd: boolean): string[] {
   const mm = mmOf(ctx);
@@ -692,7 +695,7 @@ export function writeProtect(ctx: OpCtx, addr: number, len: number, uffd: boolea
 }
 
 // ---------------------------------------------------------------------------------------------
-// fork (D.1, D.3): the child shares anon pages COW; both PTEs become read-only.
+// fork (mm/memory.c copy_present_pte()): the child shares anon pages COW; both PTEs become read-only.
 
 export function forkMm(s: SimState, parentId: number, sw: KernelSwitches): number {
   const parent = s.mms[parentId];

@@ -1,19 +1,20 @@
 // Architecture profiles as data (ARCHITECTURE.md "Architecture profiles are data"; the table at
-// the top of SEMANTICS.md). The simulator reads nothing else about an architecture.
+// the kernel sources cited per field). The simulator reads nothing else about an architecture.
 
 export interface ArchProfile {
   name: 'x86_64' | 'arm64' | 'arm64-mte';
   pageSize: number;
   /**
-   * How far before the faulting byte a failing user copy may stop (SEMANTICS.md B.2: arm64
-   * copy_to_user up to 15 bytes, copy_from_user up to 63; x86 is byte-exact, B.4).
+   * How far before the faulting byte a failing user copy may stop (arch/arm64/lib/copy_to_user.S:
+   * arm64 copy_to_user up to 15 bytes, copy_from_user up to 63; x86 is byte-exact).
    */
   faultWindow: { toUser: number; fromUser: number };
-  /** Sub-page fault granule: MTE sync mode faults per 16-byte granule (B.3); 0 = none. */
+  /** Sub-page fault granule: MTE sync mode faults per 16-byte granule
+   * (Documentation/arm64/memory-tagging-extension.rst); 0 = none. */
   subpageGranule: number;
-  /** Kernel-mapping accesses of GUP'd pages are tag-checked? (B.3: match-all tag, never.) */
+  /** Kernel-mapping accesses of GUP'd pages are tag-checked? (match-all tag in the kernel mapping: never.) */
   kernelMappingTagChecked: boolean;
-  /** arm64 copies are subject to the v5.14 one-byte-progress fix (295cf156231c, B.2). */
+  /** arm64 copies are subject to the v5.14 one-byte-progress fix (295cf156231c). */
   zeroProgressBeforeV514: boolean;
 }
 

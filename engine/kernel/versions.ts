@@ -1,4 +1,4 @@
-// Kernel-version switches, exactly the table at the top of SEMANTICS.md. The default is current
+// Kernel-version switches, each cited to its kernel commit below. The default is current
 // mainline; older behaviours (a bug window, a pre-fix rule) are selected by version.
 
 export const MAINLINE = 'v6.18';
@@ -32,26 +32,26 @@ function atLeast(v: KernelVersion, text: string): boolean {
 
 export interface KernelSwitches {
   version: string;
-  /** fault_in_* result: v5.16+ bytes NOT faulted in; before, 0 or -EFAULT (SEMANTICS A.3). */
+  /** fault_in_* result: v5.16+ bytes NOT faulted in; before, 0 or -EFAULT (commit bb523b406c84). */
   faultInReturns: 'bytes-not-faulted' | 'zero-or-efault';
-  /** fault_in_subpage_writeable / probe_subpage_writeable exist (v5.19, A.6). */
+  /** fault_in_subpage_writeable / probe_subpage_writeable exist (v5.19). */
   subpageProbe: boolean;
-  /** arm64 copies make at least one byte of progress when byte 0 is accessible (v5.14, B.2). */
+  /** arm64 copies make at least one byte of progress when byte 0 is accessible (v5.14, 295cf156231c). */
   oneByteProgress: boolean;
   /**
    * fault_in_safe_writeable() reports 0 when a LATER page failed: fe673d3f5bf1 (v5.17-rc8) up to
-   * 8c03ebd7cdc0 (~v6.15, UNVERIFIED release) — SEMANTICS A.2.
+   * 8c03ebd7cdc0 (~v6.15, UNVERIFIED release) — mm/gup.c.
    */
   faultInSafeWriteableReturnsZero: boolean;
-  /** do_wp_page reuse: mapcount (<= v5.8), page_count == 1 (v5.9-v5.18), anon-exclusive (v5.19+). D.1, D.3. */
+  /** do_wp_page reuse: mapcount (<= v5.8), page_count == 1 (v5.9-v5.18), anon-exclusive (v5.19+); mm/memory.c. */
   wpReuse: 'mapcount' | 'page-count' | 'anon-exclusive';
   /** clear_refs takes mmap_write_lock since v5.11-rc4 (29a951dfb3c3) and skips pinned PTEs (9348b73c2e1b). D.2. */
   clearRefsSkipsPinned: boolean;
   /** do_wp_page flushes a pending TLB flush on uffd-wp VMAs before COW (Nadav Amit, ~v5.12). D.2. */
   wpFlushesPendingUffd: boolean;
-  /** vm_start may move under mmap_read_lock (stack expansion) before v6.5 (I). */
+  /** vm_start may move under mmap_read_lock (stack expansion) before v6.5 (mm/mmap.c). */
   stackExpansionUnderReadLock: boolean;
-  /** pin_user_pages of anon memory requires exclusivity (v5.19, D.3). */
+  /** pin_user_pages of anon memory requires exclusivity (v5.19, mm/gup.c). */
   pinRequiresExclusive: boolean;
   /** GUP release names: put_user_page(s) v5.3-v5.5, unpin_user_page(s) v5.6+. */
   gupReleaseNames: 'put_user_page' | 'unpin_user_page';

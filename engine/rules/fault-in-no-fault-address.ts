@@ -1,4 +1,5 @@
-// fault-in-no-fault-address (RULES.md; seed 000's "missing fault address tracking", seed 003):
+// fault-in-no-fault-address (threads "Avoid live-lock in fault-in+uaccess loops with sub-page
+// faults": "missing fault address tracking", and "gfs2: Fix mmap + page fault deadlocks"):
 // after a short copy the loop faults in from a fixed point — the start of the buffer — while the
 // copy itself resumes further on, so the page (or granule) the copy actually faulted on is not
 // the one the fault-in probes first, and a fault-in that walks from the start can succeed (or

@@ -1,5 +1,6 @@
-// fault-in-result-ignored (RULES.md; SEMANTICS A.1, A.3, A.5): since v5.16 fault_in_*() return
-// the number of bytes NOT faulted in (0 = all, size = nothing). Dropping the result loses the
+// fault-in-result-ignored (mm/gup.c, include/linux/pagemap.h; commit bb523b406c84): since v5.16
+// fault_in_*() return the number of bytes NOT faulted in (0 = all, size = nothing). Dropping the
+// result loses the
 // only exit of a retry loop; testing it as all-or-nothing (`if (fault_in_...(p, len))`) right
 // before a copy that can use partial progress turns a partly-faultable buffer into -EFAULT (the
 // generic_perform_write / gfs2 hang fixed with `== bytes`). Before v5.16 (fault_in_pages_*, or
@@ -56,7 +57,7 @@ export const faultInResultIgnored: Rule = {
         }
         if (!old && use === 'truth-test') {
           // All-or-nothing only hurts where the copy it guards can use partial progress: a
-          // byte-granular copy of the same length in the same loop (A.5).
+          // byte-granular copy of the same length in the same loop.
           const loop = loops.find((l) => l.faultIns.some((x) => x.call === s));
           // A call still being typed may lack the length argument: then no copy matches it.
           const lenArg = s.args[f.lenArg];

@@ -1,4 +1,4 @@
-// fault-under-lock (RULES.md; seed 003: "gfs2: Fix mmap + page fault deadlocks", Andreas
+// fault-under-lock (thread "gfs2: Fix mmap + page fault deadlocks", Andreas
 // Gruenbacher, 2021): a copy to or from user memory, a fault_in_*(), GUP or an I/O entry point
 // that can take a page fault with faults enabled while a lock is held that the fault path can
 // need for the same memory. The lockset (engine/analysis/locksets.ts) says what is held at the

@@ -1,10 +1,11 @@
-// gup-dirty-unlocked (RULES.md; seed 004 and Jan Kara's 2018 report on GUP'd file pages dirtied
-// after writeback, "get_user_pages() and filesystems"): set_page_dirty() (not _lock) on pages
-// taken by GUP, outside the page lock and outside an mmu-notifier invalidate callback. A shared
-// file page may have had its buffers stripped by try_to_free_buffers() after writeback; dirtying
-// it without the page lock races that (ext4 warns, data is lost). Silent for set_page_dirty_lock(),
-// unpin_user_pages_dirty_lock() (they have no `set-page-dirty` op), under lock_page()/trylock_page(),
-// and in a function registered as an mmu notifier's invalidate callback in this file.
+// gup-dirty-unlocked (thread "vhost: access vq metadata through kernel virtual address" and Jan
+// Kara's 2018 report on GUP'd file pages dirtied after writeback, "get_user_pages() and
+// filesystems"): set_page_dirty() (not _lock) on pages taken by GUP, outside the page lock and
+// outside an mmu-notifier invalidate callback. A shared file page may have had its buffers stripped
+// by try_to_free_buffers() after writeback; dirtying it without the page lock races that (ext4
+// warns, data is lost). Silent for set_page_dirty_lock(), unpin_user_pages_dirty_lock() (they have
+// no `set-page-dirty` op), under lock_page()/trylock_page(), and in a function registered as an mmu
+// notifier's invalidate callback in this file.
 
 import type { Finding } from '../findings';
 import type { Expr, FunctionIR, Stmt } from '../ir';

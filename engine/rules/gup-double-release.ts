@@ -1,5 +1,6 @@
-// gup-double-release (RULES.md; seed 002: a GUP bias in the refcount and a WARN on underflow —
-// dropping a reference twice on one path underflows it or frees a page still in use).
+// gup-double-release (thread "Keep track of GUPed pages in fs and block": a GUP bias in the
+// refcount and a WARN on underflow — dropping a reference twice on one path underflows it or frees
+// a page still in use).
 import type { Finding } from '../findings';
 import type { Rule, RuleMeta } from './types';
 import type { ReleaseFact } from '../analysis/gup-refs';

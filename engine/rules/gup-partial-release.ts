@@ -1,4 +1,4 @@
-// gup-partial-release (RULES.md; SEMANTICS.md C.2 rule R: the call may take fewer pages than
+// gup-partial-release (mm/gup.c return convention: the call may take fewer pages than
 // asked and returns -errno only when it took none; "release exactly ret pages when ret > 0").
 import type { Finding, QuickFix } from '../findings';
 import type { SourceRange } from '../ir';

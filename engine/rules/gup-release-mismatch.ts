@@ -1,5 +1,5 @@
-// gup-release-mismatch (RULES.md; SEMANTICS.md C.3 pairing rule: FOLL_GET -> put_page,
-// FOLL_PIN -> unpin_user_page*; mixing leaks 1023 refs or underflows by 1023).
+// gup-release-mismatch (Documentation/core-api/pin_user_pages.rst pairing rule: FOLL_GET ->
+// put_page, FOLL_PIN -> unpin_user_page*; mixing leaks 1023 refs or underflows by 1023).
 import type { Finding, QuickFix } from '../findings';
 import type { Rule, RuleMeta } from './types';
 import type { ReleaseFact } from '../analysis/gup-refs';

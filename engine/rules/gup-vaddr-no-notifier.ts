@@ -1,4 +1,4 @@
-// gup-vaddr-no-notifier (RULES.md; seed 004: "vhost: access vq metadata through kernel virtual
+// gup-vaddr-no-notifier (thread "vhost: access vq metadata through kernel virtual
 // address", Jason Wang, 2019 — reverted for v5.3 after Andrea Arcangeli's and Jason Gunthorpe's
 // review): pages taken by GUP mapped into the kernel (vmap, kmap, page_address) with the address
 // kept past the function (stored in a field or global, or returned) while nothing tears the

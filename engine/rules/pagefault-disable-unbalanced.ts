@@ -1,4 +1,4 @@
-// pagefault-disable-unbalanced (RULES.md; SEMANTICS B.5): a page-fault-disabled region
+// pagefault-disable-unbalanced (include/linux/uaccess.h): a page-fault-disabled region
 // (pagefault_disable(), kmap_atomic()) that some path out of the function leaves open while other
 // paths close it (an early return, a goto that skips the enable), or an enable reached without
 // the disable on a path where other paths pair them. A leaked disable turns every later user

@@ -1,9 +1,11 @@
-// uaccess-livelock (RULES.md; seeds 000 and 003; SEMANTICS A.2, B.2-B.3, G): a retry loop that
-// copies with page faults disabled and calls fault_in_*() when the copy falls short can spin
-// forever when the fault-in succeeds while the copy keeps failing at the same place — a sub-page
-// (MTE) fault inside a present page, or a fault window the fault-in does not cover. The loop is
-// recognised statically (engine/analysis/faultin); the verdict comes from the simulator running
-// the lowered function under every architecture profile, and the finding carries its trace.
+// uaccess-livelock (threads "Avoid live-lock in fault-in+uaccess loops with sub-page faults" and
+// "gfs2: Fix mmap + page fault deadlocks"; mm/gup.c, arch/arm64/lib/copy_to_user.S,
+// fs/btrfs/ioctl.c search_ioctl()): a retry loop that copies with page faults disabled and calls
+// fault_in_*() when the copy falls short can spin forever when the fault-in succeeds while the copy
+// keeps failing at the same place — a sub-page (MTE) fault inside a present page, or a fault window
+// the fault-in does not cover. The loop is recognised statically (engine/analysis/faultin); the
+// verdict comes from the simulator running the lowered function under every architecture profile,
+// and the finding carries its trace.
 
 import type { Finding, RelatedLocation, TraceStep } from '../findings';
 import type { FunctionIR } from '../ir';

@@ -1,4 +1,5 @@
-// vma-modify-read-lock (RULES.md; seed 001's locking discussion; SEMANTICS I): vm_start, vm_end
+// vma-modify-read-lock (the locking discussion in thread "fs/task_mmu: acquire mmap_lock for write
+// on soft-dirty cleanup"; include/linux/mmap_lock.h): vm_start, vm_end
 // or vm_flags of a VMA written while mmap_lock is held only for read. Readers of the VMA tree
 // (page faults, GUP, /proc walkers) run concurrently under the same read lock and see the VMA
 // change under them. Silent under mmap_write_lock and in stack expansion (the function tests the

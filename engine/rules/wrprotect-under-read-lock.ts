@@ -1,4 +1,5 @@
-// wrprotect-under-read-lock (RULES.md; seed 001: "mm: fix clear_refs_write locking", January 2021,
+// wrprotect-under-read-lock (thread "fs/task_mmu: acquire mmap_lock for write on soft-dirty
+// cleanup"; commit "mm: fix clear_refs_write locking", January 2021,
 // 29a951dfb3c3, and the thread on COW of pinned pages that led to it): PTEs write-protected
 // (soft-dirty clearing, uffd-wp, ptep_set_wrprotect / pte_wrprotect in a page-walk callback of the
 // file) while mmap_lock is held only for read and the TLB flush is deferred. A write fault racing

@@ -34,7 +34,8 @@ export interface Scenario {
   name: string;
   /** One line for `simulate --list`. */
   title: string;
-  /** Seed thread / SEMANTICS.md section the scenario reproduces. */
+  /** Public citation of what the scenario reproduces: mailing-list thread (subject, date, lore
+   * link), kernel files, commits. */
   source: string;
   side: 'before' | 'after';
   /** The scenario on the other side of the fix. */

@@ -5,7 +5,6 @@ import { PROFILE_NAMES } from '../kernel/profiles';
 import { MAINLINE } from '../kernel/versions';
 import { SCENARIOS, SEED_ROWS } from './scenarios/index';
 import { expectedVerdict } from './scenario';
-import { publicText } from '../kernel/citations';
 
 export function scenariosMarkdown(): string {
   const lines: string[] = [];
@@ -30,6 +29,5 @@ export function scenariosMarkdown(): string {
     lines.push(`| \`${sc.name}\` | ${sc.side} | ${sc.oracle} | ${sc.kernel ?? `mainline (${MAINLINE})`} | ${v.join(' | ')} | ${sc.source} | ${sc.title.replace(/\|/g, '\\|')} |`);
   }
   lines.push('');
-  // Sources are cited publicly: threads with subject, author, date and lore link; kernel files and commits.
-  return publicText(lines.join('\n'));
+  return lines.join('\n');
 }

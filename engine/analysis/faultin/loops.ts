@@ -1,8 +1,9 @@
-// Recognition of fault-in / uaccess retry loops (RULES.md uaccess-livelock; seeds 000, 003;
-// SEMANTICS A.5, G): a loop — while (1), for (;;), do/while or a backward `goto again` — that
-// copies to or from user memory with page faults disabled (a nofault/inatomic API, a copy inside
-// a pagefault_disable() region, an atomic iov_iter copy, or a same-file helper doing one of
-// those) and calls a fault_in_*() function, so a short copy is retried after faulting in.
+// Recognition of fault-in / uaccess retry loops (rule uaccess-livelock; threads "Avoid live-lock in
+// fault-in+uaccess loops with sub-page faults" and "gfs2: Fix mmap + page fault deadlocks";
+// fs/btrfs/ioctl.c search_ioctl()): a loop — while (1), for (;;), do/while or a backward `goto
+// again` — that copies to or from user memory with page faults disabled (a nofault/inatomic API, a
+// copy inside a pagefault_disable() region, an atomic iov_iter copy, or a same-file helper doing
+// one of those) and calls a fault_in_*() function, so a short copy is retried after faulting in.
 // Everything here is static and cheap; the simulator (engine/sim/from-c) proves the live-lock.
 
 import type { AssignStmt, CallStmt, Expr, FunctionIR, LoopInfo, SourceRange, Stmt } from '../../ir';
@@ -44,8 +45,8 @@ export interface CopySite {
   len?: Expr;
   /**
    * What the helper does with the caller's offset it was handed by address (`*off`): moves it
-   * back (`*off -= hdr` / `*off = start`: a short copy is retried from a record boundary, seed 000)
-   * or only forward. Undefined for direct copies.
+   * back (`*off -= hdr` / `*off = start`: a short copy is retried from a record boundary, btrfs
+   * copy_to_sk()) or only forward. Undefined for direct copies.
    */
   onShortCopy?: 'rewinds' | 'keeps-progress';
 }

@@ -1,7 +1,7 @@
-// Page-fault-disabled regions over a function's CFG (SEMANTICS B.5: with page faults disabled a
-// user access is never serviced, the copy returns short). Used to tell which uaccess calls run
-// with faults disabled (uaccess-livelock's loop recognition) and which paths leave the function
-// with a region still open (pagefault-disable-unbalanced).
+// Page-fault-disabled regions over a function's CFG (include/linux/uaccess.h pagefault_disable():
+// with page faults disabled a user access is never serviced, the copy returns short). Used to tell
+// which uaccess calls run with faults disabled (uaccess-livelock's loop recognition) and which
+// paths leave the function with a region still open (pagefault-disable-unbalanced).
 //
 // A path carries the regions it has open, each a *token*: where it was opened, which lvalues
 // hold its mapping (the handle kmap_atomic() returned, and the variables and fields it was copied

@@ -1,9 +1,10 @@
 import type { ApiEntry } from '../api-schema';
 
-// GUP acquire / release / hand-off family (SEMANTICS.md C). Data only: the GUP analysis
-// (engine/analysis/gup-refs.ts), the rules and the hovers read these entries.
+// GUP acquire / release / hand-off family (mm/gup.c; Documentation/core-api/pin_user_pages.rst).
+// Data only: the GUP analysis (engine/analysis/gup-refs.ts), the rules and the hovers read these
+// entries.
 //
-// Return conventions (SEMANTICS.md C.2): rule R — nr_pages == 0 -> 0, none taken -> -errno,
+// Return conventions (mm/gup.c): rule R — nr_pages == 0 -> 0, none taken -> -errno,
 // otherwise the number taken, which may be less than nr_pages; rule R' (the *_fast variants) —
 // may return the k pages the lockless walk took even if the slow path failed.
 
@@ -20,7 +21,7 @@ export const gupApis: ApiEntry[] = [
     header: 'include/linux/mm.h',
     summary: 'Takes a reference (FOLL_GET) on each user page of [start, start + nr_pages pages) of current->mm; the caller holds mmap_lock. Before v6.5 a fifth `struct vm_area_struct **vmas` argument followed pages.',
     returns: R,
-    source: 'SEMANTICS.md C.2 (v6.5 removed vmas), seed 002',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c (v6.5 removed vmas); thread “Keep track of GUPed pages in fs and block” (2019-04-16, https://lore.kernel.org/all/?q=s%3A%22Keep%20track%20of%20GUPed%20pages%20in%20fs%20and%20block%22)',
     refs: {
       op: 'acquire', kind: 'flags', pagesArg: 3, countArg: 1, flagsArg: 2, returns: 'count-or-errno',
       byArity: { 4: { pagesArg: 3, countArg: 1, flagsArg: 2 }, 5: { pagesArg: 3, countArg: 1, flagsArg: 2 }, 8: { pagesArg: 6, countArg: 3 } },
@@ -32,7 +33,7 @@ export const gupApis: ApiEntry[] = [
     header: 'include/linux/mm.h',
     summary: 'Like get_user_pages() on another mm; the caller holds its mmap_lock, which may be dropped when `locked` is given. Before v6.5: (mm, start, nr_pages, gup_flags, pages, vmas, locked).',
     returns: R,
-    source: 'SEMANTICS.md C.2',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c',
     refs: {
       op: 'acquire', kind: 'flags', pagesArg: 4, countArg: 2, flagsArg: 3, returns: 'count-or-errno',
       byArity: { 6: { pagesArg: 4, countArg: 2, flagsArg: 3 }, 7: { pagesArg: 4, countArg: 2, flagsArg: 3 }, 8: { pagesArg: 5, countArg: 3, flagsArg: 4 } },
@@ -44,7 +45,7 @@ export const gupApis: ApiEntry[] = [
     header: 'include/linux/mm.h',
     summary: 'get_user_pages() that takes and drops mmap_lock itself; rejects FOLL_LONGTERM.',
     returns: R,
-    source: 'SEMANTICS.md C.2',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c',
     refs: { op: 'acquire', kind: 'flags', pagesArg: 2, countArg: 1, flagsArg: 3, returns: 'count-or-errno' },
   },
   {
@@ -53,7 +54,7 @@ export const gupApis: ApiEntry[] = [
     header: 'include/linux/mm.h',
     summary: 'Lockless page-table walk first, then the slow path under mmap_lock; forces FOLL_GET.',
     returns: RFAST,
-    source: 'SEMANTICS.md C.2 (rule R\')',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c (fast variants return the lockless walk\'s pages)',
     refs: { op: 'acquire', kind: 'flags', pagesArg: 3, countArg: 1, flagsArg: 2, returns: 'count-or-errno' },
   },
   {
@@ -63,7 +64,7 @@ export const gupApis: ApiEntry[] = [
     since: 'v5.9',
     summary: 'Lockless walk only (no fallback), usable from IRQ context; FOLL_GET.',
     returns: RONLY,
-    source: 'SEMANTICS.md C.2',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c',
     refs: { op: 'acquire', kind: 'flags', pagesArg: 3, countArg: 1, flagsArg: 2, returns: 'count-nonneg' },
   },
   {
@@ -71,9 +72,9 @@ export const gupApis: ApiEntry[] = [
     signature: 'int __get_user_pages_fast(unsigned long start, int nr_pages, int write, struct page **pages)',
     header: 'include/linux/mm.h',
     removed: 'v5.10',
-    summary: 'The pre-v5.10 name of get_user_pages_fast_only(): lockless walk only, FOLL_GET (vhost\'s metadata prefetch used it, seed 004). Removal version UNVERIFIED.',
+    summary: 'The pre-v5.10 name of get_user_pages_fast_only(): lockless walk only, FOLL_GET (vhost\'s metadata prefetch used it; thread “vhost: access vq metadata through kernel virtual address”, 2019-03-07). Removal version UNVERIFIED.',
     returns: RONLY,
-    source: 'SEMANTICS.md H, seed 004',
+    source: 'drivers/vhost/vhost.c (v5.3-rc1 kernel-address metadata access, reverted); thread “vhost: access vq metadata through kernel virtual address” (2019-03-07, https://lore.kernel.org/all/?q=s%3A%22vhost%3A%20access%20vq%20metadata%20through%20kernel%20virtual%20address%22)',
     refs: { op: 'acquire', kind: 'get', pagesArg: 3, countArg: 1, returns: 'count-nonneg' },
   },
   // ---- acquire: FOLL_PIN family (unpin_user_page* to release) ---------------------------
@@ -84,7 +85,7 @@ export const gupApis: ApiEntry[] = [
     since: 'v5.6',
     summary: 'Pins (FOLL_PIN) each user page of current->mm; the caller holds mmap_lock. Before v6.5 a fifth `vmas` argument followed pages.',
     returns: R,
-    source: 'SEMANTICS.md C.1, C.2',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c',
     refs: {
       op: 'acquire', kind: 'pin', pagesArg: 3, countArg: 1, flagsArg: 2, returns: 'count-or-errno',
       byArity: { 4: { pagesArg: 3, countArg: 1, flagsArg: 2 }, 5: { pagesArg: 3, countArg: 1, flagsArg: 2 } },
@@ -97,7 +98,7 @@ export const gupApis: ApiEntry[] = [
     since: 'v5.6',
     summary: 'pin_user_pages() on another mm. Before v6.5: (mm, start, nr_pages, gup_flags, pages, vmas, locked).',
     returns: R,
-    source: 'SEMANTICS.md C.2',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c',
     refs: {
       op: 'acquire', kind: 'pin', pagesArg: 4, countArg: 2, flagsArg: 3, returns: 'count-or-errno',
       byArity: { 6: { pagesArg: 4, countArg: 2, flagsArg: 3 }, 7: { pagesArg: 4, countArg: 2, flagsArg: 3 }, 8: { pagesArg: 5, countArg: 3, flagsArg: 4 } },
@@ -110,7 +111,7 @@ export const gupApis: ApiEntry[] = [
     since: 'v5.6',
     summary: 'pin_user_pages() that takes and drops mmap_lock itself.',
     returns: R,
-    source: 'SEMANTICS.md C.2',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c',
     refs: { op: 'acquire', kind: 'pin', pagesArg: 2, countArg: 1, flagsArg: 3, returns: 'count-or-errno' },
   },
   {
@@ -120,7 +121,7 @@ export const gupApis: ApiEntry[] = [
     since: 'v5.6',
     summary: 'Lockless walk first, then the slow path; FOLL_PIN. Abandons the fast path if fork write-protects concurrently.',
     returns: RFAST,
-    source: 'SEMANTICS.md C.2 (rule R\')',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c (fast variants return the lockless walk\'s pages)',
     refs: { op: 'acquire', kind: 'pin', pagesArg: 3, countArg: 1, flagsArg: 2, returns: 'count-or-errno' },
   },
   {
@@ -130,10 +131,10 @@ export const gupApis: ApiEntry[] = [
     since: 'v5.9',
     summary: 'Lockless walk only, FOLL_PIN; IRQ-safe.',
     returns: RONLY,
-    source: 'SEMANTICS.md C.2',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c',
     refs: { op: 'acquire', kind: 'pin', pagesArg: 3, countArg: 1, flagsArg: 2, returns: 'count-nonneg' },
   },
-  // ---- acquire: iov_iter page extraction (SEMANTICS.md C.5) -----------------------------
+  // ---- acquire: iov_iter page extraction (lib/iov_iter.c) ----------------------------------
   {
     name: 'iov_iter_get_pages',
     signature: 'ssize_t iov_iter_get_pages(struct iov_iter *i, struct page **pages, size_t maxsize, unsigned maxpages, size_t *start)',
@@ -141,7 +142,7 @@ export const gupApis: ApiEntry[] = [
     removed: 'v6.1',
     summary: 'Takes a reference (FOLL_GET via get_user_pages_fast for user-backed iterators) on up to maxpages pages of the iterator; does NOT advance it. Removal version UNVERIFIED.',
     returns: RBYTES,
-    source: 'SEMANTICS.md C.5, seed 002',
+    source: 'lib/iov_iter.c; Documentation/core-api/pin_user_pages.rst; thread “Keep track of GUPed pages in fs and block” (2019-04-16, https://lore.kernel.org/all/?q=s%3A%22Keep%20track%20of%20GUPed%20pages%20in%20fs%20and%20block%22)',
     refs: { op: 'acquire', kind: 'get', pagesArg: 1, countArg: 3, returns: 'bytes-or-errno' },
   },
   {
@@ -151,7 +152,7 @@ export const gupApis: ApiEntry[] = [
     removed: 'v6.1',
     summary: 'Allocates the page array (kvfree it) and takes a reference on each page; does NOT advance the iterator. Removal version UNVERIFIED.',
     returns: RBYTES,
-    source: 'SEMANTICS.md C.5, seed 002',
+    source: 'lib/iov_iter.c; Documentation/core-api/pin_user_pages.rst; thread “Keep track of GUPed pages in fs and block” (2019-04-16, https://lore.kernel.org/all/?q=s%3A%22Keep%20track%20of%20GUPed%20pages%20in%20fs%20and%20block%22)',
     refs: { op: 'acquire', kind: 'get', pagesArg: 1, allocatesArray: true, returns: 'bytes-or-errno' },
   },
   {
@@ -161,7 +162,7 @@ export const gupApis: ApiEntry[] = [
     since: 'v6.0',
     summary: 'iov_iter_get_pages() that advances the iterator; bvec pages get get_page().',
     returns: RBYTES,
-    source: 'SEMANTICS.md C.5',
+    source: 'lib/iov_iter.c; Documentation/core-api/pin_user_pages.rst',
     refs: { op: 'acquire', kind: 'get', pagesArg: 1, countArg: 3, returns: 'bytes-or-errno' },
   },
   {
@@ -171,7 +172,7 @@ export const gupApis: ApiEntry[] = [
     since: 'v6.0',
     summary: 'iov_iter_get_pages_alloc() that advances the iterator.',
     returns: RBYTES,
-    source: 'SEMANTICS.md C.5',
+    source: 'lib/iov_iter.c; Documentation/core-api/pin_user_pages.rst',
     refs: { op: 'acquire', kind: 'get', pagesArg: 1, allocatesArray: true, returns: 'bytes-or-errno' },
   },
   {
@@ -181,7 +182,7 @@ export const gupApis: ApiEntry[] = [
     since: 'v6.3',
     summary: 'Extracts pages from the iterator and advances it: ITER_IOVEC/ITER_UBUF pages are pinned (FOLL_PIN, no refs); KVEC/BVEC/XARRAY pages are merely listed. iov_iter_extract_will_pin() tells which.',
     returns: RBYTES,
-    source: 'SEMANTICS.md C.5',
+    source: 'lib/iov_iter.c; Documentation/core-api/pin_user_pages.rst',
     refs: {
       op: 'acquire', kind: 'pin', pagesArg: 1, allocatesArray: true, countArg: 3, returns: 'bytes-or-errno',
       mayTakeNothing: 'only user-backed iterators are pinned; kernel-backed pages are merely listed (iov_iter_extract_will_pin())',
@@ -212,7 +213,7 @@ export const gupApis: ApiEntry[] = [
     signature: 'void get_page(struct page *page)',
     header: 'include/linux/mm.h',
     summary: 'Takes one plain reference on the page (its folio).',
-    source: 'SEMANTICS.md C.1, C.3',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c',
     refs: { op: 'acquire', kind: 'get', pagesArg: 0, single: true, returns: 'void' },
   },
   {
@@ -222,7 +223,7 @@ export const gupApis: ApiEntry[] = [
     since: 'v5.1',
     summary: 'Takes one plain reference unless the refcount looks overflowed.',
     returns: 'true if the reference was taken, false if not (nothing to release).',
-    source: 'SEMANTICS.md C.1',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c',
     refs: { op: 'acquire', kind: 'get', pagesArg: 0, single: true, returns: 'bool' },
   },
   {
@@ -231,7 +232,7 @@ export const gupApis: ApiEntry[] = [
     header: 'include/linux/mm.h',
     since: 'v5.16',
     summary: 'Takes one plain reference on the folio.',
-    source: 'SEMANTICS.md C.1',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c',
     refs: { op: 'acquire', kind: 'get', pagesArg: 0, single: true, returns: 'void' },
   },
   {
@@ -241,7 +242,7 @@ export const gupApis: ApiEntry[] = [
     since: 'v5.7',
     summary: 'GUP-internal: takes a FOLL_GET reference or a FOLL_PIN pin on one page depending on `flags`. Later kernels return 0 / -errno instead of bool (version UNVERIFIED).',
     returns: 'true if the reference or pin was taken.',
-    source: 'SEMANTICS.md C.1',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c',
     refs: { op: 'acquire', kind: 'flags', pagesArg: 0, single: true, flagsArg: 1, returns: 'bool' },
   },
   // ---- release ------------------------------------------------------------------------
@@ -250,7 +251,7 @@ export const gupApis: ApiEntry[] = [
     signature: 'void put_page(struct page *page)',
     header: 'include/linux/mm.h',
     summary: 'Drops one plain reference (FOLL_GET). On a pinned small page it drops 1 of the 1024 pin bias: the page stays "maybe DMA pinned" and is never freed.',
-    source: 'SEMANTICS.md C.3',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c',
     refs: { op: 'release', kind: 'get', pagesArg: 0, single: true },
   },
   {
@@ -259,7 +260,7 @@ export const gupApis: ApiEntry[] = [
     header: 'include/linux/mm.h',
     since: 'v5.16',
     summary: 'Drops one plain reference on the folio.',
-    source: 'SEMANTICS.md C.3',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c',
     refs: { op: 'release', kind: 'get', pagesArg: 0, single: true },
   },
   {
@@ -267,7 +268,7 @@ export const gupApis: ApiEntry[] = [
     signature: 'void release_pages(struct page **pages, int nr)',
     header: 'include/linux/mm.h',
     summary: 'put_page() on each of the first nr entries of the array, batched.',
-    source: 'SEMANTICS.md C.3',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c',
     refs: { op: 'release', kind: 'get', pagesArg: 0, countArg: 1 },
   },
   {
@@ -276,8 +277,8 @@ export const gupApis: ApiEntry[] = [
     header: 'include/linux/mm.h',
     since: 'v5.3',
     removed: 'v5.6',
-    summary: 'Release for a page taken by get_user_pages*() (seed 002\'s proposal); a placeholder for put_page() until pin tracking, renamed unpin_user_page() in v5.6. Introduction version UNVERIFIED.',
-    source: 'SEMANTICS.md C.3, seed 002',
+    summary: 'Release for a page taken by get_user_pages*() (proposed in the thread “Keep track of GUPed pages in fs and block”, 2019-04-16); a placeholder for put_page() until pin tracking, renamed unpin_user_page() in v5.6. Introduction version UNVERIFIED.',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c; thread “Keep track of GUPed pages in fs and block” (2019-04-16, https://lore.kernel.org/all/?q=s%3A%22Keep%20track%20of%20GUPed%20pages%20in%20fs%20and%20block%22)',
     refs: { op: 'release', kind: 'either', pagesArg: 0, single: true },
   },
   {
@@ -287,7 +288,7 @@ export const gupApis: ApiEntry[] = [
     since: 'v5.3',
     removed: 'v5.6',
     summary: 'put_user_page() on each of the first npages entries; renamed unpin_user_pages() in v5.6.',
-    source: 'SEMANTICS.md C.3, seed 002',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c; thread “Keep track of GUPed pages in fs and block” (2019-04-16, https://lore.kernel.org/all/?q=s%3A%22Keep%20track%20of%20GUPed%20pages%20in%20fs%20and%20block%22)',
     refs: { op: 'release', kind: 'either', pagesArg: 0, countArg: 1 },
   },
   {
@@ -297,7 +298,7 @@ export const gupApis: ApiEntry[] = [
     since: 'v5.3',
     removed: 'v5.6',
     summary: 'set_page_dirty_lock() (if make_dirty) then put_user_page() on each page; renamed unpin_user_pages_dirty_lock() in v5.6.',
-    source: 'SEMANTICS.md C.3',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c',
     refs: { op: 'release', kind: 'either', pagesArg: 0, countArg: 1, dirties: 'by-flag' },
   },
   {
@@ -306,7 +307,7 @@ export const gupApis: ApiEntry[] = [
     header: 'include/linux/mm.h',
     since: 'v5.6',
     summary: 'Drops one FOLL_PIN pin (GUP_PIN_COUNTING_BIAS, 1024, on a small page). On a FOLL_GET page it subtracts 1024 from a refcount that only got +1: underflow / premature free.',
-    source: 'SEMANTICS.md C.3',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c',
     refs: { op: 'release', kind: 'pin', pagesArg: 0, single: true },
   },
   {
@@ -315,7 +316,7 @@ export const gupApis: ApiEntry[] = [
     header: 'include/linux/mm.h',
     since: 'v5.6',
     summary: 'unpin_user_page() on each of the first npages entries; WARNs and does nothing if npages is an IS_ERR_VALUE ("gup/pup returned a hard -ERRNO error to the caller, who erroneously passed it here").',
-    source: 'SEMANTICS.md C.3',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c',
     refs: { op: 'release', kind: 'pin', pagesArg: 0, countArg: 1 },
   },
   {
@@ -324,7 +325,7 @@ export const gupApis: ApiEntry[] = [
     header: 'include/linux/mm.h',
     since: 'v5.6',
     summary: 'If make_dirty, marks each page dirty under the page lock (set_page_dirty_lock), then unpins it.',
-    source: 'SEMANTICS.md C.3, E',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c; mm/page-writeback.c',
     refs: { op: 'release', kind: 'pin', pagesArg: 0, countArg: 1, dirties: 'by-flag' },
   },
   {
@@ -333,7 +334,7 @@ export const gupApis: ApiEntry[] = [
     header: 'include/linux/mm.h',
     since: 'v5.12',
     summary: 'Unpins npages physically contiguous pages starting at page, dirtying them under the page lock if make_dirty. Since-version UNVERIFIED.',
-    source: 'SEMANTICS.md C.3',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c',
     refs: { op: 'release', kind: 'pin', pagesArg: 0, countArg: 1, dirties: 'by-flag' },
   },
   {
@@ -342,7 +343,7 @@ export const gupApis: ApiEntry[] = [
     header: 'include/linux/mm.h',
     since: 'v6.11',
     summary: 'Drops one FOLL_PIN pin on the folio. Since-version UNVERIFIED.',
-    source: 'SEMANTICS.md C.3',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c',
     refs: { op: 'release', kind: 'pin', pagesArg: 0, single: true },
   },
   {
@@ -351,15 +352,15 @@ export const gupApis: ApiEntry[] = [
     header: 'include/linux/mm.h',
     since: 'v6.11',
     summary: 'unpin_folio() on each of the first nfolios entries. Since-version UNVERIFIED.',
-    source: 'SEMANTICS.md C.3',
+    source: 'Documentation/core-api/pin_user_pages.rst; mm/gup.c',
     refs: { op: 'release', kind: 'pin', pagesArg: 0, countArg: 1 },
   },
   {
     name: 'iov_iter_put_pages',
     signature: 'void iov_iter_put_pages(struct page **pages, size_t npages)',
     header: 'include/linux/uio.h',
-    summary: 'Historic: the release proposed in seed 002 to balance every iov_iter_get_pages*(); it drops the references those took. Never in mainline in this form; signature assumed.',
-    source: 'seed 002 (Boaz Harrosh: "for every iov_iter_get_pages() you have an iov_iter_put_pages()")',
+    summary: 'Historic: the release proposed in the thread “Keep track of GUPed pages in fs and block” (2019-04-16) to balance every iov_iter_get_pages*(); it drops the references those took. Never in mainline in this form; signature assumed.',
+    source: 'thread “Keep track of GUPed pages in fs and block” (2019-04-16, https://lore.kernel.org/all/?q=s%3A%22Keep%20track%20of%20GUPed%20pages%20in%20fs%20and%20block%22), Boaz Harrosh: "for every iov_iter_get_pages() you have an iov_iter_put_pages()"',
     refs: { op: 'release', kind: 'get', pagesArg: 0, countArg: 1 },
   },
   {
@@ -367,7 +368,7 @@ export const gupApis: ApiEntry[] = [
     signature: 'void bio_release_pages(struct bio *bio, bool mark_dirty)',
     header: 'include/linux/bio.h',
     summary: 'Releases the pages of a bio the way they were taken: unpin if BIO_PAGE_PINNED, put_page if BIO_PAGE_REFFED (v6.4/v6.5 era; before, put_page).',
-    source: 'SEMANTICS.md C.5',
+    source: 'lib/iov_iter.c; Documentation/core-api/pin_user_pages.rst',
     refs: { op: 'release', kind: 'either', pagesArg: 0, container: true },
   },
   // ---- hand-off sinks: the callee owns the reference afterwards --------------------------
@@ -375,9 +376,9 @@ export const gupApis: ApiEntry[] = [
     name: 'bio_add_page',
     signature: 'int bio_add_page(struct bio *bio, struct page *page, unsigned int len, unsigned int offset)',
     header: 'include/linux/bio.h',
-    summary: 'Adds the page to the bio; its reference is released at completion (bio_release_pages / the bi_end_io handler, seed 002).',
+    summary: 'Adds the page to the bio; its reference is released at completion (bio_release_pages / the bi_end_io handler; thread “Keep track of GUPed pages in fs and block”, 2019-04-16).',
     returns: 'len if the page was added, 0 if not (the caller still owns the reference).',
-    source: 'seed 002',
+    source: 'thread “Keep track of GUPed pages in fs and block” (2019-04-16, https://lore.kernel.org/all/?q=s%3A%22Keep%20track%20of%20GUPed%20pages%20in%20fs%20and%20block%22)',
     refs: { op: 'handoff', pagesArg: 1, failure: 'returns-zero' },
   },
   {
@@ -386,7 +387,7 @@ export const gupApis: ApiEntry[] = [
     header: 'block/blk.h',
     summary: 'Adds the page to a passthrough bio within hardware limits; completion releases it.',
     returns: 'len if added, 0 if not.',
-    source: 'seed 002',
+    source: 'thread “Keep track of GUPed pages in fs and block” (2019-04-16, https://lore.kernel.org/all/?q=s%3A%22Keep%20track%20of%20GUPed%20pages%20in%20fs%20and%20block%22)',
     refs: { op: 'handoff', pagesArg: 2, failure: 'returns-zero' },
   },
   {
@@ -395,7 +396,7 @@ export const gupApis: ApiEntry[] = [
     header: 'include/linux/bio.h',
     summary: 'Adds the page to a passthrough bio; completion releases it.',
     returns: 'len if added, 0 if not.',
-    source: 'seed 002',
+    source: 'thread “Keep track of GUPed pages in fs and block” (2019-04-16, https://lore.kernel.org/all/?q=s%3A%22Keep%20track%20of%20GUPed%20pages%20in%20fs%20and%20block%22)',
     refs: { op: 'handoff', pagesArg: 2, failure: 'returns-zero' },
   },
   {
@@ -403,7 +404,7 @@ export const gupApis: ApiEntry[] = [
     signature: 'void __bio_add_page(struct bio *bio, struct page *page, unsigned int len, unsigned int off)',
     header: 'include/linux/bio.h',
     summary: 'Adds the page to a bio known to have room; never fails.',
-    source: 'seed 002',
+    source: 'thread “Keep track of GUPed pages in fs and block” (2019-04-16, https://lore.kernel.org/all/?q=s%3A%22Keep%20track%20of%20GUPed%20pages%20in%20fs%20and%20block%22)',
     refs: { op: 'handoff', pagesArg: 1, failure: 'never' },
   },
   {
@@ -411,7 +412,7 @@ export const gupApis: ApiEntry[] = [
     signature: 'void sg_set_page(struct scatterlist *sg, struct page *page, unsigned int len, unsigned int offset)',
     header: 'include/linux/scatterlist.h',
     summary: 'Points the scatterlist entry at the page; whoever tears down the table releases it. Never fails.',
-    source: 'seed 002',
+    source: 'thread “Keep track of GUPed pages in fs and block” (2019-04-16, https://lore.kernel.org/all/?q=s%3A%22Keep%20track%20of%20GUPed%20pages%20in%20fs%20and%20block%22)',
     refs: { op: 'handoff', pagesArg: 1, failure: 'never' },
   },
   {
@@ -419,7 +420,7 @@ export const gupApis: ApiEntry[] = [
     signature: 'void skb_fill_page_desc(struct sk_buff *skb, int i, struct page *page, int off, int size)',
     header: 'include/linux/skbuff.h',
     summary: 'Attaches the page as fragment i of the skb, which drops the reference when freed. Never fails.',
-    source: 'seed 002 (networking users)',
+    source: 'thread “Keep track of GUPed pages in fs and block” (2019-04-16, https://lore.kernel.org/all/?q=s%3A%22Keep%20track%20of%20GUPed%20pages%20in%20fs%20and%20block%22), networking users',
     refs: { op: 'handoff', pagesArg: 2, failure: 'never' },
   },
   // ---- known non-owning users: no refs facet, so the caller keeps the reference ----------
@@ -428,14 +429,14 @@ export const gupApis: ApiEntry[] = [
     signature: 'void *kmap(struct page *page)',
     header: 'include/linux/highmem.h',
     summary: 'Maps the page into kernel address space; takes no reference.',
-    source: 'seed 004',
+    source: 'thread “vhost: access vq metadata through kernel virtual address” (2019-03-07, https://lore.kernel.org/all/?q=s%3A%22vhost%3A%20access%20vq%20metadata%20through%20kernel%20virtual%20address%22)',
   },
   {
     name: 'kunmap',
     signature: 'void kunmap(struct page *page)',
     header: 'include/linux/highmem.h',
     summary: 'Undoes kmap(); takes or drops no reference.',
-    source: 'seed 004',
+    source: 'thread “vhost: access vq metadata through kernel virtual address” (2019-03-07, https://lore.kernel.org/all/?q=s%3A%22vhost%3A%20access%20vq%20metadata%20through%20kernel%20virtual%20address%22)',
   },
   {
     name: 'kmap_local_page',
@@ -443,42 +444,42 @@ export const gupApis: ApiEntry[] = [
     header: 'include/linux/highmem.h',
     since: 'v5.11',
     summary: 'Short-lived, CPU-local mapping of the page; takes no reference.',
-    source: 'seed 004',
+    source: 'thread “vhost: access vq metadata through kernel virtual address” (2019-03-07, https://lore.kernel.org/all/?q=s%3A%22vhost%3A%20access%20vq%20metadata%20through%20kernel%20virtual%20address%22)',
   },
   {
     name: 'kmap_atomic',
     signature: 'void *kmap_atomic(struct page *page)',
     header: 'include/linux/highmem.h',
     summary: 'Atomic kernel mapping of the page (disables page faults); takes no reference.',
-    source: 'seed 004',
+    source: 'thread “vhost: access vq metadata through kernel virtual address” (2019-03-07, https://lore.kernel.org/all/?q=s%3A%22vhost%3A%20access%20vq%20metadata%20through%20kernel%20virtual%20address%22)',
   },
   {
     name: 'page_address',
     signature: 'void *page_address(const struct page *page)',
     header: 'include/linux/mm.h',
     summary: 'Kernel direct-map address of a lowmem page; takes no reference.',
-    source: 'seed 004 (vhost used page_address of GUP pages)',
+    source: 'thread “vhost: access vq metadata through kernel virtual address” (2019-03-07, https://lore.kernel.org/all/?q=s%3A%22vhost%3A%20access%20vq%20metadata%20through%20kernel%20virtual%20address%22), vhost used page_address of GUP pages',
   },
   {
     name: 'flush_dcache_page',
     signature: 'void flush_dcache_page(struct page *page)',
     header: 'include/linux/highmem.h',
     summary: 'Makes kernel writes to the page visible to user mappings on aliasing caches; takes no reference.',
-    source: 'SEMANTICS.md H',
+    source: 'drivers/vhost/vhost.c (v5.3-rc1 kernel-address metadata access, reverted)',
   },
   {
     name: 'set_page_dirty',
     signature: 'bool set_page_dirty(struct page *page)',
     header: 'include/linux/mm.h',
-    summary: 'Marks the page dirty through its mapping; racy without the page lock on file pages (seed 004). Takes no reference.',
-    source: 'SEMANTICS.md E',
+    summary: 'Marks the page dirty through its mapping; racy without the page lock on file pages (thread “vhost: access vq metadata through kernel virtual address”, 2019-03-07). Takes no reference.',
+    source: 'Documentation/core-api/pin_user_pages.rst (dirtying pinned file pages); mm/page-writeback.c',
   },
   {
     name: 'set_page_dirty_lock',
     signature: 'int set_page_dirty_lock(struct page *page)',
     header: 'include/linux/mm.h',
     summary: 'lock_page(); set_page_dirty(); unlock_page(). Sleeps. Takes no reference.',
-    source: 'SEMANTICS.md E',
+    source: 'Documentation/core-api/pin_user_pages.rst (dirtying pinned file pages); mm/page-writeback.c',
   },
   {
     name: 'kfree',
@@ -526,7 +527,7 @@ export const gupApis: ApiEntry[] = [
     name: 'SetPageDirty',
     signature: 'void SetPageDirty(struct page *page)',
     header: 'include/linux/page-flags.h',
-    summary: 'Sets the dirty flag without telling the mapping (seed 004: only safe for anon pages). Takes no reference.',
+    summary: 'Sets the dirty flag without telling the mapping (only safe for anon pages: thread “vhost: access vq metadata through kernel virtual address”, 2019-03-07). Takes no reference.',
   },
   {
     name: 'page_folio',
@@ -615,9 +616,9 @@ export const gupApis: ApiEntry[] = [
 ];
 
 /**
- * The gup_flags bit that turns a get_user_pages*-style call into a pin (SEMANTICS.md C.1). The
- * analysis looks for it in the flags argument (a constant, an `|` combination, or a variable
- * assigned such a combination).
+ * The gup_flags bit that turns a get_user_pages*-style call into a pin
+ * (Documentation/core-api/pin_user_pages.rst). The analysis looks for it in the flags argument (a
+ * constant, an `|` combination, or a variable assigned such a combination).
  */
 export const GUP_PIN_FLAG = 'FOLL_PIN';
 

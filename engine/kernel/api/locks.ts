@@ -2,18 +2,18 @@ import type { ApiEntry, FacetEntry } from '../api-schema';
 import type { LockEffect } from './mm-schema';
 import type { FaultLockFacet, FaultsFacet } from './seed-schema';
 
-// Locks the page-fault path can need, and calls that take page faults without being a plain
-// uaccess or fault_in_*() (GUP, direct and buffered I/O entry points): what fault-under-lock
-// reads (RULES.md; gfs2 thread "gfs2: Fix mmap + page fault deadlocks", Andreas Gruenbacher,
-// 2021; SEMANTICS F, I). Lock entries of the generic families are in ./mm.ts; the facets below
-// are added to them.
+// Locks the page-fault path can need, and calls that take page faults without being a plain uaccess
+// or fault_in_*() (GUP, direct and buffered I/O entry points): what fault-under-lock reads (rule
+// fault-under-lock; gfs2 thread "gfs2: Fix mmap + page fault deadlocks", Andreas Gruenbacher, 2021;
+// commit 00bfe02f4796; include/linux/mmap_lock.h). Lock entries of the generic families are in
+// ./mm.ts; the facets below are added to them.
 
 function lock(name: string, signature: string, header: string, l: LockEffect, summary: string, extra: Partial<ApiEntry> = {}): ApiEntry {
-  return { name, signature, header, summary, source: 'gfs2/btrfs page-fault deadlock fixes (v5.16, 00bfe02f4796, 51bd9563b678)', lock: l, ...extra };
+  return { name, signature, header, summary, source: 'gfs2/btrfs page-fault deadlock fixes (v5.16): commits 00bfe02f4796, 51bd9563b678', lock: l, ...extra };
 }
 
 function io(name: string, signature: string, header: string, f: FaultsFacet, summary: string, extra: Partial<ApiEntry> = {}): ApiEntry {
-  return { name, signature, header, summary, source: 'v5.16 iov_iter nofault (3337ab08d08b)', faults: f, ...extra };
+  return { name, signature, header, summary, source: 'v5.16 iov_iter nofault: commit 3337ab08d08b; lib/iov_iter.c', faults: f, ...extra };
 }
 
 const MMAP: FaultLockFacet = { when: 'always', conflicts: 'any',
@@ -60,9 +60,9 @@ export const lockApis: ApiEntry[] = [
     'Initialise a holder and acquire the glock.', { returns: '0 or -errno', faultLock: GLOCK }),
   { name: 'gfs2_holder_allow_demote', signature: 'void gfs2_holder_allow_demote(struct gfs2_holder *gh)', header: 'fs/gfs2/glock.h', since: 'v5.16',
     summary: 'Let the glock be demoted while this holder keeps it: a page fault of the same file can take it (the v5.16 fault-in window).',
-    source: 'gfs2: Fix mmap + page fault deadlocks (v5.16)', faultLockWindow: { op: 'open', lock: 'glock', arg: 0 } },
+    source: 'fs/gfs2/glock.c (v5.16); thread “gfs2: Fix mmap + page fault deadlocks” (2021-10-29, https://lore.kernel.org/all/?q=s%3A%22gfs2%3A%20Fix%20mmap%20%2B%20page%20fault%20deadlocks%22)', faultLockWindow: { op: 'open', lock: 'glock', arg: 0 } },
   { name: 'gfs2_holder_disallow_demote', signature: 'void gfs2_holder_disallow_demote(struct gfs2_holder *gh)', header: 'fs/gfs2/glock.h', since: 'v5.16',
-    summary: 'End the window opened by gfs2_holder_allow_demote().', source: 'gfs2: Fix mmap + page fault deadlocks (v5.16)',
+    summary: 'End the window opened by gfs2_holder_allow_demote().', source: 'fs/gfs2/glock.c (v5.16); thread “gfs2: Fix mmap + page fault deadlocks” (2021-10-29, https://lore.kernel.org/all/?q=s%3A%22gfs2%3A%20Fix%20mmap%20%2B%20page%20fault%20deadlocks%22)',
     faultLockWindow: { op: 'close', lock: 'glock', arg: 0 } },
   lock('filemap_invalidate_lock', 'void filemap_invalidate_lock(struct address_space *mapping)', 'include/linux/fs.h',
     { op: 'acquire', lock: 'invalidate_lock', mode: 'write', arg: 0 }, 'Take mapping->invalidate_lock exclusive (truncate, hole punch).',

@@ -1,5 +1,6 @@
 // Facets for uaccess, fault-in, locks, pagefault_disable and memory-model operations
-// (SEMANTICS.md sections A, B, D–I). The simulator interprets these; the static rules read them.
+// (mm/gup.c, include/linux/uaccess.h, mm/memory.c, include/linux/mmap_lock.h). The simulator
+// interprets these; the static rules read them.
 
 export interface UaccessEffect {
   direction: 'to-user' | 'from-user';
@@ -27,7 +28,7 @@ export interface FaultInEffect {
   iter?: boolean;
   /**
    * Only the architecture's sub-page probe (probe_subpage_writeable / mte_probe_user_range):
-   * reads one byte per granule, never runs the page-fault handler (SEMANTICS A.2).
+   * reads one byte per granule, never runs the page-fault handler (mm/gup.c).
    */
   subpageOnly?: boolean;
 }

@@ -1,7 +1,8 @@
 import type { ApiEntry } from '../api-schema';
 import type { FaultInEffect, LockEffect, MemEffect, UaccessEffect } from './mm-schema';
 
-// uaccess, fault_in_*, locks, pagefault_disable, memory-model operations (SEMANTICS.md A, B, D-I).
+// uaccess, fault_in_*, locks, pagefault_disable, memory-model operations (mm/gup.c,
+// include/linux/uaccess.h, mm/memory.c, include/linux/mmap_lock.h).
 // The simulator (engine/sim) interprets these facets; the static rules read them. GUP entries
 // live in ./gup.ts.
 
@@ -9,28 +10,28 @@ function uaccess(name: string, signature: string, header: string, u: UaccessEffe
   extra: Partial<ApiEntry> = {}): ApiEntry {
   const returns = u.returns === 'bytes-done' ? 'bytes copied (possibly 0)' : u.returns === 'errno' ? '0 or -EFAULT'
     : 'bytes NOT copied (0 = everything copied)';
-  return { name, signature, header, summary, returns, source: 'SEMANTICS.md B', uaccess: u, ...extra };
+  return { name, signature, header, summary, returns, source: 'include/linux/uaccess.h; arch/arm64/lib/copy_to_user.S; Documentation/arm64/memory-tagging-extension.rst', uaccess: u, ...extra };
 }
 
 function faultIn(name: string, signature: string, f: FaultInEffect, summary: string, extra: Partial<ApiEntry> = {}): ApiEntry {
   const returns = f.returns === 'zero-or-efault' ? '0, or -EFAULT if any page could not be faulted in (all or nothing)'
     : 'bytes NOT faulted in (0 = all, size = nothing), like copy_to_user()';
   return { name, signature, header: f.iter ? 'include/linux/uio.h' : 'include/linux/pagemap.h', summary, returns,
-    source: 'SEMANTICS.md A.1-A.3', faultIn: f, ...extra };
+    source: 'mm/gup.c; include/linux/pagemap.h; commit bb523b406c84 (v5.16 fault_in_*() rework)', faultIn: f, ...extra };
 }
 
 function lock(name: string, signature: string, header: string, l: LockEffect, summary: string, extra: Partial<ApiEntry> = {}): ApiEntry {
-  return { name, signature, header, summary, source: 'SEMANTICS.md F, I', lock: l, ...extra };
+  return { name, signature, header, summary, source: 'commit 00bfe02f4796 (gfs2: page faults disabled around the copy); include/linux/mmap_lock.h; kernel/locking/rwsem.c', lock: l, ...extra };
 }
 
 function mem(name: string, signature: string, header: string, m: MemEffect, summary: string, extra: Partial<ApiEntry> = {}): ApiEntry {
-  return { name, signature, header, summary, source: 'SEMANTICS.md D, E, H', mem: m, ...extra };
+  return { name, signature, header, summary, source: 'commit 09854ba94c6a ("mm: do_wp_page() simplification"); fs/proc/task_mmu.c; Documentation/core-api/pin_user_pages.rst (dirtying pinned file pages); mm/page-writeback.c; drivers/vhost/vhost.c (v5.3-rc1 kernel-address metadata access, reverted)', mem: m, ...extra };
 }
 
 const U = 'include/linux/uaccess.h';
 
 export const mmApis: ApiEntry[] = [
-  // ---- uaccess (B.1-B.5) ----
+  // ---- uaccess (include/linux/uaccess.h) ----
   uaccess('copy_to_user', 'unsigned long copy_to_user(void __user *to, const void *from, unsigned long n)', U,
     { direction: 'to-user', nofault: false, returns: 'bytes-not-done', userArg: 0, lenArg: 2 },
     'Copy to user space; faults are serviced unless page faults are disabled; may stop short by the arch fault window.'),
@@ -45,13 +46,13 @@ export const mmApis: ApiEntry[] = [
     'Copy from user space without servicing page faults.'),
   uaccess('copy_to_user_nofault', 'long copy_to_user_nofault(void __user *dst, const void *src, size_t size)', U,
     { direction: 'to-user', nofault: true, returns: 'errno', userArg: 0, lenArg: 2 },
-    'Copy to user space with page faults disabled; 0 or -EFAULT (btrfs copy_to_sk, seed 000).', { since: 'v5.8' }),
+    'Copy to user space with page faults disabled; 0 or -EFAULT (btrfs copy_to_sk; thread “Avoid live-lock in fault-in+uaccess loops with sub-page faults”, 2021-12-03).', { since: 'v5.8' }),
   uaccess('copy_from_user_nofault', 'long copy_from_user_nofault(void *dst, const void __user *src, size_t size)', U,
     { direction: 'from-user', nofault: true, returns: 'errno', userArg: 1, lenArg: 2 },
     'Copy from user space with page faults disabled; 0 or -EFAULT.', { since: 'v5.8' }),
   uaccess('copy_page_from_iter_atomic', 'size_t copy_page_from_iter_atomic(struct page *page, size_t offset, size_t bytes, struct iov_iter *i)',
     'include/linux/uio.h', { direction: 'from-user', nofault: true, returns: 'bytes-done', userArg: 3, lenArg: 2, iter: true, pageArg: 0 },
-    'kmap_atomic (page faults disabled) then copy from the iterator; returns bytes copied, possibly 0 (B.5).'),
+    'kmap_atomic (page faults disabled) then copy from the iterator; returns bytes copied, possibly 0 (lib/iov_iter.c).'),
   uaccess('copy_folio_from_iter_atomic', 'size_t copy_folio_from_iter_atomic(struct folio *folio, size_t offset, size_t bytes, struct iov_iter *i)',
     'include/linux/uio.h', { direction: 'from-user', nofault: true, returns: 'bytes-done', userArg: 3, lenArg: 2, iter: true, pageArg: 0 },
     'Folio successor of copy_page_from_iter_atomic.', { since: 'v6.3' }),
@@ -79,10 +80,10 @@ export const mmApis: ApiEntry[] = [
     'copy_from_user() without access_ok().'),
   uaccess('raw_copy_to_user', 'unsigned long raw_copy_to_user(void __user *to, const void *from, unsigned long n)', 'arch/*/include/asm/uaccess.h',
     { direction: 'to-user', nofault: false, returns: 'bytes-not-done', userArg: 0, lenArg: 2 },
-    'The arch copy: may stop short of the fault by the arch\'s window, never storing nothing when something could be copied (B.1).'),
+    'The arch copy: may stop short of the fault by the arch\'s window, never storing nothing when something could be copied (arch/arm64/lib/copy_to_user.S).'),
   uaccess('raw_copy_from_user', 'unsigned long raw_copy_from_user(void *to, const void __user *from, unsigned long n)', 'arch/*/include/asm/uaccess.h',
     { direction: 'from-user', nofault: false, returns: 'bytes-not-done', userArg: 1, lenArg: 2 },
-    'The arch copy from user space (B.1, B.2).'),
+    'The arch copy from user space (arch/arm64/lib/copy_from_user.S).'),
   uaccess('clear_user', 'unsigned long clear_user(void __user *to, unsigned long n)', U,
     { direction: 'to-user', nofault: false, returns: 'bytes-not-done', userArg: 0, lenArg: 1 },
     'Zero user memory; returns bytes not cleared.'),
@@ -91,11 +92,11 @@ export const mmApis: ApiEntry[] = [
   uaccess('get_user', 'int get_user(x, ptr)', U, { direction: 'from-user', nofault: false, returns: 'errno', userArg: 1 },
     'Load one value from user space; 0 or -EFAULT.'),
   uaccess('__put_user', 'int __put_user(x, ptr)', U, { direction: 'to-user', nofault: false, returns: 'errno', userArg: 1 },
-    'put_user() without access_ok() (what fault_in_writeable uses to probe, A.2).'),
+    'put_user() without access_ok() (what fault_in_writeable uses to probe, mm/gup.c).'),
   uaccess('__get_user', 'int __get_user(x, ptr)', U, { direction: 'from-user', nofault: false, returns: 'errno', userArg: 1 },
     'get_user() without access_ok().'),
 
-  // ---- fault_in_* (A.1-A.3) ----
+  // ---- fault_in_* (mm/gup.c, include/linux/pagemap.h) ----
   faultIn('fault_in_writeable', 'size_t fault_in_writeable(char __user *uaddr, size_t size)',
     { access: 'write', probe: 'page', returns: 'bytes-not-faulted', userArg: 0, lenArg: 1 },
     'Write a zero byte to the first byte of every page of the range (destructive); page-granular progress.', { since: 'v5.16' }),
@@ -132,7 +133,7 @@ export const mmApis: ApiEntry[] = [
     { access: 'read', probe: 'page', returns: 'zero-or-efault', userArg: 0, lenArg: 1, iter: true },
     'Old API (renamed fault_in_iov_iter_readable in v5.16); 0 or -EFAULT.', { removed: 'v5.16' }),
 
-  // ---- page faults on/off (B.5) ----
+  // ---- page faults on/off (include/linux/uaccess.h) ----
   { name: 'pagefault_disable', signature: 'void pagefault_disable(void)', header: U, pagefault: 'disable',
     summary: 'Page faults taken by uaccess are no longer serviced; the copy returns short instead.', source: 'include/linux/uaccess.h, Linux 6.1 (faulthandler_disabled())' },
   { name: 'pagefault_enable', signature: 'void pagefault_enable(void)', header: U, pagefault: 'enable',
@@ -172,7 +173,7 @@ export const mmApis: ApiEntry[] = [
   mem('kunmap_local', 'void kunmap_local(const void *addr)', 'include/linux/highmem.h', { op: 'kunmap', addrArg: 0 }, 'Drop a kmap_local mapping.'),
   mem('kunmap', 'void kunmap(struct page *page)', 'include/linux/highmem.h', { op: 'kunmap', pageArg: 0 }, 'Drop a kmap mapping.'),
   mem('vmap', 'void *vmap(struct page **pages, unsigned int count, unsigned long flags, pgprot_t prot)', 'include/linux/vmalloc.h',
-    { op: 'vmap', pagesArg: 0, countArg: 1 }, 'Map GUP\'d pages contiguously in kernel virtual space (seed 004: accessed without uaccess, tag-unchecked).',
+    { op: 'vmap', pagesArg: 0, countArg: 1 }, 'Map GUP\'d pages contiguously in kernel virtual space (accessed without uaccess, tag-unchecked; thread “vhost: access vq metadata through kernel virtual address”, 2019-03-07).',
     { returns: 'kernel virtual address or NULL' }),
   mem('vunmap', 'void vunmap(const void *addr)', 'include/linux/vmalloc.h', { op: 'vunmap', addrArg: 0 }, 'Drop a vmap mapping.'),
   mem('memcpy', 'void *memcpy(void *dst, const void *src, size_t n)', 'include/linux/string.h', { op: 'kernel-write', addrArg: 0, lenArg: 2 },
@@ -180,7 +181,7 @@ export const mmApis: ApiEntry[] = [
   mem('memset', 'void *memset(void *s, int c, size_t n)', 'include/linux/string.h', { op: 'kernel-write', addrArg: 0, lenArg: 2 },
     'Kernel store; through a kmap/vmap address it writes the page directly.'),
 
-  // ---- locks (I, F) ----
+  // ---- locks (include/linux/mmap_lock.h; fs/gfs2/glock.c) ----
   lock('mmap_read_lock', 'void mmap_read_lock(struct mm_struct *mm)', 'include/linux/mmap_lock.h', { op: 'acquire', lock: 'mmap_lock', mode: 'read', arg: 0 },
     'Take mmap_lock for read; a waiting writer blocks new readers.', { since: 'v5.8' }),
   lock('mmap_read_lock_killable', 'int mmap_read_lock_killable(struct mm_struct *mm)', 'include/linux/mmap_lock.h', { op: 'acquire', lock: 'mmap_lock', mode: 'read', arg: 0 },
@@ -198,9 +199,9 @@ export const mmApis: ApiEntry[] = [
   lock('mmap_write_downgrade', 'void mmap_write_downgrade(struct mm_struct *mm)', 'include/linux/mmap_lock.h', { op: 'downgrade', lock: 'mmap_lock', mode: 'read', arg: 0 },
     'Turn a held write lock into a read lock.', { since: 'v5.8' }),
   { name: 'mmap_assert_locked', signature: 'void mmap_assert_locked(struct mm_struct *mm)', header: 'include/linux/mmap_lock.h', since: 'v5.8',
-    summary: 'lockdep assertion: mmap_lock held (read or write).', source: 'SEMANTICS.md I' },
+    summary: 'lockdep assertion: mmap_lock held (read or write).', source: 'include/linux/mmap_lock.h; kernel/locking/rwsem.c' },
   { name: 'mmap_assert_write_locked', signature: 'void mmap_assert_write_locked(struct mm_struct *mm)', header: 'include/linux/mmap_lock.h', since: 'v5.8',
-    summary: 'lockdep assertion: mmap_lock held for write (expand_downwards() since v6.5).', source: 'SEMANTICS.md I' },
+    summary: 'lockdep assertion: mmap_lock held for write (expand_downwards() since v6.5).', source: 'include/linux/mmap_lock.h; kernel/locking/rwsem.c' },
   lock('lock_vma_under_rcu', 'struct vm_area_struct *lock_vma_under_rcu(struct mm_struct *mm, unsigned long address)', 'include/linux/mm.h',
     { op: 'trylock', lock: 'vma_lock', mode: 'read', arg: 1 }, 'Per-VMA read lock for a page fault without mmap_lock (v6.4).',
     { since: 'v6.4', returns: 'the locked VMA or NULL (fall back to mmap_lock)' }),
@@ -221,7 +222,7 @@ export const mmApis: ApiEntry[] = [
   lock('inode_unlock_shared', 'void inode_unlock_shared(struct inode *inode)', 'include/linux/fs.h', { op: 'release', lock: 'inode_lock', mode: 'read', arg: 0 }, 'Drop i_rwsem held for read.'),
   lock('gfs2_glock_nq', 'int gfs2_glock_nq(struct gfs2_holder *gh)', 'fs/gfs2/glock.h',
     { op: 'acquire', lock: 'glock', mode: 'shared', arg: 0, takenByFaultPath: true, recursive: false },
-    'Acquire a glock; gfs2_fault / gfs2_page_mkwrite take the inode glock too, and glocks are not recursive (F.1).', { returns: '0 or -errno' }),
+    'Acquire a glock; gfs2_fault / gfs2_page_mkwrite take the inode glock too, and glocks are not recursive (fs/gfs2/glock.c).', { returns: '0 or -errno' }),
   lock('gfs2_glock_dq', 'void gfs2_glock_dq(struct gfs2_holder *gh)', 'fs/gfs2/glock.h', { op: 'release', lock: 'glock', arg: 0 }, 'Release a glock.'),
   lock('gfs2_glock_dq_uninit', 'void gfs2_glock_dq_uninit(struct gfs2_holder *gh)', 'fs/gfs2/glock.h', { op: 'release', lock: 'glock', arg: 0 }, 'Release a glock and uninit the holder.'),
   lock('mutex_lock', 'void mutex_lock(struct mutex *lock)', 'include/linux/mutex.h', { op: 'acquire', lock: 'mutex', mode: 'exclusive', arg: 0, recursive: false }, 'Take a mutex (sleeps).'),
@@ -240,9 +241,9 @@ export const mmApis: ApiEntry[] = [
   lock('folio_lock', 'void folio_lock(struct folio *folio)', 'include/linux/pagemap.h', { op: 'acquire', lock: 'page_lock', mode: 'exclusive', arg: 0, recursive: false }, 'Take the folio lock.'),
   lock('folio_unlock', 'void folio_unlock(struct folio *folio)', 'include/linux/pagemap.h', { op: 'release', lock: 'page_lock', arg: 0 }, 'Drop the folio lock.'),
 
-  // ---- dirtying, writeback, buffers (E) ----
+  // ---- dirtying, writeback, buffers (mm/page-writeback.c) ----
   mem('set_page_dirty', 'bool set_page_dirty(struct page *page)', 'include/linux/mm.h', { op: 'set-page-dirty', pageArg: 0, needsPageLock: true },
-    'Mark a page dirty through ->set_page_dirty/->dirty_folio; racy on file pages without the page lock (E).', { returns: 'true if newly dirtied' }),
+    'Mark a page dirty through ->set_page_dirty/->dirty_folio; racy on file pages without the page lock (Documentation/core-api/pin_user_pages.rst).', { returns: 'true if newly dirtied' }),
   mem('folio_mark_dirty', 'bool folio_mark_dirty(struct folio *folio)', 'include/linux/mm.h', { op: 'set-page-dirty', pageArg: 0, needsPageLock: true },
     'Folio version of set_page_dirty.'),
   mem('set_page_dirty_lock', 'int set_page_dirty_lock(struct page *page)', 'include/linux/mm.h', { op: 'set-page-dirty-lock', pageArg: 0 },
@@ -250,14 +251,14 @@ export const mmApis: ApiEntry[] = [
   mem('folio_mark_dirty_lock', 'bool folio_mark_dirty_lock(struct folio *folio)', 'include/linux/mm.h', { op: 'set-page-dirty-lock', pageArg: 0 },
     'Folio version of set_page_dirty_lock.'),
   mem('try_to_free_buffers', 'bool try_to_free_buffers(struct folio *folio)', 'include/linux/buffer_head.h', { op: 'try-to-free-buffers', pageArg: 0, needsPageLock: true },
-    'Strip the buffer heads of a clean, locked page (reclaim after writeback; seed 004, Jan Kara 2018).', { returns: 'true if the buffers were freed' }),
+    'Strip the buffer heads of a clean, locked page (reclaim after writeback; Jan Kara 2018, cited in the thread “vhost: access vq metadata through kernel virtual address”, 2019-03-07).', { returns: 'true if the buffers were freed' }),
   mem('clear_page_dirty_for_io', 'int clear_page_dirty_for_io(struct page *page)', 'include/linux/mm.h', { op: 'clear-page-dirty-for-io', pageArg: 0, needsPageLock: true },
     'Writeback: page_mkclean() (mmu notifier invalidate, PTEs write-protected) then clear PG_dirty; the model writes the page out at once.',
     { returns: 'true if the page was dirty' }),
   mem('page_mkclean', 'int page_mkclean(struct page *page)', 'include/linux/rmap.h', { op: 'page-mkclean', pageArg: 0 },
     'Write-protect and clean every PTE mapping the page, calling mmu notifiers first.'),
 
-  // ---- TLB (D.2) ----
+  // ---- TLB (commit 29a951dfb3c3) ----
   mem('inc_tlb_flush_pending', 'void inc_tlb_flush_pending(struct mm_struct *mm)', 'include/linux/mm_types.h', { op: 'inc-tlb-flush-pending' },
     'Announce a deferred TLB flush before changing PTEs (mm_tlb_flush_pending() sees it).'),
   mem('dec_tlb_flush_pending', 'void dec_tlb_flush_pending(struct mm_struct *mm)', 'include/linux/mm_types.h', { op: 'dec-tlb-flush-pending' },
@@ -269,7 +270,7 @@ export const mmApis: ApiEntry[] = [
   mem('flush_tlb_page', 'void flush_tlb_page(struct vm_area_struct *vma, unsigned long addr)', 'arch/*/include/asm/tlbflush.h',
     { op: 'flush-tlb-page', addrArg: 1 }, 'Flush the TLB entry of one user address on every CPU.'),
 
-  // ---- write-protect (D.2) ----
+  // ---- write-protect (fs/proc/task_mmu.c; commit 29a951dfb3c3) ----
   mem('clear_soft_dirty', 'void clear_soft_dirty(struct vm_area_struct *vma, unsigned long addr, pte_t *pte)', 'fs/proc/task_mmu.c',
     { op: 'clear-soft-dirty', addrArg: 1 },
     'clear_refs soft-dirty PTE walker: write-protect the PTE and clear soft-dirty without flushing (v5.11-rc4+: skips pinned pages).'),
@@ -277,7 +278,7 @@ export const mmApis: ApiEntry[] = [
     'include/linux/userfaultfd_k.h', { op: 'uffd-wp', addrArg: 1, lenArg: 2 },
     'UFFDIO_WRITEPROTECT: write-protect (uffd-wp) the range under mmap_read_lock with a deferred TLB flush.'),
 
-  // ---- mmu notifiers (H) ----
+  // ---- mmu notifiers (include/linux/mmu_notifier.h) ----
   mem('mmu_interval_notifier_insert', 'int mmu_interval_notifier_insert(struct mmu_interval_notifier *interval_sub, struct mm_struct *mm, unsigned long start, unsigned long length, const struct mmu_interval_notifier_ops *ops)',
     'include/linux/mmu_notifier.h', { op: 'mmu-notifier-register', addrArg: 2, lenArg: 3, callbackArg: 4 },
     'Register an interval notifier; ops->invalidate runs before PTEs of the range change.', { returns: '0 or -errno' }),

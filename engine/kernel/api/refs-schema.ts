@@ -1,5 +1,6 @@
-// Facet: what a call does to page references and pins (SEMANTICS.md section C).
-// Argument positions are 0-based indices into the C call's arguments.
+// Facet: what a call does to page references and pins (mm/gup.c;
+// Documentation/core-api/pin_user_pages.rst). Argument positions are 0-based indices into the C
+// call's arguments.
 //
 // A table entry WITHOUT a `refs` facet that the GUP analysis sees receiving a tracked page is a
 // known non-owning user (kmap, page_address, set_page_dirty...): the reference stays with the
@@ -44,7 +45,7 @@ export type RefEffect =
       byArity?: Record<number, RefArity>;
       /**
        * Set when the call may legitimately take no reference at all even on success (why, in
-       * words): iov_iter_extract_pages() only pins user-backed iterators (SEMANTICS.md C.5).
+       * words): iov_iter_extract_pages() only pins user-backed iterators (lib/iov_iter.c).
        */
       mayTakeNothing?: string;
       /**

@@ -1,8 +1,8 @@
 import type { ApiEntry, FacetEntry } from '../api-schema';
 
 // VMA fields that only the mmap_lock writer may change, and the kernel mappings of user pages
-// that gup-vaddr-no-notifier follows (seed 004: "vhost: access vq metadata through kernel virtual
-// address", Jason Wang, 2019, reverted in v5.3; SEMANTICS H, I).
+// that gup-vaddr-no-notifier follows (thread "vhost: access vq metadata through kernel virtual
+// address", Jason Wang, 2019, reverted in v5.3; drivers/vhost/vhost.c; include/linux/mmap_lock.h).
 
 /** Fields of struct vm_area_struct that move or re-flag the VMA (written only under mmap_write_lock). */
 export const VMA_LOCKED_FIELDS = ['vm_start', 'vm_end', 'vm_flags'];
@@ -18,12 +18,12 @@ const MM = 'include/linux/mm.h';
 export const vmaApis: ApiEntry[] = [
   ...['vm_flags_set', 'vm_flags_clear', 'vm_flags_reset', 'vm_flags_mod'].map((name): ApiEntry => ({
     name, signature: `void ${name}(struct vm_area_struct *vma, vm_flags_t flags)`, header: MM, since: 'v6.3',
-    summary: 'Change vma->vm_flags; asserts mmap_lock held for write.', source: 'mm: introduce vma->vm_flags wrapper functions (v6.3)', vmaWrite: { field: 'vm_flags', vmaArg: 0 },
+    summary: 'Change vma->vm_flags; asserts mmap_lock held for write.', source: 'commit "mm: introduce vma->vm_flags wrapper functions" (v6.3); include/linux/mm.h', vmaWrite: { field: 'vm_flags', vmaArg: 0 },
   })),
   { name: 'vm_map_ram', signature: 'void *vm_map_ram(struct page **pages, unsigned int count, int node)', header: 'include/linux/vmalloc.h',
-    summary: 'Map pages contiguously in kernel space (a cheaper vmap).', source: 'vhost: access vq metadata through kernel virtual address (2019; reverted for v5.3)', kmapping: { kind: 'vmap', pageArg: 0, unmap: 'vm_unmap_ram' } },
+    summary: 'Map pages contiguously in kernel space (a cheaper vmap).', source: 'mm/vmalloc.c; thread “vhost: access vq metadata through kernel virtual address” (2019-03-07, https://lore.kernel.org/all/?q=s%3A%22vhost%3A%20access%20vq%20metadata%20through%20kernel%20virtual%20address%22), reverted for v5.3', kmapping: { kind: 'vmap', pageArg: 0, unmap: 'vm_unmap_ram' } },
   { name: 'vm_unmap_ram', signature: 'void vm_unmap_ram(const void *mem, unsigned int count)', header: 'include/linux/vmalloc.h',
-    summary: 'Undo vm_map_ram().', source: 'vhost: access vq metadata through kernel virtual address (2019; reverted for v5.3)', kunmap: { arg: 0 } },
+    summary: 'Undo vm_map_ram().', source: 'mm/vmalloc.c; thread “vhost: access vq metadata through kernel virtual address” (2019-03-07, https://lore.kernel.org/all/?q=s%3A%22vhost%3A%20access%20vq%20metadata%20through%20kernel%20virtual%20address%22), reverted for v5.3', kunmap: { arg: 0 } },
 ];
 
 export const vmaFacets: FacetEntry[] = [

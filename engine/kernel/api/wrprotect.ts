@@ -1,12 +1,12 @@
 import type { ApiEntry, FacetEntry } from '../api-schema';
 import type { WrprotectFacet } from './seed-schema';
 
-// Write-protecting PTEs and walking page tables (seed 001: "mm: fix clear_refs_write locking",
-// Linus Torvalds / Peter Xu, January 2021, 29a951dfb3c3; SEMANTICS D.2). wrprotect-under-read-lock
-// reads these facets; TLB flushes and inc_tlb_flush_pending() are `mem` ops of ./mm.ts.
+// Write-protecting PTEs and walking page tables (thread "fs/task_mmu: acquire mmap_lock for write
+// on soft-dirty cleanup", Jan 2021; commit 29a951dfb3c3 "mm: fix clear_refs_write locking",
+// January 2021; fs/proc/task_mmu.c). wrprotect-under-read-lock reads these facets; TLB flushes and inc_tlb_flush_pending() are `mem` ops of ./mm.ts.
 
 function wp(name: string, signature: string, header: string, w: WrprotectFacet, summary: string): ApiEntry {
-  return { name, signature, header, summary, source: 'mm: fix clear_refs_write locking (29a951dfb3c3, v5.11)', wrprotect: w };
+  return { name, signature, header, summary, source: 'commit 29a951dfb3c3 ("mm: fix clear_refs_write locking", v5.11); fs/proc/task_mmu.c', wrprotect: w };
 }
 
 const PGT = 'include/linux/pgtable.h';
@@ -29,19 +29,19 @@ export const wrprotectApis: ApiEntry[] = [
   wp('pmd_mkuffd_wp', 'pmd_t pmd_mkuffd_wp(pmd_t pmd)', 'arch/*/include/asm/pgtable.h', { kind: 'uffd-wp', valueArg: 0 }, 'A PMD value marked userfaultfd write-protected.'),
   { name: 'walk_page_range', signature: 'int walk_page_range(struct mm_struct *mm, unsigned long start, unsigned long end, const struct mm_walk_ops *ops, void *private)',
     header: 'include/linux/pagewalk.h', summary: 'Walk the page tables of [start, end) calling the ops\' per-entry callbacks; the caller holds mmap_lock (read is enough for the walk itself).',
-    source: 'mm: fix clear_refs_write locking (29a951dfb3c3, v5.11)', pageWalk: { opsArg: 3, callbacks: ['pgd_entry', 'p4d_entry', 'pud_entry', 'pmd_entry', 'pte_entry', 'hugetlb_entry'] } },
+    source: 'commit 29a951dfb3c3 ("mm: fix clear_refs_write locking", v5.11); fs/proc/task_mmu.c', pageWalk: { opsArg: 3, callbacks: ['pgd_entry', 'p4d_entry', 'pud_entry', 'pmd_entry', 'pte_entry', 'hugetlb_entry'] } },
   { name: 'walk_page_vma', signature: 'int walk_page_vma(struct vm_area_struct *vma, const struct mm_walk_ops *ops, void *private)',
-    header: 'include/linux/pagewalk.h', summary: 'walk_page_range() over one VMA.', source: 'mm: fix clear_refs_write locking (29a951dfb3c3, v5.11)',
+    header: 'include/linux/pagewalk.h', summary: 'walk_page_range() over one VMA.', source: 'commit 29a951dfb3c3 ("mm: fix clear_refs_write locking", v5.11); fs/proc/task_mmu.c',
     pageWalk: { opsArg: 1, callbacks: ['pgd_entry', 'p4d_entry', 'pud_entry', 'pmd_entry', 'pte_entry', 'hugetlb_entry'] } },
   { name: 'walk_page_range_novma', signature: 'int walk_page_range_novma(struct mm_struct *mm, unsigned long start, unsigned long end, const struct mm_walk_ops *ops, pgd_t *pgd, void *private)',
-    header: 'include/linux/pagewalk.h', summary: 'Walk kernel page tables without VMAs.', source: 'mm: fix clear_refs_write locking (29a951dfb3c3, v5.11)',
+    header: 'include/linux/pagewalk.h', summary: 'Walk kernel page tables without VMAs.', source: 'commit 29a951dfb3c3 ("mm: fix clear_refs_write locking", v5.11); fs/proc/task_mmu.c',
     pageWalk: { opsArg: 3, callbacks: ['pgd_entry', 'p4d_entry', 'pud_entry', 'pmd_entry', 'pte_entry', 'hugetlb_entry'] } },
   { name: 'ptep_clear_flush', signature: 'pte_t ptep_clear_flush(struct vm_area_struct *vma, unsigned long address, pte_t *ptep)', header: PGT,
-    summary: 'Clear a PTE and flush its TLB entry at once (nothing deferred).', source: 'mm: fix clear_refs_write locking (29a951dfb3c3, v5.11)', mem: { op: 'flush-tlb-page', addrArg: 1 } },
+    summary: 'Clear a PTE and flush its TLB entry at once (nothing deferred).', source: 'commit 29a951dfb3c3 ("mm: fix clear_refs_write locking", v5.11); fs/proc/task_mmu.c', mem: { op: 'flush-tlb-page', addrArg: 1 } },
 ];
 
 function newPte(name: string, signature: string): ApiEntry {
-  return { name, signature, header: 'arch/*/include/asm/pgtable.h', summary: 'Build a PTE/PMD value for a page being mapped (not yet visible to any TLB).', source: 'mm: fix clear_refs_write locking (29a951dfb3c3, v5.11)', pteValue: { source: 'new' } };
+  return { name, signature, header: 'arch/*/include/asm/pgtable.h', summary: 'Build a PTE/PMD value for a page being mapped (not yet visible to any TLB).', source: 'commit 29a951dfb3c3 ("mm: fix clear_refs_write locking", v5.11); fs/proc/task_mmu.c', pteValue: { source: 'new' } };
 }
 
 wrprotectApis.push(

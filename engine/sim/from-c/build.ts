@@ -37,11 +37,12 @@ export interface UserLayout {
 }
 
 /**
- * The adversary's user buffers (SEMANTICS B.1-B.3, G): a buffer crossing a page boundary with
- * everything present; the same with an MTE tag mismatch a few granules into the first page (the
- * search_ioctl live-lock: fault-in probes one byte per page, the copy faults inside a present
- * page); the second page not present (fault-in must fail or make progress); and a buffer 8 bytes
- * short of an unmapped page (a copy with a fault window may stop short of the fault).
+ * The adversary's user buffers (arch/arm64/lib/copy_to_user.S; fs/btrfs/ioctl.c search_ioctl()): a
+ * buffer crossing a page boundary with everything present; the same with an MTE tag mismatch a few
+ * granules into the first page (the search_ioctl live-lock: fault-in probes one byte per page, the
+ * copy faults inside a present page); the second page not present (fault-in must fail or make
+ * progress); and a buffer 8 bytes short of an unmapped page (a copy with a fault window may stop
+ * short of the fault).
  */
 export function userLayouts(len = USER_LEN): UserLayout[] {
   const cross = USER_VMA + 0x1000 - 0x80;
@@ -322,13 +323,15 @@ function mapStmts(fn: FunctionIR, f: (x: Expr) => Expr | undefined): void {
  * The interpreter passes values, not references: `demo_copy_records(..., &sk_offset)` would
  * advance a copy of the offset, and the caller would never see progress (a false live-lock).
  * A scalar local whose address is handed to a same-file helper becomes a global the caller
- * and the helper's `*param` both name — how btrfs' copy_to_sk() rewinds sk_offset (seed 000).
+ * and the helper's `*param` both name — how btrfs' copy_to_sk() rewinds sk_offset (thread "Avoid
+ * live-lock in fault-in+uaccess loops with sub-page faults").
  */
 /**
  * The interpreter passes values, not references: `demo_copy_records(..., &sk_offset)` would
  * advance a copy of the offset, and the caller would never see progress (a false live-lock).
  * A scalar local whose address is handed to a same-file helper becomes a global the caller
- * and the helper's `*param` both name — how btrfs' copy_to_sk() rewinds sk_offset (seed 000).
+ * and the helper's `*param` both name — how btrfs' copy_to_sk() rewinds sk_offset (thread "Avoid
+ * live-lock in fault-in+uaccess loops with sub-page faults").
  * The global keeps the local's name unless another function uses that name for something else.
  */
 function byReference(fns: FunctionIR[], entry: FunctionIR): Record<string, Val> {

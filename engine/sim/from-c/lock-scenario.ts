@@ -87,7 +87,7 @@ export function simulateLockFault(m: LockFaultModel): SimResult {
     };
   } else {
     sc = {
-      name: `${m.fn}-fs-lock-fault`, title: `${m.fn}() faults on an mmap of the same file while holding ${m.lock.cls}`, source: 'gfs2: Fix mmap + page fault deadlocks (scenario gfs2-glock-fault)',
+      name: `${m.fn}-fs-lock-fault`, title: `${m.fn}() faults on an mmap of the same file while holding ${m.lock.cls}`, source: 'thread “gfs2: Fix mmap + page fault deadlocks” (2021-10-29, https://lore.kernel.org/all/?q=s%3A%22gfs2%3A%20Fix%20mmap%20%2B%20page%20fault%20deadlocks%22); scenario gfs2-glock-fault',
       side: 'before', oracle: 'deadlock', fromC: true,
       functions: [main], threads: [{ fn: m.fn, args: [MAP + 0x100, LEN] }],
       layout: {

@@ -58,8 +58,8 @@ export interface FunctionSimulation {
 }
 
 /**
- * Before v5.16 the fault-in helpers returned 0 or -EFAULT (SEMANTICS A.3): with --kernel older
- * than that, every fault_in_* the code calls is simulated with the old convention, the same
+ * Before v5.16 the fault-in helpers returned 0 or -EFAULT (commit bb523b406c84): with --kernel
+ * older than that, every fault_in_* the code calls is simulated with the old convention, the same
  * reading fault-in-result-ignored applies.
  */
 function oldFaultInConvention(kernel: string | undefined): ApiEntry[] {

@@ -41,7 +41,7 @@ export function simulateWrprotect(m: WrprotectModel): SimResult {
   // the C under review has no such check, so the model runs the kernel before that fix.
   const kernel = m.kernel && !kernelSwitches(m.kernel).clearRefsSkipsPinned ? m.kernel : 'v5.10';
   const sc: Scenario = {
-    name: `${m.fn}-wrprotect-read-lock`, title: `${m.fn}() write-protects under mmap_read_lock`, source: 'mm: fix clear_refs_write locking (scenario clear-refs-read-lock)',
+    name: `${m.fn}-wrprotect-read-lock`, title: `${m.fn}() write-protects under mmap_read_lock`, source: 'commit 29a951dfb3c3 ("mm: fix clear_refs_write locking"); scenario clear-refs-read-lock',
     side: 'before', oracle: 'data loss (COW vs stale TLB)', fromC: true,
     functions: [main, stores, store],
     threads: [

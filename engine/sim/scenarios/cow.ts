@@ -1,4 +1,5 @@
-// Write-protect, COW and the TLB (seed 001; SEMANTICS D).
+// Write-protect, COW and the TLB (thread "fs/task_mmu: acquire mmap_lock for write on soft-dirty
+// cleanup"; commit 09854ba94c6a).
 
 import { fn } from '../builder';
 import type { Scenario } from '../scenario';
@@ -30,7 +31,7 @@ const userStore = fn('user_store', ['addr'], (b) => {
 export const clearRefsBefore: Scenario = {
   name: 'clear-refs-read-lock',
   title: 'clear_refs soft-dirty under mmap_read_lock, deferred flush, vs a write fault on a GUP-pinned page (data-loss, v5.10)',
-  source: 'seed 001; SEMANTICS D.1, D.2 (09854ba94c6a, 29a951dfb3c3)',
+  source: 'thread “fs/task_mmu: acquire mmap_lock for write on soft-dirty cleanup” (2021-01-05, https://lore.kernel.org/all/?q=s%3A%22fs%2Ftask_mmu%3A%20acquire%20mmap_lock%20for%20write%20on%20soft-dirty%20cleanup%22); commit 09854ba94c6a ("mm: do_wp_page() simplification"); commit 29a951dfb3c3 ("mm: fix clear_refs_write locking"); fs/proc/task_mmu.c',
   side: 'before', pair: 'clear-refs-write-lock', oracle: 'data loss (COW vs stale TLB)',
   functions: [clearRefs('read', true), userStores, userStore],
   threads: [
@@ -55,7 +56,7 @@ export const clearRefsAfter: Scenario = {
 export const clearRefsNoFlush: Scenario = {
   name: 'clear-refs-no-flush',
   title: 'soft-dirty cleared under mmap_write_lock but the TLB flush skipped (912efa17e512): a CPU keeps writing through its stale entry',
-  source: 'seed 001; SEMANTICS D.2 (912efa17e512)',
+  source: 'thread “fs/task_mmu: acquire mmap_lock for write on soft-dirty cleanup” (2021-01-05, https://lore.kernel.org/all/?q=s%3A%22fs%2Ftask_mmu%3A%20acquire%20mmap_lock%20for%20write%20on%20soft-dirty%20cleanup%22); commit 912efa17e512; fs/proc/task_mmu.c',
   side: 'before', pair: 'clear-refs-flushed', oracle: 'stale TLB',
   functions: [clearRefs('write', false), userStores],
   threads: [{ fn: 'clear_refs_write', args: [X], name: 'clear_refs' }, { fn: 'user_stores', args: [X], name: 'writer (TLB cached)' }],
@@ -92,7 +93,7 @@ const childVmsplice = fn('child_vmsplice', ['addr'], (b) => {
 export const vmspliceForkBefore: Scenario = {
   name: 'vmsplice-fork-mapcount',
   title: 'child vmsplices a COW-shared page then unmaps it; the parent\'s later write is reused by mapcount (<= v5.8): the child reads it',
-  source: 'SEMANTICS D.1, D.3 (do_wp_page reuse rule by version)',
+  source: 'mm/memory.c do_wp_page() reuse rule by version; commit 09854ba94c6a ("mm: do_wp_page() simplification"); fs/proc/task_mmu.c',
   side: 'before', pair: 'vmsplice-fork-page-count', oracle: 'data loss (COW reuse)',
   functions: [parentStore, childVmsplice],
   threads: [{ fn: 'parent_store', args: [V], name: 'parent' }, { fn: 'child_vmsplice', args: [V], mm: 1, name: 'child' }],

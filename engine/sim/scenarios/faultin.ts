@@ -1,4 +1,6 @@
-// Fault-in + uaccess retry loops (seed 000, seed 003; SEMANTICS A, B, G).
+// Fault-in + uaccess retry loops (threads "Avoid live-lock in fault-in+uaccess loops with sub-page
+// faults" and "gfs2: Fix mmap + page fault deadlocks"; mm/gup.c, include/linux/uaccess.h,
+// fs/btrfs/ioctl.c).
 
 import { fn } from '../builder';
 import type { Scenario } from '../scenario';
@@ -6,7 +8,7 @@ import type { Scenario } from '../scenario';
 const BUF = 0x7f0000001000;
 
 /**
- * btrfs search_ioctl()'s loop shape (SEMANTICS G), in prose form: fault in the remaining user
+ * btrfs search_ioctl()'s loop shape (fs/btrfs/ioctl.c), in prose form: fault in the remaining user
  * buffer, copy the next item with page faults disabled, and on a failed copy leave sk_offset at
  * the item boundary and loop "so we can fault in the pages".
  */
@@ -47,7 +49,7 @@ const searchChoices = [
 export const searchIoctlBefore: Scenario = {
   name: 'search-ioctl-mte',
   title: 'btrfs search_ioctl-style loop: fault_in_writeable() the rest, copy items nofault, retry (livelock on arm64-mte)',
-  source: 'seed 000; SEMANTICS A.2, B.3, G',
+  source: 'thread “Avoid live-lock in fault-in+uaccess loops with sub-page faults” (2021-12-03, https://lore.kernel.org/all/?q=s%3A%22Avoid%20live-lock%20in%20fault-in%2Buaccess%20loops%20with%20sub-page%20faults%22); mm/gup.c; include/linux/uaccess.h; arch/arm64/lib/copy_to_user.S; Documentation/arm64/memory-tagging-extension.rst; fs/btrfs/ioctl.c (search_ioctl)',
   side: 'before', pair: 'search-ioctl-subpage', oracle: 'live-lock',
   functions: [searchLoop('fault_in_writeable')],
   threads: [{ fn: 'search_ioctl', args: [BUF, 0x100] }],
@@ -67,8 +69,9 @@ export const searchIoctlAfter: Scenario = {
 const EDGE = 0x7f0000002ff8; // 8 bytes before a page boundary
 
 /**
- * A loop that tracks where the copy stopped and faults in exactly there (seed 003: "check if the
- * exact address that failed still fails"). Correct only when a failing copy stops AT the fault.
+ * A loop that tracks where the copy stopped and faults in exactly there (thread "gfs2: Fix mmap +
+ * page fault deadlocks": "check if the exact address that failed still fails"). Correct only when a
+ * failing copy stops AT the fault.
  */
 function exactLoop(probe: 'exact' | 'margin') {
   return fn('copy_out_exact', ['ubuf', 'len'], (b) => {
@@ -82,7 +85,8 @@ function exactLoop(probe: 'exact' | 'margin') {
       b.if('left != 0', () => {
         if (probe === 'exact') b.assign('n', 1);
         else {
-          // probe the copy error margin from the stop point (Catalin's devel branch, seed 000)
+          // probe the copy error margin from the stop point (Catalin's devel branch, thread "Avoid
+          // live-lock in fault-in+uaccess loops with sub-page faults")
           b.assign('n', 'left');
           b.if('n > UACCESS_MARGIN', () => b.assign('n', 'UACCESS_MARGIN'));
         }
@@ -98,7 +102,7 @@ const edgeLayout = { vmas: [{ start: 0x7f0000002000, pages: 2, kind: 'anon' as c
 export const faultWindowBefore: Scenario = {
   name: 'fault-window-pre514',
   title: 'fault in exactly where the copy stopped; arm64 before v5.14 may stop short with nothing copied (livelock)',
-  source: 'seed 000/003; SEMANTICS B.1, B.2',
+  source: 'thread “Avoid live-lock in fault-in+uaccess loops with sub-page faults” (2021-12-03, https://lore.kernel.org/all/?q=s%3A%22Avoid%20live-lock%20in%20fault-in%2Buaccess%20loops%20with%20sub-page%20faults%22); thread “gfs2: Fix mmap + page fault deadlocks” (2021-10-29, https://lore.kernel.org/all/?q=s%3A%22gfs2%3A%20Fix%20mmap%20%2B%20page%20fault%20deadlocks%22); include/linux/uaccess.h; arch/arm64/lib/copy_to_user.S; Documentation/arm64/memory-tagging-extension.rst',
   side: 'before', pair: 'fault-window-margin', oracle: 'live-lock',
   functions: [exactLoop('exact')],
   threads: [{ fn: 'copy_out_exact', args: [EDGE, 0x20] }],
@@ -141,7 +145,7 @@ function safeLoop() {
 export const safeWriteableWindow: Scenario = {
   name: 'safe-writeable-window',
   title: 'fault_in_safe_writeable() return-value bug (v5.17-rc8 .. its 2025 fix): 0 although a later page failed, the loop spins',
-  source: 'SEMANTICS A.2 (fe673d3f5bf1, 8c03ebd7cdc0); seed 003',
+  source: 'mm/gup.c fault_in_*() (fe673d3f5bf1, 8c03ebd7cdc0); thread “gfs2: Fix mmap + page fault deadlocks” (2021-10-29, https://lore.kernel.org/all/?q=s%3A%22gfs2%3A%20Fix%20mmap%20%2B%20page%20fault%20deadlocks%22)',
   side: 'before', pair: 'safe-writeable-fixed', oracle: 'live-lock',
   functions: [safeLoop()],
   threads: [{ fn: 'read_into_mmap', args: [SAFE, 0x80] }],
@@ -171,7 +175,7 @@ const DIO = 0x7f0000007000;
 export const dioKernelMapping: Scenario = {
   name: 'dio-kernel-mapping',
   title: 'direct-I/O style: pin the user page, copy through kmap — the kernel mapping is tag-unchecked, so a tag mismatch cannot stall it (ok)',
-  source: 'seed 000 (Catalin: DIO goes through GUP + the kernel mapping, unchecked); SEMANTICS B.3',
+  source: 'thread “Avoid live-lock in fault-in+uaccess loops with sub-page faults” (2021-12-03, https://lore.kernel.org/all/?q=s%3A%22Avoid%20live-lock%20in%20fault-in%2Buaccess%20loops%20with%20sub-page%20faults%22), Catalin Marinas: DIO goes through GUP + the kernel mapping, unchecked; include/linux/uaccess.h; arch/arm64/lib/copy_to_user.S; Documentation/arm64/memory-tagging-extension.rst',
   side: 'after', pair: 'search-ioctl-mte', oracle: 'live-lock (absent)',
   functions: [fn('dio_read', ['ubuf'], (b) => {
     b.decl('pages', 'struct page *', 1);

@@ -1,4 +1,6 @@
-// GUP reference balance and dirtying GUP'd file pages (seeds 002, 004; SEMANTICS C, E, H).
+// GUP reference balance and dirtying GUP'd file pages (threads "Keep track of GUPed pages in fs and
+// block" and "vhost: access vq metadata through kernel virtual address";
+// Documentation/core-api/pin_user_pages.rst).
 
 import { fn } from '../builder';
 import type { Scenario } from '../scenario';
@@ -30,7 +32,7 @@ function gupRelease(bound: 'nr' | 'ret') {
 export const gupPartialBefore: Scenario = {
   name: 'gup-partial-release-nr',
   title: 'get_user_pages_fast() of N pages returns fewer; the release loop runs over N (underflow)',
-  source: 'seed 002; SEMANTICS C.2 rule R',
+  source: 'thread “Keep track of GUPed pages in fs and block” (2019-04-16, https://lore.kernel.org/all/?q=s%3A%22Keep%20track%20of%20GUPed%20pages%20in%20fs%20and%20block%22); mm/gup.c; Documentation/core-api/pin_user_pages.rst',
   side: 'before', pair: 'gup-partial-release-ret', oracle: 'reference underflow',
   functions: [gupRelease('nr')],
   threads: [{ fn: 'gup_all', args: [Z, 4] }],
@@ -60,7 +62,7 @@ function pinRelease(release: 'put_page' | 'unpin_user_page') {
 export const pinPutBefore: Scenario = {
   name: 'pin-put-page',
   title: 'pin_user_pages_fast() released with put_page(): the pin bias stays (pin count underflow)',
-  source: 'seed 002; SEMANTICS C.1, C.3',
+  source: 'thread “Keep track of GUPed pages in fs and block” (2019-04-16, https://lore.kernel.org/all/?q=s%3A%22Keep%20track%20of%20GUPed%20pages%20in%20fs%20and%20block%22); mm/gup.c; Documentation/core-api/pin_user_pages.rst',
   side: 'before', pair: 'pin-unpin', oracle: 'pin released as a plain reference',
   functions: [pinRelease('put_page')],
   threads: [{ fn: 'pin_one', args: [Z] }],
@@ -110,7 +112,7 @@ function gupErrorPath(fixed: boolean) {
 export const gupLeakBefore: Scenario = {
   name: 'gup-error-path-leak',
   title: 'a partial get_user_pages_fast() return takes the error path without releasing what was taken (leak)',
-  source: 'seed 002; SEMANTICS C.2 rule R',
+  source: 'thread “Keep track of GUPed pages in fs and block” (2019-04-16, https://lore.kernel.org/all/?q=s%3A%22Keep%20track%20of%20GUPed%20pages%20in%20fs%20and%20block%22); mm/gup.c; Documentation/core-api/pin_user_pages.rst',
   side: 'before', pair: 'gup-error-path-release', oracle: 'reference leak',
   functions: [gupErrorPath(false)],
   threads: [{ fn: 'gup_two', args: [Z] }],
@@ -144,7 +146,10 @@ const reclaim = fn('writeback_reclaim', ['uaddr'], (b) => {
   b.ret(0);
 });
 
-/** The vhost-style writer of seed 004: GUP one page, write it through kmap, dirty it with `dirty`. */
+/**
+ * The vhost-style writer of thread "vhost: access vq metadata through kernel virtual address":
+ * GUP one page, write it through kmap, dirty it with `dirty`.
+ */
 const vhostWritePage = (dirty: string) => fn('vhost_write_page', ['uaddr'], (b) => {
   b.decl('pages', 'struct page *', 1);
   b.call('get_user_pages_fast', ['uaddr', 1, 'FOLL_WRITE', 'pages'], 'n');
@@ -160,7 +165,7 @@ const vhostWritePage = (dirty: string) => fn('vhost_write_page', ['uaddr'], (b) 
 export const gupDirtyBefore: Scenario = {
   name: 'gup-dirty-after-writeback',
   title: 'GUP\'d VM_SHARED ext4 page written through kmap, then set_page_dirty() after writeback + try_to_free_buffers (data-loss)',
-  source: 'seed 004; SEMANTICS E (Jan Kara 2018, cc5095747edf)',
+  source: 'thread “vhost: access vq metadata through kernel virtual address” (2019-03-07, https://lore.kernel.org/all/?q=s%3A%22vhost%3A%20access%20vq%20metadata%20through%20kernel%20virtual%20address%22); Documentation/core-api/pin_user_pages.rst (dirtying pinned file pages); mm/page-writeback.c (Jan Kara 2018, cc5095747edf)',
   side: 'before', pair: 'gup-dirty-notifier', oracle: 'data loss (page without buffers)',
   functions: [
     vhostWritePage('set_page_dirty'),
@@ -174,13 +179,14 @@ export const gupDirtyBefore: Scenario = {
 export const gupDirtyAfter: Scenario = {
   ...gupDirtyBefore,
   name: 'gup-dirty-notifier',
-  title: 'dirty from the mmu notifier callback while the pte is still writable, access under the notifier\'s lock (seed 004): ok',
+  title: 'dirty from the mmu notifier callback while the pte is still writable, access under the notifier\'s lock (vhost metadata thread, 2019): ok',
   side: 'after', pair: 'gup-dirty-after-writeback',
   functions: [
     fn('vhost_write_page', ['uaddr'], (b) => {
       b.decl('pages', 'struct page *', 1);
       b.call('mmu_interval_notifier_insert', ['sub', 'mm', 'uaddr', 'PAGE_SIZE', 'vhost_invalidate'], 'err');
-      // the seqcount-style interval-notifier protocol (SEMANTICS H, "correct patterns")
+      // the seqcount-style interval-notifier protocol (include/linux/mmu_notifier.h,
+      // Documentation/mm/hmm.rst)
       b.loop(() => {
         b.call('mmu_interval_read_begin', ['sub'], 'seq');
         b.call('get_user_pages_fast', ['uaddr', 1, 'FOLL_WRITE', 'pages'], 'n');
@@ -226,7 +232,7 @@ export const gupDirtyLockAfterReclaim: Scenario = {
   ...gupDirtyBefore,
   name: 'gup-dirty-lock-after-reclaim',
   title: 'set_page_dirty_lock() instead: the page lock orders it after reclaim, which already stripped the buffers (still data-loss, Jan Kara 2018)',
-  source: 'seed 004; SEMANTICS E (DIO completion: set_page_dirty_lock on a page without buffers)',
+  source: 'thread “vhost: access vq metadata through kernel virtual address” (2019-03-07, https://lore.kernel.org/all/?q=s%3A%22vhost%3A%20access%20vq%20metadata%20through%20kernel%20virtual%20address%22); Documentation/core-api/pin_user_pages.rst (dirtying pinned file pages); mm/page-writeback.c (DIO completion: set_page_dirty_lock on a page without buffers)',
   side: 'before', pair: 'gup-dirty-notifier', oracle: 'data loss (page without buffers)',
   functions: [
     vhostWritePage('set_page_dirty_lock'),

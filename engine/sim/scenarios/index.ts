@@ -1,5 +1,5 @@
-// The built-in scenario suite: every row of RULES.md's seed table (both sides) plus one scenario
-// per oracle beyond the seeds. Order = docs/scenarios.md order.
+// The built-in scenario suite: every row of the rule catalog's thread-scenario table (both sides)
+// plus one scenario per oracle beyond the seeds. Order = docs/scenarios.md order.
 
 import type { Scenario } from '../scenario';
 import * as faultin from './faultin';
@@ -26,7 +26,7 @@ export const SCENARIOS: Scenario[] = [
   faultin.dioKernelMapping,
 ];
 
-/** RULES.md "Seed scenarios and their expected verdicts": row -> [before, after]. */
+/** The rule catalog's scenario table (expected verdicts): row -> [before, after]. */
 export const SEED_ROWS: { row: string; before: string; after: string[] }[] = [
   { row: 'search_ioctl-style loop, arm64 MTE tag mismatch', before: 'search-ioctl-mte', after: ['search-ioctl-subpage'] },
   { row: 'fault in from where the copy stopped, arm64 before v5.14', before: 'fault-window-pre514', after: ['fault-window-margin', 'fault-window-v514'] },

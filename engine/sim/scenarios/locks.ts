@@ -1,4 +1,5 @@
-// Page faults taken under locks the fault path needs (seed 003; SEMANTICS F, I).
+// Page faults taken under locks the fault path needs (thread "gfs2: Fix mmap + page fault
+// deadlocks"; commit 00bfe02f4796; include/linux/mmap_lock.h).
 
 import { fn } from '../builder';
 import type { Scenario } from '../scenario';
@@ -20,7 +21,7 @@ const gfs2Choices = [{
 export const gfs2Before: Scenario = {
   name: 'gfs2-glock-fault',
   title: 'gfs2-style read: hold the inode glock, copy_to_user() into an mmap of the same file (deadlock)',
-  source: 'seed 003; SEMANTICS F.1',
+  source: 'thread “gfs2: Fix mmap + page fault deadlocks” (2021-10-29, https://lore.kernel.org/all/?q=s%3A%22gfs2%3A%20Fix%20mmap%20%2B%20page%20fault%20deadlocks%22); commit 00bfe02f4796 (gfs2: page faults disabled around the copy)',
   side: 'before', pair: 'gfs2-pagefault-disabled', oracle: 'deadlock (self-wait)',
   functions: [fn('gfs2_file_read_iter', ['ubuf', 'len'], (b) => {
     b.call('gfs2_glock_nq', ['gh'], 'err');
@@ -60,7 +61,7 @@ const BUF = 0x7f0000011000;
 export const mmapWriterBefore: Scenario = {
   name: 'mmap-lock-writer-queued',
   title: 'copy_to_user() with faults enabled under mmap_read_lock while another thread queues mmap_write_lock (deadlock)',
-  source: 'SEMANTICS I (mmap_lock rwsem, writer preference)',
+  source: 'include/linux/mmap_lock.h; kernel/locking/rwsem.c (mmap_lock rwsem, writer preference)',
   side: 'before', pair: 'mmap-lock-fault-outside', oracle: 'deadlock (all blocked)',
   functions: [
     fn('walk_and_copy', ['ubuf'], (b) => {
