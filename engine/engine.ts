@@ -10,7 +10,7 @@ import { blankIrrelevantFunctions } from './syntax/blank-irrelevant';
 import { blankKernelMacros } from './syntax/macros';
 import { lowerTree } from './lower/lower';
 import { runRules } from './rules/run';
-import { relevantApiNames } from './rules/relevance';
+import { relevantApiNames, textMayReport } from './rules/relevance';
 import { analyzePatchText, type PatchTarget } from './patch/analyze';
 import { looksLikePatch } from './patch/parse';
 
@@ -142,7 +142,7 @@ class FaultlineEngine implements Engine {
       parsed = this.parseForBatch(macrosBlanked, relevantApis, oldTree, cancelled);
     } catch (e) {
       // A parse stopped at its bound: nothing of the file is analysed, and the user is told.
-      if (e instanceof ParseStopped) return { findings: e.reason === 'cancelled' ? [] : [budgetNote(undefined, 'Parsing', e.bound)], file: EMPTY_FILE() };
+      if (e instanceof ParseStopped) return { findings: e.reason === 'cancelled' || !textMayReport(text) ? [] : [budgetNote(undefined, 'Parsing', e.bound)], file: EMPTY_FILE() };
       throw e;
     }
     const file = lowerTree(parsed.tree, parsed.text, { cancelled, relevantApis });

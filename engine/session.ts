@@ -18,6 +18,7 @@ import { runRules } from './rules/run';
 import { lineOfOffset } from './line-starts';
 import { BoundedParser, isLive, ParserFailed, ParseStopped, parserIsReady } from './syntax/parser';
 import { budgetNote } from './budget';
+import { textMayReport } from './rules/relevance';
 import { hashText, sameFileCallGraphKeys } from './session-keys';
 
 export interface Position {
@@ -550,7 +551,8 @@ export class DocumentSession {
       if (e instanceof ParseStopped) {
         if (e.reason === 'cancelled') return undefined;
         // Said where the user looks; the same note the CLI prints for this text.
-        return { findings: [budgetNote(undefined, 'Parsing', e.bound)], problems: [] };
+        // (Not for a text that names nothing reportable: nothing can be missing there.)
+        return { findings: textMayReport(text) ? [budgetNote(undefined, 'Parsing', e.bound)] : [], problems: [] };
       }
       if (e instanceof ParserFailed) return { findings: [], problems: [{ severity: 'error', message: `Faultline could not analyze this text: ${e.message}` }] };
       throw e;
