@@ -705,6 +705,14 @@ class GupInterpreter {
     return st;
   }
 
+  /** Held references now kept in memory others find (a handle stored there): handed on. */
+  private handOffIds(st: PathState, ids: Iterable<number>): void {
+    for (const id of ids) {
+      const a = this.acqState(st, id);
+      if (a && (a.status === 'held' || a.status === 'pending' || a.status === 'element')) a.status = 'handed';
+    }
+  }
+
   private call(st: PathState, c: CallStmt): PathState {
     const api = lookupApi(c.callee);
     const refs = api?.refs;
@@ -746,7 +754,9 @@ class GupInterpreter {
       // when it is kept (stored where others find it, or returned).
       const r = this.refOf(c.args[gupPageCarriers[c.callee]], st);
       this.forget(st, resultKey);
-      if (r && r.ids.length === 1 && c.result?.kind === 'var') st.handles[resultKey] = r.ids[0];
+      if (r && r.ids.length === 1 && c.result?.kind === 'var' && !this.globals.has(c.result.name)) st.handles[resultKey] = r.ids[0];
+      // `*pfn = page_to_pfn(page)`: the handle is stored straight into the caller's memory.
+      else if (r && c.result) this.handOffIds(st, r.ids);
       return st;
     } else if (api) {
       // A known function that takes no ownership (kmap, set_page_dirty_lock, kvfree of the
@@ -806,9 +816,13 @@ class GupInterpreter {
     }
     if (resultKey) this.forget(st, resultKey);
     // __pa(page_address(page)): a value computed from a handle is a handle on the same page.
-    if (resultKey && c.result?.kind === 'var' && (!api || !api.refs)) {
+    if (resultKey && c.result && (!api || !api.refs)) {
+      const local = c.result.kind === 'var' && !this.globals.has(c.result.name);
       for (const x of c.args) for (const v of varsOf(x)) {
-        if (st.handles[v] !== undefined) st.handles[resultKey] = st.handles[v];
+        if (st.handles[v] === undefined) continue;
+        // `*hpa = __pa(addr)`: the computed handle goes straight into non-local memory.
+        if (local) st.handles[resultKey] = st.handles[v];
+        else this.handOffIds(st, [st.handles[v]]);
       }
     }
     return st;
