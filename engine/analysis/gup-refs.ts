@@ -1248,6 +1248,16 @@ class GupInterpreter {
 
   private applyHelper(st: PathState, c: CallStmt): void {
     const sum = helperSummary(this.file, c.callee);
+    // A same-file helper that releases a file global itself (a module's exit helper called on
+    // the init error path): the reference this path keeps in that global is released there.
+    if (sum) for (const [g, eff] of sum.globals) {
+      for (const acq of this.acquisitions) {
+        if (acq.root !== g && !acq.ownerRoots.includes(g)) continue;
+        const a = this.acqState(st, acq.id);
+        if (!a || a.status === 'escaped') continue;
+        this.releaseOne(st, acq.id, c, eff.calls[0]?.callee ?? c.callee, eff.kind, true, undefined, undefined, false, `${c.callee}()`, false, undefined, !eff.always);
+      }
+    }
     c.args.forEach((arg, i) => {
       const ids = this.refOrOwner(arg, st);
       if (!ids.length) return;
