@@ -1412,13 +1412,31 @@ class GupInterpreter {
       else if (st.kind === 'call') { st.args.forEach(addrOf); wrote(st.result); }
       else if (st.kind === 'assign') { addrOf(st.value); wrote(st.target); }
     }
-    for (const [name, n] of writes) if (n > 2) unstable.add(name);
     for (const b of this.fn.blocks) for (const st of b.stmts) if (st.kind === 'call' && st.result?.kind === 'var' && st.result.name.startsWith('$')) unstable.add(st.result.name);
     const out = new Set<string>();
-    for (const p of this.fn.params) if (!unstable.has(p.name)) out.add(p.name);
-    for (const l of Object.keys(this.fn.locals)) if (!unstable.has(l)) out.add(l);
+    const many = new Set<string>();
+    const put = (name: string): void => {
+      if (unstable.has(name)) return;
+      if ((writes.get(name) ?? 0) > 2) many.add(name);
+      else out.add(name);
+    };
+    for (const p of this.fn.params) put(p.name);
+    for (const l of Object.keys(this.fn.locals)) put(l);
     this.stableVarsCache = out;
+    this.manyWriteVarsCache = many;
     return out;
+  }
+
+  private manyWriteVarsCache?: Set<string>;
+
+  /**
+   * Locals written in many places but otherwise stable (`rc` set to one error code after
+   * another): only their equality with a constant (`rc == -EAGAIN`) is remembered, the test a
+   * function repeats to pick its unwinding.
+   */
+  private manyWriteVars(): Set<string> {
+    this.stableVars();
+    return this.manyWriteVarsCache!;
   }
 
   private repeatedConds?: Set<string>;
@@ -1450,6 +1468,12 @@ class GupInterpreter {
     let truth = true;
     while (e.kind === 'unary' && e.op === '!') { e = e.arg; truth = !truth; }
     const stable = this.stableVars();
+    // `rc == -EAGAIN` on a variable written in many places: a constant compared for equality.
+    const konst = (x: Expr): boolean => x.kind === 'int' || x.kind === 'const' || (x.kind === 'unary' && x.op === '-' && konst(x.arg));
+    if (e.kind === 'binary' && (e.op === '==' || e.op === '!=') && e.left.kind === 'var' && this.manyWriteVars().has(e.left.name)
+        && konst(e.right) && !isIntValue(e.right, 0) && !(e.right.kind === 'const' && e.right.name === 'NULL')) {
+      return { key: exprKey({ ...e, op: '==' } as Expr), truth: e.op === '==' ? truth : !truth };
+    }
     const ok = (x: Expr): boolean => {
       switch (x.kind) {
         case 'int': case 'const': return true;
