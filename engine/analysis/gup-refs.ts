@@ -14,7 +14,7 @@
 
 import type { CallStmt, Edge, Expr, FileIR, FunctionIR, SourceRange, Stmt } from '../ir';
 import { lookupApi } from '../kernel/api-table';
-import { GUP_FLAG_PREFIX, GUP_PIN_FLAG, gupArrayFreers, gupPageAliases, gupPageCarriers, gupValueTests } from '../kernel/api/gup';
+import { GUP_FLAG_PREFIX, GUP_PIN_FLAG, gupArrayFreers, gupPageAliases, gupPageCarriers, gupValueTests, gupZeroDerivers } from '../kernel/api/gup';
 import { isObserverCall } from '../kernel/api/ownership';
 import type { RefEffect } from '../kernel/api/refs-schema';
 import { exprKey, isIntValue, mentionsName, renderExpr, rootVar, varsOf } from './expr';
@@ -205,6 +205,8 @@ interface PathState {
   aliases: Record<string, number>;
   /** Locals holding a handle on a tracked page (its PFN, its address): storing or returning one hands the page on. */
   handles: Record<string, number>;
+  /** Variables derived from an acquisition's result that are zero only when it took nothing (`npages = DIV_ROUND_UP(off + n, PAGE_SIZE)`). */
+  zeros: Record<string, number>;
   /** Temporaries holding a test of a value (`$t = IS_ERR_VALUE(ret)`), substituted in conditions. */
   tests: Record<string, Expr>;
   /** The value returned on this path looks like an error (`-EFAULT`, a variable holding one). */
@@ -248,6 +250,7 @@ function cloneState(s: PathState): PathState {
     vars: { ...s.vars },
     aliases: { ...s.aliases },
     handles: { ...s.handles },
+    zeros: { ...s.zeros },
     tests: { ...s.tests },
     conds: { ...s.conds },
     lastBranch: s.lastBranch,
@@ -277,6 +280,8 @@ function stateKey(s: PathState): string {
   for (const name in aliases) k += `${name.length}:${name}${aliases[name]};`;
   k += '#';
   for (const name in s.handles) k += `${name.length}:${name}${s.handles[name]};`;
+  k += '#';
+  for (const name in s.zeros) k += `${name.length}:${name}${s.zeros[name]};`;
   k += '#';
   const tests = Object.keys(s.tests);
   if (tests.length > 1) tests.sort();
@@ -390,7 +395,7 @@ class GupInterpreter {
     const maxPerBlock = this.opts.maxStatesPerBlock ?? 64;
     const maxSteps = this.opts.maxSteps ?? 200_000;
     const seen: (Set<string> | undefined)[] = [];
-    const work: { block: number; state: PathState }[] = [{ block: fn.entry, state: { acqs: [], vars: {}, aliases: {}, handles: {}, tests: {}, conds: {} } }];
+    const work: { block: number; state: PathState }[] = [{ block: fn.entry, state: { acqs: [], vars: {}, aliases: {}, handles: {}, zeros: {}, tests: {}, conds: {} } }];
     let steps = 0;
     while (work.length) {
       if (++steps > maxSteps) {
@@ -541,6 +546,7 @@ class GupInterpreter {
     if (st.vars[key] !== undefined) delete st.vars[key];
     if (st.aliases[key] !== undefined) delete st.aliases[key];
     if (st.handles[key] !== undefined) delete st.handles[key];
+    if (st.zeros[key] !== undefined) delete st.zeros[key];
     if (st.tests[key] !== undefined) delete st.tests[key];
   }
 
@@ -815,6 +821,18 @@ class GupInterpreter {
       }
     }
     if (resultKey) this.forget(st, resultKey);
+    // `npages = DIV_ROUND_UP(off + n, PAGE_SIZE)`: npages == 0 means n was 0 (nothing taken).
+    const zd = gupZeroDerivers[c.callee];
+    if (zd !== undefined && resultKey && c.result?.kind === 'var' && c.args[zd]) {
+      const terms: Expr[] = [];
+      const sum = (x: Expr): void => {
+        if (x.kind === 'binary' && x.op === '+') { sum(x.left); sum(x.right); } else terms.push(x);
+      };
+      sum(c.args[zd]);
+      for (const a of st.acqs) {
+        if (terms.some((t) => a.countKeys.includes(exprKey(t)))) { st.zeros[resultKey] = a.id; break; }
+      }
+    }
     // __pa(page_address(page)): a value computed from a handle is a handle on the same page.
     if (resultKey && c.result && (!api || !api.refs)) {
       const local = c.result.kind === 'var' && !this.globals.has(c.result.name);
@@ -1063,6 +1081,8 @@ class GupInterpreter {
   private acquire(st: PathState, c: CallStmt, r: AcquireEffect): void {
     const acq = this.acquisitionFor(c, r);
     if (!acq) return;
+    // A new run of the call: what was derived from the previous result says nothing now.
+    for (const z in st.zeros) if (st.zeros[z] === acq.id) delete st.zeros[z];
     let outcomes: number;
     switch (r.returns) {
       case 'count-or-errno': outcomes = ALL; break;
@@ -1379,6 +1399,19 @@ class GupInterpreter {
     return st;
   }
 
+  /** `z == 0` / `!z` on a derived zero of acquisition `id`: true; `z != 0` / `z`: false; else undefined. */
+  private zeroTest(e: Expr, st: PathState, id: number): boolean | undefined {
+    let x = e;
+    let zero = false;
+    while (x.kind === 'unary' && x.op === '!') { x = x.arg; zero = !zero; }
+    if (x.kind === 'binary' && (x.op === '==' || x.op === '!=') && isIntValue(x.right, 0)) {
+      if (x.op === '==') zero = !zero;
+      x = x.left;
+    }
+    if (x.kind !== 'var' || st.zeros[x.name] !== id) return undefined;
+    return zero;
+  }
+
   private stableVarsCache?: Set<string>;
 
   /**
@@ -1574,6 +1607,10 @@ class GupInterpreter {
   private mask(e0: Expr, st: PathState, a: AcqState, acq: GupAcquisition, depth: number): number | undefined {
     if (depth > 8) return undefined;
     const e = this.subst(e0, st);
+    // A derived zero (`npages == 0` after `npages = DIV_ROUND_UP(off + n, PAGE_SIZE)`): true
+    // only when nothing was taken; its negation says nothing (an offset alone rounds up to 1).
+    const zt = this.zeroTest(e, st, a.id);
+    if (zt !== undefined) return zt ? NEG | ZERO : undefined;
     // `!page` after `gup(..., 1, ..., &page)`: the call stored a page when it took one.
     if (acq.single && ((e.kind === 'unary' && e.op === '!' && exprKey(e.arg) === acq.arrayKey) ||
       (e.kind === 'binary' && e.op === '==' && exprKey(e.left) === acq.arrayKey && (isIntValue(e.right, 0) || (e.right.kind === 'const' && e.right.name === 'NULL'))))) {

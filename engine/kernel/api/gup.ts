@@ -635,6 +635,16 @@ export const gupValueTests: Record<string, 'identity' | 'is-err-value'> = {
 };
 
 /**
+ * Function-like macros whose value derived from a GUP result is zero only when the sum of their
+ * first argument is zero: `npages = DIV_ROUND_UP(off + n, PAGE_SIZE)` with a non-negative
+ * offset; `npages == 0` then means the call took nothing. Maps the macro to that argument.
+ */
+export const gupZeroDerivers: Record<string, number> = {
+  DIV_ROUND_UP: 0,
+  PAGE_ALIGN: 0,
+};
+
+/**
  * Functions that return the same reference-holding object as one of their arguments, in another
  * type (page -> folio, tail page -> head page): `unpin_folio(page_folio(pages[i]))` releases
  * pages[i]. Maps the function to the argument it passes through.
