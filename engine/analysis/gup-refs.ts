@@ -1110,6 +1110,13 @@ class GupInterpreter {
       const nn = this.stableCond({ kind: 'var', name: acq.arrayKey });
       if (nn && !acq.arrayKey.includes('*')) st.conds[nn.key] = nn.truth;
     }
+    // get_page(page) dereferenced the page it was given: a later `if (!page)` (while nothing
+    // assigned it) is false on this path.
+    const given = c.args[(r.byArity?.[c.args.length] ?? r).pagesArg];
+    if (r.single && given?.kind === 'var') {
+      const nn = this.stableCond(given);
+      if (nn) st.conds[nn.key] = nn.truth;
+    }
     const i = st.acqs.findIndex((a) => a.id === acq.id);
     if (i >= 0) {
       // The same call runs again (a retry loop, `goto again`) while the pages it took last time
