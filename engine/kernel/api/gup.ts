@@ -407,6 +407,14 @@ export const gupApis: ApiEntry[] = [
     refs: { op: 'handoff', pagesArg: 1, failure: 'never' },
   },
   {
+    name: 'putback_lru_page',
+    signature: 'void putback_lru_page(struct page *page)',
+    header: 'mm/internal.h',
+    summary: 'Puts an isolated page back on its LRU list and drops the reference the isolation held (mm/vmscan.c): it consumes one reference. Never fails.',
+    source: 'mm/vmscan.c putback_lru_page() (Linux 6.1; later kernels have folio_putback_lru())',
+    refs: { op: 'handoff', pagesArg: 0, failure: 'never' },
+  },
+  {
     name: 'sg_set_page',
     signature: 'void sg_set_page(struct scatterlist *sg, struct page *page, unsigned int len, unsigned int offset)',
     header: 'include/linux/scatterlist.h',
