@@ -686,6 +686,16 @@ class GupInterpreter {
       const local = target.kind === 'var' && !this.globals.has(target.name);
       if (local) {
         if (ref.ids.length === 1) st.aliases[tKey] = ref.ids[0];
+        else if (ref.element) {
+          // `p = pages[0]` after a second call filled the same array: the slot holds the
+          // pages of the one acquisition this path still holds (the others went to owners
+          // or were released).
+          const live = ref.ids.filter((id) => {
+            const a = this.acqState(st, id);
+            return !!a && (a.status === 'held' || a.status === 'element' || a.status === 'pending');
+          });
+          if (live.length === 1) st.aliases[tKey] = live[0];
+        }
       } else {
         // Ownership hand-off: stored into a struct field, a global, an out-parameter or
         // another array (pages kept in a bio / request for completion to release).
@@ -1464,7 +1474,39 @@ class GupInterpreter {
     for (const l of Object.keys(this.fn.locals)) put(l);
     this.stableVarsCache = out;
     this.manyWriteVarsCache = many;
+    // Fields (`fib->fmt0.sum`) this function writes or lets a callee write through their address.
+    const touched = new Set<string>();
+    const fieldAddr = (e: Expr): void => {
+      if (e.kind === 'unary') {
+        if (e.op === '&' && e.arg.kind === 'field') touched.add(exprKey(e.arg));
+        fieldAddr(e.arg);
+      } else if (e.kind === 'binary') { fieldAddr(e.left); fieldAddr(e.right); }
+    };
+    for (const b of this.fn.blocks) for (const st of b.stmts) {
+      if (st.kind === 'assign') { touched.add(exprKey(st.target)); fieldAddr(st.value); }
+      else if (st.kind === 'call') { if (st.result) touched.add(exprKey(st.result)); st.args.forEach(fieldAddr); }
+    }
+    this.touchedFieldsCache = touched;
     return out;
+  }
+
+  private touchedFieldsCache?: Set<string>;
+
+  /**
+   * A field read through a stable pointer that this function never writes nor lets a callee
+   * write through its address (`if (fib->fmt0.sum == 1)` tested at the pin and again at the
+   * unwinding): the function relies on it keeping its value, as its unwinding does.
+   */
+  private stableField(x: Expr): boolean {
+    const stable = this.stableVars();
+    let e: Expr = x;
+    while (e.kind === 'field') e = e.base;
+    if (e.kind !== 'var' || !stable.has(e.name)) return false;
+    for (const t of this.touchedFieldsCache!) {
+      const k = exprKey(x);
+      if (t === k || t.startsWith(k + '.') || t.startsWith(k + '->') || k.startsWith(t + '.') || k.startsWith(t + '->')) return false;
+    }
+    return true;
   }
 
   private manyWriteVarsCache?: Set<string>;
@@ -1518,6 +1560,7 @@ class GupInterpreter {
       switch (x.kind) {
         case 'int': case 'const': return true;
         case 'var': return stable.has(x.name);
+        case 'field': return this.stableField(x);
         case 'unary': return x.op !== '*' && x.op !== '&' && ok(x.arg);
         case 'binary': return ok(x.left) && ok(x.right);
         default: return false;
