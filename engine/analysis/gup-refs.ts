@@ -15,7 +15,7 @@
 
 import type { CallStmt, Edge, Expr, FileIR, FunctionIR, SourceRange, Stmt } from '../ir';
 import { lookupApi } from '../kernel/api-table';
-import { GUP_FLAG_PREFIX, GUP_PIN_FLAG, gupArrayFreers, gupPageAliases, gupPageCarriers, gupValueTests } from '../kernel/api/gup';
+import { GUP_FLAG_PREFIX, GUP_PIN_FLAG, gupArrayFreers, gupPageAliases, gupPageCarriers, gupValueTests, gupZeroDerivers } from '../kernel/api/gup';
 import { isObserverCall } from '../kernel/api/ownership';
 import type { RefEffect } from '../kernel/api/refs-schema';
 import { exprKey, isIntValue, mentionsName, renderExpr, rootVar, varsOf } from './expr';
@@ -206,6 +206,8 @@ interface PathState {
   aliases: Record<string, number>;
   /** Locals holding a handle on a tracked page (its PFN, its address): storing or returning one hands the page on. */
   handles: Record<string, number>;
+  /** Variables derived from an acquisition's result that are zero only when it took nothing (`npages = DIV_ROUND_UP(off + n, PAGE_SIZE)`). */
+  zeros: Record<string, number>;
   /** Temporaries holding a test of a value (`$t = IS_ERR_VALUE(ret)`), substituted in conditions. */
   tests: Record<string, Expr>;
   /** The value returned on this path looks like an error (`-EFAULT`, a variable holding one). */
@@ -249,6 +251,7 @@ function cloneState(s: PathState): PathState {
     vars: { ...s.vars },
     aliases: { ...s.aliases },
     handles: { ...s.handles },
+    zeros: { ...s.zeros },
     tests: { ...s.tests },
     conds: { ...s.conds },
     lastBranch: s.lastBranch,
@@ -278,6 +281,8 @@ function stateKey(s: PathState): string {
   for (const name in aliases) k += `${name.length}:${name}${aliases[name]};`;
   k += '#';
   for (const name in s.handles) k += `${name.length}:${name}${s.handles[name]};`;
+  k += '#';
+  for (const name in s.zeros) k += `${name.length}:${name}${s.zeros[name]};`;
   k += '#';
   const tests = Object.keys(s.tests);
   if (tests.length > 1) tests.sort();
@@ -391,7 +396,7 @@ class GupInterpreter {
     const maxPerBlock = this.opts.maxStatesPerBlock ?? 64;
     const maxSteps = this.opts.maxSteps ?? 200_000;
     const seen: (Set<string> | undefined)[] = [];
-    const work: { block: number; state: PathState }[] = [{ block: fn.entry, state: { acqs: [], vars: {}, aliases: {}, handles: {}, tests: {}, conds: {} } }];
+    const work: { block: number; state: PathState }[] = [{ block: fn.entry, state: { acqs: [], vars: {}, aliases: {}, handles: {}, zeros: {}, tests: {}, conds: {} } }];
     let steps = 0;
     while (work.length) {
       if (++steps > maxSteps) {
@@ -542,6 +547,7 @@ class GupInterpreter {
     if (st.vars[key] !== undefined) delete st.vars[key];
     if (st.aliases[key] !== undefined) delete st.aliases[key];
     if (st.handles[key] !== undefined) delete st.handles[key];
+    if (st.zeros[key] !== undefined) delete st.zeros[key];
     if (st.tests[key] !== undefined) delete st.tests[key];
   }
 
@@ -681,6 +687,16 @@ class GupInterpreter {
       const local = target.kind === 'var' && !this.globals.has(target.name);
       if (local) {
         if (ref.ids.length === 1) st.aliases[tKey] = ref.ids[0];
+        else if (ref.element) {
+          // `p = pages[0]` after a second call filled the same array: the slot holds the
+          // pages of the one acquisition this path still holds (the others went to owners
+          // or were released).
+          const live = ref.ids.filter((id) => {
+            const a = this.acqState(st, id);
+            return !!a && (a.status === 'held' || a.status === 'element' || a.status === 'pending');
+          });
+          if (live.length === 1) st.aliases[tKey] = live[0];
+        }
       } else {
         // Ownership hand-off: stored into a struct field, a global, an out-parameter or
         // another array (pages kept in a bio / request for completion to release).
@@ -704,6 +720,14 @@ class GupInterpreter {
       }
     }
     return st;
+  }
+
+  /** Held references now kept in memory others find (a handle stored there): handed on. */
+  private handOffIds(st: PathState, ids: Iterable<number>): void {
+    for (const id of ids) {
+      const a = this.acqState(st, id);
+      if (a && (a.status === 'held' || a.status === 'pending' || a.status === 'element')) a.status = 'handed';
+    }
   }
 
   private call(st: PathState, c: CallStmt): PathState {
@@ -747,7 +771,9 @@ class GupInterpreter {
       // when it is kept (stored where others find it, or returned).
       const r = this.refOf(c.args[gupPageCarriers[c.callee]], st);
       this.forget(st, resultKey);
-      if (r && r.ids.length === 1 && c.result?.kind === 'var') st.handles[resultKey] = r.ids[0];
+      if (r && r.ids.length === 1 && c.result?.kind === 'var' && !this.globals.has(c.result.name)) st.handles[resultKey] = r.ids[0];
+      // `*pfn = page_to_pfn(page)`: the handle is stored straight into the caller's memory.
+      else if (r && c.result) this.handOffIds(st, r.ids);
       return st;
     } else if (api) {
       // A known function that takes no ownership (kmap, set_page_dirty_lock, kvfree of the
@@ -806,10 +832,26 @@ class GupInterpreter {
       }
     }
     if (resultKey) this.forget(st, resultKey);
+    // `npages = DIV_ROUND_UP(off + n, PAGE_SIZE)`: npages == 0 means n was 0 (nothing taken).
+    const zd = gupZeroDerivers[c.callee];
+    if (zd !== undefined && resultKey && c.result?.kind === 'var' && c.args[zd]) {
+      const terms: Expr[] = [];
+      const sum = (x: Expr): void => {
+        if (x.kind === 'binary' && x.op === '+') { sum(x.left); sum(x.right); } else terms.push(x);
+      };
+      sum(c.args[zd]);
+      for (const a of st.acqs) {
+        if (terms.some((t) => a.countKeys.includes(exprKey(t)))) { st.zeros[resultKey] = a.id; break; }
+      }
+    }
     // __pa(page_address(page)): a value computed from a handle is a handle on the same page.
-    if (resultKey && c.result?.kind === 'var' && (!api || !api.refs)) {
+    if (resultKey && c.result && (!api || !api.refs)) {
+      const local = c.result.kind === 'var' && !this.globals.has(c.result.name);
       for (const x of c.args) for (const v of varsOf(x)) {
-        if (st.handles[v] !== undefined) st.handles[resultKey] = st.handles[v];
+        if (st.handles[v] === undefined) continue;
+        // `*hpa = __pa(addr)`: the computed handle goes straight into non-local memory.
+        if (local) st.handles[resultKey] = st.handles[v];
+        else this.handOffIds(st, [st.handles[v]]);
       }
     }
     return st;
@@ -1050,6 +1092,8 @@ class GupInterpreter {
   private acquire(st: PathState, c: CallStmt, r: AcquireEffect): void {
     const acq = this.acquisitionFor(c, r);
     if (!acq) return;
+    // A new run of the call: what was derived from the previous result says nothing now.
+    for (const z in st.zeros) if (st.zeros[z] === acq.id) delete st.zeros[z];
     let outcomes: number;
     switch (r.returns) {
       case 'count-or-errno': outcomes = ALL; break;
@@ -1076,6 +1120,13 @@ class GupInterpreter {
     if (!acq.single && acq.arrayKey !== undefined) {
       const nn = this.stableCond({ kind: 'var', name: acq.arrayKey });
       if (nn && !acq.arrayKey.includes('*')) st.conds[nn.key] = nn.truth;
+    }
+    // get_page(page) dereferenced the page it was given: a later `if (!page)` (while nothing
+    // assigned it) is false on this path.
+    const given = c.args[(r.byArity?.[c.args.length] ?? r).pagesArg];
+    if (r.single && given?.kind === 'var') {
+      const nn = this.stableCond(given);
+      if (nn) st.conds[nn.key] = nn.truth;
     }
     const i = st.acqs.findIndex((a) => a.id === acq.id);
     if (i >= 0) {
@@ -1235,6 +1286,16 @@ class GupInterpreter {
 
   private applyHelper(st: PathState, c: CallStmt): void {
     const sum = helperSummary(this.file, c.callee);
+    // A same-file helper that releases a file global itself (a module's exit helper called on
+    // the init error path): the reference this path keeps in that global is released there.
+    if (sum) for (const [g, eff] of sum.globals) {
+      for (const acq of this.acquisitions) {
+        if (acq.root !== g && !acq.ownerRoots.includes(g)) continue;
+        const a = this.acqState(st, acq.id);
+        if (!a || a.status === 'escaped') continue;
+        this.releaseOne(st, acq.id, c, eff.calls[0]?.callee ?? c.callee, eff.kind, true, undefined, undefined, false, `${c.callee}()`, false, undefined, !eff.always);
+      }
+    }
     c.args.forEach((arg, i) => {
       const ids = this.refOrOwner(arg, st);
       if (!ids.length) return;
@@ -1356,6 +1417,19 @@ class GupInterpreter {
     return st;
   }
 
+  /** `z == 0` / `!z` on a derived zero of acquisition `id`: true; `z != 0` / `z`: false; else undefined. */
+  private zeroTest(e: Expr, st: PathState, id: number): boolean | undefined {
+    let x = e;
+    let zero = false;
+    while (x.kind === 'unary' && x.op === '!') { x = x.arg; zero = !zero; }
+    if (x.kind === 'binary' && (x.op === '==' || x.op === '!=') && isIntValue(x.right, 0)) {
+      if (x.op === '==') zero = !zero;
+      x = x.left;
+    }
+    if (x.kind !== 'var' || st.zeros[x.name] !== id) return undefined;
+    return zero;
+  }
+
   private stableVarsCache?: Set<string>;
 
   /**
@@ -1389,13 +1463,63 @@ class GupInterpreter {
       else if (st.kind === 'call') { st.args.forEach(addrOf); wrote(st.result); }
       else if (st.kind === 'assign') { addrOf(st.value); wrote(st.target); }
     }
-    for (const [name, n] of writes) if (n > 2) unstable.add(name);
     for (const b of this.fn.blocks) for (const st of b.stmts) if (st.kind === 'call' && st.result?.kind === 'var' && st.result.name.startsWith('$')) unstable.add(st.result.name);
     const out = new Set<string>();
-    for (const p of this.fn.params) if (!unstable.has(p.name)) out.add(p.name);
-    for (const l of Object.keys(this.fn.locals)) if (!unstable.has(l)) out.add(l);
+    const many = new Set<string>();
+    const put = (name: string): void => {
+      if (unstable.has(name)) return;
+      if ((writes.get(name) ?? 0) > 2) many.add(name);
+      else out.add(name);
+    };
+    for (const p of this.fn.params) put(p.name);
+    for (const l of Object.keys(this.fn.locals)) put(l);
     this.stableVarsCache = out;
+    this.manyWriteVarsCache = many;
+    // Fields (`fib->fmt0.sum`) this function writes or lets a callee write through their address.
+    const touched = new Set<string>();
+    const fieldAddr = (e: Expr): void => {
+      if (e.kind === 'unary') {
+        if (e.op === '&' && e.arg.kind === 'field') touched.add(exprKey(e.arg));
+        fieldAddr(e.arg);
+      } else if (e.kind === 'binary') { fieldAddr(e.left); fieldAddr(e.right); }
+    };
+    for (const b of this.fn.blocks) for (const st of b.stmts) {
+      if (st.kind === 'assign') { touched.add(exprKey(st.target)); fieldAddr(st.value); }
+      else if (st.kind === 'call') { if (st.result) touched.add(exprKey(st.result)); st.args.forEach(fieldAddr); }
+    }
+    this.touchedFieldsCache = touched;
     return out;
+  }
+
+  private touchedFieldsCache?: Set<string>;
+
+  /**
+   * A field read through a stable pointer that this function never writes nor lets a callee
+   * write through its address (`if (fib->fmt0.sum == 1)` tested at the pin and again at the
+   * unwinding): the function relies on it keeping its value, as its unwinding does.
+   */
+  private stableField(x: Expr): boolean {
+    const stable = this.stableVars();
+    let e: Expr = x;
+    while (e.kind === 'field') e = e.base;
+    if (e.kind !== 'var' || !stable.has(e.name)) return false;
+    for (const t of this.touchedFieldsCache!) {
+      const k = exprKey(x);
+      if (t === k || t.startsWith(k + '.') || t.startsWith(k + '->') || k.startsWith(t + '.') || k.startsWith(t + '->')) return false;
+    }
+    return true;
+  }
+
+  private manyWriteVarsCache?: Set<string>;
+
+  /**
+   * Locals written in many places but otherwise stable (`rc` set to one error code after
+   * another): only their equality with a constant (`rc == -EAGAIN`) is remembered, the test a
+   * function repeats to pick its unwinding.
+   */
+  private manyWriteVars(): Set<string> {
+    this.stableVars();
+    return this.manyWriteVarsCache!;
   }
 
   private repeatedConds?: Set<string>;
@@ -1427,10 +1551,17 @@ class GupInterpreter {
     let truth = true;
     while (e.kind === 'unary' && e.op === '!') { e = e.arg; truth = !truth; }
     const stable = this.stableVars();
+    // `rc == -EAGAIN` on a variable written in many places: a constant compared for equality.
+    const konst = (x: Expr): boolean => x.kind === 'int' || x.kind === 'const' || (x.kind === 'unary' && x.op === '-' && konst(x.arg));
+    if (e.kind === 'binary' && (e.op === '==' || e.op === '!=') && e.left.kind === 'var' && this.manyWriteVars().has(e.left.name)
+        && konst(e.right) && !isIntValue(e.right, 0) && !(e.right.kind === 'const' && e.right.name === 'NULL')) {
+      return { key: exprKey({ ...e, op: '==' } as Expr), truth: e.op === '==' ? truth : !truth };
+    }
     const ok = (x: Expr): boolean => {
       switch (x.kind) {
         case 'int': case 'const': return true;
         case 'var': return stable.has(x.name);
+        case 'field': return this.stableField(x);
         case 'unary': return x.op !== '*' && x.op !== '&' && ok(x.arg);
         case 'binary': return ok(x.left) && ok(x.right);
         default: return false;
@@ -1527,6 +1658,10 @@ class GupInterpreter {
   private mask(e0: Expr, st: PathState, a: AcqState, acq: GupAcquisition, depth: number): number | undefined {
     if (depth > 8) return undefined;
     const e = this.subst(e0, st);
+    // A derived zero (`npages == 0` after `npages = DIV_ROUND_UP(off + n, PAGE_SIZE)`): true
+    // only when nothing was taken; its negation says nothing (an offset alone rounds up to 1).
+    const zt = this.zeroTest(e, st, a.id);
+    if (zt !== undefined) return zt ? NEG | ZERO : undefined;
     // `!page` after `gup(..., 1, ..., &page)`: the call stored a page when it took one.
     if (acq.single && ((e.kind === 'unary' && e.op === '!' && exprKey(e.arg) === acq.arrayKey) ||
       (e.kind === 'binary' && e.op === '==' && exprKey(e.left) === acq.arrayKey && (isIntValue(e.right, 0) || (e.right.kind === 'const' && e.right.name === 'NULL'))))) {

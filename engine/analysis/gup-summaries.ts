@@ -38,6 +38,11 @@ export interface ParamEffect {
 export interface FunctionRefSummary {
   name: string;
   params: ParamEffect[];
+  /**
+   * File globals the helper releases itself (`put_page(zero_page)` in a module's exit helper),
+   * by name: a caller holding a reference kept in that global releases it by calling the helper.
+   */
+  globals: Map<string, NonNullable<ParamEffect['release']>>;
 }
 
 const cache = new WeakMap<FileIR, Map<string, FunctionRefSummary>>();
@@ -110,6 +115,8 @@ function summarize(file: FileIR, fn: FunctionIR, memo: Map<string, FunctionRefSu
   // Blocks that release a parameter (for a release loop: its header, which every path through
   // the loop crosses), to tell "always releases" from "releases on some path".
   const releaseBlocks: Set<number>[] = fn.params.map(() => new Set<number>());
+  const globals = new Map<string, NonNullable<ParamEffect['release']>>();
+  const globalBlocks = new Map<string, Set<number>>();
 
   for (const b of fn.blocks) {
     for (const s of b.stmts) {
@@ -129,6 +136,13 @@ function summarize(file: FileIR, fn: FunctionIR, memo: Map<string, FunctionRefSu
         const r = api?.refs;
         if (r && r.op === 'release') {
           const p = paramOf(s.args[r.pagesArg]);
+          const g = rootVar(s.args[r.pagesArg]);
+          if (p === undefined && g !== undefined && file.globals.includes(g) && fn.locals[g] === undefined) {
+            const prev = globals.get(g);
+            globals.set(g, { kind: mergeKind(prev?.kind, r.kind), calls: [...(prev?.calls ?? []), s], always: false });
+            globalBlocks.set(g, (globalBlocks.get(g) ?? new Set<number>()).add(b.id));
+            continue;
+          }
           if (p === undefined) continue;
           const rl = loopCalls.get(s);
           let countParam: number | undefined;
@@ -195,8 +209,9 @@ function summarize(file: FileIR, fn: FunctionIR, memo: Map<string, FunctionRefSu
   params.forEach((eff, i) => {
     if (eff.release) eff.release.always = !exitAvoiding(fn, releaseBlocks[i]);
   });
+  for (const [g, eff] of globals) eff.always = !exitAvoiding(fn, globalBlocks.get(g)!);
   active.delete(fn.name);
-  const summary = { name: fn.name, params };
+  const summary = { name: fn.name, params, globals };
   memo.set(fn.name, summary);
   return summary;
 }

@@ -408,6 +408,14 @@ export const gupApis: ApiEntry[] = [
     refs: { op: 'handoff', pagesArg: 1, failure: 'never' },
   },
   {
+    name: 'putback_lru_page',
+    signature: 'void putback_lru_page(struct page *page)',
+    header: 'mm/internal.h',
+    summary: 'Puts an isolated page back on its LRU list and drops the reference the isolation held (mm/vmscan.c): it consumes one reference. Never fails.',
+    source: 'mm/vmscan.c putback_lru_page() (Linux 6.1; later kernels have folio_putback_lru())',
+    refs: { op: 'handoff', pagesArg: 0, failure: 'never' },
+  },
+  {
     name: 'sg_set_page',
     signature: 'void sg_set_page(struct scatterlist *sg, struct page *page, unsigned int len, unsigned int offset)',
     header: 'include/linux/scatterlist.h',
@@ -633,6 +641,16 @@ export const gupValueTests: Record<string, 'identity' | 'is-err-value'> = {
   WARN_ON: 'identity',
   WARN_ON_ONCE: 'identity',
   IS_ERR_VALUE: 'is-err-value',
+};
+
+/**
+ * Function-like macros whose value derived from a GUP result is zero only when the sum of their
+ * first argument is zero: `npages = DIV_ROUND_UP(off + n, PAGE_SIZE)` with a non-negative
+ * offset; `npages == 0` then means the call took nothing. Maps the macro to that argument.
+ */
+export const gupZeroDerivers: Record<string, number> = {
+  DIV_ROUND_UP: 0,
+  PAGE_ALIGN: 0,
 };
 
 /**
