@@ -138,6 +138,9 @@ export function startServer(connection: Connection, options: ServerOptions = {})
 
   let initSettings: FaultlineSettings = {};
   let settings: FaultlineSettings = {};
+  // The client's settings arrive after `initialized` (workspace/configuration); the first analysis
+  // waits for them, so a document opened right away never shows findings of a disabled rule.
+  let settingsReady: Promise<void> = Promise.resolve();
   /** The workspace folder (its Makefile gives the kernel version when a file's tree has none). */
   let workspaceRoot: string | undefined;
   let hasConfiguration = false;
@@ -221,7 +224,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     const delay = settings.debounceMs ?? DEFAULT_DEBOUNCE_MS;
     w.timer = setTimeout(() => {
       w.timer = undefined;
-      void engineReady.then((e) => {
+      void Promise.all([engineReady, settingsReady]).then(([e]) => {
         if (e && !w.closed) void run(w);
       });
     }, delay);
@@ -288,14 +291,17 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   });
 
   connection.onInitialized(async () => {
-    if (hasDynamicConfig) {
-      try {
-        await connection.client.register(DidChangeConfigurationNotification.type, { section: 'faultline' });
-      } catch (err) {
-        logError('registering for configuration changes', err);
+    settingsReady = (async () => {
+      if (hasDynamicConfig) {
+        try {
+          await connection.client.register(DidChangeConfigurationNotification.type, { section: 'faultline' });
+        } catch (err) {
+          logError('registering for configuration changes', err);
+        }
       }
-    }
-    await pullSettings();
+      await pullSettings();
+    })();
+    await settingsReady;
   });
 
   connection.onDidChangeConfiguration(
