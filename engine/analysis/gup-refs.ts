@@ -197,11 +197,12 @@ interface AcqState {
   /** Not part of the state key: the last branch taken before the pages were doomed. */
   branch?: { text: string; line: number; range?: SourceRange };
   /**
-   * The page was loaded from a slot of the caller's (`p = *slot`, `p = obj->page`) and this
-   * path has since stored another page into that slot: the reference the slot held is now
-   * this function's to drop, so one release more than it took is not a double release.
+   * This path adopted a reference on the page that it did not take: the page was loaded from
+   * a caller's slot (`p = *slot`) and another page was stored into that slot since, or a call
+   * the API table marks `unmap` removed a mapping of it. That reference is now this function's
+   * to drop, so one release more than it took is not a double release.
    */
-  slotRef?: boolean;
+  adoptedRef?: boolean;
 }
 
 interface PathState {
@@ -235,7 +236,7 @@ function newAcq(id: number, status: Status, outcomes: number, countKeys: string[
   return {
     id, status, outcomes, countKeys,
     pendingKey: undefined, pendingFailure: undefined, releasedAt: undefined, releasedApi: undefined,
-    doomPending: undefined, freed: undefined, recorded: undefined, reportAt: undefined, requestStale: undefined, walkHeader: undefined, branch: undefined, slotRef: undefined,
+    doomPending: undefined, freed: undefined, recorded: undefined, reportAt: undefined, requestStale: undefined, walkHeader: undefined, branch: undefined, adoptedRef: undefined,
   };
 }
 
@@ -243,7 +244,7 @@ function cloneAcq(a: AcqState): AcqState {
   return {
     id: a.id, status: a.status, outcomes: a.outcomes, countKeys: a.countKeys,
     pendingKey: a.pendingKey, pendingFailure: a.pendingFailure, releasedAt: a.releasedAt, releasedApi: a.releasedApi,
-    doomPending: a.doomPending, freed: a.freed, recorded: a.recorded, reportAt: a.reportAt, requestStale: a.requestStale, walkHeader: a.walkHeader, branch: a.branch, slotRef: a.slotRef,
+    doomPending: a.doomPending, freed: a.freed, recorded: a.recorded, reportAt: a.reportAt, requestStale: a.requestStale, walkHeader: a.walkHeader, branch: a.branch, adoptedRef: a.adoptedRef,
   };
 }
 
@@ -277,7 +278,7 @@ function stateKey(s: PathState): string {
   for (const a of s.acqs) {
     const ck = a.countKeys.length < 2 ? (a.countKeys.length ? a.countKeys[0] : '') : [...a.countKeys].sort().join(',');
     const pk = a.pendingKey ?? '';
-    k += `${a.id};${a.status};${a.outcomes};${ck.length}:${ck};${pk.length}:${pk};${a.doomPending ? 1 : 0};${a.reportAt ? a.reportAt.range.start : ''};${a.releasedAt ? a.releasedAt.start : ''};${a.freed ? 1 : 0};${a.recorded ? 1 : 0};${a.requestStale ? 1 : 0};${a.walkHeader ?? ''};${a.slotRef ? 1 : 0}|`;
+    k += `${a.id};${a.status};${a.outcomes};${ck.length}:${ck};${pk.length}:${pk};${a.doomPending ? 1 : 0};${a.reportAt ? a.reportAt.range.start : ''};${a.releasedAt ? a.releasedAt.start : ''};${a.freed ? 1 : 0};${a.recorded ? 1 : 0};${a.requestStale ? 1 : 0};${a.walkHeader ?? ''};${a.adoptedRef ? 1 : 0}|`;
   }
   k += '#';
   const vars = s.vars;
@@ -649,14 +650,14 @@ class GupInterpreter {
     return (this.slotSourcesCache = out);
   }
 
-  /** A store into the caller's slot a tracked single page was loaded from (see AcqState.slotRef). */
+  /** A store into the caller's slot a tracked single page was loaded from (see AcqState.adoptedRef). */
   private takeOverSlot(st: PathState, target: Expr, tKey: string): void {
     if (target.kind === 'var') return;
     const src = this.slotSources();
     for (const a of st.acqs) {
       const acq = this.acquisitions[a.id];
       if (!acq.single || src.get(acq.arrayKey) !== tKey) continue;
-      if (a.status === 'held' || a.status === 'released') a.slotRef = true;
+      if (a.status === 'held' || a.status === 'released') a.adoptedRef = true;
     }
   }
 
@@ -778,6 +779,11 @@ class GupInterpreter {
     }
     if (refs?.op === 'release') {
       this.release(st, c, refs);
+    } else if (refs?.op === 'unmap') {
+      for (const id of this.refOf(c.args[refs.pagesArg], st)?.ids ?? []) {
+        const a = this.acqState(st, id);
+        if (a && this.acquisitions[id].single && (a.status === 'held' || a.status === 'released')) a.adoptedRef = true;
+      }
     } else if (refs?.op === 'handoff') {
       const ids = this.refOf(c.args[refs.pagesArg], st)?.ids ?? [];
       for (const id of ids) {
@@ -1231,9 +1237,9 @@ class GupInterpreter {
     const a = this.acqState(st, id);
     const acq = this.acquisitions[id];
     if (!a) return;
-    // One of the releases drops the reference the overwritten slot held (AcqState.slotRef).
-    if (a.slotRef && (a.status === 'held' || a.status === 'released') && !maybe) {
-      a.slotRef = false;
+    // One of the releases drops the reference the overwritten slot held (AcqState.adoptedRef).
+    if (a.adoptedRef && (a.status === 'held' || a.status === 'released') && !maybe) {
+      a.adoptedRef = false;
       return;
     }
     // The kind and the count are properties of the acquisition, whoever holds the pages now:

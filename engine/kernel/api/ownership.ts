@@ -67,6 +67,13 @@ export const ownershipApis: ApiEntry[] = [
     summary: 'Fills fragment i of the skb with the page; the skb owns the reference.',
     refs: { op: 'handoff', pagesArg: 2, failure: 'never' },
   },
+  {
+    name: 'page_remove_rmap',
+    signature: 'void page_remove_rmap(struct page *page, struct vm_area_struct *vma, bool compound)',
+    header: 'include/linux/rmap.h',
+    summary: 'Takes down the reverse mapping of a PTE (or PMD/PUD) being cleared; the reference the mapping held is then the caller\'s to drop (zap_pte_range() frees it after the TLB flush).',
+    refs: { op: 'unmap', pagesArg: 0 },
+  },
   ...['printk', 'pr_err', 'pr_warn', 'pr_info', 'pr_notice', 'pr_debug', 'pr_devel', 'pr_emerg', 'pr_crit', 'pr_alert',
     'pr_err_ratelimited', 'pr_warn_ratelimited', 'pr_info_ratelimited', 'pr_err_once', 'pr_warn_once', 'pr_info_once'].map((n) => logger(n, LOG)),
   ...['dev_err', 'dev_warn', 'dev_info', 'dev_notice', 'dev_dbg', 'dev_crit', 'dev_alert', 'dev_emerg',
