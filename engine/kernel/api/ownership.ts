@@ -68,6 +68,22 @@ export const ownershipApis: ApiEntry[] = [
     refs: { op: 'handoff', pagesArg: 2, failure: 'never' },
   },
   {
+    name: 'page_dup_file_rmap',
+    signature: 'void page_dup_file_rmap(struct page *page, bool compound)',
+    header: 'include/linux/rmap.h',
+    summary: 'Accounts one more mapping of a file page (fork copying a PTE); the reference the caller took for it belongs to that new mapping.',
+    refs: { op: 'handoff', pagesArg: 0, failure: 'never' },
+  },
+  {
+    name: 'page_try_dup_anon_rmap',
+    signature: 'int page_try_dup_anon_rmap(struct page *page, bool compound, struct vm_area_struct *vma)',
+    header: 'include/linux/rmap.h',
+    since: 'v5.19',
+    summary: 'Tries to account one more mapping of an anonymous page (fork); on success the reference the caller took belongs to the new mapping.',
+    returns: '0 on success; -EBUSY when the page may be pinned and must be copied (the reference is still the caller\'s).',
+    refs: { op: 'handoff', pagesArg: 0, failure: 'returns-nonzero' },
+  },
+  {
     name: 'page_remove_rmap',
     signature: 'void page_remove_rmap(struct page *page, struct vm_area_struct *vma, bool compound)',
     header: 'include/linux/rmap.h',
