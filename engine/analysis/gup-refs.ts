@@ -1755,6 +1755,9 @@ class GupInterpreter {
       if (op === '>') return ZERO | TAKEN;
       if (op === '<=') return NEG;
     }
+    // `err == -EFAULT`: an error code (a negated constant, a negative number) only, so nothing was
+    // taken on that branch; `!=` says nothing.
+    if (op === '==' && ((n !== undefined && n < 0) || (y.kind === 'unary' && y.op === '-' && y.arg.kind === 'const'))) return NEG;
     if (n === 1 && acq.requestedKey !== '1') {
       if (op === '<') return NEG | ZERO;
       if (op === '>=') return TAKEN;
