@@ -196,6 +196,13 @@ interface AcqState {
   walkHeader?: number;
   /** Not part of the state key: the last branch taken before the pages were doomed. */
   branch?: { text: string; line: number; range?: SourceRange };
+  /**
+   * This path adopted a reference on the page that it did not take: the page was loaded from
+   * a caller's slot (`p = *slot`) and another page was stored into that slot since, or a call
+   * the API table marks `unmap` removed a mapping of it. That reference is now this function's
+   * to drop, so one release more than it took is not a double release.
+   */
+  adoptedRef?: boolean;
 }
 
 interface PathState {
@@ -229,7 +236,7 @@ function newAcq(id: number, status: Status, outcomes: number, countKeys: string[
   return {
     id, status, outcomes, countKeys,
     pendingKey: undefined, pendingFailure: undefined, releasedAt: undefined, releasedApi: undefined,
-    doomPending: undefined, freed: undefined, recorded: undefined, reportAt: undefined, requestStale: undefined, walkHeader: undefined, branch: undefined,
+    doomPending: undefined, freed: undefined, recorded: undefined, reportAt: undefined, requestStale: undefined, walkHeader: undefined, branch: undefined, adoptedRef: undefined,
   };
 }
 
@@ -237,7 +244,7 @@ function cloneAcq(a: AcqState): AcqState {
   return {
     id: a.id, status: a.status, outcomes: a.outcomes, countKeys: a.countKeys,
     pendingKey: a.pendingKey, pendingFailure: a.pendingFailure, releasedAt: a.releasedAt, releasedApi: a.releasedApi,
-    doomPending: a.doomPending, freed: a.freed, recorded: a.recorded, reportAt: a.reportAt, requestStale: a.requestStale, walkHeader: a.walkHeader, branch: a.branch,
+    doomPending: a.doomPending, freed: a.freed, recorded: a.recorded, reportAt: a.reportAt, requestStale: a.requestStale, walkHeader: a.walkHeader, branch: a.branch, adoptedRef: a.adoptedRef,
   };
 }
 
@@ -271,7 +278,7 @@ function stateKey(s: PathState): string {
   for (const a of s.acqs) {
     const ck = a.countKeys.length < 2 ? (a.countKeys.length ? a.countKeys[0] : '') : [...a.countKeys].sort().join(',');
     const pk = a.pendingKey ?? '';
-    k += `${a.id};${a.status};${a.outcomes};${ck.length}:${ck};${pk.length}:${pk};${a.doomPending ? 1 : 0};${a.reportAt ? a.reportAt.range.start : ''};${a.releasedAt ? a.releasedAt.start : ''};${a.freed ? 1 : 0};${a.recorded ? 1 : 0};${a.requestStale ? 1 : 0};${a.walkHeader ?? ''}|`;
+    k += `${a.id};${a.status};${a.outcomes};${ck.length}:${ck};${pk.length}:${pk};${a.doomPending ? 1 : 0};${a.reportAt ? a.reportAt.range.start : ''};${a.releasedAt ? a.releasedAt.start : ''};${a.freed ? 1 : 0};${a.recorded ? 1 : 0};${a.requestStale ? 1 : 0};${a.walkHeader ?? ''};${a.adoptedRef ? 1 : 0}|`;
   }
   k += '#';
   const vars = s.vars;
@@ -624,6 +631,36 @@ class GupInterpreter {
     }
   }
 
+  /** Page variables loaded once from a caller's slot (`p = *slot`), by variable: the slot's key. */
+  private slotSourcesCache?: Map<string, string>;
+
+  private slotSources(): Map<string, string> {
+    if (this.slotSourcesCache) return this.slotSourcesCache;
+    const seen = new Map<string, string | null>();
+    for (const b of this.fn.blocks) for (const s of b.stmts) {
+      if (s.kind !== 'assign' || s.target.kind !== 'var') continue;
+      const v = s.target.name;
+      const x = s.value;
+      const fromSlot = (x.kind === 'field' || (x.kind === 'unary' && x.op === '*') || x.kind === 'index')
+        && this.fn.params.some((p) => p.name === rootVar(x));
+      seen.set(v, seen.has(v) || !fromSlot ? null : exprKey(x));
+    }
+    const out = new Map<string, string>();
+    for (const [v, k] of seen) if (k !== null) out.set(v, k);
+    return (this.slotSourcesCache = out);
+  }
+
+  /** A store into the caller's slot a tracked single page was loaded from (see AcqState.adoptedRef). */
+  private takeOverSlot(st: PathState, target: Expr, tKey: string): void {
+    if (target.kind === 'var') return;
+    const src = this.slotSources();
+    for (const a of st.acqs) {
+      const acq = this.acquisitions[a.id];
+      if (!acq.single || src.get(acq.arrayKey) !== tKey) continue;
+      if (a.status === 'held' || a.status === 'released') a.adoptedRef = true;
+    }
+  }
+
   private assign(st: PathState, target: Expr, value: Expr): PathState {
     const tKey = exprKey(target);
     const vKey = exprKey(value);
@@ -633,6 +670,7 @@ class GupInterpreter {
     let resolved: string | undefined;
     if (value.kind === 'int' || value.kind === 'const' || (value.kind === 'unary' && value.op === '-' && (value.arg.kind === 'int' || value.arg.kind === 'const'))) resolved = vKey;
     else if (value.kind === 'var') resolved = st.vars[value.name] ?? value.name;
+    this.takeOverSlot(st, target, tKey);
     this.forget(st, tKey);
     // `vsg->state = PAGES_LOCKED` after filling vsg->pages: the caller's struct now records that
     // it holds the pages (its teardown releases them by that state).
@@ -741,6 +779,11 @@ class GupInterpreter {
     }
     if (refs?.op === 'release') {
       this.release(st, c, refs);
+    } else if (refs?.op === 'unmap') {
+      for (const id of this.refOf(c.args[refs.pagesArg], st)?.ids ?? []) {
+        const a = this.acqState(st, id);
+        if (a && this.acquisitions[id].single && (a.status === 'held' || a.status === 'released')) a.adoptedRef = true;
+      }
     } else if (refs?.op === 'handoff') {
       const ids = this.refOf(c.args[refs.pagesArg], st)?.ids ?? [];
       for (const id of ids) {
@@ -1194,6 +1237,11 @@ class GupInterpreter {
     const a = this.acqState(st, id);
     const acq = this.acquisitions[id];
     if (!a) return;
+    // One of the releases drops the reference the overwritten slot held (AcqState.adoptedRef).
+    if (a.adoptedRef && (a.status === 'held' || a.status === 'released') && !maybe) {
+      a.adoptedRef = false;
+      return;
+    }
     // The kind and the count are properties of the acquisition, whoever holds the pages now:
     // the fact is recorded whatever the state; the rules judge it.
     let rc: ReleaseCount | undefined;
@@ -1707,6 +1755,9 @@ class GupInterpreter {
       if (op === '>') return ZERO | TAKEN;
       if (op === '<=') return NEG;
     }
+    // `err == -EFAULT`: an error code (a negated constant, a negative number) only, so nothing was
+    // taken on that branch; `!=` says nothing.
+    if (op === '==' && ((n !== undefined && n < 0) || (y.kind === 'unary' && y.op === '-' && y.arg.kind === 'const'))) return NEG;
     if (n === 1 && acq.requestedKey !== '1') {
       if (op === '<') return NEG | ZERO;
       if (op === '>=') return TAKEN;

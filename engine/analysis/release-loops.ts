@@ -119,6 +119,12 @@ export function findReleaseLoops(fn: FunctionIR): ReleaseLoop[] {
         const counter = loop.induction?.variable;
         if (counter !== undefined && counter !== pi.index) continue;
         taken.add(s);
+        // Two releases of the entry on exclusive branches of one iteration (`if (busy) { put;
+        // continue; } if (!claim) put;`) are alternatives: the loop releases each entry once.
+        // A release reachable from another within the iteration still counts twice.
+        const argKeyOf = (x: ReleaseLoop): string => `${exprKey(x.array)}[${x.index}]`;
+        if (out.some((o) => o.loop === loop && argKeyOf(o) === `${exprKey(pi.array)}[${pi.index}]` && o.api === s.callee
+          && exclusiveInIteration(fn, loop, blockOf(fn, loop, o.call), b))) continue;
         const argKey = exprKey(arg);
         const nullChecked = loop.body.some((lb) => (fn.blocks[lb]?.succs ?? []).some((e) => e.cond !== undefined && e.to === b && testsSlot(e.cond, argKey)));
         out.push({ loop, call: s, api: s.callee, array: pi.array, index: pi.index, direction: stepDirection(fn, loop, pi.index), nullChecked });
@@ -126,6 +132,31 @@ export function findReleaseLoops(fn: FunctionIR): ReleaseLoop[] {
     }
   }
   return out;
+}
+
+function blockOf(fn: FunctionIR, loop: LoopInfo, c: CallStmt): number | undefined {
+  return loop.body.find((b) => (fn.blocks[b]?.stmts ?? []).includes(c));
+}
+
+/** Neither block reaches the other inside one iteration (paths stop at the loop header). */
+function exclusiveInIteration(fn: FunctionIR, loop: LoopInfo, a: number | undefined, b: number): boolean {
+  if (a === undefined || a === b) return false;
+  const body = new Set(loop.body);
+  const reaches = (from: number, to: number): boolean => {
+    const seen = new Set<number>([from]);
+    const work = [from];
+    while (work.length) {
+      const x = work.pop()!;
+      for (const e of fn.blocks[x]?.succs ?? []) {
+        if (e.to === to) return true;
+        if (e.to === loop.header || !body.has(e.to) || seen.has(e.to)) continue;
+        seen.add(e.to);
+        work.push(e.to);
+      }
+    }
+    return false;
+  };
+  return !reaches(a, b) && !reaches(b, a);
 }
 
 function loopConds(fn: FunctionIR, loop: LoopInfo): Expr[] {

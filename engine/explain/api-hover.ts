@@ -81,6 +81,7 @@ function refsLines(e: ApiEntry, r: RefEffect): string[] {
     if (r.dirties) out.push(`Dirties pages ${r.dirties === 'by-flag' ? 'under the page lock when its flag is true' : r.dirties === 'locked' ? 'under the page lock' : 'without the page lock'}.`);
     return out;
   }
+  if (r.op === 'unmap') return [`**Removes a mapping** of ${argName(e, r.pagesArg)}: the reference that mapping held is then the caller's to drop.`];
   const fail: Record<string, string> = {
     'returns-zero': 'returns 0 when it did not take the page (the caller still owns it)',
     'returns-nonzero': 'returns non-zero when it did not take the page',

@@ -68,6 +68,14 @@ export type RefEffect =
       container?: boolean;
     }
   | {
+      /**
+       * Removes one mapping of the page (page_remove_rmap() once the PTE is cleared): the
+       * reference that mapping held becomes the caller's to drop, besides any it took itself.
+       */
+      op: 'unmap';
+      pagesArg: number;
+    }
+  | {
       /** The callee takes over the reference (bio_add_page, sg_set_page...). */
       op: 'handoff';
       pagesArg: number;
