@@ -694,7 +694,10 @@ class GupInterpreter {
     this.untrackSingle(st, tKey);
     // `nr = ret` / `nr = 0` before the release: the variable no longer holds the requested count.
     for (const a of st.acqs) if (!a.requestStale && this.acquisitions[a.id].requestedKey === tKey) a.requestStale = true;
-    const localTarget = target.kind === 'var' && !this.globals.has(target.name);
+    // `bv.bv_page = pages[i]` on a local struct value (not a pointer): the struct is a local
+    // holder; whoever gets the struct (`bvecs[n] = bv`, `return bv`) gets the pages.
+    const holder = target.kind === 'field' && !target.arrow && target.base.kind === 'var' && this.isLocalAggregate(target.base.name) ? target.base.name : undefined;
+    const localTarget = (target.kind === 'var' && !this.globals.has(target.name)) || holder !== undefined;
     for (const id of copiesCount) {
       const a = this.acqState(st, id);
       if (!a) continue;
@@ -718,10 +721,18 @@ class GupInterpreter {
       else if (this.flagVars.has(tKey) && (/^-?\d+$/.test(resolved) || resolved.startsWith('-'))) st.vars[tKey] = resolved;
     }
     if (testOf && target.kind === 'var') st.tests[tKey] = testOf;
-    if (localTarget && target.kind === 'var') {
-      for (const v of varsOf(value)) if (st.handles[v] !== undefined) { st.handles[tKey] = st.handles[v]; break; }
+    if (localTarget && (target.kind === 'var' || holder !== undefined)) {
+      const key = holder ?? tKey;
+      for (const v of varsOf(value)) if (st.handles[v] !== undefined) { st.handles[key] = st.handles[v]; break; }
     }
-    if (ref) {
+    if (ref && holder !== undefined) {
+      const live = ref.ids.filter((id) => {
+        const a = this.acqState(st, id);
+        return !!a && (a.status === 'held' || a.status === 'element' || a.status === 'pending');
+      });
+      if (live.length === 1) st.handles[holder] = live[0];
+      else this.handOffIds(st, live);
+    } else if (ref) {
       const local = target.kind === 'var' && !this.globals.has(target.name);
       if (local) {
         if (ref.ids.length === 1) st.aliases[tKey] = ref.ids[0];
@@ -758,6 +769,13 @@ class GupInterpreter {
       }
     }
     return st;
+  }
+
+  /** A local variable of struct type held by value (not a pointer, not an array). */
+  private isLocalAggregate(name: string): boolean {
+    const t = this.fn.locals[name];
+    if (t === undefined || this.globals.has(name)) return false;
+    return /^\s*(const\s+)?(struct|union)\b/.test(t) && !/[*\[]/.test(t);
   }
 
   /** Held references now kept in memory others find (a handle stored there): handed on. */

@@ -905,10 +905,30 @@ export class FunctionLowerer {
           // `= { NULL }`, `= {}`: hoist calls inside, the aggregate value itself is not modelled.
           if (this.hasEffects(info.init)) this.initializerEffects(info.init);
           this.cfg.emit({ kind: 'assign', target, value: { kind: 'unknown', text: this.note(info.init) }, range: declRange });
+          this.designatedFields(info.init, target, declRange);
         } else {
           this.exprInto(info.init, target, declRange);
         }
       }
+    }
+  }
+
+  /**
+   * `struct bio_vec bv = { .bv_page = p, .bv_len = n }`: each designated field with a plain
+   * value is an assignment `bv.bv_page = p` (values with calls were hoisted already and stay
+   * unmodelled).
+   */
+  private designatedFields(list: SNode, target: Expr, range: SourceRange): void {
+    for (const c of list.children) {
+      if (c.type !== 'initializer_pair') continue;
+      const designators = c.children.filter((x) => x.field === 'designator');
+      const v = childByField(c, 'value');
+      if (designators.length !== 1 || designators[0].type !== 'field_designator' || !v) continue;
+      if (v.type === 'initializer_list' || this.hasEffects(v)) continue;
+      const fname = designators[0].children.find((x) => x.type === 'field_identifier');
+      if (!fname) continue;
+      const field: Expr = { kind: 'field', base: target, name: this.src(fname), arrow: false };
+      this.cfg.emit({ kind: 'assign', target: field, value: this.pure(v), range });
     }
   }
 
