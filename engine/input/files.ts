@@ -1,8 +1,7 @@
 // Reading the CLI's inputs from disk and stdin (Node only; the server gets text from the editor).
 
-import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { decodeInput, DEFAULT_MAX_INPUT_BYTES, isCheckablePath, type Decoded } from './decode';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { decodeInput, DEFAULT_MAX_INPUT_BYTES, type Decoded } from './decode';
 
 export interface InputError {
   /** The path as the user named it (or as the walk built it); `<stdin>` for `-`. */
@@ -78,57 +77,4 @@ export function readStdin(stream: NodeJS.ReadableStream = process.stdin, maxByte
     stream.on('end', () => finish(decodeInput(Buffer.concat(chunks), maxBytes)));
     stream.on('error', (e) => finish({ ok: false, message: reason(e) }));
   });
-}
-
-export interface Expanded {
-  /** Files to check, in order: each argument in turn, directories walked sorted. */
-  files: string[];
-  errors: InputError[];
-}
-
-/**
- * Expand the PATH arguments: files as named (any extension: the content is sniffed), `-` kept
- * as is, directories walked recursively in sorted order, keeping only .c/.h/.patch/.diff/.mbox/
- * .eml, skipping hidden directories and node_modules, not following symlinked directories
- * (a link cycle must not hang the walk).
- */
-export function expandPaths(args: string[], opts: { maxFiles?: number; cwd?: string } = {}): Expanded {
-  const cwd = opts.cwd ?? process.cwd();
-  const abs = (p: string) => resolve(cwd, p);
-  const files: string[] = [];
-  const errors: InputError[] = [];
-  const maxFiles = opts.maxFiles ?? 1_000_000;
-  const walk = (dir: string, depth: number) => {
-    if (depth > 64) { errors.push({ path: dir, message: 'directory nesting deeper than 64 levels; not walked further' }); return; }
-    let names: string[];
-    try {
-      names = readdirSync(abs(dir)).sort();
-    } catch (e) {
-      errors.push({ path: dir, message: reason(e) });
-      return;
-    }
-    for (const name of names) {
-      if (files.length >= maxFiles) return;
-      const p = join(dir, name);
-      let st;
-      try { st = lstatSync(abs(p)); } catch (e) { errors.push({ path: p, message: reason(e) }); continue; }
-      if (st.isDirectory()) {
-        if (name.startsWith('.') || name === 'node_modules') continue;
-        walk(p, depth + 1);
-      } else if (isCheckablePath(name)) {
-        if (st.isSymbolicLink()) {
-          try { if (!statSync(abs(p)).isFile()) continue; } catch (e) { errors.push({ path: p, message: reason(e) }); continue; }
-        }
-        files.push(p);
-      }
-    }
-  };
-  for (const a of args) {
-    if (a === '-') { files.push(a); continue; }
-    let st;
-    try { st = statSync(abs(a)); } catch (e) { errors.push({ path: a, message: reason(e) }); continue; }
-    if (st.isDirectory()) walk(a, 0);
-    else files.push(a);
-  }
-  return { files, errors };
 }
