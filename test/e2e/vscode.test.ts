@@ -587,7 +587,12 @@ test('VS Code (code-server + Chromium) with the packaged .vsix: Problems, hover,
 
     // Following a step link opens the source at that line (the #L<n> fragment).
     const target = steps.find((m) => m[4].startsWith(faultInName)) ?? steps[0];
-    await traceEditor.locator('.view-line', { hasText: target[0].slice(0, 40) }).locator('.detected-link').first().click({ modifiers: ['Control'] });
+    // Under load the trace editor can re-render while the link is clicked: retry the click (each
+    // try bounded) until one lands; what it must do is checked below, unchanged.
+    const link = traceEditor.locator('.view-line', { hasText: target[0].slice(0, 40) }).locator('.detected-link').first();
+    await poll(`a click on the L${target[1]} step link`, 45_000, async () => {
+      try { await link.click({ modifiers: ['Control'], timeout: 5_000 }); return true; } catch { return undefined; }
+    });
     await poll(`the cursor at line ${target[1]} of ${SIM_FIXTURE}`, 15_000, async () => {
       const active = (await page.locator('.tabs-container .tab.active').allTextContents()).join(' ');
       const status = (await page.locator('[id="status.editor.selection"]').textContent()) ?? '';
