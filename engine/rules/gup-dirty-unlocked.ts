@@ -80,7 +80,8 @@ export const gupDirtyUnlocked: Rule = {
         rule: meta.id, severity: meta.severity, function: fn.name, range: c.range,
         message: `${c.callee}() ${api.rawDirty ? '(PG_dirty set directly, no ->dirty_folio, no lock) ' : ''}on a page taken by GUP${acq ? ` (${acq.call.callee}() on line ${acq.call.range.startRow + 1})` : ''} without the page lock: if the user mapping is a shared file, writeback may have cleaned the page and try_to_free_buffers() stripped its buffers, and this unlocked dirtying races it. Use set_page_dirty_lock() (or unpin_user_pages_dirty_lock() for pinned pages).`,
         related: acq ? [{ range: acq.call.range, message: `pages taken here (${acq.call.callee}())` }] : [],
-        fixes: c.callee === 'set_page_dirty' && lookupApi('set_page_dirty_lock') ? [{ title: 'Use set_page_dirty_lock()', edits: [{ range: c.calleeRange, newText: 'set_page_dirty_lock' }] }] : [],
+        // The table names the drop-in variant that takes the page lock (set_page_dirty_lock()).
+        fixes: api.mem?.lockedVariant && lookupApi(api.mem.lockedVariant) ? [{ title: `Use ${api.mem.lockedVariant}()`, edits: [{ range: c.calleeRange, newText: api.mem.lockedVariant }] }] : [],
       });
     }
     return out;

@@ -75,6 +75,8 @@ export interface MemEffect {
   pageArg?: number;
   /** Requires the page lock for correctness (set_page_dirty on a file page). */
   needsPageLock?: boolean;
+  /** The drop-in variant that takes the page lock itself (the quick fix offers it). */
+  lockedVariant?: string;
   /** Argument with a (user or kernel) address, and one with a length. */
   addrArg?: number;
   lenArg?: number;

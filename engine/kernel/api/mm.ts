@@ -242,7 +242,7 @@ export const mmApis: ApiEntry[] = [
   lock('folio_unlock', 'void folio_unlock(struct folio *folio)', 'include/linux/pagemap.h', { op: 'release', lock: 'page_lock', arg: 0 }, 'Drop the folio lock.'),
 
   // ---- dirtying, writeback, buffers (mm/page-writeback.c) ----
-  mem('set_page_dirty', 'bool set_page_dirty(struct page *page)', 'include/linux/mm.h', { op: 'set-page-dirty', pageArg: 0, needsPageLock: true },
+  mem('set_page_dirty', 'bool set_page_dirty(struct page *page)', 'include/linux/mm.h', { op: 'set-page-dirty', pageArg: 0, needsPageLock: true, lockedVariant: 'set_page_dirty_lock' },
     'Mark a page dirty through ->set_page_dirty/->dirty_folio; racy on file pages without the page lock (Documentation/core-api/pin_user_pages.rst).', { returns: 'true if newly dirtied' }),
   mem('folio_mark_dirty', 'bool folio_mark_dirty(struct folio *folio)', 'include/linux/mm.h', { op: 'set-page-dirty', pageArg: 0, needsPageLock: true },
     'Folio version of set_page_dirty.'),
