@@ -30,6 +30,12 @@ interface Item extends RelevanceItem {
   candidate: boolean;
 }
 
+/** Depth-0 brace blocks one top-level item may hold before the scan gives up. */
+const MAX_BLOCKS_PER_ITEM = 8;
+
+/** Characters the last scan re-read for item headers (tests: the scan stays linear). */
+export let lastHeaderWork = 0;
+
 /** Splits the file into top-level items ending at a depth-0 `;` or `}`; undefined when unsure. */
 function topLevelItems(text: string): Span[] | undefined {
   const items: Span[] = [];
@@ -38,11 +44,21 @@ function topLevelItems(text: string): Span[] | undefined {
   let parens = 0;
   let brackets = 0;
   let unbalanced = false;
+  // Whether the current item has anything but comments and white space so far (strings and
+  // characters count as code), and how many depth-0 brace blocks it has opened: both keep the
+  // scan linear (a header is never re-read from the item's start for every directive or block).
+  let hasCode = false;
+  let blocks = 0;
+  let headerHasEq = false;
+  lastHeaderWork = 0;
   const push = (start: number, end: number, bodyOpen: number, hasDirective: boolean) => {
     items.push({ start, end, bodyOpen, hasDirective, balanced: !unbalanced && parens === 0 && brackets === 0 });
     parens = 0;
     brackets = 0;
     unbalanced = false;
+    hasCode = false;
+    blocks = 0;
+    headerHasEq = false;
   };
   let depth = 0;
   let itemStart = 0;
@@ -56,8 +72,11 @@ function topLevelItems(text: string): Span[] | undefined {
     if (c === 32 || c === 9 || c === 13) continue;
     const atLineStart = lineStart;
     lineStart = false;
+    if (c !== 35 || !atLineStart) {
+      // Not a directive; a comment opener is not code (tested again below, rarely taken).
+      if (!(c === 47 && (text.charCodeAt(i + 1) === 42 || text.charCodeAt(i + 1) === 47))) hasCode = true;
+    }
     if (c === 35 /* # */ && atLineStart) {
-      const dirStart = i;
       // A directive runs to the end of the line, continued by backslash-newline.
       while (i < n && text.charCodeAt(i) !== 10) {
         if (text.charCodeAt(i) === 92 /* \ */ && text.charCodeAt(i + 1) === 10) i++;
@@ -66,7 +85,7 @@ function topLevelItems(text: string): Span[] | undefined {
       lineStart = true;
       // Between items (`#include`, `#define` before a function) a directive is an item of its
       // own; inside one (a body, or a header split by #ifdef) it marks that item as unsure.
-      if (depth === 0 && onlyCommentsAndSpace(text.slice(itemStart, dirStart))) {
+      if (depth === 0 && !hasCode) {
         push(itemStart, i, -1, true);
         itemStart = i;
       } else {
@@ -101,7 +120,15 @@ function topLevelItems(text: string): Span[] | undefined {
     else if (c === 91 /* [ */) brackets++;
     else if (c === 93 /* ] */) { if (--brackets < 0) unbalanced = true; }
     if (c === 123 /* { */) {
-      if (depth === 0) bodyOpen = i;
+      if (depth === 0) {
+        bodyOpen = i;
+        // An item that goes on after depth-0 blocks that did not end it (`struct s { ... } v`)
+        // has its header re-read from its start at each block's end, until the header has an
+        // `=` (then it can no longer be a definition, and it ends at a `;`). Past a few such
+        // blocks without one the scan is unsure (and would be quadratic on `{}{}{}...`): it
+        // gives up.
+        if (!headerHasEq && ++blocks > MAX_BLOCKS_PER_ITEM) return undefined;
+      }
       depth++;
     } else if (c === 125 /* } */) {
       depth--;
@@ -109,11 +136,19 @@ function topLevelItems(text: string): Span[] | undefined {
       if (depth === 0) {
         // A function body ends the item at its `}`; `struct x { ... } v;` and `= { ... };` end at
         // the `;` that follows.
-        if (definitionName(text.slice(itemStart, bodyOpen)) !== undefined || looksLikeFunctionHeader(text.slice(itemStart, bodyOpen))) {
-          push(itemStart, i + 1, bodyOpen, hasDirective);
-          itemStart = i + 1;
-          bodyOpen = -1;
-          hasDirective = false;
+        // Both header tests fail on a header with an `=` outside comments, and a later header of
+        // the same item starts where this one does and contains it: no need to look again.
+        const header = headerHasEq ? undefined : text.slice(itemStart, bodyOpen);
+        if (header !== undefined) {
+          lastHeaderWork += header.length;
+          if (definitionName(header) !== undefined || looksLikeFunctionHeader(header)) {
+            push(itemStart, i + 1, bodyOpen, hasDirective);
+            itemStart = i + 1;
+            bodyOpen = -1;
+            hasDirective = false;
+          } else if (withoutComments(header).includes('=')) {
+            headerHasEq = true;
+          }
         }
       }
     } else if (c === 59 /* ; */ && depth === 0) {
@@ -128,19 +163,19 @@ function topLevelItems(text: string): Span[] | undefined {
   return items;
 }
 
-function onlyCommentsAndSpace(s: string): boolean {
-  return s.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/[^\n]*/g, '').trim() === '';
+function withoutComments(s: string): string {
+  return s.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/[^\n]*/g, ' ');
 }
 
 /** Ends with `)` and has no `=`: a definition header, even when its name is a macro's. */
 function looksLikeFunctionHeader(header: string): boolean {
-  const h = header.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/[^\n]*/g, ' ').trimEnd();
+  const h = withoutComments(header).trimEnd();
   return h.endsWith(')') && !h.includes('=');
 }
 
 /** `static long foo(struct x *p, int n)` → `foo`; undefined unless the header has that shape. */
 function definitionName(header: string): string | undefined {
-  const h = header.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/[^\n]*/g, ' ').trimEnd();
+  const h = withoutComments(header).trimEnd();
   if (!h.endsWith(')') || h.includes('=')) return undefined;
   const paren = h.indexOf('(');
   if (paren < 0) return undefined;

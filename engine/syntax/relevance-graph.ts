@@ -28,26 +28,37 @@ export interface RelevanceItem {
   data?: boolean;
 }
 
+/** Work of the last spreadRelevance call: ids and edges looked at (tests: it stays linear). */
+export let lastSpreadWork = 0;
+
 /**
  * Mark every needed item relevant. `relevantApis`: the relevant API names, to tell a kept item
  * that names one (a seed) from one that is only kept; without it every item that comes in
  * relevant is a seed (the previous, coarser behaviour).
  */
 export function spreadRelevance(items: RelevanceItem[], relevantApis?: ReadonlySet<string>): void {
+  // The directed same-file reference graph is i -> j when i's text names function j (j != i).
+  // It is kept through the names, never as item-to-item edges: a name defined k times (a file
+  // that repeats its functions, or a definition per #ifdef branch) that is named by m items
+  // would otherwise make k * m edges (quadratic: 10,000 copies of one function that names
+  // itself made 10^8). Reaching a name reaches every item defined under it, and each name is
+  // expanded once per direction, so the work is linear in the total size of the `ids` sets.
+  // Self-edges (an item naming itself) change no reachability, so j != i needs no test here.
+  let work = 0;
   const byName = new Map<string, number[]>();
   items.forEach((it, i) => {
     if (!it.name) return;
     const l = byName.get(it.name);
     if (l) l.push(i); else byName.set(it.name, [i]);
   });
-  // Directed same-file reference graph: i -> j when i's text names function j (j != i).
-  const callees: number[][] = items.map(() => []);
-  const callers: number[][] = items.map(() => []);
+  // Items that name each defined function (its callers, data items included).
+  const namedBy = new Map<string, number[]>();
   items.forEach((it, i) => {
     for (const id of it.ids) {
-      const targets = byName.get(id);
-      if (!targets) continue;
-      for (const j of targets) if (j !== i) { callees[i].push(j); callers[j].push(i); }
+      work++;
+      if (!byName.has(id)) continue;
+      const l = namedBy.get(id);
+      if (l) l.push(i); else namedBy.set(id, [i]);
     }
   });
   const namesApi = (it: RelevanceItem): boolean => {
@@ -56,24 +67,45 @@ export function spreadRelevance(items: RelevanceItem[], relevantApis?: ReadonlyS
     return false;
   };
   const seed = items.map((it) => it.relevant && (it.name !== undefined ? true : namesApi(it)));
-  // Up: callers of needed items, transitively (data items are not callers).
+  // Up: callers of needed items, transitively (data items are not callers). An item that
+  // becomes needed makes its name's callers needed: once per name.
   const up = seed.slice();
-  const work: number[] = [];
-  up.forEach((u, i) => { if (u) work.push(i); });
-  while (work.length) {
-    const i = work.pop() as number;
-    for (const j of callers[i]) if (!up[j] && !items[j].data) { up[j] = true; work.push(j); }
+  const queue: number[] = [];
+  const upNames = new Set<string>();
+  up.forEach((u, i) => { if (u) queue.push(i); });
+  while (queue.length) {
+    const name = items[queue.pop() as number].name;
+    if (name === undefined || upNames.has(name)) continue;
+    upNames.add(name);
+    for (const j of namedBy.get(name) ?? []) {
+      work++;
+      if (!up[j] && !items[j].data) { up[j] = true; queue.push(j); }
+    }
   }
   // Down: callees of needed items, transitively. A data item that is a seed (it names an API)
-  // is treated as code: it may be a definition the scan did not recognize.
+  // is treated as code: it may be a definition the scan did not recognize. Each defined name an
+  // item mentions brings in every item defined under it: once per name.
   const need = up.slice();
-  need.forEach((u, i) => { if (u) work.push(i); });
-  while (work.length) {
-    const i = work.pop() as number;
-    for (const j of callees[i]) if (!need[j]) { need[j] = true; work.push(j); }
+  const downNames = new Set<string>();
+  need.forEach((u, i) => { if (u) queue.push(i); });
+  while (queue.length) {
+    const i = queue.pop() as number;
+    for (const id of items[i].ids) {
+      work++;
+      if (downNames.has(id)) continue;
+      const targets = byName.get(id);
+      if (!targets) continue;
+      downNames.add(id);
+      for (const j of targets) {
+        work++;
+        if (!need[j]) { need[j] = true; queue.push(j); }
+      }
+    }
   }
-  // Each item enters each work list at most once: linear in the graph's size.
+  // Each item enters each work list at most once and each name is expanded once per direction:
+  // linear in the number of items plus the total size of their `ids`.
   items.forEach((it, i) => { it.relevant = it.relevant || need[i]; });
+  lastSpreadWork = work;
 }
 
 const IDENT = /[A-Za-z_]\w*/g;

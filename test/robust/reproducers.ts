@@ -74,3 +74,44 @@ export function manyFunctions(n: number, every = 50): string {
 
 /** An `@faultline expect` annotation with no function under it. */
 export const expectOutsideFunction = `struct demo_state {\n\tint x;\n};\n\n/* @faultline expect gup-leak */\n\nstatic int demo_value;\n`;
+
+/**
+ * `copies` copies of the same small file (a struct, a helper and a pinning function that names
+ * itself and the helper), as a file repeated up to the size limit is: every name is defined
+ * `copies` times. Relevance spreading between same-named items was quadratic in `copies`.
+ */
+export function repeatedFile(copies: number): string {
+  const unit = `struct demo_rep {
+	struct page **pg;
+	int n;
+};
+
+static void demo_rep_put(struct demo_rep *r, int got)
+{
+	if (got > 0)
+		unpin_user_pages(r->pg, got);
+}
+
+static int demo_rep_pin(struct demo_rep *r, unsigned long uaddr, int again)
+{
+	int got = pin_user_pages_fast(uaddr, r->n, FOLL_WRITE, r->pg);
+
+	if (got != r->n) {
+		demo_rep_put(r, got);
+		return again ? demo_rep_pin(r, uaddr, 0) : -EFAULT;
+	}
+	return 0;
+}
+
+static int demo_rep_sum(const int *v, int n)
+{
+	return n ? v[0] + demo_rep_sum(v + 1, n - 1) : 0;
+}
+`;
+  return unit.repeat(copies);
+}
+
+/** Top-level brace blocks that never end an item (`{}{}{}...`), `pairs` of them. */
+export function bareBlocks(pairs: number): string {
+  return '{}'.repeat(pairs);
+}
