@@ -30,8 +30,12 @@ interface Item extends RelevanceItem {
   candidate: boolean;
 }
 
-/** Depth-0 brace blocks one top-level item may hold before the scan gives up. */
-const MAX_BLOCKS_PER_ITEM = 8;
+/**
+ * Characters of item headers the scan may re-read, per character of text plus a floor, before it
+ * gives up (see the depth-0 `{` below): linear in the worst case, never reached by real code.
+ */
+const HEADER_WORK_PER_CHAR = 4;
+const HEADER_WORK_FLOOR = 256 * 1024;
 
 /** Characters the last scan re-read for item headers (tests: the scan stays linear). */
 export let lastHeaderWork = 0;
@@ -45,10 +49,9 @@ function topLevelItems(text: string): Span[] | undefined {
   let brackets = 0;
   let unbalanced = false;
   // Whether the current item has anything but comments and white space so far (strings and
-  // characters count as code), and how many depth-0 brace blocks it has opened: both keep the
-  // scan linear (a header is never re-read from the item's start for every directive or block).
+  // characters count as code), and whether its header already holds an `=`: both spare re-reading
+  // the item from its start (for every directive, for every depth-0 block).
   let hasCode = false;
-  let blocks = 0;
   let headerHasEq = false;
   lastHeaderWork = 0;
   const push = (start: number, end: number, bodyOpen: number, hasDirective: boolean) => {
@@ -57,7 +60,6 @@ function topLevelItems(text: string): Span[] | undefined {
     brackets = 0;
     unbalanced = false;
     hasCode = false;
-    blocks = 0;
     headerHasEq = false;
   };
   let depth = 0;
@@ -74,7 +76,7 @@ function topLevelItems(text: string): Span[] | undefined {
     lineStart = false;
     if (c !== 35 || !atLineStart) {
       // Not a directive; a comment opener is not code (tested again below, rarely taken).
-      if (!(c === 47 && (text.charCodeAt(i + 1) === 42 || text.charCodeAt(i + 1) === 47))) hasCode = true;
+      if (!(c === 47 && (text.charCodeAt(i + 1) === 42 || text.charCodeAt(i + 1) === 47)) && !isOtherSpace(c)) hasCode = true;
     }
     if (c === 35 /* # */ && atLineStart) {
       // A directive runs to the end of the line, continued by backslash-newline.
@@ -122,12 +124,12 @@ function topLevelItems(text: string): Span[] | undefined {
     if (c === 123 /* { */) {
       if (depth === 0) {
         bodyOpen = i;
-        // An item that goes on after depth-0 blocks that did not end it (`struct s { ... } v`)
-        // has its header re-read from its start at each block's end, until the header has an
-        // `=` (then it can no longer be a definition, and it ends at a `;`). Past a few such
-        // blocks without one the scan is unsure (and would be quadratic on `{}{}{}...`): it
-        // gives up.
-        if (!headerHasEq && ++blocks > MAX_BLOCKS_PER_ITEM) return undefined;
+        // An item that goes on after depth-0 blocks that did not end it (`struct s { ... } v`,
+        // or a header split by #ifdef) has its header re-read from its start at each block's
+        // end, until the header has an `=` (then it can no longer be a definition, and it ends at
+        // a `;`). On `{}{}{}...` that is quadratic: past a bound linear in the text's length the
+        // scan gives up (the text is parsed whole).
+        if (lastHeaderWork > HEADER_WORK_PER_CHAR * n + HEADER_WORK_FLOOR) return undefined;
       }
       depth++;
     } else if (c === 125 /* } */) {
@@ -161,6 +163,11 @@ function topLevelItems(text: string): Span[] | undefined {
   if (depth !== 0) return undefined;
   if (itemStart < n) push(itemStart, n, -1, hasDirective);
   return items;
+}
+
+/** White space other than ' ', \t, \r and \n (a form feed between functions): what trim() removes. */
+function isOtherSpace(c: number): boolean {
+  return c === 11 || c === 12 || c === 0xa0 || c === 0xfeff || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
 }
 
 function withoutComments(s: string): string {
