@@ -95,7 +95,7 @@ export function clearSimulationCache(): void {
   simCache.clear();
 }
 
-function cached(key: string, run: () => SimSummary): SimSummary {
+function cached(key: string, run: () => SimSummary, cancelled: () => boolean): SimSummary {
   const hit = simCache.get(key);
   if (hit) {
     simCache.delete(key);
@@ -103,8 +103,10 @@ function cached(key: string, run: () => SimSummary): SimSummary {
     return hit;
   }
   const r = run();
-  // An interrupted run (time, cancellation) is not an answer worth keeping.
-  if (!r.bound) {
+  // An interrupted run (time, cancellation) is not an answer worth keeping; one stopped by its
+  // state budget is (the same IR stops at the same state: simulating it again, as the fuzz
+  // suite's three faces and every edit elsewhere in the file did, costs seconds for nothing).
+  if (!r.bound || !cancelled()) {
     simCache.set(key, r);
     if (simCache.size > CACHE_SIZE) simCache.delete(simCache.keys().next().value!);
   }
@@ -138,7 +140,7 @@ export const uaccessLivelock: Rule = {
     const broker = simulationBroker();
     const sim = broker
       ? simCache.get(key) ?? broker.get({ rule: meta.id, key, text: ctx.text, fn: fn.name, ...(ctx.kernel ? { kernel: ctx.kernel } : {}) })
-      : cached(key, () => simulateLoops(fn, ctx.functionsByName, blocks, ctx.kernel, ctx.cancelled));
+      : cached(key, () => simulateLoops(fn, ctx.functionsByName, blocks, ctx.kernel, ctx.cancelled), ctx.cancelled);
     if (!sim) return [];
     // One finding per loop: the first failing profile carries the trace, the others are named
     // in the message (three findings on one line for one bug is noise a reviewer learns to skip).
