@@ -19,9 +19,9 @@
 // Exit status 0 when there was no crash, hang, difference or input over the memory goal.
 
 import { fork, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { loadavg } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -53,6 +53,10 @@ const require = createRequire(import.meta.url);
 const { makeInput } = require(join(root, 'out', 'test', 'robust', 'fuzz.js'));
 const artifacts = join(root, 'test-artifacts', 'fuzz');
 mkdirSync(artifacts, { recursive: true });
+// The children write each input here (in memory where possible: test/robust/fuzz.ts); a killed
+// child cannot clean up after itself, so the driver removes the whole directory at the end.
+const scratch = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'faultline-fuzz-run-'));
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
 // ---- a child's CPU time and memory, read from outside (a child stuck in a loop cannot answer) ----
 
@@ -130,7 +134,7 @@ function runSlot() {
   return new Promise((resolveSlot) => {
     const startChild = (block) => {
       if (!block) return resolveSlot();
-      const proc = fork(join(root, 'out', 'test', 'robust', 'fuzz-worker.js'), [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: ['--max-old-space-size=4096'] });
+      const proc = fork(join(root, 'out', 'test', 'robust', 'fuzz-worker.js'), [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: ['--max-old-space-size=4096'], env: { ...process.env, FAULTLINE_FUZZ_TMP: scratch } });
       children.add(proc);
       let current = -1;
       let startedAt = 0;

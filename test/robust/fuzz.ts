@@ -12,7 +12,7 @@
 // seeded PRNG: input i of seed s is always the same text. Hangs and memory are watched by the
 // driver (scripts/fuzz.mjs -> fuzz-worker.ts), which runs this in a child process.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -233,8 +233,19 @@ function diff(a: string[], b: string[]): string {
   return `${onlyA.length ? `only first: ${onlyA.slice(0, 3).join(' | ')}` : ''}${onlyB.length ? ` only second: ${onlyB.slice(0, 3).join(' | ')}` : ''}`.slice(0, 600);
 }
 
+/**
+ * Where the runner writes each input for the CLI face: memory (/dev/shm) where there is one.
+ * Rewriting a file on a disk file system costs a blocking flush per input (ext4 allocates the
+ * blocks of a truncated-and-rewritten file at once): 2.4 ms of wall time per input here, against
+ * 0.05 ms in memory.
+ */
+function scratchBase(): string {
+  if (process.env.FAULTLINE_FUZZ_TMP) return process.env.FAULTLINE_FUZZ_TMP;
+  return existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+}
+
 export class FuzzRunner {
-  private dir = mkdtempSync(join(tmpdir(), 'faultline-fuzz-'));
+  private dir = mkdtempSync(join(scratchBase(), 'faultline-fuzz-'));
   constructor(private readonly engine: Engine) {}
 
   dispose(): void {
