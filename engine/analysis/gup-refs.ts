@@ -1194,6 +1194,11 @@ class GupInterpreter {
     if (!acq) return;
     // A new run of the call: what was derived from the previous result says nothing now.
     for (const z in st.zeros) if (st.zeros[z] === acq.id) delete st.zeros[z];
+    // The call stores into a local through its address (`&page`, `&pages`): what that local
+    // designated before (a copy of an earlier page, `page = compound_head(page)` in the round
+    // before a `goto again`) is gone; from now on it names what this call took.
+    const written = writtenLocal(c.args[(r.byArity?.[c.args.length] ?? r).pagesArg]);
+    if (written !== undefined && !this.globals.has(written) && (st.aliases[written] !== undefined || st.handles[written] !== undefined)) this.forget(st, written);
     let outcomes: number;
     switch (r.returns) {
       case 'count-or-errno': outcomes = ALL; break;
@@ -2137,6 +2142,11 @@ class GupInterpreter {
       }
     }
   }
+}
+
+/** `&x` with x a plain variable: the variable a call writes through this argument. */
+function writtenLocal(e: Expr | undefined): string | undefined {
+  return e && e.kind === 'unary' && e.op === '&' && e.arg.kind === 'var' ? e.arg.name : undefined;
 }
 
 /** Some local in `copies` other than `except` holds acquisition `id`. */
