@@ -130,3 +130,28 @@ test('nullTestOf: NULL and non-NULL tests of a local', () => {
   assert.deepEqual(nullTestOf({ kind: 'binary', op: '!=', left: p, right: { kind: 'int', value: 0 } }), { name: 'p', isNull: false });
   assert.equal(nullTestOf({ kind: 'binary', op: '<', left: p, right: { kind: 'int', value: 0 } }), undefined);
 });
+
+test('a counter whose address is taken is no counter; an unsigned one needs no constant start', async () => {
+  const taken = await lower(`int f(int n, int i) {
+    int r = 0;
+    for (; i < n; i++) {
+      if (i == 0)
+        r = g(r);
+      bump(&i);
+    }
+    return r;
+  }`);
+  const lt = facts(taken);
+  for (const b of taken.blocks) for (const e of b.succs) assert.equal(lt.counterFacts(e), undefined);
+  const unsig = await lower(`int f(int n, unsigned int i) {
+    int r = 0;
+    while (i < n) {
+      if (!i)
+        r = g(r);
+      i += 2;
+    }
+    return r;
+  }`);
+  const lu = facts(unsig);
+  assert.ok(unsig.blocks.some((b) => b.succs.some((e) => (lu.counterFacts(e) ?? []).some((f) => f.key === counterKey('i')))));
+});
