@@ -20,6 +20,8 @@ import { isObserverCall } from '../kernel/api/ownership';
 import type { RefEffect } from '../kernel/api/refs-schema';
 import { exprKey, isIntValue, mentionsName, renderExpr, rootVar, varsOf } from './expr';
 import { fileFunction, helperSummary } from './gup-summaries';
+import { refilledIds } from './gup/refill';
+import { applyFacts, LoopPathFacts, nullTestOf } from './path-conditions';
 import { findReleaseLoops, findTransferLoops, releaseLoopBound, type ReleaseLoop, type TransferLoop } from './release-loops';
 
 type AcquireEffect = Extract<RefEffect, { op: 'acquire' }>;
@@ -203,6 +205,12 @@ interface AcqState {
    * to drop, so one release more than it took is not a double release.
    */
   adoptedRef?: boolean;
+  /**
+   * A single page whose variable was given another value while a local copy still holds it
+   * (`keep = page; ... page = lookup(...)`): the variable no longer designates this page, the
+   * copies (aliases, handles) do.
+   */
+  detached?: boolean;
 }
 
 interface PathState {
@@ -237,6 +245,7 @@ function newAcq(id: number, status: Status, outcomes: number, countKeys: string[
     id, status, outcomes, countKeys,
     pendingKey: undefined, pendingFailure: undefined, releasedAt: undefined, releasedApi: undefined,
     doomPending: undefined, freed: undefined, recorded: undefined, reportAt: undefined, requestStale: undefined, walkHeader: undefined, branch: undefined, adoptedRef: undefined,
+    detached: undefined,
   };
 }
 
@@ -245,6 +254,7 @@ function cloneAcq(a: AcqState): AcqState {
     id: a.id, status: a.status, outcomes: a.outcomes, countKeys: a.countKeys,
     pendingKey: a.pendingKey, pendingFailure: a.pendingFailure, releasedAt: a.releasedAt, releasedApi: a.releasedApi,
     doomPending: a.doomPending, freed: a.freed, recorded: a.recorded, reportAt: a.reportAt, requestStale: a.requestStale, walkHeader: a.walkHeader, branch: a.branch, adoptedRef: a.adoptedRef,
+    detached: a.detached,
   };
 }
 
@@ -278,7 +288,7 @@ function stateKey(s: PathState): string {
   for (const a of s.acqs) {
     const ck = a.countKeys.length < 2 ? (a.countKeys.length ? a.countKeys[0] : '') : [...a.countKeys].sort().join(',');
     const pk = a.pendingKey ?? '';
-    k += `${a.id};${a.status};${a.outcomes};${ck.length}:${ck};${pk.length}:${pk};${a.doomPending ? 1 : 0};${a.reportAt ? a.reportAt.range.start : ''};${a.releasedAt ? a.releasedAt.start : ''};${a.freed ? 1 : 0};${a.recorded ? 1 : 0};${a.requestStale ? 1 : 0};${a.walkHeader ?? ''};${a.adoptedRef ? 1 : 0}|`;
+    k += `${a.id};${a.status};${a.outcomes};${ck.length}:${ck};${pk.length}:${pk};${a.doomPending ? 1 : 0};${a.reportAt ? a.reportAt.range.start : ''};${a.releasedAt ? a.releasedAt.start : ''};${a.freed ? 1 : 0};${a.recorded ? 1 : 0};${a.requestStale ? 1 : 0};${a.walkHeader ?? ''};${a.adoptedRef ? 1 : 0};${a.detached ? 1 : 0}|`;
   }
   k += '#';
   const vars = s.vars;
@@ -360,6 +370,8 @@ class GupInterpreter {
   private readonly advancing = new Set<string>();
   /** Non-local lvalues an array variable is stored into anywhere in the function: `bo->pages = pages`. */
   private readonly storedInto = new Map<string, { key: string; root: string }[]>();
+  /** Switch cases, conditions tested in loops, counting loops (path-conditions.ts). */
+  private readonly loopFacts: LoopPathFacts;
 
   constructor(private readonly fn: FunctionIR, private readonly file: FileIR, private readonly opts: GupOptions) {
     this.globals = new Set(file.globals);
@@ -382,6 +394,7 @@ class GupInterpreter {
       this.transfersByHeader.set(tl.loop.header, l);
       this.loopBody.set(tl.loop.header, new Set(tl.loop.body));
     }
+    this.loopFacts = new LoopPathFacts(fn, this.globals, (e) => this.stableCond(e), (k) => this.repeatedCond(k));
     this.findFlagSelectedReleases();
     for (const rl of this.releaseLoops) this.counterVars.add(rl.index);
     for (const b of fn.blocks) for (const s of b.stmts) if (s.kind === 'return' && s.value?.kind === 'var') this.returnedVars.add(s.value.name);
@@ -491,7 +504,7 @@ class GupInterpreter {
     const key = exprKey(e);
     const direct = st.acqs.filter((a) => {
       const acq = this.acquisitions[a.id];
-      return acq.arrayKey === key || acq.ownerKeys.includes(key);
+      return (acq.arrayKey === key && !a.detached) || acq.ownerKeys.includes(key);
     }).map((a) => a.id);
     if (direct.length) return { ids: direct, element: false };
     if (e.kind === 'var' && this.derived.has(e.name)) {
@@ -552,10 +565,16 @@ class GupInterpreter {
     for (const c in st.conds) if (mentionsWord(c, key)) delete st.conds[c];
     // Only when present: `delete` of an absent key still costs (and the check is cheap).
     if (st.vars[key] !== undefined) delete st.vars[key];
+    const copy = st.aliases[key] ?? st.handles[key];
     if (st.aliases[key] !== undefined) delete st.aliases[key];
     if (st.handles[key] !== undefined) delete st.handles[key];
     if (st.zeros[key] !== undefined) delete st.zeros[key];
     if (st.tests[key] !== undefined) delete st.tests[key];
+    // The last copy of a detached page got another value: nothing here designates it now.
+    if (copy !== undefined) {
+      const a = this.acqState(st, copy);
+      if (a?.detached && !copyHolds(st.aliases, copy) && !copyHolds(st.handles, copy)) this.dropAcqs(st, [copy]);
+    }
   }
 
   /** The branch record of a conditional edge: one per edge (read-only, shared by the paths). */
@@ -626,8 +645,14 @@ class GupInterpreter {
         }
         return st;
       }
-      case 'call':
-        return this.call(st, s);
+      case 'call': {
+        const out = this.call(st, s);
+        // `page = lookup(...)`: the variable names another page from now on (as for an
+        // assignment); an acquisition's result is its count, and page_folio(page) and the
+        // like keep naming the same page.
+        if (s.result && lookupApi(s.callee)?.refs?.op !== 'acquire' && gupPageAliases[s.callee] === undefined) this.untrackSingle(out, exprKey(s.result));
+        return out;
+      }
     }
   }
 
@@ -964,21 +989,35 @@ class GupInterpreter {
 
   private predsCache?: Map<number, number[]>;
 
-  /** Stop tracking single-page acquisitions named by `key` (it is about to name another page). */
+  /**
+   * `key` is about to name another page: single-page acquisitions it named are no longer
+   * designated by it. One a local copy still holds stays tracked through the copy (detached);
+   * the others are no longer tracked.
+   */
   private untrackSingle(st: PathState, key: string): void {
     let drop = false;
     for (const a of st.acqs) {
       const acq = this.acquisitions[a.id];
-      if (acq.single && acq.arrayKey === key) drop = true;
+      if (!acq.single || acq.arrayKey !== key || a.detached) continue;
+      if (copyHolds(st.aliases, a.id, key) || copyHolds(st.handles, a.id, key)) a.detached = true;
+      else drop = true;
     }
     if (!drop) return;
-    st.acqs = st.acqs.filter((a) => !(this.acquisitions[a.id].single && this.acquisitions[a.id].arrayKey === key));
+    st.acqs = st.acqs.filter((a) => a.detached || !(this.acquisitions[a.id].single && this.acquisitions[a.id].arrayKey === key));
     for (const name in st.aliases) {
       if (!st.acqs.some((a) => a.id === st.aliases[name])) delete st.aliases[name];
     }
     for (const name in st.handles) {
       if (!st.acqs.some((a) => a.id === st.handles[name])) delete st.handles[name];
     }
+  }
+
+  /** Stop tracking these acquisitions on this path (and the locals that designate them). */
+  private dropAcqs(st: PathState, ids: readonly number[]): void {
+    st.acqs = st.acqs.filter((a) => !ids.includes(a.id));
+    for (const name in st.aliases) if (ids.includes(st.aliases[name])) delete st.aliases[name];
+    for (const name in st.handles) if (ids.includes(st.handles[name])) delete st.handles[name];
+    for (const name in st.zeros) if (ids.includes(st.zeros[name])) delete st.zeros[name];
   }
 
   private isErrorValue(e: Expr, st: PathState): boolean {
@@ -1155,6 +1194,11 @@ class GupInterpreter {
     if (!acq) return;
     // A new run of the call: what was derived from the previous result says nothing now.
     for (const z in st.zeros) if (st.zeros[z] === acq.id) delete st.zeros[z];
+    // The call stores into a local through its address (`&page`, `&pages`): what that local
+    // designated before (a copy of an earlier page, `page = compound_head(page)` in the round
+    // before a `goto again`) is gone; from now on it names what this call took.
+    const written = writtenLocal(c.args[(r.byArity?.[c.args.length] ?? r).pagesArg]);
+    if (written !== undefined && !this.globals.has(written) && (st.aliases[written] !== undefined || st.handles[written] !== undefined)) this.forget(st, written);
     let outcomes: number;
     switch (r.returns) {
       case 'count-or-errno': outcomes = ALL; break;
@@ -1189,12 +1233,18 @@ class GupInterpreter {
       const nn = this.stableCond(given);
       if (nn) st.conds[nn.key] = nn.truth;
     }
+    // Another call filling the same slots (a loop that picks one of two calls each round):
+    // the earlier acquisition's pages, settled on this path, are no longer in the array.
+    const refilled = refilledIds(acq, st.acqs, this.acquisitions);
+    if (refilled.length) this.dropAcqs(st, refilled);
     const i = st.acqs.findIndex((a) => a.id === acq.id);
     if (i >= 0) {
       // The same call runs again (a retry loop, `goto again`) while the pages it took last time
       // are still held: those references can no longer be released. An acquisition into
       // `pages + done` fills new slots and is not this case.
       const prev = st.acqs[i];
+      // A detached previous page (held by a local copy) is reported too: the path takes the
+      // reference again while it holds the previous one, and only one of them stays tracked.
       if (this.isHeld(prev)) {
         const jump = st.lastJump;
         const via = jump
@@ -1406,6 +1456,9 @@ class GupInterpreter {
       st = refined;
       if (e.range) st.lastBranch = this.branchOf(e, e.cond, e.range);
     }
+    const facts = this.loopFacts.switchFacts(e);
+    if (facts && !applyFacts(st.conds, facts)) return undefined;
+    for (const k of this.loopFacts.counterExit(e) ?? []) delete st.conds[k];
     // Entering a release loop from outside: apply the loop's release once.
     const body = this.loopBody.get(e.to);
     if (body && !body.has(from)) {
@@ -1416,6 +1469,8 @@ class GupInterpreter {
     this.walkExit(st, from, e.to, isGoto);
     if (this.backEdgeSources(e.to)?.has(from)) {
       st.lastJump = isGoto && e.range ? { range: e.range, label: e.label! } : undefined;
+      const counters = this.loopFacts.counterFacts(e);
+      if (counters) applyFacts(st.conds, counters);
     }
     for (const a of st.acqs) {
       if (a.reportAt || !this.isHeld(a)) continue;
@@ -1455,6 +1510,7 @@ class GupInterpreter {
   /** Maps each outcome-relevant atom of a condition to the set of outcomes where it holds. */
   private refine(st: PathState, cond: Expr, to: number): PathState | undefined {
     if (this.constTruth(cond, st, 0) === false) return undefined;
+    if (this.loopFacts.counterTruth(cond, st.conds) === false) return undefined;
     // The same test of values nothing changes gives the same answer on one path.
     const stable = this.stableCond(cond);
     if (stable && this.repeatedCond(stable.key)) {
@@ -1463,8 +1519,17 @@ class GupInterpreter {
       st.conds[stable.key] = stable.truth;
     }
     this.noteErrorTest(st, cond);
+    const nullTested = nullTestOf(cond);
     for (const a of st.acqs) {
       const acq = this.acquisitions[a.id];
+      // `if (!page)`, `if (!keep)` on the page variable or a local copy of it (`keep = page`)
+      // after get_page(page) or a GUP of one page into &page: NULL only where the acquisition
+      // took nothing.
+      if (nullTested?.isNull && acq.single && (st.aliases[nullTested.name] === a.id || (nullTested.name === acq.arrayKey && !a.detached))) {
+        const next = a.outcomes & (NEG | ZERO);
+        if (next === 0 && a.outcomes !== 0) return undefined;
+        a.outcomes = next;
+      }
       if (a.countKeys.length) {
         const m = this.mask(cond, st, a, acq, 0);
         if (m !== undefined) {
@@ -1608,7 +1673,7 @@ class GupInterpreter {
       }
       this.repeatedConds = new Set([...seen].filter(([, n]) => n > 1).map(([k]) => k));
     }
-    return this.repeatedConds.has(key) || /^[A-Za-z_][A-Za-z0-9_]*$/.test(key);
+    return this.repeatedConds.has(key) || /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) || this.loopFacts.testedInLoop(key);
   }
 
   /** A condition over stable variables and constants only, normalized to a key and a truth value. */
@@ -1729,7 +1794,7 @@ class GupInterpreter {
     const zt = this.zeroTest(e, st, a.id);
     if (zt !== undefined) return zt ? NEG | ZERO : undefined;
     // `!page` after `gup(..., 1, ..., &page)`: the call stored a page when it took one.
-    if (acq.single && ((e.kind === 'unary' && e.op === '!' && exprKey(e.arg) === acq.arrayKey) ||
+    if (acq.single && !a.detached && ((e.kind === 'unary' && e.op === '!' && exprKey(e.arg) === acq.arrayKey) ||
       (e.kind === 'binary' && e.op === '==' && exprKey(e.left) === acq.arrayKey && (isIntValue(e.right, 0) || (e.right.kind === 'const' && e.right.name === 'NULL'))))) {
       return NEG | ZERO;
     }
@@ -2077,6 +2142,17 @@ class GupInterpreter {
       }
     }
   }
+}
+
+/** `&x` with x a plain variable: the variable a call writes through this argument. */
+function writtenLocal(e: Expr | undefined): string | undefined {
+  return e && e.kind === 'unary' && e.op === '&' && e.arg.kind === 'var' ? e.arg.name : undefined;
+}
+
+/** Some local in `copies` other than `except` holds acquisition `id`. */
+function copyHolds(copies: Record<string, number>, id: number, except?: string): boolean {
+  for (const name in copies) if (copies[name] === id && name !== except) return true;
+  return false;
 }
 
 /** `/^goto\b/` without a regex: the edge label starts with the word `goto`. */
