@@ -167,6 +167,8 @@ export interface GupAnalysis {
   facts: GupFact[];
   /** Set when a budget ran out or the run was cancelled: findings are then a subset. */
   exhausted?: string;
+  /** Work items stepped (the unit of the step budget): what a performance test can assert. */
+  steps?: number;
 }
 
 export interface GupOptions {
@@ -468,7 +470,7 @@ class GupInterpreter {
         if (next) work.push({ block: e.to, state: next });
       }
     }
-    return { acquisitions: this.acquisitions, facts: this.facts, exhausted: this.exhausted };
+    return { acquisitions: this.acquisitions, facts: this.facts, exhausted: this.exhausted, steps };
   }
 
   // ---- facts ----------------------------------------------------------------------------
