@@ -822,6 +822,8 @@ class GupInterpreter {
       }
       return st;
     } else if (api && gupPageAliases[c.callee] !== undefined && resultKey) {
+      // `page = compound_head(page)`: the variable still designates the same reference.
+      if (exprKey(c.args[gupPageAliases[c.callee]] ?? { kind: 'unknown', text: '' }) === resultKey) return st;
       // page_folio(pages[i]): the folio is the page's reference under another type.
       const r = this.refOf(c.args[gupPageAliases[c.callee]], st);
       this.forget(st, resultKey);
@@ -1189,6 +1191,12 @@ class GupInterpreter {
       const nn = this.stableCond(given);
       if (nn) st.conds[nn.key] = nn.truth;
     }
+    // A call that stores its page into a variable (`gup(..., 1, ..., &page)`) overwrites what
+    // that variable named: another acquisition tracked through the same variable (a second
+    // call tried when the first took nothing, or the other call's page from the previous run
+    // of a `goto again` loop) no longer designates anything this path can release. Still held,
+    // its reference is lost here; otherwise it is done with.
+    if (acq.single && !r.single) this.overwriteSingle(st, acq, c);
     const i = st.acqs.findIndex((a) => a.id === acq.id);
     if (i >= 0) {
       // The same call runs again (a retry loop, `goto again`) while the pages it took last time
@@ -1204,6 +1212,25 @@ class GupInterpreter {
       }
       st.acqs[i] = fresh;
     } else st.acqs.push(fresh);
+  }
+
+  /** `acq` stores a new page into the variable other single acquisitions are tracked by. */
+  private overwriteSingle(st: PathState, acq: GupAcquisition, c: CallStmt): void {
+    const gone: number[] = [];
+    for (const o of st.acqs) {
+      if (o.id === acq.id) continue;
+      const prev = this.acquisitions[o.id];
+      if (!prev.single || prev.arrayKey !== acq.arrayKey) continue;
+      if (this.isHeld(o)) {
+        const via = `${acq.api}() at line ${line(c.range)} stores another page into \`${acq.arrayText}\``;
+        this.emit({ kind: 'retake', acq: prev, at: c.range, via, branch: st.lastBranch, recorded: !!o.recorded });
+      }
+      gone.push(o.id);
+    }
+    if (!gone.length) return;
+    st.acqs = st.acqs.filter((a) => !gone.includes(a.id));
+    for (const name in st.aliases) if (gone.includes(st.aliases[name])) delete st.aliases[name];
+    for (const name in st.handles) if (gone.includes(st.handles[name])) delete st.handles[name];
   }
 
   // ---- release --------------------------------------------------------------------------
