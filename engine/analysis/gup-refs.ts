@@ -20,6 +20,7 @@ import { isObserverCall } from '../kernel/api/ownership';
 import type { RefEffect } from '../kernel/api/refs-schema';
 import { exprKey, isIntValue, mentionsName, renderExpr, rootVar, varsOf } from './expr';
 import { fileFunction, helperSummary } from './gup-summaries';
+import { handsOnBefore, readsScalarOnly, usedBeforeRedefined } from './gup/ownership-facts';
 import { findReleaseLoops, findTransferLoops, releaseLoopBound, type ReleaseLoop, type TransferLoop } from './release-loops';
 
 type AcquireEffect = Extract<RefEffect, { op: 'acquire' }>;
@@ -827,7 +828,9 @@ class GupInterpreter {
       // page_folio(pages[i]): the folio is the page's reference under another type.
       const r = this.refOf(c.args[gupPageAliases[c.callee]], st);
       this.forget(st, resultKey);
-      if (r && r.ids.length === 1 && c.result?.kind === 'var') st.aliases[resultKey] = r.ids[0];
+      if (r && r.ids.length === 1 && c.result?.kind === 'var' && !this.globals.has(c.result.name)) st.aliases[resultKey] = r.ids[0];
+      // `slots[n] = folio_page(folio, 0)`: the page goes straight into memory others find.
+      else if (r && c.result && c.result.kind !== 'var') this.handOffIds(st, r.ids);
       return st;
     } else if (api && gupPageCarriers[c.callee] !== undefined && resultKey) {
       // page_to_pfn(page) / page_address(page): a handle that can carry the same reference
@@ -950,9 +953,7 @@ class GupInterpreter {
           const local = x.target.kind === 'var' && !this.globals.has(x.target.name);
           if (!local && x.value.kind === 'var' && x.value.name === name) return true;
         } else if (x.kind === 'call') {
-          const r = lookupApi(x.callee)?.refs;
-          const arg = r && r.op === 'handoff' ? x.args[r.pagesArg] : undefined;
-          if (arg && arg.kind === 'var' && arg.name === name) return true;
+          if (handsOnBefore(this.file, x, name, this.globals)) return true;
           if (x.result?.kind === 'var' && x.result.name === name) return false;
         } else if (x.kind === 'decl' && x.name === name) return false;
       }
@@ -1865,6 +1866,11 @@ class GupInterpreter {
     }
     const pos = this.stmtPos.get(c);
     if (!pos) return true;
+    // One page named by a variable: a use after the variable names another page (the next
+    // run of a loop whose body declares it) is not a use of this reference.
+    if (acq.single && /^[A-Za-z_]\w*$/.test(acq.arrayKey)) {
+      return usedBeforeRedefined(this.fn, pos, acq.arrayKey, (s) => s !== acq.call && this.ownershipUseIn(s, acq));
+    }
     const reach = this.canMention(acq, true);
     const b = this.fn.blocks[pos.block];
     if (b.stmts.slice(pos.idx + 1).some((s) => s !== acq.call && this.ownershipUseIn(s, acq))) return true;
@@ -1889,6 +1895,8 @@ class GupInterpreter {
       let changed = false;
       for (const b of this.fn.blocks) for (const s of b.stmts) {
         if (s.kind !== 'assign' || s.target.kind !== 'var' || related.has(s.target.name)) continue;
+        // `idx = folio->index`: a number read out of the page is no handle on it.
+        if (readsScalarOnly(this.fn.locals[s.target.name], s.value, related)) continue;
         if ([...varsOf(s.value)].some((v) => related.has(v))) {
           related.add(s.target.name);
           changed = true;
