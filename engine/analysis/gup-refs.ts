@@ -21,6 +21,7 @@ import type { RefEffect } from '../kernel/api/refs-schema';
 import { exprKey, isIntValue, mentionsName, renderExpr, rootVar, varsOf } from './expr';
 import { fileFunction, helperSummary } from './gup-summaries';
 import { handsOnBefore, readsScalarOnly, usedBeforeRedefined } from './gup/ownership-facts';
+import { ValueFactsContext, vfAssign, vfCall, vfForget, vfHavoc, vfKey, vfTruth, type ValueFacts } from './gup/value-facts';
 import { findReleaseLoops, findTransferLoops, releaseLoopBound, type ReleaseLoop, type TransferLoop } from './release-loops';
 
 type AcquireEffect = Extract<RefEffect, { op: 'acquire' }>;
@@ -226,6 +227,8 @@ interface PathState {
   lastBranch?: { text: string; line: number; range?: SourceRange };
   /** Not part of the state key: the last backward `goto` taken (`goto again`). */
   lastJump?: { range: SourceRange; label: string };
+  /** Zeroed objects, non-NULL pointers, error pointers on this path (gup/value-facts.ts). */
+  vf: ValueFacts;
 }
 
 /**
@@ -265,6 +268,7 @@ function cloneState(s: PathState): PathState {
     lastBranch: s.lastBranch,
     lastJump: s.lastJump,
     retErr: s.retErr,
+    vf: { ...s.vf },
   };
 }
 
@@ -297,7 +301,7 @@ function stateKey(s: PathState): string {
   for (const name of tests) k += `${name.length}:${name}`;
   k += '#';
   for (const c in s.conds) k += `${c.length}:${c}${s.conds[c] ? 1 : 0}`;
-  return `${k}#${s.retErr ? 1 : 0}`;
+  return `${k}#${s.retErr ? 1 : 0}#${vfKey(s.vf)}`;
 }
 
 const line = (r: SourceRange): number => r.startRow + 1;
@@ -362,8 +366,11 @@ class GupInterpreter {
   /** Non-local lvalues an array variable is stored into anywhere in the function: `bo->pages = pages`. */
   private readonly storedInto = new Map<string, { key: string; root: string }[]>();
 
+  private readonly vfc: ValueFactsContext;
+
   constructor(private readonly fn: FunctionIR, private readonly file: FileIR, private readonly opts: GupOptions) {
     this.globals = new Set(file.globals);
+    this.vfc = new ValueFactsContext(fn, file);
     this.findArrayAliases();
     this.releaseLoops = findReleaseLoops(fn);
     for (const rl of this.releaseLoops) {
@@ -404,7 +411,7 @@ class GupInterpreter {
     const maxPerBlock = this.opts.maxStatesPerBlock ?? 64;
     const maxSteps = this.opts.maxSteps ?? 200_000;
     const seen: (Set<string> | undefined)[] = [];
-    const work: { block: number; state: PathState }[] = [{ block: fn.entry, state: { acqs: [], vars: {}, aliases: {}, handles: {}, zeros: {}, tests: {}, conds: {} } }];
+    const work: { block: number; state: PathState }[] = [{ block: fn.entry, state: { acqs: [], vars: {}, aliases: {}, handles: {}, zeros: {}, tests: {}, conds: {}, vf: {} } }];
     let steps = 0;
     while (work.length) {
       if (++steps > maxSteps) {
@@ -425,7 +432,7 @@ class GupInterpreter {
         // Widening: forget the copy-propagated values and value tests (they only sharpen
         // messages and loop bounds); if the coarser state is new, keep exploring it, up to a
         // hard cap. Past that, drop: findings stay a subset, never invented.
-        const coarse = { ...cloneState(state), vars: {}, tests: {}, conds: {} };
+        const coarse = { ...cloneState(state), vars: {}, tests: {}, conds: {}, vf: {} };
         const ck = stateKey(coarse);
         if (set.has(ck)) continue;
         if (set.size >= 2 * maxPerBlock) {
@@ -557,6 +564,7 @@ class GupInterpreter {
     if (st.handles[key] !== undefined) delete st.handles[key];
     if (st.zeros[key] !== undefined) delete st.zeros[key];
     if (st.tests[key] !== undefined) delete st.tests[key];
+    vfForget(st.vf, key);
   }
 
   /** The branch record of a conditional edge: one per edge (read-only, shared by the paths). */
@@ -592,10 +600,14 @@ class GupInterpreter {
         this.untrackSingle(st, s.name);
         this.forget(st, s.name);
         return st;
-      case 'assign':
-        return this.assign(st, s.target, s.value);
+      case 'assign': {
+        const out = this.assign(st, s.target, s.value);
+        vfAssign(out.vf, this.vfc, s.target, s.value);
+        return out;
+      }
       case 'havoc': {
         if (s.target) this.forget(st, exprKey(s.target));
+        vfHavoc(st.vf, s.text);
         // Pages reachable from an unknown expression (a call through a function pointer):
         // whoever that is may own them now.
         for (const a of st.acqs) {
@@ -627,8 +639,11 @@ class GupInterpreter {
         }
         return st;
       }
-      case 'call':
-        return this.call(st, s);
+      case 'call': {
+        const out = this.call(st, s);
+        vfCall(out.vf, this.vfc, s);
+        return out;
+      }
     }
   }
 
@@ -1483,6 +1498,7 @@ class GupInterpreter {
   /** Maps each outcome-relevant atom of a condition to the set of outcomes where it holds. */
   private refine(st: PathState, cond: Expr, to: number): PathState | undefined {
     if (this.constTruth(cond, st, 0) === false) return undefined;
+    if (vfTruth(st.vf, cond) === false) return undefined;
     // The same test of values nothing changes gives the same answer on one path.
     const stable = this.stableCond(cond);
     if (stable && this.repeatedCond(stable.key)) {
