@@ -21,6 +21,7 @@ import type { RefEffect } from '../kernel/api/refs-schema';
 import { exprKey, isIntValue, mentionsName, renderExpr, rootVar, varsOf } from './expr';
 import { fileFunction, helperSummary } from './gup-summaries';
 import { handsOnBefore, readsScalarOnly, usedBeforeRedefined } from './gup/ownership-facts';
+import { DerivedValues, atNothing, mentionsAny, negativeNonErrno } from './gup/hand-back';
 import { ValueFactsContext, vfAssign, vfCall, vfForget, vfHavoc, vfKey, vfTruth, type ValueFacts } from './gup/value-facts';
 import { findReleaseLoops, findTransferLoops, releaseLoopBound, type ReleaseLoop, type TransferLoop } from './release-loops';
 
@@ -160,6 +161,10 @@ export interface HandBackFact {
   implements: string;
   outcomes: number;
   valueText: string;
+  /** The returned value when the acquisition took nothing (its result set to 0), as text. */
+  nothingText: string;
+  /** That value is the negation of a non-constant: it may be negative, and it is no -errno. */
+  negativeNonErrno: boolean;
 }
 
 export interface GupAnalysis {
@@ -229,6 +234,8 @@ interface PathState {
   lastJump?: { range: SourceRange; label: string };
   /** Zeroed objects, non-NULL pointers, error pointers on this path (gup/value-facts.ts). */
   vf: ValueFacts;
+  /** In a function implementing an acquiring entry: locals holding values computed from a result (gup/hand-back.ts). */
+  dv: Record<string, number>;
 }
 
 /**
@@ -269,6 +276,7 @@ function cloneState(s: PathState): PathState {
     lastJump: s.lastJump,
     retErr: s.retErr,
     vf: { ...s.vf },
+    dv: { ...s.dv },
   };
 }
 
@@ -301,7 +309,9 @@ function stateKey(s: PathState): string {
   for (const name of tests) k += `${name.length}:${name}`;
   k += '#';
   for (const c in s.conds) k += `${c.length}:${c}${s.conds[c] ? 1 : 0}`;
-  return `${k}#${s.retErr ? 1 : 0}#${vfKey(s.vf)}`;
+  k += `#${s.retErr ? 1 : 0}#${vfKey(s.vf)}#`;
+  for (const name in s.dv) k += `${name.length}:${name}${s.dv[name]};`;
+  return k;
 }
 
 const line = (r: SourceRange): number => r.startRow + 1;
@@ -367,10 +377,15 @@ class GupInterpreter {
   private readonly storedInto = new Map<string, { key: string; root: string }[]>();
 
   private readonly vfc: ValueFactsContext;
+  /** The acquiring API-table entry this function implements (its callers read its result by that entry's convention). */
+  private readonly implementsAcquire?: string;
+  private readonly derivedValues = new DerivedValues();
 
   constructor(private readonly fn: FunctionIR, private readonly file: FileIR, private readonly opts: GupOptions) {
     this.globals = new Set(file.globals);
     this.vfc = new ValueFactsContext(fn, file);
+    const self = lookupApi(fn.name)?.refs;
+    if (self?.op === 'acquire' && (self.returns === 'bytes-or-errno' || self.returns === 'count-or-errno')) this.implementsAcquire = fn.name;
     this.findArrayAliases();
     this.releaseLoops = findReleaseLoops(fn);
     for (const rl of this.releaseLoops) {
@@ -411,7 +426,7 @@ class GupInterpreter {
     const maxPerBlock = this.opts.maxStatesPerBlock ?? 64;
     const maxSteps = this.opts.maxSteps ?? 200_000;
     const seen: (Set<string> | undefined)[] = [];
-    const work: { block: number; state: PathState }[] = [{ block: fn.entry, state: { acqs: [], vars: {}, aliases: {}, handles: {}, zeros: {}, tests: {}, conds: {}, vf: {} } }];
+    const work: { block: number; state: PathState }[] = [{ block: fn.entry, state: { acqs: [], vars: {}, aliases: {}, handles: {}, zeros: {}, tests: {}, conds: {}, vf: {}, dv: {} } }];
     let steps = 0;
     while (work.length) {
       if (++steps > maxSteps) {
@@ -432,7 +447,7 @@ class GupInterpreter {
         // Widening: forget the copy-propagated values and value tests (they only sharpen
         // messages and loop bounds); if the coarser state is new, keep exploring it, up to a
         // hard cap. Past that, drop: findings stay a subset, never invented.
-        const coarse = { ...cloneState(state), vars: {}, tests: {}, conds: {}, vf: {} };
+        const coarse = { ...cloneState(state), vars: {}, tests: {}, conds: {}, vf: {}, dv: {} };
         const ck = stateKey(coarse);
         if (set.has(ck)) continue;
         if (set.size >= 2 * maxPerBlock) {
@@ -565,6 +580,7 @@ class GupInterpreter {
     if (st.zeros[key] !== undefined) delete st.zeros[key];
     if (st.tests[key] !== undefined) delete st.tests[key];
     vfForget(st.vf, key);
+    if (st.dv[key] !== undefined) delete st.dv[key];
   }
 
   /** The branch record of a conditional edge: one per edge (read-only, shared by the paths). */
@@ -601,7 +617,9 @@ class GupInterpreter {
         this.forget(st, s.name);
         return st;
       case 'assign': {
+        const dvValue = this.implementsAcquire && s.target.kind === 'var' ? this.derivedValue(st, s.value) : undefined;
         const out = this.assign(st, s.target, s.value);
+        if (dvValue !== undefined) out.dv[exprKey(s.target)] = dvValue;
         vfAssign(out.vf, this.vfc, s.target, s.value);
         return out;
       }
@@ -617,6 +635,7 @@ class GupInterpreter {
         return st;
       }
       case 'return': {
+        if (this.implementsAcquire && s.value) this.handBack(st, s.value, s.range);
         this.walkExit(st, this.curBlock, this.fn.exit, true);
         st.retErr = !!s.value && this.isErrorValue(s.value, st);
         if (s.value) {
@@ -1992,6 +2011,30 @@ class GupInterpreter {
       if (k !== acq.kind) return true;
     }
     return false;
+  }
+
+  /** A value computed from an acquisition's result (or from such a value) on this path: its interned index. */
+  private derivedValue(st: PathState, value: Expr): number | undefined {
+    const e = this.derivedValues.expand(value, st.dv);
+    const counts = st.acqs.flatMap((a) => a.countKeys);
+    if (!mentionsAny(e, counts)) return undefined;
+    // A plain copy of the result is a count key already (assign() tracks it).
+    if (e.kind === 'var') return undefined;
+    return this.derivedValues.intern(e);
+  }
+
+  /** A return in a function implementing an acquiring entry: a value computed from a result that may say "nothing taken". */
+  private handBack(st: PathState, value: Expr, at: SourceRange): void {
+    const e = this.derivedValues.expand(value, st.dv);
+    if (e.kind === 'var') return;
+    for (const a of st.acqs) {
+      if (!(a.outcomes & ZERO) || !a.countKeys.length || !mentionsAny(e, a.countKeys)) continue;
+      const nothing = atNothing(e, a.countKeys);
+      this.emit({
+        kind: 'handback', acq: this.acquisitions[a.id], at, implements: this.implementsAcquire!, outcomes: a.outcomes,
+        valueText: renderExpr(e, this.tempName), nothingText: renderExpr(nothing, this.tempName), negativeNonErrno: negativeNonErrno(nothing),
+      });
+    }
   }
 
   /** A local or parameter declared with an unsigned type: a negative value stored in it wraps. */
