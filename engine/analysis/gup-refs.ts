@@ -21,7 +21,7 @@ import type { RefEffect } from '../kernel/api/refs-schema';
 import { exprKey, isIntValue, mentionsName, renderExpr, rootVar, varsOf } from './expr';
 import { fileFunction, helperSummary } from './gup-summaries';
 import { handsOnBefore, readsScalarOnly, usedBeforeRedefined } from './gup/ownership-facts';
-import { DerivedValues, atNothing, mentionsAny, negativeNonErrno } from './gup/hand-back';
+import { DerivedValues, MAX_DERIVED_SIZE, atNothing, exprSize, mentionsAny, negativeNonErrno } from './gup/hand-back';
 import { ValueFactsContext, vfAssign, vfCall, vfForget, vfHavoc, vfKey, vfTruth, type ValueFacts } from './gup/value-facts';
 import { findReleaseLoops, findTransferLoops, releaseLoopBound, type ReleaseLoop, type TransferLoop } from './release-loops';
 
@@ -617,7 +617,7 @@ class GupInterpreter {
         this.forget(st, s.name);
         return st;
       case 'assign': {
-        const dvValue = this.implementsAcquire && s.target.kind === 'var' ? this.derivedValue(st, s.value) : undefined;
+        const dvValue = this.implementsAcquire && s.target.kind === 'var' ? this.derivedValue(st, s.value, s.target.name) : undefined;
         const out = this.assign(st, s.target, s.value);
         if (dvValue !== undefined) out.dv[exprKey(s.target)] = dvValue;
         vfAssign(out.vf, this.vfc, s.target, s.value);
@@ -2014,12 +2014,15 @@ class GupInterpreter {
   }
 
   /** A value computed from an acquisition's result (or from such a value) on this path: its interned index. */
-  private derivedValue(st: PathState, value: Expr): number | undefined {
+  private derivedValue(st: PathState, value: Expr, target: string): number | undefined {
     const e = this.derivedValues.expand(value, st.dv);
     const counts = st.acqs.flatMap((a) => a.countKeys);
     if (!mentionsAny(e, counts)) return undefined;
     // A plain copy of the result is a count key already (assign() tracks it).
     if (e.kind === 'var') return undefined;
+    // An accumulator (`done += ret` in a loop) or a value grown past a few terms: not followed
+    // (it would grow with every run of the loop and the path states would never meet).
+    if (mentionsAny(e, [target]) || exprSize(e) > MAX_DERIVED_SIZE) return undefined;
     return this.derivedValues.intern(e);
   }
 

@@ -42,6 +42,20 @@ export class DerivedValues {
   }
 }
 
+/** Derived values larger than this (in expression nodes) are not followed. */
+export const MAX_DERIVED_SIZE = 24;
+
+/** Number of nodes of an expression. */
+export function exprSize(e: Expr): number {
+  switch (e.kind) {
+    case 'field': return 1 + exprSize(e.base);
+    case 'index': return 1 + exprSize(e.base) + exprSize(e.index);
+    case 'unary': return 1 + exprSize(e.arg);
+    case 'binary': return 1 + exprSize(e.left) + exprSize(e.right);
+    default: return 1;
+  }
+}
+
 /** The expression mentions one of the keys (the result or a copy of it). */
 export function mentionsAny(e: Expr, keys: string[]): boolean {
   const vs = varsOf(e);
