@@ -22,6 +22,9 @@ import { exprKey, isIntValue, mentionsName, renderExpr, rootVar, varsOf } from '
 import { fileFunction, helperSummary } from './gup-summaries';
 import { refilledIds } from './gup/refill';
 import { applyFacts, LoopPathFacts, nullTestOf } from './path-conditions';
+import { handsOnBefore, readsScalarOnly, usedBeforeRedefined } from './gup/ownership-facts';
+import { DerivedValues, MAX_DERIVED_SIZE, atNothing, exprSize, mentionsAny, negativeNonErrno } from './gup/hand-back';
+import { ValueFactsContext, vfAssign, vfCall, vfForget, vfHavoc, vfKey, vfTruth, type ValueFacts } from './gup/value-facts';
 import { findReleaseLoops, findTransferLoops, releaseLoopBound, type ReleaseLoop, type TransferLoop } from './release-loops';
 
 type AcquireEffect = Extract<RefEffect, { op: 'acquire' }>;
@@ -160,6 +163,10 @@ export interface HandBackFact {
   implements: string;
   outcomes: number;
   valueText: string;
+  /** The returned value when the acquisition took nothing (its result set to 0), as text. */
+  nothingText: string;
+  /** That value is the negation of a non-constant: it may be negative, and it is no -errno. */
+  negativeNonErrno: boolean;
 }
 
 export interface GupAnalysis {
@@ -235,6 +242,10 @@ interface PathState {
   lastBranch?: { text: string; line: number; range?: SourceRange };
   /** Not part of the state key: the last backward `goto` taken (`goto again`). */
   lastJump?: { range: SourceRange; label: string };
+  /** Zeroed objects, non-NULL pointers, error pointers on this path (gup/value-facts.ts). */
+  vf: ValueFacts;
+  /** In a function implementing an acquiring entry: locals holding values computed from a result (gup/hand-back.ts). */
+  dv: Record<string, number>;
 }
 
 /**
@@ -276,6 +287,8 @@ function cloneState(s: PathState): PathState {
     lastBranch: s.lastBranch,
     lastJump: s.lastJump,
     retErr: s.retErr,
+    vf: { ...s.vf },
+    dv: { ...s.dv },
   };
 }
 
@@ -308,7 +321,9 @@ function stateKey(s: PathState): string {
   for (const name of tests) k += `${name.length}:${name}`;
   k += '#';
   for (const c in s.conds) k += `${c.length}:${c}${s.conds[c] ? 1 : 0}`;
-  return `${k}#${s.retErr ? 1 : 0}`;
+  k += `#${s.retErr ? 1 : 0}#${vfKey(s.vf)}#`;
+  for (const name in s.dv) k += `${name.length}:${name}${s.dv[name]};`;
+  return k;
 }
 
 const line = (r: SourceRange): number => r.startRow + 1;
@@ -375,8 +390,16 @@ class GupInterpreter {
   /** Switch cases, conditions tested in loops, counting loops (path-conditions.ts). */
   private readonly loopFacts: LoopPathFacts;
 
+  private readonly vfc: ValueFactsContext;
+  /** The acquiring API-table entry this function implements (its callers read its result by that entry's convention). */
+  private readonly implementsAcquire?: string;
+  private readonly derivedValues = new DerivedValues();
+
   constructor(private readonly fn: FunctionIR, private readonly file: FileIR, private readonly opts: GupOptions) {
     this.globals = new Set(file.globals);
+    this.vfc = new ValueFactsContext(fn, file);
+    const self = lookupApi(fn.name)?.refs;
+    if (self?.op === 'acquire' && (self.returns === 'bytes-or-errno' || self.returns === 'count-or-errno')) this.implementsAcquire = fn.name;
     this.findArrayAliases();
     this.releaseLoops = findReleaseLoops(fn);
     for (const rl of this.releaseLoops) {
@@ -418,7 +441,7 @@ class GupInterpreter {
     const maxPerBlock = this.opts.maxStatesPerBlock ?? 64;
     const maxSteps = this.opts.maxSteps ?? 200_000;
     const seen: (Set<string> | undefined)[] = [];
-    const work: { block: number; state: PathState }[] = [{ block: fn.entry, state: { acqs: [], vars: {}, aliases: {}, handles: {}, zeros: {}, tests: {}, conds: {} } }];
+    const work: { block: number; state: PathState }[] = [{ block: fn.entry, state: { acqs: [], vars: {}, aliases: {}, handles: {}, zeros: {}, tests: {}, conds: {}, vf: {}, dv: {} } }];
     let steps = 0;
     while (work.length) {
       if (++steps > maxSteps) {
@@ -439,7 +462,7 @@ class GupInterpreter {
         // Widening: forget the copy-propagated values and value tests (they only sharpen
         // messages and loop bounds); if the coarser state is new, keep exploring it, up to a
         // hard cap. Past that, drop: findings stay a subset, never invented.
-        const coarse = { ...cloneState(state), vars: {}, tests: {}, conds: {} };
+        const coarse = { ...cloneState(state), vars: {}, tests: {}, conds: {}, vf: {}, dv: {} };
         const ck = stateKey(coarse);
         if (set.has(ck)) continue;
         if (set.size >= 2 * maxPerBlock) {
@@ -577,6 +600,8 @@ class GupInterpreter {
       const a = this.acqState(st, copy);
       if (a?.detached && !copyHolds(st.aliases, copy) && !copyHolds(st.handles, copy)) this.dropAcqs(st, [copy]);
     }
+    vfForget(st.vf, key);
+    if (st.dv[key] !== undefined) delete st.dv[key];
   }
 
   /** The branch record of a conditional edge: one per edge (read-only, shared by the paths). */
@@ -612,10 +637,16 @@ class GupInterpreter {
         this.untrackSingle(st, s.name);
         this.forget(st, s.name);
         return st;
-      case 'assign':
-        return this.assign(st, s.target, s.value);
+      case 'assign': {
+        const dvValue = this.implementsAcquire && s.target.kind === 'var' ? this.derivedValue(st, s.value, s.target.name) : undefined;
+        const out = this.assign(st, s.target, s.value);
+        if (dvValue !== undefined) out.dv[exprKey(s.target)] = dvValue;
+        vfAssign(out.vf, this.vfc, s.target, s.value);
+        return out;
+      }
       case 'havoc': {
         if (s.target) this.forget(st, exprKey(s.target));
+        vfHavoc(st.vf, s.text);
         // Pages reachable from an unknown expression (a call through a function pointer):
         // whoever that is may own them now.
         for (const a of st.acqs) {
@@ -625,6 +656,7 @@ class GupInterpreter {
         return st;
       }
       case 'return': {
+        if (this.implementsAcquire && s.value) this.handBack(st, s.value, s.range);
         this.walkExit(st, this.curBlock, this.fn.exit, true);
         st.retErr = !!s.value && this.isErrorValue(s.value, st);
         if (s.value) {
@@ -653,6 +685,7 @@ class GupInterpreter {
         // assignment); an acquisition's result is its count, and page_folio(page) and the
         // like keep naming the same page.
         if (s.result && lookupApi(s.callee)?.refs?.op !== 'acquire' && gupPageAliases[s.callee] === undefined) this.untrackSingle(out, exprKey(s.result));
+        vfCall(out.vf, this.vfc, s);
         return out;
       }
     }
@@ -849,10 +882,14 @@ class GupInterpreter {
       }
       return st;
     } else if (api && gupPageAliases[c.callee] !== undefined && resultKey) {
+      // `page = compound_head(page)`: the variable still designates the same reference.
+      if (exprKey(c.args[gupPageAliases[c.callee]] ?? { kind: 'unknown', text: '' }) === resultKey) return st;
       // page_folio(pages[i]): the folio is the page's reference under another type.
       const r = this.refOf(c.args[gupPageAliases[c.callee]], st);
       this.forget(st, resultKey);
-      if (r && r.ids.length === 1 && c.result?.kind === 'var') st.aliases[resultKey] = r.ids[0];
+      if (r && r.ids.length === 1 && c.result?.kind === 'var' && !this.globals.has(c.result.name)) st.aliases[resultKey] = r.ids[0];
+      // `slots[n] = folio_page(folio, 0)`: the page goes straight into memory others find.
+      else if (r && c.result && c.result.kind !== 'var') this.handOffIds(st, r.ids);
       return st;
     } else if (api && gupPageCarriers[c.callee] !== undefined && resultKey) {
       // page_to_pfn(page) / page_address(page): a handle that can carry the same reference
@@ -975,9 +1012,7 @@ class GupInterpreter {
           const local = x.target.kind === 'var' && !this.globals.has(x.target.name);
           if (!local && x.value.kind === 'var' && x.value.name === name) return true;
         } else if (x.kind === 'call') {
-          const r = lookupApi(x.callee)?.refs;
-          const arg = r && r.op === 'handoff' ? x.args[r.pagesArg] : undefined;
-          if (arg && arg.kind === 'var' && arg.name === name) return true;
+          if (handsOnBefore(this.file, x, name, this.globals)) return true;
           if (x.result?.kind === 'var' && x.result.name === name) return false;
         } else if (x.kind === 'decl' && x.name === name) return false;
       }
@@ -1239,6 +1274,12 @@ class GupInterpreter {
     // the earlier acquisition's pages, settled on this path, are no longer in the array.
     const refilled = refilledIds(acq, st.acqs, this.acquisitions);
     if (refilled.length) this.dropAcqs(st, refilled);
+    // A call that stores its page into a variable (`gup(..., 1, ..., &page)`) overwrites what
+    // that variable named: another acquisition tracked through the same variable (a second
+    // call tried when the first took nothing, or the other call's page from the previous run
+    // of a `goto again` loop) no longer designates anything this path can release. Still held,
+    // its reference is lost here; otherwise it is done with.
+    if (acq.single && !r.single) this.overwriteSingle(st, acq, c);
     const i = st.acqs.findIndex((a) => a.id === acq.id);
     if (i >= 0) {
       // The same call runs again (a retry loop, `goto again`) while the pages it took last time
@@ -1256,6 +1297,25 @@ class GupInterpreter {
       }
       st.acqs[i] = fresh;
     } else st.acqs.push(fresh);
+  }
+
+  /** `acq` stores a new page into the variable other single acquisitions are tracked by. */
+  private overwriteSingle(st: PathState, acq: GupAcquisition, c: CallStmt): void {
+    const gone: number[] = [];
+    for (const o of st.acqs) {
+      if (o.id === acq.id) continue;
+      const prev = this.acquisitions[o.id];
+      if (!prev.single || prev.arrayKey !== acq.arrayKey) continue;
+      if (this.isHeld(o)) {
+        const via = `${acq.api}() at line ${line(c.range)} stores another page into \`${acq.arrayText}\``;
+        this.emit({ kind: 'retake', acq: prev, at: c.range, via, branch: st.lastBranch, recorded: !!o.recorded });
+      }
+      gone.push(o.id);
+    }
+    if (!gone.length) return;
+    st.acqs = st.acqs.filter((a) => !gone.includes(a.id));
+    for (const name in st.aliases) if (gone.includes(st.aliases[name])) delete st.aliases[name];
+    for (const name in st.handles) if (gone.includes(st.handles[name])) delete st.handles[name];
   }
 
   // ---- release --------------------------------------------------------------------------
@@ -1513,6 +1573,7 @@ class GupInterpreter {
   private refine(st: PathState, cond: Expr, to: number): PathState | undefined {
     if (this.constTruth(cond, st, 0) === false) return undefined;
     if (this.loopFacts.counterTruth(cond, st.conds) === false) return undefined;
+    if (vfTruth(st.vf, cond) === false) return undefined;
     // The same test of values nothing changes gives the same answer on one path.
     const stable = this.stableCond(cond);
     if (stable && this.repeatedCond(stable.key)) {
@@ -1905,6 +1966,11 @@ class GupInterpreter {
     }
     const pos = this.stmtPos.get(c);
     if (!pos) return true;
+    // One page named by a variable: a use after the variable names another page (the next
+    // run of a loop whose body declares it) is not a use of this reference.
+    if (acq.single && /^[A-Za-z_]\w*$/.test(acq.arrayKey)) {
+      return usedBeforeRedefined(this.fn, pos, acq.arrayKey, (s) => s !== acq.call && this.ownershipUseIn(s, acq));
+    }
     const reach = this.canMention(acq, true);
     const b = this.fn.blocks[pos.block];
     if (b.stmts.slice(pos.idx + 1).some((s) => s !== acq.call && this.ownershipUseIn(s, acq))) return true;
@@ -1929,6 +1995,8 @@ class GupInterpreter {
       let changed = false;
       for (const b of this.fn.blocks) for (const s of b.stmts) {
         if (s.kind !== 'assign' || s.target.kind !== 'var' || related.has(s.target.name)) continue;
+        // `idx = folio->index`: a number read out of the page is no handle on it.
+        if (readsScalarOnly(this.fn.locals[s.target.name], s.value, related)) continue;
         if ([...varsOf(s.value)].some((v) => related.has(v))) {
           related.add(s.target.name);
           changed = true;
@@ -2008,6 +2076,33 @@ class GupInterpreter {
       if (k !== acq.kind) return true;
     }
     return false;
+  }
+
+  /** A value computed from an acquisition's result (or from such a value) on this path: its interned index. */
+  private derivedValue(st: PathState, value: Expr, target: string): number | undefined {
+    const e = this.derivedValues.expand(value, st.dv);
+    const counts = st.acqs.flatMap((a) => a.countKeys);
+    if (!mentionsAny(e, counts)) return undefined;
+    // A plain copy of the result is a count key already (assign() tracks it).
+    if (e.kind === 'var') return undefined;
+    // An accumulator (`done += ret` in a loop) or a value grown past a few terms: not followed
+    // (it would grow with every run of the loop and the path states would never meet).
+    if (mentionsAny(e, [target]) || exprSize(e) > MAX_DERIVED_SIZE) return undefined;
+    return this.derivedValues.intern(e);
+  }
+
+  /** A return in a function implementing an acquiring entry: a value computed from a result that may say "nothing taken". */
+  private handBack(st: PathState, value: Expr, at: SourceRange): void {
+    const e = this.derivedValues.expand(value, st.dv);
+    if (e.kind === 'var') return;
+    for (const a of st.acqs) {
+      if (!(a.outcomes & ZERO) || !a.countKeys.length || !mentionsAny(e, a.countKeys)) continue;
+      const nothing = atNothing(e, a.countKeys);
+      this.emit({
+        kind: 'handback', acq: this.acquisitions[a.id], at, implements: this.implementsAcquire!, outcomes: a.outcomes,
+        valueText: renderExpr(e, this.tempName), nothingText: renderExpr(nothing, this.tempName), negativeNonErrno: negativeNonErrno(nothing),
+      });
+    }
   }
 
   /** A local or parameter declared with an unsigned type: a negative value stored in it wraps. */

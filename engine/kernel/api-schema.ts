@@ -5,6 +5,7 @@
 // that apply to it. Facet types live next to the data that uses them.
 
 import type { RefEffect } from './api/refs-schema';
+import type { AllocFacet, ErrPtrFacet } from './api/values-schema';
 import type { UaccessEffect, FaultInEffect, LockEffect, PagefaultEffect, PagefaultHandle, MemEffect } from './api/mm-schema';
 import type { FaultLockFacet, FaultLockWindowFacet, FaultsFacet, KmappingFacet, KunmapFacet, PageWalkFacet, PteValueFacet, RawDirtyFacet, VmaWriteFacet, WrprotectFacet } from './api/seed-schema';
 
@@ -33,6 +34,10 @@ export interface ApiEntry {
   /** For map/unmap calls that disable/enable page faults: where the mapping (handle) goes. */
   pagefaultHandle?: PagefaultHandle;
   mem?: MemEffect;
+  /** Allocators: whether the memory comes back zeroed (engine/kernel/api/values-schema.ts). */
+  alloc?: AllocFacet;
+  /** Error-pointer makers and tests (include/linux/err.h). */
+  errPtr?: ErrPtrFacet;
   /** Seed-rule facets (engine/kernel/api/seed-schema.ts). */
   faultLock?: FaultLockFacet;
   faultLockWindow?: FaultLockWindowFacet;

@@ -8,6 +8,7 @@ import { lockApis, lockFacets } from './api/locks';
 import { wrprotectApis, wrprotectFacets } from './api/wrprotect';
 import { vmaApis, vmaFacets } from './api/vma';
 import { ownershipApis } from './api/ownership';
+import { valueApis } from './api/values';
 
 const table = new Map<string, ApiEntry>();
 
@@ -28,6 +29,7 @@ register(lockApis);
 register(wrprotectApis);
 register(vmaApis);
 register(ownershipApis);
+register(valueApis);
 
 /** Facet entries whose function no family defines (should stay empty). */
 export const unattachedFacets: string[] = [];

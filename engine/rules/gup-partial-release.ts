@@ -3,7 +3,7 @@
 import type { Finding, QuickFix } from '../findings';
 import type { SourceRange } from '../ir';
 import type { Rule, RuleMeta } from './types';
-import { NEG, TAKEN, ZERO, PART, type ReleaseFact } from '../analysis/gup-refs';
+import { NEG, TAKEN, ZERO, PART, type HandBackFact, type ReleaseFact } from '../analysis/gup-refs';
 import { acquisitionRelated, bySite, finding, gupFacts, line, budgetNote } from './gup-common';
 
 const meta: RuleMeta = {
@@ -33,6 +33,16 @@ export function partialReason(f: ReleaseFact): PartialReason | undefined {
   if (c.isRequested && f.acq.countTracked && !f.nullChecked && (f.outcomes & (NEG | ZERO | PART))) return 'requested';
   if (c.isResult && (f.outcomes & NEG) && (!f.inLoop || c.unsigned)) return 'negative';
   return undefined;
+}
+
+/**
+ * A function implementing an acquiring entry hands back a value computed from the result of
+ * its own acquisition on a path where that acquisition may have taken nothing, and with the
+ * result 0 that value is the negation of something (`-*start`): its callers read a negative
+ * value as -errno, or use it as a byte count below zero.
+ */
+export function handBackIsWrong(f: HandBackFact): boolean {
+  return (f.outcomes & ZERO) !== 0 && f.negativeNonErrno;
 }
 
 export const gupPartialRelease: Rule = {
@@ -66,6 +76,12 @@ export const gupPartialRelease: Rule = {
         msg = `${how} releases \`${acq.arrayText}\` on a path where ${acq.api}() at line ${line(acq.call.range)} took no pages (its result is <= 0 here)`;
       }
       out.push(finding(meta, fn, e.at, msg, [acquisitionRelated(acq)], fixes));
+    }
+    for (const h of bySite(gupFacts(fn, ctx, 'handback').filter(handBackIsWrong))) {
+      const acq = h.acq;
+      const res = acq.resultText && !acq.resultText.startsWith('(') ? `\`${acq.resultText}\`` : 'its result';
+      const msg = `${h.implements}() returns \`${h.valueText}\`, computed as if ${acq.api}() at line ${line(acq.call.range)} took pages, but on this path it may have taken none (${res} == 0): the value is then \`${h.nothingText}\`, a negative count that is no -errno to ${h.implements}()'s callers. Return an error (or 0) when nothing was taken`;
+      out.push(finding(meta, fn, h.at, msg, [acquisitionRelated(acq)], []));
     }
     return out;
   },

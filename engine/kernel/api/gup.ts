@@ -544,6 +544,13 @@ export const gupApis: ApiEntry[] = [
     summary: 'The folio a page belongs to. Takes no reference.',
   },
   {
+    name: 'folio_page',
+    signature: 'struct page *folio_page(struct folio *folio, unsigned long n)',
+    header: 'include/linux/page-flags.h',
+    since: 'v5.16',
+    summary: 'Page n of the folio. Takes no reference: a reference on the folio is held through any of its pages (release_pages() and put_page() act on the folio).',
+  },
+  {
     name: 'compound_head',
     signature: 'struct page *compound_head(struct page *page)',
     header: 'include/linux/page-flags.h',
@@ -660,6 +667,7 @@ export const gupZeroDerivers: Record<string, number> = {
  */
 export const gupPageAliases: Record<string, number> = {
   page_folio: 0,
+  folio_page: 0,
   compound_head: 0,
 };
 

@@ -1,0 +1,66 @@
+import type { ApiEntry } from '../api-schema';
+
+// Allocators that return zeroed memory and the error-pointer helpers (include/linux/slab.h,
+// include/linux/vmalloc.h, include/linux/err.h). Data only: the GUP analysis reads these to
+// know, on one path, that a field of a freshly zeroed object is still NULL, or that a value
+// is an error pointer (engine/analysis/gup/value-facts.ts).
+
+const SLAB = 'include/linux/slab.h';
+const VMALLOC = 'include/linux/vmalloc.h';
+const ERR = 'include/linux/err.h';
+
+function zalloc(name: string, signature: string, header: string, summary: string): ApiEntry {
+  return { name, signature, header, summary, returns: 'The zeroed memory, or NULL.', alloc: { zeroed: true } };
+}
+
+export const valueApis: ApiEntry[] = [
+  zalloc('kzalloc', 'void *kzalloc(size_t size, gfp_t flags)', SLAB, 'kmalloc() with __GFP_ZERO: the memory comes back zero-filled.'),
+  zalloc('kzalloc_node', 'void *kzalloc_node(size_t size, gfp_t flags, int node)', SLAB, 'kzalloc() on a given NUMA node.'),
+  zalloc('kcalloc', 'void *kcalloc(size_t n, size_t size, gfp_t flags)', SLAB, 'Zeroed array allocation (overflow-checked n * size).'),
+  zalloc('kcalloc_node', 'void *kcalloc_node(size_t n, size_t size, gfp_t flags, int node)', SLAB, 'kcalloc() on a given NUMA node.'),
+  zalloc('kvzalloc', 'void *kvzalloc(size_t size, gfp_t flags)', SLAB, 'kzalloc(), falling back to vmalloc: zero-filled either way.'),
+  zalloc('kvzalloc_node', 'void *kvzalloc_node(size_t size, gfp_t flags, int node)', SLAB, 'kvzalloc() on a given NUMA node.'),
+  zalloc('kvcalloc', 'void *kvcalloc(size_t n, size_t size, gfp_t flags)', SLAB, 'Zeroed array allocation, falling back to vmalloc.'),
+  zalloc('kmem_cache_zalloc', 'void *kmem_cache_zalloc(struct kmem_cache *k, gfp_t flags)', SLAB, 'Allocates a zero-filled object from the cache.'),
+  zalloc('devm_kzalloc', 'void *devm_kzalloc(struct device *dev, size_t size, gfp_t gfp)', 'include/linux/device.h', 'Device-managed kzalloc().'),
+  zalloc('devm_kcalloc', 'void *devm_kcalloc(struct device *dev, size_t n, size_t size, gfp_t flags)', 'include/linux/device.h', 'Device-managed kcalloc().'),
+  zalloc('vzalloc', 'void *vzalloc(unsigned long size)', VMALLOC, 'Zero-filled virtually contiguous memory.'),
+  zalloc('vzalloc_node', 'void *vzalloc_node(unsigned long size, int node)', VMALLOC, 'vzalloc() on a given NUMA node.'),
+  {
+    name: 'kmalloc',
+    signature: 'void *kmalloc(size_t size, gfp_t flags)',
+    header: SLAB,
+    summary: 'Allocates memory; zero-filled only when flags include __GFP_ZERO.',
+    returns: 'The memory, or NULL.',
+    alloc: { zeroFlagArg: 1 },
+  },
+  {
+    name: 'ERR_PTR',
+    signature: 'void *ERR_PTR(long error)',
+    header: ERR,
+    summary: 'Encodes a negative errno as a pointer value.',
+    returns: 'An error pointer (IS_ERR() is true of it).',
+    errPtr: 'make',
+  },
+  {
+    name: 'ERR_CAST',
+    signature: 'void *ERR_CAST(const void *ptr)',
+    header: ERR,
+    summary: 'Passes an error pointer on under another pointer type.',
+    errPtr: 'make',
+  },
+  {
+    name: 'IS_ERR',
+    signature: 'bool IS_ERR(const void *ptr)',
+    header: ERR,
+    summary: 'True when the pointer encodes an errno (ERR_PTR()).',
+    errPtr: 'test',
+  },
+  {
+    name: 'IS_ERR_OR_NULL',
+    signature: 'bool IS_ERR_OR_NULL(const void *ptr)',
+    header: ERR,
+    summary: 'True when the pointer is NULL or encodes an errno.',
+    errPtr: 'test-or-null',
+  },
+];
