@@ -81,6 +81,11 @@ export interface FaultLockWindowFacet {
 export interface VmaWriteFacet {
   field: string;
   vmaArg: number;
+  /**
+   * Stack expansion (expand_downwards): the historical exception, allowed under mmap_read_lock
+   * before v6.5, yet never without mmap_lock at all.
+   */
+  stackExpansion?: boolean;
 }
 
 /** On calls that mark a page dirty without the page lock and without the mapping's ->dirty_folio (SetPageDirty). */
