@@ -10,6 +10,9 @@ export const VMA_LOCKED_FIELDS = ['vm_start', 'vm_end', 'vm_flags'];
 /** Flags that mark a stack VMA that may grow (expand_downwards / expand_upwards run under the read lock before v6.5). */
 export const STACK_GROWTH_FLAGS = ['VM_GROWSDOWN', 'VM_GROWSUP'];
 
+/** GUP flag that asks for writable pages: the caller (or its device) means to write them, so they must be dirtied before release. */
+export const WRITE_GUP_FLAGS = ['FOLL_WRITE'];
+
 /** GUP flag that marks a long-term pin (the documented way to keep user pages mapped past the call). */
 export const LONGTERM_GUP_FLAGS = ['FOLL_LONGTERM'];
 
