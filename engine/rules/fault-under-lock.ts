@@ -80,11 +80,19 @@ function lockWords(h: HeldLock): string {
 }
 
 function faultWords(s: FaultSite): string {
-  const what = s.how === 'fault-in' ? 'faults the user buffer in' : s.how === 'gup' ? 'pins the user pages, faulting them in' : s.how === 'io' ? 'copies to or from the user iterator' : 'copies to or from user memory';
+  const dir = s.direction === 'to-user' ? 'writes' : 'reads';
+  const what = s.how === 'fault-in' ? 'faults the user buffer in' : s.how === 'gup' ? 'pins the user pages, faulting them in' : s.how === 'io' ? `${dir} the user iterator's memory` : `${dir} user memory`;
   return `${s.fault.callee}()${s.chain.length ? ` (in ${s.chain.join('() -> ')}())` : ''} ${what} with page faults enabled`;
 }
 
 const FIX = 'Do the copy with page faults disabled (pagefault_disable(), a *_nofault copy, or iter->nofault = true), and on a short copy drop the lock, fault the buffer in, retake the lock and retry (the gfs2 fix, v5.16).';
+const FIX_MMAP = 'Copy through a kernel buffer and touch user memory only after mmap_lock is dropped, or copy with page faults disabled and on a short copy drop mmap_lock, fault the buffer in and retry.';
+
+/** The C text of a call, on one line. */
+function cText(text: string, r: import('../ir').SourceRange): string | undefined {
+  const t = text.slice(r.start, r.end).replace(/\s+/g, ' ').trim();
+  return t && t.length <= 160 ? t : undefined;
+}
 
 export const faultUnderLock: Rule = {
   meta,
@@ -96,15 +104,21 @@ export const faultUnderLock: Rule = {
       const why = h.cls === 'mmap_lock'
         ? (h.mode === 'write' ? 'the fault handler needs mmap_lock for read, which this thread holds for write: self-deadlock'
           : 'the fault handler takes mmap_lock for read again; a writer queued in between (mmap_write_lock in mprotect, munmap...) blocks it, and the writer waits for this thread: deadlock')
-        : c.handler ? `this file's fault handler ${c.handler.fn}() takes ${h.cls} too: a user buffer that is an mmap of the same file deadlocks`
-          : `${facet.faultTakes}: a user buffer that is an mmap of the same file deadlocks`;
+        : c.handler ? `this file's fault handler ${c.handler.fn}() takes ${h.cls} too, so a user buffer that is an mmap of this file deadlocks`
+          : `${facet.faultTakes}, so a user buffer that is an mmap of the same file deadlocks`;
+      const lockText = cText(ctx.text, h.site.range);
+      const faultText = cText(ctx.text, site.fault.range);
+      const viaText = site.chain.length ? cText(ctx.text, site.call.range) : undefined;
       const sim = simulateLockFault({
-        fn: fn.name, lock: { callee: h.site.callee, cls: h.cls, ...(h.mode ? { mode: h.mode } : {}), range: h.site.range },
-        fault: { callee: site.fault.callee, range: site.fault.range, direction: site.direction },
+        fn: fn.name, lock: { callee: h.site.callee, cls: h.cls, ...(h.mode ? { mode: h.mode } : {}), range: h.site.range, ...(lockText ? { text: lockText } : {}) },
+        fault: {
+          callee: site.fault.callee, range: site.fault.range, direction: site.direction, ...(faultText ? { text: faultText } : {}),
+          ...(viaText ? { via: { fn: site.chain[0], text: viaText, range: site.call.range } } : {}),
+        },
         ...(ctx.kernel ? { kernel: ctx.kernel } : {}), cancelled: ctx.cancelled,
       });
       const proven = sim.verdict === 'deadlock';
-      const message = `${faultWords(site)} while ${lockWords(h)}: ${why}${proven ? ' (simulated: deadlock)' : ''}. ${FIX}`;
+      const message = `${faultWords(site)} while ${lockWords(h)}: ${why}${proven ? ' (simulated: deadlock)' : ''}. ${h.cls === 'mmap_lock' ? FIX_MMAP : FIX}`;
       const related: RelatedLocation[] = [{ range: h.site.range, message: `${h.cls} taken here (${h.site.callee}())` }];
       if (site.chain.length) related.push({ range: site.fault.range, message: `the call that faults: ${site.fault.callee}() in ${site.fault.fn}()` });
       if (c.handler) related.push({ range: c.handler.range, message: `${c.handler.fn}() handles page faults of this file and takes ${h.cls}` });

@@ -19,7 +19,7 @@ function io(name: string, signature: string, header: string, f: FaultsFacet, sum
 const MMAP: FaultLockFacet = { when: 'always', conflicts: 'any',
   faultTakes: 'the fault handler takes mmap_lock for read (held for write: self-deadlock; held for read: a queued writer blocks the second read acquisition)' };
 const GLOCK: FaultLockFacet = { when: 'always', conflicts: 'any',
-  faultTakes: 'gfs2_fault() and gfs2_page_mkwrite() take the inode glock; glocks are not recursive (a user buffer may be an mmap of the same file)' };
+  faultTakes: 'gfs2_fault() and gfs2_page_mkwrite() take the inode glock, and glocks are not recursive' };
 const INODE: FaultLockFacet = { when: 'file-fault-handler', conflicts: 'any',
   faultTakes: 'only a ->fault / ->page_mkwrite that takes i_rwsem (filemap_fault never does)' };
 const INVALIDATE: FaultLockFacet = { when: 'always', conflicts: 'write',

@@ -30,3 +30,26 @@ test('vma-modify-read-lock: stack expansion with no mmap_lock fires on every ver
   const now = await run(text, { rules: ['vma-modify-read-lock'] });
   assert.deepEqual(now.map((f) => f.function).sort(), ['fetch_arg_page', 'grow_for_fault']);
 });
+
+test('fault-under-lock: trace steps show the C calls as written, on their lines, through the helper', async () => {
+  const findings = await run(fixture('fault-under-lock/helper-copy-renamed.c'), { rules: ['fault-under-lock'] });
+  assert.equal(findings.length, 1);
+  const t = findings[0].trace!;
+  assert.deepEqual(t.map((s) => [s.operation, s.range!.startRow + 1]), [
+    ['gfs2_glock_nq(&rc->holder)', 12],
+    ['recfs_emit(arg + i * 8, &rc->ip->entries[i])', 34],
+    ['put_user(e->value, (u64 __user *)dst)', 22],
+  ]);
+  assert.match(t[2].note ?? '', /^put_user\(\): .*self-deadlock/);
+  assert.equal(findings[0].message.split('mmap of the same file').length, 2, 'said once');
+});
+
+test('fault-under-lock: an I/O entry point faulting under a held lock shows itself, not the model copy', async () => {
+  const findings = await run(fixture('fault-under-lock/iter-nofault.c'), { rules: ['fault-under-lock'] });
+  assert.ok(findings.length >= 1);
+  for (const f of findings) {
+    assert.ok(f.trace && f.trace.length >= 2);
+    assert.ok(!f.trace.some((s) => /\bkbuf\b|\bubuf\b/.test(s.operation) && s.thread === 0), JSON.stringify(f.trace.map((s) => s.operation)));
+    assert.ok(f.trace.some((s) => s.operation.startsWith(`${f.message.split('(')[0]}(`)), 'the faulting call of the message is a step');
+  }
+});
