@@ -10,6 +10,7 @@ import { lowerC } from '../../../engine/lower/index';
 import { runRules } from '../../../engine/rules/run';
 import type { Finding } from '../../../engine/findings';
 import { repoRoot } from '../../helpers/repo';
+import { lockHover } from '../../../engine/explain/lock-hover';
 
 let parser: Promise<CParser> | undefined;
 async function run(text: string, opts: { rules?: string[]; kernel?: string } = {}): Promise<Finding[]> {
@@ -52,4 +53,21 @@ test('fault-under-lock: an I/O entry point faulting under a held lock shows itse
     assert.ok(!f.trace.some((s) => /\bkbuf\b|\bubuf\b/.test(s.operation) && s.thread === 0), JSON.stringify(f.trace.map((s) => s.operation)));
     assert.ok(f.trace.some((s) => s.operation.startsWith(`${f.message.split('(')[0]}(`)), 'the faulting call of the message is a step');
   }
+});
+
+test('lock hover: an inode lock says whether this file\'s fault handler takes it; a nofault copy under a lock says it cannot fault; a DIO call names what its ops hold', async () => {
+  parser ??= loadCParser();
+  const p = await parser;
+  const hover = (rel: string, row: number, col: number): string => {
+    const text = fixture(rel);
+    return lockHover(lowerC(p, text), text, row, col)?.markdown ?? '';
+  };
+  assert.match(hover('fault-under-lock/inode-lock-fault-handler.c', 23, 2), /This file's fault handler `lockyfs_page_mkwrite\(\)` takes it/);
+  assert.match(hover('fault-under-lock/inode-lock.c', 8, 2), /No fault handler of this file takes it/);
+  const nofault = hover('fault-under-lock/iter-nofault.c', 14, 9);
+  assert.match(nofault, /`filemap_read\(\)` runs under `glock` but cannot take a page fault here/);
+  const dio = hover('fault-under-lock/dio-ops-holds-range.c', 13, 10);
+  assert.match(dio, /`extent_lock` held by the call itself: its ops table `btrfs_dio_iomap_ops`'s ->iomap_begin/);
+  assert.match(dio, /can deadlock/);
+  assert.match(hover('fault-under-lock/dio-ops-holds-range.c', 61, 10), /with no lock held: no deadlock/);
 });
