@@ -71,3 +71,14 @@ test('lock hover: an inode lock says whether this file\'s fault handler takes it
   assert.match(dio, /can deadlock/);
   assert.match(hover('fault-under-lock/dio-ops-holds-range.c', 61, 10), /with no lock held: no deadlock/);
 });
+
+test('wrprotect-under-read-lock: the trace shows the C lock and write-protect calls; model-only steps say so', async () => {
+  const findings = await run(fixture('wrprotect-under-read-lock/softdirty-read-lock.c'), { rules: ['wrprotect-under-read-lock'] });
+  const t = findings[0].trace!;
+  assert.ok(t.some((s) => s.thread === 0 && s.operation === 'mmap_read_lock(mm)' && s.range?.startRow === 28));
+  // The fixture calls flush_tlb_mm() itself: that step is its line, not the model's.
+  assert.ok(t.some((s) => s.thread === 0 && s.operation === 'flush_tlb_mm(mm)' && s.range?.startRow === 31));
+  assert.ok(t.some((s) => s.thread === 0 && s.operation.startsWith('pte_wrprotect(ptent) (in track_pte_range()') && s.range?.startRow === 14));
+  for (const s of t.filter((x) => x.thread === 0 && !x.range && !/^return\b/.test(x.operation))) assert.match(s.note ?? '', /model step, not a line of track_reset_write\(\)/);
+  assert.ok(!t.some((s) => /clear_soft_dirty\(/.test(s.operation)), 'no model-only call shown as the C');
+});
