@@ -26,6 +26,12 @@ export interface FaultSite {
   held: HeldLock[];
   /** Lock classes a helper on the way released (its caller's) before the fault: not held there. */
   releasedBefore: Set<string>;
+  /**
+   * A direct-I/O entry point whose ops table (API table `ioHold`) leaves the file range held
+   * across its own fault-in: the ops and the lock class. Not set when the iterator is a parameter
+   * of a function other files call (they decide whether it is nofault).
+   */
+  opsHold?: { ops: string; cls: string; holds: string };
 }
 
 const MAX_HELPER_DEPTH = 4;
@@ -51,6 +57,21 @@ export class FaultSiteAnalysis {
     this.inProgress.delete(fn);
     this.memo.set(fn, out);
     return out;
+  }
+
+  /** What the ops table argument of a direct-I/O call leaves held across the call's own fault-in. */
+  private opsHold(fn: FunctionIR, st: CallStmt, opsArg: number | undefined, iterArg: number | undefined): FaultSite['opsHold'] {
+    const a = opsArg !== undefined ? st.args[opsArg] : undefined;
+    const ops = a ? strip(a) : undefined;
+    if (!ops || ops.kind !== 'var') return undefined;
+    const hold = lookupApi(ops.name)?.ioHold;
+    if (!hold) return undefined;
+    // The iterator comes from the caller of a function other files can call: they may have set
+    // iter->nofault around it (btrfs_dio_read() in v6.1 is called so from fs/btrfs/file.c).
+    const it = iterArg !== undefined ? st.args[iterArg] : undefined;
+    const itRoot = it ? strip(it) : undefined;
+    if (itRoot && itRoot.kind === 'var' && fn.params.some((p) => p.name === itRoot.name) && !fn.storage.includes('static')) return undefined;
+    return { ops: ops.name, cls: hold.lock, holds: hold.holds };
   }
 
   private compute(fn: FunctionIR, level: number): FaultSite[] {
@@ -82,7 +103,8 @@ export class FaultSiteAnalysis {
         if (api?.faults) {
           if (iterOff(api.faults.iterArg)) return;
           const how = api.faults.how === 'uaccess' ? 'uaccess' : api.faults.how;
-          out.push({ call: st, fault: self, chain: [], how, direction: 'to-user', mmapLock: api.faults.mmapLock, held, releasedBefore });
+          const opsHold = this.opsHold(fn, st, api.faults.opsArg, api.faults.iterArg);
+          out.push({ call: st, fault: self, chain: [], how, direction: 'to-user', mmapLock: api.faults.mmapLock, held, releasedBefore, ...(opsHold ? { opsHold } : {}) });
           return;
         }
         if (api || level >= MAX_HELPER_DEPTH) return;

@@ -7,7 +7,7 @@
 
 import type { Expr, FunctionIR, CallStmt } from '../ir';
 import { lookupApi } from '../kernel/api-table';
-import { LONGTERM_GUP_FLAGS } from '../kernel/api/vma';
+import { LONGTERM_GUP_FLAGS, WRITE_GUP_FLAGS } from '../kernel/api/vma';
 import { exprKey, varsOf } from './expr';
 
 export interface GupPages {
@@ -15,7 +15,12 @@ export interface GupPages {
   arrays: Set<string>;
   /** Variables holding one of those pages (`page = pages[i]`). */
   vars: Set<string>;
-  acquisitions: { call: CallStmt; longterm: boolean; array: string; field?: string }[];
+  /**
+   * `write`: the flags ask for writable pages (FOLL_WRITE). `writeSelected`: the flags are chosen
+   * per call (`dir == FROM_DEVICE ? FOLL_WRITE : 0`, `if (w) fl |= FOLL_WRITE`), so the pages taken
+   * writable are the ones the transfer writes into.
+   */
+  acquisitions: { call: CallStmt; longterm: boolean; array: string; field?: string; write: boolean; writeSelected: boolean }[];
 }
 
 function strip(e: Expr): Expr {
@@ -25,6 +30,12 @@ function strip(e: Expr): Expr {
 function fieldName(e: Expr): string | undefined {
   const s = strip(e);
   return s.kind === 'field' ? s.name : undefined;
+}
+
+/** Some assignment of the function gives variable `v` a write flag (`flags |= FOLL_WRITE`, `w ? FOLL_WRITE : 0`). */
+function assignedWrite(fn: FunctionIR, v: string): boolean {
+  return fn.blocks.some((b) => b.stmts.some((s) => s.kind === 'assign' && s.target.kind === 'var' && s.target.name === v &&
+    WRITE_GUP_FLAGS.some((f) => varsOf(s.value).has(f) || exprKey(s.value).includes(f))));
 }
 
 export function gupPagesOf(fn: FunctionIR, fields: Set<string> = new Set()): GupPages {
@@ -43,9 +54,13 @@ export function gupPagesOf(fn: FunctionIR, fields: Set<string> = new Set()): Gup
       const flags = fa !== undefined && s.args[fa] ? varsOf(s.args[fa]) : new Set<string>();
       const flagText = fa !== undefined && s.args[fa] ? exprKey(s.args[fa]) : '';
       const longterm = LONGTERM_GUP_FLAGS.some((f) => flags.has(f) || flagText.includes(f));
+      const writeSelected = [...flags].some((v) => assignedWrite(fn, v));
+      const write = WRITE_GUP_FLAGS.some((f) => flags.has(f) || flagText.includes(f)) || writeSelected;
       out.arrays.add(key);
+      // `gup(addr, 1, flags, &page)`: the one-page array is the variable itself.
+      if (!r.allocatesArray && arg.kind === 'unary' && arg.op === '&' && arg.arg.kind === 'var') out.vars.add(arg.arg.name);
       const f = fieldName(r.allocatesArray ? strip(arg) : arg);
-      out.acquisitions.push({ call: s, longterm, array: key, ...(f ? { field: f } : {}) });
+      out.acquisitions.push({ call: s, longterm, array: key, write, writeSelected, ...(f ? { field: f } : {}) });
     }
   }
   if (!out.arrays.size && !fields.size) return out;
@@ -66,17 +81,66 @@ export function gupPagesOf(fn: FunctionIR, fields: Set<string> = new Set()): Gup
 
 /** Field names of the file's structs that hold GUP'd page arrays. */
 export function gupFieldsOfFile(fns: FunctionIR[]): Set<string> {
-  const out = new Set<string>();
+  return new Set(gupFieldSourcesOfFile(fns).keys());
+}
+
+/**
+ * Field names of the file's structs that hold GUP'd pages, each with the acquisitions that fill
+ * it: the array handed to GUP (`obj->pvec`), an array stored in a field (`obj->pages = pages;`),
+ * or one page stored in a field's slot (`batch->pages[batch->nr++] = page;`).
+ */
+export interface GupFieldSource {
+  fn: string;
+  call: CallStmt;
+  write: boolean;
+  writeSelected: boolean;
+  /** The struct type holding the field where the storing function declares it (`struct batch`). */
+  holder?: string;
+}
+
+export function gupFieldSourcesOfFile(fns: FunctionIR[]): Map<string, GupFieldSource[]> {
+  const out = new Map<string, GupFieldSource[]>();
+  const add = (field: string, fn: FunctionIR, g: GupPages, only: CallStmt | undefined, holder: string | undefined): void => {
+    const list = out.get(field) ?? [];
+    for (const a of g.acquisitions) {
+      if ((only && a.call !== only) || list.some((x) => x.call === a.call)) continue;
+      list.push({ fn: fn.name, call: a.call, write: a.write, writeSelected: a.writeSelected, ...(holder ? { holder } : {}) });
+    }
+    out.set(field, list);
+  };
   for (const fn of fns) {
     const g = gupPagesOf(fn);
-    for (const a of g.acquisitions) if (a.field) out.add(a.field);
+    for (const a of g.acquisitions) {
+      if (!a.field) continue;
+      const arg = a.call.args.find((x) => fieldName(x) === a.field);
+      add(a.field, fn, g, a.call, arg ? holderType(fn, arg) : undefined);
+    }
     for (const b of fn.blocks) {
       for (const s of b.stmts) {
-        if (s.kind === 'assign' && s.target.kind === 'field' && g.arrays.has(exprKey(strip(s.value)))) out.add(s.target.name);
+        if (s.kind !== 'assign') continue;
+        const v = strip(s.value);
+        if (s.target.kind === 'field' && g.arrays.has(exprKey(v))) add(s.target.name, fn, g, undefined, holderType(fn, s.target));
+        else if (s.target.kind === 'index' && s.target.base.kind === 'field' && v.kind === 'var' && g.vars.has(v.name)) add(s.target.base.name, fn, g, undefined, holderType(fn, s.target));
       }
     }
   }
   return out;
+}
+
+/**
+ * The declared struct type of the object whose field `e` reads (`batch->pages[i]`, `&map->pages`:
+ * the type of `batch` / `map` as a local or parameter), normalised to `struct name`; undefined
+ * when the base is not a declared variable.
+ */
+export function holderType(fn: FunctionIR, e: Expr): string | undefined {
+  let x = strip(e);
+  if (x.kind === 'index') x = strip(x.base);
+  if (x.kind !== 'field' || x.base.kind !== 'var') return undefined;
+  const name = x.base.name;
+  const t = fn.locals[name] ?? fn.params.find((p) => p.name === name)?.type;
+  if (!t) return undefined;
+  const m = /\b(struct|union)\s+([A-Za-z_][A-Za-z0-9_]*)/.exec(t);
+  return m ? `${m[1]} ${m[2]}` : undefined;
 }
 
 /** Is `e` (a `struct page *` argument) a page GUP took: `pages[i]`, a page variable, `obj->pvec[i]` of a GUP'd field? */

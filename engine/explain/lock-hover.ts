@@ -6,7 +6,9 @@ import type { FileIR, FunctionIR } from '../ir';
 import { FaultSiteAnalysis } from '../analysis/fault-sites';
 import { lockAnalysisFor, lockOf, realLocks } from '../analysis/locksets';
 import { conflictOf, faultLockOf } from '../rules/fault-under-lock';
-import { FAULT_LOCK_BY_CLASS } from '../kernel/api/locks';
+import { faultHandlerLocks } from '../analysis/fault-handlers';
+import { lookupApi } from '../kernel/api-table';
+import { ATOMIC_LOCK_CLASSES, FAULT_LOCK_BY_CLASS } from '../kernel/api/locks';
 import type { SourceRange } from '../ir';
 
 function inside(r: SourceRange, row: number, col: number): boolean {
@@ -26,16 +28,40 @@ export function lockHover(file: FileIR, text: string, row: number, col: number):
       if (st.kind !== 'call' || !inside(st.calleeRange, row, col)) continue;
       const l = lockOf(st);
       if (l && (l.op === 'acquire' || l.op === 'trylock')) {
-        const facet = FAULT_LOCK_BY_CLASS[l.cls];
+        const facet = lookupApi(st.callee)?.faultLock ?? FAULT_LOCK_BY_CLASS[l.cls];
+        let when = '';
+        if (facet?.when === 'file-fault-handler') {
+          // Say whether this file's own fault handler takes it, not just that it might.
+          const handler = faultHandlerLocks(text, byName, cancelled).get(l.cls);
+          when = handler
+            ? `This file's fault handler \`${handler.fn}()\` takes it: a copy, fault-in or GUP that can fault while it is held can deadlock (fault-under-lock).`
+            : 'No fault handler of this file takes it: a fault while it is held does not wait on it.';
+        }
         const md = facet
-          ? `**Page-fault path and \`${l.cls}\`:** ${facet.faultTakes}. ${facet.when === 'file-fault-handler' ? 'Only a conflict in files whose own fault handler takes it.' : facet.conflicts === 'write' ? 'A conflict only when held for write.' : 'A copy, fault-in or GUP that can fault while it is held can deadlock (fault-under-lock).'}`
-          : `**Page-fault path and \`${l.cls}\`:** the fault path does not take this lock class; a fault while holding it cannot deadlock on it (it may still sleep in atomic context if it is a spinlock).`;
+          ? `**Page-fault path and \`${l.cls}\`:** ${facet.faultTakes}. ${when || (facet.conflicts === 'write' ? 'A conflict only when held for write.' : 'A copy, fault-in or GUP that can fault while it is held can deadlock (fault-under-lock).')}`
+          : ATOMIC_LOCK_CLASSES.includes(l.cls)
+            ? `**Page-fault path and \`${l.cls}\`:** the fault path does not take it, and while it is held the task is atomic: a user access fails instead of running the fault handler (no deadlock; a faulting copy needs a nofault variant and a retry).`
+            : `**Page-fault path and \`${l.cls}\`:** the fault path does not take this lock class; a fault while holding it cannot deadlock on it.`;
         return { markdown: md, range: st.calleeRange };
       }
       const site = new FaultSiteAnalysis(byName, cancelled).sites(fn).find((s) => s.call === st);
-      if (!site) continue;
+      const api = lookupApi(st.callee);
+      if (!site) {
+        // A call that could fault, but not here: faults are off (pagefault_disable(), a nofault
+        // iterator, a spinlock held) or the call is a nofault variant.
+        const heldHere = api && (api.uaccess || api.faults || (api.faultIn && !api.faultIn.subpageOnly))
+          ? realLocks(lockAnalysisFor(byName, cancelled).facts(fn).before.get(st)).filter((h) => !h.pending) : [];
+        if (heldHere.length) {
+          const names = [...new Set(heldHere.map((h) => `\`${h.cls}\``))].join(', ');
+          return { markdown: `**Fault under lock:** \`${st.callee}()\` runs under ${names} but cannot take a page fault here (page faults are disabled: \`pagefault_disable()\`, an iterator marked \`nofault\`, a nofault copy, or a spinlock held): a fault makes the copy fail short instead of waiting on a lock, so no deadlock.`, range: st.calleeRange };
+        }
+        continue;
+      }
       const held = realLocks(lockAnalysisFor(byName, cancelled).facts(fn).before.get(st));
-      if (!held.length) return { markdown: `**Fault under lock:** \`${st.callee}()\` can fault here, with no lock held: no deadlock on a lock.`, range: st.calleeRange };
+      const own = site.opsHold && !site.chain.length
+        ? `- \`${site.opsHold.cls}\` held by the call itself: its ops table \`${site.opsHold.ops}\`'s ->iomap_begin runs first — ${site.opsHold.holds}: **can deadlock** on a user buffer that maps the same file range.`
+        : undefined;
+      if (!held.length && !own) return { markdown: `**Fault under lock:** \`${st.callee}()\` can fault here, with no lock held: no deadlock on a lock.`, range: st.calleeRange };
       const lines = held.map((h) => {
         const c = conflictOf(site, h, { text, functionsByName: byName, cancelled });
         if (c) return `- \`${h.cls}\` (${h.site.callee}(), line ${h.site.range.startRow + 1}): **can deadlock** — ${c.facet.faultTakes}.`;
@@ -44,7 +70,7 @@ export function lockHover(file: FileIR, text: string, row: number, col: number):
         const f = faultLockOf(h);
         return `- \`${h.cls}\`: ${f ? `the fault path takes it only ${f.when === 'file-fault-handler' ? 'when this file\'s fault handler does (it does not)' : 'shared (held here for read)'}` : 'the fault path never takes it'}: no deadlock.`;
       });
-      return { markdown: [`**Fault under lock:** \`${st.callee}()\` can take a page fault here with page faults enabled; locks held:`, ...lines].join('\n'), range: st.calleeRange };
+      return { markdown: [`**Fault under lock:** \`${st.callee}()\` can take a page fault here with page faults enabled; locks held:`, ...lines, ...(own ? [own] : [])].join('\n'), range: st.calleeRange };
     }
   }
   return undefined;

@@ -7,7 +7,7 @@
 import type { RefEffect } from './api/refs-schema';
 import type { AllocFacet, ErrPtrFacet } from './api/values-schema';
 import type { UaccessEffect, FaultInEffect, LockEffect, PagefaultEffect, PagefaultHandle, MemEffect } from './api/mm-schema';
-import type { FaultLockFacet, FaultLockWindowFacet, FaultsFacet, KmappingFacet, KunmapFacet, PageWalkFacet, PteValueFacet, RawDirtyFacet, VmaWriteFacet, WrprotectFacet } from './api/seed-schema';
+import type { FaultLockFacet, FaultLockWindowFacet, FaultsFacet, IoHoldFacet, KmappingFacet, KunmapFacet, PageWalkFacet, PteValueFacet, RawDirtyFacet, VmaWriteFacet, WrprotectFacet } from './api/seed-schema';
 
 export interface ApiEntry {
   name: string;
@@ -49,7 +49,8 @@ export interface ApiEntry {
   vmaWrite?: VmaWriteFacet;
   pteValue?: PteValueFacet;
   rawDirty?: RawDirtyFacet;
+  ioHold?: IoHoldFacet;
 }
 
 /** Only facets, for an entry another family wrote (engine/kernel/api-table.ts registerFacets). */
-export type FacetEntry = { name: string } & Partial<Pick<ApiEntry, 'faultLock' | 'faultLockWindow' | 'faults' | 'wrprotect' | 'pageWalk' | 'kmapping' | 'kunmap' | 'vmaWrite' | 'pteValue' | 'rawDirty' | 'lock'>>;
+export type FacetEntry = { name: string } & Partial<Pick<ApiEntry, 'faultLock' | 'faultLockWindow' | 'faults' | 'wrprotect' | 'pageWalk' | 'kmapping' | 'kunmap' | 'vmaWrite' | 'pteValue' | 'rawDirty' | 'lock' | 'ioHold'>>;

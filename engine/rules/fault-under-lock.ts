@@ -9,7 +9,7 @@
 import type { Finding, RelatedLocation } from '../findings';
 import type { FunctionIR } from '../ir';
 import type { Rule, RuleContext, RuleMeta } from './types';
-import { lookupApi } from '../kernel/api-table';
+import { allApis, lookupApi } from '../kernel/api-table';
 import { FAULT_LOCK_BY_CLASS } from '../kernel/api/locks';
 import type { FaultLockFacet } from '../kernel/api/seed-schema';
 import { FaultSiteAnalysis, type FaultSite } from '../analysis/fault-sites';
@@ -37,6 +37,15 @@ export interface Conflict {
   facet: FaultLockFacet;
   /** The file's fault handler that takes the lock, for 'file-fault-handler' classes. */
   handler?: { fn: string; range: import('../ir').SourceRange };
+  /** The lock is held by the call's own ops table (a direct-I/O ->iomap_begin), not by the caller. */
+  opsHold?: NonNullable<FaultSite['opsHold']>;
+}
+
+/** The lock a direct-I/O call's ops table holds across its own fault-in, as a held lock at the call. */
+function opsHeld(s: FaultSite): HeldLock | undefined {
+  // Reached through a helper: the helper's own finding already names the call.
+  if (!s.opsHold || s.chain.length) return undefined;
+  return { cls: s.opsHold.cls, key: s.opsHold.ops, call: s.call, site: { fn: s.fault.fn, callee: s.opsHold.ops, range: s.fault.range }, chain: [] };
 }
 
 /** Whether a fault at `site` can wait on `h` (no when the call needs the caller to hold mmap_lock, or the class never conflicts). */
@@ -61,9 +70,11 @@ export function conflictsIn(fn: FunctionIR, ctx: Pick<RuleContext, 'text' | 'fun
   const out: Conflict[] = [];
   const seen = new Set<string>();
   for (const s of sites) {
-    for (const h of realLocks(s.held)) {
+    const own = opsHeld(s);
+    for (const h of [...realLocks(s.held), ...(own ? [own] : [])]) {
       const c = conflictOf(s, h, ctx);
       if (!c) continue;
+      if (h === own) c.opsHold = s.opsHold!;
       const k = `${s.call.range.start}:${s.call.range.startRow}|${h.cls}|${h.key}`;
       if (seen.has(k)) continue;
       seen.add(k);
@@ -80,11 +91,42 @@ function lockWords(h: HeldLock): string {
 }
 
 function faultWords(s: FaultSite): string {
-  const what = s.how === 'fault-in' ? 'faults the user buffer in' : s.how === 'gup' ? 'pins the user pages, faulting them in' : s.how === 'io' ? 'copies to or from the user iterator' : 'copies to or from user memory';
+  const dir = s.direction === 'to-user' ? 'writes' : 'reads';
+  const what = s.how === 'fault-in' ? 'faults the user buffer in' : s.how === 'gup' ? 'pins the user pages, faulting them in' : s.how === 'io' ? `${dir} the user iterator's memory` : `${dir} user memory`;
   return `${s.fault.callee}()${s.chain.length ? ` (in ${s.chain.join('() -> ')}())` : ''} ${what} with page faults enabled`;
 }
 
 const FIX = 'Do the copy with page faults disabled (pagefault_disable(), a *_nofault copy, or iter->nofault = true), and on a short copy drop the lock, fault the buffer in, retake the lock and retry (the gfs2 fix, v5.16).';
+const FIX_MMAP = 'Copy through a kernel buffer and touch user memory only after mmap_lock is dropped, or copy with page faults disabled and on a short copy drop mmap_lock, fault the buffer in and retry.';
+
+/** The C text of a call, on one line. */
+function cText(text: string, r: import('../ir').SourceRange): string | undefined {
+  const t = text.slice(r.start, r.end).replace(/\s+/g, ' ').trim();
+  return t && t.length <= 160 ? t : undefined;
+}
+
+/** A direct-I/O call whose own ->iomap_begin holds the file range while it faults the user pages in. */
+function opsFinding(fn: FunctionIR, c: Conflict, ctx: RuleContext): Finding {
+  const { site, opsHold } = c;
+  const ops = opsHold!;
+  const acquire = allApis().find((e) => e.lock?.op === 'acquire' && e.lock.lock === ops.cls && !e.removed)?.name;
+  const callText = cText(ctx.text, site.call.range);
+  const faultText = cText(ctx.text, site.fault.range);
+  const sim = acquire ? simulateLockFault({
+    fn: fn.name, lock: { callee: acquire, cls: ops.cls, mode: 'exclusive', range: site.fault.range, text: `${ops.ops}->iomap_begin() inside ${site.fault.callee}()` },
+    fault: {
+      callee: site.fault.callee, range: site.fault.range, direction: site.direction, ...(faultText ? { text: faultText } : {}),
+      ...(site.chain.length && callText ? { via: { fn: site.chain[0], text: callText, range: site.call.range } } : {}),
+    },
+    ...(ctx.kernel ? { kernel: ctx.kernel } : {}), cancelled: ctx.cancelled,
+  }) : undefined;
+  const proven = sim?.verdict === 'deadlock';
+  const via = site.chain.length ? ` (in ${site.chain.join('() -> ')}())` : '';
+  const message = `${site.fault.callee}()${via} pins the user pages, faulting them in with page faults enabled, after its own ->iomap_begin (${ops.ops}) took the file range: ${ops.holds}, so a user buffer that is an mmap of the same file range deadlocks${proven ? ' (simulated: deadlock)' : ''}. Set iter->nofault = true around the call, and on -EFAULT or a short result fault the rest in (fault_in_iov_iter_readable / _writeable) and call again, falling back to buffered I/O when no progress is made (the btrfs fix, v5.16).`;
+  const related: RelatedLocation[] = [{ range: site.fault.range, message: `${ops.ops} passed here: its ->iomap_begin holds ${ops.cls} for the range` }];
+  if (site.chain.length) related.push({ range: site.fault.range, message: `the call that faults: ${site.fault.callee}() in ${site.fault.fn}()` });
+  return { rule: meta.id, severity: meta.severity, message, range: site.call.range, function: fn.name, related, ...(proven && sim ? { trace: sim.steps } : {}) };
+}
 
 export const faultUnderLock: Rule = {
   meta,
@@ -93,18 +135,25 @@ export const faultUnderLock: Rule = {
     for (const c of conflictsIn(fn, ctx)) {
       if (ctx.cancelled()) break;
       const { site, lock: h, facet } = c;
+      if (c.opsHold) { out.push(opsFinding(fn, c, ctx)); continue; }
       const why = h.cls === 'mmap_lock'
         ? (h.mode === 'write' ? 'the fault handler needs mmap_lock for read, which this thread holds for write: self-deadlock'
           : 'the fault handler takes mmap_lock for read again; a writer queued in between (mmap_write_lock in mprotect, munmap...) blocks it, and the writer waits for this thread: deadlock')
-        : c.handler ? `this file's fault handler ${c.handler.fn}() takes ${h.cls} too: a user buffer that is an mmap of the same file deadlocks`
-          : `${facet.faultTakes}: a user buffer that is an mmap of the same file deadlocks`;
+        : c.handler ? `this file's fault handler ${c.handler.fn}() takes ${h.cls} too, so a user buffer that is an mmap of this file deadlocks`
+          : `${facet.faultTakes}, so a user buffer that is an mmap of the same file deadlocks`;
+      const lockText = cText(ctx.text, h.site.range);
+      const faultText = cText(ctx.text, site.fault.range);
+      const viaText = site.chain.length ? cText(ctx.text, site.call.range) : undefined;
       const sim = simulateLockFault({
-        fn: fn.name, lock: { callee: h.site.callee, cls: h.cls, ...(h.mode ? { mode: h.mode } : {}), range: h.site.range },
-        fault: { callee: site.fault.callee, range: site.fault.range, direction: site.direction },
+        fn: fn.name, lock: { callee: h.site.callee, cls: h.cls, ...(h.mode ? { mode: h.mode } : {}), range: h.site.range, ...(lockText ? { text: lockText } : {}) },
+        fault: {
+          callee: site.fault.callee, range: site.fault.range, direction: site.direction, ...(faultText ? { text: faultText } : {}),
+          ...(viaText ? { via: { fn: site.chain[0], text: viaText, range: site.call.range } } : {}),
+        },
         ...(ctx.kernel ? { kernel: ctx.kernel } : {}), cancelled: ctx.cancelled,
       });
       const proven = sim.verdict === 'deadlock';
-      const message = `${faultWords(site)} while ${lockWords(h)}: ${why}${proven ? ' (simulated: deadlock)' : ''}. ${FIX}`;
+      const message = `${faultWords(site)} while ${lockWords(h)}: ${why}${proven ? ' (simulated: deadlock)' : ''}. ${h.cls === 'mmap_lock' ? FIX_MMAP : FIX}`;
       const related: RelatedLocation[] = [{ range: h.site.range, message: `${h.cls} taken here (${h.site.callee}())` }];
       if (site.chain.length) related.push({ range: site.fault.range, message: `the call that faults: ${site.fault.callee}() in ${site.fault.fn}()` });
       if (c.handler) related.push({ range: c.handler.range, message: `${c.handler.fn}() handles page faults of this file and takes ${h.cls}` });

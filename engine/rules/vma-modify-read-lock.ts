@@ -10,8 +10,9 @@ import type { Expr, FunctionIR, SourceRange, Stmt } from '../ir';
 import type { Rule, RuleMeta } from './types';
 import { lookupApi } from '../kernel/api-table';
 import { STACK_GROWTH_FLAGS, VMA_LOCKED_FIELDS } from '../kernel/api/vma';
-import { lockAnalysisFor, realLocks } from '../analysis/locksets';
+import { lockAnalysisFor, lockOf, realLocks } from '../analysis/locksets';
 import { varsOf } from '../analysis/expr';
+import { kernelSwitches } from '../kernel/versions';
 
 const meta: RuleMeta = {
   id: 'vma-modify-read-lock',
@@ -25,6 +26,10 @@ const meta: RuleMeta = {
 interface VmaWrite {
   stmt: Stmt;
   field: string;
+  /** Through a call of the API table (vm_flags_set, expand_downwards) on a VMA already in the tree. */
+  api?: string;
+  /** The table says it is stack expansion (allowed under the read lock before v6.5). */
+  stackExpansion?: boolean;
   fn: string;
   range: SourceRange;
   chain: string[];
@@ -48,7 +53,10 @@ function writesIn(fn: FunctionIR, byName: Map<string, FunctionIR>, level: number
         out.push({ stmt: s, field: s.target.name, fn: fn.name, range: s.range, chain: [] });
       } else if (s.kind === 'call') {
         const api = lookupApi(s.callee);
-        if (api?.vmaWrite) { out.push({ stmt: s, field: api.vmaWrite.field, fn: fn.name, range: s.range, chain: [] }); continue; }
+        if (api?.vmaWrite) {
+          out.push({ stmt: s, field: api.vmaWrite.field, api: s.callee, ...(api.vmaWrite.stackExpansion ? { stackExpansion: true } : {}), fn: fn.name, range: s.range, chain: [] });
+          continue;
+        }
         if (api) continue;
         const h = byName.get(s.callee);
         if (!h) continue;
@@ -58,6 +66,18 @@ function writesIn(fn: FunctionIR, byName: Map<string, FunctionIR>, level: number
   }
   stack.delete(fn);
   return out;
+}
+
+/** Where the function itself takes mmap_lock (so its callers do not hold it on entry), if it does. */
+function ownMmapLock(fn: FunctionIR): Stmt | undefined {
+  for (const b of fn.blocks) {
+    for (const s of b.stmts) {
+      if (s.kind !== 'call') continue;
+      const l = lockOf(s);
+      if (l && l.cls === 'mmap_lock' && (l.op === 'acquire' || l.op === 'trylock')) return s;
+    }
+  }
+  return undefined;
 }
 
 export const vmaModifyReadLock: Rule = {
@@ -71,10 +91,24 @@ export const vmaModifyReadLock: Rule = {
     for (const w of writes) {
       if (seen.has(w.stmt)) continue;
       const held = realLocks(locks.before.get(w.stmt)).filter((h) => h.cls === 'mmap_lock' && !h.pending);
+      const via = w.chain.length ? ` (in ${w.chain.join('() -> ')}())` : '';
+      // A table call that changes a VMA of the tree with no mmap_lock at all, in a function that
+      // takes mmap_lock itself (so its caller cannot be holding it): not even the read lock.
+      const own = w.api && !held.length && !w.chain.length ? ownMmapLock(fn) : undefined;
+      if (own && own.kind === 'call') {
+        seen.add(w.stmt);
+        out.push({
+          rule: meta.id, severity: meta.severity, function: fn.name, range: w.stmt.range,
+          message: `${w.field} of a VMA is written by ${w.api}() with no mmap_lock held: ${fn.name}() takes mmap_lock itself (${own.callee}() on line ${own.range.startRow + 1}), so its caller does not hold it here, and page faults, GUP and munmap see the VMA change under them. Take mmap_write_lock() around the change${w.stackExpansion ? ' (stack expansion needs it since v6.5)' : ''}.`,
+          related: [{ range: own.range, message: `mmap_lock is taken only here (${own.callee}())` }],
+        });
+        continue;
+      }
       const read = held.find((h) => h.mode === 'read' || h.mode === 'shared');
       if (!read || held.some((h) => h.mode === 'write')) continue;
+      // Stack expansion under the read lock is the pre-v6.5 design; since v6.5 it needs the write lock.
+      if (w.stackExpansion && kernelSwitches(ctx.kernel).stackExpansionUnderReadLock) continue;
       seen.add(w.stmt);
-      const via = w.chain.length ? ` (in ${w.chain.join('() -> ')}())` : '';
       out.push({
         rule: meta.id, severity: meta.severity, function: fn.name, range: w.stmt.range,
         message: `${w.field} of a VMA is written${via} while mmap_lock is held only for read (${read.site.callee}() on line ${read.site.range.startRow + 1}): page faults and GUP walk the VMA concurrently under the same read lock. Take mmap_write_lock() for the change.`,

@@ -25,6 +25,12 @@ const meta: RuleMeta = {
     'PTEs are write-protected (soft-dirty clearing, uffd-wp, ptep_set_wrprotect / pte_wrprotect in a page-walk callback) while mmap_lock is held only for read and the TLB flush is deferred to the end of the walk. A concurrent write fault sees the read-only PTE while another CPU still writes through its stale TLB entry, and since v5.9 do_wp_page() copies a page whose count is raised by a GUP pin: the pinned page and the mapped page diverge. Take mmap_write_lock, or pair inc_tlb_flush_pending() with a fault path that flushes when mm_tlb_flush_pending(). Proven by simulation, with the trace.',
 };
 
+/** The C text of a call, on one line (undefined when long). */
+function oneLine(text: string, r: import('../ir').SourceRange): string | undefined {
+  const t = text.slice(r.start, r.end).replace(/\s+/g, ' ').trim();
+  return t && t.length <= 160 ? t : undefined;
+}
+
 export const wrprotectUnderReadLock: Rule = {
   meta,
   check(fn: FunctionIR, ctx): Finding[] {
@@ -48,7 +54,17 @@ export const wrprotectUnderReadLock: Rule = {
       const what = s.wp.kind === 'soft-dirty' ? 'clears soft-dirty and write-protects PTEs' : s.wp.kind === 'uffd-wp' ? 'marks PTEs uffd-wp (read-only)' : 'write-protects PTEs';
       const via = s.chain.length ? ` through ${s.chain.join(' -> ')}` : '';
       const sim = simulateWrprotect({
-        fn: fn.name, lock: { callee: read.site.callee, range: read.site.range }, wp: { range: s.wp.range },
+        fn: fn.name,
+        lock: { callee: read.site.callee, range: read.site.range, ...(oneLine(ctx.text, read.site.range) ? { text: oneLine(ctx.text, read.site.range)! } : {}) },
+        wp: {
+          range: s.wp.range, ...(oneLine(ctx.text, s.wp.range) ? { text: oneLine(ctx.text, s.wp.range)! } : {}),
+          ...(s.chain.length ? { where: `in ${s.wp.fn}(), through ${s.chain.join(' -> ')}` } : {}),
+        },
+        calls: fn.blocks.flatMap((b) => b.stmts).flatMap((c) => {
+          if (c.kind !== 'call') return [];
+          const t = oneLine(ctx.text, c.range);
+          return t ? [{ callee: c.callee, text: t, range: c.range }] : [];
+        }),
         ...(ctx.kernel ? { kernel: ctx.kernel } : {}), cancelled: ctx.cancelled,
       });
       const proven = sim.verdict === 'data-loss' || sim.verdict === 'stale-tlb';

@@ -19,7 +19,7 @@ function io(name: string, signature: string, header: string, f: FaultsFacet, sum
 const MMAP: FaultLockFacet = { when: 'always', conflicts: 'any',
   faultTakes: 'the fault handler takes mmap_lock for read (held for write: self-deadlock; held for read: a queued writer blocks the second read acquisition)' };
 const GLOCK: FaultLockFacet = { when: 'always', conflicts: 'any',
-  faultTakes: 'gfs2_fault() and gfs2_page_mkwrite() take the inode glock; glocks are not recursive (a user buffer may be an mmap of the same file)' };
+  faultTakes: 'gfs2_fault() and gfs2_page_mkwrite() take the inode glock, and glocks are not recursive' };
 const INODE: FaultLockFacet = { when: 'file-fault-handler', conflicts: 'any',
   faultTakes: 'only a ->fault / ->page_mkwrite that takes i_rwsem (filemap_fault never does)' };
 const INVALIDATE: FaultLockFacet = { when: 'always', conflicts: 'write',
@@ -105,10 +105,14 @@ export const lockApis: ApiEntry[] = [
 
   // ---- calls that fault on user memory without being a uaccess / fault_in_* entry ----
   io('iomap_dio_rw', 'ssize_t iomap_dio_rw(struct kiocb *iocb, struct iov_iter *iter, const struct iomap_ops *ops, const struct iomap_dio_ops *dops, unsigned int dio_flags, void *private, size_t done_before)',
-    'include/linux/iomap.h', { how: 'gup', mmapLock: 'takes', iterArg: 1 },
+    'include/linux/iomap.h', { how: 'gup', mmapLock: 'takes', iterArg: 1, opsArg: 2 },
     'Direct I/O: pins the user pages of the iterator (bio_iov_iter_get_pages, faulting them in) while the filesystem\'s locks are held; honours iter->nofault (v5.16).'),
   io('__iomap_dio_rw', 'struct iomap_dio *__iomap_dio_rw(struct kiocb *iocb, struct iov_iter *iter, const struct iomap_ops *ops, const struct iomap_dio_ops *dops, unsigned int dio_flags, void *private, size_t done_before)',
-    'include/linux/iomap.h', { how: 'gup', mmapLock: 'takes', iterArg: 1 }, 'iomap_dio_rw() without the completion wait.'),
+    'include/linux/iomap.h', { how: 'gup', mmapLock: 'takes', iterArg: 1, opsArg: 2 }, 'iomap_dio_rw() without the completion wait.'),
+  { name: 'btrfs_dio_iomap_ops', signature: 'const struct iomap_ops btrfs_dio_iomap_ops', header: 'fs/btrfs/ctree.h', since: 'v5.9',
+    summary: 'The btrfs direct-I/O iomap ops (declared in ctree.h; static in fs/btrfs/inode.c by v6.1, behind btrfs_dio_read()/btrfs_dio_write()): btrfs_dio_iomap_begin() locks the extent range of the I/O (reads keep it locked until the bio completes) and, for writes, creates an ordered extent that btrfs_readahead() waits on for the same range.',
+    source: 'commit 51bd9563b678 "btrfs: fix deadlock due to page faults during direct IO reads and writes" (v5.16); fs/btrfs/inode.c',
+    ioHold: { lock: 'extent_lock', holds: 'btrfs_dio_iomap_begin() leaves the extent range locked (reads) or an ordered extent pending (writes) until the bio completes, and btrfs_readahead() waits on both for that range' } },
   io('bio_iov_iter_get_pages', 'int bio_iov_iter_get_pages(struct bio *bio, struct iov_iter *iter)', 'include/linux/bio.h',
     { how: 'gup', mmapLock: 'takes', iterArg: 1 }, 'Pin (or get) the user pages of the iterator into a bio, faulting them in.'),
   io('generic_file_read_iter', 'ssize_t generic_file_read_iter(struct kiocb *iocb, struct iov_iter *iter)', 'include/linux/fs.h',

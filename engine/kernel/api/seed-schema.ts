@@ -32,6 +32,24 @@ export interface FaultsFacet {
   mmapLock: 'caller-holds' | 'takes';
   /** Argument with the iov_iter whose `nofault` flag turns faults off (v5.16+). */
   iterArg?: number;
+  /**
+   * Argument with the filesystem's ops table (iomap_dio_rw's `struct iomap_ops`): its
+   * ->iomap_begin runs before the user pages are pinned, and what it leaves held for the file
+   * range (the ops entry's `ioHold`) is still held when the fault-in runs.
+   */
+  opsArg?: number;
+}
+
+/**
+ * On a filesystem ops table passed to a direct-I/O entry point: what its ->iomap_begin leaves held
+ * for the file range until the I/O completes, which the file's own page-fault / read path waits
+ * on. A fault on a user buffer that maps that range (an mmap of the same file) then deadlocks.
+ */
+export interface IoHoldFacet {
+  /** The lock class held (its fault-lock facet says what the fault path does with it). */
+  lock: string;
+  /** What is held and who waits on it, for messages and hovers. */
+  holds: string;
 }
 
 /** On a call that write-protects PTEs (or returns a write-protected PTE value to store). */
@@ -81,6 +99,11 @@ export interface FaultLockWindowFacet {
 export interface VmaWriteFacet {
   field: string;
   vmaArg: number;
+  /**
+   * Stack expansion (expand_downwards): the historical exception, allowed under mmap_read_lock
+   * before v6.5, yet never without mmap_lock at all.
+   */
+  stackExpansion?: boolean;
 }
 
 /** On calls that mark a page dirty without the page lock and without the mapping's ->dirty_folio (SetPageDirty). */

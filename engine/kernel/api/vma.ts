@@ -10,6 +10,9 @@ export const VMA_LOCKED_FIELDS = ['vm_start', 'vm_end', 'vm_flags'];
 /** Flags that mark a stack VMA that may grow (expand_downwards / expand_upwards run under the read lock before v6.5). */
 export const STACK_GROWTH_FLAGS = ['VM_GROWSDOWN', 'VM_GROWSUP'];
 
+/** GUP flag that asks for writable pages: the caller (or its device) means to write them, so they must be dirtied before release. */
+export const WRITE_GUP_FLAGS = ['FOLL_WRITE'];
+
 /** GUP flag that marks a long-term pin (the documented way to keep user pages mapped past the call). */
 export const LONGTERM_GUP_FLAGS = ['FOLL_LONGTERM'];
 
@@ -20,6 +23,10 @@ export const vmaApis: ApiEntry[] = [
     name, signature: `void ${name}(struct vm_area_struct *vma, vm_flags_t flags)`, header: MM, since: 'v6.3',
     summary: 'Change vma->vm_flags; asserts mmap_lock held for write.', source: 'commit "mm: introduce vma->vm_flags wrapper functions" (v6.3); include/linux/mm.h', vmaWrite: { field: 'vm_flags', vmaArg: 0 },
   })),
+  { name: 'expand_downwards', signature: 'int expand_downwards(struct vm_area_struct *vma, unsigned long address)', header: MM,
+    returns: '0 or -errno',
+    summary: 'Grow a stack VMA down to cover address (writes vma->vm_start). Needs mmap_lock: for read before v6.5 (the stack-guard locks serialise growers), for write since (commit "mm: always expand the stack with the mmap write lock held", v6.5, backported to 6.1 stable).',
+    source: 'mm/mmap.c; commit f313c51d26aa "execve: expand new process stack manually ahead of time" (v6.5)', vmaWrite: { field: 'vm_start', vmaArg: 0, stackExpansion: true } },
   { name: 'vm_map_ram', signature: 'void *vm_map_ram(struct page **pages, unsigned int count, int node)', header: 'include/linux/vmalloc.h',
     summary: 'Map pages contiguously in kernel space (a cheaper vmap).', source: 'mm/vmalloc.c; thread “vhost: access vq metadata through kernel virtual address” (2019-03-07, https://lore.kernel.org/all/?q=s%3A%22vhost%3A%20access%20vq%20metadata%20through%20kernel%20virtual%20address%22), reverted for v5.3', kmapping: { kind: 'vmap', pageArg: 0, unmap: 'vm_unmap_ram' } },
   { name: 'vm_unmap_ram', signature: 'void vm_unmap_ram(const void *mem, unsigned int count)', header: 'include/linux/vmalloc.h',

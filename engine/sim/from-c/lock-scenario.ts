@@ -17,8 +17,13 @@ const LEN = 0x40;
 export interface LockFaultModel {
   /** The C function (thread 0 runs a model of it under this name). */
   fn: string;
-  lock: { callee: string; cls: string; mode?: string; range: SourceRange };
-  fault: { callee: string; range: SourceRange; direction: 'to-user' | 'from-user' };
+  /** `text`: the C call as written (the trace shows it instead of the model's call). */
+  lock: { callee: string; cls: string; mode?: string; range: SourceRange; text?: string };
+  /**
+   * The faulting C call. `via`: the call in the analysed function when the fault is in a helper
+   * (`helper(args)`, its text and range), shown as the step that enters the helper.
+   */
+  fault: { callee: string; range: SourceRange; direction: 'to-user' | 'from-user'; text?: string; via?: { fn: string; text: string; range: SourceRange } };
   kernel?: string;
   cancelled?: () => boolean;
   maxStates?: number;
@@ -98,14 +103,33 @@ export function simulateLockFault(m: LockFaultModel): SimResult {
     };
   }
   const r = runScenario(sc, { arch: 'x86_64', maxStates: m.maxStates ?? 2000, ...(m.kernel ? { kernel: m.kernel } : {}), ...(m.cancelled ? { cancelled: m.cancelled } : {}) });
+  // The model's calls stand for the C's: thread 0's steps show the C call as written (the lock
+  // call, the faulting call) on its line, and notes name the C callee, not the model's stand-in.
   // Blocked and deadlock steps name the operation but carry no range: give the C's lines back.
-  const steps = r.steps.map((st) => {
+  const shown = new Map<string, { text?: string; callee: string }>([
+    [m.lock.callee, { callee: m.lock.callee, ...(m.lock.text ? { text: m.lock.text } : {}) }],
+    [faultCallee, { callee: m.fault.callee, ...(m.fault.text ? { text: m.fault.text } : {}) }],
+  ]);
+  const steps: typeof r.steps = [];
+  let decisive = r.decisive;
+  for (const [i, st] of r.steps.entries()) {
+    if (i === r.decisive) decisive = steps.length;
     const callee = st.operation.split('(')[0].trim();
     const rr = ranges.get(callee);
-    if (rr && st.thread === 0) return { ...st, range: rr };
+    if (rr && st.thread === 0) {
+      const c = shown.get(callee)!;
+      const isFault = callee === faultCallee;
+      if (isFault && m.fault.via && !steps.some((x) => x.operation === m.fault.via!.text)) {
+        steps.push({ thread: 0, operation: m.fault.via.text, range: m.fault.via.range, note: `${m.fn}() calls ${m.fault.via.fn}(), which faults on the user buffer` });
+        if (i === r.decisive) decisive = steps.length;
+      }
+      const note = st.note && c.callee !== callee ? st.note.split(`${callee}()`).join(`${c.callee}()`) : st.note;
+      steps.push({ ...st, operation: c.text ?? st.operation, range: rr, ...(note !== undefined ? { note } : {}) });
+      continue;
+    }
     const { range: _drop, ...rest } = st;
     void _drop;
-    return rest;
-  });
-  return { ...r, steps };
+    steps.push(rest);
+  }
+  return { ...r, steps, decisive };
 }

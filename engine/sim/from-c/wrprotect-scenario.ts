@@ -13,8 +13,12 @@ const X = 0x7f0000020000;
 
 export interface WrprotectModel {
   fn: string;
-  lock: { callee: string; range: SourceRange };
-  wp: { range: SourceRange };
+  /** `text`: the C call as written; the trace shows it instead of the model's call. */
+  lock: { callee: string; range: SourceRange; text?: string };
+  /** The write-protecting C call (`text`), and where it runs when that is a callback (`where`). */
+  wp: { range: SourceRange; text?: string; where?: string };
+  /** The analysed function's own calls (callee, C text, range): a model step of the same callee shows the C's. */
+  calls?: { callee: string; text: string; range: SourceRange }[];
   kernel?: string;
   cancelled?: () => boolean;
 }
@@ -55,12 +59,23 @@ export function simulateWrprotect(m: WrprotectModel): SimResult {
   const r = runScenario(sc, { arch: 'x86_64', maxStates: 20000, ...(m.cancelled ? { cancelled: m.cancelled } : {}) });
   // Only the steps of statements that stand for a line of the C keep a range (the model's other
   // statements have no line of their own).
-  const mapped = new Set(['mmap_read_lock', 'clear_soft_dirty']);
+  // Those steps show the C call as written; thread 0's other steps are the model's (the deferred
+  // flush and its bookkeeping), and say so.
+  const mapped = new Map<string, string | undefined>([
+    ['mmap_read_lock', m.lock.text],
+    ['clear_soft_dirty', m.wp.text ? `${m.wp.text}${m.wp.where ? ` (${m.wp.where})` : ''}` : undefined],
+  ]);
   const steps = r.steps.map((st) => {
     const callee = st.operation.split('(')[0].trim();
-    if (st.thread === 0 && mapped.has(callee)) return st;
+    if (st.thread === 0 && mapped.has(callee)) {
+      const text = mapped.get(callee);
+      return text ? { ...st, operation: text } : st;
+    }
+    const own = st.thread === 0 ? m.calls?.find((c) => c.callee === callee) : undefined;
+    if (own) return { ...st, operation: own.text, range: own.range };
     const { range: _drop, ...rest } = st;
     void _drop;
+    if (st.thread === 0 && !/^return\b/.test(st.operation)) return { ...rest, note: `model step, not a line of ${m.fn}()${rest.note ? `: ${rest.note}` : ''}` };
     return rest;
   });
   return { ...r, steps };
