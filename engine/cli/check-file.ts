@@ -107,14 +107,56 @@ function readAll(fd: number, sizeHint: number, limit: number): Buffer {
   return scratch.subarray(0, n);
 }
 
-type Bytes = { bytes: Buffer } | { decoded: Decoded } | { skipped: string };
+type Bytes = { bytes: Buffer } | { decoded: Decoded } | { skipped: string } | { silent: true };
+
+const STREAM_CHUNK = 1 << 20;
+
+/**
+ * A file over the size limit is never decoded or parsed, but the byte prefilter can still rule it
+ * out: streamed in chunks (so memory stays flat whatever its size), it is valid UTF-8 without a
+ * NUL byte (what decodeInput would accept, were it not too large) and names no API of interest.
+ * Then nothing could be reported on it had it been analyzed: the file counts as checked, with no
+ * error (Linux 6.1 has ten amdgpu register headers of 8 to 24 MB, none of which names an API).
+ * Chunks overlap by the longest name's length minus one, so a name split by a chunk boundary is
+ * still seen; the UTF-8 check cuts each piece before a lead byte, which keeps every sequence in
+ * one piece. Any doubt (a read error, a name, a NUL, bad UTF-8) returns false: the caller then
+ * reports the file as too large, as before.
+ */
+function namesNothing(fd: number, prefilter: Prefilter): boolean {
+  const overlap = Math.max(1, ...prefilter.names.map((n) => n.length)) - 1;
+  const buf = Buffer.allocUnsafe(STREAM_CHUNK + overlap + 8);
+  // buf[0, keep): the end of the previous window, kept for names that straddle the boundary;
+  // its last `pending` bytes (an unfinished UTF-8 sequence) are not validated yet.
+  let keep = 0;
+  let pending = 0;
+  for (;;) {
+    let got: number;
+    try { got = readSync(fd, buf, keep, STREAM_CHUNK, null); } catch { return false; }
+    if (got <= 0) break;
+    const end = keep + got;
+    if (prefilter.mayReport(buf.subarray(0, end))) return false;
+    if (buf.subarray(keep, end).indexOf(0) >= 0) return false;
+    // Validate [from, cut): cut goes before the last lead byte of a multi-byte sequence that
+    // may be unfinished (at most 4 bytes from the end); the rest waits for the next chunk.
+    const from = keep - pending;
+    let j = end;
+    while (j > from && end - j < 4 && (buf[j - 1] & 0xc0) === 0x80) j--;
+    const cut = j > from && buf[j - 1] >= 0xc0 ? j - 1 : end;
+    if (!isUtf8(buf.subarray(from, cut))) return false;
+    pending = end - cut;
+    const carry = Math.min(end, Math.max(overlap, pending));
+    buf.copy(buf, 0, end - carry, end);
+    keep = carry;
+  }
+  return pending === 0 || isUtf8(buf.subarray(keep - pending, keep));
+}
 
 /**
  * Read a file's bytes. Never blocks on a FIFO the walk found (opened non-blocking, then fstat);
  * anything unusual (an error, a named pipe the user asked for, a size over the limit) goes
  * through readInputFile so the messages are the usual ones.
  */
-function readBytes(abs: string, explicit: boolean, limit: number): Bytes {
+function readBytes(abs: string, explicit: boolean, limit: number, prefilter?: Prefilter): Bytes {
   let fd: number | undefined;
   try {
     fd = openSync(abs, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
@@ -130,6 +172,7 @@ function readBytes(abs: string, explicit: boolean, limit: number): Bytes {
       return { decoded: readInputFile(abs, limit) };
     }
     if (st.size > limit) {
+      if (prefilter && namesNothing(fd, prefilter)) return { silent: true };
       closeSync(fd);
       fd = undefined;
       return { decoded: readInputFile(abs, limit) };
@@ -187,8 +230,10 @@ export function checkFile(ctx: FileContext, job: FileJob): FileOutcome {
   if (isStdin) {
     decoded = job.stdin ?? { ok: false, message: 'stdin was not read' };
   } else {
-    const got = readBytes(resolve(opts.cwd, job.path), job.explicit, opts.limit);
+    const got = readBytes(resolve(opts.cwd, job.path), job.explicit, opts.limit, pathKind === 'c' ? ctx.prefilter : undefined);
     if ('skipped' in got) return { k: 'skipped', what: got.skipped };
+    // Over the size limit, but valid text that names no API of interest: nothing to report.
+    if ('silent' in got) return { k: 'clean', prefiltered: true };
     if ('decoded' in got) decoded = got.decoded;
     else {
       const bytes = got.bytes;

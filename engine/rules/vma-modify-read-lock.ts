@@ -37,10 +37,65 @@ interface VmaWrite {
 
 const MAX_DEPTH = 4;
 
+/** testsGrowth per function (a pure function of the lowered function; the rule asks it per caller). */
+const growthMemo = new WeakMap<FunctionIR, boolean>();
+
 function testsGrowth(fn: FunctionIR): boolean {
+  const hit = growthMemo.get(fn);
+  if (hit !== undefined) return hit;
   const flags = new Set(STACK_GROWTH_FLAGS);
   const mentions = (e: Expr | undefined): boolean => !!e && [...varsOf(e)].some((v) => flags.has(v)) || (!!e && JSON.stringify(e).includes('"const"') && STACK_GROWTH_FLAGS.some((f) => JSON.stringify(e).includes(`"${f}"`)));
-  return fn.blocks.some((b) => b.succs.some((e) => mentions(e.cond)) || b.stmts.some((s) => s.kind === 'assign' && mentions(s.value)));
+  const r = fn.blocks.some((b) => b.succs.some((e) => mentions(e.cond)) || b.stmts.some((s) => s.kind === 'assign' && mentions(s.value)));
+  growthMemo.set(fn, r);
+  return r;
+}
+
+/** A write writesIn() reports without looking into a helper: a VMA field assignment or a vmaWrite API call. */
+function writesDirectly(fn: FunctionIR): boolean {
+  for (const b of fn.blocks) {
+    for (const s of b.stmts) {
+      if (s.kind === 'assign' && s.target.kind === 'field' && VMA_LOCKED_FIELDS.includes(s.target.name)) return true;
+      if (s.kind === 'call' && lookupApi(s.callee)?.vmaWrite) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * The functions of a file from which writesIn() can find a write: a direct writer, or a caller
+ * (through same-file helpers that are not API-table entries, the calls writesIn() follows) of
+ * one, at any depth. A superset of what writesIn() reaches (it stops at MAX_DEPTH, at recursion
+ * and at growth tests), so a function outside it has no write and the rule has nothing to say:
+ * the rule skips it without walking its helpers (most functions of a file; the walk is
+ * exponential in the helper depth). Per helper map, like the other per-file analyses.
+ */
+const mayWriteOf = new WeakMap<Map<string, FunctionIR>, { size: number; set: Set<FunctionIR> }>();
+
+function mayWrite(byName: Map<string, FunctionIR>): Set<FunctionIR> {
+  const hit = mayWriteOf.get(byName);
+  if (hit && hit.size === byName.size) return hit.set;
+  const callers = new Map<FunctionIR, FunctionIR[]>();
+  const set = new Set<FunctionIR>();
+  const work: FunctionIR[] = [];
+  const fns = new Set(byName.values());
+  for (const fn of fns) {
+    if (writesDirectly(fn)) { set.add(fn); work.push(fn); }
+    for (const b of fn.blocks) {
+      for (const s of b.stmts) {
+        if (s.kind !== 'call' || lookupApi(s.callee)) continue;
+        const h = byName.get(s.callee);
+        if (!h) continue;
+        const l = callers.get(h);
+        if (l) l.push(fn); else callers.set(h, [fn]);
+      }
+    }
+  }
+  while (work.length) {
+    const h = work.pop() as FunctionIR;
+    for (const c of callers.get(h) ?? []) if (!set.has(c)) { set.add(c); work.push(c); }
+  }
+  mayWriteOf.set(byName, { size: byName.size, set });
+  return set;
 }
 
 function writesIn(fn: FunctionIR, byName: Map<string, FunctionIR>, level: number, stack: Set<FunctionIR>): VmaWrite[] {
@@ -83,7 +138,11 @@ function ownMmapLock(fn: FunctionIR): Stmt | undefined {
 export const vmaModifyReadLock: Rule = {
   meta,
   check(fn: FunctionIR, ctx): Finding[] {
-    const writes = writesIn(fn, ctx.functionsByName, 0, new Set());
+    // writesIn() looks up helpers by name in ctx.functionsByName; `fn` itself may be absent from
+    // it (a second definition of the same name), so a function outside the map is walked as before.
+    const byName = ctx.functionsByName;
+    if (byName.get(fn.name) === fn && !mayWrite(byName).has(fn)) return [];
+    const writes = writesIn(fn, byName, 0, new Set());
     if (!writes.length) return [];
     const locks = lockAnalysisFor(ctx.functionsByName, ctx.cancelled).facts(fn);
     const out: Finding[] = [];

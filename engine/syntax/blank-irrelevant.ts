@@ -195,13 +195,32 @@ function definitionName(header: string): string | undefined {
   return name;
 }
 
+/** A blanked text and the spans of it the parser need not read (see blankIrrelevant). */
+export interface Blanked {
+  text: string;
+  /**
+   * Offsets [start, end) inside blanked items, sorted and disjoint: from just after an item's
+   * first character that was not white space to its last newline (which stays outside). Only
+   * spaces and newlines are there, so the parser can be told to skip them (includedRanges): the
+   * tokens it reads are the same.
+   */
+  gaps: [number, number][];
+  /**
+   * The kept plain function definitions (balanced in every bracket kind, no preprocessor line
+   * inside), end offset (just past the closing brace) to start offset (the item's, with the
+   * comments before it). engine.ts: a syntax error inside one of them stays inside it when the
+   * tree's definition node lies within the same extent.
+   */
+  keptFunctions: Map<number, number>;
+}
+
 /**
- * Returns `text` with the irrelevant top-level function definitions replaced by spaces (newlines
- * kept), or `text` itself when nothing can be blanked or the scan is unsure.
+ * `text` with the irrelevant top-level function definitions replaced by spaces (newlines kept),
+ * or `text` itself (no gaps) when nothing can be blanked or the scan is unsure.
  */
-export function blankIrrelevantFunctions(text: string, relevantApis: ReadonlySet<string>): string {
+export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>): Blanked {
   const spans = topLevelItems(text);
-  if (!spans) return text;
+  if (!spans) return { text, gaps: [], keptFunctions: new Map() };
   const items: Item[] = spans.map((s) => {
     const ids = identifiersOf(text.slice(s.start, s.end));
     const name = !s.hasDirective && s.balanced && s.bodyOpen > s.start ? definitionName(text.slice(s.start, s.bodyOpen)) : undefined;
@@ -211,13 +230,71 @@ export function blankIrrelevantFunctions(text: string, relevantApis: ReadonlySet
   });
   spreadRelevance(items, relevantApis);
   const blank = items.filter((it) => it.candidate && !it.relevant);
-  if (!blank.length) return text;
+  if (!blank.length) return { text, gaps: [], keptFunctions: new Map() };
   const parts: string[] = [];
+  const gaps: [number, number][] = [];
   let at = 0;
   for (const it of blank) {
     parts.push(text.slice(at, it.start), text.slice(it.start, it.end).replace(/[^\n\r]/g, ' '));
     at = it.end;
+    // The gap starts just after the item's first character that is not white space (a space
+    // now): a token that ends exactly where an included range ends is stretched by tree-sitter
+    // to the start of the next range, so each range must end on a blank that no token takes
+    // (a directive's closing newlines, which run up to the item's first character, would
+    // otherwise span the gap). It ends at the item's last newline, which stays in.
+    let first = it.start;
+    while (first < it.end && /\s/.test(text[first])) first++;
+    const last = text.lastIndexOf('\n', it.end - 1);
+    if (first < it.end && last > first + 1) gaps.push([first + 1, last]);
   }
   parts.push(text.slice(at));
-  return parts.join('');
+  const keptFunctions = new Map<number, number>();
+  for (const it of items) if (it.candidate && it.relevant) keptFunctions.set(it.end, it.start);
+  return { text: parts.join(''), gaps, keptFunctions };
+}
+
+/**
+ * Returns `text` with the irrelevant top-level function definitions replaced by spaces (newlines
+ * kept), or `text` itself when nothing can be blanked or the scan is unsure.
+ */
+export function blankIrrelevantFunctions(text: string, relevantApis: ReadonlySet<string>): string {
+  return blankIrrelevant(text, relevantApis).text;
+}
+
+/** A parser range (tree-sitter's included range): offsets and row/column points of both ends. */
+export interface TextRange {
+  startIndex: number;
+  endIndex: number;
+  startPosition: { row: number; column: number };
+  endPosition: { row: number; column: number };
+}
+
+/**
+ * The parts of `text` outside `gaps` (sorted, disjoint, each starting just after a newline), as
+ * the included ranges of one parse. Rows count `\n` only, as tree-sitter does; a range that
+ * starts after a gap starts at column 0 of the gap's last row... and a gap always ends at a
+ * newline, so every range after the first starts at column `end - lineStart` of its row.
+ */
+export function rangesOutside(text: string, gaps: readonly [number, number][]): TextRange[] {
+  const out: TextRange[] = [];
+  let row = 0;
+  let lineStart = 0;
+  let scanned = 0;
+  /** Row and column of offset `i` (non-decreasing calls). */
+  const point = (i: number): { row: number; column: number } => {
+    for (let nl = text.indexOf('\n', scanned); nl >= 0 && nl < i; nl = text.indexOf('\n', nl + 1)) {
+      row++;
+      lineStart = nl + 1;
+    }
+    scanned = i;
+    return { row, column: i - lineStart };
+  };
+  let at = 0;
+  for (const [s, e] of gaps) {
+    if (s > at) out.push({ startIndex: at, startPosition: point(at), endIndex: s, endPosition: point(s) });
+    point(e);
+    at = e;
+  }
+  out.push({ startIndex: at, startPosition: point(at), endIndex: text.length, endPosition: point(text.length) });
+  return out;
 }
