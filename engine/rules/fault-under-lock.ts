@@ -15,7 +15,8 @@ import type { FaultLockFacet } from '../kernel/api/seed-schema';
 import { FaultSiteAnalysis, type FaultSite } from '../analysis/fault-sites';
 import { realLocks, type HeldLock } from '../analysis/locksets';
 import { faultHandlerLocks } from '../analysis/fault-handlers';
-import { simulateLockFault } from '../sim/from-c/lock-scenario';
+import { simulateLockFault, type LockFaultModel } from '../sim/from-c/lock-scenario';
+import { registerModelSimulation, simulateModels } from '../sim/broker';
 
 const meta: RuleMeta = {
   id: 'fault-under-lock',
@@ -84,13 +85,29 @@ function faultWords(s: FaultSite): string {
   return `${s.fault.callee}()${s.chain.length ? ` (in ${s.chain.join('() -> ')}())` : ''} ${what} with page faults enabled`;
 }
 
+/** The simulation model of a conflict (plain data: it may run in the server's worker pool). */
+function lockFaultModel(fn: FunctionIR, c: Conflict, kernel: string | undefined): LockFaultModel {
+  const h = c.lock;
+  return {
+    fn: fn.name, lock: { callee: h.site.callee, cls: h.cls, ...(h.mode ? { mode: h.mode } : {}), range: h.site.range },
+    fault: { callee: c.site.fault.callee, range: c.site.fault.range, direction: c.site.direction },
+    ...(kernel ? { kernel } : {}),
+  };
+}
+
+registerModelSimulation<LockFaultModel>(meta.id, (models, o) => models.map((m) => simulateLockFault({ ...m, cancelled: o.cancelled })));
+
 const FIX = 'Do the copy with page faults disabled (pagefault_disable(), a *_nofault copy, or iter->nofault = true), and on a short copy drop the lock, fault the buffer in, retake the lock and retry (the gfs2 fix, v5.16).';
 
 export const faultUnderLock: Rule = {
   meta,
   check(fn: FunctionIR, ctx): Finding[] {
     const out: Finding[] = [];
-    for (const c of conflictsIn(fn, ctx)) {
+    const conflicts = conflictsIn(fn, ctx);
+    // In the server the simulations run in the pool: no finding for the function until they finish.
+    const sims = simulateModels(meta.id, { text: ctx.text, fn: fn.name, ...(ctx.kernel ? { kernel: ctx.kernel } : {}) }, conflicts.map((c) => lockFaultModel(fn, c, ctx.kernel)), ctx.cancelled);
+    if (!sims) return [];
+    for (const [i, c] of conflicts.entries()) {
       if (ctx.cancelled()) break;
       const { site, lock: h, facet } = c;
       const why = h.cls === 'mmap_lock'
@@ -98,11 +115,7 @@ export const faultUnderLock: Rule = {
           : 'the fault handler takes mmap_lock for read again; a writer queued in between (mmap_write_lock in mprotect, munmap...) blocks it, and the writer waits for this thread: deadlock')
         : c.handler ? `this file's fault handler ${c.handler.fn}() takes ${h.cls} too: a user buffer that is an mmap of the same file deadlocks`
           : `${facet.faultTakes}: a user buffer that is an mmap of the same file deadlocks`;
-      const sim = simulateLockFault({
-        fn: fn.name, lock: { callee: h.site.callee, cls: h.cls, ...(h.mode ? { mode: h.mode } : {}), range: h.site.range },
-        fault: { callee: site.fault.callee, range: site.fault.range, direction: site.direction },
-        ...(ctx.kernel ? { kernel: ctx.kernel } : {}), cancelled: ctx.cancelled,
-      });
+      const sim = sims[i];
       const proven = sim.verdict === 'deadlock';
       const message = `${faultWords(site)} while ${lockWords(h)}: ${why}${proven ? ' (simulated: deadlock)' : ''}. ${FIX}`;
       const related: RelatedLocation[] = [{ range: h.site.range, message: `${h.cls} taken here (${h.site.callee}())` }];
