@@ -418,7 +418,7 @@ class Exec {
       if (site.values.length > 1) {
         this.facts = { choice: { of: site.label, value: num(v), among: site.values.length } };
         const op = s.args.length || s.callee ? `${s.callee}(${s.args.map(exprText).join(', ')})` : site.label;
-        this.trace(op, `${s.result ? 'returns' : 'is'} ${showValue(v)}`, `adversary choice ${k + 1} of ${site.values.length}${site.why ? ` (${site.why})` : ''}`, s.range);
+        this.trace(op, `${s.result && s.callee ? 'returns' : 'is'} ${showValue(v)}`, `adversary choice ${k + 1} of ${site.values.length}${site.why ? ` (${site.why})` : ''}`, s.range);
       }
       return;
     }
@@ -473,6 +473,10 @@ class Exec {
       } else if (l.op === 'trylock') {
         value = tryAcquire(ctx, name, l.lock, shared) ? 1 : 0;
         deltas.push(value ? `${name} taken` : `${name} busy`);
+      } else if (l.op === 'release' && l.ifHeld && !holds(ctx.s, t.id, name)) {
+        // Drops whatever the instance holds: nothing here (already released, or never taken).
+        touch(ctx, `lock:${name}`, 'w');
+        deltas.push(`${name} not held: nothing to release`);
       } else if (l.op === 'release') {
         if (this.world.program.callerHolds && !holds(ctx.s, t.id, name) && !ctx.s.globals[`${TOOK}${name}`]) {
           // Released without being taken here: the caller took it (the function's precondition).
