@@ -31,6 +31,8 @@ export interface SimSummary {
   statesExplored: number;
   runs: number;
   bound?: string;
+  /** Buffer lengths the runs tried (from the code's guards): what an `ok` covered. */
+  lengths?: number[];
 }
 
 export interface SimBroker {

@@ -11,7 +11,7 @@ import type { ApiEntry } from '../kernel/api-schema';
 import type { ArchProfile } from '../kernel/profiles';
 import { compareVersions, parseKernelVersion, type KernelSwitches } from '../kernel/versions';
 import {
-  GUP_PIN_COUNTING_BIAS, cloneState, hex, kmapAddress, pageHandle, pageOfHandle, pageOfKernelAddress, type Frame, type SimState, type ThreadState, type Val,
+  GUP_PIN_COUNTING_BIAS, cloneState, hex, kmapAddress, newPage, pageHandle, pageOfHandle, pageOfKernelAddress, type Frame, type SimState, type ThreadState, type Val,
 } from '../kernel/state';
 import {
   Blocked, Violation, acquire, downgrade, faultIn, flushTlb, gupRange, holds, kernelWrite, mmapLockName, pageMkclean, release,
@@ -85,6 +85,8 @@ const MAX_LOCAL = 256;
 /** Global keys (never C identifiers) for locks the thread took, and preconditions assumed. */
 const TOOK = 'took\u0000';
 const ASSUMED = 'assumed\u0000';
+/** Global keys for the pages of handles the function was handed (value -> page id). */
+const HANDED = 'handed\u0000';
 const MAX_DEPTH = 32;
 const MAX_ARRAY = 1024;
 
@@ -292,6 +294,19 @@ class Exec {
     if (id === undefined) {
       const k = pageOfKernelAddress(v, this.ctx.profile);
       if (k) return k.page;
+      if (this.world.program.callerHolds && (typeof v === 'number' || v === null)) {
+        // A page the function was handed (a parameter, a field, a lookup the model does not
+        // know; NULL when the model does not track where the pointer came from), not one its GUP
+        // call filled: the caller holds a reference on it (precondition).
+        const key = `${HANDED}${v}`;
+        const have = this.ctx.s.globals[key];
+        if (typeof have === 'number') return have;
+        const p = newPage(this.ctx.s, { anon: false, refcount: 1 });
+        touch(this.ctx, `page:${p.id}`, 'w');
+        this.ctx.s.globals[key] = p.id;
+        this.assume(`a reference on the page ${entry} is handed (${show(v)}) held by the caller`);
+        return p.id;
+      }
       throw new Violation('underflow', `${what}: ${entry} on ${show(v)}, which is not a page the code took`);
     }
     return id;
