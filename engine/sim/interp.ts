@@ -294,11 +294,12 @@ class Exec {
     if (id === undefined) {
       const k = pageOfKernelAddress(v, this.ctx.profile);
       if (k) return k.page;
-      if (this.world.program.callerHolds && (typeof v === 'number' || v === null)) {
+      if (this.world.program.callerHolds && !Array.isArray(v)) {
         // A page the function was handed (a parameter, a field, a lookup the model does not
-        // know; NULL when the model does not track where the pointer came from), not one its GUP
+        // know; NULL or the expression's text when the model does not track where the pointer
+        // came from), not one its GUP
         // call filled: the caller holds a reference on it (precondition).
-        const key = `${HANDED}${v}`;
+        const key = `${HANDED}${String(v)}`;
         const have = this.ctx.s.globals[key];
         if (typeof have === 'number') return have;
         const p = newPage(this.ctx.s, { anon: false, refcount: 1 });

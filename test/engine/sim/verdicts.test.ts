@@ -242,3 +242,26 @@ static int demo_walk(struct btrfs_root *root, struct btrfs_key *key, char __user
   const r = await simulateFunction(twice, 'demo_walk');
   for (const p of r.profiles) assert.notEqual(p.verdict, 'underflow', `${p.arch}: ${r.note}`);
 });
+
+test('a page the function was handed (parameter, field, unknown lookup) and maps or dirties is the caller\'s reference, not an underflow', async () => {
+  const handed = `
+static int demo_fill_pages(struct demo_ctx *ctx, struct page *page, const char __user *ubuf)
+{
+	struct page *meta = demo_lookup_meta(ctx);
+	char *dst, *m;
+	unsigned long left;
+
+	dst = kmap_atomic(page);
+	left = __copy_from_user_inatomic(dst, ubuf, 64);
+	kunmap_atomic(dst);
+	m = kmap_atomic(ctx->meta_page);
+	m[0] = 1;
+	kunmap_atomic(m);
+	set_page_dirty(meta);
+	return left ? -EFAULT : 0;
+}
+`;
+  const r = await simulateFunction(handed, 'demo_fill_pages');
+  for (const p of r.profiles) assert.equal(p.verdict, 'ok', `${p.arch}: ${r.note}`);
+  assert.match(r.note, /held by the caller/);
+});
