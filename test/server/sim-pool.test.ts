@@ -10,6 +10,7 @@ import { eightLoops, lockedCopies } from '../../bench/sim-editor';
 import { SimulationPool } from '../../server/sim-pool';
 import { loadCParser } from '../../engine/syntax/parser';
 import { createEngine } from '../../engine/engine';
+import { setSimulationBroker } from '../../engine/sim/broker';
 
 test('diagnostics first without simulations, live-lock findings when the pool finishes, hovers answer meanwhile', async () => {
   const text = eightLoops();
@@ -90,6 +91,29 @@ test('the pool answers once per key, drops jobs whose text no document has, and 
     const answer = pool.get(job(0));
     assert.ok(answer && answer.outcomes.some((o) => o.result.verdict === 'livelock' && o.arch === 'arm64-mte'));
   } finally {
+    pool.dispose();
+  }
+});
+
+test('a model job (fault-under-lock) runs in the pool without lowering and answers what the CLI computes in place', async () => {
+  await loadCParser();
+  const text = lockedCopies();
+  const engine = await createEngine();
+  const inline = engine.analyzeC(text, { path: 'locked.c', rules: ['fault-under-lock'] }).findings;
+  assert.equal(inline.length, 6);
+  const results: string[] = [];
+  const pool = new SimulationPool({ inProcess: true, onResult: (_t, key) => results.push(key) });
+  setSimulationBroker(pool);
+  try {
+    const pending = engine.analyzeC(text, { path: 'locked.c', rules: ['fault-under-lock'] }).findings;
+    assert.equal(pending.length, 0, 'nothing reported while the simulations are pending');
+    assert.equal(pool.stats.queued, 6, 'one job per function with a conflict');
+    for (let i = 0; i < 400 && pool.pending; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(results.length, 6);
+    const answered = engine.analyzeC(text, { path: 'locked.c', rules: ['fault-under-lock'] }).findings;
+    assert.deepEqual(answered, inline, 'the same findings, traces included');
+  } finally {
+    setSimulationBroker(undefined);
     pool.dispose();
   }
 });
