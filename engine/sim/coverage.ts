@@ -12,6 +12,8 @@ export interface CoverageInput {
   bound?: string;
   /** The buffer length and layout (and choices) of the run that decided the verdict. */
   choice?: string;
+  /** What the function relied on its caller for (locks, page references). */
+  preconditions?: string[];
 }
 
 /** Why a verdict is inconclusive, from its bound and note (the explorer's and run.ts's words). */
@@ -29,7 +31,8 @@ function reason(r: CoverageInput): string {
 export function coverageWords(r: CoverageInput, lengths?: number[]): string {
   if (r.verdict === 'ok') {
     const lens = lengths?.length ? `${lengths.join('/')}-byte buffers, ` : '';
-    return `covered: ${lens}every layout and adversary choice, copy reached`;
+    const pre = r.preconditions?.length ? `; assuming ${r.preconditions.join('; ')}` : '';
+    return `covered: ${lens}every layout and adversary choice, copy reached${pre}`;
   }
   if (r.verdict === 'inconclusive') return reason(r);
   return r.choice ? `with ${r.choice}` : r.note;

@@ -590,7 +590,10 @@ class Exec {
           // 'either' (put_user_page*, v5.3-v5.5) releases whatever the page carries.
           const kind = rf.kind === 'either' ? (page && page.gupPins > 0 && page.gupGets === 0 ? 'pin' : 'get') : rf.kind;
           if (makeDirty && page && !page.dirty) setPageDirty(ctx, page, what);
-          if (id === undefined && typeof v === 'number' && v !== 0 && this.world.program.callerHolds && pageOfKernelAddress(v, ctx.profile) === undefined) {
+          // A single page pointer the model does not track (NULL or an expression's text: a
+          // lookup, a field) is handed in too; an unfilled slot of a GUP array stays an underflow.
+          const handed = (typeof v === 'number' && v !== 0) || (!!rf.single && !Array.isArray(v) && s.args[rf.pagesArg]?.kind !== 'index');
+          if (id === undefined && handed && this.world.program.callerHolds && pageOfKernelAddress(v, ctx.profile) === undefined) {
             // A page this code was handed (a parameter, a field), not one its GUP call filled:
             // the reference is the caller's.
             this.assume(`a reference on ${slot} held by the caller`);

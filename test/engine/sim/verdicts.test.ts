@@ -265,3 +265,38 @@ static int demo_fill_pages(struct demo_ctx *ctx, struct page *page, const char _
   for (const p of r.profiles) assert.equal(p.verdict, 'ok', `${p.arch}: ${r.note}`);
   assert.match(r.note, /held by the caller/);
 });
+
+test('a single page put on a pointer the model does not track (a field) is the caller\'s reference; an unfilled GUP slot stays an underflow', async () => {
+  const field = `
+static int demo_drop_cached(struct demo_ctx *ctx, char __user *ubuf)
+{
+	struct page *pg = ctx->cached_page;
+	int ret = copy_to_user(ubuf, ctx->buf, 16) ? -EFAULT : 0;
+
+	ctx->cached_page = NULL;
+	put_page(pg);
+	return ret;
+}
+`;
+  const r = await simulateFunction(field, 'demo_drop_cached', { arch: 'x86_64' });
+  assert.equal(r.verdict, 'ok', r.note);
+  assert.match(r.profiles[0].covered ?? '', /assuming a reference on pg held by the caller/);
+  const slot = `
+static int demo_pin_two(char __user *ubuf, size_t len)
+{
+	struct page *pages[2];
+	int n;
+
+	if (copy_to_user(ubuf, &len, sizeof(len)))
+		return -EFAULT;
+	n = pin_user_pages_fast((unsigned long)ubuf, 1, FOLL_WRITE, pages);
+	if (n < 1)
+		return -EFAULT;
+	unpin_user_page(pages[0]);
+	unpin_user_page(pages[1]);
+	return 0;
+}
+`;
+  const s = await simulateFunction(slot, 'demo_pin_two', { arch: 'x86_64' });
+  assert.equal(s.verdict, 'underflow', s.note);
+});
