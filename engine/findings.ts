@@ -59,6 +59,15 @@ export interface Finding {
   arch?: string;
   trace?: TraceStep[];
   fixes?: QuickFix[];
+  /** A simulated finding: what each profile's verdict covered (hover; engine/sim/coverage.ts). */
+  simulation?: ProfileCoverage[];
+}
+
+/** One profile's verdict and, in the words `faultline simulate` prints, what it covered or why not. */
+export interface ProfileCoverage {
+  arch: string;
+  verdict: string;
+  covered: string;
 }
 
 /** A problem with the input itself (binary file, broken patch), not with the code. */

@@ -20,6 +20,7 @@ import { explainApi } from '../engine/explain/api-hover';
 import { lockHover } from '../engine/explain/lock-hover';
 import { lensTitle, summarizeFile } from '../engine/explain/function-summary';
 import { faultWindowHover, simulateLenses } from '../engine/explain/fault-window';
+import { coverageMarkdown } from '../engine/sim/coverage';
 import type { FileIR } from '../engine/ir';
 import { ruleById } from '../engine/rules/registry';
 import { docsUrl, findingToDiagnostic, rangeContains, rangesTouch, toRange } from './convert';
@@ -115,7 +116,8 @@ export function hover(
     if (!rangeContains(f.range, pos.line, pos.character)) continue;
     const meta = ruleMeta(f.rule);
     const title = meta?.title ? ` — ${meta.title}` : '';
-    sections.push(`**faultline** \`${f.rule}\`${title}\n\n${f.message}\n\n[Documentation for ${f.rule}](${docsLink(f.rule)})`);
+    const sim = f.simulation?.length ? `\n\n${coverageMarkdown(f.simulation)}` : '';
+    sections.push(`**faultline** \`${f.rule}\`${title}\n\n${f.message}${sim}\n\n[Documentation for ${f.rule}](${docsLink(f.rule)})`);
     if (!range) range = toRange(f.range);
   }
   if (!sections.length) return null;

@@ -12,7 +12,7 @@
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { FunctionIR } from '../engine/ir';
-import { ruleSimulationRunner, type SimBroker, type SimJob, type SimSummary } from '../engine/sim/broker';
+import { modelSimulationRunner, modelSummary, ruleSimulationRunner, type SimBroker, type SimJob, type SimSummary } from '../engine/sim/broker';
 import { loadCParser } from '../engine/syntax/parser';
 import { lowerC } from '../engine/lower/index';
 // The rules register their simulation runners when loaded (the worker needs them).
@@ -230,8 +230,17 @@ export class SimulationPool implements SimBroker {
   }
 }
 
-/** Run one job: lower the text, find the function, run the rule's registered simulation. */
+/**
+ * Run one job: a model job runs the rule's models as they came; otherwise lower the text, find
+ * the function, run the rule's registered simulation.
+ */
 export async function runJob(job: SimJob, cancelled: () => boolean): Promise<SimSummary> {
+  if (job.models) {
+    const runModels = modelSimulationRunner(job.rule);
+    if (!runModels) throw new Error(`no model simulation registered for rule ${job.rule}`);
+    const results = runModels(job.models, { cancelled });
+    return modelSummary(results, cancelled());
+  }
   const run = ruleSimulationRunner(job.rule);
   if (!run) throw new Error(`no simulation registered for rule ${job.rule}`);
   const parser = await loadCParser();

@@ -15,7 +15,9 @@ import type { FaultLockFacet } from '../kernel/api/seed-schema';
 import { FaultSiteAnalysis, type FaultSite } from '../analysis/fault-sites';
 import { realLocks, type HeldLock } from '../analysis/locksets';
 import { faultHandlerLocks } from '../analysis/fault-handlers';
-import { simulateLockFault } from '../sim/from-c/lock-scenario';
+import { simulateLockFault, type LockFaultModel } from '../sim/from-c/lock-scenario';
+import type { SimResult } from '../sim/scenario';
+import { registerModelSimulation, simulateModels } from '../sim/broker';
 
 const meta: RuleMeta = {
   id: 'fault-under-lock',
@@ -96,6 +98,34 @@ function faultWords(s: FaultSite): string {
   return `${s.fault.callee}()${s.chain.length ? ` (in ${s.chain.join('() -> ')}())` : ''} ${what} with page faults enabled`;
 }
 
+/**
+ * The simulation model of a conflict (plain data: it may run in the server's worker pool), with
+ * the C text of the lock, the faulting call and the helper call, which the trace shows. A
+ * direct-I/O conflict is modelled with the lock its ops table's ->iomap_begin takes; undefined when
+ * the API table names no acquire for that lock class.
+ */
+function lockFaultModel(fn: FunctionIR, c: Conflict, ctx: RuleContext): LockFaultModel | undefined {
+  const { site } = c;
+  const faultText = cText(ctx.text, site.fault.range);
+  const viaText = site.chain.length ? cText(ctx.text, site.call.range) : undefined;
+  const fault: LockFaultModel['fault'] = {
+    callee: site.fault.callee, range: site.fault.range, direction: site.direction, ...(faultText ? { text: faultText } : {}),
+    ...(viaText ? { via: { fn: site.chain[0], text: viaText, range: site.call.range } } : {}),
+  };
+  const kernel = ctx.kernel ? { kernel: ctx.kernel } : {};
+  if (c.opsHold) {
+    const ops = c.opsHold;
+    const acquire = allApis().find((e) => e.lock?.op === 'acquire' && e.lock.lock === ops.cls && !e.removed)?.name;
+    if (!acquire) return undefined;
+    return { fn: fn.name, lock: { callee: acquire, cls: ops.cls, mode: 'exclusive', range: site.fault.range, text: `${ops.ops}->iomap_begin() inside ${site.fault.callee}()` }, fault, ...kernel };
+  }
+  const h = c.lock;
+  const lockText = cText(ctx.text, h.site.range);
+  return { fn: fn.name, lock: { callee: h.site.callee, cls: h.cls, ...(h.mode ? { mode: h.mode } : {}), range: h.site.range, ...(lockText ? { text: lockText } : {}) }, fault, ...kernel };
+}
+
+registerModelSimulation<LockFaultModel>(meta.id, (models, o) => models.map((m) => simulateLockFault({ ...m, cancelled: o.cancelled })));
+
 const FIX = 'Do the copy with page faults disabled (pagefault_disable(), a *_nofault copy, or iter->nofault = true), and on a short copy drop the lock, fault the buffer in, retake the lock and retry (the gfs2 fix, v5.16).';
 const FIX_MMAP = 'Copy through a kernel buffer and touch user memory only after mmap_lock is dropped, or copy with page faults disabled and on a short copy drop mmap_lock, fault the buffer in and retry.';
 
@@ -106,20 +136,9 @@ function cText(text: string, r: import('../ir').SourceRange): string | undefined
 }
 
 /** A direct-I/O call whose own ->iomap_begin holds the file range while it faults the user pages in. */
-function opsFinding(fn: FunctionIR, c: Conflict, ctx: RuleContext): Finding {
+function opsFinding(fn: FunctionIR, c: Conflict, sim: SimResult | undefined): Finding {
   const { site, opsHold } = c;
   const ops = opsHold!;
-  const acquire = allApis().find((e) => e.lock?.op === 'acquire' && e.lock.lock === ops.cls && !e.removed)?.name;
-  const callText = cText(ctx.text, site.call.range);
-  const faultText = cText(ctx.text, site.fault.range);
-  const sim = acquire ? simulateLockFault({
-    fn: fn.name, lock: { callee: acquire, cls: ops.cls, mode: 'exclusive', range: site.fault.range, text: `${ops.ops}->iomap_begin() inside ${site.fault.callee}()` },
-    fault: {
-      callee: site.fault.callee, range: site.fault.range, direction: site.direction, ...(faultText ? { text: faultText } : {}),
-      ...(site.chain.length && callText ? { via: { fn: site.chain[0], text: callText, range: site.call.range } } : {}),
-    },
-    ...(ctx.kernel ? { kernel: ctx.kernel } : {}), cancelled: ctx.cancelled,
-  }) : undefined;
   const proven = sim?.verdict === 'deadlock';
   const via = site.chain.length ? ` (in ${site.chain.join('() -> ')}())` : '';
   const message = `${site.fault.callee}()${via} pins the user pages, faulting them in with page faults enabled, after its own ->iomap_begin (${ops.ops}) took the file range: ${ops.holds}, so a user buffer that is an mmap of the same file range deadlocks${proven ? ' (simulated: deadlock)' : ''}. Set iter->nofault = true around the call, and on -EFAULT or a short result fault the rest in (fault_in_iov_iter_readable / _writeable) and call again, falling back to buffered I/O when no progress is made (the btrfs fix, v5.16).`;
@@ -132,26 +151,25 @@ export const faultUnderLock: Rule = {
   meta,
   check(fn: FunctionIR, ctx): Finding[] {
     const out: Finding[] = [];
-    for (const c of conflictsIn(fn, ctx)) {
+    const conflicts = conflictsIn(fn, ctx);
+    // In the server the simulations run in the pool: no finding for the function until they finish.
+    const models = conflicts.map((c) => lockFaultModel(fn, c, ctx));
+    const given = models.filter((m): m is LockFaultModel => m !== undefined);
+    const results = simulateModels(meta.id, { text: ctx.text, fn: fn.name, ...(ctx.kernel ? { kernel: ctx.kernel } : {}) }, given, ctx.cancelled);
+    if (!results) return [];
+    let next = 0;
+    const sims = models.map((m) => (m ? results[next++] : undefined));
+    for (const [i, c] of conflicts.entries()) {
       if (ctx.cancelled()) break;
       const { site, lock: h, facet } = c;
-      if (c.opsHold) { out.push(opsFinding(fn, c, ctx)); continue; }
+      if (c.opsHold) { out.push(opsFinding(fn, c, sims[i])); continue; }
       const why = h.cls === 'mmap_lock'
         ? (h.mode === 'write' ? 'the fault handler needs mmap_lock for read, which this thread holds for write: self-deadlock'
           : 'the fault handler takes mmap_lock for read again; a writer queued in between (mmap_write_lock in mprotect, munmap...) blocks it, and the writer waits for this thread: deadlock')
         : c.handler ? `this file's fault handler ${c.handler.fn}() takes ${h.cls} too, so a user buffer that is an mmap of this file deadlocks`
           : `${facet.faultTakes}, so a user buffer that is an mmap of the same file deadlocks`;
-      const lockText = cText(ctx.text, h.site.range);
-      const faultText = cText(ctx.text, site.fault.range);
-      const viaText = site.chain.length ? cText(ctx.text, site.call.range) : undefined;
-      const sim = simulateLockFault({
-        fn: fn.name, lock: { callee: h.site.callee, cls: h.cls, ...(h.mode ? { mode: h.mode } : {}), range: h.site.range, ...(lockText ? { text: lockText } : {}) },
-        fault: {
-          callee: site.fault.callee, range: site.fault.range, direction: site.direction, ...(faultText ? { text: faultText } : {}),
-          ...(viaText ? { via: { fn: site.chain[0], text: viaText, range: site.call.range } } : {}),
-        },
-        ...(ctx.kernel ? { kernel: ctx.kernel } : {}), cancelled: ctx.cancelled,
-      });
+      const sim = sims[i];
+      if (!sim) continue;
       const proven = sim.verdict === 'deadlock';
       const message = `${faultWords(site)} while ${lockWords(h)}: ${why}${proven ? ' (simulated: deadlock)' : ''}. ${h.cls === 'mmap_lock' ? FIX_MMAP : FIX}`;
       const related: RelatedLocation[] = [{ range: h.site.range, message: `${h.cls} taken here (${h.site.callee}())` }];

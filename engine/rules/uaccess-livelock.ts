@@ -14,6 +14,7 @@ import { argSource, finderFor, type FaultInLoop } from '../analysis/faultin/inde
 import { copyFaulted, faultInCalled, isFaultInCycle, simulateFunctionIR, type FunctionSimulation } from '../sim/from-c/run';
 import { reachable } from '../sim/from-c/build';
 import { registerRuleSimulation, simulationBroker, type SimSummary } from '../sim/broker';
+import { profileCoverage } from '../sim/coverage';
 
 const meta: RuleMeta = {
   id: 'uaccess-livelock',
@@ -119,7 +120,7 @@ function simulateLoops(fn: FunctionIR, byName: Map<string, FunctionIR>, blocks: 
     ...(kernel ? { kernel } : {}), cancelled, decidingVerdicts: ['livelock'], loopBlocks: blocks, maxTotalStates: SIM_STATES,
     livelockRequires: [copyFaulted, faultInCalled], accept: (x) => isFaultInCycle(x.steps),
   });
-  return { outcomes: r.outcomes, statesExplored: r.statesExplored, runs: r.runs, ...(r.bound ? { bound: r.bound } : {}) };
+  return { outcomes: r.outcomes, statesExplored: r.statesExplored, runs: r.runs, lengths: r.program.lengths, ...(r.bound ? { bound: r.bound } : {}) };
 }
 
 // The worker of the server's pool runs the same simulation from a job (engine/sim/broker.ts).
@@ -161,6 +162,7 @@ export const uaccessLivelock: Rule = {
         + 'Fault in from where the copy stopped at sub-page granularity (fault_in_subpage_writeable()), or return -EFAULT when the fault-in made no progress.';
       out.push({
         rule: meta.id, severity: meta.severity, message, range: l.head, function: fn.name, related: related(l), arch: o.arch, trace: trimTrace(o.result.steps),
+        simulation: sim.outcomes.map((x) => profileCoverage(x.arch, { ...x.result, ...(x.layout ? { choice: x.layout } : {}) }, sim.lengths)),
       });
     }
     return out;

@@ -12,9 +12,10 @@ import type { FunctionIR } from '../ir';
 import type { Rule, RuleMeta } from './types';
 import { lookupApi } from '../kernel/api-table';
 import { MAINLINE, kernelSwitches } from '../kernel/versions';
-import { lockAnalysisFor, realLocks } from '../analysis/locksets';
+import { lockAnalysisFor, realLocks, type HeldLock } from '../analysis/locksets';
 import { WrprotectSiteAnalysis } from '../analysis/wrprotect-sites';
-import { simulateWrprotect } from '../sim/from-c/wrprotect-scenario';
+import { simulateWrprotect, type WrprotectModel } from '../sim/from-c/wrprotect-scenario';
+import { registerModelSimulation, simulateModels } from '../sim/broker';
 
 const meta: RuleMeta = {
   id: 'wrprotect-under-read-lock',
@@ -31,6 +32,8 @@ function oneLine(text: string, r: import('../ir').SourceRange): string | undefin
   return t && t.length <= 160 ? t : undefined;
 }
 
+registerModelSimulation<WrprotectModel>(meta.id, (models, o) => models.map((m) => simulateWrprotect({ ...m, cancelled: o.cancelled })));
+
 export const wrprotectUnderReadLock: Rule = {
   meta,
   check(fn: FunctionIR, ctx): Finding[] {
@@ -42,6 +45,7 @@ export const wrprotectUnderReadLock: Rule = {
     const pendingFlush = fn.blocks.some((b) => b.stmts.some((s) => s.kind === 'call' && lookupApi(s.callee)?.mem?.op === 'inc-tlb-flush-pending'));
     const out: Finding[] = [];
     const seen = new Set<string>();
+    const picked: { s: (typeof sites)[number]; read: HeldLock }[] = [];
     for (const s of sites) {
       const held = realLocks(locks.before.get(s.call)).filter((h) => h.cls === 'mmap_lock' && !h.pending);
       const read = held.find((h) => h.mode === 'read' || h.mode === 'shared');
@@ -51,22 +55,32 @@ export const wrprotectUnderReadLock: Rule = {
       const k = `${s.call.range.start}:${s.call.range.startRow}`;
       if (seen.has(k)) continue;
       seen.add(k);
+      picked.push({ s, read });
+    }
+    // In the server the simulations run in the pool: no finding for the function until they finish.
+    // The C text of the lock, the write-protect and the function's calls: the trace shows them.
+    const calls = fn.blocks.flatMap((b) => b.stmts).flatMap((c) => {
+      if (c.kind !== 'call') return [];
+      const t = oneLine(ctx.text, c.range);
+      return t ? [{ callee: c.callee, text: t, range: c.range }] : [];
+    });
+    const models = picked.map(({ s, read }): WrprotectModel => {
+      const lockText = oneLine(ctx.text, read.site.range);
+      const wpText = oneLine(ctx.text, s.wp.range);
+      return {
+        fn: fn.name,
+        lock: { callee: read.site.callee, range: read.site.range, ...(lockText ? { text: lockText } : {}) },
+        wp: { range: s.wp.range, ...(wpText ? { text: wpText } : {}), ...(s.chain.length ? { where: `in ${s.wp.fn}(), through ${s.chain.join(' -> ')}` } : {}) },
+        calls,
+        ...(ctx.kernel ? { kernel: ctx.kernel } : {}),
+      };
+    });
+    const sims = simulateModels(meta.id, { text: ctx.text, fn: fn.name, ...(ctx.kernel ? { kernel: ctx.kernel } : {}) }, models, ctx.cancelled);
+    if (!sims) return [];
+    for (const [i, { s, read }] of picked.entries()) {
       const what = s.wp.kind === 'soft-dirty' ? 'clears soft-dirty and write-protects PTEs' : s.wp.kind === 'uffd-wp' ? 'marks PTEs uffd-wp (read-only)' : 'write-protects PTEs';
       const via = s.chain.length ? ` through ${s.chain.join(' -> ')}` : '';
-      const sim = simulateWrprotect({
-        fn: fn.name,
-        lock: { callee: read.site.callee, range: read.site.range, ...(oneLine(ctx.text, read.site.range) ? { text: oneLine(ctx.text, read.site.range)! } : {}) },
-        wp: {
-          range: s.wp.range, ...(oneLine(ctx.text, s.wp.range) ? { text: oneLine(ctx.text, s.wp.range)! } : {}),
-          ...(s.chain.length ? { where: `in ${s.wp.fn}(), through ${s.chain.join(' -> ')}` } : {}),
-        },
-        calls: fn.blocks.flatMap((b) => b.stmts).flatMap((c) => {
-          if (c.kind !== 'call') return [];
-          const t = oneLine(ctx.text, c.range);
-          return t ? [{ callee: c.callee, text: t, range: c.range }] : [];
-        }),
-        ...(ctx.kernel ? { kernel: ctx.kernel } : {}), cancelled: ctx.cancelled,
-      });
+      const sim = sims[i];
       const proven = sim.verdict === 'data-loss' || sim.verdict === 'stale-tlb';
       const message = `${s.call.callee}() ${what}${via} (${s.wp.callee}()) while mmap_lock is held only for read (${read.site.callee}() on line ${read.site.range.startRow + 1}) and the TLB flush comes later: `
         + `a concurrent write fault can COW a page that a GUP pin still references (do_wp_page() reuses by page_count since v5.9) while another CPU writes through its stale TLB entry`

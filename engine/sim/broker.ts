@@ -8,6 +8,7 @@
 
 import type { FunctionIR } from '../ir';
 import type { ProfileOutcome } from './from-c/run';
+import type { SimResult } from './scenario';
 
 export interface SimJob {
   /** Rule id: which registered runner runs it. */
@@ -17,6 +18,11 @@ export interface SimJob {
   text: string;
   fn: string;
   kernel?: string;
+  /**
+   * A model-based simulation (fault-under-lock, wrprotect-under-read-lock): the rule built the
+   * models from its static analysis, the worker runs them as they are (no lowering of the text).
+   */
+  models?: unknown[];
 }
 
 /** What a runner returns: plain data (it crosses a thread boundary). */
@@ -25,6 +31,8 @@ export interface SimSummary {
   statesExplored: number;
   runs: number;
   bound?: string;
+  /** Buffer lengths the runs tried (from the code's guards): what an `ok` covered. */
+  lengths?: number[];
 }
 
 export interface SimBroker {
@@ -54,4 +62,52 @@ export function registerRuleSimulation(rule: string, run: RuleSimRunner): void {
 
 export function ruleSimulationRunner(rule: string): RuleSimRunner | undefined {
   return runners.get(rule);
+}
+
+/** Runs the simulations of a rule's models (plain data built on the main thread), in order. */
+export type ModelSimRunner = (models: unknown[], opts: { cancelled: () => boolean }) => SimResult[];
+
+const modelRunners = new Map<string, ModelSimRunner>();
+
+/** A rule whose simulations are instantiated models registers how to run them (the worker calls it). */
+export function registerModelSimulation<M>(rule: string, run: (models: M[], opts: { cancelled: () => boolean }) => SimResult[]): void {
+  modelRunners.set(rule, run as ModelSimRunner);
+}
+
+export function modelSimulationRunner(rule: string): ModelSimRunner | undefined {
+  return modelRunners.get(rule);
+}
+
+/** A model run's answer in the summary: one outcome per model, in the models' order. */
+export function modelSummary(results: SimResult[], cancelled: boolean): SimSummary {
+  return {
+    outcomes: results.map((result, i) => ({ arch: result.arch, result, layout: `model ${i}` })),
+    statesExplored: results.reduce((n, r) => n + r.statesExplored, 0),
+    runs: results.length,
+    ...(cancelled ? { bound: 'cancelled' } : {}),
+  };
+}
+
+/**
+ * The simulations of one function's models, where the host runs them: in place when there is no
+ * broker (the CLI: same answer, same order), else through the broker, which answers undefined
+ * while the job is pending (the rule reports nothing for the function yet; the server checks the
+ * document again when the answer is in). No models, no job.
+ */
+export function simulateModels<M>(
+  rule: string,
+  job: { text: string; fn: string; kernel?: string },
+  models: M[],
+  cancelled: () => boolean,
+): SimResult[] | undefined {
+  if (!models.length) return [];
+  const broker = simulationBroker();
+  if (!broker) {
+    const run = modelRunners.get(rule);
+    if (!run) throw new Error(`no model simulation registered for rule ${rule}`);
+    return run(models, { cancelled });
+  }
+  const key = `${rule}\u0000${JSON.stringify(models)}`;
+  const sum = broker.get({ rule, key, text: job.text, fn: job.fn, ...(job.kernel ? { kernel: job.kernel } : {}), models });
+  return sum?.outcomes.map((o) => o.result);
 }

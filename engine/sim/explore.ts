@@ -52,6 +52,8 @@ export interface ExploreResult {
   transitions?: number;
   /** Steps that ran a user copy, over the whole exploration (coverage: was the copy reached?). */
   copiesRun?: number;
+  /** Of those, copies with page faults not serviced (the copy a fault-in retry loop retries). */
+  nofaultCopiesRun?: number;
   /** Adversary choice points met (distinct states where an unknown result was chosen). */
   choicePoints?: number;
   /** Preconditions the function relied on (its caller's locks and references). */
@@ -156,6 +158,7 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
   let naive = 0;
   let transitions = 0;
   let copiesRun = 0;
+  let nofaultCopiesRun = 0;
   let choicePoints = 0;
   const preconditions = new Set<string>();
   // The explored graph, for live-locks through states explored on another branch.
@@ -181,13 +184,14 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
   };
   const result = (verdict: Verdict, note: string, steps: TraceStep[], decisive: number, bound?: string): ExploreResult => ({
     verdict, note, steps, decisive, statesExplored: states, interleavings: Math.max(leaves, 1), naive: Math.max(naive, 1),
-    transitions, copiesRun, choicePoints, ...(preconditions.size ? { preconditions: [...preconditions] } : {}), ...(bound ? { bound } : {}),
+    transitions, copiesRun, nofaultCopiesRun, choicePoints, ...(preconditions.size ? { preconditions: [...preconditions] } : {}), ...(bound ? { bound } : {}),
   });
   const satisfies = (steps: TraceStep[]): boolean => requires.every((p) => steps.some(p));
   const account = (r: TransitionResult): void => {
     transitions++;
     for (const s of r.steps) {
       if (s.facts?.copy) copiesRun++;
+      if (s.facts?.copy && !s.facts.copy.serviced) nofaultCopiesRun++;
       if (s.facts?.precondition) preconditions.add(s.facts.precondition);
     }
   };

@@ -11,7 +11,7 @@ import type { ApiEntry } from '../kernel/api-schema';
 import type { ArchProfile } from '../kernel/profiles';
 import { compareVersions, parseKernelVersion, type KernelSwitches } from '../kernel/versions';
 import {
-  GUP_PIN_COUNTING_BIAS, cloneState, hex, kmapAddress, pageHandle, pageOfHandle, pageOfKernelAddress, type Frame, type SimState, type ThreadState, type Val,
+  GUP_PIN_COUNTING_BIAS, cloneState, hex, kmapAddress, newPage, pageHandle, pageOfHandle, pageOfKernelAddress, type Frame, type SimState, type ThreadState, type Val,
 } from '../kernel/state';
 import {
   Blocked, Violation, acquire, downgrade, faultIn, flushTlb, gupRange, holds, kernelWrite, mmapLockName, pageMkclean, release,
@@ -85,6 +85,8 @@ const MAX_LOCAL = 256;
 /** Global keys (never C identifiers) for locks the thread took, and preconditions assumed. */
 const TOOK = 'took\u0000';
 const ASSUMED = 'assumed\u0000';
+/** Global keys for the pages of handles the function was handed (value -> page id). */
+const HANDED = 'handed\u0000';
 const MAX_DEPTH = 32;
 const MAX_ARRAY = 1024;
 
@@ -292,6 +294,20 @@ class Exec {
     if (id === undefined) {
       const k = pageOfKernelAddress(v, this.ctx.profile);
       if (k) return k.page;
+      if (this.world.program.callerHolds && !Array.isArray(v)) {
+        // A page the function was handed (a parameter, a field, a lookup the model does not
+        // know; NULL or the expression's text when the model does not track where the pointer
+        // came from), not one its GUP
+        // call filled: the caller holds a reference on it (precondition).
+        const key = `${HANDED}${String(v)}`;
+        const have = this.ctx.s.globals[key];
+        if (typeof have === 'number') return have;
+        const p = newPage(this.ctx.s, { anon: false, refcount: 1 });
+        touch(this.ctx, `page:${p.id}`, 'w');
+        this.ctx.s.globals[key] = p.id;
+        this.assume(`a reference on the page ${entry} is handed (${show(v)}) held by the caller`);
+        return p.id;
+      }
       throw new Violation('underflow', `${what}: ${entry} on ${show(v)}, which is not a page the code took`);
     }
     return id;
@@ -418,7 +434,7 @@ class Exec {
       if (site.values.length > 1) {
         this.facts = { choice: { of: site.label, value: num(v), among: site.values.length } };
         const op = s.args.length || s.callee ? `${s.callee}(${s.args.map(exprText).join(', ')})` : site.label;
-        this.trace(op, `${s.result ? 'returns' : 'is'} ${showValue(v)}`, `adversary choice ${k + 1} of ${site.values.length}${site.why ? ` (${site.why})` : ''}`, s.range);
+        this.trace(op, `${s.result && s.callee ? 'returns' : 'is'} ${showValue(v)}`, `adversary choice ${k + 1} of ${site.values.length}${site.why ? ` (${site.why})` : ''}`, s.range);
       }
       return;
     }
@@ -473,6 +489,10 @@ class Exec {
       } else if (l.op === 'trylock') {
         value = tryAcquire(ctx, name, l.lock, shared) ? 1 : 0;
         deltas.push(value ? `${name} taken` : `${name} busy`);
+      } else if (l.op === 'release' && l.ifHeld && !holds(ctx.s, t.id, name)) {
+        // Drops whatever the instance holds: nothing here (already released, or never taken).
+        touch(ctx, `lock:${name}`, 'w');
+        deltas.push(`${name} not held: nothing to release`);
       } else if (l.op === 'release') {
         if (this.world.program.callerHolds && !holds(ctx.s, t.id, name) && !ctx.s.globals[`${TOOK}${name}`]) {
           // Released without being taken here: the caller took it (the function's precondition).
@@ -570,7 +590,10 @@ class Exec {
           // 'either' (put_user_page*, v5.3-v5.5) releases whatever the page carries.
           const kind = rf.kind === 'either' ? (page && page.gupPins > 0 && page.gupGets === 0 ? 'pin' : 'get') : rf.kind;
           if (makeDirty && page && !page.dirty) setPageDirty(ctx, page, what);
-          if (id === undefined && typeof v === 'number' && v !== 0 && this.world.program.callerHolds && pageOfKernelAddress(v, ctx.profile) === undefined) {
+          // A single page pointer the model does not track (NULL or an expression's text: a
+          // lookup, a field) is handed in too; an unfilled slot of a GUP array stays an underflow.
+          const handed = (typeof v === 'number' && v !== 0) || (!!rf.single && !Array.isArray(v) && s.args[rf.pagesArg]?.kind !== 'index');
+          if (id === undefined && handed && this.world.program.callerHolds && pageOfKernelAddress(v, ctx.profile) === undefined) {
             // A page this code was handed (a parameter, a field), not one its GUP call filled:
             // the reference is the caller's.
             this.assume(`a reference on ${slot} held by the caller`);

@@ -217,6 +217,7 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}): SimResult {
   let naive = 0;
   let transitions = 0;
   let copiesRun = 0;
+  let nofaultCopiesRun = 0;
   let choicePoints = 0;
   const preconditions = new Set<string>();
   let inconclusive: SimResult | undefined;
@@ -242,9 +243,10 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}): SimResult {
     });
     transitions += r.transitions ?? 0;
     copiesRun += r.copiesRun ?? 0;
+    nofaultCopiesRun += r.nofaultCopiesRun ?? 0;
     choicePoints += r.choicePoints ?? 0;
     for (const p of r.preconditions ?? []) preconditions.add(p);
-    const extra = { transitions, copiesRun, choicePoints, ...(preconditions.size ? { preconditions: [...preconditions] } : {}) };
+    const extra = { transitions, copiesRun, nofaultCopiesRun, choicePoints, ...(preconditions.size ? { preconditions: [...preconditions] } : {}) };
     states += r.statesExplored;
     leaves += r.interleavings;
     naive += r.naive;
@@ -269,7 +271,7 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}): SimResult {
   };
   const exp = expectedVerdict(sc, arch);
   return {
-    ...base, statesExplored: states, interleavings: leaves, naive, transitions, copiesRun, choicePoints,
+    ...base, statesExplored: states, interleavings: leaves, naive, transitions, copiesRun, nofaultCopiesRun, choicePoints,
     ...(preconditions.size ? { preconditions: [...preconditions] } : {}), ...(exp ? { expected: exp } : {}),
   };
 }

@@ -178,7 +178,8 @@ async function simulateFileFunction(files: string[], fnName: string | undefined,
     io.out(`${JSON.stringify(obj, null, 2)}\n`);
   } else {
     if (r.profiles.length > 1) {
-      for (const p of r.profiles) io.out(`${p.arch.padEnd(10)} ${p.verdict}\n`);
+      // What each verdict covered, in the words the editor's hover shows (engine/sim/coverage.ts).
+      for (const p of r.profiles) io.out(`${p.arch.padEnd(10)} ${p.verdict}${p.covered ? ` — ${p.covered}` : ''}\n`);
       io.out('\n');
     }
     io.out(formatFunctionResult(r, file));

@@ -13,6 +13,7 @@ import { FaultInLoopFinder } from '../analysis/faultin/index';
 import { FROM_C_DEFAULTS, copyFaulted, faultInCalled, isFaultInCycle, simulateFunctionIR } from './from-c/run';
 import type { ProfileName } from './scenario';
 import type { ExploreResult } from './explore';
+import { coverageWords } from './coverage';
 
 /** A C function's simulation: the explorer's answer for the profile shown, plus per-profile verdicts. */
 export interface SimulationResult extends ExploreResult {
@@ -22,8 +23,8 @@ export interface SimulationResult extends ExploreResult {
   function: string;
   /** The adversary layout and unknown choices that produced the verdict. */
   choice?: string;
-  /** Verdict per profile run. */
-  profiles: { arch: string; verdict: Verdict; choice?: string }[];
+  /** Verdict per profile run, and what it covered (engine/sim/coverage.ts). */
+  profiles: { arch: string; verdict: Verdict; choice?: string; covered?: string }[];
   /** Fault-in retry loops recognised in the function. */
   loops: { line: number; label: string }[];
   /** Parameters taken as the user buffer and its length. */
@@ -98,7 +99,10 @@ export async function simulateFunction(text: string, fnName: string, opts: Simul
   });
   const shown = sim.outcomes.find((o) => o.result.verdict !== 'ok') ?? sim.outcomes[0];
   const base = {
-    function: fn.name, kernel, profiles: sim.outcomes.map((o) => ({ arch: o.arch, verdict: o.result.verdict, ...(o.layout ? { choice: o.layout } : {}) })),
+    function: fn.name, kernel, profiles: sim.outcomes.map((o) => ({
+      arch: o.arch, verdict: o.result.verdict, ...(o.layout ? { choice: o.layout } : {}),
+      covered: coverageWords({ ...o.result, ...(o.layout ? { choice: o.layout } : {}) }, sim.program.lengths),
+    })),
     loops: loops.map((l) => ({ line: l.head.startRow + 1, label: l.label })), roles: sim.program.roles,
     lengths: sim.program.lengths, runs: sim.runs,
   };
@@ -125,7 +129,7 @@ export function traceDocument(r: SimulationResult, uri: string): string {
   const out: string[] = [];
   out.push(`# ${r.function}(): ${r.verdict}${r.arch ? ` on ${r.arch}` : ''} (kernel ${r.kernel})`, '');
   if (r.error) return `${out.join('\n')}${r.error}\n`;
-  if (r.profiles.length) out.push(r.profiles.map((p) => `- **${p.arch}**: ${p.verdict}`).join('\n'), '');
+  if (r.profiles.length) out.push(r.profiles.map((p) => `- **${p.arch}**: ${p.verdict}${p.covered ? ` — ${p.covered}` : ''}`).join('\n'), '');
   if (r.choice) out.push(`Adversary: ${r.choice}.`, '');
   if (r.loops.length) out.push(`Loops: ${r.loops.map((l) => `[${l.label}](${uri}#L${l.line})`).join('; ')}.`, '');
   out.push(`User buffer: ${r.roles.user.map((u) => `\`${u}\``).join(', ') || '(none)'}; length: ${r.roles.len.map((u) => `\`${u}\``).join(', ') || '(none)'}.`, '');

@@ -44,6 +44,12 @@ export interface LockEffect {
   takenByFaultPath?: boolean;
   /** Re-acquiring a lock already held by the same thread self-deadlocks (glocks, mutexes, spinlocks). */
   recursive?: boolean;
+  /**
+   * A release that drops whatever the instance still holds and is a no-op when it holds nothing
+   * (btrfs_release_path() on a released path, btrfs_free_path() after btrfs_release_path()):
+   * releasing it again is not an underflow.
+   */
+  ifHeld?: boolean;
 }
 
 export type PagefaultEffect = 'disable' | 'enable';

@@ -188,7 +188,8 @@ function fieldsOf(e: Expr, out: Expr[] = []): Expr[] {
  * `sk->buf_size - off`): the interpreter reads a field by its text, so those become globals.
  */
 function fieldRoles(fn: FunctionIR): { user: Set<string>; len: Set<string> } {
-  const params = new Set(fn.params.map((p) => p.name));
+  // Parameters, and locals the function fills from user memory (`copy_from_user(&args, ...)`).
+  const params = new Set([...fn.params.map((p) => p.name), ...userFilled(fn).keys()]);
   const user = new Set<string>();
   const len = new Set<string>();
   const ofParam = (e: Expr): boolean => e.kind === 'field' && params.has(rootVar(e) ?? '');
@@ -218,6 +219,107 @@ function fieldRoles(fn: FunctionIR): { user: Set<string>; len: Set<string> } {
     if (s.kind === 'assign' && s.target.kind === 'field') { len.delete(exprText(s.target)); user.delete(exprText(s.target)); }
   }
   return { user, len };
+}
+
+/**
+ * Locals the function fills from user memory: the kernel-side argument of a from-user copy
+ * (`copy_from_user(&args, uargs, sizeof(args))`, `get_user(n, &uargs->n)`), with the call that
+ * fills them (their fields are the caller's input from there on).
+ */
+function userFilled(fn: FunctionIR): Map<string, CallStmt> {
+  const out = new Map<string, CallStmt>();
+  const locals = new Set(Object.keys(fn.locals));
+  for (const b of fn.blocks) for (const s of b.stmts) {
+    if (s.kind !== 'call') continue;
+    const u = lookupApi(s.callee)?.uaccess;
+    if (!u || u.direction !== 'from-user' || u.iter) continue;
+    s.args.forEach((a, i) => {
+      if (i === u.userArg || i === u.lenArg) return;
+      const x = a.kind === 'unary' && a.op === '&' ? a.arg : a;
+      if (x.kind === 'var' && locals.has(x.name) && !out.has(x.name)) out.set(x.name, s);
+    });
+  }
+  return out;
+}
+
+/** Input fields the adversary chooses at most (each multiplies the states explored). */
+const MAX_INPUT_FIELDS = 2;
+/** Values one input field ranges over at most. */
+const MAX_INPUT_VALUES = 3;
+
+interface InputField {
+  expr: Expr;
+  /** Choose before this statement of the entry (a from-user copy's successor), else at entry. */
+  after?: CallStmt;
+  values: Val[];
+  why: string;
+}
+
+/**
+ * Struct fields the code tests that come from its caller or from user memory (`sk->nr_items`,
+ * `args.flags` after copy_from_user(&args, ...)): like an unknown call's result, each is an
+ * adversary choice over what the code compares it with (each side of a constant; none, one or
+ * many against a variable; zero or not when only tested for truth). Read by their text in the
+ * entry and in helpers that name them the same way. Buffer and length fields are set from the
+ * layout instead (fieldRoles).
+ */
+function inputFields(fns: FunctionIR[], entry: FunctionIR, roles: { user: Set<string>; len: Set<string> }): InputField[] {
+  const filled = userFilled(entry);
+  const roots = new Set([...entry.params.map((p) => p.name), ...filled.keys()]);
+  const found = new Map<string, { expr: Expr; consts: number[]; vsVar: boolean; root: string }>();
+  // A field the program advances (`req->done += n`) is progress it keeps, not an input to choose.
+  const advanced = new Set<string>();
+  for (const f of fns) for (const b of f.blocks) for (const st of b.stmts) {
+    if (st.kind !== 'assign' || st.target.kind !== 'field') continue;
+    const t = exprText(st.target);
+    if (fieldsOf(st.value).some((x) => exprText(x) === t)) advanced.add(t);
+  }
+  // A field the entry block sets (`req->done = 0;`) is state the function starts, not an input.
+  for (const st of entry.blocks[entry.entry]?.stmts ?? []) {
+    if (st.kind === 'assign' && st.target.kind === 'field' && !fieldsOf(st.value).some((x) => exprText(x) === exprText(st.target))) advanced.add(exprText(st.target));
+  }
+  const fieldExprs = (e: Expr, out: Expr[] = []): Expr[] => {
+    if (e.kind === 'field') out.push(e);
+    else if (e.kind === 'unary') fieldExprs(e.arg, out);
+    else if (e.kind === 'binary') { fieldExprs(e.left, out); fieldExprs(e.right, out); }
+    return out;
+  };
+  for (const f of fns) for (const b of f.blocks) for (const e of b.succs) {
+    if (!e.cond) continue;
+    for (const x of fieldExprs(e.cond)) {
+      const root = rootVar(x);
+      // A helper's parameter named like the entry's stands for it (the interpreter reads fields by text).
+      if (!root || !roots.has(root)) continue;
+      const t = exprText(x);
+      if (roles.user.has(t) || roles.len.has(t) || advanced.has(t)) continue;
+      if (!found.has(t)) found.set(t, { expr: x, consts: [], vsVar: false, root });
+      const k = found.get(t)!;
+      for (const other of comparedWith(e.cond, (y) => y.kind === 'field' && exprText(y) === t)) {
+        const c = constOf(other);
+        if (c !== undefined) k.consts.push(c); else k.vsVar = true;
+      }
+    }
+  }
+  const out: InputField[] = [];
+  for (const [, k] of found) {
+    const vals: number[] = [];
+    const add = (v: number): void => { if (Number.isFinite(v) && v >= 0 && !vals.includes(v)) vals.push(v); };
+    let why: string;
+    if (k.consts.length) {
+      for (const c of k.consts) { add(c - 1); add(c); add(c + 1); }
+      why = `each side of ${[...new Set(k.consts)].join(', ')}`;
+    } else if (k.vsVar) {
+      add(0); add(1); add(2);
+      why = 'none, one or many';
+    } else {
+      add(0); add(1);
+      why = 'zero or not';
+    }
+    const after = filled.get(k.root);
+    out.push({ expr: k.expr, ...(after ? { after } : {}), values: vals.slice(0, MAX_INPUT_VALUES), why });
+    if (out.length >= MAX_INPUT_FIELDS) break;
+  }
+  return out;
 }
 
 function condVars(fns: FunctionIR[]): Set<string> {
@@ -261,6 +363,24 @@ export function buildProgram(fn: FunctionIR, byName: Map<string, FunctionIR>, lo
     return p.type.includes('*') ? 0x100000 + 0x1000 * i : 0;
   });
   const fields = fieldRoles(fn);
+  // The input fields the code tests become choices made where the input arrives (entry, or just
+  // after the copy from user memory): a call with no callee the interpreter resolves by its site.
+  const entryCopy = copies[0];
+  const inputs: { call: CallStmt; site: ChoiceSite }[] = [];
+  for (const inp of inputFields(fns, fn, fields)) {
+    const range = inp.after?.range ?? entryCopy.nameRange;
+    const call: CallStmt = { kind: 'call', callee: '', args: [], argRanges: [], result: inp.expr, calleeRange: range, range };
+    let placed = false;
+    if (inp.after) {
+      const at = inp.after;
+      for (const b of entryCopy.blocks) {
+        const i = b.stmts.findIndex((x) => x.kind === 'call' && x.range.start === at.range.start && x.callee === at.callee);
+        if (i >= 0) { b.stmts.splice(i + 1, 0, call); placed = true; break; }
+      }
+    }
+    if (!placed) entryCopy.blocks[entryCopy.entry].stmts.unshift(call);
+    inputs.push({ call, site: { label: exprText(inp.expr), values: inp.values, why: `caller's input: ${inp.why}` } });
+  }
   const fieldGlobals = (start: number, len = USER_LEN): Record<string, Val> => ({
     ...Object.fromEntries([...fields.len].map((k) => [k, len])),
     ...Object.fromEntries([...fields.user].map((k) => [k, start])),
@@ -268,6 +388,7 @@ export function buildProgram(fn: FunctionIR, byName: Map<string, FunctionIR>, lo
   const byFn = new Map(copies.map((c) => [c.name, c] as const));
   const choices = (len: number): Map<CallStmt, ChoiceSite> => {
     const m = new Map<CallStmt, ChoiceSite>();
+    for (const x of inputs) if (x.site.values.length) m.set(x.call, x.site);
     unknowns.forEach((u, i) => {
       const f = byFn.get(u.fn)!;
       const res = u.call.result!;

@@ -92,6 +92,7 @@ export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionI
   const program = buildProgram(fn, byName, opts.loopBlocks);
   const archs: ProfileName[] = opts.arch ? [opts.arch] : PROFILE_NAMES;
   const assumeApis = oldFaultInConvention(opts.kernel);
+  const loopsGiven = !!opts.loopBlocks?.size;
   const hasCopy = program.functions.some((f) => f.blocks.some((b) => b.stmts.some((s) => s.kind === 'call' && !!lookupApi(s.callee)?.uaccess)));
   const outcomes: ProfileOutcome[] = [];
   let states = 0;
@@ -135,7 +136,9 @@ export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionI
         runs++;
         states += r.statesExplored;
         transitions += r.transitions ?? 0;
-        copies += r.copiesRun ?? 0;
+        // With fault-in retry loops, the copy that counts is the one they retry (faults not
+        // serviced): a copy_from_user() of the arguments before the loop proves nothing.
+        copies += (loopsGiven ? r.nofaultCopiesRun : r.copiesRun) ?? 0;
         for (const p of r.preconditions ?? []) preconditions.add(p);
         opts.onProgress?.(states);
         const label = `${len}-byte buffer; ${ul.label}`;
@@ -164,7 +167,7 @@ export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionI
     // `ok` says the copy ran: a function whose copy was never reached is not proven ok.
     if (chosen && chosen.result.verdict === 'ok' && hasCopy && copies === 0) {
       chosen = { ...chosen, result: { ...chosen.result, verdict: 'inconclusive', bound: 'copy not reached',
-        note: `no run reached a user copy (lengths ${program.lengths.join(', ')} bytes, every adversary choice): the loop or the copy was never entered, so nothing was proven` } };
+        note: `no run reached a user copy${loopsGiven ? ' with page faults disabled (the copy the loop retries)' : ''} (lengths ${program.lengths.join(', ')} bytes, every adversary choice): the loop or the copy was never entered, so nothing was proven` } };
     }
     if (chosen && chosen.result.verdict === 'ok' && preconditions.size) {
       chosen = { ...chosen, result: { ...chosen.result, note: `${chosen.result.note} (assuming the caller's precondition: ${[...preconditions].join('; ')})` } };

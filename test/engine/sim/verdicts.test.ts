@@ -147,3 +147,156 @@ static int demo_drop_page(struct page *page, char __user *ubuf, const void *buf)
   assert.equal(t.verdict, 'inconclusive', 'an underflow after assuming the caller held the lock depends on that precondition');
   assert.equal(t.bound, 'precondition');
 });
+
+// The size comes from a struct copied from user space and an item limit from a struct field the
+// caller passes: both are inputs the adversary chooses over what the code tests.
+const FROM_USER = `
+struct demo_req {
+	unsigned long size;
+	unsigned long limit;
+	char data[];
+};
+
+static long demo_fill_user(struct demo_src *src, struct demo_req __user *ureq)
+{
+	struct demo_req rq;
+	char __user *out = ureq->data;
+	unsigned long at = 0;
+	unsigned long n = 0;
+
+	if (copy_from_user(&rq, ureq, sizeof(rq)))
+		return -EFAULT;
+	if (rq.size < 512)
+		return -EINVAL;
+	if (rq.limit == 0)
+		return 0;
+	while (at < rq.size) {
+		if (fault_in_writeable(out + at, rq.size - at))
+			return -EFAULT;
+		if (copy_to_user_nofault(out + at, src, 64))
+			continue;
+		at += 64;
+		if (++n >= rq.limit)
+			break;
+	}
+	return at;
+}
+`;
+
+test('a length and a limit read from a struct copied from user space are adversary choices over what the code tests', async () => {
+  const r = await simulateFunction(FROM_USER, 'demo_fill_user');
+  assert.deepEqual(r.profiles.map((p) => [p.arch, p.verdict]), [['x86_64', 'ok'], ['arm64', 'ok'], ['arm64-mte', 'livelock']]);
+  assert.match(r.choice ?? '', /^51[23]-byte buffer/, 'a size that passes `rq.size < 512`');
+  const limit = r.steps.find((s) => s.facts?.choice?.of === 'rq.limit');
+  assert.ok(limit && limit.facts!.choice!.value > 0, 'the adversary picked a limit that passes `rq.limit == 0`');
+  assert.match(limit!.note ?? '', /caller's input: each side of 0/);
+});
+
+test('with a fault-in loop, ok needs the retried (nofault) copy reached: a copy_from_user of the arguments is not enough', async () => {
+  // The loop sits behind a flag no input reaches (a havoc'd local, not an input): only the
+  // argument copy runs.
+  const behind = `
+static long demo_arg_only(struct demo_src *src, char __user *uarg, size_t size)
+{
+	struct demo_src tmp;
+	unsigned long at = 0;
+	int armed = 0;
+
+	if (copy_from_user(&tmp, uarg, 16))
+		return -EFAULT;
+	if (!armed)
+		return 0;
+	while (at < size) {
+		if (fault_in_writeable(uarg + at, size - at))
+			return -EFAULT;
+		if (copy_to_user_nofault(uarg + at, src, 64))
+			continue;
+		at += 64;
+	}
+	return at;
+}
+`;
+  const r = await simulateFunction(behind, 'demo_arg_only');
+  for (const p of r.profiles) assert.equal(p.verdict, 'inconclusive', `${p.arch}: ${r.note}`);
+  assert.equal(r.bound, 'copy not reached');
+  assert.match(r.note, /no run reached a user copy with page faults disabled/);
+});
+
+test('a release that drops whatever is held (btrfs_free_path after btrfs_release_path) is no underflow', async () => {
+  const twice = `
+static int demo_walk(struct btrfs_root *root, struct btrfs_key *key, char __user *ubuf)
+{
+	struct btrfs_path *path = btrfs_alloc_path();
+	int ret;
+
+	if (!path)
+		return -ENOMEM;
+	ret = btrfs_search_forward(root, key, path, 0);
+	if (ret == 0 && copy_to_user(ubuf, key, 16))
+		ret = -EFAULT;
+	btrfs_release_path(path);
+	btrfs_free_path(path);
+	return ret;
+}
+`;
+  const r = await simulateFunction(twice, 'demo_walk');
+  for (const p of r.profiles) assert.notEqual(p.verdict, 'underflow', `${p.arch}: ${r.note}`);
+});
+
+test('a page the function was handed (parameter, field, unknown lookup) and maps or dirties is the caller\'s reference, not an underflow', async () => {
+  const handed = `
+static int demo_fill_pages(struct demo_ctx *ctx, struct page *page, const char __user *ubuf)
+{
+	struct page *meta = demo_lookup_meta(ctx);
+	char *dst, *m;
+	unsigned long left;
+
+	dst = kmap_atomic(page);
+	left = __copy_from_user_inatomic(dst, ubuf, 64);
+	kunmap_atomic(dst);
+	m = kmap_atomic(ctx->meta_page);
+	m[0] = 1;
+	kunmap_atomic(m);
+	set_page_dirty(meta);
+	return left ? -EFAULT : 0;
+}
+`;
+  const r = await simulateFunction(handed, 'demo_fill_pages');
+  for (const p of r.profiles) assert.equal(p.verdict, 'ok', `${p.arch}: ${r.note}`);
+  assert.match(r.note, /held by the caller/);
+});
+
+test('a single page put on a pointer the model does not track (a field) is the caller\'s reference; an unfilled GUP slot stays an underflow', async () => {
+  const field = `
+static int demo_drop_cached(struct demo_ctx *ctx, char __user *ubuf)
+{
+	struct page *pg = ctx->cached_page;
+	int ret = copy_to_user(ubuf, ctx->buf, 16) ? -EFAULT : 0;
+
+	ctx->cached_page = NULL;
+	put_page(pg);
+	return ret;
+}
+`;
+  const r = await simulateFunction(field, 'demo_drop_cached', { arch: 'x86_64' });
+  assert.equal(r.verdict, 'ok', r.note);
+  assert.match(r.profiles[0].covered ?? '', /assuming a reference on pg held by the caller/);
+  const slot = `
+static int demo_pin_two(char __user *ubuf, size_t len)
+{
+	struct page *pages[2];
+	int n;
+
+	if (copy_to_user(ubuf, &len, sizeof(len)))
+		return -EFAULT;
+	n = pin_user_pages_fast((unsigned long)ubuf, 1, FOLL_WRITE, pages);
+	if (n < 1)
+		return -EFAULT;
+	unpin_user_page(pages[0]);
+	unpin_user_page(pages[1]);
+	return 0;
+}
+`;
+  const s = await simulateFunction(slot, 'demo_pin_two', { arch: 'x86_64' });
+  assert.equal(s.verdict, 'underflow', s.note);
+});
