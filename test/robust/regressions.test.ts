@@ -181,3 +181,28 @@ test('fuzz (seed 1, input 10519): a suppression without a reason after a functio
   assert.ok(fresh.findings.some((f) => f.rule === 'annotation'));
   assert.deepEqual(shape(got!.findings), shape(fresh.findings));
 });
+
+test('fuzz (seed 7, input 5548): an edit of a function whose extent wraps another (missing brace) leaves no stale finding of the old text under the inner one', async () => {
+  const e = await engine();
+  // demo_outer misses its closing brace: error recovery makes its extent run to the end of the
+  // file, over demo_inner. Its leak finding lies inside both extents; the edit swaps two lines of
+  // demo_outer (same length, so demo_inner's text, place and key stay the same).
+  const PIN = '\tpin_user_pages_fast(uaddr, nr, FOLL_WRITE, pages);\n';
+  const PAD = '\tdemo_unused;\n';
+  const file = (a: string, b: string) => `static long demo_outer(void)\n{\n${a}${b}{\n}\nstatic void demo_inner(char __user *ubuf, size_t len)\n{\n}`;
+  const before = file(PAD, PIN);
+  const text = file(PIN, PAD);
+  const fresh = e.analyze(text, { path: 'nest.c' });
+  fresh.tree?.delete();
+  assert.ok(fresh.findings.some((f) => f.rule === 'gup-leak' && /at line 3\b/.test(f.message)), JSON.stringify(fresh.findings));
+  const s = new DocumentSession(e, 'file:///nest.c', '/nest.c', before);
+  try {
+    const first = await s.analyzeAsync();
+    assert.ok(first!.findings.some((f) => f.rule === 'gup-leak' && /at line 4\b/.test(f.message)), JSON.stringify(first!.findings));
+    s.applyChange({ text });
+    const got = await s.analyzeAsync();
+    assert.deepEqual(shape(got!.findings), shape(fresh.findings));
+  } finally {
+    s.dispose();
+  }
+});
