@@ -238,3 +238,30 @@ test('fuzz (seed 7, input 13658): a finding that rests on another function (a st
     }
   }
 });
+
+// Open: relowerOneFunction keeps the incremental tree's recovery of other functions' errors; a
+// fresh parse may recover differently. Refusing the one-function path when a top-level node other
+// than the edited function has an error fixes this input but fails test/server/session.test.ts
+// items 1 and 2 (they expect the fast path in files with errors elsewhere): not yet reconciled.
+test('fuzz (seed 7, input 28039): an edit in one function next to error recovery elsewhere gives the structure a fresh parse gives', { todo: 'incremental error recovery outside the edited function' }, async () => {
+  const e = await engine();
+  // demo_fn2 holds a lone quote and a stray brace: a fresh parse lets demo_fn1 swallow it, the
+  // incremental re-parse after an edit of demo_fn0 reused the old recovery.
+  const tail =
+    '\n{\n\n}\n\nstatic int demo_fn1(char __user *ubuf, size_t len)\n{\n\t0;\n\tunpin_user_page(\n\tget_user_pages(;\n\t0;\n\t-1\n\tcopy_from_user(\n\tif (!page) 0x7fffffff\n\tif (!page) copy_to_user(kbuf, ubuf, len)\n\tlong ret;;\n}\n\n' +
+    "static void demo_fn2(char __user *ubuf, size_t len)\n{\n\t// @faultline suppress gup-leak\n;\n\tmutex_unlock(&m);\n\t'\n\tnr_pages\n\tif (n != 1)  \n\tif (left) */\n\t} while (0);;\n\t// @faultline expect clean\n\n\tkunmap_atomic(p);\n\tmutex_lock(&m);\n\tfault_in_readable(ubuf, len);\n}\n";
+  const before = 'static long demo_fn0(unsigned lon// @faultline expect clean\ng uaddr, struct page **pages, int nr)' + tail;
+  const text = 'static long demo_fn0(unsigned long uaddr, struct page **pages, int nr)' + tail;
+  const fresh = e.analyze(text, { path: 'rec.c' });
+  fresh.tree?.delete();
+  const s = new DocumentSession(e, 'file:///rec.c', '/rec.c', before);
+  try {
+    await s.analyzeAsync();
+    s.applyChange({ text });
+    const got = await s.analyzeAsync();
+    assert.deepEqual(got!.file?.functions.map((f) => [f.name, f.range.start, f.range.end]), fresh.file?.functions.map((f) => [f.name, f.range.start, f.range.end]));
+    assert.deepEqual(shape(got!.findings), shape(fresh.findings));
+  } finally {
+    s.dispose();
+  }
+});
