@@ -627,14 +627,26 @@ export class DocumentSession {
       // The rules read same-file helpers through ctx.functionsByName (the whole file); findings in
       // the helpers themselves come from their own cache entries.
       const only = new Set(chunk.map((st) => copies[st.index]));
-      const fresh = runRules(fileCopy, text, { ...runOpts, only });
+      const producers = new Map<Finding, FunctionIR>();
+      const fresh = runRules(fileCopy, text, { ...runOpts, only, producers });
       if (cancelled()) return undefined;
-      // A finding belongs to every chunk function whose extent holds it (extents can nest when
-      // error recovery wraps one function in another); one outside every function is kept as
-      // is, never cached.
+      // A finding a function's check produced belongs to that function's entry: its key covers
+      // everything the analysis read. Filing it by extent instead went wrong where error recovery
+      // nests extents (a function wrapping the rest of the file): the outer function's finding was
+      // also cached under the inner one, whose key an edit of the outer one does not change, and
+      // came back stale after that edit (fuzz run, seed 7, input 5548).
+      // Annotation problems (no producer) belong to every chunk function whose extent holds them;
+      // one outside every function is kept as is, never cached.
       const byChunkFn: Finding[][] = chunk.map(() => []);
       const chunkIndex = new Map(chunk.map((st, k) => [st.fn, k] as const));
+      const copyIndex = new Map(chunk.map((st, k) => [copies[st.index], k] as const));
       for (const f of fresh) {
+        const producer = producers.get(f);
+        const k = producer && copyIndex.get(producer);
+        if (k !== undefined) {
+          byChunkFn[k].push(f);
+          continue;
+        }
         const holders = functionsHolding(file.functions, f.range);
         if (!holders.length) findings.push(f);
         for (const h of holders) {

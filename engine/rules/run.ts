@@ -40,6 +40,13 @@ export interface RunOptions {
   only?: ReadonlySet<FunctionIR>;
   /** With `only`: also report annotation problems outside every function (default false). */
   fileScope?: boolean;
+  /**
+   * Filled with the function whose check produced each finding (rule findings, budget notes,
+   * degraded notes; annotation problems have none). The session files a finding under its
+   * producer: with nested extents (error recovery wrapping one function in another) the extent
+   * that holds a finding is not the analysis that made it.
+   */
+  producers?: Map<Finding, FunctionIR>;
 }
 
 /** One functionsByName per FileIR: the analyses memoise per map, so chunks of one run share it. */
@@ -102,7 +109,9 @@ export function runRules(file: FileIR, text: string, opts: RunOptions = {}): Fin
   };
   // `only` in its own order (callers pass file order): filtering the file per chunk is quadratic.
   const functions: Iterable<FunctionIR> = opts.only ?? file.functions;
+  const producers = opts.producers;
   for (const fn of functions) {
+    const from = raw.length;
     for (const rule of selected) {
       if (cancelled()) return raw;
       try {
@@ -118,6 +127,7 @@ export function runRules(file: FileIR, text: string, opts: RunOptions = {}): Fin
         });
       }
     }
+    if (producers) for (let i = from; i < raw.length; i++) producers.set(raw[i], fn);
   }
   const scope = opts.only ? { only: opts.only, fileScope: opts.fileScope === true } : undefined;
   return applyAnnotations(raw, file, text, selected.map((r) => r.meta.id), scope);

@@ -181,3 +181,87 @@ test('fuzz (seed 1, input 10519): a suppression without a reason after a functio
   assert.ok(fresh.findings.some((f) => f.rule === 'annotation'));
   assert.deepEqual(shape(got!.findings), shape(fresh.findings));
 });
+
+test('fuzz (seed 7, input 5548): an edit of a function whose extent wraps another (missing brace) leaves no stale finding of the old text under the inner one', async () => {
+  const e = await engine();
+  // demo_outer misses its closing brace: error recovery makes its extent run to the end of the
+  // file, over demo_inner. Its leak finding lies inside both extents; the edit swaps two lines of
+  // demo_outer (same length, so demo_inner's text, place and key stay the same).
+  const PIN = '\tpin_user_pages_fast(uaddr, nr, FOLL_WRITE, pages);\n';
+  const PAD = '\tdemo_unused;\n';
+  const file = (a: string, b: string) => `static long demo_outer(void)\n{\n${a}${b}{\n}\nstatic void demo_inner(char __user *ubuf, size_t len)\n{\n}`;
+  const before = file(PAD, PIN);
+  const text = file(PIN, PAD);
+  const fresh = e.analyze(text, { path: 'nest.c' });
+  fresh.tree?.delete();
+  assert.ok(fresh.findings.some((f) => f.rule === 'gup-leak' && /at line 3\b/.test(f.message)), JSON.stringify(fresh.findings));
+  const s = new DocumentSession(e, 'file:///nest.c', '/nest.c', before);
+  try {
+    const first = await s.analyzeAsync();
+    assert.ok(first!.findings.some((f) => f.rule === 'gup-leak' && /at line 4\b/.test(f.message)), JSON.stringify(first!.findings));
+    s.applyChange({ text });
+    const got = await s.analyzeAsync();
+    assert.deepEqual(shape(got!.findings), shape(fresh.findings));
+  } finally {
+    s.dispose();
+  }
+});
+
+// Open: the session's cache keys cover a function's text and its callees, not the file-wide facts
+// some rules compute by walking every function (gupFieldsFor, neverDirtiedWriteFields, fileGups,
+// onlyCalledFrom in gup-dirty-unlocked.ts). Keying on the whole file's text when a walk happened
+// fixes this input but re-checks every function of a GUP file on each edit (test/server/session.test.ts
+// items 2 and 8 fail); the fix is to key entries on the values of the file-wide facts they read.
+test('fuzz (seed 7, input 13658): a finding that rests on another function (a struct field it fills with GUP) follows an edit of that function', { todo: 'file-wide facts are not part of the session cache key' }, async () => {
+  const e = await engine();
+  // demo_fill fills ring->slots with get_user_pages_fast(); demo_drain dirties those pages without
+  // the page lock. demo_drain does not call demo_fill: only a file-wide fact links them.
+  const file = (take: string) =>
+    `struct demo_ring {\n\tstruct page **slots;\n\tint n;\n};\n\nstatic int demo_fill(struct demo_ring *ring, unsigned long uaddr, int nr)\n{\n\tint got;\n\n\tgot = ${take};\n\tif (got < 0)\n\t\treturn got;\n\tring->n = got;\n\treturn 0;\n}\n\n` +
+    `static void demo_drain(struct demo_ring *ring)\n{\n\tint i;\n\n\tfor (i = 0; i < ring->n; i++) {\n\t\tset_page_dirty(ring->slots[i]);\n\t\tput_page(ring->slots[i]);\n\t}\n}\n`;
+  const before = file('demo_count(uaddr, nr, ring->slots)');
+  const text = file('get_user_pages_fast(uaddr, nr, FOLL_WRITE, ring->slots)');
+  const fresh = e.analyze(text, { path: 'ring.c' });
+  fresh.tree?.delete();
+  assert.ok(fresh.findings.some((f) => f.rule === 'gup-dirty-unlocked'), JSON.stringify(fresh.findings));
+  for (const [from, to] of [[before, text], [text, before]]) {
+    const want = e.analyze(to, { path: 'ring.c' });
+    want.tree?.delete();
+    const s = new DocumentSession(e, 'file:///ring.c', '/ring.c', from);
+    try {
+      await s.analyzeAsync();
+      s.applyChange({ text: to });
+      const got = await s.analyzeAsync();
+      assert.deepEqual(shape(got!.findings), shape(want.findings));
+    } finally {
+      s.dispose();
+    }
+  }
+});
+
+// Open: relowerOneFunction keeps the incremental tree's recovery of other functions' errors; a
+// fresh parse may recover differently. Refusing the one-function path when a top-level node other
+// than the edited function has an error fixes this input but fails test/server/session.test.ts
+// items 1 and 2 (they expect the fast path in files with errors elsewhere): not yet reconciled.
+test('fuzz (seed 7, input 28039): an edit in one function next to error recovery elsewhere gives the structure a fresh parse gives', { todo: 'incremental error recovery outside the edited function' }, async () => {
+  const e = await engine();
+  // demo_fn2 holds a lone quote and a stray brace: a fresh parse lets demo_fn1 swallow it, the
+  // incremental re-parse after an edit of demo_fn0 reused the old recovery.
+  const tail =
+    '\n{\n\n}\n\nstatic int demo_fn1(char __user *ubuf, size_t len)\n{\n\t0;\n\tunpin_user_page(\n\tget_user_pages(;\n\t0;\n\t-1\n\tcopy_from_user(\n\tif (!page) 0x7fffffff\n\tif (!page) copy_to_user(kbuf, ubuf, len)\n\tlong ret;;\n}\n\n' +
+    "static void demo_fn2(char __user *ubuf, size_t len)\n{\n\t// @faultline suppress gup-leak\n;\n\tmutex_unlock(&m);\n\t'\n\tnr_pages\n\tif (n != 1)  \n\tif (left) */\n\t} while (0);;\n\t// @faultline expect clean\n\n\tkunmap_atomic(p);\n\tmutex_lock(&m);\n\tfault_in_readable(ubuf, len);\n}\n";
+  const before = 'static long demo_fn0(unsigned lon// @faultline expect clean\ng uaddr, struct page **pages, int nr)' + tail;
+  const text = 'static long demo_fn0(unsigned long uaddr, struct page **pages, int nr)' + tail;
+  const fresh = e.analyze(text, { path: 'rec.c' });
+  fresh.tree?.delete();
+  const s = new DocumentSession(e, 'file:///rec.c', '/rec.c', before);
+  try {
+    await s.analyzeAsync();
+    s.applyChange({ text });
+    const got = await s.analyzeAsync();
+    assert.deepEqual(got!.file?.functions.map((f) => [f.name, f.range.start, f.range.end]), fresh.file?.functions.map((f) => [f.name, f.range.start, f.range.end]));
+    assert.deepEqual(shape(got!.findings), shape(fresh.findings));
+  } finally {
+    s.dispose();
+  }
+});
