@@ -1,7 +1,7 @@
 // The whole Linux 6.1 tree (Debian's linux-source-6.1) through the real CLI, the way a user runs
 // it: no crash, no internal error, no file stopped by a budget without saying so, and exactly the
-// triaged alarms of test/realcode/linux-6.1/*.json (docs/DEVELOPING.md, "Real kernel code"); the
-// second check is `todo` while untriaged alarms remain (UNTRIAGED_OPEN below).
+// triaged alarms of test/realcode/linux-6.1/*.json (docs/DEVELOPING.md, "Real kernel code"): a new
+// alarm fails until it is triaged (real or concern) or fixed in the analysis.
 // Always runs in CI (a missing tree fails); outside CI it is skipped without a tree, or when
 // FAULTLINE_SKIP_REALCODE=1. `npm run realcode:alarms` prints the same comparison for triage.
 
@@ -31,15 +31,6 @@ function wholeTree(): NonNullable<typeof shared> {
   return shared;
 }
 
-/**
- * While untriaged alarms remain on the tree (false alarms still to be fixed in the analysis; they
- * are never written into the baseline), the baseline comparison runs and prints its lists but is
- * marked `todo`, so it is reported, not hidden, and does not stop CI. Set this to `false` when
- * `npm run realcode:alarms` prints no untriaged alarm: from then on a new alarm fails CI.
- */
-const UNTRIAGED_OPEN: string | false =
-  'untriaged GUP alarms remain on Linux 6.1 (see the test output and npm run realcode:alarms); the precision issue stays open until the list is empty';
-
 test('Linux 6.1 whole tree: no crash, no internal error, no file stopped without saying so', { skip: realcodeSkip(process.env, tree) }, (t) => {
   const { run, report } = wholeTree();
   for (const line of report.trimEnd().split('\n').slice(0, 2)) t.diagnostic(line);
@@ -47,7 +38,7 @@ test('Linux 6.1 whole tree: no crash, no internal error, no file stopped without
   assert.deepEqual(failures, [], `the run over ${tree.path} reported ${failures.length} crash(es), internal error(s) or budget stop(s):\n${failures.join('\n')}`);
 });
 
-test('Linux 6.1 whole tree: the alarms are exactly the triaged baseline', { skip: realcodeSkip(process.env, tree), todo: UNTRIAGED_OPEN || undefined }, (t) => {
+test('Linux 6.1 whole tree: the alarms are exactly the triaged baseline', { skip: realcodeSkip(process.env, tree) }, (t) => {
   const { cmp, report } = wholeTree();
   // The figures are part of the result: print them on success too. On a mismatch the assertion
   // message below carries the lists; the diagnostics keep to the two lines of figures.
