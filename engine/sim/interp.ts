@@ -315,6 +315,9 @@ class Exec {
 
   /** Record a precondition the function relies on (its caller's lock or reference). */
   assume(what: string): void {
+    // Said to the user (coverage words, hover): the lowering's temporaries become the C expression.
+    const fn = this.t.frames.length ? this.world.program.functions[this.frame.fn] : undefined;
+    if (fn) what = readable(fn, what);
     const key = `${ASSUMED}${what}`;
     if (!this.ctx.s.globals[key]) this.ctx.s.globals[key] = 1;
     this.ctx.notes.push(`precondition: ${what}`);
