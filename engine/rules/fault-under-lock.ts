@@ -18,6 +18,7 @@ import { faultHandlerLocks } from '../analysis/fault-handlers';
 import { simulateLockFault, type LockFaultModel } from '../sim/from-c/lock-scenario';
 import type { SimResult } from '../sim/scenario';
 import { registerModelSimulation, simulateModels } from '../sim/broker';
+import { profileCoverage } from '../sim/coverage';
 
 const meta: RuleMeta = {
   id: 'fault-under-lock',
@@ -144,7 +145,7 @@ function opsFinding(fn: FunctionIR, c: Conflict, sim: SimResult | undefined): Fi
   const message = `${site.fault.callee}()${via} pins the user pages, faulting them in with page faults enabled, after its own ->iomap_begin (${ops.ops}) took the file range: ${ops.holds}, so a user buffer that is an mmap of the same file range deadlocks${proven ? ' (simulated: deadlock)' : ''}. Set iter->nofault = true around the call, and on -EFAULT or a short result fault the rest in (fault_in_iov_iter_readable / _writeable) and call again, falling back to buffered I/O when no progress is made (the btrfs fix, v5.16).`;
   const related: RelatedLocation[] = [{ range: site.fault.range, message: `${ops.ops} passed here: its ->iomap_begin holds ${ops.cls} for the range` }];
   if (site.chain.length) related.push({ range: site.fault.range, message: `the call that faults: ${site.fault.callee}() in ${site.fault.fn}()` });
-  return { rule: meta.id, severity: meta.severity, message, range: site.call.range, function: fn.name, related, ...(proven && sim ? { trace: sim.steps } : {}) };
+  return { rule: meta.id, severity: meta.severity, message, range: site.call.range, function: fn.name, related, ...(proven && sim ? { trace: sim.steps } : {}), ...(sim ? { simulation: [profileCoverage(sim.arch, sim)] } : {}) };
 }
 
 export const faultUnderLock: Rule = {
@@ -178,6 +179,7 @@ export const faultUnderLock: Rule = {
       out.push({
         rule: meta.id, severity: meta.severity, message, range: site.call.range, function: fn.name, related,
         ...(proven ? { trace: sim.steps } : {}),
+        simulation: [profileCoverage(sim.arch, sim)],
       });
     }
     return out;

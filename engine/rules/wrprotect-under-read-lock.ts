@@ -16,6 +16,7 @@ import { lockAnalysisFor, realLocks, type HeldLock } from '../analysis/locksets'
 import { WrprotectSiteAnalysis } from '../analysis/wrprotect-sites';
 import { simulateWrprotect, type WrprotectModel } from '../sim/from-c/wrprotect-scenario';
 import { registerModelSimulation, simulateModels } from '../sim/broker';
+import { profileCoverage } from '../sim/coverage';
 
 const meta: RuleMeta = {
   id: 'wrprotect-under-read-lock',
@@ -89,7 +90,7 @@ export const wrprotectUnderReadLock: Rule = {
         { range: read.site.range, message: `mmap_lock taken for read (${read.site.callee}())` },
         { range: s.wp.range, message: `${s.wp.callee}() in ${s.wp.fn}(): the PTE becomes read-only, the TLB is not flushed here` },
       ];
-      out.push({ rule: meta.id, severity: meta.severity, message, range: s.call.range, function: fn.name, related, ...(proven ? { trace: sim.steps } : {}) });
+      out.push({ rule: meta.id, severity: meta.severity, message, range: s.call.range, function: fn.name, related, ...(proven ? { trace: sim.steps } : {}), simulation: [profileCoverage(sim.arch, sim)] });
     }
     return out;
   },

@@ -55,3 +55,16 @@ test('inconclusive verdicts name their reason; ok needs the copy reached', async
     if (p.verdict === 'ok') assert.equal(p.covered, q.covered);
   }
 });
+
+test('the lock rules\' findings say what their simulation covered (hover and CLI share the words)', async () => {
+  const engine = await createEngine();
+  for (const [dir, file, rule] of [['fault-under-lock', 'glock-read-copy.c', 'fault-under-lock'], ['wrprotect-under-read-lock', 'softdirty-read-lock.c', 'wrprotect-under-read-lock']]) {
+    const text = readFileSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', dir, file), 'utf8');
+    const f = engine.analyzeC(text, { path: file }).findings.find((x) => x.rule === rule);
+    assert.ok(f, `${rule} fires on ${file}`);
+    assert.equal(f!.simulation?.length, 1, `${rule}: one simulated model`);
+    const p = f!.simulation![0];
+    assert.notEqual(p.verdict, 'ok', `${rule}: the finding's model fails`);
+    assert.ok(p.covered.length > 0 && !/\$t\d/.test(p.covered), `${rule}: ${p.covered}`);
+  }
+});
