@@ -565,7 +565,8 @@ test('VS Code (code-server + Chromium) with the packaged .vsix: Problems, hover,
     await s.screenshot('simulate-trace');
     log(`trace:\n  ${traceLines.join('\n  ')}`);
     assert.match(traceLines[0], new RegExp(`^# ${simFn}\\(\\): livelock on ${simArch.replace(/[-]/g, '\\-')} `), `the trace's verdict: livelock on ${simArch}`);
-    assert.ok(traceLines.some((l) => l.trim() === `- **${simArch}**: livelock`), `the per-profile verdicts list ${simArch}: livelock`);
+    // Each profile line is the verdict, then what it covered (`livelock — with 513-byte buffer; ...`).
+    assert.ok(traceLines.some((l) => l.trim() === `- **${simArch}**: livelock` || l.trim().startsWith(`- **${simArch}**: livelock — `)), `the per-profile verdicts list ${simArch}: livelock`);
     // Step lines `N. [L<n>](<file>#L<n>) \`operation\``: each at a line the CLI's trace visits.
     // Markdown editors wrap long lines (a step's notes), so only the start of a step is matched:
     // the operation may end on the next view line.
