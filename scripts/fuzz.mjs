@@ -213,6 +213,10 @@ function runSlot() {
           if (stats.inputs % 500 === 0) {
             process.stderr.write(`fuzz: ${stats.inputs} inputs (next ${nextIndex}), ${stats.failures} failing, ${stats.hangs} hangs, ${stats.slowUnderLoad} slow under load, peak RSS ${Math.round(stats.peakRss / 1048576)} MiB, ${perMinute(stats.inputs, Date.now() - t0)} inputs/min, load ${loadavg()[0].toFixed(1)}\n`);
           }
+          // Memory is the process's peak (VmHWM / maxRSS), and a wasm heap never shrinks: a child
+          // past the goal would lend its peak to every later input. The rest runs in a fresh child,
+          // so each over-goal record names the input that made it.
+          if (m.maxRss > MEMORY_GOAL) abandon(m.i);
         } else if (m.t === 'end') {
           const next = takeBlock();
           if (next) give(next);
