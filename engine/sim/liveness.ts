@@ -9,6 +9,7 @@
 
 import type { Expr, FunctionIR, Stmt } from '../ir';
 import type { SimState } from '../kernel/state';
+import { varsOf } from '../analysis/expr';
 
 interface Liveness {
   /** live-in per block per statement index (index = stmts.length: before the edges). */
@@ -18,18 +19,6 @@ interface Liveness {
 }
 
 const cache = new WeakMap<FunctionIR, Liveness>();
-
-function reads(e: Expr | undefined, out: Set<string>): void {
-  if (!e) return;
-  switch (e.kind) {
-    case 'var': out.add(e.name); break;
-    case 'field': reads(e.base, out); break;
-    case 'index': reads(e.base, out); reads(e.index, out); break;
-    case 'unary': reads(e.arg, out); break;
-    case 'binary': reads(e.left, out); reads(e.right, out); break;
-    default: break;
-  }
-}
 
 /** Variables used other than as a plain value (`&x`, `x.f`, `x[i]`, `*x = ...`): never forgotten. */
 function complexUses(e: Expr | undefined, out: Set<string>): void {
@@ -58,20 +47,20 @@ function useDef(s: Stmt): { use: Set<string>; def?: string } {
   const use = new Set<string>();
   switch (s.kind) {
     case 'assign':
-      reads(s.value, use);
+      varsOf(s.value, use);
       if (s.target.kind === 'var') return { use, def: s.target.name };
-      reads(s.target, use);
+      varsOf(s.target, use);
       return { use };
     case 'call':
-      for (const a of s.args) reads(a, use);
+      for (const a of s.args) varsOf(a, use);
       if (s.result && s.result.kind === 'var') return { use, def: s.result.name };
-      if (s.result) reads(s.result, use);
+      if (s.result) varsOf(s.result, use);
       return { use };
     case 'havoc':
       if (s.target && s.target.kind === 'var') return { use, def: s.target.name };
-      if (s.target) reads(s.target, use);
+      if (s.target) varsOf(s.target, use);
       return { use };
-    case 'return': reads(s.value, use); return { use };
+    case 'return': if (s.value) varsOf(s.value, use); return { use };
     case 'decl': return { use, def: s.name };
   }
 }
@@ -104,7 +93,7 @@ export function liveness(fn: FunctionIR): Liveness {
       const b = fn.blocks[bi];
       const end = new Set<string>();
       for (const e of b.succs) {
-        reads(e.cond, end);
+        if (e.cond) varsOf(e.cond, end);
         const succ = at[e.to]?.[0];
         if (succ) for (const v of succ) end.add(v);
       }
