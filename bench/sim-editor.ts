@@ -187,45 +187,38 @@ export async function measureEditorSim(k: EditorSimCase = EIGHT_LOOPS()): Promis
       if (simulated >= k.expected) { simulatedAfterMs = performance.now() - t0; break; }
       await new Promise((r) => setTimeout(r, 20));
     }
-    // Edits at the top (every range shifts: every simulation runs again) -> first diagnostics.
-    const edits: number[] = [];
+    // Ten edits at `at` (insert a comment line, then remove it), each timed to the first
+    // diagnostics of its version; `hover` also times a hover after each.
     let version = 1;
-    for (let i = 0; i < 10; i++) {
-      version++;
-      since = c.received.length;
-      const e0 = performance.now();
-      c.notify('textDocument/didChange', {
-        textDocument: { uri, version },
-        contentChanges: [i % 2 === 0
-          ? { range: { start: { line: 1, character: 0 }, end: { line: 1, character: 0 } }, text: '/* edit */\n' }
-          : { range: { start: { line: 1, character: 0 }, end: { line: 2, character: 0 } }, text: '' }],
-      });
-      const v = version;
-      await c.waitFor((m: any) => m.method === 'textDocument/publishDiagnostics' && m.params.uri === uri && m.params.version === v, 30000, since);
-      edits.push(performance.now() - e0);
-      const h0 = performance.now();
-      await c.request('textDocument/hover', { textDocument: { uri }, position: { line, character } });
-      hovers.push(performance.now() - h0);
-    }
+    const timedEdits = async (at: number, hover: boolean): Promise<number[]> => {
+      const times: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        version++;
+        since = c.received.length;
+        const e0 = performance.now();
+        c.notify('textDocument/didChange', {
+          textDocument: { uri, version },
+          contentChanges: [i % 2 === 0
+            ? { range: { start: { line: at, character: 0 }, end: { line: at, character: 0 } }, text: '/* edit */\n' }
+            : { range: { start: { line: at, character: 0 }, end: { line: at + 1, character: 0 } }, text: '' }],
+        });
+        const v = version;
+        await c.waitFor((m: any) => m.method === 'textDocument/publishDiagnostics' && m.params.uri === uri && m.params.version === v, 30000, since);
+        times.push(performance.now() - e0);
+        if (hover) {
+          const h0 = performance.now();
+          await c.request('textDocument/hover', { textDocument: { uri }, position: { line, character } });
+          hovers.push(performance.now() - h0);
+        }
+      }
+      return times;
+    };
+    // Edits at the top (every range shifts: every simulation runs again) -> first diagnostics.
+    const edits = await timedEdits(1, true);
     // Control: the same edits once every simulation is answered (an edit at the end shifts no
     // range, so every answer stays valid): what edit -> diagnostics costs on this machine now.
     await new Promise((r) => setTimeout(r, 200));
-    const lastLine = text.split('\n').length - 1;
-    const control: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      version++;
-      since = c.received.length;
-      const e0 = performance.now();
-      c.notify('textDocument/didChange', {
-        textDocument: { uri, version },
-        contentChanges: [i % 2 === 0
-          ? { range: { start: { line: lastLine, character: 0 }, end: { line: lastLine, character: 0 } }, text: '/* edit */\n' }
-          : { range: { start: { line: lastLine, character: 0 }, end: { line: lastLine + 1, character: 0 } }, text: '' }],
-      });
-      const v = version;
-      await c.waitFor((m: any) => m.method === 'textDocument/publishDiagnostics' && m.params.uri === uri && m.params.version === v, 30000, since);
-      control.push(performance.now() - e0);
-    }
+    const control = await timedEdits(text.split('\n').length - 1, false);
     return {
       controlEditMedian: percentile(control, 50),
       firstDiagnosticsMs, simulatedAtFirst, simulatedAfterMs, simulated, hoverP95: percentile(hovers, 95), hoverMax: Math.max(...hovers), hovers: hovers.length,
