@@ -40,11 +40,8 @@ async function benchThroughput(runs: number): Promise<void> {
     const corpus = generateCorpus(dir);
     const texts = corpus.files.map((f) => ({ path: f, text: readFileSync(f, 'utf8') }));
     const engine = await createEngine();
-    const times: number[] = [];
-    let findings = 0;
-    // One untimed warm-up pass: the first pass mostly measures V8 compiling the engine (the CLI
-    // line below shows the cold, single-pass figure separately).
-    for (let run = -1; run < runs; run++) {
+    // One pass over the corpus: its time and the findings it gave.
+    const pass = (): { ms: number; findings: number } => {
       const t0 = performance.now();
       let n = 0;
       for (const { path, text } of texts) {
@@ -52,8 +49,16 @@ async function benchThroughput(runs: number): Promise<void> {
         n += res.findings.length;
         res.tree?.delete();
       }
-      if (run >= 0) times.push(performance.now() - t0);
-      findings = n;
+      return { ms: performance.now() - t0, findings: n };
+    };
+    const times: number[] = [];
+    let findings = 0;
+    // One untimed warm-up pass: the first pass mostly measures V8 compiling the engine (the CLI
+    // line below shows the cold, single-pass figure separately).
+    for (let run = -1; run < runs; run++) {
+      const r = pass();
+      if (run >= 0) times.push(r.ms);
+      findings = r.findings;
     }
     const ms = median(times);
     // The batch shortcut of blanking irrelevant functions before the parse, switched off on the
@@ -63,15 +68,9 @@ async function benchThroughput(runs: number): Promise<void> {
     let noBlankFindings = 0;
     try {
       for (let run = 0; run < runs; run++) {
-        const t0 = performance.now();
-        let n = 0;
-        for (const { path, text } of texts) {
-          const res = engine.analyzeC(text, { path, skipIrrelevant: true });
-          n += res.findings.length;
-          res.tree?.delete();
-        }
-        noBlank.push(performance.now() - t0);
-        noBlankFindings = n;
+        const r = pass();
+        noBlank.push(r.ms);
+        noBlankFindings = r.findings;
       }
     } finally {
       BLANK_IRRELEVANT.enabled = true;
