@@ -2276,7 +2276,7 @@ function constNames(e: Expr, out: string[] = []): string[] {
 }
 
 /** `base + k`, `&base[k]`, `base`: the array and the offset key ('0' for the start). */
-export function subRange(e: Expr): { base: Expr; offset: string } | undefined {
+function subRange(e: Expr): { base: Expr; offset: string } | undefined {
   if (e.kind === 'binary' && e.op === '+') return { base: e.left, offset: exprKey(e.right) };
   if (e.kind === 'unary' && e.op === '&' && e.arg.kind === 'index') return { base: e.arg.base, offset: exprKey(e.arg.index) };
   return undefined;

@@ -194,7 +194,7 @@ const errHelpers = new WeakMap<FileIR, Map<string, boolean>>();
  * A same-file function whose every `return` gives back an error pointer built right there
  * (`return ERR_PTR(-EAGAIN);`): its result is an error pointer whatever the path.
  */
-export function alwaysReturnsErrPtr(file: FileIR, name: string): boolean {
+function alwaysReturnsErrPtr(file: FileIR, name: string): boolean {
   let m = errHelpers.get(file);
   if (!m) errHelpers.set(file, (m = new Map()));
   const hit = m.get(name);
