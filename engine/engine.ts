@@ -77,12 +77,16 @@ export interface Engine {
 const C_EXT = /\.(c|h)$/i;
 const PATCH_EXT = /\.(patch|diff|mbox|mbx|eml)$/i;
 
+/** What a path's extension says the input is (.c/.h → C; .patch/.diff/.mbox/.eml → patch), if anything. */
+export function kindOfExtension(path: string): 'c' | 'patch' | undefined {
+  if (C_EXT.test(path)) return 'c';
+  if (PATCH_EXT.test(path)) return 'patch';
+  return undefined;
+}
+
 /** Which way `analyze()` goes for this path and text. */
 export function inputKindOf(path: string, text: string): 'c' | 'patch' {
-  const p = path.replace(/[?#].*$/, '');
-  if (C_EXT.test(p)) return 'c';
-  if (PATCH_EXT.test(p)) return 'patch';
-  return looksLikePatch(text) ? 'patch' : 'c';
+  return kindOfExtension(path.replace(/[?#].*$/, '')) ?? (looksLikePatch(text) ? 'patch' : 'c');
 }
 
 function compareFindings(a: Finding, b: Finding): number {
