@@ -6,7 +6,7 @@ import type { FileIR } from './ir';
 import type { Finding, InputProblem } from './findings';
 import { loadCParser, parserReady, ParseStopped, type CParser, type Tree } from './syntax/parser';
 import { budgetNote } from './budget';
-import { blankIrrelevant, rangesOutside } from './syntax/blank-irrelevant';
+import { blankIrrelevant, rangesOutside, unblanked } from './syntax/blank-irrelevant';
 import { blankKernelMacros } from './syntax/macros';
 import { lowerTree } from './lower/lower';
 import { runRules } from './rules/run';
@@ -77,12 +77,16 @@ export interface Engine {
 const C_EXT = /\.(c|h)$/i;
 const PATCH_EXT = /\.(patch|diff|mbox|mbx|eml)$/i;
 
+/** What a path's extension says the input is (.c/.h → C; .patch/.diff/.mbox/.eml → patch), if anything. */
+export function kindOfExtension(path: string): 'c' | 'patch' | undefined {
+  if (C_EXT.test(path)) return 'c';
+  if (PATCH_EXT.test(path)) return 'patch';
+  return undefined;
+}
+
 /** Which way `analyze()` goes for this path and text. */
 export function inputKindOf(path: string, text: string): 'c' | 'patch' {
-  const p = path.replace(/[?#].*$/, '');
-  if (C_EXT.test(p)) return 'c';
-  if (PATCH_EXT.test(p)) return 'patch';
-  return looksLikePatch(text) ? 'patch' : 'c';
+  return kindOfExtension(path.replace(/[?#].*$/, '')) ?? (looksLikePatch(text) ? 'patch' : 'c');
 }
 
 function compareFindings(a: Finding, b: Finding): number {
@@ -189,7 +193,7 @@ class FaultlineEngine implements Engine {
    */
   private parseForBatch(macrosBlanked: string, relevantApis: ReadonlySet<string> | undefined, oldTree: Tree | null | undefined, cancelled: () => boolean): { tree: Tree; text: string } {
     const limits = { cancelled };
-    const { text: blanked, gaps, keptFunctions } = relevantApis && BLANK_IRRELEVANT.enabled ? blankIrrelevant(macrosBlanked, relevantApis) : { text: macrosBlanked, gaps: [], keptFunctions: new Map<number, number>() };
+    const { text: blanked, gaps, keptFunctions } = relevantApis && BLANK_IRRELEVANT.enabled ? blankIrrelevant(macrosBlanked, relevantApis) : unblanked(macrosBlanked);
     // The blanked functions' insides are not even read: the parser is given the rest as its
     // included ranges (offsets, rows and columns stay absolute). Only blanks are skipped and each
     // range ends on a blank, so the tokens, and the tree, are those of the blanked text (about a

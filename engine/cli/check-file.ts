@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import * as buffer from 'node:buffer';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { Engine } from '../engine';
+import { kindOfExtension, type Engine } from '../engine';
 import type { InputProblem, Finding } from '../findings';
 import type { PatchTarget } from '../patch/analyze';
 import { decodeInput, firstInvalidUtf8, type Decoded } from '../input/decode';
@@ -73,9 +73,6 @@ export type FileOutcome =
   /** Not read or not analyzed; `internal` when the engine threw (the worker starts afresh). */
   | { k: 'failure'; message: string; internal?: boolean }
   | { k: 'skipped'; what: string };
-
-const C_EXT = /\.(c|h)$/i;
-const PATCH_EXT = /\.(patch|diff|mbox|mbx|eml)$/i;
 
 const isUtf8: (b: Uint8Array) => boolean =
   typeof (buffer as { isUtf8?: unknown }).isUtf8 === 'function'
@@ -195,12 +192,6 @@ export function contentHash(bytes: Uint8Array): string {
   return createHash('sha1').update(bytes).digest('base64');
 }
 
-function kindOfPath(label: string): 'c' | 'patch' | undefined {
-  if (C_EXT.test(label)) return 'c';
-  if (PATCH_EXT.test(label)) return 'patch';
-  return undefined;
-}
-
 /** The tree reader for `--tree` (patch paths never climb out of the tree). */
 export function treeReader(tree: string | undefined, limit: number): ((p: string) => string | undefined) | undefined {
   if (tree === undefined) return undefined;
@@ -223,7 +214,7 @@ export function checkFile(ctx: FileContext, job: FileJob): FileOutcome {
   const isStdin = job.path === '-';
   let decoded: Decoded | undefined;
   let hash: string | undefined;
-  const pathKind = isStdin ? undefined : kindOfPath(job.path);
+  const pathKind = isStdin ? undefined : kindOfExtension(job.path);
   // The kernel version: --kernel, else the tree's own (--tree, or the top-level Makefile above the
   // file). It changes results, so it is part of the cached content key.
   const kernel = opts.kernel ?? (opts.tree !== undefined ? treeRootVersion(opts.tree) : isStdin ? undefined : treeVersionOf(resolve(opts.cwd, job.path)))?.version;

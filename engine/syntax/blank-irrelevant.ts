@@ -214,13 +214,18 @@ export interface Blanked {
   keptFunctions: Map<number, number>;
 }
 
+/** `text` as it is: nothing blanked, nothing to skip, no kept function to vouch for. */
+export function unblanked(text: string): Blanked {
+  return { text, gaps: [], keptFunctions: new Map() };
+}
+
 /**
  * `text` with the irrelevant top-level function definitions replaced by spaces (newlines kept),
  * or `text` itself (no gaps) when nothing can be blanked or the scan is unsure.
  */
 export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>): Blanked {
   const spans = topLevelItems(text);
-  if (!spans) return { text, gaps: [], keptFunctions: new Map() };
+  if (!spans) return unblanked(text);
   const items: Item[] = spans.map((s) => {
     const ids = identifiersOf(text.slice(s.start, s.end));
     const name = !s.hasDirective && s.balanced && s.bodyOpen > s.start ? definitionName(text.slice(s.start, s.bodyOpen)) : undefined;
@@ -230,7 +235,7 @@ export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>)
   });
   spreadRelevance(items, relevantApis);
   const blank = items.filter((it) => it.candidate && !it.relevant);
-  if (!blank.length) return { text, gaps: [], keptFunctions: new Map() };
+  if (!blank.length) return unblanked(text);
   const parts: string[] = [];
   const gaps: [number, number][] = [];
   let at = 0;
