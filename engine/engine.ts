@@ -120,11 +120,11 @@ function EMPTY_FILE(): FileIR {
 }
 
 /**
- * Whether batch mode blanks irrelevant functions before the parse, and whether the parser then
- * skips them (included ranges) rather than reading their blanks (switches for the bench and the
- * CLI-vs-server fuzz comparison; findings must be the same either way).
+ * Whether batch mode blanks irrelevant functions before the parse (the parser then skips them
+ * through included ranges); a switch for the bench, which measures the shortcut against its
+ * absence. Findings must be the same either way.
  */
-export const BLANK_IRRELEVANT = { enabled: true, ranges: true };
+export const BLANK_IRRELEVANT = { enabled: true };
 
 /**
  * Whether every syntax error of a batch tree lies inside a top-level function definition that is
@@ -199,7 +199,7 @@ class FaultlineEngine implements Engine {
     // range ends on a blank, so the tokens, and the tree, are those of the blanked text (about a
     // third of the parse time was the lexer walking those blanks). Not with an old tree: an
     // incremental parse keeps to the whole text.
-    const ranged = gaps.length && !oldTree && BLANK_IRRELEVANT.ranges;
+    const ranged = gaps.length && !oldTree;
     const tree = this.parser.parse(blanked, oldTree ?? null, ranged ? { limits, includedRanges: rangesOutside(blanked, gaps) } : { limits });
     if (blanked === macrosBlanked || !tree.rootNode.hasError || errorsStayInside(tree, keptFunctions)) return { tree, text: blanked };
     tree.delete();

@@ -183,11 +183,6 @@ function readBytes(abs: string, explicit: boolean, limit: number, prefilter?: Pr
   }
 }
 
-/** `engine.ready()` where the engine has one (a fresh parser after a parser failure). */
-export function readyOf(engine: Engine): Promise<void> | undefined {
-  return (engine as Engine & { ready?: () => Promise<void> }).ready?.();
-}
-
 export function contentHash(bytes: Uint8Array): string {
   return createHash('sha1').update(bytes).digest('base64');
 }

@@ -12,7 +12,7 @@
 
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { createEngine, type Engine } from '../engine';
-import { checkFile, readyOf, treeReader, type CheckOptions, type FileContext, type FileJob, type FileOutcome } from './check-file';
+import { checkFile, treeReader, type CheckOptions, type FileContext, type FileJob, type FileOutcome } from './check-file';
 import { tablePrefilter } from './prefilter';
 
 interface WorkerInit {
@@ -47,7 +47,7 @@ function startWorker(init: WorkerInit): void {
     let stopped = false;
     for (const job of msg.jobs) {
       Atomics.store(current, 0, job.index);
-      await readyOf(engine!);
+      await engine!.ready();
       const outcome = checkFile(ctx, job);
       outcomes.push({ index: job.index, outcome });
       if (outcome.k === 'failure' && outcome.internal) { stopped = true; break; }

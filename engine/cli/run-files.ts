@@ -9,7 +9,7 @@ import { createEngine, type Engine } from '../engine';
 import { readStdin } from '../input/files';
 import type { Decoded } from '../input/decode';
 import { CheckCache, configKey, defaultCacheDir, engineVersion } from './cache';
-import { checkFile, readyOf, treeReader, type CheckOptions, type FileContext, type FileJob, type FileOutcome, type FileResult } from './check-file';
+import { checkFile, treeReader, type CheckOptions, type FileContext, type FileJob, type FileOutcome, type FileResult } from './check-file';
 import { STDIN_LABEL, type FileReport, type InputFailure } from './format';
 import { runPool } from './pool';
 import { tablePrefilter } from './prefilter';
@@ -169,7 +169,7 @@ export async function checkFiles(walked: WalkedFile[], rc: RunContext): Promise<
     };
     for (let n = 0; n < jobs.length; n++) {
       // An engine that can restart its parser after a failure says when it is ready again.
-      await readyOf(engine);
+      await engine.ready();
       outcomes[jobs[n].index] = checkFile(ctx, jobs[n]);
       progress.update(n + 1);
     }

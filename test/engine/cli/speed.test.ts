@@ -48,6 +48,7 @@ async function countingEngine(): Promise<{ engine: Engine; calls: string[] }> {
     analyzeC: (t, o) => real.analyzeC(t, o),
     analyzePatch: (t, o) => real.analyzePatch(t, o),
     analyze: (t: string, o: AnalyzeOptions) => { calls.push(o.path); return real.analyze(t, o); },
+    ready: () => real.ready(),
   } as Engine;
   return { engine, calls };
 }
