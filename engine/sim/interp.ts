@@ -128,7 +128,7 @@ const SCALAR_SIZES: [RegExp, number][] = [
   [/\b(char|u8|s8|__u8|bool)\b/, 1], [/\b(short|u16|s16|__u16|__le16|__be16)\b/, 2],
   [/\b(u64|s64|__u64|__le64|__be64|size_t|ssize_t|loff_t|long)\b|\*\s*\)$/, 8], [/\b(int|u32|s32|__u32|__le32|__be32|unsigned)\b/, 4],
 ];
-export const SIZEOF_RECORD = 32;
+const SIZEOF_RECORD = 32;
 function sizeofValue(text: string): number {
   const m = /^sizeof\s*\(?\s*(.*?)\s*\)?$/s.exec(text.trim());
   if (!m) return 0;
