@@ -137,10 +137,6 @@ function sizeofValue(text: string): number {
   return SIZEOF_RECORD;
 }
 
-function showValue(v: Val): string {
-  return show(v);
-}
-
 function show(v: Val): string {
   if (typeof v === 'number') {
     const errno = errnoName(v);
@@ -437,7 +433,7 @@ class Exec {
       if (site.values.length > 1) {
         this.facts = { choice: { of: site.label, value: num(v), among: site.values.length } };
         const op = s.args.length || s.callee ? `${s.callee}(${s.args.map(exprText).join(', ')})` : site.label;
-        this.trace(op, `${s.result && s.callee ? 'returns' : 'is'} ${showValue(v)}`, `adversary choice ${k + 1} of ${site.values.length}${site.why ? ` (${site.why})` : ''}`, s.range);
+        this.trace(op, `${s.result && s.callee ? 'returns' : 'is'} ${show(v)}`, `adversary choice ${k + 1} of ${site.values.length}${site.why ? ` (${site.why})` : ''}`, s.range);
       }
       return;
     }
