@@ -742,15 +742,10 @@ function functionsHolding(functions: FunctionIR[], r: SourceRange): FunctionIR[]
   let misses = 0;
   for (let i = at; i >= 0 && misses < 16; i--) {
     const g = functions[i];
-    if (r.start >= g.range.start && r.end <= g.range.end) out.push(g);
+    if (rangeWithin(r, g.range)) out.push(g);
     else misses++;
   }
   return out;
-}
-
-/** Text of a function definition (cache key material). */
-export function functionText(text: string, fn: FunctionIR): string {
-  return text.slice(fn.range.start, fn.range.end);
 }
 
 /** True when `inner` lies inside `outer`. */

@@ -18,7 +18,7 @@ import { lowerC } from '../engine/lower/index';
 // The rules register their simulation runners when loaded (the worker needs them).
 import '../engine/rules/registry';
 
-export const POOL_WORKER = 'faultline-simulation-pool-worker';
+const POOL_WORKER = 'faultline-simulation-pool-worker';
 /** Answers kept (a document's functions times a few versions). */
 const RESULT_CACHE = 256;
 
@@ -234,7 +234,7 @@ export class SimulationPool implements SimBroker {
  * Run one job: a model job runs the rule's models as they came; otherwise lower the text, find
  * the function, run the rule's registered simulation.
  */
-export async function runJob(job: SimJob, cancelled: () => boolean): Promise<SimSummary> {
+async function runJob(job: SimJob, cancelled: () => boolean): Promise<SimSummary> {
   if (job.models) {
     const runModels = modelSimulationRunner(job.rule);
     if (!runModels) throw new Error(`no model simulation registered for rule ${job.rule}`);

@@ -128,17 +128,13 @@ const SCALAR_SIZES: [RegExp, number][] = [
   [/\b(char|u8|s8|__u8|bool)\b/, 1], [/\b(short|u16|s16|__u16|__le16|__be16)\b/, 2],
   [/\b(u64|s64|__u64|__le64|__be64|size_t|ssize_t|loff_t|long)\b|\*\s*\)$/, 8], [/\b(int|u32|s32|__u32|__le32|__be32|unsigned)\b/, 4],
 ];
-export const SIZEOF_RECORD = 32;
+const SIZEOF_RECORD = 32;
 function sizeofValue(text: string): number {
   const m = /^sizeof\s*\(?\s*(.*?)\s*\)?$/s.exec(text.trim());
   if (!m) return 0;
   if (/^(struct|union)\b/.test(m[1])) return SIZEOF_RECORD;
   for (const [re, n] of SCALAR_SIZES) if (re.test(m[1])) return n;
   return SIZEOF_RECORD;
-}
-
-function showValue(v: Val): string {
-  return show(v);
 }
 
 function show(v: Val): string {
@@ -437,7 +433,7 @@ class Exec {
       if (site.values.length > 1) {
         this.facts = { choice: { of: site.label, value: num(v), among: site.values.length } };
         const op = s.args.length || s.callee ? `${s.callee}(${s.args.map(exprText).join(', ')})` : site.label;
-        this.trace(op, `${s.result && s.callee ? 'returns' : 'is'} ${showValue(v)}`, `adversary choice ${k + 1} of ${site.values.length}${site.why ? ` (${site.why})` : ''}`, s.range);
+        this.trace(op, `${s.result && s.callee ? 'returns' : 'is'} ${show(v)}`, `adversary choice ${k + 1} of ${site.values.length}${site.why ? ` (${site.why})` : ''}`, s.range);
       }
       return;
     }

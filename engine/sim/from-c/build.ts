@@ -21,11 +21,11 @@ export const USER_VMA = 0x7f0000010000;
 /** Length handed to the function's length parameters when the code tests no bound (bytes). */
 export const USER_LEN = 0x100;
 /** Buffer lengths tried at most (from the guards the code tests, plus USER_LEN). */
-export const MAX_LENGTHS = 4;
+const MAX_LENGTHS = 4;
 /** Functions pulled into one program (the function plus helpers it reaches). */
 const MAX_FUNCTIONS = 32;
 /** Values one adversary choice ranges over at most. */
-export const MAX_CHOICE_VALUES = 6;
+const MAX_CHOICE_VALUES = 6;
 /** Base of the distinct non-NULL kernel objects an unknown pointer-returning call gives. */
 const OBJECT_BASE = 0x200000;
 
