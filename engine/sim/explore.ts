@@ -20,8 +20,6 @@ import { forgetDeadLocals } from './liveness';
 
 export interface Budget {
   maxStates?: number;
-  /** Wall-clock bound; none unless asked for (a verdict must not depend on machine speed). */
-  timeMs?: number;
   cancelled?: () => boolean;
   /** Turn the partial-order reduction off (tests and the bench compare). */
   noReduction?: boolean;
@@ -147,8 +145,6 @@ function livelockSteps(prefix: TraceStep[], cycle: TraceStep[], tids: Set<number
 
 function exploreInner(world: World, initial: SimState, endOracle: EndOracle, budget: Budget): ExploreResult {
   const maxStates = budget.maxStates ?? DEFAULT_BUDGET.maxStates;
-  const timeMs = budget.timeMs;
-  const t0 = Date.now();
   const nThreads = initial.threads.length;
   const visited = new Map<string, Set<number>>();
   const onStack = new Map<string, number>();
@@ -226,7 +222,6 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
     if ((++iter & 4095) === 0) budget.progress?.(states);
     if ((iter & 63) === 0) {
       if (budget.cancelled?.()) return stopped('inconclusive', 'cancelled before the exploration finished', 'cancelled');
-      if (timeMs !== undefined && Date.now() - t0 > timeMs) return stopped('inconclusive', `time budget of ${timeMs} ms exhausted after ${states} states`, `time ${timeMs} ms`);
     }
     const top = stack[stack.length - 1];
     if (!top.trans) {

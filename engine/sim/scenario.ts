@@ -221,7 +221,6 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}): SimResult {
   let choicePoints = 0;
   const preconditions = new Set<string>();
   let inconclusive: SimResult | undefined;
-  const t0 = Date.now();
   for (const combo of combos(sc)) {
     let layout = sc.layout;
     let globals: Record<string, Val> = { ...(sc.globals ?? {}) };
@@ -230,10 +229,8 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}): SimResult {
       globals = { ...globals, ...(o.globals ?? {}) };
     }
     const init = buildInitialState(sc, layout, globals, profile, kernel);
-    const remaining = opts.timeMs !== undefined ? Math.max(1, opts.timeMs - (Date.now() - t0)) : undefined;
     const r = explore(world, init.state, endOracle(init.baseline, profile.pageSize), {
       ...(opts.maxStates !== undefined ? { maxStates: opts.maxStates } : {}),
-      ...(remaining !== undefined ? { timeMs: remaining } : {}),
       ...(opts.cancelled ? { cancelled: opts.cancelled } : {}),
       ...(opts.noReduction ? { noReduction: true } : {}),
       ...(opts.noHashing ? { noHashing: true } : {}),
@@ -260,7 +257,7 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}): SimResult {
     if (exp) res.expected = exp;
     if (r.verdict === 'inconclusive') {
       inconclusive ??= res;
-      if (r.bound === 'cancelled' || r.bound?.startsWith('time')) break;
+      if (r.bound === 'cancelled') break;
       continue;
     }
     if (r.verdict !== 'ok') return res;

@@ -101,8 +101,6 @@ test('budgets: a tiny state budget and a cancelled run are inconclusive naming t
   const c = runScenario(sc, { arch: 'x86_64', cancelled: () => true });
   assert.equal(c.verdict, 'inconclusive');
   assert.equal(c.bound, 'cancelled');
-  const t = runScenario(sc, { arch: 'x86_64', timeMs: 0.0001 });
-  assert.ok(t.verdict === 'inconclusive' || t.verdict === 'ok');
 });
 
 test('an unbounded counter loop never hangs: inconclusive at the state budget', () => {
