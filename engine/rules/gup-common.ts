@@ -9,7 +9,7 @@ import { analyzeGupRefs, type GupAcquisition, type GupAnalysis, type GupFact } f
 
 export const line = (r: SourceRange): number => r.startRow + 1;
 
-export function gupAnalysis(fn: FunctionIR, ctx: RuleContext): GupAnalysis {
+function gupAnalysis(fn: FunctionIR, ctx: RuleContext): GupAnalysis {
   return analyzeGupRefs(fn, ctx.file, { cancelled: () => ctx.cancelled() });
 }
 

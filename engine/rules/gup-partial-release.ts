@@ -41,7 +41,7 @@ export function partialReason(f: ReleaseFact): PartialReason | undefined {
  * result 0 that value is the negation of something (`-*start`): its callers read a negative
  * value as -errno, or use it as a byte count below zero.
  */
-export function handBackIsWrong(f: HandBackFact): boolean {
+function handBackIsWrong(f: HandBackFact): boolean {
   return (f.outcomes & ZERO) !== 0 && f.negativeNonErrno;
 }
 
