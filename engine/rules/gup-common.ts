@@ -95,3 +95,8 @@ export function budgetNote(meta: RuleMeta, fn: FunctionIR, ctx: RuleContext): Fi
     related: [],
   }];
 }
+
+/** A release named for a message: a bare API name gets `()`, a written-out call stays as it is. */
+export function callText(name: string): string {
+  return name.endsWith(')') ? name : `${name}()`;
+}

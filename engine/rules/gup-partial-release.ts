@@ -4,7 +4,7 @@ import type { Finding, QuickFix } from '../findings';
 import type { SourceRange } from '../ir';
 import type { Rule, RuleMeta } from './types';
 import { NEG, TAKEN, ZERO, PART, type HandBackFact, type ReleaseFact } from '../analysis/gup-refs';
-import { acquisitionRelated, bySite, finding, gupFacts, line, budgetNote } from './gup-common';
+import { acquisitionRelated, bySite, callText, finding, gupFacts, line, budgetNote } from './gup-common';
 
 const meta: RuleMeta = {
   id: 'gup-partial-release',
@@ -60,7 +60,7 @@ export const gupPartialRelease: Rule = {
       const releaseApi = e.helper ?? e.api;
       const countText = e.count!.text;
       const res = acq.resultText && !acq.resultText.startsWith('(') ? `\`${acq.resultText}\`` : 'its return value';
-      const how = e.inLoop ? `The ${releaseApi}() loop over \`${countText}\`` : `${releaseApi.endsWith(')') ? releaseApi : `${releaseApi}()`} with \`${countText}\``;
+      const how = e.inLoop ? `The ${releaseApi}() loop over \`${countText}\`` : `${callText(releaseApi)} with \`${countText}\``;
       let msg: string;
       const fixes: QuickFix[] = [];
       if (e.reason === 'requested') {
