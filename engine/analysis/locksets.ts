@@ -274,6 +274,11 @@ export function realLocks(held: HeldLock[] | undefined): HeldLock[] {
   return (held ?? []).filter((h) => h.cls !== NOFAULT && h.cls !== RELEASED);
 }
 
+/** Locks of one class surely held before a statement (a pending trylock not counted). */
+export function heldOfClass(held: HeldLock[] | undefined, cls: string): HeldLock[] {
+  return realLocks(held).filter((h) => h.cls === cls && !h.pending);
+}
+
 /** Lock classes the function released on behalf of its caller before this point (on every path). */
 export function releasedClasses(held: HeldLock[] | undefined): Set<string> {
   return new Set((held ?? []).filter((h) => h.cls === RELEASED).map((h) => h.key.split('|')[0]));

@@ -77,7 +77,7 @@ export const faultInResultIgnored: Rule = {
  * with its current value (`if (left == prev_left) fall back; else { fault_in(...); prev_left =
  * left; retry; }`). A retry that made no progress then leaves by that test.
  */
-export function tracksProgress(fn: FunctionIR, block: number, call: CallStmt): boolean {
+function tracksProgress(fn: FunctionIR, block: number, call: CallStmt): boolean {
   const stmts = fn.blocks[block]?.stmts ?? [];
   const saved: [string, string][] = [];
   for (const st of stmts.slice(stmts.indexOf(call) + 1)) {
@@ -100,7 +100,7 @@ export function tracksProgress(fn: FunctionIR, block: number, call: CallStmt): b
  * leaves the function straight away, while the other branch carries on: success is handled
  * as the failure. Returns the line of that branch.
  */
-export function invertedTest(fn: FunctionIR, block: number, call: CallStmt): { line: number } | undefined {
+function invertedTest(fn: FunctionIR, block: number, call: CallStmt): { line: number } | undefined {
   if (!call.result) return undefined;
   const r = exprKey(call.result);
   const names = new Set([r]);
@@ -150,7 +150,7 @@ export function invertedTest(fn: FunctionIR, block: number, call: CallStmt): { l
  * The 0/-EFAULT result is read as a byte count: compared with something other than 0 or an
  * errno, or used in arithmetic. Returning it or passing it on unchanged propagates the errno.
  */
-export function readAsBytes(fn: FunctionIR, call: CallStmt): boolean {
+function readAsBytes(fn: FunctionIR, call: CallStmt): boolean {
   if (!call.result) return false;
   const names = new Set([exprKey(call.result)]);
   for (const b of fn.blocks) for (const st of b.stmts) {

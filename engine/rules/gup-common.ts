@@ -9,7 +9,7 @@ import { analyzeGupRefs, type GupAcquisition, type GupAnalysis, type GupFact } f
 
 export const line = (r: SourceRange): number => r.startRow + 1;
 
-export function gupAnalysis(fn: FunctionIR, ctx: RuleContext): GupAnalysis {
+function gupAnalysis(fn: FunctionIR, ctx: RuleContext): GupAnalysis {
   return analyzeGupRefs(fn, ctx.file, { cancelled: () => ctx.cancelled() });
 }
 
@@ -94,4 +94,9 @@ export function budgetNote(meta: RuleMeta, fn: FunctionIR, ctx: RuleContext): Fi
     function: fn.name,
     related: [],
   }];
+}
+
+/** A release named for a message: a bare API name gets `()`, a written-out call stays as it is. */
+export function callText(name: string): string {
+  return name.endsWith(')') ? name : `${name}()`;
 }

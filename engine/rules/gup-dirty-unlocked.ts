@@ -13,7 +13,7 @@ import { exprKey } from '../analysis/expr';
 import type { Rule, RuleMeta } from './types';
 import { lookupApi } from '../kernel/api-table';
 import { gupFieldSourcesOfFile, gupFieldsOfFile, gupPagesOf, holderType, isGupArray, isGupPage } from '../analysis/gup-pages';
-import { lockAnalysisFor, realLocks } from '../analysis/locksets';
+import { heldOfClass, lockAnalysisFor } from '../analysis/locksets';
 import { notifierCallbacks } from '../analysis/notifiers';
 
 const meta: RuleMeta = {
@@ -182,7 +182,7 @@ export const gupDirtyUnlocked: Rule = {
       const api = lookupApi(c.callee)!;
       const arg = c.args[api.mem?.pageArg ?? 0];
       if (!arg || !(isGupPage(arg, g, fields) || (fileGups(ctx.functionsByName) && inMacroLoop(fn, c) && releasedHere(fn, arg)))) continue;
-      if (realLocks(locks.before.get(c)).some((h) => h.cls === 'page_lock' && !h.pending)) continue;
+      if (heldOfClass(locks.before.get(c), 'page_lock').length) continue;
       const acq = g.acquisitions[0];
       out.push({
         rule: meta.id, severity: meta.severity, function: fn.name, range: c.range,

@@ -4,7 +4,7 @@
 import type { Finding } from '../findings';
 import type { Rule, RuleMeta } from './types';
 import type { ReleaseFact } from '../analysis/gup-refs';
-import { acquisitionRelated, bySite, finding, gupFacts, line, budgetNote } from './gup-common';
+import { acquisitionRelated, bySite, callText, finding, gupFacts, line, budgetNote } from './gup-common';
 
 const meta: RuleMeta = {
   id: 'gup-double-release',
@@ -31,7 +31,7 @@ export const gupDoubleRelease: Rule = {
       const acq = e.acq;
       const releaseApi = e.helper ?? e.api;
       const firstApi = e.first!.api;
-      const msg = `\`${acq.arrayText}\` (taken by ${acq.api}() at line ${line(acq.call.range)}) ${acq.single ? 'is' : 'are'} released again by ${releaseApi.endsWith(')') ? releaseApi : `${releaseApi}()`}; this path already released ${acq.single ? 'it' : 'them'} with ${firstApi.endsWith(')') ? firstApi : `${firstApi}()`} at line ${line(e.first!.at)}`;
+      const msg = `\`${acq.arrayText}\` (taken by ${acq.api}() at line ${line(acq.call.range)}) ${acq.single ? 'is' : 'are'} released again by ${callText(releaseApi)}; this path already released ${acq.single ? 'it' : 'them'} with ${callText(firstApi)} at line ${line(e.first!.at)}`;
       out.push(finding(meta, fn, e.at, msg, [acquisitionRelated(acq), { range: e.first!.at, message: 'first released here' }]));
     }
     return out;

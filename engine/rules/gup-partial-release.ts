@@ -4,7 +4,7 @@ import type { Finding, QuickFix } from '../findings';
 import type { SourceRange } from '../ir';
 import type { Rule, RuleMeta } from './types';
 import { NEG, TAKEN, ZERO, PART, type HandBackFact, type ReleaseFact } from '../analysis/gup-refs';
-import { acquisitionRelated, bySite, finding, gupFacts, line, budgetNote } from './gup-common';
+import { acquisitionRelated, bySite, callText, finding, gupFacts, line, budgetNote } from './gup-common';
 
 const meta: RuleMeta = {
   id: 'gup-partial-release',
@@ -41,7 +41,7 @@ export function partialReason(f: ReleaseFact): PartialReason | undefined {
  * result 0 that value is the negation of something (`-*start`): its callers read a negative
  * value as -errno, or use it as a byte count below zero.
  */
-export function handBackIsWrong(f: HandBackFact): boolean {
+function handBackIsWrong(f: HandBackFact): boolean {
   return (f.outcomes & ZERO) !== 0 && f.negativeNonErrno;
 }
 
@@ -60,7 +60,7 @@ export const gupPartialRelease: Rule = {
       const releaseApi = e.helper ?? e.api;
       const countText = e.count!.text;
       const res = acq.resultText && !acq.resultText.startsWith('(') ? `\`${acq.resultText}\`` : 'its return value';
-      const how = e.inLoop ? `The ${releaseApi}() loop over \`${countText}\`` : `${releaseApi.endsWith(')') ? releaseApi : `${releaseApi}()`} with \`${countText}\``;
+      const how = e.inLoop ? `The ${releaseApi}() loop over \`${countText}\`` : `${callText(releaseApi)} with \`${countText}\``;
       let msg: string;
       const fixes: QuickFix[] = [];
       if (e.reason === 'requested') {

@@ -13,6 +13,12 @@ import type { Finding } from '../findings';
 import type { FunctionIR, SourceRange } from '../ir';
 import type { Rule, RuleMeta } from './types';
 import { finderFor } from '../analysis/faultin/index';
+import { allApis, lookupApi } from '../kernel/api-table';
+
+// The table's plain (handle-less) re-enable, named in the fix of a plain disable.
+function plainEnable(): string | undefined {
+  return allApis().find((a) => a.pagefault === 'enable' && !a.pagefaultHandle)?.name;
+}
 
 const meta: RuleMeta = {
   id: 'pagefault-disable-unbalanced',
@@ -27,6 +33,14 @@ const meta: RuleMeta = {
 function closingBrace(fn: FunctionIR): SourceRange {
   const r = fn.range;
   return { start: Math.max(r.start, r.end - 1), end: r.end, startRow: r.endRow, startCol: Math.max(0, r.endCol - 1), endRow: r.endRow, endCol: r.endCol };
+}
+
+// A plain disable (no handle, e.g. pagefault_disable()) is undone by the plain enable; a mapping
+// that disables (kmap_atomic()) by its own undo.
+function fixWords(callee: string): string {
+  const api = lookupApi(callee);
+  const enable = api?.pagefault === 'disable' && !api.pagefaultHandle ? plainEnable() : undefined;
+  return enable ? `add ${enable}()` : 'undo it';
 }
 
 export const pagefaultDisableUnbalanced: Rule = {
@@ -58,7 +72,7 @@ export const pagefaultDisableUnbalanced: Rule = {
       }
       out.push({
         rule: meta.id, severity: meta.severity, function: fn.name, range,
-        message: `${fn.name}() ${l.stmt ? `returns at line ${line}` : 'runs off its end'} with page faults still disabled by ${opener.callee}() at line ${opener.range.startRow + 1} (depth ${l.depth}${l.more ? ' or more' : ''} here; other paths re-enable them): ${opener.callee === 'pagefault_disable' ? 'add pagefault_enable()' : 'undo it'} before this return.`,
+        message: `${fn.name}() ${l.stmt ? `returns at line ${line}` : 'runs off its end'} with page faults still disabled by ${opener.callee}() at line ${opener.range.startRow + 1} (depth ${l.depth}${l.more ? ' or more' : ''} here; other paths re-enable them): ${fixWords(opener.callee)} before this return.`,
         related: [{ range: opener.range, message: `page faults disabled here by ${opener.callee}()` }],
       });
     }

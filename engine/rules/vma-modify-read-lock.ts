@@ -10,7 +10,7 @@ import type { Expr, FunctionIR, SourceRange, Stmt } from '../ir';
 import type { Rule, RuleMeta } from './types';
 import { lookupApi } from '../kernel/api-table';
 import { STACK_GROWTH_FLAGS, VMA_LOCKED_FIELDS } from '../kernel/api/vma';
-import { lockAnalysisFor, lockOf, realLocks } from '../analysis/locksets';
+import { heldOfClass, lockAnalysisFor, lockOf } from '../analysis/locksets';
 import { varsOf } from '../analysis/expr';
 import { kernelSwitches } from '../kernel/versions';
 
@@ -149,7 +149,7 @@ export const vmaModifyReadLock: Rule = {
     const seen = new Set<Stmt>();
     for (const w of writes) {
       if (seen.has(w.stmt)) continue;
-      const held = realLocks(locks.before.get(w.stmt)).filter((h) => h.cls === 'mmap_lock' && !h.pending);
+      const held = heldOfClass(locks.before.get(w.stmt), 'mmap_lock');
       const via = w.chain.length ? ` (in ${w.chain.join('() -> ')}())` : '';
       // A table call that changes a VMA of the tree with no mmap_lock at all, in a function that
       // takes mmap_lock itself (so its caller cannot be holding it): not even the read lock.

@@ -12,7 +12,7 @@ import type { FunctionIR } from '../ir';
 import type { Rule, RuleMeta } from './types';
 import { lookupApi } from '../kernel/api-table';
 import { MAINLINE, kernelSwitches } from '../kernel/versions';
-import { lockAnalysisFor, realLocks, type HeldLock } from '../analysis/locksets';
+import { heldOfClass, lockAnalysisFor, type HeldLock } from '../analysis/locksets';
 import { WrprotectSiteAnalysis } from '../analysis/wrprotect-sites';
 import { simulateWrprotect, type WrprotectModel } from '../sim/from-c/wrprotect-scenario';
 import { registerModelSimulation, simulateModels } from '../sim/broker';
@@ -48,7 +48,7 @@ export const wrprotectUnderReadLock: Rule = {
     const seen = new Set<string>();
     const picked: { s: (typeof sites)[number]; read: HeldLock }[] = [];
     for (const s of sites) {
-      const held = realLocks(locks.before.get(s.call)).filter((h) => h.cls === 'mmap_lock' && !h.pending);
+      const held = heldOfClass(locks.before.get(s.call), 'mmap_lock');
       const read = held.find((h) => h.mode === 'read' || h.mode === 'shared');
       if (!read || held.some((h) => h.mode === 'write')) continue;
       // uffd-wp: since ~v5.12 do_wp_page flushes a pending flush on uffd-wp VMAs before deciding.

@@ -102,7 +102,7 @@ export const ownershipApis: ApiEntry[] = [
  * Tracepoints (`trace_<event>()`) only record their arguments. A name family rather than a
  * list: every `TRACE_EVENT(foo)` defines a `trace_foo()`.
  */
-export const OBSERVER_PREFIXES = ['trace_'];
+const OBSERVER_PREFIXES = ['trace_'];
 
 export function isObserverCall(name: string): boolean {
   return OBSERVER_PREFIXES.some((p) => name.startsWith(p));
