@@ -58,6 +58,8 @@ export interface Finding {
   /** Architecture profile where it fails, when that matters. */
   arch?: string;
   trace?: TraceStep[];
+  /** Who runs each thread of `trace`, by index (`clear_refs_write()`, "another thread: mmap_write_lock()..."). */
+  traceThreads?: string[];
   fixes?: QuickFix[];
   /** A simulated finding: what each profile's verdict covered (hover; engine/sim/coverage.ts). */
   simulation?: ProfileCoverage[];

@@ -79,7 +79,8 @@ export function formatText(report: Report): string {
       for (const s of f.trace ?? []) {
         const where = s.range ? `${file.path}:${s.range.startRow + 1}:${s.range.startCol + 1}: ` : '';
         const extra = [s.delta, s.note].filter(Boolean).join('; ');
-        out.push(`  ${where}note: [thread ${s.thread}] ${s.operation}${extra ? ` (${extra})` : ''}`);
+        const who = f.traceThreads?.[s.thread];
+        out.push(`  ${where}note: [thread ${s.thread}${who ? `: ${who}` : ''}] ${s.operation}${extra ? ` (${extra})` : ''}`);
       }
       const t = targetNote(file.targets?.[i]);
       if (t) out.push(`  ${t}`);
@@ -140,6 +141,7 @@ export function toJson(report: Report): unknown {
           ...(s.range ? { line: s.range.startRow + 1, column: s.range.startCol + 1 } : {}),
           ...(s.delta ? { delta: s.delta } : {}), ...(s.note ? { note: s.note } : {}),
         }));
+        if (f.traceThreads?.length) d.traceThreads = f.traceThreads;
       }
       if (f.related?.length) {
         d.related = f.related.map((r) => ({ line: r.range.startRow + 1, column: r.range.startCol + 1, endLine: r.range.endRow + 1, endColumn: r.range.endCol + 1, message: r.message }));
@@ -297,7 +299,9 @@ export function toSarif(report: Report, opts: SarifOptions): unknown {
         }
         result.codeFlows = [{
           message: { text: `How ${f.rule} happens` },
-          threadFlows: [...threads.entries()].map(([id, locations]) => ({ id: `thread-${id}`, locations })),
+          threadFlows: [...threads.entries()].map(([id, locations]) => ({
+            id: `thread-${id}`, ...(f.traceThreads?.[id] ? { message: { text: f.traceThreads[id] } } : {}), locations,
+          })),
         }];
       }
       const props: Record<string, unknown> = {};

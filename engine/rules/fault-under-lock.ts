@@ -11,6 +11,7 @@ import type { FunctionIR } from '../ir';
 import type { Rule, RuleContext, RuleMeta } from './types';
 import { allApis, lookupApi } from '../kernel/api-table';
 import { FAULT_LOCK_BY_CLASS } from '../kernel/api/locks';
+import { lockWritten } from '../analysis/lock-names';
 import type { FaultLockFacet } from '../kernel/api/seed-schema';
 import { FaultSiteAnalysis, type FaultSite } from '../analysis/fault-sites';
 import { realLocks, type HeldLock } from '../analysis/locksets';
@@ -110,19 +111,34 @@ function lockFaultModel(fn: FunctionIR, c: Conflict, ctx: RuleContext): LockFaul
   const faultText = cText(ctx.text, site.fault.range);
   const viaText = site.chain.length ? cText(ctx.text, site.call.range) : undefined;
   const fault: LockFaultModel['fault'] = {
-    callee: site.fault.callee, range: site.fault.range, direction: site.direction, ...(faultText ? { text: faultText } : {}),
+    callee: site.fault.callee, range: site.fault.range, direction: site.direction, fn: site.fault.fn, ...(faultText ? { text: faultText } : {}),
     ...(viaText ? { via: { fn: site.chain[0], text: viaText, range: site.call.range } } : {}),
   };
   const kernel = ctx.kernel ? { kernel: ctx.kernel } : {};
+  const kind = site.direction === 'to-user' ? 'write' : 'read';
+  const handler: LockFaultModel['handler'] | undefined = c.handler
+    ? { name: `${c.handler.fn}()`, range: c.handler.range, own: true }
+    : c.facet.takenBy ? { name: c.facet.takenBy[kind] } : undefined;
   if (c.opsHold) {
     const ops = c.opsHold;
     const acquire = allApis().find((e) => e.lock?.op === 'acquire' && e.lock.lock === ops.cls && !e.removed)?.name;
     if (!acquire) return undefined;
-    return { fn: fn.name, lock: { callee: acquire, cls: ops.cls, mode: 'exclusive', range: site.fault.range, text: `${ops.ops}->iomap_begin() inside ${site.fault.callee}()` }, fault, ...kernel };
+    return {
+      fn: fn.name, lock: { callee: acquire, cls: ops.cls, mode: 'exclusive', range: site.fault.range, text: `${ops.ops}->iomap_begin() inside ${site.fault.callee}()`, name: `the file range's ${ops.cls}` },
+      fault, ...(handler ? { handler } : {}), ...kernel,
+    };
   }
   const h = c.lock;
   const lockText = cText(ctx.text, h.site.range);
-  return { fn: fn.name, lock: { callee: h.site.callee, cls: h.cls, ...(h.mode ? { mode: h.mode } : {}), range: h.site.range, ...(lockText ? { text: lockText } : {}) }, fault, ...kernel };
+  const helperText = h.chain.length ? cText(ctx.text, h.call.range) : undefined;
+  return {
+    fn: fn.name,
+    lock: {
+      callee: h.site.callee, cls: h.cls, ...(h.mode ? { mode: h.mode } : {}), range: h.site.range, ...(lockText ? { text: lockText } : {}),
+      name: lockWritten(h, c.facet, lockText), fn: h.site.fn, ...(helperText ? { via: { fn: h.chain[0], text: helperText, range: h.call.range } } : {}),
+    },
+    fault, ...(handler ? { handler } : {}), ...kernel,
+  };
 }
 
 registerModelSimulation<LockFaultModel>(meta.id, (models, o) => models.map((m) => simulateLockFault({ ...m, cancelled: o.cancelled })));
@@ -145,7 +161,7 @@ function opsFinding(fn: FunctionIR, c: Conflict, sim: SimResult | undefined): Fi
   const message = `${site.fault.callee}()${via} pins the user pages, faulting them in with page faults enabled, after its own ->iomap_begin (${ops.ops}) took the file range: ${ops.holds}, so a user buffer that is an mmap of the same file range deadlocks${proven ? ' (simulated: deadlock)' : ''}. Set iter->nofault = true around the call, and on -EFAULT or a short result fault the rest in (fault_in_iov_iter_readable / _writeable) and call again, falling back to buffered I/O when no progress is made (the btrfs fix, v5.16).`;
   const related: RelatedLocation[] = [{ range: site.fault.range, message: `${ops.ops} passed here: its ->iomap_begin holds ${ops.cls} for the range` }];
   if (site.chain.length) related.push({ range: site.fault.range, message: `the call that faults: ${site.fault.callee}() in ${site.fault.fn}()` });
-  return { rule: meta.id, severity: meta.severity, message, range: site.call.range, function: fn.name, related, ...(proven && sim ? { trace: sim.steps } : {}), ...(sim ? { simulation: [profileCoverage(sim.arch, sim)] } : {}) };
+  return { rule: meta.id, severity: meta.severity, message, range: site.call.range, function: fn.name, related, ...(proven && sim ? { trace: sim.steps, traceThreads: sim.threads } : {}), ...(sim ? { simulation: [profileCoverage(sim.arch, sim)] } : {}) };
 }
 
 export const faultUnderLock: Rule = {
@@ -178,7 +194,7 @@ export const faultUnderLock: Rule = {
       if (c.handler) related.push({ range: c.handler.range, message: `${c.handler.fn}() handles page faults of this file and takes ${h.cls}` });
       out.push({
         rule: meta.id, severity: meta.severity, message, range: site.call.range, function: fn.name, related,
-        ...(proven ? { trace: sim.steps } : {}),
+        ...(proven ? { trace: sim.steps, traceThreads: sim.threads } : {}),
         simulation: [profileCoverage(sim.arch, sim)],
       });
     }

@@ -15,6 +15,8 @@ import { MAINLINE, kernelSwitches } from '../kernel/versions';
 import { heldOfClass, lockAnalysisFor, type HeldLock } from '../analysis/locksets';
 import { WrprotectSiteAnalysis } from '../analysis/wrprotect-sites';
 import { simulateWrprotect, type WrprotectModel } from '../sim/from-c/wrprotect-scenario';
+import { FAULT_LOCK_BY_CLASS } from '../kernel/api/locks';
+import { lockWritten } from '../analysis/lock-names';
 import { registerModelSimulation, simulateModels } from '../sim/broker';
 import { profileCoverage } from '../sim/coverage';
 
@@ -71,7 +73,8 @@ export const wrprotectUnderReadLock: Rule = {
       return {
         fn: fn.name,
         lock: { callee: read.site.callee, range: read.site.range, ...(lockText ? { text: lockText } : {}) },
-        wp: { range: s.wp.range, ...(wpText ? { text: wpText } : {}), ...(s.chain.length ? { where: `in ${s.wp.fn}(), through ${s.chain.join(' -> ')}` } : {}) },
+        wp: { range: s.wp.range, ...(wpText ? { text: wpText } : {}), ...(s.chain.length ? { where: s.chain.length === 1 && s.chain[0] === s.wp.fn ? `in ${s.wp.fn}()` : `in ${s.wp.fn}(), through ${s.chain.join(' -> ')}` } : {}) },
+        lockName: lockWritten(read, FAULT_LOCK_BY_CLASS[read.cls], lockText),
         calls,
         ...(ctx.kernel ? { kernel: ctx.kernel } : {}),
       };
@@ -90,7 +93,7 @@ export const wrprotectUnderReadLock: Rule = {
         { range: read.site.range, message: `mmap_lock taken for read (${read.site.callee}())` },
         { range: s.wp.range, message: `${s.wp.callee}() in ${s.wp.fn}(): the PTE becomes read-only, the TLB is not flushed here` },
       ];
-      out.push({ rule: meta.id, severity: meta.severity, message, range: s.call.range, function: fn.name, related, ...(proven ? { trace: sim.steps } : {}), simulation: [profileCoverage(sim.arch, sim)] });
+      out.push({ rule: meta.id, severity: meta.severity, message, range: s.call.range, function: fn.name, related, ...(proven ? { trace: sim.steps, traceThreads: sim.threads } : {}), simulation: [profileCoverage(sim.arch, sim)] });
     }
     return out;
   },

@@ -17,17 +17,23 @@ function io(name: string, signature: string, header: string, f: FaultsFacet, sum
 }
 
 const MMAP: FaultLockFacet = { when: 'always', conflicts: 'any',
-  faultTakes: 'the fault handler takes mmap_lock for read (held for write: self-deadlock; held for read: a queued writer blocks the second read acquisition)' };
+  faultTakes: 'the fault handler takes mmap_lock for read (held for write: self-deadlock; held for read: a queued writer blocks the second read acquisition)',
+  // arch/x86/mm/fault.c: mmap_read_lock() in do_user_addr_fault() (lock_mm_and_find_vma() since v6.5).
+  takenBy: { read: 'do_user_addr_fault()', write: 'do_user_addr_fault()' }, written: '$->mmap_lock' };
 const GLOCK: FaultLockFacet = { when: 'always', conflicts: 'any',
-  faultTakes: 'gfs2_fault() and gfs2_page_mkwrite() take the inode glock, and glocks are not recursive' };
+  faultTakes: 'gfs2_fault() and gfs2_page_mkwrite() take the inode glock, and glocks are not recursive',
+  takenBy: { read: 'gfs2_fault()', write: 'gfs2_page_mkwrite()' } };
 const INODE: FaultLockFacet = { when: 'file-fault-handler', conflicts: 'any',
-  faultTakes: 'only a ->fault / ->page_mkwrite that takes i_rwsem (filemap_fault never does)' };
+  faultTakes: 'only a ->fault / ->page_mkwrite that takes i_rwsem (filemap_fault never does)', written: '$->i_rwsem' };
 const INVALIDATE: FaultLockFacet = { when: 'always', conflicts: 'write',
-  faultTakes: 'filemap_fault() takes mapping->invalidate_lock shared to read the page in' };
+  faultTakes: 'filemap_fault() takes mapping->invalidate_lock shared to read the page in',
+  takenBy: { read: 'filemap_fault()', write: 'filemap_fault()' }, written: '$->invalidate_lock' };
 const BTRFS_PATH: FaultLockFacet = { when: 'always', conflicts: 'any',
-  faultTakes: 'btrfs_page_mkwrite() reserves space and updates the trees, which can wait on the extent-buffer locks a btrfs_path holds' };
+  faultTakes: 'btrfs_page_mkwrite() reserves space and updates the trees, which can wait on the extent-buffer locks a btrfs_path holds',
+  takenBy: { read: 'filemap_fault() -> btrfs_read_folio()', write: 'btrfs_page_mkwrite()' } };
 const EXTENT: FaultLockFacet = { when: 'always', conflicts: 'any',
-  faultTakes: 'btrfs_page_mkwrite() and the read path lock the file\'s extent range in the io_tree' };
+  faultTakes: 'btrfs_page_mkwrite() and the read path lock the file\'s extent range in the io_tree',
+  takenBy: { read: 'filemap_fault() -> btrfs_read_folio()', write: 'btrfs_page_mkwrite()' } };
 
 /** Fields of a `struct vm_operations_struct` that run on a page fault (for 'file-fault-handler'). */
 /** The ops type whose callbacks handle page faults of a file's mappings. */

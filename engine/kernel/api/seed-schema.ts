@@ -19,6 +19,14 @@ export interface FaultLockFacet {
   conflicts: 'any' | 'write';
   /** What the fault path does with it, for messages and hovers. */
   faultTakes: string;
+  /**
+   * The kernel functions of the fault path that take it, by the fault the copy takes (a read
+   * fault runs ->fault, a write fault ->page_mkwrite): what a simulator trace names as the
+   * kernel's step. Absent for 'file-fault-handler' classes (the file's own handler is named).
+   */
+  takenBy?: { read: string; write: string };
+  /** How the lock is written in C from the instance a lock call names (`inode` -> `inode->i_rwsem`); `$` stands for the instance. */
+  written?: string;
 }
 
 /**

@@ -57,3 +57,10 @@ export const wrprotectFacets: FacetEntry[] = [
   { name: 'clear_soft_dirty', wrprotect: { kind: 'soft-dirty' } },
   { name: 'mwriteprotect_range', wrprotect: { kind: 'uffd-wp' } },
 ];
+
+/**
+ * The kernel functions a write fault on a write-protected anonymous PTE runs (mm/memory.c), as a
+ * simulator trace names the kernel's steps: handle_mm_fault() reaches do_wp_page(), which reuses
+ * the page or copies it in wp_page_copy() (reuse by page_count since v5.9, commit 09854ba94c6a).
+ */
+export const WP_FAULT_PATH = { fault: 'handle_mm_fault()', decide: 'do_wp_page()', copy: 'wp_page_copy()' } as const;

@@ -17,17 +17,32 @@ const LEN = 0x40;
 export interface LockFaultModel {
   /** The C function (thread 0 runs a model of it under this name). */
   fn: string;
-  /** `text`: the C call as written (the trace shows it instead of the model's call). */
-  lock: { callee: string; cls: string; mode?: string; range: SourceRange; text?: string };
+  /**
+   * `text`: the C call as written (the trace shows it instead of the model's call). `name`: the
+   * lock as the C names it (`inode->i_rwsem`, `the glock of rc->holder`). `fn`: the function the
+   * lock call is in; `via`: the call in `fn` that reaches it when that is a helper.
+   */
+  lock: {
+    callee: string; cls: string; mode?: string; range: SourceRange; text?: string; name?: string; fn?: string;
+    via?: { fn: string; text: string; range: SourceRange };
+  };
   /**
    * The faulting C call. `via`: the call in the analysed function when the fault is in a helper
    * (`helper(args)`, its text and range), shown as the step that enters the helper.
    */
-  fault: { callee: string; range: SourceRange; direction: 'to-user' | 'from-user'; text?: string; via?: { fn: string; text: string; range: SourceRange } };
+  fault: { callee: string; range: SourceRange; direction: 'to-user' | 'from-user'; text?: string; fn?: string; via?: { fn: string; text: string; range: SourceRange } };
+  /**
+   * The fault path's function that takes the lock, shown as the kernel's step: the file's own
+   * ->fault / ->page_mkwrite (with its range), or the kernel's from the API table.
+   */
+  handler?: { name: string; range?: SourceRange; own?: boolean };
   kernel?: string;
   cancelled?: () => boolean;
   maxStates?: number;
 }
+
+/** The model's names for the file mapped at the user buffer and the threads. */
+const MODEL_FILE = 'inodeA';
 
 function setRanges(f: FunctionIR, ranges: Map<string, SourceRange>): FunctionIR {
   for (const b of f.blocks) {
@@ -75,7 +90,7 @@ export function simulateLockFault(m: LockFaultModel): SimResult {
     if (unlock) b.call(unlock, lockArgs(unlock, mmap ? 'mm' : 'lk'));
     b.ret('left');
   }), ranges);
-  const globals: Record<string, Val> = { kbuf: 0x1000, lk: `${m.lock.cls}(inodeA)` };
+  const globals: Record<string, Val> = { kbuf: 0x1000, lk: `${m.lock.cls}(${MODEL_FILE})` };
   let sc: Scenario;
   if (mmap) {
     const writer = build('mmap_writer', [], (b) => {
@@ -87,49 +102,93 @@ export function simulateLockFault(m: LockFaultModel): SimResult {
       name: `${m.fn}-mmap-lock-fault`, title: `${m.fn}() faults on the user buffer while holding mmap_lock`, source: 'mmap_lock rwsem with a queued writer (scenario mmap-lock-writer-queued)',
       side: 'before', oracle: 'deadlock', fromC: true,
       functions: writeHeld ? [main] : [main, writer],
-      threads: writeHeld ? [{ fn: m.fn, args: [MAP + 0x100, LEN] }] : [{ fn: m.fn, args: [MAP + 0x100, LEN] }, { fn: 'mmap_writer', name: 'another thread (mmap_write_lock: mprotect, munmap...)' }],
+      threads: writeHeld ? [{ fn: m.fn, args: [MAP + 0x100, LEN], name: `${m.fn}()` }] : [{ fn: m.fn, args: [MAP + 0x100, LEN], name: `${m.fn}()` }, { fn: 'mmap_writer', name: WRITER }],
       layout: { vmas: [{ start: MAP, pages: 1, kind: 'anon', present: [] }] }, globals, expect: { '*': 'deadlock' },
     };
   } else {
     sc = {
       name: `${m.fn}-fs-lock-fault`, title: `${m.fn}() faults on an mmap of the same file while holding ${m.lock.cls}`, source: 'thread “gfs2: Fix mmap + page fault deadlocks” (2021-10-29, https://lore.kernel.org/all/?q=s%3A%22gfs2%3A%20Fix%20mmap%20%2B%20page%20fault%20deadlocks%22); scenario gfs2-glock-fault',
       side: 'before', oracle: 'deadlock', fromC: true,
-      functions: [main], threads: [{ fn: m.fn, args: [MAP + 0x100, LEN] }],
+      functions: [main], threads: [{ fn: m.fn, args: [MAP + 0x100, LEN], name: `${m.fn}()` }],
       layout: {
-        files: [{ name: 'inodeA', faultLock: `${m.lock.cls}(inodeA)`, faultLockClass: m.lock.cls }],
-        vmas: [{ start: MAP, pages: 1, kind: 'shared-file', file: 'inodeA', present: [] }],
+        files: [{ name: MODEL_FILE, faultLock: `${m.lock.cls}(${MODEL_FILE})`, faultLockClass: m.lock.cls }],
+        vmas: [{ start: MAP, pages: 1, kind: 'shared-file', file: MODEL_FILE, present: [] }],
       },
       globals, expect: { '*': 'deadlock' },
     };
   }
   const r = runScenario(sc, { arch: 'x86_64', maxStates: m.maxStates ?? 2000, ...(m.kernel ? { kernel: m.kernel } : {}), ...(m.cancelled ? { cancelled: m.cancelled } : {}) });
-  // The model's calls stand for the C's: thread 0's steps show the C call as written (the lock
-  // call, the faulting call) on its line, and notes name the C callee, not the model's stand-in.
-  // Blocked and deadlock steps name the operation but carry no range: give the C's lines back.
-  const shown = new Map<string, { text?: string; callee: string }>([
-    [m.lock.callee, { callee: m.lock.callee, ...(m.lock.text ? { text: m.lock.text } : {}) }],
-    [faultCallee, { callee: m.fault.callee, ...(m.fault.text ? { text: m.fault.text } : {}) }],
-  ]);
-  const steps: typeof r.steps = [];
+  return inCTerms(r, m, { faultCallee, mmap, writeHeld });
+}
+
+/** The other thread of the mmap_lock scenario: its role, not code under review. */
+const WRITER = 'another thread: mmap_write_lock() (mprotect(), munmap(), mmap()...)';
+
+/**
+ * The model's trace in the terms of the C under review (issue 9): the model's lock and file names
+ * become the lock as written (`inode->i_rwsem`, the glock of `rc->holder`), CPU numbers become the
+ * thread's role, the model's stand-in calls show the C calls on their lines (entering a helper is
+ * a step of its own), and what the fault path does is a separate step labelled as the kernel's,
+ * named after the function that takes the lock (the file's own handler, or the API table's).
+ */
+function inCTerms(r: SimResult, m: LockFaultModel, o: { faultCallee: string; mmap: boolean; writeHeld: boolean }): SimResult {
+  const me = `${m.fn}()`;
+  const lockName = m.lock.name ?? (o.mmap ? 'mmap_lock' : `the ${m.lock.cls}`);
+  const modelLock = o.mmap ? 'mmap_lock(mm0)' : `${m.lock.cls}(${MODEL_FILE})`;
+  const say = (t: string | undefined): string | undefined => t === undefined ? undefined : t
+    .split(modelLock).join(lockName)
+    .split(`of ${MODEL_FILE}`).join('of the mapped file')
+    .split(MODEL_FILE).join('the mapped file')
+    .replace(/\bwriter CPU1\b/g, 'the writer')
+    .replace(/\bCPU0\b/g, me)
+    .replace(/\bCPU1\b/g, 'the writer');
+  const lockCallee = m.lock.callee;
+  const steps: SimResult['steps'] = [];
   let decisive = r.decisive;
   for (const [i, st] of r.steps.entries()) {
-    if (i === r.decisive) decisive = steps.length;
     const callee = st.operation.split('(')[0].trim();
-    const rr = ranges.get(callee);
-    if (rr && st.thread === 0) {
-      const c = shown.get(callee)!;
-      const isFault = callee === faultCallee;
-      if (isFault && m.fault.via && !steps.some((x) => x.operation === m.fault.via!.text)) {
-        steps.push({ thread: 0, operation: m.fault.via.text, range: m.fault.via.range, note: `${m.fn}() calls ${m.fault.via.fn}(), which faults on the user buffer` });
-        if (i === r.decisive) decisive = steps.length;
-      }
-      const note = st.note && c.callee !== callee ? st.note.split(`${callee}()`).join(`${c.callee}()`) : st.note;
-      steps.push({ ...st, operation: c.text ?? st.operation, range: rr, ...(note !== undefined ? { note } : {}) });
+    const mark = () => { if (i === r.decisive) decisive = steps.length - 1; };
+    if (st.thread === 0 && callee === lockCallee) {
+      if (m.lock.via) steps.push({ thread: 0, operation: m.lock.via.text, range: m.lock.via.range, note: `${me} calls ${m.lock.via.fn}(), which takes ${lockName} and returns holding it` });
+      const where = m.lock.fn && m.lock.fn !== m.fn ? ` (in ${m.lock.fn}())` : '';
+      const delta = say(st.delta);
+      const note = say(st.note);
+      steps.push({ thread: 0, operation: `${m.lock.text ?? st.operation}${where}`, range: m.lock.range, ...(delta ? { delta } : {}), ...(note ? { note } : {}), ...(st.facts ? { facts: st.facts } : {}) });
+      mark();
       continue;
     }
+    if (st.thread === 0 && callee === o.faultCallee) {
+      if (m.fault.via && !steps.some((x) => x.operation === m.fault.via!.text)) {
+        steps.push({ thread: 0, operation: m.fault.via.text, range: m.fault.via.range, note: `${me} calls ${m.fault.via.fn}(), which faults on the user buffer` });
+      }
+      const where = m.fault.fn && m.fault.fn !== m.fn ? ` (in ${m.fault.fn}())` : '';
+      const kind = m.fault.direction === 'to-user' ? 'write' : 'read';
+      const buffer = o.mmap ? 'the user buffer is not present' : 'the user buffer is an mmap of the same file, its page not present';
+      steps.push({ thread: 0, operation: `${m.fault.text ?? m.fault.callee}${where}`, range: m.fault.range, note: `${buffer}: a ${kind} fault, taken with page faults enabled` });
+      // The fault path is the kernel's: its own step, named after the function that takes the lock.
+      const handler = m.handler?.name ?? (o.mmap ? 'the page-fault handler' : `->${kind === 'write' ? 'page_mkwrite' : 'fault'}`);
+      // The model says "->page_mkwrite of <file> takes <lock> <mode>": the step names the handler.
+      const modelNote = say(st.note?.startsWith(`${o.faultCallee}(): `) ? st.note.slice(o.faultCallee.length + 4) : st.note)
+        ?.replace(/^->(?:page_mkwrite|fault) of the mapped file takes /, `${m.handler?.name ?? 'the fault path'} takes `);
+      const delta = say(st.delta);
+      steps.push({
+        thread: 0, operation: `kernel: ${handler}${m.handler?.own ? ' (this file\'s fault handler)' : ''}`,
+        ...(m.handler?.range ? { range: m.handler.range } : {}),
+        ...(delta ? { delta } : {}),
+        note: `the kernel's fault path, not a line of ${me}: ${modelNote ?? `takes ${lockName}`}`,
+        ...(st.facts ? { facts: st.facts } : {}),
+      });
+      mark();
+      continue;
+    }
+    // Other steps (the writer, the verdict, returns): no line of their own, in the C's names.
     const { range: _drop, ...rest } = st;
     void _drop;
-    steps.push(rest);
+    const operation = say(st.operation)!;
+    const delta = say(rest.delta);
+    const note = say(rest.note);
+    steps.push({ ...rest, operation, ...(delta !== undefined ? { delta } : {}), ...(note !== undefined ? { note } : {}) });
+    mark();
   }
-  return { ...r, steps, decisive };
+  return { ...r, steps, decisive, note: say(r.note) ?? r.note };
 }

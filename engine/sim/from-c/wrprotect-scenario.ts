@@ -8,6 +8,7 @@ import type { FunctionIR, SourceRange } from '../../ir';
 import { fn as build } from '../builder';
 import { runScenario, type Scenario, type SimResult } from '../scenario';
 import { kernelSwitches } from '../../kernel/versions';
+import { WP_FAULT_PATH } from '../../kernel/api/wrprotect';
 
 const X = 0x7f0000020000;
 
@@ -19,6 +20,8 @@ export interface WrprotectModel {
   wp: { range: SourceRange; text?: string; where?: string };
   /** The analysed function's own calls (callee, C text, range): a model step of the same callee shows the C's. */
   calls?: { callee: string; text: string; range: SourceRange }[];
+  /** The lock as the C names it (`mm->mmap_lock`, `sc->mm->mmap_sem`). */
+  lockName?: string;
   kernel?: string;
   cancelled?: () => boolean;
 }
@@ -49,34 +52,72 @@ export function simulateWrprotect(m: WrprotectModel): SimResult {
     side: 'before', oracle: 'data loss (COW vs stale TLB)', fromC: true,
     functions: [main, stores, store],
     threads: [
-      { fn: m.fn, args: [X], name: m.fn },
-      { fn: 'user_stores', args: [X], name: 'writer (TLB cached)' },
-      { fn: 'user_store', args: [X], name: 'writer (faulting)' },
+      { fn: m.fn, args: [X], name: `${m.fn}()` },
+      { fn: 'user_stores', args: [X], name: WRITER_A },
+      { fn: 'user_store', args: [X], name: WRITER_B },
     ],
     layout: { vmas: [{ start: X, pages: 1, kind: 'anon' }], pinnedBy: [{ addr: X, pins: 1 }], tlb: { 1: [X] } },
     kernel, expect: { '*': 'data-loss' },
   };
   const r = runScenario(sc, { arch: 'x86_64', maxStates: 20000, ...(m.cancelled ? { cancelled: m.cancelled } : {}) });
-  // Only the steps of statements that stand for a line of the C keep a range (the model's other
-  // statements have no line of their own).
-  // Those steps show the C call as written; thread 0's other steps are the model's (the deferred
-  // flush and its bookkeeping), and say so.
+  return inCTerms(r, m);
+}
+
+const WRITER_A = 'user thread A: stores through its cached TLB entry';
+const WRITER_B = 'user thread B: write fault on the GUP-pinned page';
+
+/**
+ * The model's trace in the terms of the C under review (issue 9): thread 0's steps that stand for
+ * a line of the C show that line as written; its other steps are the model's (the deferred flush
+ * and its bookkeeping) and say so; the user threads' stores are user space, and what the kernel
+ * does on the write fault is labelled as the kernel's, named after mm/memory.c's functions (API
+ * table); the model's lock, CPU and page numbers become the C's lock, the threads' roles and
+ * "the pinned page" / "the copy".
+ */
+function inCTerms(r: SimResult, m: WrprotectModel): SimResult {
+  const me = `${m.fn}()`;
+  const lockName = m.lockName ?? 'mmap_lock';
+  const say = (t: string | undefined): string | undefined => t === undefined ? undefined : t
+    .split('mmap_lock(mm0)').join(lockName)
+    .replace(/\bCPU0's\b/g, `${me}'s`).replace(/\bCPU0\b/g, me)
+    .replace(/\bCPU1's store at line \d+/g, "thread A's store").replace(/\bCPU1\b/g, 'thread A')
+    .replace(/\bCPU2\b/g, 'thread B')
+    .replace(/\bpage #0\b/g, 'the pinned page').replace(/#0\b/g, 'the pinned page')
+    .replace(/\bpage #1\b/g, 'the copy').replace(/#1\b/g, 'the copy')
+    .replace(/\bpte 0x[0-9a-f]+ \(the pinned page\)/g, "the pinned page's PTE");
   const mapped = new Map<string, string | undefined>([
     ['mmap_read_lock', m.lock.text],
     ['clear_soft_dirty', m.wp.text ? `${m.wp.text}${m.wp.where ? ` (${m.wp.where})` : ''}` : undefined],
   ]);
+  const path = WP_FAULT_PATH;
   const steps = r.steps.map((st) => {
     const callee = st.operation.split('(')[0].trim();
+    const delta = say(st.delta);
+    const note = say(st.note);
+    const words = { ...(delta !== undefined ? { delta } : {}), ...(note !== undefined ? { note } : {}) };
+    const { range: _drop, delta: _d, note: _n, ...rest } = st;
+    void _drop; void _d; void _n;
     if (st.thread === 0 && mapped.has(callee)) {
       const text = mapped.get(callee);
-      return text ? { ...st, operation: text } : st;
+      return { ...st, ...words, operation: text ?? st.operation };
     }
     const own = st.thread === 0 ? m.calls?.find((c) => c.callee === callee) : undefined;
-    if (own) return { ...st, operation: own.text, range: own.range };
-    const { range: _drop, ...rest } = st;
-    void _drop;
-    if (st.thread === 0 && !/^return\b/.test(st.operation)) return { ...rest, note: `model step, not a line of ${m.fn}()${rest.note ? `: ${rest.note}` : ''}` };
-    return rest;
+    if (own) return { ...rest, ...words, operation: own.text, range: own.range };
+    if (st.thread === 0) {
+      if (/^return\b/.test(st.operation)) return { ...rest, ...words };
+      return { ...rest, ...words, note: `model step, not a line of ${me}${note ? `: ${note}` : ''}` };
+    }
+    if (/^return from /.test(st.operation)) return { ...rest, ...words, operation: `${st.thread === 1 ? 'thread A' : 'thread B'} done` };
+    if (callee === 'sim_user_write') {
+      // A store that faults runs the kernel's write-fault path: say so, with its functions' names.
+      const text = `${st.delta ?? ''} ${st.note ?? ''}`;
+      if (/wp_page_copy|do_wp_page/.test(text)) {
+        const installs = /installing the copy|install the copy/.test(text);
+        return { ...rest, ...words, operation: installs ? `kernel: ${path.copy} installs the copy` : `user store -> write fault; kernel: ${path.fault} -> ${path.decide} -> ${path.copy}` };
+      }
+      return { ...rest, ...words, operation: 'user store to the pinned page' };
+    }
+    return { ...rest, ...words, operation: say(st.operation)! };
   });
-  return { ...r, steps };
+  return { ...r, steps, note: say(r.note) ?? r.note };
 }

@@ -32,17 +32,39 @@ test('vma-modify-read-lock: stack expansion with no mmap_lock fires on every ver
   assert.deepEqual(now.map((f) => f.function).sort(), ['fetch_arg_page', 'grow_for_fault']);
 });
 
-test('fault-under-lock: trace steps show the C calls as written, on their lines, through the helper', async () => {
+test('fault-under-lock: trace steps show the C calls as written, on their lines, through the helpers; the fault path is the kernel\'s step', async () => {
   const findings = await run(fixture('fault-under-lock/helper-copy-renamed.c'), { rules: ['fault-under-lock'] });
   assert.equal(findings.length, 1);
   const t = findings[0].trace!;
-  assert.deepEqual(t.map((s) => [s.operation, s.range!.startRow + 1]), [
-    ['gfs2_glock_nq(&rc->holder)', 12],
+  // Entering the helper that takes the lock and the helper that faults are steps of their own;
+  // the lock and the faulting call say which function they are in.
+  assert.deepEqual(t.map((s) => [s.operation, s.range ? s.range.startRow + 1 : undefined]), [
+    ['recfs_lock_inode(rc)', 29],
+    ['gfs2_glock_nq(&rc->holder) (in recfs_lock_inode())', 12],
     ['recfs_emit(arg + i * 8, &rc->ip->entries[i])', 34],
-    ['put_user(e->value, (u64 __user *)dst)', 22],
+    ['put_user(e->value, (u64 __user *)dst) (in recfs_emit())', 22],
+    ['kernel: gfs2_page_mkwrite()', undefined],
   ]);
-  assert.match(t[2].note ?? '', /^put_user\(\): .*self-deadlock/);
+  assert.match(t[1].delta ?? '', /^the glock of rc->holder held shared by recfs_dump\(\)$/);
+  assert.match(t[4].note ?? '', /^the kernel's fault path, not a line of recfs_dump\(\): gfs2_page_mkwrite\(\) takes the glock of rc->holder exclusive: recfs_dump\(\) waits for the glock of rc->holder, which it already holds \(shared\) — self-deadlock$/);
+  assert.deepEqual(findings[0].traceThreads, ['recfs_dump()']);
+  // No model object leaks into the words: no model file, lock instance or CPU number.
+  for (const s of t) assert.doesNotMatch(`${s.operation} ${s.delta ?? ''} ${s.note ?? ''}`, /inodeA|glock\(|CPU\d/, s.operation);
   assert.equal(findings[0].message.split('mmap of the same file').length, 2, 'said once');
+});
+
+test('fault-under-lock: the mmap_lock trace names mm->mmap_lock, the other thread by its role, the arch fault handler as the kernel\'s step; the file\'s own handler has its line', async () => {
+  const [rd, wr] = await run(fixture('fault-under-lock/mmap-lock-copy.c'), { rules: ['fault-under-lock'] });
+  assert.equal(rd.traceThreads?.[0], 'report_regions()');
+  assert.match(rd.traceThreads?.[1] ?? '', /^another thread: mmap_write_lock\(\)/);
+  assert.ok(rd.trace!.some((s) => s.thread === 0 && s.operation === 'mmap_read_lock(mm)' && s.delta === 'mm->mmap_lock held shared by report_regions()'));
+  assert.ok(rd.trace!.some((s) => s.thread === 0 && s.operation === 'kernel: do_user_addr_fault()' && !s.range && /report_regions\(\) waits for mm->mmap_lock/.test(s.note ?? '')));
+  for (const s of [...rd.trace!, ...wr.trace!]) assert.doesNotMatch(`${s.operation} ${s.delta ?? ''} ${s.note ?? ''}`, /mm0|CPU\d/, s.operation);
+  const [own] = await run(fixture('fault-under-lock/inode-lock-fault-handler.c'), { rules: ['fault-under-lock'] });
+  const k = own.trace!.find((s) => s.operation.startsWith('kernel: '))!;
+  assert.equal(k.operation, "kernel: lockyfs_page_mkwrite() (this file's fault handler)");
+  assert.equal(k.range?.startRow, 3, 'the handler\'s own line');
+  assert.match(k.note ?? '', /inode->i_rwsem, which it already holds/);
 });
 
 test('fault-under-lock: an I/O entry point faulting under a held lock shows itself, not the model copy', async () => {
@@ -81,4 +103,9 @@ test('wrprotect-under-read-lock: the trace shows the C lock and write-protect ca
   assert.ok(t.some((s) => s.thread === 0 && s.operation.startsWith('pte_wrprotect(ptent) (in track_pte_range()') && s.range?.startRow === 14));
   for (const s of t.filter((x) => x.thread === 0 && !x.range && !/^return\b/.test(x.operation))) assert.match(s.note ?? '', /model step, not a line of track_reset_write\(\)/);
   assert.ok(!t.some((s) => /clear_soft_dirty\(/.test(s.operation)), 'no model-only call shown as the C');
+  // The threads by their roles, the lock as written, the user stores as user space, the fault path as the kernel's.
+  assert.deepEqual(findings[0].traceThreads?.map((n) => n.split(':')[0]), ['track_reset_write()', 'user thread A', 'user thread B']);
+  assert.ok(t.some((s) => s.delta === 'mm->mmap_lock held shared by track_reset_write()'));
+  assert.ok(t.some((s) => s.thread === 2 && /^user store -> write fault; kernel: handle_mm_fault\(\) -> do_wp_page\(\) -> wp_page_copy\(\)$/.test(s.operation)));
+  assert.ok(!t.some((s) => /sim_user_write|mmap_lock\(mm0\)|CPU\d|#\d/.test(`${s.operation} ${s.delta ?? ''} ${s.note ?? ''}`)), 'no model names');
 });
