@@ -205,6 +205,8 @@ interface SimulateResult {
   decisive: number;
   steps: TraceViewStep[];
   profiles?: { arch: string; verdict: string }[];
+  /** Who runs each thread (a seed rule's scenario): the webview's lane heads. */
+  threads?: string[];
 }
 
 let lastResult: SimulateResult | undefined;
@@ -249,7 +251,7 @@ async function pickFunction(editor: vscode.TextEditor): Promise<SimulateArgs | u
   const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [];
   const fns = lenses.map((l) => simulateArgs(l.command?.command === COMMANDS.simulate ? l.command.arguments?.[0] : undefined)).filter((a): a is SimulateArgs => !!a);
   if (fns.length === 0) {
-    void vscode.window.showInformationMessage('Faultline: no function in this file has a fault-in retry loop to simulate.');
+    void vscode.window.showInformationMessage('Faultline: no function in this file has a fault-in retry loop or a fault under a lock to simulate.');
     return undefined;
   }
   if (fns.length === 1) return fns[0];

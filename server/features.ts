@@ -20,6 +20,7 @@ import { explainApi } from '../engine/explain/api-hover';
 import { lockHover } from '../engine/explain/lock-hover';
 import { lensTitle, summarizeFile } from '../engine/explain/function-summary';
 import { faultWindowHover, simulateLenses } from '../engine/explain/fault-window';
+import { seedSimulateLenses } from '../engine/sim/simulate-seed';
 import { coverageMarkdown } from '../engine/sim/coverage';
 import type { FileIR } from '../engine/ir';
 import { ruleById } from '../engine/rules/registry';
@@ -187,18 +188,37 @@ export interface SimulateArgs {
   function: string;
 }
 
-/** Functions holding a fault-in retry loop, from the session's lowered file; none on error. */
-function simulatable(result: SessionResult | undefined, cancelled?: () => boolean) {
-  if (!result?.file) return [];
-  try {
-    return simulateLenses(result.file, cancelled);
-  } catch {
-    return [];
-  }
+/** A function "Simulate" runs: a fault-in retry loop (uaccess-livelock) or a seed rule's shape (fault-under-lock, wrprotect-under-read-lock). */
+interface Simulatable {
+  function: string;
+  nameRange: import('../engine/ir').SourceRange;
+  /** What the simulation is about, for the tooltip. */
+  about: string;
 }
 
-/** "Simulate this function" when the cursor or selection is inside a function with a fault-in retry loop. */
-export function simulateCodeActions(session: DocumentSession, result: SessionResult | undefined, params: CodeActionParams): CodeAction[] {
+/** The functions of the session's lowered file that "Simulate" can run; none on error. */
+function simulatable(session: DocumentSession, result: SessionResult | undefined, cancelled?: () => boolean, kernel?: string): Simulatable[] {
+  if (!result?.file) return [];
+  const out = new Map<string, Simulatable>();
+  try {
+    for (const l of simulateLenses(result.file, cancelled)) out.set(l.function, { function: l.function, nameRange: l.nameRange, about: l.loops.map((x) => x.label).join('; ') });
+  } catch {
+    // A lens never fails because of one analysis.
+  }
+  try {
+    // A function with a fault-in loop runs the loop's simulation; the others their seed rule's scenario.
+    for (const l of seedSimulateLenses(result.file, session.text, { ...(cancelled ? { cancelled } : {}), ...(kernel ? { kernel } : {}) })) {
+      if (out.has(l.function)) continue;
+      out.set(l.function, { function: l.function, nameRange: l.nameRange, about: l.seeds.flatMap((s) => s.labels.map((x) => `${s.rule}: ${x}`)).join('; ') });
+    }
+  } catch {
+    // Same.
+  }
+  return [...out.values()];
+}
+
+/** "Simulate this function" when the cursor or selection is inside a function "Simulate" can run (a fault-in retry loop, a seed rule's shape). */
+export function simulateCodeActions(session: DocumentSession, result: SessionResult | undefined, params: CodeActionParams, kernel?: string): CodeAction[] {
   if (session.kind !== 'c' || !result?.file) return [];
   // Not a quick fix: offered only when the client asks for every kind.
   if (params.context.only?.length) return [];
@@ -207,13 +227,13 @@ export function simulateCodeActions(session: DocumentSession, result: SessionRes
     (f) => (f.range.startRow < start.line || (f.range.startRow === start.line && f.range.startCol <= start.character))
       && (end.line < f.range.endRow || (end.line === f.range.endRow && end.character <= f.range.endCol)),
   );
-  if (!fn || !simulatable(result).some((l) => l.function === fn.name)) return [];
+  if (!fn || !simulatable(session, result, undefined, kernel).some((l) => l.function === fn.name)) return [];
   const args: SimulateArgs = { uri: session.uri, function: fn.name };
   const title = 'Simulate this function';
   return [{ title, command: { title, command: SIMULATE_COMMAND, arguments: [args] } }];
 }
 
-export function codeLenses(session: DocumentSession, result: SessionResult | undefined, cancelled: () => boolean): CodeLens[] {
+export function codeLenses(session: DocumentSession, result: SessionResult | undefined, cancelled: () => boolean, kernel?: string): CodeLens[] {
   if (!result?.file || session.kind !== 'c') return [];
   const lenses: CodeLens[] = [];
   for (const s of summarizeFile(result.file, { cancelled })) {
@@ -222,11 +242,10 @@ export function codeLenses(session: DocumentSession, result: SessionResult | und
     // No command id: the lens informs; the "Simulate" lens below acts.
     lenses.push({ range: toRange(s.nameRange), command: { title, command: '' } });
   }
-  // "Simulate" over each function with a fault-in retry loop (issue 4): runs the simulator.
-  for (const l of simulatable(result, cancelled)) {
+  // "Simulate" over each function with a fault-in retry loop (issue 4) or a seed rule's shape (issue 9): runs the simulator.
+  for (const l of simulatable(session, result, cancelled, kernel)) {
     const args: SimulateArgs = { uri: session.uri, function: l.function };
-    const loops = l.loops.map((x) => x.label).join('; ');
-    lenses.push({ range: toRange(l.nameRange), command: { title: 'Simulate', command: SIMULATE_COMMAND, arguments: [args], ...(loops ? { tooltip: `Run ${l.function}() in the simulator (${loops})` } : {}) } as CodeLens['command'] });
+    lenses.push({ range: toRange(l.nameRange), command: { title: 'Simulate', command: SIMULATE_COMMAND, arguments: [args], ...(l.about ? { tooltip: `Run ${l.function}() in the simulator (${l.about})` } : {}) } as CodeLens['command'] });
   }
   return lenses;
 }

@@ -373,7 +373,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       const session = w && sessionOf(w);
       if (!w || !session) return [];
       const result = currentResult(w);
-      return [...codeActions(session, result, p, docsLink()), ...simulateCodeActions(session, result, p)];
+      return [...codeActions(session, result, p, docsLink()), ...simulateCodeActions(session, result, p, kernelFor(w.path))];
     }),
   );
 
@@ -383,7 +383,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       const w = workers.get(p.textDocument.uri);
       const session = w && sessionOf(w);
       if (!w || !session) return [];
-      return codeLenses(session, currentResult(w), () => w.closed);
+      return codeLenses(session, currentResult(w), () => w.closed, kernelFor(w.path));
     }),
   );
 

@@ -67,6 +67,10 @@ export interface SimulateCommandResult {
   error?: string;
   /** Index in `steps` of the deciding step (-1 when none). */
   decisive: number;
+  /** Who runs each thread of the trace (a seed rule's scenario); absent for the fault-in loop simulation. */
+  threads?: string[];
+  /** The seed rule whose scenario ran. */
+  rule?: string;
   steps: { thread: number; range?: Range; operation: string; delta?: string; note?: string }[];
   /** The Markdown trace document (engine traceDocument), each step linked to `uri#L<line>`. */
   trace: string;
@@ -197,6 +201,8 @@ export function toCommandResult(r: SimulationResult, uri: string, version: numbe
     note: r.note,
     ...(r.error ? { error: r.error } : {}),
     decisive: r.decisive,
+    ...(r.threads ? { threads: r.threads } : {}),
+    ...(r.rule ? { rule: r.rule } : {}),
     steps: r.steps.map((s) => ({
       thread: s.thread,
       ...(s.range ? { range: toRange(s.range) } : {}),

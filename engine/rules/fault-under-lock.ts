@@ -18,7 +18,7 @@ import { realLocks, type HeldLock } from '../analysis/locksets';
 import { faultHandlerLocks } from '../analysis/fault-handlers';
 import { simulateLockFault, type LockFaultModel } from '../sim/from-c/lock-scenario';
 import type { SimResult } from '../sim/scenario';
-import { registerModelSimulation, simulateModels } from '../sim/broker';
+import { registerFunctionModels, registerModelSimulation, simulateModels } from '../sim/broker';
 import { profileCoverage } from '../sim/coverage';
 
 const meta: RuleMeta = {
@@ -106,7 +106,7 @@ function faultWords(s: FaultSite): string {
  * direct-I/O conflict is modelled with the lock its ops table's ->iomap_begin takes; undefined when
  * the API table names no acquire for that lock class.
  */
-function lockFaultModel(fn: FunctionIR, c: Conflict, ctx: RuleContext): LockFaultModel | undefined {
+function lockFaultModel(fn: FunctionIR, c: Conflict, ctx: Pick<RuleContext, 'text' | 'kernel'>): LockFaultModel | undefined {
   const { site } = c;
   const faultText = cText(ctx.text, site.fault.range);
   const viaText = site.chain.length ? cText(ctx.text, site.call.range) : undefined;
@@ -142,6 +142,17 @@ function lockFaultModel(fn: FunctionIR, c: Conflict, ctx: RuleContext): LockFaul
 }
 
 registerModelSimulation<LockFaultModel>(meta.id, (models, o) => models.map((m) => simulateLockFault({ ...m, cancelled: o.cancelled })));
+
+registerFunctionModels(meta.id, (fn, ctx) => {
+  const out: { models: LockFaultModel[]; labels: string[] } = { models: [], labels: [] };
+  for (const c of conflictsIn(fn, ctx)) {
+    const m = lockFaultModel(fn, c, ctx);
+    if (!m) continue;
+    out.models.push(m);
+    out.labels.push(`${c.site.fault.callee}() on line ${c.site.fault.range.startRow + 1} under ${m.lock.name ?? c.lock.cls}`);
+  }
+  return out;
+});
 
 const FIX = 'Do the copy with page faults disabled (pagefault_disable(), a *_nofault copy, or iter->nofault = true), and on a short copy drop the lock, fault the buffer in, retake the lock and retry (the gfs2 fix, v5.16).';
 const FIX_MMAP = 'Copy through a kernel buffer and touch user memory only after mmap_lock is dropped, or copy with page faults disabled and on a short copy drop mmap_lock, fault the buffer in and retry.';

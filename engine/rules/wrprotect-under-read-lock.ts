@@ -9,7 +9,7 @@
 
 import type { Finding, RelatedLocation } from '../findings';
 import type { FunctionIR } from '../ir';
-import type { Rule, RuleMeta } from './types';
+import type { Rule, RuleContext, RuleMeta } from './types';
 import { lookupApi } from '../kernel/api-table';
 import { MAINLINE, kernelSwitches } from '../kernel/versions';
 import { heldOfClass, lockAnalysisFor, type HeldLock } from '../analysis/locksets';
@@ -17,7 +17,7 @@ import { WrprotectSiteAnalysis } from '../analysis/wrprotect-sites';
 import { simulateWrprotect, type WrprotectModel } from '../sim/from-c/wrprotect-scenario';
 import { FAULT_LOCK_BY_CLASS } from '../kernel/api/locks';
 import { lockWritten } from '../analysis/lock-names';
-import { registerModelSimulation, simulateModels } from '../sim/broker';
+import { registerFunctionModels, registerModelSimulation, simulateModels } from '../sim/broker';
 import { profileCoverage } from '../sim/coverage';
 
 const meta: RuleMeta = {
@@ -37,48 +37,67 @@ function oneLine(text: string, r: import('../ir').SourceRange): string | undefin
 
 registerModelSimulation<WrprotectModel>(meta.id, (models, o) => models.map((m) => simulateWrprotect({ ...m, cancelled: o.cancelled })));
 
+type Picked = { s: ReturnType<WrprotectSiteAnalysis['sites']>[number]; read: HeldLock };
+
+/**
+ * The write-protects of a function that run under mmap_read_lock (kernel versions where the race
+ * exists), each with the simulation model of its trace. Plain data: the server's pool and
+ * "Simulate this function" run the models as they are.
+ */
+function wrprotectModels(fn: FunctionIR, ctx: Pick<RuleContext, 'text' | 'functionsByName' | 'kernel' | 'cancelled'>): { picked: Picked[]; models: WrprotectModel[] } {
+  const none = { picked: [], models: [] };
+  const sw = kernelSwitches(ctx.kernel ?? MAINLINE);
+  if (sw.wpReuse === 'mapcount') return none;
+  const sites = new WrprotectSiteAnalysis(ctx.functionsByName, ctx.text, ctx.cancelled).sites(fn);
+  if (!sites.length) return none;
+  const locks = lockAnalysisFor(ctx.functionsByName, ctx.cancelled).facts(fn);
+  const pendingFlush = fn.blocks.some((b) => b.stmts.some((s) => s.kind === 'call' && lookupApi(s.callee)?.mem?.op === 'inc-tlb-flush-pending'));
+  const seen = new Set<string>();
+  const picked: Picked[] = [];
+  for (const s of sites) {
+    const held = heldOfClass(locks.before.get(s.call), 'mmap_lock');
+    const read = held.find((h) => h.mode === 'read' || h.mode === 'shared');
+    if (!read || held.some((h) => h.mode === 'write')) continue;
+    // uffd-wp: since ~v5.12 do_wp_page flushes a pending flush on uffd-wp VMAs before deciding.
+    if (s.wp.kind === 'uffd-wp' && pendingFlush && sw.wpFlushesPendingUffd) continue;
+    const k = `${s.call.range.start}:${s.call.range.startRow}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    picked.push({ s, read });
+  }
+  // The C text of the lock, the write-protect and the function's calls: the trace shows them.
+  const calls = fn.blocks.flatMap((b) => b.stmts).flatMap((c) => {
+    if (c.kind !== 'call') return [];
+    const t = oneLine(ctx.text, c.range);
+    return t ? [{ callee: c.callee, text: t, range: c.range }] : [];
+  });
+  const models = picked.map(({ s, read }): WrprotectModel => {
+    const lockText = oneLine(ctx.text, read.site.range);
+    const wpText = oneLine(ctx.text, s.wp.range);
+    return {
+      fn: fn.name,
+      lock: { callee: read.site.callee, range: read.site.range, ...(lockText ? { text: lockText } : {}) },
+      wp: { range: s.wp.range, ...(wpText ? { text: wpText } : {}), ...(s.chain.length ? { where: s.chain.length === 1 && s.chain[0] === s.wp.fn ? `in ${s.wp.fn}()` : `in ${s.wp.fn}(), through ${s.chain.join(' -> ')}` } : {}) },
+      lockName: lockWritten(read, FAULT_LOCK_BY_CLASS[read.cls], lockText),
+      calls,
+      ...(ctx.kernel ? { kernel: ctx.kernel } : {}),
+    };
+  });
+  return { picked, models };
+}
+
+registerFunctionModels(meta.id, (fn, ctx) => {
+  const { picked, models } = wrprotectModels(fn, ctx);
+  return { models, labels: picked.map(({ s, read }) => `${s.wp.callee}() on line ${s.wp.range.startRow + 1} under ${read.site.callee}() on line ${read.site.range.startRow + 1}`) };
+});
+
 export const wrprotectUnderReadLock: Rule = {
   meta,
   check(fn: FunctionIR, ctx): Finding[] {
-    const sw = kernelSwitches(ctx.kernel ?? MAINLINE);
-    if (sw.wpReuse === 'mapcount') return [];
-    const locks = lockAnalysisFor(ctx.functionsByName, ctx.cancelled).facts(fn);
-    const sites = new WrprotectSiteAnalysis(ctx.functionsByName, ctx.text, ctx.cancelled).sites(fn);
-    if (!sites.length) return [];
-    const pendingFlush = fn.blocks.some((b) => b.stmts.some((s) => s.kind === 'call' && lookupApi(s.callee)?.mem?.op === 'inc-tlb-flush-pending'));
+    const { picked, models } = wrprotectModels(fn, ctx);
+    if (!models.length) return [];
     const out: Finding[] = [];
-    const seen = new Set<string>();
-    const picked: { s: (typeof sites)[number]; read: HeldLock }[] = [];
-    for (const s of sites) {
-      const held = heldOfClass(locks.before.get(s.call), 'mmap_lock');
-      const read = held.find((h) => h.mode === 'read' || h.mode === 'shared');
-      if (!read || held.some((h) => h.mode === 'write')) continue;
-      // uffd-wp: since ~v5.12 do_wp_page flushes a pending flush on uffd-wp VMAs before deciding.
-      if (s.wp.kind === 'uffd-wp' && pendingFlush && sw.wpFlushesPendingUffd) continue;
-      const k = `${s.call.range.start}:${s.call.range.startRow}`;
-      if (seen.has(k)) continue;
-      seen.add(k);
-      picked.push({ s, read });
-    }
     // In the server the simulations run in the pool: no finding for the function until they finish.
-    // The C text of the lock, the write-protect and the function's calls: the trace shows them.
-    const calls = fn.blocks.flatMap((b) => b.stmts).flatMap((c) => {
-      if (c.kind !== 'call') return [];
-      const t = oneLine(ctx.text, c.range);
-      return t ? [{ callee: c.callee, text: t, range: c.range }] : [];
-    });
-    const models = picked.map(({ s, read }): WrprotectModel => {
-      const lockText = oneLine(ctx.text, read.site.range);
-      const wpText = oneLine(ctx.text, s.wp.range);
-      return {
-        fn: fn.name,
-        lock: { callee: read.site.callee, range: read.site.range, ...(lockText ? { text: lockText } : {}) },
-        wp: { range: s.wp.range, ...(wpText ? { text: wpText } : {}), ...(s.chain.length ? { where: s.chain.length === 1 && s.chain[0] === s.wp.fn ? `in ${s.wp.fn}()` : `in ${s.wp.fn}(), through ${s.chain.join(' -> ')}` } : {}) },
-        lockName: lockWritten(read, FAULT_LOCK_BY_CLASS[read.cls], lockText),
-        calls,
-        ...(ctx.kernel ? { kernel: ctx.kernel } : {}),
-      };
-    });
     const sims = simulateModels(meta.id, { text: ctx.text, fn: fn.name, ...(ctx.kernel ? { kernel: ctx.kernel } : {}) }, models, ctx.cancelled);
     if (!sims) return [];
     for (const [i, { s, read }] of picked.entries()) {

@@ -7,6 +7,7 @@
 // registers a runner under its id and the worker runs it from the job alone.
 
 import type { FunctionIR } from '../ir';
+import type { RuleContext } from '../rules/types';
 import type { ProfileOutcome } from './from-c/run';
 import type { SimResult } from './scenario';
 
@@ -110,4 +111,25 @@ export function simulateModels<M>(
   const key = `${rule}\u0000${JSON.stringify(models)}`;
   const sum = broker.get({ rule, key, text: job.text, fn: job.fn, ...(job.kernel ? { kernel: job.kernel } : {}), models });
   return sum?.outcomes.map((o) => o.result);
+}
+
+/** What a rule needs to build the simulation models of one function (no simulation runs). */
+export type ModelContext = Pick<RuleContext, 'text' | 'functionsByName' | 'kernel' | 'cancelled'>;
+
+/** A model-based rule's models for one function, each with a one-line label (what it simulates). */
+export type FunctionModelBuilder = (fn: FunctionIR, ctx: ModelContext) => { models: unknown[]; labels: string[] };
+
+const functionModels = new Map<string, FunctionModelBuilder>();
+
+/**
+ * A model-based rule registers how to build its models for a function from the static analysis
+ * alone: "Simulate this function" and its code lens (engine/sim/simulate-seed.ts) find and run
+ * them without running the rule.
+ */
+export function registerFunctionModels(rule: string, build: FunctionModelBuilder): void {
+  functionModels.set(rule, build);
+}
+
+export function functionModelBuilders(): [string, FunctionModelBuilder][] {
+  return [...functionModels.entries()];
 }

@@ -133,12 +133,20 @@ function fitHeader(line: string, file: string): string {
 export function formatFunctionResult(r: SimulationResult, file: string): string {
   const head = [
     fitHeader(`function ${r.function}() in ${file} on ${r.arch}, kernel ${r.kernel}: ${r.verdict}`, file),
-    ...(r.choice && r.verdict !== 'ok' ? [`adversary choice: ${r.choice}`] : []),
-    ...(r.verdict === 'ok' && r.lengths ? [`covered: ${r.runs ?? 0} runs (buffer lengths ${r.lengths.join(', ')} bytes x user-buffer layouts), every adversary choice`] : []),
-    r.loops.length ? `fault-in retry loop(s): ${r.loops.map((l) => l.label).join('; ')}` : 'no fault-in retry loop recognised; the function runs as written',
-    `user buffer: ${r.roles.user.join(', ') || '(none)'}; length: ${r.roles.len.join(', ') || '(none)'}`,
+    ...(r.rule
+      // A seed rule's scenario (engine/sim/simulate-seed.ts): which call it simulates, every run's verdict, who the threads are.
+      ? [`scenario of ${r.rule}: ${r.choice?.replace(`${r.rule}: `, '') ?? ''}`,
+        ...(r.profiles.length > 1 ? r.profiles.map((p) => `  ${p.choice}: ${p.verdict}`) : []),
+        ...(r.threads ?? []).map((t, i) => `thread ${i}: ${t}`)]
+      : [
+        ...(r.choice && r.verdict !== 'ok' ? [`adversary choice: ${r.choice}`] : []),
+        ...(r.verdict === 'ok' && r.lengths ? [`covered: ${r.runs ?? 0} runs (buffer lengths ${r.lengths.join(', ')} bytes x user-buffer layouts), every adversary choice`] : []),
+        r.loops.length ? `fault-in retry loop(s): ${r.loops.map((l) => l.label).join('; ')}` : 'no fault-in retry loop recognised; the function runs as written',
+        `user buffer: ${r.roles.user.join(', ') || '(none)'}; length: ${r.roles.len.join(', ') || '(none)'}`,
+      ]),
   ];
-  const body = r.steps.length ? renderTraceTable(r.steps, { threads: [r.function], verdict: r.verdict, note: r.note, decisive: r.decisive }) : `  ${r.note}`;
+  const lanes = r.threads?.map((t) => t.split(':')[0]) ?? [r.function];
+  const body = r.steps.length ? renderTraceTable(r.steps, { threads: lanes, verdict: r.verdict, note: r.note, decisive: r.decisive }) : `  ${r.note}`;
   const stats = `states explored: ${r.statesExplored}${r.bound ? `; bound: ${r.bound}` : ''}`;
   return `${head.join('\n')}\n\n${body}\n\n${stats}\n`;
 }

@@ -14,6 +14,7 @@ import { FROM_C_DEFAULTS, copyFaulted, faultInCalled, isFaultInCycle, simulateFu
 import type { ProfileName } from './scenario';
 import type { ExploreResult } from './explore';
 import { coverageWords } from './coverage';
+import { simulateSeedFunction } from './simulate-seed';
 
 /** A C function's simulation: the explorer's answer for the profile shown, plus per-profile verdicts. */
 export interface SimulationResult extends ExploreResult {
@@ -34,6 +35,10 @@ export interface SimulationResult extends ExploreResult {
   runs?: number;
   /** Input problem (unknown function, bad --arch/--kernel): verdict is 'inconclusive'. */
   error?: string;
+  /** Who runs each thread of the trace (a seed rule's scenario: the function, the other thread's role). */
+  threads?: string[];
+  /** The seed rule whose scenario ran (engine/sim/simulate-seed.ts); absent for the fault-in loop simulation. */
+  rule?: string;
 }
 
 export interface SimulateFunctionOptions {
@@ -83,6 +88,14 @@ export async function simulateFunction(text: string, fnName: string, opts: Simul
     return failed(fnName, kernel, `${where}no function "${fnName}" defined in the file${near.length ? ` (did you mean ${near.join(', ')}?)` : names.length ? '' : ' (no function definitions found)'}`);
   }
   const loops = new FaultInLoopFinder(byName, opts.cancelled).loops(fn);
+  // No fault-in retry loop but a seed rule's shape (a fault under a lock the fault path takes, a
+  // write-protect under mmap_read_lock): run that rule's scenario, instantiated with the C.
+  if (!loops.length) {
+    const seed = simulateSeedFunction(fn, byName, text, {
+      ...(opts.kernel ? { kernel: opts.kernel } : {}), ...(opts.cancelled ? { cancelled: opts.cancelled } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    });
+    if (seed) return seed;
+  }
   const sim = simulateFunctionIR(fn, byName, {
     ...(opts.arch && opts.arch !== 'all' ? { arch: opts.arch as ProfileName } : {}),
     ...(opts.kernel ? { kernel: opts.kernel } : {}),
@@ -132,15 +145,18 @@ export function traceDocument(r: SimulationResult, uri: string): string {
   if (r.profiles.length) out.push(r.profiles.map((p) => `- **${p.arch}**: ${p.verdict}${p.covered ? ` — ${p.covered}` : ''}`).join('\n'), '');
   if (r.choice) out.push(`Adversary: ${r.choice}.`, '');
   if (r.loops.length) out.push(`Loops: ${r.loops.map((l) => `[${l.label}](${uri}#L${l.line})`).join('; ')}.`, '');
-  out.push(`User buffer: ${r.roles.user.map((u) => `\`${u}\``).join(', ') || '(none)'}; length: ${r.roles.len.map((u) => `\`${u}\``).join(', ') || '(none)'}.`, '');
+  if (r.rule) out.push(`Scenario of \`${r.rule}\`, instantiated with this function's calls.`, '');
+  if (r.threads?.length) out.push(`Threads: ${r.threads.map((t, i) => `${i} = ${t}`).join('; ')}.`, '');
+  else out.push(`User buffer: ${r.roles.user.map((u) => `\`${u}\``).join(', ') || '(none)'}; length: ${r.roles.len.map((u) => `\`${u}\``).join(', ') || '(none)'}.`, '');
   if (r.steps.length) {
     out.push('## Trace', '');
     r.steps.forEach((s, i) => {
       const line = s.range ? s.range.startRow + 1 : undefined;
       const where = line ? `[L${line}](${uri}#L${line}) ` : '';
       const mark = i === r.decisive ? '**→** ' : '';
+      const who = r.threads?.[s.thread] ? `[${s.thread}] ` : '';
       const extra = [s.delta, s.note].filter(Boolean).join(' — ');
-      out.push(`${i + 1}. ${mark}${where}\`${s.operation.replace(/`/g, "'")}\`${extra ? ` — ${extra}` : ''}`);
+      out.push(`${i + 1}. ${mark}${who}${where}\`${s.operation.replace(/`/g, "'")}\`${extra ? ` — ${extra}` : ''}`);
     });
     out.push('');
   }
