@@ -8,6 +8,7 @@
 import type { CallStmt, FunctionIR, SourceRange } from '../ir';
 import { lookupApi } from '../kernel/api-table';
 import { ATOMIC_LOCK_CLASSES } from '../kernel/api/locks';
+import { MAINLINE, compareVersions, parseKernelVersion } from '../kernel/versions';
 import { PagefaultAnalysis } from './faultin/pagefault';
 import { lockAnalysisFor, nofaultIters, releasedClasses, type HeldLock } from './locksets';
 import { exprKey } from './expr';
@@ -45,7 +46,8 @@ export class FaultSiteAnalysis {
   private inProgress = new Set<FunctionIR>();
   private pf: PagefaultAnalysis;
 
-  constructor(private readonly byName: Map<string, FunctionIR>, private readonly cancelled: () => boolean) {
+  /** `kernel`: the selected version (an ops table's hold may end at a version, API table `ioHold.until`). */
+  constructor(private readonly byName: Map<string, FunctionIR>, private readonly cancelled: () => boolean, private readonly kernel: string = MAINLINE) {
     this.pf = new PagefaultAnalysis(byName, cancelled);
   }
 
@@ -60,12 +62,19 @@ export class FaultSiteAnalysis {
   }
 
   /** What the ops table argument of a direct-I/O call leaves held across the call's own fault-in. */
-  private opsHold(fn: FunctionIR, st: CallStmt, opsArg: number | undefined, iterArg: number | undefined): FaultSite['opsHold'] {
+  private opsHold(fn: FunctionIR, st: CallStmt, opsArg: number | undefined, iterArg: number | undefined, ioKind?: 'direct' | 'buffered-write'): FaultSite['opsHold'] {
     const a = opsArg !== undefined ? st.args[opsArg] : undefined;
     const ops = a ? strip(a) : undefined;
     if (!ops || ops.kind !== 'var') return undefined;
     const hold = lookupApi(ops.name)?.ioHold;
     if (!hold) return undefined;
+    // Held for one kind of I/O only, or only before a version.
+    if (hold.on && ioKind && hold.on !== ioKind) return undefined;
+    if (hold.until) {
+      const k = parseKernelVersion(this.kernel);
+      const u = parseKernelVersion(hold.until);
+      if (k && u && compareVersions(k, u) >= 0) return undefined;
+    }
     // The iterator comes from the caller of a function other files can call: they may have set
     // iter->nofault around it (btrfs_dio_read() in v6.1 is called so from fs/btrfs/file.c).
     const it = iterArg !== undefined ? st.args[iterArg] : undefined;
@@ -103,7 +112,7 @@ export class FaultSiteAnalysis {
         if (api?.faults) {
           if (iterOff(api.faults.iterArg)) return;
           const how = api.faults.how === 'uaccess' ? 'uaccess' : api.faults.how;
-          const opsHold = this.opsHold(fn, st, api.faults.opsArg, api.faults.iterArg);
+          const opsHold = this.opsHold(fn, st, api.faults.opsArg, api.faults.iterArg, api.faults.ioKind);
           out.push({ call: st, fault: self, chain: [], how, direction: 'to-user', mmapLock: api.faults.mmapLock, held, releasedBefore, ...(opsHold ? { opsHold } : {}) });
           return;
         }

@@ -11,6 +11,7 @@ import type { FunctionIR } from '../ir';
 import type { Rule, RuleContext, RuleMeta } from './types';
 import { allApis, lookupApi } from '../kernel/api-table';
 import { FAULT_LOCK_BY_CLASS } from '../kernel/api/locks';
+import { MAINLINE } from '../kernel/versions';
 import { lockWritten } from '../analysis/lock-names';
 import type { FaultLockFacet } from '../kernel/api/seed-schema';
 import { FaultSiteAnalysis, type FaultSite } from '../analysis/fault-sites';
@@ -69,8 +70,8 @@ export function conflictOf(site: FaultSite, h: HeldLock, ctx: Pick<RuleContext, 
 }
 
 /** Every (faulting call, held lock) conflict of a function. */
-export function conflictsIn(fn: FunctionIR, ctx: Pick<RuleContext, 'text' | 'functionsByName' | 'cancelled'>): Conflict[] {
-  const sites = new FaultSiteAnalysis(ctx.functionsByName, ctx.cancelled).sites(fn);
+export function conflictsIn(fn: FunctionIR, ctx: Pick<RuleContext, 'text' | 'functionsByName' | 'cancelled' | 'kernel'>): Conflict[] {
+  const sites = new FaultSiteAnalysis(ctx.functionsByName, ctx.cancelled, ctx.kernel ?? MAINLINE).sites(fn);
   const out: Conflict[] = [];
   const seen = new Set<string>();
   for (const s of sites) {
@@ -124,7 +125,7 @@ function lockFaultModel(fn: FunctionIR, c: Conflict, ctx: Pick<RuleContext, 'tex
     const acquire = allApis().find((e) => e.lock?.op === 'acquire' && e.lock.lock === ops.cls && !e.removed)?.name;
     if (!acquire) return undefined;
     return {
-      fn: fn.name, lock: { callee: acquire, cls: ops.cls, mode: 'exclusive', range: site.fault.range, text: `${ops.ops}->iomap_begin() inside ${site.fault.callee}()`, name: `the file range's ${ops.cls}` },
+      fn: fn.name, lock: { callee: acquire, cls: ops.cls, mode: 'exclusive', range: site.fault.range, text: `${ops.ops}->iomap_begin() inside ${site.fault.callee}()`, name: `the ${ops.cls} ${ops.ops}->iomap_begin() took` },
       fault, ...(handler ? { handler } : {}), ...kernel,
     };
   }
@@ -169,8 +170,13 @@ function opsFinding(fn: FunctionIR, c: Conflict, sim: SimResult | undefined): Fi
   const ops = opsHold!;
   const proven = sim?.verdict === 'deadlock';
   const via = site.chain.length ? ` (in ${site.chain.join('() -> ')}())` : '';
-  const message = `${site.fault.callee}()${via} pins the user pages, faulting them in with page faults enabled, after its own ->iomap_begin (${ops.ops}) took the file range: ${ops.holds}, so a user buffer that is an mmap of the same file range deadlocks${proven ? ' (simulated: deadlock)' : ''}. Set iter->nofault = true around the call, and on -EFAULT or a short result fault the rest in (fault_in_iov_iter_readable / _writeable) and call again, falling back to buffered I/O when no progress is made (the btrfs fix, v5.16).`;
-  const related: RelatedLocation[] = [{ range: site.fault.range, message: `${ops.ops} passed here: its ->iomap_begin holds ${ops.cls} for the range` }];
+  const buffered = site.how === 'io';
+  const what = buffered ? 'faults the user buffer in (fault_in_iov_iter_readable) with page faults enabled' : 'pins the user pages, faulting them in with page faults enabled';
+  const fix = buffered
+    ? 'Take the lock in the caller instead, copy with page faults disabled (pagefault_disable() around the call), and on a short copy drop the lock, fault the source in and retry (the gfs2 fix, v5.16: gfs2_file_buffered_write()).'
+    : 'Set iter->nofault = true around the call, and on -EFAULT or a short result fault the rest in (fault_in_iov_iter_readable / _writeable) and call again, falling back to buffered I/O when no progress is made (the btrfs fix, v5.16).';
+  const message = `${site.fault.callee}()${via} ${what}, after its own ->iomap_begin (${ops.ops}) took ${buffered ? 'the lock' : 'the file range'}: ${ops.holds}, so a user buffer that is an mmap of the same file${buffered ? '' : ' range'} deadlocks${proven ? ' (simulated: deadlock)' : ''}. ${fix}`;
+  const related: RelatedLocation[] = [{ range: site.fault.range, message: `${ops.ops} passed here: its ->iomap_begin holds ${ops.cls}${buffered ? '' : ' for the range'}` }];
   if (site.chain.length) related.push({ range: site.fault.range, message: `the call that faults: ${site.fault.callee}() in ${site.fault.fn}()` });
   return { rule: meta.id, severity: meta.severity, message, range: site.call.range, function: fn.name, related, ...(proven && sim ? { trace: sim.steps, traceThreads: sim.threads } : {}), ...(sim ? { simulation: [profileCoverage(sim.arch, sim)] } : {}) };
 }

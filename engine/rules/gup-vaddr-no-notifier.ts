@@ -44,19 +44,22 @@ interface Kept {
  * `map->addr = vaddr + off`) is stored in a field or array element or returned — unless the
  * function unmaps it.
  */
-function isKept(fn: FunctionIR, result: Expr | undefined): Kept {
+function isKept(fn: FunctionIR, result: Expr | undefined, follow: boolean): Kept {
   if (!result) return { kept: false };
   if (result.kind === 'field' || (result.kind === 'var' && !fn.locals[result.name] && !fn.params.some((p) => p.name === result.name) && !result.name.startsWith('$'))) return { kept: true, where: exprKey(result) };
   if (result.kind !== 'var') return { kept: false };
   const names = new Set([result.name]);
   const stmts = fn.blocks.flatMap((b) => b.stmts);
-  for (let pass = 0; pass < 2; pass++) {
+  // `follow`: through local copies and offsets. Without it only `field = address` counts (the
+  // no-notifier case keeps its narrower reach: the Linux 6.1 baseline was triaged with it).
+  for (let pass = 0; follow && pass < 2; pass++) {
     for (const s of stmts) if (s.kind === 'assign' && s.target.kind === 'var' && addressIn(s.value, names)) names.add(s.target.name);
   }
+  const stored = (v: Expr): boolean => (follow ? addressIn(v, names) : v.kind === 'var' && v.name === result.name);
   let kept: Kept | undefined;
   let unmapped = false;
   for (const s of stmts) {
-    if (s.kind === 'assign' && (s.target.kind === 'field' || s.target.kind === 'index') && addressIn(s.value, names)) kept ??= { kept: true, where: exprKey(s.target), at: s };
+    if (s.kind === 'assign' && (s.target.kind === 'field' || s.target.kind === 'index') && stored(s.value)) kept ??= { kept: true, where: exprKey(s.target), at: s };
     // A return hands the address (and, with it, the references) to the caller: only the address
     // itself counts, as before (`return page_address(p) + off` gives the reference back too).
     if (s.kind === 'return' && s.value?.kind === 'var' && s.value.name === result.name) kept ??= { kept: true, where: 'the return value' };
@@ -137,11 +140,12 @@ export const gupVaddrNoNotifier: Rule = {
       if (!arg) continue;
       const gup = k.kind === 'vmap' ? isGupArray(arg, g, fields) : isGupPage(arg, g, fields);
       if (!gup) continue;
-      const kept = isKept(fn, c.result);
-      if (!kept.kept) continue;
       const acq = g.acquisitions[0];
       const taken = acq ? ` (${acq.call.callee}() on line ${acq.call.range.startRow + 1})` : '';
-      const dropped = kept.at ? droppedBefore(fn, g, fields, kept.at) : undefined;
+      const far = isKept(fn, c.result, true);
+      const dropped = far.at ? droppedBefore(fn, g, fields, far.at) : undefined;
+      const kept = dropped ? far : isKept(fn, c.result, false);
+      if (!kept.kept) continue;
       if (dropped) {
         out.push({
           rule: meta.id, severity: meta.severity, function: fn.name, range: c.range,

@@ -32,9 +32,16 @@ export interface SeedOptions {
   cancelled?: () => boolean;
 }
 
+/** One map per lowered file: the analyses memoize per map (locksets), so repeated lens requests reuse them. */
+const byNames = new WeakMap<FileIR, Map<string, FunctionIR>>();
 function byNameOf(file: FileIR): Map<string, FunctionIR> {
-  return new Map(file.functions.map((f) => [f.name, f] as const));
+  let m = byNames.get(file);
+  if (!m) { m = new Map(file.functions.map((f) => [f.name, f] as const)); byNames.set(file, m); }
+  return m;
 }
+
+/** The lenses of a lowered file, by text and kernel: code lens requests repeat on every scroll. */
+const lensCache = new WeakMap<FileIR, { text: string; kernel: string | undefined; lenses: SeedLens[] }>();
 
 /** The seed-rule models of one function (none: nothing to simulate). */
 export function seedModelsOf(fn: FunctionIR, byName: Map<string, FunctionIR>, text: string, opts: SeedOptions = {}): SeedModels[] {
@@ -50,13 +57,17 @@ export function seedModelsOf(fn: FunctionIR, byName: Map<string, FunctionIR>, te
 
 /** Functions with a seed-rule model: where a "Simulate" lens goes. */
 export function seedSimulateLenses(file: FileIR, text: string, opts: SeedOptions = {}): SeedLens[] {
+  const hit = lensCache.get(file);
+  if (hit && hit.text === text && hit.kernel === opts.kernel) return hit.lenses;
   const byName = byNameOf(file);
   const out: SeedLens[] = [];
   for (const fn of file.functions) {
-    if (opts.cancelled?.()) break;
+    // A cancelled request answers what it has, and is not cached.
+    if (opts.cancelled?.()) return out;
     const seeds = seedModelsOf(fn, byName, text, opts);
     if (seeds.length) out.push({ function: fn.name, nameRange: fn.nameRange, seeds });
   }
+  lensCache.set(file, { text, kernel: opts.kernel, lenses: out });
   return out;
 }
 

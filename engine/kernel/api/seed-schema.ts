@@ -46,6 +46,8 @@ export interface FaultsFacet {
    * range (the ops entry's `ioHold`) is still held when the fault-in runs.
    */
   opsArg?: number;
+  /** The kind of I/O the entry point does with that ops table (an ops table may hold its lock for one kind only). */
+  ioKind?: 'direct' | 'buffered-write';
 }
 
 /**
@@ -58,6 +60,10 @@ export interface IoHoldFacet {
   lock: string;
   /** What is held and who waits on it, for messages and hovers. */
   holds: string;
+  /** Held only for this kind of I/O (the entry point's `ioKind`): gfs2 took the glock in ->iomap_begin for buffered writes only. */
+  on?: 'direct' | 'buffered-write';
+  /** Held by ->iomap_begin before this kernel version only (the caller takes the lock from then on). */
+  until?: string;
 }
 
 /** On a call that write-protects PTEs (or returns a write-protected PTE value to store). */

@@ -109,3 +109,14 @@ test('wrprotect-under-read-lock: the trace shows the C lock and write-protect ca
   assert.ok(t.some((s) => s.thread === 2 && /^user store -> write fault; kernel: handle_mm_fault\(\) -> do_wp_page\(\) -> wp_page_copy\(\)$/.test(s.operation)));
   assert.ok(!t.some((s) => /sim_user_write|mmap_lock\(mm0\)|CPU\d|#\d/.test(`${s.operation} ${s.delta ?? ''} ${s.note ?? ''}`)), 'no model names');
 });
+
+test('fault-under-lock: before v5.16 the gfs2 iomap ops hold the glock across a buffered write\'s fault-in (not a direct write\'s); from v5.16 they do not', async () => {
+  const text = fixture('fault-under-lock/ops-glock-buffered-write.c');
+  const old = await run(text, { rules: ['fault-under-lock'], kernel: 'v5.15' });
+  assert.deepEqual(old.map((f) => f.function), ['tallyfs_write_iter']);
+  assert.match(old[0].message, /^iomap_file_buffered_write\(\) faults the user buffer in \(fault_in_iov_iter_readable\) with page faults enabled, after its own ->iomap_begin \(gfs2_iomap_ops\) took the lock: gfs2_iomap_begin\(\) takes the inode glock/);
+  assert.match(old[0].message, /\(simulated: deadlock\)/);
+  assert.ok(old[0].trace?.some((s) => s.operation === 'kernel: gfs2_fault()' || s.operation === 'kernel: gfs2_page_mkwrite()'), JSON.stringify(old[0].trace));
+  assert.deepEqual(await run(text, { rules: ['fault-under-lock'], kernel: 'v5.16' }), []);
+  assert.deepEqual(await run(text, { rules: ['fault-under-lock'] }), []);
+});
