@@ -137,3 +137,17 @@ test('SARIF validates against the official SARIF 2.1.0 schema (ajv)', (t) => {
   broken.runs[0].results[0].locations[0].physicalLocation.region.startLine = 0;
   assert.equal(validate(broken), false);
 });
+
+test('traceThreads: text tags each step with its thread\'s role, JSON carries them, SARIF names each threadFlow; absent, nothing changes', () => {
+  const roles: Finding = { ...warn, traceThreads: ['frob_write()', 'another thread: mmap_write_lock()'] };
+  const text = formatText(report([[roles]]));
+  assert.match(text, /note: \[thread 0: frob_write\(\)\] unpin_user_pages/);
+  assert.match(text, /note: \[thread 1: another thread: mmap_write_lock\(\)\] fault/);
+  assert.match(formatText(report([[warn]])), /note: \[thread 0\] unpin_user_pages/);
+  const json = toJson(report([[roles]])) as { diagnostics: Record<string, unknown>[] };
+  assert.deepEqual(json.diagnostics[0].traceThreads, roles.traceThreads);
+  assert.equal((toJson(report([[warn]])) as { diagnostics: Record<string, unknown>[] }).diagnostics[0].traceThreads, undefined);
+  const sarif = toSarif(report([[roles]]), { cwd: '/w', docsBase: 'file:///x/', toolVersion: '0' }) as any;
+  const flows = sarif.runs[0].results[0].codeFlows[0].threadFlows;
+  assert.deepEqual(flows.map((f: any) => f.message?.text), ['frob_write()', 'another thread: mmap_write_lock()']);
+});
