@@ -13,7 +13,7 @@
 // giving `inconclusive` with the bound named.
 
 import type { TraceStep } from '../findings';
-import { stateKey, type SimState } from '../kernel/state';
+import { stateHash, type SimState } from '../kernel/state';
 import type { Access, Verdict } from '../kernel/ops';
 import { choiceCount, runTransition, type TransitionResult, type World } from './interp';
 import { forgetDeadLocals } from './liveness';
@@ -66,8 +66,11 @@ const CH = 64;
 const trId = (tid: number, choice: number): number => tid * CH + choice;
 const tidOf = (tr: number): number => Math.floor(tr / CH);
 
+/** A state's identity in the visited set (engine/kernel/state.ts stateHash). */
+type Key = number;
+
 interface Node {
-  key: string;
+  key: Key;
   state: SimState;
   sleep: Map<number, Fp>;
   trans?: Map<number, TransitionResult>;
@@ -83,7 +86,7 @@ interface Node {
   enabled?: boolean[];
 }
 
-interface Edge { from: string; to: string; tid: number; steps: TraceStep[] }
+interface Edge { from: Key; to: Key; tid: number; steps: TraceStep[] }
 
 export const DEFAULT_BUDGET = { maxStates: 200000 };
 /** Steps of the search path kept in an inconclusive result. */
@@ -146,8 +149,8 @@ function livelockSteps(prefix: TraceStep[], cycle: TraceStep[], tids: Set<number
 function exploreInner(world: World, initial: SimState, endOracle: EndOracle, budget: Budget): ExploreResult {
   const maxStates = budget.maxStates ?? DEFAULT_BUDGET.maxStates;
   const nThreads = initial.threads.length;
-  const visited = new Map<string, Set<number>>();
-  const onStack = new Map<string, number>();
+  const visited = new Map<Key, Set<number>>();
+  const onStack = new Map<Key, number>();
   const requires = budget.livelockRequires ?? [];
   let states = 1;
   let leaves = 0;
@@ -159,10 +162,10 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
   const preconditions = new Set<string>();
   // The explored graph, for live-locks through states explored on another branch.
   const edges: Edge[] = [];
-  const parent = new Map<string, Edge | null>();
-  const enabledAt = new Map<string, boolean[]>();
+  const parent = new Map<Key, Edge | null>();
+  const enabledAt = new Map<Key, boolean[]>();
 
-  const rootKey = stateKey(initial);
+  const rootKey = stateHash(initial);
   const root: Node = { key: rootKey, state: initial, sleep: new Map(), next: 0, explored: new Map(), counts: new Array(nThreads).fill(0) };
   visited.set(root.key, new Set());
   parent.set(root.key, null);
@@ -309,7 +312,7 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
       leaf(counts);
       return result(r.violation.verdict, r.violation.note, steps, steps.length - 1);
     }
-    const key = stateKey(r.state);
+    const key = stateHash(r.state);
     const edge: Edge = { from: top.key, to: key, tid, steps: r.steps };
     edges.push(edge);
     const cycleAt = onStack.get(key);
@@ -382,22 +385,22 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
  * inside it. The walk returned starts and ends at `start` and covers one edge per requirement
  * and per such thread (shortest paths inside the component).
  */
-function fairCycle(edges: Edge[], enabledAt: Map<string, boolean[]>, nThreads: number, requires: ((s: TraceStep) => boolean)[]): { start: string; walk: Edge[] } | undefined {
-  const out = new Map<string, Edge[]>();
+function fairCycle(edges: Edge[], enabledAt: Map<Key, boolean[]>, nThreads: number, requires: ((s: TraceStep) => boolean)[]): { start: Key; walk: Edge[] } | undefined {
+  const out = new Map<Key, Edge[]>();
   for (const e of edges) {
     if (!out.has(e.from)) out.set(e.from, []);
     out.get(e.from)!.push(e);
   }
   // Iterative Tarjan.
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const onSt = new Set<string>();
-  const st: string[] = [];
-  const comps: string[][] = [];
+  const index = new Map<Key, number>();
+  const low = new Map<Key, number>();
+  const onSt = new Set<Key>();
+  const st: Key[] = [];
+  const comps: Key[][] = [];
   let idx = 0;
   for (const v0 of out.keys()) {
     if (index.has(v0)) continue;
-    const work: { v: string; i: number }[] = [{ v: v0, i: 0 }];
+    const work: { v: Key; i: number }[] = [{ v: v0, i: 0 }];
     index.set(v0, idx); low.set(v0, idx); idx++; st.push(v0); onSt.add(v0);
     while (work.length) {
       const w = work[work.length - 1];
@@ -413,8 +416,8 @@ function fairCycle(edges: Edge[], enabledAt: Map<string, boolean[]>, nThreads: n
       work.pop();
       if (work.length) { const p = work[work.length - 1].v; low.set(p, Math.min(low.get(p)!, low.get(w.v)!)); }
       if (low.get(w.v) === index.get(w.v)) {
-        const comp: string[] = [];
-        let x: string;
+        const comp: Key[] = [];
+        let x: Key;
         do { x = st.pop()!; onSt.delete(x); comp.push(x); } while (x !== w.v);
         comps.push(comp);
       }
@@ -441,9 +444,9 @@ function fairCycle(edges: Edge[], enabledAt: Map<string, boolean[]>, nThreads: n
     const start = inner.find(wanted[0] ?? (() => true))!.from;
     const walk: Edge[] = [];
     let at = start;
-    const pathTo = (from: string, pred: (e: Edge) => boolean): Edge[] | undefined => {
+    const pathTo = (from: Key, pred: (e: Edge) => boolean): Edge[] | undefined => {
       // BFS inside the component to an edge satisfying pred; returns the edges taken, that edge last.
-      const prev = new Map<string, Edge | null>([[from, null]]);
+      const prev = new Map<Key, Edge | null>([[from, null]]);
       const q = [from];
       for (let qi = 0; qi < q.length; qi++) {
         const v = q[qi];
