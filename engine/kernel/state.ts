@@ -1,5 +1,6 @@
 // The kernel memory-model state the simulator explores (ARCHITECTURE.md "The kernel model").
-// Plain JSON data: cloning is a structural copy and the state hash is its canonical text, so two
+// Plain JSON data: cloning is a structural copy and two states are the same when their canonical
+// texts are (stateHash hashes that without building the text), so two
 // interleavings that reach the same kernel state are explored once.
 
 import type { ArchProfile } from './profiles';
@@ -269,22 +270,21 @@ export function stateText(s: SimState): string {
 }
 
 /**
- * The state's identity as text for callers that want a string: a 53-bit hash (cyrb53) of its
- * canonical text, pre-mixed with the text length. The explorer uses stateHash (same equality,
- * no text built).
+ * The explorer's former key: a 53-bit hash (cyrb53) of the canonical text. Same equality as
+ * stateHash, at the cost of building the text; kept for the bench's baseline (Budget.textKeys).
  */
-export function stateKey(s: SimState): string {
+export function stateTextHash(s: SimState): number {
   const str = JSON.stringify(s);
-  let h1 = 0xdeadbeef ^ str.length;
-  let h2 = 0x41c6ce57 ^ str.length;
+  let a = 0xdeadbeef ^ str.length;
+  let b = 0x41c6ce57 ^ str.length;
   for (let i = 0; i < str.length; i++) {
     const ch = str.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
+    a = Math.imul(a ^ ch, 2654435761);
+    b = Math.imul(b ^ ch, 1597334677);
   }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return `${(h2 >>> 0).toString(36)}.${(h1 >>> 0).toString(36)}.${str.length.toString(36)}`;
+  a = Math.imul(a ^ (a >>> 16), 2246822507) ^ Math.imul(b ^ (b >>> 13), 3266489909);
+  b = Math.imul(b ^ (b >>> 16), 2246822507) ^ Math.imul(a ^ (a >>> 13), 3266489909);
+  return (b & 0x1fffff) * 4294967296 + (a >>> 0);
 }
 
 // ---- structural state hash (the explorer's visited-set key) ----
@@ -383,13 +383,45 @@ function mixValue(v: unknown): void {
 }
 
 /**
+ * The kernel parts of a state (mms, pages, files, locks) are hashed once per object: most
+ * transitions share them with their parent state (engine/sim/interp.ts shareKernel). A part is
+ * hashed on its own (fresh lanes) and its two lanes mixed into the state's.
+ */
+const partLanes = new WeakMap<object, [number, number]>();
+
+function mixPart(x: object): void {
+  let lanes = partLanes.get(x);
+  if (!lanes) {
+    const s1 = h1, s2 = h2;
+    h1 = 0x2545f491;
+    h2 = 0x9e3779b9;
+    mixValue(x);
+    lanes = [h1, h2];
+    partLanes.set(x, lanes);
+    h1 = s1;
+    h2 = s2;
+  }
+  mix(lanes[0]);
+  mix(lanes[1]);
+}
+
+/**
  * The state's identity for the explorer's visited set: a 53-bit number, equal for two states
- * exactly when their canonical texts (stateText) are equal, barring hash collisions.
+ * exactly when their canonical texts (stateText) are equal, barring hash collisions. A state
+ * must not change once hashed (its kernel parts' hashes are memoized by object).
  */
 export function stateHash(s: SimState): number {
   h1 = 0xdeadbeef;
   h2 = 0x41c6ce57;
-  mixValue(s);
+  mix(T_OBJ);
+  for (const k in s) {
+    const x = (s as unknown as Record<string, unknown>)[k];
+    if (x === undefined) continue;
+    mix(T_KEY); mixString(k);
+    if (k === 'mms' || k === 'pages' || k === 'files' || k === 'locks') mixPart(x as object);
+    else mixValue(x);
+  }
+  mix(T_END);
   const a = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   const b = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(a ^ (a >>> 13), 3266489909);
   return (b & 0x1fffff) * 4294967296 + (a >>> 0);

@@ -13,7 +13,7 @@
 // giving `inconclusive` with the bound named.
 
 import type { TraceStep } from '../findings';
-import { stateHash, type SimState } from '../kernel/state';
+import { stateHash, stateTextHash, type SimState } from '../kernel/state';
 import type { Access, Verdict } from '../kernel/ops';
 import { choiceCount, runTransition, type TransitionResult, type World } from './interp';
 import { forgetDeadLocals } from './liveness';
@@ -25,6 +25,8 @@ export interface Budget {
   noReduction?: boolean;
   /** Turn state hashing off (the bench compares): a state is expanded again on every visit, up to the budget. */
   noHashing?: boolean;
+  /** Key the visited set by the hash of each state's JSON text, as before stateHash (the bench compares). */
+  textKeys?: boolean;
   /** Keep dead locals in the state (the bench compares; engine/sim/liveness.ts). */
   noDeadLocals?: boolean;
   /** Called with the states explored so far, every few thousand steps of a long exploration. */
@@ -165,7 +167,8 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
   const parent = new Map<Key, Edge | null>();
   const enabledAt = new Map<Key, boolean[]>();
 
-  const rootKey = stateHash(initial);
+  const keyOf = budget.textKeys ? stateTextHash : stateHash;
+  const rootKey = keyOf(initial);
   const root: Node = { key: rootKey, state: initial, sleep: new Map(), next: 0, explored: new Map(), counts: new Array(nThreads).fill(0) };
   visited.set(root.key, new Set());
   parent.set(root.key, null);
@@ -312,7 +315,7 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
       leaf(counts);
       return result(r.violation.verdict, r.violation.note, steps, steps.length - 1);
     }
-    const key = stateHash(r.state);
+    const key = keyOf(r.state);
     const edge: Edge = { from: top.key, to: key, tid, steps: r.steps };
     edges.push(edge);
     const cycleAt = onStack.get(key);

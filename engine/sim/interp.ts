@@ -808,7 +808,13 @@ export function runTransition(world: World, state: SimState, tid: number, choice
   let stmts = 0;
   // One context and one executor for the whole transition, reset between statements to what a
   // fresh one holds (a statement that left its footprint non-empty ends the transition).
-  const ctx: OpCtx = { s: cur, tid, profile: world.profile, sw: world.sw, fp: new Map(), label: '', notes: [], deltas: [] };
+  // The store label (what a user store writes into a page) is only read by the few statements
+  // that store: it is named from where the statement started, when asked.
+  let atFn = '', atBlock = 0, atIdx = 0;
+  const ctx: OpCtx = {
+    s: cur, tid, profile: world.profile, sw: world.sw, fp: new Map(), notes: [], deltas: [],
+    get label(): string { return storeLabel(world, tid, atFn, atBlock, atIdx); },
+  };
   const ex = new Exec(world, ctx, choice);
   for (let n = 0; n < MAX_LOCAL; n++) {
     const t = cur.threads[tid];
@@ -825,7 +831,7 @@ export function runTransition(world: World, state: SimState, tid: number, choice
       ex.facts = undefined;
       ex.choice = 0;
     }
-    ctx.label = storeLabel(world, tid, f0);
+    atFn = f0.fn; atBlock = f0.block; atIdx = f0.idx;
     try {
       ex.stepStmt();
     } catch (err) {
@@ -860,7 +866,42 @@ export function runTransition(world: World, state: SimState, tid: number, choice
     }
     if (cur.threads[tid].done) break;
   }
+  if (SIM_CHECKS.share && !writesKernel(fp)) shareKernel(cur, state);
   return { state: cur, changed: true, steps, fp, stmts };
+}
+
+/**
+ * Switches for tests and the bench: `share` off keeps every transition's own copy of the kernel
+ * parts (the bench's baseline); with `verifySharing` on, every kernel part shared with the
+ * parent state (shareKernel) is compared with the transition's own copy, and each mismatch is
+ * recorded.
+ */
+export const SIM_CHECKS = { share: true, verifySharing: false, sharingMismatches: [] as string[] };
+
+/** A write in the footprint to anything but a scenario global (`g:`): pages, PTEs, VMAs, TLBs, locks, files, mms. */
+function writesKernel(fp: Map<string, Access>): boolean {
+  for (const [k, a] of fp) if (a === 'w' && !k.startsWith('g:')) return true;
+  return false;
+}
+
+const KERNEL_PARTS = ['mms', 'pages', 'files', 'locks'] as const;
+
+/**
+ * Most transitions of a kernel function change only the thread (its frames and locals) and the
+ * globals: their footprint holds no write to a page, PTE, VMA, TLB, lock or file (every kernel
+ * operation records what it writes: the partial-order reduction relies on the same footprint).
+ * The new state then takes the parent's kernel parts themselves instead of its own identical
+ * copies, so the state hash reuses their memoized hashes (engine/kernel/state.ts stateHash) and
+ * the explored graph keeps one copy. Nothing changes a state once the explorer has it.
+ */
+function shareKernel(cur: SimState, parent: SimState): void {
+  for (const k of KERNEL_PARTS) {
+    if (SIM_CHECKS.verifySharing && JSON.stringify(cur[k]) !== JSON.stringify(parent[k])) {
+      SIM_CHECKS.sharingMismatches.push(`${k} changed by a transition whose footprint writes nothing there`);
+      continue;
+    }
+    (cur as unknown as Record<string, unknown>)[k] = parent[k];
+  }
 }
 
 /**
@@ -872,7 +913,8 @@ function replay(world: World, state: SimState, tid: number, choice: number, n: n
   const s = cloneState(state);
   for (let i = 0; i < n; i++) {
     const ctx: OpCtx = { s, tid, profile: world.profile, sw: world.sw, fp: new Map(), label: '', notes: [], deltas: [] };
-    ctx.label = storeLabel(world, tid, frameOf(s.threads[tid]));
+    const f = frameOf(s.threads[tid]);
+    ctx.label = storeLabel(world, tid, f.fn, f.block, f.idx);
     new Exec(world, ctx, i === 0 ? choice : 0).stepStmt();
   }
   return s;
@@ -932,10 +974,10 @@ const ordinals = new WeakMap<FunctionIR, Map<Stmt, number>>();
 const fromCLabels = new WeakMap<Stmt, string[]>();
 
 /** Names a user-space store by where it is: its source line (from C), else its place in the function. */
-function storeLabel(world: World, tid: number, f: Frame): string {
-  const fn = world.program.functions[f.fn];
-  const st = fn?.blocks[f.block]?.stmts[f.idx];
-  if (!fn || !st) return `CPU${tid}'s store in ${f.fn}()`;
+function storeLabel(world: World, tid: number, fnName: string, block: number, idx: number): string {
+  const fn = world.program.functions[fnName];
+  const st = fn?.blocks[block]?.stmts[idx];
+  if (!fn || !st) return `CPU${tid}'s store in ${fnName}()`;
   if (world.program.fromC && st.range) {
     let byTid = fromCLabels.get(st);
     if (!byTid) { byTid = []; fromCLabels.set(st, byTid); }
@@ -948,7 +990,7 @@ function storeLabel(world: World, tid: number, f: Frame): string {
     for (const b of fn.blocks) for (const x of b.stmts) if (x.kind === 'call') m.set(x, ++k);
     ordinals.set(fn, m);
   }
-  return `CPU${tid}'s store #${m.get(st) ?? 0} in ${f.fn}()`;
+  return `CPU${tid}'s store #${m.get(st) ?? 0} in ${fnName}()`;
 }
 
 function opText(world: World, s: SimState, tid: number): string {
