@@ -207,6 +207,40 @@ function cloneFlat<T extends object>(r: Record<string, T>): Record<string, T> {
 
 /** Structural copy (hand-written: the explorer clones a state per transition). */
 export function cloneState(s: SimState): SimState {
+  const c = cloneThreadParts(s);
+  ownKernelParts(c);
+  return c;
+}
+
+/**
+ * A copy of the threads and globals; the kernel parts (mms, pages, files, locks) are the same
+ * objects as in `s` until ownKernelParts copies them (engine/sim/interp.ts copies them before the
+ * first statement of a transition that may write them).
+ */
+export function cloneThreadParts(s: SimState): SimState {
+  const threads = new Array<ThreadState>(s.threads.length);
+  for (let i = 0; i < threads.length; i++) {
+    const t = s.threads[i];
+    const c = { ...t };
+    c.retval = cloneVal(t.retval);
+    c.tlb = cloneFlat(t.tlb);
+    const frames = new Array<Frame>(t.frames.length);
+    for (let j = 0; j < frames.length; j++) {
+      const f = t.frames[j];
+      const d = { ...f };
+      d.env = cloneVals(f.env);
+      d.scratch = cloneVal(f.scratch);
+      d.ret = cloneVal(f.ret);
+      frames[j] = d;
+    }
+    c.frames = frames;
+    threads[i] = c;
+  }
+  return { mms: s.mms, pages: s.pages, files: s.files, locks: s.locks, threads, globals: cloneVals(s.globals) };
+}
+
+/** Replace the kernel parts of `s` by copies of their own (in place). */
+export function ownKernelParts(s: SimState): void {
   const mms = new Array<Mm>(s.mms.length);
   for (let i = 0; i < mms.length; i++) {
     const m = s.mms[i];
@@ -240,25 +274,10 @@ export function cloneState(s: SimState): SimState {
     c.waitingWriters = l.waitingWriters.slice();
     locks[k] = c;
   }
-  const threads = new Array<ThreadState>(s.threads.length);
-  for (let i = 0; i < threads.length; i++) {
-    const t = s.threads[i];
-    const c = { ...t };
-    c.retval = cloneVal(t.retval);
-    c.tlb = cloneFlat(t.tlb);
-    const frames = new Array<Frame>(t.frames.length);
-    for (let j = 0; j < frames.length; j++) {
-      const f = t.frames[j];
-      const d = { ...f };
-      d.env = cloneVals(f.env);
-      d.scratch = cloneVal(f.scratch);
-      d.ret = cloneVal(f.ret);
-      frames[j] = d;
-    }
-    c.frames = frames;
-    threads[i] = c;
-  }
-  return { mms, pages, files, locks, threads, globals: cloneVals(s.globals) };
+  s.mms = mms;
+  s.pages = pages;
+  s.files = files;
+  s.locks = locks;
 }
 
 /**

@@ -11,7 +11,7 @@ import type { ApiEntry } from '../kernel/api-schema';
 import type { ArchProfile } from '../kernel/profiles';
 import { compareVersions, parseKernelVersion, type KernelSwitches } from '../kernel/versions';
 import {
-  GUP_PIN_COUNTING_BIAS, cloneState, hex, kmapAddress, newPage, pageHandle, pageOfHandle, pageOfKernelAddress, type Frame, type SimState, type ThreadState, type Val,
+  GUP_PIN_COUNTING_BIAS, cloneState, cloneThreadParts, hex, ownKernelParts, kmapAddress, newPage, pageHandle, pageOfHandle, pageOfKernelAddress, type Frame, type SimState, type ThreadState, type Val,
 } from '../kernel/state';
 import {
   Blocked, Violation, acquire, downgrade, faultIn, flushTlb, gupRange, holds, kernelWrite, mmapLockName, pageMkclean, release,
@@ -802,7 +802,12 @@ class Exec {
  * touches shared state. Returns the new state, or `changed: false` when the thread cannot move.
  */
 export function runTransition(world: World, state: SimState, tid: number, choice = 0): TransitionResult {
-  const cur = cloneState(state);
+  // The kernel parts (mms, pages, files, locks) are copied only before the first statement that
+  // may write them (mayWriteKernel); until then the new state reads the parent's own objects,
+  // which nothing changes.
+  const cur = SIM_CHECKS.share ? cloneThreadParts(state) : cloneState(state);
+  let own = !SIM_CHECKS.share;
+  const parentText = SIM_CHECKS.verifySharing ? kernelText(state) : undefined;
   const fp = new Map<string, Access>();
   const steps: TraceStep[] = [];
   let stmts = 0;
@@ -832,6 +837,7 @@ export function runTransition(world: World, state: SimState, tid: number, choice
       ex.choice = 0;
     }
     atFn = f0.fn; atBlock = f0.block; atIdx = f0.idx;
+    if (!own && mayWriteKernel(world, fn0, f0, st0)) { ownKernelParts(cur); own = true; }
     try {
       ex.stepStmt();
     } catch (err) {
@@ -840,6 +846,8 @@ export function runTransition(world: World, state: SimState, tid: number, choice
       const blocking = !!st0 && st0.kind === 'call' && mayBlock(world, st0);
       if (err instanceof Blocked) {
         const before = blocking ? replay(world, state, tid, choice, n) : cur;
+        if (before === cur && !own) { ownKernelParts(cur); own = true; }
+        if (parentText !== undefined) checkParent(state, parentText);
         // Queue on the lock (a waiting writer blocks new readers): that is the only effect.
         const bt = before.threads[tid];
         const l = before.locks[err.lock] ?? (before.locks[err.lock] = { cls: 'lock', writer: -1, readers: [], waitingWriters: [] });
@@ -866,15 +874,48 @@ export function runTransition(world: World, state: SimState, tid: number, choice
     }
     if (cur.threads[tid].done) break;
   }
-  if (SIM_CHECKS.share && !writesKernel(fp)) shareKernel(cur, state);
+  if (parentText !== undefined) checkParent(state, parentText);
+  if (own && SIM_CHECKS.share && !writesKernel(fp)) shareKernel(cur, state);
   return { state: cur, changed: true, steps, fp, stmts };
 }
 
 /**
- * Switches for tests and the bench: `share` off keeps every transition's own copy of the kernel
- * parts (the bench's baseline); with `verifySharing` on, every kernel part shared with the
- * parent state (shareKernel) is compared with the transition's own copy, and each mismatch is
- * recorded.
+ * Statements that may change a kernel part: calls the API table or the intrinsics model, stores
+ * through a pointer (`*p = v`, a kernel mapping), and a return (it may store the result through
+ * a pointer in the caller). Assignments to locals and globals, declarations, branches and calls
+ * of the program's own functions (a new frame) change only the thread and the globals.
+ */
+function mayWriteKernel(world: World, fn: FunctionIR | undefined, f: Frame, st: Stmt | undefined): boolean {
+  if (!fn) return true;
+  if (!st) {
+    const block = fn.blocks[f.block];
+    return !block || f.block === fn.exit || block.succs.length === 0;
+  }
+  switch (st.kind) {
+    case 'decl': case 'return': return false;
+    case 'assign': return st.target.kind === 'unary';
+    case 'havoc': return !!st.target && st.target.kind === 'unary';
+    case 'call':
+      if (world.program.functions[st.callee]) return false;
+      if (world.api(st.callee) || isIntrinsic(st.callee)) return true;
+      return !!st.result && st.result.kind === 'unary';
+  }
+}
+
+function kernelText(s: SimState): string {
+  return JSON.stringify([s.mms, s.pages, s.files, s.locks]);
+}
+
+/** Checks (SIM_CHECKS.verifySharing): the parent's kernel parts are as they were before the transition. */
+function checkParent(parent: SimState, before: string): void {
+  if (kernelText(parent) !== before) SIM_CHECKS.sharingMismatches.push('a transition changed the kernel parts of the state it started from');
+}
+
+/**
+ * Switches for tests and the bench: `share` off copies the whole state for every transition and
+ * keeps it (the bench's baseline); with `verifySharing` on, every transition checks that the
+ * state it started from is unchanged (a kernel part it read without copying) and that every part
+ * it shares with it (shareKernel) equals its own copy, and records each mismatch.
  */
 export const SIM_CHECKS = { share: true, verifySharing: false, sharingMismatches: [] as string[] };
 
@@ -888,11 +929,12 @@ const KERNEL_PARTS = ['mms', 'pages', 'files', 'locks'] as const;
 
 /**
  * Most transitions of a kernel function change only the thread (its frames and locals) and the
- * globals: their footprint holds no write to a page, PTE, VMA, TLB, lock or file (every kernel
- * operation records what it writes: the partial-order reduction relies on the same footprint).
- * The new state then takes the parent's kernel parts themselves instead of its own identical
- * copies, so the state hash reuses their memoized hashes (engine/kernel/state.ts stateHash) and
- * the explored graph keeps one copy. Nothing changes a state once the explorer has it.
+ * globals. A transition that ran a statement which may write a kernel part (and so copied them)
+ * but whose footprint holds no write to a page, PTE, VMA, TLB, lock or file (every kernel
+ * operation records what it writes: the partial-order reduction relies on the same footprint)
+ * takes the parent's kernel parts back instead of its identical copies, so the state hash reuses
+ * their memoized hashes (engine/kernel/state.ts stateHash) and the explored graph keeps one copy.
+ * Nothing changes a state once the explorer has it.
  */
 function shareKernel(cur: SimState, parent: SimState): void {
   for (const k of KERNEL_PARTS) {

@@ -92,7 +92,7 @@ test('stateHash follows JSON: key order counts, undefined keys are absent, -0 is
   differ(base, variant((s) => { s.pages[0].refcount++; }));
 });
 
-test('shared kernel parts: no transition shares a part it changed (scenarios and uaccess-livelock fixtures)', async () => {
+test('shared kernel parts: no transition changes the state it started from or shares a part it changed (scenarios and uaccess-livelock fixtures)', async () => {
   SIM_CHECKS.verifySharing = true;
   SIM_CHECKS.sharingMismatches.length = 0;
   try {
