@@ -91,6 +91,7 @@ interface Node {
 interface Edge { from: Key; to: Key; tid: number; steps: TraceStep[] }
 
 export const DEFAULT_BUDGET = { maxStates: 200000 };
+const NOTHING_ASLEEP: ReadonlySet<number> = new Set<number>();
 /** Steps of the search path kept in an inconclusive result. */
 const STOPPED_PATH_STEPS = 100;
 
@@ -151,7 +152,7 @@ function livelockSteps(prefix: TraceStep[], cycle: TraceStep[], tids: Set<number
 function exploreInner(world: World, initial: SimState, endOracle: EndOracle, budget: Budget): ExploreResult {
   const maxStates = budget.maxStates ?? DEFAULT_BUDGET.maxStates;
   const nThreads = initial.threads.length;
-  const visited = new Map<Key, Set<number>>();
+  const visited = new Map<Key, ReadonlySet<number>>();
   const onStack = new Map<Key, number>();
   const requires = budget.livelockRequires ?? [];
   let states = 1;
@@ -188,7 +189,6 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
     verdict, note, steps, decisive, statesExplored: states, interleavings: Math.max(leaves, 1), naive: Math.max(naive, 1),
     transitions, copiesRun, nofaultCopiesRun, choicePoints, ...(preconditions.size ? { preconditions: [...preconditions] } : {}), ...(bound ? { bound } : {}),
   });
-  const satisfies = (steps: TraceStep[]): boolean => requires.every((p) => steps.some(p));
   const account = (r: TransitionResult): void => {
     transitions++;
     for (const s of r.steps) {
@@ -340,10 +340,16 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
         if (always) fair = false;
       }
       top.explored.set(tr, r.fp);
-      const cycle: TraceStep[] = [];
-      for (let i = cycleAt + 1; i < stack.length; i++) cycle.push(...stack[i].via!.r.steps);
-      cycle.push(...r.steps);
-      if (fair && satisfies(cycle)) {
+      // Most back edges close a cycle that lacks what the caller requires (the adversary
+      // repeating a choice): test that on the steps in place, build the cycle only for a verdict.
+      const cycleHas = (p: (s: TraceStep) => boolean): boolean => {
+        for (let i = cycleAt + 1; i < stack.length; i++) if (stack[i].via!.r.steps.some(p)) return true;
+        return r.steps.some(p);
+      };
+      if (fair && requires.every(cycleHas)) {
+        const cycle: TraceStep[] = [];
+        for (let i = cycleAt + 1; i < stack.length; i++) cycle.push(...stack[i].via!.r.steps);
+        cycle.push(...r.steps);
         leaf(counts);
         const { steps, note } = livelockSteps(pathSteps(cycleAt), cycle, stepping);
         return result('livelock', note, steps, steps.length - 1);
@@ -368,7 +374,8 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
       only = new Set(seen);
       visited.set(key, new Set([...seen].filter((u) => sleep.has(u))));
     } else {
-      visited.set(key, new Set(sleep.keys()));
+      // Nothing asleep (always so with one thread): one shared empty set, never changed in place.
+      visited.set(key, sleep.size ? new Set(sleep.keys()) : NOTHING_ASLEEP);
       if (!parent.has(key)) parent.set(key, edge);
       states++;
       if (states > maxStates) return stopped('inconclusive', `state budget of ${maxStates} states exhausted`, `${maxStates} states`);
