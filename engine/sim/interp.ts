@@ -797,6 +797,23 @@ class Exec {
   }
 }
 
+/** A transition's operation context; the store label is named from where the statement started, when asked. */
+class TransitionCtx implements OpCtx {
+  fp = new Map<string, Access>();
+  notes: string[] = [];
+  deltas: string[] = [];
+  profile: ArchProfile;
+  sw: KernelSwitches;
+  atFn = '';
+  atBlock = 0;
+  atIdx = 0;
+  constructor(private world: World, public s: SimState, public tid: number) {
+    this.profile = world.profile;
+    this.sw = world.sw;
+  }
+  get label(): string { return storeLabel(this.world, this.tid, this.atFn, this.atBlock, this.atIdx); }
+}
+
 /**
  * Run one transition of thread `tid` from `state`: local statements, then one statement that
  * touches shared state. Returns the new state, or `changed: false` when the thread cannot move.
@@ -815,11 +832,7 @@ export function runTransition(world: World, state: SimState, tid: number, choice
   // fresh one holds (a statement that left its footprint non-empty ends the transition).
   // The store label (what a user store writes into a page) is only read by the few statements
   // that store: it is named from where the statement started, when asked.
-  let atFn = '', atBlock = 0, atIdx = 0;
-  const ctx: OpCtx = {
-    s: cur, tid, profile: world.profile, sw: world.sw, fp: new Map(), notes: [], deltas: [],
-    get label(): string { return storeLabel(world, tid, atFn, atBlock, atIdx); },
-  };
+  const ctx = new TransitionCtx(world, cur, tid);
   const ex = new Exec(world, ctx, choice);
   for (let n = 0; n < MAX_LOCAL; n++) {
     const t = cur.threads[tid];
@@ -836,7 +849,7 @@ export function runTransition(world: World, state: SimState, tid: number, choice
       ex.facts = undefined;
       ex.choice = 0;
     }
-    atFn = f0.fn; atBlock = f0.block; atIdx = f0.idx;
+    ctx.atFn = f0.fn; ctx.atBlock = f0.block; ctx.atIdx = f0.idx;
     if (!own && mayWriteKernel(world, fn0, f0, st0)) { ownKernelParts(cur); own = true; }
     try {
       ex.stepStmt();
