@@ -4,7 +4,8 @@
 //   2. edit -> diagnostics latency on a 5,000-line file through the server's DocumentSession;
 //   3. the extra cost of the fault-in loop rules per file (bench/faultin.ts, issue 4);
 //   4. the simulator's scenario suite (bench/sim.ts);
-//   5. the whole Linux 6.1 tree beside grep: cold and warm cache, lines/s, peak RSS (bench/tree.ts).
+//   5. the whole Linux 6.1 tree beside grep: cold and warm cache, lines/s, peak RSS (bench/tree.ts);
+//   6. the uaccess-livelock simulation per kernel-shaped function, beside the former state keys (bench/sim.ts, issue 10).
 // Targets from issue 2: >= 100k lines/s single process; <= 20 ms median latency.
 // Target from issue 3: whole scenario suite <= 1 s; partial-order reduction >= 10x.
 
@@ -16,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { generateCorpus, generateLargeFile } from './generate-corpus';
 import { BLANK_IRRELEVANT, createEngine } from '../engine/engine';
 import { DocumentSession } from '../engine/session';
-import { benchReductions, benchSim } from './sim';
+import { benchLoops, benchReductions, benchSim } from './sim';
 import { benchEditorSim } from './sim-editor';
 import { benchFaultIn } from './faultin';
 import { benchTree } from './tree';
@@ -149,6 +150,7 @@ async function main(): Promise<void> {
     ['tree', () => benchTree()],
     ['reductions', () => benchReductions()],
     ['editor-sim', () => benchEditorSim()],
+    ['sim-loops', () => benchLoops()],
   ];
   const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   for (const [name, run] of sections) {

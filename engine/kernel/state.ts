@@ -1,5 +1,6 @@
 // The kernel memory-model state the simulator explores (ARCHITECTURE.md "The kernel model").
-// Plain JSON data: cloning is a structural copy and the state hash is its canonical text, so two
+// Plain JSON data: cloning is a structural copy and two states are the same when their canonical
+// texts are (stateHash hashes that without building the text), so two
 // interleavings that reach the same kernel state are explored once.
 
 import type { ArchProfile } from './profiles';
@@ -184,51 +185,265 @@ function cloneVal(v: Val): Val {
   return Array.isArray(v) ? v.map(cloneVal) : v;
 }
 
-function cloneRecord<T>(r: Record<string, T>, f: (x: T) => T): Record<string, T> {
+// Copies keep every object's key order (a spread, then fields replaced in place): the state's
+// identity is its canonical text, where key order counts.
+
+/** A record of values: a spread, then arrays copied (scalars and strings are immutable). */
+function cloneVals(r: Record<string, Val>): Record<string, Val> {
+  const out = { ...r };
+  for (const k in out) {
+    const v = out[k];
+    if (Array.isArray(v)) out[k] = cloneVal(v);
+  }
+  return out;
+}
+
+/** A record of flat objects (PTEs, TLB entries). */
+function cloneFlat<T extends object>(r: Record<string, T>): Record<string, T> {
   const out: Record<string, T> = {};
-  for (const k in r) out[k] = f(r[k]);
+  for (const k in r) out[k] = { ...r[k] };
   return out;
 }
 
 /** Structural copy (hand-written: the explorer clones a state per transition). */
 export function cloneState(s: SimState): SimState {
-  return {
-    mms: s.mms.map((m) => ({
-      ...m,
-      vmas: m.vmas.map((v) => ({ ...v })),
-      ptes: cloneRecord(m.ptes, (p) => ({ ...p })),
-      notifiers: m.notifiers.map((n) => ({ ...n })),
-      unflushed: { ...m.unflushed },
-    })),
-    pages: s.pages.map((p) => ({ ...p, badGranules: p.badGranules.slice(), ...(p.gupFrom ? { gupFrom: { ...p.gupFrom } } : {}) })),
-    files: cloneRecord(s.files, (f) => ({ ...f, pages: { ...f.pages } })),
-    locks: cloneRecord(s.locks, (l) => ({ ...l, readers: l.readers.slice(), waitingWriters: l.waitingWriters.slice() })),
-    threads: s.threads.map((t) => ({
-      ...t,
-      retval: cloneVal(t.retval),
-      tlb: cloneRecord(t.tlb, (e) => ({ ...e })),
-      frames: t.frames.map((f) => ({ ...f, env: cloneRecord(f.env, cloneVal), scratch: cloneVal(f.scratch), ret: cloneVal(f.ret) })),
-    })),
-    globals: cloneRecord(s.globals, cloneVal),
-  };
+  const c = cloneThreadParts(s);
+  ownKernelParts(c);
+  return c;
 }
 
 /**
- * The state's identity for the explorer's visited set: a 53-bit hash (cyrb53) of its canonical
- * text, pre-mixed with the text length, so map lookups do not rehash kilobytes of JSON.
+ * A copy of the threads and globals; the kernel parts (mms, pages, files, locks) are the same
+ * objects as in `s` until ownKernelParts copies them (engine/sim/interp.ts copies them before the
+ * first statement of a transition that may write them).
  */
-export function stateKey(s: SimState): string {
+export function cloneThreadParts(s: SimState): SimState {
+  const threads = new Array<ThreadState>(s.threads.length);
+  for (let i = 0; i < threads.length; i++) {
+    const t = s.threads[i];
+    const c = { ...t };
+    c.retval = cloneVal(t.retval);
+    c.tlb = cloneFlat(t.tlb);
+    const frames = new Array<Frame>(t.frames.length);
+    for (let j = 0; j < frames.length; j++) {
+      const f = t.frames[j];
+      const d = { ...f };
+      d.env = cloneVals(f.env);
+      d.scratch = cloneVal(f.scratch);
+      d.ret = cloneVal(f.ret);
+      frames[j] = d;
+    }
+    c.frames = frames;
+    threads[i] = c;
+  }
+  return { mms: s.mms, pages: s.pages, files: s.files, locks: s.locks, threads, globals: cloneVals(s.globals) };
+}
+
+/** Replace the kernel parts of `s` by copies of their own (in place). */
+export function ownKernelParts(s: SimState): void {
+  const mms = new Array<Mm>(s.mms.length);
+  for (let i = 0; i < mms.length; i++) {
+    const m = s.mms[i];
+    const c = { ...m };
+    c.vmas = m.vmas.map((v) => ({ ...v }));
+    c.ptes = cloneFlat(m.ptes);
+    c.notifiers = m.notifiers.map((n) => ({ ...n }));
+    c.unflushed = { ...m.unflushed };
+    mms[i] = c;
+  }
+  const pages = new Array<Page>(s.pages.length);
+  for (let i = 0; i < pages.length; i++) {
+    const p = s.pages[i];
+    const c = { ...p };
+    c.badGranules = p.badGranules.slice();
+    if (p.gupFrom) c.gupFrom = { ...p.gupFrom };
+    pages[i] = c;
+  }
+  const files: Record<string, FileState> = {};
+  for (const k in s.files) {
+    const f = s.files[k];
+    const c = { ...f };
+    c.pages = { ...f.pages };
+    files[k] = c;
+  }
+  const locks: Record<string, LockState> = {};
+  for (const k in s.locks) {
+    const l = s.locks[k];
+    const c = { ...l };
+    c.readers = l.readers.slice();
+    c.waitingWriters = l.waitingWriters.slice();
+    locks[k] = c;
+  }
+  s.mms = mms;
+  s.pages = pages;
+  s.files = files;
+  s.locks = locks;
+}
+
+/**
+ * The state's canonical text (JSON): the reference definition of "the same state". The explorer
+ * does not build it (see stateHash); tests check that stateHash agrees with it.
+ */
+export function stateText(s: SimState): string {
+  return JSON.stringify(s);
+}
+
+/**
+ * The explorer's former key: a 53-bit hash (cyrb53) of the canonical text. Same equality as
+ * stateHash, at the cost of building the text; kept for the bench's baseline (Budget.textKeys).
+ */
+export function stateTextHash(s: SimState): number {
   const str = JSON.stringify(s);
-  let h1 = 0xdeadbeef ^ str.length;
-  let h2 = 0x41c6ce57 ^ str.length;
+  let a = 0xdeadbeef ^ str.length;
+  let b = 0x41c6ce57 ^ str.length;
   for (let i = 0; i < str.length; i++) {
     const ch = str.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
+    a = Math.imul(a ^ ch, 2654435761);
+    b = Math.imul(b ^ ch, 1597334677);
   }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return `${(h2 >>> 0).toString(36)}.${(h1 >>> 0).toString(36)}.${str.length.toString(36)}`;
+  a = Math.imul(a ^ (a >>> 16), 2246822507) ^ Math.imul(b ^ (b >>> 13), 3266489909);
+  b = Math.imul(b ^ (b >>> 16), 2246822507) ^ Math.imul(a ^ (a >>> 13), 3266489909);
+  return (b & 0x1fffff) * 4294967296 + (a >>> 0);
+}
+
+// ---- structural state hash (the explorer's visited-set key) ----
+//
+// The same equality as the canonical text (two states hash alike exactly when JSON.stringify
+// gives the same text, up to 53-bit collisions), computed by walking the state instead of
+// building kilobytes of text and hashing it character by character: a prefix-free token stream
+// (a tag per value kind, object keys in JSON's own order, array lengths, closing tags) fed into
+// two 32-bit multiplicative lanes. JSON's quirks are kept: a property whose value is undefined
+// is absent, NaN and +-Infinity read as null, -0 as 0. Strings (property names, lock and function
+// names, store labels: a small, repetitive set) are hashed once and memoized.
+
+const T_NULL = 0x6e756c6c;
+const T_TRUE = 0x74727565;
+const T_FALSE = 0x66616c73;
+const T_INT = 0x696e7420;
+const T_NUM = 0x6e756d20;
+const T_STR = 0x73747220;
+const T_ARR = 0x61727220;
+const T_OBJ = 0x6f626a20;
+const T_END = 0x656e6420;
+const T_KEY = 0x6b657920;
+
+let h1 = 0;
+let h2 = 0;
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+
+function mix(x: number): void {
+  h1 = Math.imul(h1 ^ x, 2654435761);
+  h2 = Math.imul(h2 ^ x, 1597334677);
+  h1 ^= h1 >>> 15;
+  h2 ^= h2 >>> 13;
+}
+
+/** Two 32-bit lanes of a string's hash, memoized (a bounded cache: it is cleared when full). */
+const STR_CACHE = 1 << 16;
+const strSlot = new Map<string, number>();
+const strLanes = new Int32Array(STR_CACHE * 2);
+
+function mixString(s: string): void {
+  let i = strSlot.get(s);
+  if (i === undefined) {
+    let a = 0x9e3779b9 ^ s.length;
+    let b = 0x85ebca6b ^ s.length;
+    for (let k = 0; k < s.length; k++) {
+      const ch = s.charCodeAt(k);
+      a = Math.imul(a ^ ch, 2654435761);
+      b = Math.imul(b ^ ch, 1597334677);
+    }
+    if (strSlot.size >= STR_CACHE) strSlot.clear();
+    i = strSlot.size * 2;
+    strSlot.set(s, i);
+    strLanes[i] = Math.imul(a ^ (a >>> 16), 2246822507) ^ Math.imul(b ^ (b >>> 13), 3266489909);
+    strLanes[i + 1] = Math.imul(b ^ (b >>> 16), 2246822507) ^ Math.imul(a ^ (a >>> 13), 3266489909);
+  }
+  mix(strLanes[i]);
+  mix(strLanes[i + 1]);
+}
+
+function mixValue(v: unknown): void {
+  switch (typeof v) {
+    case 'number':
+      if (v === (v | 0)) { mix(T_INT); mix(v | 0); return; } // -0 | 0 === 0, as JSON writes it
+      if (v !== v || v === Infinity || v === -Infinity) { mix(T_NULL); return; }
+      f64[0] = v;
+      mix(T_NUM); mix(u32[0]); mix(u32[1]);
+      return;
+    case 'string': mix(T_STR); mixString(v); return;
+    case 'boolean': mix(v ? T_TRUE : T_FALSE); return;
+    case 'object':
+      if (v === null) { mix(T_NULL); return; }
+      if (Array.isArray(v)) {
+        mix(T_ARR); mix(v.length);
+        // JSON writes undefined array slots as null.
+        for (let i = 0; i < v.length; i++) { const x = v[i]; if (x === undefined) mix(T_NULL); else mixValue(x); }
+        mix(T_END);
+        return;
+      }
+      mix(T_OBJ);
+      // for-in walks own enumerable string keys in JSON.stringify's order (integer-like keys
+      // ascending, then insertion order); states are plain objects with no inherited keys.
+      for (const k in v as Record<string, unknown>) {
+        const x = (v as Record<string, unknown>)[k];
+        if (x === undefined || typeof x === 'function') continue;
+        mix(T_KEY); mixString(k);
+        mixValue(x);
+      }
+      mix(T_END);
+      return;
+    default:
+      // undefined / functions at the top level or in objects are skipped above; nothing else
+      // occurs in a state.
+      mix(T_NULL);
+  }
+}
+
+/**
+ * The kernel parts of a state (mms, pages, files, locks) are hashed once per object: most
+ * transitions share them with their parent state (engine/sim/interp.ts shareKernel). A part is
+ * hashed on its own (fresh lanes) and its two lanes mixed into the state's.
+ */
+const partLanes = new WeakMap<object, [number, number]>();
+
+function mixPart(x: object): void {
+  let lanes = partLanes.get(x);
+  if (!lanes) {
+    const s1 = h1, s2 = h2;
+    h1 = 0x2545f491;
+    h2 = 0x9e3779b9;
+    mixValue(x);
+    lanes = [h1, h2];
+    partLanes.set(x, lanes);
+    h1 = s1;
+    h2 = s2;
+  }
+  mix(lanes[0]);
+  mix(lanes[1]);
+}
+
+/**
+ * The state's identity for the explorer's visited set: a 53-bit number, equal for two states
+ * exactly when their canonical texts (stateText) are equal, barring hash collisions. A state
+ * must not change once hashed (its kernel parts' hashes are memoized by object).
+ */
+export function stateHash(s: SimState): number {
+  h1 = 0xdeadbeef;
+  h2 = 0x41c6ce57;
+  mix(T_OBJ);
+  for (const k in s) {
+    const x = (s as unknown as Record<string, unknown>)[k];
+    if (x === undefined) continue;
+    mix(T_KEY); mixString(k);
+    if (k === 'mms' || k === 'pages' || k === 'files' || k === 'locks') mixPart(x as object);
+    else mixValue(x);
+  }
+  mix(T_END);
+  const a = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  const b = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(a ^ (a >>> 13), 3266489909);
+  return (b & 0x1fffff) * 4294967296 + (a >>> 0);
 }
 
 // ---- initial memory layout (scenario data) ----

@@ -13,7 +13,7 @@
 // giving `inconclusive` with the bound named.
 
 import type { TraceStep } from '../findings';
-import { stateKey, type SimState } from '../kernel/state';
+import { stateHash, stateTextHash, type SimState } from '../kernel/state';
 import type { Access, Verdict } from '../kernel/ops';
 import { choiceCount, runTransition, type TransitionResult, type World } from './interp';
 import { forgetDeadLocals } from './liveness';
@@ -25,6 +25,8 @@ export interface Budget {
   noReduction?: boolean;
   /** Turn state hashing off (the bench compares): a state is expanded again on every visit, up to the budget. */
   noHashing?: boolean;
+  /** Key the visited set by the hash of each state's JSON text, as before stateHash (the bench compares). */
+  textKeys?: boolean;
   /** Keep dead locals in the state (the bench compares; engine/sim/liveness.ts). */
   noDeadLocals?: boolean;
   /** Called with the states explored so far, every few thousand steps of a long exploration. */
@@ -66,8 +68,11 @@ const CH = 64;
 const trId = (tid: number, choice: number): number => tid * CH + choice;
 const tidOf = (tr: number): number => Math.floor(tr / CH);
 
+/** A state's identity in the visited set (engine/kernel/state.ts stateHash). */
+type Key = number;
+
 interface Node {
-  key: string;
+  key: Key;
   state: SimState;
   sleep: Map<number, Fp>;
   trans?: Map<number, TransitionResult>;
@@ -83,9 +88,10 @@ interface Node {
   enabled?: boolean[];
 }
 
-interface Edge { from: string; to: string; tid: number; steps: TraceStep[] }
+interface Edge { from: Key; to: Key; tid: number; steps: TraceStep[] }
 
 export const DEFAULT_BUDGET = { maxStates: 200000 };
+const NOTHING_ASLEEP: ReadonlySet<number> = new Set<number>();
 /** Steps of the search path kept in an inconclusive result. */
 const STOPPED_PATH_STEPS = 100;
 
@@ -146,8 +152,8 @@ function livelockSteps(prefix: TraceStep[], cycle: TraceStep[], tids: Set<number
 function exploreInner(world: World, initial: SimState, endOracle: EndOracle, budget: Budget): ExploreResult {
   const maxStates = budget.maxStates ?? DEFAULT_BUDGET.maxStates;
   const nThreads = initial.threads.length;
-  const visited = new Map<string, Set<number>>();
-  const onStack = new Map<string, number>();
+  const visited = new Map<Key, ReadonlySet<number>>();
+  const onStack = new Map<Key, number>();
   const requires = budget.livelockRequires ?? [];
   let states = 1;
   let leaves = 0;
@@ -159,10 +165,11 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
   const preconditions = new Set<string>();
   // The explored graph, for live-locks through states explored on another branch.
   const edges: Edge[] = [];
-  const parent = new Map<string, Edge | null>();
-  const enabledAt = new Map<string, boolean[]>();
+  const parent = new Map<Key, Edge | null>();
+  const enabledAt = new Map<Key, boolean[]>();
 
-  const rootKey = stateKey(initial);
+  const keyOf = budget.textKeys ? stateTextHash : stateHash;
+  const rootKey = keyOf(initial);
   const root: Node = { key: rootKey, state: initial, sleep: new Map(), next: 0, explored: new Map(), counts: new Array(nThreads).fill(0) };
   visited.set(root.key, new Set());
   parent.set(root.key, null);
@@ -182,7 +189,6 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
     verdict, note, steps, decisive, statesExplored: states, interleavings: Math.max(leaves, 1), naive: Math.max(naive, 1),
     transitions, copiesRun, nofaultCopiesRun, choicePoints, ...(preconditions.size ? { preconditions: [...preconditions] } : {}), ...(bound ? { bound } : {}),
   });
-  const satisfies = (steps: TraceStep[]): boolean => requires.every((p) => steps.some(p));
   const account = (r: TransitionResult): void => {
     transitions++;
     for (const s of r.steps) {
@@ -309,7 +315,7 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
       leaf(counts);
       return result(r.violation.verdict, r.violation.note, steps, steps.length - 1);
     }
-    const key = stateKey(r.state);
+    const key = keyOf(r.state);
     const edge: Edge = { from: top.key, to: key, tid, steps: r.steps };
     edges.push(edge);
     const cycleAt = onStack.get(key);
@@ -334,10 +340,16 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
         if (always) fair = false;
       }
       top.explored.set(tr, r.fp);
-      const cycle: TraceStep[] = [];
-      for (let i = cycleAt + 1; i < stack.length; i++) cycle.push(...stack[i].via!.r.steps);
-      cycle.push(...r.steps);
-      if (fair && satisfies(cycle)) {
+      // Most back edges close a cycle that lacks what the caller requires (the adversary
+      // repeating a choice): test that on the steps in place, build the cycle only for a verdict.
+      const cycleHas = (p: (s: TraceStep) => boolean): boolean => {
+        for (let i = cycleAt + 1; i < stack.length; i++) if (stack[i].via!.r.steps.some(p)) return true;
+        return r.steps.some(p);
+      };
+      if (fair && requires.every(cycleHas)) {
+        const cycle: TraceStep[] = [];
+        for (let i = cycleAt + 1; i < stack.length; i++) cycle.push(...stack[i].via!.r.steps);
+        cycle.push(...r.steps);
         leaf(counts);
         const { steps, note } = livelockSteps(pathSteps(cycleAt), cycle, stepping);
         return result('livelock', note, steps, steps.length - 1);
@@ -362,7 +374,8 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
       only = new Set(seen);
       visited.set(key, new Set([...seen].filter((u) => sleep.has(u))));
     } else {
-      visited.set(key, new Set(sleep.keys()));
+      // Nothing asleep (always so with one thread): one shared empty set, never changed in place.
+      visited.set(key, sleep.size ? new Set(sleep.keys()) : NOTHING_ASLEEP);
       if (!parent.has(key)) parent.set(key, edge);
       states++;
       if (states > maxStates) return stopped('inconclusive', `state budget of ${maxStates} states exhausted`, `${maxStates} states`);
@@ -382,22 +395,22 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
  * inside it. The walk returned starts and ends at `start` and covers one edge per requirement
  * and per such thread (shortest paths inside the component).
  */
-function fairCycle(edges: Edge[], enabledAt: Map<string, boolean[]>, nThreads: number, requires: ((s: TraceStep) => boolean)[]): { start: string; walk: Edge[] } | undefined {
-  const out = new Map<string, Edge[]>();
+function fairCycle(edges: Edge[], enabledAt: Map<Key, boolean[]>, nThreads: number, requires: ((s: TraceStep) => boolean)[]): { start: Key; walk: Edge[] } | undefined {
+  const out = new Map<Key, Edge[]>();
   for (const e of edges) {
     if (!out.has(e.from)) out.set(e.from, []);
     out.get(e.from)!.push(e);
   }
   // Iterative Tarjan.
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const onSt = new Set<string>();
-  const st: string[] = [];
-  const comps: string[][] = [];
+  const index = new Map<Key, number>();
+  const low = new Map<Key, number>();
+  const onSt = new Set<Key>();
+  const st: Key[] = [];
+  const comps: Key[][] = [];
   let idx = 0;
   for (const v0 of out.keys()) {
     if (index.has(v0)) continue;
-    const work: { v: string; i: number }[] = [{ v: v0, i: 0 }];
+    const work: { v: Key; i: number }[] = [{ v: v0, i: 0 }];
     index.set(v0, idx); low.set(v0, idx); idx++; st.push(v0); onSt.add(v0);
     while (work.length) {
       const w = work[work.length - 1];
@@ -413,8 +426,8 @@ function fairCycle(edges: Edge[], enabledAt: Map<string, boolean[]>, nThreads: n
       work.pop();
       if (work.length) { const p = work[work.length - 1].v; low.set(p, Math.min(low.get(p)!, low.get(w.v)!)); }
       if (low.get(w.v) === index.get(w.v)) {
-        const comp: string[] = [];
-        let x: string;
+        const comp: Key[] = [];
+        let x: Key;
         do { x = st.pop()!; onSt.delete(x); comp.push(x); } while (x !== w.v);
         comps.push(comp);
       }
@@ -441,9 +454,9 @@ function fairCycle(edges: Edge[], enabledAt: Map<string, boolean[]>, nThreads: n
     const start = inner.find(wanted[0] ?? (() => true))!.from;
     const walk: Edge[] = [];
     let at = start;
-    const pathTo = (from: string, pred: (e: Edge) => boolean): Edge[] | undefined => {
+    const pathTo = (from: Key, pred: (e: Edge) => boolean): Edge[] | undefined => {
       // BFS inside the component to an edge satisfying pred; returns the edges taken, that edge last.
-      const prev = new Map<string, Edge | null>([[from, null]]);
+      const prev = new Map<Key, Edge | null>([[from, null]]);
       const q = [from];
       for (let qi = 0; qi < q.length; qi++) {
         const v = q[qi];

@@ -11,14 +11,14 @@ import type { ApiEntry } from '../kernel/api-schema';
 import type { ArchProfile } from '../kernel/profiles';
 import { compareVersions, parseKernelVersion, type KernelSwitches } from '../kernel/versions';
 import {
-  GUP_PIN_COUNTING_BIAS, cloneState, hex, kmapAddress, newPage, pageHandle, pageOfHandle, pageOfKernelAddress, type Frame, type SimState, type ThreadState, type Val,
+  GUP_PIN_COUNTING_BIAS, cloneState, cloneThreadParts, hex, ownKernelParts, kmapAddress, newPage, pageHandle, pageOfHandle, pageOfKernelAddress, type Frame, type SimState, type ThreadState, type Val,
 } from '../kernel/state';
 import {
   Blocked, Violation, acquire, downgrade, faultIn, flushTlb, gupRange, holds, kernelWrite, mmapLockName, pageMkclean, release,
   releasePage, setPageDirty, touch, tryAcquire, tryToFreeBuffers, userCopy, writebackClean, writeProtect,
   type Access, type OpCtx, type Verdict,
 } from '../kernel/ops';
-import { exprText } from './builder';
+import { exprText as exprTextRaw } from './builder';
 import { constantValue, errnoName } from './constants';
 import { runIntrinsic, isIntrinsic } from './intrinsics';
 
@@ -89,6 +89,30 @@ const ASSUMED = 'assumed\u0000';
 const HANDED = 'handed\u0000';
 const MAX_DEPTH = 32;
 const MAX_ARRAY = 1024;
+
+// The interpreter runs every statement of a transition again on every visit (a million
+// statements for one kernel function): the texts it derives from the IR (a field's key, a call's
+// text, a store's label) are computed once per IR node. The IR is not changed after lowering.
+const exprTexts = new WeakMap<Expr, string>();
+function exprText(e: Expr): string {
+  let t = exprTexts.get(e);
+  if (t === undefined) { t = exprTextRaw(e); exprTexts.set(e, t); }
+  return t;
+}
+
+const callTexts = new WeakMap<CallStmt, string>();
+/** `callee(arg, arg)` of a call statement. */
+function callText(s: CallStmt): string {
+  let t = callTexts.get(s);
+  if (t === undefined) { t = `${s.callee}(${s.args.map(exprText).join(', ')})`; callTexts.set(s, t); }
+  return t;
+}
+
+const versions = new Map<string, ReturnType<typeof parseKernelVersion>>();
+function kernelVersion(text: string): ReturnType<typeof parseKernelVersion> {
+  if (!versions.has(text)) versions.set(text, parseKernelVersion(text));
+  return versions.get(text);
+}
 
 function finite(n: number): number {
   return Number.isFinite(n) ? n : 0;
@@ -414,7 +438,7 @@ class Exec {
     if (isIntrinsic(s.callee)) {
       const args = s.args.map((a) => this.eval(a));
       const r = runIntrinsic(s.callee, args, this.ctx, f);
-      if (r.trace) this.trace(`${s.callee}(${s.args.map(exprText).join(', ')})`, r.trace.delta, r.trace.note, s.range);
+      if (r.trace) this.trace(callText(s), r.trace.delta, r.trace.note, s.range);
       if (r.done) {
         f.phase = 0;
         f.scratch = null;
@@ -432,7 +456,7 @@ class Exec {
       f.idx++;
       if (site.values.length > 1) {
         this.facts = { choice: { of: site.label, value: num(v), among: site.values.length } };
-        const op = s.args.length || s.callee ? `${s.callee}(${s.args.map(exprText).join(', ')})` : site.label;
+        const op = s.args.length || s.callee ? callText(s) : site.label;
         this.trace(op, `${s.result && s.callee ? 'returns' : 'is'} ${show(v)}`, `adversary choice ${k + 1} of ${site.values.length}${site.why ? ` (${site.why})` : ''}`, s.range);
       }
       return;
@@ -443,7 +467,7 @@ class Exec {
 
   finishCall(s: CallStmt, value: Val, delta?: string, note?: string): void {
     const f = this.frame;
-    const op = `${s.callee}(${s.args.map(exprText).join(', ')})`;
+    const op = callText(s);
     const deltas = [...this.ctx.deltas];
     if (delta) deltas.unshift(delta);
     if (s.result) deltas.unshift(`returned ${show(value)}`);
@@ -726,9 +750,9 @@ class Exec {
     }
     // The API table says when a function appeared / went away: say so when the scenario's kernel
     // does not have it (fault_in_writeable before v5.16, fault_in_pages_writeable after).
-    const kv = parseKernelVersion(ctx.sw.version);
-    const since = e.since ? parseKernelVersion(e.since) : undefined;
-    const removed = e.removed ? parseKernelVersion(e.removed) : undefined;
+    const kv = kernelVersion(ctx.sw.version);
+    const since = e.since ? kernelVersion(e.since) : undefined;
+    const removed = e.removed ? kernelVersion(e.removed) : undefined;
     if (kv && since && compareVersions(kv, since) < 0) notes.push(`${s.callee}() does not exist in ${ctx.sw.version} (since ${e.since})`);
     if (kv && removed && compareVersions(kv, removed) >= 0) notes.push(`${s.callee}() was removed in ${e.removed}`);
     this.finishCall(s, value, deltas.join('; ') || undefined, notes.join('; ') || undefined);
@@ -767,10 +791,27 @@ class Exec {
     if (!cbs.length) return false;
     f.phase = 1;
     f.calling = true;
-    this.trace(`${s.callee}(${s.args.map(exprText).join(', ')})`, undefined, `mmu notifier invalidate: running ${cbs.join(', ')} on CPU${ctx.tid} before the PTEs change`, s.range);
+    this.trace(callText(s), undefined, `mmu notifier invalidate: running ${cbs.join(', ')} on CPU${ctx.tid} before the PTEs change`, s.range);
     for (const cb of cbs.reverse()) this.t.frames.push(newFrame(this.world.program.functions[cb], []));
     return true;
   }
+}
+
+/** A transition's operation context; the store label is named from where the statement started, when asked. */
+class TransitionCtx implements OpCtx {
+  fp = new Map<string, Access>();
+  notes: string[] = [];
+  deltas: string[] = [];
+  profile: ArchProfile;
+  sw: KernelSwitches;
+  atFn = '';
+  atBlock = 0;
+  atIdx = 0;
+  constructor(private world: World, public s: SimState, public tid: number) {
+    this.profile = world.profile;
+    this.sw = world.sw;
+  }
+  get label(): string { return storeLabel(this.world, this.tid, this.atFn, this.atBlock, this.atIdx); }
 }
 
 /**
@@ -778,28 +819,48 @@ class Exec {
  * touches shared state. Returns the new state, or `changed: false` when the thread cannot move.
  */
 export function runTransition(world: World, state: SimState, tid: number, choice = 0): TransitionResult {
-  let cur = cloneState(state);
+  // The kernel parts (mms, pages, files, locks) are copied only before the first statement that
+  // may write them (mayWriteKernel); until then the new state reads the parent's own objects,
+  // which nothing changes.
+  const cur = SIM_CHECKS.share ? cloneThreadParts(state) : cloneState(state);
+  let own = !SIM_CHECKS.share;
+  const parentText = SIM_CHECKS.verifySharing ? kernelText(state) : undefined;
   const fp = new Map<string, Access>();
   const steps: TraceStep[] = [];
   let stmts = 0;
+  // One context and one executor for the whole transition, reset between statements to what a
+  // fresh one holds (a statement that left its footprint non-empty ends the transition).
+  // The store label (what a user store writes into a page) is only read by the few statements
+  // that store: it is named from where the statement started, when asked.
+  const ctx = new TransitionCtx(world, cur, tid);
+  const ex = new Exec(world, ctx, choice);
   for (let n = 0; n < MAX_LOCAL; n++) {
     const t = cur.threads[tid];
     if (t.done) break;
-    // Only calls can block: snapshot before them so a blocked attempt leaves no partial effect.
     const f0 = frameOf(t);
     const fn0 = world.program.functions[f0.fn];
     const st0 = fn0?.blocks[f0.block]?.stmts[f0.idx];
     // An adversary choice starts a transition of its own (the explorer branches over it).
     if (n > 0 && isChoiceStmt(world, st0)) break;
-    const before = st0 && st0.kind === 'call' && mayBlock(world, st0) ? cloneState(cur) : cur;
-    const ctx: OpCtx = { s: cur, tid, profile: world.profile, sw: world.sw, fp: new Map(), label: '', notes: [], deltas: [] };
-    const f = frameOf(t);
-    ctx.label = storeLabel(world, tid, f);
-    const ex = new Exec(world, ctx, n === 0 ? choice : 0);
+    if (n > 0) {
+      if (ctx.notes.length) ctx.notes = [];
+      if (ctx.deltas.length) ctx.deltas = [];
+      if (ex.steps.length) ex.steps = [];
+      ex.facts = undefined;
+      ex.choice = 0;
+    }
+    ctx.atFn = f0.fn; ctx.atBlock = f0.block; ctx.atIdx = f0.idx;
+    if (!own && mayWriteKernel(world, fn0, f0, st0)) { ownKernelParts(cur); own = true; }
     try {
       ex.stepStmt();
     } catch (err) {
+      // Only calls can block: a blocked attempt leaves no partial effect. The state before the
+      // call is rebuilt here (rarely needed) instead of snapshotted before every call that might.
+      const blocking = !!st0 && st0.kind === 'call' && mayBlock(world, st0);
       if (err instanceof Blocked) {
+        const before = blocking ? replay(world, state, tid, choice, n) : cur;
+        if (before === cur && !own) { ownKernelParts(cur); own = true; }
+        if (parentText !== undefined) checkParent(state, parentText);
         // Queue on the lock (a waiting writer blocks new readers): that is the only effect.
         const bt = before.threads[tid];
         const l = before.locks[err.lock] ?? (before.locks[err.lock] = { cls: 'lock', writer: -1, readers: [], waitingWriters: [] });
@@ -811,6 +872,7 @@ export function runTransition(world: World, state: SimState, tid: number, choice
         return { state: before, changed, steps, fp, stmts, blockedOn: err.why };
       }
       if (err instanceof Violation) {
+        const before = blocking ? replay(world, state, tid, choice, n) : cur;
         steps.push(...ex.steps);
         steps.push({ thread: tid, operation: opText(world, before, tid), note: err.why });
         return { state: cur, changed: true, steps, fp, violation: { verdict: err.verdict, note: err.why }, stmts: stmts + 1 };
@@ -818,11 +880,99 @@ export function runTransition(world: World, state: SimState, tid: number, choice
       throw err;
     }
     stmts++;
-    steps.push(...ex.steps);
-    for (const [k, a] of ctx.fp) if (fp.get(k) !== 'w') fp.set(k, a);
-    if (ctx.fp.size > 0 || cur.threads[tid].done) break;
+    if (ex.steps.length) steps.push(...ex.steps);
+    if (ctx.fp.size > 0) {
+      for (const [k, a] of ctx.fp) if (fp.get(k) !== 'w') fp.set(k, a);
+      break;
+    }
+    if (cur.threads[tid].done) break;
   }
+  if (parentText !== undefined) checkParent(state, parentText);
+  if (own && SIM_CHECKS.share && !writesKernel(fp)) shareKernel(cur, state);
   return { state: cur, changed: true, steps, fp, stmts };
+}
+
+/**
+ * Statements that may change a kernel part: calls the API table or the intrinsics model, stores
+ * through a pointer (`*p = v`, a kernel mapping), and a return (it may store the result through
+ * a pointer in the caller). Assignments to locals and globals, declarations, branches and calls
+ * of the program's own functions (a new frame) change only the thread and the globals.
+ */
+function mayWriteKernel(world: World, fn: FunctionIR | undefined, f: Frame, st: Stmt | undefined): boolean {
+  if (!fn) return true;
+  if (!st) {
+    const block = fn.blocks[f.block];
+    return !block || f.block === fn.exit || block.succs.length === 0;
+  }
+  switch (st.kind) {
+    case 'decl': case 'return': return false;
+    case 'assign': return st.target.kind === 'unary';
+    case 'havoc': return !!st.target && st.target.kind === 'unary';
+    case 'call':
+      if (world.program.functions[st.callee]) return false;
+      if (world.api(st.callee) || isIntrinsic(st.callee)) return true;
+      return !!st.result && st.result.kind === 'unary';
+  }
+}
+
+function kernelText(s: SimState): string {
+  return JSON.stringify([s.mms, s.pages, s.files, s.locks]);
+}
+
+/** Checks (SIM_CHECKS.verifySharing): the parent's kernel parts are as they were before the transition. */
+function checkParent(parent: SimState, before: string): void {
+  if (kernelText(parent) !== before) SIM_CHECKS.sharingMismatches.push('a transition changed the kernel parts of the state it started from');
+}
+
+/**
+ * Switches for tests and the bench: `share` off copies the whole state for every transition and
+ * keeps it (the bench's baseline); with `verifySharing` on, every transition checks that the
+ * state it started from is unchanged (a kernel part it read without copying) and that every part
+ * it shares with it (shareKernel) equals its own copy, and records each mismatch.
+ */
+export const SIM_CHECKS = { share: true, verifySharing: false, sharingMismatches: [] as string[] };
+
+/** A write in the footprint to anything but a scenario global (`g:`): pages, PTEs, VMAs, TLBs, locks, files, mms. */
+function writesKernel(fp: Map<string, Access>): boolean {
+  for (const [k, a] of fp) if (a === 'w' && !k.startsWith('g:')) return true;
+  return false;
+}
+
+const KERNEL_PARTS = ['mms', 'pages', 'files', 'locks'] as const;
+
+/**
+ * Most transitions of a kernel function change only the thread (its frames and locals) and the
+ * globals. A transition that ran a statement which may write a kernel part (and so copied them)
+ * but whose footprint holds no write to a page, PTE, VMA, TLB, lock or file (every kernel
+ * operation records what it writes: the partial-order reduction relies on the same footprint)
+ * takes the parent's kernel parts back instead of its identical copies, so the state hash reuses
+ * their memoized hashes (engine/kernel/state.ts stateHash) and the explored graph keeps one copy.
+ * Nothing changes a state once the explorer has it.
+ */
+function shareKernel(cur: SimState, parent: SimState): void {
+  for (const k of KERNEL_PARTS) {
+    if (SIM_CHECKS.verifySharing && JSON.stringify(cur[k]) !== JSON.stringify(parent[k])) {
+      SIM_CHECKS.sharingMismatches.push(`${k} changed by a transition whose footprint writes nothing there`);
+      continue;
+    }
+    (cur as unknown as Record<string, unknown>)[k] = parent[k];
+  }
+}
+
+/**
+ * The state after the first `n` statements of a transition of `tid` from `state` (what
+ * runTransition would have snapshotted before its statement n): the interpreter is
+ * deterministic, so running them again on a fresh copy gives the same state.
+ */
+function replay(world: World, state: SimState, tid: number, choice: number, n: number): SimState {
+  const s = cloneState(state);
+  for (let i = 0; i < n; i++) {
+    const ctx: OpCtx = { s, tid, profile: world.profile, sw: world.sw, fp: new Map(), label: '', notes: [], deltas: [] };
+    const f = frameOf(s.threads[tid]);
+    ctx.label = storeLabel(world, tid, f.fn, f.block, f.idx);
+    new Exec(world, ctx, i === 0 ? choice : 0).stepStmt();
+  }
+  return s;
 }
 
 /** Calls that can block (take a lock, or fault and take mmap_lock / a filesystem lock). */
@@ -844,11 +994,26 @@ const temps = new WeakMap<FunctionIR, Map<string, string>>();
  */
 export function readable(fn: FunctionIR, text: string): string {
   if (!/[$@]/.test(text)) return text;
+  let done = readableTexts.get(fn);
+  if (!done) { done = new Map(); readableTexts.set(fn, done); }
+  let r = done.get(text);
+  if (r === undefined) {
+    r = readableUncached(fn, text);
+    // Bounded: texts come from the IR (one per statement), but a trace note may carry values.
+    if (done.size >= 4096) done.clear();
+    done.set(text, r);
+  }
+  return r;
+}
+
+const readableTexts = new WeakMap<FunctionIR, Map<string, string>>();
+
+function readableUncached(fn: FunctionIR, text: string): string {
   let m = temps.get(fn);
   if (!m) {
     m = new Map();
     for (const b of fn.blocks) for (const st of b.stmts) {
-      if (st.kind === 'call' && st.result?.kind === 'var' && st.result.name.startsWith('$')) m.set(st.result.name, `${st.callee}(${st.args.map(exprText).join(', ')})`);
+      if (st.kind === 'call' && st.result?.kind === 'var' && st.result.name.startsWith('$')) m.set(st.result.name, callText(st));
       if (st.kind === 'assign' && st.target.kind === 'var' && st.target.name.startsWith('$')) m.set(st.target.name, exprText(st.value));
     }
     temps.set(fn, m);
@@ -861,13 +1026,18 @@ export function readable(fn: FunctionIR, text: string): string {
 }
 
 const ordinals = new WeakMap<FunctionIR, Map<Stmt, number>>();
+const fromCLabels = new WeakMap<Stmt, string[]>();
 
 /** Names a user-space store by where it is: its source line (from C), else its place in the function. */
-function storeLabel(world: World, tid: number, f: Frame): string {
-  const fn = world.program.functions[f.fn];
-  const st = fn?.blocks[f.block]?.stmts[f.idx];
-  if (!fn || !st) return `CPU${tid}'s store in ${f.fn}()`;
-  if (world.program.fromC && st.range) return `CPU${tid}'s store at line ${st.range.startRow + 1}`;
+function storeLabel(world: World, tid: number, fnName: string, block: number, idx: number): string {
+  const fn = world.program.functions[fnName];
+  const st = fn?.blocks[block]?.stmts[idx];
+  if (!fn || !st) return `CPU${tid}'s store in ${fnName}()`;
+  if (world.program.fromC && st.range) {
+    let byTid = fromCLabels.get(st);
+    if (!byTid) { byTid = []; fromCLabels.set(st, byTid); }
+    return byTid[tid] ??= `CPU${tid}'s store at line ${st.range.startRow + 1}`;
+  }
   let m = ordinals.get(fn);
   if (!m) {
     m = new Map();
@@ -875,7 +1045,7 @@ function storeLabel(world: World, tid: number, f: Frame): string {
     for (const b of fn.blocks) for (const x of b.stmts) if (x.kind === 'call') m.set(x, ++k);
     ordinals.set(fn, m);
   }
-  return `CPU${tid}'s store #${m.get(st) ?? 0} in ${f.fn}()`;
+  return `CPU${tid}'s store #${m.get(st) ?? 0} in ${fnName}()`;
 }
 
 function opText(world: World, s: SimState, tid: number): string {
@@ -884,7 +1054,7 @@ function opText(world: World, s: SimState, tid: number): string {
   if (!f) return 'exit';
   const fn = world.program.functions[f.fn];
   const st = fn?.blocks[f.block]?.stmts[f.idx];
-  if (st && st.kind === 'call') return readable(fn, `${st.callee}(${st.args.map(exprText).join(', ')})`);
+  if (st && st.kind === 'call') return readable(fn, callText(st));
   if (st && st.kind === 'assign') return readable(fn, `${exprText(st.target)} = ${exprText(st.value)}`);
   return `${f.fn}`;
 }

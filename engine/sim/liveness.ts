@@ -131,8 +131,8 @@ export function forgetDeadLocals(functions: Record<string, FunctionIR>, s: SimSt
     const lv = liveness(fn);
     const live = lv.at[f.block]?.[Math.min(f.idx, fn.blocks[f.block].stmts.length)];
     if (!live) continue;
-    for (const k of Object.keys(f.env)) {
-      if (!lv.plain.has(k) || live.has(k) || f.env[k] === null) continue;
+    for (const k in f.env) {
+      if (f.env[k] === null || !lv.plain.has(k) || live.has(k)) continue;
       f.env[k] = null;
       n++;
     }

@@ -235,6 +235,7 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}): SimResult {
       ...(opts.noReduction ? { noReduction: true } : {}),
       ...(opts.noHashing ? { noHashing: true } : {}),
       ...(opts.noDeadLocals ? { noDeadLocals: true } : {}),
+      ...(opts.textKeys ? { textKeys: true } : {}),
       ...(opts.progress ? { progress: (n: number) => opts.progress!(states + n) } : {}),
       ...(opts.livelockRequires ? { livelockRequires: opts.livelockRequires } : {}),
     });

@@ -37,6 +37,7 @@ export interface FromCOptions {
   noReduction?: boolean;
   noHashing?: boolean;
   noDeadLocals?: boolean;
+  textKeys?: boolean;
 }
 
 export interface ProfileOutcome {
@@ -131,6 +132,7 @@ export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionI
           ...(opts.noReduction ? { noReduction: true } : {}),
           ...(opts.noHashing ? { noHashing: true } : {}),
           ...(opts.noDeadLocals ? { noDeadLocals: true } : {}),
+          ...(opts.textKeys ? { textKeys: true } : {}),
           ...(opts.onProgress ? { progress: (n: number) => opts.onProgress!(states + n) } : {}),
         });
         runs++;
