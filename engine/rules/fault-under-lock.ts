@@ -19,6 +19,7 @@ import { simulateLockFault, type LockFaultModel } from '../sim/from-c/lock-scena
 import type { SimResult } from '../sim/scenario';
 import { registerModelSimulation, simulateModels } from '../sim/broker';
 import { profileCoverage } from '../sim/coverage';
+import { mayFault, mmapOrRwsemLock } from './facets';
 
 const meta: RuleMeta = {
   id: 'fault-under-lock',
@@ -150,6 +151,13 @@ function opsFinding(fn: FunctionIR, c: Conflict, sim: SimResult | undefined): Fi
 
 export const faultUnderLock: Rule = {
   meta,
+  // A conflict needs a lock the fault path can take (the trigger: its acquisition, a fault-lock
+  // window, or a direct-I/O call whose ops table holds the range) and a call that can fault
+  // (FaultSiteAnalysis: uaccess, fault-in, GUP, `faults` I/O entries), both named in the file.
+  relevance: {
+    trigger: (e) => !!(e.faultLock || e.faultLockWindow || e.ioHold) || e.faults?.opsArg !== undefined || mmapOrRwsemLock(e),
+    needs: [{ why: 'a call that can fault', api: mayFault }],
+  },
   check(fn: FunctionIR, ctx): Finding[] {
     const out: Finding[] = [];
     const conflicts = conflictsIn(fn, ctx);

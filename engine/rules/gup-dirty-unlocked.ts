@@ -15,6 +15,7 @@ import { lookupApi } from '../kernel/api-table';
 import { gupFieldSourcesOfFile, gupFieldsOfFile, gupPagesOf, holderType, isGupArray, isGupPage } from '../analysis/gup-pages';
 import { heldOfClass, lockAnalysisFor } from '../analysis/locksets';
 import { notifierCallbacks } from '../analysis/notifiers';
+import { acquiresPageRefs, takesOrDropsPageRefs } from './facets';
 
 const meta: RuleMeta = {
   id: 'gup-dirty-unlocked',
@@ -167,6 +168,12 @@ function undirtiedReleases(fn: FunctionIR, byName: Map<string, FunctionIR>): Fin
 
 export const gupDirtyUnlocked: Rule = {
   meta,
+  // Both findings are about pages a GUP acquisition of this file took (gupPagesOf, the file's
+  // GUP'd fields, fileGups): without an acquiring call in the file there is nothing to report.
+  relevance: {
+    trigger: (e) => takesOrDropsPageRefs(e) || e.mem?.op === 'set-page-dirty',
+    needs: [{ why: 'a page-reference acquisition', api: acquiresPageRefs }],
+  },
   check(fn: FunctionIR, ctx): Finding[] {
     const undirtied = undirtiedReleases(fn, ctx.functionsByName);
     if (undirtied.length) return undirtied;

@@ -6,6 +6,7 @@ import type { Finding } from '../findings';
 import type { Rule, RuleMeta } from './types';
 import type { HeldFact, RetakeFact } from '../analysis/gup-refs';
 import { acquisitionRelated, bySite, finding, gupFacts, takenWords, budgetNote } from './gup-common';
+import { acquiresPageRefs, takesOrDropsPageRefs } from './facets';
 
 const meta: RuleMeta = {
   id: 'gup-leak',
@@ -43,6 +44,9 @@ export function retakeIsLeak(f: RetakeFact): boolean {
 
 export const gupLeak: Rule = {
   meta,
+  // Every event of the ownership analysis is about an acquisition made in the function itself
+  // (analyzeGupRefs returns nothing, not even a budget note, for a function without one).
+  relevance: { trigger: takesOrDropsPageRefs, needs: [{ why: 'a page-reference acquisition', api: acquiresPageRefs }] },
   check(fn, ctx): Finding[] {
     const out: Finding[] = budgetNote(meta, fn, ctx);
     const leaks: (HeldFact | RetakeFact)[] = [

@@ -14,6 +14,7 @@ import { gupPagesOf, isGupArray, isGupPage } from '../analysis/gup-pages';
 import { gupFieldsFor } from './gup-dirty-unlocked';
 import { hasNotifierOps } from '../analysis/notifiers';
 import { exprKey } from '../analysis/expr';
+import { acquiresPageRefs, takesOrDropsPageRefs } from './facets';
 
 const meta: RuleMeta = {
   id: 'gup-vaddr-no-notifier',
@@ -46,6 +47,11 @@ function isKept(fn: FunctionIR, result: Expr | undefined): { kept: boolean; wher
 
 export const gupVaddrNoNotifier: Rule = {
   meta,
+  // A mapping is reported only when its page or array comes from a GUP acquisition of the file.
+  relevance: {
+    trigger: (e) => !!e.kmapping || takesOrDropsPageRefs(e),
+    needs: [{ why: 'a page-reference acquisition', api: acquiresPageRefs }],
+  },
   check(fn: FunctionIR, ctx): Finding[] {
     const maps = fn.blocks.flatMap((b) => b.stmts).filter((s) => s.kind === 'call' && !!lookupApi(s.callee)?.kmapping);
     if (!maps.length || hasNotifierOps(ctx.text)) return [];

@@ -14,6 +14,7 @@ import type { FunctionIR, SourceRange } from '../ir';
 import type { Rule, RuleMeta } from './types';
 import { finderFor } from '../analysis/faultin/index';
 import { allApis, lookupApi } from '../kernel/api-table';
+import { togglesPagefaults } from './facets';
 
 // The table's plain (handle-less) re-enable, named in the fix of a plain disable.
 function plainEnable(): string | undefined {
@@ -45,6 +46,7 @@ function fixWords(callee: string): string {
 
 export const pagefaultDisableUnbalanced: Rule = {
   meta,
+  relevance: { trigger: togglesPagefaults },
   check(fn: FunctionIR, ctx): Finding[] {
     const facts = finderFor(ctx.functionsByName, ctx.cancelled).pagefault.facts(fn);
     if (!facts.touchesDepth) return [];

@@ -3,6 +3,7 @@
 
 import type { FileIR, FunctionIR } from '../ir';
 import type { Finding, Severity } from '../findings';
+import type { ApiEntry } from '../kernel/api-schema';
 
 export interface RuleMeta {
   id: string;
@@ -32,7 +33,29 @@ export interface RuleContext {
   budgetHit?(fn: FunctionIR, analysis: string, bound: string): void;
 }
 
+/**
+ * What a file and a function must name for a rule to be able to report (the batch path's
+ * per-rule relevance, engine/rules/rule-relevance.ts). Stated in API-table facets (and words the
+ * table itself lists), never in literal names. Conservative: a word inside a comment or a longer
+ * identifier counts, so a wrong guess can only keep too much.
+ */
+export interface RuleRelevance {
+  /**
+   * The API entries whose calls start the rule's analysis of a function: a function that names
+   * one is kept, with its same-file callers and callees (engine/syntax/relevance-graph.ts).
+   */
+  trigger(e: ApiEntry): boolean;
+  /**
+   * Conditions on the whole file, each a group of which the file must name at least one word
+   * (entries the predicate selects, plus `words`), or the rule cannot report on it at all: then
+   * it does not run, and its triggers keep nothing.
+   */
+  needs?: { why: string; api?: (e: ApiEntry) => boolean; words?: () => readonly string[] }[];
+}
+
 export interface Rule {
   meta: RuleMeta;
   check(fn: FunctionIR, ctx: RuleContext): Finding[];
+  /** Batch relevance; a rule without it is relevant wherever any rule is (engine/rules/relevance.ts). */
+  relevance?: RuleRelevance;
 }

@@ -17,6 +17,7 @@ import { WrprotectSiteAnalysis } from '../analysis/wrprotect-sites';
 import { simulateWrprotect, type WrprotectModel } from '../sim/from-c/wrprotect-scenario';
 import { registerModelSimulation, simulateModels } from '../sim/broker';
 import { profileCoverage } from '../sim/coverage';
+import { mmapOrRwsemLock } from './facets';
 
 const meta: RuleMeta = {
   id: 'wrprotect-under-read-lock',
@@ -37,6 +38,12 @@ registerModelSimulation<WrprotectModel>(meta.id, (models, o) => models.map((m) =
 
 export const wrprotectUnderReadLock: Rule = {
   meta,
+  // A site is a `wrprotect` call, direct or reached through a page walk's callbacks or a helper
+  // (WrprotectSiteAnalysis); it is reported only under mmap_lock (a table lock call).
+  relevance: {
+    trigger: (e) => !!(e.wrprotect || e.pageWalk) || mmapOrRwsemLock(e),
+    needs: [{ why: 'a write-protect call', api: (e) => !!e.wrprotect }, { why: 'an mmap_lock operation', api: mmapOrRwsemLock }],
+  },
   check(fn: FunctionIR, ctx): Finding[] {
     const sw = kernelSwitches(ctx.kernel ?? MAINLINE);
     if (sw.wpReuse === 'mapcount') return [];
