@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { createEngine, type Engine } from '../../engine/engine';
 import { allRules } from '../../engine/rules/registry';
 import { isRelevantApi, relevantApiNames } from '../../engine/rules/relevance';
+import { fileRelevance, textMayReport } from '../../engine/rules/rule-relevance';
+import type { Finding } from '../../engine/findings';
 import { allApis } from '../../engine/kernel/api-table';
 import { generateCorpus, generateLargeFile } from '../../bench/generate-corpus';
 import { fixtureFiles, repoRoot } from '../helpers/repo';
@@ -111,4 +113,63 @@ test('relevance: spreads to callers and callees only; a table naming functions k
   r.tree?.delete();
   const names = (r.file?.functions ?? []).map((f) => f.name).sort();
   assert.deepEqual(names, ['callee_of_caller', 'caller', 'helper', 'pinner']);
+});
+
+// Per-rule relevance (engine/rules/rule-relevance.ts): each fixture, each rule alone, gives the
+// same findings with the shortcut (the rule runs only where its file condition holds, on the
+// functions its triggers keep) as the whole analysis without it.
+test('relevance: per rule, every fixture gives the same findings with and without the shortcut', async () => {
+  const e = await engine();
+  const files = fixtureFiles(join(repoRoot(), 'test', 'fixtures'));
+  const noise = generateLargeFile(300, 3);
+  const pick = (fs: Finding[]) => fs.map((f) => ({ rule: f.rule, range: f.range, message: f.message, related: f.related, function: f.function, severity: f.severity }));
+  const fired = new Map<string, number>();
+  let skippedRules = 0;
+  for (const f of files) {
+    for (const text of [readFileSync(f, 'utf8'), `${readFileSync(f, 'utf8')}\n${noise}`]) {
+      const can = new Set(fileRelevance(text).rules);
+      const all = e.analyzeC(text, { path: f });
+      all.tree?.delete();
+      for (const r of allRules) {
+        const id = r.meta.id;
+        if (!can.has(id)) {
+          // Ruled out by its file condition: the whole analysis has no finding of it either.
+          skippedRules++;
+          assert.equal(all.findings.filter((x) => x.rule === id).length, 0, `${f}: ${id} reports where its relevance says it cannot`);
+          continue;
+        }
+        fired.set(id, (fired.get(id) ?? 0) + 1);
+        const full = e.analyzeC(text, { path: f, rules: [id] });
+        const fast = e.analyzeC(text, { path: f, rules: [id], skipIrrelevant: true });
+        full.tree?.delete();
+        fast.tree?.delete();
+        assert.deepEqual(pick(fast.findings), pick(full.findings), `${f}: ${id} differs with the per-rule shortcut`);
+      }
+    }
+  }
+  assert.ok(skippedRules > 0, 'no rule was ever ruled out by its file condition');
+  for (const r of allRules) assert.ok(fired.get(r.meta.id), `${r.meta.id} never fires on the fixtures`);
+});
+
+test('relevance: a rule needs its whole conjunction; triggers stay inside the shared relevant set', () => {
+  const acquire = allApis().find((a) => a.refs?.op === 'acquire' && !a.removed)!.name;
+  const release = allApis().find((a) => a.refs?.op === 'release' && !a.removed)!.name;
+  const gup = allRules.filter((r) => r.meta.id.startsWith('gup-')).map((r) => r.meta.id);
+  assert.ok(gup.length >= 4);
+  // A release alone cannot start any GUP rule's event; with an acquisition every GUP rule can fire.
+  const releaseOnly = fileRelevance(`void f(struct page *p) { ${release}(p); }`);
+  for (const id of gup) assert.ok(!releaseOnly.rules.includes(id), id);
+  const both = fileRelevance(`void f(unsigned long a, struct page **p) { ${acquire}(a, 1, 0, p); ${release}(p[0]); }`);
+  for (const id of gup) assert.ok(both.rules.includes(id), id);
+  assert.ok(both.relevantApis.has(acquire) && both.relevantApis.has(release));
+  // Nothing relevant at all: no rule, and textMayReport agrees.
+  assert.deepEqual(fileRelevance('int f(void) { return 0; }').rules, []);
+  assert.equal(textMayReport('int f(void) { return 0; }'), false);
+  assert.equal(textMayReport('/* @faultline expect gup-leak */'), true);
+  // A rule selection narrows the answer.
+  assert.deepEqual(fileRelevance(`void f(unsigned long a, struct page **p) { ${acquire}(a, 1, 0, p); }`, [gup[0]]).rules, [gup[0]]);
+  // Every rule's triggers are names of the shared set (the CLI's byte prefilter looks for those).
+  const shared = relevantApiNames();
+  const all = allApis().map((a) => a.name).join(' ');
+  for (const n of fileRelevance(all).relevantApis) assert.ok(shared.has(n), n);
 });
