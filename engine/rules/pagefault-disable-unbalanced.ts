@@ -46,6 +46,10 @@ function fixWords(callee: string): string {
 
 export const pagefaultDisableUnbalanced: Rule = {
   meta,
+  // Callers can report (a helper's summary opens or closes a region for them), and callees are
+  // needed too: a helper that reaches a disable only through a definition the text scan cannot
+  // name (a preprocessor line inside it) is found by nothing but the way down (arch/mips/mm/init.c
+  // kmap_coherent() -> __kmap_pgprot() in 6.1).
   relevance: { trigger: togglesPagefaults },
   check(fn: FunctionIR, ctx): Finding[] {
     const facts = finderFor(ctx.functionsByName, ctx.cancelled).pagefault.facts(fn);

@@ -21,6 +21,7 @@
 import type { ApiEntry } from '../kernel/api-schema';
 import { allApis } from '../kernel/api-table';
 import type { Rule } from './types';
+import { CALLEES, CALLERS, type RelevantNames } from '../syntax/relevance-graph';
 import { allRules } from './registry';
 import { isRelevantApi } from './relevance';
 
@@ -30,7 +31,11 @@ interface RulePlan {
   trigger: number[];
   /** Each group: indexes of its words. */
   needs: number[][];
+  /** Guarded triggers: indexes of the names, and of the words one of which must occur too. */
+  guarded: { names: number[]; words: number[] }[];
   triggerNames: string[];
+  /** Spread flags of its triggers (Rule.relevance.callers, .callees). */
+  spread: number;
 }
 
 interface Plan {
@@ -68,7 +73,11 @@ function buildPlan(): Plan {
       if (n.words) for (const w of n.words()) ws.add(w);
       return [...ws].map(idx);
     });
-    return { id: r.meta.id, trigger: triggerNames.map(idx), needs, triggerNames };
+    const guarded = (r.relevance?.guardedTrigger ?? []).map((g) => ({
+      names: apis.filter((e) => isRelevantApi(e) && g.api(e)).map((e) => idx(e.name)),
+      words: g.words().map(idx),
+    }));
+    return { id: r.meta.id, trigger: triggerNames.map(idx), needs, guarded, triggerNames, spread: (r.relevance?.callers !== false ? CALLERS : 0) | (r.relevance?.callees !== false ? CALLEES : 0) };
   });
   return { words, rules, find: substringFinder(words), apis: apis.length };
 }
@@ -82,8 +91,11 @@ function plan(): Plan {
 export interface FileRelevance {
   /** Ids of the rules that can report on the text (among `selected`, all when undefined). */
   rules: string[];
-  /** API names whose calls make a function relevant: the triggers of those rules. */
-  relevantApis: Set<string>;
+  /**
+   * API names whose calls make a function relevant: the triggers of those rules, with the way
+   * relevance spreads from each (`spread`, engine/syntax/relevance-graph.ts).
+   */
+  relevantApis: Set<string> & RelevantNames;
 }
 
 /** Which rules can report on `text`, and the names that make its functions relevant to them. */
@@ -92,14 +104,22 @@ export function fileRelevance(text: string, selected?: readonly string[]): FileR
   const seen = p.find(text);
   const rules: string[] = [];
   const relevantApis = new Set<string>();
+  const spread = new Map<string, number>();
   for (const r of p.rules) {
     if (selected && selected.length && !selected.includes(r.id)) continue;
-    if (!r.trigger.some((i) => seen[i])) continue;
+    const guarded = r.guarded.filter((g) => g.words.some((i) => seen[i])).flatMap((g) => g.names.filter((i) => seen[i]));
+    if (!r.trigger.some((i) => seen[i]) && !guarded.length) continue;
     if (!r.needs.every((g) => g.some((i) => seen[i]))) continue;
     rules.push(r.id);
-    r.trigger.forEach((i, k) => { if (seen[i]) relevantApis.add(r.triggerNames[k]); });
+    const add = (n: string): void => {
+      relevantApis.add(n);
+      spread.set(n, (spread.get(n) ?? 0) | r.spread);
+    };
+    r.trigger.forEach((i, k) => { if (seen[i]) add(r.triggerNames[k]); });
+    for (const i of guarded) add(p.words[i]);
   }
-  return { rules, relevantApis };
+  const all = [...spread.values()].every((f) => f === (CALLERS | CALLEES));
+  return { rules, relevantApis: all ? relevantApis : Object.assign(relevantApis, { spread }) };
 }
 
 /**

@@ -46,11 +46,28 @@ export interface RuleRelevance {
    */
   trigger(e: ApiEntry): boolean;
   /**
+   * Entries that start the analysis only in a file that also names one of `words` (a
+   * down_read() is an mmap_lock or inode lock only on a field the table maps to that class).
+   */
+  guardedTrigger?: { api: (e: ApiEntry) => boolean; words: () => readonly string[] }[];
+  /**
    * Conditions on the whole file, each a group of which the file must name at least one word
    * (entries the predicate selects, plus `words`), or the rule cannot report on it at all: then
    * it does not run, and its triggers keep nothing.
    */
   needs?: { why: string; api?: (e: ApiEntry) => boolean; words?: () => readonly string[] }[];
+  /**
+   * False when the rule reports only in a function that calls a trigger itself (not through a
+   * same-file helper): the callers of such a function are then not needed for this rule (its
+   * callees still are, for their summaries). Default true.
+   */
+  callers?: boolean;
+  /**
+   * False when, for this rule, a same-file callee that is absent reads exactly like a present one
+   * that reaches no trigger (its summary changes nothing in the caller either way): only callees
+   * that reach a trigger are then needed, and those are callers of a trigger already. Default true.
+   */
+  callees?: boolean;
 }
 
 export interface Rule {
