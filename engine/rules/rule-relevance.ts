@@ -19,7 +19,7 @@
 // alone, with and without the shortcut.
 
 import type { ApiEntry } from '../kernel/api-schema';
-import { allApis } from '../kernel/api-table';
+import { allApis, apiTableGeneration } from '../kernel/api-table';
 import type { Rule } from './types';
 import { CALLEES, CALLERS, type RelevantNames } from '../syntax/relevance-graph';
 import { allRules } from './registry';
@@ -43,8 +43,8 @@ interface Plan {
   rules: RulePlan[];
   /** Marks which words occur in a text (indexes into `words`). */
   find(text: string): Uint8Array;
-  /** Inputs the plan was built from (rebuilt when the table grows). */
-  apis: number;
+  /** The table generation the plan was built from (rebuilt when the table changes). */
+  generation: number;
 }
 
 let cached: Plan | undefined;
@@ -79,12 +79,11 @@ function buildPlan(): Plan {
     }));
     return { id: r.meta.id, trigger: triggerNames.map(idx), needs, guarded, triggerNames, spread: (r.relevance?.callers !== false ? CALLERS : 0) | (r.relevance?.callees !== false ? CALLEES : 0) };
   });
-  return { words, rules, find: substringFinder(words), apis: apis.length };
+  return { words, rules, find: substringFinder(words), generation: apiTableGeneration() };
 }
 
 function plan(): Plan {
-  const n = allApis().length;
-  if (!cached || cached.apis !== n) cached = buildPlan();
+  if (!cached || cached.generation !== apiTableGeneration()) cached = buildPlan();
   return cached;
 }
 
