@@ -6,8 +6,10 @@
 //
 // - the rules that can fire: the file names one of the rule's trigger entries and, for each of
 //   its `needs` groups, one word of that group;
-// - the relevant names: the union of the triggers of those rules. Only functions that name one,
-//   and their same-file callers and callees (relevance-graph.ts), are parsed and lowered;
+// - the relevant names: the union of the triggers of those rules (a guarded trigger only when
+//   its word occurs too). Only functions that name one, and their same-file callers and callees
+//   as each name's rules need them (Rule.relevance.callers / .callees, relevance-graph.ts
+//   RelevantNames.spread), are parsed and lowered;
 // - the rules to run: those that can fire (the others cannot report anything on this file).
 //
 // Why this cannot change a result: the rules and analyses see a call only through its callee's
@@ -15,8 +17,10 @@
 // text), and every word is matched as a plain substring, which is a superset of the identifiers
 // (a name inside a comment or a longer identifier counts). A rule whose condition fails therefore
 // has no call of the kind it starts from, or lacks a kind it needs, anywhere in the file: it
-// reports nothing, whoever runs it. test/engine/relevance.test.ts runs every fixture, each rule
-// alone, with and without the shortcut.
+// reports nothing, whoever runs it. A rule that can fire keeps every function its own triggers
+// and spreading reach (what other rules keep in addition is there in the whole analysis too).
+// test/engine/relevance.test.ts runs every fixture, each rule alone, with and without the
+// shortcut; docs/DEVELOPING.md ("Speed over a tree") has the per-rule reasoning.
 
 import type { ApiEntry } from '../kernel/api-schema';
 import { allApis, apiTableGeneration } from '../kernel/api-table';
