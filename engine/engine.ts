@@ -10,7 +10,7 @@ import { blankIrrelevant, rangesOutside, unblanked } from './syntax/blank-irrele
 import { blankKernelMacros } from './syntax/macros';
 import { lowerTree } from './lower/lower';
 import { runRules } from './rules/run';
-import { relevantApiNames, textMayReport } from './rules/relevance';
+import { fileRelevance, textMayReport } from './rules/rule-relevance';
 import { analyzePatchText, type PatchTarget } from './patch/analyze';
 import { looksLikePatch } from './patch/parse';
 
@@ -168,18 +168,22 @@ class FaultlineEngine implements Engine {
     // and the IR are positions in `text`.
     // `@faultline` annotations (expect/suppress) are matched against the file's functions, so a
     // file that has any is lowered whole.
-    const relevantApis = skipIrrelevant && !text.includes('@faultline') ? relevantApiNames() : undefined;
+    // Per rule (engine/rules/rule-relevance.ts): the rules that can report on this text, and the
+    // names that make a function relevant to one of them. No rule can: nothing to parse.
+    const relevance = skipIrrelevant && !text.includes('@faultline') ? fileRelevance(text, opts.rules) : undefined;
+    if (relevance && !relevance.rules.length) return { findings: [], file: EMPTY_FILE() };
+    const relevantApis = relevance?.relevantApis;
     const macrosBlanked = blankKernelMacros(text);
     let parsed: { tree: Tree; text: string };
     try {
       parsed = this.parseForBatch(macrosBlanked, relevantApis, oldTree, cancelled);
     } catch (e) {
       // A parse stopped at its bound: nothing of the file is analysed, and the user is told.
-      if (e instanceof ParseStopped) return { findings: e.reason === 'cancelled' || !textMayReport(text) ? [] : [budgetNote(undefined, 'Parsing', e.bound)], file: EMPTY_FILE() };
+      if (e instanceof ParseStopped) return { findings: e.reason === 'cancelled' || !textMayReport(text, opts.rules) ? [] : [budgetNote(undefined, 'Parsing', e.bound)], file: EMPTY_FILE() };
       throw e;
     }
     const file = lowerTree(parsed.tree, parsed.text, { cancelled, relevantApis });
-    const findings = runRules(file, text, { rules: opts.rules, kernel: opts.kernel, cancelled });
+    const findings = runRules(file, text, { rules: relevance ? relevance.rules : opts.rules, kernel: opts.kernel, cancelled });
     return { findings, tree: parsed.tree, file };
   }
 

@@ -18,7 +18,7 @@ import { runRules } from './rules/run';
 import { lineOfOffset } from './line-starts';
 import { BoundedParser, isLive, ParserFailed, ParseStopped, parserIsReady } from './syntax/parser';
 import { budgetNote } from './budget';
-import { textMayReport } from './rules/relevance';
+import { textMayReport } from './rules/rule-relevance';
 import { hashText, sameFileCallGraphKeys } from './session-keys';
 
 export interface Position {

@@ -51,7 +51,8 @@ for (const b of bundles) {
     sourcemap: true,
     // Minified like any published extension/CLI bundle (about a third of the size); names kept
     // so stack traces and error messages stay readable; the source maps map back.
-    minify: true,
+    // FAULTLINE_NO_MINIFY=1: readable function names for `node --cpu-prof` (profiling only).
+    minify: process.env.FAULTLINE_NO_MINIFY !== '1',
     keepNames: true,
     external: b.external,
     // web-tree-sitter's ESM build reads import.meta.url (createRequire, locating its wasm);

@@ -55,7 +55,15 @@ export function allApis(): ApiEntry[] {
   return [...table.values()];
 }
 
+let generation = 0;
+
+/** Changes whenever the table does (extendApiTable): what is derived from it is built again. */
+export function apiTableGeneration(): number {
+  return generation;
+}
+
 /** A workspace may declare semantics for APIs a patch introduces (ARCHITECTURE.md: "It is data"). */
 export function extendApiTable(entries: ApiEntry[]): void {
   register(entries);
+  generation++;
 }

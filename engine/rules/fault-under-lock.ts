@@ -10,7 +10,7 @@ import type { Finding, RelatedLocation } from '../findings';
 import type { FunctionIR } from '../ir';
 import type { Rule, RuleContext, RuleMeta } from './types';
 import { allApis, lookupApi } from '../kernel/api-table';
-import { FAULT_LOCK_BY_CLASS } from '../kernel/api/locks';
+import { FAULT_LOCK_BY_CLASS, RWSEM_CLASS_BY_FIELD } from '../kernel/api/locks';
 import { MAINLINE } from '../kernel/versions';
 import { lockWritten } from '../analysis/lock-names';
 import type { FaultLockFacet } from '../kernel/api/seed-schema';
@@ -21,6 +21,7 @@ import { simulateLockFault, type LockFaultModel } from '../sim/from-c/lock-scena
 import type { SimResult } from '../sim/scenario';
 import { registerFunctionModels, registerModelSimulation, simulateModels } from '../sim/broker';
 import { profileCoverage } from '../sim/coverage';
+import { mayFault, mmapLockOp } from './facets';
 
 const meta: RuleMeta = {
   id: 'fault-under-lock',
@@ -183,6 +184,16 @@ function opsFinding(fn: FunctionIR, c: Conflict, sim: SimResult | undefined): Fi
 
 export const faultUnderLock: Rule = {
   meta,
+  // A conflict needs a lock the fault path can take (the trigger: its acquisition, a fault-lock
+  // window, or a direct-I/O call whose ops table holds the range) and a call that can fault
+  // (FaultSiteAnalysis: uaccess, fault-in, GUP, `faults` I/O entries), both named in the file.
+  relevance: {
+    trigger: (e) => !!(e.faultLock || e.faultLockWindow || e.ioHold) || e.faults?.opsArg !== undefined || mmapLockOp(e),
+    // A plain rw-semaphore is a lock the fault path takes only on a field the table maps to such
+    // a class (lockOf: RWSEM_CLASS_BY_FIELD); any other rwsem has no fault-lock facet.
+    guardedTrigger: [{ api: (e) => e.lock?.lock === 'rwsem', words: () => Object.keys(RWSEM_CLASS_BY_FIELD).filter((f) => FAULT_LOCK_BY_CLASS[RWSEM_CLASS_BY_FIELD[f]]) }],
+    needs: [{ why: 'a call that can fault', api: mayFault }],
+  },
   check(fn: FunctionIR, ctx): Finding[] {
     const out: Finding[] = [];
     const conflicts = conflictsIn(fn, ctx);

@@ -15,6 +15,8 @@ import { lookupApi } from '../kernel/api-table';
 import { gupFieldSourcesOfFile, gupFieldsOfFile, gupPagesOf, holderType, isGupArray, isGupPage } from '../analysis/gup-pages';
 import { heldOfClass, lockAnalysisFor } from '../analysis/locksets';
 import { notifierCallbacks } from '../analysis/notifiers';
+import { acquiresPageRefs, takesOrDropsPageRefs } from './facets';
+import { WRITE_GUP_FLAGS } from '../kernel/api/vma';
 
 const meta: RuleMeta = {
   id: 'gup-dirty-unlocked',
@@ -167,6 +169,17 @@ function undirtiedReleases(fn: FunctionIR, byName: Map<string, FunctionIR>): Fin
 
 export const gupDirtyUnlocked: Rule = {
   meta,
+  // Both findings are about pages a GUP acquisition of this file took (gupPagesOf, the file's
+  // GUP'd fields, fileGups): without an acquiring call in the file there is nothing to report.
+  relevance: {
+    trigger: (e) => takesOrDropsPageRefs(e) || e.mem?.op === 'set-page-dirty',
+    needs: [
+      { why: 'a page-reference acquisition', api: acquiresPageRefs },
+      // undirtiedReleases: fields filled by an acquisition whose FOLL_WRITE is chosen per transfer;
+      // the other finding: a dirtying call (set_page_dirty(), SetPageDirty()) on a GUP'd page.
+      { why: 'a per-transfer write flag or a dirtying call', api: (e) => e.mem?.op === 'set-page-dirty' || !!e.rawDirty, words: () => WRITE_GUP_FLAGS },
+    ],
+  },
   check(fn: FunctionIR, ctx): Finding[] {
     const undirtied = undirtiedReleases(fn, ctx.functionsByName);
     if (undirtied.length) return undirtied;

@@ -14,6 +14,7 @@ import { gupPagesOf, isGupArray, isGupPage } from '../analysis/gup-pages';
 import { gupFieldsFor } from './gup-dirty-unlocked';
 import { hasNotifierOps } from '../analysis/notifiers';
 import { exprKey } from '../analysis/expr';
+import { acquiresPageRefs } from './facets';
 
 const meta: RuleMeta = {
   id: 'gup-vaddr-no-notifier',
@@ -124,6 +125,16 @@ function droppedBefore(fn: FunctionIR, g: ReturnType<typeof gupPagesOf>, fields:
 
 export const gupVaddrNoNotifier: Rule = {
   meta,
+  // A mapping is reported only when its page or array comes from a GUP acquisition of the file
+  // (gupPagesOf: an acquiring call in the function itself, or a field such a function fills), in
+  // the function that calls the mapping API itself, and nothing is read from helpers: neither
+  // callers nor callees are needed.
+  relevance: {
+    trigger: (e) => !!e.kmapping || acquiresPageRefs(e),
+    needs: [{ why: 'a page-reference acquisition', api: acquiresPageRefs }],
+    callers: false,
+    callees: false,
+  },
   check(fn: FunctionIR, ctx): Finding[] {
     const maps = fn.blocks.flatMap((b) => b.stmts).filter((s) => s.kind === 'call' && !!lookupApi(s.callee)?.kmapping);
     if (!maps.length) return [];

@@ -14,6 +14,7 @@ import type { FunctionIR, SourceRange } from '../ir';
 import type { Rule, RuleMeta } from './types';
 import { finderFor } from '../analysis/faultin/index';
 import { allApis, lookupApi } from '../kernel/api-table';
+import { togglesPagefaults } from './facets';
 
 // The table's plain (handle-less) re-enable, named in the fix of a plain disable.
 function plainEnable(): string | undefined {
@@ -45,6 +46,11 @@ function fixWords(callee: string): string {
 
 export const pagefaultDisableUnbalanced: Rule = {
   meta,
+  // Callers can report (a helper's summary opens or closes a region for them), and callees are
+  // needed too: a helper that reaches a disable only through a definition the text scan cannot
+  // name (a preprocessor line inside it) is found by nothing but the way down (arch/mips/mm/init.c
+  // kmap_coherent() -> __kmap_pgprot() in 6.1).
+  relevance: { trigger: togglesPagefaults },
   check(fn: FunctionIR, ctx): Finding[] {
     const facts = finderFor(ctx.functionsByName, ctx.cancelled).pagefault.facts(fn);
     if (!facts.touchesDepth) return [];

@@ -26,15 +26,5 @@ export function relevantApiNames(): Set<string> {
   return out;
 }
 
-/**
- * Whether anything can be reported on `text` at all: it names a relevant API or carries a
- * `@faultline` annotation. The CLI's byte prefilter (engine/cli/prefilter.ts) skips the files for
- * which this is false; the engine and the server ask it before telling the user that a parse
- * stopped early ("findings may be missing" is not true of a text that cannot have any), so the
- * three faces say the same about the same text.
- */
-export function textMayReport(text: string): boolean {
-  if (text.includes('@faultline')) return true;
-  for (const name of relevantApiNames()) if (text.includes(name)) return true;
-  return false;
-}
+// Whether anything can be reported on a text at all (textMayReport) is per rule: see
+// engine/rules/rule-relevance.ts.

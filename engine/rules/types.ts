@@ -3,6 +3,7 @@
 
 import type { FileIR, FunctionIR } from '../ir';
 import type { Finding, Severity } from '../findings';
+import type { ApiEntry } from '../kernel/api-schema';
 
 export interface RuleMeta {
   id: string;
@@ -32,7 +33,46 @@ export interface RuleContext {
   budgetHit?(fn: FunctionIR, analysis: string, bound: string): void;
 }
 
+/**
+ * What a file and a function must name for a rule to be able to report (the batch path's
+ * per-rule relevance, engine/rules/rule-relevance.ts). Stated in API-table facets (and words the
+ * table itself lists), never in literal names. Conservative: a word inside a comment or a longer
+ * identifier counts, so a wrong guess can only keep too much.
+ */
+export interface RuleRelevance {
+  /**
+   * The API entries whose calls start the rule's analysis of a function: a function that names
+   * one is kept, with its same-file callers and callees (engine/syntax/relevance-graph.ts).
+   */
+  trigger(e: ApiEntry): boolean;
+  /**
+   * Entries that start the analysis only in a file that also names one of `words` (a
+   * down_read() is an mmap_lock or inode lock only on a field the table maps to that class).
+   */
+  guardedTrigger?: { api: (e: ApiEntry) => boolean; words: () => readonly string[] }[];
+  /**
+   * Conditions on the whole file, each a group of which the file must name at least one word
+   * (entries the predicate selects, plus `words`), or the rule cannot report on it at all: then
+   * it does not run, and its triggers keep nothing.
+   */
+  needs?: { why: string; api?: (e: ApiEntry) => boolean; words?: () => readonly string[] }[];
+  /**
+   * False when the rule reports only in a function that calls a trigger itself (not through a
+   * same-file helper): the callers of such a function are then not needed for this rule (its
+   * callees still are, for their summaries). Default true.
+   */
+  callers?: boolean;
+  /**
+   * False when, for this rule, a same-file callee that is absent reads exactly like a present one
+   * that reaches no trigger (its summary changes nothing in the caller either way): only callees
+   * that reach a trigger are then needed, and those are callers of a trigger already. Default true.
+   */
+  callees?: boolean;
+}
+
 export interface Rule {
   meta: RuleMeta;
   check(fn: FunctionIR, ctx: RuleContext): Finding[];
+  /** Batch relevance; a rule without it is relevant wherever any rule is (engine/rules/relevance.ts). */
+  relevance?: RuleRelevance;
 }

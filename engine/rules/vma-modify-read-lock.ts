@@ -13,6 +13,8 @@ import { STACK_GROWTH_FLAGS, VMA_LOCKED_FIELDS } from '../kernel/api/vma';
 import { heldOfClass, lockAnalysisFor, lockOf } from '../analysis/locksets';
 import { varsOf } from '../analysis/expr';
 import { kernelSwitches } from '../kernel/versions';
+import { mmapLockOp, mmapOrRwsemLock } from './facets';
+import { RWSEM_CLASS_BY_FIELD } from '../kernel/api/locks';
 
 const meta: RuleMeta = {
   id: 'vma-modify-read-lock',
@@ -137,6 +139,15 @@ function ownMmapLock(fn: FunctionIR): Stmt | undefined {
 
 export const vmaModifyReadLock: Rule = {
   meta,
+  // Both findings need a write to a VMA (a locked field assigned, or a `vmaWrite` call) and an
+  // mmap_lock call (a table call of that class, or an rwsem call on a field the table maps to it).
+  relevance: {
+    trigger: (e) => !!e.vmaWrite || mmapOrRwsemLock(e),
+    needs: [
+      { why: 'an mmap_lock call', api: mmapLockOp, words: () => Object.keys(RWSEM_CLASS_BY_FIELD).filter((f) => RWSEM_CLASS_BY_FIELD[f] === 'mmap_lock') },
+      { why: 'a VMA write', api: (e) => !!e.vmaWrite, words: () => VMA_LOCKED_FIELDS },
+    ],
+  },
   check(fn: FunctionIR, ctx): Finding[] {
     // writesIn() looks up helpers by name in ctx.functionsByName; `fn` itself may be absent from
     // it (a second definition of the same name), so a function outside the map is walked as before.

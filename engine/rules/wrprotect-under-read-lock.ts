@@ -19,6 +19,7 @@ import { FAULT_LOCK_BY_CLASS } from '../kernel/api/locks';
 import { lockWritten } from '../analysis/lock-names';
 import { registerFunctionModels, registerModelSimulation, simulateModels } from '../sim/broker';
 import { profileCoverage } from '../sim/coverage';
+import { mmapOrRwsemLock } from './facets';
 
 const meta: RuleMeta = {
   id: 'wrprotect-under-read-lock',
@@ -93,6 +94,12 @@ registerFunctionModels(meta.id, (fn, ctx) => {
 
 export const wrprotectUnderReadLock: Rule = {
   meta,
+  // A site is a `wrprotect` call, direct or reached through a page walk's callbacks or a helper
+  // (WrprotectSiteAnalysis); it is reported only under mmap_lock (a table lock call).
+  relevance: {
+    trigger: (e) => !!(e.wrprotect || e.pageWalk) || mmapOrRwsemLock(e),
+    needs: [{ why: 'a write-protect call', api: (e) => !!e.wrprotect }, { why: 'an mmap_lock operation', api: mmapOrRwsemLock }],
+  },
   check(fn: FunctionIR, ctx): Finding[] {
     const { picked, models } = wrprotectModels(fn, ctx);
     if (!models.length) return [];

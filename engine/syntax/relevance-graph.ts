@@ -28,6 +28,24 @@ export interface RelevanceItem {
   data?: boolean;
 }
 
+/** Spread flags of a relevant name: its callers are needed, its callees are needed. */
+export const CALLERS = 1;
+export const CALLEES = 2;
+
+/**
+ * A relevant-name set (engine/rules/rule-relevance.ts) may say, per name, which way relevance
+ * spreads from a function that names it (`spread`: CALLERS | CALLEES, the default for a name it
+ * does not list). A name of rules that report only in the function calling the API itself needs
+ * no callers (a GUP rule's events all start at an acquisition in the function); a name of rules
+ * for which an absent same-file callee reads exactly like a present one that reaches no relevant
+ * call needs no callees (a page-fault region summary: "balanced" and "not in this file" change
+ * nothing in the caller). The callers brought in for a name that needs no callees need none
+ * either; those brought in for a name that needs both need their callees.
+ */
+export interface RelevantNames extends ReadonlySet<string> {
+  readonly spread?: ReadonlyMap<string, number>;
+}
+
 /** Work of the last spreadRelevance call: ids and edges looked at (tests: it stays linear). */
 export let lastSpreadWork = 0;
 
@@ -36,7 +54,7 @@ export let lastSpreadWork = 0;
  * that names one (a seed) from one that is only kept; without it every item that comes in
  * relevant is a seed (the previous, coarser behaviour).
  */
-export function spreadRelevance(items: RelevanceItem[], relevantApis?: ReadonlySet<string>): void {
+export function spreadRelevance(items: RelevanceItem[], relevantApis?: RelevantNames): void {
   // The directed same-file reference graph is i -> j when i's text names function j (j != i).
   // It is kept through the names, never as item-to-item edges: a name defined k times (a file
   // that repeats its functions, or a definition per #ifdef branch) that is named by m items
@@ -67,21 +85,45 @@ export function spreadRelevance(items: RelevanceItem[], relevantApis?: ReadonlyS
     return false;
   };
   const seed = items.map((it) => it.relevant && (it.name !== undefined ? true : namesApi(it)));
-  // Up: callers of needed items, transitively (data items are not callers). An item that
-  // becomes needed makes its name's callers needed: once per name.
-  const up = seed.slice();
-  const queue: number[] = [];
-  const upNames = new Set<string>();
-  up.forEach((u, i) => { if (u) queue.push(i); });
-  while (queue.length) {
-    const name = items[queue.pop() as number].name;
-    if (name === undefined || upNames.has(name)) continue;
-    upNames.add(name);
-    for (const j of namedBy.get(name) ?? []) {
+  // What each seed asks for (see RelevantNames); an item that is no definition asks for both.
+  const spread = relevantApis?.spread;
+  const wants = (it: RelevanceItem): number => {
+    if (!spread || it.name === undefined) return CALLERS | CALLEES;
+    let w = 0;
+    let named = false;
+    for (const id of it.ids) {
       work++;
-      if (!up[j] && !items[j].data) { up[j] = true; queue.push(j); }
+      if (!relevantApis!.has(id)) continue;
+      named = true;
+      w |= spread.get(id) ?? CALLERS | CALLEES;
+      if (w === (CALLERS | CALLEES)) break;
     }
-  }
+    return named ? w : CALLERS | CALLEES;
+  };
+  const want = seed.map((s, i) => (s ? wants(items[i]) : 0));
+  // Up: callers of needed items, transitively (data items are not callers). An item that
+  // becomes needed makes its name's callers needed: once per name. Twice: from the seeds that
+  // need callers and callees (the callers found need their callees too), then from all that
+  // need callers.
+  const queue: number[] = [];
+  const upFrom = (start: (i: number) => boolean): boolean[] => {
+    const up = seed.map((s, i) => s && start(i));
+    const upNames = new Set<string>();
+    up.forEach((u, i) => { if (u) queue.push(i); });
+    while (queue.length) {
+      const name = items[queue.pop() as number].name;
+      if (name === undefined || upNames.has(name)) continue;
+      upNames.add(name);
+      for (const j of namedBy.get(name) ?? []) {
+        work++;
+        if (!up[j] && !items[j].data) { up[j] = true; queue.push(j); }
+      }
+    }
+    return up;
+  };
+  const upBoth = upFrom((i) => want[i] === (CALLERS | CALLEES));
+  const upAny = spread ? upFrom((i) => (want[i] & CALLERS) !== 0) : upBoth;
+  const up = upBoth.map((u, i) => u || (seed[i] && (want[i] & CALLEES) !== 0));
   // Down: callees of needed items, transitively. A data item that is a seed (it names an API)
   // is treated as code: it may be a definition the scan did not recognize. Each defined name an
   // item mentions brings in every item defined under it: once per name.
@@ -104,7 +146,7 @@ export function spreadRelevance(items: RelevanceItem[], relevantApis?: ReadonlyS
   }
   // Each item enters each work list at most once and each name is expanded once per direction:
   // linear in the number of items plus the total size of their `ids`.
-  items.forEach((it, i) => { it.relevant = it.relevant || need[i]; });
+  items.forEach((it, i) => { it.relevant = it.relevant || need[i] || seed[i] || upAny[i]; });
   lastSpreadWork = work;
 }
 

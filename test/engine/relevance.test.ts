@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { createEngine, type Engine } from '../../engine/engine';
 import { allRules } from '../../engine/rules/registry';
 import { isRelevantApi, relevantApiNames } from '../../engine/rules/relevance';
+import { fileRelevance, textMayReport } from '../../engine/rules/rule-relevance';
+import type { Finding } from '../../engine/findings';
 import { allApis } from '../../engine/kernel/api-table';
 import { generateCorpus, generateLargeFile } from '../../bench/generate-corpus';
 import { fixtureFiles, repoRoot } from '../helpers/repo';
@@ -78,14 +80,20 @@ test('relevance: the bench corpus gives the same findings, and the filter does s
   }
 });
 
-test('relevance: a caller of a pinning helper and the helper\'s other callees are kept', async () => {
+// The spreading tests below use a lock the fault path takes (fault-under-lock: its callers and
+// callees are needed); a file-level companion (a call that can fault) lets the rule fire.
+const faultLockApi = (): string => allApis().find((a) => a.faultLock && a.lock?.op === 'acquire' && !a.removed)!.name;
+const faultingApi = (): string => allApis().find((a) => a.uaccess && !a.uaccess.nofault && !a.removed)!.name;
+
+test('relevance: a caller of a locking helper and the helper\'s other callees are kept', async () => {
   const e = await engine();
-  const relevant = [...relevantApiNames()].find((n) => n.startsWith('pin_user_pages')) ?? [...relevantApiNames()][0];
+  const relevant = faultLockApi();
   const text = [
     'static void note(int x) { (void)x; }',
-    `static long grab(unsigned long a, struct page **p) { return ${relevant}(a, 1, 0, p); }`,
+    `static long grab(unsigned long a, struct page **p) { return ${relevant}(p); }`,
     'static int user(unsigned long a) { struct page *p; note(1); return grab(a, &p) > 0; }',
     'static int lonely(int a) { return a + 1; }',
+    `static int copier(void *d, const void *s) { return ${faultingApi()}(d, s, 1); }`,
     '',
   ].join('\n');
   const r = e.analyzeC(text, { path: 'x.c', skipIrrelevant: true });
@@ -98,17 +106,108 @@ test('relevance: spreads to callers and callees only; a table naming functions k
   const e = await engine();
   const text = [
     'static int helper(int x) { return x + 1; }',
-    'static int pinner(unsigned long a, struct page **p) { return helper(pin_user_pages_fast(a, 1, 0, p)); }',
+    `static int pinner(unsigned long a, struct page **p) { return helper(${faultLockApi()}(p)); }`,
     'static int callee_of_caller(unsigned long a) { return (int)a; }',
     'static int caller(unsigned long a) { struct page *p; return pinner(a, &p) + callee_of_caller(a); }',
     'static int other_user_of_helper(int y) { return helper(y); }',
     'static int only_in_table(int y) { return y; }',
     'static const struct frob_ops ops = { .grab = pinner, .other = other_user_of_helper, .more = only_in_table };',
     'EXPORT_SYMBOL(only_in_table);',
+    `static int copier(void *d, const void *s) { return ${faultingApi()}(d, s, 1); }`,
     '',
   ].join('\n');
   const r = e.analyzeC(text, { path: 'x.c', skipIrrelevant: true });
   r.tree?.delete();
   const names = (r.file?.functions ?? []).map((f) => f.name).sort();
   assert.deepEqual(names, ['callee_of_caller', 'caller', 'helper', 'pinner']);
+});
+
+test('relevance: per-rule spreading: a GUP acquisition keeps its callees, not its callers; a GUP kernel mapping neither', async () => {
+  const e = await engine();
+  const acquire = allApis().find((a) => a.refs?.op === 'acquire' && !a.refs.single && !a.removed)!.name;
+  const gup = [
+    'static int helper(int x) { return x + 1; }',
+    `static int pinner(unsigned long a, struct page **p) { return helper(${acquire}(a, 1, 0, p)); }`,
+    'static int caller(unsigned long a) { struct page *p; return pinner(a, &p); }',
+    '',
+  ].join('\n');
+  const r1 = e.analyzeC(gup, { path: 'x.c', skipIrrelevant: true });
+  r1.tree?.delete();
+  assert.deepEqual((r1.file?.functions ?? []).map((f) => f.name).sort(), ['helper', 'pinner']);
+  // A kernel mapping of GUP'd pages (gup-vaddr-no-notifier) reads no helper: neither way.
+  const kmapping = allApis().find((a) => a.kmapping && a.kmapping.kind !== 'kmap-local' && !a.removed)!.name;
+  const map = [
+    `static int taker(unsigned long a, struct page **p) { return ${acquire}(a, 1, 0, p); }`,
+    'static void *helper(void *x) { return x; }',
+    `static void *mapper(struct page *p) { return helper(${kmapping}(p)); }`,
+    'static void *caller(struct page *p) { return mapper(p); }',
+    '',
+  ].join('\n');
+  const r2 = e.analyzeC(map, { path: 'x.c', skipIrrelevant: true });
+  r2.tree?.delete();
+  assert.deepEqual((r2.file?.functions ?? []).map((f) => f.name).sort(), ['mapper', 'taker']);
+});
+
+// Per-rule relevance (engine/rules/rule-relevance.ts): each fixture, each rule alone, gives the
+// same findings with the shortcut (the rule runs only where its file condition holds, on the
+// functions its triggers keep) as the whole analysis without it.
+test('relevance: per rule, every fixture gives the same findings with and without the shortcut', async () => {
+  const e = await engine();
+  const files = fixtureFiles(join(repoRoot(), 'test', 'fixtures'));
+  const noise = generateLargeFile(300, 3);
+  const pick = (fs: Finding[]) => fs.map((f) => ({ rule: f.rule, range: f.range, message: f.message, related: f.related, function: f.function, severity: f.severity }));
+  const fired = new Map<string, number>();
+  let skippedRules = 0;
+  for (const f of files) {
+    for (const text of [readFileSync(f, 'utf8'), `${readFileSync(f, 'utf8')}\n${noise}`]) {
+      const can = new Set(fileRelevance(text).rules);
+      const all = e.analyzeC(text, { path: f });
+      all.tree?.delete();
+      for (const r of allRules) {
+        const id = r.meta.id;
+        if (!can.has(id)) {
+          // Ruled out by its file condition: the whole analysis has no finding of it either.
+          skippedRules++;
+          assert.equal(all.findings.filter((x) => x.rule === id).length, 0, `${f}: ${id} reports where its relevance says it cannot`);
+          continue;
+        }
+        fired.set(id, (fired.get(id) ?? 0) + 1);
+        const full = e.analyzeC(text, { path: f, rules: [id] });
+        const fast = e.analyzeC(text, { path: f, rules: [id], skipIrrelevant: true });
+        full.tree?.delete();
+        fast.tree?.delete();
+        assert.deepEqual(pick(fast.findings), pick(full.findings), `${f}: ${id} differs with the per-rule shortcut`);
+      }
+    }
+  }
+  assert.ok(skippedRules > 0, 'no rule was ever ruled out by its file condition');
+  for (const r of allRules) assert.ok(fired.get(r.meta.id), `${r.meta.id} never fires on the fixtures`);
+});
+
+test('relevance: a rule needs its whole conjunction; triggers stay inside the shared relevant set', () => {
+  const acquire = allApis().find((a) => a.refs?.op === 'acquire' && !a.removed)!.name;
+  const release = allApis().find((a) => a.refs?.op === 'release' && !a.removed)!.name;
+  const gup = allRules.filter((r) => r.meta.id.startsWith('gup-')).map((r) => r.meta.id);
+  assert.ok(gup.length >= 4);
+  // A release alone cannot start any GUP rule's event; with an acquisition every GUP rule can fire.
+  const releaseOnly = fileRelevance(`void f(struct page *p) { ${release}(p); }`);
+  for (const id of gup) assert.ok(!releaseOnly.rules.includes(id), id);
+  const both = fileRelevance(`void f(unsigned long a, struct page **p) { ${acquire}(a, 1, 0, p); ${release}(p[0]); }`);
+  // gup-dirty-unlocked needs a dirtying call or a per-transfer write flag as well.
+  for (const id of gup) assert.equal(both.rules.includes(id), id !== 'gup-dirty-unlocked', id);
+  const dirty = allApis().find((a) => a.mem?.op === 'set-page-dirty' && !a.removed)!.name;
+  assert.ok(fileRelevance(`void f(unsigned long a, struct page **p) { ${acquire}(a, 1, 0, p); ${dirty}(p[0]); }`).rules.includes('gup-dirty-unlocked'));
+  // Only the acquisition starts a GUP rule's analysis (the release is read in it, or in a callee).
+  assert.ok(both.relevantApis.has(acquire) && !both.relevantApis.has(release));
+  // Nothing relevant at all: no rule, and textMayReport agrees.
+  assert.deepEqual(fileRelevance('int f(void) { return 0; }').rules, []);
+  assert.equal(textMayReport('int f(void) { return 0; }'), false);
+  assert.equal(textMayReport('/* @faultline expect gup-leak */'), true);
+  // A rule selection narrows the answer.
+  const one = gup.find((id) => id !== 'gup-dirty-unlocked')!;
+  assert.deepEqual(fileRelevance(`void f(unsigned long a, struct page **p) { ${acquire}(a, 1, 0, p); }`, [one]).rules, [one]);
+  // Every rule's triggers are names of the shared set (the CLI's byte prefilter looks for those).
+  const shared = relevantApiNames();
+  const all = allApis().map((a) => a.name).join(' ');
+  for (const n of fileRelevance(all).relevantApis) assert.ok(shared.has(n), n);
 });

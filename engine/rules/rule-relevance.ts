@@ -1,0 +1,181 @@
+// Per-rule relevance for the batch path (issue 10). The relevant-name set of
+// engine/rules/relevance.ts is one OR over all rules; most rules need a conjunction to report
+// (a GUP rule an acquisition, fault-under-lock a fault-path lock AND a call that can fault...).
+// Each rule states in its own file (Rule.relevance) what a file must name for it to be able to
+// report, and which calls start its analysis of a function. Here, from one pass over the text:
+//
+// - the rules that can fire: the file names one of the rule's trigger entries and, for each of
+//   its `needs` groups, one word of that group;
+// - the relevant names: the union of the triggers of those rules (a guarded trigger only when
+//   its word occurs too). Only functions that name one, and their same-file callers and callees
+//   as each name's rules need them (Rule.relevance.callers / .callees, relevance-graph.ts
+//   RelevantNames.spread), are parsed and lowered;
+// - the rules to run: those that can fire (the others cannot report anything on this file).
+//
+// Why this cannot change a result: the rules and analyses see a call only through its callee's
+// identifier in the text (there is no preprocessing; a same-file helper's calls are in the same
+// text), and every word is matched as a plain substring, which is a superset of the identifiers
+// (a name inside a comment or a longer identifier counts). A rule whose condition fails therefore
+// has no call of the kind it starts from, or lacks a kind it needs, anywhere in the file: it
+// reports nothing, whoever runs it. A rule that can fire keeps every function its own triggers
+// and spreading reach (what other rules keep in addition is there in the whole analysis too).
+// test/engine/relevance.test.ts runs every fixture, each rule alone, with and without the
+// shortcut; docs/DEVELOPING.md ("Speed over a tree") has the per-rule reasoning.
+
+import type { ApiEntry } from '../kernel/api-schema';
+import { allApis, apiTableGeneration } from '../kernel/api-table';
+import type { Rule } from './types';
+import { CALLEES, CALLERS, type RelevantNames } from '../syntax/relevance-graph';
+import { allRules } from './registry';
+import { isRelevantApi } from './relevance';
+
+interface RulePlan {
+  id: string;
+  /** Indexes (into `words`) of the trigger names. */
+  trigger: number[];
+  /** Each group: indexes of its words. */
+  needs: number[][];
+  /** Guarded triggers: indexes of the names, and of the words one of which must occur too. */
+  guarded: { names: number[]; words: number[] }[];
+  triggerNames: string[];
+  /** Spread flags of its triggers (Rule.relevance.callers, .callees). */
+  spread: number;
+}
+
+interface Plan {
+  words: string[];
+  rules: RulePlan[];
+  /** Marks which words occur in a text (indexes into `words`). */
+  find(text: string): Uint8Array;
+  /** The table generation the plan was built from (rebuilt when the table changes). */
+  generation: number;
+}
+
+let cached: Plan | undefined;
+
+function triggerOf(r: Rule): (e: ApiEntry) => boolean {
+  return r.relevance?.trigger ?? isRelevantApi;
+}
+
+function buildPlan(): Plan {
+  const apis = allApis();
+  const words: string[] = [];
+  const index = new Map<string, number>();
+  const idx = (w: string): number => {
+    let i = index.get(w);
+    if (i === undefined) { i = words.length; words.push(w); index.set(w, i); }
+    return i;
+  };
+  const rules: RulePlan[] = allRules.map((r) => {
+    const t = triggerOf(r);
+    // A trigger must be relevant to the shared filter too (the CLI's byte prefilter and the
+    // parse-note test use it): intersect, so the shortcut can only narrow.
+    const triggerNames = apis.filter((e) => isRelevantApi(e) && t(e)).map((e) => e.name);
+    const needs = (r.relevance?.needs ?? []).map((n) => {
+      const ws = new Set<string>();
+      if (n.api) for (const e of apis) if (n.api(e)) ws.add(e.name);
+      if (n.words) for (const w of n.words()) ws.add(w);
+      return [...ws].map(idx);
+    });
+    const guarded = (r.relevance?.guardedTrigger ?? []).map((g) => ({
+      names: apis.filter((e) => isRelevantApi(e) && g.api(e)).map((e) => idx(e.name)),
+      words: g.words().map(idx),
+    }));
+    return { id: r.meta.id, trigger: triggerNames.map(idx), needs, guarded, triggerNames, spread: (r.relevance?.callers !== false ? CALLERS : 0) | (r.relevance?.callees !== false ? CALLEES : 0) };
+  });
+  return { words, rules, find: substringFinder(words), generation: apiTableGeneration() };
+}
+
+function plan(): Plan {
+  if (!cached || cached.generation !== apiTableGeneration()) cached = buildPlan();
+  return cached;
+}
+
+export interface FileRelevance {
+  /** Ids of the rules that can report on the text (among `selected`, all when undefined). */
+  rules: string[];
+  /**
+   * API names whose calls make a function relevant: the triggers of those rules, with the way
+   * relevance spreads from each (`spread`, engine/syntax/relevance-graph.ts).
+   */
+  relevantApis: Set<string> & RelevantNames;
+}
+
+/** Which rules can report on `text`, and the names that make its functions relevant to them. */
+export function fileRelevance(text: string, selected?: readonly string[]): FileRelevance {
+  const p = plan();
+  const seen = p.find(text);
+  const rules: string[] = [];
+  const relevantApis = new Set<string>();
+  const spread = new Map<string, number>();
+  for (const r of p.rules) {
+    if (selected && selected.length && !selected.includes(r.id)) continue;
+    const guarded = r.guarded.filter((g) => g.words.some((i) => seen[i])).flatMap((g) => g.names.filter((i) => seen[i]));
+    if (!r.trigger.some((i) => seen[i]) && !guarded.length) continue;
+    if (!r.needs.every((g) => g.some((i) => seen[i]))) continue;
+    rules.push(r.id);
+    const add = (n: string): void => {
+      relevantApis.add(n);
+      spread.set(n, (spread.get(n) ?? 0) | r.spread);
+    };
+    r.trigger.forEach((i, k) => { if (seen[i]) add(r.triggerNames[k]); });
+    for (const i of guarded) add(p.words[i]);
+  }
+  const all = [...spread.values()].every((f) => f === (CALLERS | CALLEES));
+  return { rules, relevantApis: all ? relevantApis : Object.assign(relevantApis, { spread }) };
+}
+
+/**
+ * A matcher that marks every word of `words` occurring in a text as a substring: Wu-Manber over
+ * two-character blocks (as engine/cli/prefilter.ts, but it does not stop at the first match).
+ * Words are ASCII; a text character above 0xff only shifts the window (it is in no word).
+ */
+function substringFinder(words: string[]): (text: string) => Uint8Array {
+  const m = Math.min(...words.map((w) => w.length));
+  if (words.length === 0 || m < 2) {
+    return (text) => Uint8Array.from(words, (w) => (text.includes(w) ? 1 : 0));
+  }
+  const shift = new Uint8Array(65536).fill(Math.min(255, m - 1));
+  const cands: (number[] | undefined)[] = new Array(65536);
+  words.forEach((w, wi) => {
+    for (let q = 1; q < m; q++) {
+      const block = ((w.charCodeAt(q - 1) & 0xff) << 8) | (w.charCodeAt(q) & 0xff);
+      const sh = m - 1 - q;
+      if (sh < shift[block]) shift[block] = sh;
+    }
+    const last = ((w.charCodeAt(m - 2) & 0xff) << 8) | (w.charCodeAt(m - 1) & 0xff);
+    (cands[last] ??= []).push(wi);
+  });
+  return (text: string): Uint8Array => {
+    const seen = new Uint8Array(words.length);
+    const n = text.length;
+    let pos = m - 1;
+    while (pos < n) {
+      const a = text.charCodeAt(pos - 1);
+      const b = text.charCodeAt(pos);
+      if (a > 0xff || b > 0xff) { pos += 1; continue; }
+      const block = (a << 8) | b;
+      const sh = shift[block];
+      if (sh !== 0) { pos += sh; continue; }
+      const start = pos - m + 1;
+      for (const wi of cands[block]!) {
+        if (seen[wi]) continue;
+        const w = words[wi];
+        if (text.startsWith(w, start)) seen[wi] = 1;
+      }
+      pos++;
+    }
+    return seen;
+  };
+}
+
+/**
+ * Whether anything can be reported on `text` at all (by the rules `selected`, all by default):
+ * it carries a `@faultline` annotation or some rule can fire on it. The CLI's byte prefilter
+ * (engine/cli/prefilter.ts) and the batch path skip the other texts; the engine and the server
+ * ask it before telling the user that a parse stopped early ("findings may be missing" is not
+ * true of a text that cannot have any), so the three faces say the same about the same text.
+ */
+export function textMayReport(text: string, selected?: readonly string[]): boolean {
+  return text.includes('@faultline') || fileRelevance(text, selected).rules.length > 0;
+}
