@@ -169,9 +169,24 @@ export const uaccessLivelock: Rule = {
         simulation: sim.outcomes.map((x) => profileCoverage(x.arch, { ...x.result, ...(x.layout ? { choice: x.layout } : {}) }, sim.lengths)),
       });
     }
+    // No live-lock found, but a profile stopped at its state budget: that is not "checked and
+    // fine", so say so (a loop whose counters grow every round never repeats a state, and the
+    // runs of such a loop end at their per-run bound rather than at a verdict).
+    if (!out.length) {
+      const stopped = sim.outcomes.filter((x) => x.result.verdict === 'inconclusive' && isStateBound(x.result.bound));
+      if (stopped.length && ctx.budgetHit && !ctx.cancelled()) {
+        ctx.budgetHit(fn, `The live-lock simulation of ${loops.map((l) => l.label).join('; ')}`,
+          `its state budget ran out (${sim.statesExplored.toLocaleString('en-US')} states explored) on ${stopped.map((x) => x.arch).join(', ')} before every buffer length, layout and adversary choice was explored`);
+      }
+    }
     return out;
   },
 };
+
+/** A simulation bound that is the state budget (not a cancellation, a precondition or an unreached copy). */
+function isStateBound(bound: string | undefined): boolean {
+  return !!bound && /^\d+ states$/.test(bound);
+}
 
 /** What the fault-in did in the repeating cycle: reported success, or a result the loop ignores. */
 function faultInWords(steps: TraceStep[]): string {
