@@ -64,7 +64,8 @@ if (!existsSync(join(root, 'dist', 'cli.js'))) usage('dist/cli.js is missing; ru
 
 /** @type {Array<{id:string,class:string,expect:string,expect_any:string[],function:string,kernel_version:string,repo:string,path:string,commit:string}>} */
 const cases = JSON.parse(readFileSync(listPath, 'utf8'));
-const NOT_RULES = new Set(['annotation', 'degraded']);
+// Notes, not alarms: a budget note says an analysis stopped at its bound (counted separately).
+const NOT_RULES = new Set(['annotation', 'degraded', 'budget']);
 
 /** Run the CLI once per kernel version over the files of that version; diagnostics by file. */
 function checkAll(kind) {
@@ -108,10 +109,11 @@ function verdictOf(c, diags, kind) {
   const inFn = alarms.filter((d) => names.has(d.function));
   const elsewhere = kind === 'whole' ? alarms.filter((d) => !names.has(d.function)) : [];
   const notes = diags.filter((d) => d.rule === 'degraded');
+  const budget = diags.filter((d) => d.rule === 'budget');
   let verdict;
   if (c.expect === 'bug') verdict = inFn.some((d) => c.expect_any.includes(d.rule)) ? 'found' : 'missed';
   else verdict = inFn.length ? 'false' : 'silent';
-  return { verdict, inFn, elsewhere, notes };
+  return { verdict, inFn, elsewhere, notes, budget };
 }
 
 const rows = cases.map((c) => ({
@@ -194,7 +196,8 @@ const count = (rs, k, v) => rs.filter((r) => r[k].verdict === v).length;
 const absent = rows.filter((r) => r.cut.verdict === 'absent' || r.whole.verdict === 'absent').map((r) => r.c.id);
 console.log(`\ntotal: bugs found ${count(bugs, 'cut', 'found')}/${bugs.length} alone, ${count(bugs, 'whole', 'found')}/${bugs.length} whole; ` +
   `fixed/clean with an alarm ${count(quiet, 'cut', 'false')}/${quiet.length} alone, ${count(quiet, 'whole', 'false')}/${quiet.length} whole; ` +
-  `alarms elsewhere in whole files ${rows.reduce((n, r) => n + (r.whole.elsewhere?.length ?? 0), 0)}`);
+  `alarms elsewhere in whole files ${rows.reduce((n, r) => n + (r.whole.elsewhere?.length ?? 0), 0)}; ` +
+  `budget notes ${rows.reduce((n, r) => n + (r.whole.budget?.length ?? 0), 0)} in whole files`);
 console.log(`time: ${cut.ms} ms alone, ${whole.ms} ms whole (CLI wall time)`);
 if (absent.length) console.log(`not materialized (${absent.length}): ${absent.join(', ')}`);
 const problems = [...cut.failures, ...whole.failures];
