@@ -6,6 +6,7 @@
 // (a Merkle DAG over the condensation), computed once per analysis.
 
 import type { FunctionIR } from './ir';
+import { stronglyConnected } from './scc';
 
 /**
  * A 128-bit string hash (four independent multiplicative lanes, cyrb53-style, each finished with
@@ -42,8 +43,8 @@ export interface CallGraphKeys {
 
 /**
  * Keys for `functions` given each one's own-text hash (`own`, parallel). Calls resolve to the
- * first function of a name (as ctx.functionsByName does). Iterative Tarjan: no recursion, so a
- * chain of any length is fine.
+ * first function of a name (as ctx.functionsByName does). Components by engine/scc.ts
+ * (iterative: a chain of any length is fine).
  */
 export function sameFileCallGraphKeys(functions: FunctionIR[], own: string[]): CallGraphKeys {
   const n = functions.length;
@@ -66,54 +67,10 @@ export function sameFileCallGraphKeys(functions: FunctionIR[], own: string[]): C
   }
   succStart[n] = succ.length;
 
-  // Tarjan's SCC, iterative. Components come out callees first (reverse topological order).
-  const idx = new Int32Array(n).fill(-1);
-  const low = new Int32Array(n);
-  const onStack = new Uint8Array(n);
+  // Components come out callees first (reverse topological order).
+  const comps = stronglyConnected(n, (v) => succ.slice(succStart[v], succStart[v + 1])).map((m) => m.sort((x, y) => x - y));
   const comp = new Int32Array(n).fill(-1);
-  const stack: number[] = [];
-  const comps: number[][] = [];
-  let counter = 0;
-  const callStack: { v: number; e: number }[] = [];
-  for (let root = 0; root < n; root++) {
-    if (idx[root] !== -1) continue;
-    callStack.push({ v: root, e: succStart[root] });
-    idx[root] = low[root] = counter++;
-    stack.push(root);
-    onStack[root] = 1;
-    while (callStack.length) {
-      const top = callStack[callStack.length - 1];
-      const v = top.v;
-      if (top.e < succStart[v + 1]) {
-        const w = succ[top.e++];
-        if (idx[w] === -1) {
-          idx[w] = low[w] = counter++;
-          stack.push(w);
-          onStack[w] = 1;
-          callStack.push({ v: w, e: succStart[w] });
-        } else if (onStack[w]) {
-          low[v] = Math.min(low[v], idx[w]);
-        }
-        continue;
-      }
-      callStack.pop();
-      if (callStack.length) {
-        const u = callStack[callStack.length - 1].v;
-        low[u] = Math.min(low[u], low[v]);
-      }
-      if (low[v] === idx[v]) {
-        const members: number[] = [];
-        let w: number;
-        do {
-          w = stack.pop()!;
-          onStack[w] = 0;
-          comp[w] = comps.length;
-          members.push(w);
-        } while (w !== v);
-        comps.push(members.sort((a, b) => a - b));
-      }
-    }
-  }
+  comps.forEach((members, c) => { for (const m of members) comp[m] = c; });
 
   // Component hashes, callees first: members' own hashes, then the called components' hashes.
   const compHash: string[] = new Array(comps.length);

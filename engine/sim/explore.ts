@@ -17,6 +17,7 @@ import { stateHash, stateTextHash, type SimState } from '../kernel/state';
 import type { Access, Verdict } from '../kernel/ops';
 import { choiceCount, runTransition, type TransitionResult, type World } from './interp';
 import { forgetDeadLocals } from './liveness';
+import { stronglyConnected } from '../scc';
 
 export interface Budget {
   maxStates?: number;
@@ -401,38 +402,13 @@ function fairCycle(edges: Edge[], enabledAt: Map<Key, boolean[]>, nThreads: numb
     if (!out.has(e.from)) out.set(e.from, []);
     out.get(e.from)!.push(e);
   }
-  // Iterative Tarjan.
-  const index = new Map<Key, number>();
-  const low = new Map<Key, number>();
-  const onSt = new Set<Key>();
-  const st: Key[] = [];
-  const comps: Key[][] = [];
-  let idx = 0;
-  for (const v0 of out.keys()) {
-    if (index.has(v0)) continue;
-    const work: { v: Key; i: number }[] = [{ v: v0, i: 0 }];
-    index.set(v0, idx); low.set(v0, idx); idx++; st.push(v0); onSt.add(v0);
-    while (work.length) {
-      const w = work[work.length - 1];
-      const succ = out.get(w.v) ?? [];
-      if (w.i < succ.length) {
-        const to = succ[w.i++].to;
-        if (!index.has(to)) {
-          index.set(to, idx); low.set(to, idx); idx++; st.push(to); onSt.add(to);
-          work.push({ v: to, i: 0 });
-        } else if (onSt.has(to)) low.set(w.v, Math.min(low.get(w.v)!, index.get(to)!));
-        continue;
-      }
-      work.pop();
-      if (work.length) { const p = work[work.length - 1].v; low.set(p, Math.min(low.get(p)!, low.get(w.v)!)); }
-      if (low.get(w.v) === index.get(w.v)) {
-        const comp: Key[] = [];
-        let x: Key;
-        do { x = st.pop()!; onSt.delete(x); comp.push(x); } while (x !== w.v);
-        comps.push(comp);
-      }
-    }
-  }
+  // Components of the explored graph (engine/scc.ts), on vertex numbers given in the order the
+  // states first appear as edge sources (the order the search left them).
+  const keys = [...out.keys()];
+  const num = new Map<Key, number>(keys.map((k, i) => [k, i]));
+  for (const es of out.values()) for (const e of es) if (!num.has(e.to)) { num.set(e.to, keys.length); keys.push(e.to); }
+  const comps: Key[][] = stronglyConnected(keys.length, (v) => (out.get(keys[v]) ?? []).map((e) => num.get(e.to)!))
+    .map((members) => members.map((v) => keys[v]));
   for (const comp of comps) {
     const inC = new Set(comp);
     const inner = comp.flatMap((v) => (out.get(v) ?? []).filter((e) => inC.has(e.to)));
