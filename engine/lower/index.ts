@@ -8,6 +8,7 @@ import { blankKernelMacros } from '../syntax/macros';
 import { baseTypeText, normalizeSpace, readDeclarator, storageOf, typeText } from './declarators';
 import { type FunctionSignature, FunctionLowerer, type LowerEnv, emptyFunction } from './function';
 import { skippableFunctions } from './relevance';
+import type { RelevanceOutcome } from '../syntax/relevance-graph';
 import { LineIndex, type SNode, type SyntaxProblem, childByField, mirrorTree } from './syntax-tree';
 
 export interface LowerOptions {
@@ -18,6 +19,8 @@ export interface LowerOptions {
    * by same-file references are not lowered and are absent from FileIR.functions.
    */
   relevantApis?: ReadonlySet<string>;
+  /** With relevantApis: told what the filter left out (engine.ts checks it against the functions lowered). */
+  relevanceReport?: (o: RelevanceOutcome) => void;
   /** Tests only: sees the syntax mirror once the walk is done (what the lowering still holds). */
   afterWalk?: (root: SNode) => void;
 }
@@ -353,7 +356,7 @@ export function lowerTree(tree: Tree, text: string, opts?: LowerOptions): FileIR
   try {
     let skip: Set<number> | undefined;
     try {
-      skip = opts?.relevantApis ? skippableFunctions(tree, text, opts.relevantApis, opts.cancelled) : undefined;
+      skip = opts?.relevantApis ? skippableFunctions(tree, text, opts.relevantApis, opts.cancelled, opts.relevanceReport) : undefined;
     } catch {
       skip = undefined; // the filter is an optimisation: when in doubt, lower everything
     }
