@@ -291,6 +291,18 @@ export function parseStepBound(length: number): number {
  */
 export const PARSE_MEMORY_BOUND = 256 * 1024 * 1024;
 
+/**
+ * Wasm memory past which the instance is replaced at the next parserReady() after a parse that
+ * finished (wasm memory grows and never shrinks): 8 MB of repeated functions grows it to 240 MiB,
+ * which every later input would otherwise carry. Real code stays far below (the first 8 MB of Linux
+ * 6.1's largest header: 32 MiB). Trees of the old instance die with it (isLive false): a session
+ * holding one parses its next version whole.
+ */
+export const RELEASE_MEMORY_ABOVE = 96 * 1024 * 1024;
+
+/** Instances replaced to give back the memory of a large parse (tests, fuzz statistics). */
+export const memoryReleases = { count: 0 };
+
 export interface ParseOptions {
   limits?: ParseLimits;
   includedRanges?: TreeSitter.Range[];
@@ -397,6 +409,10 @@ function boundedParse(parser: TreeSitter.Parser, text: string, oldTree: Tree | n
     // back) at the next parserReady(), the point where callers can wait; until then it still works.
     if (stopped.reason === 'memory') restartWanted = true;
     throw stopped;
+  }
+  if (wasmMemoryBytes() > RELEASE_MEMORY_ABOVE && !restartWanted) {
+    restartWanted = true;
+    memoryReleases.count++;
   }
   return tree ? track(tree) : null;
 }
