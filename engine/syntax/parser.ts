@@ -267,6 +267,8 @@ export class ParserFailed extends Error {
 export const PARSE_CHUNK = 1024;
 const STEPS_PER_PROGRESS = 100;
 const STEPS_PER_READ = 100;
+/** Steps per character a read goes back over text already read (see boundedParse). */
+const STEPS_PER_CHAR_REREAD = 2;
 
 export interface ParseLimits {
   /** Steps the parse may take (see PARSE_CHUNK); default parseStepBound(text.length). */
@@ -363,6 +365,9 @@ export const parseDefaultsForTests: { maxNesting?: number } = {};
 /** Steps the last parse took (tests, fuzz statistics). */
 export let lastParseSteps = 0;
 
+/** Characters the last parse's lexer was handed (tests: what a read costs). */
+export let lastParseCharsRead = 0;
+
 function boundedParse(parser: TreeSitter.Parser, text: string, oldTree: Tree | null, opts: ParseOptions | undefined): Tree | null {
   const limits = opts?.limits ?? {};
   const maxNesting = limits.maxNesting ?? parseDefaultsForTests.maxNesting ?? MAX_NESTING;
@@ -382,12 +387,23 @@ function boundedParse(parser: TreeSitter.Parser, text: string, oldTree: Tree | n
     else if (cancelled?.()) stopped = new ParseStopped('cancelled', 'cancelled');
     return stopped !== undefined;
   };
+  let charsRead = 0;
+  let furthest = 0;
   const input = (index: number): string => {
     steps += STEPS_PER_READ;
+    // A lexer sent back over text it already read (error recovery retrying a token that runs to
+    // the end of the file, like an unterminated comment, from every later position) pays for the
+    // distance: a chunk read costs the same small step count whatever its length, and 8 MB of
+    // one unterminated comment re-read from each `/*` in it took 130 s within 40 steps per
+    // character. Real code goes back within the last chunk (a token, a lookahead): not counted.
+    if (index + PARSE_CHUNK < furthest) steps += (furthest - index - PARSE_CHUNK) * STEPS_PER_CHAR_REREAD;
     // Past the budget the lexer sees the end of the text: the parse then finishes at once (its
     // tree is thrown away); the progress callback alone would let one long lexer scan run on.
     if (steps > maxSteps) return '';
-    return text.slice(index, index + PARSE_CHUNK);
+    const chunk = text.slice(index, index + PARSE_CHUNK);
+    charsRead += chunk.length;
+    furthest = Math.max(furthest, index + chunk.length);
+    return chunk;
   };
   const options: TreeSitter.ParseOptions = {
     progressCallback: () => {
@@ -401,6 +417,7 @@ function boundedParse(parser: TreeSitter.Parser, text: string, oldTree: Tree | n
     tree = parser.parse(input, oldTree, options);
   } finally {
     lastParseSteps = steps;
+    lastParseCharsRead = charsRead;
   }
   over();
   if (stopped) {
