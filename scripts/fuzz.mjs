@@ -14,8 +14,9 @@
 // under load" (not a hang, not a failure; re-run it alone with --from I --count 1). Where /proc is
 // missing, the timeout is wall-clock and past it is a hang, as before. A child that dies (out of
 // memory, a crash) records a crash and is replaced the same way. Peak resident memory is measured
-// per input: the child resets its peak (VmHWM, through /proc/self/clear_refs) before each one;
-// without that, the child's peak so far is used and a new peak is attributed to the input that
+// per input, as the largest of its faces' peaks: the child resets its peak (VmHWM, through
+// /proc/self/clear_refs) before each face of each input, after collecting garbage when it is
+// large (in real use each face is a process of its own); without that, the child's peak so far is used and a new peak is attributed to the input that
 // raised it (the summary's peakRssIs says which). Failing and
 // slow inputs are written to test-artifacts/fuzz/ with what went wrong.
 // Exit status 0 when there was no crash, hang, difference or input over the memory goal.
@@ -206,7 +207,7 @@ function runSlot() {
           // Per input (the child resets its peak before each one, fuzz-worker.ts) where Linux
           // allows it; else the child's peak so far, and only a new peak is this input's doing.
           if (m.perInputPeak) stats.perInputPeaks++;
-          if ((m.perInputPeak || m.maxRss > prevPeak) && m.maxRss > MEMORY_GOAL) { stats.overMemory++; record(m.i, 'memory', [`peak RSS ${Math.round(m.maxRss / 1048576)} MiB${m.perInputPeak ? ' (this input)' : ''}`]); }
+          if ((m.perInputPeak || m.maxRss > prevPeak) && m.maxRss > MEMORY_GOAL) { stats.overMemory++; record(m.i, 'memory', [`peak RSS ${Math.round(m.maxRss / 1048576)} MiB${m.perInputPeak ? ` (this input; by face, MiB: ${JSON.stringify(m.faceMiB ?? {})})` : ''}`]); }
           prevPeak = Math.max(prevPeak, m.maxRss);
           if (o.problems.length) {
             const crash = o.problems.some((p) => /threw|internal error|degraded|exit|JSON|could not analyze/.test(p));
