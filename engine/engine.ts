@@ -7,6 +7,7 @@ import type { Finding, InputProblem } from './findings';
 import { loadCParser, parserReady, ParseStopped, type CParser, type Tree } from './syntax/parser';
 import { budgetNote } from './budget';
 import { blankIrrelevant, rangesOutside, unblanked } from './syntax/blank-irrelevant';
+import { unaccountedFunction, type RelevanceOutcome } from './syntax/relevance-graph';
 import { blankKernelMacros } from './syntax/macros';
 import { lowerTree } from './lower/lower';
 import { runRules } from './rules/run';
@@ -127,6 +128,12 @@ function EMPTY_FILE(): FileIR {
 export const BLANK_IRRELEVANT = { enabled: true };
 
 /**
+ * Batch analyses redone on the whole text because a relevance filter left out an item that names
+ * a function its graph did not know (runC); tests and the bench read it.
+ */
+export const batchFallbacks = { count: 0 };
+
+/**
  * Whether every syntax error of a batch tree lies inside a top-level function definition that is
  * one of the scan's kept functions, with the node within that item's extent (ending at its
  * closing brace). Kernel code is full of such errors (a loop macro the grammar does not know,
@@ -174,15 +181,26 @@ class FaultlineEngine implements Engine {
     if (relevance && !relevance.rules.length) return { findings: [], file: EMPTY_FILE() };
     const relevantApis = relevance?.relevantApis;
     const macrosBlanked = blankKernelMacros(text);
-    let parsed: { tree: Tree; text: string };
+    let parsed: { tree: Tree; text: string; outcome?: RelevanceOutcome };
+    let file: FileIR;
     try {
       parsed = this.parseForBatch(macrosBlanked, relevantApis, oldTree, cancelled);
+      const outcomes: RelevanceOutcome[] = parsed.outcome ? [parsed.outcome] : [];
+      file = lowerTree(parsed.tree, parsed.text, { cancelled, relevantApis, relevanceReport: (o) => outcomes.push(o) });
+      // The relevance filters work on a graph of top-level items; a function they did not see
+      // (nested in another by a missing `}`, made by a macro) that a left-out item names means
+      // the left-out item may have mattered: analyse the whole text, as the server does.
+      if (outcomes.some((o) => unaccountedFunction(o, file.functions) !== undefined)) {
+        batchFallbacks.count++;
+        parsed.tree.delete();
+        parsed = { tree: this.parser.parse(macrosBlanked, null, { limits: { cancelled } }), text: macrosBlanked };
+        file = lowerTree(parsed.tree, parsed.text, { cancelled });
+      }
     } catch (e) {
       // A parse stopped at its bound: nothing of the file is analysed, and the user is told.
       if (e instanceof ParseStopped) return { findings: e.reason === 'cancelled' || !textMayReport(text, opts.rules) ? [] : [budgetNote(undefined, 'Parsing', e.bound)], file: EMPTY_FILE() };
       throw e;
     }
-    const file = lowerTree(parsed.tree, parsed.text, { cancelled, relevantApis });
     const findings = runRules(file, text, { rules: relevance ? relevance.rules : opts.rules, kernel: opts.kernel, cancelled });
     return { findings, tree: parsed.tree, file };
   }
@@ -195,9 +213,9 @@ class FaultlineEngine implements Engine {
    * when the blanked text does not parse cleanly the whole text is parsed instead, and the
    * blanking pass itself only removes items that are balanced in every bracket kind.
    */
-  private parseForBatch(macrosBlanked: string, relevantApis: ReadonlySet<string> | undefined, oldTree: Tree | null | undefined, cancelled: () => boolean): { tree: Tree; text: string } {
+  private parseForBatch(macrosBlanked: string, relevantApis: ReadonlySet<string> | undefined, oldTree: Tree | null | undefined, cancelled: () => boolean): { tree: Tree; text: string; outcome?: RelevanceOutcome } {
     const limits = { cancelled };
-    const { text: blanked, gaps, keptFunctions } = relevantApis && BLANK_IRRELEVANT.enabled ? blankIrrelevant(macrosBlanked, relevantApis) : unblanked(macrosBlanked);
+    const { text: blanked, gaps, keptFunctions, outcome } = relevantApis && BLANK_IRRELEVANT.enabled ? blankIrrelevant(macrosBlanked, relevantApis) : unblanked(macrosBlanked);
     // The blanked functions' insides are not even read: the parser is given the rest as its
     // included ranges (offsets, rows and columns stay absolute). Only blanks are skipped and each
     // range ends on a blank, so the tokens, and the tree, are those of the blanked text (about a
@@ -205,7 +223,7 @@ class FaultlineEngine implements Engine {
     // incremental parse keeps to the whole text.
     const ranged = gaps.length && !oldTree;
     const tree = this.parser.parse(blanked, oldTree ?? null, ranged ? { limits, includedRanges: rangesOutside(blanked, gaps) } : { limits });
-    if (blanked === macrosBlanked || !tree.rootNode.hasError || errorsStayInside(tree, keptFunctions)) return { tree, text: blanked };
+    if (blanked === macrosBlanked || !tree.rootNode.hasError || errorsStayInside(tree, keptFunctions)) return { tree, text: blanked, outcome };
     tree.delete();
     return { tree: this.parser.parse(macrosBlanked, null, { limits }), text: macrosBlanked };
   }

@@ -13,8 +13,11 @@
 // stops an input that makes no progress for other reasons; it is reported separately as "slow
 // under load" (not a hang, not a failure; re-run it alone with --from I --count 1). Where /proc is
 // missing, the timeout is wall-clock and past it is a hang, as before. A child that dies (out of
-// memory, a crash) records a crash and is replaced the same way. The peak resident memory of each
-// child is tracked per input (a new peak is attributed to the input that raised it). Failing and
+// memory, a crash) records a crash and is replaced the same way. Peak resident memory is measured
+// per input, as the largest of its faces' peaks: the child resets its peak (VmHWM, through
+// /proc/self/clear_refs) before each face of each input, after collecting garbage when it is
+// large (in real use each face is a process of its own); without that, the child's peak so far is used and a new peak is attributed to the input that
+// raised it (the summary's peakRssIs says which). Failing and
 // slow inputs are written to test-artifacts/fuzz/ with what went wrong.
 // Exit status 0 when there was no crash, hang, difference or input over the memory goal.
 
@@ -95,7 +98,7 @@ const deadline = Date.now() + seconds * 1000;
 const end = from + count;
 const stats = {
   inputs: 0, crashes: 0, hangs: 0, slowUnderLoad: 0, differences: 0, failures: 0, overMemory: 0, peakRss: 0, peakInput: -1,
-  cpuMs: 0, byKind: {}, slowest: { cpuMs: 0, wallMs: 0, i: -1 },
+  cpuMs: 0, byKind: {}, slowest: { cpuMs: 0, wallMs: 0, i: -1 }, perInputPeaks: 0,
 };
 const failures = [];
 const slow = [];
@@ -134,7 +137,7 @@ function runSlot() {
   return new Promise((resolveSlot) => {
     const startChild = (block) => {
       if (!block) return resolveSlot();
-      const proc = fork(join(root, 'out', 'test', 'robust', 'fuzz-worker.js'), [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: ['--max-old-space-size=4096'], env: { ...process.env, FAULTLINE_FUZZ_TMP: scratch } });
+      const proc = fork(join(root, 'out', 'test', 'robust', 'fuzz-worker.js'), [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: ['--max-old-space-size=4096', '--expose-gc'], env: { ...process.env, FAULTLINE_FUZZ_TMP: scratch } });
       children.add(proc);
       let current = -1;
       let startedAt = 0;
@@ -201,7 +204,10 @@ function runSlot() {
           stats.cpuMs += m.cpuMs ?? 0;
           if ((m.cpuMs ?? o.ms) > stats.slowest.cpuMs) stats.slowest = { cpuMs: Math.round(m.cpuMs ?? o.ms), wallMs: o.ms, i: m.i, kind: o.kind };
           if (m.maxRss > stats.peakRss) { stats.peakRss = m.maxRss; stats.peakInput = m.i; }
-          if (m.maxRss > prevPeak && m.maxRss > MEMORY_GOAL) { stats.overMemory++; record(m.i, 'memory', [`peak RSS ${Math.round(m.maxRss / 1048576)} MiB`]); }
+          // Per input (the child resets its peak before each one, fuzz-worker.ts) where Linux
+          // allows it; else the child's peak so far, and only a new peak is this input's doing.
+          if (m.perInputPeak) stats.perInputPeaks++;
+          if ((m.perInputPeak || m.maxRss > prevPeak) && m.maxRss > MEMORY_GOAL) { stats.overMemory++; record(m.i, 'memory', [`peak RSS ${Math.round(m.maxRss / 1048576)} MiB${m.perInputPeak ? ` (this input; by face, MiB: ${JSON.stringify(m.faceMiB ?? {})})` : ''}`]); }
           prevPeak = Math.max(prevPeak, m.maxRss);
           if (o.problems.length) {
             const crash = o.problems.some((p) => /threw|internal error|degraded|exit|JSON|could not analyze/.test(p));
@@ -213,9 +219,9 @@ function runSlot() {
           if (stats.inputs % 500 === 0) {
             process.stderr.write(`fuzz: ${stats.inputs} inputs (next ${nextIndex}), ${stats.failures} failing, ${stats.hangs} hangs, ${stats.slowUnderLoad} slow under load, peak RSS ${Math.round(stats.peakRss / 1048576)} MiB, ${perMinute(stats.inputs, Date.now() - t0)} inputs/min, load ${loadavg()[0].toFixed(1)}\n`);
           }
-          // Memory is the process's peak (VmHWM / maxRSS), and a wasm heap never shrinks: a child
-          // past the goal would lend its peak to every later input. The rest runs in a fresh child,
-          // so each over-goal record names the input that made it.
+          // A wasm heap never shrinks: a child past the goal would start every later input that
+          // large (and, measured as the lifetime peak, lend its peak to it). The rest runs in a
+          // fresh child, so each over-goal record names the input that made it.
           if (m.maxRss > MEMORY_GOAL) abandon(m.i);
         } else if (m.t === 'end') {
           const next = takeBlock();
@@ -252,7 +258,8 @@ function summarize() {
     loadAverage: { start: loadStart.map((x) => Number(x.toFixed(1))), end: loadavg().map((x) => Number(x.toFixed(1))) },
     crashes: stats.crashes, hangs: stats.hangs, differences: stats.differences, overMemoryGoal: stats.overMemory,
     slowUnderLoad: stats.slowUnderLoad, hangBudget: { cpuSeconds: timeoutMs / 1000, wallBackstopSeconds: wallTimeoutMs / 1000 },
-    peakRssMiB: Math.round(stats.peakRss / 1048576), peakInput: stats.peakInput, slowest: stats.slowest, byKind: stats.byKind,
+    peakRssMiB: Math.round(stats.peakRss / 1048576), peakInput: stats.peakInput,
+    peakRssIs: stats.perInputPeaks === stats.inputs ? 'per input' : stats.perInputPeaks ? `per input for ${stats.perInputPeaks} of ${stats.inputs}` : 'child lifetime', slowest: stats.slowest, byKind: stats.byKind,
     failures: failures.slice(0, 50), slow: slow.slice(0, 50),
   };
 }

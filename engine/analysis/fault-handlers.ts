@@ -11,12 +11,16 @@ import { lockOf } from './locksets';
 
 const MAX_DEPTH = 4;
 
-let lastKey: { text: string; byName: Map<string, FunctionIR> } | undefined;
-let lastResult = new Map<string, { fn: string; range: SourceRange }>();
+/**
+ * The last result per function map (one per FileIR): weak, so the IR of a file (170 MB for 8 MB
+ * of functions) is not kept alive after its analysis by this memo.
+ */
+const resultOf = new WeakMap<Map<string, FunctionIR>, { text: string; result: Map<string, { fn: string; range: SourceRange }> }>();
 
 /** Lock class -> the fault handler that takes it. */
 export function faultHandlerLocks(text: string, byName: Map<string, FunctionIR>, cancelled: () => boolean): Map<string, { fn: string; range: SourceRange }> {
-  if (lastKey && lastKey.text === text && lastKey.byName === byName) return lastResult;
+  const last = resultOf.get(byName);
+  if (last && last.text === text) return last.result;
   const out = new Map<string, { fn: string; range: SourceRange }>();
   const seen = new Set<FunctionIR>();
   const visit = (f: FunctionIR, root: FunctionIR, depth: number): void => {
@@ -39,7 +43,6 @@ export function faultHandlerLocks(text: string, byName: Map<string, FunctionIR>,
     const f = byName.get(cb.fn);
     if (f) visit(f, f, 0);
   }
-  lastKey = { text, byName };
-  lastResult = out;
+  resultOf.set(byName, { text, result: out });
   return out;
 }

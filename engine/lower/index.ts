@@ -8,6 +8,7 @@ import { blankKernelMacros } from '../syntax/macros';
 import { baseTypeText, normalizeSpace, readDeclarator, storageOf, typeText } from './declarators';
 import { type FunctionSignature, FunctionLowerer, type LowerEnv, emptyFunction } from './function';
 import { skippableFunctions } from './relevance';
+import type { RelevanceOutcome } from '../syntax/relevance-graph';
 import { LineIndex, type SNode, type SyntaxProblem, childByField, mirrorTree } from './syntax-tree';
 
 export interface LowerOptions {
@@ -18,8 +19,12 @@ export interface LowerOptions {
    * by same-file references are not lowered and are absent from FileIR.functions.
    */
   relevantApis?: ReadonlySet<string>;
+  /** With relevantApis: told what the filter left out (engine.ts checks it against the functions lowered). */
+  relevanceReport?: (o: RelevanceOutcome) => void;
   /** Tests only: sees the syntax mirror once the walk is done (what the lowering still holds). */
   afterWalk?: (root: SNode) => void;
+  /** Tests only: sees the mirror's root each time finished top-level items were lowered (what it still holds). */
+  afterItems?: (root: SNode) => void;
 }
 
 /** Containers at file scope that may hold function definitions. */
@@ -63,17 +68,53 @@ class FileLowerer {
     private readonly cancelled?: () => boolean,
   ) {
     const problemOf = new Map<SNode, SyntaxProblem>();
-    for (const p of problems) problemOf.set(p.node, p);
     // Nested definitions are queued, not lowered recursively: 3000 functions each swallowed by
     // the previous one's missing `}` must not deepen the JS stack.
     this.env = { text, lines, problemOf, cancelled, nestedFunction: (n) => this.nestedQueue.push(n) };
     this.problems = problems;
+    this.syncProblems(problems);
+  }
+
+  /** Problems the mirror recorded so far (it appends to one array, in source order). */
+  syncProblems(problems: SyntaxProblem[]): void {
+    if (problems !== this.problems) {
+      this.problems = problems;
+      this.problemsKnown = 0;
+      this.env.problemOf.clear();
+    }
+    for (; this.problemsKnown < problems.length; this.problemsKnown++) this.env.problemOf.set(problems[this.problemsKnown].node, problems[this.problemsKnown]);
+  }
+
+  private problemsKnown = 0;
+
+  /** Set when a walk failed: what was lowered is kept, nothing more is (as a failed whole walk). */
+  private walkFailed = false;
+
+  /**
+   * Lower the finished top-level items of a mirror being built (mirrorTree's onItems) and drop
+   * them from `root.children`; the last one stays (a macro-made function's body is the item after
+   * its header) unless `final`. Memory: the mirror holds a couple of items, not the file.
+   */
+  stream(root: SNode, problems: SyntaxProblem[], final: boolean): void {
+    if (this.walkFailed) {
+      root.children.length = 0;
+      return;
+    }
+    this.syncProblems(problems);
+    const kids = root.children;
+    try {
+      const next = this.walkRange(root, kids, 0, final ? kids.length : kids.length - 1, 0);
+      kids.splice(0, next);
+    } catch {
+      this.walkFailed = true;
+      kids.length = 0;
+    }
   }
 
   private readonly nestedQueue: SNode[] = [];
 
   /** Problems in source order (the mirror records them in a pre-order walk). */
-  private readonly problems: SyntaxProblem[];
+  private problems: SyntaxProblem[];
 
   problemsIn(start: number, end: number): SyntaxProblem[] {
     const ps = this.problems;
@@ -113,9 +154,14 @@ class FileLowerer {
   }
 
   walk(node: SNode, depth = 0): void {
-    const kids = node.children;
-    for (let i = 0; i < kids.length; i++) {
-      if (this.cancelled?.()) return;
+    this.walkRange(node, node.children, 0, node.children.length, depth);
+  }
+
+  /** Walk kids[from, to) of `node` (the last may consume kids[to]); returns the index after the last consumed. */
+  private walkRange(node: SNode, kids: SNode[], from: number, to: number, depth: number): number {
+    let i = from;
+    for (; i < to; i++) {
+      if (this.cancelled?.()) return kids.length;
       const c = kids[i];
       switch (c.type) {
         case 'function_definition':
@@ -146,6 +192,7 @@ class FileLowerer {
           if (TOP_CONTAINERS.has(c.type) && depth < MAX_TOP_DEPTH) this.walk(c, depth + 1);
       }
     }
+    return i;
   }
 
   /**
@@ -350,23 +397,27 @@ export function lowerTree(tree: Tree, text: string, opts?: LowerOptions): FileIR
   const lines = new LineIndex(text);
   let root: SNode;
   let problems: SyntaxProblem[];
+  let file: FileLowerer;
   try {
     let skip: Set<number> | undefined;
     try {
-      skip = opts?.relevantApis ? skippableFunctions(tree, text, opts.relevantApis, opts.cancelled) : undefined;
+      skip = opts?.relevantApis ? skippableFunctions(tree, text, opts.relevantApis, opts.cancelled, opts.relevanceReport) : undefined;
     } catch {
       skip = undefined; // the filter is an optimisation: when in doubt, lower everything
     }
-    ({ root, problems } = mirrorTree(tree, opts?.cancelled, text, skip && skip.size ? skip : undefined));
+    // Each top-level item is lowered as soon as it is mirrored, and dropped: the mirror of the
+    // whole file (240 MB for 8 MB of functions) is never held, only a couple of items.
+    file = new FileLowerer(text, lines, [], opts?.cancelled);
+    const lowerer = file;
+    ({ root, problems } = mirrorTree(tree, opts?.cancelled, text, skip && skip.size ? skip : undefined, (r, ps) => {
+      lowerer.stream(r, ps, false);
+      opts?.afterItems?.(r);
+    }));
   } catch (e) {
     return { functions: [], globals: [], syntaxErrors: [{ range: lines.range(0, 0), message: `cannot read syntax tree: ${String(e)}` }] };
   }
-  const file = new FileLowerer(text, lines, problems, opts?.cancelled);
-  try {
-    file.walk(root);
-  } catch {
-    /* per-function failures are already contained; a failure of the walk itself keeps what we have */
-  }
+  // The rest (the last items; a failure of the walk itself keeps what was lowered).
+  file.stream(root, problems, true);
   opts?.afterWalk?.(root);
   const syntaxErrors: FileIR['syntaxErrors'] = [];
   for (const p of problems) {

@@ -10,7 +10,7 @@
 // such a caller decide whether a helper is "code we cannot see" or a known no-op.
 
 import type { SyntaxNode, Tree } from '../syntax/parser';
-import { identifiersOf, spreadRelevance } from '../syntax/relevance-graph';
+import { identifiersOf, nestedDefinitionNames, relevanceOutcome, spreadRelevance, type RelevanceOutcome } from '../syntax/relevance-graph';
 
 /** Top-level node types that hold no code of their own. */
 const DATA_ITEMS = new Set(['declaration', 'type_definition', 'struct_specifier', 'union_specifier', 'enum_specifier', 'expression_statement']);
@@ -35,8 +35,8 @@ function functionName(fn: SyntaxNode): string | undefined {
  * anything they are connected to by same-file references, names a relevant API. `text` is the
  * text the tree was parsed from. Returns an empty set when in doubt.
  */
-export function skippableFunctions(tree: Tree, text: string, relevantApis: ReadonlySet<string>, cancelled?: () => boolean): Set<number> {
-  interface Item { start: number; name?: string; ids: Set<string>; relevant: boolean; data?: boolean }
+export function skippableFunctions(tree: Tree, text: string, relevantApis: ReadonlySet<string>, cancelled?: () => boolean, report?: (o: RelevanceOutcome) => void): Set<number> {
+  interface Item { start: number; end: number; name?: string; ids: Set<string>; relevant: boolean; data?: boolean; alsoDefines?: string[] }
   const items: Item[] = [];
   const cursor = tree.walk();
   try {
@@ -56,14 +56,16 @@ export function skippableFunctions(tree: Tree, text: string, relevantApis: Reado
           const ids = identifiersIn(text, start, end);
           let relevant = false;
           for (const id of ids) if (relevantApis.has(id)) { relevant = true; break; }
-          items.push({ start, name, ids, relevant });
+          // A definition nested in this one (a GNU C nested function to the grammar, often a
+          // missing `}` above it) is lowered as a function too.
+          items.push({ start, end, name, ids, relevant, alsoDefines: nestedDefinitionNames(text, start, end) });
           continue;
         }
       }
       // Anything else (declarations, tables, macro-defined functions, #if blocks, errors) is kept.
       // Declarations and top-level macro invocations are data: the functions they name (an ops
       // table, EXPORT_SYMBOL) are references, not calls (relevance-graph.ts).
-      items.push({ start, ids: identifiersIn(text, start, end), relevant: true, data: DATA_ITEMS.has(node.type) });
+      items.push({ start, end, ids: identifiersIn(text, start, end), relevant: true, data: DATA_ITEMS.has(node.type), alsoDefines: nestedDefinitionNames(text, start, end) });
     } while (cursor.gotoNextSibling());
   } finally {
     cursor.delete();
@@ -72,5 +74,6 @@ export function skippableFunctions(tree: Tree, text: string, relevantApis: Reado
   spreadRelevance(items, relevantApis);
   const out = new Set<number>();
   for (const it of items) if (!it.relevant) out.add(it.start);
+  if (out.size) report?.(relevanceOutcome(items, (i) => !items[i].relevant));
   return out;
 }

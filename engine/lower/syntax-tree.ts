@@ -90,9 +90,13 @@ function identifierEnd(text: string, start: number, cursor: WalkCursor): number 
  * `text`, when given, must be the text the tree was parsed from; it lets identifier ends be
  * read from the text (see identifierEnd). `skip`, when given, holds start offsets of top-level
  * function definitions that are left out entirely (the batch path's relevance filter,
- * engine/lower/relevance.ts).
+ * engine/lower/relevance.ts). `onItems`, when given, is called each time the walk is about to
+ * start a top-level item and at least two finished ones wait in `root.children`: the caller may
+ * consume (and remove) all but the last of them (engine/lower/index.ts lowers them there, so the
+ * mirror never holds more than a couple of top-level items, not the whole file). It runs outside
+ * the walk's cursor state, so it may call tree-sitter.
  */
-export function mirrorTree(tree: Tree, cancelled?: () => boolean, text?: string, skip?: ReadonlySet<number>): MirrorResult {
+export function mirrorTree(tree: Tree, cancelled?: () => boolean, text?: string, skip?: ReadonlySet<number>, onItems?: (root: SNode, problems: SyntaxProblem[]) => void): MirrorResult {
   const language = tree.language;
   const types = language.types;
   const fields = language.fields;
@@ -132,6 +136,7 @@ export function mirrorTree(tree: Tree, cancelled?: () => boolean, text?: string,
     // a marshalled wasm call; this removes about a third of them (measured on the bench corpus).
     let cleanFrom = 0;
     for (;;) {
+      if (onItems !== undefined && stack.length === 1 && root.children.length > 1) cursor.outside(() => onItems(root, problems));
       const typeId = cursor.typeId();
       const type = typeId === 65535 ? 'ERROR' : types[typeId] ?? 'ERROR';
       let descended = false;

@@ -12,7 +12,7 @@
 // braces do not balance, is kept, and the whole pass gives up (returns the text unchanged) when
 // in doubt.
 
-import { identifiersOf, spreadRelevance, type RelevanceItem } from './relevance-graph';
+import { identifiersOf, nestedDefinitionNames, relevanceOutcome, spreadRelevance, type RelevanceItem, type RelevanceOutcome } from './relevance-graph';
 
 interface Span {
   start: number;
@@ -212,6 +212,8 @@ export interface Blanked {
    * tree's definition node lies within the same extent.
    */
   keptFunctions: Map<number, number>;
+  /** What the scan decided (undefined when nothing was blanked): engine.ts checks it against the lowering. */
+  outcome?: RelevanceOutcome;
 }
 
 /** `text` as it is: nothing blanked, nothing to skip, no kept function to vouch for. */
@@ -231,7 +233,7 @@ export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>)
     const name = !s.hasDirective && s.balanced && s.bodyOpen > s.start ? definitionName(text.slice(s.start, s.bodyOpen)) : undefined;
     let relevant = name === undefined;
     if (!relevant) for (const id of ids) if (relevantApis.has(id)) { relevant = true; break; }
-    return { start: s.start, end: s.end, candidate: name !== undefined, name, ids, relevant };
+    return { start: s.start, end: s.end, candidate: name !== undefined, name, ids, relevant, alsoDefines: nestedDefinitionNames(text, s.start, s.end) };
   });
   spreadRelevance(items, relevantApis);
   const blank = items.filter((it) => it.candidate && !it.relevant);
@@ -255,7 +257,7 @@ export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>)
   parts.push(text.slice(at));
   const keptFunctions = new Map<number, number>();
   for (const it of items) if (it.candidate && it.relevant) keptFunctions.set(it.end, it.start);
-  return { text: parts.join(''), gaps, keptFunctions };
+  return { text: parts.join(''), gaps, keptFunctions, outcome: relevanceOutcome(items, (i) => items[i].candidate && !items[i].relevant) };
 }
 
 /**

@@ -267,6 +267,8 @@ export class ParserFailed extends Error {
 export const PARSE_CHUNK = 1024;
 const STEPS_PER_PROGRESS = 100;
 const STEPS_PER_READ = 100;
+/** Steps per character a read goes back over text already read (see boundedParse). */
+const STEPS_PER_CHAR_REREAD = 2;
 
 export interface ParseLimits {
   /** Steps the parse may take (see PARSE_CHUNK); default parseStepBound(text.length). */
@@ -290,6 +292,18 @@ export function parseStepBound(length: number): number {
  * largest header (an amdgpu register mask file) parse in 32 MiB.
  */
 export const PARSE_MEMORY_BOUND = 256 * 1024 * 1024;
+
+/**
+ * Wasm memory past which the instance is replaced at the next parserReady() after a parse that
+ * finished (wasm memory grows and never shrinks): 8 MB of repeated functions grows it to 240 MiB,
+ * which every later input would otherwise carry. Real code stays far below (the first 8 MB of Linux
+ * 6.1's largest header: 32 MiB). Trees of the old instance die with it (isLive false): a session
+ * holding one parses its next version whole.
+ */
+export const RELEASE_MEMORY_ABOVE = 96 * 1024 * 1024;
+
+/** Instances replaced to give back the memory of a large parse (tests, fuzz statistics). */
+export const memoryReleases = { count: 0 };
 
 export interface ParseOptions {
   limits?: ParseLimits;
@@ -351,6 +365,9 @@ export const parseDefaultsForTests: { maxNesting?: number } = {};
 /** Steps the last parse took (tests, fuzz statistics). */
 export let lastParseSteps = 0;
 
+/** Characters the last parse's lexer was handed (tests: what a read costs). */
+export let lastParseCharsRead = 0;
+
 function boundedParse(parser: TreeSitter.Parser, text: string, oldTree: Tree | null, opts: ParseOptions | undefined): Tree | null {
   const limits = opts?.limits ?? {};
   const maxNesting = limits.maxNesting ?? parseDefaultsForTests.maxNesting ?? MAX_NESTING;
@@ -370,12 +387,23 @@ function boundedParse(parser: TreeSitter.Parser, text: string, oldTree: Tree | n
     else if (cancelled?.()) stopped = new ParseStopped('cancelled', 'cancelled');
     return stopped !== undefined;
   };
+  let charsRead = 0;
+  let furthest = 0;
   const input = (index: number): string => {
     steps += STEPS_PER_READ;
+    // A lexer sent back over text it already read (error recovery retrying a token that runs to
+    // the end of the file, like an unterminated comment, from every later position) pays for the
+    // distance: a chunk read costs the same small step count whatever its length, and 8 MB of
+    // one unterminated comment re-read from each `/*` in it took 130 s within 40 steps per
+    // character. Real code goes back within the last chunk (a token, a lookahead): not counted.
+    if (index + PARSE_CHUNK < furthest) steps += (furthest - index - PARSE_CHUNK) * STEPS_PER_CHAR_REREAD;
     // Past the budget the lexer sees the end of the text: the parse then finishes at once (its
     // tree is thrown away); the progress callback alone would let one long lexer scan run on.
     if (steps > maxSteps) return '';
-    return text.slice(index, index + PARSE_CHUNK);
+    const chunk = text.slice(index, index + PARSE_CHUNK);
+    charsRead += chunk.length;
+    furthest = Math.max(furthest, index + chunk.length);
+    return chunk;
   };
   const options: TreeSitter.ParseOptions = {
     progressCallback: () => {
@@ -389,6 +417,7 @@ function boundedParse(parser: TreeSitter.Parser, text: string, oldTree: Tree | n
     tree = parser.parse(input, oldTree, options);
   } finally {
     lastParseSteps = steps;
+    lastParseCharsRead = charsRead;
   }
   over();
   if (stopped) {
@@ -397,6 +426,10 @@ function boundedParse(parser: TreeSitter.Parser, text: string, oldTree: Tree | n
     // back) at the next parserReady(), the point where callers can wait; until then it still works.
     if (stopped.reason === 'memory') restartWanted = true;
     throw stopped;
+  }
+  if (wasmMemoryBytes() > RELEASE_MEMORY_ABOVE && !restartWanted) {
+    restartWanted = true;
+    memoryReleases.count++;
   }
   return tree ? track(tree) : null;
 }

@@ -26,6 +26,12 @@ export interface RelevanceItem {
    * references, not calls. Undefined: treated as code (the conservative side).
    */
   data?: boolean;
+  /**
+   * Other names this item may define: function definitions nested inside it, which tree-sitter's
+   * error recovery turns into functions of their own (a missing `}` above them). A caller of one
+   * of them sees its summary, as it would see that of a top-level function.
+   */
+  alsoDefines?: string[];
 }
 
 /** Spread flags of a relevant name: its callers are needed, its callees are needed. */
@@ -64,10 +70,13 @@ export function spreadRelevance(items: RelevanceItem[], relevantApis?: RelevantN
   // Self-edges (an item naming itself) change no reachability, so j != i needs no test here.
   let work = 0;
   const byName = new Map<string, number[]>();
+  const define = (name: string, i: number): void => {
+    const l = byName.get(name);
+    if (l) l.push(i); else byName.set(name, [i]);
+  };
   items.forEach((it, i) => {
-    if (!it.name) return;
-    const l = byName.get(it.name);
-    if (l) l.push(i); else byName.set(it.name, [i]);
+    if (it.name) define(it.name, i);
+    if (it.alsoDefines) for (const n of it.alsoDefines) if (n !== it.name) define(n, i);
   });
   // Items that name each defined function (its callers, data items included).
   const namedBy = new Map<string, number[]>();
@@ -111,12 +120,15 @@ export function spreadRelevance(items: RelevanceItem[], relevantApis?: RelevantN
     const upNames = new Set<string>();
     up.forEach((u, i) => { if (u) queue.push(i); });
     while (queue.length) {
-      const name = items[queue.pop() as number].name;
-      if (name === undefined || upNames.has(name)) continue;
-      upNames.add(name);
-      for (const j of namedBy.get(name) ?? []) {
-        work++;
-        if (!up[j] && !items[j].data) { up[j] = true; queue.push(j); }
+      const it = items[queue.pop() as number];
+      // A nested definition (alsoDefines) has callers like a top-level one.
+      for (const name of it.alsoDefines ? [it.name, ...it.alsoDefines] : [it.name]) {
+        if (name === undefined || upNames.has(name)) continue;
+        upNames.add(name);
+        for (const j of namedBy.get(name) ?? []) {
+          work++;
+          if (!up[j] && !items[j].data) { up[j] = true; queue.push(j); }
+        }
       }
     }
     return up;
@@ -158,4 +170,105 @@ export function identifiersOf(s: string): Set<string> {
   IDENT.lastIndex = 0;
   for (let m = IDENT.exec(s); m; m = IDENT.exec(s)) out.add(m[0]);
   return out;
+}
+
+const NOT_A_TYPE = new Set(['if', 'while', 'for', 'switch', 'return', 'else', 'do', 'case', 'goto', 'sizeof', 'typeof', '__typeof__', 'defined', 'default']);
+
+/**
+ * Names of what looks like a function definition nested in `text[from, to)` (a function body):
+ * `type name(...) {`, or `type *name(...) {`, at any depth. Never valid kernel C, but a file
+ * with a missing `}` above a function has exactly that, and tree-sitter's error recovery makes a
+ * function of it, which the lowering lowers like any other (engine/lower/index.ts nestedFunction).
+ * The relevance filters must then know that the item defines that name too. Over-approximate
+ * on purpose (comments and strings are not skipped): a name too many only keeps more code.
+ * Linear: each `{` looks back over one parenthesised group, found through a stack of `(`.
+ */
+export function nestedDefinitionNames(text: string, from: number, to: number): string[] | undefined {
+  let out: string[] | undefined;
+  const opens: number[] = [];
+  let lastClose = -1;
+  let lastCloseOpen = -1;
+  let prevCode = -1;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 10 || c === 13) continue;
+    if (c === 40 /* ( */) opens.push(i);
+    else if (c === 41 /* ) */) { lastClose = i; lastCloseOpen = opens.length ? (opens.pop() as number) : -1; }
+    else if (c === 123 /* { */ && prevCode === lastClose && lastCloseOpen >= 0) {
+      const name = definitionBefore(text, lastCloseOpen, from);
+      if (name !== undefined) (out ??= []).push(name);
+    }
+    prevCode = i;
+  }
+  return out;
+}
+
+/** `T name` or `T *name` just before offset `paren`: `name`, unless a keyword rules it out. */
+function definitionBefore(text: string, paren: number, floor: number): string | undefined {
+  let j = paren - 1;
+  while (j >= floor && /\s/.test(text[j])) j--;
+  const nameEnd = j + 1;
+  while (j >= floor && /\w/.test(text[j])) j--;
+  const name = text.slice(j + 1, nameEnd);
+  if (!/^[A-Za-z_]\w*$/.test(name) || NOT_A_TYPE.has(name)) return undefined;
+  while (j >= floor && /\s/.test(text[j])) j--;
+  if (j < floor) return undefined;
+  if (text[j] === '*') return name;
+  if (!/\w/.test(text[j])) return undefined;
+  const typeEnd = j + 1;
+  while (j >= floor && /\w/.test(text[j])) j--;
+  const type = text.slice(j + 1, typeEnd);
+  if (!/^[A-Za-z_]\w*$/.test(type) || NOT_A_TYPE.has(type)) return undefined;
+  return name;
+}
+
+/**
+ * What a relevance filter decided, to be checked against what the lowering found: the graph's
+ * items (sorted by start) and the identifiers named by the items it left out.
+ */
+export interface RelevanceOutcome {
+  starts: number[];
+  ends: number[];
+  names: (string | undefined)[];
+  alsoDefines: (string[] | undefined)[];
+  removedIds: Set<string>;
+}
+
+export function relevanceOutcome(items: readonly (RelevanceItem & { start: number; end: number })[], removed: (i: number) => boolean): RelevanceOutcome {
+  const out: RelevanceOutcome = { starts: [], ends: [], names: [], alsoDefines: [], removedIds: new Set() };
+  items.forEach((it, i) => {
+    out.starts.push(it.start);
+    out.ends.push(it.end);
+    out.names.push(it.name);
+    out.alsoDefines.push(it.alsoDefines);
+    if (removed(i)) for (const id of it.ids) out.removedIds.add(id);
+  });
+  return out;
+}
+
+/**
+ * The first lowered function the graph did not know of although an item it left out names it:
+ * a function (at `start`) that lies in no item of that name (a definition nested in another
+ * function that the scan did not recognise, a macro-made definition whose name is an argument).
+ * The spreading could not connect the left-out item to it, so leaving it out may have changed a
+ * result: the caller analyses the whole text instead. Undefined when every function is accounted for.
+ */
+export function unaccountedFunction(outcome: RelevanceOutcome, functions: readonly { name: string; range: { start: number } }[]): string | undefined {
+  if (!outcome.removedIds.size) return undefined;
+  const { starts, ends, names, alsoDefines } = outcome;
+  for (const fn of functions) {
+    if (!outcome.removedIds.has(fn.name)) continue;
+    const at = fn.range.start;
+    let lo = 0;
+    let hi = starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid] <= at) lo = mid + 1;
+      else hi = mid;
+    }
+    const k = lo - 1;
+    const known = k >= 0 && at < ends[k] && (names[k] === fn.name || alsoDefines[k]?.includes(fn.name) === true);
+    if (!known) return fn.name;
+  }
+  return undefined;
 }

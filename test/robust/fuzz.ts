@@ -252,6 +252,13 @@ export class FuzzRunner {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /**
+   * Called before each face (CLI, engine, session) with its name. In real use each face is a
+   * process of its own (the CLI, the language server); the fuzz worker uses this to measure each
+   * face's peak memory apart (fuzz-worker.ts).
+   */
+  beforeFace?: (face: 'cli' | 'engine' | 'session') => void;
+
   async run(input: FuzzInput): Promise<FuzzOutcome> {
     const t0 = Date.now();
     const problems: string[] = [];
@@ -260,6 +267,7 @@ export class FuzzRunner {
     await this.engine.ready();
 
     // 1. CLI.
+    this.beforeFace?.('cli');
     let out = '';
     let err = '';
     let code = -1;
@@ -285,6 +293,7 @@ export class FuzzRunner {
     if (!decoded.ok) return { index: input.index, kind: input.kind, bytes: input.text.length, problems, ms: Date.now() - t0 };
     const text = decoded.text;
 
+    this.beforeFace?.('engine');
     // 2. Engine, whole text (no batch shortcut). Between inputs a caller awaits ready() (the
     // parser may be replaced after a failure or a memory stop), as the CLI and the server do.
     await this.engine.ready();
@@ -298,6 +307,7 @@ export class FuzzRunner {
     }
 
     // 3. Server session: opened on a variant, edited to the text.
+    this.beforeFace?.('session');
     let sessionFindings: Finding[] = [];
     const session = new DocumentSession(this.engine, `file://${file}`, file, input.before);
     try {

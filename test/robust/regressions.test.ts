@@ -7,7 +7,7 @@ import { createEngine, type Engine } from '../../engine/engine';
 import type { Finding } from '../../engine/findings';
 import { DocumentSession } from '../../engine/session';
 import { hashText, sameFileCallGraphKeys } from '../../engine/session-keys';
-import { bracketDepth, loadCParser, MAX_NESTING, ParseStopped, lastParseSteps, parseStepBound } from '../../engine/syntax/parser';
+import { bracketDepth, loadCParser, MAX_NESTING, ParseStopped, lastParseCharsRead, lastParseSteps, parseStepBound } from '../../engine/syntax/parser';
 import { blankKernelMacros } from '../../engine/syntax/macros';
 import { backwardGotoLabels, callChain, callCycle, expectOutsideFunction, manyFunctions, repeatedCommentOpeners, unclosedAnnotations } from './reproducers';
 
@@ -264,4 +264,21 @@ test('fuzz (seed 7, input 28039): an edit in one function next to error recovery
   } finally {
     s.dispose();
   }
+});
+
+test('issue 11 (seed 7 #53999): one unterminated comment full of `/*` stops after re-reading a bounded amount of text', async () => {
+  const parser = await loadCParser();
+  // Error recovery retries the comment token from every `/*` in it, each time reading to the end
+  // of the text. Reads used to cost the same whatever they went back over: 8 MB took 130 s of CPU
+  // within the step budget, re-reading each character about 400 times.
+  const unit = '/*\n * The demo twins: the new API c';
+  for (const size of [100_000, 200_000]) {
+    const text = blankKernelMacros(unit.repeat(Math.ceil(size / unit.length)).slice(0, size));
+    assert.throws(() => parser.parse(text), (err) => err instanceof ParseStopped && err.reason === 'steps');
+    assert.ok(lastParseCharsRead < 25 * text.length, `${lastParseCharsRead} characters read for ${text.length}`);
+  }
+  // Real-sized code is not charged for it: going back within the last chunk is free.
+  const ok = blankKernelMacros(manyFunctions(300, 10));
+  parser.parse(ok).delete();
+  assert.ok(lastParseSteps < 2 * ok.length, `${lastParseSteps} steps for ${ok.length} characters`);
 });

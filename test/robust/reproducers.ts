@@ -115,3 +115,89 @@ static int demo_rep_sum(const int *v, int n)
 export function bareBlocks(pairs: number): string {
   return '{}'.repeat(pairs);
 }
+
+/**
+ * `copies` groups of: a function whose closing `}` is missing, so the next function (a helper
+ * that takes a glock) is nested in it for the parser, then a copy helper and a caller that takes
+ * the glock through the helper and copies to user memory under it (a fault under the lock).
+ * The scan of the batch path did not see the nested helper's name: the caller, which names no
+ * API itself, was blanked in the CLI and reported by the server (fuzz seed 7 #9758).
+ */
+export function nestedLockHelper(copies: number): string {
+  const out: string[] = [];
+  for (let i = 0; i < copies; i++) {
+    out.push(`static int demo_prep_${i}(struct demo_ctx *c, unsigned long base)
+{
+	c->off = base & ~PAGE_MASK;
+	if (!c->off)
+		return 0;
+
+static int demo_take_${i}(struct demo_ctx *c)
+{
+	gfs2_holder_init(c->ip->i_gl, LM_ST_EXCLUSIVE, 0, &c->gh);
+	return gfs2_glock_nq(&c->gh);
+}
+}
+
+static int demo_emit_${i}(void __user *dst, u64 v)
+{
+	return put_user(v, (u64 __user *)dst);
+}
+
+long demo_dump_${i}(struct demo_ctx *c, void __user *arg, int n)
+{
+	int k, err;
+
+	err = demo_take_${i}(c);
+	if (err)
+		return err;
+	for (k = 0; k < n; k++) {
+		err = demo_emit_${i}(arg + k * 8, c->ip->vals[k]);
+		if (err)
+			break;
+	}
+	gfs2_glock_dq_uninit(&c->gh);
+	return err;
+}
+`);
+  }
+  return out.join('\n');
+}
+
+/**
+ * The same caller, with the glock helper defined by a macro (`DEMO_LOCKER(name, ...) { ... }`,
+ * lowered as a function called `name`): the scan keeps the macro-made item but cannot name it.
+ */
+export function macroMadeLockHelper(copies: number): string {
+  const out: string[] = [];
+  for (let i = 0; i < copies; i++) {
+    out.push(`DEMO_LOCKER(demo_mtake_${i}, struct demo_ctx *c)
+{
+	gfs2_holder_init(c->ip->i_gl, LM_ST_EXCLUSIVE, 0, &c->gh);
+	return gfs2_glock_nq(&c->gh);
+}
+
+static int demo_memit_${i}(void __user *dst, u64 v)
+{
+	return put_user(v, (u64 __user *)dst);
+}
+
+long demo_mdump_${i}(struct demo_ctx *c, void __user *arg, int n)
+{
+	int k, err;
+
+	err = demo_mtake_${i}(c);
+	if (err)
+		return err;
+	for (k = 0; k < n; k++) {
+		err = demo_memit_${i}(arg + k * 8, c->ip->vals[k]);
+		if (err)
+			break;
+	}
+	gfs2_glock_dq_uninit(&c->gh);
+	return err;
+}
+`);
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,66 @@
+// Regressions of "the CLI and the server give the same findings" (robustness issue, item 5) in
+// the batch path's relevance filters (engine/syntax/blank-irrelevant.ts on the text,
+// engine/lower/relevance.ts on the tree): a function the filters' graph of top-level items did
+// not know (nested in another by a missing `}`, or made by a macro) took a glock for its callers,
+// and a caller that names no API itself was left out by the CLI only (fuzz seed 7 #9758).
+// Generated reproducers; the assertions count findings and names, never time.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { batchFallbacks, createEngine, type Engine } from '../../engine/engine';
+import type { Finding } from '../../engine/findings';
+import { blankIrrelevant } from '../../engine/syntax/blank-irrelevant';
+import { blankKernelMacros } from '../../engine/syntax/macros';
+import { nestedDefinitionNames } from '../../engine/syntax/relevance-graph';
+import { relevantApiNames } from '../../engine/rules/relevance';
+import { macroMadeLockHelper, nestedLockHelper } from './reproducers';
+
+let enginePromise: Promise<Engine> | undefined;
+const engine = () => (enginePromise ??= createEngine());
+
+const shape = (fs: Finding[]) => fs.map((f) => `${f.range.startRow}:${f.range.startCol} ${f.rule} ${f.message}`).sort();
+
+function faultsUnderLock(fs: Finding[]): number {
+  return fs.filter((f) => f.rule === 'fault-under-lock').length;
+}
+
+test('a helper nested in a function by a missing `}`: the batch path finds what the whole text finds', async () => {
+  const e = await engine();
+  const text = nestedLockHelper(3);
+  const whole = e.analyze(text, { path: 'n.c' });
+  const before = batchFallbacks.count;
+  const batch = e.analyze(text, { path: 'n.c', skipIrrelevant: true });
+  assert.equal(batchFallbacks.count, before, 'the scan connected the callers itself');
+  assert.equal(faultsUnderLock(whole.findings), 3, JSON.stringify(shape(whole.findings)));
+  assert.equal(faultsUnderLock(batch.findings), 3, JSON.stringify(shape(batch.findings)));
+  assert.deepEqual(shape(batch.findings), shape(whole.findings));
+  // Nothing was dropped that mattered: every caller and its copy helper was lowered.
+  assert.equal(batch.file?.functions.length, whole.file?.functions.length);
+});
+
+test('a helper nested in a function by a missing `}`: the scan knows the item defines it (no second parse needed)', () => {
+  const text = blankKernelMacros(nestedLockHelper(2));
+  assert.deepEqual(nestedDefinitionNames(text, 0, text.length), ['demo_prep_0', 'demo_take_0', 'demo_emit_0', 'demo_dump_0', 'demo_prep_1', 'demo_take_1', 'demo_emit_1', 'demo_dump_1']);
+  const b = blankIrrelevant(text, relevantApiNames());
+  // The callers (demo_dump_*) name no API: they are kept only through the nested helper's name.
+  assert.equal(b.text, text, 'nothing of it may be blanked');
+});
+
+test('statements and loop macros are not taken for nested definitions', () => {
+  const body = 'int f(int a)\n{\n\tif (a) {\n\t\ta++;\n\t} else if (a > 2) {\n\t}\n\tlist_for_each_entry(p, h, m) {\n\t}\n\twhile (x(a)) {\n\t}\n\treturn a;\n}\n';
+  assert.deepEqual(nestedDefinitionNames(body, body.indexOf('{') + 1, body.length), undefined);
+});
+
+test('a helper made by a macro: the batch path finds what the whole text finds', async () => {
+  const e = await engine();
+  const text = macroMadeLockHelper(3);
+  const whole = e.analyze(text, { path: 'm.c' });
+  const before = batchFallbacks.count;
+  const batch = e.analyze(text, { path: 'm.c', skipIrrelevant: true });
+  // The scan cannot name a macro-made function; the check after lowering sees that a left-out
+  // caller names it and analyses the whole text.
+  assert.equal(batchFallbacks.count, before + 1);
+  assert.equal(faultsUnderLock(whole.findings), 3, JSON.stringify(shape(whole.findings)));
+  assert.equal(faultsUnderLock(batch.findings), 3, JSON.stringify(shape(batch.findings)));
+  assert.deepEqual(shape(batch.findings), shape(whole.findings));
+});
