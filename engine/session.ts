@@ -14,7 +14,8 @@ import type { Finding, InputProblem } from './findings';
 import { sortAndDedupe, type Engine, type Tree } from './engine';
 import { blankKernelMacros } from './syntax/macros';
 import { lowerTree } from './lower/lower';
-import { runRules } from './rules/run';
+import { functionsByNameOf, runRules } from './rules/run';
+import { CheckReads, type FactRead, type FactScope } from './analysis/file-facts';
 import { lineOfOffset } from './line-starts';
 import { BoundedParser, isLive, ParserFailed, ParseStopped, parserIsReady } from './syntax/parser';
 import { budgetNote } from './budget';
@@ -116,8 +117,69 @@ interface CacheEntry {
   findings: Finding[];
   /** Set when a finding points outside the function: reuse only at the same absolute place. */
   absoluteKey?: string;
+  /**
+   * What the checks read beyond the function and its callees (engine/analysis/file-facts.ts),
+   * each with the answer they got: reuse only while every read answers the same.
+   */
+  deps?: EntryDeps;
   /** Last analysis that used it (entries unused for a while are dropped). */
   used: number;
+}
+
+/** The recorded reads of a cache entry (see CheckReads). */
+interface EntryDeps {
+  /** Same-file functions looked up by name, with their own-text hash then ('' when absent). */
+  names: [string, string][];
+  facts: FactRead[];
+  /** Set when the checks walked every function outside a declared fact: the whole file's key. */
+  wholeFile?: string;
+}
+
+/** The answers of the current text to what cache entries read (each computed at most once). */
+class DepsCheck {
+  private byNameOwn: Map<string, string> | undefined;
+  private whole: string | undefined;
+  private digests = new Map<string, string>();
+  constructor(private readonly functions: FunctionIR[], private readonly own: string[], readonly scope: FactScope) {}
+
+  ownOf(name: string): string {
+    if (!this.byNameOwn) {
+      this.byNameOwn = new Map();
+      this.functions.forEach((f, i) => { if (!this.byNameOwn!.has(f.name)) this.byNameOwn!.set(f.name, this.own[i]); });
+    }
+    return this.byNameOwn.get(name) ?? '';
+  }
+
+  wholeFile(): string {
+    return (this.whole ??= hashText(this.own.join('\u0000')));
+  }
+
+  digest(f: FactRead): string {
+    let d = this.digests.get(f.key);
+    if (d === undefined) {
+      d = f.replay(this.scope);
+      this.digests.set(f.key, d);
+    }
+    return d;
+  }
+
+  holds(deps: EntryDeps | undefined): boolean {
+    if (!deps) return true;
+    if (deps.wholeFile !== undefined && deps.wholeFile !== this.wholeFile()) return false;
+    for (const [name, h] of deps.names) if (this.ownOf(name) !== h) return false;
+    for (const f of deps.facts) if (this.digest(f) !== f.digest) return false;
+    return true;
+  }
+
+  /** The deps to store for what one check read (its own facts' digests are what it saw). */
+  record(r: CheckReads | undefined): EntryDeps | undefined {
+    if (!r || (!r.names.size && !r.facts.size && !r.wide)) return undefined;
+    const deps: EntryDeps = { names: [...r.names].map((n) => [n, this.ownOf(n)]), facts: [...r.facts.values()] };
+    if (r.wide) deps.wholeFile = this.wholeFile();
+    // What the check saw is what this text answers: later lookups in this analysis reuse it.
+    for (const f of deps.facts) if (!this.digests.has(f.key)) this.digests.set(f.key, f.digest);
+    return deps;
+  }
 }
 
 function shiftRange(r: SourceRange, dOffset: number, dRow: number): SourceRange {
@@ -592,10 +654,18 @@ export class DocumentSession {
     const graph = sameFileCallGraphKeys(file.functions, own);
     const findings: Finding[] = [];
     const stale: { fn: FunctionIR; index: number; key: string; absoluteKey: string }[] = [];
+    // Fresh FunctionIR identities: the analyses memoise per FunctionIR object (and per FileIR and
+    // per functionsByName), which is right for one-shot engine runs but not for IR this session
+    // reuses across edits (same object, moved in place, its helpers changed). A shallow copy is a
+    // new identity; one copy of the file per analysis, so the chunks (and the file-wide facts the
+    // cache entries are checked against) share helper summaries.
+    const copies = file.functions.map((f) => ({ ...f }));
+    const fileCopy: FileIR = { ...file, functions: copies };
+    const deps = new DepsCheck(file.functions, own, { byName: functionsByNameOf(fileCopy), text, cancelled });
     file.functions.forEach((fn, i) => {
       const key = graph.key(i);
       const hit = expectAnnotations ? undefined : this.cache.get(key);
-      if (hit && (hit.absoluteKey === undefined || hit.absoluteKey === graph.absoluteKey(i))) {
+      if (hit && (hit.absoluteKey === undefined || hit.absoluteKey === graph.absoluteKey(i)) && deps.holds(hit.deps)) {
         hit.used = run;
         for (const f of hit.findings) findings.push(toAbsolute(f, fn));
       } else {
@@ -606,12 +676,6 @@ export class DocumentSession {
     const t2 = now();
     this.stats = { ...this.stats, functions: file.functions.length, reanalyzed: stale.length };
 
-    // Fresh FunctionIR identities: the analyses memoise per FunctionIR object (and per FileIR and
-    // per functionsByName), which is right for one-shot engine runs but not for IR this session
-    // reuses across edits (same object, moved in place, its helpers changed). A shallow copy is a
-    // new identity; one copy of the file per analysis, so the chunks share helper summaries.
-    const copies = file.functions.map((f) => ({ ...f }));
-    const fileCopy: FileIR = { ...file, functions: copies };
     const runOpts = { rules: this.options.rules, kernel: this.options.kernel, cancelled };
     // Annotation problems outside every function (an `expect` with no function under it, a
     // suppression without a reason at file scope): every analysis, the same as the CLI's.
@@ -628,7 +692,8 @@ export class DocumentSession {
       // the helpers themselves come from their own cache entries.
       const only = new Set(chunk.map((st) => copies[st.index]));
       const producers = new Map<Finding, FunctionIR>();
-      const fresh = runRules(fileCopy, text, { ...runOpts, only, producers });
+      const reads = new Map<FunctionIR, CheckReads>();
+      const fresh = runRules(fileCopy, text, { ...runOpts, only, producers, reads });
       if (cancelled()) return undefined;
       // A finding a function's check produced belongs to that function's entry: its key covers
       // everything the analysis read. Filing it by extent instead went wrong where error recovery
@@ -661,6 +726,7 @@ export class DocumentSession {
         this.cache.set(st.key, {
           findings: relative,
           absoluteKey: outside.hit ? st.absoluteKey : undefined,
+          deps: deps.record(reads.get(copies[st.index])),
           used: run,
         });
         // Published findings never share range objects with the IR (which later edits move).

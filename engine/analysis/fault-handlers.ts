@@ -8,6 +8,7 @@ import { FAULT_HANDLER_FIELDS, FAULT_HANDLER_OPS_TYPE } from '../kernel/api/lock
 import { lookupApi } from '../kernel/api-table';
 import { callbacksOfType } from './init-tables';
 import { lockOf } from './locksets';
+import { fileFact } from './file-facts';
 
 const MAX_DEPTH = 4;
 
@@ -15,7 +16,7 @@ let lastKey: { text: string; byName: Map<string, FunctionIR> } | undefined;
 let lastResult = new Map<string, { fn: string; range: SourceRange }>();
 
 /** Lock class -> the fault handler that takes it. */
-export function faultHandlerLocks(text: string, byName: Map<string, FunctionIR>, cancelled: () => boolean): Map<string, { fn: string; range: SourceRange }> {
+export const faultHandlerLocks = fileFact('faultHandlerLocks', (text: string, byName: Map<string, FunctionIR>, cancelled: () => boolean): Map<string, { fn: string; range: SourceRange }> => {
   if (lastKey && lastKey.text === text && lastKey.byName === byName) return lastResult;
   const out = new Map<string, { fn: string; range: SourceRange }>();
   const seen = new Set<FunctionIR>();
@@ -42,4 +43,4 @@ export function faultHandlerLocks(text: string, byName: Map<string, FunctionIR>,
   lastKey = { text, byName };
   lastResult = out;
   return out;
-}
+});

@@ -212,7 +212,7 @@ test('fuzz (seed 7, input 5548): an edit of a function whose extent wraps anothe
 // onlyCalledFrom in gup-dirty-unlocked.ts). Keying on the whole file's text when a walk happened
 // fixes this input but re-checks every function of a GUP file on each edit (test/server/session.test.ts
 // items 2 and 8 fail); the fix is to key entries on the values of the file-wide facts they read.
-test('fuzz (seed 7, input 13658): a finding that rests on another function (a struct field it fills with GUP) follows an edit of that function', { todo: 'file-wide facts are not part of the session cache key' }, async () => {
+test('fuzz (seed 7, input 13658): a finding that rests on another function (a struct field it fills with GUP) follows an edit of that function', async () => {
   const e = await engine();
   // demo_fill fills ring->slots with get_user_pages_fast(); demo_drain dirties those pages without
   // the page lock. demo_drain does not call demo_fill: only a file-wide fact links them.
@@ -263,5 +263,47 @@ test('fuzz (seed 7, input 28039): an edit in one function next to error recovery
     assert.deepEqual(shape(got!.findings), shape(fresh.findings));
   } finally {
     s.dispose();
+  }
+});
+
+// The same shape through the other file-wide reads the rules make (engine/analysis/file-facts.ts):
+// a fault handler named in an ops-struct initializer (fault-under-lock asks which locks the file's
+// own handlers take), and a page-walk callback named in one (wrprotect-under-read-lock follows
+// walk_page_range() into it). Neither is a callee of the function that reports, so only the
+// recorded reads tie its cached findings to them. Both directions of each edit.
+test('session: findings that rest on a fault handler or a page-walk callback named in an initializer follow an edit of that function', async () => {
+  const e = await engine();
+  const handler = (lock: string) =>
+    `static vm_fault_t demo_mkwrite(struct vm_fault *vmf)\n{\n\tstruct inode *inode = file_inode(vmf->vma->vm_file);\n\n\t${lock}(inode);\n\tdemo_reserve(inode, vmf->pgoff);\n\t${lock === 'inode_lock' ? 'inode_unlock' : lock}(inode);\n\treturn VM_FAULT_LOCKED;\n}\n\n` +
+    `static const struct vm_operations_struct demo_vm_ops = {\n\t.fault = filemap_fault,\n\t.page_mkwrite = demo_mkwrite,\n};\n\n` +
+    `static ssize_t demo_write_hdr(struct inode *inode, const void __user *buf, size_t len)\n{\n\tstruct demo_hdr hdr;\n\tssize_t ret = 0;\n\n\tinode_lock(inode);\n\tif (copy_from_user(&hdr, buf, sizeof(hdr)))\n\t\tret = -EFAULT;\n\tinode_unlock(inode);\n\treturn ret;\n}\n`;
+  const walker = (op: string) =>
+    `static int demo_pte(pmd_t *pmd, unsigned long addr, unsigned long end, struct mm_walk *walk)\n{\n\tstruct vm_area_struct *vma = walk->vma;\n\tpte_t *pte, ptent;\n\tspinlock_t *ptl;\n\n\tpte = pte_offset_map_lock(vma->vm_mm, pmd, addr, &ptl);\n\tfor (; addr != end; pte++, addr += PAGE_SIZE) {\n\t\tptent = ptep_get(pte);\n\t\tptent = ${op}(ptent);\n\t\tset_pte_at(vma->vm_mm, addr, pte, ptent);\n\t}\n\tpte_unmap_unlock(pte - 1, ptl);\n\treturn 0;\n}\n\n` +
+    `static const struct mm_walk_ops demo_walk_ops = {\n\t.pmd_entry = demo_pte,\n};\n\n` +
+    `static ssize_t demo_reset(struct mm_struct *mm)\n{\n\tmmap_read_lock(mm);\n\twalk_page_range(mm, 0, TASK_SIZE, &demo_walk_ops, NULL);\n\tflush_tlb_mm(mm);\n\tmmap_read_unlock(mm);\n\treturn 0;\n}\n`;
+  const cases: [string, string, string][] = [
+    ['fault-under-lock', handler('inode_lock'), handler('demo_nolock')],
+    ['wrprotect-under-read-lock', walker('pte_wrprotect'), walker('demo_keep')],
+  ];
+  for (const [rule, withIt, without] of cases) {
+    const want = (t: string) => {
+      const r = e.analyze(t, { path: 'w.c' });
+      r.tree?.delete();
+      return r.findings;
+    };
+    assert.ok(want(withIt).some((f) => f.rule === rule), `${rule}: ${JSON.stringify(want(withIt))}`);
+    assert.ok(!want(without).some((f) => f.rule === rule), `${rule}: ${JSON.stringify(want(without))}`);
+    for (const [from, to] of [[withIt, without], [without, withIt]]) {
+      const s = new DocumentSession(e, 'file:///w.c', '/w.c', from);
+      try {
+        await s.analyzeAsync();
+        s.applyChange({ text: to });
+        const got = await s.analyzeAsync();
+        assert.equal(s.stats.relowered, 1, `${rule}: the edit takes the one-function path`);
+        assert.deepEqual(shape(got!.findings), shape(want(to)), rule);
+      } finally {
+        s.dispose();
+      }
+    }
   }
 });
