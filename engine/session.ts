@@ -6,7 +6,10 @@
 // so re-parsing is incremental; and findings are cached per function, keyed by the function's
 // text plus the text of the same-file functions it calls (intra-file helper summaries: a release
 // helper defined in the same file counts as a release, issue 2), so an edit inside one function
-// re-runs the rules only on that function and on the functions that call it.
+// re-runs the rules only on that function and on the functions that call it. What a check reads
+// beyond those (another function looked up by name, a file-wide fact such as the struct fields
+// some function fills with GUP) is recorded while it runs (engine/analysis/file-facts.ts) and the
+// entry is reused only while each read gives the same answer.
 
 import { Edit } from 'web-tree-sitter';
 import type { FileIR, FunctionIR, SourceRange } from './ir';

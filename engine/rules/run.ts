@@ -62,9 +62,10 @@ const byNameOf = new WeakMap<FileIR, FunctionsByName>();
 export function functionsByNameOf(file: FileIR): Map<string, FunctionIR> {
   let functionsByName = byNameOf.get(file);
   if (!functionsByName) {
-    functionsByName = new FunctionsByName();
     // The first definition of a name wins (a later one is a redefinition under another #ifdef).
-    for (const f of file.functions) if (!functionsByName.has(f.name)) functionsByName.set(f.name, f);
+    const first = new Map<string, FunctionIR>();
+    for (const f of file.functions) if (!first.has(f.name)) first.set(f.name, f);
+    functionsByName = new FunctionsByName(first);
     byNameOf.set(file, functionsByName);
   }
   return functionsByName;

@@ -207,11 +207,11 @@ test('fuzz (seed 7, input 5548): an edit of a function whose extent wraps anothe
   }
 });
 
-// Open: the session's cache keys cover a function's text and its callees, not the file-wide facts
-// some rules compute by walking every function (gupFieldsFor, neverDirtiedWriteFields, fileGups,
-// onlyCalledFrom in gup-dirty-unlocked.ts). Keying on the whole file's text when a walk happened
-// fixes this input but re-checks every function of a GUP file on each edit (test/server/session.test.ts
-// items 2 and 8 fail); the fix is to key entries on the values of the file-wide facts they read.
+// The session's cache keys cover a function's text and its callees; the file-wide facts some
+// rules compute by walking every function (gupFieldsFor, neverDirtiedWriteFields, fileGups,
+// onlyCalledFrom in gup-dirty-unlocked.ts) are recorded while a check runs and the entry is reused
+// only while they keep their value (engine/analysis/file-facts.ts). Same shape: seed 7, inputs
+// 2425 and 8561.
 test('fuzz (seed 7, input 13658): a finding that rests on another function (a struct field it fills with GUP) follows an edit of that function', async () => {
   const e = await engine();
   // demo_fill fills ring->slots with get_user_pages_fast(); demo_drain dirties those pages without
