@@ -23,6 +23,7 @@ import { lineOfOffset } from './line-starts';
 import { BoundedParser, isLive, ParserFailed, ParseStopped, parserIsReady } from './syntax/parser';
 import { budgetNote } from './budget';
 import { textMayReport } from './rules/relevance';
+import { plainDefinitions } from './syntax/blank-irrelevant';
 import { hashText, sameFileCallGraphKeys } from './session-keys';
 
 export interface Position {
@@ -325,8 +326,10 @@ export class DocumentSession {
   /** Set by the one-function lowering path: which function changed, under which names. */
   private lastEdit: { index: number; names: string[] } | undefined;
   private runs = 0;
+  /** A fresh parse relowerOneFunction made and found different: the whole-file path takes it. */
+  private freshTree: Tree | undefined;
   /** How the last analysis went (tests and the bench look at it). */
-  stats = { functions: 0, reanalyzed: 0, incrementalParse: false, relowered: -1, ms: { lower: 0, keys: 0, rules: 0, total: 0 }, lowerMs: { diff: 0, parse: 0, check: 0, iso: 0, shift: 0 } };
+  stats = { functions: 0, reanalyzed: 0, incrementalParse: false, relowered: -1, freshChecks: 0, ms: { lower: 0, keys: 0, rules: 0, total: 0 }, lowerMs: { diff: 0, parse: 0, check: 0, iso: 0, shift: 0 } };
 
   constructor(engine: Engine, uri: string, path: string, text: string, opts: SessionOptions & { languageId?: string } = {}) {
     this.engine = engine;
@@ -368,6 +371,8 @@ export class DocumentSession {
   private forgetTree(): void {
     this.tree?.delete();
     this.tree = undefined;
+    this.freshTree?.delete();
+    this.freshTree = undefined;
     this.parsedFile = undefined;
     this.parsedBlanked = undefined;
     this.parsedStarts = undefined;
@@ -379,6 +384,8 @@ export class DocumentSession {
   dispose(): void {
     this.tree?.delete();
     this.tree = undefined;
+    this.freshTree?.delete();
+    this.freshTree = undefined;
     this.parsedFile = undefined;
     this.parsedBlanked = undefined;
     this.parser?.delete();
@@ -508,15 +515,17 @@ export class DocumentSession {
     this.stats.lowerMs.parse = now() - l0 - this.stats.lowerMs.diff;
     this.lastEdit = undefined;
     let file: FileIR | undefined;
+    this.stats.freshChecks = 0;
     if (edit && oldTree && prevFile) file = this.relowerOneFunction(blanked, edit, oldTree, tree, prevFile, cancelled);
     if (!file) {
       // Error recovery in an incremental re-parse can differ from a fresh parse of the same text;
       // the whole-file path is the slow one anyway, so with errors around it parses afresh and
       // the editor shows exactly what the CLI reports.
       if (oldTree && tree.rootNode.hasError) {
-        let fresh: Tree | null;
+        let fresh: Tree | null = this.freshTree ?? null;
+        this.freshTree = undefined;
         try {
-          fresh = this.parser.parse(blanked, null, limits);
+          fresh ??= this.parser.parse(blanked, null, limits);
         } catch (e) {
           tree.delete();
           oldTree.delete();
@@ -551,6 +560,27 @@ export class DocumentSession {
     // (SYSCALL_DEFINE-style macro functions span two nodes: they take the whole-file path).
     const node = tree.rootNode.namedDescendantForIndex(old.range.start, newEnd);
     if (!node || node.type !== 'function_definition' || node.startIndex !== old.range.start || node.endIndex !== newEnd) return undefined;
+    // Error recovery next to the edited function: see neighboursKeepTheirRecovery. Where the edited
+    // function has no error before or after the edit, the parser enters and leaves it in the same
+    // state either way.
+    // Else a fresh parse decides: the same top-level structure (and the same trees wherever there
+    // is an error) keeps the one-function path; a different one goes to the whole-file path with it.
+    if (tree.rootNode.hasError && (node.hasError || topLevelHasError(oldTree, old.range.start)) && !neighboursKeepTheirRecovery(tree, node, blanked) && !this.windowKeepsRecovery(tree, node, blanked, cancelled)) {
+      let fresh: Tree | null;
+      try {
+        fresh = this.parser!.parse(blanked, null, { limits: { cancelled } });
+      } catch (e) {
+        if (e instanceof ParseStopped) return undefined;
+        throw e;
+      }
+      if (!fresh) return undefined;
+      this.stats.freshChecks++;
+      if (!sameTopLevel(tree, fresh)) {
+        this.freshTree = fresh;
+        return undefined;
+      }
+      fresh.delete();
+    }
     const c1 = now();
     const startPoint = node.startPosition;
     const endPoint = node.endPosition;
@@ -597,6 +627,61 @@ export class DocumentSession {
     this.stats.relowered = 1;
     this.lastEdit = { index: idx, names: [old.name, part.functions[0].name] };
     return { functions, globals: prev.globals, syntaxErrors };
+  }
+
+  /**
+   * The cheap form of the fresh-parse check: the run of top-level nodes around the edited function
+   * that have errors, bounded on each side by a clean node (or the file's end; at most
+   * WINDOW_NODES each way), parsed alone (includedRanges: absolute positions) from the top-level
+   * state a clean node leaves the parser in. The same nodes there as in the incremental tree keep
+   * the one-function path; otherwise the whole file is parsed afresh.
+   */
+  private windowKeepsRecovery(tree: Tree, node: { startIndex: number; endIndex: number }, blanked: string, cancelled: () => boolean): boolean {
+    const root = tree.rootNode;
+    const n = root.childCount;
+    let at = -1;
+    for (let i = 0; i < n; i++) {
+      const c = root.child(i)!;
+      if (c.startIndex === node.startIndex && c.endIndex === node.endIndex) { at = i; break; }
+      if (c.startIndex > node.startIndex) break;
+    }
+    if (at < 0) return false;
+    let lo = at;
+    while (lo > 0 && at - lo < WINDOW_NODES && (root.child(lo - 1)!.hasError || root.child(lo - 1)!.type === 'comment')) lo--;
+    if (lo > 0 && root.child(lo - 1)!.hasError) return false;
+    let hi = at;
+    while (hi < n - 1 && hi - at < WINDOW_NODES && (root.child(hi + 1)!.hasError || root.child(hi + 1)!.type === 'comment')) hi++;
+    if (hi < n - 1 && root.child(hi + 1)!.hasError) return false;
+    // Start right after the clean node before (its trailing text is the window's), end at the
+    // clean node after (or the end of the text).
+    const prev = lo > 0 ? root.child(lo - 1)! : undefined;
+    const next = hi < n - 1 ? root.child(hi + 1)! : undefined;
+    const startIndex = prev ? prev.endIndex : 0;
+    const startPosition = prev ? prev.endPosition : { row: 0, column: 0 };
+    const endIndex = next ? next.startIndex : blanked.length;
+    const endPosition = next ? next.startPosition : root.endPosition;
+    let win: Tree | null;
+    try {
+      win = this.parser!.parse(blanked, null, { includedRanges: [{ startIndex, endIndex, startPosition, endPosition }], limits: { cancelled } });
+    } catch (e) {
+      if (e instanceof ParseStopped) return false;
+      throw e;
+    }
+    if (!win) return false;
+    try {
+      this.stats.freshChecks++;
+      const w = win.rootNode;
+      if (w.childCount !== hi - lo + 1) return false;
+      for (let i = 0; i <= hi - lo; i++) {
+        const a = root.child(lo + i)!;
+        const b = w.child(i)!;
+        if (a.type !== b.type || a.startIndex !== b.startIndex || a.endIndex !== b.endIndex || a.hasError !== b.hasError) return false;
+        if (a.hasError && a.toString() !== b.toString()) return false;
+      }
+      return true;
+    } finally {
+      win.delete();
+    }
   }
 
   /**
@@ -776,6 +861,90 @@ export class DocumentSession {
     return out;
   }
 }
+
+/**
+ * With syntax errors next to the edited function, whether the incremental tree still gives the
+ * structure a fresh parse of the text gives. The incremental parse reuses the other functions'
+ * subtrees, error recovery included, and reports no change there; but when the edited function
+ * has (or had) an error, the parser's recovery inside it can carry into the next top-level item,
+ * and a fresh parse of the new text then recovers differently there (an unclosed call in the next
+ * function that now swallows the one after: fuzz run, seed 7, input 28039). So the top-level
+ * neighbours of the edited function (comments skipped) must be clean, or be function definitions
+ * whose errors stay inside a plain, balanced top-level item of the text that ends at their closing
+ * brace (the batch parse's test, engine.ts errorsStayInside): their recovery then did not reach
+ * outside them. Else the whole-file path parses afresh. Errors further away are separated from the
+ * edit by a clean item, where the parser's state is the same either way; and tree-sitter does not
+ * reuse a node whose lookahead reached into the edit. The text scan runs only when a neighbour has
+ * an error.
+ */
+function neighboursKeepTheirRecovery(tree: Tree, edited: { startIndex: number; endIndex: number }, blanked: string): boolean {
+  const cursor = tree.walk();
+  try {
+    if (!cursor.gotoFirstChild()) return false;
+    const siblings: { type: string; start: number; end: number; hasError: boolean }[] = [];
+    let at = -1;
+    do {
+      if (cursor.nodeType === 'comment') continue;
+      const start = cursor.startIndex;
+      const end = cursor.endIndex;
+      if (start === edited.startIndex && end === edited.endIndex) at = siblings.length;
+      else if (start <= edited.startIndex && edited.endIndex <= end) return false; // not a top-level node itself
+      siblings.push({ type: cursor.nodeType, start, end, hasError: at === siblings.length ? false : cursor.currentNode.hasError });
+      if (at >= 0 && siblings.length > at + 1) break;
+    } while (cursor.gotoNextSibling());
+    if (at < 0) return false;
+    let items: Map<number, number> | undefined | null = null;
+    for (const n of [siblings[at - 1], siblings[at + 1]]) {
+      if (!n || !n.hasError) continue;
+      if (n.type !== 'function_definition') return false;
+      if (items === null) items = plainDefinitions(blanked);
+      const itemStart = items?.get(n.end);
+      if (itemStart === undefined || n.start < itemStart) return false;
+    }
+    return true;
+  } finally {
+    cursor.delete();
+  }
+}
+
+/** Same top-level nodes (type, extent) and, where one has an error, the same tree under it. */
+function sameTopLevel(a: Tree, b: Tree): boolean {
+  const ra = a.rootNode;
+  const rb = b.rootNode;
+  const n = ra.childCount;
+  if (n !== rb.childCount) return false;
+  const ca = a.walk();
+  const cb = b.walk();
+  try {
+    if (!ca.gotoFirstChild() || !cb.gotoFirstChild()) return n === 0;
+    do {
+      if (ca.nodeType !== cb.nodeType || ca.startIndex !== cb.startIndex || ca.endIndex !== cb.endIndex) return false;
+      const na = ca.currentNode;
+      const nb = cb.currentNode;
+      if (na.hasError !== nb.hasError) return false;
+      if (na.hasError && na.toString() !== nb.toString()) return false;
+      cb.gotoNextSibling();
+    } while (ca.gotoNextSibling());
+    return true;
+  } finally {
+    ca.delete();
+    cb.delete();
+  }
+}
+
+/** Whether the top-level node of `tree` that starts at `start` (edited: positions moved) has an error. */
+function topLevelHasError(tree: Tree, start: number): boolean {
+  const cursor = tree.walk();
+  try {
+    if (!cursor.gotoFirstChildForIndex(start)) return true;
+    return cursor.startIndex !== start || cursor.currentNode.hasError;
+  } finally {
+    cursor.delete();
+  }
+}
+
+/** Top-level nodes with errors a window check spans on each side of the edited function. */
+const WINDOW_NODES = 8;
 
 /** Stale functions checked between two turns of the event loop (analyzeAsync). */
 const RULE_CHUNK = 8;

@@ -243,7 +243,7 @@ test('fuzz (seed 7, input 13658): a finding that rests on another function (a st
 // fresh parse may recover differently. Refusing the one-function path when a top-level node other
 // than the edited function has an error fixes this input but fails test/server/session.test.ts
 // items 1 and 2 (they expect the fast path in files with errors elsewhere): not yet reconciled.
-test('fuzz (seed 7, input 28039): an edit in one function next to error recovery elsewhere gives the structure a fresh parse gives', { todo: 'incremental error recovery outside the edited function' }, async () => {
+test('fuzz (seed 7, input 28039): an edit in one function next to error recovery elsewhere gives the structure a fresh parse gives', async () => {
   const e = await engine();
   // demo_fn2 holds a lone quote and a stray brace: a fresh parse lets demo_fn1 swallow it, the
   // incremental re-parse after an edit of demo_fn0 reused the old recovery.
