@@ -15,6 +15,7 @@ import { Edit } from 'web-tree-sitter';
 import type { FileIR, FunctionIR, SourceRange } from './ir';
 import type { Finding, InputProblem } from './findings';
 import { sortAndDedupe, type Engine, type Tree } from './engine';
+import type { Node } from 'web-tree-sitter';
 import { blankKernelMacros } from './syntax/macros';
 import { lowerTree } from './lower/lower';
 import { functionsByNameOf, runRules } from './rules/run';
@@ -636,30 +637,28 @@ export class DocumentSession {
    * state a clean node leaves the parser in. The same nodes there as in the incremental tree keep
    * the one-function path; otherwise the whole file is parsed afresh.
    */
-  private windowKeepsRecovery(tree: Tree, node: { startIndex: number; endIndex: number }, blanked: string, cancelled: () => boolean): boolean {
-    const root = tree.rootNode;
-    const n = root.childCount;
-    let at = -1;
-    for (let i = 0; i < n; i++) {
-      const c = root.child(i)!;
-      if (c.startIndex === node.startIndex && c.endIndex === node.endIndex) { at = i; break; }
-      if (c.startIndex > node.startIndex) break;
+  private windowKeepsRecovery(tree: Tree, edited: { startIndex: number; endIndex: number }, blanked: string, cancelled: () => boolean): boolean {
+    const self = editedTopLevel(tree, edited);
+    if (!self) return false;
+    // The run: nodes whose recovery may reach out of them (comments inside it), up to a node that
+    // keeps its recovery on each side (or the file's edge).
+    const run: Node[] = [self];
+    let prev = self.previousSibling;
+    for (let k = 0; prev && (prev.type === 'comment' || !keepsItsRecovery(prev, blanked)); prev = prev.previousSibling) {
+      if (++k > WINDOW_NODES) return false;
+      run.unshift(prev);
     }
-    if (at < 0) return false;
-    let lo = at;
-    while (lo > 0 && at - lo < WINDOW_NODES && (root.child(lo - 1)!.hasError || root.child(lo - 1)!.type === 'comment')) lo--;
-    if (lo > 0 && root.child(lo - 1)!.hasError) return false;
-    let hi = at;
-    while (hi < n - 1 && hi - at < WINDOW_NODES && (root.child(hi + 1)!.hasError || root.child(hi + 1)!.type === 'comment')) hi++;
-    if (hi < n - 1 && root.child(hi + 1)!.hasError) return false;
-    // Start right after the clean node before (its trailing text is the window's), end at the
-    // clean node after (or the end of the text).
-    const prev = lo > 0 ? root.child(lo - 1)! : undefined;
-    const next = hi < n - 1 ? root.child(hi + 1)! : undefined;
+    let next = self.nextSibling;
+    for (let k = 0; next && (next.type === 'comment' || !keepsItsRecovery(next, blanked)); next = next.nextSibling) {
+      if (++k > WINDOW_NODES) return false;
+      run.push(next);
+    }
+    // From right after the bounding node before (its trailing text is the window's) to the start
+    // of the bounding node after (or the end of the text).
     const startIndex = prev ? prev.endIndex : 0;
     const startPosition = prev ? prev.endPosition : { row: 0, column: 0 };
     const endIndex = next ? next.startIndex : blanked.length;
-    const endPosition = next ? next.startPosition : root.endPosition;
+    const endPosition = next ? next.startPosition : tree.rootNode.endPosition;
     let win: Tree | null;
     try {
       win = this.parser!.parse(blanked, null, { includedRanges: [{ startIndex, endIndex, startPosition, endPosition }], limits: { cancelled } });
@@ -671,9 +670,9 @@ export class DocumentSession {
     try {
       this.stats.freshChecks++;
       const w = win.rootNode;
-      if (w.childCount !== hi - lo + 1) return false;
-      for (let i = 0; i <= hi - lo; i++) {
-        const a = root.child(lo + i)!;
+      if (w.childCount !== run.length) return false;
+      for (let i = 0; i < run.length; i++) {
+        const a = run[i];
         const b = w.child(i)!;
         if (a.type !== b.type || a.startIndex !== b.startIndex || a.endIndex !== b.endIndex || a.hasError !== b.hasError) return false;
         if (a.hasError && a.toString() !== b.toString()) return false;
@@ -878,33 +877,35 @@ export class DocumentSession {
  * an error.
  */
 function neighboursKeepTheirRecovery(tree: Tree, edited: { startIndex: number; endIndex: number }, blanked: string): boolean {
-  const cursor = tree.walk();
-  try {
-    if (!cursor.gotoFirstChild()) return false;
-    const siblings: { type: string; start: number; end: number; hasError: boolean }[] = [];
-    let at = -1;
-    do {
-      if (cursor.nodeType === 'comment') continue;
-      const start = cursor.startIndex;
-      const end = cursor.endIndex;
-      if (start === edited.startIndex && end === edited.endIndex) at = siblings.length;
-      else if (start <= edited.startIndex && edited.endIndex <= end) return false; // not a top-level node itself
-      siblings.push({ type: cursor.nodeType, start, end, hasError: at === siblings.length ? false : cursor.currentNode.hasError });
-      if (at >= 0 && siblings.length > at + 1) break;
-    } while (cursor.gotoNextSibling());
-    if (at < 0) return false;
-    let items: Map<number, number> | undefined | null = null;
-    for (const n of [siblings[at - 1], siblings[at + 1]]) {
-      if (!n || !n.hasError) continue;
-      if (n.type !== 'function_definition') return false;
-      if (items === null) items = plainDefinitions(blanked);
-      const itemStart = items?.get(n.end);
-      if (itemStart === undefined || n.start < itemStart) return false;
-    }
-    return true;
-  } finally {
-    cursor.delete();
-  }
+  const self = editedTopLevel(tree, edited);
+  if (!self) return false;
+  return keepsItsRecovery(skipComments(self.previousSibling, false), blanked) && keepsItsRecovery(skipComments(self.nextSibling, true), blanked);
+}
+
+/** The edited function's node when it is a top-level node itself (not inside an ERROR node). */
+function editedTopLevel(tree: Tree, edited: { startIndex: number; endIndex: number }): Node | undefined {
+  const self = tree.rootNode.firstChildForIndex(edited.startIndex);
+  return self && self.startIndex === edited.startIndex && self.endIndex === edited.endIndex ? self : undefined;
+}
+
+function skipComments(n: Node | null, forward: boolean): Node | null {
+  while (n && n.type === 'comment') n = forward ? n.nextSibling : n.previousSibling;
+  return n;
+}
+
+/**
+ * A top-level node (or none) whose recovery cannot reach outside it: no error, or a function
+ * definition within a plain, balanced top-level item of the text ending at its closing brace.
+ * Scanned from the end of the top-level node before it (a point where the scan is at the top
+ * level), not from the start of the text: this runs while typing.
+ */
+function keepsItsRecovery(n: Node | null, blanked: string): boolean {
+  if (!n || !n.hasError) return true;
+  if (n.type !== 'function_definition') return false;
+  const before = n.previousSibling;
+  const from = before ? before.endIndex : 0;
+  const itemStart = plainDefinitions(blanked.slice(from, n.endIndex))?.get(n.endIndex - from);
+  return itemStart !== undefined && n.startIndex >= itemStart + from;
 }
 
 /** Same top-level nodes (type, extent) and, where one has an error, the same tree under it. */
