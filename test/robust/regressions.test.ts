@@ -239,10 +239,12 @@ test('fuzz (seed 7, input 13658): a finding that rests on another function (a st
   }
 });
 
-// Open: relowerOneFunction keeps the incremental tree's recovery of other functions' errors; a
-// fresh parse may recover differently. Refusing the one-function path when a top-level node other
-// than the edited function has an error fixes this input but fails test/server/session.test.ts
-// items 1 and 2 (they expect the fast path in files with errors elsewhere): not yet reconciled.
+// relowerOneFunction keeps the incremental tree's recovery of other functions' errors; a fresh
+// parse may recover differently when the edited function has (or had) an error and a neighbour's
+// recovery reaches out of it. The session then checks the neighbours, parses the run of such nodes
+// alone, and only if that differs parses the whole file afresh (engine/session.ts,
+// neighboursKeepTheirRecovery, windowKeepsRecovery); test/server/session.test.ts items 1 and 2 keep
+// the one-function path in files with errors elsewhere.
 test('fuzz (seed 7, input 28039): an edit in one function next to error recovery elsewhere gives the structure a fresh parse gives', async () => {
   const e = await engine();
   // demo_fn2 holds a lone quote and a stray brace: a fresh parse lets demo_fn1 swallow it, the
@@ -305,5 +307,27 @@ test('session: findings that rest on a fault handler or a page-walk callback nam
         s.dispose();
       }
     }
+  }
+});
+
+test('session: typing a broken statement next to a function with an unclosed call keeps the one-function path when a parse of the broken run agrees, and matches a fresh analysis', async () => {
+  const e = await engine();
+  const fn = (name: string, body: string) => `static int ${name}(unsigned long uaddr, struct page **pages, int nr)\n{\n\tint got;\n\n${body}\tgot = pin_user_pages_fast(uaddr, nr, FOLL_WRITE, pages);\n\tif (got <= 0)\n\t\treturn -EFAULT;\n\tunpin_user_pages(pages, got);\n\treturn 0;\n}\n\n`;
+  const file = (typed: string) => fn('demo_a', '') + fn('demo_b', typed) + fn('demo_c', '\tdemo_broken(uaddr, ;\n') + fn('demo_d', '');
+  const s = new DocumentSession(e, 'file:///t.c', '/t.c', file('\tdemo_typing(\n'));
+  try {
+    await s.analyzeAsync();
+    for (const typed of ['\tdemo_typing(u\n', '\tdemo_typing(ua\n', '\tdemo_typing(uad\n']) {
+      s.applyChange({ text: file(typed) });
+      const got = await s.analyzeAsync();
+      const want = e.analyze(s.text, { path: 't.c' });
+      want.tree?.delete();
+      assert.equal(s.stats.relowered, 1, 'one function lowered again');
+      assert.equal(s.stats.freshChecks, 1, 'the broken run was parsed alone');
+      assert.deepEqual(got!.file?.functions.map((f) => [f.name, f.range.start, f.range.end]), want.file?.functions.map((f) => [f.name, f.range.start, f.range.end]));
+      assert.deepEqual(shape(got!.findings), shape(want.findings));
+    }
+  } finally {
+    s.dispose();
   }
 });
