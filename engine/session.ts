@@ -748,7 +748,7 @@ export class DocumentSession {
     // cache entries are checked against) share helper summaries.
     const copies = file.functions.map((f) => ({ ...f }));
     const fileCopy: FileIR = { ...file, functions: copies };
-    const deps = new DepsCheck(file.functions, own, { byName: functionsByNameOf(fileCopy), text, cancelled });
+    const deps = new DepsCheck(file.functions, own, { byName: functionsByNameOf(fileCopy, true), text, cancelled });
     file.functions.forEach((fn, i) => {
       const key = graph.key(i);
       const hit = expectAnnotations ? undefined : this.cache.get(key);

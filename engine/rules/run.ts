@@ -56,16 +56,21 @@ export interface RunOptions {
 }
 
 /** One functionsByName per FileIR: the analyses memoise per map, so chunks of one run share it. */
-const byNameOf = new WeakMap<FileIR, FunctionsByName>();
+const byNameOf = new WeakMap<FileIR, Map<string, FunctionIR>>();
 
-/** The file's functions by name as the rules see them (the first definition of a name wins). */
-export function functionsByNameOf(file: FileIR): Map<string, FunctionIR> {
+/**
+ * The file's functions by name as the rules see them (the first definition of a name wins).
+ * `tracked`: a map that tells the read recorder what the checks look up (the session's; the first
+ * call for a file decides). The CLI's is a plain Map: V8 keeps a plain Map's get() fast, and the
+ * batch path records nothing.
+ */
+export function functionsByNameOf(file: FileIR, tracked = false): Map<string, FunctionIR> {
   let functionsByName = byNameOf.get(file);
   if (!functionsByName) {
     // The first definition of a name wins (a later one is a redefinition under another #ifdef).
     const first = new Map<string, FunctionIR>();
     for (const f of file.functions) if (!first.has(f.name)) first.set(f.name, f);
-    functionsByName = new FunctionsByName(first);
+    functionsByName = tracked ? new FunctionsByName(first) : first;
     byNameOf.set(file, functionsByName);
   }
   return functionsByName;
@@ -104,7 +109,7 @@ function withOffsets(r: SourceRange, lineStarts: number[]): SourceRange {
 export function runRules(file: FileIR, text: string, opts: RunOptions = {}): Finding[] {
   const cancelled = opts.cancelled ?? (() => false);
   const selected: Rule[] = opts.rules && opts.rules.length ? allRules.filter((r) => opts.rules!.includes(r.meta.id)) : allRules;
-  const functionsByName = functionsByNameOf(file);
+  const functionsByName = functionsByNameOf(file, opts.reads !== undefined);
   const raw: Finding[] = [];
   const noted = new Set<string>();
   const ctx: RuleContext = {

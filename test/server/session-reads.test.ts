@@ -17,7 +17,7 @@ import { fixtureFiles, repoRoot } from '../helpers/repo';
 test('the recorder sees lookups by name, declared facts with their value, and undeclared walks', () => {
   const fn = (name: string) => ({ name }) as unknown as FunctionIR;
   const file = { functions: [fn('a'), fn('b')], globals: [], syntaxErrors: [] } as unknown as FileIR;
-  const byName = functionsByNameOf(file);
+  const byName = functionsByNameOf(file, true);
   const names = fileFact('test.names', (m: Map<string, FunctionIR>) => [...m.keys()].join(','));
   const r = new CheckReads({ byName, text: '', cancelled: () => false });
   const outer = recordReads(r);
@@ -28,7 +28,7 @@ test('the recorder sees lookups by name, declared facts with their value, and un
     assert.deepEqual([...r.names], ['b']);
     assert.equal([...r.facts.values()][0].digest, JSON.stringify('a,b'));
     // Replayed on another file's map, the fact gives that file's value.
-    const other = functionsByNameOf({ ...file, functions: [fn('a')] });
+    const other = functionsByNameOf({ ...file, functions: [fn('a')] }, true);
     assert.equal([...r.facts.values()][0].replay({ byName: other, text: '', cancelled: () => false }), JSON.stringify('a'));
     for (const _ of byName.values()) break;
     assert.equal(r.wide, true, 'an undeclared walk makes the check depend on the whole file');
