@@ -6,19 +6,25 @@
 // so re-parsing is incremental; and findings are cached per function, keyed by the function's
 // text plus the text of the same-file functions it calls (intra-file helper summaries: a release
 // helper defined in the same file counts as a release, issue 2), so an edit inside one function
-// re-runs the rules only on that function and on the functions that call it.
+// re-runs the rules only on that function and on the functions that call it. What a check reads
+// beyond those (another function looked up by name, a file-wide fact such as the struct fields
+// some function fills with GUP) is recorded while it runs (engine/analysis/file-facts.ts) and the
+// entry is reused only while each read gives the same answer.
 
 import { Edit } from 'web-tree-sitter';
 import type { FileIR, FunctionIR, SourceRange } from './ir';
 import type { Finding, InputProblem } from './findings';
 import { sortAndDedupe, type Engine, type Tree } from './engine';
+import type { Node } from 'web-tree-sitter';
 import { blankKernelMacros } from './syntax/macros';
 import { lowerTree } from './lower/lower';
-import { runRules } from './rules/run';
+import { functionsByNameOf, runRules } from './rules/run';
+import { CheckReads, type FactRead, type FactScope } from './analysis/file-facts';
 import { lineOfOffset } from './line-starts';
 import { BoundedParser, isLive, ParserFailed, ParseStopped, parserIsReady } from './syntax/parser';
 import { budgetNote } from './budget';
 import { textMayReport } from './rules/rule-relevance';
+import { plainDefinitions } from './syntax/blank-irrelevant';
 import { hashText, sameFileCallGraphKeys } from './session-keys';
 
 export interface Position {
@@ -116,8 +122,69 @@ interface CacheEntry {
   findings: Finding[];
   /** Set when a finding points outside the function: reuse only at the same absolute place. */
   absoluteKey?: string;
+  /**
+   * What the checks read beyond the function and its callees (engine/analysis/file-facts.ts),
+   * each with the answer they got: reuse only while every read answers the same.
+   */
+  deps?: EntryDeps;
   /** Last analysis that used it (entries unused for a while are dropped). */
   used: number;
+}
+
+/** The recorded reads of a cache entry (see CheckReads). */
+interface EntryDeps {
+  /** Same-file functions looked up by name, with their own-text hash then ('' when absent). */
+  names: [string, string][];
+  facts: FactRead[];
+  /** Set when the checks walked every function outside a declared fact: the whole file's key. */
+  wholeFile?: string;
+}
+
+/** The answers of the current text to what cache entries read (each computed at most once). */
+class DepsCheck {
+  private byNameOwn: Map<string, string> | undefined;
+  private whole: string | undefined;
+  private digests = new Map<string, string>();
+  constructor(private readonly functions: FunctionIR[], private readonly own: string[], readonly scope: FactScope) {}
+
+  ownOf(name: string): string {
+    if (!this.byNameOwn) {
+      this.byNameOwn = new Map();
+      this.functions.forEach((f, i) => { if (!this.byNameOwn!.has(f.name)) this.byNameOwn!.set(f.name, this.own[i]); });
+    }
+    return this.byNameOwn.get(name) ?? '';
+  }
+
+  wholeFile(): string {
+    return (this.whole ??= hashText(this.own.join('\u0000')));
+  }
+
+  digest(f: FactRead): string {
+    let d = this.digests.get(f.key);
+    if (d === undefined) {
+      d = f.replay(this.scope);
+      this.digests.set(f.key, d);
+    }
+    return d;
+  }
+
+  holds(deps: EntryDeps | undefined): boolean {
+    if (!deps) return true;
+    if (deps.wholeFile !== undefined && deps.wholeFile !== this.wholeFile()) return false;
+    for (const [name, h] of deps.names) if (this.ownOf(name) !== h) return false;
+    for (const f of deps.facts) if (this.digest(f) !== f.digest) return false;
+    return true;
+  }
+
+  /** The deps to store for what one check read (its own facts' digests are what it saw). */
+  record(r: CheckReads | undefined): EntryDeps | undefined {
+    if (!r || (!r.names.size && !r.facts.size && !r.wide)) return undefined;
+    const deps: EntryDeps = { names: [...r.names].map((n) => [n, this.ownOf(n)]), facts: [...r.facts.values()] };
+    if (r.wide) deps.wholeFile = this.wholeFile();
+    // What the check saw is what this text answers: later lookups in this analysis reuse it.
+    for (const f of deps.facts) if (!this.digests.has(f.key)) this.digests.set(f.key, f.digest);
+    return deps;
+  }
 }
 
 function shiftRange(r: SourceRange, dOffset: number, dRow: number): SourceRange {
@@ -260,8 +327,10 @@ export class DocumentSession {
   /** Set by the one-function lowering path: which function changed, under which names. */
   private lastEdit: { index: number; names: string[] } | undefined;
   private runs = 0;
+  /** A fresh parse relowerOneFunction made and found different: the whole-file path takes it. */
+  private freshTree: Tree | undefined;
   /** How the last analysis went (tests and the bench look at it). */
-  stats = { functions: 0, reanalyzed: 0, incrementalParse: false, relowered: -1, ms: { lower: 0, keys: 0, rules: 0, total: 0 }, lowerMs: { diff: 0, parse: 0, check: 0, iso: 0, shift: 0 } };
+  stats = { functions: 0, reanalyzed: 0, incrementalParse: false, relowered: -1, freshChecks: 0, ms: { lower: 0, keys: 0, rules: 0, total: 0 }, lowerMs: { diff: 0, parse: 0, check: 0, iso: 0, shift: 0 } };
 
   constructor(engine: Engine, uri: string, path: string, text: string, opts: SessionOptions & { languageId?: string } = {}) {
     this.engine = engine;
@@ -303,6 +372,8 @@ export class DocumentSession {
   private forgetTree(): void {
     this.tree?.delete();
     this.tree = undefined;
+    this.freshTree?.delete();
+    this.freshTree = undefined;
     this.parsedFile = undefined;
     this.parsedBlanked = undefined;
     this.parsedStarts = undefined;
@@ -314,6 +385,8 @@ export class DocumentSession {
   dispose(): void {
     this.tree?.delete();
     this.tree = undefined;
+    this.freshTree?.delete();
+    this.freshTree = undefined;
     this.parsedFile = undefined;
     this.parsedBlanked = undefined;
     this.parser?.delete();
@@ -443,15 +516,17 @@ export class DocumentSession {
     this.stats.lowerMs.parse = now() - l0 - this.stats.lowerMs.diff;
     this.lastEdit = undefined;
     let file: FileIR | undefined;
+    this.stats.freshChecks = 0;
     if (edit && oldTree && prevFile) file = this.relowerOneFunction(blanked, edit, oldTree, tree, prevFile, cancelled);
     if (!file) {
       // Error recovery in an incremental re-parse can differ from a fresh parse of the same text;
       // the whole-file path is the slow one anyway, so with errors around it parses afresh and
       // the editor shows exactly what the CLI reports.
       if (oldTree && tree.rootNode.hasError) {
-        let fresh: Tree | null;
+        let fresh: Tree | null = this.freshTree ?? null;
+        this.freshTree = undefined;
         try {
-          fresh = this.parser.parse(blanked, null, limits);
+          fresh ??= this.parser.parse(blanked, null, limits);
         } catch (e) {
           tree.delete();
           oldTree.delete();
@@ -486,6 +561,27 @@ export class DocumentSession {
     // (SYSCALL_DEFINE-style macro functions span two nodes: they take the whole-file path).
     const node = tree.rootNode.namedDescendantForIndex(old.range.start, newEnd);
     if (!node || node.type !== 'function_definition' || node.startIndex !== old.range.start || node.endIndex !== newEnd) return undefined;
+    // Error recovery next to the edited function: see neighboursKeepTheirRecovery. Where the edited
+    // function has no error before or after the edit, the parser enters and leaves it in the same
+    // state either way.
+    // Else a fresh parse decides: the same top-level structure (and the same trees wherever there
+    // is an error) keeps the one-function path; a different one goes to the whole-file path with it.
+    if (tree.rootNode.hasError && (node.hasError || topLevelHasError(oldTree, old.range.start)) && !neighboursKeepTheirRecovery(tree, node, blanked) && !this.windowKeepsRecovery(tree, node, blanked, cancelled)) {
+      let fresh: Tree | null;
+      try {
+        fresh = this.parser!.parse(blanked, null, { limits: { cancelled } });
+      } catch (e) {
+        if (e instanceof ParseStopped) return undefined;
+        throw e;
+      }
+      if (!fresh) return undefined;
+      this.stats.freshChecks++;
+      if (!sameTopLevel(tree, fresh)) {
+        this.freshTree = fresh;
+        return undefined;
+      }
+      fresh.delete();
+    }
     const c1 = now();
     const startPoint = node.startPosition;
     const endPoint = node.endPosition;
@@ -532,6 +628,59 @@ export class DocumentSession {
     this.stats.relowered = 1;
     this.lastEdit = { index: idx, names: [old.name, part.functions[0].name] };
     return { functions, globals: prev.globals, syntaxErrors };
+  }
+
+  /**
+   * The cheap form of the fresh-parse check: the run of top-level nodes around the edited function
+   * that have errors, bounded on each side by a clean node (or the file's end; at most
+   * WINDOW_NODES each way), parsed alone (includedRanges: absolute positions) from the top-level
+   * state a clean node leaves the parser in. The same nodes there as in the incremental tree keep
+   * the one-function path; otherwise the whole file is parsed afresh.
+   */
+  private windowKeepsRecovery(tree: Tree, edited: { startIndex: number; endIndex: number }, blanked: string, cancelled: () => boolean): boolean {
+    const self = editedTopLevel(tree, edited);
+    if (!self) return false;
+    // The run: nodes whose recovery may reach out of them (comments inside it), up to a node that
+    // keeps its recovery on each side (or the file's edge).
+    const run: Node[] = [self];
+    let prev = self.previousSibling;
+    for (let k = 0; prev && (prev.type === 'comment' || !keepsItsRecovery(prev, blanked)); prev = prev.previousSibling) {
+      if (++k > WINDOW_NODES) return false;
+      run.unshift(prev);
+    }
+    let next = self.nextSibling;
+    for (let k = 0; next && (next.type === 'comment' || !keepsItsRecovery(next, blanked)); next = next.nextSibling) {
+      if (++k > WINDOW_NODES) return false;
+      run.push(next);
+    }
+    // From right after the bounding node before (its trailing text is the window's) to the start
+    // of the bounding node after (or the end of the text).
+    const startIndex = prev ? prev.endIndex : 0;
+    const startPosition = prev ? prev.endPosition : { row: 0, column: 0 };
+    const endIndex = next ? next.startIndex : blanked.length;
+    const endPosition = next ? next.startPosition : tree.rootNode.endPosition;
+    let win: Tree | null;
+    try {
+      win = this.parser!.parse(blanked, null, { includedRanges: [{ startIndex, endIndex, startPosition, endPosition }], limits: { cancelled } });
+    } catch (e) {
+      if (e instanceof ParseStopped) return false;
+      throw e;
+    }
+    if (!win) return false;
+    try {
+      this.stats.freshChecks++;
+      const w = win.rootNode;
+      if (w.childCount !== run.length) return false;
+      for (let i = 0; i < run.length; i++) {
+        const a = run[i];
+        const b = w.child(i)!;
+        if (a.type !== b.type || a.startIndex !== b.startIndex || a.endIndex !== b.endIndex || a.hasError !== b.hasError) return false;
+        if (a.hasError && a.toString() !== b.toString()) return false;
+      }
+      return true;
+    } finally {
+      win.delete();
+    }
   }
 
   /**
@@ -592,10 +741,18 @@ export class DocumentSession {
     const graph = sameFileCallGraphKeys(file.functions, own);
     const findings: Finding[] = [];
     const stale: { fn: FunctionIR; index: number; key: string; absoluteKey: string }[] = [];
+    // Fresh FunctionIR identities: the analyses memoise per FunctionIR object (and per FileIR and
+    // per functionsByName), which is right for one-shot engine runs but not for IR this session
+    // reuses across edits (same object, moved in place, its helpers changed). A shallow copy is a
+    // new identity; one copy of the file per analysis, so the chunks (and the file-wide facts the
+    // cache entries are checked against) share helper summaries.
+    const copies = file.functions.map((f) => ({ ...f }));
+    const fileCopy: FileIR = { ...file, functions: copies };
+    const deps = new DepsCheck(file.functions, own, { byName: functionsByNameOf(fileCopy, true), text, cancelled });
     file.functions.forEach((fn, i) => {
       const key = graph.key(i);
       const hit = expectAnnotations ? undefined : this.cache.get(key);
-      if (hit && (hit.absoluteKey === undefined || hit.absoluteKey === graph.absoluteKey(i))) {
+      if (hit && (hit.absoluteKey === undefined || hit.absoluteKey === graph.absoluteKey(i)) && deps.holds(hit.deps)) {
         hit.used = run;
         for (const f of hit.findings) findings.push(toAbsolute(f, fn));
       } else {
@@ -606,12 +763,6 @@ export class DocumentSession {
     const t2 = now();
     this.stats = { ...this.stats, functions: file.functions.length, reanalyzed: stale.length };
 
-    // Fresh FunctionIR identities: the analyses memoise per FunctionIR object (and per FileIR and
-    // per functionsByName), which is right for one-shot engine runs but not for IR this session
-    // reuses across edits (same object, moved in place, its helpers changed). A shallow copy is a
-    // new identity; one copy of the file per analysis, so the chunks share helper summaries.
-    const copies = file.functions.map((f) => ({ ...f }));
-    const fileCopy: FileIR = { ...file, functions: copies };
     const runOpts = { rules: this.options.rules, kernel: this.options.kernel, cancelled };
     // Annotation problems outside every function (an `expect` with no function under it, a
     // suppression without a reason at file scope): every analysis, the same as the CLI's.
@@ -628,7 +779,8 @@ export class DocumentSession {
       // the helpers themselves come from their own cache entries.
       const only = new Set(chunk.map((st) => copies[st.index]));
       const producers = new Map<Finding, FunctionIR>();
-      const fresh = runRules(fileCopy, text, { ...runOpts, only, producers });
+      const reads = new Map<FunctionIR, CheckReads>();
+      const fresh = runRules(fileCopy, text, { ...runOpts, only, producers, reads });
       if (cancelled()) return undefined;
       // A finding a function's check produced belongs to that function's entry: its key covers
       // everything the analysis read. Filing it by extent instead went wrong where error recovery
@@ -661,6 +813,7 @@ export class DocumentSession {
         this.cache.set(st.key, {
           findings: relative,
           absoluteKey: outside.hit ? st.absoluteKey : undefined,
+          deps: deps.record(reads.get(copies[st.index])),
           used: run,
         });
         // Published findings never share range objects with the IR (which later edits move).
@@ -707,6 +860,92 @@ export class DocumentSession {
     return out;
   }
 }
+
+/**
+ * With syntax errors next to the edited function, whether the incremental tree still gives the
+ * structure a fresh parse of the text gives. The incremental parse reuses the other functions'
+ * subtrees, error recovery included, and reports no change there; but when the edited function
+ * has (or had) an error, the parser's recovery inside it can carry into the next top-level item,
+ * and a fresh parse of the new text then recovers differently there (an unclosed call in the next
+ * function that now swallows the one after: fuzz run, seed 7, input 28039). So the top-level
+ * neighbours of the edited function (comments skipped) must be clean, or be function definitions
+ * whose errors stay inside a plain, balanced top-level item of the text that ends at their closing
+ * brace (the batch parse's test, engine.ts errorsStayInside): their recovery then did not reach
+ * outside them. Else the whole-file path parses afresh. Errors further away are separated from the
+ * edit by a clean item, where the parser's state is the same either way; and tree-sitter does not
+ * reuse a node whose lookahead reached into the edit. The text scan runs only when a neighbour has
+ * an error.
+ */
+function neighboursKeepTheirRecovery(tree: Tree, edited: { startIndex: number; endIndex: number }, blanked: string): boolean {
+  const self = editedTopLevel(tree, edited);
+  if (!self) return false;
+  return keepsItsRecovery(skipComments(self.previousSibling, false), blanked) && keepsItsRecovery(skipComments(self.nextSibling, true), blanked);
+}
+
+/** The edited function's node when it is a top-level node itself (not inside an ERROR node). */
+function editedTopLevel(tree: Tree, edited: { startIndex: number; endIndex: number }): Node | undefined {
+  const self = tree.rootNode.firstChildForIndex(edited.startIndex);
+  return self && self.startIndex === edited.startIndex && self.endIndex === edited.endIndex ? self : undefined;
+}
+
+function skipComments(n: Node | null, forward: boolean): Node | null {
+  while (n && n.type === 'comment') n = forward ? n.nextSibling : n.previousSibling;
+  return n;
+}
+
+/**
+ * A top-level node (or none) whose recovery cannot reach outside it: no error, or a function
+ * definition within a plain, balanced top-level item of the text ending at its closing brace.
+ * Scanned from the end of the top-level node before it (a point where the scan is at the top
+ * level), not from the start of the text: this runs while typing.
+ */
+function keepsItsRecovery(n: Node | null, blanked: string): boolean {
+  if (!n || !n.hasError) return true;
+  if (n.type !== 'function_definition') return false;
+  const before = n.previousSibling;
+  const from = before ? before.endIndex : 0;
+  const itemStart = plainDefinitions(blanked.slice(from, n.endIndex))?.get(n.endIndex - from);
+  return itemStart !== undefined && n.startIndex >= itemStart + from;
+}
+
+/** Same top-level nodes (type, extent) and, where one has an error, the same tree under it. */
+function sameTopLevel(a: Tree, b: Tree): boolean {
+  const ra = a.rootNode;
+  const rb = b.rootNode;
+  const n = ra.childCount;
+  if (n !== rb.childCount) return false;
+  const ca = a.walk();
+  const cb = b.walk();
+  try {
+    if (!ca.gotoFirstChild() || !cb.gotoFirstChild()) return n === 0;
+    do {
+      if (ca.nodeType !== cb.nodeType || ca.startIndex !== cb.startIndex || ca.endIndex !== cb.endIndex) return false;
+      const na = ca.currentNode;
+      const nb = cb.currentNode;
+      if (na.hasError !== nb.hasError) return false;
+      if (na.hasError && na.toString() !== nb.toString()) return false;
+      cb.gotoNextSibling();
+    } while (ca.gotoNextSibling());
+    return true;
+  } finally {
+    ca.delete();
+    cb.delete();
+  }
+}
+
+/** Whether the top-level node of `tree` that starts at `start` (edited: positions moved) has an error. */
+function topLevelHasError(tree: Tree, start: number): boolean {
+  const cursor = tree.walk();
+  try {
+    if (!cursor.gotoFirstChildForIndex(start)) return true;
+    return cursor.startIndex !== start || cursor.currentNode.hasError;
+  } finally {
+    cursor.delete();
+  }
+}
+
+/** Top-level nodes with errors a window check spans on each side of the edited function. */
+const WINDOW_NODES = 8;
 
 /** Stale functions checked between two turns of the event loop (analyzeAsync). */
 const RULE_CHUNK = 8;

@@ -8,6 +8,7 @@ import { FAULT_HANDLER_FIELDS, FAULT_HANDLER_OPS_TYPE } from '../kernel/api/lock
 import { lookupApi } from '../kernel/api-table';
 import { callbacksOfType } from './init-tables';
 import { lockOf } from './locksets';
+import { fileFact } from './file-facts';
 
 const MAX_DEPTH = 4;
 
@@ -18,7 +19,7 @@ const MAX_DEPTH = 4;
 const resultOf = new WeakMap<Map<string, FunctionIR>, { text: string; result: Map<string, { fn: string; range: SourceRange }> }>();
 
 /** Lock class -> the fault handler that takes it. */
-export function faultHandlerLocks(text: string, byName: Map<string, FunctionIR>, cancelled: () => boolean): Map<string, { fn: string; range: SourceRange }> {
+export const faultHandlerLocks = fileFact('faultHandlerLocks', (text: string, byName: Map<string, FunctionIR>, cancelled: () => boolean): Map<string, { fn: string; range: SourceRange }> => {
   const last = resultOf.get(byName);
   if (last && last.text === text) return last.result;
   const out = new Map<string, { fn: string; range: SourceRange }>();
@@ -45,4 +46,4 @@ export function faultHandlerLocks(text: string, byName: Map<string, FunctionIR>,
   }
   resultOf.set(byName, { text, result: out });
   return out;
-}
+});

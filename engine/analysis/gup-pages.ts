@@ -38,7 +38,29 @@ function assignedWrite(fn: FunctionIR, v: string): boolean {
     WRITE_GUP_FLAGS.some((f) => varsOf(s.value).has(f) || exprKey(s.value).includes(f))));
 }
 
-export function gupPagesOf(fn: FunctionIR, fields: Set<string> = new Set()): GupPages {
+/**
+ * Results without `fields` (the common query), per lowered body: the answer reads only the
+ * function's own statements, so it holds for as long as the body does. Keyed on the blocks array,
+ * which the language server's session shares between the copies it makes of an unchanged function
+ * on every analysis (their ranges move in place, the statements stay), so the file-wide facts built
+ * from it (gupFieldSourcesOfFile) are not recomputed for every function on every keystroke.
+ */
+const plainMemo = new WeakMap<object, GupPages>();
+
+export function gupPagesOf(fn: FunctionIR, fields: Set<string> = NO_FIELDS): GupPages {
+  if (!fields.size) {
+    const hit = plainMemo.get(fn.blocks);
+    if (hit) return hit;
+    const r = gupPagesOfUncached(fn, fields);
+    plainMemo.set(fn.blocks, r);
+    return r;
+  }
+  return gupPagesOfUncached(fn, fields);
+}
+
+const NO_FIELDS: Set<string> = new Set();
+
+function gupPagesOfUncached(fn: FunctionIR, fields: Set<string>): GupPages {
   const out: GupPages = { arrays: new Set(), vars: new Set(), acquisitions: [] };
   for (const b of fn.blocks) {
     for (const s of b.stmts) {
@@ -100,6 +122,23 @@ export interface GupFieldSource {
 
 export function gupFieldSourcesOfFile(fns: FunctionIR[]): Map<string, GupFieldSource[]> {
   const out = new Map<string, GupFieldSource[]>();
+  for (const fn of fns) {
+    for (const [field, sources] of fieldSourcesOf(fn)) {
+      const list = out.get(field) ?? [];
+      for (const x of sources) if (!list.some((y) => y.call === x.call)) list.push(x);
+      out.set(field, list);
+    }
+  }
+  return out;
+}
+
+/** One function's part of gupFieldSourcesOfFile, per lowered body (as gupPagesOf's plain memo). */
+const sourcesMemo = new WeakMap<object, Map<string, GupFieldSource[]>>();
+
+function fieldSourcesOf(fn: FunctionIR): Map<string, GupFieldSource[]> {
+  const hit = sourcesMemo.get(fn.blocks);
+  if (hit) return hit;
+  const out = new Map<string, GupFieldSource[]>();
   const add = (field: string, fn: FunctionIR, g: GupPages, only: CallStmt | undefined, holder: string | undefined): void => {
     const list = out.get(field) ?? [];
     for (const a of g.acquisitions) {
@@ -108,7 +147,7 @@ export function gupFieldSourcesOfFile(fns: FunctionIR[]): Map<string, GupFieldSo
     }
     out.set(field, list);
   };
-  for (const fn of fns) {
+  {
     const g = gupPagesOf(fn);
     for (const a of g.acquisitions) {
       if (!a.field) continue;
@@ -124,6 +163,7 @@ export function gupFieldSourcesOfFile(fns: FunctionIR[]): Map<string, GupFieldSo
       }
     }
   }
+  sourcesMemo.set(fn.blocks, out);
   return out;
 }
 

@@ -12,6 +12,7 @@
 import type { CallStmt, Expr, FileIR, FunctionIR } from '../ir';
 import { lookupApi } from '../kernel/api-table';
 import { exprKey, rootVar } from './expr';
+import { noteFunctionRead } from './file-facts';
 import { findReleaseLoops, releaseLoopBound } from './release-loops';
 
 export type ReleaseKind = 'get' | 'pin' | 'either';
@@ -50,6 +51,7 @@ const byNameCache = new WeakMap<FileIR, Map<string, FunctionIR>>();
 
 /** The file's functions by name (the first definition wins), built once per file. */
 export function fileFunction(file: FileIR, name: string): FunctionIR | undefined {
+  noteFunctionRead(name);
   let m = byNameCache.get(file);
   if (!m) {
     m = new Map();
@@ -66,6 +68,7 @@ function mergeKind(a: ReleaseKind | undefined, b: ReleaseKind): ReleaseKind {
 
 /** Summary of a same-file function by name, or undefined if the file does not define it. */
 export function helperSummary(file: FileIR, name: string): FunctionRefSummary | undefined {
+  noteFunctionRead(name);
   let m = cache.get(file);
   if (!m) {
     m = new Map();

@@ -14,6 +14,8 @@ export interface InitTable {
   fields: Map<string, string>;
 }
 
+import { fileFact } from './file-facts';
+
 const HEAD = /\bstruct\s+(\w+)\s+(?:(?:const|__\w+)\s+)*(\w+)\s*(?:__\w+(?:\([^)]*\))?\s*)*=\s*\{/g;
 const FIELD = /\.(\w+)\s*=\s*&?\s*(\w+)\s*(?=[,}\n])/g;
 /** Longest initializer body read (a table of callbacks is short; a data table is not interesting). */
@@ -23,7 +25,7 @@ let lastText: string | undefined;
 let lastTables: Map<string, InitTable> = new Map();
 
 /** Every file-scope struct initializer with designated fields, by variable name. */
-export function initTables(text: string): Map<string, InitTable> {
+export const initTables = fileFact('initTables', (text: string): Map<string, InitTable> => {
   if (text === lastText) return lastTables;
   const out = new Map<string, InitTable>();
   HEAD.lastIndex = 0;
@@ -46,10 +48,10 @@ export function initTables(text: string): Map<string, InitTable> {
   lastText = text;
   lastTables = out;
   return out;
-}
+});
 
 /** Functions named by the given fields of every initializer of the given struct type. */
-export function callbacksOfType(text: string, type: string, fields: string[]): { table: string; field: string; fn: string }[] {
+export const callbacksOfType = fileFact('callbacksOfType', (text: string, type: string, fields: string[]): { table: string; field: string; fn: string }[] => {
   const out: { table: string; field: string; fn: string }[] = [];
   for (const t of initTables(text).values()) {
     if (t.type !== type) continue;
@@ -59,4 +61,4 @@ export function callbacksOfType(text: string, type: string, fields: string[]): {
     }
   }
   return out;
-}
+});

@@ -3,17 +3,16 @@
 
 import { initTables } from './init-tables';
 import { NOTIFIER_OPS_TYPES } from '../kernel/api/vma';
+import { fileFact } from './file-facts';
 
-export function notifierCallbacks(text: string): Set<string> {
+export const notifierCallbacks = fileFact('notifierCallbacks', (text: string): Set<string> => {
   const out = new Set<string>();
   for (const t of initTables(text).values()) {
     if (!NOTIFIER_OPS_TYPES.includes(t.type)) continue;
     for (const fn of t.fields.values()) out.add(fn);
   }
   return out;
-}
+});
 
 /** The file defines notifier ops (and so registers a notifier that can tear mappings down). */
-export function hasNotifierOps(text: string): boolean {
-  return [...initTables(text).values()].some((t) => NOTIFIER_OPS_TYPES.includes(t.type));
-}
+export const hasNotifierOps = fileFact('hasNotifierOps', (text: string): boolean => [...initTables(text).values()].some((t) => NOTIFIER_OPS_TYPES.includes(t.type)));

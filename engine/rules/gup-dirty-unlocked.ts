@@ -17,6 +17,7 @@ import { heldOfClass, lockAnalysisFor } from '../analysis/locksets';
 import { notifierCallbacks } from '../analysis/notifiers';
 import { acquiresPageRefs, takesOrDropsPageRefs } from './facets';
 import { WRITE_GUP_FLAGS } from '../kernel/api/vma';
+import { fileFact } from '../analysis/file-facts';
 
 const meta: RuleMeta = {
   id: 'gup-dirty-unlocked',
@@ -29,17 +30,18 @@ const meta: RuleMeta = {
 
 const fileFields = new WeakMap<Map<string, FunctionIR>, Set<string>>();
 
-export function gupFieldsFor(byName: Map<string, FunctionIR>): Set<string> {
+/** Fields of the file's structs that some function fills with GUP'd pages (a file-wide fact). */
+export const gupFieldsFor = fileFact('gupFields', (byName: Map<string, FunctionIR>): Set<string> => {
   let f = fileFields.get(byName);
   if (!f) { f = gupFieldsOfFile([...byName.values()]); fileFields.set(byName, f); }
   return f;
-}
+});
 
 /** The file takes pages with GUP somewhere (so a page it releases with a GUP release is likely one). */
-function fileGups(byName: Map<string, FunctionIR>): boolean {
+const fileGups = fileFact('fileGups', (byName: Map<string, FunctionIR>): boolean => {
   for (const f of byName.values()) if (gupPagesOf(f).acquisitions.length) return true;
   return false;
-}
+});
 
 /**
  * The dirtying runs in a container-iteration macro loop (for_each_sg_page and kin): the pages come
@@ -88,7 +90,7 @@ const writeFieldsMemo = new WeakMap<Map<string, FunctionIR>, WriteField[]>();
  * written into. A FOLL_WRITE that is always there may only break COW for a buffer the device
  * reads (registered memory), which needs no dirtying.
  */
-function neverDirtiedWriteFields(byName: Map<string, FunctionIR>): WriteField[] {
+const neverDirtiedWriteFields = fileFact('neverDirtiedWriteFields', (byName: Map<string, FunctionIR>): WriteField[] => {
   const hit = writeFieldsMemo.get(byName);
   if (hit) return hit;
   const fns = [...byName.values()];
@@ -118,10 +120,10 @@ function neverDirtiedWriteFields(byName: Map<string, FunctionIR>): WriteField[] 
   }
   writeFieldsMemo.set(byName, out);
   return out;
-}
+});
 
 /** Every call of `callee` in the file is in function `caller` (and there is at least one). */
-function onlyCalledFrom(callee: string, caller: string, byName: Map<string, FunctionIR>): boolean {
+const onlyCalledFrom = fileFact('onlyCalledFrom', (callee: string, caller: string, byName: Map<string, FunctionIR>): boolean => {
   let n = 0;
   for (const f of byName.values()) {
     for (const b of f.blocks) {
@@ -133,7 +135,7 @@ function onlyCalledFrom(callee: string, caller: string, byName: Map<string, Func
     }
   }
   return n > 0;
-}
+});
 
 /** Releases in `fn` (without dirtying) of pages kept in a field filled for write and never dirtied. */
 function undirtiedReleases(fn: FunctionIR, byName: Map<string, FunctionIR>): Finding[] {

@@ -9,6 +9,7 @@ import type { Rule, RuleContext, RuleMeta } from './types';
 import { allRules } from './registry';
 import { functionForExpect, parseAnnotations, type Annotation } from './annotations';
 import { budgetNote } from '../budget';
+import { CheckReads, FunctionsByName, recordReads } from '../analysis/file-facts';
 
 /** Findings about the annotations themselves (missing reason, unmet expectation). */
 export const annotationMeta: RuleMeta = {
@@ -47,10 +48,33 @@ export interface RunOptions {
    * that holds a finding is not the analysis that made it.
    */
   producers?: Map<Finding, FunctionIR>;
+  /**
+   * Filled with what each checked function's checks read beyond the function and its same-file
+   * callees (engine/analysis/file-facts.ts): the session keys its cached findings on it.
+   */
+  reads?: Map<FunctionIR, CheckReads>;
 }
 
 /** One functionsByName per FileIR: the analyses memoise per map, so chunks of one run share it. */
 const byNameOf = new WeakMap<FileIR, Map<string, FunctionIR>>();
+
+/**
+ * The file's functions by name as the rules see them (the first definition of a name wins).
+ * `tracked`: a map that tells the read recorder what the checks look up (the session's; the first
+ * call for a file decides). The CLI's is a plain Map: V8 keeps a plain Map's get() fast, and the
+ * batch path records nothing.
+ */
+export function functionsByNameOf(file: FileIR, tracked = false): Map<string, FunctionIR> {
+  let functionsByName = byNameOf.get(file);
+  if (!functionsByName) {
+    // The first definition of a name wins (a later one is a redefinition under another #ifdef).
+    const first = new Map<string, FunctionIR>();
+    for (const f of file.functions) if (!first.has(f.name)) first.set(f.name, f);
+    functionsByName = tracked ? new FunctionsByName(first) : first;
+    byNameOf.set(file, functionsByName);
+  }
+  return functionsByName;
+}
 
 /** Annotations and line starts of the last text seen (parsed once per text, not per chunk). */
 let annotationCache: { text: string; annotations: Annotation[]; lines: string[]; lineStarts: number[] } | undefined;
@@ -91,13 +115,7 @@ function withOffsets(r: SourceRange, lineStarts: number[]): SourceRange {
 export function runRules(file: FileIR, text: string, opts: RunOptions = {}): Finding[] {
   const cancelled = opts.cancelled ?? (() => false);
   const selected: Rule[] = opts.rules && opts.rules.length ? allRules.filter((r) => opts.rules!.includes(r.meta.id)) : allRules;
-  let functionsByName = byNameOf.get(file);
-  if (!functionsByName) {
-    functionsByName = new Map<string, FunctionIR>();
-    // The first definition of a name wins (a later one is a redefinition under another #ifdef).
-    for (const f of file.functions) if (!functionsByName.has(f.name)) functionsByName.set(f.name, f);
-    byNameOf.set(file, functionsByName);
-  }
+  const functionsByName = functionsByNameOf(file, opts.reads !== undefined);
   const raw: Finding[] = [];
   const noted = new Set<string>();
   const ctx: RuleContext = {
@@ -118,21 +136,28 @@ export function runRules(file: FileIR, text: string, opts: RunOptions = {}): Fin
   const producers = opts.producers;
   for (const fn of functions) {
     const from = raw.length;
-    for (const rule of selected) {
-      if (cancelled()) return raw;
-      try {
-        raw.push(...rule.check(fn, ctx));
-      } catch (err) {
-        raw.push({
-          rule: degradedMeta.id,
-          severity: degradedMeta.severity,
-          message: `${rule.meta.id} could not check ${fn.name}(): ${err instanceof Error ? err.message : String(err)}`,
-          range: fn.nameRange,
-          function: fn.name,
-          related: [],
-        });
+    const reads = opts.reads ? new CheckReads({ byName: functionsByName, text, cancelled }) : undefined;
+    const outer = reads ? recordReads(reads) : undefined;
+    try {
+      for (const rule of selected) {
+        if (cancelled()) return raw;
+        try {
+          raw.push(...rule.check(fn, ctx));
+        } catch (err) {
+          raw.push({
+            rule: degradedMeta.id,
+            severity: degradedMeta.severity,
+            message: `${rule.meta.id} could not check ${fn.name}(): ${err instanceof Error ? err.message : String(err)}`,
+            range: fn.nameRange,
+            function: fn.name,
+            related: [],
+          });
+        }
       }
+    } finally {
+      if (reads) recordReads(outer);
     }
+    if (reads) opts.reads!.set(fn, reads);
     if (producers) for (let i = from; i < raw.length; i++) producers.set(raw[i], fn);
   }
   const scope = opts.only ? { only: opts.only, fileScope: opts.fileScope === true } : undefined;

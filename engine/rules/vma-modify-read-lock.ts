@@ -15,6 +15,7 @@ import { varsOf } from '../analysis/expr';
 import { kernelSwitches } from '../kernel/versions';
 import { mmapLockOp, mmapOrRwsemLock } from './facets';
 import { RWSEM_CLASS_BY_FIELD } from '../kernel/api/locks';
+import { fileFact } from '../analysis/file-facts';
 
 const meta: RuleMeta = {
   id: 'vma-modify-read-lock',
@@ -73,7 +74,7 @@ function writesDirectly(fn: FunctionIR): boolean {
  */
 const mayWriteOf = new WeakMap<Map<string, FunctionIR>, { size: number; set: Set<FunctionIR> }>();
 
-function mayWrite(byName: Map<string, FunctionIR>): Set<FunctionIR> {
+const mayWrite = fileFact('vmaMayWrite', (byName: Map<string, FunctionIR>): Set<FunctionIR> => {
   const hit = mayWriteOf.get(byName);
   if (hit && hit.size === byName.size) return hit.set;
   const callers = new Map<FunctionIR, FunctionIR[]>();
@@ -81,15 +82,13 @@ function mayWrite(byName: Map<string, FunctionIR>): Set<FunctionIR> {
   const work: FunctionIR[] = [];
   const fns = new Set(byName.values());
   for (const fn of fns) {
-    if (writesDirectly(fn)) { set.add(fn); work.push(fn); }
-    for (const b of fn.blocks) {
-      for (const s of b.stmts) {
-        if (s.kind !== 'call' || lookupApi(s.callee)) continue;
-        const h = byName.get(s.callee);
-        if (!h) continue;
-        const l = callers.get(h);
-        if (l) l.push(fn); else callers.set(h, [fn]);
-      }
+    const own = ownWrites(fn);
+    if (own.direct) { set.add(fn); work.push(fn); }
+    for (const callee of own.callees) {
+      const h = byName.get(callee);
+      if (!h) continue;
+      const l = callers.get(h);
+      if (l) l.push(fn); else callers.set(h, [fn]);
     }
   }
   while (work.length) {
@@ -98,6 +97,23 @@ function mayWrite(byName: Map<string, FunctionIR>): Set<FunctionIR> {
   }
   mayWriteOf.set(byName, { size: byName.size, set });
   return set;
+});
+
+/**
+ * One function's part of mayWrite: whether it writes directly, and the calls that are not API-table
+ * entries (one per call). Per lowered body (the blocks array, which the language server's session
+ * shares between its copies of an unchanged function), so the file-wide set is cheap to rebuild.
+ */
+const ownWritesMemo = new WeakMap<object, { direct: boolean; callees: string[] }>();
+
+function ownWrites(fn: FunctionIR): { direct: boolean; callees: string[] } {
+  const hit = ownWritesMemo.get(fn.blocks);
+  if (hit) return hit;
+  const callees: string[] = [];
+  for (const b of fn.blocks) for (const s of b.stmts) if (s.kind === 'call' && !lookupApi(s.callee)) callees.push(s.callee);
+  const r = { direct: writesDirectly(fn), callees };
+  ownWritesMemo.set(fn.blocks, r);
+  return r;
 }
 
 function writesIn(fn: FunctionIR, byName: Map<string, FunctionIR>, level: number, stack: Set<FunctionIR>): VmaWrite[] {

@@ -261,6 +261,21 @@ export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>)
 }
 
 /**
+ * Every plain top-level function definition of `text` (balanced in every bracket kind, no
+ * preprocessor line inside), end offset (just past the closing brace) to start offset (the
+ * item's, with the comments before it), as blankIrrelevant's keptFunctions would list them if all
+ * were relevant; undefined when the scan is unsure. The language server's session asks it when a
+ * function other than the edited one has a syntax error (engine/session.ts).
+ */
+export function plainDefinitions(text: string): Map<number, number> | undefined {
+  const spans = topLevelItems(text);
+  if (!spans) return undefined;
+  const out = new Map<number, number>();
+  for (const s of spans) if (!s.hasDirective && s.balanced && s.bodyOpen > s.start && definitionName(text.slice(s.start, s.bodyOpen)) !== undefined) out.set(s.end, s.start);
+  return out;
+}
+
+/**
  * Returns `text` with the irrelevant top-level function definitions replaced by spaces (newlines
  * kept), or `text` itself when nothing can be blanked or the scan is unsure.
  */

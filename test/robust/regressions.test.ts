@@ -207,12 +207,12 @@ test('fuzz (seed 7, input 5548): an edit of a function whose extent wraps anothe
   }
 });
 
-// Open: the session's cache keys cover a function's text and its callees, not the file-wide facts
-// some rules compute by walking every function (gupFieldsFor, neverDirtiedWriteFields, fileGups,
-// onlyCalledFrom in gup-dirty-unlocked.ts). Keying on the whole file's text when a walk happened
-// fixes this input but re-checks every function of a GUP file on each edit (test/server/session.test.ts
-// items 2 and 8 fail); the fix is to key entries on the values of the file-wide facts they read.
-test('fuzz (seed 7, input 13658): a finding that rests on another function (a struct field it fills with GUP) follows an edit of that function', { todo: 'file-wide facts are not part of the session cache key' }, async () => {
+// The session's cache keys cover a function's text and its callees; the file-wide facts some
+// rules compute by walking every function (gupFieldsFor, neverDirtiedWriteFields, fileGups,
+// onlyCalledFrom in gup-dirty-unlocked.ts) are recorded while a check runs and the entry is reused
+// only while they keep their value (engine/analysis/file-facts.ts). Same shape: seed 7, inputs
+// 2425 and 8561.
+test('fuzz (seed 7, input 13658): a finding that rests on another function (a struct field it fills with GUP) follows an edit of that function', async () => {
   const e = await engine();
   // demo_fill fills ring->slots with get_user_pages_fast(); demo_drain dirties those pages without
   // the page lock. demo_drain does not call demo_fill: only a file-wide fact links them.
@@ -239,11 +239,13 @@ test('fuzz (seed 7, input 13658): a finding that rests on another function (a st
   }
 });
 
-// Open: relowerOneFunction keeps the incremental tree's recovery of other functions' errors; a
-// fresh parse may recover differently. Refusing the one-function path when a top-level node other
-// than the edited function has an error fixes this input but fails test/server/session.test.ts
-// items 1 and 2 (they expect the fast path in files with errors elsewhere): not yet reconciled.
-test('fuzz (seed 7, input 28039): an edit in one function next to error recovery elsewhere gives the structure a fresh parse gives', { todo: 'incremental error recovery outside the edited function' }, async () => {
+// relowerOneFunction keeps the incremental tree's recovery of other functions' errors; a fresh
+// parse may recover differently when the edited function has (or had) an error and a neighbour's
+// recovery reaches out of it. The session then checks the neighbours, parses the run of such nodes
+// alone, and only if that differs parses the whole file afresh (engine/session.ts,
+// neighboursKeepTheirRecovery, windowKeepsRecovery); test/server/session.test.ts items 1 and 2 keep
+// the one-function path in files with errors elsewhere.
+test('fuzz (seed 7, input 28039): an edit in one function next to error recovery elsewhere gives the structure a fresh parse gives', async () => {
   const e = await engine();
   // demo_fn2 holds a lone quote and a stray brace: a fresh parse lets demo_fn1 swallow it, the
   // incremental re-parse after an edit of demo_fn0 reused the old recovery.
@@ -281,4 +283,68 @@ test('issue 11 (seed 7 #53999): one unterminated comment full of `/*` stops afte
   const ok = blankKernelMacros(manyFunctions(300, 10));
   parser.parse(ok).delete();
   assert.ok(lastParseSteps < 2 * ok.length, `${lastParseSteps} steps for ${ok.length} characters`);
+});
+
+// The same shape through the other file-wide reads the rules make (engine/analysis/file-facts.ts):
+// a fault handler named in an ops-struct initializer (fault-under-lock asks which locks the file's
+// own handlers take), and a page-walk callback named in one (wrprotect-under-read-lock follows
+// walk_page_range() into it). Neither is a callee of the function that reports, so only the
+// recorded reads tie its cached findings to them. Both directions of each edit.
+test('session: findings that rest on a fault handler or a page-walk callback named in an initializer follow an edit of that function', async () => {
+  const e = await engine();
+  const handler = (lock: string) =>
+    `static vm_fault_t demo_mkwrite(struct vm_fault *vmf)\n{\n\tstruct inode *inode = file_inode(vmf->vma->vm_file);\n\n\t${lock}(inode);\n\tdemo_reserve(inode, vmf->pgoff);\n\t${lock === 'inode_lock' ? 'inode_unlock' : lock}(inode);\n\treturn VM_FAULT_LOCKED;\n}\n\n` +
+    `static const struct vm_operations_struct demo_vm_ops = {\n\t.fault = filemap_fault,\n\t.page_mkwrite = demo_mkwrite,\n};\n\n` +
+    `static ssize_t demo_write_hdr(struct inode *inode, const void __user *buf, size_t len)\n{\n\tstruct demo_hdr hdr;\n\tssize_t ret = 0;\n\n\tinode_lock(inode);\n\tif (copy_from_user(&hdr, buf, sizeof(hdr)))\n\t\tret = -EFAULT;\n\tinode_unlock(inode);\n\treturn ret;\n}\n`;
+  const walker = (op: string) =>
+    `static int demo_pte(pmd_t *pmd, unsigned long addr, unsigned long end, struct mm_walk *walk)\n{\n\tstruct vm_area_struct *vma = walk->vma;\n\tpte_t *pte, ptent;\n\tspinlock_t *ptl;\n\n\tpte = pte_offset_map_lock(vma->vm_mm, pmd, addr, &ptl);\n\tfor (; addr != end; pte++, addr += PAGE_SIZE) {\n\t\tptent = ptep_get(pte);\n\t\tptent = ${op}(ptent);\n\t\tset_pte_at(vma->vm_mm, addr, pte, ptent);\n\t}\n\tpte_unmap_unlock(pte - 1, ptl);\n\treturn 0;\n}\n\n` +
+    `static const struct mm_walk_ops demo_walk_ops = {\n\t.pmd_entry = demo_pte,\n};\n\n` +
+    `static ssize_t demo_reset(struct mm_struct *mm)\n{\n\tmmap_read_lock(mm);\n\twalk_page_range(mm, 0, TASK_SIZE, &demo_walk_ops, NULL);\n\tflush_tlb_mm(mm);\n\tmmap_read_unlock(mm);\n\treturn 0;\n}\n`;
+  const cases: [string, string, string][] = [
+    ['fault-under-lock', handler('inode_lock'), handler('demo_nolock')],
+    ['wrprotect-under-read-lock', walker('pte_wrprotect'), walker('demo_keep')],
+  ];
+  for (const [rule, withIt, without] of cases) {
+    const want = (t: string) => {
+      const r = e.analyze(t, { path: 'w.c' });
+      r.tree?.delete();
+      return r.findings;
+    };
+    assert.ok(want(withIt).some((f) => f.rule === rule), `${rule}: ${JSON.stringify(want(withIt))}`);
+    assert.ok(!want(without).some((f) => f.rule === rule), `${rule}: ${JSON.stringify(want(without))}`);
+    for (const [from, to] of [[withIt, without], [without, withIt]]) {
+      const s = new DocumentSession(e, 'file:///w.c', '/w.c', from);
+      try {
+        await s.analyzeAsync();
+        s.applyChange({ text: to });
+        const got = await s.analyzeAsync();
+        assert.equal(s.stats.relowered, 1, `${rule}: the edit takes the one-function path`);
+        assert.deepEqual(shape(got!.findings), shape(want(to)), rule);
+      } finally {
+        s.dispose();
+      }
+    }
+  }
+});
+
+test('session: typing a broken statement next to a function with an unclosed call keeps the one-function path when a parse of the broken run agrees, and matches a fresh analysis', async () => {
+  const e = await engine();
+  const fn = (name: string, body: string) => `static int ${name}(unsigned long uaddr, struct page **pages, int nr)\n{\n\tint got;\n\n${body}\tgot = pin_user_pages_fast(uaddr, nr, FOLL_WRITE, pages);\n\tif (got <= 0)\n\t\treturn -EFAULT;\n\tunpin_user_pages(pages, got);\n\treturn 0;\n}\n\n`;
+  const file = (typed: string) => fn('demo_a', '') + fn('demo_b', typed) + fn('demo_c', '\tdemo_broken(uaddr, ;\n') + fn('demo_d', '');
+  const s = new DocumentSession(e, 'file:///t.c', '/t.c', file('\tdemo_typing(\n'));
+  try {
+    await s.analyzeAsync();
+    for (const typed of ['\tdemo_typing(u\n', '\tdemo_typing(ua\n', '\tdemo_typing(uad\n']) {
+      s.applyChange({ text: file(typed) });
+      const got = await s.analyzeAsync();
+      const want = e.analyze(s.text, { path: 't.c' });
+      want.tree?.delete();
+      assert.equal(s.stats.relowered, 1, 'one function lowered again');
+      assert.equal(s.stats.freshChecks, 1, 'the broken run was parsed alone');
+      assert.deepEqual(got!.file?.functions.map((f) => [f.name, f.range.start, f.range.end]), want.file?.functions.map((f) => [f.name, f.range.start, f.range.end]));
+      assert.deepEqual(shape(got!.findings), shape(want.findings));
+    }
+  } finally {
+    s.dispose();
+  }
 });
