@@ -45,18 +45,17 @@ interface Kept {
  * `map->addr = vaddr + off`) is stored in a field or array element or returned — unless the
  * function unmaps it.
  */
-function isKept(fn: FunctionIR, result: Expr | undefined, follow: boolean): Kept {
+function isKept(fn: FunctionIR, result: Expr | undefined): Kept {
   if (!result) return { kept: false };
   if (result.kind === 'field' || (result.kind === 'var' && !fn.locals[result.name] && !fn.params.some((p) => p.name === result.name) && !result.name.startsWith('$'))) return { kept: true, where: exprKey(result) };
   if (result.kind !== 'var') return { kept: false };
   const names = new Set([result.name]);
   const stmts = fn.blocks.flatMap((b) => b.stmts);
-  // `follow`: through local copies and offsets. Without it only `field = address` counts (the
-  // no-notifier case keeps its narrower reach: the Linux 6.1 baseline was triaged with it).
-  for (let pass = 0; follow && pass < 2; pass++) {
+  // Through local copies and offsets (`vaddr = v = vmap(...)`, `map->addr = vaddr + off`).
+  for (let pass = 0; pass < 2; pass++) {
     for (const s of stmts) if (s.kind === 'assign' && s.target.kind === 'var' && addressIn(s.value, names)) names.add(s.target.name);
   }
-  const stored = (v: Expr): boolean => (follow ? addressIn(v, names) : v.kind === 'var' && v.name === result.name);
+  const stored = (v: Expr): boolean => addressIn(v, names);
   let kept: Kept | undefined;
   let unmapped = false;
   for (const s of stmts) {
@@ -153,9 +152,9 @@ export const gupVaddrNoNotifier: Rule = {
       if (!gup) continue;
       const acq = g.acquisitions[0];
       const taken = acq ? ` (${acq.call.callee}() on line ${acq.call.range.startRow + 1})` : '';
-      const far = isKept(fn, c.result, true);
+      const far = isKept(fn, c.result);
       const dropped = far.at ? droppedBefore(fn, g, fields, far.at) : undefined;
-      const kept = dropped ? far : isKept(fn, c.result, false);
+      const kept = far;
       if (!kept.kept) continue;
       if (dropped) {
         out.push({
@@ -173,7 +172,10 @@ export const gupVaddrNoNotifier: Rule = {
       out.push({
         rule: meta.id, severity: meta.severity, function: fn.name, range: c.range,
         message: `${c.callee}() maps pages taken by GUP${taken} and the address is kept in ${kept.where}, but nothing drops the mapping when the user mapping changes (no mmu notifier in this file): after munmap, fork+COW or migration the kernel keeps accessing pages the process no longer maps. Register an mmu_interval_notifier that tears the mapping down on invalidate, or map with kmap_local_page() only around each access.`,
-        related: acq ? [{ range: acq.call.range, message: `pages taken here (${acq.call.callee}())` }] : [],
+        related: [
+          ...(acq ? [{ range: acq.call.range, message: `pages taken here (${acq.call.callee}())` }] : []),
+          ...(kept.at ? [{ range: kept.at.range, message: `the address is kept here (${kept.where})` }] : []),
+        ],
       });
     }
     return out;
