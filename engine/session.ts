@@ -324,6 +324,8 @@ export class DocumentSession {
   private outsideText: string | undefined;
   /** Hash of each function's own text in the last analysis (parallel to its functions). */
   private lastOwn: string[] | undefined;
+  /** The start column of each function when `lastOwn` was computed (its key includes it). */
+  private lastOwnCols: number[] | undefined;
   /** Set by the one-function lowering path: which function changed, under which names. */
   private lastEdit: { index: number; names: string[] } | undefined;
   private runs = 0;
@@ -736,8 +738,12 @@ export class DocumentSession {
     }
 
     // Own-text hashes: reused for the functions the one-function path did not touch.
+    // A function moved along the edited row (its start column changed: lines that end in a lone
+    // CR are one tree-sitter row, and so are two functions on one line) gets a new key: cached
+    // findings keep the columns of the function's first row as they were, which a fresh analysis
+    // no longer says (fuzz run, seed 31, input 32008).
     const own: string[] = file.functions.map((fn, i) =>
-      reuseKeys && i !== edited!.index ? this.lastOwn![i] : hashText(`${fn.range.startCol}\u0000${fn.name}\u0000`) + hashText(text, fn.range.start, fn.range.end));
+      reuseKeys && i !== edited!.index && this.lastOwnCols?.[i] === fn.range.startCol ? this.lastOwn![i] : hashText(`${fn.range.startCol}\u0000${fn.name}\u0000`) + hashText(text, fn.range.start, fn.range.end));
     const graph = sameFileCallGraphKeys(file.functions, own);
     const findings: Finding[] = [];
     const stale: { fn: FunctionIR; index: number; key: string; absoluteKey: string }[] = [];
@@ -760,6 +766,7 @@ export class DocumentSession {
       }
     });
     this.lastOwn = cancelled() ? undefined : own;
+    this.lastOwnCols = file.functions.map((fn) => fn.range.startCol);
     const t2 = now();
     this.stats = { ...this.stats, functions: file.functions.length, reanalyzed: stale.length };
 

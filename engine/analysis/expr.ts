@@ -44,8 +44,13 @@ export function renderExpr(e: Expr, tempName?: (name: string) => string | undefi
   }
 }
 
-/** The variable an lvalue-ish expression hangs off: `obj->pages[i]` → `obj`, `&page` → `page`. */
-export function rootVar(e: Expr): string | undefined {
+/**
+ * The variable an lvalue-ish expression hangs off: `obj->pages[i]` → `obj`, `&page` → `page`.
+ * Takes a missing expression too (an argument a short call does not have: `args[i]` past its
+ * end), which hangs off nothing.
+ */
+export function rootVar(e: Expr | undefined): string | undefined {
+  if (!e) return undefined;
   switch (e.kind) {
     case 'var': return e.name;
     case 'field': return rootVar(e.base);
@@ -56,8 +61,9 @@ export function rootVar(e: Expr): string | undefined {
   }
 }
 
-/** Every variable name mentioned anywhere in the expression. */
-export function varsOf(e: Expr, out: Set<string> = new Set()): Set<string> {
+/** Every variable name mentioned anywhere in the expression (none in a missing one). */
+export function varsOf(e: Expr | undefined, out: Set<string> = new Set()): Set<string> {
+  if (!e) return out;
   switch (e.kind) {
     case 'var': out.add(e.name); break;
     case 'field': varsOf(e.base, out); break;

@@ -138,8 +138,12 @@ function summarize(file: FileIR, fn: FunctionIR, memo: Map<string, FunctionRefSu
         const api = lookupApi(s.callee);
         const r = api?.refs;
         if (r && r.op === 'release') {
-          const p = paramOf(s.args[r.pagesArg]);
-          const g = rootVar(s.args[r.pagesArg]);
+          // A call short of its pages argument (`unpin_user_pages()` while typing, or a
+          // mangled line) releases nothing we can name.
+          const pagesArg = s.args[r.pagesArg] as Expr | undefined;
+          if (!pagesArg) continue;
+          const p = paramOf(pagesArg);
+          const g = rootVar(pagesArg);
           if (p === undefined && g !== undefined && file.globals.includes(g) && fn.locals[g] === undefined) {
             const prev = globals.get(g);
             globals.set(g, { kind: mergeKind(prev?.kind, r.kind), calls: [...(prev?.calls ?? []), s], always: false });

@@ -42,6 +42,19 @@ function shapes(name: string, n: number): string {
     // byte-granular copy of the length it should take as its second argument.
     fn('inatomic', `\tsize_t done = 0;\n\n\twhile (done < len) {\n\t\tpagefault_disable();\n\t\tleft = __copy_from_user_inatomic(kbuf + done, ubuf + done, len - done);\n\t\tpagefault_enable();\n\t\tdone = len - left;\n\t\tif (left && ${call})\n\t\t\treturn -EFAULT;\n\t}\n\treturn done;`),
     fn('loopidx', `\tint i;\n\n\tret = ${call};\n\tfor (i = 0; i < ret; i++)\n\t\t${call};\n\treturn ret;`),
+    // Found by the fuzz run (seed 31, input 30766): the call inside a same-file helper, whose
+    // summary the GUP analysis applies at each call of the helper; the helper itself called
+    // with fewer, as many and more arguments than it has parameters.
+    fn('helper', `\tif (nr > len) {\n\t\t${call};\n\t\treturn -EINVAL;\n\t}\n\t${call};\n\treturn 0;`),
+    fn('caller', [
+      '\tret = pin_user_pages_fast((unsigned long)ubuf, nr, FOLL_WRITE, pages);',
+      '\tif (ret <= 0)\n\t\treturn -EFAULT;',
+      `\tif (flags & 1)\n\t\treturn demo_helper_${n}();`,
+      `\tif (flags & 2)\n\t\treturn demo_helper_${n}(ubuf);`,
+      `\tif (flags & 4)\n\t\treturn demo_helper_${n}(pages, kbuf);`,
+      `\tif (flags & 8)\n\t\treturn demo_helper_${n}(ubuf, kbuf, len, pages, ret, iter, mm, flags, nr, page);`,
+      `\treturn demo_helper_${n}(ubuf, kbuf, len, pages, ret, iter, mm, flags);`,
+    ].join('\n')),
   ].join('\n');
 }
 
@@ -83,4 +96,62 @@ test('the reported shape: while (fault_in_writeable()) { ... } with no arguments
   const r = engine.analyze(text, { path: 'typing.c' });
   r.tree?.delete();
   assert.deepEqual(r.findings.filter((f) => f.rule === 'degraded').map((f) => f.message), []);
+});
+
+test('the reported shape (fuzz seed 31, input 30766): a helper whose release call lost its arguments; the caller keeps its GUP findings', async () => {
+  const engine = await createEngine();
+  // The helper's first release reads as a call without arguments (a mangled line); its summary
+  // is applied at the caller's call. Before the fix the four GUP reference rules threw on the
+  // caller (`degraded`) and its leak on the early return was lost.
+  const text = `static int qz_check(struct page **pages, int n)
+{
+	if (qz_too_many(n)) {
+		unpin_user_pages(qz_x(n)) {
+		unpin_user_pages(pages, n);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int qz_use(unsigned long uaddr, int want, struct page **pages, bool quick)
+{
+	int got, err;
+
+	got = pin_user_pages_fast(uaddr, want, FOLL_WRITE, pages);
+	if (got <= 0)
+		return -EFAULT;
+	if (quick)
+		return -EAGAIN;
+	err = qz_check(pages, got);
+	if (err)
+		return err;
+	unpin_user_pages(pages, got);
+	return 0;
+}
+
+static void qz_drop(struct page **pages, int n)
+{
+	unpin_user_pages();
+}
+
+static int qz_use2(unsigned long uaddr, struct page **pages)
+{
+	int got = pin_user_pages_fast(uaddr, 4, FOLL_WRITE, pages);
+
+	if (got <= 0)
+		return -EFAULT;
+	qz_drop(pages);
+	return 0;
+}
+`;
+  for (const skipIrrelevant of [true, false]) {
+    const r = engine.analyze(text, { path: 'qz.c', skipIrrelevant });
+    r.tree?.delete();
+    assert.deepEqual(r.findings.filter((f) => f.rule === 'degraded').map((f) => f.message), []);
+    const leaks = r.findings.filter((f) => f.rule === 'gup-leak').map((f) => `${f.function} ${f.range.startRow + 1}`);
+    assert.ok(leaks.includes('qz_use 19'), JSON.stringify(r.findings.map((f) => `${f.rule} ${f.function} ${f.range.startRow + 1} ${f.message}`)));
+  }
+  const s = new DocumentSession(engine, 'file:///qz.c', '/qz.c', text);
+  assert.deepEqual(s.analyze().findings.filter((f) => f.rule === 'degraded').map((f) => f.message), []);
+  s.dispose();
 });
