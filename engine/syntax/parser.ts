@@ -294,10 +294,10 @@ export interface ParseLimits {
  * that depends on the instance's history (how far its heap had grown before) and on the blanking
  * of the CLI's batch parse, so near it the same text could parse in one face and not another (fuzz
  * seed 31 #29999: 8.4 MB of repeated functions). A count of the text decides it the same way in
- * every face, well below the memory bound (1 M tokens: at most about 190 MiB). Real code is far
+ * every face, below the memory bound (750 k tokens: at most 199 MiB, for `;` repeated in a body). Real code is far
  * below: about 4 MB of kernel C; generated register headers are mostly directive lines.
  */
-export const MAX_PARSE_TOKENS = 1_000_000;
+export const MAX_PARSE_TOKENS = 750_000;
 
 /**
  * Tokens of `text` as the bound counts them (a linear scan; stops counting past `limit`): a run

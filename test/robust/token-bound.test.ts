@@ -21,13 +21,13 @@ test('token count: words, numbers, literals one each; other characters one each;
 
 test('past the token bound the CLI path, the engine and a session give the same one note, before any parse', async () => {
   const e = await createEngine();
-  const text = repeatedFile(7000);
+  const text = repeatedFile(5000);
   const tokens = parseTokenCount(text);
   assert.ok(tokens > MAX_PARSE_TOKENS && tokens < 1.1 * MAX_PARSE_TOKENS, `${tokens}`);
   const batch = e.analyze(text, { path: 't.c', skipIrrelevant: true });
   const whole = e.analyze(text, { path: 't.c' });
   assert.equal(batch.findings.length, 1, JSON.stringify(batch.findings.slice(0, 2)));
-  assert.match(batch.findings[0].message, /^Parsing stopped early in this file: parser token bound \(1000000 tokens\)/);
+  assert.match(batch.findings[0].message, /^Parsing stopped early in this file: parser token bound \(750000 tokens\)/);
   assert.deepEqual(shape(whole.findings), shape(batch.findings));
   const s = new DocumentSession(e, 'file:///t.c', '/t.c', text);
   try {
