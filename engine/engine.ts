@@ -4,7 +4,7 @@
 
 import type { FileIR } from './ir';
 import type { Finding, InputProblem } from './findings';
-import { loadCParser, parserReady, ParseStopped, type CParser, type Tree } from './syntax/parser';
+import { loadCParser, MAX_PARSE_TOKENS, parserReady, parseTokenCount, ParseStopped, type CParser, type Tree } from './syntax/parser';
 import { budgetNote } from './budget';
 import { blankIrrelevant, rangesOutside, unblanked } from './syntax/blank-irrelevant';
 import { unaccountedFunction, type RelevanceOutcome } from './syntax/relevance-graph';
@@ -214,7 +214,9 @@ class FaultlineEngine implements Engine {
    * blanking pass itself only removes items that are balanced in every bracket kind.
    */
   private parseForBatch(macrosBlanked: string, relevantApis: ReadonlySet<string> | undefined, oldTree: Tree | null | undefined, cancelled: () => boolean): { tree: Tree; text: string; outcome?: RelevanceOutcome } {
-    const limits = { cancelled };
+    // The token bound is decided on the whole text (the blanked one has fewer), as the engine and
+    // the server parse it; counted only when the text is long enough to pass it.
+    const limits = { cancelled, tokens: macrosBlanked.length > MAX_PARSE_TOKENS ? parseTokenCount(macrosBlanked, MAX_PARSE_TOKENS) : undefined };
     const { text: blanked, gaps, keptFunctions, outcome } = relevantApis && BLANK_IRRELEVANT.enabled ? blankIrrelevant(macrosBlanked, relevantApis) : unblanked(macrosBlanked);
     // The blanked functions' insides are not even read: the parser is given the rest as its
     // included ranges (offsets, rows and columns stay absolute). Only blanks are skipped and each

@@ -186,6 +186,12 @@ function definitionName(header: string): string | undefined {
   if (!h.endsWith(')') || h.includes('=')) return undefined;
   const paren = h.indexOf('(');
   if (paren < 0) return undefined;
+  // Only words and `*` before the name (`static const struct foo *__init bar(`), and no brace
+  // or `;` anywhere: an item that went on after a depth-0 block that did not end it (broken
+  // code, `[ do { ... } ... name(void) {`) ends like a definition but is not one, and the
+  // whole text's parse of it (an ERROR that may swallow the functions after it) cannot be
+  // vouched for when it is blanked.
+  if (!/^[ \t\r\n\v\fA-Za-z0-9_*]*$/.test(h.slice(0, paren)) || /[{};]/.test(h)) return undefined;
   const m = /([A-Za-z_]\w*)\s*$/.exec(h.slice(0, paren));
   if (!m) return undefined;
   const name = m[1];

@@ -242,7 +242,7 @@ export function wasmMemoryBytes(): number {
  * caller reports it (engine/budget.ts) and analyses nothing of the text.
  */
 export class ParseStopped extends Error {
-  constructor(readonly reason: 'steps' | 'memory' | 'nesting' | 'cancelled', readonly bound: string) {
+  constructor(readonly reason: 'steps' | 'memory' | 'nesting' | 'tokens' | 'cancelled', readonly bound: string) {
     super(`parse stopped: ${bound}`);
     this.name = 'ParseStopped';
   }
@@ -277,7 +277,70 @@ export interface ParseLimits {
   maxMemory?: number;
   /** Bracket nesting the text may have (default MAX_NESTING). */
   maxNesting?: number;
+  /** Tokens the text may have (default MAX_PARSE_TOKENS). */
+  maxTokens?: number;
+  /**
+   * The text's token count when the parsed text is a blanked copy of it (engine.ts: the CLI's
+   * batch parse): the bound is decided on the whole text, as every other face parses it.
+   */
+  tokens?: number;
   cancelled?: () => boolean;
+}
+
+/**
+ * Tokens a parse accepts. A syntax tree takes wasm memory in proportion to its tokens (measured on
+ * 8 MB texts: up to about 195 bytes per token for `;;;;` or `] ) ] )`, 120-170 for code), so past
+ * this count the memory bound would stop the parse anyway; but the memory bound is met at a point
+ * that depends on the instance's history (how far its heap had grown before) and on the blanking
+ * of the CLI's batch parse, so near it the same text could parse in one face and not another (fuzz
+ * seed 31 #29999: 8.4 MB of repeated functions). A count of the text decides it the same way in
+ * every face, below the memory bound (750 k tokens: at most 199 MiB, for `;` repeated in a body). Real code is far
+ * below: about 4 MB of kernel C; generated register headers are mostly directive lines.
+ */
+export const MAX_PARSE_TOKENS = 750_000;
+
+/**
+ * Tokens of `text` as the bound counts them (a linear scan; stops counting past `limit`): a run
+ * of identifier or number characters is one, every other character that is not white space is
+ * one (`->` counts two: an over-count errs on the side of the bound), a string or character
+ * literal is one, comments are none.
+ */
+export function parseTokenCount(text: string, limit = Infinity): number {
+  let tokens = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 10 || c === 13) continue;
+    if (++tokens > limit) return tokens;
+    if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95) {
+      while (i + 1 < n) {
+        const d = text.charCodeAt(i + 1);
+        if ((d >= 48 && d <= 57) || (d >= 65 && d <= 90) || (d >= 97 && d <= 122) || d === 95) i++;
+        else break;
+      }
+    } else if (c === 47 /* / */) {
+      const d = text.charCodeAt(i + 1);
+      if (d === 42 /* * */) {
+        tokens--;
+        const close = text.indexOf('*/', i + 2);
+        i = close < 0 ? n : close + 1;
+      } else if (d === 47) {
+        tokens--;
+        const nl = text.indexOf('\n', i + 2);
+        i = nl < 0 ? n : nl;
+      }
+    } else if (c === 34 || c === 39) {
+      let j = i + 1;
+      while (j < n) {
+        const e = text.charCodeAt(j);
+        if (e === 92) j += 2;
+        else if (e === c || e === 10) break;
+        else j++;
+      }
+      i = j;
+    }
+  }
+  return tokens;
 }
 
 /** Default parse budget: 40 steps per character (50x what real code takes) plus a floor. */
@@ -374,6 +437,12 @@ function boundedParse(parser: TreeSitter.Parser, text: string, oldTree: Tree | n
   if (text.length > maxNesting && bracketDepth(text, maxNesting) > maxNesting) {
     lastParseSteps = 0;
     throw new ParseStopped('nesting', `bracket nesting bound (${maxNesting} levels)`);
+  }
+  // Fewer characters than the bound cannot hold more tokens: no scan for them.
+  const maxTokens = limits.maxTokens ?? MAX_PARSE_TOKENS;
+  if (text.length > maxTokens && (limits.tokens ?? parseTokenCount(text, maxTokens)) > maxTokens) {
+    lastParseSteps = 0;
+    throw new ParseStopped('tokens', `parser token bound (${maxTokens} tokens)`);
   }
   const maxSteps = limits.maxSteps ?? parseStepBound(text.length);
   const maxMemory = limits.maxMemory ?? PARSE_MEMORY_BOUND;
