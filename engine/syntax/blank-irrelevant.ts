@@ -12,7 +12,7 @@
 // braces do not balance, is kept, and the whole pass gives up (returns the text unchanged) when
 // in doubt.
 
-import { identifiersOf, nestedDefinitionNames, relevanceOutcome, spreadRelevance, type RelevanceItem, type RelevanceOutcome } from './relevance-graph';
+import { IDENT_SOURCE, identifiersOf, nestedDefinitionNames, relevanceOutcome, spreadRelevance, type RelevanceItem, type RelevanceOutcome } from './relevance-graph';
 
 interface Span {
   start: number;
@@ -191,14 +191,28 @@ function definitionName(header: string): string | undefined {
   // code, `[ do { ... } ... name(void) {`) ends like a definition but is not one, and the
   // whole text's parse of it (an ERROR that may swallow the functions after it) cannot be
   // vouched for when it is blanked.
-  if (!/^[ \t\r\n\v\fA-Za-z0-9_*]*$/.test(h.slice(0, paren)) || /[{};]/.test(h)) return undefined;
-  const m = /([A-Za-z_]\w*)\s*$/.exec(h.slice(0, paren));
+  if (!/^[ \t\r\n\v\fA-Za-z0-9_*\u0080-\uFFFF]*$/.test(h.slice(0, paren)) || /[{};]/.test(h)) return undefined;
+  // And the parameter list that opens at the name is the one that ends the header: in
+  // `bool f(x)g(struct y *p)` (a mangled line) the parser's recovery of the whole text may make
+  // one function of it and everything up to a later `}` (fuzz seed 41 #6864).
+  if (closingParen(h, paren) !== h.length - 1) return undefined;
+  const m = new RegExp(`(${IDENT_SOURCE})\\s*$`).exec(h.slice(0, paren));
   if (!m) return undefined;
   const name = m[1];
   // Upper-case names are macro-made definitions (SYSCALL_DEFINE3(...)): keep them.
   if (/^[A-Z0-9_]+$/.test(name)) return undefined;
   if (/\b(struct|union|enum)\s*$/.test(h.slice(0, m.index))) return undefined;
   return name;
+}
+
+/** Index of the `)` that closes the `(` at `open` (comments already removed), or -1. */
+function closingParen(h: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < h.length; i++) {
+    if (h[i] === '(') depth++;
+    else if (h[i] === ')' && --depth === 0) return i;
+  }
+  return -1;
 }
 
 /** A blanked text and the spans of it the parser need not read (see blankIrrelevant). */

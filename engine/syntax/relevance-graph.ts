@@ -162,7 +162,12 @@ export function spreadRelevance(items: RelevanceItem[], relevantApis?: RelevantN
   lastSpreadWork = work;
 }
 
-const IDENT = /[A-Za-z_]\w*/g;
+// Identifier characters as tree-sitter's C grammar takes them: ASCII and any non-ASCII character
+// (UTF-8 identifiers, as GCC accepts). A narrower class would split `teardowné` into another
+// name than the parser's, and the relevance graph would miss the call (fuzz seed 41 #7849).
+export const IDENT_SOURCE = '[A-Za-z_\\u0080-\\uFFFF][\\w\\u0080-\\uFFFF]*';
+const IDENT = new RegExp(IDENT_SOURCE, 'g');
+const WHOLE_IDENT = new RegExp(`^${IDENT_SOURCE}$`);
 
 /** Every identifier-shaped word of `s` (keywords included: harmless, they name no function). */
 export function identifiersOf(s: string): Set<string> {
@@ -210,7 +215,7 @@ function definitionBefore(text: string, paren: number, floor: number): string | 
   const nameEnd = j + 1;
   while (j >= floor && /\w/.test(text[j])) j--;
   const name = text.slice(j + 1, nameEnd);
-  if (!/^[A-Za-z_]\w*$/.test(name) || NOT_A_TYPE.has(name)) return undefined;
+  if (!WHOLE_IDENT.test(name) || NOT_A_TYPE.has(name)) return undefined;
   while (j >= floor && /\s/.test(text[j])) j--;
   if (j < floor) return undefined;
   if (text[j] === '*') return name;
@@ -218,7 +223,7 @@ function definitionBefore(text: string, paren: number, floor: number): string | 
   const typeEnd = j + 1;
   while (j >= floor && /\w/.test(text[j])) j--;
   const type = text.slice(j + 1, typeEnd);
-  if (!/^[A-Za-z_]\w*$/.test(type) || NOT_A_TYPE.has(type)) return undefined;
+  if (!WHOLE_IDENT.test(type) || NOT_A_TYPE.has(type)) return undefined;
   return name;
 }
 

@@ -1,0 +1,68 @@
+// The CLI's batch path blanks functions that cannot report before the parse; the blanking must
+// not change how the rest of the text parses (issue 11: the same findings in every face). Two
+// shapes found by the fuzz suite (seed 41): a function name with a non-ASCII letter, which the
+// relevance scan split into another name than the parser's (so the helper a caller needs was
+// dropped), and a mangled header `bool f(x)g(...)` whose parameter list does not end the header
+// (the whole text's parse makes one function of it and what follows, the blanked text does not).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createEngine } from '../../engine/engine';
+
+const shape = (r: { findings: { rule: string; function: string; range: { startRow: number } }[] }) =>
+  r.findings.map((f) => `${f.range.startRow + 1}:${f.rule}:${f.function}`);
+
+const UNICODE_HELPER = `static void demo_dropé(struct page *pg)
+{
+	put_page(pg);
+}
+
+static int demo_use(unsigned long uaddr)
+{
+	struct page *pg;
+
+	if (get_user_pages_fast(uaddr, 1, 0, &pg) != 1)
+		return -EFAULT;
+	if (demo_busy()) {
+		demo_dropé(pg);
+		return -EBUSY;
+	}
+	put_page(pg);
+	return 0;
+}
+`;
+
+const MANGLED_HEADER = `static bool demo_a(x)demo_invalidate(struct demo_dev *dd)
+{
+	demo_unmap(dd->va);
+	return true;
+}
+
+static int demo_attach(struct demo_dev *dd, unsigned long uaddr)
+{
+	int got;
+
+	got = get_user_pages_fast(uaddr, 4, FOLL_WRITE, dd->pages);
+	if (got != 4)
+		goto fail;
+	dd->va = vmap(dd->pages, 4, VM_MAP, PAGE_KERNEL);
+	if (!dd->va)
+		goto fail;
+	return 0;
+fail:
+	while (got > 0)
+		put_page(dd->pages[--got]);
+	return -EFAULT;
+}
+`;
+
+for (const [name, text] of [['a non-ASCII function name', UNICODE_HELPER], ['a mangled definition header', MANGLED_HEADER]] as const) {
+  test(`batch blanking gives the whole parse's functions and findings: ${name}`, async () => {
+    const e = await createEngine();
+    const whole = e.analyze(text, { path: 'demo.c' });
+    const batch = e.analyze(text, { path: 'demo.c', skipIrrelevant: true });
+    whole.tree?.delete();
+    batch.tree?.delete();
+    assert.deepEqual(batch.file?.functions.map((f) => f.name), whole.file?.functions.map((f) => f.name));
+    assert.deepEqual(shape(batch), shape(whole));
+  });
+}
