@@ -2288,6 +2288,9 @@ function isWordChar(c: number): boolean {
 
 /** `name` occurs in `text` as a whole identifier. */
 function mentionsWord(text: string, name: string): boolean {
+  // An empty name (a half-typed `k,++` lowers to an update of nothing) is in no text; and
+  // indexOf('', i) never runs past the end, so the loop below would not stop (fuzz seed 41 #5033).
+  if (!name) return false;
   let i = text.indexOf(name);
   while (i >= 0) {
     const before = i > 0 ? text.charCodeAt(i - 1) : 32;
