@@ -191,12 +191,12 @@ function definitionName(header: string): string | undefined {
   // code, `[ do { ... } ... name(void) {`) ends like a definition but is not one, and the
   // whole text's parse of it (an ERROR that may swallow the functions after it) cannot be
   // vouched for when it is blanked.
-  if (!/^[ \t\r\n\v\fA-Za-z0-9_*\u0080-\uFFFF]*$/.test(h.slice(0, paren)) || /[{};]/.test(h)) return undefined;
+  if (!/^[ \t\r\n\v\f*$\p{XID_Continue}]*$/u.test(h.slice(0, paren)) || /[{};]/.test(h)) return undefined;
   // And the parameter list that opens at the name is the one that ends the header: in
   // `bool f(x)g(struct y *p)` (a mangled line) the parser's recovery of the whole text may make
   // one function of it and everything up to a later `}` (fuzz seed 41 #6864).
   if (closingParen(h, paren) !== h.length - 1) return undefined;
-  const m = new RegExp(`(${IDENT_SOURCE})\\s*$`).exec(h.slice(0, paren));
+  const m = new RegExp(`(${IDENT_SOURCE})[ \\t\\r\\n\\v\\f]*$`, 'u').exec(h.slice(0, paren));
   if (!m) return undefined;
   const name = m[1];
   // Upper-case names are macro-made definitions (SYSCALL_DEFINE3(...)): keep them.

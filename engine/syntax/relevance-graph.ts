@@ -162,12 +162,12 @@ export function spreadRelevance(items: RelevanceItem[], relevantApis?: RelevantN
   lastSpreadWork = work;
 }
 
-// Identifier characters as tree-sitter's C grammar takes them: ASCII and any non-ASCII character
-// (UTF-8 identifiers, as GCC accepts). A narrower class would split `teardowné` into another
-// name than the parser's, and the relevance graph would miss the call (fuzz seed 41 #7849).
-export const IDENT_SOURCE = '[A-Za-z_\\u0080-\\uFFFF][\\w\\u0080-\\uFFFF]*';
-const IDENT = new RegExp(IDENT_SOURCE, 'g');
-const WHOLE_IDENT = new RegExp(`^${IDENT_SOURCE}$`);
+// Identifiers as tree-sitter's C grammar reads them (XID_Start / XID_Continue, `_`, `$`), so
+// UTF-8 names are one name (fuzz seed 41 #7849: `teardowné` was split into another name than
+// the parser's) and a no-break or ideographic space glued to a name is not part of it (seed 43).
+export const IDENT_SOURCE = '(?:\\p{XID_Start}|_|\\$)(?:\\p{XID_Continue}|\\$)*';
+const IDENT = new RegExp(IDENT_SOURCE, 'gu');
+const WHOLE_IDENT = new RegExp(`^${IDENT_SOURCE}$`, 'u');
 
 /** Every identifier-shaped word of `s` (keywords included: harmless, they name no function). */
 export function identifiersOf(s: string): Set<string> {
