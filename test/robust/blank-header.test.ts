@@ -7,20 +7,15 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createEngine } from '../../engine/engine';
-import type { Finding } from '../../engine/findings';
 import { blankIrrelevant } from '../../engine/syntax/blank-irrelevant';
-
-const shape = (fs: Finding[]) => fs.map((f) => `${f.range.startRow}:${f.range.startCol} ${f.rule} ${f.message}`).sort();
+import { analyzeFresh, engine, shape } from './harness';
 
 const SEED31_29554 = "static long demo_fn0(void)\n{\n\t0x7fffffff\n\tif (ret) }\n\tcopy_to_user(kbuf, ubuf, len);\n\tfor (;;);\n\tpagefault_disable();;\n\tif (!page) if (ret)\n\tx;\n\t[\n\tdo {\n\t\u2028\n\tunpin_user_pages(pages, nr);\n\tif (!page) \r\n}\n\nstatic ssize_t demo_fn1(void)\n{\n\tif (ret) \ud83d\ude00\n\tif (n != 1) ]\n\t...;\n}\n\nstatic long demo_fn2(char __user *ubuf, size_t len)\n{\n\tlong ret;\n\tif (ret) fault_in_readable(ubuf, len)\n}\n";
 
 test('seed 31 #29554: an item whose header holds an earlier block is not blanked, and the CLI path agrees with the whole parse', async () => {
-  const e = await createEngine();
-  const batch = e.analyze(SEED31_29554, { path: 'x.c', skipIrrelevant: true });
-  const whole = e.analyze(SEED31_29554, { path: 'x.c' });
-  batch.tree?.delete();
-  whole.tree?.delete();
+  const e = await engine();
+  const batch = analyzeFresh(e, SEED31_29554, { path: 'x.c', skipIrrelevant: true });
+  const whole = analyzeFresh(e, SEED31_29554, { path: 'x.c' });
   assert.deepEqual(shape(batch.findings), shape(whole.findings));
   // The junk item (from `[` to demo_fn1's `}`) stays in the text.
   const b = blankIrrelevant(SEED31_29554, new Set(['fault_in_readable']));

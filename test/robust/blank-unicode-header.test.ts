@@ -6,7 +6,7 @@
 // (the whole text's parse makes one function of it and what follows, the blanked text does not).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createEngine } from '../../engine/engine';
+import { analyzeFresh, engine } from './harness';
 
 const shape = (r: { findings: { rule: string; function: string; range: { startRow: number } }[] }) =>
   r.findings.map((f) => `${f.range.startRow + 1}:${f.rule}:${f.function}`);
@@ -73,11 +73,9 @@ const ODD_SPACES = `static ssize_t\u00a0 demo_take(struct iov_iter *it,\u3000siz
 
 for (const [name, text] of [['a non-ASCII function name', UNICODE_HELPER], ['a mangled definition header', MANGLED_HEADER], ['no-break spaces glued to names', ODD_SPACES]] as const) {
   test(`batch blanking gives the whole parse's functions and findings: ${name}`, async () => {
-    const e = await createEngine();
-    const whole = e.analyze(text, { path: 'demo.c' });
-    const batch = e.analyze(text, { path: 'demo.c', skipIrrelevant: true });
-    whole.tree?.delete();
-    batch.tree?.delete();
+    const e = await engine();
+    const whole = analyzeFresh(e, text, { path: 'demo.c' });
+    const batch = analyzeFresh(e, text, { path: 'demo.c', skipIrrelevant: true });
     assert.deepEqual(batch.file?.functions.map((f) => f.name), whole.file?.functions.map((f) => f.name));
     assert.deepEqual(shape(batch), shape(whole));
   });

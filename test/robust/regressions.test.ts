@@ -3,29 +3,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createEngine, type Engine } from '../../engine/engine';
-import type { Finding } from '../../engine/findings';
 import { DocumentSession } from '../../engine/session';
 import { hashText, sameFileCallGraphKeys } from '../../engine/session-keys';
 import { bracketDepth, loadCParser, MAX_NESTING, ParseStopped, lastParseCharsRead, lastParseSteps, parseStepBound } from '../../engine/syntax/parser';
 import { blankKernelMacros } from '../../engine/syntax/macros';
 import { backwardGotoLabels, callChain, callCycle, expectOutsideFunction, manyFunctions, repeatedCommentOpeners, unclosedAnnotations } from './reproducers';
+import { afterEdit, analyzeFresh, engine, sessionFindings, shape } from './harness';
 
-let enginePromise: Promise<Engine> | undefined;
-const engine = () => (enginePromise ??= createEngine());
-
-const shape = (fs: Finding[]) => fs.map((f) => `${f.range.startRow}:${f.range.startCol} ${f.rule} ${f.message}`).sort();
-
-async function sessionFindings(e: Engine, text: string): Promise<Finding[]> {
-  const s = new DocumentSession(e, 'file:///r.c', '/r.c', text);
-  try {
-    const r = await s.analyzeAsync();
-    assert.ok(r, 'the session finished');
-    return r.findings;
-  } finally {
-    s.dispose();
-  }
-}
 
 test('item 2: an unterminated comment repeated over 24 KB stops at the parse step budget, with a note, in the CLI path and the server', async () => {
   const e = await engine();
@@ -158,28 +142,18 @@ test('fuzz (seed 1, input 9864): an edit removing a lone CR inside a function le
   const e = await engine();
   const text = manyFunctions(60, 10);
   const at = text.indexOf('return a * 5 + b;');
-  const s = new DocumentSession(e, 'file:///cr.c', '/cr.c', text.slice(0, at + 3) + '\r' + text.slice(at + 3));
-  await s.analyzeAsync();
-  s.applyChange({ text });
-  const got = await s.analyzeAsync();
-  s.dispose();
-  const fresh = e.analyze(text, { path: 'cr.c' });
-  fresh.tree?.delete();
-  assert.deepEqual(shape(got!.findings), shape(fresh.findings));
+  const { got } = await afterEdit(e, '/cr.c', text.slice(0, at + 3) + '\r' + text.slice(at + 3), text);
+  assert.deepEqual(shape(got.findings), shape(analyzeFresh(e, text, { path: 'cr.c' }).findings));
 });
 
 test('fuzz (seed 1, input 10519): a suppression without a reason after a function\'s closing brace stays reported when the function is cached', async () => {
   const e = await engine();
   const text = `static int demo_a(int a)\n{\n\treturn a; } // @faultline suppress \n\nstatic int demo_b(int b)\n{\n\treturn b;\n}\n`;
-  const s = new DocumentSession(e, 'file:///sup.c', '/sup.c', text);
-  await s.analyzeAsync();
-  s.applyChange({ text: text.replace('return b;', 'return b + 1;') });
-  const got = await s.analyzeAsync();
-  s.dispose();
-  const fresh = e.analyze(s.text, { path: 'sup.c' });
-  fresh.tree?.delete();
+  const edited = text.replace('return b;', 'return b + 1;');
+  const { got } = await afterEdit(e, '/sup.c', text, edited);
+  const fresh = analyzeFresh(e, edited, { path: 'sup.c' });
   assert.ok(fresh.findings.some((f) => f.rule === 'annotation'));
-  assert.deepEqual(shape(got!.findings), shape(fresh.findings));
+  assert.deepEqual(shape(got.findings), shape(fresh.findings));
 });
 
 test('fuzz (seed 7, input 5548): an edit of a function whose extent wraps another (missing brace) leaves no stale finding of the old text under the inner one', async () => {
@@ -192,19 +166,11 @@ test('fuzz (seed 7, input 5548): an edit of a function whose extent wraps anothe
   const file = (a: string, b: string) => `static long demo_outer(void)\n{\n${a}${b}{\n}\nstatic void demo_inner(char __user *ubuf, size_t len)\n{\n}`;
   const before = file(PAD, PIN);
   const text = file(PIN, PAD);
-  const fresh = e.analyze(text, { path: 'nest.c' });
-  fresh.tree?.delete();
+  const fresh = analyzeFresh(e, text, { path: 'nest.c' });
   assert.ok(fresh.findings.some((f) => f.rule === 'gup-leak' && /at line 3\b/.test(f.message)), JSON.stringify(fresh.findings));
-  const s = new DocumentSession(e, 'file:///nest.c', '/nest.c', before);
-  try {
-    const first = await s.analyzeAsync();
-    assert.ok(first!.findings.some((f) => f.rule === 'gup-leak' && /at line 4\b/.test(f.message)), JSON.stringify(first!.findings));
-    s.applyChange({ text });
-    const got = await s.analyzeAsync();
-    assert.deepEqual(shape(got!.findings), shape(fresh.findings));
-  } finally {
-    s.dispose();
-  }
+  const { first, got } = await afterEdit(e, '/nest.c', before, text);
+  assert.ok(first.findings.some((f) => f.rule === 'gup-leak' && /at line 4\b/.test(f.message)), JSON.stringify(first.findings));
+  assert.deepEqual(shape(got.findings), shape(fresh.findings));
 });
 
 // The session's cache keys cover a function's text and its callees; the file-wide facts some
@@ -221,21 +187,11 @@ test('fuzz (seed 7, input 13658): a finding that rests on another function (a st
     `static void demo_drain(struct demo_ring *ring)\n{\n\tint i;\n\n\tfor (i = 0; i < ring->n; i++) {\n\t\tset_page_dirty(ring->slots[i]);\n\t\tput_page(ring->slots[i]);\n\t}\n}\n`;
   const before = file('demo_count(uaddr, nr, ring->slots)');
   const text = file('get_user_pages_fast(uaddr, nr, FOLL_WRITE, ring->slots)');
-  const fresh = e.analyze(text, { path: 'ring.c' });
-  fresh.tree?.delete();
+  const fresh = analyzeFresh(e, text, { path: 'ring.c' });
   assert.ok(fresh.findings.some((f) => f.rule === 'gup-dirty-unlocked'), JSON.stringify(fresh.findings));
   for (const [from, to] of [[before, text], [text, before]]) {
-    const want = e.analyze(to, { path: 'ring.c' });
-    want.tree?.delete();
-    const s = new DocumentSession(e, 'file:///ring.c', '/ring.c', from);
-    try {
-      await s.analyzeAsync();
-      s.applyChange({ text: to });
-      const got = await s.analyzeAsync();
-      assert.deepEqual(shape(got!.findings), shape(want.findings));
-    } finally {
-      s.dispose();
-    }
+    const { got } = await afterEdit(e, '/ring.c', from, to);
+    assert.deepEqual(shape(got.findings), shape(analyzeFresh(e, to, { path: 'ring.c' }).findings));
   }
 });
 
@@ -254,18 +210,10 @@ test('fuzz (seed 7, input 28039): an edit in one function next to error recovery
     "static void demo_fn2(char __user *ubuf, size_t len)\n{\n\t// @faultline suppress gup-leak\n;\n\tmutex_unlock(&m);\n\t'\n\tnr_pages\n\tif (n != 1)  \n\tif (left) */\n\t} while (0);;\n\t// @faultline expect clean\n\n\tkunmap_atomic(p);\n\tmutex_lock(&m);\n\tfault_in_readable(ubuf, len);\n}\n";
   const before = 'static long demo_fn0(unsigned lon// @faultline expect clean\ng uaddr, struct page **pages, int nr)' + tail;
   const text = 'static long demo_fn0(unsigned long uaddr, struct page **pages, int nr)' + tail;
-  const fresh = e.analyze(text, { path: 'rec.c' });
-  fresh.tree?.delete();
-  const s = new DocumentSession(e, 'file:///rec.c', '/rec.c', before);
-  try {
-    await s.analyzeAsync();
-    s.applyChange({ text });
-    const got = await s.analyzeAsync();
-    assert.deepEqual(got!.file?.functions.map((f) => [f.name, f.range.start, f.range.end]), fresh.file?.functions.map((f) => [f.name, f.range.start, f.range.end]));
-    assert.deepEqual(shape(got!.findings), shape(fresh.findings));
-  } finally {
-    s.dispose();
-  }
+  const fresh = analyzeFresh(e, text, { path: 'rec.c' });
+  const { got } = await afterEdit(e, '/rec.c', before, text);
+  assert.deepEqual(got.file?.functions.map((f) => [f.name, f.range.start, f.range.end]), fresh.file?.functions.map((f) => [f.name, f.range.start, f.range.end]));
+  assert.deepEqual(shape(got.findings), shape(fresh.findings));
 });
 
 test('issue 11 (seed 7 #53999): one unterminated comment full of `/*` stops after re-reading a bounded amount of text', async () => {
@@ -305,24 +253,13 @@ test('session: findings that rest on a fault handler or a page-walk callback nam
     ['wrprotect-under-read-lock', walker('pte_wrprotect'), walker('demo_keep')],
   ];
   for (const [rule, withIt, without] of cases) {
-    const want = (t: string) => {
-      const r = e.analyze(t, { path: 'w.c' });
-      r.tree?.delete();
-      return r.findings;
-    };
+    const want = (t: string) => analyzeFresh(e, t, { path: 'w.c' }).findings;
     assert.ok(want(withIt).some((f) => f.rule === rule), `${rule}: ${JSON.stringify(want(withIt))}`);
     assert.ok(!want(without).some((f) => f.rule === rule), `${rule}: ${JSON.stringify(want(without))}`);
     for (const [from, to] of [[withIt, without], [without, withIt]]) {
-      const s = new DocumentSession(e, 'file:///w.c', '/w.c', from);
-      try {
-        await s.analyzeAsync();
-        s.applyChange({ text: to });
-        const got = await s.analyzeAsync();
-        assert.equal(s.stats.relowered, 1, `${rule}: the edit takes the one-function path`);
-        assert.deepEqual(shape(got!.findings), shape(want(to)), rule);
-      } finally {
-        s.dispose();
-      }
+      const { got, stats } = await afterEdit(e, '/w.c', from, to);
+      assert.equal(stats.relowered, 1, `${rule}: the edit takes the one-function path`);
+      assert.deepEqual(shape(got.findings), shape(want(to)), rule);
     }
   }
 });

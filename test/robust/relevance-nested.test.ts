@@ -7,18 +7,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchFallbacks, createEngine, type Engine } from '../../engine/engine';
+import { batchFallbacks } from '../../engine/engine';
 import type { Finding } from '../../engine/findings';
 import { blankIrrelevant } from '../../engine/syntax/blank-irrelevant';
 import { blankKernelMacros } from '../../engine/syntax/macros';
 import { nestedDefinitionNames } from '../../engine/syntax/relevance-graph';
 import { relevantApiNames } from '../../engine/rules/relevance';
 import { macroMadeLockHelper, nestedLockHelper } from './reproducers';
-
-let enginePromise: Promise<Engine> | undefined;
-const engine = () => (enginePromise ??= createEngine());
-
-const shape = (fs: Finding[]) => fs.map((f) => `${f.range.startRow}:${f.range.startCol} ${f.rule} ${f.message}`).sort();
+import { engine, shape } from './harness';
 
 function faultsUnderLock(fs: Finding[]): number {
   return fs.filter((f) => f.rule === 'fault-under-lock').length;

@@ -5,13 +5,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createEngine } from '../../engine/engine';
-import type { Finding } from '../../engine/findings';
-import { DocumentSession } from '../../engine/session';
 import { MAX_PARSE_TOKENS, parseTokenCount } from '../../engine/syntax/parser';
 import { repeatedFile } from './reproducers';
-
-const shape = (fs: Finding[]) => fs.map((f) => `${f.range.startRow}:${f.range.startCol} ${f.rule} ${f.message}`).sort();
+import { analyzeFresh, engine, sessionFindings, shape } from './harness';
 
 test('token count: words, numbers, literals one each; other characters one each; comments none', () => {
   assert.equal(parseTokenCount('static int x_1 = 0x10;'), 6);
@@ -20,7 +16,7 @@ test('token count: words, numbers, literals one each; other characters one each;
 });
 
 test('past the token bound the CLI path, the engine and a session give the same one note, before any parse', async () => {
-  const e = await createEngine();
+  const e = await engine();
   const text = repeatedFile(5000);
   const tokens = parseTokenCount(text);
   assert.ok(tokens > MAX_PARSE_TOKENS && tokens < 1.1 * MAX_PARSE_TOKENS, `${tokens}`);
@@ -29,21 +25,12 @@ test('past the token bound the CLI path, the engine and a session give the same 
   assert.equal(batch.findings.length, 1, JSON.stringify(batch.findings.slice(0, 2)));
   assert.match(batch.findings[0].message, /^Parsing stopped early in this file: parser token bound \(750000 tokens\)/);
   assert.deepEqual(shape(whole.findings), shape(batch.findings));
-  const s = new DocumentSession(e, 'file:///t.c', '/t.c', text);
-  try {
-    const r = await s.analyzeAsync();
-    assert.ok(r);
-    assert.deepEqual(shape(r.findings), shape(batch.findings));
-  } finally {
-    s.dispose();
-  }
+  assert.deepEqual(shape(await sessionFindings(e, text, '/t.c')), shape(batch.findings));
 });
 
 test('under the token bound the same repeated text is parsed (no note)', async () => {
-  const e = await createEngine();
   const text = repeatedFile(400);
   assert.ok(parseTokenCount(text) < MAX_PARSE_TOKENS);
-  const r = e.analyze(text, { path: 'u.c', skipIrrelevant: true });
-  r.tree?.delete();
+  const r = analyzeFresh(await engine(), text, { path: 'u.c', skipIrrelevant: true });
   assert.equal(r.findings.filter((f) => f.rule === 'budget').length, 0);
 });
