@@ -6,8 +6,7 @@
 //
 // --list   the case list (JSON array of {id, class, expect, expect_any, function, kernel_version,
 //          repo, path, commit}); default shared/realcode/dev-cases.json in the folder beside the
-// clone,
-//          else <cases>/cases.json.
+//          clone, else <cases>/cases.json.
 // --cases  the folder the cases were materialized into: `<id>.c` holds the named functions alone,
 //          `whole/<id>.c` the whole file; default .realcode (git-ignored).
 // --root   the faultline clone whose built CLI is measured (default: this one), so one copy of the
