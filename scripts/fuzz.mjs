@@ -16,9 +16,9 @@
 // memory, a crash) records a crash and is replaced the same way. Peak resident memory is measured
 // per input, as the largest of its faces' peaks: the child resets its peak (VmHWM, through
 // /proc/self/clear_refs) before each face of each input, after collecting garbage when it is
-// large (in real use each face is a process of its own); without that, the child's peak so far is used and a new peak is attributed to the input that
-// raised it (the summary's peakRssIs says which). Failing and
-// slow inputs are written to test-artifacts/fuzz/ with what went wrong.
+// large (in real use each face is a process of its own); without that, the child's peak so far
+// is used and a new peak is attributed to the input that raised it (the summary's peakRssIs says
+// which). Failing and slow inputs are written to test-artifacts/fuzz/ with what went wrong.
 // Exit status 0 when there was no crash, hang, difference or input over the memory goal.
 
 import { fork, spawnSync } from 'node:child_process';

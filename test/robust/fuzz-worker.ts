@@ -35,16 +35,20 @@ const peakReset = {
   peakSoFar: 0,
   byFace: {} as Record<string, number>,
   face: '',
+  /** Record the current face's peak, if a face is being measured. */
+  close(): void {
+    if (!this.face) return;
+    const p = this.read();
+    if (p !== undefined) {
+      this.byFace[this.face] = p;
+      this.peakSoFar = Math.max(this.peakSoFar, p);
+    }
+    this.face = '';
+  },
   /** Close the current face's measurement (if any) and start one for `face`. */
   next(face: string): void {
     if (!this.works) return;
-    if (this.face) {
-      const p = this.read();
-      if (p !== undefined) {
-        this.byFace[this.face] = p;
-        this.peakSoFar = Math.max(this.peakSoFar, p);
-      }
-    }
+    this.close();
     this.face = face;
     try {
       const gc = (globalThis as { gc?: () => void }).gc;
@@ -60,11 +64,11 @@ const peakReset = {
     this.face = '';
     this.next('setup');
   },
+  /** This input's peak: the largest of its faces' (the next input's begin() resets). */
   peak(): number | undefined {
     if (!this.works) return undefined;
-    this.next('');
-    this.face = '';
-    return this.works ? this.peakSoFar : undefined;
+    this.close();
+    return this.peakSoFar;
   },
   read(): number | undefined {
     try {
