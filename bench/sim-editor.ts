@@ -123,7 +123,7 @@ function percentile(xs: number[], p: number): number {
 const fmt = (n: number, d = 1) => n.toLocaleString('en-US', { maximumFractionDigits: d });
 
 /** A file whose findings each need a simulation, and how to see them arrive. */
-export interface EditorSimCase {
+interface EditorSimCase {
   name: string;
   text: string;
   uri: string;
@@ -135,16 +135,7 @@ export interface EditorSimCase {
   hoverOn: string;
 }
 
-export const EIGHT_LOOPS = (): EditorSimCase => ({
-  name: '8 simulated loops (uaccess-livelock)', text: eightLoops(), uri: 'file:///bench/eight-loops.c', rules: ['uaccess-livelock'], expected: 8, hoverOn: 'fault_in_writeable',
-});
-
-export const LOCKED_COPIES = (): EditorSimCase => ({
-  name: '6 faults under locks + 2 write-protects under mmap_read_lock (fault-under-lock, wrprotect-under-read-lock)',
-  text: lockedCopies(), uri: 'file:///bench/locked-copies.c', rules: ['fault-under-lock', 'wrprotect-under-read-lock'], expected: 8, hoverOn: 'copy_to_user',
-});
-
-export interface EditorSimFigures {
+interface EditorSimFigures {
   firstDiagnosticsMs: number;
   /** Simulated findings at first diagnostics (0: nothing waited for a simulation). */
   simulatedAtFirst: number;
@@ -160,7 +151,7 @@ export interface EditorSimFigures {
   controlEditMedian: number;
 }
 
-export async function measureEditorSim(k: EditorSimCase = EIGHT_LOOPS()): Promise<EditorSimFigures> {
+async function measureEditorSim(k: EditorSimCase): Promise<EditorSimFigures> {
   const { text, uri } = k;
   const c = new LspClient();
   try {
@@ -230,7 +221,14 @@ export async function measureEditorSim(k: EditorSimCase = EIGHT_LOOPS()): Promis
 }
 
 export async function benchEditorSim(): Promise<void> {
-  for (const k of [EIGHT_LOOPS(), LOCKED_COPIES()]) await benchEditorSimCase(k);
+  const cases: EditorSimCase[] = [
+    { name: '8 simulated loops (uaccess-livelock)', text: eightLoops(), uri: 'file:///bench/eight-loops.c', rules: ['uaccess-livelock'], expected: 8, hoverOn: 'fault_in_writeable' },
+    {
+      name: '6 faults under locks + 2 write-protects under mmap_read_lock (fault-under-lock, wrprotect-under-read-lock)',
+      text: lockedCopies(), uri: 'file:///bench/locked-copies.c', rules: ['fault-under-lock', 'wrprotect-under-read-lock'], expected: 8, hoverOn: 'copy_to_user',
+    },
+  ];
+  for (const k of cases) await benchEditorSimCase(k);
 }
 
 async function benchEditorSimCase(k: EditorSimCase): Promise<void> {

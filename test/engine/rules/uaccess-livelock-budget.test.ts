@@ -4,10 +4,9 @@
 // end at the bound: bench/inputs/sim-write-loops.c (our own code) is one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEngine } from '../../../engine/engine';
-import { readdirSync } from 'node:fs';
 import { repoRoot } from '../../helpers/repo';
 
 test('uaccess-livelock: a loop simulation that spends its state budget gives a budget note naming the function and the loop', async () => {
