@@ -2,6 +2,7 @@
 // ids, notifications, and answers to the server's own requests (workspace/configuration...).
 // Deliberately independent of vscode-languageclient so the tests pin the wire protocol.
 
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -198,6 +199,30 @@ export function defaultCapabilities(): unknown {
     },
     workspace: { configuration: true },
   };
+}
+
+/** defaultCapabilities() with window.workDoneProgress (the Simulate command reports progress). */
+export function capsWithProgress(): unknown {
+  return { ...(defaultCapabilities() as object), window: { workDoneProgress: true } };
+}
+
+/** Start a server, initialize it, run `fn`, then shut it down and check that it exited with 0. */
+export async function withLspServer(fn: (c: LspClient) => Promise<void>, init: unknown = {}, caps: unknown = defaultCapabilities()): Promise<void> {
+  const c = new LspClient();
+  try {
+    await c.initialize(init, caps);
+    await fn(c);
+  } finally {
+    const code = await c.shutdown();
+    assert.equal(code, 0, `server exit code; stderr:\n${c.stderr}`);
+  }
+}
+
+/** Open a C document and wait for its first diagnostics. */
+export async function openAndWait(c: LspClient, uri: string, text: string): Promise<void> {
+  const since = c.received.length;
+  c.open(uri, 'c', text);
+  await c.diagnostics(uri, since);
 }
 
 /** A position in `text` where `marker` starts (0-based line/character), plus `delta` characters. */

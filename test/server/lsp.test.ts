@@ -6,21 +6,10 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LspClient, serverPath } from './lsp-client';
+import { LspClient, serverPath, withLspServer as withServer } from './lsp-client';
 import { balancedC, cursor, earlyReturn, formatPatch, lineOf, mismatchC, patchAdded, patchContext } from './fixtures';
 
 const cUri = 'file:///work/demo/drivers/demo/demo_pin.c';
-
-async function withServer(fn: (c: LspClient) => Promise<void>, init: unknown = {}): Promise<void> {
-  const c = new LspClient();
-  try {
-    await c.initialize(init);
-    await fn(c);
-  } finally {
-    const code = await c.shutdown();
-    assert.equal(code, 0, `server exit code; stderr:\n${c.stderr}`);
-  }
-}
 
 test('initialize advertises incremental sync, hover, code actions and code lens', async () => {
   const c = new LspClient();

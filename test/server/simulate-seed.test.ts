@@ -6,7 +6,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultCapabilities, LspClient, positionOf } from './lsp-client';
+import { capsWithProgress, LspClient, openAndWait, positionOf, withLspServer } from './lsp-client';
 
 const uri = 'file:///work/demo/fs/ledgerfs/ledger.c';
 const SERVER_CMD = 'faultline.server.simulate';
@@ -86,22 +86,8 @@ static void ledger_reset_dirty(struct mm_struct *mm)
 }
 `;
 
-async function withServer(fn: (c: LspClient) => Promise<void>): Promise<void> {
-  const c = new LspClient();
-  try {
-    await c.initialize({}, { ...(defaultCapabilities() as object), window: { workDoneProgress: true } });
-    await fn(c);
-  } finally {
-    const code = await c.shutdown();
-    assert.equal(code, 0, `server exit code; stderr:\n${c.stderr}`);
-  }
-}
-
-async function open(c: LspClient): Promise<void> {
-  const since = c.received.length;
-  c.open(uri, 'c', ledgerC);
-  await c.diagnostics(uri, since);
-}
+const withServer = (fn: (c: LspClient) => Promise<void>): Promise<void> => withLspServer(fn, {}, capsWithProgress());
+const open = (c: LspClient): Promise<void> => openAndWait(c, uri, ledgerC);
 
 test('seed rules in the editor: a Simulate lens on the locked copies (finding or not) and the wrprotect walk, none on the plain helper', async () => {
   await withServer(async (c) => {

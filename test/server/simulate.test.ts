@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultCapabilities, LspClient, positionOf, type Message } from './lsp-client';
+import { capsWithProgress, LspClient, openAndWait, positionOf, withLspServer, type Message } from './lsp-client';
 import { endlessCounterC, searchIoctlC } from './simulate-fixtures';
 import { mergeSettings, parseSettings } from '../../server/settings';
 
@@ -12,28 +12,9 @@ const uri = 'file:///work/demo/fs/demo/demo_ioctl.c';
 const slowUri = 'file:///work/demo/fs/demo/demo_ring.c';
 const SERVER_CMD = 'faultline.server.simulate';
 
-function capsWithProgress(): any {
-  const caps = defaultCapabilities() as any;
-  return { ...caps, window: { workDoneProgress: true } };
-}
-
-async function withServer(fn: (c: LspClient) => Promise<void>, init: unknown = {}, caps: unknown = capsWithProgress()): Promise<void> {
-  const c = new LspClient();
-  // Answer window/workDoneProgress/create (the default answer, null, is a success too).
-  try {
-    await c.initialize(init, caps);
-    await fn(c);
-  } finally {
-    const code = await c.shutdown();
-    assert.equal(code, 0, `server exit code; stderr:\n${c.stderr}`);
-  }
-}
-
-async function openAndWait(c: LspClient, u: string, text: string): Promise<void> {
-  const since = c.received.length;
-  c.open(u, 'c', text);
-  await c.diagnostics(u, since);
-}
+// Every server here accepts work-done progress (window/workDoneProgress/create: the default
+// answer, null, is a success too).
+const withServer = (fn: (c: LspClient) => Promise<void>, init: unknown = {}): Promise<void> => withLspServer(fn, init, capsWithProgress());
 
 test('initialize advertises faultline.server.simulate (not faultline.simulate, which the VS Code client owns)', async () => {
   await withServer(async (c) => {
