@@ -10,8 +10,9 @@ import { LspClient } from './lsp-client';
 import { simulateFunction } from '../../engine/sim/simulate-function';
 import { coverageWords } from '../../engine/sim/coverage';
 import { createEngine } from '../../engine/engine';
+import { repoRoot } from '../helpers/repo';
 
-const FIXTURE = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'uaccess-livelock', 'args-copied-from-user.c');
+const FIXTURE = join(repoRoot(), 'test', 'fixtures', 'uaccess-livelock', 'args-copied-from-user.c');
 
 test('the hover on a live-lock finding shows what each profile covered, in the CLI\'s words', async () => {
   const text = readFileSync(FIXTURE, 'utf8');
@@ -59,7 +60,7 @@ test('inconclusive verdicts name their reason; ok needs the copy reached', async
 test('the lock rules\' findings say what their simulation covered (hover and CLI share the words)', async () => {
   const engine = await createEngine();
   for (const [dir, file, rule] of [['fault-under-lock', 'glock-read-copy.c', 'fault-under-lock'], ['wrprotect-under-read-lock', 'softdirty-read-lock.c', 'wrprotect-under-read-lock']]) {
-    const text = readFileSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', dir, file), 'utf8');
+    const text = readFileSync(join(repoRoot(), 'test', 'fixtures', dir, file), 'utf8');
     const f = engine.analyzeC(text, { path: file }).findings.find((x) => x.rule === rule);
     assert.ok(f, `${rule} fires on ${file}`);
     assert.equal(f!.simulation?.length, 1, `${rule}: one simulated model`);

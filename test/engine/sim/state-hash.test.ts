@@ -17,6 +17,7 @@ import { loadCParser } from '../../../engine/syntax/parser';
 import { lowerC } from '../../../engine/lower/index';
 import { FaultInLoopFinder } from '../../../engine/analysis/faultin/index';
 import { copyFaulted, faultInCalled, simulateFunctionIR } from '../../../engine/sim/from-c/run';
+import { repoRoot } from '../../helpers/repo';
 
 const ARCHS: ProfileName[] = ['x86_64', 'arm64', 'arm64-mte'];
 
@@ -97,7 +98,7 @@ test('shared kernel parts: no transition changes the state it started from or sh
   SIM_CHECKS.sharingMismatches.length = 0;
   try {
     for (const sc of SCENARIOS) for (const arch of ARCHS) runScenario(sc, { arch, maxStates: 5000 });
-    const dir = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'uaccess-livelock');
+    const dir = join(repoRoot(), 'test', 'fixtures', 'uaccess-livelock');
     const parser = await loadCParser();
     let simulated = 0;
     for (const f of readdirSync(dir).filter((x) => x.endsWith('.c'))) {
