@@ -127,11 +127,11 @@ export function fileFact<A extends unknown[], V>(id: string, compute: (...args: 
  */
 export class FunctionsByName extends Map<string, FunctionIR> {
   override get(name: string): FunctionIR | undefined {
-    if (current && !inFact) current.names.add(name);
+    noteFunctionRead(name);
     return super.get(name);
   }
   override has(name: string): boolean {
-    if (current && !inFact) current.names.add(name);
+    noteFunctionRead(name);
     return super.has(name);
   }
   override get size(): number {
