@@ -1,7 +1,7 @@
 // Expression helpers shared by the static passes: a canonical key (to compare `pages`,
 // `obj->pages`, `ret`), C-like rendering for messages, and the root variable of an lvalue.
 
-import type { Expr } from '../ir';
+import type { Expr, SourceRange } from '../ir';
 
 /** Canonical text of an expression; equal keys mean "the same lvalue / value" syntactically. */
 export function exprKey(e: Expr): string {
@@ -94,4 +94,10 @@ export function isIntValue(e: Expr, v: number): boolean {
   if (e.kind === 'int') return e.value === v;
   if (e.kind === 'unary' && e.op === '-' && e.arg.kind === 'int') return -e.arg.value === v;
   return false;
+}
+
+/** The C text of a range on one line (spaces collapsed), for messages and traces; undefined when empty or long. */
+export function oneLineText(text: string, r: SourceRange): string | undefined {
+  const t = text.slice(r.start, r.end).replace(/\s+/g, ' ').trim();
+  return t && t.length <= 160 ? t : undefined;
 }

@@ -41,6 +41,27 @@ function strip(e: import('../ir').Expr): import('../ir').Expr {
   return e.kind === 'unary' && e.op === '&' ? e.arg : e;
 }
 
+/**
+ * The ops table an ops argument names: the table itself (`&gfs2_iomap_ops`), or a local every
+ * assignment of which names the same table (`const struct iomap_ops *ops = &gfs2_iomap_ops;`
+ * then `ops` passed). Anything else (a parameter, a field, locals given different tables) names
+ * no table we can tell.
+ */
+function opsTable(fn: FunctionIR, e: import('../ir').Expr): { kind: 'var'; name: string } | undefined {
+  if (e.kind !== 'var') return undefined;
+  if (fn.locals[e.name] === undefined || lookupApi(e.name)) return e;
+  let table: string | undefined;
+  for (const b of fn.blocks) {
+    for (const s of b.stmts) {
+      if (s.kind !== 'assign' || s.target.kind !== 'var' || s.target.name !== e.name) continue;
+      const v = strip(s.value);
+      if (v.kind !== 'var' || (table !== undefined && table !== v.name)) return undefined;
+      table = v.name;
+    }
+  }
+  return table !== undefined ? { kind: 'var', name: table } : undefined;
+}
+
 export class FaultSiteAnalysis {
   private memo = new Map<FunctionIR, FaultSite[]>();
   private inProgress = new Set<FunctionIR>();
@@ -64,8 +85,8 @@ export class FaultSiteAnalysis {
   /** What the ops table argument of a direct-I/O call leaves held across the call's own fault-in. */
   private opsHold(fn: FunctionIR, st: CallStmt, opsArg: number | undefined, iterArg: number | undefined, ioKind?: 'direct' | 'buffered-write'): FaultSite['opsHold'] {
     const a = opsArg !== undefined ? st.args[opsArg] : undefined;
-    const ops = a ? strip(a) : undefined;
-    if (!ops || ops.kind !== 'var') return undefined;
+    const ops = a ? opsTable(fn, strip(a)) : undefined;
+    if (!ops) return undefined;
     const hold = lookupApi(ops.name)?.ioHold;
     if (!hold) return undefined;
     // Held for one kind of I/O only, or only before a version.

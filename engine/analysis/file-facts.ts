@@ -60,7 +60,7 @@ export function noteFunctionRead(name: string): void {
 }
 
 /** Every function of the file was walked. */
-export function noteWholeFileRead(): void {
+function noteWholeFileRead(): void {
   if (current && !inFact) current.wide = true;
 }
 
@@ -70,7 +70,7 @@ const CANCEL = '\u0001cancelled';
 
 /** Digest of a fact's value: a stable serialization (sets and maps sorted, IR ranges included). */
 const digests = new WeakMap<object, string>();
-export function digestOf(v: unknown): string {
+function digestOf(v: unknown): string {
   if (v === null || typeof v !== 'object') return typeof v === 'string' ? JSON.stringify(v) : String(v);
   const hit = digests.get(v);
   if (hit !== undefined) return hit;
@@ -127,11 +127,11 @@ export function fileFact<A extends unknown[], V>(id: string, compute: (...args: 
  */
 export class FunctionsByName extends Map<string, FunctionIR> {
   override get(name: string): FunctionIR | undefined {
-    if (current && !inFact) current.names.add(name);
+    noteFunctionRead(name);
     return super.get(name);
   }
   override has(name: string): boolean {
-    if (current && !inFact) current.names.add(name);
+    noteFunctionRead(name);
     return super.has(name);
   }
   override get size(): number {

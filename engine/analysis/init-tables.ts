@@ -17,7 +17,9 @@ export interface InitTable {
 import { fileFact } from './file-facts';
 
 const HEAD = /\bstruct\s+(\w+)\s+(?:(?:const|__\w+)\s+)*(\w+)\s*(?:__\w+(?:\([^)]*\))?\s*)*=\s*\{/g;
-const FIELD = /\.(\w+)\s*=\s*&?\s*(\w+)\s*(?=[,}\n])/g;
+// The last field of a one-line table (`{ .pmd_entry = fn }`) ends the body read (its `}` is not
+// in it).
+const FIELD = /\.(\w+)\s*=\s*&?\s*(\w+)\s*(?=[,}\n]|$)/g;
 /** Longest initializer body read (a table of callbacks is short; a data table is not interesting). */
 const MAX_BODY = 4000;
 

@@ -3,6 +3,7 @@
 // says they do, never by name.
 
 import type { ApiEntry } from '../kernel/api-schema';
+import type { RuleRelevance } from './types';
 
 /** Any page-reference effect: an acquisition (GUP, pin, get_page), a release, a hand-off. */
 export const takesOrDropsPageRefs = (e: ApiEntry): boolean => !!e.refs;
@@ -20,3 +21,11 @@ export const mmapOrRwsemLock = (e: ApiEntry): boolean => !!e.lock && (e.lock.loc
 export const mmapLockOp = (e: ApiEntry): boolean => e.lock?.lock === 'mmap_lock';
 /** A call that can take a page fault with faults enabled: a uaccess, a fault-in, GUP, a direct-I/O entry. */
 export const mayFault = (e: ApiEntry): boolean => !!e.uaccess || !!e.faultIn || !!e.faults;
+
+/**
+ * Batch relevance of the rules over fault-in loops (uaccess-livelock, fault-in-result-ignored,
+ * fault-in-no-fault-address): a loop is reported only when it calls a fault-in
+ * (engine/analysis/faultin/loops.ts), and the simulated live-lock requires the fault-in to run
+ * (livelockRequires: faultInCalled).
+ */
+export const FAULT_IN_LOOP_RELEVANCE: RuleRelevance = { trigger: (e) => faultsIn(e) || copiesWithoutFaulting(e), needs: [{ why: 'a fault-in call', api: faultsIn }] };

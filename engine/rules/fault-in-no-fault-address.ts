@@ -9,7 +9,7 @@ import type { Finding } from '../findings';
 import type { FunctionIR } from '../ir';
 import type { Rule, RuleMeta } from './types';
 import { argSource, finderFor, keysOf } from '../analysis/faultin/index';
-import { copiesWithoutFaulting, faultsIn } from './facets';
+import { FAULT_IN_LOOP_RELEVANCE } from './facets';
 
 const meta: RuleMeta = {
   id: 'fault-in-no-fault-address',
@@ -23,7 +23,7 @@ const meta: RuleMeta = {
 export const faultInNoFaultAddress: Rule = {
   meta,
   // Loops are reported only when they call a fault-in (engine/analysis/faultin/loops.ts).
-  relevance: { trigger: (e) => faultsIn(e) || copiesWithoutFaulting(e), needs: [{ why: 'a fault-in call', api: faultsIn }] },
+  relevance: FAULT_IN_LOOP_RELEVANCE,
   check(fn: FunctionIR, ctx): Finding[] {
     const out: Finding[] = [];
     for (const l of finderFor(ctx.functionsByName, ctx.cancelled).loops(fn)) {

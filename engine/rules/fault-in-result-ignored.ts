@@ -14,7 +14,7 @@ import { lookupApi } from '../kernel/api-table';
 import { kernelSwitches } from '../kernel/versions';
 import { exprKey, isIntValue } from '../analysis/expr';
 import { argSource, finderFor, resultUse } from '../analysis/faultin/index';
-import { copiesWithoutFaulting, faultsIn } from './facets';
+import { FAULT_IN_LOOP_RELEVANCE } from './facets';
 
 const meta: RuleMeta = {
   id: 'fault-in-result-ignored',
@@ -28,7 +28,7 @@ const meta: RuleMeta = {
 export const faultInResultIgnored: Rule = {
   meta,
   // Reports the result of a fault-in call (of the function, or of a loop's fault-in).
-  relevance: { trigger: (e) => faultsIn(e) || copiesWithoutFaulting(e), needs: [{ why: 'a fault-in call', api: faultsIn }] },
+  relevance: FAULT_IN_LOOP_RELEVANCE,
   check(fn: FunctionIR, ctx): Finding[] {
     const out: Finding[] = [];
     const oldKernel = kernelSwitches(ctx.kernel).faultInReturns === 'zero-or-efault';

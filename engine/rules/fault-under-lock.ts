@@ -13,6 +13,7 @@ import { allApis, lookupApi } from '../kernel/api-table';
 import { FAULT_LOCK_BY_CLASS, RWSEM_CLASS_BY_FIELD } from '../kernel/api/locks';
 import { MAINLINE } from '../kernel/versions';
 import { lockWritten } from '../analysis/lock-names';
+import { oneLineText } from '../analysis/expr';
 import type { FaultLockFacet } from '../kernel/api/seed-schema';
 import { FaultSiteAnalysis, type FaultSite } from '../analysis/fault-sites';
 import { realLocks, type HeldLock } from '../analysis/locksets';
@@ -110,8 +111,8 @@ function faultWords(s: FaultSite): string {
  */
 function lockFaultModel(fn: FunctionIR, c: Conflict, ctx: Pick<RuleContext, 'text' | 'kernel'>): LockFaultModel | undefined {
   const { site } = c;
-  const faultText = cText(ctx.text, site.fault.range);
-  const viaText = site.chain.length ? cText(ctx.text, site.call.range) : undefined;
+  const faultText = oneLineText(ctx.text, site.fault.range);
+  const viaText = site.chain.length ? oneLineText(ctx.text, site.call.range) : undefined;
   const fault: LockFaultModel['fault'] = {
     callee: site.fault.callee, range: site.fault.range, direction: site.direction, fn: site.fault.fn, ...(faultText ? { text: faultText } : {}),
     ...(viaText ? { via: { fn: site.chain[0], text: viaText, range: site.call.range } } : {}),
@@ -131,8 +132,8 @@ function lockFaultModel(fn: FunctionIR, c: Conflict, ctx: Pick<RuleContext, 'tex
     };
   }
   const h = c.lock;
-  const lockText = cText(ctx.text, h.site.range);
-  const helperText = h.chain.length ? cText(ctx.text, h.call.range) : undefined;
+  const lockText = oneLineText(ctx.text, h.site.range);
+  const helperText = h.chain.length ? oneLineText(ctx.text, h.call.range) : undefined;
   return {
     fn: fn.name,
     lock: {
@@ -158,12 +159,6 @@ registerFunctionModels(meta.id, (fn, ctx) => {
 
 const FIX = 'Do the copy with page faults disabled (pagefault_disable(), a *_nofault copy, or iter->nofault = true), and on a short copy drop the lock, fault the buffer in, retake the lock and retry (the gfs2 fix, v5.16).';
 const FIX_MMAP = 'Copy through a kernel buffer and touch user memory only after mmap_lock is dropped, or copy with page faults disabled and on a short copy drop mmap_lock, fault the buffer in and retry.';
-
-/** The C text of a call, on one line. */
-function cText(text: string, r: import('../ir').SourceRange): string | undefined {
-  const t = text.slice(r.start, r.end).replace(/\s+/g, ' ').trim();
-  return t && t.length <= 160 ? t : undefined;
-}
 
 /** A direct-I/O call whose own ->iomap_begin holds the file range while it faults the user pages in. */
 function opsFinding(fn: FunctionIR, c: Conflict, sim: SimResult | undefined): Finding {

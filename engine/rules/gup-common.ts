@@ -3,7 +3,8 @@
 
 import type { FunctionIR, SourceRange } from '../ir';
 import type { Finding, QuickFix, RelatedLocation } from '../findings';
-import type { RuleContext, RuleMeta } from './types';
+import type { RuleContext, RuleMeta, RuleRelevance } from './types';
+import { acquiresPageRefs } from './facets';
 import { allApis, lookupApi } from '../kernel/api-table';
 import { analyzeGupRefs, type GupAcquisition, type GupAnalysis, type GupFact } from '../analysis/gup-refs';
 
@@ -100,3 +101,12 @@ export function budgetNote(meta: RuleMeta, fn: FunctionIR, ctx: RuleContext): Fi
 export function callText(name: string): string {
   return name.endsWith(')') ? name : `${name}()`;
 }
+
+/**
+ * Batch relevance of the rules over the ownership analysis (leak, double/partial release,
+ * release mismatch). Every event of that analysis is about an acquisition made in the function
+ * itself (analyzeGupRefs returns nothing, not even a budget note, for a function without one):
+ * the function that calls the acquiring API is the only one that can report, its callees are read
+ * for their summaries (releases included), its callers are not needed.
+ */
+export const GUP_EVENT_RELEVANCE: RuleRelevance = { trigger: acquiresPageRefs, callers: false };

@@ -4,8 +4,7 @@
 import type { Finding } from '../findings';
 import type { Rule, RuleMeta } from './types';
 import type { ReleaseFact } from '../analysis/gup-refs';
-import { acquisitionRelated, bySite, callText, finding, gupFacts, line, budgetNote } from './gup-common';
-import { acquiresPageRefs } from './facets';
+import { acquisitionRelated, bySite, callText, finding, gupFacts, line, budgetNote, GUP_EVENT_RELEVANCE } from './gup-common';
 
 const meta: RuleMeta = {
   id: 'gup-double-release',
@@ -26,11 +25,7 @@ export function isDoubleRelease(f: ReleaseFact): boolean {
 
 export const gupDoubleRelease: Rule = {
   meta,
-  // Every event of the ownership analysis is about an acquisition made in the function itself
-  // (analyzeGupRefs returns nothing, not even a budget note, for a function without one): the
-  // function that calls the acquiring API is the only one that can report, its callees are read
-  // for their summaries (releases included), its callers are not needed.
-  relevance: { trigger: acquiresPageRefs, callers: false },
+  relevance: GUP_EVENT_RELEVANCE,
   check(fn, ctx): Finding[] {
     const out: Finding[] = budgetNote(meta, fn, ctx);
     for (const e of bySite(gupFacts(fn, ctx, 'release').filter(isDoubleRelease))) {

@@ -5,8 +5,7 @@
 import type { Finding } from '../findings';
 import type { Rule, RuleMeta } from './types';
 import type { HeldFact, RetakeFact } from '../analysis/gup-refs';
-import { acquisitionRelated, bySite, finding, gupFacts, takenWords, budgetNote } from './gup-common';
-import { acquiresPageRefs } from './facets';
+import { acquisitionRelated, bySite, finding, gupFacts, takenWords, budgetNote, GUP_EVENT_RELEVANCE } from './gup-common';
 
 const meta: RuleMeta = {
   id: 'gup-leak',
@@ -44,11 +43,7 @@ export function retakeIsLeak(f: RetakeFact): boolean {
 
 export const gupLeak: Rule = {
   meta,
-  // Every event of the ownership analysis is about an acquisition made in the function itself
-  // (analyzeGupRefs returns nothing, not even a budget note, for a function without one): the
-  // function that calls the acquiring API is the only one that can report, its callees are read
-  // for their summaries (releases included), its callers are not needed.
-  relevance: { trigger: acquiresPageRefs, callers: false },
+  relevance: GUP_EVENT_RELEVANCE,
   check(fn, ctx): Finding[] {
     const out: Finding[] = budgetNote(meta, fn, ctx);
     const leaks: (HeldFact | RetakeFact)[] = [

@@ -4,8 +4,7 @@ import type { Finding, QuickFix } from '../findings';
 import type { SourceRange } from '../ir';
 import type { Rule, RuleMeta } from './types';
 import { NEG, TAKEN, ZERO, PART, type HandBackFact, type ReleaseFact } from '../analysis/gup-refs';
-import { acquisitionRelated, bySite, callText, finding, gupFacts, line, budgetNote } from './gup-common';
-import { acquiresPageRefs } from './facets';
+import { acquisitionRelated, bySite, callText, finding, gupFacts, line, budgetNote, GUP_EVENT_RELEVANCE } from './gup-common';
 
 const meta: RuleMeta = {
   id: 'gup-partial-release',
@@ -48,11 +47,7 @@ function handBackIsWrong(f: HandBackFact): boolean {
 
 export const gupPartialRelease: Rule = {
   meta,
-  // Every event of the ownership analysis is about an acquisition made in the function itself
-  // (analyzeGupRefs returns nothing, not even a budget note, for a function without one): the
-  // function that calls the acquiring API is the only one that can report, its callees are read
-  // for their summaries (releases included), its callers are not needed.
-  relevance: { trigger: acquiresPageRefs, callers: false },
+  relevance: GUP_EVENT_RELEVANCE,
   check(fn, ctx): Finding[] {
     const out: Finding[] = budgetNote(meta, fn, ctx);
     const judged = gupFacts(fn, ctx, 'release').flatMap((f) => {

@@ -10,7 +10,7 @@ import type { Finding } from '../findings';
 import type { CallStmt, Expr, FunctionIR, Stmt } from '../ir';
 import type { Rule, RuleMeta } from './types';
 import { lookupApi } from '../kernel/api-table';
-import { gupPagesOf, isGupArray, isGupPage } from '../analysis/gup-pages';
+import { gupPagesOf, isGupArray, isGupPage, type GupPages } from '../analysis/gup-pages';
 import { gupFieldsFor } from './gup-dirty-unlocked';
 import { hasNotifierOps } from '../analysis/notifiers';
 import { exprKey } from '../analysis/expr';
@@ -107,7 +107,7 @@ function runsBefore(fn: FunctionIR, from: Stmt, to: Stmt): boolean {
  * tell us"). A notifier does not help: nothing holds the pages between the release and the
  * invalidate, and dirtying them there touches pages the kernel may already have reused.
  */
-function droppedBefore(fn: FunctionIR, g: ReturnType<typeof gupPagesOf>, fields: Set<string>, at: Stmt): CallStmt | undefined {
+function droppedBefore(fn: FunctionIR, g: GupPages, fields: Set<string>, at: Stmt): CallStmt | undefined {
   for (const b of fn.blocks) {
     for (const s of b.stmts) {
       if (s.kind !== 'call') continue;
@@ -152,10 +152,9 @@ export const gupVaddrNoNotifier: Rule = {
       if (!gup) continue;
       const acq = g.acquisitions[0];
       const taken = acq ? ` (${acq.call.callee}() on line ${acq.call.range.startRow + 1})` : '';
-      const far = isKept(fn, c.result);
-      const dropped = far.at ? droppedBefore(fn, g, fields, far.at) : undefined;
-      const kept = far;
+      const kept = isKept(fn, c.result);
       if (!kept.kept) continue;
+      const dropped = kept.at ? droppedBefore(fn, g, fields, kept.at) : undefined;
       if (dropped) {
         out.push({
           rule: meta.id, severity: meta.severity, function: fn.name, range: c.range,

@@ -15,7 +15,7 @@ import { copyFaulted, faultInCalled, isFaultInCycle, simulateFunctionIR, type Fu
 import { reachable } from '../sim/from-c/build';
 import { registerRuleSimulation, simulationBroker, type SimSummary } from '../sim/broker';
 import { profileCoverage } from '../sim/coverage';
-import { copiesWithoutFaulting, faultsIn } from './facets';
+import { FAULT_IN_LOOP_RELEVANCE } from './facets';
 
 const meta: RuleMeta = {
   id: 'uaccess-livelock',
@@ -134,7 +134,7 @@ export const uaccessLivelock: Rule = {
   meta,
   // Loops are reported only when they call a fault-in (loops.ts), and the simulated live-lock
   // requires the fault-in to run (livelockRequires: faultInCalled).
-  relevance: { trigger: (e) => faultsIn(e) || copiesWithoutFaulting(e), needs: [{ why: 'a fault-in call', api: faultsIn }] },
+  relevance: FAULT_IN_LOOP_RELEVANCE,
   check(fn: FunctionIR, ctx): Finding[] {
     const loops = finderFor(ctx.functionsByName, ctx.cancelled).loops(fn);
     if (!loops.length || ctx.cancelled()) return [];

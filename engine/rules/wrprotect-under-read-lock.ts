@@ -17,6 +17,7 @@ import { WrprotectSiteAnalysis } from '../analysis/wrprotect-sites';
 import { simulateWrprotect, type WrprotectModel } from '../sim/from-c/wrprotect-scenario';
 import { FAULT_LOCK_BY_CLASS } from '../kernel/api/locks';
 import { lockWritten } from '../analysis/lock-names';
+import { oneLineText } from '../analysis/expr';
 import { registerFunctionModels, registerModelSimulation, simulateModels } from '../sim/broker';
 import { profileCoverage } from '../sim/coverage';
 import { mmapOrRwsemLock } from './facets';
@@ -29,12 +30,6 @@ const meta: RuleMeta = {
   description:
     'PTEs are write-protected (soft-dirty clearing, uffd-wp, ptep_set_wrprotect / pte_wrprotect in a page-walk callback) while mmap_lock is held only for read and the TLB flush is deferred to the end of the walk. A concurrent write fault sees the read-only PTE while another CPU still writes through its stale TLB entry, and since v5.9 do_wp_page() copies a page whose count is raised by a GUP pin: the pinned page and the mapped page diverge. Take mmap_write_lock, or pair inc_tlb_flush_pending() with a fault path that flushes when mm_tlb_flush_pending(). Proven by simulation, with the trace.',
 };
-
-/** The C text of a call, on one line (undefined when long). */
-function oneLine(text: string, r: import('../ir').SourceRange): string | undefined {
-  const t = text.slice(r.start, r.end).replace(/\s+/g, ' ').trim();
-  return t && t.length <= 160 ? t : undefined;
-}
 
 registerModelSimulation<WrprotectModel>(meta.id, (models, o) => models.map((m) => simulateWrprotect({ ...m, cancelled: o.cancelled })));
 
@@ -69,12 +64,12 @@ function wrprotectModels(fn: FunctionIR, ctx: Pick<RuleContext, 'text' | 'functi
   // The C text of the lock, the write-protect and the function's calls: the trace shows them.
   const calls = fn.blocks.flatMap((b) => b.stmts).flatMap((c) => {
     if (c.kind !== 'call') return [];
-    const t = oneLine(ctx.text, c.range);
+    const t = oneLineText(ctx.text, c.range);
     return t ? [{ callee: c.callee, text: t, range: c.range }] : [];
   });
   const models = picked.map(({ s, read }): WrprotectModel => {
-    const lockText = oneLine(ctx.text, read.site.range);
-    const wpText = oneLine(ctx.text, s.wp.range);
+    const lockText = oneLineText(ctx.text, read.site.range);
+    const wpText = oneLineText(ctx.text, s.wp.range);
     return {
       fn: fn.name,
       lock: { callee: read.site.callee, range: read.site.range, ...(lockText ? { text: lockText } : {}) },
