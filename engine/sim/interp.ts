@@ -898,9 +898,10 @@ export function runTransition(world: World, state: SimState, tid: number, choice
 
 /**
  * Statements that may change a kernel part: calls the API table or the intrinsics model, stores
- * through a pointer (`*p = v`, a kernel mapping), and a return (it may store the result through
- * a pointer in the caller). Assignments to locals and globals, declarations, branches and calls
- * of the program's own functions (a new frame) change only the thread and the globals.
+ * through a pointer (`*p = v`, a kernel mapping), and leaving a function at the end of its exit
+ * block (returnFromFrame may store the result through a pointer in the caller; a `return`
+ * statement only records the value). Assignments to locals and globals, declarations, branches
+ * and calls of the program's own functions (a new frame) change only the thread and the globals.
  */
 function mayWriteKernel(world: World, fn: FunctionIR | undefined, f: Frame, st: Stmt | undefined): boolean {
   if (!fn) return true;
