@@ -30,6 +30,7 @@ const { simulateFunction } = require(out('engine/sim/simulate-function.js'));
 const { lookupApi } = require(out('engine/kernel/api-table.js'));
 const { loadCParser } = require(out('engine/syntax/parser.js'));
 const { lowerC } = require(out('engine/lower/index.js'));
+const { treeRootVersion } = require(out('engine/input/tree-version.js'));
 
 const opts = { tree: process.env.FAULTLINE_LINUX_TREE ?? '/root/.cache/faultline-linux/6.1.192-3/linux-source-6.1', max: 200, kernel: undefined, json: undefined, dirs: [] };
 const argv = process.argv.slice(2);
@@ -44,16 +45,9 @@ for (let i = 0; i < argv.length; i++) {
   else { console.error(`sim-sweep: unknown argument ${a}`); process.exit(2); }
 }
 
-/** The tree's own version (top-level Makefile), unless --kernel says otherwise. */
+/** The tree's own version (its top-level Makefile, as the CLI reads it), unless --kernel says otherwise. */
 function treeKernel() {
-  if (opts.kernel) return opts.kernel;
-  try {
-    const mk = readFileSync(join(opts.tree, 'Makefile'), 'utf8');
-    const v = /^VERSION\s*=\s*(\d+)/m.exec(mk)?.[1];
-    const p = /^PATCHLEVEL\s*=\s*(\d+)/m.exec(mk)?.[1];
-    if (v && p) return `v${v}.${p}`;
-  } catch { /* no Makefile: mainline */ }
-  return undefined;
+  return opts.kernel ?? treeRootVersion(opts.tree)?.version;
 }
 
 const kernel = treeKernel();

@@ -22,7 +22,7 @@ import { lensTitle, summarizeFile } from '../engine/explain/function-summary';
 import { faultWindowHover, simulateLenses } from '../engine/explain/fault-window';
 import { seedSimulateLenses } from '../engine/sim/simulate-seed';
 import { coverageMarkdown } from '../engine/sim/coverage';
-import type { FileIR } from '../engine/ir';
+import type { FileIR, SourceRange } from '../engine/ir';
 import { ruleById } from '../engine/rules/registry';
 import { docsUrl, findingToDiagnostic, rangeContains, rangesTouch, toRange } from './convert';
 import { SIMULATE_COMMAND } from './simulate';
@@ -191,7 +191,7 @@ export interface SimulateArgs {
 /** A function "Simulate" runs: a fault-in retry loop (uaccess-livelock) or a seed rule's shape (fault-under-lock, wrprotect-under-read-lock). */
 interface Simulatable {
   function: string;
-  nameRange: import('../engine/ir').SourceRange;
+  nameRange: SourceRange;
   /** What the simulation is about, for the tooltip. */
   about: string;
 }

@@ -105,7 +105,6 @@ function runSimulationInThisThread(req: SimulationRequest, hooks: SimulationHook
     ...(req.arch ? { arch: req.arch } : {}),
     ...(req.kernel ? { kernel: req.kernel } : {}),
     maxStates: req.maxStates,
-    timeMs: req.timeMs,
     cancelled: hooks.cancelled,
     ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
   });

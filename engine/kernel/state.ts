@@ -301,8 +301,13 @@ export function stateTextHash(s: SimState): number {
     a = Math.imul(a ^ ch, 2654435761);
     b = Math.imul(b ^ ch, 1597334677);
   }
-  a = Math.imul(a ^ (a >>> 16), 2246822507) ^ Math.imul(b ^ (b >>> 13), 3266489909);
-  b = Math.imul(b ^ (b >>> 16), 2246822507) ^ Math.imul(a ^ (a >>> 13), 3266489909);
+  return finish53(a, b);
+}
+
+/** cyrb53's final avalanche of two 32-bit lanes into a 53-bit number (stateTextHash, stateHash). */
+function finish53(x: number, y: number): number {
+  const a = Math.imul(x ^ (x >>> 16), 2246822507) ^ Math.imul(y ^ (y >>> 13), 3266489909);
+  const b = Math.imul(y ^ (y >>> 16), 2246822507) ^ Math.imul(a ^ (a >>> 13), 3266489909);
   return (b & 0x1fffff) * 4294967296 + (a >>> 0);
 }
 
@@ -441,9 +446,7 @@ export function stateHash(s: SimState): number {
     else mixValue(x);
   }
   mix(T_END);
-  const a = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  const b = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(a ^ (a >>> 13), 3266489909);
-  return (b & 0x1fffff) * 4294967296 + (a >>> 0);
+  return finish53(h1, h2);
 }
 
 // ---- initial memory layout (scenario data) ----

@@ -91,6 +91,19 @@ interface Node {
 
 interface Edge { from: Key; to: Key; tid: number; steps: TraceStep[] }
 
+/** The switches that turn one of the explorer's savings off (tests and the bench compare). */
+export type ExploreSwitches = Pick<Budget, 'noReduction' | 'noHashing' | 'textKeys' | 'noDeadLocals'>;
+
+/** The switches of `o` that are on, to pass on to the next layer's options (absent when off). */
+export function switchesOn(o: ExploreSwitches): ExploreSwitches {
+  const out: ExploreSwitches = {};
+  if (o.noReduction) out.noReduction = true;
+  if (o.noHashing) out.noHashing = true;
+  if (o.textKeys) out.textKeys = true;
+  if (o.noDeadLocals) out.noDeadLocals = true;
+  return out;
+}
+
 export const DEFAULT_BUDGET = { maxStates: 200000 };
 const NOTHING_ASLEEP: ReadonlySet<number> = new Set<number>();
 /** Steps of the search path kept in an inconclusive result. */

@@ -812,6 +812,10 @@ class TransitionCtx implements OpCtx {
     this.sw = world.sw;
   }
   get label(): string { return storeLabel(this.world, this.tid, this.atFn, this.atBlock, this.atIdx); }
+  /** The statement about to run starts at frame `f`'s position (the store label names it). */
+  startAt(f: Frame): void {
+    this.atFn = f.fn; this.atBlock = f.block; this.atIdx = f.idx;
+  }
 }
 
 /**
@@ -849,7 +853,7 @@ export function runTransition(world: World, state: SimState, tid: number, choice
       ex.facts = undefined;
       ex.choice = 0;
     }
-    ctx.atFn = f0.fn; ctx.atBlock = f0.block; ctx.atIdx = f0.idx;
+    ctx.startAt(f0);
     if (!own && mayWriteKernel(world, fn0, f0, st0)) { ownKernelParts(cur); own = true; }
     try {
       ex.stepStmt();
@@ -894,9 +898,10 @@ export function runTransition(world: World, state: SimState, tid: number, choice
 
 /**
  * Statements that may change a kernel part: calls the API table or the intrinsics model, stores
- * through a pointer (`*p = v`, a kernel mapping), and a return (it may store the result through
- * a pointer in the caller). Assignments to locals and globals, declarations, branches and calls
- * of the program's own functions (a new frame) change only the thread and the globals.
+ * through a pointer (`*p = v`, a kernel mapping), and leaving a function at the end of its exit
+ * block (returnFromFrame may store the result through a pointer in the caller; a `return`
+ * statement only records the value). Assignments to locals and globals, declarations, branches
+ * and calls of the program's own functions (a new frame) change only the thread and the globals.
  */
 function mayWriteKernel(world: World, fn: FunctionIR | undefined, f: Frame, st: Stmt | undefined): boolean {
   if (!fn) return true;
@@ -967,9 +972,8 @@ function shareKernel(cur: SimState, parent: SimState): void {
 function replay(world: World, state: SimState, tid: number, choice: number, n: number): SimState {
   const s = cloneState(state);
   for (let i = 0; i < n; i++) {
-    const ctx: OpCtx = { s, tid, profile: world.profile, sw: world.sw, fp: new Map(), label: '', notes: [], deltas: [] };
-    const f = frameOf(s.threads[tid]);
-    ctx.label = storeLabel(world, tid, f.fn, f.block, f.idx);
+    const ctx = new TransitionCtx(world, s, tid);
+    ctx.startAt(frameOf(s.threads[tid]));
     new Exec(world, ctx, i === 0 ? choice : 0).stepStmt();
   }
   return s;

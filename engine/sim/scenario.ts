@@ -11,7 +11,7 @@ import {
   GUP_PIN_COUNTING_BIAS, hex, newPage, type FileState, type Layout, type Mm, type SimState, type Val,
 } from '../kernel/state';
 import { forkMm, type Verdict } from '../kernel/ops';
-import { explore, type Budget, type ExploreResult } from './explore';
+import { explore, switchesOn, type Budget, type ExploreResult } from './explore';
 import { newFrame, type ChoiceSite, type Program, type World } from './interp';
 
 export type ProfileName = ArchProfile['name'];
@@ -232,10 +232,7 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}): SimResult {
     const r = explore(world, init.state, endOracle(init.baseline, profile.pageSize), {
       ...(opts.maxStates !== undefined ? { maxStates: opts.maxStates } : {}),
       ...(opts.cancelled ? { cancelled: opts.cancelled } : {}),
-      ...(opts.noReduction ? { noReduction: true } : {}),
-      ...(opts.noHashing ? { noHashing: true } : {}),
-      ...(opts.noDeadLocals ? { noDeadLocals: true } : {}),
-      ...(opts.textKeys ? { textKeys: true } : {}),
+      ...switchesOn(opts),
       ...(opts.progress ? { progress: (n: number) => opts.progress!(states + n) } : {}),
       ...(opts.livelockRequires ? { livelockRequires: opts.livelockRequires } : {}),
     });

@@ -49,8 +49,6 @@ export interface SimulateFunctionOptions {
   maxStates?: number;
   /** Whole-function state budget (every profile, length and layout). */
   maxTotalStates?: number;
-  /** Accepted for old callers; ignored: budgets count states, never time. */
-  timeMs?: number;
   cancelled?: () => boolean;
   onProgress?: (explored: number) => void;
 }

@@ -11,6 +11,7 @@ import { MAINLINE } from '../kernel/versions';
 import { functionModelBuilders, modelSimulationRunner } from './broker';
 import { coverageWords } from './coverage';
 import type { SimulationResult } from './simulate-function';
+import type { SimResult } from './scenario';
 // The rules register their model builders and runners when loaded.
 import '../rules/registry';
 
@@ -80,7 +81,7 @@ export function simulateSeedFunction(fn: FunctionIR, byName: Map<string, Functio
   const seeds = seedModelsOf(fn, byName, text, opts);
   if (!seeds.length) return undefined;
   const cancelled = opts.cancelled ?? (() => false);
-  const runs: { rule: string; label: string; result: ReturnType<NonNullable<ReturnType<typeof modelSimulationRunner>>>[number] }[] = [];
+  const runs: { rule: string; label: string; result: SimResult }[] = [];
   let explored = 0;
   for (const s of seeds) {
     const run = modelSimulationRunner(s.rule);

@@ -14,9 +14,10 @@ import type { TraceStep } from '../../findings';
 import type { ApiEntry } from '../../kernel/api-schema';
 import { kernelSwitches } from '../../kernel/versions';
 import { runScenario, type ProfileName, type Scenario, type SimResult } from '../scenario';
+import { switchesOn, type ExploreSwitches } from '../explore';
 import { buildProgram, userLayouts, type BuiltProgram } from './build';
 
-export interface FromCOptions {
+export interface FromCOptions extends ExploreSwitches {
   arch?: ProfileName;
   kernel?: string;
   /** Per exploration (one length, one layout, one profile). */
@@ -33,11 +34,6 @@ export interface FromCOptions {
   livelockRequires?: ((s: TraceStep) => boolean)[];
   /** Blocks of the loop under study (its unknown results are varied first). */
   loopBlocks?: Set<number>;
-  /** Compare: without the partial-order reduction / without state hashing (bench). */
-  noReduction?: boolean;
-  noHashing?: boolean;
-  noDeadLocals?: boolean;
-  textKeys?: boolean;
 }
 
 export interface ProfileOutcome {
@@ -129,10 +125,7 @@ export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionI
           arch, maxStates: Math.min(maxStates, left),
           ...(opts.cancelled ? { cancelled: opts.cancelled } : {}),
           ...(opts.livelockRequires ? { livelockRequires: opts.livelockRequires } : {}),
-          ...(opts.noReduction ? { noReduction: true } : {}),
-          ...(opts.noHashing ? { noHashing: true } : {}),
-          ...(opts.noDeadLocals ? { noDeadLocals: true } : {}),
-          ...(opts.textKeys ? { textKeys: true } : {}),
+          ...switchesOn(opts),
           ...(opts.onProgress ? { progress: (n: number) => opts.onProgress!(states + n) } : {}),
         });
         runs++;

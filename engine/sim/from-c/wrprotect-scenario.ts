@@ -63,6 +63,9 @@ export function simulateWrprotect(m: WrprotectModel): SimResult {
   return inCTerms(r, m);
 }
 
+/** The model's notes name the write-fault path's functions as the API table does (WP_FAULT_PATH), without the parentheses. */
+const FAULT_PATH_NOTE = new RegExp([WP_FAULT_PATH.decide, WP_FAULT_PATH.copy].map((n) => n.replace(/\(\)$/, '')).join('|'));
+
 const WRITER_A = 'user thread A: stores through its cached TLB entry';
 const WRITER_B = 'user thread B: write fault on the GUP-pinned page';
 
@@ -111,7 +114,7 @@ function inCTerms(r: SimResult, m: WrprotectModel): SimResult {
     if (callee === 'sim_user_write') {
       // A store that faults runs the kernel's write-fault path: say so, with its functions' names.
       const text = `${st.delta ?? ''} ${st.note ?? ''}`;
-      if (/wp_page_copy|do_wp_page/.test(text)) {
+      if (FAULT_PATH_NOTE.test(text)) {
         const installs = /installing the copy|install the copy/.test(text);
         return { ...rest, ...words, operation: installs ? `kernel: ${path.copy} installs the copy` : `user store -> write fault; kernel: ${path.fault} -> ${path.decide} -> ${path.copy}` };
       }
