@@ -64,24 +64,17 @@ class FileLowerer {
   constructor(
     private readonly text: string,
     lines: LineIndex,
-    problems: SyntaxProblem[],
     private readonly cancelled?: () => boolean,
   ) {
     const problemOf = new Map<SNode, SyntaxProblem>();
     // Nested definitions are queued, not lowered recursively: 3000 functions each swallowed by
     // the previous one's missing `}` must not deepen the JS stack.
     this.env = { text, lines, problemOf, cancelled, nestedFunction: (n) => this.nestedQueue.push(n) };
-    this.problems = problems;
-    this.syncProblems(problems);
   }
 
-  /** Problems the mirror recorded so far (it appends to one array, in source order). */
-  syncProblems(problems: SyntaxProblem[]): void {
-    if (problems !== this.problems) {
-      this.problems = problems;
-      this.problemsKnown = 0;
-      this.env.problemOf.clear();
-    }
+  /** Problems the mirror recorded so far: it appends to one array (in source order) that each call hands again. */
+  private syncProblems(problems: SyntaxProblem[]): void {
+    this.problems = problems;
     for (; this.problemsKnown < problems.length; this.problemsKnown++) this.env.problemOf.set(problems[this.problemsKnown].node, problems[this.problemsKnown]);
   }
 
@@ -114,7 +107,7 @@ class FileLowerer {
   private readonly nestedQueue: SNode[] = [];
 
   /** Problems in source order (the mirror records them in a pre-order walk). */
-  private problems: SyntaxProblem[];
+  private problems: SyntaxProblem[] = [];
 
   problemsIn(start: number, end: number): SyntaxProblem[] {
     const ps = this.problems;
@@ -407,7 +400,7 @@ export function lowerTree(tree: Tree, text: string, opts?: LowerOptions): FileIR
     }
     // Each top-level item is lowered as soon as it is mirrored, and dropped: the mirror of the
     // whole file (240 MB for 8 MB of functions) is never held, only a couple of items.
-    file = new FileLowerer(text, lines, [], opts?.cancelled);
+    file = new FileLowerer(text, lines, opts?.cancelled);
     const lowerer = file;
     ({ root, problems } = mirrorTree(tree, opts?.cancelled, text, skip && skip.size ? skip : undefined, (r, ps) => {
       lowerer.stream(r, ps, false);
