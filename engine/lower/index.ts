@@ -96,7 +96,7 @@ class FileLowerer {
     this.syncProblems(problems);
     const kids = root.children;
     try {
-      const next = this.walkRange(root, kids, 0, final ? kids.length : kids.length - 1, 0);
+      const next = this.walkRange(root, final ? kids.length : kids.length - 1, 0);
       kids.splice(0, next);
     } catch {
       this.walkFailed = true;
@@ -146,13 +146,10 @@ class FileLowerer {
     return this.env.lines.range(n.start, n.end);
   }
 
-  walk(node: SNode, depth = 0): void {
-    this.walkRange(node, node.children, 0, node.children.length, depth);
-  }
-
-  /** Walk kids[from, to) of `node` (the last may consume kids[to]); returns the index after the last consumed. */
-  private walkRange(node: SNode, kids: SNode[], from: number, to: number, depth: number): number {
-    let i = from;
+  /** Walk the children [0, to) of `node` (the last may consume child `to`); returns the index after the last consumed. */
+  private walkRange(node: SNode, to: number, depth: number): number {
+    const kids = node.children;
+    let i = 0;
     for (; i < to; i++) {
       if (this.cancelled?.()) return kids.length;
       const c = kids[i];
@@ -182,7 +179,7 @@ class FileLowerer {
           if (node.type === 'ERROR') i = this.unclosedFunction(kids, i);
           break;
         default:
-          if (TOP_CONTAINERS.has(c.type) && depth < MAX_TOP_DEPTH) this.walk(c, depth + 1);
+          if (TOP_CONTAINERS.has(c.type) && depth < MAX_TOP_DEPTH) this.walkRange(c, c.children.length, depth + 1);
       }
     }
     return i;
