@@ -4,7 +4,7 @@
 
 import type { FileIR } from './ir';
 import type { Finding, InputProblem } from './findings';
-import { loadCParser, MAX_PARSE_TOKENS, parserReady, parseTokenCount, ParseStopped, type CParser, type Tree } from './syntax/parser';
+import { loadCParser, MAX_PARSE_TOKENS, parserReady, parseTokenCount, ParseStopped, type CParser, type ParseLimits, type Tree } from './syntax/parser';
 import { budgetNote } from './budget';
 import { blankIrrelevant, rangesOutside, unblanked } from './syntax/blank-irrelevant';
 import { unaccountedFunction, type RelevanceOutcome } from './syntax/relevance-graph';
@@ -181,10 +181,13 @@ class FaultlineEngine implements Engine {
     if (relevance && !relevance.rules.length) return { findings: [], file: EMPTY_FILE() };
     const relevantApis = relevance?.relevantApis;
     const macrosBlanked = blankKernelMacros(text);
+    // The token bound is decided on the whole text (a blanked copy has fewer), as the engine and
+    // the server parse it; counted once, and only when the text is long enough to pass it.
+    const limits: ParseLimits = { cancelled, tokens: macrosBlanked.length > MAX_PARSE_TOKENS ? parseTokenCount(macrosBlanked, MAX_PARSE_TOKENS) : undefined };
     let parsed: { tree: Tree; text: string; outcome?: RelevanceOutcome };
     let file: FileIR;
     try {
-      parsed = this.parseForBatch(macrosBlanked, relevantApis, oldTree, cancelled);
+      parsed = this.parseForBatch(macrosBlanked, relevantApis, oldTree, limits);
       const outcomes: RelevanceOutcome[] = parsed.outcome ? [parsed.outcome] : [];
       file = lowerTree(parsed.tree, parsed.text, { cancelled, relevantApis, relevanceReport: (o) => outcomes.push(o) });
       // The relevance filters work on a graph of top-level items; a function they did not see
@@ -193,7 +196,7 @@ class FaultlineEngine implements Engine {
       if (outcomes.some((o) => unaccountedFunction(o, file.functions) !== undefined)) {
         batchFallbacks.count++;
         parsed.tree.delete();
-        parsed = { tree: this.parser.parse(macrosBlanked, null, { limits: { cancelled } }), text: macrosBlanked };
+        parsed = { tree: this.parser.parse(macrosBlanked, null, { limits }), text: macrosBlanked };
         file = lowerTree(parsed.tree, parsed.text, { cancelled });
       }
     } catch (e) {
@@ -213,10 +216,7 @@ class FaultlineEngine implements Engine {
    * when the blanked text does not parse cleanly the whole text is parsed instead, and the
    * blanking pass itself only removes items that are balanced in every bracket kind.
    */
-  private parseForBatch(macrosBlanked: string, relevantApis: ReadonlySet<string> | undefined, oldTree: Tree | null | undefined, cancelled: () => boolean): { tree: Tree; text: string; outcome?: RelevanceOutcome } {
-    // The token bound is decided on the whole text (the blanked one has fewer), as the engine and
-    // the server parse it; counted only when the text is long enough to pass it.
-    const limits = { cancelled, tokens: macrosBlanked.length > MAX_PARSE_TOKENS ? parseTokenCount(macrosBlanked, MAX_PARSE_TOKENS) : undefined };
+  private parseForBatch(macrosBlanked: string, relevantApis: ReadonlySet<string> | undefined, oldTree: Tree | null | undefined, limits: ParseLimits): { tree: Tree; text: string; outcome?: RelevanceOutcome } {
     const { text: blanked, gaps, keptFunctions, outcome } = relevantApis && BLANK_IRRELEVANT.enabled ? blankIrrelevant(macrosBlanked, relevantApis) : unblanked(macrosBlanked);
     // The blanked functions' insides are not even read: the parser is given the rest as its
     // included ranges (offsets, rows and columns stay absolute). Only blanks are skipped and each

@@ -15,13 +15,12 @@ import { Edit } from 'web-tree-sitter';
 import type { FileIR, FunctionIR, SourceRange } from './ir';
 import type { Finding, InputProblem } from './findings';
 import { sortAndDedupe, type Engine, type Tree } from './engine';
-import type { Node } from 'web-tree-sitter';
 import { blankKernelMacros } from './syntax/macros';
 import { lowerTree } from './lower/lower';
 import { functionsByNameOf, runRules } from './rules/run';
 import { CheckReads, type FactRead, type FactScope } from './analysis/file-facts';
 import { lineOfOffset } from './line-starts';
-import { BoundedParser, isLive, ParserFailed, ParseStopped, parserIsReady } from './syntax/parser';
+import { BoundedParser, isLive, ParserFailed, ParseStopped, parserIsReady, type SyntaxNode } from './syntax/parser';
 import { budgetNote } from './budget';
 import { textMayReport } from './rules/rule-relevance';
 import { plainDefinitions } from './syntax/blank-irrelevant';
@@ -385,12 +384,7 @@ export class DocumentSession {
 
   /** Free the tree-sitter tree (wasm memory is not garbage-collected promptly). */
   dispose(): void {
-    this.tree?.delete();
-    this.tree = undefined;
-    this.freshTree?.delete();
-    this.freshTree = undefined;
-    this.parsedFile = undefined;
-    this.parsedBlanked = undefined;
+    this.forgetTree();
     this.parser?.delete();
     this.parser = undefined;
     this.cache.clear();
@@ -644,7 +638,7 @@ export class DocumentSession {
     if (!self) return false;
     // The run: nodes whose recovery may reach out of them (comments inside it), up to a node that
     // keeps its recovery on each side (or the file's edge).
-    const run: Node[] = [self];
+    const run: SyntaxNode[] = [self];
     let prev = self.previousSibling;
     for (let k = 0; prev && (prev.type === 'comment' || !keepsItsRecovery(prev, blanked)); prev = prev.previousSibling) {
       if (++k > WINDOW_NODES) return false;
@@ -673,12 +667,7 @@ export class DocumentSession {
       this.stats.freshChecks++;
       const w = win.rootNode;
       if (w.childCount !== run.length) return false;
-      for (let i = 0; i < run.length; i++) {
-        const a = run[i];
-        const b = w.child(i)!;
-        if (a.type !== b.type || a.startIndex !== b.startIndex || a.endIndex !== b.endIndex || a.hasError !== b.hasError) return false;
-        if (a.hasError && a.toString() !== b.toString()) return false;
-      }
+      for (let i = 0; i < run.length; i++) if (!sameRecovery(run[i], w.child(i)!)) return false;
       return true;
     } finally {
       win.delete();
@@ -890,12 +879,12 @@ function neighboursKeepTheirRecovery(tree: Tree, edited: { startIndex: number; e
 }
 
 /** The edited function's node when it is a top-level node itself (not inside an ERROR node). */
-function editedTopLevel(tree: Tree, edited: { startIndex: number; endIndex: number }): Node | undefined {
+function editedTopLevel(tree: Tree, edited: { startIndex: number; endIndex: number }): SyntaxNode | undefined {
   const self = tree.rootNode.firstChildForIndex(edited.startIndex);
   return self && self.startIndex === edited.startIndex && self.endIndex === edited.endIndex ? self : undefined;
 }
 
-function skipComments(n: Node | null, forward: boolean): Node | null {
+function skipComments(n: SyntaxNode | null, forward: boolean): SyntaxNode | null {
   while (n && n.type === 'comment') n = forward ? n.nextSibling : n.previousSibling;
   return n;
 }
@@ -906,7 +895,7 @@ function skipComments(n: Node | null, forward: boolean): Node | null {
  * Scanned from the end of the top-level node before it (a point where the scan is at the top
  * level), not from the start of the text: this runs while typing.
  */
-function keepsItsRecovery(n: Node | null, blanked: string): boolean {
+function keepsItsRecovery(n: SyntaxNode | null, blanked: string): boolean {
   if (!n || !n.hasError) return true;
   if (n.type !== 'function_definition') return false;
   const before = n.previousSibling;
@@ -926,11 +915,7 @@ function sameTopLevel(a: Tree, b: Tree): boolean {
   try {
     if (!ca.gotoFirstChild() || !cb.gotoFirstChild()) return n === 0;
     do {
-      if (ca.nodeType !== cb.nodeType || ca.startIndex !== cb.startIndex || ca.endIndex !== cb.endIndex) return false;
-      const na = ca.currentNode;
-      const nb = cb.currentNode;
-      if (na.hasError !== nb.hasError) return false;
-      if (na.hasError && na.toString() !== nb.toString()) return false;
+      if (!sameRecovery(ca.currentNode, cb.currentNode)) return false;
       cb.gotoNextSibling();
     } while (ca.gotoNextSibling());
     return true;
@@ -938,6 +923,12 @@ function sameTopLevel(a: Tree, b: Tree): boolean {
     ca.delete();
     cb.delete();
   }
+}
+
+/** Two top-level nodes of two parses are the same: type, extent and, where one has an error, the tree under it. */
+function sameRecovery(a: SyntaxNode, b: SyntaxNode): boolean {
+  if (a.type !== b.type || a.startIndex !== b.startIndex || a.endIndex !== b.endIndex || a.hasError !== b.hasError) return false;
+  return !a.hasError || a.toString() === b.toString();
 }
 
 /** Whether the top-level node of `tree` that starts at `start` (edited: positions moved) has an error. */

@@ -64,24 +64,17 @@ class FileLowerer {
   constructor(
     private readonly text: string,
     lines: LineIndex,
-    problems: SyntaxProblem[],
     private readonly cancelled?: () => boolean,
   ) {
     const problemOf = new Map<SNode, SyntaxProblem>();
     // Nested definitions are queued, not lowered recursively: 3000 functions each swallowed by
     // the previous one's missing `}` must not deepen the JS stack.
     this.env = { text, lines, problemOf, cancelled, nestedFunction: (n) => this.nestedQueue.push(n) };
-    this.problems = problems;
-    this.syncProblems(problems);
   }
 
-  /** Problems the mirror recorded so far (it appends to one array, in source order). */
-  syncProblems(problems: SyntaxProblem[]): void {
-    if (problems !== this.problems) {
-      this.problems = problems;
-      this.problemsKnown = 0;
-      this.env.problemOf.clear();
-    }
+  /** Problems the mirror recorded so far: it appends to one array (in source order) that each call hands again. */
+  private syncProblems(problems: SyntaxProblem[]): void {
+    this.problems = problems;
     for (; this.problemsKnown < problems.length; this.problemsKnown++) this.env.problemOf.set(problems[this.problemsKnown].node, problems[this.problemsKnown]);
   }
 
@@ -103,7 +96,7 @@ class FileLowerer {
     this.syncProblems(problems);
     const kids = root.children;
     try {
-      const next = this.walkRange(root, kids, 0, final ? kids.length : kids.length - 1, 0);
+      const next = this.walkRange(root, final ? kids.length : kids.length - 1, 0);
       kids.splice(0, next);
     } catch {
       this.walkFailed = true;
@@ -114,7 +107,7 @@ class FileLowerer {
   private readonly nestedQueue: SNode[] = [];
 
   /** Problems in source order (the mirror records them in a pre-order walk). */
-  private problems: SyntaxProblem[];
+  private problems: SyntaxProblem[] = [];
 
   problemsIn(start: number, end: number): SyntaxProblem[] {
     const ps = this.problems;
@@ -153,13 +146,10 @@ class FileLowerer {
     return this.env.lines.range(n.start, n.end);
   }
 
-  walk(node: SNode, depth = 0): void {
-    this.walkRange(node, node.children, 0, node.children.length, depth);
-  }
-
-  /** Walk kids[from, to) of `node` (the last may consume kids[to]); returns the index after the last consumed. */
-  private walkRange(node: SNode, kids: SNode[], from: number, to: number, depth: number): number {
-    let i = from;
+  /** Walk the children [0, to) of `node` (the last may consume child `to`); returns the index after the last consumed. */
+  private walkRange(node: SNode, to: number, depth: number): number {
+    const kids = node.children;
+    let i = 0;
     for (; i < to; i++) {
       if (this.cancelled?.()) return kids.length;
       const c = kids[i];
@@ -189,7 +179,7 @@ class FileLowerer {
           if (node.type === 'ERROR') i = this.unclosedFunction(kids, i);
           break;
         default:
-          if (TOP_CONTAINERS.has(c.type) && depth < MAX_TOP_DEPTH) this.walk(c, depth + 1);
+          if (TOP_CONTAINERS.has(c.type) && depth < MAX_TOP_DEPTH) this.walkRange(c, c.children.length, depth + 1);
       }
     }
     return i;
@@ -407,7 +397,7 @@ export function lowerTree(tree: Tree, text: string, opts?: LowerOptions): FileIR
     }
     // Each top-level item is lowered as soon as it is mirrored, and dropped: the mirror of the
     // whole file (240 MB for 8 MB of functions) is never held, only a couple of items.
-    file = new FileLowerer(text, lines, [], opts?.cancelled);
+    file = new FileLowerer(text, lines, opts?.cancelled);
     const lowerer = file;
     ({ root, problems } = mirrorTree(tree, opts?.cancelled, text, skip && skip.size ? skip : undefined, (r, ps) => {
       lowerer.stream(r, ps, false);

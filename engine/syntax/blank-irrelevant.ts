@@ -180,6 +180,9 @@ function looksLikeFunctionHeader(header: string): boolean {
   return h.endsWith(')') && !h.includes('=');
 }
 
+/** The identifier that ends a header's text before its `(` (and the white space after it). */
+const TRAILING_NAME = new RegExp(`(${IDENT_SOURCE})[ \\t\\r\\n\\v\\f]*$`, 'u');
+
 /** `static long foo(struct x *p, int n)` → `foo`; undefined unless the header has that shape. */
 function definitionName(header: string): string | undefined {
   const h = withoutComments(header).trimEnd();
@@ -196,13 +199,21 @@ function definitionName(header: string): string | undefined {
   // `bool f(x)g(struct y *p)` (a mangled line) the parser's recovery of the whole text may make
   // one function of it and everything up to a later `}` (fuzz seed 41 #6864).
   if (closingParen(h, paren) !== h.length - 1) return undefined;
-  const m = new RegExp(`(${IDENT_SOURCE})[ \\t\\r\\n\\v\\f]*$`, 'u').exec(h.slice(0, paren));
+  const m = TRAILING_NAME.exec(h.slice(0, paren));
   if (!m) return undefined;
   const name = m[1];
   // Upper-case names are macro-made definitions (SYSCALL_DEFINE3(...)): keep them.
   if (/^[A-Z0-9_]+$/.test(name)) return undefined;
   if (/\b(struct|union|enum)\s*$/.test(h.slice(0, m.index))) return undefined;
   return name;
+}
+
+/**
+ * The name of the item when it is a plain function definition (no preprocessor line inside,
+ * balanced, a body, a definition's header): the ones blankIrrelevant may blank.
+ */
+function plainDefinitionName(text: string, s: Span): string | undefined {
+  return !s.hasDirective && s.balanced && s.bodyOpen > s.start ? definitionName(text.slice(s.start, s.bodyOpen)) : undefined;
 }
 
 /** Index of the `)` that closes the `(` at `open` (comments already removed), or -1. */
@@ -250,7 +261,7 @@ export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>)
   if (!spans) return unblanked(text);
   const items: Item[] = spans.map((s) => {
     const ids = identifiersOf(text.slice(s.start, s.end));
-    const name = !s.hasDirective && s.balanced && s.bodyOpen > s.start ? definitionName(text.slice(s.start, s.bodyOpen)) : undefined;
+    const name = plainDefinitionName(text, s);
     let relevant = name === undefined;
     if (!relevant) for (const id of ids) if (relevantApis.has(id)) { relevant = true; break; }
     return { start: s.start, end: s.end, candidate: name !== undefined, name, ids, relevant, alsoDefines: nestedDefinitionNames(text, s.start, s.end) };
@@ -291,7 +302,7 @@ export function plainDefinitions(text: string): Map<number, number> | undefined 
   const spans = topLevelItems(text);
   if (!spans) return undefined;
   const out = new Map<number, number>();
-  for (const s of spans) if (!s.hasDirective && s.balanced && s.bodyOpen > s.start && definitionName(text.slice(s.start, s.bodyOpen)) !== undefined) out.set(s.end, s.start);
+  for (const s of spans) if (plainDefinitionName(text, s) !== undefined) out.set(s.end, s.start);
   return out;
 }
 

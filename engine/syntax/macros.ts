@@ -6,6 +6,8 @@
 // Only identifiers in code are touched; comments, strings and character literals are skipped.
 // Newlines inside a blanked argument list are kept so rows never move.
 
+import { skipComment, skipQuoted } from './skip';
+
 /** Annotations that stand alone (no argument list). */
 const BARE = new Set<string>([
   '__user', '__kernel', '__iomem', '__rcu', '__percpu', '__force', '__bitwise', '__safe', '__nocast',
@@ -40,39 +42,6 @@ const STATEMENT_MACROS = /^(EXPORT_SYMBOL(_GPL|_NS|_NS_GPL|_FOR_TESTS_ONLY|_GPL_
 
 /** A parenthesised list longer than this is not an annotation argument: leave it alone. */
 const MAX_ARG_SPAN = 8192;
-
-/** Index just past a string or char literal starting at `i` (the quote). */
-function skipQuoted(text: string, i: number): number {
-  const quote = text.charCodeAt(i);
-  const n = text.length;
-  i++;
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    if (c === 92 /* \ */) {
-      i += 2;
-      continue;
-    }
-    if (c === quote) return i + 1;
-    if (c === 10 /* unterminated at end of line */) return i;
-    i++;
-  }
-  return n;
-}
-
-/** Index just past a comment starting at `i`, or `i` if there is none. */
-function skipComment(text: string, i: number): number {
-  if (text.charCodeAt(i) !== 47 /* / */) return i;
-  const next = text.charCodeAt(i + 1);
-  if (next === 47) {
-    const nl = text.indexOf('\n', i + 2);
-    return nl < 0 ? text.length : nl;
-  }
-  if (next === 42) {
-    const close = text.indexOf('*/', i + 2);
-    return close < 0 ? text.length : close + 2;
-  }
-  return i;
-}
 
 function skipSpaceAndComments(text: string, i: number): number {
   const n = text.length;

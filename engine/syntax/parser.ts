@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as TreeSitter from 'web-tree-sitter';
+import { skipNonCode } from './skip';
 
 export type Tree = TreeSitter.Tree;
 export type SyntaxNode = TreeSitter.Node;
@@ -303,7 +304,7 @@ export const MAX_PARSE_TOKENS = 750_000;
  * Tokens of `text` as the bound counts them (a linear scan; stops counting past `limit`): a run
  * of identifier or number characters is one, every other character that is not white space is
  * one (`->` counts two: an over-count errs on the side of the bound), a string or character
- * literal is one, comments are none.
+ * literal is one, comments are none (skip.ts, as bracketDepth skips them).
  */
 export function parseTokenCount(text: string, limit = Infinity): number {
   let tokens = 0;
@@ -318,26 +319,12 @@ export function parseTokenCount(text: string, limit = Infinity): number {
         if ((d >= 48 && d <= 57) || (d >= 65 && d <= 90) || (d >= 97 && d <= 122) || d === 95) i++;
         else break;
       }
-    } else if (c === 47 /* / */) {
-      const d = text.charCodeAt(i + 1);
-      if (d === 42 /* * */) {
-        tokens--;
-        const close = text.indexOf('*/', i + 2);
-        i = close < 0 ? n : close + 1;
-      } else if (d === 47) {
-        tokens--;
-        const nl = text.indexOf('\n', i + 2);
-        i = nl < 0 ? n : nl;
+    } else if (c === 47 /* / */ || c === 34 /* " */ || c === 39 /* ' */) {
+      const after = skipNonCode(text, i);
+      if (after !== i) {
+        if (c === 47) tokens--; // a comment
+        i = after - 1;
       }
-    } else if (c === 34 || c === 39) {
-      let j = i + 1;
-      while (j < n) {
-        const e = text.charCodeAt(j);
-        if (e === 92) j += 2;
-        else if (e === c || e === 10) break;
-        else j++;
-      }
-      i = j;
     }
   }
   return tokens;
@@ -382,8 +369,8 @@ export interface ParseOptions {
 export const MAX_NESTING = 10_000;
 
 /**
- * Deepest nesting of ( [ { in `text`, outside comments, string and character literals (a linear
- * scan; stops counting once past `limit`).
+ * Deepest nesting of ( [ { in `text`, outside comments, string and character literals (skipped
+ * by skip.ts, as parseTokenCount skips them; a linear scan; stops counting once past `limit`).
  */
 export function bracketDepth(text: string, limit = Infinity): number {
   let depth = 0;
@@ -398,25 +385,10 @@ export function bracketDepth(text: string, limit = Infinity): number {
       }
     } else if (c === 41 || c === 93 || c === 125) {
       if (depth > 0) depth--;
-    } else if (c === 47 /* / */) {
-      const d = text.charCodeAt(i + 1);
-      if (d === 42 /* * */) {
-        const close = text.indexOf('*/', i + 2);
-        i = close < 0 ? n : close + 1;
-      } else if (d === 47) {
-        const nl = text.indexOf('\n', i + 2);
-        i = nl < 0 ? n : nl;
-      }
-    } else if (c === 34 || c === 39) {
+    } else if (c === 47 /* / */ || c === 34 /* " */ || c === 39 /* ' */) {
       // A literal ends at its quote or at the end of the line (an unterminated one).
-      let j = i + 1;
-      while (j < n) {
-        const e = text.charCodeAt(j);
-        if (e === 92) j += 2;
-        else if (e === c || e === 10) break;
-        else j++;
-      }
-      i = j;
+      const after = skipNonCode(text, i);
+      if (after !== i) i = after - 1;
     }
   }
   return max;
