@@ -14,9 +14,14 @@
 //
 // Why this cannot change a result: the rules and analyses see a call only through its callee's
 // identifier in the text (there is no preprocessing; a same-file helper's calls are in the same
-// text), and every word is matched as a plain substring, which is a superset of the identifiers
-// (a name inside a comment or a longer identifier counts). A rule whose condition fails therefore
-// has no call of the kind it starts from, or lacks a kind it needs, anywhere in the file: it
+// text, and calls are looked up in the API table by their exact name). An API name is therefore
+// matched as a whole identifier: an occurrence counts unless an ASCII identifier character
+// ([A-Za-z0-9_$]) is glued to it on either side (a name inside a comment counts; a name inside
+// `get_page_from_freelist` does not). The grammar's identifiers include more characters than
+// these (non-ASCII letters), so this still marks every identifier the parser reads, and some
+// more. The other words (struct fields, flags) are read by the analyses inside longer text too
+// (`exprKey(...).includes('FOLL_WRITE')`), so they stay plain substrings. A rule whose condition
+// fails therefore has no call of the kind it starts from, or lacks a kind it needs, anywhere in the file: it
 // reports nothing, whoever runs it. A rule that can fire keeps every function its own triggers
 // and spreading reach (what other rules keep in addition is there in the whole analysis too).
 // test/engine/relevance.test.ts runs every fixture, each rule alone, with and without the
@@ -66,24 +71,31 @@ function buildPlan(): Plan {
     if (i === undefined) { i = words.length; words.push(w); index.set(w, i); }
     return i;
   };
+  // Words registered as anything but an API name (a field, a flag) are matched as substrings.
+  const substring = new Set<number>();
+  const idxWord = (w: string): number => {
+    const i = idx(w);
+    substring.add(i);
+    return i;
+  };
   const rules: RulePlan[] = allRules.map((r) => {
     const t = triggerOf(r);
     // A trigger must be relevant to the shared filter too (the CLI's byte prefilter and the
     // parse-note test use it): intersect, so the shortcut can only narrow.
     const triggerNames = apis.filter((e) => isRelevantApi(e) && t(e)).map((e) => e.name);
     const needs = (r.relevance?.needs ?? []).map((n) => {
-      const ws = new Set<string>();
-      if (n.api) for (const e of apis) if (n.api(e)) ws.add(e.name);
-      if (n.words) for (const w of n.words()) ws.add(w);
-      return [...ws].map(idx);
+      const ws = new Set<number>();
+      if (n.api) for (const e of apis) if (n.api(e)) ws.add(idx(e.name));
+      if (n.words) for (const w of n.words()) ws.add(idxWord(w));
+      return [...ws];
     });
     const guarded = (r.relevance?.guardedTrigger ?? []).map((g) => ({
       names: apis.filter((e) => isRelevantApi(e) && g.api(e)).map((e) => idx(e.name)),
-      words: g.words().map(idx),
+      words: g.words().map(idxWord),
     }));
     return { id: r.meta.id, trigger: triggerNames.map(idx), needs, guarded, triggerNames, spread: (r.relevance?.callers !== false ? CALLERS : 0) | (r.relevance?.callees !== false ? CALLEES : 0) };
   });
-  return { words, rules, find: substringFinder(words), generation: apiTableGeneration() };
+  return { words, rules, find: wordFinder(words, words.map((_, i) => !substring.has(i))), generation: apiTableGeneration() };
 }
 
 function plan(): Plan {
@@ -125,15 +137,33 @@ export function fileRelevance(text: string, selected?: readonly string[]): FileR
   return { rules, relevantApis: all ? relevantApis : Object.assign(relevantApis, { spread }) };
 }
 
+/** An ASCII identifier character: glued to an API name, it makes another identifier. */
+function isIdentChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36;
+}
+
+/** Whether `w` occurs at `start` of `text` with no identifier character glued to either side. */
+function wholeAt(text: string, w: string, start: number): boolean {
+  return (start === 0 || !isIdentChar(text.charCodeAt(start - 1))) &&
+    (start + w.length >= text.length || !isIdentChar(text.charCodeAt(start + w.length)));
+}
+
+/** Whether `w` occurs in `text` as a whole identifier (see wholeAt). */
+function includesWhole(text: string, w: string): boolean {
+  for (let i = text.indexOf(w); i >= 0; i = text.indexOf(w, i + 1)) if (wholeAt(text, w, i)) return true;
+  return false;
+}
+
 /**
- * A matcher that marks every word of `words` occurring in a text as a substring: Wu-Manber over
- * two-character blocks (as engine/cli/prefilter.ts, but it does not stop at the first match).
- * Words are ASCII; a text character above 0xff only shifts the window (it is in no word).
+ * A matcher that marks every word of `words` occurring in a text, as a whole identifier where
+ * `whole[i]` says so and as a substring otherwise: Wu-Manber over two-character blocks (as
+ * engine/cli/prefilter.ts, but it does not stop at the first match). Words are ASCII; a text
+ * character above 0xff only shifts the window (it is in no word).
  */
-function substringFinder(words: string[]): (text: string) => Uint8Array {
+function wordFinder(words: string[], whole: boolean[]): (text: string) => Uint8Array {
   const m = Math.min(...words.map((w) => w.length));
   if (words.length === 0 || m < 2) {
-    return (text) => Uint8Array.from(words, (w) => (text.includes(w) ? 1 : 0));
+    return (text) => Uint8Array.from(words, (w, i) => ((whole[i] ? includesWhole(text, w) : text.includes(w)) ? 1 : 0));
   }
   const shift = new Uint8Array(65536).fill(Math.min(255, m - 1));
   const cands: (number[] | undefined)[] = new Array(65536);
@@ -161,7 +191,7 @@ function substringFinder(words: string[]): (text: string) => Uint8Array {
       for (const wi of cands[block]!) {
         if (seen[wi]) continue;
         const w = words[wi];
-        if (text.startsWith(w, start)) seen[wi] = 1;
+        if (text.startsWith(w, start) && (!whole[wi] || wholeAt(text, w, start))) seen[wi] = 1;
       }
       pos++;
     }

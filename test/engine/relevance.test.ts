@@ -211,3 +211,24 @@ test('relevance: a rule needs its whole conjunction; triggers stay inside the sh
   const all = allApis().map((a) => a.name).join(' ');
   for (const n of fileRelevance(all).relevantApis) assert.ok(shared.has(n), n);
 });
+
+test('relevance: an API name counts as a whole identifier; fields and flags as substrings', () => {
+  const acquire = allApis().find((a) => a.refs?.op === 'acquire' && !a.removed)!.name;
+  const gupLeak = (text: string): boolean => fileRelevance(text).rules.includes('gup-leak');
+  const call = (name: string): string => `void f(unsigned long a, struct page **p) { ${name}(a, 1, 0, p); }`;
+  assert.ok(gupLeak(call(acquire)));
+  // Glued to an ASCII identifier character on either side, it is another identifier.
+  for (const glued of [`${acquire}_from_cache`, `my_${acquire}`, `${acquire}2`, `$${acquire}`, `${acquire}$`]) {
+    assert.ok(!gupLeak(call(glued)), glued);
+  }
+  // Anything else around it leaves the name whole, as the parser reads it or more: a comment,
+  // a macro argument, the start or end of the text, a non-ASCII letter (the grammar glues
+  // those too: counting the name is the safe side).
+  for (const text of [`/* ${acquire} */`, `#define X(a) ${acquire}(a)`, acquire, `${acquire}é(a);`, `x=${acquire};`]) {
+    assert.ok(gupLeak(text), text);
+  }
+  // A per-transfer write flag is read inside longer expressions (exprKey(...).includes): it stays a
+  // substring, so gup-dirty-unlocked still can fire on a file that only names MY_FOLL_WRITE_FLAGS.
+  const dirtyNeeds = `${call(acquire)} int g = MY_FOLL_WRITE_FLAGS;`;
+  assert.ok(fileRelevance(dirtyNeeds).rules.includes('gup-dirty-unlocked'));
+});
