@@ -19,7 +19,10 @@ interface Span {
   end: number;
   bodyOpen: number;
   hasDirective: boolean;
-  /** Parentheses and brackets balance inside the item. */
+  /**
+   * Parentheses and brackets balance inside the item, and its code (outside comments and
+   * literals) holds only printable ASCII and ordinary white space (see isOddCodeChar).
+   */
   balanced: boolean;
 }
 
@@ -48,6 +51,9 @@ function topLevelItems(text: string): Span[] | undefined {
   let parens = 0;
   let brackets = 0;
   let unbalanced = false;
+  // A character in the item's code that the lexer may read as an error or glue to a token in a
+  // way this scan does not model (isOddCodeChar): the item is kept, as an unbalanced one is.
+  let odd = false;
   // Whether the current item has anything but comments and white space so far (strings and
   // characters count as code), and whether its header already holds an `=`: both spare re-reading
   // the item from its start (for every directive, for every depth-0 block).
@@ -55,10 +61,11 @@ function topLevelItems(text: string): Span[] | undefined {
   let headerHasEq = false;
   lastHeaderWork = 0;
   const push = (start: number, end: number, bodyOpen: number, hasDirective: boolean) => {
-    items.push({ start, end, bodyOpen, hasDirective, balanced: !unbalanced && parens === 0 && brackets === 0 });
+    items.push({ start, end, bodyOpen, hasDirective, balanced: !unbalanced && !odd && parens === 0 && brackets === 0 });
     parens = 0;
     brackets = 0;
     unbalanced = false;
+    odd = false;
     hasCode = false;
     headerHasEq = false;
   };
@@ -117,6 +124,7 @@ function topLevelItems(text: string): Span[] | undefined {
       i = j;
       continue;
     }
+    if (isOddCodeChar(c)) odd = true;
     if (c === 40 /* ( */) parens++;
     else if (c === 41 /* ) */) { if (--parens < 0) unbalanced = true; }
     else if (c === 91 /* [ */) brackets++;
@@ -163,6 +171,18 @@ function topLevelItems(text: string): Span[] | undefined {
   if (depth !== 0) return undefined;
   if (itemStart < n) push(itemStart, n, -1, hasDirective);
   return items;
+}
+
+/**
+ * A code character (outside comments, literals and directives) that kernel C never has there: a
+ * control character other than white space, DEL, a backslash (a line splice outside a directive,
+ * a stray escape) or anything above ASCII (an identifier letter, a no-break space...). Around
+ * these the parser's tokens or its error recovery may differ from what this scan assumes, so
+ * blanking an item that holds one is not known to leave the rest of the parse unchanged (and the
+ * CLI, which blanks, must give the server's findings); such an item is parsed as it is.
+ */
+function isOddCodeChar(c: number): boolean {
+  return (c < 32 && c !== 9 && c !== 10 && c !== 11 && c !== 12 && c !== 13) || c === 92 || c >= 127;
 }
 
 /** White space other than ' ', \t, \r and \n (a form feed between functions): what trim() removes. */

@@ -136,3 +136,20 @@ static const struct frob_ops ops = {
   assert.ok(!out.includes('static int other_user_of_helper'), 'another caller of a needed helper cannot see anything relevant: blanked');
   assert.ok(out.includes('.other = other_user_of_helper'), 'the table is kept');
 });
+
+test('a function whose code holds an odd character is kept; in comments and literals it is not odd', () => {
+  const body = (inside: string) => `static int plain_sum(const int *v, int n)\n{\n\tint s = 0;${inside}\n\treturn s;\n}\n`;
+  const rest = '\nstatic void drv_put(struct page *p)\n{\n\tunpin_user_page(p);\n}\n';
+  // Control characters, DEL, a backslash and non-ASCII (a no-break space, a letter) in code: the
+  // parser's tokens around them are not what the scan assumes, so the item is parsed as it is.
+  for (const odd of ['\u0000', '\u0001', '\u007f', '\\', '\u00a0', 'é', '\u3000']) {
+    const text = body(` s += ${odd}1;`) + rest;
+    assert.ok(blankIrrelevantFunctions(text, APIS).includes('plain_sum'), `kept with U+${odd.charCodeAt(0).toString(16)} in its code`);
+  }
+  // The same characters inside a comment, a string or a char literal, and a tab, form feed or
+  // vertical tab in code, leave the function blankable.
+  for (const fine of ['/* é \\ \u0001 */', '"é\\n"', "'\\\\'", '\t', '\f', '\v']) {
+    const text = body(` s += 1; ${fine};`) + rest;
+    assert.ok(!blankIrrelevantFunctions(text, APIS).includes('plain_sum'), `blanked with ${JSON.stringify(fine)}`);
+  }
+});
