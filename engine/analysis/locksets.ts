@@ -14,6 +14,7 @@ import type { CallStmt, Expr, FunctionIR, SourceRange, Stmt } from '../ir';
 import { lookupApi } from '../kernel/api-table';
 import { RWSEM_CLASS_BY_FIELD } from '../kernel/api/locks';
 import { exprKey } from './expr';
+import { lockCallMode } from './lock-mode';
 
 export const NOFAULT = '$nofault';
 /** Pseudo-lock: the function released its caller's lock `key` (`cls|key`) on every path so far. */
@@ -67,7 +68,8 @@ export function lockOf(call: CallStmt): { op: string; cls: string; mode?: string
   const inst = arg ? strip(arg) : undefined;
   if (inst && inst.kind === 'field' && RWSEM_CLASS_BY_FIELD[inst.name]) cls = RWSEM_CLASS_BY_FIELD[inst.name];
   const key = cls === 'mmap_lock' || !inst ? cls : exprKey(inst);
-  return { op: l.op, cls, ...(l.mode ? { mode: l.mode } : {}), key };
+  const mode = lockCallMode(l, call.args);
+  return { op: l.op, cls, ...(mode ? { mode } : {}), key };
 }
 
 /** Identity of a lock in a lockset: class and instance. */

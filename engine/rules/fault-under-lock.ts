@@ -92,7 +92,7 @@ export function conflictsIn(fn: FunctionIR, ctx: Pick<RuleContext, 'text' | 'fun
 }
 
 function lockWords(h: HeldLock): string {
-  const mode = h.mode === 'write' || h.mode === 'exclusive' ? ' for write' : h.mode === 'read' || h.mode === 'shared' ? ' shared' : '';
+  const mode = h.mode === 'write' ? ' for write' : h.mode === 'exclusive' ? ' exclusive' : h.mode === 'read' || h.mode === 'shared' ? ' shared' : '';
   const inst = h.key !== h.cls ? ` (${h.key})` : '';
   return `${h.cls}${inst} held${mode} since ${h.site.callee}() on line ${h.site.range.startRow + 1}${h.chain.length ? ` (taken in ${h.chain.join('() -> ')}())` : ''}`;
 }
@@ -124,7 +124,10 @@ function lockFaultModel(fn: FunctionIR, c: Conflict, ctx: Pick<RuleContext, 'tex
     : c.facet.takenBy ? { name: c.facet.takenBy[kind] } : undefined;
   if (c.opsHold) {
     const ops = c.opsHold;
-    const acquire = allApis().find((e) => e.lock?.op === 'acquire' && e.lock.lock === ops.cls && !e.removed)?.name;
+    // ->iomap_begin takes it exclusive: model it with an acquisition that can say so (a fixed
+    // exclusive mode, or one taken from an argument), so the trace does not call it shared.
+    const acquires = allApis().filter((e) => e.lock?.op === 'acquire' && e.lock.lock === ops.cls && !e.removed);
+    const acquire = (acquires.find((e) => e.lock!.mode === 'exclusive' || e.lock!.mode === 'write' || e.lock!.exclusiveWhen) ?? acquires[0])?.name;
     if (!acquire) return undefined;
     return {
       fn: fn.name, lock: { callee: acquire, cls: ops.cls, mode: 'exclusive', range: site.fault.range, text: `${ops.ops}->iomap_begin() inside ${site.fault.callee}()`, name: `the ${ops.cls} ${ops.ops}->iomap_begin() took` },

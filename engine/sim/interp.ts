@@ -21,6 +21,7 @@ import {
 import { exprText as exprTextRaw } from './builder';
 import { constantValue, errnoName } from './constants';
 import { runIntrinsic, isIntrinsic } from './intrinsics';
+import { lockCallMode } from '../analysis/lock-mode';
 
 export interface Program {
   functions: Record<string, FunctionIR>;
@@ -504,7 +505,8 @@ class Exec {
     if (e.lock) {
       const l = e.lock;
       const name = this.lockInstance(l.lock, l.arg !== undefined ? s.args[l.arg] : undefined);
-      const shared = l.mode === 'read' || l.mode === 'shared';
+      const mode = lockCallMode(l, s.args);
+      const shared = mode === 'read' || mode === 'shared';
       if (l.op === 'acquire') {
         acquire(ctx, name, l.lock, shared, { what });
         if (this.world.program.callerHolds) ctx.s.globals[`${TOOK}${name}`] = 1;

@@ -62,8 +62,8 @@ export const FAULT_LOCK_BY_CLASS: Record<string, FaultLockFacet> = {
 
 export const lockApis: ApiEntry[] = [
   lock('gfs2_glock_nq_init', 'int gfs2_glock_nq_init(struct gfs2_glock *gl, unsigned int state, u16 flags, struct gfs2_holder *gh)', 'fs/gfs2/glock.h',
-    { op: 'acquire', lock: 'glock', mode: 'shared', arg: 3, takenByFaultPath: true, recursive: false },
-    'Initialise a holder and acquire the glock.', { returns: '0 or -errno', faultLock: GLOCK }),
+    { op: 'acquire', lock: 'glock', mode: 'shared', arg: 3, takenByFaultPath: true, recursive: false, exclusiveWhen: { arg: 1, names: ['LM_ST_EXCLUSIVE'] } },
+    'Initialise a holder and acquire the glock (exclusive with LM_ST_EXCLUSIVE, shared with LM_ST_SHARED or LM_ST_DEFERRED).', { returns: '0 or -errno', faultLock: GLOCK }),
   { name: 'gfs2_holder_allow_demote', signature: 'void gfs2_holder_allow_demote(struct gfs2_holder *gh)', header: 'fs/gfs2/glock.h', since: 'v5.16',
     summary: 'Let the glock be demoted while this holder keeps it: a page fault of the same file can take it (the v5.16 fault-in window).',
     source: 'fs/gfs2/glock.c (v5.16); thread “gfs2: Fix mmap + page fault deadlocks” (2021-10-29, https://lore.kernel.org/all/?q=s%3A%22gfs2%3A%20Fix%20mmap%20%2B%20page%20fault%20deadlocks%22)', faultLockWindow: { op: 'open', lock: 'glock', arg: 0 } },

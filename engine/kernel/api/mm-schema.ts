@@ -50,6 +50,11 @@ export interface LockEffect {
    * releasing it again is not an underflow.
    */
   ifHeld?: boolean;
+  /**
+   * The mode comes from an argument: the acquisition is exclusive when argument `arg` is one of
+   * `names` (gfs2_glock_nq_init's state, LM_ST_EXCLUSIVE), and `mode` otherwise.
+   */
+  exclusiveWhen?: { arg: number; names: string[] };
 }
 
 export type PagefaultEffect = 'disable' | 'enable';

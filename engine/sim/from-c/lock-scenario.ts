@@ -55,11 +55,16 @@ function setRanges(f: FunctionIR, ranges: Map<string, SourceRange>): FunctionIR 
   return f;
 }
 
-/** Arguments for a lock call with the instance at the table's argument position. */
-function lockArgs(callee: string, inst: string): string[] {
+/**
+ * Arguments for a lock call with the instance at the table's argument position, and, when the
+ * model holds the lock exclusive and the entry takes its mode from an argument (exclusiveWhen),
+ * the constant that makes it exclusive there.
+ */
+function lockArgs(callee: string, inst: string, exclusive = false): string[] {
   const l = lookupApi(callee)?.lock;
-  const n = Math.max(1, (l?.arg ?? 0) + 1);
-  return [...Array(n).keys()].map((i) => (i === (l?.arg ?? 0) ? inst : '0'));
+  const w = exclusive ? l?.exclusiveWhen : undefined;
+  const n = Math.max(1, (l?.arg ?? 0) + 1, w ? w.arg + 1 : 0);
+  return [...Array(n).keys()].map((i) => (i === (l?.arg ?? 0) ? inst : w && i === w.arg ? w.names[0] : '0'));
 }
 
 /** A release entry of the table for the lock an acquisition takes (same class, same mode). */
@@ -85,7 +90,7 @@ export function simulateLockFault(m: LockFaultModel): SimResult {
   const writeHeld = m.lock.mode === 'write' || m.lock.mode === 'exclusive';
   const unlock = releaseOf(m.lock.callee);
   const main = setRanges(build(m.fn, ['ubuf', 'len'], (b) => {
-    b.call(m.lock.callee, lockArgs(m.lock.callee, mmap ? 'mm' : 'lk'));
+    b.call(m.lock.callee, lockArgs(m.lock.callee, mmap ? 'mm' : 'lk', writeHeld));
     b.call(faultCallee, faultArgs, 'left');
     if (unlock) b.call(unlock, lockArgs(unlock, mmap ? 'mm' : 'lk'));
     b.ret('left');
