@@ -8,7 +8,7 @@
 import type { CallStmt, FunctionIR, SourceRange } from '../ir';
 import { lookupApi } from '../kernel/api-table';
 import { ATOMIC_LOCK_CLASSES } from '../kernel/api/locks';
-import { MAINLINE, compareVersions, parseKernelVersion } from '../kernel/versions';
+import { MAINLINE, versionBefore } from '../kernel/versions';
 import { PagefaultAnalysis } from './faultin/pagefault';
 import { lockAnalysisFor, nofaultIters, releasedClasses, type HeldLock } from './locksets';
 import { exprKey } from './expr';
@@ -91,11 +91,7 @@ export class FaultSiteAnalysis {
     if (!hold) return undefined;
     // Held for one kind of I/O only, or only before a version.
     if (hold.on && ioKind && hold.on !== ioKind) return undefined;
-    if (hold.until) {
-      const k = parseKernelVersion(this.kernel);
-      const u = parseKernelVersion(hold.until);
-      if (k && u && compareVersions(k, u) >= 0) return undefined;
-    }
+    if (hold.until && versionBefore(this.kernel, hold.until) === false) return undefined;
     // The iterator comes from the caller of a function other files can call: they may have set
     // iter->nofault around it (btrfs_dio_read() in v6.1 is called so from fs/btrfs/file.c).
     const it = iterArg !== undefined ? st.args[iterArg] : undefined;

@@ -26,6 +26,22 @@ export function compareVersions(a: KernelVersion, b: KernelVersion): number {
   return ra === rb ? 0 : ra < rb ? -1 : 1;
 }
 
+const parsedOnce = new Map<string, KernelVersion | undefined>();
+
+/**
+ * Whether `version` is older than `bound` (`since`, `until`, `removed` of the API table); undefined
+ * when either does not parse. Parsed once per text: the simulator asks for every call it runs.
+ */
+export function versionBefore(version: string, bound: string): boolean | undefined {
+  const get = (t: string): KernelVersion | undefined => {
+    if (!parsedOnce.has(t)) parsedOnce.set(t, parseKernelVersion(t));
+    return parsedOnce.get(t);
+  };
+  const v = get(version);
+  const b = get(bound);
+  return v && b ? compareVersions(v, b) < 0 : undefined;
+}
+
 function atLeast(v: KernelVersion, text: string): boolean {
   return compareVersions(v, parseKernelVersion(text)!) >= 0;
 }

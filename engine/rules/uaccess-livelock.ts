@@ -14,6 +14,7 @@ import { argSource, finderFor, type FaultInLoop } from '../analysis/faultin/inde
 import { copyFaulted, faultInCalled, isFaultInCycle, simulateFunctionIR, type FunctionSimulation } from '../sim/from-c/run';
 import { reachable } from '../sim/from-c/build';
 import { registerRuleSimulation, simulationBroker, type SimSummary } from '../sim/broker';
+import { isStateBound } from '../sim/explore';
 import { profileCoverage } from '../sim/coverage';
 import { FAULT_IN_LOOP_RELEVANCE } from './facets';
 
@@ -182,11 +183,6 @@ export const uaccessLivelock: Rule = {
     return out;
   },
 };
-
-/** A simulation bound that is the state budget (not a cancellation, a precondition or an unreached copy). */
-function isStateBound(bound: string | undefined): boolean {
-  return !!bound && /^\d+ states$/.test(bound);
-}
 
 /** What the fault-in did in the repeating cycle: reported success, or a result the loop ignores. */
 function faultInWords(steps: TraceStep[]): string {

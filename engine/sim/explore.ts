@@ -95,6 +95,16 @@ interface Edge { from: Key; to: Key; tid: number; steps: TraceStep[] }
 export type ExploreSwitches = Pick<Budget, 'noReduction' | 'noHashing' | 'textKeys' | 'noDeadLocals'>;
 
 /** The switches of `o` that are on, to pass on to the next layer's options (absent when off). */
+/** The bound text of an exploration stopped by its state budget (`SimResult.bound`). */
+export function stateBound(states: number): string {
+  return `${states} states`;
+}
+
+/** Whether a bound is the state budget (not a cancellation, a precondition or an unsupported step). */
+export function isStateBound(bound: string | undefined): boolean {
+  return !!bound && /^\d+ states$/.test(bound);
+}
+
 export function switchesOn(o: ExploreSwitches): ExploreSwitches {
   const out: ExploreSwitches = {};
   if (o.noReduction) out.noReduction = true;
@@ -392,7 +402,7 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
       visited.set(key, sleep.size ? new Set(sleep.keys()) : NOTHING_ASLEEP);
       if (!parent.has(key)) parent.set(key, edge);
       states++;
-      if (states > maxStates) return stopped('inconclusive', `state budget of ${maxStates} states exhausted`, `${maxStates} states`);
+      if (states > maxStates) return stopped('inconclusive', `state budget of ${maxStates} states exhausted`, stateBound(maxStates));
     }
     const child: Node = { key, state: r.state, sleep, next: 0, explored: new Map(), via: { tr, r }, counts, ...(only ? { only } : {}) };
     onStack.set(key, stack.length);

@@ -9,7 +9,7 @@ import type { CallStmt, Expr, FunctionIR, Stmt } from '../ir';
 import type { StepFacts, TraceStep } from '../findings';
 import type { ApiEntry } from '../kernel/api-schema';
 import type { ArchProfile } from '../kernel/profiles';
-import { compareVersions, parseKernelVersion, type KernelSwitches } from '../kernel/versions';
+import { versionBefore, type KernelSwitches } from '../kernel/versions';
 import {
   GUP_PIN_COUNTING_BIAS, cloneState, cloneThreadParts, hex, ownKernelParts, kmapAddress, newPage, pageHandle, pageOfHandle, pageOfKernelAddress, type Frame, type SimState, type ThreadState, type Val,
 } from '../kernel/state';
@@ -107,12 +107,6 @@ function callText(s: CallStmt): string {
   let t = callTexts.get(s);
   if (t === undefined) { t = `${s.callee}(${s.args.map(exprText).join(', ')})`; callTexts.set(s, t); }
   return t;
-}
-
-const versions = new Map<string, ReturnType<typeof parseKernelVersion>>();
-function kernelVersion(text: string): ReturnType<typeof parseKernelVersion> {
-  if (!versions.has(text)) versions.set(text, parseKernelVersion(text));
-  return versions.get(text);
 }
 
 function finite(n: number): number {
@@ -752,11 +746,8 @@ class Exec {
     }
     // The API table says when a function appeared / went away: say so when the scenario's kernel
     // does not have it (fault_in_writeable before v5.16, fault_in_pages_writeable after).
-    const kv = kernelVersion(ctx.sw.version);
-    const since = e.since ? kernelVersion(e.since) : undefined;
-    const removed = e.removed ? kernelVersion(e.removed) : undefined;
-    if (kv && since && compareVersions(kv, since) < 0) notes.push(`${s.callee}() does not exist in ${ctx.sw.version} (since ${e.since})`);
-    if (kv && removed && compareVersions(kv, removed) >= 0) notes.push(`${s.callee}() was removed in ${e.removed}`);
+    if (e.since && versionBefore(ctx.sw.version, e.since) === true) notes.push(`${s.callee}() does not exist in ${ctx.sw.version} (since ${e.since})`);
+    if (e.removed && versionBefore(ctx.sw.version, e.removed) === false) notes.push(`${s.callee}() was removed in ${e.removed}`);
     this.finishCall(s, value, deltas.join('; ') || undefined, notes.join('; ') || undefined);
   }
 

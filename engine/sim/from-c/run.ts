@@ -14,7 +14,7 @@ import type { TraceStep } from '../../findings';
 import type { ApiEntry } from '../../kernel/api-schema';
 import { kernelSwitches } from '../../kernel/versions';
 import { runScenario, type ProfileName, type Scenario, type SimResult } from '../scenario';
-import { switchesOn, type ExploreSwitches } from '../explore';
+import { stateBound, switchesOn, type ExploreSwitches } from '../explore';
 import { buildProgram, userLayouts, type BuiltProgram } from './build';
 
 export interface FromCOptions extends ExploreSwitches {
@@ -112,7 +112,7 @@ export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionI
       for (const ul of userLayouts(len)) {
         if (opts.cancelled?.()) { pBound = 'cancelled'; break outer; }
         const left = profileEnd - states;
-        if (left <= 0) { pBound = `${total} states`; break outer; }
+        if (left <= 0) { pBound = stateBound(total); break outer; }
         const sc: Scenario = {
           name: fn.name, title: `${fn.name}() from C`, source: 'lowered C', side: 'before', oracle: 'any', fromC: true,
           functions: program.functions, threads: [{ fn: fn.name, args: program.args(ul.start, len) }],
