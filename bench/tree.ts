@@ -12,7 +12,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { relevantApiNames } from '../engine/rules/relevance';
-import { ANNOTATION_MARKER } from '../engine/cli/prefilter';
+import { ANNOTATION_MARKER } from '../engine/rules/annotations';
 import { walkPaths } from '../engine/cli/walk';
 
 export const DEFAULT_LINUX_TREE = '/root/.cache/faultline-linux/6.1.192-3/linux-source-6.1';

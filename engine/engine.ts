@@ -12,6 +12,7 @@ import { blankKernelMacros } from './syntax/macros';
 import { lowerTree } from './lower/lower';
 import { runRules } from './rules/run';
 import { fileRelevance, textMayReport } from './rules/rule-relevance';
+import { mentionsAnnotation } from './rules/annotations';
 import { analyzePatchText, type PatchTarget } from './patch/analyze';
 import { looksLikePatch } from './patch/parse';
 
@@ -177,7 +178,7 @@ class FaultlineEngine implements Engine {
     // file that has any is lowered whole.
     // Per rule (engine/rules/rule-relevance.ts): the rules that can report on this text, and the
     // names that make a function relevant to one of them. No rule can: nothing to parse.
-    const relevance = skipIrrelevant && !text.includes('@faultline') ? fileRelevance(text, opts.rules) : undefined;
+    const relevance = skipIrrelevant && !mentionsAnnotation(text) ? fileRelevance(text, opts.rules) : undefined;
     if (relevance && !relevance.rules.length) return { findings: [], file: EMPTY_FILE() };
     const relevantApis = relevance?.relevantApis;
     const macrosBlanked = blankKernelMacros(text);

@@ -23,6 +23,7 @@ import { lineOfOffset } from './line-starts';
 import { BoundedParser, isLive, ParserFailed, ParseStopped, parserIsReady, type SyntaxNode } from './syntax/parser';
 import { budgetNote } from './budget';
 import { textMayReport } from './rules/rule-relevance';
+import { mentionsExpect } from './rules/annotations';
 import { plainDefinitions } from './syntax/blank-irrelevant';
 import { hashText, sameFileCallGraphKeys } from './session-keys';
 
@@ -702,7 +703,7 @@ export class DocumentSession {
 
     // `@faultline expect` annotations compare a whole function's findings, and are checked
     // against the file's functions; with one in the text, run everything (fixtures, rarely edited).
-    const expectAnnotations = /@faultline\s+expect\b/.test(text);
+    const expectAnnotations = mentionsExpect(text);
     // On the one-function path only that function's text changed (nothing outside it moved
     // structurally), so keys of functions that do not reach it are still right.
     const edited = this.lastEdit;

@@ -19,9 +19,7 @@
 // two bytes it falls back to an Aho-Corasick automaton (one table load per byte).
 
 import { relevantApiNames } from '../rules/relevance';
-
-/** The annotation marker (engine/rules/annotations.ts): a file that has one is always analyzed. */
-export const ANNOTATION_MARKER = '@faultline';
+import { ANNOTATION_MARKER } from '../rules/annotations';
 
 export interface Prefilter {
   /** True when some name occurs in `bytes`: the file must be analyzed. */

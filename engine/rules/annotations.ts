@@ -26,12 +26,25 @@ export interface ExpectAnnotation {
 
 export type Annotation = SuppressAnnotation | ExpectAnnotation;
 
+/** What every annotation starts with: a text without it has none (the CLI's prefilter keeps it too). */
+export const ANNOTATION_MARKER = '@faultline';
+
 const ANNOTATION = /@faultline\s+(suppress|expect)\b([^\n]*)/g;
+
+/** Whether the text may hold an annotation (it names the marker anywhere, comments or not). */
+export function mentionsAnnotation(text: string): boolean {
+  return text.includes(ANNOTATION_MARKER);
+}
+
+/** Whether the text names an `@faultline expect` (inside a comment or not). */
+export function mentionsExpect(text: string): boolean {
+  return /@faultline\s+expect\b/.test(text);
+}
 
 /** Every annotation in the text that sits inside a comment. */
 export function parseAnnotations(text: string): Annotation[] {
   // Every annotation contains the marker: most files have none, and the line scan below is not free.
-  if (!text.includes('@faultline')) return [];
+  if (!mentionsAnnotation(text)) return [];
   const out: Annotation[] = [];
   const lines = text.split('\n');
   let inBlock = false;

@@ -33,6 +33,7 @@ import type { Rule } from './types';
 import { CALLEES, CALLERS, type RelevantNames } from '../syntax/relevance-graph';
 import { allRules } from './registry';
 import { isRelevantApi } from './relevance';
+import { mentionsAnnotation } from './annotations';
 
 interface RulePlan {
   id: string;
@@ -207,5 +208,5 @@ function wordFinder(words: string[], whole: boolean[]): (text: string) => Uint8A
  * true of a text that cannot have any), so the three faces say the same about the same text.
  */
 export function textMayReport(text: string, selected?: readonly string[]): boolean {
-  return text.includes('@faultline') || fileRelevance(text, selected).rules.length > 0;
+  return mentionsAnnotation(text) || fileRelevance(text, selected).rules.length > 0;
 }

@@ -87,7 +87,7 @@ function annotationsOf(text: string): { annotations: Annotation[]; lines: string
     annotationCache.text = text;
     return annotationCache;
   }
-  const annotations = text.includes('@faultline') ? parseAnnotations(text) : [];
+  const annotations = parseAnnotations(text);
   let lines: string[] = [];
   const lineStarts: number[] = [];
   if (annotations.length) {

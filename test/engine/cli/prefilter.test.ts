@@ -11,7 +11,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, type Engine } from '../../../engine/engine';
-import { ahoCorasick, compilePrefilter, tablePrefilter, ANNOTATION_MARKER } from '../../../engine/cli/prefilter';
+import { ahoCorasick, compilePrefilter, tablePrefilter } from '../../../engine/cli/prefilter';
+import { ANNOTATION_MARKER } from '../../../engine/rules/annotations';
 import { checkFile, type CheckOptions, type FileContext, type FileOutcome } from '../../../engine/cli/check-file';
 import { relevantApiNames } from '../../../engine/rules/relevance';
 import { generateCorpus, rng } from '../../../bench/generate-corpus';
