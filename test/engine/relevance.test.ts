@@ -148,6 +148,24 @@ test('relevance: per-rule spreading: a GUP acquisition keeps its callees, not it
   assert.deepEqual((r2.file?.functions ?? []).map((f) => f.name).sort(), ['mapper', 'taker']);
 });
 
+test('relevance: a page-fault toggle keeps its callers, and of its callees only those that reach a toggle', async () => {
+  const e = await engine();
+  const plain = (op: string): string => allApis().find((a) => a.pagefault === op && !a.pagefaultHandle && !a.removed)!.name;
+  const text = [
+    'static int quiet(int x) { return x + 1; }',
+    'static int quieter(int x) { return quiet(x) * 2; }',
+    `static void enter(void) { ${plain('disable')}(); }`,
+    `static void leave(void) { ${plain('enable')}(); }`,
+    'static int user(int x) { enter(); x = quieter(x); leave(); return x; }',
+    'static int caller(int x) { return user(x) + quiet(x); }',
+    '',
+  ].join('\n');
+  const r = e.analyzeC(text, { path: 'x.c', rules: ['pagefault-disable-unbalanced'], skipIrrelevant: true });
+  r.tree?.delete();
+  // quiet() and quieter() reach no toggle: absent, a call to them reads as a present balanced one.
+  assert.deepEqual((r.file?.functions ?? []).map((f) => f.name).sort(), ['caller', 'enter', 'leave', 'user']);
+});
+
 // Per-rule relevance (engine/rules/rule-relevance.ts): each fixture, each rule alone, gives the
 // same findings with the shortcut (the rule runs only where its file condition holds, on the
 // functions its triggers keep) as the whole analysis without it.

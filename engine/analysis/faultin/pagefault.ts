@@ -336,6 +336,7 @@ export class PagefaultAnalysis {
   private memo = new Map<FunctionIR, PagefaultFacts>();
   private inProgress = new Set<FunctionIR>();
   private touchMemo = new Map<FunctionIR, boolean>();
+  private reaching?: Set<FunctionIR>;
 
   constructor(private readonly functionsByName: Map<string, FunctionIR>, private readonly cancelled: () => boolean = () => false) {}
 
@@ -359,8 +360,44 @@ export class PagefaultAnalysis {
     return found;
   }
 
-  /** The summary of a same-file helper as its caller sees it (unknown past the nesting bound or in recursion). */
+  /**
+   * Whether the function calls a page-fault toggle itself or through same-file helpers, at any
+   * depth (no bound: unlike touches(), whose answer is cut at the helper nesting bound). Once per
+   * analysis, linear: the callers of the functions that name a toggle, transitively.
+   */
+  private reachesToggle(fn: FunctionIR): boolean {
+    if (!this.reaching) {
+      const reaching = new Set<FunctionIR>();
+      const callers = new Map<FunctionIR, Set<FunctionIR>>();
+      const work: FunctionIR[] = [];
+      for (const f of this.functionsByName.values()) {
+        for (const b of f.blocks) for (const s of b.stmts) {
+          if (s.kind !== 'call') continue;
+          const api = lookupApi(s.callee);
+          if (api?.pagefault) { if (!reaching.has(f)) { reaching.add(f); work.push(f); } continue; }
+          const h = api ? undefined : this.functionsByName.get(s.callee);
+          if (!h || h === f) continue;
+          const l = callers.get(h);
+          if (l) l.add(f); else callers.set(h, new Set([f]));
+        }
+      }
+      while (work.length) {
+        for (const c of callers.get(work.pop() as FunctionIR) ?? []) if (!reaching.has(c)) { reaching.add(c); work.push(c); }
+      }
+      this.reaching = reaching;
+    }
+    return this.reaching.has(fn) || !this.functionsByName.has(fn.name) || this.functionsByName.get(fn.name) !== fn;
+  }
+
+  /**
+   * The summary of a same-file helper as its caller sees it (unknown past the nesting bound or in
+   * recursion). A helper that touches no region is balanced at any depth: that is what facts()
+   * says of it, and it is what a call to a function that is not in the text reads as (no region
+   * opened or closed, the handles it is given not passed on), so the batch path may leave such a
+   * helper out (pagefault-disable-unbalanced keeps no callees that reach no toggle).
+   */
   summaryOf(helper: FunctionIR, level: number): FunctionSummary {
+    if (!this.reachesToggle(helper)) return { kind: 'balanced' };
     if (level >= MAX_HELPER_DEPTH || this.inProgress.has(helper)) return { kind: 'unknown' };
     return this.facts(helper, level + 1).summary;
   }
