@@ -199,7 +199,7 @@ export const faultUnderLock: Rule = {
     // summaryOf answers 'balanced' for it), which is what a call to a function outside the text
     // reads as; its `iter->nofault` marks never reach its caller. ioHold is read on the call's own
     // argument, not through helpers; it is in the set anyway.
-    reads: (e) => !!(e.lock || e.faultLockWindow || e.pagefault || e.uaccess || e.faultIn || e.faults || e.ioHold),
+    reads: { api: (e) => !!(e.lock || e.faultLockWindow || e.pagefault || e.uaccess || e.faultIn || e.faults || e.ioHold) },
   },
   check(fn: FunctionIR, ctx): Finding[] {
     const out: Finding[] = [];

@@ -100,7 +100,7 @@ function buildPlan(): Plan {
     return {
       id: r.meta.id, trigger: triggerNames.map(idx), needs, guarded, triggerNames,
       spread: (r.relevance?.callers !== false ? CALLERS : 0) | callees,
-      ...(narrowed ? { reads: apis.filter(r.relevance!.reads!).map((e) => e.name) } : {}),
+      ...(narrowed ? { reads: [...apis.filter(r.relevance!.reads!.api).map((e) => e.name), ...(r.relevance!.reads!.words?.() ?? [])] } : {}),
     };
   });
   return { words, rules, find: wordFinder(words, words.map((_, i) => !substring.has(i))), generation: apiTableGeneration() };

@@ -75,9 +75,10 @@ export interface RuleRelevance {
    * Safe only when every analysis the rule uses reads a call to a present function that reaches
    * none of them exactly as it reads a call to a function that is not in the text (no lock, no
    * fault site, no region, whatever the helper nesting depth or the order of the questions):
-   * the rule's file states why. Default: every callee is needed.
+   * the rule's file states why. `words`: other identifiers the analyses read on a helper (a
+   * struct field it assigns), matched as whole identifiers. Default: every callee is needed.
    */
-  reads?: (e: ApiEntry) => boolean;
+  reads?: { api: (e: ApiEntry) => boolean; words?: () => readonly string[] };
 }
 
 export interface Rule {

@@ -188,6 +188,21 @@ test('relevance: fault-under-lock keeps the callees that reach an entry it reads
   assert.deepEqual((r.file?.functions ?? []).map((f) => f.name).sort(), ['fetch', 'fetch_twice', 'locked_read']);
 });
 
+test('relevance: vma-modify-read-lock keeps the callees that reach a lock call or a VMA field write, and no other', async () => {
+  const e = await engine();
+  const mm = (op: string, mode: string): string => allApis().find((a) => a.lock?.lock === 'mmap_lock' && a.lock.op === op && a.lock.mode === mode && !a.removed)!.name;
+  const text = [
+    'static int pages_of(unsigned long len) { return len >> 12; }',
+    'static void set_io(struct vm_area_struct *vma) { vma->vm_flags |= 0x4000; }',
+    'static void mark(struct vm_area_struct *vma) { set_io(vma); }',
+    `static int touch(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long len) { int n; ${mm('acquire', 'read')}(mm); n = pages_of(len); mark(vma); ${mm('release', 'read')}(mm); return n; }`,
+    '',
+  ].join('\n');
+  const r = e.analyzeC(text, { path: 'x.c', rules: ['vma-modify-read-lock'], skipIrrelevant: true });
+  r.tree?.delete();
+  assert.deepEqual((r.file?.functions ?? []).map((f) => f.name).sort(), ['mark', 'set_io', 'touch']);
+});
+
 // Per-rule relevance (engine/rules/rule-relevance.ts): each fixture, each rule alone, gives the
 // same findings with the shortcut (the rule runs only where its file condition holds, on the
 // functions its triggers keep) as the whole analysis without it.
