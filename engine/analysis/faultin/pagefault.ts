@@ -25,6 +25,38 @@ import type { CallStmt, Edge, Expr, FunctionIR, ReturnStmt, Stmt } from '../../i
 import type { ApiEntry } from '../../kernel/api-schema';
 import { exprKey } from '../expr';
 import { lookupApi } from '../../kernel/api-table';
+import { fileFact } from '../file-facts';
+
+/**
+ * Names of the file's functions that call a page-fault toggle, themselves or through same-file
+ * helpers, at any depth: the callers of those naming a toggle, transitively. Linear; once per
+ * function map (a file-wide fact for the language server's session, engine/analysis/file-facts.ts).
+ */
+const togglingMemo = new WeakMap<Map<string, FunctionIR>, { size: number; names: ReadonlySet<string> }>();
+const togglingFunctions = fileFact('pagefaultToggling', (byName: Map<string, FunctionIR>): ReadonlySet<string> => {
+  const hit = togglingMemo.get(byName);
+  if (hit && hit.size === byName.size) return hit.names;
+  const reaching = new Set<FunctionIR>();
+  const callers = new Map<FunctionIR, Set<FunctionIR>>();
+  const work: FunctionIR[] = [];
+  for (const f of byName.values()) {
+    for (const b of f.blocks) for (const s of b.stmts) {
+      if (s.kind !== 'call') continue;
+      const api = lookupApi(s.callee);
+      if (api?.pagefault) { if (!reaching.has(f)) { reaching.add(f); work.push(f); } continue; }
+      const h = api ? undefined : byName.get(s.callee);
+      if (!h || h === f) continue;
+      const l = callers.get(h);
+      if (l) l.add(f); else callers.set(h, new Set([f]));
+    }
+  }
+  while (work.length) {
+    for (const c of callers.get(work.pop() as FunctionIR) ?? []) if (!reaching.has(c)) { reaching.add(c); work.push(c); }
+  }
+  const names = new Set([...reaching].map((f) => f.name));
+  togglingMemo.set(byName, { size: byName.size, names });
+  return names;
+});
 
 /** Helper nesting followed for summaries (helpers of helpers...). */
 const MAX_HELPER_DEPTH = 4;
@@ -336,7 +368,6 @@ export class PagefaultAnalysis {
   private memo = new Map<FunctionIR, PagefaultFacts>();
   private inProgress = new Set<FunctionIR>();
   private touchMemo = new Map<FunctionIR, boolean>();
-  private reaching?: Set<FunctionIR>;
 
   constructor(private readonly functionsByName: Map<string, FunctionIR>, private readonly cancelled: () => boolean = () => false) {}
 
@@ -362,31 +393,13 @@ export class PagefaultAnalysis {
 
   /**
    * Whether the function calls a page-fault toggle itself or through same-file helpers, at any
-   * depth (no bound: unlike touches(), whose answer is cut at the helper nesting bound). Once per
-   * analysis, linear: the callers of the functions that name a toggle, transitively.
+   * depth (no bound: unlike touches(), whose answer is cut at the helper nesting bound). A
+   * declared file-wide fact (togglingFunctions), asked each time so that every check that relies
+   * on it records the read.
    */
   private reachesToggle(fn: FunctionIR): boolean {
-    if (!this.reaching) {
-      const reaching = new Set<FunctionIR>();
-      const callers = new Map<FunctionIR, Set<FunctionIR>>();
-      const work: FunctionIR[] = [];
-      for (const f of this.functionsByName.values()) {
-        for (const b of f.blocks) for (const s of b.stmts) {
-          if (s.kind !== 'call') continue;
-          const api = lookupApi(s.callee);
-          if (api?.pagefault) { if (!reaching.has(f)) { reaching.add(f); work.push(f); } continue; }
-          const h = api ? undefined : this.functionsByName.get(s.callee);
-          if (!h || h === f) continue;
-          const l = callers.get(h);
-          if (l) l.add(f); else callers.set(h, new Set([f]));
-        }
-      }
-      while (work.length) {
-        for (const c of callers.get(work.pop() as FunctionIR) ?? []) if (!reaching.has(c)) { reaching.add(c); work.push(c); }
-      }
-      this.reaching = reaching;
-    }
-    return this.reaching.has(fn) || !this.functionsByName.has(fn.name) || this.functionsByName.get(fn.name) !== fn;
+    if (this.functionsByName.get(fn.name) !== fn) return true;
+    return togglingFunctions(this.functionsByName).has(fn.name);
   }
 
   /**
