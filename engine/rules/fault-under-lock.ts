@@ -191,6 +191,18 @@ export const faultUnderLock: Rule = {
     // a class (lockOf: RWSEM_CLASS_BY_FIELD); any other rwsem has no fault-lock facet.
     guardedTrigger: [{ api: (e) => e.lock?.lock === 'rwsem', words: () => Object.keys(RWSEM_CLASS_BY_FIELD).filter((f) => FAULT_LOCK_BY_CLASS[RWSEM_CLASS_BY_FIELD[f]]) }],
     needs: [{ why: 'a call that can fault', api: mayFault }],
+    // Callers stay: a helper returns holding a lock, or faults, for them. Callees are needed only
+    // if they reach an entry this rule's analyses read. They read a same-file helper only through
+    // the lockset summaries (locksets.ts: the locks it returns holding and the caller's locks it
+    // releases, from `lock` and `faultLockWindow` calls), the fault sites it contains
+    // (fault-sites.ts: `uaccess`, `faultIn`, `faults` calls, minus those under a page-fault region
+    // (pagefault.ts: `pagefault` toggles) or an atomic lock), and the locks the file's fault
+    // handlers take (fault-handlers.ts: `lock` acquisitions). A helper that reaches none of these
+    // has an empty summary, no site and no lock in each, at any nesting depth (pagefault.ts
+    // summaryOf answers 'balanced' for it), which is what a call to a function outside the text
+    // reads as; its `iter->nofault` marks never reach its caller. ioHold is read on the call's own
+    // argument, not through helpers; it is in the set anyway.
+    reads: { api: (e) => !!(e.lock || e.faultLockWindow || e.pagefault || e.uaccess || e.faultIn || e.faults || e.ioHold) },
   },
   check(fn: FunctionIR, ctx): Finding[] {
     const out: Finding[] = [];

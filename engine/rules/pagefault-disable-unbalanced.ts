@@ -46,11 +46,17 @@ function fixWords(callee: string): string {
 
 export const pagefaultDisableUnbalanced: Rule = {
   meta,
-  // Callers can report (a helper's summary opens or closes a region for them), and callees are
-  // needed too: a helper that reaches a disable only through a definition the text scan cannot
-  // name (a preprocessor line inside it) is found by nothing but the way down (arch/mips/mm/init.c
-  // kmap_coherent() -> __kmap_pgprot() in 6.1).
-  relevance: { trigger: togglesPagefaults },
+  // Callers can report (a helper's summary opens or closes a region for them): kept. Callees are
+  // needed only if they reach a toggle, and those are transitive callers of a trigger, kept
+  // already. The region analysis (engine/analysis/faultin/pagefault.ts) reads a helper only
+  // through touches(), isPfCall() and summaryOf(); for a helper that reaches no toggle all three
+  // say what they say of a call to a function outside the text (no toggle; summary balanced at
+  // any depth, so a mapping it is given is borrowed, not passed on). Leaving it out changes no
+  // result. A definition the text scan cannot name (a preprocessor line inside it: 6.1
+  // arch/mips/mm/init.c __kmap_pgprot()) is still found: its callers' text names it and
+  // nestedDefinitionNames() reads its head, and if neither did, the lowering would find a function
+  // that a left-out item names and the engine would analyse the whole text (unaccountedFunction).
+  relevance: { trigger: togglesPagefaults, callees: false },
   check(fn: FunctionIR, ctx): Finding[] {
     const facts = finderFor(ctx.functionsByName, ctx.cancelled).pagefault.facts(fn);
     if (!facts.touchesDepth) return [];

@@ -8,8 +8,8 @@
 //   its `needs` groups, one word of that group;
 // - the relevant names: the union of the triggers of those rules (a guarded trigger only when
 //   its word occurs too). Only functions that name one, and their same-file callers and callees
-//   as each name's rules need them (Rule.relevance.callers / .callees, relevance-graph.ts
-//   RelevantNames.spread), are parsed and lowered;
+//   as each name's rules need them (Rule.relevance.callers / .callees / .reads, relevance-graph.ts
+//   RelevantNames.spread and .interest), are parsed and lowered;
 // - the rules to run: those that can fire (the others cannot report anything on this file).
 //
 // Why this cannot change a result: the rules and analyses see a call only through its callee's
@@ -30,7 +30,7 @@
 import type { ApiEntry } from '../kernel/api-schema';
 import { allApis, apiTableGeneration } from '../kernel/api-table';
 import type { Rule } from './types';
-import { CALLEES, CALLERS, type RelevantNames } from '../syntax/relevance-graph';
+import { CALLEES, CALLERS, REACHING, type RelevantNames } from '../syntax/relevance-graph';
 import { allRules } from './registry';
 import { isRelevantApi } from './relevance';
 import { mentionsAnnotation } from './annotations';
@@ -44,8 +44,10 @@ interface RulePlan {
   /** Guarded triggers: indexes of the names, and of the words one of which must occur too. */
   guarded: { names: number[]; words: number[] }[];
   triggerNames: string[];
-  /** Spread flags of its triggers (Rule.relevance.callers, .callees). */
+  /** Spread flags of its triggers (Rule.relevance.callers, .callees, .reads). */
   spread: number;
+  /** The API names its analyses read (Rule.relevance.reads), when its callees are narrowed to them. */
+  reads?: string[];
 }
 
 interface Plan {
@@ -94,7 +96,13 @@ function buildPlan(): Plan {
       names: apis.filter((e) => isRelevantApi(e) && g.api(e)).map((e) => idx(e.name)),
       words: g.words().map(idxWord),
     }));
-    return { id: r.meta.id, trigger: triggerNames.map(idx), needs, guarded, triggerNames, spread: (r.relevance?.callers !== false ? CALLERS : 0) | (r.relevance?.callees !== false ? CALLEES : 0) };
+    const narrowed = r.relevance?.callees !== false && r.relevance?.reads !== undefined;
+    const callees = r.relevance?.callees === false ? 0 : narrowed ? REACHING : CALLEES;
+    return {
+      id: r.meta.id, trigger: triggerNames.map(idx), needs, guarded, triggerNames,
+      spread: (r.relevance?.callers !== false ? CALLERS : 0) | callees,
+      ...(narrowed ? { reads: [...apis.filter(r.relevance!.reads!.api).map((e) => e.name), ...(r.relevance!.reads!.words?.() ?? [])] } : {}),
+    };
   });
   return { words, rules, find: wordFinder(words, words.map((_, i) => !substring.has(i))), generation: apiTableGeneration() };
 }
@@ -121,12 +129,14 @@ export function fileRelevance(text: string, selected?: readonly string[]): FileR
   const rules: string[] = [];
   const relevantApis = new Set<string>();
   const spread = new Map<string, number>();
+  let interest: Set<string> | undefined;
   for (const r of p.rules) {
     if (selected && selected.length && !selected.includes(r.id)) continue;
     const guarded = r.guarded.filter((g) => g.words.some((i) => seen[i])).flatMap((g) => g.names.filter((i) => seen[i]));
     if (!r.trigger.some((i) => seen[i]) && !guarded.length) continue;
     if (!r.needs.every((g) => g.some((i) => seen[i]))) continue;
     rules.push(r.id);
+    if (r.reads) { interest ??= new Set(); for (const n of r.reads) interest.add(n); }
     const add = (n: string): void => {
       relevantApis.add(n);
       spread.set(n, (spread.get(n) ?? 0) | r.spread);
@@ -135,7 +145,7 @@ export function fileRelevance(text: string, selected?: readonly string[]): FileR
     for (const i of guarded) add(p.words[i]);
   }
   const all = [...spread.values()].every((f) => f === (CALLERS | CALLEES));
-  return { rules, relevantApis: all ? relevantApis : Object.assign(relevantApis, { spread }) };
+  return { rules, relevantApis: all ? relevantApis : Object.assign(relevantApis, { spread, ...(interest ? { interest } : {}) }) };
 }
 
 /** An ASCII identifier character: glued to an API name, it makes another identifier. */

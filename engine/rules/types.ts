@@ -68,6 +68,17 @@ export interface RuleRelevance {
    * that reach a trigger are then needed, and those are callers of a trigger already. Default true.
    */
   callees?: boolean;
+  /**
+   * The API entries the rule's analyses read at all (its interest set: triggers, needs, lock ops,
+   * fault sites, toggles...). Given (and `callees` not false), a same-file callee is needed only if
+   * it names one of them, itself or through its own same-file callees; the others are left out.
+   * Safe only when every analysis the rule uses reads a call to a present function that reaches
+   * none of them exactly as it reads a call to a function that is not in the text (no lock, no
+   * fault site, no region, whatever the helper nesting depth or the order of the questions):
+   * the rule's file states why. `words`: other identifiers the analyses read on a helper (a
+   * struct field it assigns), matched as whole identifiers. Default: every callee is needed.
+   */
+  reads?: { api: (e: ApiEntry) => boolean; words?: () => readonly string[] };
 }
 
 export interface Rule {

@@ -163,6 +163,15 @@ export const vmaModifyReadLock: Rule = {
       { why: 'an mmap_lock call', api: mmapLockOp, words: () => Object.keys(RWSEM_CLASS_BY_FIELD).filter((f) => RWSEM_CLASS_BY_FIELD[f] === 'mmap_lock') },
       { why: 'a VMA write', api: (e) => !!e.vmaWrite, words: () => VMA_LOCKED_FIELDS },
     ],
+    // Callers stay (writesIn() finds a write through helpers, and the write is reported in the
+    // function that holds the lock). Callees are needed only if they reach what the rule reads
+    // of a helper: writesIn() follows a call into a same-file helper for its VMA field
+    // assignments (VMA_LOCKED_FIELDS, the field's identifier) and `vmaWrite` calls, mayWrite() is
+    // the callers of those, and the lockset summaries (locksets.ts) read `lock` and
+    // `faultLockWindow` calls. A helper that reaches none of them has no write, is not in
+    // mayWrite(), and has an empty lock summary at any depth: what a call to a function outside
+    // the text reads as. ownMmapLock() and testsGrowth() read the function itself.
+    reads: { api: (e) => !!(e.lock || e.faultLockWindow || e.vmaWrite), words: () => VMA_LOCKED_FIELDS },
   },
   check(fn: FunctionIR, ctx): Finding[] {
     // writesIn() looks up helpers by name in ctx.functionsByName; `fn` itself may be absent from

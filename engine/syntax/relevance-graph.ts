@@ -37,6 +37,12 @@ export interface RelevanceItem {
 /** Spread flags of a relevant name: its callers are needed, its callees are needed. */
 export const CALLERS = 1;
 export const CALLEES = 2;
+/**
+ * Callees only if they reach the interest set (RelevantNames.interest): a same-file callee that
+ * names no interest name, itself or through its own same-file callees, is not needed. CALLEES on
+ * the same name wins (every callee).
+ */
+export const REACHING = 4;
 
 /**
  * A relevant-name set (engine/rules/rule-relevance.ts) may say, per name, which way relevance
@@ -50,6 +56,13 @@ export const CALLEES = 2;
  */
 export interface RelevantNames extends ReadonlySet<string> {
   readonly spread?: ReadonlyMap<string, number>;
+  /**
+   * For the names that spread REACHING: the API names the analyses of their rules read at all
+   * (Rule.relevance.reads, the union over the rules that can fire). Those rules read a call to a
+   * present function that reaches none of them as a call to a function not in the text, so such a
+   * callee is left out. A union only keeps more.
+   */
+  readonly interest?: ReadonlySet<string>;
 }
 
 /** Work of the last spreadRelevance call: ids and edges looked at (tests: it stays linear). */
@@ -133,9 +146,13 @@ export function spreadRelevance(items: RelevanceItem[], relevantApis?: RelevantN
     }
     return up;
   };
-  const upBoth = upFrom((i) => want[i] === (CALLERS | CALLEES));
+  const upBoth = upFrom((i) => (want[i] & (CALLERS | CALLEES)) === (CALLERS | CALLEES));
   const upAny = spread ? upFrom((i) => (want[i] & CALLERS) !== 0) : upBoth;
   const up = upBoth.map((u, i) => u || (seed[i] && (want[i] & CALLEES) !== 0));
+  // Callers of seeds that want callers and reaching callees need their reaching callees.
+  const interest = relevantApis?.interest;
+  const narrowed = interest && want.some((w) => (w & REACHING) !== 0 && (w & CALLEES) === 0);
+  const upReach = narrowed ? upFrom((i) => (want[i] & (CALLERS | REACHING)) === (CALLERS | REACHING)) : undefined;
   // Down: callees of needed items, transitively. A data item that is a seed (it names an API)
   // is treated as code: it may be a definition the scan did not recognize. Each defined name an
   // item mentions brings in every item defined under it: once per name.
@@ -156,10 +173,61 @@ export function spreadRelevance(items: RelevanceItem[], relevantApis?: RelevantN
       }
     }
   }
+  // Down again, only into callees that reach the interest set, from the items that want those
+  // and are not expanded already: the seeds that want them and their callers (upReach).
+  if (narrowed) {
+    const reach = reaching(items, interest, namedBy, () => work++);
+    const namesSeen = new Set<string>();
+    const more = need.slice();
+    need.forEach((u, i) => { if (!u && (upReach![i] || (seed[i] && (want[i] & REACHING) !== 0))) { more[i] = true; queue.push(i); } });
+    while (queue.length) {
+      const i = queue.pop() as number;
+      for (const id of items[i].ids) {
+        work++;
+        if (downNames.has(id) || namesSeen.has(id)) continue;
+        const targets = byName.get(id);
+        if (!targets) continue;
+        namesSeen.add(id);
+        for (const j of targets) {
+          work++;
+          if (!more[j] && reach[j]) { more[j] = true; queue.push(j); }
+        }
+      }
+    }
+    more.forEach((m, i) => { need[i] = m; });
+  }
   // Each item enters each work list at most once and each name is expanded once per direction:
   // linear in the number of items plus the total size of their `ids`.
   items.forEach((it, i) => { it.relevant = it.relevant || need[i] || seed[i] || upAny[i]; });
   lastSpreadWork = work;
+}
+
+/**
+ * Items that name an interest name, themselves or through the functions they name, transitively
+ * (the callers of those, as the way up; data items are not callers). An item that defines no
+ * name is never a callee, so what it says does not matter here.
+ */
+function reaching(items: RelevanceItem[], interest: ReadonlySet<string>, namedBy: Map<string, number[]>, count: () => void): boolean[] {
+  const reach = items.map((it) => {
+    if (it.data) return false;
+    for (const id of it.ids) { count(); if (interest.has(id)) return true; }
+    return false;
+  });
+  const queue: number[] = [];
+  const names = new Set<string>();
+  reach.forEach((r, i) => { if (r) queue.push(i); });
+  while (queue.length) {
+    const it = items[queue.pop() as number];
+    for (const name of it.alsoDefines ? [it.name, ...it.alsoDefines] : [it.name]) {
+      if (name === undefined || names.has(name)) continue;
+      names.add(name);
+      for (const j of namedBy.get(name) ?? []) {
+        count();
+        if (!reach[j] && !items[j].data) { reach[j] = true; queue.push(j); }
+      }
+    }
+  }
+  return reach;
 }
 
 // Identifiers as tree-sitter's C grammar reads them (XID_Start / XID_Continue, `_`, `$`), so

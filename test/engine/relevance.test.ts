@@ -89,7 +89,8 @@ test('relevance: a caller of a locking helper and the helper\'s other callees ar
   const e = await engine();
   const relevant = faultLockApi();
   const text = [
-    'static void note(int x) { (void)x; }',
+    // note() faults (fault-under-lock keeps only the callees that reach an entry it reads).
+    `static void note(int x) { char c; ${faultingApi()}(&c, (const void __user *)x, 1); }`,
     `static long grab(unsigned long a, struct page **p) { return ${relevant}(p); }`,
     'static int user(unsigned long a) { struct page *p; note(1); return grab(a, &p) > 0; }',
     'static int lonely(int a) { return a + 1; }',
@@ -105,9 +106,11 @@ test('relevance: a caller of a locking helper and the helper\'s other callees ar
 test('relevance: spreads to callers and callees only; a table naming functions keeps none of them', async () => {
   const e = await engine();
   const text = [
-    'static int helper(int x) { return x + 1; }',
+    // helper() and callee_of_caller() fault: fault-under-lock keeps only the callees that reach
+    // an entry it reads, and what is tested here is the direction of the spreading.
+    `static int helper(int x) { char c; return x + ${faultingApi()}(&c, (const void __user *)x, 1); }`,
     `static int pinner(unsigned long a, struct page **p) { return helper(${faultLockApi()}(p)); }`,
-    'static int callee_of_caller(unsigned long a) { return (int)a; }',
+    `static int callee_of_caller(unsigned long a) { char c; return ${faultingApi()}(&c, (const void __user *)a, 1); }`,
     'static int caller(unsigned long a) { struct page *p; return pinner(a, &p) + callee_of_caller(a); }',
     'static int other_user_of_helper(int y) { return helper(y); }',
     'static int only_in_table(int y) { return y; }',
@@ -146,6 +149,58 @@ test('relevance: per-rule spreading: a GUP acquisition keeps its callees, not it
   const r2 = e.analyzeC(map, { path: 'x.c', skipIrrelevant: true });
   r2.tree?.delete();
   assert.deepEqual((r2.file?.functions ?? []).map((f) => f.name).sort(), ['mapper', 'taker']);
+});
+
+test('relevance: a page-fault toggle keeps its callers, and of its callees only those that reach a toggle', async () => {
+  const e = await engine();
+  const plain = (op: string): string => allApis().find((a) => a.pagefault === op && !a.pagefaultHandle && !a.removed)!.name;
+  const text = [
+    'static int quiet(int x) { return x + 1; }',
+    'static int quieter(int x) { return quiet(x) * 2; }',
+    `static void enter(void) { ${plain('disable')}(); }`,
+    `static void leave(void) { ${plain('enable')}(); }`,
+    'static int user(int x) { enter(); x = quieter(x); leave(); return x; }',
+    'static int caller(int x) { return user(x) + quiet(x); }',
+    '',
+  ].join('\n');
+  const r = e.analyzeC(text, { path: 'x.c', rules: ['pagefault-disable-unbalanced'], skipIrrelevant: true });
+  r.tree?.delete();
+  // quiet() and quieter() reach no toggle: absent, a call to them reads as a present balanced one.
+  assert.deepEqual((r.file?.functions ?? []).map((f) => f.name).sort(), ['caller', 'enter', 'leave', 'user']);
+});
+
+test('relevance: fault-under-lock keeps the callees that reach an entry it reads, however deep, and no other', async () => {
+  const e = await engine();
+  const lock = allApis().find((a) => a.faultLock && a.lock?.op === 'acquire' && !a.removed)!;
+  const unlock = allApis().find((a) => a.lock?.op === 'release' && a.lock.lock === lock.lock!.lock && !a.removed)!.name;
+  const text = [
+    'static int tally(int x) { return x * 3; }',
+    'static int scaled(int x) { return tally(x) + 1; }',
+    `static int fetch(void *d, const void __user *s) { return ${faultingApi()}(d, s, 4); }`,
+    'static int fetch_twice(void *d, const void __user *s) { return fetch(d, s) + fetch(d, s); }',
+    `static int locked_read(struct gadget *g, void *d, const void __user *s) { int r; ${lock.name}(&g->lk); r = fetch_twice(d, s) + scaled(1); ${unlock}(&g->lk); return r; }`,
+    '',
+  ].join('\n');
+  const r = e.analyzeC(text, { path: 'x.c', rules: ['fault-under-lock'], skipIrrelevant: true });
+  r.tree?.delete();
+  // fetch() is no trigger: it is kept because it faults, two levels below the lock; tally() and
+  // scaled() reach nothing the rule reads.
+  assert.deepEqual((r.file?.functions ?? []).map((f) => f.name).sort(), ['fetch', 'fetch_twice', 'locked_read']);
+});
+
+test('relevance: vma-modify-read-lock keeps the callees that reach a lock call or a VMA field write, and no other', async () => {
+  const e = await engine();
+  const mm = (op: string, mode: string): string => allApis().find((a) => a.lock?.lock === 'mmap_lock' && a.lock.op === op && a.lock.mode === mode && !a.removed)!.name;
+  const text = [
+    'static int pages_of(unsigned long len) { return len >> 12; }',
+    'static void set_io(struct vm_area_struct *vma) { vma->vm_flags |= 0x4000; }',
+    'static void mark(struct vm_area_struct *vma) { set_io(vma); }',
+    `static int touch(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long len) { int n; ${mm('acquire', 'read')}(mm); n = pages_of(len); mark(vma); ${mm('release', 'read')}(mm); return n; }`,
+    '',
+  ].join('\n');
+  const r = e.analyzeC(text, { path: 'x.c', rules: ['vma-modify-read-lock'], skipIrrelevant: true });
+  r.tree?.delete();
+  assert.deepEqual((r.file?.functions ?? []).map((f) => f.name).sort(), ['mark', 'set_io', 'touch']);
 });
 
 // Per-rule relevance (engine/rules/rule-relevance.ts): each fixture, each rule alone, gives the

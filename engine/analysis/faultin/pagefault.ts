@@ -25,6 +25,38 @@ import type { CallStmt, Edge, Expr, FunctionIR, ReturnStmt, Stmt } from '../../i
 import type { ApiEntry } from '../../kernel/api-schema';
 import { exprKey } from '../expr';
 import { lookupApi } from '../../kernel/api-table';
+import { fileFact } from '../file-facts';
+
+/**
+ * Names of the file's functions that call a page-fault toggle, themselves or through same-file
+ * helpers, at any depth: the callers of those naming a toggle, transitively. Linear; once per
+ * function map (a file-wide fact for the language server's session, engine/analysis/file-facts.ts).
+ */
+const togglingMemo = new WeakMap<Map<string, FunctionIR>, { size: number; names: ReadonlySet<string> }>();
+const togglingFunctions = fileFact('pagefaultToggling', (byName: Map<string, FunctionIR>): ReadonlySet<string> => {
+  const hit = togglingMemo.get(byName);
+  if (hit && hit.size === byName.size) return hit.names;
+  const reaching = new Set<FunctionIR>();
+  const callers = new Map<FunctionIR, Set<FunctionIR>>();
+  const work: FunctionIR[] = [];
+  for (const f of byName.values()) {
+    for (const b of f.blocks) for (const s of b.stmts) {
+      if (s.kind !== 'call') continue;
+      const api = lookupApi(s.callee);
+      if (api?.pagefault) { if (!reaching.has(f)) { reaching.add(f); work.push(f); } continue; }
+      const h = api ? undefined : byName.get(s.callee);
+      if (!h || h === f) continue;
+      const l = callers.get(h);
+      if (l) l.add(f); else callers.set(h, new Set([f]));
+    }
+  }
+  while (work.length) {
+    for (const c of callers.get(work.pop() as FunctionIR) ?? []) if (!reaching.has(c)) { reaching.add(c); work.push(c); }
+  }
+  const names = new Set([...reaching].map((f) => f.name));
+  togglingMemo.set(byName, { size: byName.size, names });
+  return names;
+});
 
 /** Helper nesting followed for summaries (helpers of helpers...). */
 const MAX_HELPER_DEPTH = 4;
@@ -359,8 +391,26 @@ export class PagefaultAnalysis {
     return found;
   }
 
-  /** The summary of a same-file helper as its caller sees it (unknown past the nesting bound or in recursion). */
+  /**
+   * Whether the function calls a page-fault toggle itself or through same-file helpers, at any
+   * depth (no bound: unlike touches(), whose answer is cut at the helper nesting bound). A
+   * declared file-wide fact (togglingFunctions), asked each time so that every check that relies
+   * on it records the read.
+   */
+  private reachesToggle(fn: FunctionIR): boolean {
+    if (this.functionsByName.get(fn.name) !== fn) return true;
+    return togglingFunctions(this.functionsByName).has(fn.name);
+  }
+
+  /**
+   * The summary of a same-file helper as its caller sees it (unknown past the nesting bound or in
+   * recursion). A helper that touches no region is balanced at any depth: that is what facts()
+   * says of it, and it is what a call to a function that is not in the text reads as (no region
+   * opened or closed, the handles it is given not passed on), so the batch path may leave such a
+   * helper out (pagefault-disable-unbalanced keeps no callees that reach no toggle).
+   */
   summaryOf(helper: FunctionIR, level: number): FunctionSummary {
+    if (!this.reachesToggle(helper)) return { kind: 'balanced' };
     if (level >= MAX_HELPER_DEPTH || this.inProgress.has(helper)) return { kind: 'unknown' };
     return this.facts(helper, level + 1).summary;
   }
