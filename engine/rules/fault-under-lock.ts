@@ -188,6 +188,7 @@ export const faultUnderLock: Rule = {
     // a class (lockOf: RWSEM_CLASS_BY_FIELD); any other rwsem has no fault-lock facet.
     guardedTrigger: [{ api: (e) => e.lock?.lock === 'rwsem', words: () => Object.keys(RWSEM_CLASS_BY_FIELD).filter((f) => FAULT_LOCK_BY_CLASS[RWSEM_CLASS_BY_FIELD[f]]) }],
     needs: [{ why: 'a call that can fault', api: mayFault }],
+    fileScope: { needs: 'none', why: 'lock sets, fault sites and lock names come from the lowered functions; the fault handlers and iomap ops a file installs are read from the text (fault-handlers.ts, init-tables.ts), not from the parse' },
   },
   check(fn: FunctionIR, ctx): Finding[] {
     const out: Finding[] = [];

@@ -50,7 +50,10 @@ export const pagefaultDisableUnbalanced: Rule = {
   // needed too: a helper that reaches a disable only through a definition the text scan cannot
   // name (a preprocessor line inside it) is found by nothing but the way down (arch/mips/mm/init.c
   // kmap_coherent() -> __kmap_pgprot() in 6.1).
-  relevance: { trigger: togglesPagefaults },
+  relevance: {
+    trigger: togglesPagefaults,
+    fileScope: { needs: 'none', why: 'region summaries come from the lowered functions only (analysis/faultin/pagefault.ts)' },
+  },
   check(fn: FunctionIR, ctx): Finding[] {
     const facts = finderFor(ctx.functionsByName, ctx.cancelled).pagefault.facts(fn);
     if (!facts.touchesDepth) return [];

@@ -29,7 +29,7 @@
 
 import type { ApiEntry } from '../kernel/api-schema';
 import { allApis, apiTableGeneration } from '../kernel/api-table';
-import type { Rule } from './types';
+import type { FileScopeNeed, Rule } from './types';
 import { CALLEES, CALLERS, type RelevantNames } from '../syntax/relevance-graph';
 import { allRules } from './registry';
 import { isRelevantApi } from './relevance';
@@ -45,6 +45,8 @@ interface RulePlan {
   triggerNames: string[];
   /** Spread flags of its triggers (Rule.relevance.callers, .callees). */
   spread: number;
+  /** What it reads of the file-scope data items (Rule.relevance.fileScope). */
+  fileScope: FileScopeNeed;
 }
 
 interface Plan {
@@ -93,7 +95,7 @@ function buildPlan(): Plan {
       names: apis.filter((e) => isRelevantApi(e) && g.api(e)).map((e) => idx(e.name)),
       words: g.words().map(idxWord),
     }));
-    return { id: r.meta.id, trigger: triggerNames.map(idx), needs, guarded, triggerNames, spread: (r.relevance?.callers !== false ? CALLERS : 0) | (r.relevance?.callees !== false ? CALLEES : 0) };
+    return { id: r.meta.id, trigger: triggerNames.map(idx), needs, guarded, triggerNames, spread: (r.relevance?.callers !== false ? CALLERS : 0) | (r.relevance?.callees !== false ? CALLEES : 0), fileScope: r.relevance?.fileScope?.needs ?? 'all' };
   });
   return { words, rules, find: wordFinder(words, words.map((_, i) => !substring.has(i))), generation: apiTableGeneration() };
 }
@@ -111,7 +113,14 @@ export interface FileRelevance {
    * relevance spreads from each (`spread`, engine/syntax/relevance-graph.ts).
    */
   relevantApis: Set<string> & RelevantNames;
+  /**
+   * The file-scope data items those rules read from the parse, the widest of their statements
+   * (Rule.relevance.fileScope): engine/syntax/blank-irrelevant.ts blanks the others.
+   */
+  fileScope: FileScopeNeed;
 }
+
+const SCOPE_ORDER: readonly FileScopeNeed[] = ['none', 'variables', 'all'];
 
 /** Which rules can report on `text`, and the names that make its functions relevant to them. */
 export function fileRelevance(text: string, selected?: readonly string[]): FileRelevance {
@@ -120,12 +129,14 @@ export function fileRelevance(text: string, selected?: readonly string[]): FileR
   const rules: string[] = [];
   const relevantApis = new Set<string>();
   const spread = new Map<string, number>();
+  let scope = 0;
   for (const r of p.rules) {
     if (selected && selected.length && !selected.includes(r.id)) continue;
     const guarded = r.guarded.filter((g) => g.words.some((i) => seen[i])).flatMap((g) => g.names.filter((i) => seen[i]));
     if (!r.trigger.some((i) => seen[i]) && !guarded.length) continue;
     if (!r.needs.every((g) => g.some((i) => seen[i]))) continue;
     rules.push(r.id);
+    scope = Math.max(scope, SCOPE_ORDER.indexOf(r.fileScope));
     const add = (n: string): void => {
       relevantApis.add(n);
       spread.set(n, (spread.get(n) ?? 0) | r.spread);
@@ -134,7 +145,7 @@ export function fileRelevance(text: string, selected?: readonly string[]): FileR
     for (const i of guarded) add(p.words[i]);
   }
   const all = [...spread.values()].every((f) => f === (CALLERS | CALLEES));
-  return { rules, relevantApis: all ? relevantApis : Object.assign(relevantApis, { spread }) };
+  return { rules, relevantApis: all ? relevantApis : Object.assign(relevantApis, { spread }), fileScope: SCOPE_ORDER[scope] };
 }
 
 /** An ASCII identifier character: glued to an API name, it makes another identifier. */

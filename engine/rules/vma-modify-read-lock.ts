@@ -163,6 +163,7 @@ export const vmaModifyReadLock: Rule = {
       { why: 'an mmap_lock call', api: mmapLockOp, words: () => Object.keys(RWSEM_CLASS_BY_FIELD).filter((f) => RWSEM_CLASS_BY_FIELD[f] === 'mmap_lock') },
       { why: 'a VMA write', api: (e) => !!e.vmaWrite, words: () => VMA_LOCKED_FIELDS },
     ],
+    fileScope: { needs: 'none', why: 'VMA writes and lock sets come from the lowered functions; its file fact is read from the text (file-facts.ts)' },
   },
   check(fn: FunctionIR, ctx): Finding[] {
     // writesIn() looks up helpers by name in ctx.functionsByName; `fn` itself may be absent from
