@@ -4,7 +4,7 @@
 
 import type { FileIR } from './ir';
 import type { Finding, InputProblem } from './findings';
-import { loadCParser, MAX_PARSE_TOKENS, parserReady, parseTokenCount, ParseStopped, type CParser, type ParseLimits, type Tree } from './syntax/parser';
+import { loadCParser, MAX_PARSE_TOKENS, parserReady, parseTokenCount, ParseStopped, type CParser, type ParseLimits, type SyntaxNode, type Tree } from './syntax/parser';
 import { budgetNote } from './budget';
 import { blankIrrelevant, rangesOutside, unblanked } from './syntax/blank-irrelevant';
 import { unaccountedFunction, type RelevanceOutcome } from './syntax/relevance-graph';
@@ -13,6 +13,7 @@ import { lowerTree } from './lower/lower';
 import { runRules } from './rules/run';
 import { fileRelevance, textMayReport } from './rules/rule-relevance';
 import { mentionsAnnotation } from './rules/annotations';
+import type { FileScopeNeed } from './rules/types';
 import { analyzePatchText, type PatchTarget } from './patch/analyze';
 import { looksLikePatch } from './patch/parse';
 
@@ -135,8 +136,14 @@ export const BLANK_IRRELEVANT = { enabled: true };
 export const batchFallbacks = { count: 0 };
 
 /**
- * Whether every syntax error of a batch tree lies inside a top-level function definition that is
- * one of the scan's kept functions, with the node within that item's extent (ending at its
+ * Batch parses redone on the whole text because the blanked text's tree had an error outside the
+ * kept functions (parseForBatch, errorsStayInside); tests and measurements read it.
+ */
+export const batchReparses = { count: 0 };
+
+/**
+ * Whether every syntax error of a batch tree lies inside a top-level function definition (at file
+ * scope or in a file-scope `#if`/`#ifdef` block: errorStaysInside) that is one of the scan's kept functions, with the node within that item's extent (ending at its
  * closing brace). Kernel code is full of such errors (a loop macro the grammar does not know,
  * `list_for_each_entry(...) {`): about half of the files that name an API have one, and parsing
  * each of them a second time, whole, was half of the parse time. An error that stays inside a
@@ -152,14 +159,36 @@ function errorsStayInside(tree: Tree, keptFunctions: ReadonlyMap<number, number>
     do {
       const node = cursor.currentNode;
       if (!node.hasError) continue;
-      if (node.type !== 'function_definition') return false;
-      const start = keptFunctions.get(node.endIndex);
-      if (start === undefined || node.startIndex < start) return false;
+      if (!errorStaysInside(node, keptFunctions, 0)) return false;
     } while (cursor.gotoNextSibling());
     return true;
   } finally {
     cursor.delete();
   }
+}
+
+/** Preprocessor blocks at file scope: `#ifdef` ... `#endif` holds top-level items. */
+const PREPROC_BLOCKS = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef']);
+/** Nesting of preprocessor blocks looked into; deeper, the whole text is parsed. */
+const MAX_PREPROC_DEPTH = 32;
+
+/**
+ * One top-level node with an error: a kept function within its item's extent, or a file-scope
+ * `#if`/`#ifdef` block (or its `#else`/`#elif` branch) whose every child with an error is one,
+ * as at the top level (the block's own tokens, a missing `#endif` included, count as errors
+ * outside: then the whole text is parsed). A function under `#ifdef CONFIG_X` is as much a
+ * balanced item of the scan as one outside it.
+ */
+function errorStaysInside(node: SyntaxNode, keptFunctions: ReadonlyMap<number, number>, depth: number): boolean {
+  if (node.type === 'function_definition') {
+    const start = keptFunctions.get(node.endIndex);
+    return start !== undefined && node.startIndex >= start;
+  }
+  if (!PREPROC_BLOCKS.has(node.type) || depth >= MAX_PREPROC_DEPTH || node.isMissing) return false;
+  for (const c of node.children) {
+    if (c && c.hasError && !errorStaysInside(c, keptFunctions, depth + 1)) return false;
+  }
+  return true;
 }
 
 function archFilter(arch: string | undefined): (f: Finding) => boolean {
@@ -188,7 +217,7 @@ class FaultlineEngine implements Engine {
     let parsed: { tree: Tree; text: string; outcome?: RelevanceOutcome };
     let file: FileIR;
     try {
-      parsed = this.parseForBatch(macrosBlanked, relevantApis, oldTree, limits);
+      parsed = this.parseForBatch(macrosBlanked, relevantApis, oldTree, limits, relevance?.fileScope);
       const outcomes: RelevanceOutcome[] = parsed.outcome ? [parsed.outcome] : [];
       file = lowerTree(parsed.tree, parsed.text, { cancelled, relevantApis, relevanceReport: (o) => outcomes.push(o) });
       // The relevance filters work on a graph of top-level items; a function they did not see
@@ -211,14 +240,16 @@ class FaultlineEngine implements Engine {
 
   /**
    * In batch mode, functions that cannot report are blanked before the parse as well (offsets
-   * unchanged; engine/syntax/blank-irrelevant.ts); lowering's own filter catches the rest. The
+   * unchanged; engine/syntax/blank-irrelevant.ts), and so are the file-scope data items
+   * (declarations, tables, top-level macro invocations) that no running rule reads from the parse
+   * (`fileScope`, Rule.relevance.fileScope); lowering's own filter catches the rest. The
    * shortcut must never change a result (ARCHITECTURE.md: the CLI and the server give the same
    * findings): tree-sitter's error recovery near broken code depends on what surrounds it, so
    * when the blanked text does not parse cleanly the whole text is parsed instead, and the
    * blanking pass itself only removes items that are balanced in every bracket kind.
    */
-  private parseForBatch(macrosBlanked: string, relevantApis: ReadonlySet<string> | undefined, oldTree: Tree | null | undefined, limits: ParseLimits): { tree: Tree; text: string; outcome?: RelevanceOutcome } {
-    const { text: blanked, gaps, keptFunctions, outcome } = relevantApis && BLANK_IRRELEVANT.enabled ? blankIrrelevant(macrosBlanked, relevantApis) : unblanked(macrosBlanked);
+  private parseForBatch(macrosBlanked: string, relevantApis: ReadonlySet<string> | undefined, oldTree: Tree | null | undefined, limits: ParseLimits, fileScope?: FileScopeNeed): { tree: Tree; text: string; outcome?: RelevanceOutcome } {
+    const { text: blanked, gaps, keptFunctions, outcome } = relevantApis && BLANK_IRRELEVANT.enabled ? blankIrrelevant(macrosBlanked, relevantApis, fileScope) : unblanked(macrosBlanked);
     // The blanked functions' insides are not even read: the parser is given the rest as its
     // included ranges (offsets, rows and columns stay absolute). Only blanks are skipped and each
     // range ends on a blank, so the tokens, and the tree, are those of the blanked text (about a
@@ -228,6 +259,7 @@ class FaultlineEngine implements Engine {
     const tree = this.parser.parse(blanked, oldTree ?? null, ranged ? { limits, includedRanges: rangesOutside(blanked, gaps) } : { limits });
     if (blanked === macrosBlanked || !tree.rootNode.hasError || errorsStayInside(tree, keptFunctions)) return { tree, text: blanked, outcome };
     tree.delete();
+    batchReparses.count++;
     return { tree: this.parser.parse(macrosBlanked, null, { limits }), text: macrosBlanked };
   }
 

@@ -56,7 +56,11 @@ export const pagefaultDisableUnbalanced: Rule = {
   // arch/mips/mm/init.c __kmap_pgprot()) is still found: its callers' text names it and
   // nestedDefinitionNames() reads its head, and if neither did, the lowering would find a function
   // that a left-out item names and the engine would analyse the whole text (unaccountedFunction).
-  relevance: { trigger: togglesPagefaults, callees: false },
+  relevance: {
+    trigger: togglesPagefaults,
+    callees: false,
+    fileScope: { needs: 'none', why: 'region summaries come from the lowered functions only (analysis/faultin/pagefault.ts)' },
+  },
   check(fn: FunctionIR, ctx): Finding[] {
     const facts = finderFor(ctx.functionsByName, ctx.cancelled).pagefault.facts(fn);
     if (!facts.touchesDepth) return [];
