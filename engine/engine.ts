@@ -13,7 +13,6 @@ import { lowerTree } from './lower/lower';
 import { runRules } from './rules/run';
 import { fileRelevance, textMayReport } from './rules/rule-relevance';
 import { mentionsAnnotation } from './rules/annotations';
-import type { FileScopeNeed } from './rules/types';
 import { analyzePatchText, type PatchTarget } from './patch/analyze';
 import { looksLikePatch } from './patch/parse';
 
@@ -217,7 +216,7 @@ class FaultlineEngine implements Engine {
     let parsed: { tree: Tree; text: string; outcome?: RelevanceOutcome };
     let file: FileIR;
     try {
-      parsed = this.parseForBatch(macrosBlanked, relevantApis, oldTree, limits, relevance?.fileScope);
+      parsed = this.parseForBatch(macrosBlanked, relevantApis, oldTree, limits);
       const outcomes: RelevanceOutcome[] = parsed.outcome ? [parsed.outcome] : [];
       file = lowerTree(parsed.tree, parsed.text, { cancelled, relevantApis, relevanceReport: (o) => outcomes.push(o) });
       // The relevance filters work on a graph of top-level items; a function they did not see
@@ -240,16 +239,14 @@ class FaultlineEngine implements Engine {
 
   /**
    * In batch mode, functions that cannot report are blanked before the parse as well (offsets
-   * unchanged; engine/syntax/blank-irrelevant.ts), and so are the file-scope data items
-   * (declarations, tables, top-level macro invocations) that no running rule reads from the parse
-   * (`fileScope`, Rule.relevance.fileScope); lowering's own filter catches the rest. The
+   * unchanged; engine/syntax/blank-irrelevant.ts); lowering's own filter catches the rest. The
    * shortcut must never change a result (ARCHITECTURE.md: the CLI and the server give the same
    * findings): tree-sitter's error recovery near broken code depends on what surrounds it, so
    * when the blanked text does not parse cleanly the whole text is parsed instead, and the
    * blanking pass itself only removes items that are balanced in every bracket kind.
    */
-  private parseForBatch(macrosBlanked: string, relevantApis: ReadonlySet<string> | undefined, oldTree: Tree | null | undefined, limits: ParseLimits, fileScope?: FileScopeNeed): { tree: Tree; text: string; outcome?: RelevanceOutcome } {
-    const { text: blanked, gaps, keptFunctions, outcome } = relevantApis && BLANK_IRRELEVANT.enabled ? blankIrrelevant(macrosBlanked, relevantApis, fileScope) : unblanked(macrosBlanked);
+  private parseForBatch(macrosBlanked: string, relevantApis: ReadonlySet<string> | undefined, oldTree: Tree | null | undefined, limits: ParseLimits): { tree: Tree; text: string; outcome?: RelevanceOutcome } {
+    const { text: blanked, gaps, keptFunctions, outcome } = relevantApis && BLANK_IRRELEVANT.enabled ? blankIrrelevant(macrosBlanked, relevantApis) : unblanked(macrosBlanked);
     // The blanked functions' insides are not even read: the parser is given the rest as its
     // included ranges (offsets, rows and columns stay absolute). Only blanks are skipped and each
     // range ends on a blank, so the tokens, and the tree, are those of the blanked text (about a

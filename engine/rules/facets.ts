@@ -28,8 +28,4 @@ export const mayFault = (e: ApiEntry): boolean => !!e.uaccess || !!e.faultIn || 
  * (engine/analysis/faultin/loops.ts), and the simulated live-lock requires the fault-in to run
  * (livelockRequires: faultInCalled).
  */
-export const FAULT_IN_LOOP_RELEVANCE: RuleRelevance = {
-  trigger: (e) => faultsIn(e) || copiesWithoutFaulting(e),
-  needs: [{ why: 'a fault-in call', api: faultsIn }],
-  fileScope: { needs: 'none', why: 'the loop analysis (analysis/faultin) and its simulation (sim/from-c) read the lowered functions and the text; a by-reference local becomes a simulation global of its own, FileIR.globals is not read' },
-};
+export const FAULT_IN_LOOP_RELEVANCE: RuleRelevance = { trigger: (e) => faultsIn(e) || copiesWithoutFaulting(e), needs: [{ why: 'a fault-in call', api: faultsIn }] };

@@ -203,7 +203,6 @@ export const faultUnderLock: Rule = {
     // reads as; its `iter->nofault` marks never reach its caller. ioHold is read on the call's own
     // argument, not through helpers; it is in the set anyway.
     reads: { api: (e) => !!(e.lock || e.faultLockWindow || e.pagefault || e.uaccess || e.faultIn || e.faults || e.ioHold) },
-    fileScope: { needs: 'none', why: 'lock sets, fault sites and lock names come from the lowered functions; the fault handlers and iomap ops a file installs are read from the text (fault-handlers.ts, init-tables.ts), not from the parse' },
   },
   check(fn: FunctionIR, ctx): Finding[] {
     const out: Finding[] = [];

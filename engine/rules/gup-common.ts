@@ -109,11 +109,4 @@ export function callText(name: string): string {
  * the function that calls the acquiring API is the only one that can report, its callees are read
  * for their summaries (releases included), its callers are not needed.
  */
-export const GUP_EVENT_RELEVANCE: RuleRelevance = {
-  trigger: acquiresPageRefs,
-  callers: false,
-  fileScope: {
-    needs: 'variables',
-    why: 'the ownership analysis (gup-refs.ts, gup/ownership-facts.ts, gup-summaries.ts) tells a file-scope variable from a local through FileIR.globals: a pin stored in a global is handed on, not leaked',
-  },
-};
+export const GUP_EVENT_RELEVANCE: RuleRelevance = { trigger: acquiresPageRefs, callers: false };

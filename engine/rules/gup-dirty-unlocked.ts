@@ -181,7 +181,6 @@ export const gupDirtyUnlocked: Rule = {
       // the other finding: a dirtying call (set_page_dirty(), SetPageDirty()) on a GUP'd page.
       { why: 'a per-transfer write flag or a dirtying call', api: (e) => e.mem?.op === 'set-page-dirty' || !!e.rawDirty, words: () => WRITE_GUP_FLAGS },
     ],
-    fileScope: { needs: 'none', why: 'GUP pages and fields come from the lowered functions (gup-pages.ts); notifier callbacks and the file facts are read from the text (notifiers.ts, file-facts.ts)' },
   },
   check(fn: FunctionIR, ctx): Finding[] {
     const undirtied = undirtiedReleases(fn, ctx.functionsByName);

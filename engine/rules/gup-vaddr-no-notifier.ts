@@ -133,7 +133,6 @@ export const gupVaddrNoNotifier: Rule = {
     needs: [{ why: 'a page-reference acquisition', api: acquiresPageRefs }],
     callers: false,
     callees: false,
-    fileScope: { needs: 'none', why: 'the mappings come from the lowered function (gup-pages.ts); notifier ops are read from the text (notifiers.ts)' },
   },
   check(fn: FunctionIR, ctx): Finding[] {
     const maps = fn.blocks.flatMap((b) => b.stmts).filter((s) => s.kind === 'call' && !!lookupApi(s.callee)?.kmapping);

@@ -59,7 +59,6 @@ export const pagefaultDisableUnbalanced: Rule = {
   relevance: {
     trigger: togglesPagefaults,
     callees: false,
-    fileScope: { needs: 'none', why: 'region summaries come from the lowered functions only (analysis/faultin/pagefault.ts)' },
   },
   check(fn: FunctionIR, ctx): Finding[] {
     const facts = finderFor(ctx.functionsByName, ctx.cancelled).pagefault.facts(fn);

@@ -29,7 +29,7 @@
 
 import type { ApiEntry } from '../kernel/api-schema';
 import { allApis, apiTableGeneration } from '../kernel/api-table';
-import type { FileScopeNeed, Rule } from './types';
+import type { Rule } from './types';
 import { CALLEES, CALLERS, REACHING, type RelevantNames } from '../syntax/relevance-graph';
 import { allRules } from './registry';
 import { isRelevantApi } from './relevance';
@@ -48,8 +48,6 @@ interface RulePlan {
   spread: number;
   /** The API names its analyses read (Rule.relevance.reads), when its callees are narrowed to them. */
   reads?: string[];
-  /** What it reads of the file-scope data items (Rule.relevance.fileScope). */
-  fileScope: FileScopeNeed;
 }
 
 interface Plan {
@@ -103,7 +101,6 @@ function buildPlan(): Plan {
     return {
       id: r.meta.id, trigger: triggerNames.map(idx), needs, guarded, triggerNames,
       spread: (r.relevance?.callers !== false ? CALLERS : 0) | callees,
-      fileScope: r.relevance?.fileScope?.needs ?? 'all',
       ...(narrowed ? { reads: [...apis.filter(r.relevance!.reads!.api).map((e) => e.name), ...(r.relevance!.reads!.words?.() ?? [])] } : {}),
     };
   });
@@ -123,14 +120,7 @@ export interface FileRelevance {
    * relevance spreads from each (`spread`, engine/syntax/relevance-graph.ts).
    */
   relevantApis: Set<string> & RelevantNames;
-  /**
-   * The file-scope data items those rules read from the parse, the widest of their statements
-   * (Rule.relevance.fileScope): engine/syntax/blank-irrelevant.ts blanks the others.
-   */
-  fileScope: FileScopeNeed;
 }
-
-const SCOPE_ORDER: readonly FileScopeNeed[] = ['none', 'variables', 'all'];
 
 /** Which rules can report on `text`, and the names that make its functions relevant to them. */
 export function fileRelevance(text: string, selected?: readonly string[]): FileRelevance {
@@ -140,7 +130,6 @@ export function fileRelevance(text: string, selected?: readonly string[]): FileR
   const relevantApis = new Set<string>();
   const spread = new Map<string, number>();
   let interest: Set<string> | undefined;
-  let scope = 0;
   for (const r of p.rules) {
     if (selected && selected.length && !selected.includes(r.id)) continue;
     const guarded = r.guarded.filter((g) => g.words.some((i) => seen[i])).flatMap((g) => g.names.filter((i) => seen[i]));
@@ -148,7 +137,6 @@ export function fileRelevance(text: string, selected?: readonly string[]): FileR
     if (!r.needs.every((g) => g.some((i) => seen[i]))) continue;
     rules.push(r.id);
     if (r.reads) { interest ??= new Set(); for (const n of r.reads) interest.add(n); }
-    scope = Math.max(scope, SCOPE_ORDER.indexOf(r.fileScope));
     const add = (n: string): void => {
       relevantApis.add(n);
       spread.set(n, (spread.get(n) ?? 0) | r.spread);
@@ -157,7 +145,7 @@ export function fileRelevance(text: string, selected?: readonly string[]): FileR
     for (const i of guarded) add(p.words[i]);
   }
   const all = [...spread.values()].every((f) => f === (CALLERS | CALLEES));
-  return { rules, relevantApis: all ? relevantApis : Object.assign(relevantApis, { spread, ...(interest ? { interest } : {}) }), fileScope: SCOPE_ORDER[scope] };
+  return { rules, relevantApis: all ? relevantApis : Object.assign(relevantApis, { spread, ...(interest ? { interest } : {}) }) };
 }
 
 /** An ASCII identifier character: glued to an API name, it makes another identifier. */

@@ -79,25 +79,7 @@ export interface RuleRelevance {
    * struct field it assigns), matched as whole identifiers. Default: every callee is needed.
    */
   reads?: { api: (e: ApiEntry) => boolean; words?: () => readonly string[] };
-  /**
-   * What the rule reads from the PARSE of the top-level items that are not function definitions
-   * (declarations, prototypes, struct/union/enum definitions, initializer tables, top-level
-   * macro invocations): the batch path blanks those no running rule needs
-   * (engine/syntax/blank-irrelevant.ts). Everything a rule reads through the text itself
-   * (RuleContext.text: ops tables, notifier ops, fault-handler locks, engine/analysis/file-facts.ts)
-   * is the original text, never the blanked one, and needs nothing here.
-   * - 'none': nothing (the rule reads only the lowered functions and the text);
-   * - 'variables': the names of file-scope variables (FileIR.globals, filled by the lowering from
-   *   top-level declarations and DEFINE_/DECLARE_ invocations), looked up by names that the
-   *   lowered functions use: an item none of whose identifiers a kept item names cannot change
-   *   an answer.
-   * Undefined: every such item is kept (the conservative default). `why` says what was checked.
-   */
-  fileScope?: { needs: FileScopeNeed; why: string };
 }
-
-/** Which file-scope data items a rule reads from the parse (RuleRelevance.fileScope); 'all' when unstated. */
-export type FileScopeNeed = 'none' | 'variables' | 'all';
 
 export interface Rule {
   meta: RuleMeta;

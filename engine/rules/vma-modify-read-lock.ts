@@ -172,7 +172,6 @@ export const vmaModifyReadLock: Rule = {
     // mayWrite(), and has an empty lock summary at any depth: what a call to a function outside
     // the text reads as. ownMmapLock() and testsGrowth() read the function itself.
     reads: { api: (e) => !!(e.lock || e.faultLockWindow || e.vmaWrite), words: () => VMA_LOCKED_FIELDS },
-    fileScope: { needs: 'none', why: 'VMA writes and lock sets come from the lowered functions; its file fact is read from the text (file-facts.ts)' },
   },
   check(fn: FunctionIR, ctx): Finding[] {
     // writesIn() looks up helpers by name in ctx.functionsByName; `fn` itself may be absent from

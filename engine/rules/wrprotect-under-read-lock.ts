@@ -94,7 +94,6 @@ export const wrprotectUnderReadLock: Rule = {
   relevance: {
     trigger: (e) => !!(e.wrprotect || e.pageWalk) || mmapOrRwsemLock(e),
     needs: [{ why: 'a write-protect call', api: (e) => !!e.wrprotect }, { why: 'an mmap_lock operation', api: mmapOrRwsemLock }],
-    fileScope: { needs: 'none', why: 'sites and lock sets come from the lowered functions; page-walk ops tables are read from the text (init-tables.ts), not from the parse' },
   },
   check(fn: FunctionIR, ctx): Finding[] {
     const { picked, models } = wrprotectModels(fn, ctx);

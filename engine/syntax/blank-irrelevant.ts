@@ -12,7 +12,6 @@
 // braces do not balance, is kept, and the whole pass gives up (returns the text unchanged) when
 // in doubt.
 
-import type { FileScopeNeed } from '../rules/types';
 import { IDENT_SOURCE, identifiersOf, nestedDefinitionNames, relevanceOutcome, spreadRelevance, type RelevanceItem, type RelevanceOutcome } from './relevance-graph';
 
 interface Span {
@@ -25,13 +24,6 @@ interface Span {
    * literals) holds only printable ASCII and ordinary white space (see isOddCodeChar).
    */
   balanced: boolean;
-  /** Ends at a depth-0 `;` (a declaration, a table, a prototype, a macro invocation...). */
-  semi: boolean;
-  /**
-   * A preprocessor line splits the item at depth 0 (`int x =` `#ifdef A` `1;` `#else` `2;`): the
-   * items after it up to the matching `#endif` may be the other branches' rest of it.
-   */
-  splitAtTop: boolean;
 }
 
 interface Item extends RelevanceItem {
@@ -39,8 +31,6 @@ interface Item extends RelevanceItem {
   end: number;
   /** Plain function definition that may be blanked. */
   candidate: boolean;
-  /** File-scope data item that may be blanked (dataCandidate). */
-  dataCandidate: boolean;
 }
 
 /**
@@ -70,10 +60,8 @@ function topLevelItems(text: string): Span[] | undefined {
   let hasCode = false;
   let headerHasEq = false;
   lastHeaderWork = 0;
-  let splitAtTop = false;
-  const push = (start: number, end: number, bodyOpen: number, hasDirective: boolean, semi = false) => {
-    items.push({ start, end, bodyOpen, hasDirective, balanced: !unbalanced && !odd && parens === 0 && brackets === 0, semi, splitAtTop });
-    splitAtTop = false;
+  const push = (start: number, end: number, bodyOpen: number, hasDirective: boolean) => {
+    items.push({ start, end, bodyOpen, hasDirective, balanced: !unbalanced && !odd && parens === 0 && brackets === 0 });
     parens = 0;
     brackets = 0;
     unbalanced = false;
@@ -111,7 +99,6 @@ function topLevelItems(text: string): Span[] | undefined {
         itemStart = i;
       } else {
         hasDirective = true;
-        if (depth === 0) splitAtTop = true;
       }
       continue;
     }
@@ -175,7 +162,7 @@ function topLevelItems(text: string): Span[] | undefined {
         }
       }
     } else if (c === 59 /* ; */ && depth === 0) {
-      push(itemStart, i + 1, -1, hasDirective, true);
+      push(itemStart, i + 1, -1, hasDirective);
       itemStart = i + 1;
       bodyOpen = -1;
       hasDirective = false;
@@ -285,102 +272,22 @@ export function unblanked(text: string): Blanked {
   return { text, gaps: [], keptFunctions: new Map() };
 }
 
-/** Offset of the first character of `text[from, to)` that is neither white space nor in a comment; `to` if none. */
-function firstCode(text: string, from: number, to: number): number {
-  let i = from;
-  while (i < to) {
-    const c = text.charCodeAt(i);
-    if (c === 32 || (c >= 9 && c <= 13) || isOtherSpace(c)) i++;
-    else if (c === 47 && text.charCodeAt(i + 1) === 42) {
-      const close = text.indexOf('*/', i + 2);
-      i = close < 0 ? to : close + 2;
-    } else if (c === 47 && text.charCodeAt(i + 1) === 47) {
-      const nl = text.indexOf('\n', i);
-      i = nl < 0 ? to : nl;
-    } else return i;
-  }
-  return to;
-}
-
-/**
- * A file-scope data item the batch path may blank when no running rule reads it from the parse
- * (RuleRelevance.fileScope): a declaration, prototype, struct/union/enum definition, initializer
- * table or top-level macro invocation, as sure as a blanked function is: it ends at its own
- * depth-0 `;`, has no preprocessor line inside, balances in every bracket kind, holds no odd
- * character, and holds nothing shaped like a function definition (alsoDefines). The grammar is
- * context-free (typedef names are not tracked), so a kept neighbour reads the same tokens
- * without it (checked on Linux 6.1: the kept functions' subtrees are those of the whole text's
- * parse); the neighbours' own boundaries are kept too: neither this item nor the one after it
- * may start with `{` (an old-style definition's parameter declarations end at a `;` before the
- * body; a macro invocation before a `{ ... }` can be a macro-made function's header), and the
- * items on either side (directive lines aside) must be balanced and not split by a preprocessor
- * line at depth 0 (`int x =` `#ifdef A` `1;` `#else` `2;` `#endif`: `2;` is the rest of the
- * item before it, and the parse of one depends on the other).
- */
-function dataCandidate(text: string, spans: readonly Span[], k: number, alsoDefines: string[] | undefined): boolean {
-  const s = spans[k];
-  if (!s.semi || s.hasDirective || !s.balanced || alsoDefines !== undefined) return false;
-  if (text.charCodeAt(firstCode(text, s.start, s.end)) === 123 /* { */) return false;
-  // The item before it (directive lines aside) ended where the scan says: balanced, and not split
-  // by a preprocessor line at depth 0 (then this item may be another branch's rest of that one).
-  let p = k - 1;
-  while (p >= 0 && spans[p].hasDirective && !spans[p].semi && spans[p].bodyOpen < 0 && isDirectiveOnly(text, spans[p])) p--;
-  if (p >= 0 && (!spans[p].balanced || spans[p].splitAtTop)) return false;
-  const next = spans[k + 1];
-  if (next && text.charCodeAt(firstCode(text, next.start, next.end)) === 123) return false;
-  // Nor is the item after it (directive lines aside) split at depth 0: it may be the rest of this one.
-  let q = k + 1;
-  while (q < spans.length && spans[q].hasDirective && !spans[q].semi && spans[q].bodyOpen < 0 && isDirectiveOnly(text, spans[q])) q++;
-  return q >= spans.length || !spans[q].splitAtTop;
-}
-
-/** A span that is a directive between items (its first code character is `#`). */
-function isDirectiveOnly(text: string, s: Span): boolean {
-  return text.charCodeAt(firstCode(text, s.start, s.end)) === 35 /* # */;
-}
-
-/**
- * Words that can never be the name a declaration declares (C keywords, which tree-sitter's
- * grammar reserves): left out of the names a 'variables' rule compares with the kept code.
- */
-const C_KEYWORDS = new Set(['auto', 'break', 'case', 'char', 'const', 'continue', 'default', 'do', 'double', 'else', 'enum', 'extern', 'float', 'for', 'goto', 'if', 'inline', 'int', 'long', 'register', 'restrict', 'return', 'short', 'signed', 'sizeof', 'static', 'struct', 'switch', 'typedef', 'union', 'unsigned', 'void', 'volatile', 'while']);
-
 /**
  * `text` with the irrelevant top-level function definitions replaced by spaces (newlines kept),
- * or `text` itself (no gaps) when nothing can be blanked or the scan is unsure. `fileScope`:
- * what the running rules read of the file-scope data items (fileRelevance): with 'none' every
- * data item that names no relevant API is blanked too; with 'variables' one none of whose
- * identifiers (keywords aside) the kept items name (FileIR.globals is only looked up with names
- * the lowered functions use); with 'all' (the default) none is.
+ * or `text` itself (no gaps) when nothing can be blanked or the scan is unsure.
  */
-export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>, fileScope: FileScopeNeed = 'all'): Blanked {
+export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>): Blanked {
   const spans = topLevelItems(text);
   if (!spans) return unblanked(text);
-  const items: Item[] = spans.map((s, k) => {
+  const items: Item[] = spans.map((s) => {
     const ids = identifiersOf(text.slice(s.start, s.end));
     const name = plainDefinitionName(text, s);
-    let namesApi = false;
-    for (const id of ids) if (relevantApis.has(id)) { namesApi = true; break; }
-    const alsoDefines = nestedDefinitionNames(text, s.start, s.end);
-    // A data item that names a relevant API stays: it is code to the spreading (it may be a
-    // definition the scan did not recognise), and the lowering's filter starts from it too.
-    const data = fileScope !== 'all' && name === undefined && !namesApi && dataCandidate(text, spans, k, alsoDefines);
-    return { start: s.start, end: s.end, candidate: name !== undefined, dataCandidate: data, name, ids, relevant: name === undefined || namesApi, alsoDefines };
+    let relevant = name === undefined;
+    if (!relevant) for (const id of ids) if (relevantApis.has(id)) { relevant = true; break; }
+    return { start: s.start, end: s.end, candidate: name !== undefined, name, ids, relevant, alsoDefines: nestedDefinitionNames(text, s.start, s.end) };
   });
   spreadRelevance(items, relevantApis);
-  const removed = new Array<boolean>(items.length).fill(false);
-  items.forEach((it, i) => { removed[i] = it.candidate && !it.relevant; });
-  if (fileScope === 'none') items.forEach((it, i) => { if (it.dataCandidate) removed[i] = true; });
-  else if (fileScope === 'variables') {
-    const keptIds = new Set<string>();
-    items.forEach((it, i) => { if (!removed[i] && !it.dataCandidate) for (const id of it.ids) keptIds.add(id); });
-    items.forEach((it, i) => {
-      if (!it.dataCandidate) return;
-      for (const id of it.ids) if (keptIds.has(id) && !C_KEYWORDS.has(id)) return;
-      removed[i] = true;
-    });
-  }
-  const blank = items.filter((_, i) => removed[i]);
+  const blank = items.filter((it) => it.candidate && !it.relevant);
   if (!blank.length) return unblanked(text);
   const parts: string[] = [];
   const gaps: [number, number][] = [];
@@ -401,7 +308,7 @@ export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>,
   parts.push(text.slice(at));
   const keptFunctions = new Map<number, number>();
   for (const it of items) if (it.candidate && it.relevant) keptFunctions.set(it.end, it.start);
-  return { text: parts.join(''), gaps, keptFunctions, outcome: relevanceOutcome(items, (i) => removed[i]) };
+  return { text: parts.join(''), gaps, keptFunctions, outcome: relevanceOutcome(items, (i) => items[i].candidate && !items[i].relevant) };
 }
 
 /**

@@ -71,6 +71,35 @@ const ODD_SPACES = `static ssize_t\u00a0 demo_take(struct iov_iter *it,\u3000siz
 }
 `;
 
+// A broken declaration spliced into a function's header (fuzz seed 59 #5200, "splice"): in the
+// whole text its error swallows the function after it, so nothing is reported there. Blanking the
+// declaration as a file-scope data item (tried, reverted) let the function parse cleanly and the
+// CLI reported a pagefault-disable-unbalanced finding the server did not.
+const SPLICED_DECLARATION = `static u32 demo_sum(const u32 *p, unsigned int n)
+{
+	u32 s = 0;
+
+	while (n--)
+		s += *p++;
+	return s;
+}
+
+static inpagefault_enable();t demo_leaf(struct page *page, unsigned int n, u32 *out)
+{
+	u32 *v = kmap_atomic(page);
+
+	*out = demo_sum(v, n);
+	return 0;
+}
+`;
+
+test('batch blanking gives the whole parse\'s findings: a broken declaration before a function', async () => {
+  const e = await engine();
+  const whole = analyzeFresh(e, SPLICED_DECLARATION, { path: 'demo.c' });
+  const batch = analyzeFresh(e, SPLICED_DECLARATION, { path: 'demo.c', skipIrrelevant: true });
+  assert.deepEqual(shape(batch), shape(whole));
+});
+
 for (const [name, text] of [['a non-ASCII function name', UNICODE_HELPER], ['a mangled definition header', MANGLED_HEADER], ['no-break spaces glued to names', ODD_SPACES]] as const) {
   test(`batch blanking gives the whole parse's functions and findings: ${name}`, async () => {
     const e = await engine();

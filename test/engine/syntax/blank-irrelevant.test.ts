@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blankIrrelevant, blankIrrelevantFunctions } from '../../../engine/syntax/blank-irrelevant';
+import { blankIrrelevantFunctions } from '../../../engine/syntax/blank-irrelevant';
 
 const APIS = new Set(['pin_user_pages_fast', 'unpin_user_page']);
 
@@ -152,71 +152,4 @@ test('a function whose code holds an odd character is kept; in comments and lite
     const text = body(` s += 1; ${fine};`) + rest;
     assert.ok(!blankIrrelevantFunctions(text, APIS).includes('plain_sum'), `blanked with ${JSON.stringify(fine)}`);
   }
-});
-
-// File-scope data items (RuleRelevance.fileScope): blanked when no running rule reads them from
-// the parse ('none'), or when no kept item names any of their identifiers ('variables').
-const DATA_FILE = `#include <linux/mm.h>
-
-static const unsigned int drv_reg_table[] = {
-	0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80,
-};
-
-static struct page *drv_stash;
-
-struct drv_unused_state {
-	int a;
-	long b;
-};
-
-static int drv_helper_proto(int x);
-
-static const struct file_operations drv_fops = {
-	.open = drv_pin,
-};
-
-static int drv_pin(unsigned long addr)
-{
-	return pin_user_pages_fast(addr, 1, FOLL_WRITE, &drv_stash);
-}
-`;
-
-function blankedLines(text: string, out: string): string[] {
-  const bl = out.split('\n');
-  return text.split('\n').filter((l, i) => l.trim() !== '' && bl[i].trim() === '').map((l) => l.trim());
-}
-
-test('file-scope data items: none of them with "all", all that name no API with "none", unnamed ones with "variables"', () => {
-  const all = blankIrrelevant(DATA_FILE, APIS, 'all');
-  assert.equal(all.text, DATA_FILE);
-  const none = blankIrrelevant(DATA_FILE, APIS, 'none');
-  assert.equal(none.text.length, DATA_FILE.length);
-  for (let i = 0; i < DATA_FILE.length; i++) if (none.text[i] !== ' ') assert.equal(none.text[i], DATA_FILE[i]);
-  const gone = blankedLines(DATA_FILE, none.text);
-  for (const l of ['static const unsigned int drv_reg_table[] = {', '0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80,', 'static struct page *drv_stash;', 'struct drv_unused_state {', 'static int drv_helper_proto(int x);', 'static const struct file_operations drv_fops = {', '.open = drv_pin,']) {
-    assert.ok(gone.includes(l), `blanked with "none": ${l}`);
-  }
-  for (const l of ['#include <linux/mm.h>', 'static int drv_pin(unsigned long addr)']) assert.ok(none.text.includes(l), `kept: ${l}`);
-  // The parser is told to skip the blanked table's inside.
-  assert.ok(none.gaps.some(([s, e]) => s <= DATA_FILE.indexOf('0x10') && e > DATA_FILE.indexOf('0x80')));
-  // 'variables': the declaration of drv_stash stays (drv_pin names it); the ops table stays too
-  // (it names drv_pin, a kept function: one of its identifiers could be what it declares).
-  const vars = blankIrrelevant(DATA_FILE, APIS, 'variables').text;
-  for (const l of ['static struct page *drv_stash;', 'static const struct file_operations drv_fops = {']) assert.ok(vars.includes(l), `kept with "variables": ${l}`);
-  for (const l of ['drv_reg_table', 'drv_unused_state', 'drv_helper_proto']) assert.ok(!vars.includes(l), `blanked with "variables": ${l}`);
-});
-
-test('file-scope data items the scan is not sure of are kept', () => {
-  const fn = '\nstatic int drv_pin(unsigned long a, struct page **p)\n{\n\treturn pin_user_pages_fast(a, 1, 0, p);\n}\n';
-  const kept = (item: string, why: string) => assert.ok(blankIrrelevant(item + fn, APIS, 'none').text.includes(item.trim()), why);
-  kept('static int drv_mode =\n#ifdef CONFIG_DRV_FAST\n\t1;\n#else\n\t0;\n#endif\n', 'a preprocessor line inside');
-  kept('static int drv_tab[] = { (1, 2 };', 'unbalanced');
-  kept('static void *drv_ops_ref = unpin_user_page;', 'names a relevant API');
-  kept('static int drv_old(a)\n\tint a;\n{\n\treturn a;\n}\n', 'the next item starts with a brace (an old-style definition)');
-  kept('static int drv_mode2 =\n#ifdef CONFIG_DRV_FAST\n\t1;\n#else\n\t0;\n#endif\n', 'the rest of an item split by #ifdef at depth 0');
-  kept('#ifdef CONFIG_DRV_FAST\nstatic int drv_lvl = 1;\n#else\nstatic int drv_lvl =\n#endif\n\t0;\n', 'the item after it is split by #ifdef at depth 0');
-  // Complete declarations in #ifdef branches are blanked.
-  const branches = '#ifdef CONFIG_DRV_FAST\nstatic int drv_speed = 2;\n#else\nstatic int drv_speed = 1;\n#endif\n';
-  assert.ok(!blankIrrelevant(branches + fn, APIS, 'none').text.includes('drv_speed'));
-  kept('static int drv_odd = 1\\\n;', 'an odd character in its code');
 });
