@@ -153,10 +153,24 @@ function isIdentChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36;
 }
 
-/** Whether `w` occurs at `start` of `text` with no identifier character glued to either side. */
+/**
+ * Whether `w` occurs at `start` of `text` as an identifier of its own: nothing glued after it, and
+ * nothing before it but characters that cannot start the identifier it would be part of. A run of
+ * identifier characters before it that starts with a digit is a number (`0x7fffffffget_page`:
+ * the parser ends the number where the digits and suffix letters end, and the name is an
+ * identifier of its own; fuzz seed 61 #6774), so it counts; so does one after a `'` or `.` that
+ * follows a digit (a digit separator, a fraction).
+ */
 function wholeAt(text: string, w: string, start: number): boolean {
-  return (start === 0 || !isIdentChar(text.charCodeAt(start - 1))) &&
-    (start + w.length >= text.length || !isIdentChar(text.charCodeAt(start + w.length)));
+  if (start + w.length < text.length && isIdentChar(text.charCodeAt(start + w.length))) return false;
+  let r = start;
+  while (r > 0 && isIdentChar(text.charCodeAt(r - 1))) r--;
+  if (r === start) return true;
+  const first = text.charCodeAt(r);
+  if (first >= 48 && first <= 57) return true;
+  const before = r > 0 ? text.charCodeAt(r - 1) : 0;
+  const digitBefore = r > 1 && text.charCodeAt(r - 2) >= 48 && text.charCodeAt(r - 2) <= 57;
+  return (before === 39 || before === 46) && digitBefore;
 }
 
 /** Whether `w` occurs in `text` as a whole identifier (see wholeAt). */

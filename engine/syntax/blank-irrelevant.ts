@@ -54,6 +54,11 @@ function topLevelItems(text: string): Span[] | undefined {
   // A character in the item's code that the lexer may read as an error or glue to a token in a
   // way this scan does not model (isOddCodeChar): the item is kept, as an unbalanced one is.
   let odd = false;
+  // The last code character (comments, literals and white space aside): a `}` right after a `:`
+  // closes a block on a label with no statement (`again: }`), an error whose recovery in the
+  // whole text can run past that `}` (fuzz seed 61 #3617: the function took in everything up to
+  // a later brace). Such an item is kept, as an odd one is.
+  let lastCode = 0;
   // Whether the current item has anything but comments and white space so far (strings and
   // characters count as code), and whether its header already holds an `=`: both spare re-reading
   // the item from its start (for every directive, for every depth-0 block).
@@ -125,6 +130,8 @@ function topLevelItems(text: string): Span[] | undefined {
       continue;
     }
     if (isOddCodeChar(c)) odd = true;
+    if (c === 125 /* } */ && lastCode === 58 /* : */) odd = true;
+    lastCode = c;
     if (c === 40 /* ( */) parens++;
     else if (c === 41 /* ) */) { if (--parens < 0) unbalanced = true; }
     else if (c === 91 /* [ */) brackets++;
@@ -203,6 +210,8 @@ function looksLikeFunctionHeader(header: string): boolean {
 /** The identifier that ends a header's text before its `(` (and the white space after it). */
 const TRAILING_NAME = new RegExp(`(${IDENT_SOURCE})[ \\t\\r\\n\\v\\f]*$`, 'u');
 
+const STATEMENT_KEYWORD = /(?:^|[^\p{XID_Continue}$])(?:if|else|while|for|do|switch|case|default|return|goto|break|continue|sizeof|typeof|__typeof__|_Alignof|alignof)(?![\p{XID_Continue}$])/u;
+
 /** `static long foo(struct x *p, int n)` → `foo`; undefined unless the header has that shape. */
 function definitionName(header: string): string | undefined {
   const h = withoutComments(header).trimEnd();
@@ -224,6 +233,11 @@ function definitionName(header: string): string | undefined {
   const name = m[1];
   // Upper-case names are macro-made definitions (SYSCALL_DEFINE3(...)): keep them.
   if (/^[A-Z0-9_]+$/.test(name)) return undefined;
+  // A statement keyword as the name or among the words before it (`if (!p) {`, `else f(x) {`):
+  // a statement outside any function (an early `}` closed its function), not a definition. The
+  // whole text's recovery may make one function of it and the function above it (fuzz seed 61
+  // #3617), which the blanked text cannot show.
+  if (STATEMENT_KEYWORD.test(h.slice(0, paren))) return undefined;
   if (/\b(struct|union|enum)\s*$/.test(h.slice(0, m.index))) return undefined;
   return name;
 }

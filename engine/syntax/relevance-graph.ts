@@ -237,12 +237,32 @@ export const IDENT_SOURCE = '(?:\\p{XID_Start}|_|\\$)(?:\\p{XID_Continue}|\\$)*'
 const IDENT = new RegExp(IDENT_SOURCE, 'gu');
 const WHOLE_IDENT = new RegExp(`^${IDENT_SOURCE}$`, 'u');
 
-/** Every identifier-shaped word of `s` (keywords included: harmless, they name no function). */
+/**
+ * Every identifier-shaped word of `s` (keywords included: harmless, they name no function). A
+ * word that starts inside a number (`0x7fffffffget_user_pages_fast`: the match starts at the
+ * `x`) is where the parser ends the number and starts an identifier, which depends on the number's
+ * digits and suffix letters (fuzz seed 61 #6774: the parser read a call of get_user_pages_fast
+ * there): every tail of such a word that starts with a letter, `_` or `$` is added too, a superset
+ * of the parser's.
+ */
 export function identifiersOf(s: string): Set<string> {
   const out = new Set<string>();
   IDENT.lastIndex = 0;
-  for (let m = IDENT.exec(s); m; m = IDENT.exec(s)) out.add(m[0]);
+  for (let m = IDENT.exec(s); m; m = IDENT.exec(s)) {
+    const w = m[0];
+    out.add(w);
+    if (m.index > 0 && afterDigits(s, m.index)) {
+      for (let j = 1; j < w.length; j++) if (/[A-Za-z_$]/.test(w[j])) out.add(w.slice(j));
+    }
+  }
   return out;
+}
+
+/** Whether the text just before `i` ends a run of number characters (a digit, or a digit then `'` or `.`). */
+function afterDigits(s: string, i: number): boolean {
+  const isDigit = (k: number): boolean => k >= 0 && s.charCodeAt(k) >= 48 && s.charCodeAt(k) <= 57;
+  const p = s.charCodeAt(i - 1);
+  return isDigit(i - 1) || ((p === 39 /* ' */ || p === 46 /* . */) && isDigit(i - 2));
 }
 
 const NOT_A_TYPE = new Set(['if', 'while', 'for', 'switch', 'return', 'else', 'do', 'case', 'goto', 'sizeof', 'typeof', '__typeof__', 'defined', 'default']);

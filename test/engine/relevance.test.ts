@@ -279,7 +279,9 @@ test('relevance: an API name counts as a whole identifier; fields and flags as s
   // Anything else around it leaves the name whole, as the parser reads it or more: a comment,
   // a macro argument, the start or end of the text, a non-ASCII letter (the grammar glues
   // those too: counting the name is the safe side).
-  for (const text of [`/* ${acquire} */`, `#define X(a) ${acquire}(a)`, acquire, `${acquire}é(a);`, `x=${acquire};`]) {
+  // After a number the parser ends the number and starts the name (`0x7fffffffget_...`), so a run
+  // of identifier characters that starts with a digit does not glue (nor does `1.5` or `1'0`).
+  for (const text of [`/* ${acquire} */`, `#define X(a) ${acquire}(a)`, acquire, `${acquire}é(a);`, `x=${acquire};`, `x=0x7fffffff${acquire}(a);`, `x=1UL${acquire}(a);`, `x=1.5e${acquire}(a);`]) {
     assert.ok(gupLeak(text), text);
   }
   // A per-transfer write flag is read inside longer expressions (exprKey(...).includes): it stays a

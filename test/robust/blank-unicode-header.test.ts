@@ -93,12 +93,85 @@ static inpagefault_enable();t demo_leaf(struct page *page, unsigned int n, u32 *
 }
 `;
 
-test('batch blanking gives the whole parse\'s findings: a broken declaration before a function', async () => {
-  const e = await engine();
-  const whole = analyzeFresh(e, SPLICED_DECLARATION, { path: 'demo.c' });
-  const batch = analyzeFresh(e, SPLICED_DECLARATION, { path: 'demo.c', skipIrrelevant: true });
-  assert.deepEqual(shape(batch), shape(whole));
-});
+// A label right before a `}` (fuzz seed 61 #3617, "mutated"): `again: }` ends the function for a
+// brace count, but the parser's recovery in the whole text skips that `}` and the function runs on
+// to a later brace, taking in the pin below it. Blanked, the first part was a function that names
+// nothing relevant, and the rest parsed as top-level statements: the CLI lost the finding.
+const LABEL_BEFORE_BRACE = `struct demo_key { unsigned long index; void *owner; };
+
+static int demo_key_of(unsigned long uaddr, int readonly_ok, struct demo_key *key)
+{
+\tstruct page *pg, *first;
+\tvoid *owner;
+\tint rc, ro = 0;
+
+again:
+\t}
+\t\treturn -EFAULT;
+
+\trc = get_user_pages_fast(uaddr, 1, FOLL_WRITE, &pg);
+\tif (rc == -EFAULT && readonly_ok) {
+\t\trc = get_user_pages_fast(uaddr, 1, 0, &pg);
+\t\tro = 1;
+\t}
+\tif (rc < 0)
+\t\treturn rc;
+\trc = 0;
+
+\tfirst = pg;
+\tpg = compound_head(pg);
+\towner = READ_ONCE(pg->mapping);
+\tif (!owner) {
+\t\tint moved;
+
+\t\tlock_page(pg);
+\t\tmoved = PageSwapCache(pg) || pg->mapping;
+\t\tunlock_page(pg);
+\t\tput_page(pg);
+\t\tif (moved)
+\t\t\tgoto again;
+\t\treturn -EFAULT;
+\tif (unlikely(demo_fault_injected()))
+\tif (ro) {
+\t\trc = -EFAULT;
+\t\tgoto out;
+\t}
+\tif (READ_ONCE(pg->mapping) != owner) {
+\t\tput_page(pg);
+\t\tgoto again;
+\t}
+\tkey->owner = owner;
+\tkey->index = first->index;
+out:
+\tput_page(pg);
+\treturn rc;
+}
+`;
+
+// A call glued to a number (fuzz seed 61 #6774): the parser ends the hex literal at the first
+// letter that is no hex digit and reads \`get_user_pages_fast\` as a call; the relevance scans took
+// \`x7fffffffget_user_pages_fast\` for one name.
+const NUMBER_GLUED_CALL = `static int demo_guard(unsigned long uaddr, int nr, struct page **pv)
+{
+	int ret;
+
+	ret = 0x7fffffffget_user_pages_fast(uaddr, nr, 0, pv);
+	if (ret != nr)
+		return -EFAULT;
+	demo_use(pv[0]);
+	return 0;
+}
+`;
+
+for (const [name, text] of [['a broken declaration before a function', SPLICED_DECLARATION], ['a label right before a closing brace', LABEL_BEFORE_BRACE], ['a call glued to a number', NUMBER_GLUED_CALL]] as const) {
+  test(`batch blanking gives the whole parse's findings: ${name}`, async () => {
+    const e = await engine();
+    const whole = analyzeFresh(e, text, { path: 'demo.c' });
+    const batch = analyzeFresh(e, text, { path: 'demo.c', skipIrrelevant: true });
+    assert.deepEqual(shape(batch), shape(whole));
+    if (text !== SPLICED_DECLARATION) assert.ok(whole.findings.length > 0, 'the whole parse reports something the shortcut must keep');
+  });
+}
 
 for (const [name, text] of [['a non-ASCII function name', UNICODE_HELPER], ['a mangled definition header', MANGLED_HEADER], ['no-break spaces glued to names', ODD_SPACES]] as const) {
   test(`batch blanking gives the whole parse's functions and findings: ${name}`, async () => {
