@@ -192,6 +192,25 @@ function isOddCodeChar(c: number): boolean {
   return (c < 32 && c !== 9 && c !== 10 && c !== 11 && c !== 12 && c !== 13) || c === 92 || c >= 127;
 }
 
+/**
+ * A top-level item that reads like a statement: it starts with a statement keyword (`if`,
+ * `return`, ...), a label, or an assignment to a plain name or a member (`pvec = f(...);`,
+ * `p->x += 1;`). File-scope C has none of these (a declaration has a type before its name; a
+ * top-level macro invocation is a call): they are the rest of a function that an early `}`
+ * closed, and tree-sitter's grammar accepts statements at the top level without an error, so the
+ * blanked text would parse cleanly while the whole text's recovery makes one function of the
+ * pieces (fuzz seeds 61 #3617, 67 #39802). The scan is then unsure of every item boundary: the
+ * text is parsed whole.
+ */
+function looksLikeStatement(text: string, s: Span): boolean {
+  const head = withoutComments(text.slice(s.start, Math.min(s.end, s.start + 400))).trimStart();
+  return STATEMENT_START.test(head) || LABEL_START.test(head) || ASSIGNMENT_START.test(head);
+}
+
+const STATEMENT_START = /^(?:if|else|while|for|do|switch|case|default|return|goto|break|continue)(?![\p{XID_Continue}$])/u;
+const LABEL_START = /^[A-Za-z_$][\w$]*\s*:(?!:)/;
+const ASSIGNMENT_START = /^\**[A-Za-z_$][\w$]*(?:\s*(?:->|\.)\s*[A-Za-z_$][\w$]*|\s*\[[^\]\n]*\])*\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)/;
+
 /** White space other than ' ', \t, \r and \n (a form feed between functions): what trim() removes. */
 function isOtherSpace(c: number): boolean {
   return c === 11 || c === 12 || c === 0xa0 || c === 0xfeff || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
@@ -292,7 +311,7 @@ export function unblanked(text: string): Blanked {
  */
 export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>): Blanked {
   const spans = topLevelItems(text);
-  if (!spans) return unblanked(text);
+  if (!spans || spans.some((s) => s.bodyOpen < 0 && looksLikeStatement(text, s))) return unblanked(text);
   const items: Item[] = spans.map((s) => {
     const ids = identifiersOf(text.slice(s.start, s.end));
     const name = plainDefinitionName(text, s);
