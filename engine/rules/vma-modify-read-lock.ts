@@ -16,6 +16,7 @@ import { kernelSwitches } from '../kernel/versions';
 import { mmapLockOp, mmapOrRwsemLock } from './facets';
 import { RWSEM_CLASS_BY_FIELD } from '../kernel/api/locks';
 import { fileFact } from '../analysis/file-facts';
+import { functionsReaching, type ReachMemo } from '../analysis/reaching';
 
 const meta: RuleMeta = {
   id: 'vma-modify-read-lock',
@@ -72,32 +73,9 @@ function writesDirectly(fn: FunctionIR): boolean {
  * the rule skips it without walking its helpers (most functions of a file; the walk is
  * exponential in the helper depth). Per helper map, like the other per-file analyses.
  */
-const mayWriteOf = new WeakMap<Map<string, FunctionIR>, { size: number; set: Set<FunctionIR> }>();
+const mayWriteOf: ReachMemo = new WeakMap();
 
-const mayWrite = fileFact('vmaMayWrite', (byName: Map<string, FunctionIR>): Set<FunctionIR> => {
-  const hit = mayWriteOf.get(byName);
-  if (hit && hit.size === byName.size) return hit.set;
-  const callers = new Map<FunctionIR, FunctionIR[]>();
-  const set = new Set<FunctionIR>();
-  const work: FunctionIR[] = [];
-  const fns = new Set(byName.values());
-  for (const fn of fns) {
-    const own = ownWrites(fn);
-    if (own.direct) { set.add(fn); work.push(fn); }
-    for (const callee of own.callees) {
-      const h = byName.get(callee);
-      if (!h) continue;
-      const l = callers.get(h);
-      if (l) l.push(fn); else callers.set(h, [fn]);
-    }
-  }
-  while (work.length) {
-    const h = work.pop() as FunctionIR;
-    for (const c of callers.get(h) ?? []) if (!set.has(c)) { set.add(c); work.push(c); }
-  }
-  mayWriteOf.set(byName, { size: byName.size, set });
-  return set;
-});
+const mayWrite = fileFact('vmaMayWrite', (byName: Map<string, FunctionIR>): ReadonlySet<FunctionIR> => functionsReaching(byName, mayWriteOf, ownWrites));
 
 /**
  * One function's part of mayWrite: whether it writes directly, and the calls that are not API-table

@@ -26,37 +26,26 @@ import type { ApiEntry } from '../../kernel/api-schema';
 import { exprKey } from '../expr';
 import { lookupApi } from '../../kernel/api-table';
 import { fileFact } from '../file-facts';
+import { functionsReaching, type ReachMemo } from '../reaching';
 
 /**
  * Names of the file's functions that call a page-fault toggle, themselves or through same-file
  * helpers, at any depth: the callers of those naming a toggle, transitively. Linear; once per
  * function map (a file-wide fact for the language server's session, engine/analysis/file-facts.ts).
  */
-const togglingMemo = new WeakMap<Map<string, FunctionIR>, { size: number; names: ReadonlySet<string> }>();
-const togglingFunctions = fileFact('pagefaultToggling', (byName: Map<string, FunctionIR>): ReadonlySet<string> => {
-  const hit = togglingMemo.get(byName);
-  if (hit && hit.size === byName.size) return hit.names;
-  const reaching = new Set<FunctionIR>();
-  const callers = new Map<FunctionIR, Set<FunctionIR>>();
-  const work: FunctionIR[] = [];
-  for (const f of byName.values()) {
-    for (const b of f.blocks) for (const s of b.stmts) {
+const togglingMemo: ReachMemo = new WeakMap();
+const togglingFunctions = fileFact('pagefaultToggling', (byName: Map<string, FunctionIR>): ReadonlySet<FunctionIR> =>
+  functionsReaching(byName, togglingMemo, (fn) => {
+    const callees: string[] = [];
+    let direct = false;
+    for (const b of fn.blocks) for (const s of b.stmts) {
       if (s.kind !== 'call') continue;
       const api = lookupApi(s.callee);
-      if (api?.pagefault) { if (!reaching.has(f)) { reaching.add(f); work.push(f); } continue; }
-      const h = api ? undefined : byName.get(s.callee);
-      if (!h || h === f) continue;
-      const l = callers.get(h);
-      if (l) l.add(f); else callers.set(h, new Set([f]));
+      if (api?.pagefault) direct = true;
+      else if (!api) callees.push(s.callee);
     }
-  }
-  while (work.length) {
-    for (const c of callers.get(work.pop() as FunctionIR) ?? []) if (!reaching.has(c)) { reaching.add(c); work.push(c); }
-  }
-  const names = new Set([...reaching].map((f) => f.name));
-  togglingMemo.set(byName, { size: byName.size, names });
-  return names;
-});
+    return { direct, callees };
+  }));
 
 /** Helper nesting followed for summaries (helpers of helpers...). */
 const MAX_HELPER_DEPTH = 4;
@@ -399,7 +388,7 @@ export class PagefaultAnalysis {
    */
   private reachesToggle(fn: FunctionIR): boolean {
     if (this.functionsByName.get(fn.name) !== fn) return true;
-    return togglingFunctions(this.functionsByName).has(fn.name);
+    return togglingFunctions(this.functionsByName).has(fn);
   }
 
   /**
