@@ -30,7 +30,7 @@
 import type { ApiEntry } from '../kernel/api-schema';
 import { allApis, apiTableGeneration } from '../kernel/api-table';
 import type { Rule } from './types';
-import { CALLEES, CALLERS, REACHING, type RelevantNames } from '../syntax/relevance-graph';
+import { CALLEES, CALLERS, REACHING, afterNumber, type RelevantNames } from '../syntax/relevance-graph';
 import { allRules } from './registry';
 import { isRelevantApi } from './relevance';
 import { mentionsAnnotation } from './annotations';
@@ -165,12 +165,9 @@ function wholeAt(text: string, w: string, start: number): boolean {
   if (start + w.length < text.length && isIdentChar(text.charCodeAt(start + w.length))) return false;
   let r = start;
   while (r > 0 && isIdentChar(text.charCodeAt(r - 1))) r--;
-  if (r === start) return true;
-  const first = text.charCodeAt(r);
-  if (first >= 48 && first <= 57) return true;
-  const before = r > 0 ? text.charCodeAt(r - 1) : 0;
-  const digitBefore = r > 1 && text.charCodeAt(r - 2) >= 48 && text.charCodeAt(r - 2) <= 57;
-  return (before === 39 || before === 46) && digitBefore;
+  // Nothing glued before it; or the run glued before it is (part of) a number: it starts with a
+  // digit (then the name follows one), or follows one (afterNumber).
+  return r === start || afterNumber(text, r + 1) || afterNumber(text, r);
 }
 
 /** Whether `w` occurs in `text` as a whole identifier (see wholeAt). */

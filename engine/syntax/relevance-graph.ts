@@ -128,8 +128,8 @@ export function spreadRelevance(items: RelevanceItem[], relevantApis?: RelevantN
   // need callers and callees (the callers found need their callees too), then from all that
   // need callers.
   const queue: number[] = [];
-  const upFrom = (start: (i: number) => boolean): boolean[] => {
-    const up = seed.map((s, i) => s && start(i));
+  // Marks `up` (the items to start from, marked in place) and their callers, transitively.
+  const callersOf = (up: boolean[]): boolean[] => {
     const upNames = new Set<string>();
     up.forEach((u, i) => { if (u) queue.push(i); });
     while (queue.length) {
@@ -146,6 +146,26 @@ export function spreadRelevance(items: RelevanceItem[], relevantApis?: RelevantN
     }
     return up;
   };
+  const upFrom = (start: (i: number) => boolean): boolean[] => callersOf(seed.map((s, i) => s && start(i)));
+  // Marks the callees of the items queued, transitively, that `accept` takes; a name already
+  // expanded (downNames, shared by the passes) is not expanded again.
+  const downNames = new Set<string>();
+  const calleesOf = (mark: boolean[], accept: (j: number) => boolean): void => {
+    while (queue.length) {
+      const i = queue.pop() as number;
+      for (const id of items[i].ids) {
+        work++;
+        if (downNames.has(id)) continue;
+        const targets = byName.get(id);
+        if (!targets) continue;
+        downNames.add(id);
+        for (const j of targets) {
+          work++;
+          if (!mark[j] && accept(j)) { mark[j] = true; queue.push(j); }
+        }
+      }
+    }
+  };
   const upBoth = upFrom((i) => (want[i] & (CALLERS | CALLEES)) === (CALLERS | CALLEES));
   const upAny = spread ? upFrom((i) => (want[i] & CALLERS) !== 0) : upBoth;
   const up = upBoth.map((u, i) => u || (seed[i] && (want[i] & CALLEES) !== 0));
@@ -157,77 +177,24 @@ export function spreadRelevance(items: RelevanceItem[], relevantApis?: RelevantN
   // is treated as code: it may be a definition the scan did not recognize. Each defined name an
   // item mentions brings in every item defined under it: once per name.
   const need = up.slice();
-  const downNames = new Set<string>();
   need.forEach((u, i) => { if (u) queue.push(i); });
-  while (queue.length) {
-    const i = queue.pop() as number;
-    for (const id of items[i].ids) {
-      work++;
-      if (downNames.has(id)) continue;
-      const targets = byName.get(id);
-      if (!targets) continue;
-      downNames.add(id);
-      for (const j of targets) {
-        work++;
-        if (!need[j]) { need[j] = true; queue.push(j); }
-      }
-    }
-  }
-  // Down again, only into callees that reach the interest set, from the items that want those
-  // and are not expanded already: the seeds that want them and their callers (upReach).
+  calleesOf(need, () => true);
+  // Down again, only into callees that reach the interest set (items that name an interest
+  // name, and their callers), from the items that want those and are not expanded already: the
+  // seeds that want them and their callers (upReach).
   if (narrowed) {
-    const reach = reaching(items, interest, namedBy, () => work++);
-    const namesSeen = new Set<string>();
-    const more = need.slice();
-    need.forEach((u, i) => { if (!u && (upReach![i] || (seed[i] && (want[i] & REACHING) !== 0))) { more[i] = true; queue.push(i); } });
-    while (queue.length) {
-      const i = queue.pop() as number;
-      for (const id of items[i].ids) {
-        work++;
-        if (downNames.has(id) || namesSeen.has(id)) continue;
-        const targets = byName.get(id);
-        if (!targets) continue;
-        namesSeen.add(id);
-        for (const j of targets) {
-          work++;
-          if (!more[j] && reach[j]) { more[j] = true; queue.push(j); }
-        }
-      }
-    }
-    more.forEach((m, i) => { need[i] = m; });
+    const reach = callersOf(items.map((it) => {
+      if (it.data) return false;
+      for (const id of it.ids) { work++; if (interest.has(id)) return true; }
+      return false;
+    }));
+    need.forEach((u, i) => { if (!u && (upReach![i] || (seed[i] && (want[i] & REACHING) !== 0))) { need[i] = true; queue.push(i); } });
+    calleesOf(need, (j) => reach[j]);
   }
   // Each item enters each work list at most once and each name is expanded once per direction:
   // linear in the number of items plus the total size of their `ids`.
   items.forEach((it, i) => { it.relevant = it.relevant || need[i] || seed[i] || upAny[i]; });
   lastSpreadWork = work;
-}
-
-/**
- * Items that name an interest name, themselves or through the functions they name, transitively
- * (the callers of those, as the way up; data items are not callers). An item that defines no
- * name is never a callee, so what it says does not matter here.
- */
-function reaching(items: RelevanceItem[], interest: ReadonlySet<string>, namedBy: Map<string, number[]>, count: () => void): boolean[] {
-  const reach = items.map((it) => {
-    if (it.data) return false;
-    for (const id of it.ids) { count(); if (interest.has(id)) return true; }
-    return false;
-  });
-  const queue: number[] = [];
-  const names = new Set<string>();
-  reach.forEach((r, i) => { if (r) queue.push(i); });
-  while (queue.length) {
-    const it = items[queue.pop() as number];
-    for (const name of it.alsoDefines ? [it.name, ...it.alsoDefines] : [it.name]) {
-      if (name === undefined || names.has(name)) continue;
-      names.add(name);
-      for (const j of namedBy.get(name) ?? []) {
-        count();
-        if (!reach[j] && !items[j].data) { reach[j] = true; queue.push(j); }
-      }
-    }
-  }
-  return reach;
 }
 
 // Identifiers as tree-sitter's C grammar reads them (XID_Start / XID_Continue, `_`, `$`), so
@@ -251,15 +218,20 @@ export function identifiersOf(s: string): Set<string> {
   for (let m = IDENT.exec(s); m; m = IDENT.exec(s)) {
     const w = m[0];
     out.add(w);
-    if (m.index > 0 && afterDigits(s, m.index)) {
+    if (afterNumber(s, m.index)) {
       for (let j = 1; j < w.length; j++) if (/[A-Za-z_$]/.test(w[j])) out.add(w.slice(j));
     }
   }
   return out;
 }
 
-/** Whether the text just before `i` ends a run of number characters (a digit, or a digit then `'` or `.`). */
-function afterDigits(s: string, i: number): boolean {
+/**
+ * Whether the text just before `i` ends number characters (a digit, or a digit then a `'` digit
+ * separator or a `.`): an identifier-shaped word starting at `i` may then start inside a number,
+ * where the parser's identifier starts wherever the number's digits and suffix letters end. The
+ * relevance scans (here and engine/rules/rule-relevance.ts) count such a word's tails as names.
+ */
+export function afterNumber(s: string, i: number): boolean {
   const isDigit = (k: number): boolean => k >= 0 && s.charCodeAt(k) >= 48 && s.charCodeAt(k) <= 57;
   const p = s.charCodeAt(i - 1);
   return isDigit(i - 1) || ((p === 39 /* ' */ || p === 46 /* . */) && isDigit(i - 2));
