@@ -95,6 +95,15 @@ interface Edge { from: Key; to: Key; tid: number; steps: TraceStep[] }
 export type ExploreSwitches = Pick<Budget, 'noReduction' | 'noHashing' | 'textKeys' | 'noDeadLocals'>;
 
 /** The switches of `o` that are on, to pass on to the next layer's options (absent when off). */
+export function switchesOn(o: ExploreSwitches): ExploreSwitches {
+  const out: ExploreSwitches = {};
+  if (o.noReduction) out.noReduction = true;
+  if (o.noHashing) out.noHashing = true;
+  if (o.textKeys) out.textKeys = true;
+  if (o.noDeadLocals) out.noDeadLocals = true;
+  return out;
+}
+
 /** The bound text of an exploration stopped by its state budget (`SimResult.bound`). */
 export function stateBound(states: number): string {
   return `${states} states`;
@@ -103,15 +112,6 @@ export function stateBound(states: number): string {
 /** Whether a bound is the state budget (not a cancellation, a precondition or an unsupported step). */
 export function isStateBound(bound: string | undefined): boolean {
   return !!bound && /^\d+ states$/.test(bound);
-}
-
-export function switchesOn(o: ExploreSwitches): ExploreSwitches {
-  const out: ExploreSwitches = {};
-  if (o.noReduction) out.noReduction = true;
-  if (o.noHashing) out.noHashing = true;
-  if (o.textKeys) out.textKeys = true;
-  if (o.noDeadLocals) out.noDeadLocals = true;
-  return out;
 }
 
 export const DEFAULT_BUDGET = { maxStates: 200000 };

@@ -207,7 +207,9 @@ function looksLikeStatement(text: string, s: Span): boolean {
   return STATEMENT_START.test(head) || LABEL_START.test(head) || ASSIGNMENT_START.test(head);
 }
 
-const STATEMENT_START = /^(?:if|else|while|for|do|switch|case|default|return|goto|break|continue)(?![\p{XID_Continue}$])/u;
+/** C's statement keywords: no declaration or definition starts with or names one. */
+const STATEMENT_WORDS = 'if|else|while|for|do|switch|case|default|return|goto|break|continue';
+const STATEMENT_START = new RegExp(`^(?:${STATEMENT_WORDS})(?![\\p{XID_Continue}$])`, 'u');
 const LABEL_START = /^[A-Za-z_$][\w$]*\s*:(?!:)/;
 const ASSIGNMENT_START = /^\**[A-Za-z_$][\w$]*(?:\s*(?:->|\.)\s*[A-Za-z_$][\w$]*|\s*\[[^\]\n]*\])*\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)/;
 
@@ -229,7 +231,8 @@ function looksLikeFunctionHeader(header: string): boolean {
 /** The identifier that ends a header's text before its `(` (and the white space after it). */
 const TRAILING_NAME = new RegExp(`(${IDENT_SOURCE})[ \\t\\r\\n\\v\\f]*$`, 'u');
 
-const STATEMENT_KEYWORD = /(?:^|[^\p{XID_Continue}$])(?:if|else|while|for|do|switch|case|default|return|goto|break|continue|sizeof|typeof|__typeof__|_Alignof|alignof)(?![\p{XID_Continue}$])/u;
+/** A statement keyword, or an operator keyword (`sizeof`, `typeof`...), as a word of a header. */
+const STATEMENT_KEYWORD = new RegExp(`(?:^|[^\\p{XID_Continue}$])(?:${STATEMENT_WORDS}|sizeof|typeof|__typeof__|_Alignof|alignof)(?![\\p{XID_Continue}$])`, 'u');
 
 /** `static long foo(struct x *p, int n)` → `foo`; undefined unless the header has that shape. */
 function definitionName(header: string): string | undefined {
