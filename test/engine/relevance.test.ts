@@ -34,6 +34,13 @@ function compare(e: Engine, path: string, text: string): Compared {
   return { findings: full.findings.length, full: full.file?.functions.length ?? 0, kept: fast.file?.functions.length ?? 0 };
 }
 
+/** The functions the batch path keeps (parses and lowers) in `text`, sorted; `rules`: only those rules. */
+function keptFunctionNames(e: Engine, text: string, rules?: string[]): string[] {
+  const r = e.analyzeC(text, { path: 'x.c', ...(rules ? { rules } : {}), skipIrrelevant: true });
+  r.tree?.delete();
+  return (r.file?.functions ?? []).map((f) => f.name).sort();
+}
+
 test('relevance: the relevant API set comes from the table and is not empty', () => {
   const names = relevantApiNames();
   assert.ok(names.size > 0);
@@ -97,9 +104,7 @@ test('relevance: a caller of a locking helper and the helper\'s other callees ar
     `static int copier(void *d, const void *s) { return ${faultingApi()}(d, s, 1); }`,
     '',
   ].join('\n');
-  const r = e.analyzeC(text, { path: 'x.c', skipIrrelevant: true });
-  r.tree?.delete();
-  const names = (r.file?.functions ?? []).map((f) => f.name).sort();
+  const names = keptFunctionNames(e, text);
   assert.deepEqual(names, ['grab', 'note', 'user']);
 });
 
@@ -119,9 +124,7 @@ test('relevance: spreads to callers and callees only; a table naming functions k
     `static int copier(void *d, const void *s) { return ${faultingApi()}(d, s, 1); }`,
     '',
   ].join('\n');
-  const r = e.analyzeC(text, { path: 'x.c', skipIrrelevant: true });
-  r.tree?.delete();
-  const names = (r.file?.functions ?? []).map((f) => f.name).sort();
+  const names = keptFunctionNames(e, text);
   assert.deepEqual(names, ['callee_of_caller', 'caller', 'helper', 'pinner']);
 });
 
@@ -134,9 +137,7 @@ test('relevance: per-rule spreading: a GUP acquisition keeps its callees, not it
     'static int caller(unsigned long a) { struct page *p; return pinner(a, &p); }',
     '',
   ].join('\n');
-  const r1 = e.analyzeC(gup, { path: 'x.c', skipIrrelevant: true });
-  r1.tree?.delete();
-  assert.deepEqual((r1.file?.functions ?? []).map((f) => f.name).sort(), ['helper', 'pinner']);
+  assert.deepEqual(keptFunctionNames(e, gup), ['helper', 'pinner']);
   // A kernel mapping of GUP'd pages (gup-vaddr-no-notifier) reads no helper: neither way.
   const kmapping = allApis().find((a) => a.kmapping && a.kmapping.kind !== 'kmap-local' && !a.removed)!.name;
   const map = [
@@ -146,9 +147,7 @@ test('relevance: per-rule spreading: a GUP acquisition keeps its callees, not it
     'static void *caller(struct page *p) { return mapper(p); }',
     '',
   ].join('\n');
-  const r2 = e.analyzeC(map, { path: 'x.c', skipIrrelevant: true });
-  r2.tree?.delete();
-  assert.deepEqual((r2.file?.functions ?? []).map((f) => f.name).sort(), ['mapper', 'taker']);
+  assert.deepEqual(keptFunctionNames(e, map), ['mapper', 'taker']);
 });
 
 test('relevance: a page-fault toggle keeps its callers, and of its callees only those that reach a toggle', async () => {
@@ -163,10 +162,8 @@ test('relevance: a page-fault toggle keeps its callers, and of its callees only 
     'static int caller(int x) { return user(x) + quiet(x); }',
     '',
   ].join('\n');
-  const r = e.analyzeC(text, { path: 'x.c', rules: ['pagefault-disable-unbalanced'], skipIrrelevant: true });
-  r.tree?.delete();
   // quiet() and quieter() reach no toggle: absent, a call to them reads as a present balanced one.
-  assert.deepEqual((r.file?.functions ?? []).map((f) => f.name).sort(), ['caller', 'enter', 'leave', 'user']);
+  assert.deepEqual(keptFunctionNames(e, text, ['pagefault-disable-unbalanced']), ['caller', 'enter', 'leave', 'user']);
 });
 
 test('relevance: fault-under-lock keeps the callees that reach an entry it reads, however deep, and no other', async () => {
@@ -181,11 +178,9 @@ test('relevance: fault-under-lock keeps the callees that reach an entry it reads
     `static int locked_read(struct gadget *g, void *d, const void __user *s) { int r; ${lock.name}(&g->lk); r = fetch_twice(d, s) + scaled(1); ${unlock}(&g->lk); return r; }`,
     '',
   ].join('\n');
-  const r = e.analyzeC(text, { path: 'x.c', rules: ['fault-under-lock'], skipIrrelevant: true });
-  r.tree?.delete();
   // fetch() is no trigger: it is kept because it faults, two levels below the lock; tally() and
   // scaled() reach nothing the rule reads.
-  assert.deepEqual((r.file?.functions ?? []).map((f) => f.name).sort(), ['fetch', 'fetch_twice', 'locked_read']);
+  assert.deepEqual(keptFunctionNames(e, text, ['fault-under-lock']), ['fetch', 'fetch_twice', 'locked_read']);
 });
 
 test('relevance: vma-modify-read-lock keeps the callees that reach a lock call or a VMA field write, and no other', async () => {
@@ -198,9 +193,7 @@ test('relevance: vma-modify-read-lock keeps the callees that reach a lock call o
     `static int touch(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long len) { int n; ${mm('acquire', 'read')}(mm); n = pages_of(len); mark(vma); ${mm('release', 'read')}(mm); return n; }`,
     '',
   ].join('\n');
-  const r = e.analyzeC(text, { path: 'x.c', rules: ['vma-modify-read-lock'], skipIrrelevant: true });
-  r.tree?.delete();
-  assert.deepEqual((r.file?.functions ?? []).map((f) => f.name).sort(), ['mark', 'set_io', 'touch']);
+  assert.deepEqual(keptFunctionNames(e, text, ['vma-modify-read-lock']), ['mark', 'set_io', 'touch']);
 });
 
 // Per-rule relevance (engine/rules/rule-relevance.ts): each fixture, each rule alone, gives the
