@@ -10,14 +10,10 @@
 // such a caller decide whether a helper is "code we cannot see" or a known no-op.
 
 import type { SyntaxNode, Tree } from '../syntax/parser';
-import { identifiersOf, nestedDefinitionNames, relevanceOutcome, spreadRelevance, type RelevanceOutcome } from '../syntax/relevance-graph';
+import { identifiersIn, nestedDefinitionNames, relevanceOutcome, spreadRelevance, type RelevanceOutcome } from '../syntax/relevance-graph';
 
 /** Top-level node types that hold no code of their own. */
 const DATA_ITEMS = new Set(['declaration', 'type_definition', 'struct_specifier', 'union_specifier', 'enum_specifier', 'expression_statement']);
-
-function identifiersIn(text: string, start: number, end: number): Set<string> {
-  return identifiersOf(text.slice(start, end));
-}
 
 /** The declared name of a function_definition, or undefined when it is not a plain identifier. */
 function functionName(fn: SyntaxNode): string | undefined {
