@@ -141,24 +141,27 @@ export const batchFallbacks = { count: 0 };
 export const batchReparses = { count: 0 };
 
 /**
- * Whether every syntax error of a batch tree lies inside a top-level function definition (at file
- * scope or in a file-scope `#if`/`#ifdef` block: errorStaysInside) that is one of the scan's kept functions, with the node within that item's extent (ending at its
- * closing brace). Kernel code is full of such errors (a loop macro the grammar does not know,
- * `list_for_each_entry(...) {`): about half of the files that name an API have one, and parsing
- * each of them a second time, whole, was half of the parse time. An error that stays inside a
- * balanced item whose tree ends at the item's own closing brace did not reach into the blanked
- * neighbours, which are the only difference from the whole text; anything else (an ERROR node at
- * the top level, a definition that runs past its item or into another one, an error in a
- * declaration or a macro-made function) still parses the whole text.
+ * Whether every syntax error of a batch tree lies inside a top-level item the scan kept whole and
+ * found balanced (blankIrrelevant's keptItems: a function definition, with or without a
+ * preprocessor line inside, or a declaration such as an ops table), at file scope or in a
+ * file-scope `#if`/`#ifdef` block (errorStaysInside), with the node within that item's extent
+ * (ending at its closing `}` or `;`). Kernel code is full of such errors (a loop macro the grammar
+ * does not know, `list_for_each_entry(...) {`, an initializer with `#ifdef`'d members): about half
+ * of the files that name an API have one, and parsing each of them a second time, whole, was half
+ * of the parse time. An error that stays inside a balanced item whose tree ends at the item's own
+ * end did not reach into the blanked neighbours, which are the only difference from the whole
+ * text; anything else (an ERROR node at the top level, a node that runs past its item or into
+ * another one, an item the scan found unbalanced or odd, a macro-made function the scan did not
+ * end where the tree does) still parses the whole text.
  */
-function errorsStayInside(tree: Tree, keptFunctions: ReadonlyMap<number, number>): boolean {
+function errorsStayInside(tree: Tree, keptItems: ReadonlyMap<number, number>): boolean {
   const cursor = tree.walk();
   try {
     if (!cursor.gotoFirstChild()) return false;
     do {
       const node = cursor.currentNode;
       if (!node.hasError) continue;
-      if (!errorStaysInside(node, keptFunctions, 0)) return false;
+      if (!errorStaysInside(node, keptItems, 0)) return false;
     } while (cursor.gotoNextSibling());
     return true;
   } finally {
@@ -172,20 +175,21 @@ const PREPROC_BLOCKS = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', '
 const MAX_PREPROC_DEPTH = 32;
 
 /**
- * One top-level node with an error: a kept function within its item's extent, or a file-scope
- * `#if`/`#ifdef` block (or its `#else`/`#elif` branch) whose every child with an error is one,
- * as at the top level (the block's own tokens, a missing `#endif` included, count as errors
- * outside: then the whole text is parsed). A function under `#ifdef CONFIG_X` is as much a
- * balanced item of the scan as one outside it.
+ * One top-level node with an error: within a kept item's extent, or a file-scope `#if`/`#ifdef`
+ * block (or its `#else`/`#elif` branch) whose every child with an error is one, as at the top
+ * level (the block's own tokens, a missing `#endif` included, count as errors outside: then the
+ * whole text is parsed). An item under `#ifdef CONFIG_X` is as much a balanced item of the scan
+ * as one outside it. An ERROR node is never vouched for: it is the recovery itself.
  */
-function errorStaysInside(node: SyntaxNode, keptFunctions: ReadonlyMap<number, number>, depth: number): boolean {
-  if (node.type === 'function_definition') {
-    const start = keptFunctions.get(node.endIndex);
+function errorStaysInside(node: SyntaxNode, keptItems: ReadonlyMap<number, number>, depth: number): boolean {
+  if (node.isMissing || node.type === 'ERROR') return false;
+  if (!PREPROC_BLOCKS.has(node.type)) {
+    const start = keptItems.get(node.endIndex);
     return start !== undefined && node.startIndex >= start;
   }
-  if (!PREPROC_BLOCKS.has(node.type) || depth >= MAX_PREPROC_DEPTH || node.isMissing) return false;
+  if (depth >= MAX_PREPROC_DEPTH) return false;
   for (const c of node.children) {
-    if (c && c.hasError && !errorStaysInside(c, keptFunctions, depth + 1)) return false;
+    if (c && c.hasError && !errorStaysInside(c, keptItems, depth + 1)) return false;
   }
   return true;
 }
@@ -246,7 +250,7 @@ class FaultlineEngine implements Engine {
    * blanking pass itself only removes items that are balanced in every bracket kind.
    */
   private parseForBatch(macrosBlanked: string, relevantApis: ReadonlySet<string> | undefined, oldTree: Tree | null | undefined, limits: ParseLimits): { tree: Tree; text: string; outcome?: RelevanceOutcome } {
-    const { text: blanked, gaps, keptFunctions, outcome } = relevantApis && BLANK_IRRELEVANT.enabled ? blankIrrelevant(macrosBlanked, relevantApis) : unblanked(macrosBlanked);
+    const { text: blanked, gaps, keptItems, outcome } = relevantApis && BLANK_IRRELEVANT.enabled ? blankIrrelevant(macrosBlanked, relevantApis) : unblanked(macrosBlanked);
     // The blanked functions' insides are not even read: the parser is given the rest as its
     // included ranges (offsets, rows and columns stay absolute). Only blanks are skipped and each
     // range ends on a blank, so the tokens, and the tree, are those of the blanked text (about a
@@ -254,7 +258,7 @@ class FaultlineEngine implements Engine {
     // incremental parse keeps to the whole text.
     const ranged = gaps.length && !oldTree;
     const tree = this.parser.parse(blanked, oldTree ?? null, ranged ? { limits, includedRanges: rangesOutside(blanked, gaps) } : { limits });
-    if (blanked === macrosBlanked || !tree.rootNode.hasError || errorsStayInside(tree, keptFunctions)) return { tree, text: blanked, outcome };
+    if (blanked === macrosBlanked || !tree.rootNode.hasError || errorsStayInside(tree, keptItems)) return { tree, text: blanked, outcome };
     tree.delete();
     batchReparses.count++;
     return { tree: this.parser.parse(macrosBlanked, null, { limits }), text: macrosBlanked };

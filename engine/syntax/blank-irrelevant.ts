@@ -306,19 +306,20 @@ export interface Blanked {
    */
   gaps: [number, number][];
   /**
-   * The kept plain function definitions (balanced in every bracket kind, no preprocessor line
-   * inside), end offset (just past the closing brace) to start offset (the item's, with the
-   * comments before it). engine.ts: a syntax error inside one of them stays inside it when the
-   * tree's definition node lies within the same extent.
+   * Every item left in the text that is balanced in parentheses and brackets and holds no odd
+   * character (Span.balanced): the kept functions, those with a preprocessor line inside, and
+   * the declarations and other file-scope items (an ops table whose members sit under `#ifdef`).
+   * End offset (just past its `;` or `}`) to start offset. engine.ts: a syntax error inside one
+   * stays inside it when the tree's node lies within the same extent.
    */
-  keptFunctions: Map<number, number>;
+  keptItems: Map<number, number>;
   /** What the scan decided (undefined when nothing was blanked): engine.ts checks it against the lowering. */
   outcome?: RelevanceOutcome;
 }
 
 /** `text` as it is: nothing blanked, nothing to skip, no kept function to vouch for. */
 export function unblanked(text: string): Blanked {
-  return { text, gaps: [], keptFunctions: new Map() };
+  return { text, gaps: [], keptItems: new Map() };
 }
 
 /**
@@ -356,9 +357,11 @@ export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>)
     if (first < it.end && last > first + 1) gaps.push([first + 1, last]);
   }
   parts.push(text.slice(at));
-  const keptFunctions = new Map<number, number>();
-  for (const it of items) if (it.candidate && it.relevant) keptFunctions.set(it.end, it.start);
-  return { text: parts.join(''), gaps, keptFunctions, outcome: relevanceOutcome(items, (i) => items[i].candidate && !items[i].relevant) };
+  const keptItems = new Map<number, number>();
+  items.forEach((it, i) => {
+    if (spans[i].balanced && !(it.candidate && !it.relevant)) keptItems.set(it.end, it.start);
+  });
+  return { text: parts.join(''), gaps, keptItems, outcome: relevanceOutcome(items, (i) => items[i].candidate && !items[i].relevant) };
 }
 
 /** A run of spaces, sliced for blanked runs (repeat() per run cost a string each time). */
@@ -394,7 +397,7 @@ function isJsSpace(c: number): boolean {
 /**
  * Every plain top-level function definition of `text` (balanced in every bracket kind, no
  * preprocessor line inside), end offset (just past the closing brace) to start offset (the
- * item's, with the comments before it), as blankIrrelevant's keptFunctions would list them if all
+ * item's, with the comments before it), as blankIrrelevant's keptItems would list them (among its other items) if all
  * were relevant; undefined when the scan is unsure. The language server's session asks it when a
  * function other than the edited one has a syntax error (engine/session.ts).
  */

@@ -1,6 +1,7 @@
-// The batch path keeps the blanked text's tree when every syntax error lies inside a kept
-// function (engine.ts errorsStayInside); a function under a file-scope `#ifdef` counts like one
-// at the top level. Findings are those of the whole text either way.
+// The batch path keeps the blanked text's tree when every syntax error lies inside a kept,
+// balanced top-level item (engine.ts errorsStayInside): a function, one with a preprocessor line
+// inside, or a declaration; an item under a file-scope `#ifdef` counts like one at the top level.
+// Findings are those of the whole text either way.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -69,4 +70,59 @@ test('an error in the #ifdef block outside a kept function still parses the whol
   const open = await reparses(`${FILLER}\n#ifdef CONFIG_CFGDEMO\n${KEPT}\n`);
   assert.equal(open.reparsed, 1);
   assert.ok(open.same);
+});
+
+// An ops table whose members sit under #ifdef: the grammar reads the directives inside the
+// initializer as errors, all inside the declaration.
+const OPS = `
+static const struct file_operations cfgdemo_fops = {
+	.owner = THIS_MODULE,
+#ifdef CONFIG_COMPAT
+	.compat_ioctl = cfgdemo_compat_ioctl,
+#endif
+	.unlocked_ioctl = cfgdemo_ioctl,
+};
+`;
+
+// A function whose condition is split by #ifdef (an error inside it; no longer a plain definition).
+const SPLIT = `
+static long cfgdemo_split(unsigned long uaddr, int flags)
+{
+	struct page *pg;
+	long got;
+
+	got = pin_user_pages_fast(uaddr, 1, FOLL_WRITE, &pg);
+#ifdef CONFIG_CFGDEMO_STRICT
+	if (got != 1 || flags)
+#else
+	if (got != 1)
+#endif
+		return -EFAULT;
+	return 0;
+}
+`;
+
+test('an error inside a kept declaration or a function with #ifdef inside keeps the blanked tree', async () => {
+  const ops = await reparses(`${FILLER}
+${OPS}
+${KEPT}
+`);
+  assert.equal(ops.reparsed, 0);
+  assert.ok(ops.same);
+  const split = await reparses(`${FILLER}
+${SPLIT}
+${FILLER.replace('cfgdemo_sum', 'cfgdemo_sum2')}
+`);
+  assert.equal(split.reparsed, 0);
+  assert.ok(split.same);
+});
+
+test('a declaration that does not end where the scan ends it still parses the whole text', async () => {
+  // No `;`: the scan's item runs on to the next one, the tree's declaration does not.
+  const r = await reparses(`${FILLER}
+static int cfgdemo_bad = cfgdemo_init(1)
+${KEPT}
+`);
+  assert.equal(r.reparsed, 1);
+  assert.ok(r.same);
 });
