@@ -143,31 +143,23 @@ export const batchReparses = { count: 0 };
 /**
  * Whether every syntax error of a batch tree lies inside a top-level item the scan kept whole and
  * found balanced (blankIrrelevant's keptItems: a function definition, with or without a
- * preprocessor line inside, or a declaration such as an ops table), at file scope or in a
- * file-scope `#if`/`#ifdef` block (errorStaysInside), with the node within that item's extent
- * (ending at its closing `}` or `;`). Kernel code is full of such errors (a loop macro the grammar
- * does not know, `list_for_each_entry(...) {`, an initializer with `#ifdef`'d members): about half
- * of the files that name an API have one, and parsing each of them a second time, whole, was half
- * of the parse time. An error that stays inside a balanced item whose tree ends at the item's own
- * end did not reach into the blanked neighbours, which are the only difference from the whole
- * text; anything else (an ERROR node at the top level, a node that runs past its item or into
- * another one, an item the scan found unbalanced or odd, a macro-made function the scan did not
- * end where the tree does) still parses the whole text.
+ * preprocessor line inside, a macro-made one such as `SYSCALL_DEFINE3(...) { ... }`, or a
+ * declaration such as an ops table), at file scope or in a file-scope `#if`/`#ifdef` block, with
+ * the tree's nodes there lying within that item's extent and one of them ending at its end (its
+ * closing `}` or `;`). Kernel code is full of such errors (a loop macro the grammar does not know,
+ * `list_for_each_entry(...) {`, an initializer with `#ifdef`'d members, the missing `;` the
+ * grammar sees after `BPF_CALL_3(...)`): about half of the files that name an API have one, and
+ * parsing each of them a second time, whole, was half of the parse time. An error that stays
+ * inside a balanced item whose tree ends at the item's own end did not reach into the blanked
+ * neighbours, which are the only difference from the whole text; anything else (an ERROR or
+ * MISSING node at the top level, a node that runs past its item or into another one, an item the
+ * scan found unbalanced or odd) still parses the whole text.
  */
-function errorsStayInside(tree: Tree, keptItems: ReadonlyMap<number, number>): boolean {
-  const cursor = tree.walk();
-  try {
-    if (!cursor.gotoFirstChild()) return false;
-    do {
-      const node = cursor.currentNode;
-      if (!node.hasError) continue;
-      if (!errorStaysInside(node, keptItems, 0)) return false;
-    } while (cursor.gotoNextSibling());
-    return true;
-  } finally {
-    cursor.delete();
-  }
+function errorsStayInside(tree: Tree, keptItems: readonly Extent[]): boolean {
+  return siblingsStayInside(tree.rootNode.children, keptItems, 0);
 }
+
+interface Extent { start: number; end: number }
 
 /** Preprocessor blocks at file scope: `#ifdef` ... `#endif` holds top-level items. */
 const PREPROC_BLOCKS = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef']);
@@ -175,23 +167,51 @@ const PREPROC_BLOCKS = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', '
 const MAX_PREPROC_DEPTH = 32;
 
 /**
- * One top-level node with an error: within a kept item's extent, or a file-scope `#if`/`#ifdef`
- * block (or its `#else`/`#elif` branch) whose every child with an error is one, as at the top
- * level (the block's own tokens, a missing `#endif` included, count as errors outside: then the
- * whole text is parsed). An item under `#ifdef CONFIG_X` is as much a balanced item of the scan
- * as one outside it. An ERROR node is never vouched for: it is the recovery itself.
+ * One list of top-level nodes (the file's, or a file-scope `#if`/`#ifdef` block's, or its
+ * `#else`/`#elif` branch's: an item under `#ifdef CONFIG_X` is as much a balanced item of the
+ * scan as one outside it; the block's own tokens, a missing `#endif` included, count as errors
+ * outside). Each node with an error must start inside a kept item, and every node from the
+ * first that reaches into that item to the one that ends at its end must lie within it. An
+ * ERROR node is never vouched for: it is the recovery itself.
  */
-function errorStaysInside(node: SyntaxNode, keptItems: ReadonlyMap<number, number>, depth: number): boolean {
-  if (node.isMissing || node.type === 'ERROR') return false;
-  if (!PREPROC_BLOCKS.has(node.type)) {
-    const start = keptItems.get(node.endIndex);
-    return start !== undefined && node.startIndex >= start;
-  }
-  if (depth >= MAX_PREPROC_DEPTH) return false;
-  for (const c of node.children) {
-    if (c && c.hasError && !errorStaysInside(c, keptItems, depth + 1)) return false;
+function siblingsStayInside(children: readonly (SyntaxNode | null)[], keptItems: readonly Extent[], depth: number): boolean {
+  const nodes = children.filter((c): c is SyntaxNode => c !== null);
+  for (let k = 0; k < nodes.length; k++) {
+    const node = nodes[k];
+    if (!node.hasError) continue;
+    if (node.isMissing || node.type === 'ERROR') return false;
+    if (PREPROC_BLOCKS.has(node.type)) {
+      if (depth >= MAX_PREPROC_DEPTH || !siblingsStayInside(node.children, keptItems, depth + 1)) return false;
+      continue;
+    }
+    const item = itemAt(keptItems, node.startIndex);
+    if (!item) return false;
+    // Back to the first node that reaches into the item, on to the one that ends at its end.
+    let j = k;
+    while (j > 0 && nodes[j - 1].endIndex > item.start) j--;
+    if (nodes[j].startIndex < item.start) return false;
+    let closed = false;
+    for (; j < nodes.length && nodes[j].startIndex < item.end; j++) {
+      if (nodes[j].endIndex > item.end) return false;
+      if (nodes[j].endIndex === item.end) { closed = true; break; }
+    }
+    if (!closed) return false;
   }
   return true;
+}
+
+/** The kept item whose extent holds `offset` (items are in text order and disjoint). */
+function itemAt(items: readonly Extent[], offset: number): Extent | undefined {
+  let lo = 0;
+  let hi = items.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const it = items[mid];
+    if (offset < it.start) hi = mid - 1;
+    else if (offset >= it.end) lo = mid + 1;
+    else return it;
+  }
+  return undefined;
 }
 
 function archFilter(arch: string | undefined): (f: Finding) => boolean {

@@ -24,6 +24,8 @@ interface Span {
    * literals) holds only printable ASCII and ordinary white space (see isOddCodeChar).
    */
   balanced: boolean;
+  /** A preprocessor line between items (its own item; its text is not scanned for brackets). */
+  directive?: boolean;
 }
 
 interface Item extends RelevanceItem {
@@ -65,8 +67,8 @@ function topLevelItems(text: string): Span[] | undefined {
   let hasCode = false;
   let headerHasEq = false;
   lastHeaderWork = 0;
-  const push = (start: number, end: number, bodyOpen: number, hasDirective: boolean) => {
-    items.push({ start, end, bodyOpen, hasDirective, balanced: !unbalanced && !odd && parens === 0 && brackets === 0 });
+  const push = (start: number, end: number, bodyOpen: number, hasDirective: boolean, directive = false) => {
+    items.push({ start, end, bodyOpen, hasDirective, balanced: !unbalanced && !odd && parens === 0 && brackets === 0, ...(directive ? { directive } : {}) });
     parens = 0;
     brackets = 0;
     unbalanced = false;
@@ -108,7 +110,7 @@ function topLevelItems(text: string): Span[] | undefined {
       // Between items (`#include`, `#define` before a function) a directive is an item of its
       // own; inside one (a body, or a header split by #ifdef) it marks that item as unsure.
       if (depth === 0 && !hasCode) {
-        push(itemStart, i, -1, true);
+        push(itemStart, i, -1, true, true);
         itemStart = i;
       } else {
         hasDirective = true;
@@ -309,17 +311,18 @@ export interface Blanked {
    * Every item left in the text that is balanced in parentheses and brackets and holds no odd
    * character (Span.balanced): the kept functions, those with a preprocessor line inside, and
    * the declarations and other file-scope items (an ops table whose members sit under `#ifdef`).
-   * End offset (just past its `;` or `}`) to start offset. engine.ts: a syntax error inside one
-   * stays inside it when the tree's node lies within the same extent.
+   * In text order; an item's end is just past its `;` or `}`, its start is its first character
+   * that is not white space (a comment before it is part of it). engine.ts: a syntax error inside one stays inside it when the tree's nodes there
+   * lie within the same extent.
    */
-  keptItems: Map<number, number>;
+  keptItems: { start: number; end: number }[];
   /** What the scan decided (undefined when nothing was blanked): engine.ts checks it against the lowering. */
   outcome?: RelevanceOutcome;
 }
 
 /** `text` as it is: nothing blanked, nothing to skip, no kept function to vouch for. */
 export function unblanked(text: string): Blanked {
-  return { text, gaps: [], keptItems: new Map() };
+  return { text, gaps: [], keptItems: [] };
 }
 
 /**
@@ -357,9 +360,14 @@ export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>)
     if (first < it.end && last > first + 1) gaps.push([first + 1, last]);
   }
   parts.push(text.slice(at));
-  const keptItems = new Map<number, number>();
+  const keptItems: { start: number; end: number }[] = [];
   items.forEach((it, i) => {
-    if (spans[i].balanced && !(it.candidate && !it.relevant)) keptItems.set(it.end, it.start);
+    if (!spans[i].balanced || spans[i].directive || (it.candidate && !it.relevant)) return;
+    // From its first character that is not white space: the white space before it may belong to
+    // the node before (a directive's node takes its newline, `#if`'s the blank lines after it).
+    let start = it.start;
+    while (start < it.end && isJsSpace(text.charCodeAt(start))) start++;
+    if (start < it.end) keptItems.push({ start, end: it.end });
   });
   return { text: parts.join(''), gaps, keptItems, outcome: relevanceOutcome(items, (i) => items[i].candidate && !items[i].relevant) };
 }

@@ -126,3 +126,37 @@ ${KEPT}
   assert.equal(r.reparsed, 1);
   assert.ok(r.same);
 });
+
+// A function made by a macro: the grammar reads `CFGDEMO_DEFINE2(...)` as a call missing its `;`
+// and the body as a block at file scope; both lie within the scan's item. After an #include line
+// (whose node takes the newline the item starts with).
+const MACRO_MADE = `#include <linux/uaccess.h>
+CFGDEMO_DEFINE2(cfgdemo_get, unsigned long, uaddr, int, flags)
+{
+	struct page *pg;
+
+	if (pin_user_pages_fast(uaddr, 1, FOLL_WRITE, &pg) != 1)
+		return -EFAULT;
+	return flags;
+}
+`;
+
+test('an error inside a macro-made function after a directive keeps the blanked tree', async () => {
+  const r = await reparses(`${FILLER}
+${MACRO_MADE}
+${FILLER.replace('cfgdemo_sum', 'cfgdemo_sum2')}
+`);
+  assert.equal(r.reparsed, 0);
+  assert.ok(r.same);
+});
+
+test('an ERROR node at the top level still parses the whole text', async () => {
+  // The recovery itself is the top-level node: nothing vouches for where it ends.
+  const r = await reparses(`${FILLER}\n? cfgdemo_x;\n${KEPT}\n`);
+  assert.equal(r.reparsed, 1);
+  assert.ok(r.same);
+  // Two nodes inside one balanced item, the second ending at its end: kept.
+  const two = await reparses(`${FILLER}\nint cfgdemo_a cfgdemo_b cfgdemo_c;\n${KEPT}\n`);
+  assert.equal(two.reparsed, 0);
+  assert.ok(two.same);
+});
