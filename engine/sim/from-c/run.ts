@@ -8,7 +8,7 @@
 
 import type { FunctionIR } from '../../ir';
 import type { Verdict } from '../../kernel/ops';
-import { PROFILE_NAMES } from '../../kernel/profiles';
+import { PROFILES, PROFILE_NAMES } from '../../kernel/profiles';
 import { allApis, lookupApi } from '../../kernel/api-table';
 import type { TraceStep } from '../../findings';
 import type { ApiEntry } from '../../kernel/api-schema';
@@ -109,7 +109,7 @@ export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionI
     let rejected: ProfileOutcome | undefined;
     outer: for (const len of program.lengths) {
       const choices = program.choices(len);
-      for (const ul of userLayouts(len)) {
+      for (const ul of userLayouts(len, PROFILES[arch].subpageGranule > 0)) {
         if (opts.cancelled?.()) { pBound = 'cancelled'; break outer; }
         const left = profileEnd - states;
         if (left <= 0) { pBound = stateBound(total); break outer; }

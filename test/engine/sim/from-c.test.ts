@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { loadCParser } from '../../../engine/syntax/parser';
 import { lowerC } from '../../../engine/lower/index';
 import { runScenario, type Scenario } from '../../../engine/sim/scenario';
+import { userLayouts } from '../../../engine/sim/from-c/build';
 
 const SEARCH = `
 static long search_items(char __user *ubuf, unsigned long buf_size, const void *item)
@@ -74,4 +75,28 @@ test('a glock-style lock declared by the workspace (assumed API) deadlocks a fau
   const r = runScenario(sc, { arch: 'x86_64' });
   assert.equal(r.verdict, 'deadlock');
   assert.match(r.note, /CPU0 waits for glock\(demo\), which it already holds/);
+});
+
+test('without sub-page faults a tag-mismatch layout is the all-present run state for state, so userLayouts leaves it out', async () => {
+  const ir = lowerC(await loadCParser(), SEARCH);
+  const f = ir.functions[0];
+  const base = 0x7f0000001000;
+  const run = (badGranules: number[], arch: 'x86_64' | 'arm64' | 'arm64-mte') => runScenario({
+    name: 'c-search', title: 'from C', source: 'test', side: 'before', oracle: 'live-lock', fromC: true,
+    functions: [f], threads: [{ fn: f.name, args: [base, 0x100, 0x1000] }],
+    layout: { vmas: [{ start: base, pages: 2, kind: 'anon' }], badGranules }, expect: {},
+  }, { arch });
+  for (const arch of ['x86_64', 'arm64'] as const) {
+    const plain = run([], arch);
+    const tagged = run([base + 0x40], arch);
+    assert.equal(tagged.verdict, plain.verdict, arch);
+    assert.equal(tagged.statesExplored, plain.statesExplored, arch);
+    assert.deepEqual(tagged.steps.map((s) => s.operation), plain.steps.map((s) => s.operation), arch);
+  }
+  // With MTE the tag matters (the live-lock above), so there the layouts stay.
+  assert.notEqual(run([base + 0x40], 'arm64-mte').verdict, run([], 'arm64-mte').verdict);
+  const labels = (sub: boolean) => userLayouts(0x100, sub).map((l) => l.label);
+  assert.ok(labels(true).some((l) => l.startsWith('MTE tag mismatch')));
+  assert.ok(!labels(false).some((l) => l.startsWith('MTE tag mismatch')));
+  assert.deepEqual(labels(false), labels(true).filter((l) => !l.startsWith('MTE tag mismatch')));
 });
