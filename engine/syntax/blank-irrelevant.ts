@@ -309,8 +309,9 @@ export interface Blanked {
   gaps: [number, number][];
   /**
    * Every item left in the text that is balanced in parentheses and brackets and holds no odd
-   * character (Span.balanced): the kept functions, those with a preprocessor line inside, and
-   * the declarations and other file-scope items (an ops table whose members sit under `#ifdef`).
+   * character (Span.balanced), and has no preprocessor line inside unless it is a declaration:
+   * the kept functions (macro-made ones included) and the declarations and other file-scope
+   * items (an ops table whose members sit under `#ifdef`).
    * In text order; an item's end is just past its `;` or `}`, its start is its first character
    * that is not white space (a comment before it is part of it). engine.ts: a syntax error inside one stays inside it when the tree's nodes there
    * lie within the same extent.
@@ -362,7 +363,13 @@ export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>)
   parts.push(text.slice(at));
   const keptItems: { start: number; end: number }[] = [];
   items.forEach((it, i) => {
-    if (!spans[i].balanced || spans[i].directive || (it.candidate && !it.relevant)) return;
+    // Not a function-like item with a preprocessor line inside: around `#if` in a body the
+    // grammar's recovery depends on what follows the item (Linux 6.1
+    // drivers/gpu/drm/drm_vm.c drm_mmap_locked(): a function in the blanked text, an ERROR
+    // running into the next function in the whole text; drivers/video/fbdev/vermilion/vermilion.c:
+    // a statement inside read differently). A declaration with `#ifdef`'d members is fine:
+    // compared node for node on every such 6.1 file.
+    if (!spans[i].balanced || spans[i].directive || (spans[i].hasDirective && spans[i].bodyOpen >= 0) || (it.candidate && !it.relevant)) return;
     // From its first character that is not white space: the white space before it may belong to
     // the node before (a directive's node takes its newline, `#if`'s the blank lines after it).
     let start = it.start;

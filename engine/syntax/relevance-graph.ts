@@ -332,32 +332,50 @@ export interface RelevanceOutcome {
   names: (string | undefined)[];
   alsoDefines: (string[] | undefined)[];
   removedIds: Set<string>;
+  /** Per item: the identifiers it names, and whether it was kept. */
+  ids: ReadonlySet<string>[];
+  kept: boolean[];
+  /** The names the left-out items define (their own and alsoDefines). */
+  removedNames: Set<string>;
 }
 
 export function relevanceOutcome(items: readonly (RelevanceItem & { start: number; end: number })[], removed: (i: number) => boolean): RelevanceOutcome {
-  const out: RelevanceOutcome = { starts: [], ends: [], names: [], alsoDefines: [], removedIds: new Set() };
+  const out: RelevanceOutcome = { starts: [], ends: [], names: [], alsoDefines: [], ids: [], kept: [], removedIds: new Set(), removedNames: new Set() };
   items.forEach((it, i) => {
     out.starts.push(it.start);
     out.ends.push(it.end);
     out.names.push(it.name);
     out.alsoDefines.push(it.alsoDefines);
-    if (removed(i)) for (const id of it.ids) out.removedIds.add(id);
+    out.ids.push(it.ids);
+    out.kept.push(!removed(i));
+    if (!removed(i)) return;
+    for (const id of it.ids) out.removedIds.add(id);
+    if (it.name !== undefined) out.removedNames.add(it.name);
+    for (const n of it.alsoDefines ?? []) out.removedNames.add(n);
   });
   return out;
 }
 
 /**
- * The first lowered function the graph did not know of although an item it left out names it:
- * a function (at `start`) that lies in no item of that name (a definition nested in another
- * function that the scan did not recognise, a macro-made definition whose name is an argument).
- * The spreading could not connect the left-out item to it, so leaving it out may have changed a
- * result: the caller analyses the whole text instead. Undefined when every function is accounted for.
+ * The first lowered function the graph did not know of and that a left-out item may matter to: a
+ * function (at `start`) that lies in no item of that name (a definition nested in another
+ * function that the scan did not recognise, a macro-made definition whose name is an argument,
+ * `name(args) { ... }` that the grammar reads as a call and a block) while an item left out names
+ * it, or while a kept item elsewhere names it and its own text names an item left out (fuzz seed
+ * 83 #22302: such a function was the only link from a lock holder to the helper that copies; the
+ * graph saw neither edge and left the helper out). The spreading could not connect them, so
+ * leaving the item out may have changed a result: the caller analyses the whole text instead.
+ * (A function nothing else names, a SYSCALL_DEFINE body, is reached by no seed through its name;
+ * if it names a relevant API itself, its items are seeds and spread to their callees by name.)
+ * Undefined when every function is accounted for. `text`: the text the functions' ranges index.
  */
-export function unaccountedFunction(outcome: RelevanceOutcome, functions: readonly { name: string; range: { start: number } }[]): string | undefined {
+export function unaccountedFunction(outcome: RelevanceOutcome, functions: readonly { name: string; range: { start: number; end: number } }[], text: string): string | undefined {
   if (!outcome.removedIds.size) return undefined;
   const { starts, ends, names, alsoDefines } = outcome;
+  const pending: { name: string; range: { start: number; end: number } }[] = [];
   for (const fn of functions) {
-    if (!outcome.removedIds.has(fn.name)) continue;
+    const named = outcome.removedIds.has(fn.name);
+    if (!named && !outcome.removedNames.size) continue;
     const at = fn.range.start;
     let lo = 0;
     let hi = starts.length;
@@ -368,7 +386,30 @@ export function unaccountedFunction(outcome: RelevanceOutcome, functions: readon
     }
     const k = lo - 1;
     const known = k >= 0 && at < ends[k] && (names[k] === fn.name || alsoDefines[k]?.includes(fn.name) === true);
-    if (!known) return fn.name;
+    if (known) continue;
+    if (named) return fn.name;
+    pending.push(fn);
+  }
+  if (!pending.length) return undefined;
+  // The kept items naming each pending function, in one pass over the kept items' names (linear:
+  // a file of thousands of macro-made functions must not cost functions x items).
+  const wanted = new Set(pending.map((f) => f.name));
+  const namers = new Map<string, number[]>();
+  outcome.ids.forEach((ids, i) => {
+    if (!outcome.kept[i]) return;
+    for (const id of ids) {
+      if (!wanted.has(id)) continue;
+      const l = namers.get(id);
+      if (l) l.push(i); else namers.set(id, [i]);
+    }
+  });
+  for (const fn of pending) {
+    // Items are in text order, so those overlapping the function are a run of the list: one
+    // outside it is first or last.
+    const l = namers.get(fn.name);
+    const outside = (i: number): boolean => starts[i] >= fn.range.end || ends[i] <= fn.range.start;
+    if (!l || !(outside(l[0]) || outside(l[l.length - 1]))) continue;
+    for (const id of identifiersIn(text, fn.range.start, Math.min(fn.range.end, text.length))) if (outcome.removedNames.has(id)) return fn.name;
   }
   return undefined;
 }

@@ -84,7 +84,7 @@ static const struct file_operations cfgdemo_fops = {
 };
 `;
 
-// A function whose condition is split by #ifdef (an error inside it; no longer a plain definition).
+// A function whose condition is split by #ifdef (an error inside it, next to a directive).
 const SPLIT = `
 static long cfgdemo_split(unsigned long uaddr, int flags)
 {
@@ -102,27 +102,20 @@ static long cfgdemo_split(unsigned long uaddr, int flags)
 }
 `;
 
-test('an error inside a kept declaration or a function with #ifdef inside keeps the blanked tree', async () => {
-  const ops = await reparses(`${FILLER}
-${OPS}
-${KEPT}
-`);
+test('an error inside a kept declaration keeps the blanked tree; inside a function with #ifdef inside it does not', async () => {
+  const ops = await reparses(`${FILLER}\n${OPS}\n${KEPT}\n`);
   assert.equal(ops.reparsed, 0);
   assert.ok(ops.same);
-  const split = await reparses(`${FILLER}
-${SPLIT}
-${FILLER.replace('cfgdemo_sum', 'cfgdemo_sum2')}
-`);
-  assert.equal(split.reparsed, 0);
+  // Around #if in a body the recovery can depend on what follows the function (on Linux 6.1 it
+  // ran into the next function in the whole text): the whole text is parsed.
+  const split = await reparses(`${FILLER}\n${SPLIT}\n${FILLER.replace('cfgdemo_sum', 'cfgdemo_sum2')}\n`);
+  assert.equal(split.reparsed, 1);
   assert.ok(split.same);
 });
 
 test('a declaration that does not end where the scan ends it still parses the whole text', async () => {
   // No `;`: the scan's item runs on to the next one, the tree's declaration does not.
-  const r = await reparses(`${FILLER}
-static int cfgdemo_bad = cfgdemo_init(1)
-${KEPT}
-`);
+  const r = await reparses(`${FILLER}\nstatic int cfgdemo_bad = cfgdemo_init(1)\n${KEPT}\n`);
   assert.equal(r.reparsed, 1);
   assert.ok(r.same);
 });
@@ -142,10 +135,7 @@ CFGDEMO_DEFINE2(cfgdemo_get, unsigned long, uaddr, int, flags)
 `;
 
 test('an error inside a macro-made function after a directive keeps the blanked tree', async () => {
-  const r = await reparses(`${FILLER}
-${MACRO_MADE}
-${FILLER.replace('cfgdemo_sum', 'cfgdemo_sum2')}
-`);
+  const r = await reparses(`${FILLER}\n${MACRO_MADE}\n${FILLER.replace('cfgdemo_sum', 'cfgdemo_sum2')}\n`);
   assert.equal(r.reparsed, 0);
   assert.ok(r.same);
 });
