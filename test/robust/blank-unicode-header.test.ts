@@ -6,7 +6,10 @@
 // (the whole text's parse makes one function of it and what follows, the blanked text does not).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { analyzeFresh, engine } from './harness';
+import { repoRoot } from '../helpers/repo';
 
 const shape = (r: { findings: { rule: string; function: string; range: { startRow: number } }[] }) =>
   r.findings.map((f) => `${f.range.startRow + 1}:${f.rule}:${f.function}`);
@@ -244,70 +247,9 @@ const NUMBER_GLUED_CALL = `static int demo_guard(unsigned long uaddr, int nr, st
 // missing its `;` and the body as a block at file scope; a macro-made definition reads the same.
 // The lowering still makes a function of it, but the graph saw neither edge (lock holder ->
 // tabfs_emit -> tabfs_emit_word) and left tabfs_emit_word out.
-const UNNAMED_LINK = `struct tabfs_ctx {
-	struct gfs2_holder gh;
-	struct tabfs_inode *ip;
-};
-
-static int tabfs_emit_word(u64 __user *dst, u64 v)
-{
-	return put_user(v, dst);
-}
-
-tabfs_emit(u64 __user *dst, const struct tabfs_row *row)
-{
-	return tabfs_emit_word(dst, row->key);
-}
-
-long tabfs_dump(struct tabfs_ctx *tc, u64 __user *out, int nr)
-{
-	int i, err;
-
-	gfs2_holder_init(tc->ip->i_gl, LM_ST_SHARED, 0, &tc->gh);
-	err = gfs2_glock_nq(&tc->gh);
-	if (err)
-		return err;
-	for (i = 0; i < nr; i++) {
-		err = tabfs_emit(out + i, &tc->ip->rows[i]);
-		if (err)
-			break;
-	}
-	gfs2_glock_dq_uninit(&tc->gh);
-	return err;
-}
-`;
-const MACRO_MADE_LINK = `struct tabfs_ctx {
-	struct gfs2_holder gh;
-	struct tabfs_inode *ip;
-};
-
-static int tabfs_emit_word(u64 __user *dst, u64 v)
-{
-	return put_user(v, dst);
-}
-
-TABFS_HELPER(tabfs_emit, u64 __user *, dst, const struct tabfs_row *, row)
-{
-	return tabfs_emit_word(dst, row->key);
-}
-
-long tabfs_dump(struct tabfs_ctx *tc, u64 __user *out, int nr)
-{
-	int i, err;
-
-	gfs2_holder_init(tc->ip->i_gl, LM_ST_SHARED, 0, &tc->gh);
-	err = gfs2_glock_nq(&tc->gh);
-	if (err)
-		return err;
-	for (i = 0; i < nr; i++) {
-		err = tabfs_emit(out + i, &tc->ip->rows[i]);
-		if (err)
-			break;
-	}
-	gfs2_glock_dq_uninit(&tc->gh);
-	return err;
-}
-`;
+const TWO_LEVELS = readFileSync(join(repoRoot(), 'test', 'fixtures', 'fault-under-lock', 'fault-two-levels-down.c'), 'utf8');
+const UNNAMED_LINK = TWO_LEVELS.replace('static int tabfs_emit(', 'tabfs_emit(');
+const MACRO_MADE_LINK = TWO_LEVELS.replace('static int tabfs_emit(u64 __user *dst, const struct tabfs_row *row)', 'TABFS_HELPER(tabfs_emit, u64 __user *, dst, const struct tabfs_row *, row)');
 
 // `#if 0` with no `#endif` inside a function (fuzz seed 83 #26798): in the whole text the
 // directive's recovery runs on past the function's brace, so an error inside a function with a
@@ -358,6 +300,11 @@ const CASES: { name: string; text: string; functions: boolean; reports: boolean 
   { name: 'a macro-made helper between a lock holder and the copy', text: MACRO_MADE_LINK, functions: false, reports: true },
   { name: 'an unterminated #if inside a function', text: IF_IN_FUNCTION, functions: false, reports: false },
 ];
+
+test('the reproducers made from the fault-two-levels-down fixture are not the fixture itself', () => {
+  assert.notEqual(UNNAMED_LINK, TWO_LEVELS);
+  assert.notEqual(MACRO_MADE_LINK, TWO_LEVELS);
+});
 
 for (const c of CASES) {
   test(`batch blanking gives the whole parse's findings: ${c.name}`, async () => {
