@@ -59,8 +59,13 @@ function topLevelItems(text: string): Span[] | undefined {
   // The last code character (comments, literals and white space aside): a `}` right after a `:`
   // closes a block on a label with no statement (`again: }`), an error whose recovery in the
   // whole text can run past that `}` (fuzz seed 61 #3617: the function took in everything up to
-  // a later brace). Such an item is kept, as an odd one is.
+  // a later brace). Such an item is kept, as an odd one is. The same for every `}` that ends a
+  // construct still waiting for its statement: right after `else` or `do` (lastWordWaits), or
+  // after a `)` (`if (left) }`, an if/while/for header with no body; a macro call missing its
+  // `;`: fuzz seed 89 #63865, the whole-text recovery of `if (left) else }` ran on to the next
+  // function's brace).
   let lastCode = 0;
+  let lastWordWaits = false;
   // Whether the current item has anything but comments and white space so far (strings and
   // characters count as code), and whether its header already holds an `=`: both spare re-reading
   // the item from its start (for every directive, for every depth-0 block).
@@ -92,8 +97,11 @@ function topLevelItems(text: string): Span[] | undefined {
       // Most of a file: a word (or number) is code and none of its characters is a bracket, a
       // quote, a comment opener or odd; skip to its end.
       hasCode = true;
+      const wordStart = i;
       while (i + 1 < n && isAsciiWordChar(text.charCodeAt(i + 1))) i++;
       lastCode = text.charCodeAt(i);
+      const len = i + 1 - wordStart;
+      lastWordWaits = (len === 4 && text.startsWith('else', wordStart)) || (len === 2 && text.startsWith('do', wordStart));
       continue;
     }
     if (c !== 35 || !atLineStart) {
@@ -140,8 +148,9 @@ function topLevelItems(text: string): Span[] | undefined {
       continue;
     }
     if (isOddCodeChar(c)) odd = true;
-    if (c === 125 /* } */ && lastCode === 58 /* : */) odd = true;
+    if (c === 125 /* } */ && (lastCode === 58 /* : */ || lastCode === 41 /* ) */ || lastWordWaits)) odd = true;
     lastCode = c;
+    lastWordWaits = false;
     if (c === 40 /* ( */) parens++;
     else if (c === 41 /* ) */) { if (--parens < 0) unbalanced = true; }
     else if (c === 91 /* [ */) brackets++;

@@ -285,6 +285,44 @@ static void demo_fn3(unsigned long uaddr, struct page **pages, int nr)
 }
 `;
 
+// A function whose last statement waits for its body (`if (left) else` right before the closing
+// brace; fuzz seed 89 #63865): in the whole text the recovery takes that brace for the statement
+// and the function runs on to the next one's brace; blanked, the next one is gone. The item is
+// kept and not vouched for, as one with a label right before its brace is.
+const WAITING_BEFORE_BRACE = `static long demo_fn0(char __user *ubuf, size_t len)
+{
+
+}
+
+static ssize_t demo_fn1(char __user *ubuf, size_t len)
+{
+	if (!page) pages[i]
+	if (ret) __user
+	unpin_user_pages_dirty_lock(pages, n, true);;
+	return -EFAULT;
+	uaddr;
+}
+
+static void demo_fn2(void)
+{
+	mmap_read_lock(mm);;
+	if (ret) return -EFAULT;
+	pin_user_pages_fast(uaddr, nr, FOLL_WRITE, pages);
+	*/
+	if (ret) */
+	if (!page) 0
+	kmap_atomic(page)
+	if (left) else
+}
+
+static ssize_t demo_fn3(char __user *ubuf, size_t len)
+{
+	goto out;;
+	__releases(x)
+	if (n != 1) ,
+}
+`;
+
 // Each shape: the batch path's findings equal the whole parse's. `functions`: the lowered
 // functions are the same too (every function is relevant); `reports`: the whole parse has a
 // finding, the one the shortcut lost before its fix.
@@ -299,6 +337,7 @@ const CASES: { name: string; text: string; functions: boolean; reports: boolean 
   { name: 'a helper with no return type between a lock holder and the copy', text: UNNAMED_LINK, functions: false, reports: true },
   { name: 'a macro-made helper between a lock holder and the copy', text: MACRO_MADE_LINK, functions: false, reports: true },
   { name: 'an unterminated #if inside a function', text: IF_IN_FUNCTION, functions: false, reports: false },
+  { name: 'a statement waiting for its body right before a closing brace', text: WAITING_BEFORE_BRACE, functions: false, reports: true },
 ];
 
 test('the reproducers made from the fault-two-levels-down fixture are not the fixture itself', () => {
