@@ -6,7 +6,7 @@ import type { FileIR } from './ir';
 import type { Finding, InputProblem } from './findings';
 import { loadCParser, MAX_PARSE_TOKENS, parserReady, parseTokenCount, ParseStopped, type CParser, type ParseLimits, type SyntaxNode, type Tree } from './syntax/parser';
 import { budgetNote } from './budget';
-import { blankIrrelevant, rangesOutside, unblanked } from './syntax/blank-irrelevant';
+import { blankIrrelevant, rangesOutside, unblanked, type KeptItem } from './syntax/blank-irrelevant';
 import { unaccountedFunction, type RelevanceOutcome } from './syntax/relevance-graph';
 import { blankKernelMacros } from './syntax/macros';
 import { lowerTree } from './lower/lower';
@@ -157,11 +157,9 @@ export const batchReparses = { count: 0 };
  * Checked node for node: on the 230 relevant Linux 6.1 files that take this path, every node
  * outside the blanked items is the same as in the whole-text parse.
  */
-function errorsStayInside(tree: Tree, keptItems: readonly Extent[]): boolean {
+function errorsStayInside(tree: Tree, keptItems: readonly KeptItem[]): boolean {
   return siblingsStayInside(tree.rootNode.children, keptItems, 0);
 }
-
-interface Extent { start: number; end: number }
 
 /** Preprocessor blocks at file scope: `#ifdef` ... `#endif` holds top-level items. */
 const PREPROC_BLOCKS = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef']);
@@ -176,7 +174,7 @@ const MAX_PREPROC_DEPTH = 32;
  * first that reaches into that item to the one that ends at its end must lie within it. An
  * ERROR node is never vouched for: it is the recovery itself.
  */
-function siblingsStayInside(children: readonly (SyntaxNode | null)[], keptItems: readonly Extent[], depth: number): boolean {
+function siblingsStayInside(children: readonly (SyntaxNode | null)[], keptItems: readonly KeptItem[], depth: number): boolean {
   const nodes = children.filter((c): c is SyntaxNode => c !== null);
   for (let k = 0; k < nodes.length; k++) {
     const node = nodes[k];
@@ -203,7 +201,7 @@ function siblingsStayInside(children: readonly (SyntaxNode | null)[], keptItems:
 }
 
 /** The kept item whose extent holds `offset` (items are in text order and disjoint). */
-function itemAt(items: readonly Extent[], offset: number): Extent | undefined {
+function itemAt(items: readonly KeptItem[], offset: number): KeptItem | undefined {
   let lo = 0;
   let hi = items.length - 1;
   while (lo <= hi) {

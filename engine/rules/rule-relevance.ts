@@ -30,7 +30,7 @@
 import type { ApiEntry } from '../kernel/api-schema';
 import { allApis, apiTableGeneration } from '../kernel/api-table';
 import type { Rule } from './types';
-import { CALLEES, CALLERS, REACHING, afterNumber, type RelevantNames } from '../syntax/relevance-graph';
+import { CALLEES, CALLERS, REACHING, afterNumber, isAsciiIdentChar, type RelevantNames } from '../syntax/relevance-graph';
 import { allRules } from './registry';
 import { isRelevantApi } from './relevance';
 import { mentionsAnnotation } from './annotations';
@@ -148,10 +148,6 @@ export function fileRelevance(text: string, selected?: readonly string[]): FileR
   return { rules, relevantApis: all ? relevantApis : Object.assign(relevantApis, { spread, ...(interest ? { interest } : {}) }) };
 }
 
-/** An ASCII identifier character: glued to an API name, it makes another identifier. */
-function isIdentChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36;
-}
 
 /**
  * Whether `w` occurs at `start` of `text` as an identifier of its own: nothing glued after it, and
@@ -162,9 +158,9 @@ function isIdentChar(c: number): boolean {
  * follows a digit (a digit separator, a fraction).
  */
 function wholeAt(text: string, w: string, start: number): boolean {
-  if (start + w.length < text.length && isIdentChar(text.charCodeAt(start + w.length))) return false;
+  if (start + w.length < text.length && isAsciiIdentChar(text.charCodeAt(start + w.length))) return false;
   let r = start;
-  while (r > 0 && isIdentChar(text.charCodeAt(r - 1))) r--;
+  while (r > 0 && isAsciiIdentChar(text.charCodeAt(r - 1))) r--;
   // Nothing glued before it; or the run glued before it is (part of) a number: it starts with a
   // digit (then the name follows one), or follows one (afterNumber).
   return r === start || afterNumber(text, r + 1) || afterNumber(text, r);

@@ -12,7 +12,7 @@
 // braces do not balance, is kept, and the whole pass gives up (returns the text unchanged) when
 // in doubt.
 
-import { IDENT_SOURCE, identifiersIn, nestedDefinitionNames, relevanceOutcome, spreadRelevance, type RelevanceItem, type RelevanceOutcome } from './relevance-graph';
+import { IDENT_SOURCE, identifiersIn, isAsciiIdentChar, nestedDefinitionNames, relevanceOutcome, spreadRelevance, type RelevanceItem, type RelevanceOutcome } from './relevance-graph';
 
 interface Span {
   start: number;
@@ -93,12 +93,12 @@ function topLevelItems(text: string): Span[] | undefined {
     if (c === 32 || c === 9 || c === 13) continue;
     const atLineStart = lineStart;
     lineStart = false;
-    if (isAsciiWordChar(c)) {
+    if (isAsciiIdentChar(c)) {
       // Most of a file: a word (or number) is code and none of its characters is a bracket, a
       // quote, a comment opener or odd; skip to its end.
       hasCode = true;
       const wordStart = i;
-      while (i + 1 < n && isAsciiWordChar(text.charCodeAt(i + 1))) i++;
+      while (i + 1 < n && isAsciiIdentChar(text.charCodeAt(i + 1))) i++;
       lastCode = text.charCodeAt(i);
       const len = i + 1 - wordStart;
       lastWordWaits = (len === 4 && text.startsWith('else', wordStart)) || (len === 2 && text.startsWith('do', wordStart));
@@ -197,11 +197,6 @@ function topLevelItems(text: string): Span[] | undefined {
   if (depth !== 0) return undefined;
   if (itemStart < n) push(itemStart, n, -1, hasDirective);
   return items;
-}
-
-/** `[A-Za-z0-9_]`. */
-function isAsciiWordChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
 }
 
 /**
@@ -306,6 +301,9 @@ function closingParen(h: string, open: number): number {
   return -1;
 }
 
+/** The extent of an item left in the text, from its first character that is not white space. */
+export interface KeptItem { start: number; end: number }
+
 /** A blanked text and the spans of it the parser need not read (see blankIrrelevant). */
 export interface Blanked {
   text: string;
@@ -325,7 +323,7 @@ export interface Blanked {
    * that is not white space (a comment before it is part of it). engine.ts: a syntax error inside one stays inside it when the tree's nodes there
    * lie within the same extent.
    */
-  keptItems: { start: number; end: number }[];
+  keptItems: KeptItem[];
   /** What the scan decided (undefined when nothing was blanked): engine.ts checks it against the lowering. */
   outcome?: RelevanceOutcome;
 }
@@ -364,13 +362,12 @@ export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>)
     // to the start of the next range, so each range must end on a blank that no token takes
     // (a directive's closing newlines, which run up to the item's first character, would
     // otherwise span the gap). It ends at the item's last newline, which stays in.
-    let first = it.start;
-    while (first < it.end && isJsSpace(text.charCodeAt(first))) first++;
+    const first = firstNonSpace(text, it.start, it.end);
     const last = text.lastIndexOf('\n', it.end - 1);
     if (first < it.end && last > first + 1) gaps.push([first + 1, last]);
   }
   parts.push(text.slice(at));
-  const keptItems: { start: number; end: number }[] = [];
+  const keptItems: KeptItem[] = [];
   items.forEach((it, i) => {
     // Not a function-like item with a preprocessor line inside: around `#if` in a body the
     // grammar's recovery depends on what follows the item (Linux 6.1
@@ -381,8 +378,7 @@ export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>)
     if (!spans[i].balanced || spans[i].directive || (spans[i].hasDirective && spans[i].bodyOpen >= 0) || (it.candidate && !it.relevant)) return;
     // From its first character that is not white space: the white space before it may belong to
     // the node before (a directive's node takes its newline, `#if`'s the blank lines after it).
-    let start = it.start;
-    while (start < it.end && isJsSpace(text.charCodeAt(start))) start++;
+    const start = firstNonSpace(text, it.start, it.end);
     if (start < it.end) keptItems.push({ start, end: it.end });
   });
   return { text: parts.join(''), gaps, keptItems, outcome: relevanceOutcome(items, (i) => items[i].candidate && !items[i].relevant) };
@@ -412,10 +408,15 @@ function spacesOf(n: number): string {
   return spaces.slice(0, n);
 }
 
-/** What `/\s/` matches (ECMAScript white space and line terminators), without the regex. */
+/** What `/\s/` matches (ECMAScript white space and line terminators): isOtherSpace and the rest. */
 function isJsSpace(c: number): boolean {
-  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
-  return /\s/.test(String.fromCharCode(c));
+  return c === 32 || c === 9 || c === 10 || c === 13 || isOtherSpace(c);
+}
+
+/** The first offset in [start, end) that is not white space (end when there is none). */
+function firstNonSpace(text: string, start: number, end: number): number {
+  while (start < end && isJsSpace(text.charCodeAt(start))) start++;
+  return start;
 }
 
 /**

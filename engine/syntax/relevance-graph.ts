@@ -227,12 +227,12 @@ export function identifiersIn(text: string, from: number, to: number): Set<strin
   for (let i = from; i < to;) {
     const c = text.charCodeAt(i);
     if (c >= 128) return identifiersByRegex(text.slice(from, to));
-    if (!isWordStart(c)) { i++; continue; }
+    if (!isAsciiIdentStart(c)) { i++; continue; }
     let j = i + 1;
     for (; j < to; j++) {
       const d = text.charCodeAt(j);
       if (d >= 128) return identifiersByRegex(text.slice(from, to));
-      if (!isWordStart(d) && !(d >= 48 && d <= 57)) break;
+      if (!isAsciiIdentChar(d)) break;
     }
     addWord(out, text.slice(i, j), i > from && afterNumber(text, i, from));
     i = j;
@@ -241,8 +241,13 @@ export function identifiersIn(text: string, from: number, to: number): Set<strin
 }
 
 /** `[A-Za-z_$]`: an ASCII character that can start an identifier. */
-function isWordStart(c: number): boolean {
+export function isAsciiIdentStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36;
+}
+
+/** `[A-Za-z0-9_$]`: an ASCII character that can be part of an identifier (or of a number). */
+export function isAsciiIdentChar(c: number): boolean {
+  return isAsciiIdentStart(c) || (c >= 48 && c <= 57);
 }
 
 function identifiersByRegex(s: string): Set<string> {
@@ -256,7 +261,7 @@ function identifiersByRegex(s: string): Set<string> {
 function addWord(out: Set<string>, w: string, inNumber: boolean): void {
   out.add(w);
   if (inNumber) {
-    for (let j = 1; j < w.length; j++) if (isWordStart(w.charCodeAt(j))) out.add(w.slice(j));
+    for (let j = 1; j < w.length; j++) if (isAsciiIdentStart(w.charCodeAt(j))) out.add(w.slice(j));
   }
 }
 
