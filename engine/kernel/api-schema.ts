@@ -5,7 +5,7 @@
 // that apply to it. Facet types live next to the data that uses them.
 
 import type { RefEffect } from './api/refs-schema';
-import type { AllocFacet, ErrPtrFacet } from './api/values-schema';
+import type { AllocFacet, ArithFacet, ErrPtrFacet, IterCursorFacet } from './api/values-schema';
 import type { UaccessEffect, FaultInEffect, LockEffect, PagefaultEffect, PagefaultHandle, MemEffect } from './api/mm-schema';
 import type { FaultLockFacet, FaultLockWindowFacet, FaultsFacet, IoHoldFacet, KmappingFacet, KunmapFacet, PageWalkFacet, PteValueFacet, RawDirtyFacet, VmaWriteFacet, WrprotectFacet } from './api/seed-schema';
 
@@ -38,6 +38,10 @@ export interface ApiEntry {
   alloc?: AllocFacet;
   /** Error-pointer makers and tests (include/linux/err.h). */
   errPtr?: ErrPtrFacet;
+  /** min/max/clamp and their typed forms, computed by the simulator (include/linux/minmax.h). */
+  arith?: ArithFacet;
+  /** iov_iter_count/advance/revert: the iterator's cursor in the simulator (include/linux/uio.h). */
+  iterCursor?: IterCursorFacet;
   /** Seed-rule facets (engine/kernel/api/seed-schema.ts). */
   faultLock?: FaultLockFacet;
   faultLockWindow?: FaultLockWindowFacet;

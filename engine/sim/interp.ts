@@ -8,6 +8,7 @@
 import type { CallStmt, Expr, FunctionIR, Stmt } from '../ir';
 import type { StepFacts, TraceStep } from '../findings';
 import type { ApiEntry } from '../kernel/api-schema';
+import type { IterCursorFacet } from '../kernel/api/values-schema';
 import type { ArchProfile } from '../kernel/profiles';
 import { versionBefore, type KernelSwitches } from '../kernel/versions';
 import {
@@ -88,6 +89,18 @@ const TOOK = 'took\u0000';
 const ASSUMED = 'assumed\u0000';
 /** Global keys for the pages of handles the function was handed (value -> page id). */
 const HANDED = 'handed\u0000';
+/** Global keys for the one user buffer of a run, the span an iov_iter cursor moves in. */
+const ITER_START = 'iter start\u0000';
+const ITER_END = 'iter end\u0000';
+
+/**
+ * The globals that tell the interpreter where the run's user buffer lies, so iov_iter_count()
+ * and iov_iter_revert() (API table `iterCursor`) answer for an iterator over it. Without them an
+ * iterator is a cursor over nothing: its count is 0.
+ */
+export function userBufferGlobals(start: number, len: number): Record<string, Val> {
+  return { [ITER_START]: start, [ITER_END]: start + len };
+}
 const MAX_DEPTH = 32;
 const MAX_ARRAY = 1024;
 
@@ -460,6 +473,25 @@ class Exec {
     f.idx++;
   }
 
+  /**
+   * An iov_iter's cursor over the run's user buffer (userBufferGlobals): the bytes left, or the
+   * cursor moved by `bytes` within the buffer. A cursor outside the buffer (an iterator the model
+   * did not hand the user buffer) has nothing left.
+   */
+  iterCursor(s: CallStmt, c: IterCursorFacet, args: Val[], deltas: string[]): Val {
+    const g = this.ctx.s.globals;
+    const start = g[ITER_START];
+    const end = g[ITER_END];
+    const at = num(args[c.iterArg]);
+    if (typeof start !== 'number' || typeof end !== 'number' || at < start || at > end) return 0;
+    if (c.op === 'count') return end - at;
+    const bytes = num(args[c.bytesArg ?? 1]);
+    const to = c.op === 'advance' ? Math.min(end, at + bytes) : Math.max(start, at - bytes);
+    this.assignTo(s.args[c.iterArg], to);
+    deltas.push(`iterator at ${hex(to)}, ${end - to} bytes left`);
+    return 0;
+  }
+
   finishCall(s: CallStmt, value: Val, delta?: string, note?: string): void {
     const f = this.frame;
     const op = callText(s);
@@ -527,6 +559,16 @@ class Exec {
         deltas.push(`${name} downgraded to read`);
       }
     }
+
+    if (e.arith) {
+      const vals = e.arith.args.filter((i) => i < args.length).map((i) => num(args[i]));
+      if (vals.length) {
+        value = e.arith.op === 'min' ? Math.min(...vals) : e.arith.op === 'max' ? Math.max(...vals)
+          : Math.min(Math.max(vals[0], vals[1] ?? vals[0]), vals[2] ?? vals[0]);
+      }
+    }
+
+    if (e.iterCursor) value = this.iterCursor(s, e.iterCursor, args, deltas);
 
     if (e.faultIn) {
       const fi = e.faultIn;

@@ -8,6 +8,16 @@ import type { ApiEntry } from '../api-schema';
 const SLAB = 'include/linux/slab.h';
 const VMALLOC = 'include/linux/vmalloc.h';
 const ERR = 'include/linux/err.h';
+const MINMAX = 'include/linux/minmax.h';
+const UIO = 'include/linux/uio.h';
+
+function arith(name: string, signature: string, op: 'min' | 'max' | 'clamp', args: number[], summary: string): ApiEntry {
+  return { name, signature, header: MINMAX, summary, source: MINMAX, arith: { op, args } };
+}
+
+function cursor(name: string, signature: string, op: 'count' | 'advance' | 'revert', summary: string, extra: Partial<ApiEntry> = {}): ApiEntry {
+  return { name, signature, header: UIO, summary, source: 'include/linux/uio.h; lib/iov_iter.c', iterCursor: { op, iterArg: 0, ...(op === 'count' ? {} : { bytesArg: 1 }) }, ...extra };
+}
 
 function zalloc(name: string, signature: string, header: string, summary: string): ApiEntry {
   return { name, signature, header, summary, returns: 'The zeroed memory, or NULL.', alloc: { zeroed: true } };
@@ -63,4 +73,20 @@ export const valueApis: ApiEntry[] = [
     summary: 'True when the pointer is NULL or encodes an errno.',
     errPtr: 'test-or-null',
   },
+
+  // Arithmetic macros: the simulator computes them instead of letting the adversary choose.
+  arith('min', 'min(x, y)', 'min', [0, 1], 'The smaller of x and y (type-checked macro).'),
+  arith('max', 'max(x, y)', 'max', [0, 1], 'The larger of x and y (type-checked macro).'),
+  arith('min_t', 'min_t(type, x, y)', 'min', [1, 2], 'The smaller of x and y, both cast to type.'),
+  arith('max_t', 'max_t(type, x, y)', 'max', [1, 2], 'The larger of x and y, both cast to type.'),
+  arith('min3', 'min3(x, y, z)', 'min', [0, 1, 2], 'The smallest of three values.'),
+  arith('max3', 'max3(x, y, z)', 'max', [0, 1, 2], 'The largest of three values.'),
+  arith('clamp', 'clamp(val, lo, hi)', 'clamp', [0, 1, 2], 'val bounded to [lo, hi].'),
+  arith('clamp_t', 'clamp_t(type, val, lo, hi)', 'clamp', [1, 2, 3], 'val bounded to [lo, hi], all cast to type.'),
+  arith('clamp_val', 'clamp_val(val, lo, hi)', 'clamp', [0, 1, 2], 'val bounded to [lo, hi] in the type of val.'),
+
+  // The iterator's cursor (the copies and fault-ins that move it are in ./mm.ts).
+  cursor('iov_iter_count', 'size_t iov_iter_count(const struct iov_iter *i)', 'count', 'Bytes left in the iterator.', { returns: 'The bytes not yet consumed.' }),
+  cursor('iov_iter_advance', 'void iov_iter_advance(struct iov_iter *i, size_t bytes)', 'advance', 'Consumes bytes of the iterator without copying them.'),
+  cursor('iov_iter_revert', 'void iov_iter_revert(struct iov_iter *i, size_t bytes)', 'revert', 'Gives back the last bytes consumed (after a short copy the caller does not keep).'),
 ];

@@ -16,6 +16,7 @@ import { kernelSwitches } from '../../kernel/versions';
 import { runScenario, type ProfileName, type Scenario, type SimResult } from '../scenario';
 import { stateBound, switchesOn, type ExploreSwitches } from '../explore';
 import { buildProgram, userLayouts, type BuiltProgram } from './build';
+import { userBufferGlobals } from '../interp';
 
 export interface FromCOptions extends ExploreSwitches {
   arch?: ProfileName;
@@ -116,7 +117,7 @@ export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionI
         const sc: Scenario = {
           name: fn.name, title: `${fn.name}() from C`, source: 'lowered C', side: 'before', oracle: 'any', fromC: true,
           functions: program.functions, threads: [{ fn: fn.name, args: program.args(ul.start, len) }],
-          layout: ul.layout, globals: { ...program.globals, ...program.fieldGlobals(ul.start, len) }, expect: {},
+          layout: ul.layout, globals: { ...program.globals, ...program.fieldGlobals(ul.start, len), ...userBufferGlobals(ul.start, len) }, expect: {},
           choiceSites: choices, callerHolds: true,
           ...(opts.kernel ? { kernel: opts.kernel } : {}),
           ...(assumeApis.length ? { assumeApis } : {}),
