@@ -442,7 +442,9 @@ class Exec {
       return;
     }
     const entry = this.world.api(s.callee);
-    if (entry) return this.execApi(s, entry);
+    // An API call the program lists as a choice (an iterator the model does not know the size
+    // of, engine/sim/from-c/build.ts) is answered like an unknown call.
+    if (entry && !this.world.program.choices?.has(s)) return this.execApi(s, entry);
     if (isIntrinsic(s.callee)) {
       const args = s.args.map((a) => this.eval(a));
       const r = runIntrinsic(s.callee, args, this.ctx, f);

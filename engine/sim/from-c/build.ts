@@ -12,6 +12,7 @@ import { constantValue } from '../constants';
 import { PROFILES } from '../../kernel/profiles';
 import type { Layout, Val } from '../../kernel/state';
 import { lookupApi } from '../../kernel/api-table';
+import type { ApiEntry } from '../../kernel/api-schema';
 import { isIntrinsic } from '../intrinsics';
 import { exprKey, rootVar, varsOf } from '../../analysis/expr';
 import { exprText } from '../builder';
@@ -335,6 +336,20 @@ function condVars(fns: FunctionIR[]): Set<string> {
 }
 
 /**
+ * An iov_iter_count() (API table `iterCursor`) of an iterator the model did not hand the user
+ * buffer: a local `struct iov_iter` the function builds, a field, a helper's result. The model
+ * does not know how many bytes it holds, so its count stays what it was before the cursor was
+ * modelled, an adversary choice; the count of the user buffer's own iterator (a parameter that
+ * reaches a copy or a fault-in as the user address) is computed.
+ */
+function countsUnknownIterator(f: FunctionIR, s: CallStmt, api: ApiEntry, roles: Map<string, { user: Set<number> }>): boolean {
+  if (api.iterCursor?.op !== 'count') return false;
+  const root = rootVar(s.args[api.iterCursor.iterArg] ?? { kind: 'unknown', text: '' });
+  const user = roles.get(f.name)?.user ?? new Set<number>();
+  return !root || ![...user].some((i) => f.params[i]?.name === root);
+}
+
+/**
  * The program the explorer runs: copies of the functions where each call nobody knows (no API
  * entry, no definition in the file, no simulator intrinsic) reads its result from a global the
  * adversary sets — the interpreter's havoc is "0"; here a run may pick another value.
@@ -347,10 +362,13 @@ export function buildProgram(fn: FunctionIR, byName: Map<string, FunctionIR>, lo
   const count = new Map<string, number>();
   const copies = fns.map((f) => clone(f));
   const globals = byReference(copies, fn);
+  const allRoles = paramRoles(fns, byName);
   // After byReference (it renames locals): the unknown sites of the program the explorer runs.
   copies.forEach((c) => {
     for (const b of c.blocks) for (const s of b.stmts) {
-      if (s.kind !== 'call' || inProgram.has(s.callee) || lookupApi(s.callee) || isIntrinsic(s.callee) || !s.result) continue;
+      if (s.kind !== 'call' || inProgram.has(s.callee) || isIntrinsic(s.callee) || !s.result) continue;
+      const api = lookupApi(s.callee);
+      if (api && !countsUnknownIterator(c, s, api, allRoles)) continue;
       const n = (count.get(s.callee) ?? 0) + 1;
       count.set(s.callee, n);
       const key = n === 1 ? `${s.callee}()` : `${s.callee}()#${n}`;
@@ -361,7 +379,7 @@ export function buildProgram(fn: FunctionIR, byName: Map<string, FunctionIR>, lo
     }
   });
   const varied = unknowns.filter((u) => u.decides);
-  const roles = paramRoles(fns, byName).get(fn.name)!;
+  const roles = allRoles.get(fn.name)!;
   const args = (start: number, len = USER_LEN): Val[] => fn.params.map((p, i) => {
     if (roles.user.has(i)) return start;
     if (roles.len.has(i)) return len;

@@ -103,3 +103,29 @@ test('iov_iter_count/advance/revert move a cursor within the run\'s user buffer;
   // With no user buffer known, an iterator has nothing left.
   assert.equal(run(CURSOR(0, 0, 0, 0), {}), 'ok');
 });
+
+// An iterator the function builds itself (a local struct iov_iter) is not the run's user buffer:
+// its count stays an adversary choice, so the loop below is still entered and its live-lock on
+// arm64-mte found. Computing that count as "nothing left" would skip the loop (copy not reached).
+const LOCAL_ITER = `
+static long demo_local_iter(struct demo_ctx *dc, char __user *ubuf, size_t len)
+{
+	struct iov_iter it;
+	long n = 0;
+
+	while (iov_iter_count(&it)) {
+		if (fault_in_readable(ubuf, len))
+			return -EFAULT;
+		n = copy_from_user_nofault(dc->buf, ubuf, len);
+		iov_iter_revert(&it, n);
+		if (!n)
+			break;
+	}
+	return n;
+}
+`;
+
+test('the count of an iterator the model did not hand the user buffer stays an adversary choice', async () => {
+  const r = await simulateFunction(LOCAL_ITER, 'demo_local_iter', { arch: 'all' });
+  assert.deepEqual(r.profiles.map((p) => p.verdict), ['ok', 'ok', 'livelock'], JSON.stringify(r.profiles));
+});
