@@ -104,7 +104,7 @@ export function hover(
   }
   if (session.kind === 'c' && result?.file) {
     try {
-      const lh = lockHover(result.file, session.text, pos.line, pos.character);
+      const lh = lockHover(result.file, session.text, pos.line, pos.character, opts.kernel ? { kernel: opts.kernel } : {});
       if (lh) {
         sections.unshift(lh.markdown);
         range ??= toRange(lh.range);

@@ -106,12 +106,21 @@ function condOn(c: Expr, v: string): 'true' | 'false' | 'neg' | 'nonneg' | undef
 }
 
 /** Result of following an edge for a pending lock: keep (still pending), take, or drop. */
-function resolve(p: NonNullable<HeldLock['pending']>, c: Expr | undefined): 'keep' | 'take' | 'drop' {
+export function resolve(p: NonNullable<HeldLock['pending']>, c: Expr | undefined): 'keep' | 'take' | 'drop' {
   if (!c) return 'keep';
   const what = condOn(c, p.v);
   if (!what) return 'keep';
   if (p.how === 'taken-if-true') return what === 'true' ? 'take' : what === 'false' ? 'drop' : 'keep';
   return what === 'false' || what === 'nonneg' ? 'take' : what === 'neg' || what === 'true' ? 'drop' : 'keep';
+}
+
+/** How a lock call's result says whether it took the lock (a trylock; a 0 / -errno lock call), if it does. */
+export function pendingOf(st: CallStmt): HeldLock['pending'] {
+  const l = lookupApi(st.callee)?.lock;
+  const res = st.result && st.result.kind === 'var' ? st.result.name : undefined;
+  if (!l || !res) return undefined;
+  if (l.op === 'trylock') return { v: res, how: 'taken-if-true' };
+  return /^0 or|<0 error/.test(lookupApi(st.callee)?.returns ?? '') ? { v: res, how: 'taken-if-zero' } : undefined;
 }
 
 export class LockAnalysis {
@@ -238,10 +247,7 @@ export class LockAnalysis {
         }
         return;
       }
-      const res = st.result && st.result.kind === 'var' ? st.result.name : undefined;
-      const zeroOk = /^0 or|<0 error/.test(api?.returns ?? '');
-      const pending: HeldLock['pending'] = res && l.op === 'trylock' ? { v: res, how: 'taken-if-true' }
-        : res && zeroOk ? { v: res, how: 'taken-if-zero' } : undefined;
+      const pending = pendingOf(st);
       for (const [k, r] of [...cur]) if (r.cls === RELEASED && r.key.startsWith(`${l.cls}|`)) cur.delete(k);
       const h: HeldLock = { cls: l.cls, ...(l.mode ? { mode: l.mode } : {}), key: l.key, call: st, site: { fn: fn.name, callee: st.callee, range: st.range }, chain: [], ...(pending ? { pending } : {}) };
       cur.set(idOf(h), h);

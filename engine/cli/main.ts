@@ -8,6 +8,7 @@ import type { Engine } from '../engine';
 import type { RuleMeta } from '../rules/types';
 import { allRules } from '../rules/registry';
 import { explainApi } from '../explain/api-hover';
+import { explainRule } from '../explain/rule-explain';
 import { allApis } from '../kernel/api-table';
 import { getProfile, PROFILE_NAMES } from '../kernel/profiles';
 import { parseKernelVersion } from '../kernel/versions';
@@ -68,10 +69,17 @@ commands:
       --summary: a count per rule and the files checked, after the findings.
       --exit-zero: exit 0 even when there are findings (2 still means an input error).
 ${SPEED_USAGE}  simulate --scenario NAME [--arch NAME|all] [--kernel V] [--json] [--max-states N]
+  simulate FILE --function NAME [--arch NAME|all] [--kernel V] [--json] [--max-states N]
   simulate --list
-      Run a scenario in the kernel-model simulator and print the verdict and trace.
+      Run a scenario, or a C function of FILE (its fault-in retry loop; a fault
+      under a lock the fault path takes; PTEs write-protected under
+      mmap_read_lock), in the kernel-model simulator and print the verdict and
+      the trace.
   explain NAME
       What the API table knows about a kernel function.
+  explain RULE-ID
+      What a rule reports: its summary, default severity, what, why and the
+      fix, and where its documentation page is.
 
 options:
   --help, -h      this text
@@ -308,18 +316,26 @@ function nearNames(name: string, known: string[]): string[] {
   return scored.slice(0, 4).map((x) => x.k);
 }
 
+/** The installed page of a rule, when the package ships it; the repository path otherwise. */
+function ruleDocsPath(docs: string): string | undefined {
+  const root = packageRoot();
+  const p = root ? join(root, docs) : undefined;
+  return p && existsSync(p) ? p : undefined;
+}
+
 function runExplain(argv: string[], io: CliIO): number {
   const names = argv.filter((a) => !a.startsWith('-'));
   if (names.length !== 1 || argv.length !== 1) {
-    io.stderr(`faultline explain: name exactly one kernel function, e.g. faultline explain pin_user_pages\n`);
+    io.stderr(`faultline explain: name exactly one kernel function or rule id, e.g. faultline explain pin_user_pages, faultline explain gup-leak\n`);
     return 2;
   }
   const name = names[0].replace(/\(\)$/, '');
-  const md = explainApi(name);
+  const rule = allRules.find((r) => r.meta.id === name);
+  const md = rule ? explainRule(name, ruleDocsPath(rule.meta.docs)) : explainApi(name);
   if (!md) {
-    const near = nearNames(name, allApis().map((e) => e.name));
-    const hint = near.length ? `; did you mean ${near.join(', ')}?` : ' (it knows the GUP acquire/release family, fault-in helpers and uaccess copies; see engine/kernel/api/)';
-    io.stderr(`faultline explain: '${name}' is not in the API table${hint}\n`);
+    const near = nearNames(name, [...allApis().map((e) => e.name), ...allRules.map((r) => r.meta.id)]);
+    const hint = near.length ? `; did you mean ${near.join(', ')}?` : ` (it knows the GUP acquire/release family, fault-in helpers and uaccess copies, see engine/kernel/api/; and the rules ${allRules.map((r) => r.meta.id).join(', ')})`;
+    io.stderr(`faultline explain: '${name}' is not in the API table and is not a rule id${hint}\n`);
     return 2;
   }
   io.stdout(markdownToText(md) + '\n');

@@ -10,6 +10,7 @@ import { faultHandlerLocks } from '../analysis/fault-handlers';
 import { lookupApi } from '../kernel/api-table';
 import { ATOMIC_LOCK_CLASSES, FAULT_LOCK_BY_CLASS } from '../kernel/api/locks';
 import type { SourceRange } from '../ir';
+import { MAINLINE } from '../kernel/versions';
 
 function inside(r: SourceRange, row: number, col: number): boolean {
   if (row < r.startRow || row > r.endRow) return false;
@@ -18,7 +19,16 @@ function inside(r: SourceRange, row: number, col: number): boolean {
   return true;
 }
 
-export function lockHover(file: FileIR, text: string, row: number, col: number): { markdown: string; range: SourceRange } | undefined {
+export interface LockHoverOptions {
+  /**
+   * The kernel version the document is judged with (`faultline.kernel`, --kernel, the tree's
+   * Makefile): what a call's ops table holds can end at a version (API table `ioHold.until`), and
+   * the hover must say what the diagnostic says.
+   */
+  kernel?: string;
+}
+
+export function lockHover(file: FileIR, text: string, row: number, col: number, opts: LockHoverOptions = {}): { markdown: string; range: SourceRange } | undefined {
   const fn: FunctionIR | undefined = file.functions.find((f) => inside(f.range, row, col));
   if (!fn) return undefined;
   const byName = new Map(file.functions.map((f) => [f.name, f] as const));
@@ -44,7 +54,7 @@ export function lockHover(file: FileIR, text: string, row: number, col: number):
             : `**Page-fault path and \`${l.cls}\`:** the fault path does not take this lock class; a fault while holding it cannot deadlock on it.`;
         return { markdown: md, range: st.calleeRange };
       }
-      const site = new FaultSiteAnalysis(byName, cancelled).sites(fn).find((s) => s.call === st);
+      const site = new FaultSiteAnalysis(byName, cancelled, opts.kernel ?? MAINLINE).sites(fn).find((s) => s.call === st);
       const api = lookupApi(st.callee);
       if (!site) {
         // A call that could fault, but not here: faults are off (pagefault_disable(), a nofault

@@ -17,6 +17,7 @@ import { mmapLockOp, mmapOrRwsemLock } from './facets';
 import { RWSEM_CLASS_BY_FIELD } from '../kernel/api/locks';
 import { fileFact } from '../analysis/file-facts';
 import { functionsReaching, type ReachMemo } from '../analysis/reaching';
+import { writeLockFix } from '../analysis/lock-upgrade';
 
 const meta: RuleMeta = {
   id: 'vma-modify-read-lock',
@@ -182,7 +183,10 @@ export const vmaModifyReadLock: Rule = {
       // Stack expansion under the read lock is the pre-v6.5 design; since v6.5 it needs the write lock.
       if (w.stackExpansion && kernelSwitches(ctx.kernel).stackExpansionUnderReadLock) continue;
       seen.add(w.stmt);
+      // Renaming the read lock and its unlocks, when they are all calls of this function.
+      const fix = writeLockFix(fn, byName, read, ctx.kernel);
       out.push({
+        ...(fix ? { fixes: [fix] } : {}),
         rule: meta.id, severity: meta.severity, function: fn.name, range: w.stmt.range,
         message: `${w.field} of a VMA is written${via} while mmap_lock is held only for read (${read.site.callee}() on line ${read.site.range.startRow + 1}): page faults and GUP walk the VMA concurrently under the same read lock. Take mmap_write_lock() for the change.`,
         related: [{ range: read.site.range, message: `mmap_lock taken for read (${read.site.callee}())` }, ...(w.chain.length ? [{ range: w.range, message: `${w.field} written in ${w.fn}()` }] : [])],

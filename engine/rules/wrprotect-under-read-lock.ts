@@ -21,6 +21,7 @@ import { oneLineText } from '../analysis/expr';
 import { registerFunctionModels, registerModelSimulation, simulateModels } from '../sim/broker';
 import { profileCoverage } from '../sim/coverage';
 import { mmapOrRwsemLock } from './facets';
+import { writeLockFix } from '../analysis/lock-upgrade';
 
 const meta: RuleMeta = {
   id: 'wrprotect-under-read-lock',
@@ -114,7 +115,9 @@ export const wrprotectUnderReadLock: Rule = {
         { range: read.site.range, message: `mmap_lock taken for read (${read.site.callee}())` },
         { range: s.wp.range, message: `${s.wp.callee}() in ${s.wp.fn}(): the PTE becomes read-only, the TLB is not flushed here` },
       ];
-      out.push({ rule: meta.id, severity: meta.severity, message, range: s.call.range, function: fn.name, related, ...(proven ? { trace: sim.steps, traceThreads: sim.threads } : {}), simulation: [profileCoverage(sim.arch, sim)] });
+      // 29a951dfb3c3's fix, when it is a rename of the read lock and its unlocks in this function.
+      const fix = writeLockFix(fn, ctx.functionsByName, read, ctx.kernel);
+      out.push({ rule: meta.id, severity: meta.severity, message, range: s.call.range, function: fn.name, related, ...(proven ? { trace: sim.steps, traceThreads: sim.threads } : {}), simulation: [profileCoverage(sim.arch, sim)], ...(fix ? { fixes: [fix] } : {}) });
     }
     return out;
   },

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { allApis } from '../../engine/kernel/api-table';
 import { explainApi } from '../../engine/explain/api-hover';
+import { explainRule } from '../../engine/explain/rule-explain';
 import { allRules } from '../../engine/rules/registry';
 import { citeThread, THREADS } from '../../engine/kernel/citations';
 import { SCENARIOS } from '../../engine/sim/scenarios/index';
@@ -59,6 +60,7 @@ test('API table and scenario sources cite kernel sources and public threads (sub
 test('explain / hovers of every API table entry and the rule metadata cite public sources', () => {
   for (const e of allApis()) assertPublic(`explain ${e.name}`, explainApi(e.name) ?? '');
   for (const r of allRules) assertPublic(`rule ${r.meta.id}`, JSON.stringify(r.meta));
+  for (const r of allRules) assertPublic(`explain ${r.meta.id}`, explainRule(r.meta.id) ?? '');
 });
 
 test('simulate --list and a scenario run cite public sources', async () => {

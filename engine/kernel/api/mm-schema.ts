@@ -55,6 +55,12 @@ export interface LockEffect {
    * `names` (gfs2_glock_nq_init's state, LM_ST_EXCLUSIVE), and `mode` otherwise.
    */
   exclusiveWhen?: { arg: number; names: string[] };
+  /**
+   * The drop-in call that does the same to the same lock instance for write (mmap_read_lock ->
+   * mmap_write_lock, up_read -> up_write): the quick fix that turns a read acquisition and its
+   * releases into write ones renames each call to it (engine/analysis/lock-upgrade.ts).
+   */
+  writeVariant?: string;
 }
 
 export type PagefaultEffect = 'disable' | 'enable';
