@@ -2,14 +2,15 @@
 // on soft-dirty cleanup"; include/linux/mmap_lock.h): vm_start, vm_end
 // or vm_flags of a VMA written while mmap_lock is held only for read. Readers of the VMA tree
 // (page faults, GUP, /proc walkers) run concurrently under the same read lock and see the VMA
-// change under them. Silent under mmap_write_lock and in stack expansion (the function tests the
-// VMA's growth flag: expand_downwards/upwards serialise on their own locks before v6.5).
+// change under them. Silent under mmap_write_lock, and before v6.5 in stack expansion (the function
+// tests the VMA's growth flag: expand_downwards/upwards serialised on their own locks under the
+// read lock until v6.5, which made stack expansion take the write lock).
 
 import type { Finding } from '../findings';
 import type { Expr, FunctionIR, SourceRange, Stmt } from '../ir';
 import type { Rule, RuleMeta } from './types';
 import { lookupApi } from '../kernel/api-table';
-import { STACK_GROWTH_FLAGS, VMA_LOCKED_FIELDS } from '../kernel/api/vma';
+import { STACK_GROWTH_FIELDS, STACK_GROWTH_FLAGS, VMA_LOCKED_FIELDS } from '../kernel/api/vma';
 import { heldOfClass, lockAnalysisFor, lockOf } from '../analysis/locksets';
 import { varsOf } from '../analysis/expr';
 import { kernelSwitches } from '../kernel/versions';
@@ -94,14 +95,22 @@ function ownWrites(fn: FunctionIR): { direct: boolean; callees: string[] } {
   return r;
 }
 
-function writesIn(fn: FunctionIR, byName: Map<string, FunctionIR>, level: number, stack: Set<FunctionIR>): VmaWrite[] {
-  if (level > MAX_DEPTH || stack.has(fn) || testsGrowth(fn)) return [];
+/**
+ * The VMA writes of fn and its same-file helpers. `growthUnderReadLock`: the kernel lets stack
+ * expansion move a VMA under the read lock (before v6.5), so a function that tests the growth flag
+ * is skipped; from v6.5 its writes are reported like any other (its vm_start / vm_end writes
+ * marked as stack expansion, for the message).
+ */
+function writesIn(fn: FunctionIR, byName: Map<string, FunctionIR>, level: number, stack: Set<FunctionIR>, growthUnderReadLock: boolean): VmaWrite[] {
+  if (level > MAX_DEPTH || stack.has(fn)) return [];
+  const growth = testsGrowth(fn);
+  if (growth && growthUnderReadLock) return [];
   stack.add(fn);
   const out: VmaWrite[] = [];
   for (const b of fn.blocks) {
     for (const s of b.stmts) {
       if (s.kind === 'assign' && s.target.kind === 'field' && VMA_LOCKED_FIELDS.includes(s.target.name)) {
-        out.push({ stmt: s, field: s.target.name, fn: fn.name, range: s.range, chain: [] });
+        out.push({ stmt: s, field: s.target.name, ...(growth && STACK_GROWTH_FIELDS.includes(s.target.name) ? { stackExpansion: true } : {}), fn: fn.name, range: s.range, chain: [] });
       } else if (s.kind === 'call') {
         const api = lookupApi(s.callee);
         if (api?.vmaWrite) {
@@ -111,7 +120,7 @@ function writesIn(fn: FunctionIR, byName: Map<string, FunctionIR>, level: number
         if (api) continue;
         const h = byName.get(s.callee);
         if (!h) continue;
-        for (const w of writesIn(h, byName, level + 1, stack)) out.push({ ...w, stmt: s, chain: [h.name, ...w.chain] });
+        for (const w of writesIn(h, byName, level + 1, stack, growthUnderReadLock)) out.push({ ...w, stmt: s, chain: [h.name, ...w.chain] });
       }
     }
   }
@@ -156,7 +165,8 @@ export const vmaModifyReadLock: Rule = {
     // it (a second definition of the same name), so a function outside the map is walked as before.
     const byName = ctx.functionsByName;
     if (byName.get(fn.name) === fn && !mayWrite(byName).has(fn)) return [];
-    const writes = writesIn(fn, byName, 0, new Set());
+    const growthUnderReadLock = kernelSwitches(ctx.kernel).stackExpansionUnderReadLock;
+    const writes = writesIn(fn, byName, 0, new Set(), growthUnderReadLock);
     if (!writes.length) return [];
     const locks = lockAnalysisFor(ctx.functionsByName, ctx.cancelled).facts(fn);
     const out: Finding[] = [];
@@ -180,11 +190,11 @@ export const vmaModifyReadLock: Rule = {
       const read = held.find((h) => h.mode === 'read' || h.mode === 'shared');
       if (!read || held.some((h) => h.mode === 'write')) continue;
       // Stack expansion under the read lock is the pre-v6.5 design; since v6.5 it needs the write lock.
-      if (w.stackExpansion && kernelSwitches(ctx.kernel).stackExpansionUnderReadLock) continue;
+      if (w.stackExpansion && growthUnderReadLock) continue;
       seen.add(w.stmt);
       out.push({
         rule: meta.id, severity: meta.severity, function: fn.name, range: w.stmt.range,
-        message: `${w.field} of a VMA is written${via} while mmap_lock is held only for read (${read.site.callee}() on line ${read.site.range.startRow + 1}): page faults and GUP walk the VMA concurrently under the same read lock. Take mmap_write_lock() for the change.`,
+        message: `${w.field} of a VMA is written${via} while mmap_lock is held only for read (${read.site.callee}() on line ${read.site.range.startRow + 1}): page faults and GUP walk the VMA concurrently under the same read lock. Take mmap_write_lock() for the change${w.stackExpansion ? ' (stack expansion needs it since v6.5)' : ''}.`,
         related: [{ range: read.site.range, message: `mmap_lock taken for read (${read.site.callee}())` }, ...(w.chain.length ? [{ range: w.range, message: `${w.field} written in ${w.fn}()` }] : [])],
       });
     }

@@ -32,6 +32,21 @@ test('vma-modify-read-lock: stack expansion with no mmap_lock fires on every ver
   assert.deepEqual(now.map((f) => f.function).sort(), ['fetch_arg_page', 'grow_for_fault']);
 });
 
+test('vma-modify-read-lock: an open-coded stack growth (a function testing VM_GROWSUP / VM_GROWSDOWN) under the read lock is silent before v6.5 and reported from v6.5', async () => {
+  const up = fixture('vma-modify-read-lock/stack-grow-up.c');
+  const down = fixture('vma-modify-read-lock/flags-under-read-lock.c');
+  const fns = async (text: string, kernel?: string): Promise<string[]> =>
+    (await run(text, { rules: ['vma-modify-read-lock'], ...(kernel ? { kernel } : {}) })).map((f) => f.function).sort();
+  assert.deepEqual(await fns(up, 'v6.1'), []);
+  assert.deepEqual(await fns(up, 'v6.4'), []);
+  const grown = await run(up, { rules: ['vma-modify-read-lock'], kernel: 'v6.5' });
+  assert.deepEqual(grown.map((f) => f.function), ['upstack_extend']);
+  assert.match(grown[0].message, /vm_end of a VMA is written while mmap_lock is held only for read .*\(stack expansion needs it since v6\.5\)/);
+  // The growth test in a helper: the helper is skipped before v6.5, followed from v6.5.
+  assert.deepEqual(await fns(down, 'v6.1'), ['lockdown_region', 'lockdown_region']);
+  assert.deepEqual(await fns(down, 'v6.5'), ['lockdown_region', 'lockdown_region', 'touch_below']);
+});
+
 test('fault-under-lock: trace steps show the C calls as written, on their lines, through the helpers; the fault path is the kernel\'s step', async () => {
   const findings = await run(fixture('fault-under-lock/helper-copy-renamed.c'), { rules: ['fault-under-lock'] });
   assert.equal(findings.length, 1);
