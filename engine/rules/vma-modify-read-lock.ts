@@ -55,11 +55,21 @@ function testsGrowth(fn: FunctionIR): boolean {
   return r;
 }
 
-/** A write writesIn() reports without looking into a helper: a VMA field assignment or a vmaWrite API call. */
+/**
+ * The locked VMA field a statement stores into, if any: an assignment, and also a call whose result
+ * the lowering stores there (`vma->vm_end = f(x)` is one `call` statement with the field as its
+ * result) and an unknown value stored there (`havoc` with that target).
+ */
+function vmaFieldStored(s: Stmt): string | undefined {
+  const t = s.kind === 'assign' ? s.target : s.kind === 'call' ? s.result : s.kind === 'havoc' ? s.target : undefined;
+  return t?.kind === 'field' && VMA_LOCKED_FIELDS.includes(t.name) ? t.name : undefined;
+}
+
+/** A write writesIn() reports without looking into a helper: a store into a VMA field or a vmaWrite API call. */
 function writesDirectly(fn: FunctionIR): boolean {
   for (const b of fn.blocks) {
     for (const s of b.stmts) {
-      if (s.kind === 'assign' && s.target.kind === 'field' && VMA_LOCKED_FIELDS.includes(s.target.name)) return true;
+      if (vmaFieldStored(s)) return true;
       if (s.kind === 'call' && lookupApi(s.callee)?.vmaWrite) return true;
     }
   }
@@ -109,9 +119,10 @@ function writesIn(fn: FunctionIR, byName: Map<string, FunctionIR>, level: number
   const out: VmaWrite[] = [];
   for (const b of fn.blocks) {
     for (const s of b.stmts) {
-      if (s.kind === 'assign' && s.target.kind === 'field' && VMA_LOCKED_FIELDS.includes(s.target.name)) {
-        out.push({ stmt: s, field: s.target.name, ...(growth && STACK_GROWTH_FIELDS.includes(s.target.name) ? { stackExpansion: true } : {}), fn: fn.name, range: s.range, chain: [] });
-      } else if (s.kind === 'call') {
+      const field = vmaFieldStored(s);
+      if (field) out.push({ stmt: s, field, ...(growth && STACK_GROWTH_FIELDS.includes(field) ? { stackExpansion: true } : {}), fn: fn.name, range: s.range, chain: [] });
+      // A call is also followed for what it writes itself (its result may be stored into a field too).
+      if (s.kind === 'call') {
         const api = lookupApi(s.callee);
         if (api?.vmaWrite) {
           out.push({ stmt: s, field: api.vmaWrite.field, api: s.callee, ...(api.vmaWrite.stackExpansion ? { stackExpansion: true } : {}), fn: fn.name, range: s.range, chain: [] });
@@ -170,16 +181,19 @@ export const vmaModifyReadLock: Rule = {
     if (!writes.length) return [];
     const locks = lockAnalysisFor(ctx.functionsByName, ctx.cancelled).facts(fn);
     const out: Finding[] = [];
-    const seen = new Set<Stmt>();
+    // One finding per store in the source: the lowering splits `f = c ? a : b` into one statement
+    // per branch, with the same range.
+    const seen = new Set<string>();
+    const key = (st: Stmt): string => `${st.range.start}:${st.range.end}`;
     for (const w of writes) {
-      if (seen.has(w.stmt)) continue;
+      if (seen.has(key(w.stmt))) continue;
       const held = heldOfClass(locks.before.get(w.stmt), 'mmap_lock');
       const via = w.chain.length ? ` (in ${w.chain.join('() -> ')}())` : '';
       // A table call that changes a VMA of the tree with no mmap_lock at all, in a function that
       // takes mmap_lock itself (so its caller cannot be holding it): not even the read lock.
       const own = w.api && !held.length && !w.chain.length ? ownMmapLock(fn) : undefined;
       if (own && own.kind === 'call') {
-        seen.add(w.stmt);
+        seen.add(key(w.stmt));
         out.push({
           rule: meta.id, severity: meta.severity, function: fn.name, range: w.stmt.range,
           message: `${w.field} of a VMA is written by ${w.api}() with no mmap_lock held: ${fn.name}() takes mmap_lock itself (${own.callee}() on line ${own.range.startRow + 1}), so its caller does not hold it here, and page faults, GUP and munmap see the VMA change under them. Take mmap_write_lock() around the change${w.stackExpansion ? ' (stack expansion needs it since v6.5)' : ''}.`,
@@ -191,7 +205,7 @@ export const vmaModifyReadLock: Rule = {
       if (!read || held.some((h) => h.mode === 'write')) continue;
       // Stack expansion under the read lock is the pre-v6.5 design; since v6.5 it needs the write lock.
       if (w.stackExpansion && growthUnderReadLock) continue;
-      seen.add(w.stmt);
+      seen.add(key(w.stmt));
       out.push({
         rule: meta.id, severity: meta.severity, function: fn.name, range: w.stmt.range,
         message: `${w.field} of a VMA is written${via} while mmap_lock is held only for read (${read.site.callee}() on line ${read.site.range.startRow + 1}): page faults and GUP walk the VMA concurrently under the same read lock. Take mmap_write_lock() for the change${w.stackExpansion ? ' (stack expansion needs it since v6.5)' : ''}.`,

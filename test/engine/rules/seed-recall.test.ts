@@ -47,6 +47,14 @@ test('vma-modify-read-lock: an open-coded stack growth (a function testing VM_GR
   assert.deepEqual(await fns(down, 'v6.5'), ['lockdown_region', 'lockdown_region', 'touch_below']);
 });
 
+test('vma-modify-read-lock: a store of a call\'s result into vm_end is a write; one finding per store in the source', async () => {
+  const found = await run(fixture('vma-modify-read-lock/bounds-under-read-lock.c'), { rules: ['vma-modify-read-lock'] });
+  const at = found.map((f) => `${f.function}:${f.range.startRow + 1}`);
+  assert.deepEqual(at, [...new Set(at)], 'two findings for one store');
+  assert.deepEqual(found.filter((f) => f.function === 'arena_fit').map((f) => f.message.slice(0, 24)), ['vm_end of a VMA is writt', 'vm_end of a VMA is writt']);
+  assert.equal(found.filter((f) => f.function === 'arena_clip').length, 1);
+});
+
 test('fault-under-lock: trace steps show the C calls as written, on their lines, through the helpers; the fault path is the kernel\'s step', async () => {
   const findings = await run(fixture('fault-under-lock/helper-copy-renamed.c'), { rules: ['fault-under-lock'] });
   assert.equal(findings.length, 1);
