@@ -139,13 +139,17 @@ function writesIn(fn: FunctionIR, byName: Map<string, FunctionIR>, level: number
   return out;
 }
 
-/** Where the function itself takes mmap_lock (so its callers do not hold it on entry), if it does. */
+/**
+ * Where the function itself takes mmap_lock (so its callers do not hold it on entry), if it does.
+ * Only a blocking acquire says so: a trylock is also how code asserts that the caller holds the
+ * lock for write (`BUG_ON(mmap_read_trylock(mm))` in v6.3+'s vm_insert_pages()).
+ */
 function ownMmapLock(fn: FunctionIR): Stmt | undefined {
   for (const b of fn.blocks) {
     for (const s of b.stmts) {
       if (s.kind !== 'call') continue;
       const l = lockOf(s);
-      if (l && l.cls === 'mmap_lock' && (l.op === 'acquire' || l.op === 'trylock')) return s;
+      if (l && l.cls === 'mmap_lock' && l.op === 'acquire') return s;
     }
   }
   return undefined;
