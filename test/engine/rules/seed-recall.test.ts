@@ -143,3 +143,19 @@ test('fault-under-lock: before v5.16 the gfs2 iomap ops hold the glock across a 
   assert.deepEqual(await run(text, { rules: ['fault-under-lock'], kernel: 'v5.16' }), []);
   assert.deepEqual(await run(text, { rules: ['fault-under-lock'] }), []);
 });
+
+test('wrprotect-under-read-lock: the trace keeps the C\'s order of its own lines (a flush after the unlock comes after the unlock)', async () => {
+  const all = await run(fixture('wrprotect-under-read-lock/uffd-wp-read-lock.c'), { rules: ['wrprotect-under-read-lock'] });
+  const findings = all.filter((f) => f.function === 'snapwp_protect');
+  assert.equal(findings.length, 1);
+  const rows = findings[0].trace!.filter((s) => s.thread === 0 && s.range).map((s) => s.range!.startRow + 1);
+  // lock (28), the write-protect in the callback (12), the unlock (30), then the flush (31).
+  assert.deepEqual(rows.filter((r) => r >= 28), [28, 30, 31]);
+  assert.match(findings[0].message, /simulated on v5\.10: data-loss/);
+  // Flushed before the unlock (softdirty-read-lock.c): the flush stays before the unlock.
+  const before = await run(fixture('wrprotect-under-read-lock/softdirty-read-lock.c'), { rules: ['wrprotect-under-read-lock'] });
+  assert.deepEqual(before[0].trace!.filter((s) => s.thread === 0 && s.range && s.range.startRow >= 28).map((s) => s.range!.startRow + 1), [29, 30, 32, 33, 34]);
+  // An early-exit unlock before the walk is not the unlock the trace shows: the one after the walk is.
+  const checked = all.find((f) => f.function === 'snapwp_protect_checked')!;
+  assert.deepEqual(checked.trace!.filter((s) => s.thread === 0 && s.range && s.range.startRow >= 60).map((s) => `${s.range!.startRow + 1} ${s.operation.split('(')[0]}`), ['64 mmap_read_lock', '70 mmap_read_unlock', '71 flush_tlb_mm']);
+});
