@@ -2,14 +2,15 @@
 // on soft-dirty cleanup"; include/linux/mmap_lock.h): vm_start, vm_end
 // or vm_flags of a VMA written while mmap_lock is held only for read. Readers of the VMA tree
 // (page faults, GUP, /proc walkers) run concurrently under the same read lock and see the VMA
-// change under them. Silent under mmap_write_lock and in stack expansion (the function tests the
-// VMA's growth flag: expand_downwards/upwards serialise on their own locks before v6.5).
+// change under them. Silent under mmap_write_lock, and before v6.5 in stack expansion (the function
+// tests the VMA's growth flag: expand_downwards/upwards serialised on their own locks under the
+// read lock until v6.5, which made stack expansion take the write lock).
 
 import type { Finding } from '../findings';
 import type { Expr, FunctionIR, SourceRange, Stmt } from '../ir';
 import type { Rule, RuleMeta } from './types';
 import { lookupApi } from '../kernel/api-table';
-import { STACK_GROWTH_FLAGS, VMA_LOCKED_FIELDS } from '../kernel/api/vma';
+import { STACK_GROWTH_FIELDS, STACK_GROWTH_FLAGS, VMA_LOCKED_FIELDS } from '../kernel/api/vma';
 import { heldOfClass, lockAnalysisFor, lockOf } from '../analysis/locksets';
 import { varsOf } from '../analysis/expr';
 import { kernelSwitches } from '../kernel/versions';
@@ -55,11 +56,21 @@ function testsGrowth(fn: FunctionIR): boolean {
   return r;
 }
 
-/** A write writesIn() reports without looking into a helper: a VMA field assignment or a vmaWrite API call. */
+/**
+ * The locked VMA field a statement stores into, if any: an assignment, and also a call whose result
+ * the lowering stores there (`vma->vm_end = f(x)` is one `call` statement with the field as its
+ * result) and an unknown value stored there (`havoc` with that target).
+ */
+function vmaFieldStored(s: Stmt): string | undefined {
+  const t = s.kind === 'assign' ? s.target : s.kind === 'call' ? s.result : s.kind === 'havoc' ? s.target : undefined;
+  return t?.kind === 'field' && VMA_LOCKED_FIELDS.includes(t.name) ? t.name : undefined;
+}
+
+/** A write writesIn() reports without looking into a helper: a store into a VMA field or a vmaWrite API call. */
 function writesDirectly(fn: FunctionIR): boolean {
   for (const b of fn.blocks) {
     for (const s of b.stmts) {
-      if (s.kind === 'assign' && s.target.kind === 'field' && VMA_LOCKED_FIELDS.includes(s.target.name)) return true;
+      if (vmaFieldStored(s)) return true;
       if (s.kind === 'call' && lookupApi(s.callee)?.vmaWrite) return true;
     }
   }
@@ -95,15 +106,24 @@ function ownWrites(fn: FunctionIR): { direct: boolean; callees: string[] } {
   return r;
 }
 
-function writesIn(fn: FunctionIR, byName: Map<string, FunctionIR>, level: number, stack: Set<FunctionIR>): VmaWrite[] {
-  if (level > MAX_DEPTH || stack.has(fn) || testsGrowth(fn)) return [];
+/**
+ * The VMA writes of fn and its same-file helpers. `growthUnderReadLock`: the kernel lets stack
+ * expansion move a VMA under the read lock (before v6.5), so a function that tests the growth flag
+ * is skipped; from v6.5 its writes are reported like any other (its vm_start / vm_end writes
+ * marked as stack expansion, for the message).
+ */
+function writesIn(fn: FunctionIR, byName: Map<string, FunctionIR>, level: number, stack: Set<FunctionIR>, growthUnderReadLock: boolean): VmaWrite[] {
+  if (level > MAX_DEPTH || stack.has(fn)) return [];
+  const growth = testsGrowth(fn);
+  if (growth && growthUnderReadLock) return [];
   stack.add(fn);
   const out: VmaWrite[] = [];
   for (const b of fn.blocks) {
     for (const s of b.stmts) {
-      if (s.kind === 'assign' && s.target.kind === 'field' && VMA_LOCKED_FIELDS.includes(s.target.name)) {
-        out.push({ stmt: s, field: s.target.name, fn: fn.name, range: s.range, chain: [] });
-      } else if (s.kind === 'call') {
+      const field = vmaFieldStored(s);
+      if (field) out.push({ stmt: s, field, ...(growth && STACK_GROWTH_FIELDS.includes(field) ? { stackExpansion: true } : {}), fn: fn.name, range: s.range, chain: [] });
+      // A call is also followed for what it writes itself (its result may be stored into a field too).
+      if (s.kind === 'call') {
         const api = lookupApi(s.callee);
         if (api?.vmaWrite) {
           out.push({ stmt: s, field: api.vmaWrite.field, api: s.callee, ...(api.vmaWrite.stackExpansion ? { stackExpansion: true } : {}), fn: fn.name, range: s.range, chain: [] });
@@ -112,7 +132,7 @@ function writesIn(fn: FunctionIR, byName: Map<string, FunctionIR>, level: number
         if (api) continue;
         const h = byName.get(s.callee);
         if (!h) continue;
-        for (const w of writesIn(h, byName, level + 1, stack)) out.push({ ...w, stmt: s, chain: [h.name, ...w.chain] });
+        for (const w of writesIn(h, byName, level + 1, stack, growthUnderReadLock)) out.push({ ...w, stmt: s, chain: [h.name, ...w.chain] });
       }
     }
   }
@@ -120,13 +140,17 @@ function writesIn(fn: FunctionIR, byName: Map<string, FunctionIR>, level: number
   return out;
 }
 
-/** Where the function itself takes mmap_lock (so its callers do not hold it on entry), if it does. */
+/**
+ * Where the function itself takes mmap_lock (so its callers do not hold it on entry), if it does.
+ * Only a blocking acquire says so: a trylock is also how code asserts that the caller holds the
+ * lock for write (`BUG_ON(mmap_read_trylock(mm))` in v6.3+'s vm_insert_pages()).
+ */
 function ownMmapLock(fn: FunctionIR): Stmt | undefined {
   for (const b of fn.blocks) {
     for (const s of b.stmts) {
       if (s.kind !== 'call') continue;
       const l = lockOf(s);
-      if (l && l.cls === 'mmap_lock' && (l.op === 'acquire' || l.op === 'trylock')) return s;
+      if (l && l.cls === 'mmap_lock' && l.op === 'acquire') return s;
     }
   }
   return undefined;
@@ -157,20 +181,24 @@ export const vmaModifyReadLock: Rule = {
     // it (a second definition of the same name), so a function outside the map is walked as before.
     const byName = ctx.functionsByName;
     if (byName.get(fn.name) === fn && !mayWrite(byName).has(fn)) return [];
-    const writes = writesIn(fn, byName, 0, new Set());
+    const growthUnderReadLock = kernelSwitches(ctx.kernel).stackExpansionUnderReadLock;
+    const writes = writesIn(fn, byName, 0, new Set(), growthUnderReadLock);
     if (!writes.length) return [];
     const locks = lockAnalysisFor(ctx.functionsByName, ctx.cancelled).facts(fn);
     const out: Finding[] = [];
-    const seen = new Set<Stmt>();
+    // One finding per store in the source: the lowering splits `f = c ? a : b` into one statement
+    // per branch, with the same range.
+    const seen = new Set<string>();
+    const key = (st: Stmt): string => `${st.range.start}:${st.range.end}`;
     for (const w of writes) {
-      if (seen.has(w.stmt)) continue;
+      if (seen.has(key(w.stmt))) continue;
       const held = heldOfClass(locks.before.get(w.stmt), 'mmap_lock');
       const via = w.chain.length ? ` (in ${w.chain.join('() -> ')}())` : '';
       // A table call that changes a VMA of the tree with no mmap_lock at all, in a function that
       // takes mmap_lock itself (so its caller cannot be holding it): not even the read lock.
       const own = w.api && !held.length && !w.chain.length ? ownMmapLock(fn) : undefined;
       if (own && own.kind === 'call') {
-        seen.add(w.stmt);
+        seen.add(key(w.stmt));
         out.push({
           rule: meta.id, severity: meta.severity, function: fn.name, range: w.stmt.range,
           message: `${w.field} of a VMA is written by ${w.api}() with no mmap_lock held: ${fn.name}() takes mmap_lock itself (${own.callee}() on line ${own.range.startRow + 1}), so its caller does not hold it here, and page faults, GUP and munmap see the VMA change under them. Take mmap_write_lock() around the change${w.stackExpansion ? ' (stack expansion needs it since v6.5)' : ''}.`,
@@ -181,14 +209,14 @@ export const vmaModifyReadLock: Rule = {
       const read = held.find((h) => h.mode === 'read' || h.mode === 'shared');
       if (!read || held.some((h) => h.mode === 'write')) continue;
       // Stack expansion under the read lock is the pre-v6.5 design; since v6.5 it needs the write lock.
-      if (w.stackExpansion && kernelSwitches(ctx.kernel).stackExpansionUnderReadLock) continue;
-      seen.add(w.stmt);
+      if (w.stackExpansion && growthUnderReadLock) continue;
+      seen.add(key(w.stmt));
       // Renaming the read lock and its unlocks, when they are all calls of this function.
       const fix = writeLockFix(fn, byName, read, ctx.kernel);
       out.push({
         ...(fix ? { fixes: [fix] } : {}),
         rule: meta.id, severity: meta.severity, function: fn.name, range: w.stmt.range,
-        message: `${w.field} of a VMA is written${via} while mmap_lock is held only for read (${read.site.callee}() on line ${read.site.range.startRow + 1}): page faults and GUP walk the VMA concurrently under the same read lock. Take mmap_write_lock() for the change.`,
+        message: `${w.field} of a VMA is written${via} while mmap_lock is held only for read (${read.site.callee}() on line ${read.site.range.startRow + 1}): page faults and GUP walk the VMA concurrently under the same read lock. Take mmap_write_lock() for the change${w.stackExpansion ? ' (stack expansion needs it since v6.5)' : ''}.`,
         related: [{ range: read.site.range, message: `mmap_lock taken for read (${read.site.callee}())` }, ...(w.chain.length ? [{ range: w.range, message: `${w.field} written in ${w.fn}()` }] : [])],
       });
     }

@@ -8,11 +8,11 @@
 // the mapping diverge. Before v5.9 (reuse by mapcount) the same code is fine.
 
 import type { Finding, RelatedLocation } from '../findings';
-import type { FunctionIR } from '../ir';
+import type { CallStmt, FunctionIR } from '../ir';
 import type { Rule, RuleContext, RuleMeta } from './types';
 import { lookupApi } from '../kernel/api-table';
 import { MAINLINE, kernelSwitches } from '../kernel/versions';
-import { heldOfClass, lockAnalysisFor, type HeldLock } from '../analysis/locksets';
+import { heldOfClass, lockAnalysisFor, lockOf, type HeldLock } from '../analysis/locksets';
 import { WrprotectSiteAnalysis } from '../analysis/wrprotect-sites';
 import { simulateWrprotect, type WrprotectModel } from '../sim/from-c/wrprotect-scenario';
 import { FAULT_LOCK_BY_CLASS } from '../kernel/api/locks';
@@ -33,6 +33,9 @@ const meta: RuleMeta = {
 };
 
 registerModelSimulation<WrprotectModel>(meta.id, (models, o) => models.map((m) => simulateWrprotect({ ...m, cancelled: o.cancelled })));
+
+/** The table's TLB flush operations (engine/kernel/api/mm.ts). */
+const TLB_FLUSH_OPS = new Set(['flush-tlb-mm', 'flush-tlb-range', 'flush-tlb-page']);
 
 type Picked = { s: ReturnType<WrprotectSiteAnalysis['sites']>[number]; read: HeldLock };
 
@@ -70,6 +73,12 @@ function wrprotectModels(fn: FunctionIR, ctx: Pick<RuleContext, 'text' | 'functi
   });
   const models = picked.map(({ s, read }): WrprotectModel => {
     const lockText = oneLineText(ctx.text, read.site.range);
+    // Whether the C drops mmap_lock before its TLB flush (the first of each after the site, in
+    // source order): the model follows, so the trace shows the C's lines in the C's order.
+    const after = fn.blocks.flatMap((b) => b.stmts).filter((c): c is CallStmt => c.kind === 'call' && c.range.start > s.call.range.start).sort((a, b) => a.range.start - b.range.start);
+    const unlock = after.find((c) => { const l = lockOf(c); return l?.cls === 'mmap_lock' && l.op === 'release'; });
+    const flush = after.find((c) => TLB_FLUSH_OPS.has(lookupApi(c.callee)?.mem?.op ?? ''));
+    const flushAfterUnlock = !!unlock && !!flush && unlock.range.start < flush.range.start;
     const wpText = oneLineText(ctx.text, s.wp.range);
     return {
       fn: fn.name,
@@ -77,6 +86,8 @@ function wrprotectModels(fn: FunctionIR, ctx: Pick<RuleContext, 'text' | 'functi
       wp: { range: s.wp.range, ...(wpText ? { text: wpText } : {}), ...(s.chain.length ? { where: s.chain.length === 1 && s.chain[0] === s.wp.fn ? `in ${s.wp.fn}()` : `in ${s.wp.fn}(), through ${s.chain.join(' -> ')}` } : {}) },
       lockName: lockWritten(read, FAULT_LOCK_BY_CLASS[read.cls], lockText),
       calls,
+      site: s.call.range,
+      ...(flushAfterUnlock ? { flushAfterUnlock } : {}),
       ...(ctx.kernel ? { kernel: ctx.kernel } : {}),
     };
   });

@@ -10,6 +10,9 @@ export const VMA_LOCKED_FIELDS = ['vm_start', 'vm_end', 'vm_flags'];
 /** Flags that mark a stack VMA that may grow (expand_downwards / expand_upwards run under the read lock before v6.5). */
 export const STACK_GROWTH_FLAGS = ['VM_GROWSDOWN', 'VM_GROWSUP'];
 
+/** The VMA bounds stack expansion moves (vm_start growing down, vm_end growing up; mm/mmap.c). */
+export const STACK_GROWTH_FIELDS = ['vm_start', 'vm_end'];
+
 /** GUP flag that asks for writable pages: the caller (or its device) means to write them, so they must be dirtied before release. */
 export const WRITE_GUP_FLAGS = ['FOLL_WRITE'];
 

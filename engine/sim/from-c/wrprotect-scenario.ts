@@ -20,8 +20,12 @@ export interface WrprotectModel {
   wp: { range: SourceRange; text?: string; where?: string };
   /** The analysed function's own calls (callee, C text, range): a model step of the same callee shows the C's. */
   calls?: { callee: string; text: string; range: SourceRange }[];
+  /** The call in the analysed function that reaches the write-protect: model steps after it show the C's calls after it. */
+  site?: SourceRange;
   /** The lock as the C names it (`mm->mmap_lock`, `sc->mm->mmap_sem`). */
   lockName?: string;
+  /** The C drops mmap_lock before it flushes the TLB: the model does the same, so the trace keeps the C's order. */
+  flushAfterUnlock?: boolean;
   kernel?: string;
   cancelled?: () => boolean;
 }
@@ -35,9 +39,10 @@ export function simulateWrprotect(m: WrprotectModel): SimResult {
     b.call('mmap_read_lock', ['mm']);
     b.call('inc_tlb_flush_pending', ['mm']);
     b.call('clear_soft_dirty', ['vma', 'addr', 'pte']);
+    if (m.flushAfterUnlock) b.call('mmap_read_unlock', ['mm']);
     b.call('flush_tlb_mm', ['mm']);
     b.call('dec_tlb_flush_pending', ['mm']);
-    b.call('mmap_read_unlock', ['mm']);
+    if (!m.flushAfterUnlock) b.call('mmap_read_unlock', ['mm']);
     b.ret(0);
   });
   at(main, 'mmap_read_lock', m.lock.range);
@@ -93,6 +98,18 @@ function inCTerms(r: SimResult, m: WrprotectModel): SimResult {
     ['clear_soft_dirty', m.wp.text ? `${m.wp.text}${m.wp.where ? ` (${m.wp.where})` : ''}` : undefined],
   ]);
   const path = WP_FAULT_PATH;
+  // A model step of thread 0 shows the C call of the same callee on the same side of the site: the
+  // last one before it (lock, pending flush) or the first one after it (unlock, flush), so an
+  // early-exit unlock before the walk is not shown as the unlock after it.
+  let pastSite = false;
+  const ownCall = (callee: string): { text: string; range: SourceRange } | undefined => {
+    const same = (m.calls ?? []).filter((c) => c.callee === callee);
+    if (!m.site) return same[0];
+    const site = m.site;
+    const before = same.filter((c) => c.range.start < site.start);
+    const after = same.filter((c) => c.range.start > site.start);
+    return pastSite ? after[0] ?? same[0] : before[before.length - 1] ?? same[0];
+  };
   const steps = r.steps.map((st) => {
     const callee = st.operation.split('(')[0].trim();
     const delta = say(st.delta);
@@ -101,10 +118,11 @@ function inCTerms(r: SimResult, m: WrprotectModel): SimResult {
     const { range: _drop, delta: _d, note: _n, ...rest } = st;
     void _drop; void _d; void _n;
     if (st.thread === 0 && mapped.has(callee)) {
+      if (callee === 'clear_soft_dirty') pastSite = true;
       const text = mapped.get(callee);
       return { ...st, ...words, operation: text ?? st.operation };
     }
-    const own = st.thread === 0 ? m.calls?.find((c) => c.callee === callee) : undefined;
+    const own = st.thread === 0 ? ownCall(callee) : undefined;
     if (own) return { ...rest, ...words, operation: own.text, range: own.range };
     if (st.thread === 0) {
       if (/^return\b/.test(st.operation)) return { ...rest, ...words };

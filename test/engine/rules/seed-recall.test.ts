@@ -32,6 +32,29 @@ test('vma-modify-read-lock: stack expansion with no mmap_lock fires on every ver
   assert.deepEqual(now.map((f) => f.function).sort(), ['fetch_arg_page', 'grow_for_fault']);
 });
 
+test('vma-modify-read-lock: an open-coded stack growth (a function testing VM_GROWSUP / VM_GROWSDOWN) under the read lock is silent before v6.5 and reported from v6.5', async () => {
+  const up = fixture('vma-modify-read-lock/stack-grow-up.c');
+  const down = fixture('vma-modify-read-lock/flags-under-read-lock.c');
+  const fns = async (text: string, kernel?: string): Promise<string[]> =>
+    (await run(text, { rules: ['vma-modify-read-lock'], ...(kernel ? { kernel } : {}) })).map((f) => f.function).sort();
+  assert.deepEqual(await fns(up, 'v6.1'), []);
+  assert.deepEqual(await fns(up, 'v6.4'), []);
+  const grown = await run(up, { rules: ['vma-modify-read-lock'], kernel: 'v6.5' });
+  assert.deepEqual(grown.map((f) => f.function), ['upstack_extend']);
+  assert.match(grown[0].message, /vm_end of a VMA is written while mmap_lock is held only for read .*\(stack expansion needs it since v6\.5\)/);
+  // The growth test in a helper: the helper is skipped before v6.5, followed from v6.5.
+  assert.deepEqual(await fns(down, 'v6.1'), ['lockdown_region', 'lockdown_region']);
+  assert.deepEqual(await fns(down, 'v6.5'), ['lockdown_region', 'lockdown_region', 'touch_below']);
+});
+
+test('vma-modify-read-lock: a store of a call\'s result into vm_end is a write; one finding per store in the source', async () => {
+  const found = await run(fixture('vma-modify-read-lock/bounds-under-read-lock.c'), { rules: ['vma-modify-read-lock'] });
+  const at = found.map((f) => `${f.function}:${f.range.startRow + 1}`);
+  assert.deepEqual(at, [...new Set(at)], 'two findings for one store');
+  assert.deepEqual(found.filter((f) => f.function === 'arena_fit').map((f) => f.message.slice(0, 24)), ['vm_end of a VMA is writt', 'vm_end of a VMA is writt']);
+  assert.equal(found.filter((f) => f.function === 'arena_clip').length, 1);
+});
+
 test('fault-under-lock: trace steps show the C calls as written, on their lines, through the helpers; the fault path is the kernel\'s step', async () => {
   const findings = await run(fixture('fault-under-lock/helper-copy-renamed.c'), { rules: ['fault-under-lock'] });
   assert.equal(findings.length, 1);
@@ -119,4 +142,20 @@ test('fault-under-lock: before v5.16 the gfs2 iomap ops hold the glock across a 
   assert.ok(old[0].trace?.some((s) => s.operation === 'kernel: gfs2_fault()' || s.operation === 'kernel: gfs2_page_mkwrite()'), JSON.stringify(old[0].trace));
   assert.deepEqual(await run(text, { rules: ['fault-under-lock'], kernel: 'v5.16' }), []);
   assert.deepEqual(await run(text, { rules: ['fault-under-lock'] }), []);
+});
+
+test('wrprotect-under-read-lock: the trace keeps the C\'s order of its own lines (a flush after the unlock comes after the unlock)', async () => {
+  const all = await run(fixture('wrprotect-under-read-lock/uffd-wp-read-lock.c'), { rules: ['wrprotect-under-read-lock'] });
+  const findings = all.filter((f) => f.function === 'snapwp_protect');
+  assert.equal(findings.length, 1);
+  const rows = findings[0].trace!.filter((s) => s.thread === 0 && s.range).map((s) => s.range!.startRow + 1);
+  // lock (28), the write-protect in the callback (12), the unlock (30), then the flush (31).
+  assert.deepEqual(rows.filter((r) => r >= 28), [28, 30, 31]);
+  assert.match(findings[0].message, /simulated on v5\.10: data-loss/);
+  // Flushed before the unlock (softdirty-read-lock.c): the flush stays before the unlock.
+  const before = await run(fixture('wrprotect-under-read-lock/softdirty-read-lock.c'), { rules: ['wrprotect-under-read-lock'] });
+  assert.deepEqual(before[0].trace!.filter((s) => s.thread === 0 && s.range && s.range.startRow >= 28).map((s) => s.range!.startRow + 1), [29, 30, 32, 33, 34]);
+  // An early-exit unlock before the walk is not the unlock the trace shows: the one after the walk is.
+  const checked = all.find((f) => f.function === 'snapwp_protect_checked')!;
+  assert.deepEqual(checked.trace!.filter((s) => s.thread === 0 && s.range && s.range.startRow >= 60).map((s) => `${s.range!.startRow + 1} ${s.operation.split('(')[0]}`), ['64 mmap_read_lock', '70 mmap_read_unlock', '71 flush_tlb_mm']);
 });
