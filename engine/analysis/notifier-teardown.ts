@@ -71,6 +71,11 @@ function isNull(e: Expr): boolean {
   return e.kind === 'int' && e.value === 0;
 }
 
+/** `name` is no local, parameter or lowering temporary of `fn`: a global. */
+function isGlobal(fn: FunctionIR, name: string): boolean {
+  return !fn.locals[name] && !fn.params.some((p) => p.name === name) && !name.startsWith('$');
+}
+
 /** What `fn` does to slots, its parameters bound to `params`, following same-file callees. */
 function teardownOf(fn: FunctionIR, params: Map<string, Set<string>>, byName: Map<string, FunctionIR>, into: Teardown, depth: number, seen: Set<string>): void {
   const stmts = fn.blocks.flatMap((b) => b.stmts);
@@ -93,7 +98,9 @@ function teardownOf(fn: FunctionIR, params: Map<string, Set<string>>, byName: Ma
   }
   const add = (to: Set<string>, e: Expr | undefined): void => { if (e) for (const x of slotsOf(e, env)) to.add(x); };
   for (const s of stmts) {
-    if (s.kind === 'assign' && s.target.kind !== 'var' && isNull(s.value)) add(into.cleared, s.target);
+    // A field, an element or a global set to NULL (a local or parameter of the callback is not a slot).
+    const global = s.kind === 'assign' && s.target.kind === 'var' && isGlobal(fn, s.target.name);
+    if (s.kind === 'assign' && (s.target.kind !== 'var' || global) && isNull(s.value)) add(into.cleared, s.target);
     if (s.kind !== 'call') continue;
     const api = lookupApi(s.callee);
     if (api?.kunmap) add(into.unmapped, s.args[api.kunmap.arg]);
