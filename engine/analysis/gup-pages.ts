@@ -15,6 +15,8 @@ export interface GupPages {
   arrays: Set<string>;
   /** Variables holding one of those pages (`page = pages[i]`). */
   vars: Set<string>;
+  /** exprKeys of struct fields GUP stored one page in (`gup(addr, 1, flags, &d->pg)`: `d->pg`). */
+  fieldPages: Set<string>;
   /**
    * `write`: the flags ask for writable pages (FOLL_WRITE). `writeSelected`: the flags are chosen
    * per call (`dir == FROM_DEVICE ? FOLL_WRITE : 0`, `if (w) fl |= FOLL_WRITE`), so the pages taken
@@ -61,7 +63,7 @@ export function gupPagesOf(fn: FunctionIR, fields: Set<string> = NO_FIELDS): Gup
 const NO_FIELDS: Set<string> = new Set();
 
 function gupPagesOfUncached(fn: FunctionIR, fields: Set<string>): GupPages {
-  const out: GupPages = { arrays: new Set(), vars: new Set(), acquisitions: [] };
+  const out: GupPages = { arrays: new Set(), vars: new Set(), fieldPages: new Set(), acquisitions: [] };
   for (const b of fn.blocks) {
     for (const s of b.stmts) {
       if (s.kind !== 'call') continue;
@@ -81,6 +83,8 @@ function gupPagesOfUncached(fn: FunctionIR, fields: Set<string>): GupPages {
       out.arrays.add(key);
       // `gup(addr, 1, flags, &page)`: the one-page array is the variable itself.
       if (!r.allocatesArray && arg.kind === 'unary' && arg.op === '&' && arg.arg.kind === 'var') out.vars.add(arg.arg.name);
+      // `gup(addr, 1, flags, &d->pg)`: the same, in a field of the function's object.
+      if (!r.allocatesArray && arg.kind === 'unary' && arg.op === '&' && arg.arg.kind === 'field') out.fieldPages.add(exprKey(arg.arg));
       const f = fieldName(r.allocatesArray ? strip(arg) : arg);
       out.acquisitions.push({ call: s, longterm, array: key, write, writeSelected, ...(f ? { field: f } : {}) });
     }
@@ -94,6 +98,7 @@ function gupPagesOfUncached(fn: FunctionIR, fields: Set<string>): GupPages {
         const v = strip(s.value);
         const t = exprKey(s.target);
         if (v.kind === 'index' && isGupArray(v.base, out, fields) && s.target.kind === 'var') out.vars.add(t);
+        else if (v.kind === 'field' && out.fieldPages.has(exprKey(v)) && s.target.kind === 'var') out.vars.add(t);
         else if ((v.kind === 'var' || v.kind === 'field') && out.arrays.has(exprKey(v))) out.arrays.add(t);
       }
     }
@@ -187,6 +192,7 @@ export function holderType(fn: FunctionIR, e: Expr): string | undefined {
 export function isGupPage(e: Expr, g: GupPages, fields: Set<string>): boolean {
   const s = strip(e);
   if (s.kind === 'var') return g.vars.has(s.name);
+  if (s.kind === 'field' && g.fieldPages.has(exprKey(s))) return true;
   if (s.kind === 'index') {
     if (g.arrays.has(exprKey(s.base))) return true;
     const f = fieldName(s.base);

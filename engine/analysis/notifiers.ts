@@ -14,5 +14,3 @@ export const notifierCallbacks = fileFact('notifierCallbacks', (text: string): S
   return out;
 });
 
-/** The file defines notifier ops (and so registers a notifier that can tear mappings down). */
-export const hasNotifierOps = fileFact('hasNotifierOps', (text: string): boolean => [...initTables(text).values()].some((t) => NOTIFIER_OPS_TYPES.includes(t.type)));

@@ -2,9 +2,12 @@
 // address", Jason Wang, 2019 — reverted for v5.3 after Andrea Arcangeli's and Jason Gunthorpe's
 // review): pages taken by GUP mapped into the kernel (vmap, kmap, page_address) with the address
 // kept past the function (stored in a field or global, or returned) while nothing tears the
-// mapping down when the user mapping changes: no mmu notifier in the file. Silent for short-lived
-// kmap_local_page()/kmap_atomic(), a mapping dropped in the same function, a file that registers
-// an mmu (interval) notifier, and FOLL_LONGTERM pins (the documented long-term access).
+// mapping down when the user mapping changes: no mmu notifier in the file, or none whose
+// invalidate callback (through its same-file helpers) unmaps the mapping, clears the slot that
+// holds it, or releases its pages (analysis/notifier-teardown.ts); or the page references are
+// dropped before the address is stored, which no notifier can make safe. Silent for short-lived
+// kmap_local_page()/kmap_atomic(), a mapping dropped in the same function, a notifier that tears
+// the mapping down, and FOLL_LONGTERM pins (the documented long-term access).
 
 import type { Finding } from '../findings';
 import type { CallStmt, Expr, FunctionIR, Stmt } from '../ir';
@@ -12,9 +15,10 @@ import type { Rule, RuleMeta } from './types';
 import { lookupApi } from '../kernel/api-table';
 import { gupPagesOf, isGupArray, isGupPage, type GupPages } from '../analysis/gup-pages';
 import { gupFieldsFor } from './gup-dirty-unlocked';
-import { hasNotifierOps } from '../analysis/notifiers';
+import { notifierOps, slotsOf, type NotifierCallback, type NotifierOps } from '../analysis/notifier-teardown';
 import { exprKey } from '../analysis/expr';
 import { acquiresPageRefs } from './facets';
+import { NOTIFIER_OPS_TYPES } from '../kernel/api/vma';
 
 const meta: RuleMeta = {
   id: 'gup-vaddr-no-notifier',
@@ -35,7 +39,13 @@ function addressIn(e: Expr, names: Set<string>): boolean {
 interface Kept {
   kept: boolean;
   where?: string;
-  /** The statement that stores the address past the function (absent for a field result or a return). */
+  /** The slot the address is stored in (a field, an array element, a global); absent for a return. */
+  target?: Expr;
+  /**
+   * The statement that stores the address past the function: the assignment, or the mapping call
+   * itself when its result is the field or global (`m->addr = page_address(pg[0])`); absent for a
+   * return.
+   */
   at?: Stmt;
 }
 
@@ -45,9 +55,10 @@ interface Kept {
  * `map->addr = vaddr + off`) is stored in a field or array element or returned — unless the
  * function unmaps it.
  */
-function isKept(fn: FunctionIR, result: Expr | undefined): Kept {
+function isKept(fn: FunctionIR, c: CallStmt): Kept {
+  const result = c.result;
   if (!result) return { kept: false };
-  if (result.kind === 'field' || (result.kind === 'var' && !fn.locals[result.name] && !fn.params.some((p) => p.name === result.name) && !result.name.startsWith('$'))) return { kept: true, where: exprKey(result) };
+  if (result.kind === 'field' || (result.kind === 'var' && !fn.locals[result.name] && !fn.params.some((p) => p.name === result.name) && !result.name.startsWith('$'))) return { kept: true, where: exprKey(result), target: result, at: c };
   if (result.kind !== 'var') return { kept: false };
   const names = new Set([result.name]);
   const stmts = fn.blocks.flatMap((b) => b.stmts);
@@ -59,7 +70,7 @@ function isKept(fn: FunctionIR, result: Expr | undefined): Kept {
   let kept: Kept | undefined;
   let unmapped = false;
   for (const s of stmts) {
-    if (s.kind === 'assign' && (s.target.kind === 'field' || s.target.kind === 'index') && stored(s.value)) kept ??= { kept: true, where: exprKey(s.target), at: s };
+    if (s.kind === 'assign' && (s.target.kind === 'field' || s.target.kind === 'index') && stored(s.value)) kept ??= { kept: true, where: exprKey(s.target), target: s.target, at: s };
     // A return hands the address (and, with it, the references) to the caller: only the address
     // itself counts, as before (`return page_address(p) + off` gives the reference back too).
     if (s.kind === 'return' && s.value?.kind === 'var' && s.value.name === result.name) kept ??= { kept: true, where: 'the return value' };
@@ -122,22 +133,75 @@ function droppedBefore(fn: FunctionIR, g: GupPages, fields: Set<string>, at: Stm
   return undefined;
 }
 
+/** The variable an lvalue hangs off (`m` of `m->addr`, `tab` of `tab[i]`). */
+function rootVar(e: Expr): string | undefined {
+  for (let x = e, i = 0; i < 16; i++) {
+    if (x.kind === 'var') return x.name;
+    if (x.kind === 'field' || x.kind === 'index') x = x.base;
+    else if (x.kind === 'unary' && (x.op === '&' || x.op === '*')) x = x.arg;
+    else return undefined;
+  }
+  return undefined;
+}
+
+/** Slots of the fields and array elements `v` itself is stored in (`q->map = m` -> map). */
+function storesOf(fn: FunctionIR, v: string | undefined): Set<string> {
+  const out = new Set<string>();
+  if (!v) return out;
+  for (const b of fn.blocks) for (const s of b.stmts) if (s.kind === 'assign' && s.target.kind !== 'var' && s.value.kind === 'var' && s.value.name === v) for (const x of slotsOf(s.target)) out.add(x);
+  return out;
+}
+
+/**
+ * Whether one of the file's notifier invalidate callbacks tears this mapping down: it unmaps the
+ * address or the page held in a slot of the mapping (`vunmap(rd->ring)`, `kunmap(d->pg)`), clears
+ * a slot holding the address or the object that holds it (`q->map = NULL` where the function did
+ * `m->addr = ...; q->map = m`), or releases the pages (`put_page(m->pages[i])` where `m->pages =
+ * pg`). Slots are matched by name (notifier-teardown.ts). Undefined when some callback does, or
+ * cannot be seen (not defined in the file); else the callback that does not (or, with no
+ * invalidate callback at all, the first ops table).
+ */
+function notTornDown(fn: FunctionIR, page: Expr, kept: Kept, g: GupPages, ops: NotifierOps): { cb?: NotifierCallback; table: string } | undefined {
+  const holders = new Set<string>();
+  if (kept.target) {
+    for (const x of slotsOf(kept.target)) holders.add(x);
+    const root = rootVar(kept.target);
+    if (root && root !== exprKey(kept.target)) for (const x of storesOf(fn, root)) holders.add(x);
+  }
+  const pages = slotsOf(page);
+  for (const x of storesOf(fn, rootVar(page))) pages.add(x);
+  for (const a of g.acquisitions) if (a.field) pages.add(a.field);
+  const meets = (a: Set<string>, b: Set<string>): boolean => [...a].some((x) => b.has(x));
+  let first: NotifierCallback | undefined;
+  for (const cb of ops.callbacks) {
+    if (!cb.does) return undefined;
+    const d = cb.does;
+    if (meets(d.cleared, holders) || meets(d.unmapped, holders) || meets(d.unmapped, pages) || meets(d.released, pages)) return undefined;
+    first ??= cb;
+  }
+  return first ? { cb: first, table: first.table } : { table: ops.tables[0] };
+}
+
 export const gupVaddrNoNotifier: Rule = {
   meta,
   // A mapping is reported only when its page or array comes from a GUP acquisition of the file
   // (gupPagesOf: an acquiring call in the function itself, or a field such a function fills), in
-  // the function that calls the mapping API itself, and nothing is read from helpers: neither
-  // callers nor callees are needed.
+  // the function that calls the mapping API itself, and nothing is read from its helpers: neither
+  // callers nor callees are needed. The notifier callbacks are read, through the ops tables.
   relevance: {
     trigger: (e) => !!e.kmapping || acquiresPageRefs(e),
     needs: [{ why: 'a page-reference acquisition', api: acquiresPageRefs }],
     callers: false,
     callees: false,
+    // What the file's notifier invalidate callbacks (and their helpers) do decides a mapping kept
+    // in a file with a notifier: the ops tables keep them (notifier-teardown.ts reads them).
+    tables: () => NOTIFIER_OPS_TYPES,
   },
   check(fn: FunctionIR, ctx): Finding[] {
     const maps = fn.blocks.flatMap((b) => b.stmts).filter((s) => s.kind === 'call' && !!lookupApi(s.callee)?.kmapping);
     if (!maps.length) return [];
-    const notifier = hasNotifierOps(ctx.text);
+    const ops = notifierOps(ctx.functionsByName, ctx.text);
+    const notifier = ops.tables.length > 0;
     const fields = gupFieldsFor(ctx.functionsByName);
     const g = gupPagesOf(fn, fields);
     if (g.acquisitions.length && g.acquisitions.every((a) => a.longterm)) return [];
@@ -152,8 +216,10 @@ export const gupVaddrNoNotifier: Rule = {
       if (!gup) continue;
       const acq = g.acquisitions[0];
       const taken = acq ? ` (${acq.call.callee}() on line ${acq.call.range.startRow + 1})` : '';
-      const kept = isKept(fn, c.result);
+      const kept = isKept(fn, c);
       if (!kept.kept) continue;
+      // Where the address is stored, when that is not the mapping call itself.
+      const keptHere = kept.at && kept.at !== c ? [{ range: kept.at.range, message: `the address is kept here (${kept.where})` }] : [];
       const dropped = kept.at ? droppedBefore(fn, g, fields, kept.at) : undefined;
       if (dropped) {
         out.push({
@@ -162,19 +228,33 @@ export const gupVaddrNoNotifier: Rule = {
           related: [
             ...(acq ? [{ range: acq.call.range, message: `pages taken here (${acq.call.callee}())` }] : []),
             { range: dropped.range, message: `references dropped here (${dropped.callee}())` },
-            ...(kept.at ? [{ range: kept.at.range, message: `the address is kept here (${kept.where})` }] : []),
+            ...keptHere,
           ],
         });
         continue;
       }
-      if (notifier) continue;
+      const related = [
+        ...(acq ? [{ range: acq.call.range, message: `pages taken here (${acq.call.callee}())` }] : []),
+        ...keptHere,
+      ];
+      if (notifier) {
+        const miss = notTornDown(fn, arg, kept, g, ops);
+        if (!miss) continue;
+        const cb = miss.cb;
+        const why = cb
+          ? `the mmu notifier's invalidate callback ${cb.fn}() (${miss.table}.${cb.field}${cb.at ? `, line ${cb.at.startRow + 1}` : ''}) does not tear the mapping down: it neither unmaps it nor clears ${kept.where} (or what holds it), nor releases the pages`
+          : `the file's mmu notifier ops ${miss.table} have no invalidate callback, so nothing drops the mapping before the user mapping changes`;
+        out.push({
+          rule: meta.id, severity: meta.severity, function: fn.name, range: c.range,
+          message: `${c.callee}() maps pages taken by GUP${taken} and the address is kept in ${kept.where}, but ${why}: after munmap, fork+COW or migration the kernel keeps accessing pages the process no longer maps. Drop the mapping in the invalidate callback (${k.unmap ? `${k.unmap}() it, ` : ''}clear the field and release the pages), or map with kmap_local_page() only around each access.`,
+          related: [...related, ...(cb?.at ? [{ range: cb.at, message: `invalidate callback ${cb.fn}() leaves the mapping in place` }] : [])],
+        });
+        continue;
+      }
       out.push({
         rule: meta.id, severity: meta.severity, function: fn.name, range: c.range,
         message: `${c.callee}() maps pages taken by GUP${taken} and the address is kept in ${kept.where}, but nothing drops the mapping when the user mapping changes (no mmu notifier in this file): after munmap, fork+COW or migration the kernel keeps accessing pages the process no longer maps. Register an mmu_interval_notifier that tears the mapping down on invalidate, or map with kmap_local_page() only around each access.`,
-        related: [
-          ...(acq ? [{ range: acq.call.range, message: `pages taken here (${acq.call.callee}())` }] : []),
-          ...(kept.at ? [{ range: kept.at.range, message: `the address is kept here (${kept.where})` }] : []),
-        ],
+        related,
       });
     }
     return out;

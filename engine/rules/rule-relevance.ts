@@ -48,6 +48,8 @@ interface RulePlan {
   spread: number;
   /** The API names its analyses read (Rule.relevance.reads), when its callees are narrowed to them. */
   reads?: string[];
+  /** Indexes of the ops-table type words (Rule.relevance.tables). */
+  tables: number[];
 }
 
 interface Plan {
@@ -98,8 +100,9 @@ function buildPlan(): Plan {
     }));
     const narrowed = r.relevance?.callees !== false && r.relevance?.reads !== undefined;
     const callees = r.relevance?.callees === false ? 0 : narrowed ? REACHING : CALLEES;
+    const tables = (r.relevance?.tables?.() ?? []).map(idxWord);
     return {
-      id: r.meta.id, trigger: triggerNames.map(idx), needs, guarded, triggerNames,
+      id: r.meta.id, trigger: triggerNames.map(idx), needs, guarded, triggerNames, tables,
       spread: (r.relevance?.callers !== false ? CALLERS : 0) | callees,
       ...(narrowed ? { reads: [...apis.filter(r.relevance!.reads!.api).map((e) => e.name), ...(r.relevance!.reads!.words?.() ?? [])] } : {}),
     };
@@ -143,6 +146,8 @@ export function fileRelevance(text: string, selected?: readonly string[]): FileR
     };
     r.trigger.forEach((i, k) => { if (seen[i]) add(r.triggerNames[k]); });
     for (const i of guarded) add(p.words[i]);
+    // An ops table of such a type is a seed that needs its callees: the callbacks it names.
+    for (const i of r.tables) if (seen[i]) { relevantApis.add(p.words[i]); spread.set(p.words[i], CALLERS | CALLEES); }
   }
   const all = [...spread.values()].every((f) => f === (CALLERS | CALLEES));
   return { rules, relevantApis: all ? relevantApis : Object.assign(relevantApis, { spread, ...(interest ? { interest } : {}) }) };

@@ -79,6 +79,13 @@ export interface RuleRelevance {
    * struct field it assigns), matched as whole identifiers. Default: every callee is needed.
    */
   reads?: { api: (e: ApiEntry) => boolean; words?: () => readonly string[] };
+  /**
+   * Struct types (API-table data, `mmu_notifier_ops`) whose file-scope initializers name callbacks
+   * the rule reads from another function (what a notifier's invalidate does): in a file where the
+   * rule can fire, an item naming one of these words is needed with its callees, so the functions an
+   * ops table names, and their helpers, are lowered. Matched as substrings (a word only keeps more).
+   */
+  tables?: () => readonly string[];
 }
 
 export interface Rule {

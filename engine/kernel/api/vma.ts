@@ -51,3 +51,11 @@ export const vmaFacets: FacetEntry[] = [
 
 /** Ops types of mmu notifiers: their callbacks run on invalidation (before PTEs change). */
 export const NOTIFIER_OPS_TYPES = ['mmu_notifier_ops', 'mmu_interval_notifier_ops'];
+
+/**
+ * Fields of those ops that run when the user mapping is about to change (include/linux/mmu_notifier.h:
+ * `invalidate_range_start` and, before v6.6, `invalidate_range` of mmu_notifier_ops; `invalidate`
+ * of mmu_interval_notifier_ops, v5.5+): a kernel mapping of the range must be torn down there.
+ * `invalidate_range_end`, `release`, `clear_flush_young`... run after the change or for another job.
+ */
+export const NOTIFIER_INVALIDATE_FIELDS = ['invalidate_range_start', 'invalidate_range', 'invalidate'];
