@@ -54,7 +54,9 @@ function transfer(state: State, s: Stmt, stores: DroppedFacts['stores'] | undefi
     const r = lookupApi(s.callee)?.refs;
     if (r?.op === 'acquire') {
       const arity = r.byArity?.[s.args.length];
-      const a = s.args[arity?.pagesArg ?? r.pagesArg];
+      // Into `pages`, `pages + done` or `&pages[done]`: the array holds new pages (some of them).
+      let a = s.args[arity?.pagesArg ?? r.pagesArg];
+      while (a && ((a.kind === 'binary' && (a.op === '+' || a.op === '-')) || (a.kind === 'unary' && a.op === '&') || (a.kind === 'index' && !r.single))) a = a.kind === 'binary' ? a.left : a.kind === 'unary' ? a.arg : a.base;
       if (a) kill(state, a);
     } else if (!lookupApi(s.callee)) {
       // A call out of sight given `&x` may store a new page there.
