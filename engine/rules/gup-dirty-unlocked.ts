@@ -305,10 +305,10 @@ export const gupDirtyUnlocked: Rule = {
     const fields = gupFieldsFor(byName);
     const g = gupPagesOf(fn, fields);
     const callback = notifierCallbacks(ctx.text).has(fn.name);
-    // Asked at the same point as before the _lock calls were looked at (the lockset memo is
-    // order-sensitive): only functions with an unlocked dirtying, outside a callback.
+    // Only for functions with an unlocked dirtying, as before the _lock calls were looked at (the
+    // lockset memo is order-sensitive); the page lock makes a callback's dirtying safe too.
     const unlocked = calls.some((c) => lookupApi(c.callee)?.mem?.op !== 'set-page-dirty-lock');
-    const locks = unlocked && !callback ? lockAnalysisFor(byName, ctx.cancelled).facts(fn) : undefined;
+    const locks = unlocked ? lockAnalysisFor(byName, ctx.cancelled).facts(fn) : undefined;
     const out: Finding[] = [];
     for (const c of calls) {
       const api = lookupApi(c.callee)!;
