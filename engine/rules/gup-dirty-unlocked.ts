@@ -5,8 +5,9 @@
 // had its buffers stripped by try_to_free_buffers() after writeback; dirtying it without the page
 // lock races that (ext4 warns, data is lost). Silent for set_page_dirty_lock(),
 // unpin_user_pages_dirty_lock() (they have no `set-page-dirty` op), under lock_page()/trylock_page(),
-// and in a function registered as an mmu notifier's callback in this file when the dirtying is
-// reached only through the write check (analysis/gup-write-guard.ts). Any dirtying, locked or not,
+// and in an mmu notifier's callback registered in this file (or a helper only such callbacks call,
+// analysis/notifier-context.ts) when the dirtying is reached only through the write check
+// (analysis/gup-write-guard.ts). Any dirtying, locked or not,
 // of a page whose references were already dropped (analysis/gup-dropped.ts) fires on its own: "it
 // is ok to call set_page_dirty from the mmu notifier (but not after)".
 
@@ -20,7 +21,7 @@ import { gupFieldSourcesOfFile, gupFieldsOfFile, gupPagesOf, holderType, isGupAr
 import { droppedFacts, releasedAt } from '../analysis/gup-dropped';
 import { writableGuarded, writeSelectorsOf, type WriteSelector } from '../analysis/gup-write-guard';
 import { heldOfClass, lockAnalysisFor } from '../analysis/locksets';
-import { notifierCallbacks } from '../analysis/notifiers';
+import { notifierContext } from '../analysis/notifier-context';
 import { acquiresPageRefs, takesOrDropsPageRefs } from './facets';
 import { WRITE_GUP_FLAGS } from '../kernel/api/vma';
 import { fileFact } from '../analysis/file-facts';
@@ -273,6 +274,25 @@ const writeSelectorsFor = fileFact('gupWriteSelectors', (byName: Map<string, Fun
   return out;
 });
 
+/**
+ * Every same-file call of `name`, a helper that runs only inside a notifier callback, is reached
+ * only through the write check (in its caller, or in the caller's callers).
+ */
+const callersGuarded = fileFact('gupCallersGuarded', (name: string, byName: Map<string, FunctionIR>, text: string): boolean => {
+  const nc = notifierContext(byName, text);
+  const selectors = writeSelectorsFor(byName);
+  const guarded = (n: string, seen: Set<string>): boolean => {
+    if (seen.has(n) || nc.runsUnder.get(n) === n) return false;
+    const sites = nc.callSites.get(n) ?? [];
+    const next = new Set([...seen, n]);
+    return sites.length > 0 && sites.every((x) => {
+      const caller = byName.get(x.caller);
+      return !!caller && (writableGuarded(caller, x.call, selectors) || guarded(x.caller, next));
+    });
+  };
+  return guarded(name, new Set());
+});
+
 /** The release that dropped `arg`'s page before statement `c`: in this function, or before its field was filled. */
 function droppedRelease(fn: FunctionIR, c: Stmt, arg: Expr, byName: Map<string, FunctionIR>): { fn: string; release: CallStmt } | undefined {
   const here = droppedFacts(fn).before.get(c);
@@ -304,7 +324,7 @@ export const gupDirtyUnlocked: Rule = {
     const byName = ctx.functionsByName;
     const fields = gupFieldsFor(byName);
     const g = gupPagesOf(fn, fields);
-    const callback = notifierCallbacks(ctx.text).has(fn.name);
+    const callback = notifierContext(byName, ctx.text).runsUnder.get(fn.name);
     // Only for functions with an unlocked dirtying, as before the _lock calls were looked at (the
     // lockset memo is order-sensitive); the page lock makes a callback's dirtying safe too.
     const unlocked = calls.some((c) => lookupApi(c.callee)?.mem?.op !== 'set-page-dirty-lock');
@@ -335,11 +355,11 @@ export const gupDirtyUnlocked: Rule = {
       if (api.mem?.op === 'set-page-dirty-lock') continue;
       if (locks && heldOfClass(locks.before.get(c), 'page_lock').length) continue;
       if (callback) {
-        if (writableGuarded(fn, c, writeSelectorsFor(byName))) continue;
+        if (writableGuarded(fn, c, writeSelectorsFor(byName)) || callersGuarded(fn.name, byName, ctx.text)) continue;
         // No lock rename here: the callback may run with the page lock held (try_to_unmap()).
         out.push({
           rule: meta.id, severity: meta.severity, function: fn.name, range: c.range,
-          message: `${c.callee}() on a page taken by GUP${taken} in the mmu-notifier callback ${fn.name}() without checking that the pages are writable: dirtying from the callback without the page lock is safe only for a page whose user pte had write permission (then lock_page(), page_mkwrite() and the writable pte came first, and the callback runs before that pte loses its write bit); a page taken read-only may be a shared file page that writeback cleaned and stripped of its buffers. Dirty only under the write check the pages were taken with (the GUP write flag kept with them, vma->vm_flags & VM_WRITE, or pte_write() of the entry).`,
+          message: `${c.callee}() on a page taken by GUP${taken} in ${callback === fn.name ? `the mmu-notifier callback ${fn.name}()` : `${fn.name}(), which runs only from the mmu-notifier callback ${callback}(),`} without checking that the pages are writable: dirtying from the callback without the page lock is safe only for a page whose user pte had write permission (then lock_page(), page_mkwrite() and the writable pte came first, and the callback runs before that pte loses its write bit); a page taken read-only may be a shared file page that writeback cleaned and stripped of its buffers. Dirty only under the write check the pages were taken with (the GUP write flag kept with them, vma->vm_flags & VM_WRITE, or pte_write() of the entry).`,
           related: takenAt,
         });
         continue;

@@ -76,3 +76,14 @@ test('gup-dirty-unlocked: a notifier callback without the write check says so an
     assert.deepEqual(f.fixes ?? [], [], 'the callback may run with the page lock held');
   }
 });
+
+test('gup-dirty-unlocked: a helper only the callback calls runs in it, and the message names the callback', async () => {
+  const { findings } = await run('notifier-helpers.c');
+  const helper = findings.find((f) => f.function === 'qset_dirty_all')!;
+  assert.match(helper.message, /in qset_dirty_all\(\), which runs only from the mmu-notifier callback qset_inval_all\(\), without checking that the pages are writable/);
+  assert.deepEqual(helper.fixes ?? [], []);
+  // Also called from the teardown: not callback-only, the plain finding with its rename.
+  const shared = findings.find((f) => f.function === 'qset_dirty_shared')!;
+  assert.match(shared.message, /without the page lock/);
+  assert.equal(shared.fixes?.[0]?.title, 'Use set_page_dirty_lock()');
+});
