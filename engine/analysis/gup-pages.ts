@@ -123,6 +123,8 @@ export interface GupFieldSource {
   writeSelected: boolean;
   /** The struct type holding the field where the storing function declares it (`struct batch`). */
   holder?: string;
+  /** The field holds one page, not an array (`gup(addr, 1, flags, &d->pg)`, `d->pg = page;`). */
+  page?: boolean;
 }
 
 export function gupFieldSourcesOfFile(fns: FunctionIR[]): Map<string, GupFieldSource[]> {
@@ -144,11 +146,11 @@ function fieldSourcesOf(fn: FunctionIR): Map<string, GupFieldSource[]> {
   const hit = sourcesMemo.get(fn.blocks);
   if (hit) return hit;
   const out = new Map<string, GupFieldSource[]>();
-  const add = (field: string, fn: FunctionIR, g: GupPages, only: CallStmt | undefined, holder: string | undefined): void => {
+  const add = (field: string, fn: FunctionIR, g: GupPages, only: CallStmt | undefined, holder: string | undefined, page = false): void => {
     const list = out.get(field) ?? [];
     for (const a of g.acquisitions) {
       if ((only && a.call !== only) || list.some((x) => x.call === a.call)) continue;
-      list.push({ fn: fn.name, call: a.call, write: a.write, writeSelected: a.writeSelected, ...(holder ? { holder } : {}) });
+      list.push({ fn: fn.name, call: a.call, write: a.write, writeSelected: a.writeSelected, ...(holder ? { holder } : {}), ...(page ? { page } : {}) });
     }
     out.set(field, list);
   };
@@ -157,7 +159,10 @@ function fieldSourcesOf(fn: FunctionIR): Map<string, GupFieldSource[]> {
     for (const a of g.acquisitions) {
       if (!a.field) continue;
       const arg = a.call.args.find((x) => fieldName(x) === a.field);
-      add(a.field, fn, g, a.call, arg ? holderType(fn, arg) : undefined);
+      // `&d->pg` handed to a call that fills an array it is given: the field is that one-page array.
+      const r = lookupApi(a.call.callee)?.refs;
+      const page = !!arg && arg.kind === 'unary' && arg.op === '&' && r?.op === 'acquire' && !r.allocatesArray;
+      add(a.field, fn, g, a.call, arg ? holderType(fn, arg) : undefined, page);
     }
     for (const b of fn.blocks) {
       for (const s of b.stmts) {
@@ -165,6 +170,7 @@ function fieldSourcesOf(fn: FunctionIR): Map<string, GupFieldSource[]> {
         const v = strip(s.value);
         if (s.target.kind === 'field' && g.arrays.has(exprKey(v))) add(s.target.name, fn, g, undefined, holderType(fn, s.target));
         else if (s.target.kind === 'index' && s.target.base.kind === 'field' && v.kind === 'var' && g.vars.has(v.name)) add(s.target.base.name, fn, g, undefined, holderType(fn, s.target));
+        else if (s.target.kind === 'field' && isGupPage(v, g, NO_FIELDS)) add(s.target.name, fn, g, undefined, holderType(fn, s.target), true);
       }
     }
   }

@@ -7,7 +7,7 @@
 import type { RefEffect } from './api/refs-schema';
 import type { AllocFacet, ArithFacet, ErrPtrFacet, IterCursorFacet } from './api/values-schema';
 import type { UaccessEffect, FaultInEffect, LockEffect, PagefaultEffect, PagefaultHandle, MemEffect } from './api/mm-schema';
-import type { FaultLockFacet, FaultLockWindowFacet, FaultsFacet, IoHoldFacet, KmappingFacet, KunmapFacet, PageWalkFacet, PteValueFacet, RawDirtyFacet, VmaWriteFacet, WrprotectFacet } from './api/seed-schema';
+import type { FaultLockFacet, FaultLockWindowFacet, FaultsFacet, IoHoldFacet, KmappingFacet, KunmapFacet, PageWalkFacet, PteValueFacet, RawDirtyFacet, VmaWriteFacet, WriteBitTestFacet, WrprotectFacet } from './api/seed-schema';
 
 export interface ApiEntry {
   name: string;
@@ -54,6 +54,7 @@ export interface ApiEntry {
   pteValue?: PteValueFacet;
   rawDirty?: RawDirtyFacet;
   ioHold?: IoHoldFacet;
+  writeBitTest?: WriteBitTestFacet;
 }
 
 /** Only facets, for an entry another family wrote (engine/kernel/api-table.ts registerFacets). */

@@ -1,20 +1,27 @@
 // gup-dirty-unlocked (thread "vhost: access vq metadata through kernel virtual address" and Jan
 // Kara's 2018 report on GUP'd file pages dirtied after writeback, "get_user_pages() and
 // filesystems"): set_page_dirty() (not _lock) on pages taken by GUP, outside the page lock and
-// outside an mmu-notifier invalidate callback. A shared file page may have had its buffers stripped
-// by try_to_free_buffers() after writeback; dirtying it without the page lock races that (ext4
-// warns, data is lost). Silent for set_page_dirty_lock(), unpin_user_pages_dirty_lock() (they have
-// no `set-page-dirty` op), under lock_page()/trylock_page(), and in a function registered as an mmu
-// notifier's invalidate callback in this file.
+// outside an mmu-notifier callback that checks the pages are writable. A shared file page may have
+// had its buffers stripped by try_to_free_buffers() after writeback; dirtying it without the page
+// lock races that (ext4 warns, data is lost). Silent for set_page_dirty_lock(),
+// unpin_user_pages_dirty_lock() (they have no `set-page-dirty` op), under lock_page()/trylock_page(),
+// and in an mmu notifier's callback registered in this file (or a helper only such callbacks call,
+// analysis/notifier-context.ts) when the dirtying is reached only through the write check
+// (analysis/gup-write-guard.ts). Any dirtying, locked or not,
+// of a page whose references were already dropped (analysis/gup-dropped.ts) fires on its own: "it
+// is ok to call set_page_dirty from the mmu notifier (but not after)".
 
 import type { Finding } from '../findings';
-import type { Expr, FunctionIR, Stmt } from '../ir';
+import type { ApiEntry } from '../kernel/api-schema';
+import type { CallStmt, Expr, FunctionIR, Stmt } from '../ir';
 import { exprKey } from '../analysis/expr';
 import type { Rule, RuleMeta } from './types';
 import { lookupApi } from '../kernel/api-table';
-import { gupFieldSourcesOfFile, gupFieldsOfFile, gupPagesOf, holderType, isGupArray, isGupPage } from '../analysis/gup-pages';
+import { gupFieldSourcesOfFile, gupFieldsOfFile, gupPagesOf, holderType, isGupArray, isGupPage, type GupFieldSource, type GupPages } from '../analysis/gup-pages';
+import { droppedFacts, releasedAt } from '../analysis/gup-dropped';
+import { writableGuarded, writeSelectorsOf, type WriteSelector } from '../analysis/gup-write-guard';
 import { heldOfClass, lockAnalysisFor } from '../analysis/locksets';
-import { notifierCallbacks } from '../analysis/notifiers';
+import { notifierContext } from '../analysis/notifier-context';
 import { acquiresPageRefs, takesOrDropsPageRefs } from './facets';
 import { WRITE_GUP_FLAGS } from '../kernel/api/vma';
 import { fileFact } from '../analysis/file-facts';
@@ -25,7 +32,7 @@ const meta: RuleMeta = {
   title: 'GUP\'d page dirtied without the page lock',
   docs: 'docs/rules/gup-dirty-unlocked.md',
   description:
-    'set_page_dirty() on a page taken by get_user_pages()/pin_user_pages(), outside the page lock and outside an mmu-notifier invalidate callback. If the user mapping is a shared file, writeback may already have cleaned the page and try_to_free_buffers() stripped its buffers: dirtying it unlocked races that and the data may never be written back. Use set_page_dirty_lock() or unpin_user_pages_dirty_lock().',
+    'set_page_dirty() on a page taken by get_user_pages()/pin_user_pages(), outside the page lock and outside an mmu-notifier callback that checks the pages are writable, or any dirtying of such a page after its references were dropped. If the user mapping is a shared file, writeback may already have cleaned the page and try_to_free_buffers() stripped its buffers: dirtying it unlocked races that and the data may never be written back. Use set_page_dirty_lock() or unpin_user_pages_dirty_lock().',
 };
 
 const fileFields = new WeakMap<Map<string, FunctionIR>, Set<string>>();
@@ -35,12 +42,6 @@ export const gupFieldsFor = fileFact('gupFields', (byName: Map<string, FunctionI
   let f = fileFields.get(byName);
   if (!f) { f = gupFieldsOfFile([...byName.values()]); fileFields.set(byName, f); }
   return f;
-});
-
-/** The file takes pages with GUP somewhere (so a page it releases with a GUP release is likely one). */
-const fileGups = fileFact('fileGups', (byName: Map<string, FunctionIR>): boolean => {
-  for (const f of byName.values()) if (gupPagesOf(f).acquisitions.length) return true;
-  return false;
 });
 
 /**
@@ -169,40 +170,204 @@ function undirtiedReleases(fn: FunctionIR, byName: Map<string, FunctionIR>): Fin
   return out;
 }
 
+/** Fields of the file that hold GUP'd pages, with the acquisitions that fill them (a file-wide fact). */
+const fieldSourcesFor = fileFact('gupFieldSources', (byName: Map<string, FunctionIR>): Map<string, GupFieldSource[]> => gupFieldSourcesOfFile([...byName.values()]));
+
+/** `e` reads a field of another struct type than every store of GUP'd pages into that field declares. */
+function otherHolder(fn: FunctionIR, e: Expr, sources: readonly GupFieldSource[]): boolean {
+  const t = holderType(fn, e);
+  return !!t && sources.length > 0 && sources.every((x) => !!x.holder && x.holder !== t);
+}
+
+/** The field a page expression reads the page from: `obj->pg` (a one-page field) or `obj->pages[i]`. */
+function pageFieldOf(e: Expr): { field: string; page: boolean } | undefined {
+  const s = e.kind === 'unary' && e.op === '&' ? e.arg : e;
+  if (s.kind === 'field') return { field: s.name, page: true };
+  if (s.kind === 'index' && s.base.kind === 'field') return { field: s.base.name, page: false };
+  return undefined;
+}
+
+/** `e` is a one-page field (`d->pg`) some function of the file fills with a GUP'd page. */
+function isGupPageField(fn: FunctionIR, e: Expr, byName: Map<string, FunctionIR>): boolean {
+  const f = pageFieldOf(e);
+  if (!f?.page) return false;
+  const sources = (fieldSourcesFor(byName).get(f.field) ?? []).filter((x) => x.page);
+  return sources.length > 0 && !otherHolder(fn, e, sources);
+}
+
+interface Acquisition { fn: string; call: CallStmt }
+
+/** Every GUP acquisition of the file, those whose pages a table hand-off takes (into a scatterlist, a bio) first. */
+const fileAcquisitions = fileFact('gupFileAcquisitions', (byName: Map<string, FunctionIR>): Acquisition[] => {
+  const handed: Acquisition[] = [];
+  const rest: Acquisition[] = [];
+  for (const f of byName.values()) {
+    const g = gupPagesOf(f);
+    for (const a of g.acquisitions) {
+      const handedOff = f.blocks.some((b) => b.stmts.some((st) => {
+        if (st.kind !== 'call' || lookupApi(st.callee)?.refs?.op !== 'handoff') return false;
+        return st.args.some((x) => isGupArray(x, g, NO_FIELDS) && exprKey(x.kind === 'unary' && x.op === '&' ? x.arg : x) === a.array.replace(/^&/, ''));
+      }));
+      (handedOff ? handed : rest).push({ fn: f.name, call: a.call });
+    }
+  }
+  return [...handed, ...rest];
+});
+
+const NO_FIELDS: Set<string> = new Set();
+
+/**
+ * Where the page being dirtied was taken: an acquisition of this function (the one filling the
+ * array the page comes from, if several), else one filling the struct field it is read from, else
+ * (a page walked out of a scatterlist or bio) the file's acquisition whose pages were handed over.
+ */
+function acquisitionOf(fn: FunctionIR, arg: Expr, g: GupPages, byName: Map<string, FunctionIR>): Acquisition | undefined {
+  if (g.acquisitions.length) {
+    const s = arg.kind === 'unary' && arg.op === '&' ? arg.arg : arg;
+    const base = s.kind === 'index' ? exprKey(s.base) : undefined;
+    const a = g.acquisitions.find((x) => x.array === base) ?? g.acquisitions[0]!;
+    return { fn: fn.name, call: a.call };
+  }
+  const f = pageFieldOf(arg);
+  if (f) {
+    const sources = fieldSourcesFor(byName).get(f.field) ?? [];
+    const s = sources.find((x) => !otherHolder(fn, arg, [x])) ?? sources[0];
+    if (s) return { fn: s.fn, call: s.call };
+  }
+  return fileAcquisitions(byName)[0];
+}
+
+/** "get_user_pages_fast() on line 14" in this function, "... in capbuf_map(), line 14" elsewhere. */
+function where(fn: FunctionIR, a: Acquisition): string {
+  return a.fn === fn.name ? `${a.call.callee}() on line ${a.call.range.startRow + 1}` : `${a.call.callee}() in ${a.fn}(), line ${a.call.range.startRow + 1}`;
+}
+
+interface DroppedField { fn: string; release: CallStmt; store: Stmt }
+
+/**
+ * Fields whose GUP'd pages were released before being stored (`release_pages(pg, n); ... m->pages =
+ * pg;`, the vhost v5.3-rc1 shape) by every function of the file that stores GUP'd pages there: a
+ * page read from them later, in any function, is one nobody holds.
+ */
+const droppedFieldsFor = fileFact('gupDroppedFields', (byName: Map<string, FunctionIR>): Map<string, DroppedField> => {
+  const stores = new Map<string, Map<string, DroppedField>>();
+  for (const f of byName.values()) {
+    for (const st of droppedFacts(f).stores) {
+      const m = stores.get(st.field) ?? new Map<string, DroppedField>();
+      if (!m.has(f.name)) m.set(f.name, { fn: f.name, release: st.release, store: st.store });
+      stores.set(st.field, m);
+    }
+  }
+  const out = new Map<string, DroppedField>();
+  const sources = fieldSourcesFor(byName);
+  for (const [field, byFn] of stores) {
+    const src = sources.get(field) ?? [];
+    if (src.length && src.every((x) => byFn.has(x.fn))) out.set(field, byFn.get(src[0]!.fn)!);
+  }
+  return out;
+});
+
+/** The tests with which the file's GUP calls choose writable pages (a file-wide fact). */
+const writeSelectorsFor = fileFact('gupWriteSelectors', (byName: Map<string, FunctionIR>): WriteSelector[] => {
+  const out: WriteSelector[] = [];
+  for (const f of byName.values()) for (const s of writeSelectorsOf(f)) if (!out.some((x) => x.shape === s.shape && x.pos === s.pos)) out.push(s);
+  return out;
+});
+
+/**
+ * Every same-file call of `name`, a helper that runs only inside a notifier callback, is reached
+ * only through the write check (in its caller, or in the caller's callers).
+ */
+const callersGuarded = fileFact('gupCallersGuarded', (name: string, byName: Map<string, FunctionIR>, text: string): boolean => {
+  const nc = notifierContext(byName, text);
+  const selectors = writeSelectorsFor(byName);
+  const guarded = (n: string, seen: Set<string>): boolean => {
+    if (seen.has(n) || nc.runsUnder.get(n) === n) return false;
+    const sites = nc.callSites.get(n) ?? [];
+    const next = new Set([...seen, n]);
+    return sites.length > 0 && sites.every((x) => {
+      const caller = byName.get(x.caller);
+      return !!caller && (writableGuarded(caller, x.call, selectors) || guarded(x.caller, next));
+    });
+  };
+  return guarded(name, new Set());
+});
+
+/** The release that dropped `arg`'s page before statement `c`: in this function, or before its field was filled. */
+function droppedRelease(fn: FunctionIR, c: Stmt, arg: Expr, byName: Map<string, FunctionIR>): { fn: string; release: CallStmt } | undefined {
+  const here = droppedFacts(fn).before.get(c);
+  const r = here ? releasedAt(here, arg) : undefined;
+  if (r) return { fn: fn.name, release: r };
+  const f = pageFieldOf(arg);
+  const d = f ? droppedFieldsFor(byName).get(f.field) : undefined;
+  return d ? { fn: d.fn, release: d.release } : undefined;
+}
+
 export const gupDirtyUnlocked: Rule = {
   meta,
   // Both findings are about pages a GUP acquisition of this file took (gupPagesOf, the file's
-  // GUP'd fields, fileGups): without an acquiring call in the file there is nothing to report.
+  // GUP'd fields, fileAcquisitions): without an acquiring call in the file there is nothing to report.
   relevance: {
-    trigger: (e) => takesOrDropsPageRefs(e) || e.mem?.op === 'set-page-dirty',
+    trigger: (e) => takesOrDropsPageRefs(e) || dirtiesPage(e),
     needs: [
       { why: 'a page-reference acquisition', api: acquiresPageRefs },
       // undirtiedReleases: fields filled by an acquisition whose FOLL_WRITE is chosen per transfer;
-      // the other finding: a dirtying call (set_page_dirty(), SetPageDirty()) on a GUP'd page.
-      { why: 'a per-transfer write flag or a dirtying call', api: (e) => e.mem?.op === 'set-page-dirty' || !!e.rawDirty, words: () => WRITE_GUP_FLAGS },
+      // the other findings: a dirtying call (set_page_dirty*(), SetPageDirty()) on a GUP'd page.
+      { why: 'a per-transfer write flag or a dirtying call', api: (e) => dirtiesPage(e) || !!e.rawDirty, words: () => WRITE_GUP_FLAGS },
     ],
   },
   check(fn: FunctionIR, ctx): Finding[] {
     const undirtied = undirtiedReleases(fn, ctx.functionsByName);
     if (undirtied.length) return undirtied;
-    const calls = fn.blocks.flatMap((b) => b.stmts).filter((s) => s.kind === 'call' && (lookupApi(s.callee)?.mem?.op === 'set-page-dirty' || !!lookupApi(s.callee)?.rawDirty));
+    const calls = fn.blocks.flatMap((b) => b.stmts).filter((s): s is CallStmt => s.kind === 'call' && (dirtiesPage(lookupApi(s.callee)) || !!lookupApi(s.callee)?.rawDirty));
     if (!calls.length) return [];
-    if (notifierCallbacks(ctx.text).has(fn.name)) return [];
-    const fields = gupFieldsFor(ctx.functionsByName);
+    const byName = ctx.functionsByName;
+    const fields = gupFieldsFor(byName);
     const g = gupPagesOf(fn, fields);
-    const locks = lockAnalysisFor(ctx.functionsByName, ctx.cancelled).facts(fn);
+    const callback = notifierContext(byName, ctx.text).runsUnder.get(fn.name);
+    // Only for functions with an unlocked dirtying, as before the _lock calls were looked at (the
+    // lockset memo is order-sensitive); the page lock makes a callback's dirtying safe too.
+    const unlocked = calls.some((c) => lookupApi(c.callee)?.mem?.op !== 'set-page-dirty-lock');
+    const locks = unlocked ? lockAnalysisFor(byName, ctx.cancelled).facts(fn) : undefined;
     const out: Finding[] = [];
     for (const c of calls) {
-      if (c.kind !== 'call') continue;
       const api = lookupApi(c.callee)!;
       const arg = c.args[api.mem?.pageArg ?? 0];
-      if (!arg || !(isGupPage(arg, g, fields) || (fileGups(ctx.functionsByName) && inMacroLoop(fn, c) && releasedHere(fn, arg)))) continue;
-      if (heldOfClass(locks.before.get(c), 'page_lock').length) continue;
-      const acq = g.acquisitions[0];
+      if (!arg) continue;
+      const sourced = isGupPage(arg, g, fields) || isGupPageField(fn, arg, byName);
+      const walked = !sourced && fileAcquisitions(byName).length > 0 && inMacroLoop(fn, c) && releasedHere(fn, arg);
+      const dropped = sourced ? droppedRelease(fn, c, arg, byName) : undefined;
+      if (!sourced && !walked) continue;
+      const acq = acquisitionOf(fn, arg, g, byName);
+      const taken = acq ? ` (${where(fn, acq)})` : '';
+      const takenAt = acq ? [{ range: acq.call.range, message: `pages taken here (${acq.call.callee}()${acq.fn === fn.name ? '' : ` in ${acq.fn}()`})` }] : [];
+      if (dropped) {
+        // Dirtying a page nobody holds is wrong with or without the page lock: no rename fixes it.
+        const rel = dropped.release;
+        const relAt = dropped.fn === fn.name ? `on line ${rel.range.startRow + 1}` : `in ${dropped.fn}(), line ${rel.range.startRow + 1}`;
+        out.push({
+          rule: meta.id, severity: meta.severity, function: fn.name, range: c.range,
+          message: `${c.callee}() on a page taken by GUP${taken} whose references were already dropped: ${rel.callee}() ${relAt} released it before this point, so nothing holds the page and it may already be freed and reused; dirtying it, with or without the page lock (even from an mmu notifier's callback), touches a page nobody owns. Dirty before the release: set_page_dirty_lock() then put_page(), or unpin_user_pages_dirty_lock() for pinned pages, and keep the references for as long as the pages are used.`,
+          related: [{ range: rel.range, message: `references dropped here (${rel.callee}()${dropped.fn === fn.name ? '' : ` in ${dropped.fn}()`})` }, ...takenAt],
+        });
+        continue;
+      }
+      if (api.mem?.op === 'set-page-dirty-lock') continue;
+      if (locks && heldOfClass(locks.before.get(c), 'page_lock').length) continue;
+      if (callback) {
+        if (writableGuarded(fn, c, writeSelectorsFor(byName)) || callersGuarded(fn.name, byName, ctx.text)) continue;
+        // No lock rename here: the callback may run with the page lock held (try_to_unmap()).
+        out.push({
+          rule: meta.id, severity: meta.severity, function: fn.name, range: c.range,
+          message: `${c.callee}() on a page taken by GUP${taken} in ${callback === fn.name ? `the mmu-notifier callback ${fn.name}()` : `${fn.name}(), which runs only from the mmu-notifier callback ${callback}(),`} without checking that the pages are writable: dirtying from the callback without the page lock is safe only for a page whose user pte had write permission (then lock_page(), page_mkwrite() and the writable pte came first, and the callback runs before that pte loses its write bit); a page taken read-only may be a shared file page that writeback cleaned and stripped of its buffers. Dirty only under the write check the pages were taken with (the GUP write flag kept with them, vma->vm_flags & VM_WRITE, or pte_write() of the entry).`,
+          related: takenAt,
+        });
+        continue;
+      }
       out.push({
         rule: meta.id, severity: meta.severity, function: fn.name, range: c.range,
-        message: `${c.callee}() ${api.rawDirty ? '(PG_dirty set directly, no ->dirty_folio, no lock) ' : ''}on a page taken by GUP${acq ? ` (${acq.call.callee}() on line ${acq.call.range.startRow + 1})` : ''} without the page lock: if the user mapping is a shared file, writeback may have cleaned the page and try_to_free_buffers() stripped its buffers, and this unlocked dirtying races it. Use set_page_dirty_lock() (or unpin_user_pages_dirty_lock() for pinned pages).`,
-        related: acq ? [{ range: acq.call.range, message: `pages taken here (${acq.call.callee}())` }] : [],
+        message: `${c.callee}() ${api.rawDirty ? '(PG_dirty set directly, no ->dirty_folio, no lock) ' : ''}on a page taken by GUP${taken} without the page lock: if the user mapping is a shared file, writeback may have cleaned the page and try_to_free_buffers() stripped its buffers, and this unlocked dirtying races it. Use set_page_dirty_lock() (or unpin_user_pages_dirty_lock() for pinned pages).`,
+        related: takenAt,
         // The table names the drop-in variant that takes the page lock (set_page_dirty_lock()).
         fixes: api.mem?.lockedVariant && lookupApi(api.mem.lockedVariant) ? [{ title: `Use ${api.mem.lockedVariant}()`, edits: [{ range: c.calleeRange, newText: api.mem.lockedVariant }] }] : [],
       });
@@ -210,3 +375,8 @@ export const gupDirtyUnlocked: Rule = {
     return out;
   },
 };
+
+/** set_page_dirty*() and kin: the table's dirtying ops, with or without the page lock. */
+function dirtiesPage(e: ApiEntry | undefined): boolean {
+  return e?.mem?.op === 'set-page-dirty' || e?.mem?.op === 'set-page-dirty-lock';
+}

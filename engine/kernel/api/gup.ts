@@ -75,7 +75,7 @@ export const gupApis: ApiEntry[] = [
     summary: 'The pre-v5.10 name of get_user_pages_fast_only(): lockless walk only, FOLL_GET (vhost\'s metadata prefetch used it; thread “vhost: access vq metadata through kernel virtual address”, 2019-03-07). Removal version UNVERIFIED.',
     returns: RONLY,
     source: 'drivers/vhost/vhost.c (v5.3-rc1 kernel-address metadata access, reverted); thread “vhost: access vq metadata through kernel virtual address” (2019-03-07, https://lore.kernel.org/all/?q=s%3A%22vhost%3A%20access%20vq%20metadata%20through%20kernel%20virtual%20address%22)',
-    refs: { op: 'acquire', kind: 'get', pagesArg: 3, countArg: 1, returns: 'count-nonneg' },
+    refs: { op: 'acquire', kind: 'get', pagesArg: 3, countArg: 1, writeArg: 2, returns: 'count-nonneg' },
   },
   // ---- acquire: FOLL_PIN family (unpin_user_page* to release) ---------------------------
   {

@@ -35,6 +35,11 @@ export type RefEffect =
       countArg?: number;
       flagsArg?: number;
       /**
+       * An int argument asking for writable pages when non-zero, where the call predates gup_flags
+       * (`__get_user_pages_fast(start, nr, write, pages)`).
+       */
+      writeArg?: number;
+      /**
        * What the return value says about how much was taken:
        * 'count-or-errno' (rule R: 0..nr, negative only when none),
        * 'count-nonneg' (fast_only: 0..nr), 'bytes-or-errno' (iov_iter_get_pages*: bytes),

@@ -120,6 +120,12 @@ export interface VmaWriteFacet {
   stackExpansion?: boolean;
 }
 
+/** On calls that test the write bit of a page-table entry value (pte_write(), pmd_write()...). */
+export interface WriteBitTestFacet {
+  /** The entry value tested. */
+  arg: number;
+}
+
 /** On calls that mark a page dirty without the page lock and without the mapping's ->dirty_folio (SetPageDirty). */
 export interface RawDirtyFacet {
   /** Also skips the dirty accounting of the mapping (PG_dirty set directly). */

@@ -16,6 +16,13 @@ export const STACK_GROWTH_FIELDS = ['vm_start', 'vm_end'];
 /** GUP flag that asks for writable pages: the caller (or its device) means to write them, so they must be dirtied before release. */
 export const WRITE_GUP_FLAGS = ['FOLL_WRITE'];
 
+/**
+ * VMA flag that says the user mapping allows writes: a test of it (`vma->vm_flags & VM_WRITE`) is
+ * one form of the write check before dirtying a page from an mmu notifier's callback (thread "vhost:
+ * access vq metadata through kernel virtual address", 2019-03-07; include/linux/mm.h).
+ */
+export const WRITABLE_VMA_FLAGS = ['VM_WRITE'];
+
 /** GUP flag that marks a long-term pin (the documented way to keep user pages mapped past the call). */
 export const LONGTERM_GUP_FLAGS = ['FOLL_LONGTERM'];
 

@@ -53,6 +53,22 @@ wrprotectApis.push(
   newPte('mk_huge_pmd', 'pmd_t mk_huge_pmd(struct page *page, pgprot_t prot)'),
 );
 
+// Write-bit tests of a page-table entry value: the check that makes dirtying a GUP'd page from an
+// mmu notifier's callback safe (the pte was writable, so page_mkwrite ran; thread “vhost: access vq
+// metadata through kernel virtual address”, 2019-03-07).
+function writeBit(name: string, signature: string, header: string): ApiEntry {
+  return { name, signature, header, summary: 'Whether the page-table entry value allows writes (its write bit).',
+    source: `${header}; thread “vhost: access vq metadata through kernel virtual address” (2019-03-07, https://lore.kernel.org/all/?q=s%3A%22vhost%3A%20access%20vq%20metadata%20through%20kernel%20virtual%20address%22)`,
+    writeBitTest: { arg: 0 } };
+}
+
+wrprotectApis.push(
+  writeBit('pte_write', 'int pte_write(pte_t pte)', 'arch/*/include/asm/pgtable.h'),
+  writeBit('pmd_write', 'int pmd_write(pmd_t pmd)', 'arch/*/include/asm/pgtable.h'),
+  writeBit('pud_write', 'int pud_write(pud_t pud)', 'arch/*/include/asm/pgtable.h'),
+  writeBit('huge_pte_write', 'int huge_pte_write(pte_t pte)', 'include/asm-generic/hugetlb.h'),
+);
+
 export const wrprotectFacets: FacetEntry[] = [
   { name: 'clear_soft_dirty', wrprotect: { kind: 'soft-dirty' } },
   { name: 'mwriteprotect_range', wrprotect: { kind: 'uffd-wp' } },
