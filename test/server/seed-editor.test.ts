@@ -6,6 +6,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../helpers/repo';
 import { LspClient, positionOf, withLspServer } from './lsp-client';
 
 type Pos = { line: number; character: number };
@@ -172,23 +175,8 @@ const reflag = `static int seal_region(struct mm_struct *mm, unsigned long addr)
 }
 `;
 
-const reflagHelperUnlock = `static void seal_done(struct mm_struct *mm)
-{
-	mmap_read_unlock(mm);
-}
-
-static int seal_region(struct mm_struct *mm, unsigned long addr)
-{
-	struct vm_area_struct *vma;
-
-	mmap_read_lock(mm);
-	vma = find_vma(mm, addr);
-	if (vma)
-		vma->vm_flags |= VM_LOCKED;
-	seal_done(mm);
-	return 0;
-}
-`;
+// The unlock in a helper: no mechanical fix.
+const reflagHelperUnlock = readFileSync(join(repoRoot(), 'test', 'fixtures', 'vma-modify-read-lock', 'unlock-in-helper.c'), 'utf8');
 
 test('code action: vma-modify-read-lock takes mmap_lock for write (lock and both unlocks); none when the unlock is in another function', async () => {
   await withLspServer(async (c) => {

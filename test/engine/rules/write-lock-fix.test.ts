@@ -123,24 +123,7 @@ static int seal_either(struct mm_struct *mm, unsigned long addr, int nested)
 });
 
 test('vma-modify-read-lock: no fix when the unlock is in another function, when a path returns holding the lock, or when the unlock names another mm', async () => {
-  const helperUnlock = `
-static void seal_done(struct mm_struct *mm)
-{
-	mmap_read_unlock(mm);
-}
-
-static int seal_region(struct mm_struct *mm, unsigned long addr)
-{
-	struct vm_area_struct *vma;
-
-	mmap_read_lock(mm);
-	vma = find_vma(mm, addr);
-	if (vma)
-		vma->vm_flags |= VM_LOCKED;
-	seal_done(mm);
-	return 0;
-}
-`;
+  const helperUnlock = readFileSync(join(repoRoot(), 'test', 'fixtures', 'vma-modify-read-lock', 'unlock-in-helper.c'), 'utf8');
   assert.equal((await fixOf(helperUnlock, 'vma-modify-read-lock')).fix, undefined);
   const returnsHeld = `
 static struct vm_area_struct *seal_and_keep(struct mm_struct *mm, unsigned long addr)
