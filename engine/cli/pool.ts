@@ -65,15 +65,6 @@ if (!isMainThread && (workerData as Partial<WorkerInit> | null)?.faultlineCheckW
 
 // ---- main side --------------------------------------------------------------------------------
 
-/**
- * The young generation of each worker's heap: 96 MB is a 32 MB semi-space (V8 sizes the young
- * generation at three semi-spaces), twice Node's default of 16 MB. The analysis allocates a
- * parse mirror, an IR and per-function facts for every kept function and drops them file by
- * file: with the default the scavenger ran 146 times over fs/'s 138 relevant 6.1 files, with
- * 32 MB 86 times (and 9 -> 5 full collections), for about 32 MB more resident per worker.
- */
-const YOUNG_GENERATION_MB = 96;
-
 export interface PoolOptions {
   workers: number;
   opts: CheckOptions;
@@ -122,7 +113,7 @@ export function runPool(jobs: FileJob[], p: PoolOptions): Promise<FileOutcome[]>
       const init: WorkerInit = { faultlineCheckWorker: true, opts: p.opts, current };
       let worker: Worker;
       try {
-        worker = new Worker(script, { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+        worker = new Worker(script, { workerData: init });
       } catch (e) {
         startFailure = (e as Error).message;
         if (live === 0) rejectPool(new Error(startFailure));
