@@ -28,6 +28,7 @@
 // shortcut; docs/DEVELOPING.md ("Speed over a tree") has the per-rule reasoning.
 
 import type { ApiEntry } from '../kernel/api-schema';
+import { initTables } from '../analysis/init-tables';
 import { allApis, apiTableGeneration } from '../kernel/api-table';
 import type { Rule } from './types';
 import { CALLEES, CALLERS, REACHING, afterNumber, isAsciiIdentChar, type RelevantNames } from '../syntax/relevance-graph';
@@ -146,8 +147,20 @@ export function fileRelevance(text: string, selected?: readonly string[]): FileR
     };
     r.trigger.forEach((i, k) => { if (seen[i]) add(r.triggerNames[k]); });
     for (const i of guarded) add(p.words[i]);
-    // An ops table of such a type is a seed that needs its callees: the callbacks it names.
-    for (const i of r.tables) if (seen[i]) { relevantApis.add(p.words[i]); spread.set(p.words[i], CALLERS | CALLEES); }
+    // An ops table of such a type is a seed that needs its callees: the callbacks it names. The
+    // rule reads the callbacks from the text (init-tables.ts), not from the parse, so they are
+    // also needed by name: in a broken file the parse may leave the table's `.invalidate = f`
+    // outside the item that names the type, and f would be left out while the rule reads it
+    // (fuzz seed 101 #28458: a callback defined inside the table's braces).
+    for (const i of r.tables) {
+      if (!seen[i]) continue;
+      relevantApis.add(p.words[i]);
+      spread.set(p.words[i], CALLERS | CALLEES);
+      for (const t of initTables(text).values()) {
+        if (t.type !== p.words[i]) continue;
+        for (const fn of t.fields.values()) { relevantApis.add(fn); spread.set(fn, (spread.get(fn) ?? 0) | CALLEES); }
+      }
+    }
   }
   const all = [...spread.values()].every((f) => f === (CALLERS | CALLEES));
   return { rules, relevantApis: all ? relevantApis : Object.assign(relevantApis, { spread, ...(interest ? { interest } : {}) }) };

@@ -326,6 +326,33 @@ static ssize_t demo_fn3(char __user *ubuf, size_t len)
 // Each shape: the batch path's findings equal the whole parse's. `functions`: the lowered
 // functions are the same too (every function is relevant); `reports`: the whole parse has a
 // finding, the one the shortcut lost before its fix.
+// Fuzz seed 101 #28458: a notifier ops table whose braces close only after a callback defined
+// inside them (lines moved). The rule reads the table from the text and finds the callback; the
+// parse leaves `.invalidate = ...` outside the item that names the ops type, so the batch path
+// left the callback out and trusted the notifier.
+const CALLBACK_INSIDE_TABLE = `static const struct mmu_interval_notifier_ops demo_mni_ops = {
+
+static void *demo_frame;
+static struct page *demo_page;
+
+static bool demo_invalidate(struct mmu_interval_notifier *mni, const struct mmu_notifier_range *range, unsigned long cur_seq)
+{
+	mmu_interval_set_seq(mni, cur_seq);
+	return true;
+}
+
+	.invalidate = demo_invalidate,
+};
+
+static int demo_attach(unsigned long uaddr)
+{
+	if (get_user_pages_fast(uaddr, 1, FOLL_WRITE, &demo_page) != 1)
+		return -EFAULT;
+	demo_frame = kmap(demo_page);
+	return 0;
+}
+`;
+
 const CASES: { name: string; text: string; functions: boolean; reports: boolean }[] = [
   { name: 'a non-ASCII function name', text: UNICODE_HELPER, functions: true, reports: false },
   { name: 'a mangled definition header', text: MANGLED_HEADER, functions: true, reports: false },
@@ -338,6 +365,7 @@ const CASES: { name: string; text: string; functions: boolean; reports: boolean 
   { name: 'a macro-made helper between a lock holder and the copy', text: MACRO_MADE_LINK, functions: false, reports: true },
   { name: 'an unterminated #if inside a function', text: IF_IN_FUNCTION, functions: false, reports: false },
   { name: 'a statement waiting for its body right before a closing brace', text: WAITING_BEFORE_BRACE, functions: false, reports: true },
+  { name: 'a notifier callback defined inside its ops table', text: CALLBACK_INSIDE_TABLE, functions: false, reports: true },
 ];
 
 test('the reproducers made from the fault-two-levels-down fixture are not the fixture itself', () => {
