@@ -151,7 +151,7 @@ export function fileRelevance(text: string, selected?: readonly string[]): FileR
     // rule reads the callbacks from the text (init-tables.ts), not from the parse, so they are
     // also needed by name: in a broken file the parse may leave the table's `.invalidate = f`
     // outside the item that names the type, and f would be left out while the rule reads it
-    // (fuzz seed 101 #28458: a callback defined inside the table's braces).
+    // (a fuzz input, #28458 of its run: a callback defined inside the table's braces).
     for (const i of r.tables) {
       if (!seen[i]) continue;
       relevantApis.add(p.words[i]);
