@@ -39,52 +39,25 @@ async function quickFixes(c: LspClient, uri: string, d: any): Promise<any[]> {
   return actions.filter((a: any) => a.edit && !a.title.startsWith('Disable '));
 }
 
-const glockRead = `static ssize_t ledgerfs_read_entry(struct ledgerfs_inode *li, char __user *ubuf, size_t len)
-{
-	struct gfs2_holder gh;
-	ssize_t ret;
-
-	gfs2_holder_init(li->i_gl, LM_ST_SHARED, 0, &gh);
-	ret = gfs2_glock_nq(&gh);
-	if (ret)
-		goto out_uninit;
-	if (copy_to_user(ubuf, li->entry, len))
-		ret = -EFAULT;
-	else
-		ret = len;
-	gfs2_glock_dq(&gh);
-out_uninit:
-	gfs2_holder_uninit(&gh);
-	return ret;
-}
-
-static ssize_t ledgerfs_read_nofault(struct ledgerfs_inode *li, char __user *ubuf, size_t len)
-{
-	struct gfs2_holder gh;
-	size_t left;
-
-	gfs2_holder_init(li->i_gl, LM_ST_SHARED, 0, &gh);
-	if (gfs2_glock_nq(&gh))
-		return -EIO;
-	pagefault_disable();
-	left = copy_to_user(ubuf, li->entry, len);
-	pagefault_enable();
-	gfs2_glock_dq(&gh);
-	gfs2_holder_uninit(&gh);
-	return left ? -EAGAIN : len;
-}
-`;
+// Our fixtures: a copy with page faults enabled under a glock, and nofault copies under one.
+const fixture = (name: string): string => readFileSync(join(repoRoot(), 'test', 'fixtures', 'fault-under-lock', name), 'utf8');
+const glockRead = fixture('glock-read-copy.c');
+const nofaultRead = fixture('nofault-copies-under-lock.c');
 
 test('hover: a glock acquisition says what the fault path takes; a copy under it says it can deadlock, a nofault copy that it cannot', async () => {
   await withLspServer(async (c) => {
-    const uri = 'file:///work/demo/fs/ledgerfs/read.c';
+    const uri = 'file:///work/demo/fs/clusterfs/read.c';
     await openFor(c, uri, glockRead, 'fault-under-lock');
     const onLock = await hoverAt(c, uri, glockRead, 'gfs2_glock_nq(&gh);');
     assert.match(onLock, /Page-fault path and `glock`:\*\* gfs2_fault\(\) and gfs2_page_mkwrite\(\) take the inode glock/);
-    const onCopy = await hoverAt(c, uri, glockRead, 'copy_to_user(ubuf, li->entry, len))');
+    const onCopy = await hoverAt(c, uri, glockRead, 'copy_to_user(ubuf, ci->record, len))');
     assert.match(onCopy, /`copy_to_user\(\)` can take a page fault here with page faults enabled/);
-    assert.match(onCopy, /`glock` \(gfs2_glock_nq\(\), line 7\): \*\*can deadlock\*\*/);
-    const onNofault = await hoverAt(c, uri, glockRead, 'copy_to_user(ubuf, li->entry, len);');
+    assert.match(onCopy, /`glock` \(gfs2_glock_nq\(\), line 11\): \*\*can deadlock\*\*/);
+    const uri2 = 'file:///work/demo/fs/notefs/file.c';
+    const since = c.received.length;
+    c.open(uri2, 'c', nofaultRead);
+    await c.diagnostics(uri2, since);
+    const onNofault = await hoverAt(c, uri2, nofaultRead, 'copy_to_user_nofault(ubuf, ni->title, len)');
     assert.match(onNofault, /runs under `glock` but cannot take a page fault here/);
     assert.match(onNofault, /so no deadlock/);
   });
