@@ -166,7 +166,6 @@ export function fileRelevance(text: string, selected?: readonly string[]): FileR
   return { rules, relevantApis: all ? relevantApis : Object.assign(relevantApis, { spread, ...(interest ? { interest } : {}) }) };
 }
 
-
 /**
  * Whether `w` occurs at `start` of `text` as an identifier of its own: nothing glued after it, and
  * nothing before it but characters that cannot start the identifier it would be part of. A run of

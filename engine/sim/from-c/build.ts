@@ -344,9 +344,9 @@ function condVars(fns: FunctionIR[]): Set<string> {
  */
 function countsUnknownIterator(f: FunctionIR, s: CallStmt, api: ApiEntry, roles: Map<string, { user: Set<number> }>): boolean {
   if (api.iterCursor?.op !== 'count') return false;
-  const root = rootVar(s.args[api.iterCursor.iterArg] ?? { kind: 'unknown', text: '' });
-  const user = roles.get(f.name)?.user ?? new Set<number>();
-  return !root || ![...user].some((i) => f.params[i]?.name === root);
+  const arg = s.args[api.iterCursor.iterArg];
+  const root = arg && rootVar(arg);
+  return !root || ![...roles.get(f.name)?.user ?? []].some((i) => f.params[i]?.name === root);
 }
 
 /**
