@@ -39,7 +39,7 @@ function writeVariantAt(v: string | undefined, kernel: string): string | undefin
 
 type Touch = 'acquire' | 'release' | 'other' | 'foreign' | undefined;
 
-export class LockUpgrade {
+class LockUpgrade {
   private readonly preds = new Map<number, number[]>();
   private readonly budget: number;
 
