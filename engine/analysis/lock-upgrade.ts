@@ -28,9 +28,8 @@ function instanceOf(call: CallStmt): string | undefined {
   return exprKey(e);
 }
 
-/** The table's write variant of a read lock call, when it exists at the selected kernel version. */
-function writeVariantOf(call: CallStmt, kernel: string): string | undefined {
-  const v = lookupApi(call.callee)?.lock?.writeVariant;
+/** The table's write variant `v` of a read lock call, when it exists at the selected kernel version. */
+function writeVariantAt(v: string | undefined, kernel: string): string | undefined {
   const e = v ? lookupApi(v) : undefined;
   if (!v || !e) return undefined;
   if (e.since && versionBefore(kernel, e.since) === true) return undefined;
@@ -40,7 +39,7 @@ function writeVariantOf(call: CallStmt, kernel: string): string | undefined {
 
 type Touch = 'acquire' | 'release' | 'other' | 'foreign' | undefined;
 
-export class LockUpgrade {
+class LockUpgrade {
   private readonly preds = new Map<number, number[]>();
   private readonly budget: number;
 
@@ -184,7 +183,7 @@ export function writeLockFix(fn: FunctionIR, byName: Map<string, FunctionIR>, he
     const l = lookupApi(c.callee)?.lock;
     // A call already in write mode has nothing to rename, and next to read ones it is not ours to pair.
     if (!l || (l.mode !== 'read' && l.mode !== 'shared')) return undefined;
-    const v = writeVariantOf(c, kernel);
+    const v = writeVariantAt(l.writeVariant, kernel);
     if (!v) return undefined;
     edits.push({ range: c.calleeRange, newText: v });
   }

@@ -116,11 +116,12 @@ export function resolve(p: NonNullable<HeldLock['pending']>, c: Expr | undefined
 
 /** How a lock call's result says whether it took the lock (a trylock; a 0 / -errno lock call), if it does. */
 export function pendingOf(st: CallStmt): HeldLock['pending'] {
-  const l = lookupApi(st.callee)?.lock;
+  const api = lookupApi(st.callee);
+  const l = api?.lock;
   const res = st.result && st.result.kind === 'var' ? st.result.name : undefined;
   if (!l || !res) return undefined;
   if (l.op === 'trylock') return { v: res, how: 'taken-if-true' };
-  return /^0 or|<0 error/.test(lookupApi(st.callee)?.returns ?? '') ? { v: res, how: 'taken-if-zero' } : undefined;
+  return /^0 or|<0 error/.test(api?.returns ?? '') ? { v: res, how: 'taken-if-zero' } : undefined;
 }
 
 export class LockAnalysis {

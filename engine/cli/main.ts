@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Engine } from '../engine';
 import type { RuleMeta } from '../rules/types';
-import { allRules } from '../rules/registry';
+import { allRules, ruleById } from '../rules/registry';
 import { explainApi } from '../explain/api-hover';
 import { explainRule } from '../explain/rule-explain';
 import { allApis } from '../kernel/api-table';
@@ -330,7 +330,7 @@ function runExplain(argv: string[], io: CliIO): number {
     return 2;
   }
   const name = names[0].replace(/\(\)$/, '');
-  const rule = allRules.find((r) => r.meta.id === name);
+  const rule = ruleById(name);
   const md = rule ? explainRule(name, ruleDocsPath(rule.meta.docs)) : explainApi(name);
   if (!md) {
     const near = nearNames(name, [...allApis().map((e) => e.name), ...allRules.map((r) => r.meta.id)]);
