@@ -316,7 +316,7 @@ function nearNames(name: string, known: string[]): string[] {
   return scored.slice(0, 4).map((x) => x.k);
 }
 
-/** The installed page of a rule, when the package ships it; the repository path otherwise. */
+/** The installed page of a rule, when the package ships it (explainRule falls back to the repository path in the rule's meta). */
 function ruleDocsPath(docs: string): string | undefined {
   const root = packageRoot();
   const p = root ? join(root, docs) : undefined;
