@@ -60,7 +60,8 @@ export function gupPagesOf(fn: FunctionIR, fields: Set<string> = NO_FIELDS): Gup
   return gupPagesOfUncached(fn, fields);
 }
 
-const NO_FIELDS: Set<string> = new Set();
+/** No struct fields known to hold GUP'd pages (the default of gupPagesOf). */
+export const NO_FIELDS: Set<string> = new Set();
 
 function gupPagesOfUncached(fn: FunctionIR, fields: Set<string>): GupPages {
   const out: GupPages = { arrays: new Set(), vars: new Set(), fieldPages: new Set(), acquisitions: [] };

@@ -17,7 +17,7 @@ import type { CallStmt, Expr, FunctionIR, Stmt } from '../ir';
 import { exprKey } from '../analysis/expr';
 import type { Rule, RuleMeta } from './types';
 import { lookupApi } from '../kernel/api-table';
-import { gupFieldSourcesOfFile, gupFieldsOfFile, gupPagesOf, holderType, isGupArray, isGupPage, type GupFieldSource, type GupPages } from '../analysis/gup-pages';
+import { gupFieldSourcesOfFile, gupFieldsOfFile, gupPagesOf, holderType, isGupArray, isGupPage, NO_FIELDS, type GupFieldSource, type GupPages } from '../analysis/gup-pages';
 import { droppedFacts, releasedAt } from '../analysis/gup-dropped';
 import { writableGuarded, writeSelectorsOf, type WriteSelector } from '../analysis/gup-write-guard';
 import { heldOfClass, lockAnalysisFor } from '../analysis/locksets';
@@ -213,8 +213,6 @@ const fileAcquisitions = fileFact('gupFileAcquisitions', (byName: Map<string, Fu
   }
   return [...handed, ...rest];
 });
-
-const NO_FIELDS: Set<string> = new Set();
 
 /**
  * Where the page being dirtied was taken: an acquisition of this function (the one filling the
