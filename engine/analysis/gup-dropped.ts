@@ -41,11 +41,15 @@ function kill(state: State, target: Expr): void {
 
 /** The release recorded for page expression `e`: itself, or the array it is an element of. */
 export function releasedAt(state: ReadonlyMap<string, CallStmt>, e: Expr): CallStmt | undefined {
+  return releaseOf((k) => state.get(k), e);
+}
+
+function releaseOf(get: (key: string) => CallStmt | undefined, e: Expr): CallStmt | undefined {
   const s = strip(e);
-  const own = state.get(exprKey(s));
+  const own = get(exprKey(s));
   if (own) return own;
-  if (s.kind === 'index') return state.get(exprKey(strip(s.base)));
-  if (s.kind === 'unary' && s.op === '*') return state.get(exprKey(strip(s.arg)));
+  if (s.kind === 'index') return get(exprKey(strip(s.base)));
+  if (s.kind === 'unary' && s.op === '*') return get(exprKey(strip(s.arg)));
   return undefined;
 }
 
@@ -75,7 +79,7 @@ function transfer(state: State, s: Stmt, stores: DroppedFacts['stores'] | undefi
   }
   if (s.kind === 'assign') {
     const v = strip(s.value);
-    const rel = releasedAt(new Map([...state].map(([k, x]) => [k, x.release])), v);
+    const rel = releaseOf((k) => state.get(k)?.release, v);
     kill(state, s.target);
     if (rel && s.op === undefined) {
       // A copy of a released array or page (`m->pages = pg`, `p = pages[i]`) is released too.
@@ -89,7 +93,6 @@ function transfer(state: State, s: Stmt, stores: DroppedFacts['stores'] | undefi
 }
 
 const memo = new WeakMap<object, DroppedFacts>();
-
 
 /**
  * Released page expressions before each statement of `fn` that is a call or an assignment (a
