@@ -15,16 +15,13 @@
 import type { CallStmt, Expr, FunctionIR, Stmt } from '../ir';
 import { lookupApi } from '../kernel/api-table';
 import { exprKey, varsOf } from './expr';
+import { strip } from './gup-pages';
 
 export interface DroppedFacts {
   /** Per dirtying-relevant statement: released page keys reaching it (key -> the release). */
   before: Map<Stmt, Map<string, CallStmt>>;
   /** `obj->field = <released pages>`: the field name, the store and the release before it. */
   stores: { field: string; store: Stmt; release: CallStmt }[];
-}
-
-function strip(e: Expr): Expr {
-  return e.kind === 'unary' && e.op === '&' ? e.arg : e;
 }
 
 type State = Map<string, { expr: Expr; release: CallStmt }>;

@@ -25,7 +25,8 @@ export interface GupPages {
   acquisitions: { call: CallStmt; longterm: boolean; array: string; field?: string; write: boolean; writeSelected: boolean }[];
 }
 
-function strip(e: Expr): Expr {
+/** `e` without a leading `&` (`&pages[i]` -> `pages[i]`, `&d->pg` -> `d->pg`). */
+export function strip(e: Expr): Expr {
   return e.kind === 'unary' && e.op === '&' ? e.arg : e;
 }
 
