@@ -15,16 +15,13 @@
 import type { CallStmt, Expr, FunctionIR, Stmt } from '../ir';
 import { lookupApi } from '../kernel/api-table';
 import { exprKey, varsOf } from './expr';
+import { strip } from './gup-pages';
 
 export interface DroppedFacts {
   /** Per dirtying-relevant statement: released page keys reaching it (key -> the release). */
   before: Map<Stmt, Map<string, CallStmt>>;
   /** `obj->field = <released pages>`: the field name, the store and the release before it. */
   stores: { field: string; store: Stmt; release: CallStmt }[];
-}
-
-function strip(e: Expr): Expr {
-  return e.kind === 'unary' && e.op === '&' ? e.arg : e;
 }
 
 type State = Map<string, { expr: Expr; release: CallStmt }>;
@@ -41,11 +38,15 @@ function kill(state: State, target: Expr): void {
 
 /** The release recorded for page expression `e`: itself, or the array it is an element of. */
 export function releasedAt(state: ReadonlyMap<string, CallStmt>, e: Expr): CallStmt | undefined {
+  return releaseOf((k) => state.get(k), e);
+}
+
+function releaseOf(get: (key: string) => CallStmt | undefined, e: Expr): CallStmt | undefined {
   const s = strip(e);
-  const own = state.get(exprKey(s));
+  const own = get(exprKey(s));
   if (own) return own;
-  if (s.kind === 'index') return state.get(exprKey(strip(s.base)));
-  if (s.kind === 'unary' && s.op === '*') return state.get(exprKey(strip(s.arg)));
+  if (s.kind === 'index') return get(exprKey(strip(s.base)));
+  if (s.kind === 'unary' && s.op === '*') return get(exprKey(strip(s.arg)));
   return undefined;
 }
 
@@ -75,7 +76,7 @@ function transfer(state: State, s: Stmt, stores: DroppedFacts['stores'] | undefi
   }
   if (s.kind === 'assign') {
     const v = strip(s.value);
-    const rel = releasedAt(new Map([...state].map(([k, x]) => [k, x.release])), v);
+    const rel = releaseOf((k) => state.get(k)?.release, v);
     kill(state, s.target);
     if (rel && s.op === undefined) {
       // A copy of a released array or page (`m->pages = pg`, `p = pages[i]`) is released too.
@@ -89,7 +90,6 @@ function transfer(state: State, s: Stmt, stores: DroppedFacts['stores'] | undefi
 }
 
 const memo = new WeakMap<object, DroppedFacts>();
-
 
 /**
  * Released page expressions before each statement of `fn` that is a call or an assignment (a

@@ -25,7 +25,8 @@ export interface GupPages {
   acquisitions: { call: CallStmt; longterm: boolean; array: string; field?: string; write: boolean; writeSelected: boolean }[];
 }
 
-function strip(e: Expr): Expr {
+/** `e` without a leading `&` (`&pages[i]` -> `pages[i]`, `&d->pg` -> `d->pg`). */
+export function strip(e: Expr): Expr {
   return e.kind === 'unary' && e.op === '&' ? e.arg : e;
 }
 
@@ -60,7 +61,8 @@ export function gupPagesOf(fn: FunctionIR, fields: Set<string> = NO_FIELDS): Gup
   return gupPagesOfUncached(fn, fields);
 }
 
-const NO_FIELDS: Set<string> = new Set();
+/** No struct fields known to hold GUP'd pages (the default of gupPagesOf). */
+export const NO_FIELDS: Set<string> = new Set();
 
 function gupPagesOfUncached(fn: FunctionIR, fields: Set<string>): GupPages {
   const out: GupPages = { arrays: new Set(), vars: new Set(), fieldPages: new Set(), acquisitions: [] };

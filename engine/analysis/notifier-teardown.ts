@@ -72,7 +72,7 @@ function isNull(e: Expr): boolean {
 }
 
 /** `name` is no local, parameter or lowering temporary of `fn`: a global. */
-function isGlobal(fn: FunctionIR, name: string): boolean {
+export function isGlobal(fn: FunctionIR, name: string): boolean {
   return !fn.locals[name] && !fn.params.some((p) => p.name === name) && !name.startsWith('$');
 }
 

@@ -17,7 +17,7 @@ import type { CallStmt, Expr, FunctionIR, Stmt } from '../ir';
 import { exprKey } from '../analysis/expr';
 import type { Rule, RuleMeta } from './types';
 import { lookupApi } from '../kernel/api-table';
-import { gupFieldSourcesOfFile, gupFieldsOfFile, gupPagesOf, holderType, isGupArray, isGupPage, type GupFieldSource, type GupPages } from '../analysis/gup-pages';
+import { gupFieldSourcesOfFile, gupFieldsOfFile, gupPagesOf, holderType, isGupArray, isGupPage, NO_FIELDS, strip, type GupFieldSource, type GupPages } from '../analysis/gup-pages';
 import { droppedFacts, releasedAt } from '../analysis/gup-dropped';
 import { writableGuarded, writeSelectorsOf, type WriteSelector } from '../analysis/gup-write-guard';
 import { heldOfClass, lockAnalysisFor } from '../analysis/locksets';
@@ -181,7 +181,7 @@ function otherHolder(fn: FunctionIR, e: Expr, sources: readonly GupFieldSource[]
 
 /** The field a page expression reads the page from: `obj->pg` (a one-page field) or `obj->pages[i]`. */
 function pageFieldOf(e: Expr): { field: string; page: boolean } | undefined {
-  const s = e.kind === 'unary' && e.op === '&' ? e.arg : e;
+  const s = strip(e);
   if (s.kind === 'field') return { field: s.name, page: true };
   if (s.kind === 'index' && s.base.kind === 'field') return { field: s.base.name, page: false };
   return undefined;
@@ -206,15 +206,13 @@ const fileAcquisitions = fileFact('gupFileAcquisitions', (byName: Map<string, Fu
     for (const a of g.acquisitions) {
       const handedOff = f.blocks.some((b) => b.stmts.some((st) => {
         if (st.kind !== 'call' || lookupApi(st.callee)?.refs?.op !== 'handoff') return false;
-        return st.args.some((x) => isGupArray(x, g, NO_FIELDS) && exprKey(x.kind === 'unary' && x.op === '&' ? x.arg : x) === a.array.replace(/^&/, ''));
+        return st.args.some((x) => isGupArray(x, g, NO_FIELDS) && exprKey(strip(x)) === a.array.replace(/^&/, ''));
       }));
       (handedOff ? handed : rest).push({ fn: f.name, call: a.call });
     }
   }
   return [...handed, ...rest];
 });
-
-const NO_FIELDS: Set<string> = new Set();
 
 /**
  * Where the page being dirtied was taken: an acquisition of this function (the one filling the
@@ -223,7 +221,7 @@ const NO_FIELDS: Set<string> = new Set();
  */
 function acquisitionOf(fn: FunctionIR, arg: Expr, g: GupPages, byName: Map<string, FunctionIR>): Acquisition | undefined {
   if (g.acquisitions.length) {
-    const s = arg.kind === 'unary' && arg.op === '&' ? arg.arg : arg;
+    const s = strip(arg);
     const base = s.kind === 'index' ? exprKey(s.base) : undefined;
     const a = g.acquisitions.find((x) => x.array === base) ?? g.acquisitions[0]!;
     return { fn: fn.name, call: a.call };

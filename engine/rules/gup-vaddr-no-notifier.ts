@@ -15,7 +15,7 @@ import type { Rule, RuleMeta } from './types';
 import { lookupApi } from '../kernel/api-table';
 import { gupPagesOf, isGupArray, isGupPage, type GupPages } from '../analysis/gup-pages';
 import { gupFieldsFor } from './gup-dirty-unlocked';
-import { notifierOps, slotsOf, type NotifierCallback, type NotifierOps } from '../analysis/notifier-teardown';
+import { isGlobal, notifierOps, slotsOf, type NotifierCallback, type NotifierOps } from '../analysis/notifier-teardown';
 import { exprKey } from '../analysis/expr';
 import { acquiresPageRefs } from './facets';
 import { NOTIFIER_OPS_TYPES } from '../kernel/api/vma';
@@ -58,7 +58,7 @@ interface Kept {
 function isKept(fn: FunctionIR, c: CallStmt): Kept {
   const result = c.result;
   if (!result) return { kept: false };
-  if (result.kind === 'field' || (result.kind === 'var' && !fn.locals[result.name] && !fn.params.some((p) => p.name === result.name) && !result.name.startsWith('$'))) return { kept: true, where: exprKey(result), target: result, at: c };
+  if (result.kind === 'field' || (result.kind === 'var' && isGlobal(fn, result.name))) return { kept: true, where: exprKey(result), target: result, at: c };
   if (result.kind !== 'var') return { kept: false };
   const names = new Set([result.name]);
   const stmts = fn.blocks.flatMap((b) => b.stmts);
