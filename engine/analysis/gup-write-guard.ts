@@ -20,6 +20,7 @@ import type { Expr, FunctionIR, Stmt } from '../ir';
 import { lookupApi } from '../kernel/api-table';
 import { WRITABLE_VMA_FLAGS, WRITE_GUP_FLAGS } from '../kernel/api/vma';
 import { mentionsName } from './expr';
+import { fileFact } from './file-facts';
 
 /** A condition reduced to an atom and its polarity (`!x` -> x false, `x != 0` -> x true). */
 interface Test {
@@ -94,10 +95,22 @@ function entryConds(fn: FunctionIR, id: number): Expr[] {
   return [];
 }
 
-/** The tests in `fn` that decide whether its GUP calls take writable pages. */
-export function writeSelectorsOf(fn: FunctionIR): WriteSelector[] {
+/** Adds `s` to `out` unless a selector of the same shape and sense is there already. */
+function addSelector(out: WriteSelector[], s: WriteSelector): void {
+  if (!out.some((x) => x.shape === s.shape && x.pos === s.pos)) out.push(s);
+}
+
+/** The tests with which the file's GUP calls choose writable pages (a file-wide fact). */
+export const fileWriteSelectors = fileFact('gupWriteSelectors', (byName: Map<string, FunctionIR>): WriteSelector[] => {
   const out: WriteSelector[] = [];
-  const add = (c: Expr): void => { const s = selectorOf(c); if (s && !out.some((x) => x.shape === s.shape && x.pos === s.pos)) out.push(s); };
+  for (const f of byName.values()) for (const s of writeSelectorsOf(f)) addSelector(out, s);
+  return out;
+});
+
+/** The tests in `fn` that decide whether its GUP calls take writable pages. */
+function writeSelectorsOf(fn: FunctionIR): WriteSelector[] {
+  const out: WriteSelector[] = [];
+  const add = (c: Expr): void => { const s = selectorOf(c); if (s) addSelector(out, s); };
   for (const b of fn.blocks) {
     for (const s of b.stmts) {
       if (s.kind !== 'call') continue;

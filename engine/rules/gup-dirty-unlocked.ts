@@ -19,7 +19,7 @@ import type { Rule, RuleMeta } from './types';
 import { lookupApi } from '../kernel/api-table';
 import { gupFieldSourcesOfFile, gupFieldsOfFile, gupPagesOf, holderType, isGupArray, isGupPage, NO_FIELDS, strip, type GupFieldSource, type GupPages } from '../analysis/gup-pages';
 import { droppedFacts, releasedAt } from '../analysis/gup-dropped';
-import { writableGuarded, writeSelectorsOf, type WriteSelector } from '../analysis/gup-write-guard';
+import { fileWriteSelectors, writableGuarded } from '../analysis/gup-write-guard';
 import { heldOfClass, lockAnalysisFor } from '../analysis/locksets';
 import { notifierContext } from '../analysis/notifier-context';
 import { acquiresPageRefs, takesOrDropsPageRefs } from './facets';
@@ -265,20 +265,13 @@ const droppedFieldsFor = fileFact('gupDroppedFields', (byName: Map<string, Funct
   return out;
 });
 
-/** The tests with which the file's GUP calls choose writable pages (a file-wide fact). */
-const writeSelectorsFor = fileFact('gupWriteSelectors', (byName: Map<string, FunctionIR>): WriteSelector[] => {
-  const out: WriteSelector[] = [];
-  for (const f of byName.values()) for (const s of writeSelectorsOf(f)) if (!out.some((x) => x.shape === s.shape && x.pos === s.pos)) out.push(s);
-  return out;
-});
-
 /**
  * Every same-file call of `name`, a helper that runs only inside a notifier callback, is reached
  * only through the write check (in its caller, or in the caller's callers).
  */
 const callersGuarded = fileFact('gupCallersGuarded', (name: string, byName: Map<string, FunctionIR>, text: string): boolean => {
   const nc = notifierContext(byName, text);
-  const selectors = writeSelectorsFor(byName);
+  const selectors = fileWriteSelectors(byName);
   const guarded = (n: string, seen: Set<string>): boolean => {
     if (seen.has(n) || nc.runsUnder.get(n) === n) return false;
     const sites = nc.callSites.get(n) ?? [];
@@ -353,7 +346,7 @@ export const gupDirtyUnlocked: Rule = {
       if (api.mem?.op === 'set-page-dirty-lock') continue;
       if (locks && heldOfClass(locks.before.get(c), 'page_lock').length) continue;
       if (callback) {
-        if (writableGuarded(fn, c, writeSelectorsFor(byName)) || callersGuarded(fn.name, byName, ctx.text)) continue;
+        if (writableGuarded(fn, c, fileWriteSelectors(byName)) || callersGuarded(fn.name, byName, ctx.text)) continue;
         // No lock rename here: the callback may run with the page lock held (try_to_unmap()).
         out.push({
           rule: meta.id, severity: meta.severity, function: fn.name, range: c.range,
