@@ -10,16 +10,26 @@
 // such a caller decide whether a helper is "code we cannot see" or a known no-op.
 
 import type { SyntaxNode, Tree } from '../syntax/parser';
+import { FILE_SCOPE_BLOCKS } from './syntax-tree';
 import { identifiersIn, nestedDefinitionNames, relevanceOutcome, spreadRelevance, type RelevanceOutcome } from '../syntax/relevance-graph';
 
 /** Top-level node types that hold no code of their own. */
 const DATA_ITEMS = new Set(['declaration', 'type_definition', 'struct_specifier', 'union_specifier', 'enum_specifier', 'expression_statement']);
 
-/** The declared name of a function_definition, or undefined when it is not a plain identifier. */
-function functionName(fn: SyntaxNode): string | undefined {
+/** Nesting of such blocks looked into; a deeper block is kept whole. */
+const MAX_BLOCK_DEPTH = 32;
+
+/**
+ * The declared name of a function_definition, or undefined when it is not a plain identifier.
+ * Read from `text` by offsets, never through the node's `text`: that asks the parse's input
+ * callback again, which counts each read against the parse's step budget and answers '' once it
+ * is spent, so in the large files that spend most of it most functions lost their names and were
+ * kept, with all they name (kernel/sched/fair.c: 421 functions lowered for one relevant one).
+ */
+function functionName(fn: SyntaxNode, text: string): string | undefined {
   let d: SyntaxNode | null = fn.childForFieldName('declarator');
   for (let depth = 0; d && depth < 16; depth++) {
-    if (d.type === 'identifier') return d.text;
+    if (d.type === 'identifier') return text.slice(d.startIndex, d.endIndex);
     if (d.type === 'parenthesized_declarator') d = d.namedChild(0);
     else d = d.childForFieldName('declarator');
   }
@@ -35,19 +45,31 @@ export function skippableFunctions(tree: Tree, text: string, relevantApis: Reado
   interface Item { start: number; end: number; name?: string; ids: Set<string>; relevant: boolean; data?: boolean; alsoDefines?: string[] }
   const items: Item[] = [];
   const cursor = tree.walk();
-  try {
-    if (!cursor.gotoFirstChild()) return new Set();
+  // One list of file-scope items: the root's children, or (depth > 0) a file-scope `#if` /
+  // `#ifdef` block's or its `#else` / `#elif` branch's. A function under `#ifdef CONFIG_X` is as
+  // much a file-scope definition as one outside (the lowering and the mirror's skip treat it so),
+  // and keeping whole blocks kept hundreds of functions in files such as kernel/sched/fair.c. The
+  // block's own condition names configuration macros, not functions: it is no item.
+  const visit = (depth: number): void => {
     do {
       if (!cursor.nodeIsNamed || cursor.nodeType === 'comment') continue;
+      if (depth > 0 && (cursor.currentFieldName === 'name' || cursor.currentFieldName === 'condition')) continue;
       const node = cursor.currentNode;
       const start = node.startIndex;
       const end = node.endIndex;
+      if (FILE_SCOPE_BLOCKS.has(node.type) && depth < MAX_BLOCK_DEPTH) {
+        if (cursor.gotoFirstChild()) {
+          visit(depth + 1);
+          cursor.gotoParent();
+        }
+        continue;
+      }
       // A definition with a parse error inside (a kernel loop macro the grammar does not know,
       // `list_for_each_entry(...) {`) is still lowered from its own subtree only (FileLowerer
       // functionDefinition), so its whole text decides for it like for any other.
       if (node.type === 'function_definition') {
         const body = node.childForFieldName('body');
-        const name = functionName(node);
+        const name = functionName(node, text);
         if (body && name) {
           const ids = identifiersIn(text, start, end);
           let relevant = false;
@@ -58,11 +80,15 @@ export function skippableFunctions(tree: Tree, text: string, relevantApis: Reado
           continue;
         }
       }
-      // Anything else (declarations, tables, macro-defined functions, #if blocks, errors) is kept.
-      // Declarations and top-level macro invocations are data: the functions they name (an ops
-      // table, EXPORT_SYMBOL) are references, not calls (relevance-graph.ts).
+      // Anything else (declarations, tables, macro-defined functions, deeper #if blocks, errors)
+      // is kept. Declarations and top-level macro invocations are data: the functions they name
+      // (an ops table, EXPORT_SYMBOL) are references, not calls (relevance-graph.ts).
       items.push({ start, end, ids: identifiersIn(text, start, end), relevant: true, data: DATA_ITEMS.has(node.type), alsoDefines: nestedDefinitionNames(text, start, end) });
     } while (cursor.gotoNextSibling());
+  };
+  try {
+    if (!cursor.gotoFirstChild()) return new Set();
+    visit(0);
   } finally {
     cursor.delete();
   }

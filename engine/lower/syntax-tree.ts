@@ -87,9 +87,25 @@ function identifierEnd(text: string, start: number, cursor: WalkCursor): number 
 }
 
 /**
+ * File-scope preprocessor blocks: their items (`#ifdef CONFIG_X` ... `#else` ... `#endif`) are
+ * file-scope items like the root's children.
+ */
+export const FILE_SCOPE_BLOCKS: ReadonlySet<string> = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef']);
+
+/**
+ * Whether a node whose ancestors are `stack` is a file-scope item: a child of the root or of
+ * file-scope `#if`/`#ifdef` blocks and their branches only (engine/lower/relevance.ts lists the
+ * function definitions there among the file's items, and may ask for them to be skipped).
+ */
+function atFileScope(stack: readonly SNode[]): boolean {
+  for (let k = 1; k < stack.length; k++) if (!FILE_SCOPE_BLOCKS.has(stack[k].type)) return false;
+  return true;
+}
+
+/**
  * `text`, when given, must be the text the tree was parsed from; it lets identifier ends be
- * read from the text (see identifierEnd). `skip`, when given, holds start offsets of top-level
- * function definitions that are left out entirely (the batch path's relevance filter,
+ * read from the text (see identifierEnd). `skip`, when given, holds start offsets of file-scope
+ * function definitions (atFileScope) that are left out entirely (the batch path's relevance filter,
  * engine/lower/relevance.ts). `onItems`, when given, is called each time the walk is about to
  * start a top-level item and at least two finished ones wait in `root.children`: the caller may
  * consume (and remove) all but the last of them (engine/lower/index.ts lowers them there, so the
@@ -163,7 +179,7 @@ export function mirrorTree(tree: Tree, cancelled?: () => boolean, text?: string,
           }
         }
         }
-      } else if (skip !== undefined && stack.length === 1 && type === 'function_definition' && skip.has(cursor.startIndex())) {
+      } else if (skip !== undefined && type === 'function_definition' && atFileScope(stack) && skip.has(cursor.startIndex())) {
         // Left out: like a comment, only its end matters if it is the file's last item.
         if (cleanFrom === 0) parent.end = cursor.endIndex();
       } else {

@@ -16,6 +16,8 @@ import type { Finding } from '../../engine/findings';
 import { allApis } from '../../engine/kernel/api-table';
 import { generateCorpus, generateLargeFile } from '../../bench/generate-corpus';
 import { fixtureFiles, repoRoot } from '../helpers/repo';
+import { loadCParser } from '../../engine/syntax/parser';
+import { skippableFunctions } from '../../engine/lower/relevance';
 
 
 
@@ -281,4 +283,30 @@ test('relevance: an API name counts as a whole identifier; fields and flags as s
   // substring, so gup-dirty-unlocked still can fire on a file that only names MY_FOLL_WRITE_FLAGS.
   const dirtyNeeds = `${call(acquire)} int g = MY_FOLL_WRITE_FLAGS;`;
   assert.ok(fileRelevance(dirtyNeeds).rules.includes('gup-dirty-unlocked'));
+});
+
+test('relevance: the tree filter names every file-scope function, in a long file and under #ifdef, and skips the unrelated ones', async () => {
+  // The filter that runs on the parsed tree (after a blanked parse fell back to the whole text).
+  // Function names once came from the node's text, which re-asks the parse's input callback and
+  // gets '' once its re-read budget is spent: in a long file most functions lost their names and
+  // were kept with all they name. Functions under #ifdef / #else were kept whole, too.
+  const parser = await loadCParser();
+  const acquire = allApis().find((a) => a.refs?.op === 'acquire' && !a.removed)!.name;
+  const parts: string[] = [];
+  let quiet = 0;
+  for (let i = 0; i < 400; i++) {
+    const fn = (name: string): string => `static int ${name}(struct quiet_dev *qd, int v)\n{\n\tint acc = v + qd->regs[${i % 7}] * ${i};\n\treturn acc > qd->limit ? qd->limit : acc;\n}\n\n`;
+    if (i % 10 === 5) { parts.push(`#ifdef CONFIG_QUIET_${i}\n${fn(`quiet_helper_${i}`)}#else\n${fn(`quiet_alt_${i}`)}#endif\n\n`); quiet += 2; }
+    else { parts.push(fn(`quiet_helper_${i}`)); quiet++; }
+  }
+  parts.push(`static long pin_buffer(unsigned long start, int n, struct page **pages)\n{\n\treturn ${acquire}(start, n, 0, pages);\n}\n`);
+  const text = parts.join('');
+  const tree = parser.parse(text);
+  try {
+    const skip = skippableFunctions(tree, text, new Set([acquire]));
+    assert.equal(skip.size, quiet, `every unrelated function is skipped (${text.length} characters)`);
+    assert.ok(!skip.has(text.indexOf('static long pin_buffer')), 'the function that names the API is kept');
+  } finally {
+    tree.delete();
+  }
 });
