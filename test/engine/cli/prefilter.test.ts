@@ -62,7 +62,8 @@ test('prefilter: the matcher finds exactly the names a substring search finds', 
   const sets: string[][] = [
     ['put_page', 'get_page', 'pagefault_disable', 'page', 'fault_in_readable', '@faultline', 'ab', 'bab'], // shortest 2: Wu-Manber, shift 1
     ['put_page', 'q', 'get_page'], // a one-byte name: the Aho-Corasick fallback
-    table, // the real table: Wu-Manber with a long window
+    ['kmap', 'ab', 'put_page', 'get_user_pages'], // a few short names looked for on their own, Wu-Manber over the rest
+    table, // the real table: Wu-Manber with a long window, kmap and vmap on their own
   ];
   const r = rng(11);
   for (const names of sets) {
