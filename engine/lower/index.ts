@@ -7,6 +7,7 @@ import type { CParser, Tree } from '../syntax/parser';
 import { blankKernelMacros } from '../syntax/macros';
 import { baseTypeText, normalizeSpace, readDeclarator, storageOf, typeText } from './declarators';
 import { type FunctionSignature, FunctionLowerer, type LowerEnv, emptyFunction } from './function';
+import { macroDefinitionName } from '../syntax/macro-definition';
 import { skippableFunctions } from './relevance';
 import type { RelevanceOutcome } from '../syntax/relevance-graph';
 import { LineIndex, type SNode, type SyntaxProblem, childByField, mirrorTree } from './syntax-tree';
@@ -317,12 +318,12 @@ class FileLowerer {
     const parts = pieces.map((p) => p.text);
     const first = normalizeSpace(parts[0] ?? '');
     const syscall = /^(COMPAT_)?SYSCALL_DEFINE\d$/.exec(macro);
-    let name: string;
     const params: Param[] = [];
     let returnType = '';
     const argRange = this.env.lines.range(argList.start, argList.end);
+    // The same name the batch relevance filters give it (engine/syntax/macro-definition.ts).
+    const name = macroDefinitionName(macro, first);
     if (syscall) {
-      name = `${syscall[1] ? 'compat_sys_' : 'sys_'}${first}`;
       returnType = 'long';
       for (let k = 1; k + 1 < parts.length; k += 2) {
         // The parameter spans its type and name arguments: `unsigned long, start`.
@@ -331,8 +332,6 @@ class FileLowerer {
         const range = from < to && to <= argList.end ? this.env.lines.range(from, to) : argRange;
         params.push({ name: normalizeSpace(parts[k + 1]), type: normalizeSpace(parts[k]), range });
       }
-    } else {
-      name = /^[A-Za-z_]\w*$/.test(first) ? first : macro;
     }
     const problem = stmt.children[stmt.children.length - 1];
     const p = problem && this.env.problemOf.get(problem);

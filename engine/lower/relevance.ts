@@ -11,6 +11,7 @@
 
 import type { SyntaxNode, Tree } from '../syntax/parser';
 import { FILE_SCOPE_BLOCKS } from './syntax-tree';
+import { firstMacroArgument, macroDefinitionName } from '../syntax/macro-definition';
 import { identifiersIn, nestedDefinitionNames, relevanceOutcome, spreadRelevance, type RelevanceOutcome } from '../syntax/relevance-graph';
 
 /** Top-level node types that hold no code of their own. */
@@ -34,6 +35,24 @@ function functionName(fn: SyntaxNode, text: string): string | undefined {
     else d = d.childForFieldName('declarator');
   }
   return undefined;
+}
+
+/**
+ * `MACRO(first, ...);`-less head followed by a block: the name the lowering gives the function
+ * the pair defines, and the block (engine/lower/index.ts macroFunction reads the same shape).
+ */
+function macroDefinitionAt(stmt: SyntaxNode, text: string): { name: string; body: SyntaxNode } | undefined {
+  let body = stmt.nextNamedSibling;
+  while (body && body.type === 'comment') body = body.nextNamedSibling;
+  if (!body || body.type !== 'compound_statement') return undefined;
+  let call: SyntaxNode | null = stmt.firstNamedChild;
+  while (call && call.type === 'comment') call = call.nextNamedSibling;
+  if (!call || call.type !== 'call_expression') return undefined;
+  const fn = call.childForFieldName('function');
+  const args = call.childForFieldName('arguments');
+  if (!fn || fn.type !== 'identifier' || !args) return undefined;
+  const inner = text.slice(args.startIndex + 1, Math.max(args.startIndex + 1, args.endIndex - 1));
+  return { name: macroDefinitionName(text.slice(fn.startIndex, fn.endIndex), firstMacroArgument(inner)), body };
 }
 
 /**
@@ -80,8 +99,20 @@ export function skippableFunctions(tree: Tree, text: string, relevantApis: Reado
           continue;
         }
       }
-      // Anything else (declarations, tables, macro-defined functions, deeper #if blocks, errors)
-      // is kept. Declarations and top-level macro invocations are data: the functions they name
+      // A function defined through a macro (`SYSCALL_DEFINE2(name, ...)` then `{ ... }`): the
+      // lowering makes one function of the two (macroFunction), so they are one item here, which
+      // defines the name the lowering gives it. Kept like any other item that is not a plain
+      // definition (the mirror cannot leave it out), and connected to the items that name it.
+      if (node.type === 'expression_statement') {
+        const made = macroDefinitionAt(node, text);
+        if (made) {
+          while (cursor.gotoNextSibling() && cursor.startIndex < made.body.startIndex) { /* comments */ }
+          const ids = identifiersIn(text, start, made.body.endIndex);
+          items.push({ start, end: made.body.endIndex, ids, relevant: true, alsoDefines: [made.name, ...(nestedDefinitionNames(text, start, made.body.endIndex) ?? [])] });
+          continue;
+        }
+      }
+      // Anything else (declarations, tables, deeper #if blocks, errors) is kept. Declarations and top-level macro invocations are data: the functions they name
       // (an ops table, EXPORT_SYMBOL) are references, not calls (relevance-graph.ts).
       items.push({ start, end, ids: identifiersIn(text, start, end), relevant: true, data: DATA_ITEMS.has(node.type), alsoDefines: nestedDefinitionNames(text, start, end) });
     } while (cursor.gotoNextSibling());

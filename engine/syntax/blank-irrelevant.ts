@@ -12,6 +12,7 @@
 // braces do not balance, is kept, and the whole pass gives up (returns the text unchanged) when
 // in doubt.
 
+import { macroDefinitionNamesOfHead } from './macro-definition';
 import { IDENT_SOURCE, identifiersIn, isAsciiIdentChar, nestedDefinitionNames, relevanceOutcome, spreadRelevance, type RelevanceItem, type RelevanceOutcome } from './relevance-graph';
 
 interface Span {
@@ -345,7 +346,11 @@ export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>)
     const name = plainDefinitionName(text, s);
     let relevant = name === undefined;
     if (!relevant) for (const id of ids) if (relevantApis.has(id)) { relevant = true; break; }
-    return { start: s.start, end: s.end, candidate: name !== undefined, name, ids, relevant, alsoDefines: nestedDefinitionNames(text, s.start, s.end) };
+    // A macro-made definition (`SYSCALL_DEFINE2(umount, ...) { ... }`) defines the name the
+    // lowering gives it (engine/syntax/macro-definition.ts); the item is kept either way.
+    const made = name === undefined && s.bodyOpen > s.start ? macroDefinitionNamesOfHead(withoutComments(text.slice(s.start, s.bodyOpen))) : [];
+    const nested = nestedDefinitionNames(text, s.start, s.end);
+    return { start: s.start, end: s.end, candidate: name !== undefined, name, ids, relevant, alsoDefines: made.length ? [...made, ...(nested ?? [])] : nested };
   });
   spreadRelevance(items, relevantApis);
   const blank = items.filter((it) => it.candidate && !it.relevant);

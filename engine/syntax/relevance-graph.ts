@@ -277,6 +277,9 @@ export function afterNumber(s: string, i: number, floor = 0): boolean {
   return isDigit(i - 1) || ((p === 39 /* ' */ || p === 46 /* . */) && isDigit(i - 2));
 }
 
+/** C keywords that error recovery can leave as a function's name; no call names such a function. */
+const KEYWORD_NAMES: ReadonlySet<string> = new Set(['if', 'else', 'while', 'for', 'do', 'switch', 'case', 'default', 'return', 'goto', 'break', 'continue', 'sizeof']);
+
 const NOT_A_TYPE = new Set(['if', 'while', 'for', 'switch', 'return', 'else', 'do', 'case', 'goto', 'sizeof', 'typeof', '__typeof__', 'defined', 'default']);
 
 /**
@@ -379,6 +382,10 @@ export function unaccountedFunction(outcome: RelevanceOutcome, functions: readon
   const { starts, ends, names, alsoDefines } = outcome;
   const pending: { name: string; range: { start: number; end: number } }[] = [];
   for (const fn of functions) {
+    // A function the recovery named after a keyword (`else if (x) {` left at file scope by a
+    // stray `}`) has no callers: `if (...)` in any item is no call of it. Its own calls lie in
+    // the kept text that holds it, so they were spread from like any other.
+    if (KEYWORD_NAMES.has(fn.name)) continue;
     const named = outcome.removedIds.has(fn.name);
     if (!named && !outcome.removedNames.size) continue;
     const at = fn.range.start;
