@@ -45,6 +45,12 @@ export interface StepFacts {
   sameState?: boolean;
   /** A precondition assumed from the caller (a lock or reference released without being taken here). */
   precondition?: string;
+  /**
+   * The kernel makes progress here that the model does not keep in its state (iomap_iter()
+   * advancing iter->pos and iter->len by the previous round's result): a cycle of states through
+   * this step cannot repeat in the kernel, so it is never a live-lock.
+   */
+  unmodelledProgress?: string;
 }
 
 export interface Finding {

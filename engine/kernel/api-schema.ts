@@ -5,7 +5,7 @@
 // that apply to it. Facet types live next to the data that uses them.
 
 import type { RefEffect } from './api/refs-schema';
-import type { AllocFacet, ArithFacet, ErrPtrFacet, IterCursorFacet } from './api/values-schema';
+import type { AllocFacet, ArithFacet, ErrPtrFacet, IterCursorFacet, RoundsFacet } from './api/values-schema';
 import type { UaccessEffect, FaultInEffect, LockEffect, PagefaultEffect, PagefaultHandle, MemEffect } from './api/mm-schema';
 import type { FaultLockFacet, FaultLockWindowFacet, FaultsFacet, IoHoldFacet, KmappingFacet, KunmapFacet, PageWalkFacet, PteValueFacet, RawDirtyFacet, VmaWriteFacet, WriteBitTestFacet, WrprotectFacet } from './api/seed-schema';
 
@@ -42,6 +42,8 @@ export interface ApiEntry {
   arith?: ArithFacet;
   /** iov_iter_count/advance/revert: the iterator's cursor in the simulator (include/linux/uio.h). */
   iterCursor?: IterCursorFacet;
+  /** iomap_iter(): a round only after a round with progress, as the caller reports it (fs/iomap/iter.c). */
+  rounds?: RoundsFacet;
   /** Seed-rule facets (engine/kernel/api/seed-schema.ts). */
   faultLock?: FaultLockFacet;
   faultLockWindow?: FaultLockWindowFacet;

@@ -14,6 +14,8 @@ const FIXED: Record<string, number> = {
   FOLL_LONGTERM: 0x100, FOLL_PIN: 0x40000, FOLL_TOUCH: 0x02,
   LM_ST_SHARED: 3, LM_ST_EXCLUSIVE: 1, LM_ST_DEFERRED: 2,
   MTE_GRANULE_SIZE: 16, UACCESS_MARGIN: 16,
+  // include/linux/iomap.h (6.1): the mapping went stale, a round without progress maps again (iomap_iter()).
+  IOMAP_F_STALE: 0x200,
 };
 
 export function constantValue(name: string, profile: ArchProfile): number | undefined {

@@ -64,6 +64,9 @@ export interface ExploreResult {
 
 type Fp = Map<string, Access>;
 
+/** A step whose progress the model does not keep in the state: no live-lock cycle runs through it. */
+const unmodelledProgress = (s: TraceStep): boolean => !!s.facts?.unmodelledProgress;
+
 /** Transition id: thread and adversary choice. */
 const CH = 64;
 const trId = (tid: number, choice: number): number => tid * CH + choice;
@@ -370,7 +373,7 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
         for (let i = cycleAt + 1; i < stack.length; i++) if (stack[i].via!.r.steps.some(p)) return true;
         return r.steps.some(p);
       };
-      if (fair && requires.every(cycleHas)) {
+      if (fair && requires.every(cycleHas) && !cycleHas(unmodelledProgress)) {
         const cycle: TraceStep[] = [];
         for (let i = cycleAt + 1; i < stack.length; i++) cycle.push(...stack[i].via!.r.steps);
         cycle.push(...r.steps);
@@ -422,6 +425,8 @@ function exploreInner(world: World, initial: SimState, endOracle: EndOracle, bud
 function fairCycle(edges: Edge[], enabledAt: Map<Key, boolean[]>, nThreads: number, requires: ((s: TraceStep) => boolean)[]): { start: Key; walk: Edge[] } | undefined {
   const out = new Map<Key, Edge[]>();
   for (const e of edges) {
+    // No cycle goes through a step whose progress the state does not show.
+    if (e.steps.some(unmodelledProgress)) continue;
     if (!out.has(e.from)) out.set(e.from, []);
     out.get(e.from)!.push(e);
   }

@@ -8,7 +8,7 @@
 import type { CallStmt, Expr, FunctionIR, Stmt } from '../ir';
 import type { StepFacts, TraceStep } from '../findings';
 import type { ApiEntry } from '../kernel/api-schema';
-import type { IterCursorFacet } from '../kernel/api/values-schema';
+import type { IterCursorFacet, RoundsFacet } from '../kernel/api/values-schema';
 import type { ArchProfile } from '../kernel/profiles';
 import { versionBefore, type KernelSwitches } from '../kernel/versions';
 import {
@@ -55,13 +55,87 @@ export function choiceCount(world: World, state: SimState, tid: number): number 
   const t = state.threads[tid];
   if (t.done || !t.frames.length) return 1;
   const f = t.frames[t.frames.length - 1];
-  const st = world.program.functions[f.fn]?.blocks[f.block]?.stmts[f.idx];
-  if (!st || st.kind !== 'call' || !world.program.choices) return 1;
-  return Math.max(1, world.program.choices.get(st)?.values.length ?? 1);
+  const fn = world.program.functions[f.fn];
+  const st = fn?.blocks[f.block]?.stmts[f.idx];
+  if (!st || st.kind !== 'call') return 1;
+  const site = world.program.choices?.get(st);
+  if (site) return Math.max(1, site.values.length);
+  const r = roundsFacetAt(world, st);
+  if (r) return roundOptions(roundKeys(fn, st, r), (key) => (key in f.env ? f.env[key] : state.globals[key] ?? null), world.profile).values.length;
+  return 1;
 }
 
 function isChoiceStmt(world: World, st: Stmt | undefined): boolean {
-  return !!st && st.kind === 'call' && (world.program.choices?.get(st)?.values.length ?? 0) > 1;
+  if (!st || st.kind !== 'call') return false;
+  // A rounds call (iomap_iter) starts a transition of its own: how many results it may have
+  // depends on the state (roundOptions).
+  return (world.program.choices?.get(st)?.values.length ?? 0) > 1 || !!roundsFacetAt(world, st);
+}
+
+/** The API table's `rounds` facet of a call the interpreter dispatches to the table (execCall). */
+function roundsFacetAt(world: World, st: CallStmt): RoundsFacet | undefined {
+  if (world.program.functions[st.callee] || world.program.choices?.has(st)) return undefined;
+  return world.api(st.callee)?.rounds;
+}
+
+/** Where a rounds call's iteration state keeps what the model reads (keys are field texts). */
+interface RoundKeys {
+  /** The field the caller stores a round's result in (`iter.processed`, `it->processed`). */
+  result: string;
+  /** The field holding the remap flag (`iter.iomap.flags`), and the flag. */
+  flags?: string;
+  flag?: string;
+  /** A key no C expression spells: set once the iteration has begun (the first call was made). */
+  begun: string;
+  /** The calling function stores into the result field itself (else the model cannot see it). */
+  stored: boolean;
+}
+
+const roundKeyCache = new WeakMap<CallStmt, RoundKeys>();
+
+function roundKeys(fn: FunctionIR, s: CallStmt, r: RoundsFacet): RoundKeys {
+  let k = roundKeyCache.get(s);
+  if (k) return k;
+  const arg = s.args[r.iterArg] ?? { kind: 'unknown', text: '?' };
+  // `&iter` names the struct itself (`iter.processed`), a pointer its pointee (`it->processed`).
+  const base: Expr = arg.kind === 'unary' && arg.op === '&' ? arg.arg : arg;
+  const arrow = base === arg;
+  const field = (path: string): string => {
+    let e: Expr = base;
+    path.split('.').forEach((name, i) => { e = { kind: 'field', base: e, name, arrow: i === 0 && arrow }; });
+    return exprText(e);
+  };
+  const result = field(r.resultField);
+  let stored = false;
+  for (const b of fn.blocks) for (const st of b.stmts) {
+    const target = st.kind === 'assign' ? st.target : st.kind === 'call' ? st.result : undefined;
+    if (target && target.kind === 'field' && exprText(target) === result) stored = true;
+  }
+  k = { result, begun: `${ROUND_BEGUN}${result}`, stored, ...(r.remap ? { flags: field(r.remap.field), flag: r.remap.flag } : {}) };
+  roundKeyCache.set(s, k);
+  return k;
+}
+
+/**
+ * What a rounds call (iomap_iter(), API table `rounds`) may return in the state `read` looks
+ * into: the kernel's contract (fs/iomap/iter.c, iomap_iter() and iomap_iter_advance() of v6.1),
+ * with the adversary choosing what the model does not track (the iteration's length, the
+ * filesystem's ->iomap_begin() and ->iomap_end() failing).
+ */
+function roundOptions(k: RoundKeys, read: (key: string) => Val, profile: ArchProfile): { values: number[]; why: string } {
+  const err = -(constantValue('EIO', profile) ?? 5);
+  if (read(k.begun) === null) return { values: [1, err], why: 'the first call: a mapping, or ->iomap_begin() failed' };
+  if (!k.stored) return { values: [1, 0, err], why: `${k.result} is not stored by this function: the previous round's progress is unknown` };
+  const done = num(read(k.result));
+  if (done < 0) return { values: [done], why: `the previous round failed (${k.result} ${show(done)})` };
+  if (done === 0) {
+    const bit = k.flag ? constantValue(k.flag, profile) : undefined;
+    if (k.flags && bit && bitop(num(read(k.flags)), bit, (x, y) => x & y)) {
+      return { values: [1, err], why: `the previous round processed nothing but ${k.flag} is set: the range is mapped again` };
+    }
+    return { values: [0, err], why: `the previous round processed nothing (${k.result} 0): the iteration ends (or ->iomap_end() fails)` };
+  }
+  return { values: [1, 0, err], why: `the previous round processed ${done} bytes: more of the range, the range used up, or ->iomap_begin() failed` };
 }
 
 export interface World {
@@ -89,6 +163,8 @@ const TOOK = 'took\u0000';
 const ASSUMED = 'assumed\u0000';
 /** Global keys for the pages of handles the function was handed (value -> page id). */
 const HANDED = 'handed\u0000';
+/** Frame key prefix (never a C expression) for an iteration a rounds call has begun. */
+const ROUND_BEGUN = 'round begun\u0000';
 /** Global keys for the one user buffer of a run, the span an iov_iter cursor moves in. */
 const ITER_START = 'iter start\u0000';
 const ITER_END = 'iter end\u0000';
@@ -494,6 +570,41 @@ class Exec {
     return 0;
   }
 
+  /**
+   * A rounds call (iomap_iter()): the result the adversary picks among those the contract
+   * allows (roundOptions). Handing out a new round (1) clears the result field and the remap
+   * flag, as iomap_iter_advance() does.
+   */
+  rounds(s: CallStmt, r: RoundsFacet, deltas: string[], notes: string[]): Val {
+    const k = roundKeys(this.fnIR(this.frame.fn), s, r);
+    const { values, why } = roundOptions(k, (key) => this.lookup(key).value, this.ctx.profile);
+    const i = Math.min(Math.max(0, this.choice), values.length - 1);
+    const v = values[i];
+    const done = k.stored && this.lookup(k.begun).value !== null ? num(this.lookup(k.result).value) : 0;
+    this.store(k.begun, 1);
+    if (v > 0) {
+      if (this.lookup(k.result).value !== null) deltas.push(`${k.result} cleared`);
+      this.clear(k.result);
+      if (k.flags) this.clear(k.flags);
+    }
+    notes.push(values.length > 1 ? `${why}: adversary choice ${i + 1} of ${values.length}` : why);
+    if (values.length > 1) this.facts = { ...this.facts, choice: { of: `${s.callee}()`, value: v, among: values.length } };
+    // After a round with progress the kernel moves the iteration on (iter->pos and iter->len by
+    // the result), which the model does not keep: the state may repeat where the kernel's cannot.
+    if (done > 0) this.facts = { ...this.facts, unmodelledProgress: `${s.callee}() moves the iteration on by ${done} bytes` };
+    return v;
+  }
+
+  /**
+   * Zero a field the kernel clears: a frame's field is removed (reads give 0), so the state is
+   * the one before the field was first stored and the explorer merges the two.
+   */
+  private clear(key: string): void {
+    const f = this.frame;
+    if (key in f.env) delete f.env[key];
+    else if (key in this.ctx.s.globals) this.store(key, 0);
+  }
+
   finishCall(s: CallStmt, value: Val, delta?: string, note?: string): void {
     const f = this.frame;
     const op = callText(s);
@@ -571,6 +682,8 @@ class Exec {
     }
 
     if (e.iterCursor) value = this.iterCursor(s, e.iterCursor, args, deltas);
+
+    if (e.rounds) value = this.rounds(s, e.rounds, deltas, notes);
 
     if (e.faultIn) {
       const fi = e.faultIn;

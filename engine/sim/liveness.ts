@@ -6,16 +6,50 @@
 //
 // Conservative by construction: only plain identifiers (no field/array/address use anywhere in
 // the function) are ever forgotten; globals and by-reference variables are not frame locals.
+//
+// Struct fields too: the interpreter keeps a field in the frame under its text (`iocb->ki_flags`)
+// and reads it only where that text is evaluated in the same function, so a field no later
+// statement reads is dropped from the frame (an input the adversary chose, tested once at entry,
+// no longer doubles every later state). A call may read fields through what it is handed (an API
+// facet reads `iter.processed` from `&iter`): every field rooted at a variable of a call's
+// arguments is live at the call.
 
 import type { Expr, FunctionIR, Stmt } from '../ir';
 import type { SimState } from '../kernel/state';
-import { varsOf } from '../analysis/expr';
+import { rootVar, varsOf } from '../analysis/expr';
+import { exprText } from '../ir-text';
 
 interface Liveness {
   /** live-in per block per statement index (index = stmts.length: before the edges). */
   at: Set<string>[][];
   /** Locals that may be forgotten (plain scalars). */
   plain: Set<string>;
+  /** Field texts the function's frame may hold (every field the function names). */
+  fields: Set<string>;
+}
+
+/** Field texts read by evaluating `e`: the interpreter reads a field by its whole text, not its base. */
+function fieldReads(e: Expr | undefined, out: Set<string>): void {
+  if (!e) return;
+  switch (e.kind) {
+    case 'field': out.add(exprText(e)); break;
+    case 'index': fieldReads(e.base, out); fieldReads(e.index, out); break;
+    case 'unary': fieldReads(e.arg, out); break;
+    case 'binary': fieldReads(e.left, out); fieldReads(e.right, out); break;
+    default: break;
+  }
+}
+
+/** Every field the expression names, at any depth, with the variable it hangs off. */
+function fieldsNamed(e: Expr | undefined, out: Map<string, string | undefined>): void {
+  if (!e) return;
+  switch (e.kind) {
+    case 'field': out.set(exprText(e), rootVar(e)); fieldsNamed(e.base, out); break;
+    case 'index': fieldsNamed(e.base, out); fieldsNamed(e.index, out); break;
+    case 'unary': fieldsNamed(e.arg, out); break;
+    case 'binary': fieldsNamed(e.left, out); fieldsNamed(e.right, out); break;
+    default: break;
+  }
 }
 
 const cache = new WeakMap<FunctionIR, Liveness>();
@@ -43,24 +77,47 @@ function rootOf(e: Expr): string | undefined {
   }
 }
 
-function useDef(s: Stmt): { use: Set<string>; def?: string } {
+/**
+ * What storing into `target` reads and which variable or field it overwrites: a variable or a
+ * field is replaced whole; an element (`a[i] = v`, `s->arr[i] = v`) updates the array the base
+ * names (read and written); a store through a pointer evaluates the pointer.
+ */
+function targetUseDef(target: Expr, use: Set<string>): string | undefined {
+  if (target.kind === 'var') return target.name;
+  varsOf(target, use);
+  if (target.kind === 'field') return exprText(target);
+  if (target.kind === 'index') {
+    if (target.base.kind === 'field') use.add(exprText(target.base));
+    else fieldReads(target.base, use);
+    fieldReads(target.index, use);
+  } else if (target.kind === 'unary') fieldReads(target.arg, use);
+  return undefined;
+}
+
+function useDef(s: Stmt, byRoot: Map<string, string[]>): { use: Set<string>; def?: string } {
   const use = new Set<string>();
   switch (s.kind) {
-    case 'assign':
+    case 'assign': {
       varsOf(s.value, use);
-      if (s.target.kind === 'var') return { use, def: s.target.name };
-      varsOf(s.target, use);
-      return { use };
-    case 'call':
-      for (const a of s.args) varsOf(a, use);
-      if (s.result && s.result.kind === 'var') return { use, def: s.result.name };
-      if (s.result) varsOf(s.result, use);
-      return { use };
-    case 'havoc':
-      if (s.target && s.target.kind === 'var') return { use, def: s.target.name };
-      if (s.target) varsOf(s.target, use);
-      return { use };
-    case 'return': if (s.value) varsOf(s.value, use); return { use };
+      fieldReads(s.value, use);
+      const def = targetUseDef(s.target, use);
+      return def !== undefined ? { use, def } : { use };
+    }
+    case 'call': {
+      for (const a of s.args) {
+        varsOf(a, use);
+        fieldReads(a, use);
+        // What the callee may read through the argument (`iomap_iter(&iter, ...)` reads iter.processed).
+        for (const v of varsOf(a)) for (const f of byRoot.get(v) ?? []) use.add(f);
+      }
+      const def = s.result ? targetUseDef(s.result, use) : undefined;
+      return def !== undefined ? { use, def } : { use };
+    }
+    case 'havoc': {
+      const def = s.target ? targetUseDef(s.target, use) : undefined;
+      return def !== undefined ? { use, def } : { use };
+    }
+    case 'return': if (s.value) { varsOf(s.value, use); fieldReads(s.value, use); } return { use };
     case 'decl': return { use, def: s.name };
   }
 }
@@ -80,12 +137,25 @@ export function liveness(fn: FunctionIR): Liveness {
   }
   const plain = new Set<string>();
   for (const name of Object.keys(fn.locals)) if (!complex.has(name)) plain.add(name);
+  const named = new Map<string, string | undefined>();
+  for (const b of fn.blocks) {
+    for (const s of b.stmts) {
+      if (s.kind === 'assign') { fieldsNamed(s.target, named); fieldsNamed(s.value, named); }
+      if (s.kind === 'call') { for (const a of s.args) fieldsNamed(a, named); fieldsNamed(s.result, named); }
+      if (s.kind === 'return') fieldsNamed(s.value, named);
+      if (s.kind === 'havoc') fieldsNamed(s.target, named);
+    }
+    for (const e of b.succs) fieldsNamed(e.cond, named);
+  }
+  const fields = new Set(named.keys());
+  const byRoot = new Map<string, string[]>();
+  for (const [f, root] of named) if (root) byRoot.set(root, [...(byRoot.get(root) ?? []), f]);
   for (const b of fn.blocks) for (const s of b.stmts) {
     if (s.kind === 'assign' && s.target.kind === 'var' && s.target.name.startsWith('$') && !complex.has(s.target.name)) plain.add(s.target.name);
     if (s.kind === 'call' && s.result?.kind === 'var' && s.result.name.startsWith('$') && !complex.has(s.result.name)) plain.add(s.result.name);
   }
   const at: Set<string>[][] = fn.blocks.map((b) => b.stmts.map(() => new Set<string>()).concat([new Set<string>()]));
-  const ud = fn.blocks.map((b) => b.stmts.map(useDef));
+  const ud = fn.blocks.map((b) => b.stmts.map((st) => useDef(st, byRoot)));
   // Iterate to a fixpoint (the blocks' order is arbitrary; bounded by the lattice height).
   for (let changed = true, round = 0; changed && round < 1000; round++) {
     changed = false;
@@ -93,7 +163,7 @@ export function liveness(fn: FunctionIR): Liveness {
       const b = fn.blocks[bi];
       const end = new Set<string>();
       for (const e of b.succs) {
-        if (e.cond) varsOf(e.cond, end);
+        if (e.cond) { varsOf(e.cond, end); fieldReads(e.cond, end); }
         const succ = at[e.to]?.[0];
         if (succ) for (const v of succ) end.add(v);
       }
@@ -110,7 +180,7 @@ export function liveness(fn: FunctionIR): Liveness {
       }
     }
   }
-  const r = { at, plain };
+  const r = { at, plain, fields };
   cache.set(fn, r);
   return r;
 }
@@ -121,7 +191,10 @@ function sameSet(a: Set<string>, b: Set<string>): boolean {
   return true;
 }
 
-/** Forget the dead plain locals of thread `tid`'s frames (in place). Returns how many were forgotten. */
+/**
+ * Forget the dead plain locals of thread `tid`'s frames (in place): set to NULL; dead fields are
+ * removed from the frame (a field never stored reads as NULL too). Returns how many were forgotten.
+ */
 export function forgetDeadLocals(functions: Record<string, FunctionIR>, s: SimState, tid: number): number {
   const t = s.threads[tid];
   let n = 0;
@@ -132,7 +205,9 @@ export function forgetDeadLocals(functions: Record<string, FunctionIR>, s: SimSt
     const live = lv.at[f.block]?.[Math.min(f.idx, fn.blocks[f.block].stmts.length)];
     if (!live) continue;
     for (const k in f.env) {
-      if (f.env[k] === null || !lv.plain.has(k) || live.has(k)) continue;
+      if (live.has(k)) continue;
+      if (lv.fields.has(k)) { delete f.env[k]; n++; continue; }
+      if (f.env[k] === null || !lv.plain.has(k)) continue;
       f.env[k] = null;
       n++;
     }

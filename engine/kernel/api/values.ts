@@ -3,7 +3,9 @@ import type { ApiEntry } from '../api-schema';
 // Allocators that return zeroed memory and the error-pointer helpers (include/linux/slab.h,
 // include/linux/vmalloc.h, include/linux/err.h). Data only: the GUP analysis reads these to
 // know, on one path, that a field of a freshly zeroed object is still NULL, or that a value
-// is an error pointer (engine/analysis/gup/value-facts.ts).
+// is an error pointer (engine/analysis/gup/value-facts.ts). Also values the simulator computes
+// instead of letting the adversary choose them: min/max (include/linux/minmax.h), the iov_iter
+// cursor (include/linux/uio.h) and what iomap_iter() returns (include/linux/iomap.h).
 
 const SLAB = 'include/linux/slab.h';
 const VMALLOC = 'include/linux/vmalloc.h';
@@ -89,4 +91,16 @@ export const valueApis: ApiEntry[] = [
   cursor('iov_iter_count', 'size_t iov_iter_count(const struct iov_iter *i)', 'count', 'Bytes left in the iterator.', { returns: 'The bytes not yet consumed.' }),
   cursor('iov_iter_advance', 'void iov_iter_advance(struct iov_iter *i, size_t bytes)', 'advance', 'Consumes bytes of the iterator without copying them.'),
   cursor('iov_iter_revert', 'void iov_iter_revert(struct iov_iter *i, size_t bytes)', 'revert', 'Gives back the last bytes consumed (after a short copy the caller does not keep).'),
+
+  // The iomap iteration (buffered, direct and DAX I/O, fiemap, seek, swapfile all loop on it).
+  {
+    name: 'iomap_iter',
+    signature: 'int iomap_iter(struct iomap_iter *iter, const struct iomap_ops *ops)',
+    header: 'include/linux/iomap.h',
+    since: 'v5.15',
+    summary: 'Iterates over the filesystem\'s mappings of a file range: the caller runs its loop body while the call returns > 0, and the body stores in iter->processed the bytes it processed, 0, or a negative errno. A round that processed nothing ends the iteration (unless the mapping went stale: IOMAP_F_STALE).',
+    returns: '1: a mapping to process; 0: done (the range used up, or the previous round processed nothing); negative: the previous round\'s errno, or ->iomap_begin() / ->iomap_end() failed.',
+    source: 'fs/iomap/iter.c iomap_iter() and iomap_iter_advance(), include/linux/iomap.h (Linux 6.1; iter->processed from v5.15 up to v6.15, which renamed it status and has the body advance the iterator)',
+    rounds: { iterArg: 0, resultField: 'processed', remap: { field: 'iomap.flags', flag: 'IOMAP_F_STALE' } },
+  },
 ];
