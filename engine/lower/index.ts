@@ -7,7 +7,7 @@ import type { CParser, Tree } from '../syntax/parser';
 import { blankKernelMacros } from '../syntax/macros';
 import { baseTypeText, normalizeSpace, readDeclarator, storageOf, typeText } from './declarators';
 import { type FunctionSignature, FunctionLowerer, type LowerEnv, emptyFunction } from './function';
-import { macroDefinitionName } from '../syntax/macro-definition';
+import { macroDefinitionName, splitTopLevelCommas } from '../syntax/macro-definition';
 import { skippableFunctions } from './relevance';
 import type { RelevanceOutcome } from '../syntax/relevance-graph';
 import { LineIndex, type SNode, type SyntaxProblem, childByField, mirrorTree } from './syntax-tree';
@@ -355,28 +355,6 @@ class FileLowerer {
   }
 }
 
-/** Top-level comma-separated pieces of `s`, each with its offset in `s` (leading spaces trimmed). */
-function splitTopLevelCommas(s: string): { text: string; start: number }[] {
-  const out: { text: string; start: number }[] = [];
-  let depth = 0;
-  let last = 0;
-  const push = (end: number): void => {
-    const raw = s.slice(last, end);
-    const lead = raw.length - raw.trimStart().length;
-    out.push({ text: raw.trim(), start: last + lead });
-  };
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 40 || c === 91 || c === 123) depth++;
-    else if (c === 41 || c === 93 || c === 125) depth--;
-    else if (c === 44 && depth === 0) {
-      push(i);
-      last = i + 1;
-    }
-  }
-  push(s.length);
-  return out;
-}
 
 /**
  * Lower a parsed file. `text` must be the text the tree was parsed from (after

@@ -28,27 +28,37 @@ interface Liveness {
   fields: Set<string>;
 }
 
-/** Field texts read by evaluating `e`: the interpreter reads a field by its whole text, not its base. */
-function fieldReads(e: Expr | undefined, out: Set<string>): void {
+/**
+ * Visit the fields `e` names: the outermost ones only (`intoBase` false: what evaluating `e`
+ * reads, since the interpreter reads a field by its whole text, not its base), or every one at
+ * any depth (`intoBase` true: `p->a.b` names `p->a.b` and `p->a`).
+ */
+function eachField(e: Expr | undefined, visit: (f: Expr) => void, intoBase: boolean): void {
   if (!e) return;
   switch (e.kind) {
-    case 'field': out.add(exprText(e)); break;
-    case 'index': fieldReads(e.base, out); fieldReads(e.index, out); break;
-    case 'unary': fieldReads(e.arg, out); break;
-    case 'binary': fieldReads(e.left, out); fieldReads(e.right, out); break;
+    case 'field': visit(e); if (intoBase) eachField(e.base, visit, intoBase); break;
+    case 'index': eachField(e.base, visit, intoBase); eachField(e.index, visit, intoBase); break;
+    case 'unary': eachField(e.arg, visit, intoBase); break;
+    case 'binary': eachField(e.left, visit, intoBase); eachField(e.right, visit, intoBase); break;
     default: break;
   }
 }
 
-/** Every field the expression names, at any depth, with the variable it hangs off. */
-function fieldsNamed(e: Expr | undefined, out: Map<string, string | undefined>): void {
-  if (!e) return;
-  switch (e.kind) {
-    case 'field': out.set(exprText(e), rootVar(e)); fieldsNamed(e.base, out); break;
-    case 'index': fieldsNamed(e.base, out); fieldsNamed(e.index, out); break;
-    case 'unary': fieldsNamed(e.arg, out); break;
-    case 'binary': fieldsNamed(e.left, out); fieldsNamed(e.right, out); break;
-    default: break;
+/** Field texts read by evaluating `e`. */
+function fieldReads(e: Expr | undefined, out: Set<string>): void {
+  eachField(e, (f) => out.add(exprText(f)), false);
+}
+
+/** Every expression of the function's statements and branch conditions. */
+function eachExpr(fn: FunctionIR, visit: (e: Expr | undefined) => void): void {
+  for (const b of fn.blocks) {
+    for (const s of b.stmts) {
+      if (s.kind === 'assign') { visit(s.target); visit(s.value); }
+      if (s.kind === 'call') { for (const a of s.args) visit(a); visit(s.result); }
+      if (s.kind === 'return') visit(s.value);
+      if (s.kind === 'havoc') visit(s.target);
+    }
+    for (const e of b.succs) visit(e.cond);
   }
 }
 
@@ -126,27 +136,12 @@ export function liveness(fn: FunctionIR): Liveness {
   const hit = cache.get(fn);
   if (hit) return hit;
   const complex = new Set<string>();
-  for (const b of fn.blocks) {
-    for (const s of b.stmts) {
-      if (s.kind === 'assign') { complexUses(s.target, complex); complexUses(s.value, complex); }
-      if (s.kind === 'call') { for (const a of s.args) complexUses(a, complex); complexUses(s.result, complex); }
-      if (s.kind === 'return') complexUses(s.value, complex);
-      if (s.kind === 'havoc') complexUses(s.target, complex);
-    }
-    for (const e of b.succs) complexUses(e.cond, complex);
-  }
+  eachExpr(fn, (e) => complexUses(e, complex));
   const plain = new Set<string>();
   for (const name of Object.keys(fn.locals)) if (!complex.has(name)) plain.add(name);
+  // Every field the function names, with the variable it hangs off.
   const named = new Map<string, string | undefined>();
-  for (const b of fn.blocks) {
-    for (const s of b.stmts) {
-      if (s.kind === 'assign') { fieldsNamed(s.target, named); fieldsNamed(s.value, named); }
-      if (s.kind === 'call') { for (const a of s.args) fieldsNamed(a, named); fieldsNamed(s.result, named); }
-      if (s.kind === 'return') fieldsNamed(s.value, named);
-      if (s.kind === 'havoc') fieldsNamed(s.target, named);
-    }
-    for (const e of b.succs) fieldsNamed(e.cond, named);
-  }
+  eachExpr(fn, (e) => eachField(e, (f) => named.set(exprText(f), rootVar(f)), true));
   const fields = new Set(named.keys());
   const byRoot = new Map<string, string[]>();
   for (const [f, root] of named) if (root) byRoot.set(root, [...(byRoot.get(root) ?? []), f]);

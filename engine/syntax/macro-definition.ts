@@ -24,15 +24,30 @@ export function macroDefinitionName(macro: string, firstArg: string): string {
  * white space runs made single spaces (as the lowering reads it).
  */
 export function firstMacroArgument(inner: string): string {
+  return (splitTopLevelCommas(inner)[0]?.text ?? '').replace(/\s+/g, ' ').trim();
+}
+
+/** Top-level comma-separated pieces of `s`, each with its offset in `s` (leading spaces trimmed). */
+export function splitTopLevelCommas(s: string): { text: string; start: number }[] {
+  const out: { text: string; start: number }[] = [];
   let depth = 0;
-  let end = inner.length;
-  for (let i = 0; i < inner.length; i++) {
-    const c = inner.charCodeAt(i);
+  let last = 0;
+  const push = (end: number): void => {
+    const raw = s.slice(last, end);
+    const lead = raw.length - raw.trimStart().length;
+    out.push({ text: raw.trim(), start: last + lead });
+  };
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
     if (c === 40 || c === 91 || c === 123) depth++;
     else if (c === 41 || c === 93 || c === 125) depth--;
-    else if (c === 44 && depth === 0) { end = i; break; }
+    else if (c === 44 && depth === 0) {
+      push(i);
+      last = i + 1;
+    }
   }
-  return inner.slice(0, end).trim().replace(/\s+/g, ' ');
+  push(s.length);
+  return out;
 }
 
 /**
