@@ -65,6 +65,14 @@ if (!isMainThread && (workerData as Partial<WorkerInit> | null)?.faultlineCheckW
 
 // ---- main side --------------------------------------------------------------------------------
 
+/**
+ * Most files of a tree end at the byte prefilter in microseconds, so a batch is mostly cheap
+ * files: a larger one costs fewer messages (each a structured clone both ways). Batches shrink
+ * towards the end of the queue (a quarter of what is left per worker pair), so a slow file near
+ * the end does not leave the other worker idle for long.
+ */
+const BATCH_MAX = 128;
+
 export interface PoolOptions {
   workers: number;
   opts: CheckOptions;
@@ -101,7 +109,7 @@ export function runPool(jobs: FileJob[], p: PoolOptions): Promise<FileOutcome[]>
       resolvePool(outcomes.map((o, i) => o ?? { k: 'failure', message: `internal error: no result for ${jobs[i].path}` }));
     };
     const nextBatch = (): number[] => {
-      const size = Math.max(1, Math.min(32, Math.ceil(queue.length / (2 * nWorkers))));
+      const size = Math.max(1, Math.min(BATCH_MAX, Math.ceil(queue.length / (2 * nWorkers))));
       const batch = queue.slice(0, size);
       queue = queue.slice(size);
       return batch;
