@@ -243,7 +243,7 @@ export function checkFile(ctx: FileContext, job: FileJob): FileOutcome {
           hash = contentHash(bytes) + (kernel ? `@${kernel}` : '');
           if (hash === job.cachedHash) return { k: 'cached' };
         }
-        decoded = decodeInput(bytes, opts.limit);
+        decoded = decodeInput(bytes, opts.limit, true);
       }
     }
   }
