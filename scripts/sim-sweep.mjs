@@ -31,8 +31,9 @@ const { lookupApi } = require(out('engine/kernel/api-table.js'));
 const { loadCParser } = require(out('engine/syntax/parser.js'));
 const { lowerC } = require(out('engine/lower/index.js'));
 const { treeRootVersion } = require(out('engine/input/tree-version.js'));
+const { linuxTree } = require(out('bench/tree.js'));
 
-const opts = { tree: process.env.FAULTLINE_LINUX_TREE ?? '/root/.cache/faultline-linux/6.1.192-3/linux-source-6.1', max: 200, kernel: undefined, json: undefined, dirs: [] };
+const opts = { tree: process.env.FAULTLINE_LINUX_TREE ?? linuxTree(), max: 200, kernel: undefined, json: undefined, dirs: [] };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];

@@ -17,8 +17,10 @@ import { checkFile, type CheckOptions, type FileContext, type FileOutcome } from
 import { relevantApiNames } from '../../../engine/rules/relevance';
 import { generateCorpus, rng } from '../../../bench/generate-corpus';
 import { fixtureFiles } from '../../helpers/repo';
+import { linuxTree } from '../../../bench/tree';
 
-const LINUX = process.env.FAULTLINE_LINUX_TREE ?? '/root/.cache/faultline-linux/6.1.192-3/linux-source-6.1';
+// FAULTLINE_LINUX_TREE (scripts/run-tests.mjs sets it), else the unpack ensure-linux-tree.sh finds.
+const LINUX = linuxTree() ?? '/nonexistent/linux-6.1';
 
 let enginePromise: Promise<Engine> | undefined;
 const engine = (): Promise<Engine> => (enginePromise ??= createEngine());

@@ -14,8 +14,10 @@ import { blankKernelMacros } from '../../../engine/syntax/macros';
 import { blankIrrelevant, rangesOutside } from '../../../engine/syntax/blank-irrelevant';
 import { relevantApiNames } from '../../../engine/rules/relevance';
 import { fixtureFiles } from '../../helpers/repo';
+import { linuxTree } from '../../../bench/tree';
 
-const LINUX = process.env.FAULTLINE_LINUX_TREE ?? '/root/.cache/faultline-linux/6.1.192-3/linux-source-6.1';
+// FAULTLINE_LINUX_TREE (scripts/run-tests.mjs sets it), else the unpack ensure-linux-tree.sh finds.
+const LINUX = linuxTree() ?? '/nonexistent/linux-6.1';
 
 /** Every node of the tree, in order, with everything the lowering can read of it. */
 function dump(tree: Tree): string[] {
