@@ -22,7 +22,7 @@ import {
 } from './format';
 import { markdownToText } from './markdown';
 import { checkFiles, extractSpeedArgs, SPEED_USAGE } from './run-files';
-import { formatSkipped, walkPaths } from './walk';
+import { formatSkipped, walkSteps, type WalkResult } from './walk';
 
 export interface CliIO {
   stdout(s: string): void;
@@ -248,8 +248,10 @@ export async function runCheck(argv: string[], io: CliIO, deps: CliDeps = {}): P
   }
   // Annotation problems, degraded-check and budget notes come from every run, whatever --rule says.
   const selected = [...(args.rules ? metas.filter((m) => args.rules!.includes(m.id)) : metas), ...(deps.rules ? [] : [annotationMeta, degradedMeta, budgetMeta])];
-  const walk = walkPaths(args.paths, { cwd: io.cwd });
-  const report: Report = { files: [], failures: walk.errors.map((e) => ({ path: e.path, message: e.message })), rules: selected };
+  // The walk runs as checkFiles asks for it: the workers start on the first files found.
+  const walk: WalkResult = { files: [], errors: [], skipped: [] };
+  const walkStepsLeft = walkSteps(args.paths, { cwd: io.cwd }, walk);
+  const report: Report = { files: [], failures: [], rules: selected };
   const limit = maxInputBytes(io.env);
   const budget = Number(io.env.FAULTLINE_FILE_BUDGET_MS) > 0 ? Number(io.env.FAULTLINE_FILE_BUDGET_MS) : DEFAULT_FILE_BUDGET_MS;
   let treeRoot: string | undefined;
@@ -263,14 +265,14 @@ export async function runCheck(argv: string[], io: CliIO, deps: CliDeps = {}): P
     }
   }
   // Reading, the prefilter, the cache and the worker threads: engine/cli/run-files.ts.
-  const run = await checkFiles(walk.files, {
+  const run = await checkFiles({ out: walk, steps: walkStepsLeft }, {
     opts: { rules: args.rules, arch: args.arch, kernel: args.kernel, tree: treeRoot, cwd: io.cwd, limit, budgetMs: budget, prefilter: true, hash: false },
     speed: 'error' in speedArgs ? { cache: false, prefilter: true } : speedArgs.speed,
     stdin: io.stdin, env: io.env, stderr: io.stderr, stderrTTY: io.stderrTTY === true,
     engine: deps.engine, toolVersion: toolVersion(),
   });
   report.files.push(...run.files);
-  report.failures.push(...run.failures);
+  report.failures.push(...walk.errors.map((e) => ({ path: e.path, message: e.message })), ...run.failures);
   switch (args.format) {
     case 'text': io.stdout(formatText(report)); break;
     case 'json': io.stdout(formatJson(report)); break;

@@ -83,19 +83,61 @@ export interface PoolOptions {
 }
 
 /**
- * Run `jobs` on worker threads; resolves with the outcomes in the jobs' order. Rejects when
- * workers cannot start (three died or failed before they were ready): the caller then runs the
- * files itself.
+ * Jobs that are still arriving: the file walk is still reading the tree (engine/cli/run-files.ts).
+ * runPool hands them out as they come; a worker that finds the queue empty waits for more until
+ * end().
  */
-export function runPool(jobs: FileJob[], p: PoolOptions): Promise<FileOutcome[]> {
+export class JobFeed {
+  readonly jobs: FileJob[] = [];
+  ended = false;
+  private listener: (() => void) | undefined;
+
+  /** Add jobs (they reach the pool at the next flush() or end()). */
+  push(...jobs: FileJob[]): void {
+    this.jobs.push(...jobs);
+  }
+
+  flush(): void {
+    this.listener?.();
+  }
+
+  /** No more jobs. */
+  end(): void {
+    this.ended = true;
+    this.listener?.();
+  }
+
+  /** The pool's: called on flush() and end(). */
+  listen(cb: () => void): void {
+    this.listener = cb;
+  }
+}
+
+/**
+ * Run `jobs` (all known, or still arriving through a JobFeed) on worker threads; resolves with
+ * the outcomes in the jobs' order. Rejects when workers cannot start (three died or failed before
+ * they were ready): the caller then runs the files itself.
+ */
+export function runPool(source: FileJob[] | JobFeed, p: PoolOptions): Promise<FileOutcome[]> {
   const script = p.script ?? __filename;
-  const outcomes: (FileOutcome | undefined)[] = new Array(jobs.length);
+  const feed = Array.isArray(source) ? Object.assign(new JobFeed(), { ended: true }) : source;
+  if (Array.isArray(source)) feed.push(...source);
+  const jobs = feed.jobs;
+  const outcomes: (FileOutcome | undefined)[] = [];
   const byIndex = new Map<number, number>();
-  jobs.forEach((j, i) => byIndex.set(j.index, i));
   // Work queue of positions in `jobs`; requeued work goes to the front.
-  let queue: number[] = jobs.map((_, i) => i);
+  let queue: number[] = [];
+  /** Jobs of the feed already queued. */
+  let known = 0;
+  const takeNew = () => {
+    for (; known < jobs.length; known++) {
+      byIndex.set(jobs[known].index, known);
+      queue.push(known);
+    }
+  };
+  takeNew();
   let done = 0;
-  const nWorkers = Math.max(1, Math.min(p.workers, jobs.length));
+  const nWorkers = Math.max(1, Math.min(p.workers, feed.ended ? jobs.length : p.workers));
   return new Promise((resolvePool, rejectPool) => {
     let live = 0;
     let finished = false;
@@ -106,7 +148,7 @@ export function runPool(jobs: FileJob[], p: PoolOptions): Promise<FileOutcome[]>
     const finish = () => {
       if (finished) return;
       finished = true;
-      resolvePool(outcomes.map((o, i) => o ?? { k: 'failure', message: `internal error: no result for ${jobs[i].path}` }));
+      resolvePool(jobs.map((job, i) => outcomes[i] ?? { k: 'failure', message: `internal error: no result for ${job.path}` }));
     };
     const nextBatch = (): number[] => {
       const size = Math.max(1, Math.min(BATCH_MAX, Math.ceil(queue.length / (2 * nWorkers))));
@@ -114,6 +156,13 @@ export function runPool(jobs: FileJob[], p: PoolOptions): Promise<FileOutcome[]>
       queue = queue.slice(size);
       return batch;
     };
+    /** Workers waiting for jobs the walk has not found yet: each entry sends them their next batch. */
+    const waiting: (() => void)[] = [];
+    feed.listen(() => {
+      takeNew();
+      // More work for the waiting workers; at the end with nothing left, they retire.
+      while (waiting.length && (queue.length || feed.ended)) waiting.shift()!();
+    });
     const spawn = () => {
       const current = new SharedArrayBuffer(4);
       const cell = new Int32Array(current);
@@ -132,14 +181,20 @@ export function runPool(jobs: FileJob[], p: PoolOptions): Promise<FileOutcome[]>
       let retired = false;
       let ready = false;
       const send = () => {
+        if (retired) return;
         inFlight = nextBatch();
-        if (!inFlight.length) { retired = true; void worker.terminate(); return; }
+        if (!inFlight.length) {
+          if (!feed.ended) { waiting.push(send); return; }
+          retired = true;
+          void worker.terminate();
+          return;
+        }
         worker.postMessage({ type: 'batch', jobs: inFlight.map((i) => jobs[i]) } satisfies ToWorker);
       };
       const replace = () => {
         retired = true;
         void worker.terminate();
-        if (queue.length) spawn();
+        if (queue.length || !feed.ended) spawn();
       };
       worker.on('message', (msg: FromWorker) => {
         if (msg.type === 'ready') { ready = true; send(); return; }
@@ -172,14 +227,14 @@ export function runPool(jobs: FileJob[], p: PoolOptions): Promise<FileOutcome[]>
         inFlight = [];
         queue = [...left, ...queue];
         if (!ready) { initDeaths++; startFailure = why; }
-        if (queue.length && initDeaths < MAX_INIT_DEATHS) spawn();
+        if ((queue.length || !feed.ended) && initDeaths < MAX_INIT_DEATHS) spawn();
       };
       worker.on('error', (e) => died(e?.message ?? String(e)));
       worker.on('exit', (code) => {
         live--;
         if (!retired) died(`worker exited with status ${code}`);
         if (live === 0) {
-          if (!queue.length) finish();
+          if (!queue.length && feed.ended) finish();
           // Workers keep dying before they are ready: the caller checks the files itself.
           else if (initDeaths >= MAX_INIT_DEATHS) rejectPool(new Error(startFailure ?? 'no worker could start'));
           else spawn();

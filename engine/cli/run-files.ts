@@ -11,10 +11,10 @@ import type { Decoded } from '../input/decode';
 import { CheckCache, configKey, defaultCacheDir, engineVersion } from './cache';
 import { checkFile, treeReader, type CheckOptions, type FileContext, type FileJob, type FileOutcome, type FileResult } from './check-file';
 import { STDIN_LABEL, type FileReport, type InputFailure } from './format';
-import { runPool } from './pool';
+import { JobFeed, runPool } from './pool';
 import { tablePrefilter } from './prefilter';
-import { createProgress } from './progress';
-import type { SkippedFile, WalkedFile } from './walk';
+import { createProgress, type Progress } from './progress';
+import type { SkippedFile, WalkResult } from './walk';
 
 export interface SpeedArgs {
   /** --cache (default) / --no-cache. */
@@ -118,8 +118,25 @@ function workerCount(): number {
   }
 }
 
-export async function checkFiles(walked: WalkedFile[], rc: RunContext): Promise<RunOutput> {
-  const stats: RunStats = { files: walked.length, analyzed: 0, prefiltered: 0, cached: 0, workers: 0 };
+/**
+ * The files to check: the walk's result so far (`out`, which grows) and, when it is still
+ * walking, its steps (engine/cli/walk.ts walkSteps): each step reads one more directory.
+ */
+export interface WalkInProgress {
+  out: WalkResult;
+  steps?: Iterator<void>;
+}
+
+/** Directories the walk reads between two turns of the event loop, once the workers are running. */
+const WALK_DIRS_PER_TURN = 32;
+
+export async function checkFiles(walk: WalkInProgress, rc: RunContext): Promise<RunOutput> {
+  const walked = walk.out.files;
+  let walkDone = walk.steps === undefined;
+  const walkOn = (dirs: number): void => {
+    for (let i = 0; i < dirs && !walkDone; i++) if (walk.steps!.next().done) walkDone = true;
+  };
+  const stats: RunStats = { files: 0, analyzed: 0, prefiltered: 0, cached: 0, workers: 0 };
   const out: RunOutput = { files: [], failures: [], skipped: [], stats };
   const hashed = rc.speed.cache ? openCache(rc) : undefined;
   const cache = hashed?.cache;
@@ -127,38 +144,68 @@ export async function checkFiles(walked: WalkedFile[], rc: RunContext): Promise<
   const opts: CheckOptions = { ...rc.opts, prefilter: rc.speed.prefilter, hash: cache !== undefined };
   const absOf = (p: string) => resolve(opts.cwd, p);
 
-  // Jobs; stdin is read here, once.
+  // Jobs, in the walk's order; stdin is read here, once.
   const jobs: FileJob[] = [];
   const early = new Map<number, FileOutcome>();
   let stdin: Decoded | undefined;
-  for (let index = 0; index < walked.length; index++) {
-    const w = walked[index];
-    if (w.path === '-') {
-      if (stdin) { early.set(index, { k: 'failure', message: 'stdin named more than once; read once' }); continue; }
-      stdin = await readStdin(rc.stdin, opts.limit);
-      jobs.push({ index, path: '-', explicit: true, stdin });
-      continue;
+  /** Walked files turned into jobs so far. */
+  let made = 0;
+  const makeJobs = async (): Promise<FileJob[]> => {
+    const fresh: FileJob[] = [];
+    for (; made < walked.length; made++) {
+      const index = made;
+      const w = walked[index];
+      if (w.path === '-') {
+        if (stdin) { early.set(index, { k: 'failure', message: 'stdin named more than once; read once' }); continue; }
+        stdin = await readStdin(rc.stdin, opts.limit);
+        fresh.push({ index, path: '-', explicit: true, stdin });
+        continue;
+      }
+      const cachedHash = cache?.get(absOf(w.path))?.h;
+      fresh.push({ index, path: w.path, explicit: w.explicit, ...(cachedHash ? { cachedHash } : {}) });
     }
-    const cachedHash = cache?.get(absOf(w.path))?.h;
-    jobs.push({ index, path: w.path, explicit: w.explicit, ...(cachedHash ? { cachedHash } : {}) });
-  }
+    jobs.push(...fresh);
+    return fresh;
+  };
 
-  const progress = createProgress(jobs.length, { tty: rc.stderrTTY, write: rc.stderr });
-  const outcomes: FileOutcome[] = new Array(walked.length);
-  for (const [i, o] of early) outcomes[i] = o;
+  // Enough of the walk to decide how to check: all of it, or enough files to be worth the workers.
+  while (!walkDone && walked.length < POOL_MIN_FILES) walkOn(1);
+  await makeJobs();
   const wanted = rc.speed.jobs ?? workerCount();
-  const usePool = !rc.engine && wanted > 1 && jobs.length > 1 && (rc.speed.jobs !== undefined || jobs.length >= POOL_MIN_FILES);
+  const usePool = !rc.engine && wanted > 1 && (jobs.length > 1 || !walkDone) && (rc.speed.jobs !== undefined || jobs.length >= POOL_MIN_FILES);
+  // The progress line needs the total: it starts when the walk is done.
+  let progress: Progress = createProgress(0, { tty: false, write: rc.stderr });
+  const startProgress = () => { progress = createProgress(jobs.length, { tty: rc.stderrTTY, write: rc.stderr }); };
+  const outcomes: FileOutcome[] = [];
   let pooled = false;
   if (usePool) {
-    try {
-      const res = await runPool(jobs, { workers: wanted, opts, onProgress: (d) => progress.update(d) });
+    // The workers start (and check the files found so far) while the walk reads the rest.
+    const feed = new JobFeed();
+    feed.push(...jobs);
+    const pool = runPool(feed, { workers: wanted, opts, onProgress: (d) => progress.update(d) })
+      .then((res) => ({ res }), () => ({ res: undefined }));
+    while (!walkDone) {
+      walkOn(WALK_DIRS_PER_TURN);
+      feed.push(...await makeJobs());
+      feed.flush();
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    startProgress();
+    feed.end();
+    // No worker could start (an unusual host): the files are checked here instead.
+    const { res } = await pool;
+    if (res) {
       res.forEach((o, i) => { outcomes[jobs[i].index] = o; });
       stats.workers = Math.min(wanted, jobs.length);
       pooled = true;
-    } catch {
-      // No worker could start (an unusual host): check the files here instead.
     }
   }
+  if (!pooled) {
+    walkOn(Infinity);
+    await makeJobs();
+    startProgress();
+  }
+  for (const [i, o] of early) outcomes[i] = o;
   if (!pooled && jobs.length) {
     const engine = rc.engine ?? await createEngine();
     const ctx: FileContext = {
@@ -175,6 +222,7 @@ export async function checkFiles(walked: WalkedFile[], rc: RunContext): Promise<
     }
   }
   progress.end();
+  stats.files = walked.length;
 
   // Back in the walk's order.
   for (let index = 0; index < walked.length; index++) {

@@ -56,11 +56,22 @@ export function fileTypeName(st: Stats | Dirent): string {
 }
 
 export function walkPaths(args: string[], opts: { cwd?: string; maxFiles?: number } = {}): WalkResult {
+  const out: WalkResult = { files: [], errors: [], skipped: [] };
+  for (const step of walkSteps(args, opts, out)) void step;
+  return out;
+}
+
+/**
+ * The walk as steps: fills `out` exactly as walkPaths does, and yields after each directory it
+ * reads, so a caller can hand the files found so far to the worker threads, which then start
+ * while the rest of the tree is read (engine/cli/run-files.ts: the walk of Linux 6.1 takes
+ * about 0.4 s, during which the second core had nothing to do).
+ */
+export function* walkSteps(args: string[], opts: { cwd?: string; maxFiles?: number }, out: WalkResult): Generator<void, void, void> {
   const cwd = opts.cwd ?? process.cwd();
   const abs = (p: string) => resolve(cwd, p);
   const maxFiles = opts.maxFiles ?? 1_000_000;
-  const out: WalkResult = { files: [], errors: [], skipped: [] };
-  const walk = (dir: string, depth: number) => {
+  function* walk(dir: string, depth: number): Generator<void, void, void> {
     if (depth > 64) { out.errors.push({ path: dir, message: 'directory nesting deeper than 64 levels; not walked further' }); return; }
     let entries: Dirent[];
     try {
@@ -77,7 +88,7 @@ export function walkPaths(args: string[], opts: { cwd?: string; maxFiles?: numbe
       const p = join(dir, name);
       if (ent.isDirectory()) {
         if (name.startsWith('.') || name === 'node_modules') continue;
-        walk(p, depth + 1);
+        yield* walk(p, depth + 1);
         continue;
       }
       if (!isCheckablePath(name)) continue;
@@ -92,15 +103,15 @@ export function walkPaths(args: string[], opts: { cwd?: string; maxFiles?: numbe
       }
       out.skipped.push({ path: p, what: fileTypeName(ent) });
     }
-  };
+    yield;
+  }
   for (const a of args) {
     if (a === '-') { out.files.push({ path: a, explicit: true }); continue; }
     let st: Stats;
     try { st = statSync(abs(a)); } catch (e) { out.errors.push({ path: a, message: reason(e) }); continue; }
-    if (st.isDirectory()) walk(a, 0);
+    if (st.isDirectory()) yield* walk(a, 0);
     else out.files.push({ path: a, explicit: true });
   }
-  return out;
 }
 
 /** One stderr line per skipped file (the run goes on; the exit status does not change). */

@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { main } from '../../../engine/cli/main';
 import { createEngine, type Engine, type AnalyzeOptions } from '../../../engine/engine';
-import { runPool } from '../../../engine/cli/pool';
+import { JobFeed, runPool } from '../../../engine/cli/pool';
 import { createProgress, progressLine } from '../../../engine/cli/progress';
 import { tablePrefilter } from '../../../engine/cli/prefilter';
 import { extractSpeedArgs } from '../../../engine/cli/run-files';
-import { walkPaths } from '../../../engine/cli/walk';
+import { walkPaths, walkSteps, type WalkResult } from '../../../engine/cli/walk';
 import { generateCorpus } from '../../../bench/generate-corpus';
 import { repoRoot } from '../../helpers/repo';
 
@@ -111,6 +111,77 @@ parentPort.postMessage({ type: 'ready' });
       else assert.deepEqual(o, { k: 'clean', hash: names[i] }, `job ${i}`);
     });
     assert.ok(progressCalls > 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('pool: jobs that arrive while the walk goes on are all checked, in order; waiting workers retire at the end', async () => {
+  const dir = tmp();
+  try {
+    // The same stand-in protocol: a clean outcome per job, a death on *boom*.
+    const script = join(dir, 'fake-worker.js');
+    writeFileSync(script, `
+const { parentPort, workerData } = require('node:worker_threads');
+const cell = new Int32Array(workerData.current);
+parentPort.on('message', (msg) => {
+  const outcomes = [];
+  for (const job of msg.jobs) {
+    Atomics.store(cell, 0, job.index);
+    if (job.path.includes('boom')) process.exit(9);
+    outcomes.push({ index: job.index, outcome: { k: 'clean', hash: job.path } });
+  }
+  Atomics.store(cell, 0, -1);
+  parentPort.postMessage({ type: 'done', outcomes, stopped: false });
+});
+parentPort.postMessage({ type: 'ready' });
+`);
+    const feed = new JobFeed();
+    // Walk indexes with gaps (stdin named twice, say: no job), and a first piece of one job.
+    const job = (index: number) => ({ index: index * 2, path: index === 70 ? 'f70-boom.c' : `f${index}.c`, explicit: false });
+    feed.push(job(0));
+    const pool = runPool(feed, { workers: 2, opts: { cwd: dir, limit: 1 << 20, budgetMs: 1000, prefilter: true, hash: false }, script });
+    // The rest in pieces, some after the workers have emptied the queue and wait.
+    for (let from = 1; from < 150; from += 25) {
+      await new Promise((r) => setTimeout(r, 30));
+      for (let i = from; i < Math.min(150, from + 25); i++) feed.push(job(i));
+      feed.flush();
+    }
+    await new Promise((r) => setTimeout(r, 30));
+    feed.end();
+    const out = await pool;
+    assert.equal(out.length, 150);
+    out.forEach((o, i) => {
+      if (i === 70) assert.ok(o.k === 'failure' && /status 9/.test(o.message), JSON.stringify(o));
+      else assert.deepEqual(o, { k: 'clean', hash: `f${i}.c` }, `job ${i}`);
+    });
+    // A feed that ends with nothing in it.
+    const empty = new JobFeed();
+    const none = runPool(empty, { workers: 2, opts: { cwd: dir, limit: 1 << 20, budgetMs: 1000, prefilter: true, hash: false }, script });
+    await new Promise((r) => setTimeout(r, 30));
+    empty.end();
+    assert.deepEqual(await none, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('walk: walkSteps yields once per directory and fills the result exactly as walkPaths does', () => {
+  const dir = tmp();
+  try {
+    for (const d of ['b', 'a/z', 'a/y', '.hidden', 'node_modules']) mkdirSync(join(dir, d), { recursive: true });
+    for (const f of ['b/2.c', 'b/1.h', 'a/z/x.patch', 'a/y/w.c', 'a/top.c', 'root.c', 'notes.txt', '.hidden/h.c', 'node_modules/n.c']) writeFileSync(join(dir, f), 'int x;\n');
+    const whole = walkPaths([join(dir, 'root.c'), dir, join(dir, 'missing.c')]);
+    const out: WalkResult = { files: [], errors: [], skipped: [] };
+    let steps = 0;
+    const seen: number[] = [];
+    for (const step of walkSteps([join(dir, 'root.c'), dir, join(dir, 'missing.c')], {}, out)) { void step; steps++; seen.push(out.files.length); }
+    assert.deepEqual(out, whole);
+    // The walked directories: the root, a, a/y, a/z, b (hidden ones and node_modules are not entered).
+    assert.equal(steps, 5);
+    // The first step ends with the first directory read to its end (a/y): part of the files only.
+    assert.deepEqual(seen, [3, 4, 4, 6, 7]);
+    assert.deepEqual(whole.files.map((f) => f.path.slice(dir.length + 1)), ['root.c', 'a/top.c', 'a/y/w.c', 'a/z/x.patch', 'b/1.h', 'b/2.c', 'root.c']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
