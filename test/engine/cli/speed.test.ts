@@ -74,13 +74,13 @@ test('--jobs 2 gives the serial output byte for byte (fixtures, examples, genera
   }
 });
 
-test('pool: a worker that dies costs only the file it was on; an internal error replaces the worker', async () => {
-  const dir = tmp();
-  try {
-    // A stand-in worker speaking the pool's protocol: it dies on *boom*, reports an internal
-    // error on *oops*, and counts how many workers were started.
-    const script = join(dir, 'fake-worker.js');
-    writeFileSync(script, `
+/**
+ * A stand-in worker speaking the pool's protocol in `dir`: a clean outcome per job, an exit with
+ * status 7 on a *boom* file, an internal error (and a stop) on an *oops* file.
+ */
+function writeFakeWorker(dir: string): string {
+  const script = join(dir, 'fake-worker.js');
+  writeFileSync(script, `
 const { parentPort, workerData } = require('node:worker_threads');
 const cell = new Int32Array(workerData.current);
 parentPort.on('message', (msg) => {
@@ -100,6 +100,13 @@ parentPort.on('message', (msg) => {
 });
 parentPort.postMessage({ type: 'ready' });
 `);
+  return script;
+}
+
+test('pool: a worker that dies costs only the file it was on; an internal error replaces the worker', async () => {
+  const dir = tmp();
+  try {
+    const script = writeFakeWorker(dir);
     const names = Array.from({ length: 200 }, (_, i) => (i === 37 ? 'f37-boom.c' : i === 120 ? 'f120-oops.c' : `f${i}.c`));
     const jobs = names.map((path, index) => ({ index, path, explicit: false }));
     let progressCalls = 0;
@@ -119,23 +126,7 @@ parentPort.postMessage({ type: 'ready' });
 test('pool: jobs that arrive while the walk goes on are all checked, in order; waiting workers retire at the end', async () => {
   const dir = tmp();
   try {
-    // The same stand-in protocol: a clean outcome per job, a death on *boom*.
-    const script = join(dir, 'fake-worker.js');
-    writeFileSync(script, `
-const { parentPort, workerData } = require('node:worker_threads');
-const cell = new Int32Array(workerData.current);
-parentPort.on('message', (msg) => {
-  const outcomes = [];
-  for (const job of msg.jobs) {
-    Atomics.store(cell, 0, job.index);
-    if (job.path.includes('boom')) process.exit(9);
-    outcomes.push({ index: job.index, outcome: { k: 'clean', hash: job.path } });
-  }
-  Atomics.store(cell, 0, -1);
-  parentPort.postMessage({ type: 'done', outcomes, stopped: false });
-});
-parentPort.postMessage({ type: 'ready' });
-`);
+    const script = writeFakeWorker(dir);
     const feed = new JobFeed();
     // Walk indexes with gaps (stdin named twice, say: no job), and a first piece of one job.
     const job = (index: number) => ({ index: index * 2, path: index === 70 ? 'f70-boom.c' : `f${index}.c`, explicit: false });
@@ -152,7 +143,7 @@ parentPort.postMessage({ type: 'ready' });
     const out = await pool;
     assert.equal(out.length, 150);
     out.forEach((o, i) => {
-      if (i === 70) assert.ok(o.k === 'failure' && /status 9/.test(o.message), JSON.stringify(o));
+      if (i === 70) assert.ok(o.k === 'failure' && /status 7/.test(o.message), JSON.stringify(o));
       else assert.deepEqual(o, { k: 'clean', hash: `f${i}.c` }, `job ${i}`);
     });
     // A feed that ends with nothing in it.
