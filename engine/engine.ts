@@ -4,7 +4,7 @@
 
 import type { FileIR } from './ir';
 import type { Finding, InputProblem } from './findings';
-import { loadCParser, MAX_PARSE_TOKENS, parserReady, parseTokenCount, ParseStopped, type CParser, type ParseLimits, type SyntaxNode, type Tree } from './syntax/parser';
+import { bracketDepth, loadCParser, MAX_PARSE_TOKENS, nestingLimit, parserReady, parseTokenCount, ParseStopped, type CParser, type ParseLimits, type SyntaxNode, type Tree } from './syntax/parser';
 import { budgetNote } from './budget';
 import { blankIrrelevant, rangesOutside, unblanked, type KeptItem } from './syntax/blank-irrelevant';
 import { unaccountedFunction, type RelevanceOutcome } from './syntax/relevance-graph';
@@ -234,9 +234,15 @@ class FaultlineEngine implements Engine {
     if (relevance && !relevance.rules.length) return { findings: [], file: EMPTY_FILE() };
     const relevantApis = relevance?.relevantApis;
     const macrosBlanked = blankKernelMacros(text);
-    // The token bound is decided on the whole text (a blanked copy has fewer), as the engine and
-    // the server parse it; counted once, and only when the text is long enough to pass it.
-    const limits: ParseLimits = { cancelled, tokens: macrosBlanked.length > MAX_PARSE_TOKENS ? parseTokenCount(macrosBlanked, MAX_PARSE_TOKENS) : undefined };
+    // The token and nesting bounds are decided on the whole text (a blanked copy has fewer), as
+    // the engine and the server parse it; counted once for both parses, and only when the text is
+    // long enough to pass them.
+    const nesting = nestingLimit();
+    const limits: ParseLimits = {
+      cancelled,
+      tokens: macrosBlanked.length > MAX_PARSE_TOKENS ? parseTokenCount(macrosBlanked, MAX_PARSE_TOKENS) : undefined,
+      nesting: macrosBlanked.length > nesting ? bracketDepth(macrosBlanked, nesting) : 0,
+    };
     let parsed: { tree: Tree; text: string; outcome?: RelevanceOutcome };
     let file: FileIR;
     try {

@@ -285,6 +285,13 @@ export interface ParseLimits {
    * batch parse): the bound is decided on the whole text, as every other face parses it.
    */
   tokens?: number;
+  /**
+   * The text's bracket nesting (bracketDepth up to nestingLimit()) when the parsed text is a
+   * blanked copy of it: decided on the whole text, like `tokens` (a blanked-away function nested
+   * past the bound stopped the server's parse and not the CLI's), and scanned once for both of
+   * the batch path's parses.
+   */
+  nesting?: number;
   cancelled?: () => boolean;
 }
 
@@ -397,6 +404,11 @@ export function bracketDepth(text: string, limit = Infinity): number {
 /** Tests only: defaults of every parse that does not set them (to provoke a real wasm abort). */
 export const parseDefaultsForTests: { maxNesting?: number } = {};
 
+/** The bracket nesting a parse accepts by default (MAX_NESTING, unless a test changed it). */
+export function nestingLimit(): number {
+  return parseDefaultsForTests.maxNesting ?? MAX_NESTING;
+}
+
 /** Steps the last parse took (tests, fuzz statistics). */
 export let lastParseSteps = 0;
 
@@ -405,8 +417,8 @@ export let lastParseCharsRead = 0;
 
 function boundedParse(parser: TreeSitter.Parser, text: string, oldTree: Tree | null, opts: ParseOptions | undefined): Tree | null {
   const limits = opts?.limits ?? {};
-  const maxNesting = limits.maxNesting ?? parseDefaultsForTests.maxNesting ?? MAX_NESTING;
-  if (text.length > maxNesting && bracketDepth(text, maxNesting) > maxNesting) {
+  const maxNesting = limits.maxNesting ?? nestingLimit();
+  if ((limits.nesting ?? (text.length > maxNesting ? bracketDepth(text, maxNesting) : 0)) > maxNesting) {
     lastParseSteps = 0;
     throw new ParseStopped('nesting', `bracket nesting bound (${maxNesting} levels)`);
   }

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { batchReparses, createEngine } from '../../engine/engine';
+import { parseDefaultsForTests } from '../../engine/syntax/parser';
 
 const FILLER = `
 static int cfgdemo_sum(const int *v, int n)
@@ -149,4 +150,23 @@ test('an ERROR node at the top level still parses the whole text', async () => {
   const two = await reparses(`${FILLER}\nint cfgdemo_a cfgdemo_b cfgdemo_c;\n${KEPT}\n`);
   assert.equal(two.reparsed, 0);
   assert.ok(two.same);
+});
+
+test('the bracket-nesting bound is decided on the whole text: a blanked-away function nested past it stops the batch parse too', async () => {
+  const engine = await createEngine();
+  // An irrelevant function nested 60 deep, under a bound of 50 (the real one is 10,000 levels).
+  const deep = `\nstatic int cfgdemo_deep(int a)\n{\n\treturn ${'('.repeat(60)}a${')'.repeat(60)};\n}\n`;
+  const text = FILLER + deep + KEPT;
+  const before = parseDefaultsForTests.maxNesting;
+  parseDefaultsForTests.maxNesting = 50;
+  try {
+    const whole = engine.analyze(text, { path: 'cfgdemo.c' });
+    const batch = engine.analyze(text, { path: 'cfgdemo.c', skipIrrelevant: true });
+    whole.tree?.delete();
+    batch.tree?.delete();
+    assert.ok(whole.findings.some((f) => f.rule === 'budget' && /nesting bound \(50 levels\)/.test(f.message)), JSON.stringify(whole.findings.map((f) => f.message)));
+    assert.deepEqual(batch.findings, whole.findings);
+  } finally {
+    parseDefaultsForTests.maxNesting = before;
+  }
 });
