@@ -4,7 +4,7 @@
 //   `faultline check` cold (empty cache) and warm (same cache), wall time, lines/s, ratio to grep;
 //   peak RSS of the CLI on about half of the tree and on the whole tree (it should stay flat).
 // Goal: cold within 3x of the grep, >= 1,000,000 lines/s. Figures only; nothing is asserted.
-// The tree: FAULTLINE_LINUX_TREE, default the Debian linux-source-6.1 unpack (linuxTree below).
+// The tree: FAULTLINE_LINUX_TREE, else the Debian linux-source-6.1 unpack scripts/ensure-linux-tree.sh finds.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -14,17 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { relevantApiNames } from '../engine/rules/relevance';
 import { ANNOTATION_MARKER } from '../engine/rules/annotations';
 import { walkPaths } from '../engine/cli/walk';
-
-/**
- * The tree: FAULTLINE_LINUX_TREE, else the Debian unpack scripts/ensure-linux-tree.sh finds
- * (`--check`: never installs; the package version in the path changes with Debian's updates).
- */
-export function linuxTree(): string | undefined {
-  if (process.env.FAULTLINE_LINUX_TREE) return process.env.FAULTLINE_LINUX_TREE;
-  const r = spawnSync('bash', [join(__dirname, '..', '..', 'scripts', 'ensure-linux-tree.sh'), '--check'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const path = r.status === 0 ? r.stdout.trim().split('\n').pop() : undefined;
-  return path || undefined;
-}
+import { findTree } from '../test/realcode/baseline';
 
 const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
 
@@ -77,9 +67,10 @@ function halfTree(tree: string, files: string[], bytesOf: Map<string, number>): 
 }
 
 export async function benchTree(): Promise<void> {
-  const tree = linuxTree();
+  const found = findTree(join(__dirname, '..', '..'));
+  const tree = found.path;
   if (!tree || !existsSync(join(tree, 'Makefile'))) {
-    console.log(`  no Linux tree${tree ? ` at ${tree}` : ''} (run scripts/ensure-linux-tree.sh, or set FAULTLINE_LINUX_TREE); tree bench skipped`);
+    console.log(`  no Linux tree${tree ? ` at ${tree}` : `: ${found.message}`}; tree bench skipped`);
     return;
   }
   const walk = walkPaths([tree]);

@@ -10,6 +10,7 @@ import { blankIrrelevant, rangesOutside, unblanked, type KeptItem } from './synt
 import { unaccountedFunction, type RelevanceOutcome } from './syntax/relevance-graph';
 import { blankKernelMacros } from './syntax/macros';
 import { lowerTree } from './lower/lower';
+import { FILE_SCOPE_BLOCKS } from './lower/syntax-tree';
 import { runRules } from './rules/run';
 import { fileRelevance, textMayReport } from './rules/rule-relevance';
 import { mentionsAnnotation } from './rules/annotations';
@@ -161,8 +162,6 @@ function errorsStayInside(tree: Tree, keptItems: readonly KeptItem[]): boolean {
   return siblingsStayInside(tree.rootNode.children, keptItems, 0);
 }
 
-/** Preprocessor blocks at file scope: `#ifdef` ... `#endif` holds top-level items. */
-const PREPROC_BLOCKS = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef']);
 /** Nesting of preprocessor blocks looked into; deeper, the whole text is parsed. */
 const MAX_PREPROC_DEPTH = 32;
 
@@ -180,7 +179,7 @@ function siblingsStayInside(children: readonly (SyntaxNode | null)[], keptItems:
     const node = nodes[k];
     if (!node.hasError) continue;
     if (node.isMissing || node.type === 'ERROR') return false;
-    if (PREPROC_BLOCKS.has(node.type)) {
+    if (FILE_SCOPE_BLOCKS.has(node.type)) {
       if (depth >= MAX_PREPROC_DEPTH || !siblingsStayInside(node.children, keptItems, depth + 1)) return false;
       continue;
     }

@@ -31,9 +31,9 @@ const { lookupApi } = require(out('engine/kernel/api-table.js'));
 const { loadCParser } = require(out('engine/syntax/parser.js'));
 const { lowerC } = require(out('engine/lower/index.js'));
 const { treeRootVersion } = require(out('engine/input/tree-version.js'));
-const { linuxTree } = require(out('bench/tree.js'));
+const { findTree } = require(out('test/realcode/baseline.js'));
 
-const opts = { tree: process.env.FAULTLINE_LINUX_TREE ?? linuxTree(), max: 200, kernel: undefined, json: undefined, dirs: [] };
+const opts = { tree: undefined, max: 200, kernel: undefined, json: undefined, dirs: [] };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
@@ -44,6 +44,11 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--json') opts.json = val();
   else if (a === '--dir') opts.dirs.push(val());
   else { console.error(`sim-sweep: unknown argument ${a}`); process.exit(2); }
+}
+if (opts.tree === undefined) {
+  const found = findTree(root);
+  if (!found.path) { console.error(`sim-sweep: no Linux tree (--tree DIR): ${found.message}`); process.exit(2); }
+  opts.tree = found.path;
 }
 
 /** The tree's own version (its top-level Makefile, as the CLI reads it), unless --kernel says otherwise. */

@@ -92,6 +92,13 @@ export class JobFeed {
   ended = false;
   private listener: (() => void) | undefined;
 
+  /** A feed that starts with `jobs` (more may follow until end()). */
+  static of(jobs: readonly FileJob[]): JobFeed {
+    const feed = new JobFeed();
+    feed.push(...jobs);
+    return feed;
+  }
+
   /** Add jobs (they reach the pool at the next flush() or end()). */
   push(...jobs: FileJob[]): void {
     this.jobs.push(...jobs);
@@ -120,8 +127,12 @@ export class JobFeed {
  */
 export function runPool(source: FileJob[] | JobFeed, p: PoolOptions): Promise<FileOutcome[]> {
   const script = p.script ?? __filename;
-  const feed = Array.isArray(source) ? Object.assign(new JobFeed(), { ended: true }) : source;
-  if (Array.isArray(source)) feed.push(...source);
+  // An array is a feed that has already ended.
+  let feed = source as JobFeed;
+  if (!(source instanceof JobFeed)) {
+    feed = JobFeed.of(source);
+    feed.end();
+  }
   const jobs = feed.jobs;
   const outcomes: (FileOutcome | undefined)[] = [];
   const byIndex = new Map<number, number>();

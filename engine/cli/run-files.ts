@@ -172,38 +172,32 @@ export async function checkFiles(walk: WalkInProgress, rc: RunContext): Promise<
   while (!walkDone && walked.length < POOL_MIN_FILES) walkOn(1);
   await makeJobs();
   const wanted = rc.speed.jobs ?? workerCount();
-  const usePool = !rc.engine && wanted > 1 && (jobs.length > 1 || !walkDone) && (rc.speed.jobs !== undefined || jobs.length >= POOL_MIN_FILES);
+  const usePool = !rc.engine && wanted > 1 && jobs.length > 1 && (rc.speed.jobs !== undefined || jobs.length >= POOL_MIN_FILES);
   // The progress line needs the total: it starts when the walk is done.
-  let progress: Progress = createProgress(0, { tty: false, write: rc.stderr });
-  const startProgress = () => { progress = createProgress(jobs.length, { tty: rc.stderrTTY, write: rc.stderr }); };
-  const outcomes: FileOutcome[] = [];
-  let pooled = false;
+  let progress: Progress | undefined;
+  let pool: Promise<FileOutcome[] | undefined> | undefined;
   if (usePool) {
-    // The workers start (and check the files found so far) while the walk reads the rest.
-    const feed = new JobFeed();
-    feed.push(...jobs);
-    const pool = runPool(feed, { workers: wanted, opts, onProgress: (d) => progress.update(d) })
-      .then((res) => ({ res }), () => ({ res: undefined }));
+    // The workers start (and check the files found so far) while the walk reads the rest. A
+    // pool that cannot start any worker (an unusual host) gives undefined: the files are then
+    // checked here.
+    const feed = JobFeed.of(jobs);
+    pool = runPool(feed, { workers: wanted, opts, onProgress: (d) => progress?.update(d) }).catch(() => undefined);
     while (!walkDone) {
       walkOn(WALK_DIRS_PER_TURN);
       feed.push(...await makeJobs());
       feed.flush();
       await new Promise<void>((r) => setImmediate(r));
     }
-    startProgress();
     feed.end();
-    // No worker could start (an unusual host): the files are checked here instead.
-    const { res } = await pool;
-    if (res) {
-      res.forEach((o, i) => { outcomes[jobs[i].index] = o; });
-      stats.workers = Math.min(wanted, jobs.length);
-      pooled = true;
-    }
   }
-  if (!pooled) {
-    walkOn(Infinity);
-    await makeJobs();
-    startProgress();
+  walkOn(Infinity);
+  await makeJobs();
+  progress = createProgress(jobs.length, { tty: rc.stderrTTY, write: rc.stderr });
+  const outcomes: FileOutcome[] = [];
+  const pooled = await pool;
+  if (pooled) {
+    pooled.forEach((o, i) => { outcomes[jobs[i].index] = o; });
+    stats.workers = Math.min(wanted, jobs.length);
   }
   for (const [i, o] of early) outcomes[i] = o;
   if (!pooled && jobs.length) {

@@ -7,7 +7,7 @@ import type { CParser, Tree } from '../syntax/parser';
 import { blankKernelMacros } from '../syntax/macros';
 import { baseTypeText, normalizeSpace, readDeclarator, storageOf, typeText } from './declarators';
 import { type FunctionSignature, FunctionLowerer, type LowerEnv, emptyFunction } from './function';
-import { macroDefinitionName, splitTopLevelCommas } from '../syntax/macro-definition';
+import { isSyscallDefine, macroDefinitionName, splitTopLevelCommas } from '../syntax/macro-definition';
 import { skippableFunctions } from './relevance';
 import type { RelevanceOutcome } from '../syntax/relevance-graph';
 import { LineIndex, type SNode, type SyntaxProblem, childByField, mirrorTree } from './syntax-tree';
@@ -317,13 +317,12 @@ class FileLowerer {
     const pieces = splitTopLevelCommas(inner);
     const parts = pieces.map((p) => p.text);
     const first = normalizeSpace(parts[0] ?? '');
-    const syscall = /^(COMPAT_)?SYSCALL_DEFINE\d$/.exec(macro);
     const params: Param[] = [];
     let returnType = '';
     const argRange = this.env.lines.range(argList.start, argList.end);
     // The same name the batch relevance filters give it (engine/syntax/macro-definition.ts).
     const name = macroDefinitionName(macro, first);
-    if (syscall) {
+    if (isSyscallDefine(macro)) {
       returnType = 'long';
       for (let k = 1; k + 1 < parts.length; k += 2) {
         // The parameter spans its type and name arguments: `unsigned long, start`.

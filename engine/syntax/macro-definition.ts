@@ -7,6 +7,13 @@
 // unaccountedFunction), which lowered every function of net/core/filter.c, fs/namespace.c,
 // kernel/exit.c and eight more Linux 6.1 files.
 
+/** `SYSCALL_DEFINEn` and `COMPAT_SYSCALL_DEFINEn`: their arguments after the name are type, name pairs. */
+const SYSCALL_DEFINE = /^(COMPAT_)?SYSCALL_DEFINE\d$/;
+
+export function isSyscallDefine(macro: string): boolean {
+  return SYSCALL_DEFINE.test(macro);
+}
+
 /**
  * The name the lowering gives the function a `macro(args) { ... }` pair defines, from the macro's
  * name and its first argument: `SYSCALL_DEFINEn(x, ...)` is `sys_x`, `COMPAT_SYSCALL_DEFINEn(x,
@@ -14,7 +21,7 @@
  * identifier, else after the macro itself.
  */
 export function macroDefinitionName(macro: string, firstArg: string): string {
-  const syscall = /^(COMPAT_)?SYSCALL_DEFINE\d$/.exec(macro);
+  const syscall = SYSCALL_DEFINE.exec(macro);
   if (syscall) return `${syscall[1] ? 'compat_sys_' : 'sys_'}${firstArg}`;
   return /^[A-Za-z_]\w*$/.test(firstArg) ? firstArg : macro;
 }

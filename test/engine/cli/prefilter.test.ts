@@ -16,11 +16,11 @@ import { ANNOTATION_MARKER } from '../../../engine/rules/annotations';
 import { checkFile, type CheckOptions, type FileContext, type FileOutcome } from '../../../engine/cli/check-file';
 import { relevantApiNames } from '../../../engine/rules/relevance';
 import { generateCorpus, rng } from '../../../bench/generate-corpus';
-import { fixtureFiles } from '../../helpers/repo';
-import { linuxTree } from '../../../bench/tree';
+import { fixtureFiles, repoRoot } from '../../helpers/repo';
+import { findTree } from '../../realcode/baseline';
 
 // FAULTLINE_LINUX_TREE (scripts/run-tests.mjs sets it), else the unpack ensure-linux-tree.sh finds.
-const LINUX = linuxTree() ?? '/nonexistent/linux-6.1';
+const LINUX = findTree(repoRoot()).path ?? '/nonexistent/linux-6.1';
 
 let enginePromise: Promise<Engine> | undefined;
 const engine = (): Promise<Engine> => (enginePromise ??= createEngine());

@@ -13,11 +13,11 @@ import { loadCParser, type CParser, type Tree } from '../../../engine/syntax/par
 import { blankKernelMacros } from '../../../engine/syntax/macros';
 import { blankIrrelevant, rangesOutside } from '../../../engine/syntax/blank-irrelevant';
 import { relevantApiNames } from '../../../engine/rules/relevance';
-import { fixtureFiles } from '../../helpers/repo';
-import { linuxTree } from '../../../bench/tree';
+import { fixtureFiles, repoRoot } from '../../helpers/repo';
+import { findTree } from '../../realcode/baseline';
 
 // FAULTLINE_LINUX_TREE (scripts/run-tests.mjs sets it), else the unpack ensure-linux-tree.sh finds.
-const LINUX = linuxTree() ?? '/nonexistent/linux-6.1';
+const LINUX = findTree(repoRoot()).path ?? '/nonexistent/linux-6.1';
 
 /** Every node of the tree, in order, with everything the lowering can read of it. */
 function dump(tree: Tree): string[] {
