@@ -327,6 +327,12 @@ export interface Blanked {
   keptItems: KeptItem[];
   /** What the scan decided (undefined when nothing was blanked): engine.ts checks it against the lowering. */
   outcome?: RelevanceOutcome;
+  /**
+   * Items left in the text that keptItems does not vouch for (unbalanced, an odd character, or a
+   * function with a preprocessor line inside): a syntax error in one of them sends the batch
+   * parse back to the whole text (engine.ts).
+   */
+  unsure?: number;
 }
 
 /** `text` as it is: nothing blanked, nothing to skip, no kept function to vouch for. */
@@ -373,6 +379,7 @@ export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>)
   }
   parts.push(text.slice(at));
   const keptItems: KeptItem[] = [];
+  let unsure = 0;
   items.forEach((it, i) => {
     // Not a function-like item with a preprocessor line inside: around `#if` in a body the
     // grammar's recovery depends on what follows the item (Linux 6.1
@@ -380,13 +387,14 @@ export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>)
     // running into the next function in the whole text; drivers/video/fbdev/vermilion/vermilion.c:
     // a statement inside read differently). A declaration with `#ifdef`'d members is fine:
     // compared node for node on every such 6.1 file.
-    if (!spans[i].balanced || spans[i].directive || (spans[i].hasDirective && spans[i].bodyOpen >= 0) || (it.candidate && !it.relevant)) return;
+    if (spans[i].directive || (it.candidate && !it.relevant)) return;
+    if (!spans[i].balanced || (spans[i].hasDirective && spans[i].bodyOpen >= 0)) { unsure++; return; }
     // From its first character that is not white space: the white space before it may belong to
     // the node before (a directive's node takes its newline, `#if`'s the blank lines after it).
     const start = firstNonSpace(text, it.start, it.end);
     if (start < it.end) keptItems.push({ start, end: it.end });
   });
-  return { text: parts.join(''), gaps, keptItems, outcome: relevanceOutcome(items, (i) => items[i].candidate && !items[i].relevant) };
+  return { text: parts.join(''), gaps, keptItems, outcome: relevanceOutcome(items, (i) => items[i].candidate && !items[i].relevant), unsure };
 }
 
 /** A run of spaces, sliced for blanked runs (repeat() per run cost a string each time). */

@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchReparses, createEngine } from '../../engine/engine';
+import { batchReparses, batchWholeFirst, createEngine } from '../../engine/engine';
 import { parseDefaultsForTests } from '../../engine/syntax/parser';
 
 const FILLER = `
@@ -39,17 +39,19 @@ static long cfgdemo_pin(unsigned long uaddr, struct list_head *head)
 }
 `;
 
-async function reparses(text: string): Promise<{ reparsed: number; same: boolean }> {
+async function reparses(text: string): Promise<{ reparsed: number; same: boolean; wholeFirst: number; findings: number }> {
   const e = await createEngine();
   const whole = e.analyzeC(text, { path: 'cfg.c' });
   const before = batchReparses.count;
+  const wholeBefore = batchWholeFirst.count;
   const fast = e.analyzeC(text, { path: 'cfg.c', skipIrrelevant: true });
   const reparsed = batchReparses.count - before;
+  const wholeFirst = batchWholeFirst.count - wholeBefore;
   const pick = (r: typeof whole) => r.findings.map((f) => [f.rule, f.range.start, f.message]);
   const same = JSON.stringify(pick(whole)) === JSON.stringify(pick(fast));
   whole.tree?.delete();
   fast.tree?.delete();
-  return { reparsed, same };
+  return { reparsed, same, wholeFirst, findings: whole.findings.length };
 }
 
 test('an error inside a kept function under #ifdef keeps the blanked tree', async () => {
@@ -112,6 +114,27 @@ test('an error inside a kept declaration keeps the blanked tree; inside a functi
   const split = await reparses(`${FILLER}\n${SPLIT}\n${FILLER.replace('cfgdemo_sum', 'cfgdemo_sum2')}\n`);
   assert.equal(split.reparsed, 1);
   assert.ok(split.same);
+});
+
+test('text that is mostly kept, with functions the scan cannot vouch for, is parsed whole at once', async () => {
+  // Three functions with #ifdef inside and one small blanked one: the blanked parse would read
+  // most of the text and likely be followed by the whole one (engine.ts wholeParseCheaper).
+  const splits = [1, 2, 3].map((k) => SPLIT.replace('cfgdemo_split', `cfgdemo_split${k}`)).join('\n');
+  const most = await reparses(`${FILLER}\n${splits}\n`);
+  assert.equal(most.wholeFirst, 1);
+  assert.equal(most.reparsed, 0);
+  assert.ok(most.same);
+  assert.ok(most.findings > 0, 'the functions have findings to compare');
+  // One such function among many blanked ones: the blanked parse is cheap, it goes first.
+  const fillers = [1, 2, 3, 4, 5, 6, 7, 8].map((k) => FILLER.replace('cfgdemo_sum', `cfgdemo_sum${k}`)).join('\n');
+  const few = await reparses(`${fillers}\n${SPLIT}\n`);
+  assert.equal(few.wholeFirst, 0);
+  assert.equal(few.reparsed, 1);
+  assert.ok(few.same);
+  // Nothing unsure: never whole at once, however much is kept.
+  const sure = await reparses(`${FILLER}\n${KEPT}\n${KEPT.replace('cfgdemo_pin', 'cfgdemo_pin2')}\n`);
+  assert.equal(sure.wholeFirst, 0);
+  assert.ok(sure.same);
 });
 
 test('a declaration that does not end where the scan ends it still parses the whole text', async () => {
