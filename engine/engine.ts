@@ -184,8 +184,8 @@ const UNSURE_CLEAN_SHARE = 0.9;
  * probability 1 - q^unsure; so the blanked parse is expected to cost k + 1 - q^unsure, more than
  * the whole parse's 1 when k > q^unsure. Both ways give the same tree for what is analysed (the
  * whole text's; the blanked one only when it is known to be the same): only the time differs. On
- * Linux 6.1 this parses 103 of the 672 relevant files whole at once, 60 of the 156 that went
- * back to the whole text; the parses took 17% less time.
+ * Linux 6.1 this parses 103 of the 672 relevant files whole at once (60 of the 156 that went
+ * back to the whole text, 43 that did not) and parsing takes 4.5 s instead of 5.7 s.
  */
 function wholeParseCheaper(length: number, gaps: readonly [number, number][], unsure: number): boolean {
   if (unsure === 0 || length === 0) return false;
