@@ -96,16 +96,7 @@ function wuManber3(list: string[], m: number): (bytes: Uint8Array) => boolean {
       const block = ((bytes[pos - 2] << 10) ^ (bytes[pos - 1] << 5) ^ bytes[pos]) & mask;
       const sh = shift[block];
       if (sh !== 0) { pos += sh; continue; }
-      const start = pos - m + 1;
-      const cs = cands[block]!;
-      for (let c = 0; c < cs.length; c++) {
-        const p = cs[c];
-        const len = p.length;
-        if (start + len > n) continue;
-        let k = 0;
-        while (k < len && bytes[start + k] === p[k]) k++;
-        if (k === len) return true;
-      }
+      if (oneStartsAt(bytes, pos - m + 1, cands[block]!)) return true;
       pos++;
     }
     return false;
@@ -137,20 +128,25 @@ function wuManber(list: string[], m: number): (bytes: Uint8Array) => boolean {
       const block = (bytes[pos - 1] << 8) | bytes[pos];
       const sh = shift[block];
       if (sh !== 0) { pos += sh; continue; }
-      const start = pos - m + 1;
-      const cs = cands[block]!;
-      for (let c = 0; c < cs.length; c++) {
-        const p = cs[c];
-        const len = p.length;
-        if (start + len > n) continue;
-        let k = 0;
-        while (k < len && bytes[start + k] === p[k]) k++;
-        if (k === len) return true;
-      }
+      if (oneStartsAt(bytes, pos - m + 1, cands[block]!)) return true;
       pos++;
     }
     return false;
   };
+}
+
+/** Whether one of the names `cs` occurs in `bytes` at `start` (a Wu-Manber window's candidates). */
+function oneStartsAt(bytes: Uint8Array, start: number, cs: Uint8Array[]): boolean {
+  const n = bytes.length;
+  for (let c = 0; c < cs.length; c++) {
+    const p = cs[c];
+    const len = p.length;
+    if (start + len > n) continue;
+    let k = 0;
+    while (k < len && bytes[start + k] === p[k]) k++;
+    if (k === len) return true;
+  }
+  return false;
 }
 
 /**
