@@ -7,7 +7,7 @@
 //   option that changes results (rules, arch, kernel version, --tree, the size limit, the budget).
 //   Entries are keyed by absolute path and hold the content hash (sha1) of the bytes checked.
 //   Files the byte prefilter rules out get no entry: ruling them out again costs about what
-//   hashing them would, and the cache stays small (about 2% of a kernel tree's files).
+//   hashing them would, and the cache stays small (about 5% of a kernel tree's files).
 // - Location: `--cache-location PATH`; a directory (existing, or written with a trailing `/`)
 //   holds one file per config key; any other path is the cache file itself. Default:
 //   `${XDG_CACHE_HOME:-$HOME/.cache}/faultline/`, never inside the checked tree. Without either

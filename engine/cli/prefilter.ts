@@ -1,6 +1,7 @@
 // The batch path's first and cheapest decision (issue 10, "Speed over a tree"): one pass over a
 // C file's bytes says whether anything at all can be reported on it, before any decode, parse or
-// lowering. On a kernel tree about 2% of the files pass; the others cost a read and this scan.
+// lowering. On Linux 6.1 about 5% of the files pass (2,703 of 55,418); the others cost a read
+// and this scan.
 //
 // What can report, and so what the matcher looks for:
 // - every rule starts from a call to a relevant API-table entry (engine/rules/relevance.ts; the
