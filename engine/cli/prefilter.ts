@@ -47,86 +47,55 @@ export function compilePrefilter(names: Iterable<string>): Prefilter {
   const short = list.filter((n) => n.length < SHORT_NAME);
   const long = list.filter((n) => n.length >= SHORT_NAME);
   if (short.length && short.length <= MAX_SHORT && long.length) {
-    const scan = wuManberFor(long, Math.min(...long.map((n) => n.length)));
+    const scan = wuManber(long, Math.min(...long.map((n) => n.length)));
     const shorts = short.map((n) => Buffer.from(n, 'latin1'));
     return { names: list, mayReport: (bytes) => scan(bytes) || shorts.some((n) => Buffer.prototype.indexOf.call(bytes, n) >= 0) };
   }
   const min = Math.min(...list.map((n) => n.length));
-  return { names: list, mayReport: min >= 2 ? wuManberFor(list, min) : ahoCorasick(list) };
+  return { names: list, mayReport: min >= 2 ? wuManber(list, min) : ahoCorasick(list) };
 }
 
 /**
  * Blocks of three bytes from a window of this many on. With two-byte blocks, pairs that are
  * everywhere in C ("re", "et", "te", "se": the ends of names' 7-byte prefixes) stopped the
- * window at one position in eleven on Linux 6.1, each stop comparing a few names; three-byte
- * blocks (hashed, so the table stays 32 KB) stop it far less often, for a longest move one byte
- * shorter. On the 1.18 GB of 6.1 C with the API table (shortest long name 7 bytes): 1.97 s with
- * two-byte blocks, 1.77 s with three (best of four each, kmap and vmap included).
+ * window at one step in eleven on Linux 6.1, each stop comparing three names on average;
+ * three-byte blocks (hashed, so the table stays 32 KB) stop it far less often, for a longest move
+ * one byte shorter. On the 1.18 GB of 6.1 C with the API table (shortest long name 7 bytes):
+ * 1.97 s with two-byte blocks, 1.77 s with three (best of four each, kmap and vmap included).
  */
 const THREE_BYTE_BLOCKS_FROM = 5;
 
-function wuManberFor(list: string[], m: number): (bytes: Uint8Array) => boolean {
-  return m >= THREE_BYTE_BLOCKS_FROM ? wuManber3(list, m) : wuManber(list, m);
-}
-
-/** Three-byte blocks hashed to 15 bits (a collision only moves the window less far). */
-const BLOCK3_BITS = 15;
-const block3 = (a: number, b: number, c: number): number => ((a << 10) ^ (b << 5) ^ c) & ((1 << BLOCK3_BITS) - 1);
+/** Three-byte blocks are hashed to 15 bits (a collision only moves the window less far). */
+const BLOCK3_MASK = (1 << 15) - 1;
 
 /**
- * Wu-Manber with blocks of B = 3 bytes (hashed, see block3) and window m >= 3: as wuManber, the
- * window moves by shift[hash of its last three bytes], at most m - 2.
- */
-function wuManber3(list: string[], m: number): (bytes: Uint8Array) => boolean {
-  const pats = list.map((n) => Buffer.from(n, 'latin1'));
-  const shift = new Uint8Array(1 << BLOCK3_BITS).fill(Math.min(255, m - 2));
-  const cands: (Uint8Array[] | undefined)[] = new Array(1 << BLOCK3_BITS);
-  for (const p of pats) {
-    for (let q = 2; q < m; q++) {
-      const block = block3(p[q - 2], p[q - 1], p[q]);
-      const sh = m - 1 - q;
-      if (sh < shift[block]) shift[block] = sh;
-    }
-    (cands[block3(p[m - 3], p[m - 2], p[m - 1])] ??= []).push(p);
-  }
-  const mask = (1 << BLOCK3_BITS) - 1;
-  return (bytes: Uint8Array): boolean => {
-    const n = bytes.length;
-    let pos = m - 1;
-    while (pos < n) {
-      const block = ((bytes[pos - 2] << 10) ^ (bytes[pos - 1] << 5) ^ bytes[pos]) & mask;
-      const sh = shift[block];
-      if (sh !== 0) { pos += sh; continue; }
-      if (oneStartsAt(bytes, pos - m + 1, cands[block]!)) return true;
-      pos++;
-    }
-    return false;
-  };
-}
-
-/**
- * Wu-Manber with blocks of B = 2 bytes and window m = the shortest name's length. shift[block]:
- * how far the window may move when its last two bytes are `block` (0: a name's first m bytes
- * may end here; then the names whose m-prefix ends with `block` are compared in full).
+ * Wu-Manber with blocks of B bytes (3 from a window of THREE_BYTE_BLOCKS_FROM on, else 2) and
+ * window m = the shortest name's length. shift[block]: how far the window may move when its last
+ * B bytes are `block`, at most m - B + 1 (0: a name's first m bytes may end here; then the names
+ * whose m-prefix ends with `block` are compared in full).
  */
 function wuManber(list: string[], m: number): (bytes: Uint8Array) => boolean {
+  const three = m >= THREE_BYTE_BLOCKS_FROM;
+  const width = three ? 3 : 2;
+  /** The block that ends at s[i]. */
+  const blockAt = (s: Uint8Array, i: number): number => three ? ((s[i - 2] << 10) ^ (s[i - 1] << 5) ^ s[i]) & BLOCK3_MASK : (s[i - 1] << 8) | s[i];
+  const size = three ? BLOCK3_MASK + 1 : 65536;
   const pats = list.map((n) => Buffer.from(n, 'latin1'));
-  const shift = new Uint8Array(65536).fill(Math.min(255, m - 1));
-  const cands: (Uint8Array[] | undefined)[] = new Array(65536);
+  const shift = new Uint8Array(size).fill(Math.min(255, m - width + 1));
+  const cands: (Uint8Array[] | undefined)[] = new Array(size);
   for (const p of pats) {
-    for (let q = 1; q < m; q++) {
-      const block = (p[q - 1] << 8) | p[q];
+    for (let q = width - 1; q < m; q++) {
+      const block = blockAt(p, q);
       const sh = m - 1 - q;
       if (sh < shift[block]) shift[block] = sh;
     }
-    const last = (p[m - 2] << 8) | p[m - 1];
-    (cands[last] ??= []).push(p);
+    (cands[blockAt(p, m - 1)] ??= []).push(p);
   }
   return (bytes: Uint8Array): boolean => {
     const n = bytes.length;
     let pos = m - 1;
     while (pos < n) {
-      const block = (bytes[pos - 1] << 8) | bytes[pos];
+      const block = blockAt(bytes, pos);
       const sh = shift[block];
       if (sh !== 0) { pos += sh; continue; }
       if (oneStartsAt(bytes, pos - m + 1, cands[block]!)) return true;
