@@ -83,27 +83,22 @@ export interface PoolOptions {
 }
 
 /**
- * Jobs that are still arriving: the file walk is still reading the tree (engine/cli/run-files.ts).
- * runPool hands them out as they come; a worker that finds the queue empty waits for more until
- * end().
+ * Jobs that may still be arriving: the file walk is still reading the tree
+ * (engine/cli/run-files.ts). `jobs` is the caller's list, which it may keep appending to; runPool
+ * hands out what is there at each flush() and waits for more until end().
  */
 export class JobFeed {
-  readonly jobs: FileJob[] = [];
   ended = false;
   private listener: (() => void) | undefined;
 
-  /** A feed that starts with `jobs` (more may follow until end()). */
-  static of(jobs: readonly FileJob[]): JobFeed {
-    const feed = new JobFeed();
-    feed.push(...jobs);
-    return feed;
-  }
+  constructor(readonly jobs: FileJob[] = []) {}
 
   /** Add jobs (they reach the pool at the next flush() or end()). */
   push(...jobs: FileJob[]): void {
     this.jobs.push(...jobs);
   }
 
+  /** Jobs were added to `jobs`. */
   flush(): void {
     this.listener?.();
   }
@@ -121,18 +116,12 @@ export class JobFeed {
 }
 
 /**
- * Run `jobs` (all known, or still arriving through a JobFeed) on worker threads; resolves with
- * the outcomes in the jobs' order. Rejects when workers cannot start (three died or failed before
- * they were ready): the caller then runs the files itself.
+ * Run the feed's jobs on worker threads; resolves with the outcomes in the jobs' order once the
+ * feed has ended and every job is done. Rejects when workers cannot start (three died or failed
+ * before they were ready): the caller then runs the files itself.
  */
-export function runPool(source: FileJob[] | JobFeed, p: PoolOptions): Promise<FileOutcome[]> {
+export function runPool(feed: JobFeed, p: PoolOptions): Promise<FileOutcome[]> {
   const script = p.script ?? __filename;
-  // An array is a feed that has already ended.
-  let feed = source as JobFeed;
-  if (!(source instanceof JobFeed)) {
-    feed = JobFeed.of(source);
-    feed.end();
-  }
   const jobs = feed.jobs;
   const outcomes: (FileOutcome | undefined)[] = [];
   const byIndex = new Map<number, number>();

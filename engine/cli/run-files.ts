@@ -150,22 +150,19 @@ export async function checkFiles(walk: WalkInProgress, rc: RunContext): Promise<
   let stdin: Decoded | undefined;
   /** Walked files turned into jobs so far. */
   let made = 0;
-  const makeJobs = async (): Promise<FileJob[]> => {
-    const fresh: FileJob[] = [];
+  const makeJobs = async (): Promise<void> => {
     for (; made < walked.length; made++) {
       const index = made;
       const w = walked[index];
       if (w.path === '-') {
         if (stdin) { early.set(index, { k: 'failure', message: 'stdin named more than once; read once' }); continue; }
         stdin = await readStdin(rc.stdin, opts.limit);
-        fresh.push({ index, path: '-', explicit: true, stdin });
+        jobs.push({ index, path: '-', explicit: true, stdin });
         continue;
       }
       const cachedHash = cache?.get(absOf(w.path))?.h;
-      fresh.push({ index, path: w.path, explicit: w.explicit, ...(cachedHash ? { cachedHash } : {}) });
+      jobs.push({ index, path: w.path, explicit: w.explicit, ...(cachedHash ? { cachedHash } : {}) });
     }
-    jobs.push(...fresh);
-    return fresh;
   };
 
   // Enough of the walk to decide how to check: all of it, or enough files to be worth the workers.
@@ -179,12 +176,12 @@ export async function checkFiles(walk: WalkInProgress, rc: RunContext): Promise<
   if (usePool) {
     // The workers start (and check the files found so far) while the walk reads the rest. A
     // pool that cannot start any worker (an unusual host) gives undefined: the files are then
-    // checked here.
-    const feed = JobFeed.of(jobs);
+    // checked here. The feed reads `jobs` as makeJobs appends to it.
+    const feed = new JobFeed(jobs);
     pool = runPool(feed, { workers: wanted, opts, onProgress: (d) => progress?.update(d) }).catch(() => undefined);
     while (!walkDone) {
       walkOn(WALK_DIRS_PER_TURN);
-      feed.push(...await makeJobs());
+      await makeJobs();
       feed.flush();
       await new Promise<void>((r) => setImmediate(r));
     }

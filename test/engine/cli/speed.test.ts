@@ -13,6 +13,7 @@ import { Readable } from 'node:stream';
 import { main } from '../../../engine/cli/main';
 import { createEngine, type Engine, type AnalyzeOptions } from '../../../engine/engine';
 import { JobFeed, runPool } from '../../../engine/cli/pool';
+import type { FileJob } from '../../../engine/cli/check-file';
 import { createProgress, progressLine } from '../../../engine/cli/progress';
 import { tablePrefilter } from '../../../engine/cli/prefilter';
 import { extractSpeedArgs } from '../../../engine/cli/run-files';
@@ -103,6 +104,16 @@ parentPort.postMessage({ type: 'ready' });
   return script;
 }
 
+/** The options of a pool run over `dir` (the fake workers read none of them). */
+const checkOpts = (dir: string) => ({ cwd: dir, limit: 1 << 20, budgetMs: 1000, prefilter: true, hash: false });
+
+/** A feed holding all of `jobs`, ended. */
+function allOf(jobs: FileJob[]): JobFeed {
+  const feed = new JobFeed(jobs);
+  feed.end();
+  return feed;
+}
+
 test('pool: a worker that dies costs only the file it was on; an internal error replaces the worker', async () => {
   const dir = tmp();
   try {
@@ -110,7 +121,7 @@ test('pool: a worker that dies costs only the file it was on; an internal error 
     const names = Array.from({ length: 200 }, (_, i) => (i === 37 ? 'f37-boom.c' : i === 120 ? 'f120-oops.c' : `f${i}.c`));
     const jobs = names.map((path, index) => ({ index, path, explicit: false }));
     let progressCalls = 0;
-    const out = await runPool(jobs, { workers: 2, opts: { cwd: dir, limit: 1 << 20, budgetMs: 1000, prefilter: true, hash: false }, script, onProgress: () => { progressCalls++; } });
+    const out = await runPool(allOf(jobs), { workers: 2, opts: checkOpts(dir), script, onProgress: () => { progressCalls++; } });
     assert.equal(out.length, 200);
     out.forEach((o, i) => {
       if (i === 37) assert.ok(o.k === 'failure' && /crashed/.test(o.message) && /status 7/.test(o.message), JSON.stringify(o));
@@ -131,7 +142,7 @@ test('pool: jobs that arrive while the walk goes on are all checked, in order; w
     // Walk indexes with gaps (stdin named twice, say: no job), and a first piece of one job.
     const job = (index: number) => ({ index: index * 2, path: index === 70 ? 'f70-boom.c' : `f${index}.c`, explicit: false });
     feed.push(job(0));
-    const pool = runPool(feed, { workers: 2, opts: { cwd: dir, limit: 1 << 20, budgetMs: 1000, prefilter: true, hash: false }, script });
+    const pool = runPool(feed, { workers: 2, opts: checkOpts(dir), script });
     // The rest in pieces, some after the workers have emptied the queue and wait.
     for (let from = 1; from < 150; from += 25) {
       await new Promise((r) => setTimeout(r, 30));
@@ -148,7 +159,7 @@ test('pool: jobs that arrive while the walk goes on are all checked, in order; w
     });
     // A feed that ends with nothing in it.
     const empty = new JobFeed();
-    const none = runPool(empty, { workers: 2, opts: { cwd: dir, limit: 1 << 20, budgetMs: 1000, prefilter: true, hash: false }, script });
+    const none = runPool(empty, { workers: 2, opts: checkOpts(dir), script });
     await new Promise((r) => setTimeout(r, 30));
     empty.end();
     assert.deepEqual(await none, []);
@@ -184,7 +195,7 @@ test('pool: workers that die before they are ready make it give up (the caller c
     const script = join(dir, 'dying-worker.js');
     writeFileSync(script, "require('node:fs').appendFileSync(__filename + '.starts', 'x'); process.exit(3);\n");
     const jobs = Array.from({ length: 10 }, (_, index) => ({ index, path: `f${index}.c`, explicit: false }));
-    await assert.rejects(runPool(jobs, { workers: 2, opts: { cwd: dir, limit: 1 << 20, budgetMs: 1000, prefilter: true, hash: false }, script }));
+    await assert.rejects(runPool(allOf(jobs), { workers: 2, opts: checkOpts(dir), script }));
     const starts = readFileSync(script + '.starts', 'utf8').length;
     assert.ok(starts >= 3 && starts <= 5, `bounded restarts, got ${starts}`);
   } finally {
