@@ -286,7 +286,7 @@ class FaultlineEngine implements Engine {
       if (outcomes.some((o) => unaccountedFunction(o, file.functions, parsed.text) !== undefined)) {
         batchFallbacks.count++;
         parsed.tree.delete();
-        parsed = { tree: this.parser.parse(macrosBlanked, null, { limits }), text: macrosBlanked };
+        parsed = this.parseWhole(macrosBlanked, limits);
         file = lowerTree(parsed.tree, parsed.text, { cancelled });
       }
     } catch (e) {
@@ -309,9 +309,9 @@ class FaultlineEngine implements Engine {
   private parseForBatch(macrosBlanked: string, relevantApis: ReadonlySet<string> | undefined, oldTree: Tree | null | undefined, limits: ParseLimits): { tree: Tree; text: string; outcome?: RelevanceOutcome } {
     const { text: blanked, gaps, keptItems, outcome, unsure } = relevantApis && BLANK_IRRELEVANT.enabled ? blankIrrelevant(macrosBlanked, relevantApis) : unblanked(macrosBlanked);
     // Likely to end in the whole-text parse anyway: parse that first, and only once.
-    if (blanked !== macrosBlanked && !oldTree && wholeParseCheaper(macrosBlanked.length, gaps, unsure ?? 0)) {
+    if (blanked !== macrosBlanked && !oldTree && wholeParseCheaper(macrosBlanked.length, gaps, unsure)) {
       batchWholeFirst.count++;
-      return { tree: this.parser.parse(macrosBlanked, null, { limits }), text: macrosBlanked };
+      return this.parseWhole(macrosBlanked, limits);
     }
     // The blanked functions' insides are not even read: the parser is given the rest as its
     // included ranges (offsets, rows and columns stay absolute). Only blanks are skipped and each
@@ -323,6 +323,11 @@ class FaultlineEngine implements Engine {
     if (blanked === macrosBlanked || !tree.rootNode.hasError || errorsStayInside(tree, keptItems)) return { tree, text: blanked, outcome };
     tree.delete();
     batchReparses.count++;
+    return this.parseWhole(macrosBlanked, limits);
+  }
+
+  /** The whole (macro-blanked) text's tree, as the language server parses it. */
+  private parseWhole(macrosBlanked: string, limits: ParseLimits): { tree: Tree; text: string } {
     return { tree: this.parser.parse(macrosBlanked, null, { limits }), text: macrosBlanked };
   }
 

@@ -332,12 +332,12 @@ export interface Blanked {
    * function with a preprocessor line inside): a syntax error in one of them sends the batch
    * parse back to the whole text (engine.ts).
    */
-  unsure?: number;
+  unsure: number;
 }
 
 /** `text` as it is: nothing blanked, nothing to skip, no kept function to vouch for. */
 export function unblanked(text: string): Blanked {
-  return { text, gaps: [], keptItems: [] };
+  return { text, gaps: [], keptItems: [], unsure: 0 };
 }
 
 /**
