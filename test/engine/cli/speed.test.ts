@@ -168,6 +168,38 @@ test('pool: jobs that arrive while the walk goes on are all checked, in order; w
   }
 });
 
+test('pool: a worker gets its next batch before it has answered the one it is on', async () => {
+  const dir = tmp();
+  try {
+    // A worker that answers each batch a little later, saying how many batches it held then.
+    const script = join(dir, 'slow-worker.js');
+    writeFileSync(script, `
+const { parentPort } = require('node:worker_threads');
+const held = [];
+parentPort.on('message', (msg) => {
+  held.push(msg.jobs);
+  if (held.length === 1) setTimeout(answer, 5);
+});
+function answer() {
+  const jobs = held[0];
+  const outcomes = jobs.map((job) => ({ index: job.index, outcome: { k: 'clean', hash: String(held.length) } }));
+  held.shift();
+  parentPort.postMessage({ type: 'done', outcomes, stopped: false });
+  if (held.length) setTimeout(answer, 5);
+}
+parentPort.postMessage({ type: 'ready' });
+`);
+    const jobs = Array.from({ length: 300 }, (_, index) => ({ index, path: `f${index}.c`, explicit: false }));
+    const out = await runPool(allOf(jobs), { workers: 2, opts: checkOpts(dir), script });
+    assert.equal(out.length, 300);
+    const held = out.map((o) => (o.k === 'clean' ? Number(o.hash) : 0));
+    assert.ok(held.every((h) => h >= 1 && h <= 2), `at most two batches held: ${held.join(',')}`);
+    assert.ok(held.some((h) => h === 2), 'no batch was sent ahead');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('walk: walkSteps yields once per directory and fills the result exactly as walkPaths does', () => {
   const dir = tmp();
   try {
