@@ -13,3 +13,16 @@ export function lineOfOffset(starts: readonly number[], offset: number): number 
   }
   return lo;
 }
+
+/** Start offsets of every row as tree-sitter counts them: only `\n` ends a row. */
+export function treeSitterLineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+/** Tree-sitter's point (row, column in UTF-16 units) of `offset`, from treeSitterLineStarts. */
+export function treeSitterPoint(starts: readonly number[], offset: number): { row: number; column: number } {
+  const row = lineOfOffset(starts, offset);
+  return { row, column: offset - starts[row] };
+}

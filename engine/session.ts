@@ -19,7 +19,7 @@ import { blankKernelMacros } from './syntax/macros';
 import { lowerTree } from './lower/lower';
 import { functionsByNameOf, runRules } from './rules/run';
 import { CheckReads, type FactRead, type FactScope } from './analysis/file-facts';
-import { lineOfOffset } from './line-starts';
+import { lineOfOffset, treeSitterLineStarts } from './line-starts';
 import { BoundedParser, isLive, ParserFailed, ParseStopped, parserIsReady, type SyntaxNode } from './syntax/parser';
 import { budgetNote } from './budget';
 import { textMayReport } from './rules/rule-relevance';
@@ -77,13 +77,6 @@ function computeLineStarts(text: string): number[] {
       starts.push(i + 1);
     }
   }
-  return starts;
-}
-
-/** Start offsets of every row as tree-sitter counts them: only `\n` ends a row. */
-function treeSitterLineStarts(text: string): number[] {
-  const starts = [0];
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
   return starts;
 }
 

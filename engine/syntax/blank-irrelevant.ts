@@ -316,6 +316,12 @@ export interface Blanked {
    */
   gaps: [number, number][];
   /**
+   * The blanked items' extents [start, end), sorted, adjacent ones merged: where the text
+   * differs from the one it was made from (engine.ts reparses the whole text from the blanked
+   * text's tree, as edits of these ranges).
+   */
+  blankedRanges: [number, number][];
+  /**
    * Every item left in the text that is balanced in parentheses and brackets and holds no odd
    * character (Span.balanced), and has no preprocessor line inside unless it is a declaration:
    * the kept functions (macro-made ones included) and the declarations and other file-scope
@@ -337,7 +343,7 @@ export interface Blanked {
 
 /** `text` as it is: nothing blanked, nothing to skip, no kept function to vouch for. */
 export function unblanked(text: string): Blanked {
-  return { text, gaps: [], keptItems: [], unsure: 0 };
+  return { text, gaps: [], blankedRanges: [], keptItems: [], unsure: 0 };
 }
 
 /**
@@ -363,10 +369,14 @@ export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>)
   if (!blank.length) return unblanked(text);
   const parts: string[] = [];
   const gaps: [number, number][] = [];
+  const blankedRanges: [number, number][] = [];
   let at = 0;
   for (const it of blank) {
     parts.push(text.slice(at, it.start));
     pushBlanked(parts, text, it.start, it.end);
+    const prev = blankedRanges[blankedRanges.length - 1];
+    if (prev && prev[1] === it.start) prev[1] = it.end;
+    else blankedRanges.push([it.start, it.end]);
     at = it.end;
     // The gap starts just after the item's first character that is not white space (a space
     // now): a token that ends exactly where an included range ends is stretched by tree-sitter
@@ -394,7 +404,7 @@ export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>)
     const start = firstNonSpace(text, it.start, it.end);
     if (start < it.end) keptItems.push({ start, end: it.end });
   });
-  return { text: parts.join(''), gaps, keptItems, outcome: relevanceOutcome(items, (i) => items[i].candidate && !items[i].relevant), unsure };
+  return { text: parts.join(''), gaps, blankedRanges, keptItems, outcome: relevanceOutcome(items, (i) => items[i].candidate && !items[i].relevant), unsure };
 }
 
 /** A run of spaces, sliced for blanked runs (repeat() per run cost a string each time). */
