@@ -89,7 +89,10 @@ let scratch: Buffer = Buffer.allocUnsafe(1 << 20);
 function readAll(fd: number, sizeHint: number, limit: number): Buffer {
   if (scratch.length < sizeHint + 1) scratch = Buffer.allocUnsafe(Math.max(sizeHint + 1, scratch.length * 2));
   let n = 0;
-  for (;;) {
+  // A regular file's size is exact: once that many bytes are in, the read that would return 0
+  // (end of file) is not made (one system call less per file: 55,000 on a kernel tree). A file
+  // that grows meanwhile is read as it was when it was opened.
+  while (sizeHint === 0 || n < sizeHint) {
     if (n === scratch.length) {
       const bigger = Buffer.allocUnsafe(scratch.length * 2);
       scratch.copy(bigger, 0, 0, n);
