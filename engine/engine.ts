@@ -8,7 +8,7 @@ import type { Finding, InputProblem } from './findings';
 import { bracketDepth, loadCParser, MAX_PARSE_TOKENS, nestingLimit, parserReady, parseTokenCount, ParseStopped, type CParser, type ParseLimits, type SyntaxNode, type Tree } from './syntax/parser';
 import { budgetNote } from './budget';
 import { blankIrrelevant, rangesOutside, unblanked, type KeptItem } from './syntax/blank-irrelevant';
-import { unaccountedFunction, type RelevanceOutcome } from './syntax/relevance-graph';
+import { unaccountedFunction, type IdentifierMemo, type RelevanceOutcome } from './syntax/relevance-graph';
 import { blankKernelMacros } from './syntax/macros';
 import { lowerTree } from './lower/lower';
 import { treeSitterLineStarts, treeSitterPoint } from './line-starts';
@@ -276,12 +276,12 @@ class FaultlineEngine implements Engine {
       tokens: macrosBlanked.length > MAX_PARSE_TOKENS ? parseTokenCount(macrosBlanked, MAX_PARSE_TOKENS) : undefined,
       nesting: macrosBlanked.length > nesting ? bracketDepth(macrosBlanked, nesting) : 0,
     };
-    let parsed: { tree: Tree; text: string; outcome?: RelevanceOutcome };
+    let parsed: { tree: Tree; text: string; outcome?: RelevanceOutcome; identifierMemo?: IdentifierMemo };
     let file: FileIR;
     try {
       parsed = this.parseForBatch(macrosBlanked, relevantApis, oldTree, limits);
       const outcomes: RelevanceOutcome[] = parsed.outcome ? [parsed.outcome] : [];
-      file = lowerTree(parsed.tree, parsed.text, { cancelled, relevantApis, relevanceReport: (o) => outcomes.push(o) });
+      file = lowerTree(parsed.tree, parsed.text, { cancelled, relevantApis, relevanceReport: (o) => outcomes.push(o), identifierMemo: parsed.identifierMemo });
       // The relevance filters work on a graph of top-level items; a function they did not see
       // (nested in another by a missing `}`, made by a macro) that a left-out item names means
       // the left-out item may have mattered: analyse the whole text, as the server does.
@@ -308,12 +308,15 @@ class FaultlineEngine implements Engine {
    * when the blanked text does not parse cleanly the whole text is parsed instead, and the
    * blanking pass itself only removes items that are balanced in every bracket kind.
    */
-  private parseForBatch(macrosBlanked: string, relevantApis: ReadonlySet<string> | undefined, oldTree: Tree | null | undefined, limits: ParseLimits): { tree: Tree; text: string; outcome?: RelevanceOutcome } {
-    const { text: blanked, gaps, blankedRanges, keptItems, outcome, unsure } = relevantApis && BLANK_IRRELEVANT.enabled ? blankIrrelevant(macrosBlanked, relevantApis) : unblanked(macrosBlanked);
+  private parseForBatch(macrosBlanked: string, relevantApis: ReadonlySet<string> | undefined, oldTree: Tree | null | undefined, limits: ParseLimits): { tree: Tree; text: string; outcome?: RelevanceOutcome; identifierMemo?: IdentifierMemo } {
+    const { text: blanked, gaps, blankedRanges, keptItems, outcome, unsure, codeIds } = relevantApis && BLANK_IRRELEVANT.enabled ? blankIrrelevant(macrosBlanked, relevantApis) : unblanked(macrosBlanked);
+    // The tree filter reads the identifiers of the items the scan read already from its memo:
+    // the kept items are the same characters in every text parsed below.
+    const identifierMemo = codeIds;
     // Likely to end in the whole-text parse anyway: parse that first, and only once.
     if (blanked !== macrosBlanked && !oldTree && wholeParseCheaper(macrosBlanked.length, gaps, unsure)) {
       batchWholeFirst.count++;
-      return this.parseWhole(macrosBlanked, limits);
+      return { ...this.parseWhole(macrosBlanked, limits), identifierMemo };
     }
     // The blanked functions' insides are not even read: the parser is given the rest as its
     // included ranges (offsets, rows and columns stay absolute). Only blanks are skipped and each
@@ -322,13 +325,13 @@ class FaultlineEngine implements Engine {
     // incremental parse keeps to the whole text.
     const ranged = gaps.length && !oldTree;
     const tree = this.parser.parse(blanked, oldTree ?? null, ranged ? { limits, includedRanges: rangesOutside(blanked, gaps) } : { limits });
-    if (blanked === macrosBlanked || !tree.rootNode.hasError || errorsStayInside(tree, keptItems)) return { tree, text: blanked, outcome };
+    if (blanked === macrosBlanked || !tree.rootNode.hasError || errorsStayInside(tree, keptItems)) return { tree, text: blanked, outcome, identifierMemo };
     batchReparses.count++;
     if (oldTree) {
       tree.delete();
-      return this.parseWhole(macrosBlanked, limits);
+      return { ...this.parseWhole(macrosBlanked, limits), identifierMemo };
     }
-    return this.reparseWhole(tree, macrosBlanked, blankedRanges, limits);
+    return { ...this.reparseWhole(tree, macrosBlanked, blankedRanges, limits), identifierMemo };
   }
 
   /**

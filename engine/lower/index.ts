@@ -9,7 +9,7 @@ import { baseTypeText, normalizeSpace, readDeclarator, storageOf, typeText } fro
 import { type FunctionSignature, FunctionLowerer, type LowerEnv, emptyFunction } from './function';
 import { isSyscallDefine, macroDefinitionName, splitTopLevelCommas } from '../syntax/macro-definition';
 import { skippableFunctions } from './relevance';
-import type { RelevanceOutcome } from '../syntax/relevance-graph';
+import type { IdentifierMemo, RelevanceOutcome } from '../syntax/relevance-graph';
 import { LineIndex, type SNode, type SyntaxProblem, childByField, mirrorTree } from './syntax-tree';
 
 export interface LowerOptions {
@@ -22,6 +22,8 @@ export interface LowerOptions {
   relevantApis?: ReadonlySet<string>;
   /** With relevantApis: told what the filter left out (engine.ts checks it against the functions lowered). */
   relevanceReport?: (o: RelevanceOutcome) => void;
+  /** With relevantApis: identifiers of text ranges the text scan already read (blank-irrelevant.ts codeIds). */
+  identifierMemo?: IdentifierMemo;
   /** Tests only: sees the syntax mirror once the walk is done (what the lowering still holds). */
   afterWalk?: (root: SNode) => void;
   /** Tests only: sees the mirror's root each time finished top-level items were lowered (what it still holds). */
@@ -367,7 +369,7 @@ export function lowerTree(tree: Tree, text: string, opts?: LowerOptions): FileIR
   try {
     let skip: Set<number> | undefined;
     try {
-      skip = opts?.relevantApis ? skippableFunctions(tree, text, opts.relevantApis, opts.cancelled, opts.relevanceReport) : undefined;
+      skip = opts?.relevantApis ? skippableFunctions(tree, text, opts.relevantApis, opts.cancelled, opts.relevanceReport, opts.identifierMemo) : undefined;
     } catch {
       skip = undefined; // the filter is an optimisation: when in doubt, lower everything
     }

@@ -12,7 +12,7 @@
 import type { SyntaxNode, Tree } from '../syntax/parser';
 import { FILE_SCOPE_BLOCKS } from './syntax-tree';
 import { firstMacroArgument, macroDefinitionName } from '../syntax/macro-definition';
-import { identifiersIn, nestedDefinitionNames, relevanceOutcome, spreadRelevance, type RelevanceOutcome } from '../syntax/relevance-graph';
+import { identifiersOfRange, nestedDefinitionsOfRange, relevanceOutcome, spreadRelevance, type IdentifierMemo, type RelevanceOutcome } from '../syntax/relevance-graph';
 
 /** Top-level node types that hold no code of their own. */
 const DATA_ITEMS = new Set(['declaration', 'type_definition', 'struct_specifier', 'union_specifier', 'enum_specifier', 'expression_statement']);
@@ -60,7 +60,7 @@ function macroDefinitionAt(stmt: SyntaxNode, text: string): { name: string; body
  * anything they are connected to by same-file references, names a relevant API. `text` is the
  * text the tree was parsed from. Returns an empty set when in doubt.
  */
-export function skippableFunctions(tree: Tree, text: string, relevantApis: ReadonlySet<string>, cancelled?: () => boolean, report?: (o: RelevanceOutcome) => void): Set<number> {
+export function skippableFunctions(tree: Tree, text: string, relevantApis: ReadonlySet<string>, cancelled?: () => boolean, report?: (o: RelevanceOutcome) => void, memo?: IdentifierMemo): Set<number> {
   interface Item { start: number; end: number; name?: string; ids: Set<string>; relevant: boolean; data?: boolean; alsoDefines?: string[] }
   const items: Item[] = [];
   const cursor = tree.walk();
@@ -90,12 +90,12 @@ export function skippableFunctions(tree: Tree, text: string, relevantApis: Reado
         const body = node.childForFieldName('body');
         const name = functionName(node, text);
         if (body && name) {
-          const ids = identifiersIn(text, start, end);
+          const ids = identifiersOfRange(text, start, end, memo);
           let relevant = false;
           for (const id of ids) if (relevantApis.has(id)) { relevant = true; break; }
           // A definition nested in this one (a GNU C nested function to the grammar, often a
           // missing `}` above it) is lowered as a function too.
-          items.push({ start, end, name, ids, relevant, alsoDefines: nestedDefinitionNames(text, start, end) });
+          items.push({ start, end, name, ids, relevant, alsoDefines: nestedDefinitionsOfRange(text, start, end, memo) });
           continue;
         }
       }
@@ -107,14 +107,14 @@ export function skippableFunctions(tree: Tree, text: string, relevantApis: Reado
         const made = macroDefinitionAt(node, text);
         if (made) {
           while (cursor.gotoNextSibling() && cursor.startIndex < made.body.startIndex) { /* comments */ }
-          const ids = identifiersIn(text, start, made.body.endIndex);
-          items.push({ start, end: made.body.endIndex, ids, relevant: true, alsoDefines: [made.name, ...(nestedDefinitionNames(text, start, made.body.endIndex) ?? [])] });
+          const ids = identifiersOfRange(text, start, made.body.endIndex, memo);
+          items.push({ start, end: made.body.endIndex, ids, relevant: true, alsoDefines: [made.name, ...(nestedDefinitionsOfRange(text, start, made.body.endIndex, memo) ?? [])] });
           continue;
         }
       }
       // Anything else (declarations, tables, deeper #if blocks, errors) is kept. Declarations and top-level macro invocations are data: the functions they name
       // (an ops table, EXPORT_SYMBOL) are references, not calls (relevance-graph.ts).
-      items.push({ start, end, ids: identifiersIn(text, start, end), relevant: true, data: DATA_ITEMS.has(node.type), alsoDefines: nestedDefinitionNames(text, start, end) });
+      items.push({ start, end, ids: identifiersOfRange(text, start, end, memo), relevant: true, data: DATA_ITEMS.has(node.type), alsoDefines: nestedDefinitionsOfRange(text, start, end, memo) });
     } while (cursor.gotoNextSibling());
   };
   try {

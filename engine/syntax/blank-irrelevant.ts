@@ -13,7 +13,7 @@
 // in doubt.
 
 import { macroDefinitionNamesOfHead } from './macro-definition';
-import { IDENT_SOURCE, identifiersIn, isAsciiIdentChar, nestedDefinitionNames, relevanceOutcome, spreadRelevance, type RelevanceItem, type RelevanceOutcome } from './relevance-graph';
+import { IDENT_SOURCE, identifiersIn, isAsciiIdentChar, nestedDefinitionNames, relevanceOutcome, spreadRelevance, type IdentifierMemo, type RelevanceItem, type RelevanceOutcome } from './relevance-graph';
 
 interface Span {
   start: number;
@@ -333,6 +333,8 @@ export interface Blanked {
   keptItems: KeptItem[];
   /** What the scan decided (undefined when nothing was blanked): engine.ts checks it against the lowering. */
   outcome?: RelevanceOutcome;
+  /** The items' code identifiers, for the tree filter (IdentifierMemo); absent when the scan gave up. */
+  codeIds?: IdentifierMemo;
   /**
    * Items left in the text that keptItems does not vouch for (unbalanced, an odd character, or a
    * function with a preprocessor line inside): a syntax error in one of them sends the batch
@@ -353,8 +355,9 @@ export function unblanked(text: string): Blanked {
 export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>): Blanked {
   const spans = topLevelItems(text);
   if (!spans || spans.some((s) => s.bodyOpen < 0 && looksLikeStatement(text, s))) return unblanked(text);
+  const codeIds = new Map<number, CodeMemo>();
   const items: Item[] = spans.map((s) => {
-    const ids = identifiersIn(text, s.start, s.end);
+    const ids = itemIdentifiers(text, s, codeIds);
     const name = plainDefinitionName(text, s);
     let relevant = name === undefined;
     if (!relevant) for (const id of ids) if (relevantApis.has(id)) { relevant = true; break; }
@@ -362,11 +365,14 @@ export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>)
     // lowering gives it (engine/syntax/macro-definition.ts); the item is kept either way.
     const made = name === undefined && s.bodyOpen > s.start ? macroDefinitionNamesOfHead(withoutComments(text.slice(s.start, s.bodyOpen))) : [];
     const nested = nestedDefinitionNames(text, s.start, s.end);
+    // Only white space before the code: the nested definitions of the code alone are these.
+    const memo = codeIds.get(firstNonSpace(text, s.start, s.end));
+    if (memo !== undefined && memo.end === s.end) memo.nested = nested;
     return { start: s.start, end: s.end, candidate: name !== undefined, name, ids, relevant, alsoDefines: made.length ? [...made, ...(nested ?? [])] : nested };
   });
   spreadRelevance(items, relevantApis);
   const blank = items.filter((it) => it.candidate && !it.relevant);
-  if (!blank.length) return unblanked(text);
+  if (!blank.length) return { ...unblanked(text), codeIds };
   const parts: string[] = [];
   const gaps: [number, number][] = [];
   const blankedRanges: [number, number][] = [];
@@ -404,7 +410,50 @@ export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>)
     const start = firstNonSpace(text, it.start, it.end);
     if (start < it.end) keptItems.push({ start, end: it.end });
   });
-  return { text: parts.join(''), gaps, blankedRanges, keptItems, outcome: relevanceOutcome(items, (i) => items[i].candidate && !items[i].relevant), unsure };
+  return { text: parts.join(''), gaps, blankedRanges, keptItems, outcome: relevanceOutcome(items, (i) => items[i].candidate && !items[i].relevant), unsure, codeIds };
+}
+
+type CodeMemo = { end: number; ids: Set<string>; nested?: string[] };
+
+/**
+ * identifiersIn(text, s.start, s.end), read as two ranges: the white space and comments before
+ * the item's code, and the code, whose set goes into `memo` (keyed by where the code starts). No
+ * identifier spans the cut (what precedes the code is white space or a comment's end), so the
+ * union, comment words first, is the same set in the same order.
+ */
+function itemIdentifiers(text: string, s: Span, memo: Map<number, CodeMemo>): Set<string> {
+  const code = codeStart(text, s.start, s.end);
+  if (code >= s.end) return identifiersIn(text, s.start, s.end);
+  const ids = identifiersIn(text, code, s.end);
+  memo.set(code, { end: s.end, ids });
+  if (code === s.start) return ids;
+  const before = identifiersIn(text, s.start, code);
+  if (!before.size) return ids;
+  for (const id of ids) before.add(id);
+  return before;
+}
+
+/** The first offset in [start, end) that is neither white space nor inside a comment (end if none). */
+function codeStart(text: string, start: number, end: number): number {
+  let i = start;
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || (c >= 9 && c <= 13)) { i++; continue; }
+    if (c !== 47 /* / */) return i;
+    const d = text.charCodeAt(i + 1);
+    if (d === 42 /* * */) {
+      const close = text.indexOf('*/', i + 2);
+      if (close < 0 || close + 2 > end) return i;
+      i = close + 2;
+    } else if (d === 47) {
+      const nl = text.indexOf('\n', i + 2);
+      if (nl < 0 || nl >= end) return i;
+      i = nl + 1;
+    } else {
+      return i;
+    }
+  }
+  return end;
 }
 
 /** A run of spaces, sliced for blanked runs (repeat() per run cost a string each time). */

@@ -14,10 +14,12 @@ import { isRelevantApi, relevantApiNames } from '../../engine/rules/relevance';
 import { fileRelevance, textMayReport } from '../../engine/rules/rule-relevance';
 import type { Finding } from '../../engine/findings';
 import { allApis } from '../../engine/kernel/api-table';
-import { generateCorpus, generateLargeFile } from '../../bench/generate-corpus';
+import { generateCorpus, generateLargeFile, rng } from '../../bench/generate-corpus';
 import { fixtureFiles, repoRoot } from '../helpers/repo';
 import { loadCParser } from '../../engine/syntax/parser';
 import { skippableFunctions } from '../../engine/lower/relevance';
+import { blankIrrelevant } from '../../engine/syntax/blank-irrelevant';
+import type { RelevanceOutcome } from '../../engine/syntax/relevance-graph';
 
 
 
@@ -308,5 +310,44 @@ test('relevance: the tree filter names every file-scope function, in a long file
     assert.ok(!skip.has(text.indexOf('static long pin_buffer')), 'the function that names the API is kept');
   } finally {
     tree.delete();
+  }
+});
+
+test('relevance: the tree filter reads the text scan\'s identifiers where its items are the scan\'s code, and decides as without them', async () => {
+  // The scan records each item's identifiers from its first character of code (after white
+  // space and comments) and, when only white space precedes it, its nested definitions; the
+  // tree filter takes them for a node of the same extent. Items whose comments hold words, a
+  // `(`, a `//` line ending right before a macro-made definition, a number glued to a name, or a
+  // declaration the tree ends before the scan does must decide exactly as when the filter reads
+  // everything itself.
+  const parser = await loadCParser();
+  const acquire = allApis().find((a) => a.refs?.op === 'acquire' && !a.removed)!.name;
+  const pieces = [
+    '/* helper( for the pin path { */\nstatic int cfgmemo_a(int v)\n{\n\treturn v + 1;\n}\n',
+    '// see cfgmemo_pin\nCFGMEMO_DEFINE1(cfgmemo_b, int, v)\n{\n\treturn cfgmemo_a(v);\n}\n',
+    `\n\nstatic long cfgmemo_pin(unsigned long s, struct page **p)\n{\n\treturn ${acquire}(s, 1, 0, p) + 0x10cfgmemo_c(1);\n}\n`,
+    'static int cfgmemo_c(int v)\n{\n\tint inner(int x) { return x; }\n\treturn inner(v);\n}\n',
+    '/* cfgmemo_d */ static int cfgmemo_d(int v) { return v; }\n',
+    'static const struct cfgmemo_ops cfgmemo_ops = { .get = cfgmemo_d, };\n',
+    // No `;`: the scan's item runs on into the next one, the tree's declaration does not.
+    'static int cfgmemo_bad = cfgmemo_init(1)\n',
+  ];
+  const r = rng(7);
+  for (let round = 0; round < 40; round++) {
+    const text = Array.from({ length: 8 }, () => pieces[Math.floor(r() * pieces.length)]).join('\n') + pieces[2];
+    const apis = new Set([acquire]);
+    const scan = blankIrrelevant(text, apis);
+    assert.ok(scan.codeIds, 'the scan recorded its items');
+    const tree = parser.parse(text);
+    try {
+      const seen: RelevanceOutcome[] = [];
+      const fresh: RelevanceOutcome[] = [];
+      const a = skippableFunctions(tree, text, apis, undefined, (o) => seen.push(o), scan.codeIds);
+      const b = skippableFunctions(tree, text, apis, undefined, (o) => fresh.push(o));
+      assert.deepEqual([...a], [...b], text);
+      assert.deepEqual(seen.map((o) => [o.kept, o.ids.map((s) => [...s]), o.alsoDefines]), fresh.map((o) => [o.kept, o.ids.map((s) => [...s]), o.alsoDefines]), text);
+    } finally {
+      tree.delete();
+    }
   }
 });
