@@ -1,12 +1,14 @@
 // The batch path's first and cheapest decision (issue 10, "Speed over a tree"): one pass over a
 // C file's bytes says whether anything at all can be reported on it, before any decode, parse or
-// lowering. On Linux 6.1 about 5% of the files pass (2,703 of 55,418); the others cost a read
+// lowering. On Linux 6.1 about 5% of the files pass (2,758 of 55,418); the others cost a read
 // and this scan.
 //
 // What can report, and so what the matcher looks for:
-// - every rule starts from a call to a relevant API-table entry (engine/rules/relevance.ts; the
-//   batch relevance filter already relies on it, and test/engine/relevance.test.ts holds every
-//   rule to it), so a file whose bytes contain none of those names cannot produce a finding;
+// - a rule can fire only on a text that holds one of its triggers and one word of each of its
+//   `needs` groups (engine/rules/rule-relevance.ts, where each rule's own file declares them;
+//   test/engine/relevance.test.ts holds every rule to it), so per rule one of those sets is
+//   enough: prefilterWords() takes the one whose shortest word is longest, and a file whose bytes
+//   contain none of the words cannot produce a finding;
 // - the annotation checker reports only on `@faultline` comments, so that marker counts too.
 // Both are matched as plain byte substrings (a name inside a longer identifier or a comment
 // counts), a superset of what the engine can see as a call: the filter can only keep too much,
@@ -20,7 +22,7 @@
 // are looked for on their own (compilePrefilter). With a name shorter than two bytes it falls
 // back to an Aho-Corasick automaton (one table load per byte).
 
-import { relevantApiNames } from '../rules/relevance';
+import { prefilterWords } from '../rules/rule-relevance';
 import { ANNOTATION_MARKER } from '../rules/annotations';
 
 export interface Prefilter {
@@ -182,9 +184,9 @@ export function ahoCorasick(list: string[]): (bytes: Uint8Array) => boolean {
 }
 
 /**
- * The prefilter for the current API table (read at call time: a table extended at run time is
- * covered). Compile it once per run, not per file.
+ * The prefilter for the current API table and rules (read at call time: a table extended at run
+ * time is covered). Compile it once per run, not per file.
  */
 export function tablePrefilter(): Prefilter {
-  return compilePrefilter([...relevantApiNames(), ANNOTATION_MARKER]);
+  return compilePrefilter([...prefilterWords(), ANNOTATION_MARKER]);
 }

@@ -1,7 +1,7 @@
 // The byte prefilter (engine/cli/prefilter.ts) must be unable to change a result: a file it
 // rules out gives no finding and no problem when analyzed anyway. Checked on every fixture, on
-// the generated bench corpus (and copies of it with every relevant name defaced, which the
-// prefilter rules out), and on a fixed sample of real Linux 6.1 files when the tree is present.
+// the generated bench corpus (and copies of it with every word the prefilter looks for defaced,
+// which it rules out), and on a fixed sample of real Linux 6.1 files when the tree is present.
 // Also: the directed relevance spreading (engine/syntax/relevance-graph.ts) on real files, with
 // skipIrrelevant compared to a full analysis.
 
@@ -15,6 +15,7 @@ import { ahoCorasick, compilePrefilter, tablePrefilter } from '../../../engine/c
 import { ANNOTATION_MARKER } from '../../../engine/rules/annotations';
 import { checkFile, type CheckOptions, type FileContext, type FileOutcome } from '../../../engine/cli/check-file';
 import { relevantApiNames } from '../../../engine/rules/relevance';
+import { relevanceWords, textMayReport } from '../../../engine/rules/rule-relevance';
 import { generateCorpus, rng } from '../../../bench/generate-corpus';
 import { fixtureFiles, repoRoot } from '../../helpers/repo';
 import { findTree } from '../../realcode/baseline';
@@ -91,14 +92,28 @@ test('prefilter: the matcher finds exactly the names a substring search finds', 
   assert.equal(compilePrefilter([]).mayReport(Buffer.from('put_page')), false);
 });
 
-test('prefilter: compiled from the API table, with the annotation marker', () => {
+test('prefilter: compiled from the rules\' conditions, with the annotation marker: it passes every text on which a rule can fire', () => {
   const pf = tablePrefilter();
-  for (const n of relevantApiNames()) {
-    assert.ok(pf.names.includes(n), n);
-    assert.equal(pf.mayReport(Buffer.from(`int f(void) { return ${n}(0); }`)), true, n);
-  }
   assert.ok(pf.names.includes(ANNOTATION_MARKER));
   assert.equal(pf.mayReport(Buffer.from('static int add(int a, int b) { return a + b; }\n')), false);
+  // Texts made of the words the rules' conditions name (a few of them, as calls or as words):
+  // whenever some rule can fire on one, the prefilter must let it through.
+  const words = [...relevanceWords(), ...relevantApiNames()];
+  const r = rng(17);
+  let firing = 0;
+  for (let i = 0; i < 6000; i++) {
+    const picked = Array.from({ length: 1 + Math.floor(r() * 4) }, () => words[Math.floor(r() * words.length)]);
+    const text = `int f(struct vm_area_struct *vma) {\n${picked.map((w) => (r() < 0.5 ? `\t${w}(0);` : `\tx->${w} = 1;`)).join('\n')}\n}\n`;
+    if (!textMayReport(text)) continue;
+    firing++;
+    assert.equal(pf.mayReport(Buffer.from(text)), true, text);
+  }
+  assert.ok(firing > 500, `texts on which a rule can fire: ${firing}`);
+  // Each relevant API name alone, called: when that lets a rule fire, the prefilter passes it.
+  for (const n of relevantApiNames()) {
+    const text = `int f(void) { return ${n}(0); }`;
+    if (textMayReport(text)) assert.equal(pf.mayReport(Buffer.from(text)), true, n);
+  }
 });
 
 test('prefilter: every fixture gives the same result with and without it', async () => {
@@ -123,17 +138,18 @@ test('prefilter: a file with only an annotation (no API) is analyzed and reports
   }
 });
 
-test('prefilter: the generated corpus, and copies with every relevant name defaced, give the same results', async () => {
+test('prefilter: the generated corpus, and copies with every prefilter word defaced, give the same results', async () => {
   const e = await engine();
   const dir = mkdtempSync(join(tmpdir(), 'faultline-prefilter-'));
   try {
     const corpus = generateCorpus(dir, 40, 400);
-    const names = [...relevantApiNames()].sort((a, b) => b.length - a.length);
+    // The words the prefilter looks for (per rule, one set the rule cannot fire without).
+    const names = tablePrefilter().names.filter((n) => n !== ANNOTATION_MARKER).sort((a, b) => b.length - a.length);
     const defaced: string[] = [];
     const commented: string[] = [];
     corpus.files.forEach((f, i) => {
       let text = readFileSync(f, 'utf8');
-      // Same length, no longer a name of the table: the file cannot report; the prefilter must say so.
+      // Same length, none of those words left: no rule can fire; the prefilter must say so.
       for (const n of names) text = text.split(n).join(`X${n.slice(1)}`);
       const d = join(dir, `defaced-${i}.c`);
       writeFileSync(d, text);

@@ -282,7 +282,8 @@ test('cache: default location under XDG_CACHE_HOME (or HOME/.cache), never in th
   const dir = tmp();
   try {
     mkdirSync(join(dir, 'src'));
-    writeFileSync(join(dir, 'src', 'a.c'), 'static void f(struct page *p) { put_page(p); }\n');
+    // A file a rule can fire on (one the byte prefilter rules out gets no cache entry).
+    writeFileSync(join(dir, 'src', 'a.c'), 'static void f(unsigned long a, struct page **p) { get_user_pages_fast(a, 1, 0, p); put_page(p[0]); }\n');
     await run(['check', 'src'], { cwd: dir, env: { XDG_CACHE_HOME: join(dir, 'xdg'), HOME: join(dir, 'home') } });
     assert.equal(readdirSync(join(dir, 'xdg', 'faultline')).filter((n) => /^check-[0-9a-f]{16}\.json$/.test(n)).length, 1);
     assert.ok(!existsSync(join(dir, 'home')));
