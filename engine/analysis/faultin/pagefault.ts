@@ -473,6 +473,8 @@ export class PagefaultAnalysis {
     const relevant = this.guardingAtoms(fn, info, level);
     const blockIn = new Map<number, Map<string, PathState>>();
     const outOf = new Map<number, PathState[]>();
+    /** States of blockIn already stepped through each block. */
+    const processed = new Map<number, number>();
     const beforeCall = new Map<string, Set<number>>();
     /** Origins some path closes: only those can leak (a region never closed here is the caller's). */
     const closedOrigins = new Set<string>();
@@ -652,9 +654,19 @@ export class PagefaultAnalysis {
       queued.delete(id);
       const block = fn.blocks[id];
       if (!block) continue;
-      let cur: PathState[] = [...(blockIn.get(id)?.values() ?? [])].map(clone);
+      // Only the states that reached the block since its last visit: step() maps each state on
+      // its own (what it records on the side only grows), and a state sent on before finds its
+      // successors' keys there already, so the earlier ones would only be stepped again to the
+      // same results. The block's outgoing states accumulate in arrival order, as the last full
+      // visit listed them.
+      const incoming = [...(blockIn.get(id)?.values() ?? [])];
+      const from = processed.get(id) ?? 0;
+      processed.set(id, incoming.length);
+      let cur: PathState[] = incoming.slice(from).map(clone);
       block.stmts.forEach((st, idx) => { cur = step(cur, st, id, idx); });
-      outOf.set(id, cur);
+      const out = outOf.get(id);
+      if (out) out.push(...cur);
+      else outOf.set(id, cur.slice());
       for (const e of block.succs) {
         const facts = edgeFacts(e, info);
         const tgt = blockIn.get(e.to) ?? new Map<string, PathState>();
