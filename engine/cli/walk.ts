@@ -10,7 +10,7 @@
 //   symlink is stat'ed once to see what it points at.
 
 import { readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { isCheckablePath } from '../input/decode';
 import type { InputError } from '../input/files';
 
@@ -85,13 +85,16 @@ export function* walkSteps(args: string[], opts: { cwd?: string; maxFiles?: numb
     for (const ent of entries) {
       if (out.files.length >= maxFiles) return;
       const name = ent.name;
-      const p = join(dir, name);
-      if (ent.isDirectory()) {
-        if (name.startsWith('.') || name === 'node_modules') continue;
+      const isDir = ent.isDirectory();
+      // Most entries of a source tree are neither a directory nor a file to check (Makefile,
+      // Kconfig, .rst): no path for them. Below the top, `dir` is already normalized by join(),
+      // so appending the name is what join() would give (at a fraction of its cost).
+      if (isDir ? name.startsWith('.') || name === 'node_modules' : !isCheckablePath(name)) continue;
+      const p = depth === 0 ? join(dir, name) : dir + sep + name;
+      if (isDir) {
         yield* walk(p, depth + 1);
         continue;
       }
-      if (!isCheckablePath(name)) continue;
       if (ent.isFile()) { out.files.push({ path: p, explicit: false }); continue; }
       if (ent.isSymbolicLink()) {
         let st: Stats;
