@@ -366,7 +366,12 @@ export interface RelevanceOutcome {
   ends: number[];
   names: (string | undefined)[];
   alsoDefines: (string[] | undefined)[];
-  removedIds: Set<string>;
+  /**
+   * Whether a left-out item names `id`. The union of their identifiers is built on the first
+   * question: only a function the graph did not know of asks (unaccountedFunction), and the left-out
+   * items are most of a file's text.
+   */
+  mentionedByRemoved(id: string): boolean;
   /** Per item: the identifiers it names, and whether it was kept. */
   ids: ReadonlySet<string>[];
   kept: boolean[];
@@ -375,7 +380,17 @@ export interface RelevanceOutcome {
 }
 
 export function relevanceOutcome(items: readonly (RelevanceItem & { start: number; end: number })[], removed: (i: number) => boolean): RelevanceOutcome {
-  const out: RelevanceOutcome = { starts: [], ends: [], names: [], alsoDefines: [], ids: [], kept: [], removedIds: new Set(), removedNames: new Set() };
+  let removedIds: Set<string> | undefined;
+  const out: RelevanceOutcome = {
+    starts: [], ends: [], names: [], alsoDefines: [], ids: [], kept: [], removedNames: new Set(),
+    mentionedByRemoved: (id) => {
+      if (!removedIds) {
+        removedIds = new Set();
+        out.ids.forEach((ids, i) => { if (!out.kept[i]) for (const x of ids) removedIds!.add(x); });
+      }
+      return removedIds.has(id);
+    },
+  };
   items.forEach((it, i) => {
     out.starts.push(it.start);
     out.ends.push(it.end);
@@ -384,7 +399,6 @@ export function relevanceOutcome(items: readonly (RelevanceItem & { start: numbe
     out.ids.push(it.ids);
     out.kept.push(!removed(i));
     if (!removed(i)) return;
-    for (const id of it.ids) out.removedIds.add(id);
     if (it.name !== undefined) out.removedNames.add(it.name);
     for (const n of it.alsoDefines ?? []) out.removedNames.add(n);
   });
@@ -405,7 +419,9 @@ export function relevanceOutcome(items: readonly (RelevanceItem & { start: numbe
  * Undefined when every function is accounted for. `text`: the text the functions' ranges index.
  */
 export function unaccountedFunction(outcome: RelevanceOutcome, functions: readonly { name: string; range: { start: number; end: number } }[], text: string): string | undefined {
-  if (!outcome.removedIds.size) return undefined;
+  // Every left-out item is a named function definition, and its name is among its identifiers:
+  // with no name left out, no identifier is either.
+  if (!outcome.removedNames.size) return undefined;
   const { starts, ends, names, alsoDefines } = outcome;
   const pending: { name: string; range: { start: number; end: number } }[] = [];
   for (const fn of functions) {
@@ -413,8 +429,6 @@ export function unaccountedFunction(outcome: RelevanceOutcome, functions: readon
     // stray `}`) has no callers: `if (...)` in any item is no call of it. Its own calls lie in
     // the kept text that holds it, so they were spread from like any other.
     if (KEYWORD_NAMES.has(fn.name)) continue;
-    const named = outcome.removedIds.has(fn.name);
-    if (!named && !outcome.removedNames.size) continue;
     const at = fn.range.start;
     let lo = 0;
     let hi = starts.length;
@@ -426,7 +440,7 @@ export function unaccountedFunction(outcome: RelevanceOutcome, functions: readon
     const k = lo - 1;
     const known = k >= 0 && at < ends[k] && (names[k] === fn.name || alsoDefines[k]?.includes(fn.name) === true);
     if (known) continue;
-    if (named) return fn.name;
+    if (outcome.mentionedByRemoved(fn.name)) return fn.name;
     pending.push(fn);
   }
   if (!pending.length) return undefined;
