@@ -97,6 +97,13 @@ const BATCH_MAX = 128;
  */
 const BATCHES_IN_FLIGHT = 2;
 
+/**
+ * Jobs left in the queue, per worker, below which a worker is sent no batch ahead: at the end of
+ * the run a job waiting behind a slow file in one worker's hands would leave the other idle, and
+ * the main thread, done walking, answers at once.
+ */
+const TAIL_JOBS_PER_WORKER = 16;
+
 export interface PoolOptions {
   workers: number;
   opts: CheckOptions;
@@ -210,7 +217,7 @@ export function runPool(feed: JobFeed, p: PoolOptions): Promise<FileOutcome[]> {
       // walk, or retires once the feed has ended and its batches are answered.
       const send = () => {
         waits = false;
-        while (!retired && inFlight.length < BATCHES_IN_FLIGHT) {
+        while (!retired && inFlight.length < (queue.length > TAIL_JOBS_PER_WORKER * nWorkers || !feed.ended ? BATCHES_IN_FLIGHT : 1)) {
           const batch = nextBatch();
           if (!batch.length) {
             if (!feed.ended) { waits = true; waiting.push(send); return; }
