@@ -15,15 +15,16 @@
 // never drop a file the engine would report on. The names are ASCII, so a match in the UTF-8
 // bytes is a match in the decoded text and the other way round.
 //
-// The matcher is compiled once per run. Wu-Manber (a multi-pattern Boyer-Moore-Horspool over
-// blocks of two or three bytes): the window is as long as the shortest name, and a block that
-// occurs in no name's prefix moves it on, so most bytes are never looked at (about 0.6-0.7 GB/s
-// on kernel C, three times the byte-at-a-time automaton); a few names much shorter than the rest
+// The matcher is compiled once per run. Wu-Manber (engine/syntax/wu-manber.ts, over blocks of two
+// or three bytes): the window is as long as the shortest name, and a block that occurs in no
+// name's prefix moves it on, so most bytes are never looked at (about 1 GB/s on kernel C, several
+// times the byte-at-a-time automaton); a few names much shorter than the rest
 // are looked for on their own (compilePrefilter). With a name shorter than two bytes it falls
 // back to an Aho-Corasick automaton (one table load per byte).
 
 import { prefilterWords } from '../rules/rule-relevance';
 import { ANNOTATION_MARKER } from '../rules/annotations';
+import { block2, block3, wuManberTable } from '../syntax/wu-manber';
 
 export interface Prefilter {
   /** True when some name occurs in `bytes`: the file must be analyzed. */
@@ -34,10 +35,12 @@ export interface Prefilter {
 
 /**
  * Names shorter than this are looked for one by one with Buffer.indexOf (native), when there are
- * at most MAX_SHORT of them, so the Wu-Manber window is as long as the shortest of the others:
- * the API table's two 4-byte names (kmap, vmap) held the window, and so every shift, to 3 bytes
- * while every other name has 7 or more. On Linux 6.1 (922 MB of C in memory) the scan took
- * 1.54 s; Wu-Manber over the long names 1.05 s plus two indexOf passes 0.20 s.
+ * at most MAX_SHORT of them, so the Wu-Manber window is as long as the shortest of the others.
+ * The current rules' words have none (prefilterWords leaves out gup-vaddr-no-notifier's kmap and
+ * vmap); when they were compiled in, they held the window, and so every shift, to 3 bytes while
+ * every other name had 7 or more: on Linux 6.1 (922 MB of C in memory) 1.54 s, against 1.05 s
+ * for Wu-Manber over the long names plus 0.20 s for two indexOf passes. A table extended at run
+ * time may bring such names back.
  */
 const SHORT_NAME = 6;
 const MAX_SHORT = 3;
@@ -67,51 +70,34 @@ export function compilePrefilter(names: Iterable<string>): Prefilter {
  */
 const THREE_BYTE_BLOCKS_FROM = 5;
 
-/** Three-byte blocks are hashed to 15 bits (a collision only moves the window less far). */
-const BLOCK3_MASK = (1 << 15) - 1;
-
 /**
- * Wu-Manber with blocks of B bytes (3 from a window of THREE_BYTE_BLOCKS_FROM on, else 2) and
- * window m = the shortest name's length. shift[block]: how far the window may move when its last
- * B bytes are `block`, at most m - B + 1 (0: a name's first m bytes may end here; then the names
- * whose m-prefix ends with `block` are compared in full).
+ * Wu-Manber (engine/syntax/wu-manber.ts) with blocks of 3 bytes from a window of
+ * THREE_BYTE_BLOCKS_FROM on, else 2, and window m = the shortest name's length: where the
+ * window's last block may end a name, the names whose m-prefix ends with it are compared in full.
  */
 function wuManber(list: string[], m: number): (bytes: Uint8Array) => boolean {
   const three = m >= THREE_BYTE_BLOCKS_FROM;
-  const width = three ? 3 : 2;
-  /** The block that ends at s[i]. */
-  const blockAt = (s: Uint8Array, i: number): number => three ? ((s[i - 2] << 10) ^ (s[i - 1] << 5) ^ s[i]) & BLOCK3_MASK : (s[i - 1] << 8) | s[i];
-  const size = three ? BLOCK3_MASK + 1 : 65536;
   const pats = list.map((n) => Buffer.from(n, 'latin1'));
-  const shift = new Uint8Array(size).fill(Math.min(255, m - width + 1));
-  const cands: (Uint8Array[] | undefined)[] = new Array(size);
-  for (const p of pats) {
-    for (let q = width - 1; q < m; q++) {
-      const block = blockAt(p, q);
-      const sh = m - 1 - q;
-      if (sh < shift[block]) shift[block] = sh;
-    }
-    (cands[blockAt(p, m - 1)] ??= []).push(p);
-  }
+  const { shift, cands } = wuManberTable(pats, m, three ? 3 : 2);
   return (bytes: Uint8Array): boolean => {
     const n = bytes.length;
     let pos = m - 1;
     while (pos < n) {
-      const block = blockAt(bytes, pos);
+      const block = three ? block3(bytes[pos - 2], bytes[pos - 1], bytes[pos]) : block2(bytes[pos - 1], bytes[pos]);
       const sh = shift[block];
       if (sh !== 0) { pos += sh; continue; }
-      if (oneStartsAt(bytes, pos - m + 1, cands[block]!)) return true;
+      if (oneStartsAt(bytes, pos - m + 1, cands[block]!, pats)) return true;
       pos++;
     }
     return false;
   };
 }
 
-/** Whether one of the names `cs` occurs in `bytes` at `start` (a Wu-Manber window's candidates). */
-function oneStartsAt(bytes: Uint8Array, start: number, cs: Uint8Array[]): boolean {
+/** Whether one of the names `pats[i]`, i in `cs`, occurs in `bytes` at `start` (a window's candidates). */
+function oneStartsAt(bytes: Uint8Array, start: number, cs: number[], pats: Uint8Array[]): boolean {
   const n = bytes.length;
   for (let c = 0; c < cs.length; c++) {
-    const p = cs[c];
+    const p = pats[cs[c]];
     const len = p.length;
     if (start + len > n) continue;
     let k = 0;

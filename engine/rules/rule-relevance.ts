@@ -35,6 +35,7 @@ import { CALLEES, CALLERS, REACHING, afterNumber, isAsciiIdentChar, type Relevan
 import { allRules } from './registry';
 import { isRelevantApi } from './relevance';
 import { mentionsAnnotation } from './annotations';
+import { block3, wuManberTable } from '../syntax/wu-manber';
 
 interface RulePlan {
   id: string;
@@ -193,14 +194,11 @@ function includesWhole(text: string, w: string): boolean {
  * Words shorter than this are looked for one by one (String.prototype.indexOf, native), so the
  * Wu-Manber window is as long as the shortest of the others: kmap and vmap (4 characters) and
  * vm_end (6) held the window, and so every shift, to 4 characters while the other 170 words have
- * 7 or more. Over the 100 MB of the 2,703 Linux 6.1 files that pass the byte prefilter: 470 ms
- * with a window of 4 and two-character blocks, 257 ms now (3 indexOf passes included).
+ * 7 or more. Over the 100 MB of the 2,703 Linux 6.1 files that passed the byte prefilter then:
+ * 470 ms with a window of 4 and two-character blocks, 257 ms so (3 indexOf passes included).
  */
 const SHORT_WORD = 7;
 const MAX_SHORT = 4;
-
-/** Three-character blocks are hashed to 15 bits (a collision only moves the window less far). */
-const BLOCK3_MASK = (1 << 15) - 1;
 
 /** Whether word `wi` occurs in a text (as a whole identifier where `whole[wi]` says so). */
 function wordTest(words: readonly string[], whole: readonly boolean[]): (text: string, wi: number) => boolean {
@@ -215,8 +213,8 @@ export function naiveWordFinder(words: string[], whole: boolean[]): (text: strin
 
 /**
  * A matcher that marks every word of `words` occurring in a text, as a whole identifier where
- * `whole[i]` says so and as a substring otherwise: Wu-Manber over three-character blocks (as
- * engine/cli/prefilter.ts, but it does not stop at the first match) for the long words, indexOf
+ * `whole[i]` says so and as a substring otherwise: Wu-Manber over three-character blocks
+ * (engine/syntax/wu-manber.ts; it does not stop at the first match) for the long words, indexOf
  * for the few short ones. Words are ASCII; a text character above 0xff only shifts the window (it
  * is in no word).
  */
@@ -228,19 +226,7 @@ export function wordFinder(words: string[], whole: boolean[]): (text: string) =>
   const scanned = split ? long : words.map((_, i) => i);
   const m = Math.min(...scanned.map((i) => words[i].length));
   if (words.length === 0 || m < 3) return naiveWordFinder(words, whole);
-  /** The block that ends at s[i] (three characters, each below 0x100). */
-  const blockAt = (a: number, b: number, c: number): number => ((a << 10) ^ (b << 5) ^ c) & BLOCK3_MASK;
-  const shift = new Uint8Array(BLOCK3_MASK + 1).fill(Math.min(255, m - 2));
-  const cands: (number[] | undefined)[] = new Array(BLOCK3_MASK + 1);
-  for (const wi of scanned) {
-    const w = words[wi];
-    for (let q = 2; q < m; q++) {
-      const block = blockAt(w.charCodeAt(q - 2) & 0xff, w.charCodeAt(q - 1) & 0xff, w.charCodeAt(q) & 0xff);
-      const sh = m - 1 - q;
-      if (sh < shift[block]) shift[block] = sh;
-    }
-    (cands[blockAt(w.charCodeAt(m - 3) & 0xff, w.charCodeAt(m - 2) & 0xff, w.charCodeAt(m - 1) & 0xff)] ??= []).push(wi);
-  }
+  const { shift, cands } = wuManberTable(scanned.map((i) => Buffer.from(words[i], 'latin1')), m, 3);
   return (text: string): Uint8Array => {
     const seen = new Uint8Array(words.length);
     const n = text.length;
@@ -250,11 +236,12 @@ export function wordFinder(words: string[], whole: boolean[]): (text: string) =>
       const b = text.charCodeAt(pos - 1);
       const c = text.charCodeAt(pos);
       if (a > 0xff || b > 0xff || c > 0xff) { pos += 1; continue; }
-      const block = blockAt(a, b, c);
+      const block = block3(a, b, c);
       const sh = shift[block];
       if (sh !== 0) { pos += sh; continue; }
       const start = pos - m + 1;
-      for (const wi of cands[block]!) {
+      for (const ci of cands[block]!) {
+        const wi = scanned[ci];
         if (seen[wi]) continue;
         const w = words[wi];
         if (text.startsWith(w, start) && (!whole[wi] || wholeAt(text, w, start))) seen[wi] = 1;
