@@ -19,7 +19,7 @@ import { blankKernelMacros } from './syntax/macros';
 import { lowerTree } from './lower/lower';
 import { functionsByNameOf, runRules } from './rules/run';
 import { CheckReads, type FactRead, type FactScope } from './analysis/file-facts';
-import { lineOfOffset, treeSitterLineStarts } from './line-starts';
+import { lineOfOffset, treeSitterLineStarts, treeSitterPoint } from './line-starts';
 import { BoundedParser, isLive, ParserFailed, ParseStopped, parserIsReady, type SyntaxNode } from './syntax/parser';
 import { budgetNote } from './budget';
 import { textMayReport } from './rules/rule-relevance';
@@ -90,19 +90,15 @@ function diffEdit(oldText: string, newText: string, oldStarts: number[], newStar
   while (suf < max - pre && oldText.charCodeAt(oldText.length - 1 - suf) === newText.charCodeAt(newText.length - 1 - suf)) suf++;
   // Never split a CRLF or a surrogate pair: widen by one where the cut falls inside either.
   if (pre > 0 && (isLowSurrogate(oldText.charCodeAt(pre)) || (oldText.charCodeAt(pre - 1) === 13 && oldText.charCodeAt(pre) === 10))) pre--;
-  const point = (starts: number[], offset: number) => {
-    const row = lineOfOffset(starts, offset);
-    return { row, column: offset - starts[row] };
-  };
   const oldEnd = oldText.length - suf;
   const newEnd = newText.length - suf;
   return new Edit({
     startIndex: pre,
     oldEndIndex: oldEnd,
     newEndIndex: newEnd,
-    startPosition: point(newStarts, pre),
-    oldEndPosition: point(oldStarts, oldEnd),
-    newEndPosition: point(newStarts, newEnd),
+    startPosition: treeSitterPoint(newStarts, pre),
+    oldEndPosition: treeSitterPoint(oldStarts, oldEnd),
+    newEndPosition: treeSitterPoint(newStarts, newEnd),
   });
 }
 
