@@ -7,7 +7,7 @@ import type { FileIR } from './ir';
 import type { Finding, InputProblem } from './findings';
 import { bracketDepth, loadCParser, MAX_PARSE_TOKENS, nestingLimit, parserReady, parseTokenCount, ParseStopped, type CParser, type ParseLimits, type SyntaxNode, type Tree } from './syntax/parser';
 import { budgetNote } from './budget';
-import { blankIrrelevant, rangesOutside, unblanked, type KeptItem } from './syntax/blank-irrelevant';
+import { blankIrrelevant, rangesOutside, unblanked, type Blanked, type KeptItem } from './syntax/blank-irrelevant';
 import { unaccountedFunction, type IdentifierMemo, type RelevanceOutcome } from './syntax/relevance-graph';
 import { blankKernelMacros } from './syntax/macros';
 import { lowerTree } from './lower/lower';
@@ -309,14 +309,19 @@ class FaultlineEngine implements Engine {
    * blanking pass itself only removes items that are balanced in every bracket kind.
    */
   private parseForBatch(macrosBlanked: string, relevantApis: ReadonlySet<string> | undefined, oldTree: Tree | null | undefined, limits: ParseLimits): { tree: Tree; text: string; outcome?: RelevanceOutcome; identifierMemo?: IdentifierMemo } {
-    const { text: blanked, gaps, blankedRanges, keptItems, outcome, unsure, codeIds } = relevantApis && BLANK_IRRELEVANT.enabled ? blankIrrelevant(macrosBlanked, relevantApis) : unblanked(macrosBlanked);
-    // The tree filter reads the identifiers of the items the scan read already from its memo:
-    // the kept items are the same characters in every text parsed below.
-    const identifierMemo = codeIds;
+    const blanked = relevantApis && BLANK_IRRELEVANT.enabled ? blankIrrelevant(macrosBlanked, relevantApis) : unblanked(macrosBlanked);
+    // Whichever text is parsed, its kept items are the scan's characters: the tree filter reads
+    // their identifiers from the scan's memo.
+    return { ...this.parseBlanked(macrosBlanked, blanked, oldTree, limits), identifierMemo: blanked.codeIds };
+  }
+
+  /** The tree parseForBatch analyses: the blanked text's, or the whole text's (see there). */
+  private parseBlanked(macrosBlanked: string, b: Blanked, oldTree: Tree | null | undefined, limits: ParseLimits): { tree: Tree; text: string; outcome?: RelevanceOutcome } {
+    const { text: blanked, gaps, blankedRanges, keptItems, outcome, unsure } = b;
     // Likely to end in the whole-text parse anyway: parse that first, and only once.
     if (blanked !== macrosBlanked && !oldTree && wholeParseCheaper(macrosBlanked.length, gaps, unsure)) {
       batchWholeFirst.count++;
-      return { ...this.parseWhole(macrosBlanked, limits), identifierMemo };
+      return this.parseWhole(macrosBlanked, limits);
     }
     // The blanked functions' insides are not even read: the parser is given the rest as its
     // included ranges (offsets, rows and columns stay absolute). Only blanks are skipped and each
@@ -325,13 +330,13 @@ class FaultlineEngine implements Engine {
     // incremental parse keeps to the whole text.
     const ranged = gaps.length && !oldTree;
     const tree = this.parser.parse(blanked, oldTree ?? null, ranged ? { limits, includedRanges: rangesOutside(blanked, gaps) } : { limits });
-    if (blanked === macrosBlanked || !tree.rootNode.hasError || errorsStayInside(tree, keptItems)) return { tree, text: blanked, outcome, identifierMemo };
+    if (blanked === macrosBlanked || !tree.rootNode.hasError || errorsStayInside(tree, keptItems)) return { tree, text: blanked, outcome };
     batchReparses.count++;
     if (oldTree) {
       tree.delete();
-      return { ...this.parseWhole(macrosBlanked, limits), identifierMemo };
+      return this.parseWhole(macrosBlanked, limits);
     }
-    return { ...this.reparseWhole(tree, macrosBlanked, blankedRanges, limits), identifierMemo };
+    return this.reparseWhole(tree, macrosBlanked, blankedRanges, limits);
   }
 
   /**
