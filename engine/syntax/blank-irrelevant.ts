@@ -13,7 +13,8 @@
 // in doubt.
 
 import { macroDefinitionNamesOfHead } from './macro-definition';
-import { IDENT_SOURCE, identifiersIn, isAsciiIdentChar, nestedDefinitionNames, relevanceOutcome, spreadRelevance, type IdentifierMemo, type RelevanceItem, type RelevanceOutcome } from './relevance-graph';
+import { skipComment } from './skip';
+import { IDENT_SOURCE, identifiersIn, isAsciiIdentChar, nestedDefinitionNames, relevanceOutcome, spreadRelevance, type IdentifierMemo, type RangeRead, type RelevanceItem, type RelevanceOutcome } from './relevance-graph';
 
 interface Span {
   start: number;
@@ -355,19 +356,15 @@ export function unblanked(text: string): Blanked {
 export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>): Blanked {
   const spans = topLevelItems(text);
   if (!spans || spans.some((s) => s.bodyOpen < 0 && looksLikeStatement(text, s))) return unblanked(text);
-  const codeIds = new Map<number, CodeMemo>();
+  const codeIds = new Map<number, RangeRead>();
   const items: Item[] = spans.map((s) => {
-    const ids = itemIdentifiers(text, s, codeIds);
+    const { ids, nested } = readItem(text, s, codeIds);
     const name = plainDefinitionName(text, s);
     let relevant = name === undefined;
     if (!relevant) for (const id of ids) if (relevantApis.has(id)) { relevant = true; break; }
     // A macro-made definition (`SYSCALL_DEFINE2(umount, ...) { ... }`) defines the name the
     // lowering gives it (engine/syntax/macro-definition.ts); the item is kept either way.
     const made = name === undefined && s.bodyOpen > s.start ? macroDefinitionNamesOfHead(withoutComments(text.slice(s.start, s.bodyOpen))) : [];
-    const nested = nestedDefinitionNames(text, s.start, s.end);
-    // Only white space before the code: the nested definitions of the code alone are these.
-    const memo = codeIds.get(firstNonSpace(text, s.start, s.end));
-    if (memo !== undefined && memo.end === s.end) memo.nested = nested;
     return { start: s.start, end: s.end, candidate: name !== undefined, name, ids, relevant, alsoDefines: made.length ? [...made, ...(nested ?? [])] : nested };
   });
   spreadRelevance(items, relevantApis);
@@ -413,45 +410,37 @@ export function blankIrrelevant(text: string, relevantApis: ReadonlySet<string>)
   return { text: parts.join(''), gaps, blankedRanges, keptItems, outcome: relevanceOutcome(items, (i) => items[i].candidate && !items[i].relevant), unsure, codeIds };
 }
 
-type CodeMemo = { end: number; ids: Set<string>; nested?: string[] };
-
 /**
- * identifiersIn(text, s.start, s.end), read as two ranges: the white space and comments before
- * the item's code, and the code, whose set goes into `memo` (keyed by where the code starts). No
- * identifier spans the cut (what precedes the code is white space or a comment's end), so the
- * union, comment words first, is the same set in the same order.
+ * An item's identifiers and nested definitions (identifiersIn and nestedDefinitionNames over
+ * [s.start, s.end)), and their record in `memo` for the tree filter, keyed by where the item's
+ * code starts (after white space and comments). The identifiers are read as two ranges, what
+ * precedes the code and the code: no identifier spans the cut (white space or a comment's end is
+ * before it), so the union, comment words first, is the same set in the same order. The nested
+ * definitions are the code's own only when nothing but white space precedes it (a comment may
+ * hold a `(` or a word the look-back would read), and are recorded only then.
  */
-function itemIdentifiers(text: string, s: Span, memo: Map<number, CodeMemo>): Set<string> {
+function readItem(text: string, s: Span, memo: Map<number, RangeRead>): { ids: Set<string>; nested: string[] | undefined } {
+  const nested = nestedDefinitionNames(text, s.start, s.end);
   const code = codeStart(text, s.start, s.end);
-  if (code >= s.end) return identifiersIn(text, s.start, s.end);
+  if (code >= s.end) return { ids: identifiersIn(text, s.start, s.end), nested };
   const ids = identifiersIn(text, code, s.end);
-  memo.set(code, { end: s.end, ids });
-  if (code === s.start) return ids;
+  memo.set(code, firstNonSpace(text, s.start, s.end) === code ? { end: s.end, ids, nested } : { end: s.end, ids });
+  if (code === s.start) return { ids, nested };
   const before = identifiersIn(text, s.start, code);
-  if (!before.size) return ids;
+  if (!before.size) return { ids, nested };
   for (const id of ids) before.add(id);
-  return before;
+  return { ids: before, nested };
 }
 
-/** The first offset in [start, end) that is neither white space nor inside a comment (end if none). */
+/** The first offset in [start, end) that is neither white space nor in a comment (end if none). */
 function codeStart(text: string, start: number, end: number): number {
   let i = start;
   while (i < end) {
-    const c = text.charCodeAt(i);
-    if (c === 32 || (c >= 9 && c <= 13)) { i++; continue; }
-    if (c !== 47 /* / */) return i;
-    const d = text.charCodeAt(i + 1);
-    if (d === 42 /* * */) {
-      const close = text.indexOf('*/', i + 2);
-      if (close < 0 || close + 2 > end) return i;
-      i = close + 2;
-    } else if (d === 47) {
-      const nl = text.indexOf('\n', i + 2);
-      if (nl < 0 || nl >= end) return i;
-      i = nl + 1;
-    } else {
-      return i;
-    }
+    if (isJsSpace(text.charCodeAt(i))) { i++; continue; }
+    const after = skipComment(text, i);
+    // Code, or a comment that runs past the item (then the item's code starts with it).
+    if (after === i || after > end) return i;
+    i = after;
   }
   return end;
 }
