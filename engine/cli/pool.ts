@@ -187,6 +187,8 @@ export function runPool(feed: JobFeed, p: PoolOptions): Promise<FileOutcome[]> {
       queue = queue.slice(size);
       return batch;
     };
+    /** Batches a worker may hold: one more than the one it checks, but for the last few jobs. */
+    const batchesAhead = (): number => (!feed.ended || queue.length > TAIL_JOBS_PER_WORKER * nWorkers ? BATCHES_IN_FLIGHT : 1);
     /** Workers waiting for jobs the walk has not found yet: each entry sends them their next batch. */
     const waiting: (() => void)[] = [];
     feed.listen(() => {
@@ -212,15 +214,13 @@ export function runPool(feed: JobFeed, p: PoolOptions): Promise<FileOutcome[]> {
       let inFlight: number[][] = [];
       let retired = false;
       let ready = false;
-      let waits = false;
-      // Tops the worker up to BATCHES_IN_FLIGHT batches; with nothing left it waits for the
-      // walk, or retires once the feed has ended and its batches are answered.
+      // Tops the worker up to its batches in flight; with nothing left it waits for the walk (in
+      // `waiting`), or retires once the feed has ended and its batches are answered.
       const send = () => {
-        waits = false;
-        while (!retired && inFlight.length < (queue.length > TAIL_JOBS_PER_WORKER * nWorkers || !feed.ended ? BATCHES_IN_FLIGHT : 1)) {
+        while (!retired && inFlight.length < batchesAhead()) {
           const batch = nextBatch();
           if (!batch.length) {
-            if (!feed.ended) { waits = true; waiting.push(send); return; }
+            if (!feed.ended) { waiting.push(send); return; }
             if (!inFlight.length) { retired = true; void worker.terminate(); }
             return;
           }
@@ -249,7 +249,7 @@ export function runPool(feed: JobFeed, p: PoolOptions): Promise<FileOutcome[]> {
           queue = [...left, ...queue];
           inFlight = [];
           replace();
-        } else if (!waits) {
+        } else if (!waiting.includes(send)) {
           send();
         }
       });
