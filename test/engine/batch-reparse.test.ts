@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { batchReparses, batchWholeFirst, createEngine } from '../../engine/engine';
-import { parseDefaultsForTests, type Tree } from '../../engine/syntax/parser';
+import { parseDefaultsForTests } from '../../engine/syntax/parser';
+import { treeNodes } from '../helpers/tree-nodes';
 
 const FILLER = `
 static int cfgdemo_sum(const int *v, int n)
@@ -39,21 +40,6 @@ static long cfgdemo_pin(unsigned long uaddr, struct list_head *head)
 }
 `;
 
-/** Every node of a tree: depth, type, field, extent, missing / named. */
-function nodes(tree: Tree): string[] {
-  const out: string[] = [];
-  const c = tree.walk();
-  let depth = 0;
-  for (;;) {
-    out.push(`${depth} ${c.nodeType} ${c.currentFieldName ?? ''} ${c.startIndex}-${c.endIndex} ${c.currentNode.isMissing ? 'missing' : ''} ${c.nodeIsNamed ? 'named' : ''}`);
-    if (c.gotoFirstChild()) { depth++; continue; }
-    while (!c.gotoNextSibling()) {
-      if (!c.gotoParent()) { c.delete(); return out; }
-      depth--;
-    }
-  }
-}
-
 async function reparses(text: string): Promise<{ reparsed: number; same: boolean; wholeFirst: number; findings: number }> {
   const e = await createEngine();
   const whole = e.analyzeC(text, { path: 'cfg.c' });
@@ -66,7 +52,7 @@ async function reparses(text: string): Promise<{ reparsed: number; same: boolean
   const same = JSON.stringify(pick(whole)) === JSON.stringify(pick(fast));
   // A batch parse that went back to the whole text (from the blanked text's tree, incrementally)
   // gives the tree of the whole text parsed from scratch, node for node.
-  if (reparsed) assert.deepEqual(nodes(fast.tree!), nodes(whole.tree!), 'the reparsed tree differs from the whole-text parse');
+  if (reparsed) assert.deepEqual(treeNodes(fast.tree!), treeNodes(whole.tree!), 'the reparsed tree differs from the whole-text parse');
   whole.tree?.delete();
   fast.tree?.delete();
   return { reparsed, same, wholeFirst, findings: whole.findings.length };

@@ -21,6 +21,7 @@ import { loadCParser, type Tree } from '../../engine/syntax/parser';
 import { blankKernelMacros } from '../../engine/syntax/macros';
 import { blankIrrelevant } from '../../engine/syntax/blank-irrelevant';
 import { fileRelevance } from '../../engine/rules/rule-relevance';
+import { treeNodes } from '../helpers/tree-nodes';
 
 const tree = findTree(repoRoot());
 
@@ -97,10 +98,9 @@ test('batch path: a kept tree with errors has the whole-text parse\'s nodes outs
       if (reparsed) wholeAgain++;
       else kept++;
       const whole = parser.parse(text);
-      const compared = reparsed ? text : b.text;
       try {
-        const a = dump(batchTree, text, compared);
-        const w = dump(whole, text, compared);
+        const a = reparsed ? treeNodes(batchTree) : dump(batchTree, text, b.text);
+        const w = reparsed ? treeNodes(whole) : dump(whole, text, b.text);
         const i = a.findIndex((x, k) => x !== w[k]);
         if (i >= 0 || a.length !== w.length) differ.push(`${file.slice(tree.path.length + 1)}: node ${i}: batch ${a[i]} / whole ${w[i]}`);
       } finally {

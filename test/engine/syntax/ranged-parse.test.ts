@@ -9,31 +9,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCParser, type CParser, type Tree } from '../../../engine/syntax/parser';
+import { loadCParser, type CParser } from '../../../engine/syntax/parser';
 import { blankKernelMacros } from '../../../engine/syntax/macros';
 import { blankIrrelevant, rangesOutside } from '../../../engine/syntax/blank-irrelevant';
 import { relevantApiNames } from '../../../engine/rules/relevance';
 import { fixtureFiles, repoRoot } from '../../helpers/repo';
 import { findTree } from '../../realcode/baseline';
+import { treeNodes } from '../../helpers/tree-nodes';
 
 // FAULTLINE_LINUX_TREE (scripts/run-tests.mjs sets it), else the unpack ensure-linux-tree.sh finds.
 const LINUX = findTree(repoRoot()).path ?? '/nonexistent/linux-6.1';
-
-/** Every node of the tree, in order, with everything the lowering can read of it. */
-function dump(tree: Tree): string[] {
-  const out: string[] = [];
-  const c = tree.walk();
-  try {
-    for (;;) {
-      const n = c.currentNode;
-      out.push(`${c.nodeType} ${c.currentFieldName} ${c.startIndex}-${c.endIndex} ${n.startPosition.row}:${n.startPosition.column}-${n.endPosition.row}:${n.endPosition.column} ${n.isMissing ? 'missing' : ''}${n.isError ? 'error' : ''}`);
-      if (c.gotoFirstChild()) continue;
-      while (!c.gotoNextSibling()) if (!c.gotoParent()) return out;
-    }
-  } finally {
-    c.delete();
-  }
-}
 
 /** Parses `text` both ways; returns how many gaps were skipped. */
 function compare(parser: CParser, text: string, apis: ReadonlySet<string>, label: string): number {
@@ -43,8 +28,8 @@ function compare(parser: CParser, text: string, apis: ReadonlySet<string>, label
   const whole = parser.parse(b.text);
   const ranged = parser.parse(b.text, null, { includedRanges: rangesOutside(b.text, b.gaps) });
   try {
-    const a = dump(whole);
-    const r = dump(ranged);
+    const a = treeNodes(whole);
+    const r = treeNodes(ranged);
     const i = a.findIndex((x, k) => x !== r[k]);
     assert.ok(i < 0 && a.length === r.length, `${label}: the ranged parse differs at node ${i}: ${a[i]} vs ${r[i]}`);
   } finally {
