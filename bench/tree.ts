@@ -94,7 +94,7 @@ export async function benchTree(): Promise<void> {
   const { lines, bytes } = countLines(files);
   console.log(`tree: ${tree}`);
   console.log(`  ${fmt(files.length, 0)} files the CLI checks (.c .h .patch ...), ${fmt(lines, 0)} lines, ${fmt(bytes / 1e6, 0)} MB; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on this machine`);
-  console.log(`  machine speed: ${machineSpeed()} (the same loop, the same machine: compare runs only when it agrees)`);
+  console.log(`  machine speed: ${machineSpeed()} (compare cold runs only when this agrees)`);
 
   const names = [...relevantApiNames(), ANNOTATION_MARKER].sort();
   const pattern = names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
