@@ -5,7 +5,7 @@
 // Blocking and oracle violations are thrown (Blocked / Violation) so that an operation is all or
 // nothing: a blocked step leaves no partial effect except queueing on the lock.
 
-import type { ArchProfile } from './profiles';
+import type { ArchProfile, ProfileUse } from './profiles';
 import type { KernelSwitches } from './versions';
 import {
   GUP_PIN_COUNTING_BIAS, hex, newPage, type LockState, type Mm, type Page, type Pte, type SimState,
@@ -38,6 +38,8 @@ export interface OpCtx {
   label: string;
   notes: string[];
   deltas: string[];
+  /** Where the run records what it read of the profile (set by the simulator; tests may omit it). */
+  profileUse?: ProfileUse;
 }
 
 export function touch(ctx: OpCtx, key: string, a: Access): void {
@@ -433,6 +435,8 @@ export function userCopy(ctx: OpCtx, addr: number, len: number, toUser: boolean,
   const fault = pos;
   let stop = fault;
   if (fault < end) {
+    // Past the first byte the stop depends on the profile's window (differOnlyInFaultWindow).
+    if (fault > addr && ctx.profileUse) ctx.profileUse.faultWindow = true;
     const window = toUser ? ctx.profile.faultWindow.toUser : ctx.profile.faultWindow.fromUser;
     stop = Math.max(addr, fault - window);
     if (stop === addr && fault > addr && ctx.profile.zeroProgressBeforeV514 && ctx.sw.oneByteProgress) stop = addr + 1;

@@ -38,3 +38,32 @@ export const PROFILE_NAMES = Object.keys(PROFILES) as ArchProfile['name'][];
 export function getProfile(name: string): ArchProfile | undefined {
   return (PROFILES as Record<string, ArchProfile>)[name];
 }
+
+/**
+ * What a simulation run read of its profile that two profiles may disagree on, beyond the page
+ * size and granule every run reads (engine/kernel/ops.ts records it in the run's OpCtx).
+ */
+export interface ProfileUse {
+  /**
+   * A user copy faulted past its first byte: where it stopped depended on `faultWindow` (and on
+   * `zeroProgressBeforeV514`, which applies only there). A copy that faults at its first byte
+   * stops there on every profile.
+   */
+  faultWindow: boolean;
+}
+
+/** The fields only a run that used the fault window (ProfileUse.faultWindow) depends on; `name` labels the result. */
+const FAULT_WINDOW_FIELDS: ReadonlySet<string> = new Set(['name', 'faultWindow', 'zeroProgressBeforeV514']);
+
+/**
+ * Whether `a` and `b` differ in nothing but the fault window: then a run on `a` that did not use
+ * it (ProfileUse) makes every decision a run on `b` would, and is that run under `b`'s name
+ * (x86_64 and arm64: a third of the runs of the fault-in loop simulation). Every other field is
+ * compared, so a field added later keeps two profiles apart until this says otherwise.
+ */
+export function differOnlyInFaultWindow(a: ArchProfile, b: ArchProfile): boolean {
+  for (const k of Object.keys(a) as (keyof ArchProfile)[]) {
+    if (!FAULT_WINDOW_FIELDS.has(k) && a[k] !== b[k]) return false;
+  }
+  return Object.keys(a).length === Object.keys(b).length;
+}

@@ -9,7 +9,7 @@ import type { CallStmt, Expr, FunctionIR, Stmt } from '../ir';
 import type { StepFacts, TraceStep } from '../findings';
 import type { ApiEntry } from '../kernel/api-schema';
 import type { IterCursorFacet, RoundsFacet } from '../kernel/api/values-schema';
-import type { ArchProfile } from '../kernel/profiles';
+import type { ArchProfile, ProfileUse } from '../kernel/profiles';
 import { versionBefore, type KernelSwitches } from '../kernel/versions';
 import {
   GUP_PIN_COUNTING_BIAS, cloneState, cloneThreadParts, hex, ownKernelParts, kmapAddress, newPage, pageHandle, pageOfHandle, pageOfKernelAddress, type Frame, type SimState, type ThreadState, type Val,
@@ -143,6 +143,8 @@ export interface World {
   profile: ArchProfile;
   sw: KernelSwitches;
   api(name: string): ApiEntry | undefined;
+  /** What the run read of the profile (engine/kernel/profiles.ts ProfileUse), when the caller asks. */
+  profileUse?: ProfileUse;
 }
 
 export interface TransitionResult {
@@ -954,12 +956,14 @@ class TransitionCtx implements OpCtx {
   deltas: string[] = [];
   profile: ArchProfile;
   sw: KernelSwitches;
+  profileUse: ProfileUse | undefined;
   atFn = '';
   atBlock = 0;
   atIdx = 0;
   constructor(private world: World, public s: SimState, public tid: number) {
     this.profile = world.profile;
     this.sw = world.sw;
+    this.profileUse = world.profileUse;
   }
   get label(): string { return storeLabel(this.world, this.tid, this.atFn, this.atBlock, this.atIdx); }
   /** The statement about to run starts at frame `f`'s position (the store label names it). */

@@ -5,7 +5,7 @@
 import type { CallStmt, FunctionIR } from '../ir';
 import type { ApiEntry } from '../kernel/api-schema';
 import { lookupApi } from '../kernel/api-table';
-import { PROFILES, PROFILE_NAMES, getProfile, type ArchProfile } from '../kernel/profiles';
+import { PROFILES, PROFILE_NAMES, getProfile, type ArchProfile, type ProfileUse } from '../kernel/profiles';
 import { MAINLINE, kernelSwitches } from '../kernel/versions';
 import {
   GUP_PIN_COUNTING_BIAS, hex, newPage, type FileState, type Layout, type Mm, type SimState, type Val,
@@ -73,6 +73,8 @@ export interface SimResult extends ExploreResult {
   /** The adversary choice that produced the verdict. */
   choice?: string;
   threads: string[];
+  /** What the run read of its profile (differOnlyInFaultWindow: which other profiles it answers for). */
+  profileUse: ProfileUse;
 }
 
 export function expectedVerdict(sc: Scenario, arch: ProfileName): Verdict | undefined {
@@ -203,8 +205,9 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}): SimResult {
     ...(sc.choiceSites ? { choices: sc.choiceSites } : {}), ...(sc.callerHolds ? { callerHolds: true } : {}),
   };
   const assumed = new Map((sc.assumeApis ?? []).map((e) => [e.name, e]));
+  const profileUse: ProfileUse = { faultWindow: false };
   const world: World = {
-    program, profile, sw: kernelSwitches(kernel),
+    program, profile, sw: kernelSwitches(kernel), profileUse,
     api: (name) => {
       const e = lookupApi(name);
       const a = assumed.get(name);
@@ -248,7 +251,7 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}): SimResult {
     const label = combo.map((o) => o.label).join(', ') || undefined;
     const res: SimResult = {
       scenario: sc.name, verdict: r.verdict, arch, kernel, note: r.note, steps: r.steps, decisive: r.decisive,
-      statesExplored: states, interleavings: leaves, naive, threads: sc.threads.map((t) => t.name ?? t.fn), ...extra,
+      statesExplored: states, interleavings: leaves, naive, threads: sc.threads.map((t) => t.name ?? t.fn), ...extra, profileUse,
       ...(r.bound ? { bound: r.bound } : {}), ...(label ? { choice: label } : {}),
     };
     const exp = expectedVerdict(sc, arch);
@@ -262,7 +265,7 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}): SimResult {
   }
   const base = inconclusive ?? {
     scenario: sc.name, verdict: 'ok' as Verdict, arch, kernel, note: `every interleaving of ${sc.threads.length} thread(s) under ${combos(sc).length} adversary choice(s) ends cleanly`,
-    steps: [], decisive: -1, statesExplored: states, interleavings: leaves, naive, threads: sc.threads.map((t) => t.name ?? t.fn),
+    steps: [], decisive: -1, statesExplored: states, interleavings: leaves, naive, threads: sc.threads.map((t) => t.name ?? t.fn), profileUse,
   };
   const exp = expectedVerdict(sc, arch);
   return {

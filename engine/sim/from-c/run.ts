@@ -8,12 +8,12 @@
 
 import type { FunctionIR } from '../../ir';
 import type { Verdict } from '../../kernel/ops';
-import { PROFILES, PROFILE_NAMES } from '../../kernel/profiles';
+import { PROFILES, PROFILE_NAMES, differOnlyInFaultWindow, type ArchProfile } from '../../kernel/profiles';
 import { allApis, lookupApi } from '../../kernel/api-table';
 import type { TraceStep } from '../../findings';
 import type { ApiEntry } from '../../kernel/api-schema';
 import { kernelSwitches } from '../../kernel/versions';
-import { runScenario, type ProfileName, type Scenario, type SimResult } from '../scenario';
+import { expectedVerdict, runScenario, type ProfileName, type Scenario, type SimResult } from '../scenario';
 import { stateBound, switchesOn, type ExploreSwitches } from '../explore';
 import { buildProgram, userLayouts, type BuiltProgram } from './build';
 import { userBufferGlobals } from '../interp';
@@ -51,6 +51,8 @@ export interface FunctionSimulation {
   statesExplored: number;
   transitions: number;
   runs: number;
+  /** Of those, runs answered by an earlier profile's run (differOnlyInFaultWindow) instead of made again. */
+  reused: number;
   /** The budget ran out (states or cancellation) before every run finished. */
   bound?: string;
 }
@@ -81,6 +83,12 @@ export function isFaultInCycle(steps: TraceStep[]): boolean {
   return again.some(copyFaulted) && again.some(faultInCalled);
 }
 
+/** A run's result as the run on another profile (differOnlyInFaultWindow): its name and expectation. */
+function sameRunOn(r: SimResult, arch: ProfileName, expected: Verdict | undefined): SimResult {
+  const { expected: _theirs, ...rest } = r;
+  return { ...rest, arch, ...(expected ? { expected } : {}) };
+}
+
 export const FROM_C_DEFAULTS = { maxStates: 4000, maxTotalStates: 60000 };
 
 export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionIR>, opts: FromCOptions = {}): FunctionSimulation {
@@ -96,7 +104,12 @@ export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionI
   let states = 0;
   let transitions = 0;
   let runs = 0;
+  let reused = 0;
   let bound: string | undefined;
+  // Finished runs that did not use the fault window, by buffer length and layout: each is also
+  // the run of a later profile that differs from its own only there (differOnlyInFaultWindow), the
+  // same exploration state for state, so that run is not made again (x86_64 answers for arm64).
+  const windowFree = new Map<string, { profile: ArchProfile; result: SimResult }>();
   for (const [k, arch] of archs.entries()) {
     // Each profile gets its share of the states: arm64-mte (last) must not starve behind x86_64.
     const profileEnd = Math.floor((total * (k + 1)) / archs.length);
@@ -122,13 +135,22 @@ export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionI
           ...(opts.kernel ? { kernel: opts.kernel } : {}),
           ...(assumeApis.length ? { assumeApis } : {}),
         };
-        const r = runScenario(sc, {
-          arch, maxStates: Math.min(maxStates, left),
-          ...(opts.cancelled ? { cancelled: opts.cancelled } : {}),
-          ...(opts.livelockRequires ? { livelockRequires: opts.livelockRequires } : {}),
-          ...switchesOn(opts),
-          ...(opts.onProgress ? { progress: (n: number) => opts.onProgress!(states + n) } : {}),
-        });
+        const budget = Math.min(maxStates, left);
+        const runKey = `${len}\u0000${ul.start}\u0000${ul.label}`;
+        const twin = windowFree.get(runKey);
+        // Within this run's budget, the twin's exploration is what this run would explore.
+        const same = twin && twin.result.statesExplored <= budget && differOnlyInFaultWindow(twin.profile, PROFILES[arch]);
+        if (same) reused++;
+        const r = same
+          ? sameRunOn(twin.result, arch, expectedVerdict(sc, arch))
+          : runScenario(sc, {
+            arch, maxStates: budget,
+            ...(opts.cancelled ? { cancelled: opts.cancelled } : {}),
+            ...(opts.livelockRequires ? { livelockRequires: opts.livelockRequires } : {}),
+            ...switchesOn(opts),
+            ...(opts.onProgress ? { progress: (n: number) => opts.onProgress!(states + n) } : {}),
+          });
+        if (!r.bound && !r.profileUse.faultWindow && !twin) windowFree.set(runKey, { profile: PROFILES[arch], result: r });
         runs++;
         states += r.statesExplored;
         transitions += r.transitions ?? 0;
@@ -172,5 +194,5 @@ export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionI
     bound ??= pBound;
     if (pBound === 'cancelled') break;
   }
-  return { fn: fn.name, program, outcomes, statesExplored: states, transitions, runs, ...(bound ? { bound } : {}) };
+  return { fn: fn.name, program, outcomes, statesExplored: states, transitions, runs, reused, ...(bound ? { bound } : {}) };
 }
