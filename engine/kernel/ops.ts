@@ -385,6 +385,8 @@ export function accessUserPage(ctx: OpCtx, addr: number, write: boolean, service
 /** First byte in [from, to) of `page` (mapped at vpn) whose MTE granule mismatches, if the profile has sub-page faults. */
 export function firstTagFault(ctx: OpCtx, page: Page, vpn: number, from: number, to: number): number | undefined {
   const g = ctx.profile.subpageGranule;
+  // With mismatched granules on the page, the answer depends on the granule (ProfileUse).
+  if (page.badGranules.length && ctx.profileUse) ctx.profileUse.subpageGranule = true;
   if (!g || page.badGranules.length === 0) return undefined;
   const base = pageBase(ctx, vpn);
   for (const off of [...page.badGranules].sort((a, b) => a - b)) {
@@ -435,7 +437,7 @@ export function userCopy(ctx: OpCtx, addr: number, len: number, toUser: boolean,
   const fault = pos;
   let stop = fault;
   if (fault < end) {
-    // Past the first byte the stop depends on the profile's window (differOnlyInFaultWindow).
+    // Past the first byte the stop depends on the profile's window (ProfileUse).
     if (fault > addr && ctx.profileUse) ctx.profileUse.faultWindow = true;
     const window = toUser ? ctx.profile.faultWindow.toUser : ctx.profile.faultWindow.fromUser;
     stop = Math.max(addr, fault - window);
@@ -516,7 +518,10 @@ export function faultIn(ctx: OpCtx, uaddr: number, size: number, f: { access: 'r
   if (failedAt !== undefined) note += `; ${hex(failedAt)} failed: ${failReason}`;
   if (failedAt !== undefined && ret === 0) note += `; returned 0 anyway (fault_in_safe_writeable return-value bug, ${ctx.sw.version})`;
   // Sub-page pass: mte_probe_user_range over what passed (mm/gup.c fault_in_subpage_writeable()).
-  if (f.probe === 'granule' && ctx.profile.subpageGranule && (f.subpageOnly || ret < size) && ctx.sw.subpageProbe) {
+  const subpageProbe = f.probe === 'granule' && (f.subpageOnly || ret < size) && ctx.sw.subpageProbe;
+  // Whether the probe runs is the granule's to say (ProfileUse).
+  if (subpageProbe && ctx.profileUse) ctx.profileUse.subpageGranule = true;
+  if (subpageProbe && ctx.profile.subpageGranule) {
     const passedEnd = f.subpageOnly ? end : end - ret;
     const g = ctx.profile.subpageGranule;
     let p = uaddr;

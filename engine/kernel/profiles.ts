@@ -41,7 +41,8 @@ export function getProfile(name: string): ArchProfile | undefined {
 
 /**
  * What a simulation run read of its profile that two profiles may disagree on, beyond the page
- * size and granule every run reads (engine/kernel/ops.ts records it in the run's OpCtx).
+ * size every run reads (engine/kernel/ops.ts and engine/sim/constants.ts record it where the run
+ * reads it). A profile field a run did not use cannot have changed its course.
  */
 export interface ProfileUse {
   /**
@@ -50,20 +51,37 @@ export interface ProfileUse {
    * stops there on every profile.
    */
   faultWindow: boolean;
+  /**
+   * `subpageGranule` decided something: a page with tag-mismatched granules was accessed, a
+   * fault-in's sub-page probe would run, or the code read SUBPAGE_GRANULE.
+   */
+  subpageGranule: boolean;
 }
 
-/** The fields only a run that used the fault window (ProfileUse.faultWindow) depends on; `name` labels the result. */
-const FAULT_WINDOW_FIELDS: ReadonlySet<string> = new Set(['name', 'faultWindow', 'zeroProgressBeforeV514']);
+export function noProfileUse(): ProfileUse {
+  return { faultWindow: false, subpageGranule: false };
+}
+
+/** The profile fields behind each kind of use; every other field but `name` (the result's label) is read by every run. */
+const USED_ONLY_AS_RECORDED: Record<keyof ProfileUse, readonly (keyof ArchProfile)[]> = {
+  faultWindow: ['faultWindow', 'zeroProgressBeforeV514'],
+  subpageGranule: ['subpageGranule'],
+};
 
 /**
- * Whether `a` and `b` differ in nothing but the fault window: then a run on `a` that did not use
- * it (ProfileUse) makes every decision a run on `b` would, and is that run under `b`'s name
- * (x86_64 and arm64: a third of the runs of the fault-in loop simulation). Every other field is
- * compared, so a field added later keeps two profiles apart until this says otherwise.
+ * Whether a run on profile `ran` that used `use` of it is also the run on `other`: the two
+ * profiles agree on every field the run read (the fields behind each use it made, and every field
+ * not listed above). Then the run on `other` makes every decision this one made, state for state
+ * (x86_64 answers for arm64 when no copy faulted past its first byte; either, for arm64-mte on a
+ * layout with no tag mismatch, when no sub-page probe ran). A field added later is compared
+ * until it is listed here.
  */
-export function differOnlyInFaultWindow(a: ArchProfile, b: ArchProfile): boolean {
-  for (const k of Object.keys(a) as (keyof ArchProfile)[]) {
-    if (!FAULT_WINDOW_FIELDS.has(k) && a[k] !== b[k]) return false;
+export function runAnswersFor(use: ProfileUse, ran: ArchProfile, other: ArchProfile): boolean {
+  const unread = new Set<string>(['name']);
+  for (const k of Object.keys(USED_ONLY_AS_RECORDED) as (keyof ProfileUse)[]) {
+    if (!use[k]) for (const f of USED_ONLY_AS_RECORDED[k]) unread.add(f);
   }
-  return Object.keys(a).length === Object.keys(b).length;
+  const keys = Object.keys(ran) as (keyof ArchProfile)[];
+  if (keys.length !== Object.keys(other).length) return false;
+  return keys.every((k) => unread.has(k) || JSON.stringify(ran[k]) === JSON.stringify(other[k]));
 }

@@ -1,7 +1,7 @@
 // Named constants the interpreter gives values to (the lowering keeps them as `const` nodes).
 // Values follow the kernel's headers where it matters to the model (errno numbers, GUP flags).
 
-import type { ArchProfile } from '../kernel/profiles';
+import type { ArchProfile, ProfileUse } from '../kernel/profiles';
 
 const FIXED: Record<string, number> = {
   NULL: 0, EFAULT: 14, EAGAIN: 11, EINVAL: 22, EINTR: 4, ENOMEM: 12, EIO: 5,
@@ -18,11 +18,15 @@ const FIXED: Record<string, number> = {
   IOMAP_F_STALE: 0x200,
 };
 
-export function constantValue(name: string, profile: ArchProfile): number | undefined {
+/** `use`: where a simulation run records what it read of the profile (engine/kernel/profiles.ts ProfileUse). */
+export function constantValue(name: string, profile: ArchProfile, use?: ProfileUse): number | undefined {
   if (name === 'PAGE_SIZE') return profile.pageSize;
   if (name === 'PAGE_SHIFT') return Math.log2(profile.pageSize);
   if (name === 'PAGE_MASK') return -profile.pageSize;
-  if (name === 'SUBPAGE_GRANULE') return profile.subpageGranule || 1;
+  if (name === 'SUBPAGE_GRANULE') {
+    if (use) use.subpageGranule = true;
+    return profile.subpageGranule || 1;
+  }
   return FIXED[name];
 }
 

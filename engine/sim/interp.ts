@@ -61,7 +61,7 @@ export function choiceCount(world: World, state: SimState, tid: number): number 
   const site = world.program.choices?.get(st);
   if (site) return Math.max(1, site.values.length);
   const r = roundsFacetAt(world, st);
-  if (r) return roundOptions(roundKeys(fn, st, r), (key) => (key in f.env ? f.env[key] : state.globals[key] ?? null), world.profile).values.length;
+  if (r) return roundOptions(roundKeys(fn, st, r), (key) => (key in f.env ? f.env[key] : state.globals[key] ?? null), world.profile, world.profileUse).values.length;
   return 1;
 }
 
@@ -122,14 +122,14 @@ function roundKeys(fn: FunctionIR, s: CallStmt, r: RoundsFacet): RoundKeys {
  * with the adversary choosing what the model does not track (the iteration's length, the
  * filesystem's ->iomap_begin() and ->iomap_end() failing).
  */
-function roundOptions(k: RoundKeys, read: (key: string) => Val, profile: ArchProfile): { values: number[]; why: string } {
-  const err = -(constantValue('EIO', profile) ?? 5);
+function roundOptions(k: RoundKeys, read: (key: string) => Val, profile: ArchProfile, use: ProfileUse | undefined): { values: number[]; why: string } {
+  const err = -(constantValue('EIO', profile, use) ?? 5);
   if (read(k.begun) === null) return { values: [1, err], why: 'the first call: a mapping, or ->iomap_begin() failed' };
   if (!k.stored) return { values: [1, 0, err], why: `${k.result} is not stored by this function: the previous round's progress is unknown` };
   const done = num(read(k.result));
   if (done < 0) return { values: [done], why: `the previous round failed (${k.result} ${show(done)})` };
   if (done === 0) {
-    const bit = k.flag ? constantValue(k.flag, profile) : undefined;
+    const bit = k.flag ? constantValue(k.flag, profile, use) : undefined;
     if (k.flags && bit && bitop(num(read(k.flags)), bit, (x, y) => x & y)) {
       return { values: [1, err], why: `the previous round processed nothing but ${k.flag} is set: the range is mapped again` };
     }
@@ -298,7 +298,7 @@ class Exec {
       case 'int': return e.value;
       case 'var': return this.lookup(e.name).value;
       case 'const': {
-        const c = constantValue(e.name, this.ctx.profile);
+        const c = constantValue(e.name, this.ctx.profile, this.ctx.profileUse);
         if (c !== undefined) return c;
         const g = this.lookup(e.name);
         return g.value ?? 0;
@@ -579,7 +579,7 @@ class Exec {
    */
   rounds(s: CallStmt, r: RoundsFacet, deltas: string[], notes: string[]): Val {
     const k = roundKeys(this.fnIR(this.frame.fn), s, r);
-    const { values, why } = roundOptions(k, (key) => this.lookup(key).value, this.ctx.profile);
+    const { values, why } = roundOptions(k, (key) => this.lookup(key).value, this.ctx.profile, this.ctx.profileUse);
     const i = Math.min(Math.max(0, this.choice), values.length - 1);
     const v = values[i];
     const done = k.stored && this.lookup(k.begun).value !== null ? num(this.lookup(k.result).value) : 0;

@@ -5,7 +5,7 @@
 import type { CallStmt, FunctionIR } from '../ir';
 import type { ApiEntry } from '../kernel/api-schema';
 import { lookupApi } from '../kernel/api-table';
-import { PROFILES, PROFILE_NAMES, getProfile, type ArchProfile, type ProfileUse } from '../kernel/profiles';
+import { PROFILES, PROFILE_NAMES, getProfile, noProfileUse, type ArchProfile, type ProfileUse } from '../kernel/profiles';
 import { MAINLINE, kernelSwitches } from '../kernel/versions';
 import {
   GUP_PIN_COUNTING_BIAS, hex, newPage, type FileState, type Layout, type Mm, type SimState, type Val,
@@ -73,7 +73,7 @@ export interface SimResult extends ExploreResult {
   /** The adversary choice that produced the verdict. */
   choice?: string;
   threads: string[];
-  /** What the run read of its profile (differOnlyInFaultWindow: which other profiles it answers for). */
+  /** What the run read of its profile (runAnswersFor: which other profiles it answers for). */
   profileUse: ProfileUse;
 }
 
@@ -205,7 +205,7 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}): SimResult {
     ...(sc.choiceSites ? { choices: sc.choiceSites } : {}), ...(sc.callerHolds ? { callerHolds: true } : {}),
   };
   const assumed = new Map((sc.assumeApis ?? []).map((e) => [e.name, e]));
-  const profileUse: ProfileUse = { faultWindow: false };
+  const profileUse = noProfileUse();
   const world: World = {
     program, profile, sw: kernelSwitches(kernel), profileUse,
     api: (name) => {

@@ -8,7 +8,7 @@
 
 import type { FunctionIR } from '../../ir';
 import type { Verdict } from '../../kernel/ops';
-import { PROFILES, PROFILE_NAMES, differOnlyInFaultWindow, type ArchProfile } from '../../kernel/profiles';
+import { PROFILES, PROFILE_NAMES, runAnswersFor, type ArchProfile } from '../../kernel/profiles';
 import { allApis, lookupApi } from '../../kernel/api-table';
 import type { TraceStep } from '../../findings';
 import type { ApiEntry } from '../../kernel/api-schema';
@@ -51,7 +51,7 @@ export interface FunctionSimulation {
   statesExplored: number;
   transitions: number;
   runs: number;
-  /** Of those, runs answered by an earlier profile's run (differOnlyInFaultWindow) instead of made again. */
+  /** Of those, runs answered by an earlier profile's run (runAnswersFor) instead of made again. */
   reused: number;
   /** The budget ran out (states or cancellation) before every run finished. */
   bound?: string;
@@ -83,7 +83,7 @@ export function isFaultInCycle(steps: TraceStep[]): boolean {
   return again.some(copyFaulted) && again.some(faultInCalled);
 }
 
-/** A run's result as the run on another profile (differOnlyInFaultWindow): its name and expectation. */
+/** A run's result as the run on another profile (runAnswersFor): its name and expectation. */
 function sameRunOn(r: SimResult, arch: ProfileName, expected: Verdict | undefined): SimResult {
   const { expected: _theirs, ...rest } = r;
   return { ...rest, arch, ...(expected ? { expected } : {}) };
@@ -106,10 +106,11 @@ export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionI
   let runs = 0;
   let reused = 0;
   let bound: string | undefined;
-  // Finished runs that did not use the fault window, by buffer length and layout: each is also
-  // the run of a later profile that differs from its own only there (differOnlyInFaultWindow), the
-  // same exploration state for state, so that run is not made again (x86_64 answers for arm64).
-  const windowFree = new Map<string, { profile: ArchProfile; result: SimResult }>();
+  // Finished runs by buffer length and layout: a run is also the run of a later profile that
+  // agrees with its own on every field it read (runAnswersFor), the same exploration state for
+  // state, so that run is not made again (x86_64 answers for arm64 when no copy faulted past its
+  // first byte, and either for arm64-mte on a layout without tag mismatches).
+  const finished = new Map<string, { profile: ArchProfile; result: SimResult }[]>();
   for (const [k, arch] of archs.entries()) {
     // Each profile gets its share of the states: arm64-mte (last) must not starve behind x86_64.
     const profileEnd = Math.floor((total * (k + 1)) / archs.length);
@@ -137,11 +138,11 @@ export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionI
         };
         const budget = Math.min(maxStates, left);
         const runKey = `${len}\u0000${ul.start}\u0000${ul.label}`;
-        const twin = windowFree.get(runKey);
+        const earlier = finished.get(runKey) ?? [];
         // Within this run's budget, the twin's exploration is what this run would explore.
-        const same = twin && twin.result.statesExplored <= budget && differOnlyInFaultWindow(twin.profile, PROFILES[arch]);
-        if (same) reused++;
-        const r = same
+        const twin = earlier.find((e) => e.result.statesExplored <= budget && runAnswersFor(e.result.profileUse, e.profile, PROFILES[arch]));
+        if (twin) reused++;
+        const r = twin
           ? sameRunOn(twin.result, arch, expectedVerdict(sc, arch))
           : runScenario(sc, {
             arch, maxStates: budget,
@@ -150,7 +151,7 @@ export function simulateFunctionIR(fn: FunctionIR, byName: Map<string, FunctionI
             ...switchesOn(opts),
             ...(opts.onProgress ? { progress: (n: number) => opts.onProgress!(states + n) } : {}),
           });
-        if (!r.bound && !r.profileUse.faultWindow && !twin) windowFree.set(runKey, { profile: PROFILES[arch], result: r });
+        if (!r.bound && !twin) finished.set(runKey, [...earlier, { profile: PROFILES[arch], result: r }]);
         runs++;
         states += r.statesExplored;
         transitions += r.transitions ?? 0;
