@@ -105,3 +105,26 @@ test('a file with hundreds of GUP functions and same-file helpers stays fast', a
   // Linear in the functions: about 19 steps per function measured.
   assert.ok(steps < 60 * ir.functions.length, `${steps} steps over ${ir.functions.length} functions`);
 });
+
+test('a function whose only page references sit in memory others see (get_page(pfrag->page)) is not explored; get_page(page) on a local is', async () => {
+  const branches = (k: number): string => Array.from({ length: k }, (_, i) => `\tif (skb->len > ${i}) copy += frag_step${i}(skb);\n`).join('');
+  const ir = lowerC(await loadCParser(), `
+static int append_frags(struct sk_buff *skb, struct page_frag *pfrag, int copy)
+{
+${branches(12)}	get_page(pfrag->page);
+	skb_fill_page_desc(skb, 0, pfrag->page, pfrag->offset, copy);
+	return copy;
+}
+
+static int append_local(struct sk_buff *skb, struct page *page, int copy)
+{
+${branches(12)}	get_page(page);
+	skb_fill_page_desc(skb, 0, page, 0, copy);
+	return copy;
+}
+`);
+  const [frags, local] = ir.functions.map((fn) => analyzeGupRefs(fn, ir));
+  assert.deepEqual([frags.acquisitions.length, frags.facts.length, frags.steps], [0, 0, undefined]);
+  assert.equal(local.acquisitions.length, 1);
+  assert.ok((local.steps ?? 0) > 12, `${local.steps} steps`);
+});
