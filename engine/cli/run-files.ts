@@ -150,6 +150,11 @@ export async function checkFiles(walk: WalkInProgress, rc: RunContext): Promise<
   let stdin: Decoded | undefined;
   /** Walked files turned into jobs so far. */
   let made = 0;
+  // With a cache, each file's absolute path (its key), resolved once, and whether it had an
+  // entry: after the workers finish, nothing but this loop runs, so it is the run's tail (two
+  // path.resolve() calls and a map delete for each of 55,000 files were 80 ms of it on Linux 6.1).
+  const absPaths: string[] = [];
+  const hadEntry: boolean[] = [];
   const makeJobs = async (): Promise<void> => {
     for (; made < walked.length; made++) {
       const index = made;
@@ -160,7 +165,14 @@ export async function checkFiles(walk: WalkInProgress, rc: RunContext): Promise<
         jobs.push({ index, path: '-', explicit: true, stdin });
         continue;
       }
-      const cachedHash = cache?.get(absOf(w.path))?.h;
+      let cachedHash: string | undefined;
+      if (cache) {
+        const abs = absOf(w.path);
+        absPaths[index] = abs;
+        const entry = cache.get(abs);
+        cachedHash = entry?.h;
+        hadEntry[index] = entry !== undefined;
+      }
       jobs.push({ index, path: w.path, explicit: w.explicit, ...(cachedHash ? { cachedHash } : {}) });
     }
   };
@@ -220,7 +232,7 @@ export async function checkFiles(walk: WalkInProgress, rc: RunContext): Promise<
     const o = outcomes[index];
     const w = walked[index];
     const label = w.path === '-' ? STDIN_LABEL : w.path;
-    const abs = absOf(w.path);
+    const abs = cache ? absPaths[index] ?? absOf(w.path) : '';
     const push = (r: FileResult | undefined) => {
       const fr: FileReport = r ? { path: label, kind: r.kind, findings: r.findings, problems: r.problems } : { path: label, kind: 'c', findings: [], problems: [] };
       if (r?.targets) fr.targets = r.targets;
@@ -231,7 +243,7 @@ export async function checkFiles(walk: WalkInProgress, rc: RunContext): Promise<
       case 'clean':
         if (o.prefiltered) stats.prefiltered++; else stats.analyzed++;
         if (o.hash !== undefined) cache?.set(abs, { h: o.hash });
-        else if (o.prefiltered) cache?.delete(abs);
+        else if (o.prefiltered && hadEntry[index]) cache?.delete(abs);
         push(undefined);
         break;
       case 'report':

@@ -263,6 +263,18 @@ test('cache: a warm run gives the same output without analyzing; a changed file 
     const third = await run(args, { engine, cwd: dir });
     assert.deepEqual(calls.map((c) => join(dir, c)), [changed]);
     assert.notEqual(third.out, cold.out, 'line numbers moved in the edited file');
+    // A file that named an API and now names none: ruled out by the prefilter, its entry dropped.
+    const cacheText = (): string => readFileSync(join(cacheDir, readdirSync(cacheDir).find((n) => n.endsWith('.json'))!), 'utf8');
+    const plain = corpus.files.find((f) => f !== changed && pf.mayReport(readFileSync(f)))!;
+    assert.ok(cacheText().includes(JSON.stringify(plain)), 'the analyzed file has an entry');
+    const before = readFileSync(plain, 'utf8');
+    writeFileSync(plain, 'static int add(int a, int b)\n{\n\treturn a + b;\n}\n');
+    await run(args, { engine, cwd: dir });
+    assert.ok(!cacheText().includes(JSON.stringify(plain)), 'a file the prefilter rules out keeps no entry');
+    writeFileSync(plain, before);
+    await run(args, { engine, cwd: dir });
+    assert.ok(cacheText().includes(JSON.stringify(plain)));
+    calls.length = 0;
     // Other options: another cache key, so everything is analyzed again.
     calls.length = 0;
     await run([...args.slice(0, 1), '--rule', 'gup-leak', ...args.slice(1)], { engine, cwd: dir });
