@@ -3,7 +3,8 @@
 //   the grep that names the files that can matter (the API table's relevant names), its time;
 //   `faultline check` cold (empty cache) and warm (same cache), wall time, lines/s, ratio to grep;
 //   peak RSS of the CLI on about half of the tree and on the whole tree (it should stay flat).
-// Goal: cold within 3x of the grep, >= 1,000,000 lines/s. Figures only; nothing is asserted.
+// Goal: cold within 3x of the grep, >= 1,000,000 lines/s, judged on the median of
+// FAULTLINE_BENCH_ROUNDS (3) grep + cold rounds. Figures only; nothing is asserted.
 // The tree: FAULTLINE_LINUX_TREE, else the Debian linux-source-6.1 unpack scripts/ensure-linux-tree.sh finds.
 
 import { spawnSync } from 'node:child_process';
@@ -104,29 +105,46 @@ export async function benchTree(): Promise<void> {
   // One untimed pass, so both start from a warm page cache. bash's `times` gives grep's CPU time:
   // on a shared machine wall times swing with the load, CPU times much less.
   spawnSync('grep', grepArgs, { cwd: tree, maxBuffer: 1 << 28 });
-  const listFile = join(mkdtempSync(join(tmpdir(), 'faultline-bench-grep-')), 'list');
-  const g0 = performance.now();
-  const grep = spawnSync('bash', ['-c', 'grep "$@" > "$0"; s=$?; times; exit $s', listFile, ...grepArgs], { cwd: tree, encoding: 'utf8' });
-  const grepMs = performance.now() - g0;
-  const child = /\n?(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(grep.stdout ?? '');
-  const grepCpuMs = child ? (Number(child[1]) * 60 + Number(child[2]) + Number(child[3]) * 60 + Number(child[4])) * 1000 : undefined;
-  let named = 0;
-  try { named = readFileSync(listFile, 'utf8').split('\n').filter(Boolean).length; } catch { /* no output */ }
-  rmSync(join(listFile, '..'), { recursive: true, force: true });
-  console.log(`  grep: ${fmt(grepMs / 1000, 2)} s wall, ${grepCpuMs !== undefined ? fmt(grepCpuMs / 1000, 2) : '?'} s CPU, ${fmt(named, 0)} files name an API of interest (exit ${grep.status})`);
+  const timeGrep = (): { ms: number; cpuMs?: number; named: number; status: number | null } => {
+    const listFile = join(mkdtempSync(join(tmpdir(), 'faultline-bench-grep-')), 'list');
+    const g0 = performance.now();
+    const grep = spawnSync('bash', ['-c', 'grep "$@" > "$0"; s=$?; times; exit $s', listFile, ...grepArgs], { cwd: tree, encoding: 'utf8' });
+    const ms = performance.now() - g0;
+    const child = /\n?(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(grep.stdout ?? '');
+    const cpuMs = child ? (Number(child[1]) * 60 + Number(child[2]) + Number(child[3]) * 60 + Number(child[4])) * 1000 : undefined;
+    let named = 0;
+    try { named = readFileSync(listFile, 'utf8').split('\n').filter(Boolean).length; } catch { /* no output */ }
+    rmSync(join(listFile, '..'), { recursive: true, force: true });
+    return { ms, cpuMs, named, status: grep.status };
+  };
 
-  const cacheDir = mkdtempSync(join(tmpdir(), 'faultline-bench-cache-'));
+  // The machine's speed swings by 10% or more within a minute (a shared host): one grep and one
+  // cold run can land on different sides of a swing. Each round times the grep and then a cold run
+  // right after it, and the goal is judged on the median round's ratio; every round is printed.
+  const rounds = Math.max(1, Number(process.env.FAULTLINE_BENCH_ROUNDS ?? 3) || 3);
+  const cacheDirs: string[] = [];
   try {
-    const args = ['check', '--format', 'json', '--cache-location', cacheDir + '/', tree];
-    const cold = runCli(args, tree);
-    const warm = runCli(args, tree);
-    const cpu = (t: Timed) => t.cpuMs !== undefined ? `${fmt(t.cpuMs / 1000, 2)} s CPU${grepCpuMs ? ` (${fmt(t.cpuMs / grepCpuMs, 2)}x grep's)` : ''}` : '? CPU';
-    const line = (what: string, t: Timed) =>
-      `  faultline check ${what}: ${fmt(t.ms / 1000, 2)} s wall, ${fmt(lines / (t.ms / 1000), 0)} lines/s, ${fmt(t.ms / grepMs, 2)}x grep; ${cpu(t)}; peak RSS ${t.rssKb ? fmt(t.rssKb / 1024, 0) + ' MB' : '?'} (exit ${t.status})`;
-    console.log(line('cold (empty cache)', cold));
-    console.log(line('warm (same cache)  ', warm));
-    console.log(`  goal: cold <= 3x grep (${fmt((3 * grepMs) / 1000, 2)} s) and >= 1,000,000 lines/s: ${cold.ms <= 3 * grepMs ? 'met' : 'not met'} / ${lines / (cold.ms / 1000) >= 1e6 ? 'met' : 'not met'}`);
-    if (cold.status !== 0 && cold.status !== 1) console.log(`  CLI stderr: ${cold.stderr.split('\n').slice(0, 3).join(' | ')}`);
+    const cpu = (t: Timed, grepCpuMs: number | undefined) => t.cpuMs !== undefined ? `${fmt(t.cpuMs / 1000, 2)} s CPU${grepCpuMs ? ` (${fmt(t.cpuMs / grepCpuMs, 2)}x grep's)` : ''}` : '? CPU';
+    const line = (what: string, t: Timed, grepMs: number, grepCpuMs: number | undefined) =>
+      `  faultline check ${what}: ${fmt(t.ms / 1000, 2)} s wall, ${fmt(lines / (t.ms / 1000), 0)} lines/s, ${fmt(t.ms / grepMs, 2)}x grep; ${cpu(t, grepCpuMs)}; peak RSS ${t.rssKb ? fmt(t.rssKb / 1024, 0) + ' MB' : '?'} (exit ${t.status})`;
+    const results: { grep: ReturnType<typeof timeGrep>; cold: Timed; args: string[] }[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const grep = timeGrep();
+      console.log(`  round ${r + 1}/${rounds}: grep ${fmt(grep.ms / 1000, 2)} s wall, ${grep.cpuMs !== undefined ? fmt(grep.cpuMs / 1000, 2) : '?'} s CPU, ${fmt(grep.named, 0)} files name an API of interest (exit ${grep.status})`);
+      const cacheDir = mkdtempSync(join(tmpdir(), 'faultline-bench-cache-'));
+      cacheDirs.push(cacheDir);
+      const args = ['check', '--format', 'json', '--cache-location', cacheDir + '/', tree];
+      const cold = runCli(args, tree);
+      console.log(line('cold (empty cache)', cold, grep.ms, grep.cpuMs));
+      if (cold.status !== 0 && cold.status !== 1) console.log(`  CLI stderr: ${cold.stderr.split('\n').slice(0, 3).join(' | ')}`);
+      results.push({ grep, cold, args });
+    }
+    const ratios = results.map((x) => x.cold.ms / x.grep.ms).sort((a, b) => a - b);
+    const median = results.find((x) => x.cold.ms / x.grep.ms === ratios[Math.floor((ratios.length - 1) / 2)])!;
+    const warm = runCli(median.args, tree);
+    console.log(line('warm (same cache)  ', warm, median.grep.ms, median.grep.cpuMs));
+    console.log(`  cold / grep by round: ${ratios.map((x) => `${fmt(x, 2)}x`).join(', ')} (sorted); median round: grep ${fmt(median.grep.ms / 1000, 2)} s, cold ${fmt(median.cold.ms / 1000, 2)} s`);
+    console.log(`  goal: cold <= 3x grep (median round: ${fmt(median.cold.ms / median.grep.ms, 2)}x) and >= 1,000,000 lines/s: ${median.cold.ms <= 3 * median.grep.ms ? 'met' : 'not met'} / ${lines / (median.cold.ms / 1000) >= 1e6 ? 'met' : 'not met'}`);
 
     const half = halfTree(tree, files, bytesOf);
     const halfBytes = files.filter((f) => half.includes(f.slice(tree.length + 1).split('/')[0])).reduce((a, f) => a + (bytesOf.get(f) ?? 0), 0);
@@ -134,7 +152,7 @@ export async function benchTree(): Promise<void> {
     const wholeRun = runCli(['check', '--format', 'json', '--no-cache', tree], tree);
     console.log(`  peak RSS, no cache: half of the tree (${half.length} top-level directories, ${fmt(halfBytes / 1e6, 0)} MB) ${halfRun.rssKb ? fmt(halfRun.rssKb / 1024, 0) : '?'} MB in ${fmt(halfRun.ms / 1000, 1)} s; whole tree ${wholeRun.rssKb ? fmt(wholeRun.rssKb / 1024, 0) : '?'} MB in ${fmt(wholeRun.ms / 1000, 1)} s`);
   } finally {
-    rmSync(cacheDir, { recursive: true, force: true });
+    for (const d of cacheDirs) rmSync(d, { recursive: true, force: true });
   }
 }
 
