@@ -6,8 +6,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { PROFILES, noProfileUse, runAnswersFor, type ArchProfile, type ProfileUse } from '../../../engine/kernel/profiles';
 import { kernelSwitches } from '../../../engine/kernel/versions';
 import type { Layout } from '../../../engine/kernel/state';
@@ -15,12 +13,9 @@ import { faultIn, userCopy, type OpCtx } from '../../../engine/kernel/ops';
 import { buildInitialState, type Scenario } from '../../../engine/sim/scenario';
 import { fn } from '../../../engine/sim/builder';
 import { constantValue } from '../../../engine/sim/constants';
-import { loadCParser } from '../../../engine/syntax/parser';
-import { lowerC } from '../../../engine/lower/index';
-import { FaultInLoopFinder } from '../../../engine/analysis/faultin/index';
+import { fixtureLoops } from '../../helpers/fixture-loops';
 import { copyFaulted, faultInCalled, simulateFunctionIR, type FromCOptions, type ProfileOutcome } from '../../../engine/sim/from-c/run';
 import type { ProfileName } from '../../../engine/sim/scenario';
-import { repoRoot } from '../../helpers/repo';
 
 test('runAnswersFor: a run answers for a profile that agrees on every field it read', () => {
   const none = noProfileUse();
@@ -85,38 +80,29 @@ function shown(o: ProfileOutcome | undefined): string {
 }
 
 test('every fixture fault-in loop: each profile\'s outcome is that of the profile run alone, and arm64 reuses x86_64 runs', async () => {
-  const dir = join(repoRoot(), 'test', 'fixtures', 'uaccess-livelock');
-  const parser = await loadCParser();
   let compared = 0;
   let reused = 0;
   let runs = 0;
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.c'))) {
-    const file = lowerC(parser, readFileSync(join(dir, f), 'utf8'));
-    const byName = new Map(file.functions.map((fn) => [fn.name, fn] as const));
-    const finder = new FaultInLoopFinder(byName);
-    for (const fn of file.functions) {
-      const loops = finder.loops(fn);
-      if (!loops.length) continue;
-      // The whole-function budget large enough never to bind: a profile run alone would otherwise
-      // get all of it, and one of three only a third.
-      const base: FromCOptions = { loopBlocks: new Set(loops.flatMap((l) => l.loop.body)), livelockRequires: [copyFaulted, faultInCalled], maxTotalStates: 1e7 };
-      for (const variant of [{ decidingVerdicts: ['livelock' as const] }, { kernel: 'v5.10' }, {}]) {
-        const all = simulateFunctionIR(fn, byName, { ...base, ...variant });
-        runs += all.runs;
-        reused += all.reused;
-        let states = 0;
-        let transitions = 0;
-        for (const arch of ['x86_64', 'arm64', 'arm64-mte'] as ProfileName[]) {
-          const alone = simulateFunctionIR(fn, byName, { ...base, ...variant, arch });
-          assert.equal(alone.reused, 0);
-          states += alone.statesExplored;
-          transitions += alone.transitions;
-          assert.equal(shown(all.outcomes.find((o) => o.arch === arch)), shown(alone.outcomes[0]), `${f} ${fn.name}() ${arch} ${JSON.stringify(variant)}`);
-          compared++;
-        }
-        // Every run, not only the one shown per profile, explored what it would have alone.
-        assert.deepEqual([all.statesExplored, all.transitions], [states, transitions], `${f} ${fn.name}() ${JSON.stringify(variant)}`);
+  for (const { file: f, fn, byName, loopBlocks } of await fixtureLoops()) {
+    // The whole-function budget large enough never to bind: a profile run alone would otherwise
+    // get all of it, and one of three only a third.
+    const base: FromCOptions = { loopBlocks, livelockRequires: [copyFaulted, faultInCalled], maxTotalStates: 1e7 };
+    for (const variant of [{ decidingVerdicts: ['livelock' as const] }, { kernel: 'v5.10' }, {}]) {
+      const all = simulateFunctionIR(fn, byName, { ...base, ...variant });
+      runs += all.runs;
+      reused += all.reused;
+      let states = 0;
+      let transitions = 0;
+      for (const arch of ['x86_64', 'arm64', 'arm64-mte'] as ProfileName[]) {
+        const alone = simulateFunctionIR(fn, byName, { ...base, ...variant, arch });
+        assert.equal(alone.reused, 0);
+        states += alone.statesExplored;
+        transitions += alone.transitions;
+        assert.equal(shown(all.outcomes.find((o) => o.arch === arch)), shown(alone.outcomes[0]), `${f} ${fn.name}() ${arch} ${JSON.stringify(variant)}`);
+        compared++;
       }
+      // Every run, not only the one shown per profile, explored what it would have alone.
+      assert.deepEqual([all.statesExplored, all.transitions], [states, transitions], `${f} ${fn.name}() ${JSON.stringify(variant)}`);
     }
   }
   assert.ok(compared >= 15, `only ${compared} outcomes compared`);

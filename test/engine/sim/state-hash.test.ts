@@ -4,8 +4,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { SCENARIOS } from '../../../engine/sim/scenarios/index';
 import { buildInitialState, runScenario, type ProfileName } from '../../../engine/sim/scenario';
 import { PROFILES } from '../../../engine/kernel/profiles';
@@ -13,11 +11,8 @@ import { MAINLINE, kernelSwitches } from '../../../engine/kernel/versions';
 import { lookupApi } from '../../../engine/kernel/api-table';
 import { cloneState, stateHash, stateText, type SimState } from '../../../engine/kernel/state';
 import { SIM_CHECKS, choiceCount, runTransition, type World } from '../../../engine/sim/interp';
-import { loadCParser } from '../../../engine/syntax/parser';
-import { lowerC } from '../../../engine/lower/index';
-import { FaultInLoopFinder } from '../../../engine/analysis/faultin/index';
 import { copyFaulted, faultInCalled, simulateFunctionIR } from '../../../engine/sim/from-c/run';
-import { repoRoot } from '../../helpers/repo';
+import { fixtureLoops } from '../../helpers/fixture-loops';
 
 const ARCHS: ProfileName[] = ['x86_64', 'arm64', 'arm64-mte'];
 
@@ -98,22 +93,12 @@ test('shared kernel parts: no transition changes the state it started from or sh
   SIM_CHECKS.sharingMismatches.length = 0;
   try {
     for (const sc of SCENARIOS) for (const arch of ARCHS) runScenario(sc, { arch, maxStates: 5000 });
-    const dir = join(repoRoot(), 'test', 'fixtures', 'uaccess-livelock');
-    const parser = await loadCParser();
     let simulated = 0;
-    for (const f of readdirSync(dir).filter((x) => x.endsWith('.c'))) {
-      const file = lowerC(parser, readFileSync(join(dir, f), 'utf8'));
-      const byName = new Map(file.functions.map((fn) => [fn.name, fn] as const));
-      const finder = new FaultInLoopFinder(byName);
-      for (const fn of file.functions) {
-        const loops = finder.loops(fn);
-        if (!loops.length) continue;
-        simulateFunctionIR(fn, byName, {
-          loopBlocks: new Set(loops.flatMap((l) => l.loop.body)), decidingVerdicts: ['livelock'],
-          livelockRequires: [copyFaulted, faultInCalled], maxTotalStates: 6000,
-        });
-        simulated++;
-      }
+    for (const { fn, byName, loopBlocks } of await fixtureLoops()) {
+      simulateFunctionIR(fn, byName, {
+        loopBlocks, decidingVerdicts: ['livelock'], livelockRequires: [copyFaulted, faultInCalled], maxTotalStates: 6000,
+      });
+      simulated++;
     }
     assert.ok(simulated >= 5, `only ${simulated} fixture functions simulated`);
     assert.deepEqual(SIM_CHECKS.sharingMismatches, []);
