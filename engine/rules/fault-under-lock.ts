@@ -16,7 +16,7 @@ import { lockWritten } from '../analysis/lock-names';
 import { oneLineText } from '../analysis/expr';
 import type { FaultLockFacet } from '../kernel/api/seed-schema';
 import { FaultSiteAnalysis, type FaultSite } from '../analysis/fault-sites';
-import { realLocks, type HeldLock } from '../analysis/locksets';
+import { lockAnalysisFor, realLocks, type HeldLock } from '../analysis/locksets';
 import { faultHandlerLocks } from '../analysis/fault-handlers';
 import { simulateLockFault, type LockFaultModel } from '../sim/from-c/lock-scenario';
 import type { SimResult } from '../sim/scenario';
@@ -71,8 +71,29 @@ export function conflictOf(site: FaultSite, h: HeldLock, ctx: Pick<RuleContext, 
   return { site, lock: h, facet };
 }
 
+/**
+ * Whether a conflict is possible in `fn` at all. Every site's held locks are the function's own
+ * before one of its calls (a helper's sites take the locks held at the call to the helper), and
+ * conflictOf() takes only a settled lock whose class the fault path takes; the only other lock is
+ * the one a direct-I/O call's ops table holds (opsHeld: a call of the function itself). With
+ * neither, every site the analysis could find would be dropped: it is not run (its helpers and
+ * page-fault regions). Linux 6.1: most checked functions hold no such lock.
+ */
+function mayConflict(fn: FunctionIR, ctx: Pick<RuleContext, 'functionsByName' | 'cancelled'>): boolean {
+  const before = lockAnalysisFor(ctx.functionsByName, ctx.cancelled).facts(fn).before;
+  for (const b of fn.blocks) {
+    for (const st of b.stmts) {
+      if (st.kind !== 'call') continue;
+      if (lookupApi(st.callee)?.faults?.opsArg !== undefined) return true;
+      if (realLocks(before.get(st)).some((h) => !h.pending && !h.demotable && faultLockOf(h))) return true;
+    }
+  }
+  return false;
+}
+
 /** Every (faulting call, held lock) conflict of a function. */
 export function conflictsIn(fn: FunctionIR, ctx: Pick<RuleContext, 'text' | 'functionsByName' | 'cancelled' | 'kernel'>): Conflict[] {
+  if (!mayConflict(fn, ctx)) return [];
   const sites = new FaultSiteAnalysis(ctx.functionsByName, ctx.cancelled, ctx.kernel ?? MAINLINE).sites(fn);
   const out: Conflict[] = [];
   const seen = new Set<string>();
