@@ -55,14 +55,24 @@ function opsHeld(s: FaultSite): HeldLock | undefined {
   return { cls: s.opsHold.cls, key: s.opsHold.ops, call: s.call, site: { fn: s.fault.fn, callee: s.opsHold.ops, range: s.fault.range }, chain: [] };
 }
 
+/**
+ * The fault-lock facet of `h` when a fault anywhere could wait on it, whatever the faulting call:
+ * a settled lock (not a pending trylock, not inside a window that may drop it) whose class the
+ * fault path takes, in a mode that path conflicts with.
+ */
+function waitableFacet(h: HeldLock): FaultLockFacet | undefined {
+  if (h.pending || h.demotable) return undefined;
+  const facet = faultLockOf(h);
+  if (!facet || (facet.conflicts === 'write' && h.mode !== 'write' && h.mode !== 'exclusive')) return undefined;
+  return facet;
+}
+
 /** Whether a fault at `site` can wait on `h` (no when the call needs the caller to hold mmap_lock, or the class never conflicts). */
 export function conflictOf(site: FaultSite, h: HeldLock, ctx: Pick<RuleContext, 'text' | 'functionsByName' | 'cancelled'>): Conflict | undefined {
-  if (h.pending || h.demotable) return undefined;
-  if (site.chain.length && site.releasedBefore.has(h.cls)) return undefined;
-  const facet = faultLockOf(h);
+  const facet = waitableFacet(h);
   if (!facet) return undefined;
+  if (site.chain.length && site.releasedBefore.has(h.cls)) return undefined;
   if (h.cls === 'mmap_lock' && site.mmapLock === 'caller-holds') return undefined;
-  if (facet.conflicts === 'write' && h.mode !== 'write' && h.mode !== 'exclusive') return undefined;
   if (facet.when === 'file-fault-handler') {
     const handler = faultHandlerLocks(ctx.text, ctx.functionsByName, ctx.cancelled).get(h.cls);
     if (!handler) return undefined;
@@ -74,8 +84,8 @@ export function conflictOf(site: FaultSite, h: HeldLock, ctx: Pick<RuleContext, 
 /**
  * Whether a conflict is possible in `fn` at all. Every site's held locks are the function's own
  * before one of its calls (a helper's sites take the locks held at the call to the helper), and
- * conflictOf() takes only a settled lock whose class the fault path takes; the only other lock is
- * the one a direct-I/O call's ops table holds (opsHeld: a call of the function itself). With
+ * conflictOf() takes only those with a waitableFacet(); the only other lock is the one a
+ * direct-I/O call's ops table holds (opsHeld: a call of the function itself). With
  * neither, every site the analysis could find would be dropped: it is not run (its helpers and
  * page-fault regions). Linux 6.1: most checked functions hold no such lock.
  */
@@ -85,7 +95,7 @@ function mayConflict(fn: FunctionIR, ctx: Pick<RuleContext, 'functionsByName' | 
     for (const st of b.stmts) {
       if (st.kind !== 'call') continue;
       if (lookupApi(st.callee)?.faults?.opsArg !== undefined) return true;
-      if (realLocks(before.get(st)).some((h) => !h.pending && !h.demotable && faultLockOf(h))) return true;
+      if (realLocks(before.get(st)).some((h) => waitableFacet(h))) return true;
     }
   }
   return false;
