@@ -7,17 +7,10 @@ import { PROFILES, getProfile } from '../../../engine/kernel/profiles';
 import { compareVersions, kernelSwitches, parseKernelVersion } from '../../../engine/kernel/versions';
 import { GUP_PIN_COUNTING_BIAS, newPage, type Layout, type SimState } from '../../../engine/kernel/state';
 import { Violation, faultIn, gupRange, releasePage, userCopy, wpReuse, type OpCtx } from '../../../engine/kernel/ops';
-import { buildInitialState, type Scenario } from '../../../engine/sim/scenario';
-import { fn } from '../../../engine/sim/builder';
 import { lookupApi } from '../../../engine/kernel/api-table';
+import { opCtxFor } from '../../helpers/op-ctx';
 
 const BUF = 0x7f0000001000;
-
-function ctxFor(layout: Layout, arch: keyof typeof PROFILES, kernel = 'v6.18'): OpCtx {
-  const sc = { name: 't', threads: [{ fn: 'f' }], functions: [fn('f', [], (b) => b.ret(0))] } as unknown as Scenario;
-  const { state } = buildInitialState(sc, layout, {}, PROFILES[arch], kernel);
-  return { s: state, tid: 0, profile: PROFILES[arch], sw: kernelSwitches(kernel), fp: new Map(), label: 'L', notes: [], deltas: [] };
-}
 
 test('profiles are the SEMANTICS.md table', () => {
   assert.equal(PROFILES.x86_64.faultWindow.toUser, 0);
@@ -57,52 +50,52 @@ test('kernel-version switches follow the SEMANTICS.md table', () => {
 test('a failing copy stops at the fault on x86, up to the fault window before it on arm64, with one byte of progress since v5.14', () => {
   const layout: Layout = { vmas: [{ start: BUF, pages: 2, kind: 'anon', present: [0] }] };
   const start = BUF + 0x1000 - 8;
-  const x86 = userCopy(ctxFor(layout, 'x86_64'), start, 0x20, true, false, 'copy');
+  const x86 = userCopy(opCtxFor(layout, 'x86_64'), start, 0x20, true, false, 'copy');
   assert.equal(x86.faultAt, BUF + 0x1000);
   assert.equal(x86.notCopied, 0x18);
-  const old = userCopy(ctxFor(layout, 'arm64', 'v5.13'), start, 0x20, true, false, 'copy');
+  const old = userCopy(opCtxFor(layout, 'arm64', 'v5.13'), start, 0x20, true, false, 'copy');
   assert.equal(old.notCopied, 0x20, 'nothing copied before v5.14');
-  const newer = userCopy(ctxFor(layout, 'arm64', 'v5.14'), start, 0x20, true, false, 'copy');
+  const newer = userCopy(opCtxFor(layout, 'arm64', 'v5.14'), start, 0x20, true, false, 'copy');
   assert.equal(newer.notCopied, 0x1f, 'one byte of progress');
-  const far = userCopy(ctxFor(layout, 'arm64'), BUF + 0x1000 - 0x100, 0x200, false, false, 'copy');
+  const far = userCopy(opCtxFor(layout, 'arm64'), BUF + 0x1000 - 0x100, 0x200, false, false, 'copy');
   assert.equal(far.stoppedAt, BUF + 0x1000 - 63, 'copy_from_user may stop 63 bytes short');
-  const serviced = userCopy(ctxFor(layout, 'x86_64'), start, 0x20, true, true, 'copy');
+  const serviced = userCopy(opCtxFor(layout, 'x86_64'), start, 0x20, true, true, 'copy');
   assert.equal(serviced.notCopied, 0, 'with page faults enabled the fault is handled');
 });
 
 test('MTE: a tag mismatch faults the copy inside a present page and page-table fault-in cannot see it', () => {
   const layout: Layout = { vmas: [{ start: BUF, pages: 1, kind: 'anon' }], badGranules: [BUF + 0x47] };
-  const mte = ctxFor(layout, 'arm64-mte');
+  const mte = opCtxFor(layout, 'arm64-mte');
   const c = userCopy(mte, BUF, 0x100, true, true, 'copy');
   assert.equal(c.faultAt, BUF + 0x40, 'faults at the start of the granule');
   assert.match(c.reason ?? '', /granule \+0x40/);
   const f = lookupApi('fault_in_writeable')!.faultIn!;
   assert.equal(faultIn(mte, BUF, 0x100, f, 'fault_in_writeable').ret, 0, 'fault_in_writeable probes one byte per page');
   const sub = lookupApi('fault_in_subpage_writeable')!.faultIn!;
-  assert.equal(faultIn(ctxFor(layout, 'arm64-mte'), BUF, 0x100, sub, 'fault_in_subpage_writeable').ret, 0x100 - 0x40);
-  assert.equal(faultIn(ctxFor(layout, 'x86_64'), BUF, 0x100, sub, 'fault_in_subpage_writeable').ret, 0, 'no sub-page faults on x86');
+  assert.equal(faultIn(opCtxFor(layout, 'arm64-mte'), BUF, 0x100, sub, 'fault_in_subpage_writeable').ret, 0x100 - 0x40);
+  assert.equal(faultIn(opCtxFor(layout, 'x86_64'), BUF, 0x100, sub, 'fault_in_subpage_writeable').ret, 0, 'no sub-page faults on x86');
   const probe = lookupApi('probe_subpage_writeable')!.faultIn!;
-  assert.equal(faultIn(ctxFor(layout, 'arm64-mte'), BUF + 0x10, 0x40, probe, 'probe_subpage_writeable').ret, 0x10);
-  assert.equal(userCopy(ctxFor(layout, 'x86_64'), BUF, 0x100, true, true, 'copy').notCopied, 0);
+  assert.equal(faultIn(opCtxFor(layout, 'arm64-mte'), BUF + 0x10, 0x40, probe, 'probe_subpage_writeable').ret, 0x10);
+  assert.equal(userCopy(opCtxFor(layout, 'x86_64'), BUF, 0x100, true, true, 'copy').notCopied, 0);
 });
 
 test('fault_in_* return values: bytes not faulted in (page granular), the old all-or-nothing, the safe_writeable bug', () => {
   const layout: Layout = { vmas: [{ start: BUF, pages: 2, kind: 'anon', present: [] }] };
   const w = lookupApi('fault_in_writeable')!.faultIn!;
-  assert.equal(faultIn(ctxFor(layout, 'x86_64'), BUF + 0x10, 0x2000, w, 'f').ret, 0x10, 'the page past the VMA fails; progress counted to its start');
-  assert.equal(faultIn(ctxFor(layout, 'x86_64'), BUF + 0x3000, 0x10, w, 'f').ret, 0x10, 'nothing: size');
-  assert.equal(faultIn(ctxFor(layout, 'x86_64'), BUF, 0, w, 'f').ret, 0);
+  assert.equal(faultIn(opCtxFor(layout, 'x86_64'), BUF + 0x10, 0x2000, w, 'f').ret, 0x10, 'the page past the VMA fails; progress counted to its start');
+  assert.equal(faultIn(opCtxFor(layout, 'x86_64'), BUF + 0x3000, 0x10, w, 'f').ret, 0x10, 'nothing: size');
+  assert.equal(faultIn(opCtxFor(layout, 'x86_64'), BUF, 0, w, 'f').ret, 0);
   const old = lookupApi('fault_in_pages_writeable')!.faultIn!;
-  assert.equal(faultIn(ctxFor(layout, 'x86_64'), BUF + 0x10, 0x2000, old, 'f').ret, -14);
+  assert.equal(faultIn(opCtxFor(layout, 'x86_64'), BUF + 0x10, 0x2000, old, 'f').ret, -14);
   const safe = lookupApi('fault_in_safe_writeable')!.faultIn!;
-  assert.equal(faultIn(ctxFor(layout, 'x86_64', 'v6.1'), BUF + 0x10, 0x2000, safe, 'f').ret, 0, 'v5.17-rc8..fix: 0 although a later page failed');
-  assert.equal(faultIn(ctxFor(layout, 'x86_64', 'v6.1'), BUF + 0x3000, 0x10, safe, 'f').ret, 0x10, 'the first page failing is still reported');
-  assert.equal(faultIn(ctxFor(layout, 'x86_64', 'v6.16'), BUF + 0x10, 0x2000, safe, 'f').ret, 0x10);
+  assert.equal(faultIn(opCtxFor(layout, 'x86_64', 'v6.1'), BUF + 0x10, 0x2000, safe, 'f').ret, 0, 'v5.17-rc8..fix: 0 although a later page failed');
+  assert.equal(faultIn(opCtxFor(layout, 'x86_64', 'v6.1'), BUF + 0x3000, 0x10, safe, 'f').ret, 0x10, 'the first page failing is still reported');
+  assert.equal(faultIn(opCtxFor(layout, 'x86_64', 'v6.16'), BUF + 0x10, 0x2000, safe, 'f').ret, 0x10);
 });
 
 test('GUP: FOLL_GET adds one reference, FOLL_PIN the 1024 bias; mismatched releases are caught', () => {
   const layout: Layout = { vmas: [{ start: BUF, pages: 3, kind: 'anon' }] };
-  const ctx = ctxFor(layout, 'x86_64');
+  const ctx = opCtxFor(layout, 'x86_64');
   const pin = gupRange(ctx, BUF, 2, 'pin', true, false, 'pin_user_pages');
   assert.equal(pin.ret, 2);
   assert.equal(ctx.s.pages[pin.pages[0]].refcount, 1 + GUP_PIN_COUNTING_BIAS);
@@ -118,7 +111,7 @@ test('GUP: FOLL_GET adds one reference, FOLL_PIN the 1024 bias; mismatched relea
 
 test('do_wp_page reuse: by mapcount (<= v5.8), page_count == 1 (v5.9+), anon-exclusive (v5.19+)', () => {
   const mk = (kernel: string): { ctx: OpCtx; s: SimState } => {
-    const ctx = ctxFor({ vmas: [{ start: BUF, pages: 1, kind: 'anon' }] }, 'x86_64', kernel);
+    const ctx = opCtxFor({ vmas: [{ start: BUF, pages: 1, kind: 'anon' }] }, 'x86_64', kernel);
     return { ctx, s: ctx.s };
   };
   for (const [kernel, reuse] of [['v5.8', true], ['v5.10', false], ['v6.1', true]] as const) {

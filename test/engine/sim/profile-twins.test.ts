@@ -6,14 +6,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PROFILES, noProfileUse, runAnswersFor, type ArchProfile, type ProfileUse } from '../../../engine/kernel/profiles';
-import { kernelSwitches } from '../../../engine/kernel/versions';
+import { PROFILES, noProfileUse, runAnswersFor, type ArchProfile } from '../../../engine/kernel/profiles';
 import type { Layout } from '../../../engine/kernel/state';
-import { faultIn, userCopy, type OpCtx } from '../../../engine/kernel/ops';
-import { buildInitialState, type Scenario } from '../../../engine/sim/scenario';
-import { fn } from '../../../engine/sim/builder';
+import { faultIn, userCopy } from '../../../engine/kernel/ops';
 import { constantValue } from '../../../engine/sim/constants';
 import { fixtureLoops } from '../../helpers/fixture-loops';
+import { opCtxFor } from '../../helpers/op-ctx';
 import { copyFaulted, faultInCalled, simulateFunctionIR, type FromCOptions, type ProfileOutcome } from '../../../engine/sim/from-c/run';
 import type { ProfileName } from '../../../engine/sim/scenario';
 
@@ -40,30 +38,24 @@ test('runAnswersFor: a run answers for a profile that agrees on every field it r
 
 const BUF = 0x7f0000001000;
 
-function ctxFor(layout: Layout, arch: ProfileName, kernel = 'v6.1'): OpCtx & { profileUse: ProfileUse } {
-  const sc = { name: 't', threads: [{ fn: 'f' }], functions: [fn('f', [], (b) => b.ret(0))] } as unknown as Scenario;
-  const { state } = buildInitialState(sc, layout, {}, PROFILES[arch], kernel);
-  return { s: state, tid: 0, profile: PROFILES[arch], sw: kernelSwitches(kernel), fp: new Map(), label: 'L', notes: [], deltas: [], profileUse: noProfileUse() };
-}
-
 test('a run records the profile fields it used where it uses them, on any profile', () => {
   const secondPageMissing: Layout = { vmas: [{ start: BUF, pages: 2, kind: 'anon', present: [0] }] };
   // A copy that faults at its first byte stops there on every profile; one that faults later does not.
-  const atFirst = ctxFor(secondPageMissing, 'x86_64');
+  const atFirst = opCtxFor(secondPageMissing, 'x86_64');
   userCopy(atFirst, BUF + 0x1000, 0x20, true, false, 'copy');
   assert.deepEqual(atFirst.profileUse, noProfileUse());
-  const later = ctxFor(secondPageMissing, 'x86_64');
+  const later = opCtxFor(secondPageMissing, 'x86_64');
   userCopy(later, BUF + 0x1000 - 8, 0x20, true, false, 'copy');
   assert.deepEqual(later.profileUse, { ...noProfileUse(), faultWindow: true });
   // A sub-page probe would run: whether it does is the granule's to say (x86_64 has none).
-  const probe = ctxFor({ vmas: [{ start: BUF, pages: 2, kind: 'anon' }] }, 'x86_64');
+  const probe = opCtxFor({ vmas: [{ start: BUF, pages: 2, kind: 'anon' }] }, 'x86_64');
   faultIn(probe, BUF, 0x40, { access: 'write', probe: 'granule', returns: 'bytes-not-faulted', subpageOnly: true }, 'probe_subpage_writeable');
   assert.equal(probe.profileUse.subpageGranule, true);
-  const pageProbe = ctxFor({ vmas: [{ start: BUF, pages: 2, kind: 'anon' }] }, 'x86_64');
+  const pageProbe = opCtxFor({ vmas: [{ start: BUF, pages: 2, kind: 'anon' }] }, 'x86_64');
   faultIn(pageProbe, BUF, 0x40, { access: 'write', probe: 'page', returns: 'bytes-not-faulted' }, 'fault_in_writeable');
   assert.equal(pageProbe.profileUse.subpageGranule, false);
   // A page with mismatched tags, read on a profile without MTE.
-  const tagged = ctxFor({ vmas: [{ start: BUF, pages: 2, kind: 'anon' }], badGranules: [BUF + 0x40] }, 'arm64');
+  const tagged = opCtxFor({ vmas: [{ start: BUF, pages: 2, kind: 'anon' }], badGranules: [BUF + 0x40] }, 'arm64');
   userCopy(tagged, BUF, 0x20, false, false, 'copy');
   assert.equal(tagged.profileUse.subpageGranule, true);
   // The code reading SUBPAGE_GRANULE; PAGE_SIZE is the same on every profile.
